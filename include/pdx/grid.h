@@ -1,0 +1,58 @@
+/* pdx/grid.h — the Cartesian product of a spec's axes, tasks and shards.
+ *
+ * A cell is one point of the product of the spec's axes (document order,
+ * first axis slowest). A task is (cell, replica) with flat index
+ * task = cell * replicas + replica. Shard k of n owns the tasks with
+ * task % n == k. */
+#ifndef PDX_GRID_H
+#define PDX_GRID_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pdx/error.h"
+#include "pdx/spec.h"
+
+typedef struct pdx_grid {
+    const pdx_spec *spec;  /* borrowed; must outlive the grid */
+    size_t n_axes;
+    size_t *shape;         /* n_axes sizes */
+    uint64_t n_cells;      /* product of shape (1 without axes) */
+    uint64_t replicas;
+    uint64_t n_tasks;      /* n_cells * replicas */
+    size_t max_student_hidden; /* largest K over the grid */
+    size_t max_teacher_hidden; /* largest M over the grid */
+    int64_t max_N;
+    int64_t max_test_size;     /* largest test set any cell needs (0 if none) */
+} pdx_grid;
+
+/* Build the grid of a validated spec. Fails with PDX_ERR_TOO_BIG (naming
+ * the spec file) when the number of tasks overflows 2^53. Returns PDX_OK,
+ * PDX_ERR_TOO_BIG, PDX_ERR_NOMEM. */
+pdx_status pdx_grid_create(pdx_grid **out, const pdx_spec *spec,
+                           pdx_error *err);
+void pdx_grid_destroy(pdx_grid **grid);
+
+/* Axis indices of `cell` (n_axes entries). Thread-safe. */
+void pdx_grid_cell_index(const pdx_grid *grid, uint64_t cell, size_t *index);
+
+/* Complete, resolved parameters of `cell`. Thread-safe. */
+void pdx_grid_cell_params(const pdx_grid *grid, uint64_t cell,
+                          pdx_params *params);
+
+/* 64-bit identity of a cell computed from its parameter values (not its
+ * index), so that extending an axis changes no existing cell's key. */
+uint64_t pdx_grid_cell_key(const pdx_params *params);
+
+/* Estimated work of one task of these parameters, in floating-point
+ * operations (for scheduling longest-first and for `pdx plan`). */
+double pdx_grid_task_cost(const pdx_params *params);
+
+/* Number of SGD steps to reach time t (alpha = steps / N). */
+int64_t pdx_grid_steps_at(const pdx_params *params, double time);
+
+/* "train.learning_rate=0.5, student.hidden=4, replica=2" for messages. */
+void pdx_grid_describe_task(const pdx_grid *grid, uint64_t task, char *buf,
+                            size_t size);
+
+#endif

@@ -1,0 +1,51 @@
+/* pdx/layout.h — what a result file holds per task, shared by the module
+ * that measures (observe) and the one that writes (store). Types only. */
+#ifndef PDX_LAYOUT_H
+#define PDX_LAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pdx/error.h"
+
+/* Extra dimensions a variable may have after (axes..., replica). */
+typedef enum pdx_dim {
+    PDX_DIM_TIME = 0,          /* record.times */
+    PDX_DIM_STUDENT_UNIT = 1,  /* 0 .. K_max-1 */
+    PDX_DIM_STUDENT_UNIT2 = 2, /* 0 .. K_max-1, second index of K x K */
+    PDX_DIM_TEACHER_UNIT = 3,  /* 0 .. M_max-1 */
+    PDX_DIM_TEACHER_UNIT2 = 4, /* 0 .. M_max-1, second index of M x M */
+    PDX_DIM_COUNT = 5
+} pdx_dim;
+
+/* Dimension names in result files, indexed by pdx_dim. */
+#define PDX_DIM_NAMES                                                          \
+    { "time", "student_unit", "student_unit2", "teacher_unit", "teacher_unit2" }
+
+/* One float64 variable of shape (axes..., replica, dims[0..n_dims-1]). */
+typedef struct pdx_var_desc {
+    const char *name;      /* e.g. "eg" */
+    const char *long_name; /* CF long_name */
+    const char *units;     /* CF units ("1" when dimensionless) */
+    size_t n_dims;         /* 0..3 */
+    pdx_dim dims[3];
+} pdx_var_desc;
+
+typedef struct pdx_layout {
+    const pdx_var_desc *vars;
+    size_t n_vars;
+    size_t dim_size[PDX_DIM_COUNT]; /* time, K_max, K_max, M_max, M_max */
+} pdx_layout;
+
+/* One finished task, as handed to the store. `values[v]` points to the
+ * row-major data of layout variable v (product of its dim sizes doubles;
+ * NaN where not computed). The caller owns every buffer. */
+typedef struct pdx_task_record {
+    uint64_t task;           /* cell * replicas + replica */
+    int8_t status;           /* pdx_task_status */
+    int64_t steps;           /* SGD steps taken */
+    double wall_seconds;
+    const double *const *values;
+} pdx_task_record;
+
+#endif

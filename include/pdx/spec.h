@@ -1,0 +1,187 @@
+/* pdx/spec.h — sweep specifications: the key table, parameters, parsing.
+ *
+ * ONE table (pdx_spec_keys) lists every key a spec may hold with its type,
+ * bounds, default, units and one-line doc. It drives the YAML parser,
+ * validation, `pdx keys` (the documentation) and the attributes written to
+ * result files. A key's value may be a scalar or an axis (a YAML list,
+ * {lin: [a, b, n]} or {log: [a, b, n]}) when its table entry allows it;
+ * axes cross in document order. */
+#ifndef PDX_SPEC_H
+#define PDX_SPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pdx/error.h"
+
+/* Choice values (stable: stored as coordinate values in result files). */
+typedef enum pdx_activation {
+    PDX_ACT_ERF = 0, /* g(z) = erf(z / sqrt 2) (Saad-Solla normalisation) */
+    PDX_ACT_RELU = 1,
+    PDX_ACT_TANH = 2,
+    PDX_ACT_LINEAR = 3,
+    PDX_ACT_SIGN = 4 /* teacher only */
+} pdx_activation;
+
+typedef enum pdx_model_kind { PDX_MODEL_COMMITTEE = 0 } pdx_model_kind;
+typedef enum pdx_second_layer {
+    PDX_SECOND_FIXED = 0,
+    PDX_SECOND_TRAINED = 1
+} pdx_second_layer;
+typedef enum pdx_algorithm { PDX_ALG_ONLINE = 0 } pdx_algorithm;
+typedef enum pdx_eg_method {
+    PDX_EG_AUTO = 0,        /* closed form where one exists, else test set */
+    PDX_EG_CLOSED_FORM = 1, /* error if no closed form for the activations */
+    PDX_EG_TEST_SET = 2
+} pdx_eg_method;
+
+/* Key identifiers: index into the table returned by pdx_spec_keys(). */
+typedef enum pdx_key_id {
+    PDX_K_NAME,
+    PDX_K_SEED,
+    PDX_K_REPLICAS,
+    PDX_K_N,
+    PDX_K_TEACHER_KIND,
+    PDX_K_TEACHER_HIDDEN,
+    PDX_K_TEACHER_ACTIVATION,
+    PDX_K_TEACHER_OUTPUT_NOISE,
+    PDX_K_STUDENT_KIND,
+    PDX_K_STUDENT_HIDDEN,
+    PDX_K_STUDENT_ACTIVATION,
+    PDX_K_STUDENT_INIT_SCALE,
+    PDX_K_STUDENT_SECOND_LAYER,
+    PDX_K_STUDENT_SECOND_LAYER_INIT,
+    PDX_K_TRAIN_ALGORITHM,
+    PDX_K_TRAIN_LEARNING_RATE,
+    PDX_K_TRAIN_LEARNING_RATE_SECOND,
+    PDX_K_TRAIN_ALPHA,
+    PDX_K_TRAIN_DIVERGENCE_NORM,
+    PDX_K_RECORD_TIMES,
+    PDX_K_RECORD_EG,
+    PDX_K_RECORD_TEST_SIZE,
+    PDX_KEY_COUNT
+} pdx_key_id;
+
+typedef enum pdx_key_type {
+    PDX_KEY_STRING, /* scalar text, never an axis */
+    PDX_KEY_INT,    /* integer (stored as int64_t) */
+    PDX_KEY_REAL,   /* double */
+    PDX_KEY_CHOICE, /* one of `choices` (stored as int, the choice index) */
+    PDX_KEY_TIMES   /* a list of times: the time coordinate, not a cell axis */
+} pdx_key_type;
+
+enum {
+    PDX_KEYF_AXIS = 1u << 0,      /* may be given as an axis */
+    PDX_KEYF_MIN_OPEN = 1u << 1,  /* lower bound is exclusive */
+    PDX_KEYF_DERIVED = 1u << 2    /* default derived from other keys (NaN) */
+};
+
+typedef struct pdx_key {
+    const char *name;            /* dotted path, e.g. "train.learning_rate" */
+    pdx_key_type type;
+    unsigned flags;              /* PDX_KEYF_* */
+    double min, max;             /* bounds for INT, REAL, TIMES (inclusive) */
+    const char *const *choices;  /* NULL-terminated, for CHOICE */
+    double default_value;        /* number or choice index; NaN if derived */
+    const char *default_text;    /* the default as documented */
+    const char *units;           /* units attribute ("1" if dimensionless) */
+    const char *doc;             /* one line: what it means */
+    size_t offset;               /* offsetof(pdx_params, field) */
+} pdx_key;
+
+/* One cell's complete set of parameters (defaults, scalars and the cell's
+ * axis values). Field types follow the key types. */
+typedef struct pdx_params {
+    char name[128];
+    int64_t seed;
+    int64_t replicas;
+    int64_t N;
+    int teacher_kind;
+    int64_t teacher_hidden;      /* M */
+    int teacher_activation;
+    double teacher_output_noise; /* std of Gaussian noise added to labels */
+    int student_kind;
+    int64_t student_hidden;      /* K */
+    int student_activation;
+    double student_init_scale;
+    int student_second_layer;
+    double student_second_layer_init;
+    int train_algorithm;
+    double train_learning_rate;
+    double train_learning_rate_second; /* NaN in the table: = learning_rate */
+    double train_alpha;                /* NaN in the table: = last time */
+    double train_divergence_norm;
+    int record_eg;
+    int64_t record_test_size;
+} pdx_params;
+
+typedef enum pdx_axis_scale {
+    PDX_SCALE_LIST = 0,
+    PDX_SCALE_LIN = 1,
+    PDX_SCALE_LOG = 2
+} pdx_axis_scale;
+
+typedef struct pdx_axis {
+    pdx_key_id key;
+    size_t n;              /* >= 1 */
+    double *values;        /* numbers, or choice indices for CHOICE keys */
+    pdx_axis_scale scale;
+    int line, column;      /* where the axis was given */
+} pdx_axis;
+
+typedef struct pdx_spec {
+    char *path;            /* file the spec came from ("<string>" if none) */
+    char *text;            /* the spec text as given */
+    size_t text_length;
+    pdx_params base;       /* defaults, scalar values; axes hold the rest */
+    size_t n_axes;
+    pdx_axis *axes;        /* in document order */
+    size_t n_times;
+    double *times;         /* record.times, sorted ascending, >= 0 */
+    pdx_axis_scale times_scale;
+    unsigned char given[PDX_KEY_COUNT]; /* 1 if the key appeared in the file */
+} pdx_spec;
+
+/* The key table: *count receives PDX_KEY_COUNT. Static, thread-safe. */
+const pdx_key *pdx_spec_keys(size_t *count);
+
+/* Look a key up by dotted name; returns its id or -1. */
+int pdx_spec_key_find(const char *name);
+
+/* Parameters with every table default (derived keys left NaN). */
+void pdx_params_default(pdx_params *params);
+
+/* Set key `id` of *params from a number (choice index for CHOICE keys).
+ * STRING and TIMES keys are not settable this way (assert). */
+void pdx_params_set(pdx_params *params, pdx_key_id id, double value);
+
+/* Read key `id` of *params as a double (choice index for CHOICE). */
+double pdx_params_get(const pdx_params *params, pdx_key_id id);
+
+/* Fill derived values (train.learning_rate_second, train.alpha) given the
+ * spec's times. Called by the grid for every cell. */
+void pdx_params_resolve(pdx_params *params, const pdx_spec *spec);
+
+/* Parse and validate a spec from a file. On success *out owns a new spec
+ * (free with pdx_spec_destroy). On failure *out is NULL and err says
+ * "FILE:LINE:COLUMN: key: what is wrong" with a "did you mean" for
+ * misspelt keys. Returns PDX_OK, PDX_ERR_IO (cannot read), PDX_ERR_SPEC,
+ * PDX_ERR_NOMEM. Thread-safe (no shared state). */
+pdx_status pdx_spec_parse_file(pdx_spec **out, const char *path,
+                               pdx_error *err);
+
+/* As pdx_spec_parse_file, from text in memory; `path` names it in errors. */
+pdx_status pdx_spec_parse_string(pdx_spec **out, const char *text,
+                                 size_t length, const char *path,
+                                 pdx_error *err);
+
+/* Free a spec; accepts NULL and sets *spec to NULL. */
+void pdx_spec_destroy(pdx_spec **spec);
+
+/* Name of choice `index` of key `id`, or NULL. */
+const char *pdx_spec_choice_name(pdx_key_id id, int index);
+
+/* Print the key table as Markdown (for docs) to `out` (a FILE*). */
+void pdx_spec_print_keys(void *out);
+
+#endif

@@ -1,0 +1,1 @@
+/* grid.c — placeholder, being written */

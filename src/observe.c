@@ -1,0 +1,1 @@
+/* observe.c — placeholder, being written */

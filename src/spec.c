@@ -1,0 +1,1 @@
+/* spec.c — placeholder, being written */

@@ -1,0 +1,275 @@
+/* spec_table.c — THE key table of pdx specs and the parameter accessors.
+ * Everything that lists keys (parser, validation, `pdx keys`, docs,
+ * file attributes) reads this table. */
+#include "pdx/spec.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const model_kinds[] = {"committee", NULL};
+static const char *const teacher_activations[] = {"erf", "relu", "tanh",
+                                                  "linear", "sign", NULL};
+static const char *const student_activations[] = {"erf", "relu", "tanh",
+                                                  "linear", NULL};
+static const char *const second_layers[] = {"fixed", "trained", NULL};
+static const char *const algorithms[] = {"online", NULL};
+static const char *const eg_methods[] = {"auto", "closed_form", "test_set",
+                                         NULL};
+
+#define OFF(field) offsetof(pdx_params, field)
+#define NO_CHOICES NULL
+
+static const pdx_key keys[PDX_KEY_COUNT] = {
+    [PDX_K_NAME] = {"name", PDX_KEY_STRING, 0, 0, 0, NO_CHOICES, 0, "sweep",
+                    "", "name of the sweep (title of the result file)",
+                    OFF(name)},
+    [PDX_K_SEED] = {"seed", PDX_KEY_INT, 0, 0, 9007199254740992.0,
+                    NO_CHOICES, 1, "1", "",
+                    "master seed of every random stream (0 .. 2^53)",
+                    OFF(seed)},
+    [PDX_K_REPLICAS] = {"replicas", PDX_KEY_INT, 0, 1, 1e6, NO_CHOICES, 1,
+                        "1", "",
+                        "independent runs per cell (the replica axis); "
+                        "replica r has the same teacher and inputs in "
+                        "every cell",
+                        OFF(replicas)},
+    [PDX_K_N] = {"N", PDX_KEY_INT, PDX_KEYF_AXIS, 1, 1e7, NO_CHOICES, 500,
+                 "500", "", "input dimension", OFF(N)},
+    [PDX_K_TEACHER_KIND] = {"teacher.kind", PDX_KEY_CHOICE, PDX_KEYF_AXIS, 0,
+                            0, model_kinds, PDX_MODEL_COMMITTEE, "committee",
+                            "",
+                            "teacher network: committee = soft committee "
+                            "machine y = sum_m g(B_m.x/sqrt N)",
+                            OFF(teacher_kind)},
+    [PDX_K_TEACHER_HIDDEN] = {"teacher.hidden", PDX_KEY_INT, PDX_KEYF_AXIS, 1,
+                              64, NO_CHOICES, 2, "2", "",
+                              "teacher hidden units M", OFF(teacher_hidden)},
+    [PDX_K_TEACHER_ACTIVATION] = {"teacher.activation", PDX_KEY_CHOICE,
+                                  PDX_KEYF_AXIS, 0, 0, teacher_activations,
+                                  PDX_ACT_ERF, "erf", "",
+                                  "teacher activation g: erf = erf(z/sqrt 2), "
+                                  "relu, tanh, linear, sign",
+                                  OFF(teacher_activation)},
+    [PDX_K_TEACHER_OUTPUT_NOISE] = {"teacher.output_noise", PDX_KEY_REAL,
+                                    PDX_KEYF_AXIS, 0, 1e3, NO_CHOICES, 0, "0",
+                                    "1",
+                                    "standard deviation of Gaussian noise "
+                                    "added to training labels (eg is "
+                                    "measured against the clean teacher)",
+                                    OFF(teacher_output_noise)},
+    [PDX_K_STUDENT_KIND] = {"student.kind", PDX_KEY_CHOICE, PDX_KEYF_AXIS, 0,
+                            0, model_kinds, PDX_MODEL_COMMITTEE, "committee",
+                            "",
+                            "student network: committee = soft committee "
+                            "machine yhat = sum_k v_k g(w_k.x/sqrt N)",
+                            OFF(student_kind)},
+    [PDX_K_STUDENT_HIDDEN] = {"student.hidden", PDX_KEY_INT, PDX_KEYF_AXIS, 1,
+                              64, NO_CHOICES, 2, "2", "",
+                              "student hidden units K", OFF(student_hidden)},
+    [PDX_K_STUDENT_ACTIVATION] = {"student.activation", PDX_KEY_CHOICE,
+                                  PDX_KEYF_AXIS, 0, 0, student_activations,
+                                  PDX_ACT_ERF, "erf", "",
+                                  "student activation g: erf = erf(z/sqrt 2), "
+                                  "relu, tanh, linear",
+                                  OFF(student_activation)},
+    [PDX_K_STUDENT_INIT_SCALE] = {"student.init_scale", PDX_KEY_REAL,
+                                  PDX_KEYF_AXIS, 0, 1e3, NO_CHOICES, 1e-3,
+                                  "0.001", "1",
+                                  "standard deviation of each initial "
+                                  "first-layer weight (Q_kk(0) ~ scale^2)",
+                                  OFF(student_init_scale)},
+    [PDX_K_STUDENT_SECOND_LAYER] = {"student.second_layer", PDX_KEY_CHOICE,
+                                    PDX_KEYF_AXIS, 0, 0, second_layers,
+                                    PDX_SECOND_FIXED, "fixed", "",
+                                    "second-layer weights v_k: fixed at "
+                                    "second_layer_init, or trained by SGD",
+                                    OFF(student_second_layer)},
+    [PDX_K_STUDENT_SECOND_LAYER_INIT] = {"student.second_layer_init",
+                                         PDX_KEY_REAL, PDX_KEYF_AXIS, -1e3,
+                                         1e3, NO_CHOICES, 1, "1", "1",
+                                         "initial value of every v_k",
+                                         OFF(student_second_layer_init)},
+    [PDX_K_TRAIN_ALGORITHM] = {"train.algorithm", PDX_KEY_CHOICE,
+                               PDX_KEYF_AXIS, 0, 0, algorithms, PDX_ALG_ONLINE,
+                               "online", "",
+                               "online = one fresh Gaussian input per SGD "
+                               "step (Saad-Solla), time alpha = steps/N",
+                               OFF(train_algorithm)},
+    [PDX_K_TRAIN_LEARNING_RATE] = {"train.learning_rate", PDX_KEY_REAL,
+                                   PDX_KEYF_AXIS | PDX_KEYF_MIN_OPEN, 0, 1e4,
+                                   NO_CHOICES, 0.5, "0.5", "1",
+                                   "learning rate eta: w_k += eta/sqrt(N) "
+                                   "(y - yhat) v_k g'(lambda_k) x",
+                                   OFF(train_learning_rate)},
+    [PDX_K_TRAIN_LEARNING_RATE_SECOND] = {"train.learning_rate_second",
+                                          PDX_KEY_REAL,
+                                          PDX_KEYF_AXIS | PDX_KEYF_DERIVED, 0,
+                                          1e4, NO_CHOICES, NAN,
+                                          "= train.learning_rate", "1",
+                                          "second-layer learning rate: v_k "
+                                          "+= eta_v/N (y - yhat) g(lambda_k)",
+                                          OFF(train_learning_rate_second)},
+    [PDX_K_TRAIN_ALPHA] = {"train.alpha", PDX_KEY_REAL,
+                           PDX_KEYF_AXIS | PDX_KEYF_MIN_OPEN | PDX_KEYF_DERIVED,
+                           0, 1e9, NO_CHOICES, NAN, "= last record.times",
+                           "1",
+                           "training time alpha = steps/N; checkpoints "
+                           "after it are NaN",
+                           OFF(train_alpha)},
+    [PDX_K_TRAIN_DIVERGENCE_NORM] = {"train.divergence_norm", PDX_KEY_REAL,
+                                     PDX_KEYF_AXIS | PDX_KEYF_MIN_OPEN, 0,
+                                     1e300, NO_CHOICES, 1e6, "1e6", "1",
+                                     "a run whose Q_kk = |w_k|^2/N exceeds "
+                                     "this (or is not finite) is diverged",
+                                     OFF(train_divergence_norm)},
+    [PDX_K_RECORD_TIMES] = {"record.times", PDX_KEY_TIMES, 0, 0, 1e9,
+                            NO_CHOICES, NAN,
+                            "{log: [alpha/1000, alpha, 31]}", "1",
+                            "checkpoint times (alpha = steps/N), the time "
+                            "coordinate; a list, {lin: ...} or {log: ...}",
+                            0},
+    [PDX_K_RECORD_EG] = {"record.eg", PDX_KEY_CHOICE, PDX_KEYF_AXIS, 0, 0,
+                         eg_methods, PDX_EG_AUTO, "auto", "",
+                         "how eg is measured: closed form from Q, R, T "
+                         "(erf/erf, linear/linear), a test set, or auto",
+                         OFF(record_eg)},
+    [PDX_K_RECORD_TEST_SIZE] = {"record.test_size", PDX_KEY_INT,
+                                PDX_KEYF_AXIS, 10, 1e7, NO_CHOICES, 10000,
+                                "10000", "",
+                                "inputs in the test set used for eg when "
+                                "there is no closed form (fixed per replica)",
+                                OFF(record_test_size)},
+};
+
+const pdx_key *pdx_spec_keys(size_t *count)
+{
+    if (count != NULL)
+        *count = PDX_KEY_COUNT;
+    return keys;
+}
+
+int pdx_spec_key_find(const char *name)
+{
+    for (int i = 0; i < PDX_KEY_COUNT; i++)
+        if (strcmp(keys[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+const char *pdx_spec_choice_name(pdx_key_id id, int index)
+{
+    if ((int)id < 0 || id >= PDX_KEY_COUNT || keys[id].type != PDX_KEY_CHOICE)
+        return NULL;
+    for (int i = 0; keys[id].choices[i] != NULL; i++)
+        if (i == index)
+            return keys[id].choices[i];
+    return NULL;
+}
+
+void pdx_params_set(pdx_params *params, pdx_key_id id, double value)
+{
+    const pdx_key *key = &keys[id];
+    char *field = (char *)params + key->offset;
+    switch (key->type) {
+    case PDX_KEY_INT: {
+        int64_t v = (int64_t)value;
+        memcpy(field, &v, sizeof v);
+        break;
+    }
+    case PDX_KEY_REAL:
+        memcpy(field, &value, sizeof value);
+        break;
+    case PDX_KEY_CHOICE: {
+        int v = (int)value;
+        memcpy(field, &v, sizeof v);
+        break;
+    }
+    case PDX_KEY_STRING:
+    case PDX_KEY_TIMES:
+        assert(!"string and times keys are not numeric parameters");
+        break;
+    }
+}
+
+double pdx_params_get(const pdx_params *params, pdx_key_id id)
+{
+    const pdx_key *key = &keys[id];
+    const char *field = (const char *)params + key->offset;
+    switch (key->type) {
+    case PDX_KEY_INT: {
+        int64_t v;
+        memcpy(&v, field, sizeof v);
+        return (double)v;
+    }
+    case PDX_KEY_REAL: {
+        double v;
+        memcpy(&v, field, sizeof v);
+        return v;
+    }
+    case PDX_KEY_CHOICE: {
+        int v;
+        memcpy(&v, field, sizeof v);
+        return v;
+    }
+    case PDX_KEY_STRING:
+    case PDX_KEY_TIMES:
+        break;
+    }
+    return NAN;
+}
+
+void pdx_params_default(pdx_params *params)
+{
+    memset(params, 0, sizeof *params);
+    snprintf(params->name, sizeof params->name, "%s",
+             keys[PDX_K_NAME].default_text);
+    for (int i = 0; i < PDX_KEY_COUNT; i++)
+        if (keys[i].type != PDX_KEY_STRING && keys[i].type != PDX_KEY_TIMES)
+            pdx_params_set(params, (pdx_key_id)i, keys[i].default_value);
+}
+
+void pdx_params_resolve(pdx_params *params, const pdx_spec *spec)
+{
+    if (isnan(params->train_learning_rate_second))
+        params->train_learning_rate_second = params->train_learning_rate;
+    if (isnan(params->train_alpha))
+        params->train_alpha =
+            spec != NULL && spec->n_times > 0 ? spec->times[spec->n_times - 1]
+                                              : 10.0;
+}
+
+void pdx_spec_print_keys(void *out)
+{
+    FILE *f = out;
+    fprintf(f, "| key | type | axis | default | bounds | meaning |\n");
+    fprintf(f, "| --- | --- | --- | --- | --- | --- |\n");
+    for (int i = 0; i < PDX_KEY_COUNT; i++) {
+        const pdx_key *k = &keys[i];
+        const char *type = "";
+        char bounds[160] = "";
+        switch (k->type) {
+        case PDX_KEY_STRING: type = "string"; break;
+        case PDX_KEY_INT: type = "integer"; break;
+        case PDX_KEY_REAL: type = "real"; break;
+        case PDX_KEY_TIMES: type = "list of reals"; break;
+        case PDX_KEY_CHOICE: type = "choice"; break;
+        }
+        if (k->type == PDX_KEY_INT || k->type == PDX_KEY_REAL ||
+            k->type == PDX_KEY_TIMES)
+            snprintf(bounds, sizeof bounds, "%s%.6g, %.6g]",
+                     (k->flags & PDX_KEYF_MIN_OPEN) ? "(" : "[", k->min,
+                     k->max);
+        else if (k->type == PDX_KEY_CHOICE) {
+            size_t used = 0;
+            for (int c = 0; k->choices[c] != NULL && used < sizeof bounds; c++)
+                used += (size_t)snprintf(bounds + used, sizeof bounds - used,
+                                         "%s%s", c ? ", " : "", k->choices[c]);
+        }
+        fprintf(f, "| `%s` | %s | %s | %s | %s | %s |\n", k->name, type,
+                (k->flags & PDX_KEYF_AXIS) ? "yes" : "no", k->default_text,
+                bounds, k->doc);
+    }
+}

@@ -1,0 +1,1 @@
+/* sweep.c — placeholder, being written */

@@ -1,0 +1,38 @@
+/* pdx_test.h — shared helpers for the cmocka test programs.
+ * cmocka 1.1.5 compares floats as float only; these compare doubles with a
+ * relative tolerance and print both values on failure. */
+#ifndef PDX_TEST_H
+#define PDX_TEST_H
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+static inline int pdx_test_close(double a, double b, double rel, double abs_tol)
+{
+    if (isnan(a) || isnan(b))
+        return isnan(a) && isnan(b);
+    double d = fabs(a - b);
+    return d <= abs_tol || d <= rel * fmax(fabs(a), fabs(b));
+}
+
+#define assert_double_close(a, b, rel)                                         \
+    do {                                                                       \
+        double a_ = (a), b_ = (b);                                             \
+        if (!pdx_test_close(a_, b_, (rel), 0.0))                               \
+            fail_msg("%s = %.17g but %s = %.17g (relative tolerance %g)", #a,  \
+                     a_, #b, b_, (double)(rel));                               \
+    } while (0)
+
+#define assert_double_near(a, b, abs_tol)                                      \
+    do {                                                                       \
+        double a_ = (a), b_ = (b);                                             \
+        if (!pdx_test_close(a_, b_, 0.0, (abs_tol)))                           \
+            fail_msg("%s = %.17g but %s = %.17g (absolute tolerance %g)", #a,  \
+                     a_, #b, b_, (double)(abs_tol));                           \
+    } while (0)
+
+#endif

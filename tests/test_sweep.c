@@ -1,0 +1,3 @@
+/* placeholder: being written */
+#include "pdx_test.h"
+int main(void) { return 1; }
