@@ -47,30 +47,24 @@ size_t pdx_error_format(const pdx_error *err, char *buf, size_t size)
     buf[0] = '\0';
     if (err == NULL)
         return 0;
-    size_t used = 0;
-#define PDX_APPEND(...)                                                        \
-    do {                                                                       \
-        if (used < size) {                                                     \
-            int n_ = snprintf(buf + used, size - used, __VA_ARGS__);           \
-            if (n_ > 0)                                                        \
-                used += (size_t)n_ < size - used ? (size_t)n_ : size - used - 1; \
-        }                                                                      \
-    } while (0)
+    char where[320] = "";
     if (err->file[0] != '\0') {
-        PDX_APPEND("%s:", err->file);
-        if (err->line > 0) {
-            PDX_APPEND("%d:", err->line);
-            if (err->column > 0)
-                PDX_APPEND("%d:", err->column);
-        }
-        PDX_APPEND(" ");
+        if (err->line > 0 && err->column > 0)
+            snprintf(where, sizeof where, "%.255s:%d:%d: ", err->file,
+                     err->line, err->column);
+        else if (err->line > 0)
+            snprintf(where, sizeof where, "%.255s:%d: ", err->file, err->line);
+        else
+            snprintf(where, sizeof where, "%.255s: ", err->file);
     }
-    if (err->key[0] != '\0')
-        PDX_APPEND("%s: ", err->key);
-    PDX_APPEND("%s", err->message[0] != '\0' ? err->message
-                                              : pdx_status_name(err->status));
-#undef PDX_APPEND
-    return used;
+    const char *message = err->message[0] != '\0'
+                              ? err->message
+                              : pdx_status_name(err->status);
+    int n = snprintf(buf, size, "%s%s%s%s", where, err->key,
+                     err->key[0] != '\0' ? ": " : "", message);
+    if (n < 0)
+        return 0;
+    return (size_t)n < size ? (size_t)n : size - 1;
 }
 
 const char *pdx_status_name(pdx_status status)

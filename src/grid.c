@@ -1,1 +1,186 @@
-/* grid.c — placeholder, being written */
+/* grid.c — Cartesian product of a spec's axes; task <-> cell <-> params. */
+#include "pdx/grid.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pdx/rng.h"
+
+/* Largest number of tasks: flat indices stay exact in a double. */
+#define PDX_GRID_MAX_TASKS 9007199254740992.0
+
+static double axis_max(const pdx_spec *spec, pdx_key_id id, double base)
+{
+    for (size_t a = 0; a < spec->n_axes; a++)
+        if (spec->axes[a].key == id) {
+            double m = spec->axes[a].values[0];
+            for (size_t i = 1; i < spec->axes[a].n; i++)
+                m = fmax(m, spec->axes[a].values[i]);
+            return m;
+        }
+    return base;
+}
+
+pdx_status pdx_grid_create(pdx_grid **out, const pdx_spec *spec,
+                           pdx_error *err)
+{
+    *out = NULL;
+    pdx_grid *grid = calloc(1, sizeof *grid);
+    if (grid == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, spec->path, 0, 0, NULL,
+                             "out of memory building the grid");
+    grid->spec = spec;
+    grid->n_axes = spec->n_axes;
+    grid->shape = calloc(spec->n_axes ? spec->n_axes : 1, sizeof *grid->shape);
+    if (grid->shape == NULL) {
+        free(grid);
+        return pdx_error_set(err, PDX_ERR_NOMEM, spec->path, 0, 0, NULL,
+                             "out of memory building the grid");
+    }
+    double cells = 1.0;
+    for (size_t a = 0; a < spec->n_axes; a++) {
+        grid->shape[a] = spec->axes[a].n;
+        cells *= (double)spec->axes[a].n;
+    }
+    double tasks = cells * (double)spec->base.replicas;
+    if (tasks > PDX_GRID_MAX_TASKS) {
+        pdx_grid_destroy(&grid);
+        return pdx_error_set(err, PDX_ERR_TOO_BIG, spec->path, 0, 0,
+                             "replicas",
+                             "the grid has %.3g tasks (cells x replicas); at "
+                             "most 2^53 are supported",
+                             tasks);
+    }
+    grid->n_cells = (uint64_t)cells;
+    grid->replicas = (uint64_t)spec->base.replicas;
+    grid->n_tasks = grid->n_cells * grid->replicas;
+    grid->max_student_hidden = (size_t)axis_max(
+        spec, PDX_K_STUDENT_HIDDEN, (double)spec->base.student_hidden);
+    grid->max_teacher_hidden = (size_t)axis_max(
+        spec, PDX_K_TEACHER_HIDDEN, (double)spec->base.teacher_hidden);
+    grid->max_N = (int64_t)axis_max(spec, PDX_K_N, (double)spec->base.N);
+    /* the test set is needed by any cell without a closed form or that
+     * asks for it; be conservative: any such cell may have the largest
+     * test size */
+    int64_t max_test = 0;
+    for (uint64_t cell = 0; cell < grid->n_cells; cell++) {
+        pdx_params p;
+        pdx_grid_cell_params(grid, cell, &p);
+        int closed = (p.student_activation == PDX_ACT_ERF &&
+                      p.teacher_activation == PDX_ACT_ERF) ||
+                     (p.student_activation == PDX_ACT_LINEAR &&
+                      p.teacher_activation == PDX_ACT_LINEAR);
+        int needs_test = p.record_eg == PDX_EG_TEST_SET ||
+                         (p.record_eg == PDX_EG_AUTO && !closed);
+        if (needs_test && p.record_test_size > max_test)
+            max_test = p.record_test_size;
+        if (cell > 4096 && max_test > 0)
+            break; /* cheap bound for huge grids */
+    }
+    if (max_test > 0)
+        max_test = (int64_t)fmax(
+            (double)max_test,
+            axis_max(spec, PDX_K_RECORD_TEST_SIZE,
+                     (double)spec->base.record_test_size));
+    grid->max_test_size = max_test;
+    *out = grid;
+    return PDX_OK;
+}
+
+void pdx_grid_destroy(pdx_grid **grid)
+{
+    if (grid == NULL || *grid == NULL)
+        return;
+    free((*grid)->shape);
+    free(*grid);
+    *grid = NULL;
+}
+
+void pdx_grid_cell_index(const pdx_grid *grid, uint64_t cell, size_t *index)
+{
+    for (size_t a = grid->n_axes; a-- > 0;) {
+        index[a] = (size_t)(cell % grid->shape[a]);
+        cell /= grid->shape[a];
+    }
+}
+
+void pdx_grid_cell_params(const pdx_grid *grid, uint64_t cell,
+                          pdx_params *params)
+{
+    const pdx_spec *spec = grid->spec;
+    *params = spec->base;
+    for (size_t a = grid->n_axes; a-- > 0;) {
+        size_t i = (size_t)(cell % grid->shape[a]);
+        cell /= grid->shape[a];
+        pdx_params_set(params, spec->axes[a].key, spec->axes[a].values[i]);
+    }
+    pdx_params_resolve(params, spec);
+}
+
+uint64_t pdx_grid_cell_key(const pdx_params *params)
+{
+    size_t count;
+    const pdx_key *keys = pdx_spec_keys(&count);
+    uint64_t h = 0x6A09E667F3BCC908ull;
+    for (size_t id = 0; id < count; id++) {
+        if (keys[id].type == PDX_KEY_STRING || keys[id].type == PDX_KEY_TIMES ||
+            id == PDX_K_SEED || id == PDX_K_REPLICAS)
+            continue;
+        double v = pdx_params_get(params, (pdx_key_id)id);
+        uint64_t bits;
+        if (v == 0.0)
+            v = 0.0; /* -0 and +0 are the same cell */
+        memcpy(&bits, &v, sizeof bits);
+        h = pdx_rng_mix64(h ^ pdx_rng_mix64(bits + id));
+    }
+    return h;
+}
+
+int64_t pdx_grid_steps_at(const pdx_params *params, double time)
+{
+    double steps = floor(time * (double)params->N + 0.5);
+    return steps < 0 ? 0 : (int64_t)steps;
+}
+
+double pdx_grid_task_cost(const pdx_params *params)
+{
+    double N = (double)params->N;
+    double K = (double)params->student_hidden;
+    double M = (double)params->teacher_hidden;
+    double steps = (double)pdx_grid_steps_at(params, params->train_alpha);
+    /* per step: N Gaussians (~20 flop each), K+M dot products, K updates */
+    double per_step = N * (20.0 + 2.0 * (K + M) + 2.0 * K);
+    return steps * per_step;
+}
+
+void pdx_grid_describe_task(const pdx_grid *grid, uint64_t task, char *buf,
+                            size_t size)
+{
+    const pdx_spec *spec = grid->spec;
+    uint64_t cell = task / grid->replicas;
+    uint64_t replica = task % grid->replicas;
+    size_t used = 0;
+    buf[0] = '\0';
+    size_t index[64];
+    size_t n = grid->n_axes < 64 ? grid->n_axes : 64;
+    pdx_grid_cell_index(grid, cell, index);
+    for (size_t a = 0; a < n && used < size; a++) {
+        const pdx_axis *axis = &spec->axes[a];
+        const pdx_key *key = &pdx_spec_keys(NULL)[axis->key];
+        double v = axis->values[index[a]];
+        int w;
+        if (key->type == PDX_KEY_CHOICE)
+            w = snprintf(buf + used, size - used, "%s=%s, ", key->name,
+                         pdx_spec_choice_name(axis->key, (int)v));
+        else
+            w = snprintf(buf + used, size - used, "%s=%.6g, ", key->name, v);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    if (used < size)
+        snprintf(buf + used, size - used, "replica=%llu",
+                 (unsigned long long)replica);
+}

@@ -1,1 +1,222 @@
-/* train.c — placeholder, being written */
+/* train.c — online SGD of soft committee machines (Saad-Solla / Goldt).
+ *
+ * Step t draws x (N Gaussians) from the INPUTS stream, block t, shared by
+ * every cell of a replica; the label-noise Gaussian is entry N of the same
+ * block. Update, with delta = y - yhat:
+ *     w_k += eta / sqrt(N) * delta * v_k * g'(lambda_k) * x
+ *     v_k += eta_v / N * delta * g(lambda_k)        (trained second layer)
+ */
+#include "pdx/train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pdx/rng.h"
+
+double pdx_trainer_workspace_bytes(size_t max_N, size_t max_K, size_t max_M,
+                                   size_t max_test)
+{
+    double doubles = (double)max_K * (double)max_N      /* student w */
+                     + (double)max_M * (double)max_N    /* teacher B */
+                     + (double)max_N + 2.0              /* x */
+                     + 3.0 * (double)max_K + 2.0 * (double)max_M
+                     + (double)max_test * (double)max_N /* test inputs */
+                     + (double)max_test;                /* test labels */
+    return 8.0 * doubles + (double)sizeof(pdx_trainer);
+}
+
+static double *alloc_doubles(size_t n)
+{
+    return calloc(n > 0 ? n : 1, sizeof(double));
+}
+
+pdx_status pdx_trainer_create(pdx_trainer **out, size_t max_N, size_t max_K,
+                              size_t max_M, size_t max_test, pdx_error *err)
+{
+    *out = NULL;
+    pdx_trainer *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        goto nomem;
+    t->max_N = max_N;
+    t->max_K = max_K;
+    t->max_M = max_M;
+    t->max_test = max_test;
+    t->student.w = alloc_doubles(max_K * max_N);
+    t->student.v = alloc_doubles(max_K);
+    t->teacher.w = alloc_doubles(max_M * max_N);
+    t->teacher.v = alloc_doubles(max_M);
+    t->x = alloc_doubles(max_N + 2);
+    t->lambda = alloc_doubles(max_K);
+    t->nu = alloc_doubles(max_M);
+    t->coef = alloc_doubles(max_K);
+    t->test_x = max_test ? alloc_doubles(max_test * max_N) : NULL;
+    t->test_y = max_test ? alloc_doubles(max_test) : NULL;
+    if (!t->student.w || !t->student.v || !t->teacher.w || !t->teacher.v ||
+        !t->x || !t->lambda || !t->nu || !t->coef ||
+        (max_test && (!t->test_x || !t->test_y))) {
+        pdx_trainer_destroy(&t);
+        goto nomem;
+    }
+    *out = t;
+    return PDX_OK;
+nomem:
+    return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                         "cannot allocate a training workspace of %.0f bytes",
+                         pdx_trainer_workspace_bytes(max_N, max_K, max_M,
+                                                     max_test));
+}
+
+void pdx_trainer_destroy(pdx_trainer **trainer)
+{
+    if (trainer == NULL || *trainer == NULL)
+        return;
+    pdx_trainer *t = *trainer;
+    free(t->student.w);
+    free(t->student.v);
+    free(t->teacher.w);
+    free(t->teacher.v);
+    free(t->x);
+    free(t->lambda);
+    free(t->nu);
+    free(t->coef);
+    free(t->test_x);
+    free(t->test_y);
+    free(t);
+    *trainer = NULL;
+}
+
+int pdx_trainer_has_closed_form(const pdx_params *params)
+{
+    return (params->student_activation == PDX_ACT_ERF &&
+            params->teacher_activation == PDX_ACT_ERF) ||
+           (params->student_activation == PDX_ACT_LINEAR &&
+            params->teacher_activation == PDX_ACT_LINEAR);
+}
+
+pdx_status pdx_trainer_set(pdx_trainer *t, const pdx_params *params,
+                           uint64_t seed, uint64_t replica, pdx_error *err)
+{
+    size_t N = (size_t)params->N, K = (size_t)params->student_hidden,
+           M = (size_t)params->teacher_hidden;
+    int use_test = params->record_eg == PDX_EG_TEST_SET ||
+                   (params->record_eg == PDX_EG_AUTO &&
+                    !pdx_trainer_has_closed_form(params));
+    size_t test_size = use_test ? (size_t)params->record_test_size : 0;
+    if (N > t->max_N || K > t->max_K || M > t->max_M ||
+        test_size > t->max_test)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
+                             "cell (N=%zu, K=%zu, M=%zu, test=%zu) exceeds "
+                             "the workspace",
+                             N, K, M, test_size);
+    t->params = *params;
+    t->seed = seed;
+    t->replica = replica;
+    t->step = 0;
+    t->total_steps = (int64_t)floor(params->train_alpha * (double)N + 0.5);
+    t->diverged = 0;
+
+    pdx_rng_stream teacher_stream, init_stream;
+    pdx_rng_stream_init(&teacher_stream, seed, PDX_RNG_TEACHER, 0, replica);
+    pdx_rng_stream_init(&init_stream, seed, PDX_RNG_INIT, 0, replica);
+
+    t->teacher.N = N;
+    t->teacher.K = M;
+    t->teacher.activation = params->teacher_activation;
+    for (size_t m = 0; m < M; m++) {
+        pdx_rng_gaussian(&teacher_stream, m, t->teacher.w + m * N, N);
+        t->teacher.v[m] = 1.0;
+    }
+    t->student.N = N;
+    t->student.K = K;
+    t->student.activation = params->student_activation;
+    for (size_t k = 0; k < K; k++) {
+        double *w = t->student.w + k * N;
+        pdx_rng_gaussian(&init_stream, k, w, N);
+        for (size_t j = 0; j < N; j++)
+            w[j] *= params->student_init_scale;
+        t->student.v[k] = params->student_second_layer_init;
+    }
+
+    t->test_size = test_size;
+    if (test_size > 0) {
+        pdx_rng_stream test_stream;
+        pdx_rng_stream_init(&test_stream, seed, PDX_RNG_TEST, 0, replica);
+        for (size_t mu = 0; mu < test_size; mu++) {
+            double *x = t->test_x + mu * N;
+            pdx_rng_gaussian(&test_stream, mu, x, N);
+            t->test_y[mu] = pdx_model_forward(&t->teacher, x, t->nu);
+        }
+    }
+    return PDX_OK;
+}
+
+static int weights_finite(const pdx_trainer *t)
+{
+    const pdx_committee *s = &t->student;
+    double limit = t->params.train_divergence_norm;
+    for (size_t k = 0; k < s->K; k++) {
+        const double *w = s->w + k * s->N;
+        double q = pdx_model_dot(w, w, s->N) / (double)s->N;
+        if (!isfinite(q) || q > limit || !isfinite(s->v[k]))
+            return 0;
+    }
+    return 1;
+}
+
+int pdx_trainer_iterate(pdx_trainer *t, int64_t until_step)
+{
+    if (t->diverged)
+        return 1;
+    if (until_step > t->total_steps)
+        until_step = t->total_steps;
+    pdx_committee *s = &t->student;
+    const pdx_committee *b = &t->teacher;
+    const size_t N = s->N, K = s->K;
+    const double inv_sqrt_N = 1.0 / sqrt((double)N);
+    const double eta_w = t->params.train_learning_rate * inv_sqrt_N;
+    const double eta_v =
+        t->params.train_learning_rate_second / (double)N;
+    const int train_v = t->params.student_second_layer == PDX_SECOND_TRAINED;
+    const double noise = t->params.teacher_output_noise;
+    const size_t draws = noise > 0.0 ? N + 1 : N;
+    pdx_rng_stream inputs;
+    pdx_rng_stream_init(&inputs, t->seed, PDX_RNG_INPUTS, 0, t->replica);
+    double *restrict x = t->x;
+
+    for (; t->step < until_step; t->step++) {
+        pdx_rng_gaussian(&inputs, (uint64_t)t->step, x, draws);
+        double y = pdx_model_forward(b, x, t->nu);
+        if (noise > 0.0)
+            y += noise * x[N];
+        double yhat = 0.0;
+        for (size_t k = 0; k < K; k++) {
+            t->lambda[k] =
+                pdx_model_dot(s->w + k * N, x, N) * inv_sqrt_N;
+            yhat += s->v[k] * pdx_model_g(s->activation, t->lambda[k]);
+        }
+        double delta = y - yhat;
+        if (!isfinite(delta)) {
+            t->diverged = 1;
+            return 1;
+        }
+        for (size_t k = 0; k < K; k++)
+            t->coef[k] = eta_w * delta * s->v[k] *
+                         pdx_model_dg(s->activation, t->lambda[k]);
+        if (train_v)
+            for (size_t k = 0; k < K; k++)
+                s->v[k] += eta_v * delta *
+                           pdx_model_g(s->activation, t->lambda[k]);
+        for (size_t k = 0; k < K; k++) {
+            double *restrict w = s->w + k * N;
+            const double c = t->coef[k];
+            for (size_t j = 0; j < N; j++)
+                w[j] += c * x[j];
+        }
+    }
+    if (!weights_finite(t)) {
+        t->diverged = 1;
+        return 1;
+    }
+    return 0;
+}

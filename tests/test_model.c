@@ -1,3 +1,209 @@
-/* placeholder: being written */
+/* test_model.c — activations, kernels and the online SGD step against a
+ * straightforward reference implementation. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pdx/model.h"
+#include "pdx/rng.h"
+#include "pdx/train.h"
 #include "pdx_test.h"
-int main(void) { return 1; }
+
+static void test_model_activations_and_derivatives(void **state)
+{
+    (void)state;
+    const int acts[] = {PDX_ACT_ERF, PDX_ACT_RELU, PDX_ACT_TANH,
+                        PDX_ACT_LINEAR};
+    const double zs[] = {-2.385, -0.731, 0.2417, 1.913};
+    for (size_t a = 0; a < 4; a++)
+        for (size_t i = 0; i < 4; i++) {
+            double z = zs[i], h = 1e-6;
+            double fd = (pdx_model_g(acts[a], z + h) -
+                         pdx_model_g(acts[a], z - h)) / (2 * h);
+            assert_double_near(pdx_model_dg(acts[a], z), fd, 1e-8);
+        }
+    assert_double_close(pdx_model_g(PDX_ACT_ERF, 1.1), erf(1.1 / sqrt(2.0)),
+                        1e-15);
+    assert_double_close(pdx_model_g(PDX_ACT_SIGN, -0.3), -1.0, 0);
+    assert_double_close(pdx_model_g(PDX_ACT_RELU, -0.3), 0.0, 0);
+}
+
+static void test_model_dot_matches_naive_sum(void **state)
+{
+    (void)state;
+    pdx_rng_stream s;
+    pdx_rng_stream_init(&s, 5, PDX_RNG_TEST, 0, 0);
+    for (size_t n = 1; n < 40; n += 3) {
+        double x[40], y[40];
+        pdx_rng_gaussian(&s, n, x, n);
+        pdx_rng_gaussian(&s, 100 + n, y, n);
+        long double ref = 0;
+        for (size_t j = 0; j < n; j++)
+            ref += (long double)x[j] * y[j];
+        assert_double_near(pdx_model_dot(x, y, n), (double)ref, 1e-12);
+    }
+}
+
+/* Straightforward online SGD step, written independently of train.c. */
+static void reference_run(const pdx_params *p, uint64_t seed, uint64_t replica,
+                          int64_t steps, double *w_out, double *v_out)
+{
+    size_t N = (size_t)p->N, K = (size_t)p->student_hidden,
+           M = (size_t)p->teacher_hidden;
+    double *B = malloc(M * N * sizeof *B), *w = w_out, *x = malloc((N + 1) * sizeof *x);
+    pdx_rng_stream ts, is, xs;
+    pdx_rng_stream_init(&ts, seed, PDX_RNG_TEACHER, 0, replica);
+    pdx_rng_stream_init(&is, seed, PDX_RNG_INIT, 0, replica);
+    pdx_rng_stream_init(&xs, seed, PDX_RNG_INPUTS, 0, replica);
+    for (size_t m = 0; m < M; m++)
+        pdx_rng_gaussian(&ts, m, B + m * N, N);
+    for (size_t k = 0; k < K; k++) {
+        pdx_rng_gaussian(&is, k, w + k * N, N);
+        for (size_t j = 0; j < N; j++)
+            w[k * N + j] *= p->student_init_scale;
+        v_out[k] = p->student_second_layer_init;
+    }
+    for (int64_t t = 0; t < steps; t++) {
+        pdx_rng_gaussian(&xs, (uint64_t)t, x, N + 1);
+        double y = 0, yhat = 0, lam[8], dlam[8];
+        for (size_t m = 0; m < M; m++) {
+            double s = 0;
+            for (size_t j = 0; j < N; j++)
+                s += B[m * N + j] * x[j];
+            y += pdx_model_g(p->teacher_activation, s / sqrt((double)N));
+        }
+        y += p->teacher_output_noise * x[N];
+        for (size_t k = 0; k < K; k++) {
+            double s = 0;
+            for (size_t j = 0; j < N; j++)
+                s += w[k * N + j] * x[j];
+            lam[k] = s / sqrt((double)N);
+            yhat += v_out[k] * pdx_model_g(p->student_activation, lam[k]);
+            dlam[k] = pdx_model_dg(p->student_activation, lam[k]);
+        }
+        double d = y - yhat;
+        double vold[8];
+        memcpy(vold, v_out, K * sizeof *v_out);
+        if (p->student_second_layer == PDX_SECOND_TRAINED)
+            for (size_t k = 0; k < K; k++)
+                v_out[k] += p->train_learning_rate_second / (double)N * d *
+                            pdx_model_g(p->student_activation, lam[k]);
+        for (size_t k = 0; k < K; k++)
+            for (size_t j = 0; j < N; j++)
+                w[k * N + j] += p->train_learning_rate / sqrt((double)N) * d *
+                                vold[k] * dlam[k] * x[j];
+    }
+    free(B);
+    free(x);
+}
+
+static void check_against_reference(pdx_params *p)
+{
+    pdx_params_resolve(p, NULL);
+    pdx_trainer *t = NULL;
+    assert_int_equal(pdx_trainer_create(&t, (size_t)p->N,
+                                        (size_t)p->student_hidden,
+                                        (size_t)p->teacher_hidden,
+                                        (size_t)p->record_test_size, NULL),
+                     PDX_OK);
+    assert_int_equal(pdx_trainer_set(t, p, 99, 3, NULL), PDX_OK);
+    int64_t steps = 700;
+    int diverged = pdx_trainer_iterate(t, steps);
+    if (diverged)
+        fail_msg("diverged at step %lld", (long long)t->step);
+    assert_int_equal(t->step, steps);
+    size_t K = (size_t)p->student_hidden, N = (size_t)p->N;
+    double *w = malloc(K * N * sizeof *w), v[8];
+    reference_run(p, 99, 3, steps, w, v);
+    for (size_t i = 0; i < K * N; i++)
+        assert_double_near(t->student.w[i], w[i], 1e-12);
+    for (size_t k = 0; k < K; k++)
+        assert_double_near(t->student.v[k], v[k], 1e-12);
+    free(w);
+    pdx_trainer_destroy(&t);
+    assert_null(t);
+}
+
+static void test_model_sgd_matches_reference_erf(void **state)
+{
+    (void)state;
+    pdx_params p;
+    pdx_params_default(&p);
+    p.N = 37;
+    p.student_hidden = 3;
+    p.teacher_hidden = 2;
+    p.train_learning_rate = 0.731;
+    p.student_init_scale = 0.2385;
+    p.train_alpha = 100;
+    check_against_reference(&p);
+}
+
+static void test_model_sgd_matches_reference_relu_noise_second_layer(void **state)
+{
+    (void)state;
+    pdx_params p;
+    pdx_params_default(&p);
+    p.N = 41;
+    p.student_hidden = 2;
+    p.teacher_hidden = 3;
+    p.student_activation = PDX_ACT_RELU;
+    p.teacher_activation = PDX_ACT_TANH;
+    p.teacher_output_noise = 0.317;
+    p.student_second_layer = PDX_SECOND_TRAINED;
+    p.student_second_layer_init = 0.613;
+    p.train_learning_rate = 0.213;
+    p.train_learning_rate_second = 0.0917;
+    p.student_init_scale = 0.5;
+    p.train_alpha = 100;
+    p.record_test_size = 64; /* no closed form: a (small) test set */
+    check_against_reference(&p);
+}
+
+/* A huge learning rate diverges: iterate reports it and stops. */
+static void test_model_divergence_detected(void **state)
+{
+    (void)state;
+    pdx_params p;
+    pdx_params_default(&p);
+    p.N = 50;
+    p.student_activation = PDX_ACT_LINEAR;
+    p.teacher_activation = PDX_ACT_LINEAR;
+    p.train_learning_rate = 9.5;
+    p.train_alpha = 200;
+    pdx_params_resolve(&p, NULL);
+    pdx_trainer *t = NULL;
+    assert_int_equal(pdx_trainer_create(&t, 50, 2, 2, 0, NULL), PDX_OK);
+    assert_int_equal(pdx_trainer_set(t, &p, 1, 0, NULL), PDX_OK);
+    assert_int_equal(pdx_trainer_iterate(t, t->total_steps), 1);
+    assert_true(t->diverged);
+    assert_true(t->step < t->total_steps);
+    pdx_trainer_destroy(&t);
+}
+
+static void test_model_workspace_limits(void **state)
+{
+    (void)state;
+    pdx_params p;
+    pdx_params_default(&p);
+    p.N = 64;
+    pdx_params_resolve(&p, NULL);
+    pdx_trainer *t = NULL;
+    pdx_error err;
+    assert_int_equal(pdx_trainer_create(&t, 32, 2, 2, 0, NULL), PDX_OK);
+    assert_int_equal(pdx_trainer_set(t, &p, 1, 0, &err), PDX_ERR_USAGE);
+    assert_non_null(strstr(err.message, "N=64"));
+    pdx_trainer_destroy(&t);
+    pdx_trainer_destroy(&t); /* NULL is fine */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_model_activations_and_derivatives),
+        cmocka_unit_test(test_model_dot_matches_naive_sum),
+        cmocka_unit_test(test_model_sgd_matches_reference_erf),
+        cmocka_unit_test(test_model_sgd_matches_reference_relu_noise_second_layer),
+        cmocka_unit_test(test_model_divergence_detected),
+        cmocka_unit_test(test_model_workspace_limits),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

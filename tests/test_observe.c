@@ -1,3 +1,131 @@
-/* placeholder: being written */
+/* test_observe.c — order parameters and the generalization error. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pdx/observe.h"
+#include "pdx/rng.h"
 #include "pdx_test.h"
-int main(void) { return 1; }
+
+/* Train an erf/erf (or linear/linear) committee for a while, then compare
+ * the closed-form eg from Q, R, T with a large independent test set:
+ * they must agree within 3 standard errors of the test-set mean. */
+static void closed_form_vs_test_set(int activation, double lr)
+{
+    enum { N = 60, K = 3, M = 2, P = 60000 };
+    pdx_params p;
+    pdx_params_default(&p);
+    p.N = N;
+    p.student_hidden = K;
+    p.teacher_hidden = M;
+    p.student_activation = activation;
+    p.teacher_activation = activation;
+    p.student_init_scale = 0.6;
+    p.student_second_layer_init = 0.847;
+    p.train_learning_rate = lr;
+    p.train_alpha = 3;
+    p.record_eg = PDX_EG_TEST_SET;
+    p.record_test_size = P;
+    pdx_params_resolve(&p, NULL);
+    pdx_trainer *t = NULL;
+    assert_int_equal(pdx_trainer_create(&t, N, K, M, P, NULL), PDX_OK);
+    assert_int_equal(pdx_trainer_set(t, &p, 2385, 1, NULL), PDX_OK);
+    assert_int_equal(pdx_trainer_iterate(t, t->total_steps), 0);
+
+    pdx_layout layout = {0};
+    layout.vars = pdx_observe_variables(&layout.n_vars);
+    layout.dim_size[PDX_DIM_TIME] = 1;
+    layout.dim_size[PDX_DIM_STUDENT_UNIT] = layout.dim_size[PDX_DIM_STUDENT_UNIT2] = K;
+    layout.dim_size[PDX_DIM_TEACHER_UNIT] = layout.dim_size[PDX_DIM_TEACHER_UNIT2] = M;
+    double eg[1], Q[K * K], R[K * M], T[M * M], v[K], norm[1];
+    double *out[PDX_OBS_COUNT] = {eg, Q, R, T, v, norm};
+    pdx_observe_teacher(t, &layout, out);
+    pdx_observe_measure(t, &layout, 0, out);
+
+    /* test-set mean and its standard error, computed here */
+    double sum = 0, sum2 = 0, lambda[K];
+    for (size_t mu = 0; mu < P; mu++) {
+        double d = t->test_y[mu] -
+                   pdx_model_forward(&t->student, t->test_x + mu * N, lambda);
+        double e = 0.5 * d * d;
+        sum += e;
+        sum2 += e * e;
+    }
+    double mean = sum / P, se = sqrt((sum2 / P - mean * mean) / (P - 1));
+    assert_double_close(eg[0], mean, 1e-12); /* measure used the test set */
+    double closed = pdx_observe_eg_closed_form(activation, K, M, Q, K, R, M,
+                                               T, M, v, t->teacher.v);
+    if (fabs(closed - mean) > 3.0 * se)
+        fail_msg("closed form eg = %.6g, test set %.6g +- %.2g (3 se = %.2g)",
+                 closed, mean, se, 3 * se);
+    /* and the run learned something: eg well below its initial value */
+    assert_true(closed > 0.0);
+    /* norm is the mean diagonal of Q */
+    double qsum = 0;
+    for (size_t k = 0; k < K; k++)
+        qsum += Q[k * K + k];
+    assert_double_close(norm[0], qsum / K, 1e-14);
+    pdx_trainer_destroy(&t);
+}
+
+static void test_observe_closed_form_matches_test_set_erf(void **state)
+{
+    (void)state;
+    closed_form_vs_test_set(PDX_ACT_ERF, 0.7);
+}
+
+static void test_observe_closed_form_matches_test_set_linear(void **state)
+{
+    (void)state;
+    closed_form_vs_test_set(PDX_ACT_LINEAR, 0.2);
+}
+
+/* Exact identities: a student equal to the teacher has eg = 0; for K = M = 1
+ * erf units eg = (1/pi)(asin(Q/(1+Q)) + asin(T/(1+T)) - 2 asin(R/...)). */
+static void test_observe_closed_form_identities(void **state)
+{
+    (void)state;
+    double Q[4] = {1.3, 0.2385, 0.2385, 0.77};
+    double v[2] = {1.0, 0.6};
+    assert_double_near(pdx_observe_eg_closed_form(PDX_ACT_ERF, 2, 2, Q, 2, Q,
+                                                  2, Q, 2, v, v),
+                       0.0, 1e-15);
+    assert_double_near(pdx_observe_eg_closed_form(PDX_ACT_LINEAR, 2, 2, Q, 2,
+                                                  Q, 2, Q, 2, v, v),
+                       0.0, 1e-15);
+    double q = 0.81, r = 0.43, tt = 1.07, one = 1.0;
+    double expect = (asin(q / (1 + q)) + asin(tt / (1 + tt)) -
+                     2 * asin(r / sqrt((1 + q) * (1 + tt)))) / M_PI;
+    assert_double_close(pdx_observe_eg_closed_form(PDX_ACT_ERF, 1, 1, &q, 1,
+                                                   &r, 1, &tt, 1, &one, &one),
+                        expect, 1e-14);
+    /* linear: eg = (Q - 2R + T)/2 */
+    assert_double_close(pdx_observe_eg_closed_form(PDX_ACT_LINEAR, 1, 1, &q,
+                                                   1, &r, 1, &tt, 1, &one,
+                                                   &one),
+                        0.5 * (q - 2 * r + tt), 1e-14);
+    assert_true(isnan(pdx_observe_eg_closed_form(PDX_ACT_RELU, 1, 1, &q, 1,
+                                                 &r, 1, &tt, 1, &one, &one)));
+}
+
+/* Saad & Solla (1995): with an uninformed student (R = 0, Q -> 0) and an
+ * orthonormal erf teacher of M units, eg = (M/pi) asin(1/2) = M/6. */
+static void test_observe_uninformed_student(void **state)
+{
+    (void)state;
+    double Q[4] = {0, 0, 0, 0}, R[4] = {0, 0, 0, 0}, T[4] = {1, 0, 0, 1};
+    double v[2] = {1, 1};
+    assert_double_close(pdx_observe_eg_closed_form(PDX_ACT_ERF, 2, 2, Q, 2, R,
+                                                   2, T, 2, v, v),
+                        2.0 / 6.0, 1e-14);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_observe_closed_form_matches_test_set_erf),
+        cmocka_unit_test(test_observe_closed_form_matches_test_set_linear),
+        cmocka_unit_test(test_observe_closed_form_identities),
+        cmocka_unit_test(test_observe_uninformed_student),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

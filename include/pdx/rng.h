@@ -1,0 +1,58 @@
+/* pdx/rng.h — counter-based random streams (Philox4x32-10).
+ *
+ * A stream is named by (seed, purpose, cell key, replica); within it, a
+ * block index (e.g. the SGD step) selects an independent run of numbers, so
+ * any block can be generated directly (O(1) skip-ahead) and results never
+ * depend on thread count, schedule or resume point.
+ *
+ * Key derivation (version PDX_RNG_KEY_VERSION, stored in result files):
+ *   key[0..1]  = 64-bit mix of (seed, purpose, cell_key)
+ *   counter    = {i, block_lo, block_hi, replica}
+ * where i counts Philox calls within the block. */
+#ifndef PDX_RNG_H
+#define PDX_RNG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PDX_RNG_NAME "philox4x32-10"
+#define PDX_RNG_KEY_VERSION 1
+
+/* Purposes of streams (stable: part of the key derivation). */
+typedef enum pdx_rng_purpose {
+    PDX_RNG_TEACHER = 1,     /* teacher weights: (seed, replica) */
+    PDX_RNG_INIT = 2,        /* student initialisation: (seed, replica) */
+    PDX_RNG_INPUTS = 3,      /* online inputs: (seed, replica), block = step */
+    PDX_RNG_LABEL_NOISE = 4, /* label noise: (seed, replica), block = step */
+    PDX_RNG_TEST = 5         /* test set: (seed, replica) */
+} pdx_rng_purpose;
+
+typedef struct pdx_rng_stream {
+    uint32_t key[2];
+    uint32_t replica;
+} pdx_rng_stream;
+
+/* Name a stream. cell_key is 0 for streams shared by all cells of a
+ * replica. Pure function of its arguments; thread-safe. */
+void pdx_rng_stream_init(pdx_rng_stream *stream, uint64_t seed,
+                         pdx_rng_purpose purpose, uint64_t cell_key,
+                         uint64_t replica);
+
+/* Fill out[0..n-1] with standard Gaussian numbers, the first n of block
+ * `block` of the stream (Box-Muller on 53-bit uniforms; a prefix of a
+ * longer fill of the same block). Thread-safe, no allocation. */
+void pdx_rng_gaussian(const pdx_rng_stream *stream, uint64_t block,
+                      double *out, size_t n);
+
+/* Fill out[0..n-1] with uniforms in (0, 1) (53-bit), block `block`. */
+void pdx_rng_uniform(const pdx_rng_stream *stream, uint64_t block,
+                     double *out, size_t n);
+
+/* One Philox4x32-10 evaluation (reference, for tests). */
+void pdx_rng_philox(const uint32_t counter[4], const uint32_t key[2],
+                    uint32_t out[4]);
+
+/* SplitMix64 finaliser: a bijective 64-bit mix used for key derivation. */
+uint64_t pdx_rng_mix64(uint64_t x);
+
+#endif

@@ -1,0 +1,56 @@
+/* pdx/sweep.h — running every task of a grid in parallel into a store.
+ *
+ * The only module with `omp parallel`. Tasks still pending are run
+ * longest-first with a dynamic schedule, one trainer workspace per thread;
+ * each finished task is committed to the store inside one named critical
+ * section (the only place HDF5 is called from). */
+#ifndef PDX_SWEEP_H
+#define PDX_SWEEP_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "pdx/error.h"
+#include "pdx/grid.h"
+#include "pdx/layout.h"
+#include "pdx/store.h"
+
+typedef struct pdx_sweep_options {
+    int threads;                /* 0: OpenMP's default */
+    int quiet;                  /* no progress output */
+    int progress_tty;           /* 1: live bar; 0: a line every interval */
+    double progress_interval;   /* seconds between log lines (default 10) */
+    volatile sig_atomic_t *stop;/* set to non-zero to stop taking tasks */
+    uint64_t shard_index;       /* run tasks with task % shard_count == */
+    uint64_t shard_count;       /*   shard_index (1 shard: all tasks) */
+} pdx_sweep_options;
+
+typedef struct pdx_sweep_summary {
+    uint64_t tasks;      /* tasks in this shard */
+    uint64_t skipped;    /* already finished before this run */
+    uint64_t run;        /* finished by this run */
+    uint64_t done, diverged, failed;
+    double steps;        /* SGD steps taken by this run */
+    double wall_seconds;
+    int threads;
+} pdx_sweep_summary;
+
+/* Options with defaults: all threads, progress on, one shard. */
+pdx_sweep_options pdx_sweep_options_default(void);
+
+/* The variables and dimension sizes of a grid's result files. */
+void pdx_sweep_layout(const pdx_grid *grid, pdx_layout *layout);
+
+/* Bytes of memory a run needs with `threads` threads. */
+double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads);
+
+/* Run the pending tasks (status[task] == 0; status may be NULL for "all
+ * pending") of the shard. Returns PDX_OK, PDX_ERR_STOPPED (options->stop
+ * was raised; finished tasks are committed), PDX_ERR_NOMEM, or the store's
+ * error for a failed commit (the run stops; the file stays valid). */
+pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
+                         pdx_store *store, const int8_t *status,
+                         const pdx_sweep_options *options,
+                         pdx_sweep_summary *summary, pdx_error *err);
+
+#endif
