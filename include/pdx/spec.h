@@ -165,12 +165,16 @@ void pdx_params_resolve(pdx_params *params, const pdx_spec *spec);
 /* Parse and validate a spec from a file. On success *out owns a new spec
  * (free with pdx_spec_destroy). On failure *out is NULL and err says
  * "FILE:LINE:COLUMN: key: what is wrong" with a "did you mean" for
- * misspelt keys. Returns PDX_OK, PDX_ERR_IO (cannot read), PDX_ERR_SPEC,
- * PDX_ERR_NOMEM. Thread-safe (no shared state). */
+ * misspelt keys. spec->times is always filled (31 log-spaced times up to
+ * the largest train.alpha, or 10, when record.times is absent). Returns
+ * PDX_OK, PDX_ERR_IO (cannot read), PDX_ERR_SPEC, PDX_ERR_TOO_BIG (an axis
+ * over 10^6 values, or cells x replicas over 2^53), PDX_ERR_NOMEM,
+ * PDX_ERR_USAGE (out or path NULL). Thread-safe (no shared state). */
 pdx_status pdx_spec_parse_file(pdx_spec **out, const char *path,
                                pdx_error *err);
 
-/* As pdx_spec_parse_file, from text in memory; `path` names it in errors. */
+/* As pdx_spec_parse_file, from `length` bytes of text in memory (need not
+ * be NUL-terminated); `path` names it in errors ("<string>" if NULL). */
 pdx_status pdx_spec_parse_string(pdx_spec **out, const char *text,
                                  size_t length, const char *path,
                                  pdx_error *err);
