@@ -597,10 +597,9 @@ static pdx_status spec_check_repeats(const spec_parser *p, pdx_key_id id,
         if (ranked[i].value != ranked[i - 1].value)
             continue;
         if (node->type == YAML_SEQUENCE_NODE) {
-            const yaml_node_t *first =
-                spec_node(p, node->data.sequence.items.start[ranked[i - 1].index]);
-            const yaml_node_t *again =
-                spec_node(p, node->data.sequence.items.start[ranked[i].index]);
+            const yaml_node_item_t *items = node->data.sequence.items.start;
+            const yaml_node_t *first = spec_node(p, items[ranked[i - 1].index]);
+            const yaml_node_t *again = spec_node(p, items[ranked[i].index]);
             char shown[64];
             if (key->type == PDX_KEY_CHOICE)
                 snprintf(shown, sizeof shown, "'%s'",
@@ -677,8 +676,9 @@ static pdx_status spec_parse_range(const spec_parser *p, pdx_key_id id,
         return spec_fail(p, node, key->name,
                          "an axis mapping has one entry, %s; got %zu", forms,
                          pairs);
-    const yaml_node_t *form = spec_node(p, node->data.mapping.pairs.start->key);
-    const yaml_node_t *args = spec_node(p, node->data.mapping.pairs.start->value);
+    const yaml_node_pair_t *pair = node->data.mapping.pairs.start;
+    const yaml_node_t *form = spec_node(p, pair->key);
+    const yaml_node_t *args = spec_node(p, pair->value);
     if (form->type != YAML_SCALAR_NODE)
         return spec_fail(p, form, key->name,
                          "unknown axis form (%s); expected %s",
@@ -953,7 +953,8 @@ static pdx_status spec_walk(spec_parser *p, const yaml_node_t *mapping,
         int id = n > 0 && (size_t)n < sizeof full ? pdx_spec_key_find(full)
                                                   : -1;
         if (id >= 0) {
-            pdx_status status = spec_set_key(p, (pdx_key_id)id, key_node, value);
+            pdx_status status =
+                spec_set_key(p, (pdx_key_id)id, key_node, value);
             if (status != PDX_OK)
                 return status;
             continue;
