@@ -582,8 +582,8 @@ static void test_spec_repeated_values_errors(void **state)
                                 "distinct");
     expect_spec_error("teacher.activation: [relu, erf, relu]\n",
                       SPEC_PATH ":1:33: teacher.activation: repeated value "
-                                "'relu' (first at line 1, column 22); values must be "
-                                "distinct");
+                                "'relu' (first at line 1, column 22); "
+                                "values must be distinct");
     expect_spec_error("record.times: [7.5, 1.25, 7.5]\n",
                       SPEC_PATH ":1:27: record.times: repeated value 7.5 "
                                 "(first at line 1, column 16); values must be "
