@@ -1,2 +1,175 @@
-#!/bin/bash
-exit 1 # placeholder
+#!/usr/bin/env bash
+# CLI integration tests: small real sweeps checked with ncdump, h5dump and
+# Python; every class of bad spec gives exit 2 and the right message.
+# usage: cli_test.sh PDX_EXE SOURCE_ROOT
+set -uo pipefail
+PDX=$1
+SRC=$2
+PY=/usr/bin/python3
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/pdx-cli-XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+failures=0
+pass() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; failures=$((failures + 1)); }
+
+# expect_exit CODE NAME -- command...
+expect_exit() {
+  local code=$1 name=$2; shift 3
+  "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"
+  local got=$?
+  if [[ $got -eq $code ]]; then pass "$name (exit $got)"; else
+    fail "$name: exit $got, expected $code"; sed 's/^/     /' "$WORK/err.txt" | head -5; fi
+}
+# expect_err REGEX NAME: the last command's stderr matches REGEX
+expect_err() {
+  if grep -Eq -- "$1" "$WORK/err.txt"; then pass "$2"; else
+    fail "$2: stderr does not match /$1/"; sed 's/^/     /' "$WORK/err.txt" | head -5; fi
+}
+
+# ---- help and version -------------------------------------------------
+expect_exit 0 "--version" -- "$PDX" --version
+grep -q "^pdx " "$WORK/out.txt" && pass "version text" || fail "version text"
+expect_exit 0 "--help" -- "$PDX" --help
+for c in validate plan run info keys; do
+  expect_exit 0 "$c --help" -- "$PDX" $c --help
+  grep -q "usage: pdx $c" "$WORK/out.txt" && pass "$c usage text" || fail "$c usage text"
+done
+expect_exit 2 "unknown command" -- "$PDX" frobnicate
+expect_err "unknown command 'frobnicate'" "unknown command message"
+expect_exit 2 "run without spec" -- "$PDX" run
+expect_exit 0 "keys" -- "$PDX" keys
+grep -q '`train.learning_rate`' "$WORK/out.txt" && pass "keys lists train.learning_rate" || fail "keys table"
+
+# ---- the documented key table is the one the program prints ------------
+if diff <(sed -n '/<!-- keys:begin -->/,/<!-- keys:end -->/p' "$SRC/docs/SPEC.md" | sed '1d;$d') \
+        <("$PDX" keys) >/dev/null; then pass "docs/SPEC.md key table is current"
+else fail "docs/SPEC.md key table differs from 'pdx keys' (regenerate it)"; fi
+
+# ---- the shipped specs validate ------------------------------------------
+for s in "$SRC"/sweeps/*.yaml; do
+  expect_exit 0 "validate $(basename "$s")" -- "$PDX" validate "$s"
+done
+expect_exit 0 "plan quickstart" -- "$PDX" plan "$SRC/sweeps/quickstart.yaml"
+grep -q "^cells *36" "$WORK/out.txt" && grep -q "^tasks *144" "$WORK/out.txt" \
+  && grep -q "^memory" "$WORK/out.txt" && grep -q "^output" "$WORK/out.txt" \
+  && pass "plan reports cells, tasks, memory, output" || fail "plan content"
+
+# ---- bad specs: exit 2 and FILE:LINE:COLUMN: key: message ----------------
+bad() { # NAME REGEX YAML
+  printf '%s\n' "$3" > "$WORK/bad.yaml"
+  expect_exit 2 "bad spec: $1" -- "$PDX" validate "$WORK/bad.yaml"
+  expect_err "$2" "bad spec message: $1"
+}
+bad "misspelt key" "bad.yaml:2:3: .*student.hiden.*did you mean 'student.hidden'" \
+'student:
+  hiden: 3'
+bad "unknown section" "bad.yaml:1:1: .*techer.*did you mean 'teacher" 'techer: {hidden: 2}'
+bad "wrong type" "bad.yaml:1:4: N: .*integer" 'N: many'
+bad "float for integer" "bad.yaml:1:4: N: .*integer" 'N: 2.5'
+bad "out of range" "bad.yaml:2:20: train.learning_rate: .*" \
+'name: x
+train: {learning_rate: -0.5}'
+bad "empty axis" "bad.yaml:1:19: student.hidden: .*empty" 'student: {hidden: []}'
+bad "empty lin axis" "bad.yaml:1:.*train.learning_rate: " 'train: {learning_rate: {lin: [0.1, 1, 0]}}'
+bad "duplicate key" "bad.yaml:3:1: N: .*duplicate.*line 1" \
+'N: 10
+seed: 3
+N: 20'
+bad "bad choice" "bad.yaml:1:.*student.activation: .*did you mean 'erf'" 'student: {activation: erff}'
+bad "not an axis" "bad.yaml:1:7: seed: .*axis" 'seed: [1, 2]'
+bad "yaml syntax" "bad.yaml:2:" 'train: {alpha: 3
+N: [1, 2'
+bad "grid overflows" "bad.yaml.*(2\^53|too many|overflow)" \
+'replicas: 1000000
+N: {lin: [10, 1000000, 1000000]}
+train: {learning_rate: {log: [0.01, 1, 1000000]}}'
+bad "memory exceeds machine" "bad.yaml: .*memory" \
+'N: 10000000
+student: {activation: relu}
+record: {test_size: 10000000}'
+expect_exit 1 "missing spec file" -- "$PDX" validate "$WORK/nope.yaml"
+expect_err "nope.yaml" "missing file is named"
+
+# ---- a small real sweep -------------------------------------------------
+cat > small.yaml <<'YAML'
+name: small
+seed: 2385
+replicas: 3
+N: 60
+teacher: {hidden: 2}
+student: {hidden: [1, 3], activation: [erf, relu]}
+train: {learning_rate: [0.3, 1.7, 40.0], alpha: 3}
+record: {times: {log: [0.05, 4, 9]}, test_size: 500}
+YAML
+expect_exit 0 "run small (1 thread)" -- "$PDX" run small.yaml -o t1.h5 --threads 1 --quiet
+expect_exit 0 "run small (2 threads)" -- env OMP_NUM_THREADS=2 "$PDX" run small.yaml -o t2.h5 --quiet
+expect_exit 0 "run small (progress lines)" -- "$PDX" run small.yaml -o t3.h5 --threads 2
+expect_err "pdx: +[0-9.]+% done" "progress lines on a non-TTY stderr"
+
+expect_exit 0 "1 and 2 threads bit-identical" -- $PY - t1.h5 t2.h5 <<'PYEOF'
+import sys, h5py, numpy as np
+a, b = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
+names = sorted(k for k in a.keys() if k != "wall_seconds")
+assert names == sorted(k for k in b.keys() if k != "wall_seconds"), names
+for k in names:
+    x, y = a[k][()], b[k][()]
+    assert x.dtype == y.dtype and x.shape == y.shape, k
+    if x.dtype.kind == "f":
+        assert np.array_equal(x.view(np.uint64), y.view(np.uint64)), f"{k} differs"
+    else:
+        assert np.array_equal(x, y), f"{k} differs"
+print("identical:", names)
+PYEOF
+
+expect_exit 0 "ncdump -h names the dimensions" -- ncdump -h t1.h5
+if grep -q phony_dim "$WORK/out.txt"; then fail "ncdump shows phony dimensions"; else pass "no phony dimensions"; fi
+for d in student.hidden student.activation train.learning_rate replica time student_unit teacher_unit; do
+  grep -Eq "^\s+\"?$d\"? = [0-9]+ ;" "$WORK/out.txt" && pass "ncdump dimension $d" || fail "ncdump dimension $d"
+done
+grep -Eq "double eg\(student.hidden, student.activation, train.learning_rate, replica, time\)" "$WORK/out.txt" \
+  && pass "ncdump: eg has named dimensions" || fail "ncdump: eg dimensions"
+expect_exit 0 "h5dump reads the file" -- h5dump -H t1.h5
+
+expect_exit 0 "xarray: labelled variables, statuses, NaN after divergence" -- $PY - t1.h5 <<'PYEOF'
+import sys, warnings, numpy as np, xarray as xr
+warnings.simplefilter("error")
+ds = xr.open_dataset(sys.argv[1], engine="h5netcdf")
+assert ds["eg"].dims == ("student.hidden", "student.activation", "train.learning_rate", "replica", "time"), ds["eg"].dims
+assert ds["Q"].dims[-2:] == ("student_unit", "student_unit2")
+assert list(ds["student.hidden"].values) == [1, 3]
+assert ds["student.activation"].attrs["flag_meanings"] == "erf relu"
+assert ds.attrs["title"] == "small" and len(ds.attrs["spec_sha256"]) == 64
+st = ds["status"].values
+lr = list(ds["train.learning_rate"].values)
+# learning rate 40 diverges, 0.3 does not
+assert (st[:, :, lr.index(40.0)] == 2).all(), st
+assert (st[:, :, lr.index(0.3)] == 1).all(), st
+eg = ds["eg"].values
+assert np.isnan(eg[st == 2][:, -1]).all()
+ok = eg[st == 1]
+# times beyond train.alpha = 3 are NaN, the others finite
+t = ds["time"].values
+assert np.isnan(ok[:, t > 3]).all() and np.isfinite(ok[:, t <= 3]).all()
+# K = 1 student: units beyond K are NaN in Q
+assert np.isnan(ds["Q"].values[0, ..., 1, :]).all()
+print("ok")
+PYEOF
+
+expect_exit 0 "info" -- "$PDX" info t1.h5
+grep -Eiq "done" "$WORK/out.txt" && grep -Eiq "diverged" "$WORK/out.txt" \
+  && pass "info reports status counts" || fail "info content"
+expect_exit 1 "info on a non-pdx file" -- "$PDX" info small.yaml
+expect_err "small.yaml" "info names the bad file"
+
+# ---- rerun, refusal, force ----------------------------------------------
+expect_exit 0 "rerun of a finished file" -- "$PDX" run small.yaml -o t1.h5
+sed 's/seed: 2385/seed: 2386/' small.yaml > other.yaml
+expect_exit 2 "different spec onto the same file is refused" -- "$PDX" run other.yaml -o t1.h5 --quiet
+expect_err "(does not match|different)" "refusal message"
+expect_err "--force" "refusal suggests --force"
+expect_exit 0 "--force starts over" -- "$PDX" run other.yaml -o t1.h5 --quiet --force
+
+echo
+if ((failures)); then echo "$failures CLI check(s) failed"; exit 1; fi
+echo "all CLI checks passed"

@@ -1,3 +1,157 @@
-/* placeholder: being written */
+/* test_sweep.c — parallel runs into a store: statuses, stop, resume, shards. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pdx/grid.h"
+#include "pdx/store.h"
+#include "pdx/sweep.h"
 #include "pdx_test.h"
-int main(void) { return 1; }
+
+static const char *const spec_text =
+    "name: sweep-test\n"
+    "seed: 2385\n"
+    "replicas: 2\n"
+    "N: 40\n"
+    "student: {hidden: [1, 2]}\n"
+    "train: {learning_rate: [0.4, 60.0], alpha: 2}\n"
+    "record: {times: [0.5, 1, 2]}\n";
+
+typedef struct fixture {
+    pdx_spec *spec;
+    pdx_grid *grid;
+    pdx_layout layout;
+    pdx_store *store;
+    char path[128];
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (f == NULL ||
+        pdx_spec_parse_string(&f->spec, spec_text, strlen(spec_text),
+                              "sweep-test.yaml", NULL) != PDX_OK ||
+        pdx_grid_create(&f->grid, f->spec, NULL) != PDX_OK)
+        return -1;
+    pdx_sweep_layout(f->grid, &f->layout);
+    snprintf(f->path, sizeof f->path, "test_sweep_%d.h5", (int)getpid());
+    pdx_provenance prov = {"test", "test", "test_sweep", "host",
+                           "2026-01-01T00:00:00Z", "philox4x32-10", 1};
+    pdx_store_options opts = {0};
+    if (pdx_store_create(&f->store, f->path, f->grid, &f->layout, &prov,
+                         &opts, NULL) != PDX_OK)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    pdx_store_destroy(&f->store);
+    unlink(f->path);
+    pdx_grid_destroy(&f->grid);
+    pdx_spec_destroy(&f->spec);
+    free(f);
+    return 0;
+}
+
+static void test_sweep_runs_all_and_marks_divergence(void **state)
+{
+    fixture *f = *state;
+    pdx_sweep_options o = pdx_sweep_options_default();
+    o.threads = 2;
+    o.quiet = 1;
+    pdx_sweep_summary s;
+    assert_int_equal(pdx_sweep_run(f->grid, &f->layout, f->store, NULL, &o,
+                                   &s, NULL),
+                     PDX_OK);
+    assert_int_equal(s.tasks, 8);
+    assert_int_equal(s.run, 8);
+    assert_int_equal(s.done, 4);     /* learning rate 0.4 */
+    assert_int_equal(s.diverged, 4); /* learning rate 60 */
+    int8_t status[8];
+    assert_int_equal(pdx_store_read_status(f->store, status, NULL), PDX_OK);
+    for (uint64_t task = 0; task < 8; task++) {
+        pdx_params p;
+        pdx_grid_cell_params(f->grid, task / 2, &p);
+        assert_int_equal(status[task], p.train_learning_rate > 1
+                                           ? PDX_TASK_DIVERGED
+                                           : PDX_TASK_DONE);
+    }
+}
+
+static void test_sweep_resume_skips_finished_tasks(void **state)
+{
+    fixture *f = *state;
+    int8_t status[8] = {1, 0, 2, 0, 0, 1, 0, 0};
+    pdx_sweep_options o = pdx_sweep_options_default();
+    o.threads = 1;
+    o.quiet = 1;
+    pdx_sweep_summary s;
+    assert_int_equal(pdx_sweep_run(f->grid, &f->layout, f->store, status, &o,
+                                   &s, NULL),
+                     PDX_OK);
+    assert_int_equal(s.skipped, 3);
+    assert_int_equal(s.run, 5);
+    int8_t on_disk[8];
+    assert_int_equal(pdx_store_read_status(f->store, on_disk, NULL), PDX_OK);
+    assert_int_equal(on_disk[0], PDX_TASK_PENDING); /* not rerun */
+    assert_int_equal(on_disk[1], PDX_TASK_DONE);
+}
+
+static void test_sweep_stop_flag_stops_early(void **state)
+{
+    fixture *f = *state;
+    volatile sig_atomic_t stop = 1;
+    pdx_sweep_options o = pdx_sweep_options_default();
+    o.quiet = 1;
+    o.stop = &stop;
+    pdx_sweep_summary s;
+    pdx_error err;
+    assert_int_equal(pdx_sweep_run(f->grid, &f->layout, f->store, NULL, &o,
+                                   &s, &err),
+                     PDX_ERR_STOPPED);
+    assert_int_equal(s.run, 0);
+    assert_non_null(strstr(err.message, "resume"));
+}
+
+static void test_sweep_shard_takes_its_tasks(void **state)
+{
+    fixture *f = *state;
+    pdx_sweep_options o = pdx_sweep_options_default();
+    o.quiet = 1;
+    o.shard_index = 1;
+    o.shard_count = 3;
+    pdx_sweep_summary s;
+    assert_int_equal(pdx_sweep_run(f->grid, &f->layout, f->store, NULL, &o,
+                                   &s, NULL),
+                     PDX_OK);
+    assert_int_equal(s.tasks, 3); /* tasks 1, 4, 7 */
+    int8_t status[8];
+    assert_int_equal(pdx_store_read_status(f->store, status, NULL), PDX_OK);
+    for (int task = 0; task < 8; task++)
+        assert_int_equal(status[task] != 0, task % 3 == 1);
+}
+
+static void test_sweep_memory_estimate_grows_with_threads(void **state)
+{
+    fixture *f = *state;
+    double one = pdx_sweep_memory_bytes(f->grid, 1);
+    double two = pdx_sweep_memory_bytes(f->grid, 2);
+    assert_true(one > 40 * 2 * 8); /* at least the student weights */
+    assert_true(two > one);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_sweep_runs_all_and_marks_divergence, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sweep_resume_skips_finished_tasks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sweep_stop_flag_stops_early, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sweep_shard_takes_its_tasks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sweep_memory_estimate_grows_with_threads, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/python3
+"""pdx benchmark: W1 (sweeps/bench-online.yaml) with 1 and 2 threads, the
+PyTorch peer on the same grid in the same invocation, and the Gaussian
+generator. Prints a table and one JSON line. Figures, not assertions."""
+import argparse, json, os, subprocess, sys, tempfile, time
+
+def run_measured(cmd):
+    """Run cmd; return (wall seconds, stdout, stderr); exit if it fails."""
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        sys.exit(f"bench: {' '.join(cmd)} failed ({p.returncode}):\n{p.stderr}")
+    return wall, p.stdout, p.stderr
+
+def peak_rss_mib(cmd):
+    """Peak resident memory of one run of cmd, in MiB (via wait4)."""
+    pid = os.fork()
+    if pid == 0:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1); os.dup2(devnull, 2)
+        os.execv(cmd[0], cmd)
+    _, _, ru = os.wait4(pid, 0)
+    return ru.ru_maxrss / 1024.0
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pdx", required=True)
+    ap.add_argument("--rng", required=True)
+    ap.add_argument("--source-root", required=True)
+    ap.add_argument("--no-peer", action="store_true")
+    a = ap.parse_args()
+    spec = os.path.join(a.source_root, "sweeps", "bench-online.yaml")
+    steps_total = 8 * 8 * 20 * 500
+    res = {"workload": "W1 bench-online (N=500, K=M=2 erf, 8 lr x 8 replicas, alpha=20)",
+           "sgd_steps": steps_total, "cpu": cpu_name(), "cores": os.cpu_count()}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "b.h5")
+        for threads in (1, 2):
+            best = None
+            for _ in range(3):
+                wall, _, _ = run_measured([a.pdx, "run", spec, "-o", out, "--force", "--quiet",
+                                             "--threads", str(threads)])
+                best = wall if best is None else min(best, wall)
+            res[f"pdx_steps_per_s_{threads}t"] = steps_total / best
+            res[f"pdx_wall_s_{threads}t"] = best
+        res["pdx_peak_mib_2t"] = peak_rss_mib([a.pdx, "run", spec, "-o", out, "--force",
+                                                "--quiet", "--threads", "2"])
+    res["speedup_1_to_2_threads"] = res["pdx_steps_per_s_2t"] / res["pdx_steps_per_s_1t"]
+    rng = json.loads(subprocess.check_output([a.rng], text=True))
+    res["ns_per_gaussian"] = rng["ns_per_gaussian"]
+    res["gflops_effective_2t"] = res["pdx_steps_per_s_2t"] * 500 * (2 * 2 + 2 * 2 + 2 * 2) / 1e9
+    peer = os.path.normpath(os.path.join(a.source_root, "..", "shared", "peers", "torch_online_scm.py"))
+    if not a.no_peer:
+        try:
+            import torch  # noqa: F401
+            have_torch = True
+        except ImportError:
+            have_torch = False
+        if have_torch and os.path.exists(peer):
+            out = subprocess.check_output(["/usr/bin/python3", peer, "--threads", "2"], text=True)
+            pr = json.loads(out.strip().splitlines()[-1])
+            res["peer_steps_per_s"] = pr["steps_per_s"]
+            res["peer_threads"] = pr["threads"]
+            res["ratio_to_peer"] = res["pdx_steps_per_s_2t"] / pr["steps_per_s"]
+        else:
+            res["peer"] = ("not run: " + ("python3-torch missing (scripts/setup.sh python3-torch)"
+                                          if not have_torch else f"{peer} not found"))
+    print()
+    for k, v in res.items():
+        print(f"{k:28s} {v:,.3f}" if isinstance(v, float) else f"{k:28s} {v}")
+    print(json.dumps(res))
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+if __name__ == "__main__":
+    main()
