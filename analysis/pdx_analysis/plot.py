@@ -17,8 +17,9 @@ What is drawn (documented in analysis/README.md):
 * a cell where any replica diverged (status 2) gets a red "x" (legend
   "diverged"), any failed replica (status 3) a black-edged triangle
   ("failed"); a cell with no task run yet (all status 0) is grey and
-  labelled "pending"; a cell with some replicas still pending shows the
-  mean of its done replicas and a small grey dot ("partly pending").
+  labelled "pending" (legend; also in the cell when it is wide enough);
+  a cell with some replicas still pending shows the mean of its done
+  replicas and a small grey dot ("partly pending").
 """
 
 from __future__ import annotations
@@ -361,7 +362,8 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
         markers["pending"] = ax.pcolormesh(
             xe, ye, grey, cmap=ListedColormap([PENDING_COLOR]), vmin=0, vmax=2,
             shading="flat")
-        if pending.size <= 64:
+        cell_width = 0.65 * fig.get_size_inches()[0] * 72 / len(px)  # points
+        if pending.size <= 64 and cell_width >= 45:
             for xx, yy in zip(cx[pending], cy[pending]):
                 ax.text(xx, yy, "pending", ha="center", va="center",
                         fontsize="x-small", color="0.25")
