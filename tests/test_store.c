@@ -1,3 +1,1565 @@
-/* placeholder: being written */
+/* test_store.c — result files: layout, commits, resume, repack, netCDF. */
+#include "pdx/store.h"
+
+#include "pdx/spec.h"
+
+#include <hdf5.h>
+#include <hdf5_hl.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "pdx_test.h"
-int main(void) { return 1; }
+
+#define N_LR 3
+#define N_ACT 2
+#define N_REPLICAS 3
+#define N_TIMES 5
+#define K_MAX 3
+#define M_MAX 2
+#define N_TASKS (N_LR * N_ACT * N_REPLICAS)
+#define N_VARS 7
+
+static char spec_text[] =
+    "name: store-test\n"
+    "seed: 20240917\n"
+    "replicas: 3\n"
+    "student: {hidden: 3, activation: [tanh, relu]}\n"
+    "teacher: {hidden: 2}\n"
+    "train: {learning_rate: {log: [0.25, 2.385, 3]}}\n"
+    "record: {times: [0.0137, 0.118, 1.0, 7.25, 10.5]}\n";
+
+static char spec_path[] = "sweeps/store-test.yaml";
+static char self_exe[4096];
+
+typedef struct fixture {
+    char dir[64];
+    char path[160];
+    pdx_spec spec;
+    pdx_axis axes[2];
+    double lr[N_LR];
+    double act[N_ACT];
+    double times[N_TIMES];
+    size_t shape[2];
+    pdx_grid grid;
+    pdx_var_desc vars[N_VARS];
+    pdx_layout layout;
+    pdx_provenance provenance;
+    pdx_store_options options;
+    /* one record's buffers */
+    double *values[N_VARS];
+    const double *value_ptrs[N_VARS];
+} fixture;
+
+static const pdx_var_desc test_vars[N_VARS] = {
+    {"eg", "generalization error", "1", 1, {PDX_DIM_TIME}},
+    {"Q", "student-student overlaps", "1", 3,
+     {PDX_DIM_TIME, PDX_DIM_STUDENT_UNIT, PDX_DIM_STUDENT_UNIT2}},
+    {"R", "student-teacher overlaps", "1", 3,
+     {PDX_DIM_TIME, PDX_DIM_STUDENT_UNIT, PDX_DIM_TEACHER_UNIT}},
+    {"T", "teacher-teacher overlaps", "1", 2,
+     {PDX_DIM_TEACHER_UNIT, PDX_DIM_TEACHER_UNIT2}},
+    {"v", "student second-layer weights", "1", 2,
+     {PDX_DIM_TIME, PDX_DIM_STUDENT_UNIT}},
+    {"norm", "mean squared first-layer weight", "1", 1, {PDX_DIM_TIME}},
+    {"time_to_fit", "time to fit", "1", 0, {PDX_DIM_TIME}},
+};
+
+static size_t var_length(const pdx_layout *layout, size_t v)
+{
+    size_t n = 1;
+    for (size_t j = 0; j < layout->vars[v].n_dims; j++)
+        n *= layout->dim_size[layout->vars[v].dims[j]];
+    return n;
+}
+
+/* Deterministic, non-round value of element i of variable v of a task. */
+static double value_of(uint64_t task, size_t v, size_t i)
+{
+    return 2.385 + 0.7311 * (double)task - 0.0917 * (double)v +
+           0.01131 * (double)i + 1e-3 * sin((double)(i + 7 * task));
+}
+
+static void fill_record(fixture *f, uint64_t task)
+{
+    for (size_t v = 0; v < N_VARS; v++)
+        for (size_t i = 0; i < var_length(&f->layout, v); i++)
+            f->values[v][i] = value_of(task, v, i);
+}
+
+static pdx_task_record record_of(fixture *f, uint64_t task, int8_t status)
+{
+    fill_record(f, task);
+    pdx_task_record r = {task, status, 1000 + 37 * (int64_t)task,
+                         0.125 + 1.5 * (double)task, f->value_ptrs};
+    return r;
+}
+
+static void build_spec(fixture *f)
+{
+    memset(&f->spec, 0, sizeof f->spec);
+    pdx_params_default(&f->spec.base);
+    snprintf(f->spec.base.name, sizeof f->spec.base.name, "store-test");
+    f->spec.base.seed = 20240917;
+    f->spec.base.replicas = N_REPLICAS;
+    f->spec.base.student_hidden = K_MAX;
+    f->spec.base.teacher_hidden = M_MAX;
+    f->spec.path = spec_path;
+    f->spec.text = spec_text;
+    f->spec.text_length = strlen(spec_text);
+    f->lr[0] = 0.25;
+    f->lr[1] = 0.77218;
+    f->lr[2] = 2.385;
+    f->act[0] = PDX_ACT_TANH;
+    f->act[1] = PDX_ACT_RELU;
+    f->axes[0] = (pdx_axis){PDX_K_TRAIN_LEARNING_RATE, N_LR, f->lr,
+                            PDX_SCALE_LOG, 6, 8};
+    f->axes[1] = (pdx_axis){PDX_K_STUDENT_ACTIVATION, N_ACT, f->act,
+                            PDX_SCALE_LIST, 4, 24};
+    f->spec.n_axes = 2;
+    f->spec.axes = f->axes;
+    static const double times[N_TIMES] = {0.0137, 0.118, 1.0, 7.25, 10.5};
+    memcpy(f->times, times, sizeof times);
+    f->spec.n_times = N_TIMES;
+    f->spec.times = f->times;
+    f->spec.times_scale = PDX_SCALE_LIST;
+
+    f->shape[0] = N_LR;
+    f->shape[1] = N_ACT;
+    f->grid = (pdx_grid){&f->spec, 2, f->shape, N_LR * N_ACT, N_REPLICAS,
+                         N_TASKS, K_MAX, M_MAX, 500, 0};
+    memcpy(f->vars, test_vars, sizeof test_vars);
+    f->layout.vars = f->vars;
+    f->layout.n_vars = N_VARS;
+    f->layout.dim_size[PDX_DIM_TIME] = N_TIMES;
+    f->layout.dim_size[PDX_DIM_STUDENT_UNIT] = K_MAX;
+    f->layout.dim_size[PDX_DIM_STUDENT_UNIT2] = K_MAX;
+    f->layout.dim_size[PDX_DIM_TEACHER_UNIT] = M_MAX;
+    f->layout.dim_size[PDX_DIM_TEACHER_UNIT2] = M_MAX;
+    f->provenance = (pdx_provenance){"0.1.0",     "v0.1-7-g1a2b3c4",
+                                     "pdx run sweeps/store-test.yaml",
+                                     "testhost",  "2024-09-17T08:15:42Z",
+                                     "philox4x32-10", 1};
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    snprintf(f->dir, sizeof f->dir, "/tmp/pdx-test-store-XXXXXX");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/out.h5", f->dir);
+    build_spec(f);
+    for (size_t v = 0; v < N_VARS; v++) {
+        f->values[v] = calloc(var_length(&f->layout, v), sizeof(double));
+        f->value_ptrs[v] = f->values[v];
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (getenv("PDX_TEST_KEEP") != NULL) /* keep the files for inspection */
+        fprintf(stderr, "kept %s\n", f->dir);
+    else if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", f->dir);
+    for (size_t v = 0; v < N_VARS; v++)
+        free(f->values[v]);
+    free(f);
+    return 0;
+}
+
+static void check_ok(pdx_status status, const pdx_error *err)
+{
+    if (status != PDX_OK) {
+        char buf[1200];
+        pdx_error_format(err, buf, sizeof buf);
+        fail_msg("status %s: %s", pdx_status_name(status), buf);
+    }
+}
+
+static pdx_store *create_store(fixture *f)
+{
+    pdx_store *store = NULL;
+    pdx_error err;
+    pdx_error_clear(&err);
+    check_ok(pdx_store_create(&store, f->path, &f->grid, &f->layout,
+                              &f->provenance, &f->options, &err),
+             &err);
+    assert_non_null(store);
+    return store;
+}
+
+static void commit(fixture *f, pdx_store *store, uint64_t task, int8_t status)
+{
+    pdx_error err;
+    pdx_error_clear(&err);
+    pdx_task_record r = record_of(f, task, status);
+    check_ok(pdx_store_commit(store, &r, &err), &err);
+}
+
+static hid_t open_read(const char *path)
+{
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0)
+        fail_msg("cannot open %s", path);
+    return file;
+}
+
+static void read_doubles(hid_t file, const char *name, double *buf,
+                         size_t expected)
+{
+    hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
+    assert_true(ds >= 0);
+    hid_t space = H5Dget_space(ds);
+    assert_int_equal(H5Sget_simple_extent_npoints(space), expected);
+    assert_true(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                        buf) >= 0);
+    H5Sclose(space);
+    H5Dclose(ds);
+}
+
+static void read_status(hid_t file, int8_t *status)
+{
+    hid_t ds = H5Dopen2(file, "status", H5P_DEFAULT);
+    assert_true(ds >= 0);
+    assert_true(H5Dread(ds, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                        status) >= 0);
+    H5Dclose(ds);
+}
+
+static char *attr_text(hid_t obj, const char *name)
+{
+    hid_t attr = H5Aopen(obj, name, H5P_DEFAULT);
+    if (attr < 0)
+        fail_msg("no attribute %s", name);
+    hid_t type = H5Aget_type(attr);
+    assert_int_equal(H5Tget_class(type), H5T_STRING);
+    assert_int_equal(H5Tis_variable_str(type), 0);
+    size_t size = H5Tget_size(type);
+    char *text = calloc(size + 1, 1);
+    assert_true(H5Aread(attr, type, text) >= 0);
+    H5Tclose(type);
+    H5Aclose(attr);
+    return text;
+}
+
+static void assert_attr_text(hid_t obj, const char *name, const char *want)
+{
+    char *text = attr_text(obj, name);
+    if (strcmp(text, want) != 0)
+        fail_msg("attribute %s = \"%s\", expected \"%s\"", name, text, want);
+    free(text);
+}
+
+static double attr_double(hid_t obj, const char *name)
+{
+    double v = -12345.678;
+    hid_t attr = H5Aopen(obj, name, H5P_DEFAULT);
+    if (attr < 0)
+        fail_msg("no attribute %s", name);
+    assert_true(H5Aread(attr, H5T_NATIVE_DOUBLE, &v) >= 0);
+    H5Aclose(attr);
+    return v;
+}
+
+static void assert_attr_type(hid_t obj, const char *name, hid_t want)
+{
+    hid_t attr = H5Aopen(obj, name, H5P_DEFAULT);
+    if (attr < 0)
+        fail_msg("no attribute %s", name);
+    hid_t type = H5Aget_type(attr);
+    if (H5Tequal(type, want) <= 0)
+        fail_msg("attribute %s has the wrong type", name);
+    H5Tclose(type);
+    H5Aclose(attr);
+}
+
+static size_t task_offset(uint64_t task, size_t length)
+{
+    return (size_t)task * length;
+}
+
+/* Every layout variable of every task: committed values or NaN. */
+static void check_values(fixture *f, hid_t file, const int8_t *committed)
+{
+    for (size_t v = 0; v < N_VARS; v++) {
+        size_t len = var_length(&f->layout, v);
+        double *buf = malloc(N_TASKS * len * sizeof *buf);
+        read_doubles(file, f->vars[v].name, buf, N_TASKS * len);
+        for (uint64_t t = 0; t < N_TASKS; t++)
+            for (size_t i = 0; i < len; i++) {
+                double got = buf[task_offset(t, len) + i];
+                if (committed[t])
+                    assert_double_close(got, value_of(t, v, i), 0.0);
+                else if (!isnan(got))
+                    fail_msg("%s of pending task %" PRIu64 "[%zu] = %g, not "
+                             "NaN",
+                             f->vars[v].name, t, i, got);
+            }
+        free(buf);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void test_store_sha256_fips_vectors(void **state)
+{
+    (void)state;
+    char hex[65];
+    pdx_store_sha256_hex("abc", 3, hex);
+    assert_string_equal(
+        hex, "ba7816bf8f01cfea414140de5dae2223"
+             "b00361a396177a9cb410ff61f20015ad");
+    pdx_store_sha256_hex("", 0, hex);
+    assert_string_equal(
+        hex, "e3b0c44298fc1c149afbf4c8996fb924"
+             "27ae41e4649b934ca495991b7852b855");
+    const char *two_blocks =
+        "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    pdx_store_sha256_hex(two_blocks, strlen(two_blocks), hex);
+    assert_string_equal(
+        hex, "248d6a61d20638b8e5c026930c3e6039"
+             "a33ce45964ff2167f6ecedd419db06c1");
+    char *million = malloc(1000000);
+    assert_non_null(million);
+    memset(million, 'a', 1000000);
+    pdx_store_sha256_hex(million, 1000000, hex);
+    free(million);
+    assert_string_equal(
+        hex, "cdc76e5c9914fb9281a1c7e284d73e67"
+             "f1809a48a497200e046d39ccc7112cd0");
+    /* 55/56/64 bytes: the padding boundaries. */
+    char block[64];
+    memset(block, 'a', sizeof block);
+    pdx_store_sha256_hex(block, 55, hex);
+    assert_string_equal(
+        hex, "9f4390f8d30c2dd92ec9f095b65e2b9a"
+             "e9b0a925a5258e241c9f1e910f734318");
+    pdx_store_sha256_hex(block, 56, hex);
+    assert_string_equal(
+        hex, "b35439a4ac6f0948b6d6f9e3c6af0f5f"
+             "590ce20f1bde7090ef7970686ec6738a");
+    pdx_store_sha256_hex(block, 64, hex);
+    assert_string_equal(
+        hex, "ffe054fe7ae0cb6dc65c3af9b61d5209"
+             "f439851db43d0ba5997337df154668eb");
+}
+
+static void test_store_commit_writes_values_and_fills_nan(void **state)
+{
+    fixture *f = *state;
+    pdx_store *store = create_store(f);
+    int8_t committed[N_TASKS] = {0};
+    const uint64_t tasks[] = {0, 4, 5, 11, 17};
+    const int8_t statuses[] = {PDX_TASK_DONE, PDX_TASK_DIVERGED,
+                               PDX_TASK_DONE, PDX_TASK_FAILED, PDX_TASK_DONE};
+    for (size_t j = 0; j < 5; j++) {
+        commit(f, store, tasks[j], statuses[j]);
+        committed[tasks[j]] = statuses[j];
+    }
+    int8_t status[N_TASKS];
+    pdx_error err;
+    check_ok(pdx_store_read_status(store, status, &err), &err);
+    assert_memory_equal(status, committed, N_TASKS);
+    pdx_store_destroy(&store);
+    assert_null(store);
+    pdx_store_destroy(&store); /* NULL is fine */
+
+    hid_t file = open_read(f->path);
+    read_status(file, status);
+    assert_memory_equal(status, committed, N_TASKS);
+    check_values(f, file, committed);
+
+    double wall[N_TASKS];
+    read_doubles(file, "wall_seconds", wall, N_TASKS);
+    int64_t steps[N_TASKS];
+    hid_t ds = H5Dopen2(file, "steps", H5P_DEFAULT);
+    assert_true(H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                        steps) >= 0);
+    H5Dclose(ds);
+    for (uint64_t t = 0; t < N_TASKS; t++) {
+        if (committed[t]) {
+            assert_int_equal(steps[t], 1000 + 37 * (int64_t)t);
+            assert_double_close(wall[t], 0.125 + 1.5 * (double)t, 0.0);
+        } else {
+            assert_int_equal(steps[t], -1);
+            assert_true(isnan(wall[t]));
+        }
+    }
+    /* Task 11 = cell 3 = (lr index 1, activation index 1), replica 2:
+     * eg[1][1][2][:] in the file's own indexing. */
+    double eg[N_LR][N_ACT][N_REPLICAS][N_TIMES];
+    read_doubles(file, "eg", &eg[0][0][0][0], N_TASKS * N_TIMES);
+    assert_double_close(eg[1][1][2][3], value_of(11, 0, 3), 0.0);
+    assert_true(isnan(eg[1][1][1][3]));
+    H5Fclose(file);
+}
+
+static void test_store_null_values_are_nan(void **state)
+{
+    fixture *f = *state;
+    pdx_store *store = create_store(f);
+    /* A task whose record has no values: data stays NaN, status is set. */
+    pdx_task_record r = {7, PDX_TASK_FAILED, 12, 0.5, NULL};
+    pdx_error err;
+    check_ok(pdx_store_commit(store, &r, &err), &err);
+    /* One variable missing. */
+    fill_record(f, 8);
+    const double *some[N_VARS];
+    memcpy(some, f->value_ptrs, sizeof some);
+    some[0] = NULL;
+    pdx_task_record r8 = {8, PDX_TASK_DONE, 99, 2.75, some};
+    check_ok(pdx_store_commit(store, &r8, &err), &err);
+    pdx_store_destroy(&store);
+
+    hid_t file = open_read(f->path);
+    double eg[N_TASKS * N_TIMES], q[N_TASKS * N_TIMES * K_MAX * K_MAX];
+    read_doubles(file, "eg", eg, N_TASKS * N_TIMES);
+    read_doubles(file, "Q", q, N_TASKS * N_TIMES * K_MAX * K_MAX);
+    for (size_t i = 0; i < N_TIMES; i++) {
+        assert_true(isnan(eg[7 * N_TIMES + i]));
+        assert_true(isnan(eg[8 * N_TIMES + i]));
+    }
+    assert_true(isnan(q[7 * N_TIMES * K_MAX * K_MAX]));
+    assert_double_close(q[8 * N_TIMES * K_MAX * K_MAX + 4], value_of(8, 1, 4),
+                        0.0);
+    int8_t status[N_TASKS];
+    read_status(file, status);
+    assert_int_equal(status[7], PDX_TASK_FAILED);
+    assert_int_equal(status[8], PDX_TASK_DONE);
+    H5Fclose(file);
+}
+
+static void test_store_commit_rejects_bad_records(void **state)
+{
+    fixture *f = *state;
+    pdx_store *store = create_store(f);
+    pdx_error err;
+    pdx_task_record r = record_of(f, N_TASKS, PDX_TASK_DONE);
+    assert_int_equal(pdx_store_commit(store, &r, &err), PDX_ERR_USAGE);
+    assert_non_null(strstr(err.message, "out of range"));
+    r = record_of(f, 3, PDX_TASK_PENDING);
+    assert_int_equal(pdx_store_commit(store, &r, &err), PDX_ERR_USAGE);
+    r = record_of(f, 3, 4);
+    assert_int_equal(pdx_store_commit(store, &r, &err), PDX_ERR_USAGE);
+    assert_int_equal(pdx_store_commit(store, NULL, &err), PDX_ERR_USAGE);
+    int8_t status[N_TASKS];
+    check_ok(pdx_store_read_status(store, status, &err), &err);
+    for (size_t t = 0; t < N_TASKS; t++)
+        assert_int_equal(status[t], PDX_TASK_PENDING);
+    pdx_store_destroy(&store);
+}
+
+static void test_store_create_rejects_inconsistent_arguments(void **state)
+{
+    fixture *f = *state;
+    pdx_store *store = NULL;
+    pdx_error err;
+    f->layout.dim_size[PDX_DIM_TIME] = N_TIMES + 1;
+    assert_int_equal(pdx_store_create(&store, f->path, &f->grid, &f->layout,
+                                      &f->provenance, NULL, &err),
+                     PDX_ERR_USAGE);
+    assert_null(store);
+    f->layout.dim_size[PDX_DIM_TIME] = N_TIMES;
+    f->vars[3].name = "replica"; /* reserved */
+    assert_int_equal(pdx_store_create(&store, f->path, &f->grid, &f->layout,
+                                      &f->provenance, NULL, &err),
+                     PDX_ERR_USAGE);
+    assert_string_equal(err.key, "replica");
+    f->vars[3].name = "eg"; /* duplicate */
+    assert_int_equal(pdx_store_create(&store, f->path, &f->grid, &f->layout,
+                                      &f->provenance, NULL, &err),
+                     PDX_ERR_USAGE);
+    f->vars[3] = test_vars[3];
+    f->shape[0] = N_LR + 1; /* grid and spec disagree */
+    assert_int_equal(pdx_store_create(&store, f->path, &f->grid, &f->layout,
+                                      &f->provenance, NULL, &err),
+                     PDX_ERR_USAGE);
+    f->shape[0] = N_LR;
+    struct stat st;
+    assert_int_not_equal(stat(f->path, &st), 0);
+}
+
+static void test_store_coordinates_and_attributes(void **state)
+{
+    fixture *f = *state;
+    pdx_store *store = create_store(f);
+    pdx_store_destroy(&store);
+    hid_t file = open_read(f->path);
+
+    /* Root attributes. */
+    assert_attr_text(file, "title", "store-test");
+    assert_attr_text(file, "Conventions", "CF-1.8");
+    assert_attr_type(file, "pdx_schema_version", H5T_STD_I32LE);
+    assert_double_close(attr_double(file, "pdx_schema_version"), 1, 0);
+    assert_attr_text(file, "spec", spec_text);
+    char hex[65];
+    pdx_store_sha256_hex(spec_text, strlen(spec_text), hex);
+    assert_attr_text(file, "spec_sha256", hex);
+    assert_attr_text(file, "spec_path", "sweeps/store-test.yaml");
+    assert_attr_text(file, "pdx_version", "0.1.0");
+    assert_attr_text(file, "git_describe", "v0.1-7-g1a2b3c4");
+    assert_attr_text(file, "command_line", "pdx run sweeps/store-test.yaml");
+    assert_attr_text(file, "host", "testhost");
+    assert_attr_text(file, "start_time", "2024-09-17T08:15:42Z");
+    assert_attr_text(file, "rng", "philox4x32-10");
+    assert_attr_type(file, "seed", H5T_STD_I64LE);
+    assert_double_close(attr_double(file, "seed"), 20240917, 0);
+    assert_double_close(attr_double(file, "replicas"), N_REPLICAS, 0);
+    assert_attr_type(file, "pdx_complete", H5T_STD_U8LE);
+    assert_double_close(attr_double(file, "pdx_complete"), 0, 0);
+    assert_int_equal(H5Aexists(file, "end_time"), 0);
+    /* param: every non-axis key; axes are not parameters. */
+    assert_attr_type(file, "param:N", H5T_IEEE_F64LE);
+    assert_double_close(attr_double(file, "param:N"), 500, 0);
+    assert_double_close(attr_double(file, "param:student.hidden"), K_MAX, 0);
+    assert_double_close(attr_double(file, "param:student.init_scale"), 1e-3,
+                        0);
+    assert_attr_text(file, "param:teacher.activation", "erf");
+    assert_attr_text(file, "param:record.eg", "auto");
+    assert_attr_text(file, "param:name", "store-test");
+    assert_attr_text(file, "param:train.alpha", "= last record.times");
+    assert_int_equal(H5Aexists(file, "param:train.learning_rate"), 0);
+    assert_int_equal(H5Aexists(file, "param:student.activation"), 0);
+
+    /* Real axis. */
+    const pdx_key *keys = pdx_spec_keys(NULL);
+    hid_t lr = H5Dopen2(file, "train.learning_rate", H5P_DEFAULT);
+    assert_true(lr >= 0);
+    double lr_values[N_LR];
+    assert_true(H5Dread(lr, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                        lr_values) >= 0);
+    for (size_t i = 0; i < N_LR; i++)
+        assert_double_close(lr_values[i], f->lr[i], 0.0);
+    assert_attr_text(lr, "long_name", keys[PDX_K_TRAIN_LEARNING_RATE].doc);
+    assert_attr_text(lr, "units", "1");
+    assert_attr_text(lr, "pdx_scale", "log");
+    assert_true(H5DSis_scale(lr) > 0);
+    H5Dclose(lr);
+
+    /* Choice axis: int32 choice indices in axis order, flags. */
+    hid_t act = H5Dopen2(file, "student.activation", H5P_DEFAULT);
+    hid_t type = H5Dget_type(act);
+    assert_true(H5Tequal(type, H5T_STD_I32LE) > 0);
+    H5Tclose(type);
+    int32_t act_values[N_ACT];
+    assert_true(H5Dread(act, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                        act_values) >= 0);
+    assert_int_equal(act_values[0], PDX_ACT_TANH);
+    assert_int_equal(act_values[1], PDX_ACT_RELU);
+    assert_attr_text(act, "flag_meanings", "tanh relu");
+    int32_t flags[N_ACT] = {-1, -1};
+    hid_t attr = H5Aopen(act, "flag_values", H5P_DEFAULT);
+    assert_true(H5Aread(attr, H5T_NATIVE_INT32, flags) >= 0);
+    H5Aclose(attr);
+    assert_int_equal(flags[0], PDX_ACT_TANH);
+    assert_int_equal(flags[1], PDX_ACT_RELU);
+    assert_attr_text(act, "pdx_scale", "list");
+    assert_int_equal(H5Aexists(act, "units"), 0);
+    H5Dclose(act);
+
+    /* time, replica and unit coordinates. */
+    double times[N_TIMES];
+    read_doubles(file, "time", times, N_TIMES);
+    for (size_t i = 0; i < N_TIMES; i++)
+        assert_double_close(times[i], f->times[i], 0.0);
+    double index[N_REPLICAS];
+    read_doubles(file, "replica", index, N_REPLICAS);
+    for (size_t i = 0; i < N_REPLICAS; i++)
+        assert_double_close(index[i], (double)i, 0.0);
+    read_doubles(file, "student_unit2", index, K_MAX);
+    assert_double_close(index[2], 2, 0.0);
+    read_doubles(file, "teacher_unit", index, M_MAX);
+    assert_double_close(index[1], 1, 0.0);
+
+    /* Variables: _FillValue NaN on float64 matching the fill property, none
+     * on status and steps. */
+    hid_t eg = H5Dopen2(file, "eg", H5P_DEFAULT);
+    assert_attr_text(eg, "long_name", "generalization error");
+    assert_attr_text(eg, "units", "1");
+    assert_true(isnan(attr_double(eg, "_FillValue")));
+    assert_attr_type(eg, "_FillValue", H5T_IEEE_F64LE);
+    hid_t dcpl = H5Dget_create_plist(eg);
+    double fill = 0;
+    H5D_fill_value_t defined;
+    assert_true(H5Pfill_value_defined(dcpl, &defined) >= 0);
+    assert_int_equal(defined, H5D_FILL_VALUE_USER_DEFINED);
+    assert_true(H5Pget_fill_value(dcpl, H5T_NATIVE_DOUBLE, &fill) >= 0);
+    assert_true(isnan(fill));
+    assert_int_equal(H5Pget_layout(dcpl), H5D_CONTIGUOUS);
+    assert_int_equal(H5Pget_nfilters(dcpl), 0);
+    H5D_alloc_time_t alloc;
+    H5Pget_alloc_time(dcpl, &alloc);
+    assert_int_equal(alloc, H5D_ALLOC_TIME_EARLY);
+    H5Pclose(dcpl);
+    H5Dclose(eg);
+    hid_t st = H5Dopen2(file, "status", H5P_DEFAULT);
+    type = H5Dget_type(st);
+    assert_true(H5Tequal(type, H5T_STD_I8LE) > 0);
+    H5Tclose(type);
+    assert_int_equal(H5Aexists(st, "_FillValue"), 0);
+    assert_attr_text(st, "flag_meanings", "pending done diverged failed");
+    int8_t status_flags[4] = {-1, -1, -1, -1};
+    attr = H5Aopen(st, "flag_values", H5P_DEFAULT);
+    assert_true(H5Aread(attr, H5T_NATIVE_INT8, status_flags) >= 0);
+    H5Aclose(attr);
+    assert_int_equal(status_flags[3], PDX_TASK_FAILED);
+    H5Dclose(st);
+    hid_t steps = H5Dopen2(file, "steps", H5P_DEFAULT);
+    assert_int_equal(H5Aexists(steps, "_FillValue"), 0);
+    H5Dclose(steps);
+    H5Fclose(file);
+}
+
+/* No attribute anywhere is a variable-length string; only H5DS's own
+ * DIMENSION_LIST / REFERENCE_LIST are not plain numbers or text. */
+static herr_t check_attr_types(hid_t obj, const char *name,
+                               const H5A_info_t *info, void *data)
+{
+    (void)info;
+    int *bad = data;
+    hid_t attr = H5Aopen(obj, name, H5P_DEFAULT);
+    hid_t type = H5Aget_type(attr);
+    H5T_class_t cls = H5Tget_class(type);
+    int ok = cls == H5T_INTEGER || cls == H5T_FLOAT ||
+             (cls == H5T_STRING && H5Tis_variable_str(type) == 0) ||
+             strcmp(name, "DIMENSION_LIST") == 0 ||
+             strcmp(name, "REFERENCE_LIST") == 0;
+    if (!ok) {
+        fprintf(stderr, "attribute %s has type class %d\n", name, (int)cls);
+        (*bad)++;
+    }
+    H5Tclose(type);
+    H5Aclose(attr);
+    return 0;
+}
+
+static herr_t check_object_attrs(hid_t group, const char *name,
+                                 const H5L_info_t *info, void *data)
+{
+    (void)info;
+    hid_t ds = H5Dopen2(group, name, H5P_DEFAULT);
+    hsize_t idx = 0;
+    H5Aiterate2(ds, H5_INDEX_CRT_ORDER, H5_ITER_INC, &idx, check_attr_types,
+                data);
+    H5Dclose(ds);
+    return 0;
+}
+
+static void check_netcdf_attribute_types(const char *path)
+{
+    hid_t file = open_read(path);
+    int bad = 0;
+    hsize_t idx = 0;
+    assert_true(H5Aiterate2(file, H5_INDEX_CRT_ORDER, H5_ITER_INC, &idx,
+                            check_attr_types, &bad) >= 0);
+    idx = 0;
+    assert_true(H5Literate(file, H5_INDEX_CRT_ORDER, H5_ITER_INC, &idx,
+                           check_object_attrs, &bad) >= 0);
+    assert_int_equal(bad, 0);
+    /* Creation order tracked and indexed (netCDF-4 readers). */
+    hid_t root = H5Gopen2(file, "/", H5P_DEFAULT);
+    hid_t gcpl = H5Gget_create_plist(root);
+    unsigned flags = 0;
+    assert_true(H5Pget_link_creation_order(gcpl, &flags) >= 0);
+    assert_int_equal(flags, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+    assert_true(H5Pget_attr_creation_order(gcpl, &flags) >= 0);
+    assert_int_equal(flags, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+    H5Pclose(gcpl);
+    H5Gclose(root);
+    H5Fclose(file);
+}
+
+static void test_store_attributes_are_netcdf_types(void **state)
+{
+    fixture *f = *state;
+    pdx_store *store = create_store(f);
+    commit(f, store, 2, PDX_TASK_DONE);
+    pdx_store_destroy(&store);
+    check_netcdf_attribute_types(f->path);
+}
+
+static void check_scales(fixture *f, const char *path)
+{
+    hid_t file = open_read(path);
+    const char *fixed[] = {"status", "steps", "wall_seconds"};
+    const char *dim_names[PDX_DIM_COUNT] = PDX_DIM_NAMES;
+    hid_t lr = H5Dopen2(file, "train.learning_rate", H5P_DEFAULT);
+    hid_t act = H5Dopen2(file, "student.activation", H5P_DEFAULT);
+    hid_t rep = H5Dopen2(file, "replica", H5P_DEFAULT);
+    assert_true(H5DSis_scale(rep) > 0);
+    for (size_t v = 0; v < 3 + N_VARS; v++) {
+        const char *name = v < 3 ? fixed[v] : f->vars[v - 3].name;
+        hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
+        assert_true(ds >= 0);
+        assert_true(H5DSis_attached(ds, lr, 0) > 0);
+        assert_true(H5DSis_attached(ds, act, 1) > 0);
+        assert_true(H5DSis_attached(ds, rep, 2) > 0);
+        assert_int_equal(H5DSis_attached(ds, rep, 1), 0);
+        assert_int_equal(H5DSis_attached(ds, lr, 1), 0);
+        if (v >= 3) {
+            const pdx_var_desc *d = &f->vars[v - 3];
+            for (size_t j = 0; j < d->n_dims; j++) {
+                hid_t scale = H5Dopen2(file, dim_names[d->dims[j]],
+                                       H5P_DEFAULT);
+                assert_true(H5DSis_scale(scale) > 0);
+                if (H5DSis_attached(ds, scale, (unsigned)(3 + j)) <= 0)
+                    fail_msg("%s is not attached to %s dimension %zu",
+                             dim_names[d->dims[j]], name, 3 + j);
+                H5Dclose(scale);
+            }
+        }
+        H5Dclose(ds);
+    }
+    H5Dclose(lr);
+    H5Dclose(act);
+    H5Dclose(rep);
+    H5Fclose(file);
+}
+
+static void test_store_dimension_scales_attached(void **state)
+{
+    fixture *f = *state;
+    pdx_store *store = create_store(f);
+    pdx_store_destroy(&store);
+    check_scales(f, f->path);
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+typedef struct snapshot {
+    size_t n_bytes[3 + N_VARS];
+    unsigned char *bytes[3 + N_VARS];
+} snapshot;
+
+static const char *snapshot_name(fixture *f, size_t k)
+{
+    static const char *fixed[] = {"status", "steps", "wall_seconds"};
+    return k < 3 ? fixed[k] : f->vars[k - 3].name;
+}
+
+/* Raw bytes of every data variable (NaN compared bit for bit). */
+static void take_snapshot(fixture *f, const char *path, snapshot *s)
+{
+    hid_t file = open_read(path);
+    for (size_t k = 0; k < 3 + N_VARS; k++) {
+        hid_t ds = H5Dopen2(file, snapshot_name(f, k), H5P_DEFAULT);
+        hid_t type = H5Dget_type(ds);
+        hid_t native = H5Tget_native_type(type, H5T_DIR_ASCEND);
+        hid_t space = H5Dget_space(ds);
+        s->n_bytes[k] =
+            (size_t)H5Sget_simple_extent_npoints(space) * H5Tget_size(native);
+        s->bytes[k] = malloc(s->n_bytes[k]);
+        assert_true(H5Dread(ds, native, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                            s->bytes[k]) >= 0);
+        H5Sclose(space);
+        H5Tclose(native);
+        H5Tclose(type);
+        H5Dclose(ds);
+    }
+    H5Fclose(file);
+}
+
+static void free_snapshot(snapshot *s)
+{
+    for (size_t k = 0; k < 3 + N_VARS; k++)
+        free(s->bytes[k]);
+}
+
+static void test_store_finish_compresses_identical_data(void **state)
+{
+    fixture *f = *state;
+    pdx_store *store = create_store(f);
+    for (uint64_t t = 0; t < N_TASKS; t++)
+        if (t % 4 != 1)
+            commit(f, store, t, t % 7 == 3 ? PDX_TASK_DIVERGED : PDX_TASK_DONE);
+    pdx_store_destroy(&store);
+    snapshot before, after;
+    take_snapshot(f, f->path, &before);
+    long size_before = file_size(f->path);
+
+    pdx_error err;
+    check_ok(pdx_store_open(&store, f->path, &f->grid, &f->layout, NULL, &err),
+             &err);
+    check_ok(pdx_store_finish(&store, "2024-09-17T09:42:17Z", &err), &err);
+    assert_null(store);
+    long size_after = file_size(f->path);
+    print_message("file size: working %ld bytes, repacked %ld bytes\n",
+                  size_before, size_after);
+
+    take_snapshot(f, f->path, &after);
+    for (size_t k = 0; k < 3 + N_VARS; k++) {
+        assert_int_equal(before.n_bytes[k], after.n_bytes[k]);
+        if (memcmp(before.bytes[k], after.bytes[k], before.n_bytes[k]) != 0)
+            fail_msg("variable %s differs after finish", snapshot_name(f, k));
+    }
+    free_snapshot(&before);
+    free_snapshot(&after);
+
+    hid_t file = open_read(f->path);
+    assert_double_close(attr_double(file, "pdx_complete"), 1, 0);
+    assert_attr_type(file, "pdx_complete", H5T_STD_U8LE);
+    assert_attr_text(file, "end_time", "2024-09-17T09:42:17Z");
+    assert_attr_text(file, "start_time", "2024-09-17T08:15:42Z");
+    assert_attr_text(file, "spec", spec_text);
+    assert_attr_text(file, "param:teacher.activation", "erf");
+    for (size_t k = 0; k < 3 + N_VARS; k++) {
+        hid_t ds = H5Dopen2(file, snapshot_name(f, k), H5P_DEFAULT);
+        hid_t dcpl = H5Dget_create_plist(ds);
+        assert_int_equal(H5Pget_layout(dcpl), H5D_CHUNKED);
+        assert_int_equal(H5Pget_nfilters(dcpl), 2);
+        unsigned flags;
+        size_t n_values = 1;
+        unsigned level = 0;
+        assert_int_equal(H5Pget_filter2(dcpl, 0, &flags, &n_values, &level, 0,
+                                        NULL, NULL),
+                         H5Z_FILTER_SHUFFLE);
+        n_values = 1;
+        assert_int_equal(H5Pget_filter2(dcpl, 1, &flags, &n_values, &level, 0,
+                                        NULL, NULL),
+                         H5Z_FILTER_DEFLATE);
+        assert_int_equal(level, 4);
+        /* Chunks hold whole cells: all replicas and extra dimensions. */
+        hsize_t chunk[8];
+        int rank = H5Pget_chunk(dcpl, 8, chunk);
+        assert_true(rank >= 3);
+        assert_int_equal(chunk[2], N_REPLICAS);
+        if (k >= 3 && f->vars[k - 3].n_dims > 0)
+            assert_int_equal(chunk[3],
+                             f->layout.dim_size[f->vars[k - 3].dims[0]]);
+        if (k >= 3)
+            assert_true(isnan(attr_double(ds, "_FillValue")));
+        H5Pclose(dcpl);
+        H5Dclose(ds);
+    }
+    /* Coordinates keep their values and attributes. */
+    hid_t act = H5Dopen2(file, "student.activation", H5P_DEFAULT);
+    assert_attr_text(act, "flag_meanings", "tanh relu");
+    H5Dclose(act);
+    H5Fclose(file);
+    check_scales(f, f->path);
+    check_netcdf_attribute_types(f->path);
+
+    /* No temporary file is left behind. */
+    char tmp[256];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", f->path, (long)getpid());
+    assert_int_equal(file_size(tmp), -1);
+
+    /* A finished file cannot take more results. */
+    assert_int_equal(
+        pdx_store_open(&store, f->path, &f->grid, &f->layout, NULL, &err),
+        PDX_ERR_MISMATCH);
+    assert_non_null(strstr(err.message, "finished"));
+    assert_null(store);
+}
+
+static void test_store_open_resumes(void **state)
+{
+    fixture *f = *state;
+    f->options.fsync_each_commit = 1;
+    pdx_store *store = create_store(f);
+    commit(f, store, 1, PDX_TASK_DONE);
+    commit(f, store, 13, PDX_TASK_DIVERGED);
+    pdx_store_destroy(&store);
+
+    pdx_error err;
+    check_ok(pdx_store_open(&store, f->path, &f->grid, &f->layout, &f->options,
+                            &err),
+             &err);
+    int8_t status[N_TASKS];
+    check_ok(pdx_store_read_status(store, status, &err), &err);
+    int8_t expected[N_TASKS] = {0};
+    expected[1] = PDX_TASK_DONE;
+    expected[13] = PDX_TASK_DIVERGED;
+    assert_memory_equal(status, expected, N_TASKS);
+    commit(f, store, 16, PDX_TASK_DONE);
+    expected[16] = PDX_TASK_DONE;
+    pdx_store_destroy(&store);
+
+    hid_t file = open_read(f->path);
+    read_status(file, status);
+    assert_memory_equal(status, expected, N_TASKS);
+    check_values(f, file, expected);
+    H5Fclose(file);
+}
+
+static void expect_mismatch(fixture *f, const char *what)
+{
+    pdx_store *store = NULL;
+    pdx_error err;
+    pdx_error_clear(&err);
+    pdx_status status =
+        pdx_store_open(&store, f->path, &f->grid, &f->layout, NULL, &err);
+    char buf[1200];
+    pdx_error_format(&err, buf, sizeof buf);
+    if (status != PDX_ERR_MISMATCH)
+        fail_msg("expected a mismatch naming '%s', got %s: %s", what,
+                 pdx_status_name(status), buf);
+    if (strstr(buf, what) == NULL)
+        fail_msg("mismatch message does not name '%s': %s", what, buf);
+    assert_null(store);
+}
+
+static void test_store_open_rejects_mismatch(void **state)
+{
+    fixture *f = *state;
+    pdx_store *store = create_store(f);
+    commit(f, store, 3, PDX_TASK_DONE);
+    pdx_store_destroy(&store);
+
+    /* Different spec text. */
+    static char other_text[] = "name: store-test\nseed: 20240918\n";
+    f->spec.text = other_text;
+    f->spec.text_length = strlen(other_text);
+    expect_mismatch(f, "spec_sha256");
+    f->spec.text = spec_text;
+    f->spec.text_length = strlen(spec_text);
+
+    /* Same text, one more learning rate. */
+    double lr4[4] = {0.25, 0.5, 0.77218, 2.385};
+    f->axes[0].values = lr4;
+    f->axes[0].n = 4;
+    f->shape[0] = 4;
+    f->grid.n_cells = 4 * N_ACT;
+    f->grid.n_tasks = f->grid.n_cells * N_REPLICAS;
+    expect_mismatch(f, "train.learning_rate");
+    build_spec(f);
+
+    /* More replicas. */
+    f->grid.replicas = N_REPLICAS + 1;
+    f->grid.n_tasks = f->grid.n_cells * f->grid.replicas;
+    expect_mismatch(f, "replica");
+    build_spec(f);
+
+    /* Larger student. */
+    f->layout.dim_size[PDX_DIM_STUDENT_UNIT] = K_MAX + 1;
+    f->layout.dim_size[PDX_DIM_STUDENT_UNIT2] = K_MAX + 1;
+    expect_mismatch(f, "student_unit");
+    build_spec(f);
+
+    /* A layout variable the file lacks, and one it has that the layout
+     * lacks. */
+    f->vars[6].name = "loss";
+    expect_mismatch(f, "loss");
+    build_spec(f);
+    f->layout.n_vars = N_VARS - 1;
+    expect_mismatch(f, "time_to_fit");
+    build_spec(f);
+
+    /* Not a pdx file. */
+    char plain[200];
+    snprintf(plain, sizeof plain, "%s/plain.h5", f->dir);
+    hid_t file = H5Fcreate(plain, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    H5Fclose(file);
+    pdx_error err;
+    assert_int_equal(
+        pdx_store_open(&store, plain, &f->grid, &f->layout, NULL, &err),
+        PDX_ERR_MISMATCH);
+    assert_non_null(strstr(err.message, "not a pdx result file"));
+
+    /* The matching arguments still open it. */
+    check_ok(pdx_store_open(&store, f->path, &f->grid, &f->layout, NULL, &err),
+             &err);
+    pdx_store_destroy(&store);
+}
+
+static void test_store_unwritable_path_names_the_path(void **state)
+{
+    fixture *f = *state;
+    const char *path = "/nonexistent-pdx-dir/sweep/out.h5";
+    pdx_store *store = NULL;
+    pdx_error err;
+    pdx_status status = pdx_store_create(&store, path, &f->grid, &f->layout,
+                                         &f->provenance, NULL, &err);
+    assert_true(status == PDX_ERR_IO || status == PDX_ERR_HDF5);
+    assert_null(store);
+    char buf[1200];
+    pdx_error_format(&err, buf, sizeof buf);
+    print_message("%s\n", buf);
+    assert_non_null(strstr(buf, path));
+    assert_int_equal(status, PDX_ERR_IO); /* errno ENOENT was recognised */
+    assert_non_null(strstr(buf, "No such file or directory"));
+
+    assert_int_equal(
+        pdx_store_open(&store, path, &f->grid, &f->layout, NULL, &err),
+        PDX_ERR_IO);
+    pdx_error_format(&err, buf, sizeof buf);
+    assert_non_null(strstr(buf, path));
+
+    FILE *out = tmpfile();
+    assert_int_equal(pdx_store_print_info(path, out, &err), PDX_ERR_IO);
+    fclose(out);
+}
+
+static void test_store_create_replaces_existing_file(void **state)
+{
+    fixture *f = *state;
+    FILE *old = fopen(f->path, "w");
+    assert_non_null(old);
+    fputs("not an HDF5 file\n", old);
+    fclose(old);
+    pdx_store *store = create_store(f);
+    commit(f, store, 0, PDX_TASK_DONE);
+    pdx_store_destroy(&store);
+    hid_t file = open_read(f->path);
+    assert_attr_text(file, "title", "store-test");
+    H5Fclose(file);
+}
+
+/* The file-size limit makes every write past `limit` fail with EFBIG,
+ * which stands in for a full disk. */
+static void set_file_size_limit(rlim_t limit)
+{
+    struct rlimit rl;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &rl), 0);
+    rl.rlim_cur = limit;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
+static void test_store_failed_commit_leaves_file_valid(void **state)
+{
+    fixture *f = *state;
+    struct rlimit saved;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
+    signal(SIGXFSZ, SIG_IGN);
+    pdx_store *store = create_store(f);
+    commit(f, store, 0, PDX_TASK_DONE);
+
+    set_file_size_limit(1024);
+    pdx_error err;
+    pdx_task_record r = record_of(f, 9, PDX_TASK_DONE);
+    pdx_status status = pdx_store_commit(store, &r, &err);
+    set_file_size_limit(saved.rlim_cur);
+    char buf[1200];
+    pdx_error_format(&err, buf, sizeof buf);
+    print_message("%s\n", buf);
+    assert_int_equal(status, PDX_ERR_IO);
+    assert_non_null(strstr(buf, f->path));
+    assert_non_null(strstr(buf, "File too large"));
+    pdx_store_destroy(&store);
+
+    /* Valid, task 0 done, task 9 pending; the task can be committed again. */
+    check_ok(pdx_store_open(&store, f->path, &f->grid, &f->layout, NULL, &err),
+             &err);
+    int8_t st[N_TASKS];
+    check_ok(pdx_store_read_status(store, st, &err), &err);
+    assert_int_equal(st[0], PDX_TASK_DONE);
+    assert_int_equal(st[9], PDX_TASK_PENDING);
+    commit(f, store, 9, PDX_TASK_DONE);
+    pdx_store_destroy(&store);
+    int8_t expected[N_TASKS] = {0};
+    expected[0] = expected[9] = PDX_TASK_DONE;
+    hid_t file = open_read(f->path);
+    check_values(f, file, expected);
+    H5Fclose(file);
+    signal(SIGXFSZ, SIG_DFL);
+}
+
+static void test_store_failed_create_leaves_nothing(void **state)
+{
+    fixture *f = *state;
+    /* In a child process: HDF5 1.10 cannot close a file whose close failed
+     * (here: the file-size limit also fails the close's flush), and its
+     * exit handler then crashes on it; the child leaves with _exit. */
+    int pipe_fd[2];
+    assert_int_equal(pipe(pipe_fd), 0);
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        close(pipe_fd[0]);
+        signal(SIGXFSZ, SIG_IGN);
+        set_file_size_limit(4096);
+        pdx_store *store = NULL;
+        pdx_error err;
+        pdx_error_clear(&err);
+        pdx_status status = pdx_store_create(&store, f->path, &f->grid,
+                                             &f->layout, &f->provenance, NULL,
+                                             &err);
+        char buf[1200];
+        pdx_error_format(&err, buf, sizeof buf);
+        dprintf(pipe_fd[1], "%d %d\n%s", (int)status, store == NULL, buf);
+        _exit(0);
+    }
+    close(pipe_fd[1]);
+    char report[1400] = "";
+    size_t used = 0;
+    ssize_t got;
+    while ((got = read(pipe_fd[0], report + used,
+                       sizeof report - used - 1)) > 0)
+        used += (size_t)got;
+    report[used] = '\0';
+    close(pipe_fd[0]);
+    int wstatus = 0;
+    assert_int_equal(waitpid(child, &wstatus, 0), child);
+    assert_true(WIFEXITED(wstatus));
+    print_message("%s\n", report);
+    int status = -1, store_null = 0;
+    assert_int_equal(sscanf(report, "%d %d", &status, &store_null), 2);
+    assert_int_equal(status, PDX_ERR_IO);
+    assert_true(store_null);
+    assert_non_null(strstr(report, f->path));
+    assert_non_null(strstr(report, "File too large"));
+    assert_int_equal(file_size(f->path), -1);
+    char tmp[256];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", f->path, (long)child);
+    assert_int_equal(file_size(tmp), -1);
+}
+
+static void test_store_survives_kill(void **state)
+{
+    fixture *f = *state;
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        pdx_store *store = NULL;
+        pdx_error err;
+        if (pdx_store_create(&store, f->path, &f->grid, &f->layout,
+                             &f->provenance, NULL, &err) != PDX_OK)
+            _exit(3);
+        for (uint64_t t = 2; t < 6; t++) {
+            pdx_task_record r = record_of(f, t, PDX_TASK_DONE);
+            if (pdx_store_commit(store, &r, &err) != PDX_OK)
+                _exit(4);
+        }
+        raise(SIGKILL);
+        _exit(5);
+    }
+    int wstatus = 0;
+    assert_int_equal(waitpid(child, &wstatus, 0), child);
+    assert_true(WIFSIGNALED(wstatus));
+    assert_int_equal(WTERMSIG(wstatus), SIGKILL);
+
+    pdx_store *store = NULL;
+    pdx_error err;
+    check_ok(pdx_store_open(&store, f->path, &f->grid, &f->layout, NULL, &err),
+             &err);
+    commit(f, store, 12, PDX_TASK_DONE);
+    check_ok(pdx_store_finish(&store, "2024-09-17T10:00:00Z", &err), &err);
+    int8_t expected[N_TASKS] = {0};
+    expected[2] = expected[3] = expected[4] = expected[5] = expected[12] =
+        PDX_TASK_DONE;
+    hid_t file = open_read(f->path);
+    int8_t status[N_TASKS];
+    read_status(file, status);
+    assert_memory_equal(status, expected, N_TASKS);
+    check_values(f, file, expected);
+    H5Fclose(file);
+}
+
+static void test_store_large_spec_text(void **state)
+{
+    fixture *f = *state;
+    size_t n = 150000;
+    char *text = malloc(n + 1);
+    assert_non_null(text);
+    for (size_t i = 0; i < n; i++)
+        text[i] = i % 61 == 60 ? '\n' : (char)('a' + (i * 7) % 26);
+    text[n] = '\0';
+    f->spec.text = text;
+    f->spec.text_length = n;
+    pdx_store *store = create_store(f);
+    commit(f, store, 1, PDX_TASK_DONE);
+    pdx_error err;
+    check_ok(pdx_store_finish(&store, "2024-09-17T11:00:00Z", &err), &err);
+    hid_t file = open_read(f->path);
+    char *back = attr_text(file, "spec");
+    assert_int_equal(strlen(back), n);
+    assert_memory_equal(back, text, n);
+    free(back);
+    H5Fclose(file);
+    free(text);
+}
+
+static char *run_command(const char *cmd, int *exit_status)
+{
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t size = 1 << 16, used = 0;
+    char *out = malloc(size);
+    assert_non_null(out);
+    size_t got;
+    while ((got = fread(out + used, 1, size - used - 1, p)) > 0) {
+        used += got;
+        if (used + 1 == size) {
+            char *bigger = realloc(out, size *= 2);
+            assert_non_null(bigger);
+            out = bigger;
+        }
+    }
+    out[used] = '\0';
+    int rc = pclose(p);
+    *exit_status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    return out;
+}
+
+/* Fails unless every string of `want` is in `text`, printing the text. */
+static void assert_contains_all(const char *text, const char *const *want,
+                                size_t n, const char *what)
+{
+    if (text == NULL) {
+        fail_msg("no output from %s", what);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (strstr(text, want[i]) == NULL) {
+            fail_msg("%s output lacks \"%s\":\n%s", what, want[i], text);
+            return;
+        }
+}
+
+static void check_ncdump(const char *path)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "ncdump -h '%s' 2>&1", path);
+    int rc;
+    char *out = run_command(cmd, &rc);
+    if (rc == 127) {
+        free(out);
+        skip();
+        return;
+    }
+    if (rc != 0)
+        fail_msg("ncdump failed (%d):\n%s", rc, out);
+    const char *want[] = {
+        "dimensions:",
+        "train.learning_rate = 3 ;",
+        "student.activation = 2 ;",
+        "replica = 3 ;",
+        "time = 5 ;",
+        "student_unit = 3 ;",
+        "student_unit2 = 3 ;",
+        "teacher_unit = 2 ;",
+        "teacher_unit2 = 2 ;",
+        "double train.learning_rate(train.learning_rate) ;",
+        "int student.activation(student.activation) ;",
+        "byte status(train.learning_rate, student.activation, replica) ;",
+        "int64 steps(train.learning_rate, student.activation, replica) ;",
+        "double eg(train.learning_rate, student.activation, replica, time) ;",
+        "double Q(train.learning_rate, student.activation, replica, time, "
+        "student_unit, student_unit2) ;",
+        "double R(train.learning_rate, student.activation, replica, time, "
+        "student_unit, teacher_unit) ;",
+        "double T(train.learning_rate, student.activation, replica, "
+        "teacher_unit, teacher_unit2) ;",
+        "eg:_FillValue = NaN ;",
+        "student.activation:flag_meanings = \"tanh relu\" ;",
+        ":title = \"store-test\" ;",
+        ":pdx_complete = 0UB ;",
+    };
+    assert_contains_all(out, want, sizeof want / sizeof *want, "ncdump -h");
+    if (strstr(out, "phony_dim") != NULL ||
+        strstr(out, "status:_FillValue") != NULL ||
+        strstr(out, "steps:_FillValue") != NULL) {
+        fputs(out, stderr);
+        fail_msg("ncdump -h shows phony dimensions or a _FillValue on "
+                 "status/steps");
+    }
+    free(out);
+}
+
+static void test_store_ncdump_sees_named_dimensions(void **state)
+{
+    fixture *f = *state;
+    pdx_store *store = create_store(f);
+    commit(f, store, 6, PDX_TASK_DONE);
+    pdx_store_destroy(&store);
+    check_ncdump(f->path);
+
+    /* Values through netCDF-C: status of task 6 is 1, the rest 0. */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "ncdump -v status '%s' 2>&1", f->path);
+    int rc;
+    char *out = run_command(cmd, &rc);
+    assert_int_equal(rc, 0);
+    const char *data = strstr(out, "status =");
+    assert_non_null(data);
+    assert_non_null(strstr(data, "0, 0, 0,\n  0, 0, 0,\n  1, 0, 0,"));
+    free(out);
+}
+
+static void test_store_ncdump_reads_finished_file(void **state)
+{
+    fixture *f = *state;
+    pdx_store *store = create_store(f);
+    commit(f, store, 6, PDX_TASK_DONE);
+    pdx_error err;
+    check_ok(pdx_store_finish(&store, "2024-09-17T12:00:00Z", &err), &err);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "ncdump -h '%s' 2>&1", f->path);
+    int rc;
+    char *out = run_command(cmd, &rc);
+    if (rc == 127) {
+        free(out);
+        skip();
+        return;
+    }
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, ":pdx_complete = 1UB ;"));
+    assert_non_null(strstr(out, ":end_time = \"2024-09-17T12:00:00Z\" ;"));
+    assert_null(strstr(out, "phony_dim"));
+    free(out);
+}
+
+/* xarray through h5netcdf, where the system Python has it. */
+static void test_store_xarray_opens_with_labels(void **state)
+{
+    fixture *f = *state;
+    if (access("/usr/bin/python3", X_OK) != 0)
+        skip();
+    pdx_store *store = create_store(f);
+    commit(f, store, 14, PDX_TASK_DONE);
+    pdx_store_destroy(&store);
+    char cmd[2048];
+    snprintf(
+        cmd, sizeof cmd,
+        "/usr/bin/python3 - '%s' 2>&1 <<'EOF'\n"
+        "import sys, warnings\n"
+        "try:\n"
+        "    import xarray as xr, h5netcdf\n"
+        "except ImportError:\n"
+        "    sys.exit(77)\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    ds = xr.open_dataset(sys.argv[1], engine='h5netcdf')\n"
+        "    ds.load()\n"
+        "bad = [str(w.message) for w in caught if 'phony' in str(w.message)\n"
+        "       or 'dimension' in str(w.message)]\n"
+        "assert not bad, bad\n"
+        "assert ds['eg'].dims == ('train.learning_rate', "
+        "'student.activation', 'replica', 'time'), ds['eg'].dims\n"
+        "assert ds['Q'].dims[-2:] == ('student_unit', 'student_unit2')\n"
+        "assert list(ds['student.activation'].values) == [2, 1]\n"
+        "assert abs(float(ds['train.learning_rate'][2]) - 2.385) < 1e-12\n"
+        "assert int(ds['status'].sel(replica=2).values[2, 0]) == 1\n"
+        "assert str(ds['status'].dtype) == 'int8', ds['status'].dtype\n"
+        "assert str(ds['steps'].dtype) == 'int64', ds['steps'].dtype\n"
+        "assert int(ds['steps'].values[0, 0, 0]) == -1\n"
+        "eg = ds['eg'].sel(replica=2).values[2, 0]\n"
+        "assert abs(eg[1] - %.17g) < 1e-12, eg\n"
+        "assert ds['eg'].isnull().sum() == ds['eg'].size - 5\n"
+        "assert ds.attrs['title'] == 'store-test'\n"
+        "print('xarray ok')\n"
+        "EOF",
+        f->path, value_of(14, 0, 1));
+    int rc;
+    char *out = run_command(cmd, &rc);
+    if (rc == 77) {
+        free(out);
+        skip();
+        return;
+    }
+    if (rc != 0)
+        fail_msg("xarray check failed (%d):\n%s", rc, out);
+    free(out);
+}
+
+/* Run by the test itself in a child process: `test_store --print-info F`. */
+static int print_info_main(const char *path)
+{
+    pdx_error err;
+    pdx_error_clear(&err);
+    pdx_status status = pdx_store_print_info(path, stdout, &err);
+    if (status != PDX_OK) {
+        char buf[1200];
+        pdx_error_format(&err, buf, sizeof buf);
+        printf("error: %s\n", buf);
+        return 1;
+    }
+    return 0;
+}
+
+/* Run in a child process: `test_store --hold-writer F` creates a store at
+ * F, commits two tasks, creates F.ready and keeps F open for writing until
+ * its standard input closes. */
+static int hold_writer_main(const char *path)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return 2;
+    build_spec(f);
+    for (size_t v = 0; v < N_VARS; v++) {
+        f->values[v] = calloc(var_length(&f->layout, v), sizeof(double));
+        f->value_ptrs[v] = f->values[v];
+    }
+    pdx_store_init_library();
+    pdx_store *store = NULL;
+    pdx_error err;
+    if (pdx_store_create(&store, path, &f->grid, &f->layout, &f->provenance,
+                         NULL, &err) != PDX_OK)
+        return 3;
+    pdx_task_record r = record_of(f, 3, PDX_TASK_DONE);
+    if (pdx_store_commit(store, &r, &err) != PDX_OK)
+        return 4;
+    r = record_of(f, 4, PDX_TASK_DIVERGED);
+    if (pdx_store_commit(store, &r, &err) != PDX_OK)
+        return 4;
+    char ready[256];
+    snprintf(ready, sizeof ready, "%s.ready", path);
+    FILE *marker = fopen(ready, "w");
+    if (marker == NULL)
+        return 5;
+    fclose(marker);
+    while (getchar() != EOF)
+        continue;
+    pdx_store_destroy(&store);
+    for (size_t v = 0; v < N_VARS; v++)
+        free(f->values[v]);
+    free(f);
+    return 0;
+}
+
+/* Run in a child process: `test_store --open-plain F` opens F read-only
+ * with HDF5's defaults (file locking on). Exit status 0 if it opened. */
+static int open_plain_main(const char *path)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0)
+        return 1;
+    H5Fclose(file);
+    return 0;
+}
+
+static void test_store_print_info_while_writing(void **state)
+{
+    fixture *f = *state;
+    /* The writer is another process started without the suite's
+     * HDF5_USE_FILE_LOCKING=FALSE, so that it holds HDF5's lock. */
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd,
+             "env -u HDF5_USE_FILE_LOCKING '%s' --hold-writer '%s'", self_exe,
+             f->path);
+    FILE *writer = popen(cmd, "w");
+    assert_non_null(writer);
+    char ready[256];
+    snprintf(ready, sizeof ready, "%s.ready", f->path);
+    for (int i = 0; i < 3000 && file_size(ready) < 0; i++)
+        usleep(10000);
+    if (file_size(ready) < 0) {
+        pclose(writer);
+        fail_msg("the writer process did not start");
+    }
+    snprintf(cmd, sizeof cmd,
+             "env -u HDF5_USE_FILE_LOCKING '%s' --open-plain '%s' 2>&1",
+             self_exe, f->path);
+    int rc;
+    char *plain = run_command(cmd, &rc);
+    free(plain);
+    if (rc == 0)
+        print_message("note: this file system does not enforce HDF5's lock; "
+                      "the test only checks that print_info reads a live "
+                      "file\n");
+    snprintf(cmd, sizeof cmd,
+             "env -u HDF5_USE_FILE_LOCKING '%s' --print-info '%s' 2>&1",
+             self_exe, f->path);
+    char *out = run_command(cmd, &rc);
+    assert_int_equal(pclose(writer), 0);
+    if (rc != 0)
+        fail_msg("print_info failed on a live file (%d):\n%s", rc, out);
+    fputs(out, stderr);
+    const char *want[] = {
+        "store-test",
+        "working file",
+        "18 (6 cells x 3 replicas): 1 done, 1 diverged, 0 failed, 16 pending",
+        "train.learning_rate",
+        "0.25 .. 2.385 (log)",
+        "tanh relu",
+        "eg             (train.learning_rate, student.activation, replica, "
+        "time)",
+        "pdx run sweeps/store-test.yaml",
+    };
+    assert_contains_all(out, want, sizeof want / sizeof *want, "print_info");
+    free(out);
+}
+
+static void test_store_print_info_rejects_foreign_files(void **state)
+{
+    fixture *f = *state;
+    char plain[200];
+    snprintf(plain, sizeof plain, "%s/plain.h5", f->dir);
+    hid_t file = H5Fcreate(plain, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    H5Fclose(file);
+    pdx_error err;
+    FILE *out = tmpfile();
+    assert_int_equal(pdx_store_print_info(plain, out, &err), PDX_ERR_MISMATCH);
+    /* Not HDF5 at all. */
+    FILE *text = fopen(plain, "w");
+    fputs("hello\n", text);
+    fclose(text);
+    pdx_status status = pdx_store_print_info(plain, out, &err);
+    assert_true(status == PDX_ERR_HDF5 || status == PDX_ERR_IO);
+    assert_string_equal(err.file, plain);
+    fclose(out);
+}
+
+/* Every HDF5 object the store opened has been closed again. */
+static void test_store_leaves_no_open_objects(void **state)
+{
+    (void)state;
+    assert_int_equal(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--print-info") == 0)
+        return print_info_main(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "--hold-writer") == 0)
+        return hold_writer_main(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "--open-plain") == 0)
+        return open_plain_main(argv[2]);
+    ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+    if (n > 0)
+        self_exe[n] = '\0';
+    else
+        snprintf(self_exe, sizeof self_exe, "%s", argv[0]);
+    pdx_store_init_library();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_store_sha256_fips_vectors),
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+        T(test_store_commit_writes_values_and_fills_nan),
+        T(test_store_null_values_are_nan),
+        T(test_store_commit_rejects_bad_records),
+        T(test_store_create_rejects_inconsistent_arguments),
+        T(test_store_coordinates_and_attributes),
+        T(test_store_attributes_are_netcdf_types),
+        T(test_store_dimension_scales_attached),
+        T(test_store_finish_compresses_identical_data),
+        T(test_store_open_resumes),
+        T(test_store_open_rejects_mismatch),
+        T(test_store_unwritable_path_names_the_path),
+        T(test_store_create_replaces_existing_file),
+        T(test_store_failed_commit_leaves_file_valid),
+        T(test_store_failed_create_leaves_nothing),
+        T(test_store_survives_kill),
+        T(test_store_large_spec_text),
+        T(test_store_ncdump_sees_named_dimensions),
+        T(test_store_ncdump_reads_finished_file),
+        T(test_store_xarray_opens_with_labels),
+        T(test_store_print_info_while_writing),
+        T(test_store_print_info_rejects_foreign_files),
+#undef T
+        cmocka_unit_test(test_store_leaves_no_open_objects),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
