@@ -8,6 +8,6 @@ mkdir -p out
 ./build/pdx run sweeps/quickstart.yaml -o out/quickstart.h5 --force
 MPLBACKEND=Agg PYTHONPATH=analysis /usr/bin/python3 -m pdx_analysis plot \
   out/quickstart.h5 -x train.learning_rate -y student.hidden --var eg \
-  --time final -o out/quickstart.png
+  --time final --log-color -o out/quickstart.png
 echo "results: $(pwd)/out/quickstart.h5"
 echo "picture: $(pwd)/out/quickstart.png"

@@ -341,6 +341,21 @@ static int cmd_run(int argc, char **argv, const char *command_line)
         goto done;
 
     if (file_exists(out_path) && !force) {
+        char file_sha[65], spec_sha[65];
+        int complete = 0;
+        if (pdx_store_probe(out_path, file_sha, &complete, &err) != PDX_OK) {
+            rc = report(&err);
+            goto done;
+        }
+        pdx_store_sha256_hex(spec->text, spec->text_length, spec_sha);
+        if (complete && strcmp(file_sha, spec_sha) == 0) {
+            if (!quiet)
+                fprintf(stderr, "pdx: %s is already complete for this spec; "
+                                "nothing to do (--force reruns it)\n",
+                        out_path);
+            printf("%s\n", out_path);
+            goto done;
+        }
         if (pdx_store_open(&store, out_path, grid, &layout, &store_opts,
                            &err) != PDX_OK) {
             if (err.status == PDX_ERR_MISMATCH) {

@@ -1563,6 +1563,33 @@ static pdx_status check_matches(pdx_store *s, pdx_error *err)
     return PDX_OK;
 }
 
+pdx_status pdx_store_probe(const char *path, char spec_sha256[65],
+                           int *complete, pdx_error *err)
+{
+    silence_hdf5();
+    spec_sha256[0] = '\0';
+    *complete = 0;
+    hid_t file = open_file(path, H5F_ACC_RDONLY, 1);
+    if (file < 0)
+        return h5_error(err, path, NULL, "cannot open for reading");
+    double value;
+    char *text = NULL;
+    pdx_status st = PDX_OK;
+    int rc = get_double(file, "pdx_schema_version", &value);
+    if (rc <= 0)
+        st = pdx_error_set(err, PDX_ERR_MISMATCH, path, 0, 0, NULL,
+                           "not a pdx result file (no pdx_schema_version "
+                           "attribute)");
+    if (st == PDX_OK && get_double(file, "pdx_complete", &value) > 0)
+        *complete = value != 0;
+    if (st == PDX_OK && get_text(file, "spec_sha256", &text) == 0 &&
+        text != NULL)
+        snprintf(spec_sha256, 65, "%s", text);
+    free(text);
+    close_id(&file);
+    return st;
+}
+
 pdx_status pdx_store_open(pdx_store **out, const char *path,
                           const pdx_grid *grid, const pdx_layout *layout,
                           const pdx_store_options *options, pdx_error *err)

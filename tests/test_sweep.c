@@ -14,7 +14,8 @@ static const char *const spec_text =
     "seed: 2385\n"
     "replicas: 2\n"
     "N: 40\n"
-    "student: {hidden: [1, 2]}\n"
+    "teacher: {activation: linear}\n"
+    "student: {hidden: [1, 2], activation: linear}\n"
     "train: {learning_rate: [0.4, 60.0], alpha: 2}\n"
     "record: {times: [0.5, 1, 2]}\n";
 

@@ -60,6 +60,13 @@ pdx_status pdx_store_open(pdx_store **out, const char *path,
                           const pdx_grid *grid, const pdx_layout *layout,
                           const pdx_store_options *options, pdx_error *err);
 
+/* Read-only look at an existing file: the SHA-256 of the spec it was
+ * written for ("" if none) and whether the run in it finished (the file was
+ * repacked by pdx_store_finish and takes no more commits). Returns PDX_OK,
+ * PDX_ERR_IO/PDX_ERR_HDF5 (cannot open), PDX_ERR_MISMATCH (not pdx). */
+pdx_status pdx_store_probe(const char *path, char spec_sha256[65],
+                           int *complete, pdx_error *err);
+
 /* Status of every task (n_tasks int8 values, pdx_task_status). */
 pdx_status pdx_store_read_status(pdx_store *store, int8_t *status,
                                  pdx_error *err);
