@@ -47,42 +47,126 @@ void pdx_rng_philox(const uint32_t counter[4], const uint32_t key[2],
  * SIMD multiplies (32x32->64) on any x86-64 vector width. */
 #define PDX_RNG_LANES 64
 
+/* Lanes hold 32-bit words in 64-bit slots: the multiply then maps to one
+ * 32x32->64 vector multiply per lane (vpmuludq) with no packing between
+ * 32- and 64-bit vectors, which is what makes the rounds cheap. */
 typedef struct philox_lanes {
-    uint32_t x0[PDX_RNG_LANES], x1[PDX_RNG_LANES], x2[PDX_RNG_LANES],
+    uint64_t x0[PDX_RNG_LANES], x1[PDX_RNG_LANES], x2[PDX_RNG_LANES],
         x3[PDX_RNG_LANES];
 } philox_lanes;
+
+/* One Philox round on lanes [j, j+W) with 32x32->64 vector multiplies.
+ * Compilers do not find vpmuludq in plain C (they emit the slower 64x64
+ * vpmullq), so the AVX-512 and AVX2 builds use intrinsics; all variants
+ * compute the same integers, which the tests check against Random123. */
+#if defined(__AVX512F__)
+#include <immintrin.h>
+static void philox_rounds(philox_lanes *L, const uint32_t key[2])
+{
+    const __m512i m0 = _mm512_set1_epi64(PHILOX_M0);
+    const __m512i m1 = _mm512_set1_epi64(PHILOX_M1);
+    const __m512i low = _mm512_set1_epi64(0xFFFFFFFF);
+    for (int j = 0; j < PDX_RNG_LANES; j += 8) {
+        __m512i x0 = _mm512_loadu_si512(L->x0 + j);
+        __m512i x1 = _mm512_loadu_si512(L->x1 + j);
+        __m512i x2 = _mm512_loadu_si512(L->x2 + j);
+        __m512i x3 = _mm512_loadu_si512(L->x3 + j);
+        uint32_t k0 = key[0], k1 = key[1];
+        for (int round = 0; round < 10; round++) {
+            __m512i p0 = _mm512_mul_epu32(x0, m0);
+            __m512i p1 = _mm512_mul_epu32(x2, m1);
+            __m512i y0 = _mm512_xor_si512(
+                _mm512_xor_si512(_mm512_srli_epi64(p1, 32), x1),
+                _mm512_set1_epi64(k0));
+            __m512i y2 = _mm512_xor_si512(
+                _mm512_xor_si512(_mm512_srli_epi64(p0, 32), x3),
+                _mm512_set1_epi64(k1));
+            x1 = _mm512_and_si512(p1, low);
+            x3 = _mm512_and_si512(p0, low);
+            x0 = y0;
+            x2 = y2;
+            k0 += PHILOX_W0;
+            k1 += PHILOX_W1;
+        }
+        _mm512_storeu_si512(L->x0 + j, x0);
+        _mm512_storeu_si512(L->x1 + j, x1);
+        _mm512_storeu_si512(L->x2 + j, x2);
+        _mm512_storeu_si512(L->x3 + j, x3);
+    }
+}
+#elif defined(__AVX2__)
+#include <immintrin.h>
+static void philox_rounds(philox_lanes *L, const uint32_t key[2])
+{
+    const __m256i m0 = _mm256_set1_epi64x(PHILOX_M0);
+    const __m256i m1 = _mm256_set1_epi64x(PHILOX_M1);
+    const __m256i low = _mm256_set1_epi64x(0xFFFFFFFF);
+    for (int j = 0; j < PDX_RNG_LANES; j += 4) {
+        __m256i x0 = _mm256_loadu_si256((const __m256i *)(L->x0 + j));
+        __m256i x1 = _mm256_loadu_si256((const __m256i *)(L->x1 + j));
+        __m256i x2 = _mm256_loadu_si256((const __m256i *)(L->x2 + j));
+        __m256i x3 = _mm256_loadu_si256((const __m256i *)(L->x3 + j));
+        uint32_t k0 = key[0], k1 = key[1];
+        for (int round = 0; round < 10; round++) {
+            __m256i p0 = _mm256_mul_epu32(x0, m0);
+            __m256i p1 = _mm256_mul_epu32(x2, m1);
+            __m256i y0 = _mm256_xor_si256(
+                _mm256_xor_si256(_mm256_srli_epi64(p1, 32), x1),
+                _mm256_set1_epi64x(k0));
+            __m256i y2 = _mm256_xor_si256(
+                _mm256_xor_si256(_mm256_srli_epi64(p0, 32), x3),
+                _mm256_set1_epi64x(k1));
+            x1 = _mm256_and_si256(p1, low);
+            x3 = _mm256_and_si256(p0, low);
+            x0 = y0;
+            x2 = y2;
+            k0 += PHILOX_W0;
+            k1 += PHILOX_W1;
+        }
+        _mm256_storeu_si256((__m256i *)(L->x0 + j), x0);
+        _mm256_storeu_si256((__m256i *)(L->x1 + j), x1);
+        _mm256_storeu_si256((__m256i *)(L->x2 + j), x2);
+        _mm256_storeu_si256((__m256i *)(L->x3 + j), x3);
+    }
+}
+#else
+static void philox_rounds(philox_lanes *L, const uint32_t key[2])
+{
+    uint64_t k0 = key[0], k1 = key[1];
+    const uint64_t low = 0xFFFFFFFFull;
+    for (int round = 0; round < 10; round++) {
+        for (int j = 0; j < PDX_RNG_LANES; j++) {
+            uint64_t p0 = (uint64_t)PHILOX_M0 * L->x0[j];
+            uint64_t p1 = (uint64_t)PHILOX_M1 * L->x2[j];
+            uint64_t y0 = (p1 >> 32) ^ L->x1[j] ^ k0;
+            uint64_t y2 = (p0 >> 32) ^ L->x3[j] ^ k1;
+            L->x1[j] = p1 & low;
+            L->x3[j] = p0 & low;
+            L->x0[j] = y0;
+            L->x2[j] = y2;
+        }
+        k0 = (k0 + PHILOX_W0) & low;
+        k1 = (k1 + PHILOX_W1) & low;
+    }
+}
+#endif
 
 /* Evaluate Philox4x32-10 for counters {first+j, c1, c2, c3}, j < LANES. */
 static void philox_fill(philox_lanes *L, uint32_t first, uint32_t c1,
                         uint32_t c2, uint32_t c3, const uint32_t key[2])
 {
     for (int j = 0; j < PDX_RNG_LANES; j++) {
-        L->x0[j] = first + (uint32_t)j;
+        L->x0[j] = (uint32_t)(first + (uint32_t)j);
         L->x1[j] = c1;
         L->x2[j] = c2;
         L->x3[j] = c3;
     }
-    uint32_t k0 = key[0], k1 = key[1];
-    for (int round = 0; round < 10; round++) {
-#pragma omp simd
-        for (int j = 0; j < PDX_RNG_LANES; j++) {
-            uint64_t p0 = (uint64_t)PHILOX_M0 * L->x0[j];
-            uint64_t p1 = (uint64_t)PHILOX_M1 * L->x2[j];
-            uint32_t y0 = (uint32_t)(p1 >> 32) ^ L->x1[j] ^ k0;
-            uint32_t y2 = (uint32_t)(p0 >> 32) ^ L->x3[j] ^ k1;
-            L->x1[j] = (uint32_t)p1;
-            L->x3[j] = (uint32_t)p0;
-            L->x0[j] = y0;
-            L->x2[j] = y2;
-        }
-        k0 += PHILOX_W0;
-        k1 += PHILOX_W1;
-    }
+    philox_rounds(L, key);
 }
 
 /* Uniform in (0, 1) from 52 random bits: [1, 2) by the exponent trick,
  * minus 1, plus half an ulp of 2^-52 so that it is never 0 or 1. */
-static inline double uniform52(uint32_t hi, uint32_t lo)
+static inline double uniform52(uint64_t hi, uint64_t lo)
 {
     uint64_t bits = 0x3FF0000000000000ull |
                     ((((uint64_t)hi << 32) | lo) >> 12);
@@ -201,10 +285,10 @@ static inline void cos_sin_two_pi(double x, double *c_out, double *s_out)
 }
 
 /* Box-Muller on the lanes: word pairs (x0, x1) -> radius, (x2, x3) -> angle. */
-static void box_muller_lanes(const uint32_t *restrict x0,
-                             const uint32_t *restrict x1,
-                             const uint32_t *restrict x2,
-                             const uint32_t *restrict x3, double *restrict g)
+static void box_muller_lanes(const uint64_t *restrict x0,
+                             const uint64_t *restrict x1,
+                             const uint64_t *restrict x2,
+                             const uint64_t *restrict x3, double *restrict g)
 {
 #pragma omp simd
     for (int j = 0; j < PDX_RNG_LANES; j++) {
