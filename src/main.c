@@ -262,13 +262,14 @@ static int file_exists(const char *path)
 static int cmd_run(int argc, char **argv, const char *command_line)
 {
     const char *out_path = NULL;
-    int threads = 0, quiet = 0, force = 0, fsync_each = 0;
+    int threads = 0, quiet = 0, force = 0, fsync_each = 0, bundle = 0;
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'},
         {"threads", required_argument, 0, 't'},
         {"quiet", no_argument, 0, 'q'},
         {"force", no_argument, 0, 'f'},
         {"fsync", no_argument, 0, 's'},
+        {"bundle", required_argument, 0, 'b'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int c;
@@ -289,6 +290,16 @@ static int cmd_run(int argc, char **argv, const char *command_line)
         case 'q': quiet = 1; break;
         case 'f': force = 1; break;
         case 's': fsync_each = 1; break;
+        case 'b': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end != '\0' || v < 1 || v > 64)
+                return usage_error("--bundle: '%s' is not a bundle size "
+                                   "(1 .. 64)",
+                                   optarg);
+            bundle = (int)v;
+            break;
+        }
         case 'h':
             printf(
                 "usage: pdx run SPEC [-o OUT] [--threads N] [--quiet] "
@@ -304,6 +315,10 @@ static int cmd_run(int argc, char **argv, const char *command_line)
                 "  -f, --force        overwrite OUT even if it holds another "
                 "spec\n"
                 "      --fsync        fsync after every task (node crashes)\n"
+                "      --bundle N     online tasks of one replica share "
+                "each input, up to N\n"
+                "                     at a time (default 8; 1 = alone); "
+                "results are identical\n"
                 "\nProgress: a live bar on a terminal, a line every 10 s "
                 "otherwise.\nSIGINT, SIGTERM, SIGUSR1: stop taking tasks, "
                 "keep what is done, exit 75.\n");
@@ -403,6 +418,7 @@ static int cmd_run(int argc, char **argv, const char *command_line)
     sweep_opts.quiet = quiet;
     sweep_opts.progress_tty = isatty(STDERR_FILENO);
     sweep_opts.stop = &stop_requested;
+    sweep_opts.max_bundle = bundle;
     pdx_sweep_summary summary;
     if (!quiet)
         fprintf(stderr, "pdx: %s: %llu tasks (%llu cells x %llu replicas) "

@@ -9,12 +9,9 @@
 #include <time.h>
 
 #include "pdx/observe.h"
+#include "pdx/rng.h"
 #include "pdx/train.h"
 
-typedef struct task_entry {
-    uint64_t task;
-    double cost;
-} task_entry;
 
 static double now_seconds(void)
 {
@@ -64,18 +61,11 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
                                     grid->max_teacher_hidden,
                                     (size_t)grid->max_test_size) +
         per_task;
-    /* task list (index + cost) and the status array */
-    double shared = (double)grid->n_tasks * (sizeof(task_entry) + 1.0);
+    /* task list, job list and the status array, ~64 bytes per task */
+    double shared = (double)grid->n_tasks * 64.0;
     return (double)threads * per_thread + shared;
 }
 
-static int by_cost_desc(const void *a, const void *b)
-{
-    const task_entry *x = a, *y = b;
-    if (x->cost != y->cost)
-        return x->cost < y->cost ? 1 : -1;
-    return x->task < y->task ? -1 : x->task > y->task;
-}
 
 /* Progress state, touched only inside the critical section. */
 typedef struct progress {
@@ -131,40 +121,55 @@ static void progress_report(progress *p, int final)
     fflush(stderr);
 }
 
-/* Per-thread buffers: one array per layout variable. */
+/* Online tasks of one replica that share the teacher and N also share the
+ * input stream; a bundle of up to PDX_BUNDLE of them is run in lockstep so
+ * that each input (and the teacher's output on it) is generated once for
+ * all of them. Every task's arithmetic is the same as when run alone, so
+ * results do not depend on the bundling. */
+#define PDX_BUNDLE 8
+
+/* Per-thread workspace: PDX_BUNDLE trainers (the first one sized for test
+ * sets) and one set of result buffers per trainer. */
 typedef struct worker {
-    pdx_trainer *trainer;
-    double **values;
+    pdx_trainer *trainer[PDX_BUNDLE];
+    double **values[PDX_BUNDLE];
     size_t n_vars;
 } worker;
 
 static void worker_destroy(worker *w)
 {
-    pdx_trainer_destroy(&w->trainer);
-    if (w->values != NULL)
-        for (size_t v = 0; v < w->n_vars; v++)
-            free(w->values[v]);
-    free(w->values);
-    w->values = NULL;
+    for (int b = 0; b < PDX_BUNDLE; b++) {
+        pdx_trainer_destroy(&w->trainer[b]);
+        if (w->values[b] != NULL)
+            for (size_t v = 0; v < w->n_vars; v++)
+                free(w->values[b][v]);
+        free(w->values[b]);
+        w->values[b] = NULL;
+    }
 }
 
 static pdx_status worker_init(worker *w, const pdx_grid *grid,
                               const pdx_layout *layout, pdx_error *err)
 {
     memset(w, 0, sizeof *w);
-    pdx_status st = pdx_trainer_create(
-        &w->trainer, (size_t)grid->max_N, grid->max_student_hidden,
-        grid->max_teacher_hidden, (size_t)grid->max_test_size, err);
-    if (st != PDX_OK)
-        return st;
     w->n_vars = layout->n_vars;
-    w->values = calloc(layout->n_vars, sizeof *w->values);
-    if (w->values == NULL)
-        goto nomem;
-    for (size_t v = 0; v < layout->n_vars; v++) {
-        w->values[v] = malloc(var_size(layout, v) * sizeof(double));
-        if (w->values[v] == NULL)
+    for (int b = 0; b < PDX_BUNDLE; b++) {
+        pdx_status st = pdx_trainer_create(
+            &w->trainer[b], (size_t)grid->max_N, grid->max_student_hidden,
+            grid->max_teacher_hidden,
+            b == 0 ? (size_t)grid->max_test_size : 0, err);
+        if (st != PDX_OK) {
+            worker_destroy(w);
+            return st;
+        }
+        w->values[b] = calloc(layout->n_vars, sizeof *w->values[b]);
+        if (w->values[b] == NULL)
             goto nomem;
+        for (size_t v = 0; v < layout->n_vars; v++) {
+            w->values[b][v] = malloc(var_size(layout, v) * sizeof(double));
+            if (w->values[b][v] == NULL)
+                goto nomem;
+        }
     }
     return PDX_OK;
 nomem:
@@ -173,43 +178,172 @@ nomem:
                          "cannot allocate result buffers");
 }
 
-/* Run one task into the worker's buffers; returns its pdx_task_status. */
-static int8_t run_task(worker *w, const pdx_grid *grid,
-                       const pdx_layout *layout, uint64_t task,
-                       int64_t *steps)
+static void fill_nan(double **values, const pdx_layout *layout)
 {
-    const pdx_spec *spec = grid->spec;
     for (size_t v = 0; v < layout->n_vars; v++) {
         size_t n = var_size(layout, v);
         for (size_t i = 0; i < n; i++)
-            w->values[v][i] = NAN;
+            values[v][i] = NAN;
     }
+}
+
+/* Per-member state of a bundle run. */
+typedef struct member {
     pdx_params params;
-    uint64_t cell = task / grid->replicas, replica = task % grid->replicas;
-    pdx_grid_cell_params(grid, cell, &params);
-    pdx_trainer *t = w->trainer;
-    if (pdx_trainer_set(t, &params, (uint64_t)spec->base.seed, replica,
-                        NULL) != PDX_OK) {
-        *steps = 0;
-        return PDX_TASK_FAILED;
-    }
-    pdx_observe_teacher(t, layout, w->values);
-    int8_t status = PDX_TASK_DONE;
-    for (size_t ti = 0; ti < spec->n_times; ti++) {
-        int64_t target = pdx_grid_steps_at(&params, spec->times[ti]);
-        if (target > t->total_steps)
-            break; /* checkpoints after train.alpha stay NaN */
-        if (pdx_trainer_iterate(t, target)) {
-            status = PDX_TASK_DIVERGED;
-            break;
+    size_t next_time;   /* index of the next checkpoint to record */
+    int8_t status;
+    int finished;       /* nothing left to do */
+} member;
+
+/* Step of checkpoint `ti` of a member, or -1 when it lies after the end of
+ * training (those checkpoints stay NaN). */
+static int64_t checkpoint_step(const pdx_spec *spec, const member *m,
+                               const pdx_trainer *t, size_t ti)
+{
+    if (ti >= spec->n_times)
+        return -1;
+    int64_t step = pdx_grid_steps_at(&m->params, spec->times[ti]);
+    return step > t->total_steps ? -1 : step;
+}
+
+/* Run n online tasks of one bundle (same seed, replica, N and teacher) in
+ * lockstep; statuses and steps go to status[] and steps[]. */
+static void run_online_bundle(worker *w, const pdx_grid *grid,
+                              const pdx_layout *layout, const uint64_t *tasks,
+                              size_t n, int8_t *status, int64_t *steps)
+{
+    const pdx_spec *spec = grid->spec;
+    member m[PDX_BUNDLE];
+    int64_t max_total = 0;
+    size_t draws = 0;
+    uint64_t replica = tasks[0] % grid->replicas;
+    for (size_t i = 0; i < n; i++) {
+        pdx_trainer *t = w->trainer[i];
+        pdx_grid_cell_params(grid, tasks[i] / grid->replicas, &m[i].params);
+        fill_nan(w->values[i], layout);
+        m[i].next_time = 0;
+        m[i].status = PDX_TASK_DONE;
+        m[i].finished = 0;
+        if (pdx_trainer_set(t, &m[i].params, (uint64_t)spec->base.seed,
+                            replica, NULL) != PDX_OK) {
+            m[i].status = PDX_TASK_FAILED;
+            m[i].finished = 1;
+            continue;
         }
-        pdx_observe_measure(t, layout, ti, w->values);
+        pdx_observe_teacher(t, layout, w->values[i]);
+        if (t->total_steps > max_total)
+            max_total = t->total_steps;
+        size_t d = pdx_trainer_online_draws(&m[i].params);
+        if (d > draws)
+            draws = d;
     }
-    if (status == PDX_TASK_DONE && t->step < t->total_steps &&
-        pdx_trainer_iterate(t, t->total_steps))
-        status = PDX_TASK_DIVERGED;
-    *steps = t->step;
-    return status;
+    pdx_rng_stream inputs;
+    pdx_rng_stream_init(&inputs, (uint64_t)spec->base.seed, PDX_RNG_INPUTS, 0,
+                        replica);
+    /* every trainer's x buffer holds max_N + 2 entries: use the first */
+    double *x = w->trainer[0]->x;
+    for (int64_t step = 0;; step++) {
+        int any_active = 0;
+        const pdx_trainer *teacher_of = NULL;
+        for (size_t i = 0; i < n; i++) {
+            pdx_trainer *t = w->trainer[i];
+            if (m[i].finished)
+                continue;
+            /* checkpoints at this step (before the step is taken) */
+            int64_t at;
+            while ((at = checkpoint_step(spec, &m[i], t, m[i].next_time)) ==
+                   step) {
+                if (pdx_trainer_check(t)) {
+                    m[i].status = PDX_TASK_DIVERGED;
+                    m[i].finished = 1;
+                    break;
+                }
+                pdx_observe_measure(t, layout, m[i].next_time, w->values[i]);
+                m[i].next_time++;
+            }
+            if (m[i].finished)
+                continue;
+            if (step >= t->total_steps) {
+                if (pdx_trainer_check(t))
+                    m[i].status = PDX_TASK_DIVERGED;
+                m[i].finished = 1;
+                continue;
+            }
+            any_active = 1;
+            teacher_of = t;
+        }
+        if (!any_active || step >= max_total)
+            break;
+        pdx_rng_gaussian(&inputs, (uint64_t)step, x, draws);
+        double y = pdx_model_forward(&teacher_of->teacher, x,
+                                     w->trainer[n > 1 ? 1 : 0]->nu);
+        for (size_t i = 0; i < n; i++) {
+            if (m[i].finished)
+                continue;
+            if (pdx_trainer_online_step(w->trainer[i], x, y)) {
+                m[i].status = PDX_TASK_DIVERGED;
+                m[i].finished = 1;
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        status[i] = m[i].status;
+        steps[i] = w->trainer[i]->step;
+    }
+}
+
+/* Whether a task may share a bundle: online, eg in closed form (no test
+ * set: only the first trainer of a worker holds one). */
+static int bundle_key(const pdx_grid *grid, uint64_t task, uint64_t *key)
+{
+    pdx_params p;
+    pdx_grid_cell_params(grid, task / grid->replicas, &p);
+    int needs_test = p.record_eg == PDX_EG_TEST_SET ||
+                     (p.record_eg == PDX_EG_AUTO &&
+                      !pdx_trainer_has_closed_form(&p));
+    if (p.train_algorithm != PDX_ALG_ONLINE || needs_test)
+        return 0;
+    uint64_t k = pdx_rng_mix64(task % grid->replicas);
+    k = pdx_rng_mix64(k ^ (uint64_t)p.N);
+    k = pdx_rng_mix64(k ^ (uint64_t)p.teacher_hidden);
+    k = pdx_rng_mix64(k ^ (uint64_t)p.teacher_activation);
+    k = pdx_rng_mix64(k ^ (uint64_t)p.teacher_kind);
+    *key = k;
+    return 1;
+}
+
+/* A unit of scheduling: one task, or a bundle of online tasks sharing
+ * their input stream (tasks[0..n-1] index the sorted task list). */
+typedef struct job {
+    size_t first, n;
+    double cost;
+} job;
+
+static int by_job_cost_desc(const void *a, const void *b)
+{
+    const job *x = a, *y = b;
+    if (x->cost != y->cost)
+        return x->cost < y->cost ? 1 : -1;
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* Pending tasks with their bundle keys, sorted so that tasks of one key
+ * are adjacent (unbundleable tasks last, each on its own). */
+typedef struct pending {
+    uint64_t task;
+    uint64_t key;
+    int bundleable;
+    double cost;
+} pending;
+
+static int by_key(const void *a, const void *b)
+{
+    const pending *x = a, *y = b;
+    if (x->bundleable != y->bundleable)
+        return x->bundleable ? -1 : 1;
+    if (x->bundleable && x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->task < y->task ? -1 : x->task > y->task;
 }
 
 pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
@@ -219,12 +353,16 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
 {
     memset(summary, 0, sizeof *summary);
     const uint64_t shards = options->shard_count ? options->shard_count : 1;
-    size_t n_todo = 0;
-    task_entry *todo = malloc((size_t)(grid->n_tasks / shards + 1) *
-                              sizeof *todo);
-    if (todo == NULL)
+    size_t cap = (size_t)(grid->n_tasks / shards + 1);
+    size_t n_todo = 0, n_jobs = 0;
+    pending *todo = malloc(cap * sizeof *todo);
+    job *jobs = malloc(cap * sizeof *jobs);
+    if (todo == NULL || jobs == NULL) {
+        free(todo);
+        free(jobs);
         return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
                              "cannot allocate the task list");
+    }
     progress prog = {0};
     for (uint64_t task = options->shard_index; task < grid->n_tasks;
          task += shards) {
@@ -235,17 +373,35 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
         }
         pdx_params p;
         pdx_grid_cell_params(grid, task / grid->replicas, &p);
-        todo[n_todo].task = task;
-        todo[n_todo].cost = pdx_grid_task_cost(&p);
-        prog.cost_total += todo[n_todo].cost;
-        n_todo++;
+        pending *e = &todo[n_todo++];
+        e->task = task;
+        e->cost = pdx_grid_task_cost(&p);
+        e->bundleable = bundle_key(grid, task, &e->key);
+        prog.cost_total += e->cost;
     }
-    qsort(todo, n_todo, sizeof *todo, by_cost_desc);
+    qsort(todo, n_todo, sizeof *todo, by_key);
+    size_t max_bundle = options->max_bundle > 0 &&
+                                options->max_bundle < PDX_BUNDLE
+                            ? (size_t)options->max_bundle
+                            : PDX_BUNDLE;
+    for (size_t i = 0; i < n_todo;) {
+        job *j = &jobs[n_jobs++];
+        j->first = i;
+        j->n = 1;
+        j->cost = todo[i].cost;
+        while (todo[i].bundleable && i + j->n < n_todo && j->n < max_bundle &&
+               todo[i + j->n].bundleable && todo[i + j->n].key == todo[i].key) {
+            j->cost += todo[i + j->n].cost;
+            j->n++;
+        }
+        i += j->n;
+    }
+    qsort(jobs, n_jobs, sizeof *jobs, by_job_cost_desc);
 
     int threads = options->threads > 0 ? options->threads
                                        : omp_get_max_threads();
-    if ((uint64_t)threads > n_todo && n_todo > 0)
-        threads = (int)n_todo;
+    if ((size_t)threads > n_jobs && n_jobs > 0)
+        threads = (int)n_jobs;
     summary->threads = threads;
     prog.enabled = !options->quiet && n_todo > 0;
     prog.tty = options->progress_tty;
@@ -276,45 +432,50 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
             }
         }
 #pragma omp for schedule(dynamic, 1)
-        for (size_t i = 0; i < n_todo; i++) {
+        for (size_t ji = 0; ji < n_jobs; ji++) {
             if (abort_run || wst != PDX_OK ||
                 (options->stop != NULL && *options->stop))
                 continue;
-            uint64_t task = todo[i].task;
+            const job *j = &jobs[ji];
+            uint64_t tasks[PDX_BUNDLE];
+            int8_t task_status[PDX_BUNDLE];
+            int64_t steps[PDX_BUNDLE];
+            for (size_t i = 0; i < j->n; i++)
+                tasks[i] = todo[j->first + i].task;
             double t0 = now_seconds();
-            int64_t steps = 0;
-            int8_t task_status = run_task(&w, grid, layout, task, &steps);
-            pdx_task_record rec;
-            rec.task = task;
-            rec.status = task_status;
-            rec.steps = steps;
-            rec.wall_seconds = now_seconds() - t0;
-            rec.values = (const double *const *)w.values;
+            run_online_bundle(&w, grid, layout, tasks, j->n, task_status,
+                              steps);
+            /* a bundle's wall time is shared equally by its tasks */
+            double wall = (now_seconds() - t0) / (double)j->n;
 #pragma omp critical(pdx_hdf5)
-            {
-                if (!abort_run) {
-                    pdx_status cst = pdx_store_commit(store, &rec, &local_err);
-                    if (cst != PDX_OK) {
-                        if (result == PDX_OK) {
-                            result = cst;
-                            if (err != NULL)
-                                *err = local_err;
-                        }
-                        abort_run = 1;
-                    } else {
-                        summary->run++;
-                        summary->steps += (double)steps;
-                        if (task_status == PDX_TASK_DONE)
-                            summary->done++;
-                        else if (task_status == PDX_TASK_DIVERGED)
-                            summary->diverged++;
-                        else
-                            summary->failed++;
-                        prog.finished++;
-                        prog.cost_done += todo[i].cost;
-                        progress_report(&prog, 0);
+            for (size_t i = 0; i < j->n && !abort_run; i++) {
+                pdx_task_record rec;
+                rec.task = tasks[i];
+                rec.status = task_status[i];
+                rec.steps = steps[i];
+                rec.wall_seconds = wall;
+                rec.values = (const double *const *)w.values[i];
+                pdx_status cst = pdx_store_commit(store, &rec, &local_err);
+                if (cst != PDX_OK) {
+                    if (result == PDX_OK) {
+                        result = cst;
+                        if (err != NULL)
+                            *err = local_err;
                     }
+                    abort_run = 1;
+                    break;
                 }
+                summary->run++;
+                summary->steps += (double)steps[i];
+                if (task_status[i] == PDX_TASK_DONE)
+                    summary->done++;
+                else if (task_status[i] == PDX_TASK_DIVERGED)
+                    summary->diverged++;
+                else
+                    summary->failed++;
+                prog.finished++;
+                prog.cost_done += todo[j->first + i].cost;
+                progress_report(&prog, 0);
             }
         }
         worker_destroy(&w);
@@ -323,6 +484,7 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
     if (prog.enabled)
         progress_report(&prog, 1);
     free(todo);
+    free(jobs);
     if (result == PDX_OK && options->stop != NULL && *options->stop &&
         summary->run + summary->skipped < summary->tasks)
         result = pdx_error_set(err, PDX_ERR_STOPPED, NULL, 0, 0, NULL,

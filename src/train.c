@@ -164,59 +164,69 @@ static int weights_finite(const pdx_trainer *t)
     return 1;
 }
 
+int pdx_trainer_online_step(pdx_trainer *t, const double *restrict x,
+                            double y_clean)
+{
+    pdx_committee *s = &t->student;
+    const size_t N = s->N, K = s->K;
+    const double inv_sqrt_N = 1.0 / sqrt((double)N);
+    const double eta_w = t->params.train_learning_rate * inv_sqrt_N;
+    const double noise = t->params.teacher_output_noise;
+    const double y = noise > 0.0 ? y_clean + noise * x[N] : y_clean;
+    double yhat = 0.0;
+    for (size_t k = 0; k < K; k++) {
+        t->lambda[k] = pdx_model_dot(s->w + k * N, x, N) * inv_sqrt_N;
+        yhat += s->v[k] * pdx_model_g(s->activation, t->lambda[k]);
+    }
+    double delta = y - yhat;
+    if (!isfinite(delta)) {
+        t->diverged = 1;
+        return 1;
+    }
+    for (size_t k = 0; k < K; k++)
+        t->coef[k] = eta_w * delta * s->v[k] *
+                     pdx_model_dg(s->activation, t->lambda[k]);
+    if (t->params.student_second_layer == PDX_SECOND_TRAINED) {
+        const double eta_v = t->params.train_learning_rate_second / (double)N;
+        for (size_t k = 0; k < K; k++)
+            s->v[k] += eta_v * delta * pdx_model_g(s->activation, t->lambda[k]);
+    }
+    for (size_t k = 0; k < K; k++) {
+        double *restrict w = s->w + k * N;
+        const double c = t->coef[k];
+        for (size_t j = 0; j < N; j++)
+            w[j] += c * x[j];
+    }
+    t->step++;
+    return 0;
+}
+
+int pdx_trainer_check(pdx_trainer *t)
+{
+    if (!t->diverged && !weights_finite(t))
+        t->diverged = 1;
+    return t->diverged;
+}
+
+size_t pdx_trainer_online_draws(const pdx_params *params)
+{
+    return (size_t)params->N + (params->teacher_output_noise > 0.0 ? 1 : 0);
+}
+
 int pdx_trainer_iterate(pdx_trainer *t, int64_t until_step)
 {
     if (t->diverged)
         return 1;
     if (until_step > t->total_steps)
         until_step = t->total_steps;
-    pdx_committee *s = &t->student;
-    const pdx_committee *b = &t->teacher;
-    const size_t N = s->N, K = s->K;
-    const double inv_sqrt_N = 1.0 / sqrt((double)N);
-    const double eta_w = t->params.train_learning_rate * inv_sqrt_N;
-    const double eta_v =
-        t->params.train_learning_rate_second / (double)N;
-    const int train_v = t->params.student_second_layer == PDX_SECOND_TRAINED;
-    const double noise = t->params.teacher_output_noise;
-    const size_t draws = noise > 0.0 ? N + 1 : N;
+    const size_t draws = pdx_trainer_online_draws(&t->params);
     pdx_rng_stream inputs;
     pdx_rng_stream_init(&inputs, t->seed, PDX_RNG_INPUTS, 0, t->replica);
-    double *restrict x = t->x;
-
-    for (; t->step < until_step; t->step++) {
-        pdx_rng_gaussian(&inputs, (uint64_t)t->step, x, draws);
-        double y = pdx_model_forward(b, x, t->nu);
-        if (noise > 0.0)
-            y += noise * x[N];
-        double yhat = 0.0;
-        for (size_t k = 0; k < K; k++) {
-            t->lambda[k] =
-                pdx_model_dot(s->w + k * N, x, N) * inv_sqrt_N;
-            yhat += s->v[k] * pdx_model_g(s->activation, t->lambda[k]);
-        }
-        double delta = y - yhat;
-        if (!isfinite(delta)) {
-            t->diverged = 1;
+    while (t->step < until_step) {
+        pdx_rng_gaussian(&inputs, (uint64_t)t->step, t->x, draws);
+        double y = pdx_model_forward(&t->teacher, t->x, t->nu);
+        if (pdx_trainer_online_step(t, t->x, y))
             return 1;
-        }
-        for (size_t k = 0; k < K; k++)
-            t->coef[k] = eta_w * delta * s->v[k] *
-                         pdx_model_dg(s->activation, t->lambda[k]);
-        if (train_v)
-            for (size_t k = 0; k < K; k++)
-                s->v[k] += eta_v * delta *
-                           pdx_model_g(s->activation, t->lambda[k]);
-        for (size_t k = 0; k < K; k++) {
-            double *restrict w = s->w + k * N;
-            const double c = t->coef[k];
-            for (size_t j = 0; j < N; j++)
-                w[j] += c * x[j];
-        }
     }
-    if (!weights_finite(t)) {
-        t->diverged = 1;
-        return 1;
-    }
-    return 0;
+    return pdx_trainer_check(t);
 }

@@ -122,6 +122,32 @@ for k in names:
 print("identical:", names)
 PYEOF
 
+# bundles (online tasks of one replica sharing each input) change no bit
+cat > online.yaml <<'YAML'
+name: online
+seed: 41
+replicas: 2
+N: 70
+teacher: {hidden: 2, output_noise: [0, 0.3]}
+student: {hidden: [1, 3], second_layer: [fixed, trained]}
+train: {learning_rate: {log: [0.1, 3, 4]}, alpha: [1.5, 3]}
+record: {times: {log: [0.02, 3, 7]}}
+YAML
+expect_exit 0 "online tasks run alone (--bundle 1)" -- "$PDX" run online.yaml -o alone.h5 --bundle 1 --quiet
+expect_exit 0 "online tasks bundled (--bundle 5)" -- "$PDX" run online.yaml -o bundled.h5 --bundle 5 --quiet
+expect_exit 0 "bundled and lone runs bit-identical" -- $PY - alone.h5 bundled.h5 <<'PYEOF'
+import sys, h5py, numpy as np
+a, b = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
+for k in a:
+    if k == "wall_seconds":
+        continue
+    x, y = a[k][()], b[k][()]
+    assert x.tobytes() == y.tobytes(), k
+assert (a["status"][()] == 1).all()
+print("identical")
+PYEOF
+expect_exit 2 "bad --bundle" -- "$PDX" run online.yaml --bundle 0
+
 expect_exit 0 "ncdump -h names the dimensions" -- ncdump -h t1.h5
 if grep -q phony_dim "$WORK/out.txt"; then fail "ncdump shows phony dimensions"; else pass "no phony dimensions"; fi
 for d in student.hidden student.activation train.learning_rate replica time student_unit teacher_unit; do

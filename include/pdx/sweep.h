@@ -23,6 +23,10 @@ typedef struct pdx_sweep_options {
     volatile sig_atomic_t *stop;/* set to non-zero to stop taking tasks */
     uint64_t shard_index;       /* run tasks with task % shard_count == */
     uint64_t shard_count;       /*   shard_index (1 shard: all tasks) */
+    int max_bundle;             /* online tasks sharing an input stream run
+                                   in lockstep, up to this many (0: the
+                                   default 8; 1: each task alone); results
+                                   are identical for any value */
 } pdx_sweep_options;
 
 typedef struct pdx_sweep_summary {

@@ -58,4 +58,19 @@ pdx_status pdx_trainer_set(pdx_trainer *trainer, const pdx_params *params,
  * or Q_kk above train.divergence_norm at the end), else 0. */
 int pdx_trainer_iterate(pdx_trainer *trainer, int64_t until_step);
 
+/* Lower-level online stepping, for running several trainers of one replica
+ * on a shared input stream (the sweep's bundles): x holds the step's input
+ * (pdx_trainer_online_draws entries: N, plus one for label noise), y_clean
+ * the teacher's output on it. Advances trainer->step. Returns 1 if the run
+ * diverged (non-finite error signal), else 0. No allocation. */
+int pdx_trainer_online_step(pdx_trainer *trainer, const double *x,
+                            double y_clean);
+
+/* Gaussian draws per online step for these parameters. */
+size_t pdx_trainer_online_draws(const pdx_params *params);
+
+/* Check the weights (finite, Q_kk below train.divergence_norm); marks the
+ * run diverged if not. Returns trainer->diverged. */
+int pdx_trainer_check(pdx_trainer *trainer);
+
 #endif
