@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp)
 sed '/<!-- keys:begin -->/q' docs/SPEC.md > "$tmp"
-./build/pdx keys >> "$tmp"
+${PDX:-./build/pdx} keys >> "$tmp"
 echo '<!-- keys:end -->' >> "$tmp"
 mv "$tmp" docs/SPEC.md

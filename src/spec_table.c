@@ -9,13 +9,22 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const model_kinds[] = {"committee", NULL};
+static const char *const teacher_kinds[] = {"committee", "perceptron", NULL};
+static const char *const student_kinds[] = {"committee", "perceptron",
+                                            "twolayer", NULL};
+static const char *const teacher_weights[] = {"gaussian", "binary", NULL};
+static const char *const student_weights[] = {"continuous", "spherical",
+                                              "binary", NULL};
+static const char *const losses[] = {"squared", "logistic", "hinge", NULL};
+static const char *const starts[] = {"hot", "cold", NULL};
 static const char *const teacher_activations[] = {"erf", "relu", "tanh",
                                                   "linear", "sign", NULL};
 static const char *const student_activations[] = {"erf", "relu", "tanh",
                                                   "linear", NULL};
 static const char *const second_layers[] = {"fixed", "trained", NULL};
-static const char *const algorithms[] = {"online", NULL};
+static const char *const algorithms[] = {"online", "hebb", "perceptron",
+                                         "sgd", "gd", "langevin",
+                                         "metropolis", NULL};
 static const char *const eg_methods[] = {"auto", "closed_form", "test_set",
                                          NULL};
 
@@ -39,10 +48,11 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
     [PDX_K_N] = {"N", PDX_KEY_INT, PDX_KEYF_AXIS, 1, 1e7, NO_CHOICES, 500,
                  "500", "", "input dimension", OFF(N)},
     [PDX_K_TEACHER_KIND] = {"teacher.kind", PDX_KEY_CHOICE, PDX_KEYF_AXIS, 0,
-                            0, model_kinds, PDX_MODEL_COMMITTEE, "committee",
-                            "",
+                            0, teacher_kinds, PDX_MODEL_COMMITTEE,
+                            "committee", "",
                             "teacher network: committee = soft committee "
-                            "machine y = sum_m g(B_m.x/sqrt N)",
+                            "machine y = sum_m g(B_m.x/sqrt N) (regression); "
+                            "perceptron = sign(B.x/sqrt N), labels +-1",
                             OFF(teacher_kind)},
     [PDX_K_TEACHER_HIDDEN] = {"teacher.hidden", PDX_KEY_INT, PDX_KEYF_AXIS, 1,
                               64, NO_CHOICES, 2, "2", "",
@@ -60,11 +70,21 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                                     "added to training labels (eg is "
                                     "measured against the clean teacher)",
                                     OFF(teacher_output_noise)},
+    [PDX_K_TEACHER_WEIGHTS] = {"teacher.weights", PDX_KEY_CHOICE,
+                               PDX_KEYF_AXIS, 0, 0, teacher_weights,
+                               PDX_TEACHER_GAUSSIAN, "gaussian", "",
+                               "perceptron teacher weights B_i: gaussian "
+                               "N(0, 1) or binary +-1 (equally likely)",
+                               OFF(teacher_weights)},
     [PDX_K_STUDENT_KIND] = {"student.kind", PDX_KEY_CHOICE, PDX_KEYF_AXIS, 0,
-                            0, model_kinds, PDX_MODEL_COMMITTEE, "committee",
-                            "",
+                            0, student_kinds, PDX_MODEL_COMMITTEE,
+                            "committee", "",
                             "student network: committee = soft committee "
-                            "machine yhat = sum_k v_k g(w_k.x/sqrt N)",
+                            "machine yhat = sum_k v_k g(w_k.x/sqrt N); "
+                            "perceptron = w.x/sqrt N (predicts its sign; "
+                            "needs a perceptron teacher); twolayer = "
+                            "committee with trained v_k, v_k(0) ~ "
+                            "second_layer_init N(0, 1/K)",
                             OFF(student_kind)},
     [PDX_K_STUDENT_HIDDEN] = {"student.hidden", PDX_KEY_INT, PDX_KEYF_AXIS, 1,
                               64, NO_CHOICES, 2, "2", "",
@@ -92,25 +112,67 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                                          1e3, NO_CHOICES, 1, "1", "1",
                                          "initial value of every v_k",
                                          OFF(student_second_layer_init)},
+    [PDX_K_STUDENT_WEIGHTS] = {"student.weights", PDX_KEY_CHOICE,
+                               PDX_KEYF_AXIS, 0, 0, student_weights,
+                               PDX_WEIGHTS_CONTINUOUS, "continuous", "",
+                               "perceptron student weights: continuous, "
+                               "spherical (kept on |w|^2 = N) or binary +-1 "
+                               "(metropolis; clipped for hebb, perceptron)",
+                               OFF(student_weights)},
+    [PDX_K_DATA_ALPHA] = {"data.alpha", PDX_KEY_REAL,
+                          PDX_KEYF_AXIS | PDX_KEYF_MIN_OPEN, 0, 1e6,
+                          NO_CHOICES, 1, "1", "1",
+                          "training-set size P = round(alpha N) (finite "
+                          "sets; nested: a smaller set is a prefix of a "
+                          "larger one of the same replica)",
+                          OFF(data_alpha)},
+    [PDX_K_DATA_LABEL_NOISE] = {"data.label_noise", PDX_KEY_REAL,
+                                PDX_KEYF_AXIS, 0, 1, NO_CHOICES, 0, "0", "1",
+                                "probability that a training label is "
+                                "replaced by a random one (+-1, or the "
+                                "teacher on a random input); 1 = random "
+                                "labels",
+                                OFF(data_label_noise)},
+    [PDX_K_DATA_INPUT_NOISE] = {"data.input_noise", PDX_KEY_REAL,
+                                PDX_KEYF_AXIS, 0, 1e3, NO_CHOICES, 0, "0",
+                                "1",
+                                "standard deviation of Gaussian noise added "
+                                "to each training input entry (labels from "
+                                "the clean inputs)",
+                                OFF(data_input_noise)},
+    [PDX_K_DATA_INPUT_CORRUPTION] = {"data.input_corruption", PDX_KEY_REAL,
+                                     PDX_KEYF_AXIS, 0, 1, NO_CHOICES, 0, "0",
+                                     "1",
+                                     "probability that a training input is "
+                                     "replaced by a fresh random one (its "
+                                     "label kept)",
+                                     OFF(data_input_corruption)},
     [PDX_K_TRAIN_ALGORITHM] = {"train.algorithm", PDX_KEY_CHOICE,
                                PDX_KEYF_AXIS, 0, 0, algorithms, PDX_ALG_ONLINE,
                                "online", "",
                                "online = one fresh Gaussian input per SGD "
-                               "step (Saad-Solla), time alpha = steps/N",
+                               "step (Saad-Solla), time alpha = steps/N; on "
+                               "a fixed training set (time in epochs): hebb, "
+                               "perceptron, sgd, gd, langevin; metropolis "
+                               "(Gibbs learning, time in MC sweeps)",
                                OFF(train_algorithm)},
     [PDX_K_TRAIN_LEARNING_RATE] = {"train.learning_rate", PDX_KEY_REAL,
                                    PDX_KEYF_AXIS | PDX_KEYF_MIN_OPEN, 0, 1e4,
                                    NO_CHOICES, 0.5, "0.5", "1",
-                                   "learning rate eta: w_k += eta/sqrt(N) "
-                                   "(y - yhat) v_k g'(lambda_k) x",
+                                   "learning rate eta: online w_k += "
+                                   "eta/sqrt(N) (y - yhat) v_k g'(lambda_k) "
+                                   "x; finite sets: w -= eta grad(mean loss "
+                                   "of the batch)",
                                    OFF(train_learning_rate)},
     [PDX_K_TRAIN_LEARNING_RATE_SECOND] = {"train.learning_rate_second",
                                           PDX_KEY_REAL,
                                           PDX_KEYF_AXIS | PDX_KEYF_DERIVED, 0,
                                           1e4, NO_CHOICES, NAN,
                                           "= train.learning_rate", "1",
-                                          "second-layer learning rate: v_k "
-                                          "+= eta_v/N (y - yhat) g(lambda_k)",
+                                          "second-layer learning rate: online "
+                                          "v_k += eta_v/N (y - yhat) "
+                                          "g(lambda_k); finite sets: plain "
+                                          "gradient step",
                                           OFF(train_learning_rate_second)},
     [PDX_K_TRAIN_ALPHA] = {"train.alpha", PDX_KEY_REAL,
                            PDX_KEYF_AXIS | PDX_KEYF_MIN_OPEN | PDX_KEYF_DERIVED,
@@ -125,6 +187,65 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                                      "a run whose Q_kk = |w_k|^2/N exceeds "
                                      "this (or is not finite) is diverged",
                                      OFF(train_divergence_norm)},
+    [PDX_K_TRAIN_TEMPERATURE] = {"train.temperature", PDX_KEY_REAL,
+                                 PDX_KEYF_AXIS | PDX_KEYF_DERIVED, 0, 1e6,
+                                 NO_CHOICES, NAN,
+                                 "= learning_rate / batch (sgd, gd)", "1",
+                                 "sgd, gd: the SGD temperature eta/B, given "
+                                 "instead of learning_rate (eta = T B; gd: "
+                                 "B = P); langevin, metropolis: the "
+                                 "temperature T (required)",
+                                 OFF(train_temperature)},
+    [PDX_K_TRAIN_BATCH] = {"train.batch", PDX_KEY_INT, PDX_KEYF_AXIS, 1, 1e9,
+                           NO_CHOICES, 1, "1", "",
+                           "sgd minibatch size B (a fresh permutation each "
+                           "epoch, the last batch of an epoch may be "
+                           "smaller)",
+                           OFF(train_batch)},
+    [PDX_K_TRAIN_EPOCHS] = {"train.epochs", PDX_KEY_REAL,
+                            PDX_KEYF_AXIS | PDX_KEYF_MIN_OPEN |
+                                PDX_KEYF_DERIVED,
+                            0, 1e9, NO_CHOICES, NAN, "= last record.times",
+                            "1",
+                            "training time on a finite set: epochs (sgd: "
+                            "ceil(P/B) steps each; gd, langevin: 1 step; "
+                            "perceptron, hebb: P examples), MC sweeps of N "
+                            "moves (metropolis)",
+                            OFF(train_epochs)},
+    [PDX_K_TRAIN_LOSS] = {"train.loss", PDX_KEY_CHOICE, PDX_KEYF_AXIS, 0, 0,
+                          losses, PDX_LOSS_SQUARED, "squared", "",
+                          "training loss of yhat: squared (y - yhat)^2/2, "
+                          "logistic log(1 + exp(-y yhat)), hinge max(0, "
+                          "-y yhat) (perceptron criterion)",
+                          OFF(train_loss)},
+    [PDX_K_TRAIN_WEIGHT_DECAY] = {"train.weight_decay", PDX_KEY_REAL,
+                                  PDX_KEYF_AXIS, 0, 1e6, NO_CHOICES, 0, "0",
+                                  "1",
+                                  "L2 penalty lambda: the loss gains "
+                                  "lambda/2 (|w|^2 + |v|^2) (sgd, gd, "
+                                  "langevin)",
+                                  OFF(train_weight_decay)},
+    [PDX_K_TRAIN_BURN_IN] = {"train.burn_in", PDX_KEY_REAL,
+                             PDX_KEYF_AXIS | PDX_KEYF_DERIVED, 0, 1e9,
+                             NO_CHOICES, NAN, "= train.epochs / 2", "1",
+                             "metropolis, langevin: sweeps (epochs) before "
+                             "the averages eg_mean, train_error_mean, ... "
+                             "start; one sample per sweep (epoch)",
+                             OFF(train_burn_in)},
+    [PDX_K_TRAIN_START] = {"train.start", PDX_KEY_CHOICE, PDX_KEYF_AXIS, 0, 0,
+                           starts, PDX_START_HOT, "hot", "",
+                           "perceptron students: hot = random weights, cold "
+                           "= the teacher's (binary: sign, spherical: "
+                           "rescaled)",
+                           OFF(train_start)},
+    [PDX_K_TRAIN_MOVE_SCALE] = {"train.move_scale", PDX_KEY_REAL,
+                                PDX_KEYF_AXIS | PDX_KEYF_MIN_OPEN, 0,
+                                3.141592653589793, NO_CHOICES, 0.5, "0.5",
+                                "1",
+                                "spherical metropolis: largest rotation "
+                                "angle (radians) of a move in the plane of "
+                                "two random coordinates",
+                                OFF(train_move_scale)},
     [PDX_K_RECORD_TIMES] = {"record.times", PDX_KEY_TIMES, 0, 0, 1e9,
                             NO_CHOICES, NAN,
                             "{log: [alpha/1000, alpha, 31]}", "1",
@@ -233,12 +354,55 @@ void pdx_params_default(pdx_params *params)
 
 void pdx_params_resolve(pdx_params *params, const pdx_spec *spec)
 {
+    double last_time = spec != NULL && spec->n_times > 0
+                           ? spec->times[spec->n_times - 1]
+                           : 10.0;
+    if (params->train_algorithm == PDX_ALG_SGD ||
+        params->train_algorithm == PDX_ALG_GD) {
+        /* the SGD temperature eta/B; gd's batch is the whole set */
+        double batch = params->train_algorithm == PDX_ALG_SGD
+                           ? (double)params->train_batch
+                           : (double)pdx_params_train_size(params);
+        if (isnan(params->train_temperature))
+            params->train_temperature = params->train_learning_rate / batch;
+        else
+            params->train_learning_rate = params->train_temperature * batch;
+    }
     if (isnan(params->train_learning_rate_second))
         params->train_learning_rate_second = params->train_learning_rate;
     if (isnan(params->train_alpha))
-        params->train_alpha =
-            spec != NULL && spec->n_times > 0 ? spec->times[spec->n_times - 1]
-                                              : 10.0;
+        params->train_alpha = last_time;
+    if (isnan(params->train_epochs))
+        params->train_epochs = last_time;
+    if (isnan(params->train_burn_in))
+        params->train_burn_in = 0.5 * params->train_epochs;
+}
+
+int pdx_params_finite(const pdx_params *params)
+{
+    return params->train_algorithm != PDX_ALG_ONLINE;
+}
+
+int64_t pdx_params_train_size(const pdx_params *params)
+{
+    if (!pdx_params_finite(params))
+        return 0;
+    double p = floor(params->data_alpha * (double)params->N + 0.5);
+    return p < 1.0 ? 1 : (int64_t)p;
+}
+
+int64_t pdx_params_student_units(const pdx_params *params)
+{
+    return params->student_kind == PDX_MODEL_PERCEPTRON
+               ? 1
+               : params->student_hidden;
+}
+
+int64_t pdx_params_teacher_units(const pdx_params *params)
+{
+    return params->teacher_kind == PDX_MODEL_PERCEPTRON
+               ? 1
+               : params->teacher_hidden;
 }
 
 void pdx_spec_print_keys(void *out)

@@ -422,7 +422,9 @@ static void test_spec_unknown_section(void **state)
                       SPEC_PATH ":1:8: train: train is a section: expected a "
                                 "mapping of its keys (algorithm, "
                                 "learning_rate, learning_rate_second, alpha, "
-                                "divergence_norm), got a scalar");
+                                "divergence_norm, temperature, batch, "
+                                "epochs, loss, weight_decay, burn_in, start, "
+                                "move_scale), got a scalar");
 }
 
 static void test_spec_wrong_type_errors(void **state)

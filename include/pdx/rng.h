@@ -24,7 +24,16 @@ typedef enum pdx_rng_purpose {
     PDX_RNG_INIT = 2,        /* student initialisation: (seed, replica) */
     PDX_RNG_INPUTS = 3,      /* online inputs: (seed, replica), block = step */
     PDX_RNG_LABEL_NOISE = 4, /* label noise: (seed, replica), block = step */
-    PDX_RNG_TEST = 5         /* test set: (seed, replica) */
+    PDX_RNG_TEST = 5,        /* test set: (seed, replica) */
+    PDX_RNG_DATA = 6,        /* training inputs: (seed, replica), block = mu */
+    PDX_RNG_DATA_NOISE = 7,  /* label/input noise: (seed, replica), block =
+                              * mu + (kind << 40), see data.c */
+    PDX_RNG_SHUFFLE = 8,     /* sgd/perceptron epoch permutations:
+                              * (seed, cell, replica), block = epoch */
+    PDX_RNG_DYNAMICS = 9,    /* Langevin noise (block = step), Metropolis
+                              * moves (block = sweep): (seed, cell, replica) */
+    PDX_RNG_START = 10       /* hot start of perceptron students:
+                              * (seed, replica) */
 } pdx_rng_purpose;
 
 typedef struct pdx_rng_stream {

@@ -23,12 +23,40 @@ typedef enum pdx_activation {
     PDX_ACT_SIGN = 4 /* teacher only */
 } pdx_activation;
 
-typedef enum pdx_model_kind { PDX_MODEL_COMMITTEE = 0 } pdx_model_kind;
+/* teacher.kind and student.kind (the teacher takes the first two). */
+typedef enum pdx_model_kind {
+    PDX_MODEL_COMMITTEE = 0,
+    PDX_MODEL_PERCEPTRON = 1, /* y = sign(w.x/sqrt N); student output w.x/sqrt N */
+    PDX_MODEL_TWOLAYER = 2    /* committee, trained v_k ~ N(0, 1/K) at start */
+} pdx_model_kind;
+typedef enum pdx_teacher_weights {
+    PDX_TEACHER_GAUSSIAN = 0,
+    PDX_TEACHER_BINARY = 1
+} pdx_teacher_weights;
+typedef enum pdx_student_weights {
+    PDX_WEIGHTS_CONTINUOUS = 0,
+    PDX_WEIGHTS_SPHERICAL = 1, /* kept on |w|^2 = N */
+    PDX_WEIGHTS_BINARY = 2     /* +-1 entries */
+} pdx_student_weights;
 typedef enum pdx_second_layer {
     PDX_SECOND_FIXED = 0,
     PDX_SECOND_TRAINED = 1
 } pdx_second_layer;
-typedef enum pdx_algorithm { PDX_ALG_ONLINE = 0 } pdx_algorithm;
+typedef enum pdx_algorithm {
+    PDX_ALG_ONLINE = 0,     /* fresh inputs, time alpha = steps/N */
+    PDX_ALG_HEBB = 1,       /* finite training sets from here on */
+    PDX_ALG_PERCEPTRON = 2,
+    PDX_ALG_SGD = 3,
+    PDX_ALG_GD = 4,
+    PDX_ALG_LANGEVIN = 5,
+    PDX_ALG_METROPOLIS = 6
+} pdx_algorithm;
+typedef enum pdx_loss {
+    PDX_LOSS_SQUARED = 0,
+    PDX_LOSS_LOGISTIC = 1,
+    PDX_LOSS_HINGE = 2
+} pdx_loss;
+typedef enum pdx_start { PDX_START_HOT = 0, PDX_START_COLD = 1 } pdx_start;
 typedef enum pdx_eg_method {
     PDX_EG_AUTO = 0,        /* closed form where one exists, else test set */
     PDX_EG_CLOSED_FORM = 1, /* error if no closed form for the activations */
@@ -45,17 +73,31 @@ typedef enum pdx_key_id {
     PDX_K_TEACHER_HIDDEN,
     PDX_K_TEACHER_ACTIVATION,
     PDX_K_TEACHER_OUTPUT_NOISE,
+    PDX_K_TEACHER_WEIGHTS,
     PDX_K_STUDENT_KIND,
     PDX_K_STUDENT_HIDDEN,
     PDX_K_STUDENT_ACTIVATION,
     PDX_K_STUDENT_INIT_SCALE,
     PDX_K_STUDENT_SECOND_LAYER,
     PDX_K_STUDENT_SECOND_LAYER_INIT,
+    PDX_K_STUDENT_WEIGHTS,
+    PDX_K_DATA_ALPHA,
+    PDX_K_DATA_LABEL_NOISE,
+    PDX_K_DATA_INPUT_NOISE,
+    PDX_K_DATA_INPUT_CORRUPTION,
     PDX_K_TRAIN_ALGORITHM,
     PDX_K_TRAIN_LEARNING_RATE,
     PDX_K_TRAIN_LEARNING_RATE_SECOND,
     PDX_K_TRAIN_ALPHA,
     PDX_K_TRAIN_DIVERGENCE_NORM,
+    PDX_K_TRAIN_TEMPERATURE,
+    PDX_K_TRAIN_BATCH,
+    PDX_K_TRAIN_EPOCHS,
+    PDX_K_TRAIN_LOSS,
+    PDX_K_TRAIN_WEIGHT_DECAY,
+    PDX_K_TRAIN_BURN_IN,
+    PDX_K_TRAIN_START,
+    PDX_K_TRAIN_MOVE_SCALE,
     PDX_K_RECORD_TIMES,
     PDX_K_RECORD_EG,
     PDX_K_RECORD_TEST_SIZE,
@@ -100,17 +142,31 @@ typedef struct pdx_params {
     int64_t teacher_hidden;      /* M */
     int teacher_activation;
     double teacher_output_noise; /* std of Gaussian noise added to labels */
+    int teacher_weights;         /* pdx_teacher_weights (perceptron) */
     int student_kind;
     int64_t student_hidden;      /* K */
     int student_activation;
     double student_init_scale;
     int student_second_layer;
     double student_second_layer_init;
+    int student_weights;         /* pdx_student_weights (perceptron) */
+    double data_alpha;           /* P/N of the fixed training set */
+    double data_label_noise;     /* fraction of labels made random */
+    double data_input_noise;     /* std of noise added to training inputs */
+    double data_input_corruption;/* fraction of inputs made random */
     int train_algorithm;
     double train_learning_rate;
     double train_learning_rate_second; /* NaN in the table: = learning_rate */
     double train_alpha;                /* NaN in the table: = last time */
     double train_divergence_norm;
+    double train_temperature;    /* NaN in the table: = eta/B (sgd, gd) */
+    int64_t train_batch;
+    double train_epochs;         /* NaN in the table: = last time */
+    int train_loss;
+    double train_weight_decay;
+    double train_burn_in;        /* NaN in the table: = epochs/2 */
+    int train_start;
+    double train_move_scale;
     int record_eg;
     int64_t record_test_size;
 } pdx_params;
@@ -158,8 +214,11 @@ void pdx_params_set(pdx_params *params, pdx_key_id id, double value);
 /* Read key `id` of *params as a double (choice index for CHOICE). */
 double pdx_params_get(const pdx_params *params, pdx_key_id id);
 
-/* Fill derived values (train.learning_rate_second, train.alpha) given the
- * spec's times. Called by the grid for every cell. */
+/* Fill derived values (train.learning_rate_second, train.alpha,
+ * train.epochs, train.burn_in; for sgd and gd the learning rate from
+ * train.temperature x batch when a temperature is given, else the
+ * temperature as learning_rate / batch) given the spec's times. Called by
+ * the grid for every cell. */
 void pdx_params_resolve(pdx_params *params, const pdx_spec *spec);
 
 /* Parse and validate a spec from a file. On success *out owns a new spec
@@ -181,6 +240,17 @@ pdx_status pdx_spec_parse_string(pdx_spec **out, const char *text,
 
 /* Free a spec; accepts NULL and sets *spec to NULL. */
 void pdx_spec_destroy(pdx_spec **spec);
+
+/* 1 if the algorithm trains on a fixed training set (all but online). */
+int pdx_params_finite(const pdx_params *params);
+
+/* Training-set size P = round(data.alpha * N) (0 for online). */
+int64_t pdx_params_train_size(const pdx_params *params);
+
+/* Hidden units the cell's student and teacher really have (1 for
+ * perceptrons, else student.hidden / teacher.hidden). */
+int64_t pdx_params_student_units(const pdx_params *params);
+int64_t pdx_params_teacher_units(const pdx_params *params);
 
 /* Name of choice `index` of key `id`, or NULL. */
 const char *pdx_spec_choice_name(pdx_key_id id, int index);
