@@ -1,8 +1,10 @@
 /* rng.c — Philox4x32-10 streams, block fills of uniforms and Gaussians.
  *
- * The block fills evaluate PDX_RNG_LANES counters at once in plain loops
- * that the compiler vectorises (32x32->64-bit multiplies); the result is
- * identical to Random123's philox4x32 reference, which the tests check. */
+ * The block fills evaluate PDX_RNG_LANES counters at once with vector
+ * multiplies; the words are identical to Random123's philox4x32 reference,
+ * which the tests check. Gaussians (stream version 2) use 3 words per
+ * Box-Muller pair: 52 bits for the radius, 32 for the angle; see
+ * pdx_rng_gaussian in rng.h for the exact layout. */
 #include "pdx/rng.h"
 
 #include <Random123/philox.h>
@@ -43,9 +45,8 @@ void pdx_rng_philox(const uint32_t counter[4], const uint32_t key[2],
     memcpy(out, r.v, sizeof r.v);
 }
 
-/* Counters evaluated together: plain loops over this many lanes compile to
- * SIMD multiplies (32x32->64) on any x86-64 vector width. */
-#define PDX_RNG_LANES 64
+/* Counters evaluated together (a multiple of 24: see PDX_RNG_EXTRA). */
+#define PDX_RNG_LANES 96
 
 /* Lanes hold 32-bit words in 64-bit slots: the multiply then maps to one
  * 32x32->64 vector multiply per lane (vpmuludq) with no packing between
@@ -61,12 +62,12 @@ typedef struct philox_lanes {
  * compute the same integers, which the tests check against Random123. */
 #if defined(__AVX512F__)
 #include <immintrin.h>
-static void philox_rounds(philox_lanes *L, const uint32_t key[2])
+static void philox_rounds(philox_lanes *L, int lanes, const uint32_t key[2])
 {
     const __m512i m0 = _mm512_set1_epi64(PHILOX_M0);
     const __m512i m1 = _mm512_set1_epi64(PHILOX_M1);
     const __m512i low = _mm512_set1_epi64(0xFFFFFFFF);
-    for (int j = 0; j < PDX_RNG_LANES; j += 8) {
+    for (int j = 0; j < lanes; j += 8) {
         __m512i x0 = _mm512_loadu_si512(L->x0 + j);
         __m512i x1 = _mm512_loadu_si512(L->x1 + j);
         __m512i x2 = _mm512_loadu_si512(L->x2 + j);
@@ -96,12 +97,12 @@ static void philox_rounds(philox_lanes *L, const uint32_t key[2])
 }
 #elif defined(__AVX2__)
 #include <immintrin.h>
-static void philox_rounds(philox_lanes *L, const uint32_t key[2])
+static void philox_rounds(philox_lanes *L, int lanes, const uint32_t key[2])
 {
     const __m256i m0 = _mm256_set1_epi64x(PHILOX_M0);
     const __m256i m1 = _mm256_set1_epi64x(PHILOX_M1);
     const __m256i low = _mm256_set1_epi64x(0xFFFFFFFF);
-    for (int j = 0; j < PDX_RNG_LANES; j += 4) {
+    for (int j = 0; j < lanes; j += 4) {
         __m256i x0 = _mm256_loadu_si256((const __m256i *)(L->x0 + j));
         __m256i x1 = _mm256_loadu_si256((const __m256i *)(L->x1 + j));
         __m256i x2 = _mm256_loadu_si256((const __m256i *)(L->x2 + j));
@@ -130,12 +131,12 @@ static void philox_rounds(philox_lanes *L, const uint32_t key[2])
     }
 }
 #else
-static void philox_rounds(philox_lanes *L, const uint32_t key[2])
+static void philox_rounds(philox_lanes *L, int lanes, const uint32_t key[2])
 {
     uint64_t k0 = key[0], k1 = key[1];
     const uint64_t low = 0xFFFFFFFFull;
     for (int round = 0; round < 10; round++) {
-        for (int j = 0; j < PDX_RNG_LANES; j++) {
+        for (int j = 0; j < lanes; j++) {
             uint64_t p0 = (uint64_t)PHILOX_M0 * L->x0[j];
             uint64_t p1 = (uint64_t)PHILOX_M1 * L->x2[j];
             uint64_t y0 = (p1 >> 32) ^ L->x1[j] ^ k0;
@@ -152,16 +153,17 @@ static void philox_rounds(philox_lanes *L, const uint32_t key[2])
 #endif
 
 /* Evaluate Philox4x32-10 for counters {first+j, c1, c2, c3}, j < LANES. */
-static void philox_fill(philox_lanes *L, uint32_t first, uint32_t c1,
-                        uint32_t c2, uint32_t c3, const uint32_t key[2])
+static void philox_fill(philox_lanes *L, int lanes, uint32_t first,
+                        uint32_t c1, uint32_t c2, uint32_t c3,
+                        const uint32_t key[2])
 {
-    for (int j = 0; j < PDX_RNG_LANES; j++) {
+    for (int j = 0; j < lanes; j++) {
         L->x0[j] = (uint32_t)(first + (uint32_t)j);
         L->x1[j] = c1;
         L->x2[j] = c2;
         L->x3[j] = c3;
     }
-    philox_rounds(L, key);
+    philox_rounds(L, lanes, key);
 }
 
 /* Uniform in (0, 1) from 52 random bits: [1, 2) by the exponent trick,
@@ -182,7 +184,8 @@ void pdx_rng_uniform(const pdx_rng_stream *stream, uint64_t block,
     uint32_t c1 = (uint32_t)block, c2 = (uint32_t)(block >> 32);
     size_t done = 0;
     for (uint32_t first = 0; done < n; first += PDX_RNG_LANES) {
-        philox_fill(&L, first, c1, c2, stream->replica, stream->key);
+        philox_fill(&L, PDX_RNG_LANES, first, c1, c2, stream->replica,
+                    stream->key);
         double u[2 * PDX_RNG_LANES];
 #pragma omp simd
         for (int j = 0; j < PDX_RNG_LANES; j++) {
@@ -197,8 +200,8 @@ void pdx_rng_uniform(const pdx_rng_stream *stream, uint64_t block,
 }
 
 /* -2 log(u) for u in (0, 1): u = m 2^e with m in [sqrt(1/2), sqrt 2),
- * log m = 2 atanh(s), s = (m-1)/(m+1), |s| < 0.172, series to s^21
- * (truncation < 3e-17 relative). Branch-free so that loops vectorise. */
+ * log m = 2 atanh(s), s = (m-1)/(m+1), |s| < 0.172, series to s^19
+ * (truncation < 1e-16 relative). Branch-free so that loops vectorise. */
 static inline double minus_two_log(double u)
 {
     uint64_t bits;
@@ -217,8 +220,7 @@ static inline double minus_two_log(double u)
     de = big ? de + 1.0 : de;
     double s = (m - 1.0) / (m + 1.0);
     double z = s * s;
-    double p = 1.0 / 21;
-    p = p * z + 1.0 / 19;
+    double p = 1.0 / 19;
     p = p * z + 1.0 / 17;
     p = p * z + 1.0 / 15;
     p = p * z + 1.0 / 13;
@@ -243,8 +245,8 @@ static inline double round_nearest(double x)
 }
 
 /* cos and sin of 2 pi x for x in (0, 1): reduce to y in [-1/8, 1/8] and a
- * quadrant q, Taylor series of phi = 2 pi y to phi^17 / phi^18
- * (truncation < 1e-17), then rotate by q pi/2. */
+ * quadrant q, Taylor series of phi = 2 pi y to phi^15 / phi^16
+ * (truncation < 5e-17), then rotate by q pi/2. */
 static inline void cos_sin_two_pi(double x, double *c_out, double *s_out)
 {
     double w = x - round_nearest(x);          /* [-0.5, 0.5], exact */
@@ -252,8 +254,7 @@ static inline void cos_sin_two_pi(double x, double *c_out, double *s_out)
     double y = w - 0.25 * q;                  /* [-1/8, 1/8], exact */
     double phi = 6.283185307179586476925286766559 * y;
     double z = phi * phi;
-    double sp = 1.0 / 355687428096000.0;       /* 1/17! */
-    sp = sp * -z + 1.0 / 1307674368000.0;      /* 1/15! */
+    double sp = 1.0 / 1307674368000.0;         /* 1/15! */
     sp = sp * -z + 1.0 / 6227020800.0;         /* 1/13! */
     sp = sp * -z + 1.0 / 39916800.0;           /* 1/11! */
     sp = sp * -z + 1.0 / 362880.0;             /* 1/9!  */
@@ -262,8 +263,7 @@ static inline void cos_sin_two_pi(double x, double *c_out, double *s_out)
     sp = sp * -z + 1.0 / 6.0;
     sp = sp * -z + 1.0;
     double sn = phi * sp;
-    double cp = 1.0 / 6402373705728000.0;      /* 1/18! */
-    cp = cp * -z + 1.0 / 20922789888000.0;     /* 1/16! */
+    double cp = 1.0 / 20922789888000.0;        /* 1/16! */
     cp = cp * -z + 1.0 / 87178291200.0;        /* 1/14! */
     cp = cp * -z + 1.0 / 479001600.0;          /* 1/12! */
     cp = cp * -z + 1.0 / 3628800.0;            /* 1/10! */
@@ -284,39 +284,82 @@ static inline void cos_sin_two_pi(double x, double *c_out, double *s_out)
     *s_out = s;
 }
 
-/* Box-Muller on the lanes: word pairs (x0, x1) -> radius, (x2, x3) -> angle. */
-static void box_muller_lanes(const uint64_t *restrict x0,
-                             const uint64_t *restrict x1,
-                             const uint64_t *restrict x2,
-                             const uint64_t *restrict x3, double *restrict g)
+/* Uniform in (0, 1) from one 32-bit word: enough resolution for an angle
+ * (2 pi / 2^32), not for a radius. */
+static inline double uniform32(uint64_t w)
+{
+    return ((double)(uint32_t)w + 0.5) * 0x1.0p-32;
+}
+
+/* Random words per Box-Muller pair: 2 for the radius (52 bits), 1 for the
+ * angle (32 bits). Lane j gives a pair from (x0, x1 | x2); the x3 words of
+ * lanes j, j + E, j + 2E give E more pairs. */
+#define PDX_RNG_EXTRA (PDX_RNG_LANES / 24 * 8)
+#define PDX_RNG_PAIRS (PDX_RNG_LANES + PDX_RNG_EXTRA)
+
+static inline void box_muller(double u_radius, double u_angle, double *g0,
+                              double *g1)
+{
+    double r = sqrt(minus_two_log(u_radius));
+    double c, s;
+    cos_sin_two_pi(u_angle, &c, &s);
+    *g0 = r * c;
+    *g1 = r * s;
+}
+
+/* Main pairs of lanes [0, lanes) into g[0 .. 2 lanes). */
+static void box_muller_main(const philox_lanes *restrict L, int lanes,
+                            double *restrict g)
 {
 #pragma omp simd
-    for (int j = 0; j < PDX_RNG_LANES; j++) {
-        double r = sqrt(minus_two_log(uniform52(x0[j], x1[j])));
-        double c, s;
-        cos_sin_two_pi(uniform52(x2[j], x3[j]), &c, &s);
-        g[2 * j] = r * c;
-        g[2 * j + 1] = r * s;
-    }
+    for (int j = 0; j < lanes; j++)
+        box_muller(uniform52(L->x0[j], L->x1[j]), uniform32(L->x2[j]),
+                   &g[2 * j], &g[2 * j + 1]);
+}
+
+/* Extra pairs from the x3 words of all lanes into g[0 .. 2 EXTRA). */
+static void box_muller_extra(const philox_lanes *restrict L,
+                             double *restrict g)
+{
+#pragma omp simd
+    for (int i = 0; i < PDX_RNG_EXTRA; i++)
+        box_muller(uniform52(L->x3[i], L->x3[i + PDX_RNG_EXTRA]),
+                   uniform32(L->x3[i + 2 * PDX_RNG_EXTRA]), &g[2 * i],
+                   &g[2 * i + 1]);
 }
 
 void pdx_rng_gaussian(const pdx_rng_stream *stream, uint64_t block,
                       double *out, size_t n)
 {
     philox_lanes L;
-    uint32_t c1 = (uint32_t)block, c2 = (uint32_t)(block >> 32);
-    size_t done = 0;
-    for (uint32_t first = 0; done < n; first += PDX_RNG_LANES) {
-        philox_fill(&L, first, c1, c2, stream->replica, stream->key);
-        size_t take = n - done < 2 * PDX_RNG_LANES ? n - done
-                                                     : 2 * PDX_RNG_LANES;
-        if (take == 2 * PDX_RNG_LANES) {
-            box_muller_lanes(L.x0, L.x1, L.x2, L.x3, out + done);
+    double g[2 * PDX_RNG_PAIRS];
+    const uint32_t c1 = (uint32_t)block, c2 = (uint32_t)(block >> 32);
+    const size_t main_outputs = 2 * PDX_RNG_LANES;
+    for (uint32_t first = 0; n > 0; first += PDX_RNG_LANES) {
+        if (n >= 2 * PDX_RNG_PAIRS) {
+            philox_fill(&L, PDX_RNG_LANES, first, c1, c2, stream->replica,
+                        stream->key);
+            box_muller_main(&L, PDX_RNG_LANES, out);
+            box_muller_extra(&L, out + main_outputs);
+            out += 2 * PDX_RNG_PAIRS;
+            n -= 2 * PDX_RNG_PAIRS;
+        } else if (n > main_outputs) {
+            philox_fill(&L, PDX_RNG_LANES, first, c1, c2, stream->replica,
+                        stream->key);
+            box_muller_main(&L, PDX_RNG_LANES, out);
+            box_muller_extra(&L, g);
+            memcpy(out + main_outputs, g, (n - main_outputs) * sizeof *out);
+            n = 0;
         } else {
-            double g[2 * PDX_RNG_LANES];
-            box_muller_lanes(L.x0, L.x1, L.x2, L.x3, g);
-            memcpy(out + done, g, take * sizeof *out);
+            /* only the first lanes' main pairs: round up to 8 lanes */
+            int lanes = (int)((n / 2 + 1 + 7) / 8 * 8);
+            if (lanes > PDX_RNG_LANES)
+                lanes = PDX_RNG_LANES;
+            philox_fill(&L, lanes, first, c1, c2, stream->replica,
+                        stream->key);
+            box_muller_main(&L, lanes, g);
+            memcpy(out, g, n * sizeof *out);
+            n = 0;
         }
-        done += take;
     }
 }

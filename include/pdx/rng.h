@@ -16,7 +16,10 @@
 #include <stdint.h>
 
 #define PDX_RNG_NAME "philox4x32-10"
-#define PDX_RNG_KEY_VERSION 1
+/* Version of the streams (key derivation and the uniform and Gaussian
+ * transforms), stored in result files as rng_key_version. 1: first
+ * release; 2: Gaussians from 3 words per pair (32-bit angle). */
+#define PDX_RNG_KEY_VERSION 2
 
 /* Purposes of streams (stable: part of the key derivation). */
 typedef enum pdx_rng_purpose {
@@ -48,8 +51,12 @@ void pdx_rng_stream_init(pdx_rng_stream *stream, uint64_t seed,
                          uint64_t replica);
 
 /* Fill out[0..n-1] with standard Gaussian numbers, the first n of block
- * `block` of the stream (Box-Muller on 53-bit uniforms; a prefix of a
- * longer fill of the same block). Thread-safe, no allocation. */
+ * `block` of the stream (a prefix of a longer fill of the same block).
+ * Box-Muller: Philox calls i = 96 c + j (j < 96) give words (a, b, c, d);
+ * outputs 256 c + 2j, +1 are r cos t, r sin t with r from the 52-bit
+ * uniform of (a, b) and t = 2 pi (c + 1/2) / 2^32; outputs 256 c + 192 +
+ * 2k, +1 (k < 32) use the d words of calls j = k, k + 32 (radius) and
+ * k + 64 (angle). Thread-safe, no allocation. */
 void pdx_rng_gaussian(const pdx_rng_stream *stream, uint64_t block,
                       double *out, size_t n);
 
