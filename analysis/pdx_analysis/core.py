@@ -28,6 +28,10 @@ SCHEMA_VERSION = 1
 #: Task status codes (``status`` variable) -> names.
 STATUS_NAMES = {0: "pending", 1: "done", 2: "diverged", 3: "failed"}
 PENDING, DONE, DIVERGED, FAILED = 0, 1, 2, 3
+#: Cell status codes of theory files (root attribute ``source = "theory"``).
+THEORY_STATUS_NAMES = {0: "pending", 1: "solved", 4: "not_applicable",
+                       5: "not_converged"}
+SOLVED, NOT_APPLICABLE, NOT_CONVERGED = 1, 4, 5
 
 # HDF5 / netCDF bookkeeping attributes that are not user metadata.
 _INTERNAL_ATTRS = frozenset({
@@ -95,11 +99,14 @@ def _check_pdx_file(path: str) -> int:
             raise PdxFileError(
                 f"{path}: not an HDF5 file, so not a pdx result file")
         with h5py.File(path, "r") as f:
-            if "pdx_schema_version" not in f.attrs:
+            if "pdx_schema_version" in f.attrs:
+                version = int(np.asarray(f.attrs["pdx_schema_version"]).ravel()[0])
+            elif _attr_value(f.attrs.get("source", b"")) == "theory":
+                version = SCHEMA_VERSION  # a theory file without the version
+            else:
                 raise PdxFileError(
                     f"{path}: not a pdx result file (HDF5 without the "
                     "pdx_schema_version root attribute)")
-            version = int(np.asarray(f.attrs["pdx_schema_version"]).ravel()[0])
     except OSError as exc:
         raise PdxFileError(f"{path}: cannot read it: {exc}") from exc
     if version > SCHEMA_VERSION:
@@ -189,7 +196,15 @@ def _decode_choice_axes(ds: xr.Dataset) -> xr.Dataset:
 
 
 def load(path, engine: str = "auto") -> xr.Dataset:
-    """Read a pdx result file completely into memory.
+    """Read a pdx result file (or several shards of one sweep) completely
+    into memory.
+
+    ``path``: a path; a list/tuple of paths, or a glob pattern (``"out-*.h5"``)
+    matching several files, of shards of one sweep (same ``spec_sha256``):
+    they are combined task by task with :func:`pdx_analysis.combine`
+    (a task is taken from the file where its status is not 0; tasks run
+    in several files must agree). A list mixing simulation and theory files
+    is an error here; use :func:`pdx_analysis.load_files` for that.
 
     Returns an :class:`xarray.Dataset` with named dimensions (spec axes in
     document order on every variable, then ``replica``, ``time`` ...),
@@ -206,6 +221,17 @@ def load(path, engine: str = "auto") -> xr.Dataset:
     Raises :class:`PdxFileNotFoundError` for a missing path and
     :class:`PdxFileError` for anything that is not a readable pdx file.
     """
+    if isinstance(path, (list, tuple)) or (
+            isinstance(path, str) and any(c in path for c in "*?[")
+            and not os.path.exists(path)):
+        from .combine import load_files
+
+        loaded = load_files(path, engine=engine)
+        if loaded.sim is not None and loaded.theory is not None:
+            raise PdxValueError(
+                "these files mix simulations and theory: use "
+                "pdx_analysis.load_files(paths) to get both")
+        return loaded.sim if loaded.sim is not None else loaded.theory
     path = os.fspath(path)
     _check_pdx_file(path)
     if engine == "h5py":
@@ -274,44 +300,102 @@ def resolve_axis(ds, name: str) -> str:
 
 
 def resolve_variable(ds: xr.Dataset, name: str) -> str:
-    """Return ``name`` if it is a data variable of ``ds``; raise
-    :class:`PdxNameError` listing the variables otherwise."""
+    """Return the data variable of ``ds`` that ``name`` means: the exact
+    name, or else the unique variable whose name ends with ``_<name>``
+    (``error`` -> ``train_error`` when that is the only one).
+
+    Raises :class:`PdxNameError` listing the variables otherwise."""
     if name in ds.data_vars:
         return name
-    raise PdxNameError(f"no variable {name!r}; the variables are: "
-                       + ", ".join(sorted(map(str, ds.data_vars))))
+    matches = [str(v) for v in ds.data_vars if str(v).endswith("_" + name)]
+    if len(matches) == 1:
+        return matches[0]
+    listing = ", ".join(sorted(map(str, ds.data_vars)))
+    if matches:
+        raise PdxNameError(f"variable {name!r} is ambiguous: it could be "
+                           + ", ".join(sorted(matches)))
+    raise PdxNameError(f"no variable {name!r}; the variables are: {listing}")
+
+
+def find_variable(ds: xr.Dataset, *names: str):
+    """Return the first of ``names`` that :func:`resolve_variable` finds
+    in ``ds`` (None if none does)."""
+    for name in names:
+        try:
+            return resolve_variable(ds, name)
+        except PdxNameError:
+            continue
+    return None
+
+
+def find_axis(ds, *names: str):
+    """Return the first of ``names`` that :func:`resolve_axis` resolves
+    (None if none does or all are ambiguous)."""
+    for name in names:
+        try:
+            return resolve_axis(ds, name)
+        except PdxNameError:
+            continue
+    return None
 
 
 # --------------------------------------------------------------------------
 # reductions
 
 
+def is_theory(ds) -> bool:
+    """Return True for a theory file (root attribute ``source = "theory"``;
+    no replica dimension, per-cell ``status``)."""
+    return str(ds.attrs.get("source", "")).strip().lower() == "theory"
+
+
+def status_names(ds: xr.Dataset) -> Dict[int, str]:
+    """Return {status code: name} for ``ds``: from the ``flag_values`` /
+    ``flag_meanings`` attributes of ``status`` when present, otherwise
+    :data:`STATUS_NAMES` (simulations) or :data:`THEORY_STATUS_NAMES`."""
+    table = dict(THEORY_STATUS_NAMES if is_theory(ds) else STATUS_NAMES)
+    if "status" in ds.variables:
+        attrs = ds["status"].attrs
+        if "flag_values" in attrs and "flag_meanings" in attrs:
+            codes = np.atleast_1d(np.asarray(attrs["flag_values"])).tolist()
+            names = str(attrs["flag_meanings"]).split()
+            if len(codes) == len(names):
+                table = {int(c): n for c, n in zip(codes, names)}
+    return table
+
+
 def status_counts(ds: xr.Dataset) -> Dict[str, int]:
-    """Return the number of tasks per status name (pending, done, diverged,
-    failed, plus ``"status <n>"`` for any unknown code)."""
+    """Return the number of tasks (cells for a theory file) per status name
+    (pending, done, diverged, failed -- or a theory file's pending, solved,
+    not_applicable, not_converged -- plus ``"status <n>"`` for any unknown
+    code)."""
     status = np.asarray(ds["status"].values).ravel()
-    counts = {name: int(np.sum(status == code))
-              for code, name in STATUS_NAMES.items()}
+    names = status_names(ds)
+    counts = {name: int(np.sum(status == code)) for code, name in names.items()}
     for code in np.unique(status):
-        if int(code) not in STATUS_NAMES:
+        if int(code) not in names:
             counts[f"status {int(code)}"] = int(np.sum(status == code))
     return counts
 
 
 def _parse_time(time):
-    """Return "final" or a float for a :func:`select_time` argument."""
+    """Return "final", "best" or a float for a :func:`select_time` argument."""
     if isinstance(time, str):
-        if time.strip().lower() in ("final", "last"):
+        word = time.strip().lower()
+        if word in ("final", "last"):
             return "final"
+        if word in ("best", "min", "optimal"):
+            return "best"
         try:
             return float(time)
         except ValueError:
             raise PdxValueError(
-                f"bad time {time!r}: use 'final' or a number") from None
+                f"bad time {time!r}: use 'final', 'best' or a number") from None
     try:
         return float(time)
     except (TypeError, ValueError):
-        raise PdxValueError(f"bad time {time!r}: use 'final' or a number") from None
+        raise PdxValueError(
+            f"bad time {time!r}: use 'final', 'best' or a number") from None
 
 
 def select_time(da: xr.DataArray, time: Union[str, float] = "final") -> xr.DataArray:
@@ -319,74 +403,106 @@ def select_time(da: xr.DataArray, time: Union[str, float] = "final") -> xr.DataA
 
     ``time="final"``: for every element (task, unit ...) the value at the
     last time at which it is finite (training may stop before the last
-    checkpoint; all-NaN elements give NaN). A number: the nearest time.
+    checkpoint; all-NaN elements give NaN). ``time="best"``: the minimum
+    over time of every element (for an error such as ``eg``: the optimal
+    early-stopping point) and, as the ``time`` coordinate, the time at
+    which it is reached. A number: the nearest time.
 
     Returns the DataArray without the ``time`` dimension; its ``time``
-    coordinate holds the time actually used (per element for "final", NaN
-    where nothing was finite) and ``attrs["pdx_time"]`` the request."""
+    coordinate holds the time actually used (per element for "final" and
+    "best", NaN where nothing was finite) and ``attrs["pdx_time"]`` the
+    request."""
     if "time" not in da.dims:
         raise PdxValueError(f"{da.name or 'the variable'} has no time dimension")
     t = _parse_time(time)
-    if t != "final":
+    if t not in ("final", "best"):
         out = da.sel(time=t, method="nearest")
         out.attrs = dict(da.attrs, pdx_time=t)
         return out
     axis = da.get_axis_num("time")
-    values = np.moveaxis(np.asarray(da.values), axis, -1)
+    values = np.moveaxis(np.asarray(da.values, dtype=float), axis, -1)
     finite = np.isfinite(values)
     n = values.shape[-1]
-    last = n - 1 - np.argmax(finite[..., ::-1], axis=-1)
     has = finite.any(axis=-1)
-    picked = np.take_along_axis(values, last[..., None], axis=-1)[..., 0]
+    if t == "final":
+        index = n - 1 - np.argmax(finite[..., ::-1], axis=-1)
+    else:
+        index = np.argmin(np.where(finite, values, np.inf), axis=-1)
+    picked = np.take_along_axis(values, index[..., None], axis=-1)[..., 0]
     picked = np.where(has, picked, np.nan)
-    times = np.where(has, np.asarray(da["time"].values, dtype=float)[last], np.nan)
+    times = np.where(has, np.asarray(da["time"].values, dtype=float)[index], np.nan)
     dims = tuple(d for d in da.dims if d != "time")
     coords = {k: c for k, c in da.coords.items() if "time" not in c.dims}
     out = xr.DataArray(picked, dims=dims, coords=coords, name=da.name,
-                       attrs=dict(da.attrs, pdx_time="final"))
+                       attrs=dict(da.attrs, pdx_time=t))
     return out.assign_coords(time=(dims, times, dict(da["time"].attrs)))
 
 
-def replica_mean(ds: xr.Dataset, var, time=None) -> xr.Dataset:
-    """Average a variable over replicas, using only tasks with status 1
+def _quantile_name(q: float) -> str:
+    """Return the variable name of quantile ``q`` (``q0.25``)."""
+    return "q" + format(float(q), "g")
+
+
+def replica_mean(ds: xr.Dataset, var, time=None, quantiles=()) -> xr.Dataset:
+    """Reduce a variable over replicas, using only tasks with status 1
     (done): pending, diverged and failed replicas are set to NaN first, and
     NaN values (e.g. checkpoints after the end of training) are skipped.
 
     ``var``: a variable name or a DataArray with a ``replica`` dimension
-    (aligned with ``ds["status"]``). ``time``: if given ("final" or a
-    number), :func:`select_time` is applied per replica before averaging.
+    (aligned with ``ds["status"]``). ``time``: if given ("final", "best" or
+    a number), :func:`select_time` is applied per replica before reducing
+    (so "best" is each replica's own early-stopping point).
+    ``quantiles``: extra quantiles (e.g. ``(0.1, 0.9)``) to compute, named
+    ``q0.1``, ``q0.9``.
 
     Returns a Dataset (the variable's dimensions without ``replica``) with
-    ``mean``, ``std`` (ddof=1), ``sem`` (std/sqrt(count); NaN below two
-    values), ``count`` (replicas that contributed), and per cell
-    ``n_done``, ``n_diverged``, ``n_pending``, ``n_failed`` (replica
-    counts by status). ``mean`` keeps the variable's ``long_name`` and
-    ``units``; with ``time="final"`` the coordinate ``time`` is the latest
-    time used per element."""
+    ``mean``, ``median``, ``std`` (ddof=1), ``sem`` (std/sqrt(count); NaN
+    below two values), ``count`` (replicas that contributed), the
+    quantiles, and per cell ``n_done``, ``n_diverged``, ``n_pending``,
+    ``n_failed`` (replica counts by status). ``mean`` keeps the variable's
+    ``long_name`` and ``units``; with ``time="final"`` the coordinate
+    ``time`` is the latest time used per element, with ``time="best"`` the
+    variable ``time_mean`` / ``time_sem`` hold the mean and standard error
+    of the replicas' best times.
+
+    On a theory dataset (:func:`is_theory`: no replica dimension) the
+    "reduction" is the value itself where the cell is solved (status 1):
+    ``mean`` = ``median`` = the value, ``std``/``sem`` NaN, ``count`` 1,
+    and the counts are ``n_done`` (solved), ``n_pending``, ``n_failed``
+    (not converged, status 5), ``n_not_applicable`` (4), ``n_diverged`` 0.
+    """
     if isinstance(var, str):
         da = ds[resolve_variable(ds, var)]
     else:
         da = var
     name = str(da.name) if da.name is not None else "value"
-    if "replica" not in da.dims:
-        raise PdxValueError(f"{name} has no replica dimension")
     if "status" not in ds.variables:
         raise PdxNameError("no variable 'status' (needed to find the done tasks)")
+    if "replica" not in da.dims:
+        if is_theory(ds) or "replica" not in ds["status"].dims:
+            return _theory_stats(ds, da, name, time, quantiles)
+        raise PdxValueError(f"{name} has no replica dimension")
     status = ds["status"]
     x = da.astype(float).where(status == DONE)
+    best_time = None
     if time is not None and "time" in x.dims:
         x = select_time(x, time)
+        if _parse_time(time) == "best":
+            best_time = x.coords["time"].where(np.isfinite(x))
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        count = x.notnull().sum("replica")
-        mean = (x.fillna(0.0).sum("replica") / count).where(count > 0)
-        sq = ((x - mean) ** 2).fillna(0.0).sum("replica")
-        std = np.sqrt(sq / (count - 1)).where(count > 1)
-        sem = (std / np.sqrt(count)).where(count > 1)
-        out = xr.Dataset({"mean": mean, "std": std, "sem": sem, "count": count})
+        out = _moments(x, "replica")
+        out["median"] = x.median("replica", skipna=True)
+        for q in quantiles:
+            out[_quantile_name(q)] = x.quantile(float(q), dim="replica",
+                                                skipna=True).drop_vars("quantile")
         for code, label in STATUS_NAMES.items():
             out["n_" + label] = (status == code).sum("replica")
-        if "time" in x.coords and "replica" in x.coords["time"].dims:
+        if best_time is not None:
+            bt = _moments(best_time.drop_vars("time"), "replica")
+            out["time_mean"], out["time_sem"] = bt["mean"], bt["sem"]
+            out = out.assign_coords(time=best_time.max("replica", skipna=True))
+        elif "time" in x.coords and "replica" in x.coords["time"].dims:
             out = out.assign_coords(time=x.coords["time"].max("replica", skipna=True))
     out["mean"].attrs = {k: da.attrs[k] for k in ("long_name", "units")
                          if k in da.attrs}
@@ -394,6 +510,94 @@ def replica_mean(ds: xr.Dataset, var, time=None) -> xr.Dataset:
     if time is not None:
         out.attrs["time"] = str(_parse_time(time))
     return out
+
+
+def _moments(x: xr.DataArray, dim: str) -> xr.Dataset:
+    """Return mean, std (ddof 1), sem and count of ``x`` over ``dim``
+    (NaN skipped; std and sem NaN below two values)."""
+    count = x.notnull().sum(dim)
+    mean = (x.fillna(0.0).sum(dim) / count).where(count > 0)
+    sq = ((x - mean) ** 2).fillna(0.0).sum(dim)
+    std = np.sqrt(sq / (count - 1)).where(count > 1)
+    sem = (std / np.sqrt(count)).where(count > 1)
+    return xr.Dataset({"mean": mean, "std": std, "sem": sem, "count": count})
+
+
+def _theory_stats(ds, da, name, time, quantiles) -> xr.Dataset:
+    """:func:`replica_mean` for a dataset without replicas (theory)."""
+    status = ds["status"]
+    x = da.astype(float).where(status == SOLVED)
+    if time is not None and "time" in x.dims:
+        x = select_time(x, time)
+    nan = xr.full_like(x, np.nan)
+    count = x.notnull().astype(np.int64)
+    out = xr.Dataset({"mean": x, "std": nan, "sem": nan, "count": count,
+                      "median": x})
+    for q in quantiles:
+        out[_quantile_name(q)] = x
+    zero = xr.zeros_like(status, dtype=np.int64)
+    out["n_done"] = (status == SOLVED).astype(np.int64)
+    out["n_diverged"] = zero
+    out["n_pending"] = (status == PENDING).astype(np.int64)
+    out["n_failed"] = (status == NOT_CONVERGED).astype(np.int64)
+    out["n_not_applicable"] = (status == NOT_APPLICABLE).astype(np.int64)
+    if time is not None and _parse_time(time) == "best" and "time" in x.coords:
+        out["time_mean"] = x.coords["time"].drop_vars("time").where(x.notnull())
+        out["time_sem"] = xr.full_like(out["time_mean"], np.nan)
+    out["mean"].attrs = {k: da.attrs[k] for k in ("long_name", "units")
+                         if k in da.attrs}
+    out.attrs = {"variable": name, "source": "theory"}
+    if time is not None:
+        out.attrs["time"] = str(_parse_time(time))
+    return out
+
+
+#: The statistics :func:`replica_reduce` knows (plus ``qP`` quantiles).
+STATISTICS = ("mean", "median", "std", "sem", "count", "time")
+
+
+def replica_reduce(ds: xr.Dataset, var, stat: str = "mean", time=None) -> xr.DataArray:
+    """Return one replica statistic of ``var`` as a DataArray: ``mean``,
+    ``median``, ``std``, ``sem``, ``count``, a quantile ``q0.9`` (``q90``
+    is read as 0.9 too), or ``time`` (the time used: with ``time="best"``
+    the mean over replicas of the early-stopping time). Done tasks only;
+    see :func:`replica_mean`."""
+    stat = str(stat).strip().lower()
+    quantiles = ()
+    if stat.startswith("q") and stat not in STATISTICS:
+        try:
+            q = float(stat[1:])
+        except ValueError:
+            raise PdxValueError(f"bad statistic {stat!r} (use mean, median, std, "
+                                "sem, count, time or a quantile such as q0.9)") from None
+        q = q / 100.0 if q > 1 else q
+        if not 0 <= q <= 1:
+            raise PdxValueError(f"bad quantile {stat!r}: must be in [0, 1]")
+        quantiles = (q,)
+        stat = _quantile_name(q)
+    elif stat not in STATISTICS:
+        raise PdxValueError(f"bad statistic {stat!r} (use mean, median, std, "
+                            "sem, count, time or a quantile such as q0.9)")
+    stats = replica_mean(ds, var, time=time, quantiles=quantiles)
+    if stat == "time":
+        if "time_mean" in stats:
+            out = stats["time_mean"]
+        elif "time" in stats.coords and stats.coords["time"].ndim:
+            out = stats.coords["time"].reset_coords(drop=True)
+        else:
+            raise PdxValueError("stat 'time' needs time='final' or 'best'")
+        out = out.where(stats["count"] > 0)
+        out.attrs = {"long_name": "time" + (" of the minimum (early stopping)"
+                                            if str(stats.attrs.get("time")) == "best"
+                                            else " used"), "units": "1"}
+        return out.rename("time")
+    out = stats[stat]
+    if stat != "mean":
+        out.attrs = dict(stats["mean"].attrs)
+    return out
+
+
+replica_stats = replica_mean
 
 
 # --------------------------------------------------------------------------
@@ -408,14 +612,60 @@ def _format_values(values, limit=8) -> str:
     return f"{vals[0]}, {vals[1]}, ..., {vals[-1]}"
 
 
+def timings(ds: xr.Dataset) -> Dict[str, float]:
+    """Return timing figures of a simulation file: ``tasks_run`` (tasks
+    with a non-zero status), ``cpu_seconds`` (sum of ``wall_seconds`` over
+    them), ``mean_task_seconds``, ``max_task_seconds``, ``tasks_pending``,
+    ``pending_cpu_seconds`` (an estimate: pending tasks x mean task time)
+    and, when the file has ``start_time`` and ``end_time``,
+    ``elapsed_seconds``. Empty for files without ``wall_seconds``."""
+    out: Dict[str, float] = {}
+    if "wall_seconds" not in ds.variables or "status" not in ds.variables:
+        return out
+    status = np.asarray(ds["status"].values)
+    wall = np.asarray(ds["wall_seconds"].values, dtype=float)
+    ran = (status != PENDING) & np.isfinite(wall)
+    out["tasks_run"] = int(ran.sum())
+    out["tasks_pending"] = int((status == PENDING).sum())
+    if ran.any():
+        out["cpu_seconds"] = float(wall[ran].sum())
+        out["mean_task_seconds"] = float(wall[ran].mean())
+        out["max_task_seconds"] = float(wall[ran].max())
+        out["pending_cpu_seconds"] = out["mean_task_seconds"] * out["tasks_pending"]
+    start, end = ds.attrs.get("start_time"), ds.attrs.get("end_time")
+    if start and end:
+        try:
+            import datetime as _dt
+
+            t0 = _dt.datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+            t1 = _dt.datetime.fromisoformat(str(end).replace("Z", "+00:00"))
+            out["elapsed_seconds"] = (t1 - t0).total_seconds()
+        except ValueError:
+            pass
+    return out
+
+
+def _seconds(value: float) -> str:
+    """Return a duration as text (s, min or h)."""
+    if value < 120:
+        return f"{value:.3g} s"
+    if value < 7200:
+        return f"{value / 60:.3g} min"
+    return f"{value / 3600:.3g} h"
+
+
 def summary(ds: xr.Dataset) -> str:
     """Return a short multi-line text summary of a loaded pdx file: title,
     provenance, dimensions with values, variables and task status counts."""
     a = ds.attrs
-    lines = [f"{a.get('title', '(untitled)')}  {ds.encoding.get('source', '')}".rstrip()]
+    source = ds.encoding.get("source", "")
+    if isinstance(source, (list, tuple)):
+        source = f"{len(source)} files: " + ", ".join(map(str, source))
+    lines = [f"{a.get('title', '(untitled)')}  {source}".rstrip()]
     complete = int(a.get("pdx_complete", 0)) == 1
     lines.append(
-        f"pdx {a.get('pdx_version', '?')} ({a.get('git_describe', '?')}), "
+        ("theory, " if is_theory(ds) else "")
+        + f"pdx {a.get('pdx_version', '?')} ({a.get('git_describe', '?')}), "
         f"schema {a.get('pdx_schema_version', '?')}, "
         + ("complete" if complete else "incomplete (running, stopped or unfinished)")
         + f", seed {a.get('seed', '?')}, started {a.get('start_time', '?')}"
@@ -448,5 +698,16 @@ def summary(ds: xr.Dataset) -> str:
         total = sum(counts.values())
         parts = [f"{name} {n}" + (f" ({100.0 * n / total:.1f}%)" if total and n else "")
                  for name, n in counts.items()]
-        lines.append(f"tasks: {total} = " + ", ".join(parts))
+        lines.append(f"{'cells' if is_theory(ds) else 'tasks'}: {total} = "
+                     + ", ".join(parts))
+    t = timings(ds)
+    if t.get("tasks_run"):
+        text = (f"timing: {_seconds(t['cpu_seconds'])} in {t['tasks_run']} tasks "
+                f"(mean {_seconds(t['mean_task_seconds'])}, "
+                f"max {_seconds(t['max_task_seconds'])})")
+        if "elapsed_seconds" in t:
+            text += f", {_seconds(t['elapsed_seconds'])} elapsed"
+        if t["tasks_pending"]:
+            text += f"; about {_seconds(t['pending_cpu_seconds'])} of work left"
+        lines.append(text)
     return "\n".join(lines)

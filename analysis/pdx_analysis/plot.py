@@ -35,12 +35,13 @@ import xarray as xr
 
 from .core import (
     PdxValueError,
+    is_theory,
     replica_mean,
     resolve_axis,
     resolve_variable,
 )
 
-REDUCTIONS = ("mean", "min", "max")
+REDUCTIONS = ("mean", "median", "min", "max")
 PENDING_COLOR = "0.78"
 
 
@@ -69,6 +70,14 @@ class Heatmap:
     partial_cells: int
     markers: Dict[str, object]
     output: Optional[str] = None
+    not_applicable_cells: int = 0
+    levels: object = None
+    contour_set: object = None
+    theory_contours: object = None
+    boundary_lines: list = dataclasses.field(default_factory=list)
+    boundary_labels: list = dataclasses.field(default_factory=list)
+    theory_data: Optional[xr.DataArray] = None
+    err: Optional[xr.DataArray] = None
 
 
 # --------------------------------------------------------------------------
@@ -223,33 +232,48 @@ def _axis_label(ds: xr.Dataset, dim: str) -> str:
 # public
 
 
-def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
-            time="final", sel: Optional[Dict[str, object]] = None,
-            reduce: Optional[str] = None, log_color: Optional[bool] = None,
-            title: Optional[str] = None, ax=None,
-            xscale: Optional[str] = None, yscale: Optional[str] = None,
-            cmap: str = "viridis") -> Heatmap:
-    """Draw the replica mean of ``var`` over axes ``x`` (horizontal) and
-    ``y`` (vertical) as a heatmap.
+@dataclasses.dataclass
+class Plane:
+    """A variable reduced to two axes (:func:`plane`): ``data`` (dims
+    ``(y, x)``, numeric axes sorted), ``counts`` (``n_done``,
+    ``n_diverged``, ``n_pending``, ``n_failed``, ``n_not_applicable``),
+    ``err`` (the standard error of ``data`` where the statistic is the
+    mean, else None), ``notes`` (selections and reductions, for titles),
+    ``time_used`` (the time argument, or None) and ``stats`` (the full
+    replica statistics before the selection of x and y)."""
 
-    ``x``, ``y`` and the keys of ``sel`` are axis names as accepted by
-    :func:`pdx_analysis.resolve_axis` (``time`` and unit dimensions are
-    allowed; ``replica`` only in ``sel``). ``time``: "final" or a number,
-    ignored when time is a plot axis (``sel={"time": t}`` works too).
-    ``reduce``: "mean", "min" or "max" over the axes left over (required
-    when any has more than one value). ``ax``: a Matplotlib axes to draw
-    into (a new pyplot-free Figure if None). ``xscale``/``yscale``: "lin"
-    or "log" to override the axes' ``pdx_scale``.
+    data: xr.DataArray
+    counts: xr.Dataset
+    err: Optional[xr.DataArray]
+    x: str
+    y: str
+    var: str
+    notes: list
+    time_used: object
+    stats: xr.Dataset
+    selected: Dict[str, str] = dataclasses.field(default_factory=dict)
 
-    Returns a :class:`Heatmap`. Raises :class:`pdx_analysis.PdxError`
-    subclasses for bad names or selections (the message names them)."""
-    import matplotlib
 
-    if cmap not in matplotlib.colormaps:
-        raise PdxValueError(f"unknown colour map {cmap!r} (e.g. viridis, magma, RdBu_r)")
+COUNT_NAMES = ("n_done", "n_diverged", "n_pending", "n_failed", "n_not_applicable")
+
+
+def plane(ds: xr.Dataset, x: str, y: str, var: str = "eg", time="final",
+          sel: Optional[Dict[str, object]] = None, reduce: Optional[str] = None,
+          stat: str = "mean") -> Plane:
+    """Reduce ``var`` to the plane of axes ``x`` and ``y``: replica
+    statistic ``stat`` (mean, median, std, sem, count, qP, or time: the
+    time used -- with ``time="best"`` the early-stopping time) of the done
+    tasks at ``time``; every other axis fixed by ``sel`` or reduced by
+    ``reduce`` (mean, median, min or max of the cell statistics) or of size
+    1. Works on theory datasets too (no replicas: the solved cells'
+    values). Raises :class:`pdx_analysis.PdxError` subclasses for bad
+    names or selections."""
+    from .core import STATISTICS, _quantile_name, is_theory
+
     var = resolve_variable(ds, var)
     da = ds[var]
-    if "replica" not in da.dims:
+    theory = is_theory(ds) or "replica" not in ds["status"].dims
+    if "replica" not in da.dims and not theory:
         raise PdxValueError(f"{var} has no replica dimension: it is not a per-task result")
     xd, yd = resolve_axis(ds, x), resolve_axis(ds, y)
     for d in (xd, yd):
@@ -262,9 +286,9 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
     if xd == yd:
         raise PdxValueError(f"x and y are the same axis ({xd})")
     if reduce is not None and reduce not in REDUCTIONS:
-        raise PdxValueError(f"bad reduction {reduce!r} (use mean, min or max)")
+        raise PdxValueError(f"bad reduction {reduce!r} (use {', '.join(REDUCTIONS)})")
 
-    indexers, notes = {}, []
+    indexers, notes, selected = {}, [], {}
     for key, value in (sel or {}).items():
         d = resolve_axis(ds, str(key))
         if d in (xd, yd):
@@ -273,16 +297,45 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
             time = value
             continue
         if d not in da.dims:
+            if d in ds.dims and d != "replica":
+                continue  # e.g. a unit dimension this variable does not have
             raise PdxValueError(f"{var} has no dimension {d} to select; its dimensions "
                                 "are: " + ", ".join(map(str, da.dims)))
         i, label = _index_of(ds, d, value)
         indexers[d] = [i] if d == "replica" else i
         notes.append(f"{d}={label}")
+        selected[d] = label
 
     sub = ds[[var, "status"]].isel(indexers)
     time_used = None if "time" in (xd, yd) or "time" not in da.dims else time
-    stats = replica_mean(sub, var, time=time_used)
-    mean = stats["mean"]
+    stat_name = str(stat).strip().lower()
+    quantiles = ()
+    if stat_name.startswith("q") and stat_name not in STATISTICS:
+        from .core import replica_reduce
+
+        q = replica_reduce(sub, var, stat_name, time=time_used).name  # validates
+        quantiles = (float(q[1:]),)
+        stat_name = q
+    elif stat_name not in STATISTICS:
+        raise PdxValueError(f"bad statistic {stat!r} (use mean, median, std, sem, "
+                            "count, time or a quantile such as q0.9)")
+    stats = replica_mean(sub, var, time=time_used, quantiles=quantiles)
+    if stat_name == "time":
+        if time_used is None:
+            raise PdxValueError("stat 'time' needs a time selection (final or best)")
+        if "time_mean" in stats:
+            mean = stats["time_mean"]
+        else:
+            mean = stats.coords["time"].reset_coords(drop=True).where(stats["count"] > 0)
+        mean = mean.rename("time")
+        mean.attrs = {"long_name": ("early-stopping time" if str(stats.attrs.get("time"))
+                                    == "best" else "time used"), "units": "1"}
+    else:
+        mean = stats[stat_name]
+        mean.attrs = dict(stats["mean"].attrs)
+    err = stats["sem"] if stat_name == "mean" else None
+    if stat_name == "time" and "time_sem" in stats:
+        err = stats["time_sem"]
     others = [d for d in mean.dims if d not in (xd, yd)]
     size1 = [d for d in others if mean.sizes[d] == 1]
     rest = [d for d in others if mean.sizes[d] > 1]
@@ -294,23 +347,253 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
             for d in rest)
         raise PdxValueError(
             "every axis except x and y must be fixed with --sel AXIS=VALUE or "
-            f"reduced with --reduce mean|min|max; left over: {listing}")
+            f"reduced with --reduce {'|'.join(REDUCTIONS)}; left over: {listing}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         if rest:
             mean = getattr(mean, reduce)(dim=rest, skipna=True, keep_attrs=True)
+            err = None
             notes.append(f"{reduce} over {', '.join(rest)}")
     mean = mean.squeeze(size1, drop=True) if size1 else mean
-    counts = stats[["n_done", "n_diverged", "n_pending", "n_failed"]]
+    if err is not None:
+        err = err.squeeze(size1, drop=True) if size1 else err
+    counts = stats[[c for c in COUNT_NAMES if c in stats]]
+    if "n_not_applicable" not in counts:
+        counts["n_not_applicable"] = xr.zeros_like(counts["n_done"])
     drop = [d for d in rest + size1 if d in counts.dims]
     counts = counts.sum(drop) if drop else counts
     counts, _ = xr.broadcast(counts, mean)
     mean = mean.transpose(yd, xd)
     counts = counts.transpose(yd, xd)
+    if err is not None:
+        err = err.transpose(yd, xd)
     for d in (xd, yd):
         if d in mean.coords and not _is_categorical(mean, d):
             mean = mean.sortby(d)
             counts = counts.sortby(d)
+            if err is not None:
+                err = err.sortby(d)
+    return Plane(data=mean, counts=counts, err=err, x=xd, y=yd, var=var, notes=notes,
+                 time_used=time_used, stats=stats, selected=selected)
+
+
+def _contour(ax, px, py, values, levels, **kwargs):
+    """Draw contour lines of ``values`` (dims y, x) at ``levels``, labelled;
+    return the ContourSet (None when there is too little data)."""
+    v = np.ma.masked_invalid(np.asarray(values, dtype=float))
+    if v.shape[0] < 2 or v.shape[1] < 2 or v.count() < 4:
+        return None
+    finite = v.compressed()
+    use = [lv for lv in levels if finite.min() < lv < finite.max()]
+    if not use:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cs = ax.contour(px, py, v, levels=use, zorder=3, **kwargs)
+        try:
+            ax.clabel(cs, fontsize=7, fmt=lambda lv: _label_text(lv, 3), inline=True)
+        except (ValueError, IndexError):
+            pass
+    return cs
+
+
+def _theory_plane(theory: xr.Dataset, pl: Plane, sel, reduce, time) -> Optional[Plane]:
+    """The theory's ``pl.var`` reduced to the same plane and selection as
+    the simulation (None, with a warning, when it cannot be)."""
+    from .core import PdxError
+
+    if pl.var not in theory.data_vars:
+        warnings.warn(f"the theory file has no variable {pl.var}", stacklevel=3)
+        return None
+    keep = {}
+    for key, value in (sel or {}).items():
+        try:
+            d = resolve_axis(theory, str(key))
+        except PdxError:
+            continue
+        if d != "replica" and d in theory[pl.var].dims or d == "time":
+            keep[key] = value
+    try:
+        t = time if "time" in theory[pl.var].dims else None
+        return plane(theory, pl.x, pl.y, var=pl.var, time=t if t is not None else "final",
+                     sel=keep, reduce=reduce)
+    except PdxError as exc:
+        warnings.warn(f"theory overlay skipped: {exc}", stacklevel=3)
+        return None
+
+
+#: Colours of boundary kinds (drawn with a dark outline on any colour map).
+BOUNDARY_COLORS = {"interpolation": "#ffffff", "jump": "#ff4fd8",
+                   "divergence": "#ffa500", "early_stopping": "#00e5ff"}
+GROUP_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def _boundary_positions(b, dim, data, values) -> np.ndarray:
+    """Plot positions of boundary coordinate ``values`` along ``dim``:
+    numbers as they are, categories by their index in ``data``'s (or the
+    boundary's) order."""
+    if data is not None and _is_categorical(data, dim):
+        order = {str(v): i for i, v in enumerate(data.coords[dim].values)}
+        return np.array([order.get(str(v), np.nan) for v in values], dtype=float)
+    try:
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        order = {str(v): i for i, v in enumerate(b.across_values)}
+        return np.array([order.get(str(v), np.nan) for v in values], dtype=float)
+
+
+def draw_boundary(ax, b, x: str, y: str, data: Optional[xr.DataArray] = None,
+                  index: int = 0, selected: Optional[Dict[str, str]] = None,
+                  color: Optional[str] = None):
+    """Draw boundary ``b`` (a Boundary or Hysteresis) in the plane of axes
+    ``x`` (horizontal) and ``y`` (vertical): one line per group with
+    markers, error bars and a shaded band (location -/+ err); theory
+    boundaries dashed without band. A Hysteresis also shades the window
+    between its two starts. Lines of groups whose value differs from
+    ``selected`` ({axis: label}) are skipped; a boundary in another plane
+    draws nothing.
+
+    Returns (line artists, legend handles): one line per drawn group."""
+    from matplotlib import patheffects
+    from matplotlib.lines import Line2D
+
+    hyst = None
+    if hasattr(b, "boundary") and hasattr(b, "window"):
+        hyst, b = b, b.boundary
+    if b.along == x and b.across in (y, None):
+        horizontal = True
+    elif b.along == y and b.across == x:
+        horizontal = False
+    else:
+        return [], []
+    color = color or BOUNDARY_COLORS.get(b.kind, "white")
+    theory = b.source == "theory"
+    outline = [patheffects.Stroke(linewidth=3.2, foreground="black"), patheffects.Normal()]
+    arts, handles, drawn = [], [], {}
+    for gi, (group, rows) in enumerate(b.lines()):
+        if selected and any(g in selected and _label_text(v) != str(selected[g])
+                            for g, v in group.items()):
+            continue
+        loc = rows[b.along].to_numpy(dtype=float)
+        lo, hi = rows["lo"].to_numpy(dtype=float), rows["hi"].to_numpy(dtype=float)
+        if b.across is None:
+            other = np.array([0.5])
+        else:
+            other = _boundary_positions(b, b.across, data, rows[b.across].tolist())
+        marker = GROUP_MARKERS[gi % len(GROUP_MARKERS)]
+        ls = "--" if theory else "-"
+        name = b.label + ("" if not group else " (" + ", ".join(
+            _label_text(v) for v in group.values()) + ")")
+        if b.across is None:  # a single point: a straight line across the plane
+            if not np.isfinite(loc[0]):
+                continue
+            line = (ax.axvline if horizontal else ax.axhline)(
+                loc[0], color=color, linestyle=ls, linewidth=1.6, zorder=6)
+        elif horizontal:
+            (line,) = ax.plot(loc, other, linestyle=ls, marker=None if theory else marker,
+                              markersize=4, color=color, linewidth=1.6, zorder=6)
+            if not theory:
+                ax.fill_betweenx(other, lo, hi, color=color, alpha=0.3, zorder=5,
+                                 linewidth=0)
+                ax.errorbar(loc, other, xerr=[np.abs(loc - lo), np.abs(hi - loc)],
+                            fmt="none", ecolor=color, elinewidth=1, capsize=2, zorder=6)
+        else:
+            (line,) = ax.plot(other, loc, linestyle=ls, marker=None if theory else marker,
+                              markersize=4, color=color, linewidth=1.6, zorder=6)
+            if not theory:
+                ax.fill_between(other, lo, hi, color=color, alpha=0.3, zorder=5,
+                                linewidth=0)
+                ax.errorbar(other, loc, yerr=[np.abs(loc - lo), np.abs(hi - loc)],
+                            fmt="none", ecolor=color, elinewidth=1, capsize=2, zorder=6)
+        line.set_path_effects(outline)
+        line.set_label(name)
+        arts.append(line)
+        drawn[tuple(str(v) for v in group.values())] = (other, loc)
+        handles.append(Line2D([], [], color=color, linestyle=ls,
+                              marker=None if theory else marker, markersize=4,
+                              markeredgecolor="black", linewidth=1.6, label=name,
+                              path_effects=outline))
+    if hyst is not None and b.across is not None:
+        a_key, b_key = hyst.starts
+        ga = [k for k in drawn if a_key in k]
+        gb = [k for k in drawn if b_key in k]
+        for ka in ga:
+            kb = tuple(b_key if v == a_key else v for v in ka)
+            if kb not in drawn:
+                continue
+            (oa, la), (ob, lb) = drawn[ka], drawn[kb]
+            if len(oa) == len(ob) and np.allclose(oa, ob, equal_nan=True):
+                if horizontal:
+                    ax.fill_betweenx(oa, la, lb, color=color, alpha=0.15, hatch="..",
+                                     zorder=4, linewidth=0)
+                else:
+                    ax.fill_between(oa, la, lb, color=color, alpha=0.15, hatch="..",
+                                    zorder=4, linewidth=0)
+        del gb
+    return arts, handles
+
+
+def _contour_levels(values: np.ndarray, contours, log: bool) -> np.ndarray:
+    """Return contour levels: the given sequence, or ``contours`` "nice"
+    levels inside the range of the finite values (log-spaced if ``log``)."""
+    if contours is None or contours is False:
+        return np.array([])
+    if not isinstance(contours, (int, np.integer)) or isinstance(contours, bool):
+        return np.sort(np.asarray(list(contours), dtype=float))
+    finite = values[np.isfinite(values)]
+    if log:
+        finite = finite[finite > 0]
+    if finite.size < 2 or finite.min() == finite.max():
+        return np.array([])
+    lo, hi = float(finite.min()), float(finite.max())
+    import matplotlib.ticker as mticker
+
+    if log:
+        levels = np.geomspace(lo, hi, int(contours) + 2)[1:-1]
+        return np.array([float(f"{v:.2g}") for v in levels])
+    levels = mticker.MaxNLocator(int(contours) + 1).tick_values(lo, hi)
+    return levels[(levels > lo) & (levels < hi)]
+
+
+def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
+            time="final", sel: Optional[Dict[str, object]] = None,
+            reduce: Optional[str] = None, log_color: Optional[bool] = None,
+            title: Optional[str] = None, ax=None,
+            xscale: Optional[str] = None, yscale: Optional[str] = None,
+            cmap: str = "viridis", stat: str = "mean", contours=None,
+            boundaries: Sequence = (), theory: Optional[xr.Dataset] = None,
+            colorbar: bool = True, legend: bool = True) -> Heatmap:
+    """Draw a replica statistic (default the mean) of ``var`` over axes
+    ``x`` (horizontal) and ``y`` (vertical) as a heatmap.
+
+    ``x``, ``y`` and the keys of ``sel`` are axis names as accepted by
+    :func:`pdx_analysis.resolve_axis` (``time`` and unit dimensions are
+    allowed; ``replica`` only in ``sel``). ``time``: "final", "best" (each
+    replica's minimum over time) or a number, ignored when time is a plot
+    axis (``sel={"time": t}`` works too). ``reduce``: "mean", "median",
+    "min" or "max" over the axes left over (required when any has more
+    than one value). ``stat``: see :func:`plane`. ``ax``: a Matplotlib
+    axes to draw into (a new pyplot-free Figure if None).
+    ``xscale``/``yscale``: "lin" or "log" to override the axes'
+    ``pdx_scale``.
+
+    Overlays: ``contours`` (a number of levels or a list of levels) draws
+    contour lines of the plotted values; ``boundaries`` (a list of
+    :class:`pdx_analysis.boundaries.Boundary` or ``Hysteresis``) draws each
+    boundary line in this plane with its uncertainty band; ``theory`` (a
+    theory Dataset) draws its contour lines of ``var`` at the same levels,
+    dashed (5 levels when ``contours`` is None).
+
+    Returns a :class:`Heatmap`. Raises :class:`pdx_analysis.PdxError`
+    subclasses for bad names or selections (the message names them)."""
+    import matplotlib
+
+    if cmap not in matplotlib.colormaps:
+        raise PdxValueError(f"unknown colour map {cmap!r} (e.g. viridis, magma, RdBu_r)")
+    pl = plane(ds, x, y, var=var, time=time, sel=sel, reduce=reduce, stat=stat)
+    var, xd, yd, notes, time_used = pl.var, pl.x, pl.y, pl.notes, pl.time_used
+    da = ds[var]
+    mean, counts, stats = pl.data, pl.counts, pl.stats
 
     if ax is None:
         from matplotlib.figure import Figure
@@ -349,11 +632,15 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
     mesh = ax.pcolormesh(xe, ye, shown, cmap=cmap, norm=norm, shading="flat")
 
     n_pend = counts["n_pending"].values
+    n_na = counts["n_not_applicable"].values
     n_run = (counts["n_done"] + counts["n_diverged"] + counts["n_failed"]).values
     pending = (n_pend > 0) & (n_run == 0)
     partial = (n_pend > 0) & (n_run > 0)
     diverged = counts["n_diverged"].values > 0
     failed = counts["n_failed"].values > 0
+    not_applicable = (n_na > 0) & (n_run == 0) & (n_pend == 0)
+    theory_file = is_theory(ds)
+    failed_label = "not converged" if theory_file else "failed"
     cx, cy = np.meshgrid(px, py)
     size = _marker_size(fig, len(px), len(py))
     markers = {}
@@ -376,9 +663,14 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
             cx[diverged], cy[diverged], s=size, marker="x", color="red",
             linewidths=2, zorder=4)
     if failed.any():
-        markers["failed"] = ax.scatter(
+        markers[failed_label] = ax.scatter(
             cx[failed], cy[failed], s=size, marker="^", facecolors="white",
             edgecolors="black", linewidths=1, zorder=5)
+    if not_applicable.any():
+        na = np.ma.masked_where(~not_applicable, np.ones_like(values))
+        markers["not applicable"] = ax.pcolor(
+            xe, ye, na, cmap=ListedColormap(["white"]), vmin=0, vmax=2,
+            hatch="//", edgecolor="0.6", linewidth=0.0)
 
     if sx == "log":
         ax.set_xscale("log")
@@ -398,7 +690,34 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
     # wrap long labels (long_name is the key's one-line doc) to the bar height
     width = max(20, int(fig.get_size_inches()[1] * 72 * 0.8 / 6.5))
     cbar_label = textwrap.fill(cbar_label, width=width)
-    colorbar = fig.colorbar(mesh, ax=ax, label=cbar_label)
+    cbar = fig.colorbar(mesh, ax=ax, label=cbar_label) if colorbar else None
+
+    # overlays: contours, theory contours, boundary lines
+    levels = _contour_levels(values, 5 if (contours is None and theory is not None)
+                             else contours, bool(log_color))
+    contour_set = theory_set = None
+    if len(levels) and sx != "cat" and sy != "cat":
+        contour_set = _contour(ax, px, py, values, levels, colors="white",
+                               linestyles="solid", linewidths=0.9)
+    theory_plane = None
+    if theory is not None:
+        theory_plane = _theory_plane(theory, pl, sel, reduce, time)
+        if theory_plane is not None and len(levels) and sx != "cat" and sy != "cat":
+            tv = np.asarray(theory_plane.data.values, dtype=float)
+            theory_set = _contour(ax, _positions(theory_plane.data, xd),
+                                  _positions(theory_plane.data, yd), tv, levels,
+                                  colors="black", linestyles="dashed", linewidths=1.2)
+    blines, bhandles = [], []
+    for k, b in enumerate(boundaries or ()):
+        arts, hs = draw_boundary(ax, b, xd, yd, data=mean, index=k,
+                                 selected=pl.selected)
+        blines.extend(arts)
+        bhandles.extend(hs)
+    if bhandles and legend:
+        from matplotlib.legend import Legend
+
+        ax.add_artist(Legend(ax, bhandles, [h.get_label() for h in bhandles],
+                             loc="best", fontsize="x-small", framealpha=0.75))
 
     if title is None:
         if time_used is None:
@@ -415,26 +734,39 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
     if "diverged" in markers:
         handles.append(Line2D([], [], marker="x", color="red", linestyle="none",
                               markeredgewidth=2, label="diverged"))
-    if "failed" in markers:
+    if failed_label in markers:
         handles.append(Line2D([], [], marker="^", markerfacecolor="white",
-                              markeredgecolor="black", linestyle="none", label="failed"))
+                              markeredgecolor="black", linestyle="none",
+                              label=failed_label))
+    if "not applicable" in markers:
+        handles.append(Patch(facecolor="white", edgecolor="0.5", hatch="//",
+                             label="not applicable"))
+    if contour_set is not None:
+        handles.append(Line2D([], [], color="0.5", linewidth=1, label="contours"))
+    if theory_set is not None:
+        handles.append(Line2D([], [], color="black", linestyle="--", label="theory"))
     if "pending" in markers:
         handles.append(Patch(facecolor=PENDING_COLOR, edgecolor="0.5", label="pending"))
     if "partly pending" in markers:
         handles.append(Line2D([], [], marker="o", markerfacecolor=PENDING_COLOR,
                               markeredgecolor="0.3", linestyle="none",
                               label="partly pending"))
-    if handles:  # one row between the axes and the title
+    if handles and legend:  # one row between the axes and the title
         ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0, 1.0, 0.1),
                   ncol=len(handles), fontsize="small", frameon=False,
                   borderaxespad=0.2, handletextpad=0.3, columnspacing=1.0)
-    ax.set_title(title, fontsize="medium", pad=22 if handles else 6)
+    if title:
+        ax.set_title(title, fontsize="medium", pad=22 if handles and legend else 6)
 
-    return Heatmap(figure=fig, ax=ax, mesh=mesh, colorbar=colorbar, data=mean,
+    return Heatmap(figure=fig, ax=ax, mesh=mesh, colorbar=cbar, data=mean,
                    counts=counts, x=xd, y=yd, log_color=bool(log_color),
                    diverged_cells=int(diverged.sum()), failed_cells=int(failed.sum()),
                    pending_cells=int(pending.sum()), partial_cells=int(partial.sum()),
-                   markers=markers)
+                   markers=markers, not_applicable_cells=int(not_applicable.sum()),
+                   levels=levels, contour_set=contour_set, theory_contours=theory_set,
+                   boundary_lines=blines, boundary_labels=[h.get_label() for h in bhandles],
+                   theory_data=None if theory_plane is None else theory_plane.data,
+                   err=pl.err)
 
 
 def default_output(path, var: str) -> str:

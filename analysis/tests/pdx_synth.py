@@ -228,3 +228,109 @@ def write_pdx_file(path, axes=None, replicas=3, times=None, status=None,
         var("norm", norm, ["time"], "mean squared first-layer weight", "1")
 
     return Synth(str(path), axes, replicas, times, status, eg, steps)
+
+
+# --------------------------------------------------------------------------
+# custom files: any variables, theory files, shards
+
+
+def write_custom(path, axes, variables, replicas=3, times=None, status=None,
+                 title="custom sweep", theory=False, spec_sha256="0" * 64,
+                 complete=True, wall=None, status_meanings=None, extra_attrs=None):
+    """Write a pdx file with the given axes and variables.
+
+    ``variables``: {name: (array, extra_dims)} or {name: array}; the array's
+    dimensions are the axes, then ``replica`` (simulation files only), then
+    ``extra_dims`` (default ("time",) when the array has one more dimension
+    than axes + replica, else ()). ``theory=True`` writes a theory file:
+    root attribute ``source = "theory"``, no replica dimension, per-cell
+    status (1 solved, 0 pending, 4 not applicable, 5 not converged).
+    Returns the path."""
+    axes = list(axes)
+    ashape = tuple(len(a.values) for a in axes)
+    lead = ashape if theory else ashape + (replicas,)
+    if status is None:
+        status = np.full(lead, DONE, dtype=np.int8)
+    status = np.asarray(status, dtype=np.int8)
+    assert status.shape == lead, (status.shape, lead)
+    times = None if times is None else np.asarray(times, dtype=np.float64)
+    names = [a.name for a in axes]
+    with h5py.File(path, "w") as f:
+        f.attrs["pdx_schema_version"] = np.int32(1)
+        f.attrs["title"] = _s(title)
+        f.attrs["Conventions"] = _s("CF-1.8")
+        f.attrs["pdx_version"] = _s("0.2.0")
+        f.attrs["git_describe"] = _s("v0.2.0-synthetic")
+        f.attrs["spec"] = _s("name: %s\n" % title)
+        f.attrs["spec_sha256"] = _s(spec_sha256)
+        f.attrs["seed"] = np.int64(11)
+        f.attrs["command_line"] = _s("pdx run custom.yaml")
+        f.attrs["host"] = _s("localhost")
+        f.attrs["start_time"] = _s("2024-01-01T00:00:00Z")
+        if complete:
+            f.attrs["end_time"] = _s("2024-01-01T00:02:00Z")
+        f.attrs["pdx_complete"] = np.uint8(1 if complete else 0)
+        if theory:
+            f.attrs["source"] = _s("theory")
+        else:
+            f.attrs["replicas"] = np.int64(replicas)
+        for key, val in (extra_attrs or {}).items():
+            f.attrs[key] = _s(val) if isinstance(val, str) else val
+        scales = {}
+
+        def coord(name, values, dtype, attrs):
+            d = f.create_dataset(name, data=np.asarray(values, dtype=dtype))
+            for key, val in attrs.items():
+                d.attrs[key] = val
+            d.make_scale(name)
+            scales[name] = d
+
+        for a in axes:
+            attrs = {"long_name": _s(a.long_name or a.name), "pdx_scale": _s(a.scale)}
+            if a.kind != "choice":
+                attrs["units"] = _s(a.units or "1")
+            if a.kind == "choice":
+                attrs["flag_values"] = np.arange(len(a.choices), dtype=np.int32)
+                attrs["flag_meanings"] = _s(" ".join(a.choices))
+            dtype = {"real": np.float64, "int": np.int64, "choice": np.int32}[a.kind]
+            coord(a.name, a.values, dtype, attrs)
+        if not theory:
+            coord("replica", np.arange(replicas), np.int64,
+                  {"long_name": _s("replica (independent run)")})
+        if times is not None:
+            coord("time", times, np.float64,
+                  {"long_name": _s("training time"), "units": _s("1"),
+                   "pdx_scale": _s("log")})
+
+        def put(name, data, extra_dims, long_name, units="1", fill=True, attrs=None):
+            d = f.create_dataset(name, data=data)
+            if fill:
+                d.attrs["_FillValue"] = np.float64(np.nan)
+            d.attrs["long_name"] = _s(long_name)
+            d.attrs["units"] = _s(units)
+            for key, val in (attrs or {}).items():
+                d.attrs[key] = val
+            dims = names + ([] if theory else ["replica"]) + list(extra_dims)
+            assert len(dims) == np.ndim(data), (name, dims, np.shape(data))
+            for i, dim in enumerate(dims):
+                d.dims[i].attach_scale(scales[dim])
+
+        if theory:
+            codes, meanings = [0, 1, 4, 5], "pending solved not_applicable not_converged"
+        else:
+            codes, meanings = [0, 1, 2, 3], "pending done diverged failed"
+        put("status", status, [], "task status", fill=False, attrs={
+            "flag_values": np.asarray(codes, dtype=np.int8),
+            "flag_meanings": _s(status_meanings or meanings)})
+        if not theory:
+            if wall is None:
+                wall = np.where(status != PENDING, 1.5, np.nan)
+            put("wall_seconds", np.asarray(wall, dtype=np.float64), [],
+                "wall-clock time of the task", "s")
+        for name, spec in variables.items():
+            data, extra = (spec if isinstance(spec, tuple) else (spec, None))
+            data = np.asarray(data, dtype=np.float64)
+            if extra is None:
+                extra = ("time",) if data.ndim == len(lead) + 1 else ()
+            put(name, data, extra, name.replace("_", " "))
+    return str(path)
