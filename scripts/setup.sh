@@ -13,8 +13,12 @@ PACKAGES=(
   python3 python3-h5py python3-numpy python3-matplotlib python3-xarray
   python3-h5netcdf python3-pytest python3-scipy
 )
-# Extra packages a caller asks for (e.g. python3-torch for the benchmark).
-PACKAGES+=("$@")
+# --packages-only: install, do not build. Extra arguments are more
+# packages a caller needs (e.g. python3-torch for the benchmark).
+build=1
+for a in "$@"; do
+  if [[ $a == --packages-only ]]; then build=0; else PACKAGES+=("$a"); fi
+done
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -35,6 +39,7 @@ if ((${#missing[@]})); then
   fi
 fi
 
+((build)) || exit 0
 if [[ ! -f build/build.ninja ]]; then
   meson setup build >/dev/null
 fi
