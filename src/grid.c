@@ -23,6 +23,20 @@ static double axis_max(const pdx_spec *spec, pdx_key_id id, double base)
     return base;
 }
 
+/* 1 if key `id` takes only the value `value` over the grid. */
+static int axis_all(const pdx_spec *spec, pdx_key_id id, double base,
+                    double value)
+{
+    for (size_t a = 0; a < spec->n_axes; a++)
+        if (spec->axes[a].key == id) {
+            for (size_t i = 0; i < spec->axes[a].n; i++)
+                if (spec->axes[a].values[i] != value)
+                    return 0;
+            return 1;
+        }
+    return base == value;
+}
+
 pdx_status pdx_grid_create(pdx_grid **out, const pdx_spec *spec,
                            pdx_error *err)
 {
@@ -60,7 +74,24 @@ pdx_status pdx_grid_create(pdx_grid **out, const pdx_spec *spec,
         spec, PDX_K_STUDENT_HIDDEN, (double)spec->base.student_hidden);
     grid->max_teacher_hidden = (size_t)axis_max(
         spec, PDX_K_TEACHER_HIDDEN, (double)spec->base.teacher_hidden);
+    /* perceptrons have one unit whatever student.hidden says */
+    if (axis_all(spec, PDX_K_STUDENT_KIND, spec->base.student_kind,
+                 PDX_MODEL_PERCEPTRON))
+        grid->max_student_hidden = 1;
+    if (axis_all(spec, PDX_K_TEACHER_KIND, spec->base.teacher_kind,
+                 PDX_MODEL_PERCEPTRON))
+        grid->max_teacher_hidden = 1;
     grid->max_N = (int64_t)axis_max(spec, PDX_K_N, (double)spec->base.N);
+    /* finite training sets: the largest P any cell may have */
+    grid->max_train_size = 0;
+    if (!axis_all(spec, PDX_K_TRAIN_ALGORITHM, spec->base.train_algorithm,
+                  PDX_ALG_ONLINE)) {
+        double p = floor(axis_max(spec, PDX_K_DATA_ALPHA,
+                                  spec->base.data_alpha) *
+                             (double)grid->max_N +
+                         0.5);
+        grid->max_train_size = p < 1.0 ? 1 : (int64_t)p;
+    }
     /* the test set is needed by any cell without a closed form or that
      * asks for it; be conservative: any such cell may have the largest
      * test size */
@@ -68,10 +99,12 @@ pdx_status pdx_grid_create(pdx_grid **out, const pdx_spec *spec,
     for (uint64_t cell = 0; cell < grid->n_cells; cell++) {
         pdx_params p;
         pdx_grid_cell_params(grid, cell, &p);
-        int closed = (p.student_activation == PDX_ACT_ERF &&
-                      p.teacher_activation == PDX_ACT_ERF) ||
-                     (p.student_activation == PDX_ACT_LINEAR &&
-                      p.teacher_activation == PDX_ACT_LINEAR);
+        int closed = p.teacher_kind == PDX_MODEL_PERCEPTRON
+                         ? p.student_kind == PDX_MODEL_PERCEPTRON
+                         : (p.student_activation == PDX_ACT_ERF &&
+                            p.teacher_activation == PDX_ACT_ERF) ||
+                               (p.student_activation == PDX_ACT_LINEAR &&
+                                p.teacher_activation == PDX_ACT_LINEAR);
         int needs_test = p.record_eg == PDX_EG_TEST_SET ||
                          (p.record_eg == PDX_EG_AUTO && !closed);
         if (needs_test && p.record_test_size > max_test)
@@ -140,12 +173,54 @@ uint64_t pdx_grid_cell_key(const pdx_params *params)
 
 int64_t pdx_grid_steps_at(const pdx_params *params, double time)
 {
-    double steps = floor(time * (double)params->N + 0.5);
+    double steps = floor(time * (double)pdx_params_steps_per_time(params) +
+                         0.5);
+    if (params->train_algorithm == PDX_ALG_HEBB) {
+        double P = (double)pdx_params_train_size(params);
+        steps = steps > P ? P : steps; /* one pass */
+    }
     return steps < 0 ? 0 : (int64_t)steps;
+}
+
+int64_t pdx_grid_total_steps(const pdx_params *params)
+{
+    return pdx_grid_steps_at(params, pdx_params_finite(params)
+                                         ? params->train_epochs
+                                         : params->train_alpha);
+}
+
+/* Work of a finite-set task: examples seen times the work per example. */
+static double finite_task_cost(const pdx_params *params)
+{
+    double N = (double)params->N;
+    double K = (double)pdx_params_student_units(params);
+    double M = (double)pdx_params_teacher_units(params);
+    double P = (double)pdx_params_train_size(params);
+    double epochs = params->train_epochs;
+    double work;
+    switch (params->train_algorithm) {
+    case PDX_ALG_HEBB: work = 2.0 * P * N; break;
+    case PDX_ALG_PERCEPTRON: work = epochs * P * 2.0 * N; break;
+    case PDX_ALG_METROPOLIS:
+        work = epochs * N * P *
+               (params->student_weights == PDX_WEIGHTS_SPHERICAL ? 8.0 : 4.0);
+        break;
+    case PDX_ALG_LANGEVIN:
+        work = epochs * (P * 6.0 * N * K + 30.0 * N * K);
+        break;
+    case PDX_ALG_SGD:
+    case PDX_ALG_GD:
+    default: work = epochs * P * (6.0 * N * K + 40.0 * K); break;
+    }
+    /* the training set (and a test set, at most once per checkpoint) */
+    work += P * N * (20.0 + 2.0 * M);
+    return work;
 }
 
 double pdx_grid_task_cost(const pdx_params *params)
 {
+    if (pdx_params_finite(params))
+        return finite_task_cost(params);
     double N = (double)params->N;
     double K = (double)params->student_hidden;
     double M = (double)params->teacher_hidden;

@@ -18,6 +18,37 @@ static const pdx_var_desc variables[PDX_OBS_COUNT] = {
                    {PDX_DIM_TIME, PDX_DIM_STUDENT_UNIT}},
     [PDX_OBS_NORM] = {"norm", "mean squared first-layer weight sum_k Q_kk/K",
                       "1", 1, {PDX_DIM_TIME}},
+    [PDX_OBS_TRAIN_ERROR] = {"train_error",
+                             "training error against the training labels "
+                             "(noisy): fraction misclassified, or "
+                             "<(y - yhat)^2>/2 for real labels",
+                             "1", 1, {PDX_DIM_TIME}},
+    [PDX_OBS_TRAIN_ERROR_CLEAN] = {"train_error_clean",
+                                   "training error against the clean teacher "
+                                   "labels of the training inputs",
+                                   "1", 1, {PDX_DIM_TIME}},
+    [PDX_OBS_LOSS] = {"loss", "mean training loss (noisy labels, no decay)",
+                      "1", 1, {PDX_DIM_TIME}},
+    [PDX_OBS_TIME_TO_FIT] = {"time_to_fit",
+                             "first time the training error (noisy labels) "
+                             "was 0 (epochs or sweeps; NaN: never)",
+                             "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_EG_MEAN] = {"eg_mean",
+                         "eg averaged over the sweeps (epochs) after "
+                         "train.burn_in",
+                         "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_TRAIN_ERROR_MEAN] = {"train_error_mean",
+                                  "train_error averaged after train.burn_in",
+                                  "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_TRAIN_ERROR_CLEAN_MEAN] = {"train_error_clean_mean",
+                                        "train_error_clean averaged after "
+                                        "train.burn_in",
+                                        "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_R_MEAN] = {"R_mean", "R averaged after train.burn_in", "1", 2,
+                        {PDX_DIM_STUDENT_UNIT, PDX_DIM_TEACHER_UNIT}},
+    [PDX_OBS_ACCEPT_RATE] = {"accept_rate",
+                             "fraction of Metropolis moves accepted", "1", 0,
+                             {PDX_DIM_TIME}},
 };
 
 const pdx_var_desc *pdx_observe_variables(size_t *count)
@@ -73,10 +104,38 @@ double pdx_observe_eg_test_set(const pdx_trainer *t)
     for (size_t mu = 0; mu < t->test_size; mu++) {
         double yhat = pdx_model_forward(&t->student, t->test_x + mu * N,
                                         lambda);
-        double d = t->test_y[mu] - yhat;
-        sum += 0.5 * d * d;
+        if (t->classification) {
+            sum += (yhat >= 0.0) != (t->test_y[mu] > 0.0);
+        } else {
+            double d = t->test_y[mu] - yhat;
+            sum += 0.5 * d * d;
+        }
     }
     return t->test_size > 0 ? sum / (double)t->test_size : NAN;
+}
+
+double pdx_observe_eg_perceptron(double Q, double R, double T)
+{
+    if (!(Q > 0.0) || !(T > 0.0))
+        return 0.5;
+    double c = R / sqrt(Q * T);
+    c = c > 1.0 ? 1.0 : c < -1.0 ? -1.0 : c;
+    return acos(c) / M_PI;
+}
+
+/* eg of the trainer's student from its order parameters (ld = leading
+ * sizes) or its test set. */
+static double measure_eg(const pdx_trainer *t, const double *Q, size_t ldq,
+                         const double *R, size_t ldr, const double *T,
+                         size_t ldt)
+{
+    if (t->test_size > 0)
+        return pdx_observe_eg_test_set(t);
+    if (t->classification)
+        return pdx_observe_eg_perceptron(Q[0], R[0], T[0]);
+    return pdx_observe_eg_closed_form(t->student.activation, t->student.K,
+                                      t->teacher.K, Q, ldq, R, ldr, T, ldt,
+                                      t->student.v, t->teacher.v);
 }
 
 void pdx_observe_teacher(const pdx_trainer *t, const pdx_layout *layout,
@@ -114,9 +173,55 @@ void pdx_observe_measure(pdx_trainer *t, const pdx_layout *layout,
         norm += Q[k * kk + k];
     }
     out[PDX_OBS_NORM][ti] = norm / (double)K;
-    if (t->test_size > 0)
-        out[PDX_OBS_EG][ti] = pdx_observe_eg_test_set(t);
-    else
-        out[PDX_OBS_EG][ti] = pdx_observe_eg_closed_form(
-            s->activation, K, M, Q, kk, R, mm, T, mm, s->v, b->v);
+    out[PDX_OBS_EG][ti] = measure_eg(t, Q, kk, R, mm, T, mm);
+    if (layout->n_vars > PDX_OBS_LOSS && pdx_params_finite(&t->params)) {
+        double loss;
+        out[PDX_OBS_TRAIN_ERROR][ti] = pdx_trainer_train_error(t, 0, &loss);
+        out[PDX_OBS_LOSS][ti] = loss;
+        out[PDX_OBS_TRAIN_ERROR_CLEAN][ti] = pdx_trainer_train_error(t, 1,
+                                                                     NULL);
+    }
+}
+
+void pdx_observe_sample(pdx_trainer *t, const pdx_layout *layout,
+                        double *const *out)
+{
+    const pdx_committee *s = &t->student, *b = &t->teacher;
+    const size_t N = s->N, K = s->K, M = b->K;
+    const size_t mm = layout->dim_size[PDX_DIM_TEACHER_UNIT];
+    double Q[64 * 64], R[64 * 64];
+    for (size_t k = 0; k < K; k++) {
+        const double *wk = s->w + k * N;
+        for (size_t l = 0; l < K; l++)
+            Q[k * K + l] = pdx_model_dot(wk, s->w + l * N, N) / (double)N;
+        for (size_t m = 0; m < M; m++)
+            R[k * M + m] = pdx_model_dot(wk, b->w + m * N, N) / (double)N;
+    }
+    t->sum_eg += measure_eg(t, Q, K, R, M, out[PDX_OBS_T], mm);
+    t->sum_train_error += pdx_trainer_train_error(t, 0, NULL);
+    t->sum_train_error_clean += pdx_trainer_train_error(t, 1, NULL);
+    for (size_t i = 0; i < K * M; i++)
+        t->sum_R[i] += R[i];
+    t->n_samples++;
+}
+
+void pdx_observe_task(const pdx_trainer *t, const pdx_layout *layout,
+                      double *const *out)
+{
+    if (layout->n_vars <= PDX_OBS_ACCEPT_RATE || !pdx_params_finite(&t->params))
+        return;
+    out[PDX_OBS_TIME_TO_FIT][0] = t->time_to_fit;
+    if (t->params.train_algorithm == PDX_ALG_METROPOLIS && t->step > 0)
+        out[PDX_OBS_ACCEPT_RATE][0] = (double)t->accepted / (double)t->step;
+    if (t->n_samples == 0)
+        return;
+    const double n = (double)t->n_samples;
+    const size_t K = t->student.K, M = t->teacher.K;
+    const size_t mm = layout->dim_size[PDX_DIM_TEACHER_UNIT];
+    out[PDX_OBS_EG_MEAN][0] = t->sum_eg / n;
+    out[PDX_OBS_TRAIN_ERROR_MEAN][0] = t->sum_train_error / n;
+    out[PDX_OBS_TRAIN_ERROR_CLEAN_MEAN][0] = t->sum_train_error_clean / n;
+    for (size_t k = 0; k < K; k++)
+        for (size_t m = 0; m < M; m++)
+            out[PDX_OBS_R_MEAN][k * mm + m] = t->sum_R[k * M + m] / n;
 }

@@ -391,6 +391,24 @@ int64_t pdx_params_train_size(const pdx_params *params)
     return p < 1.0 ? 1 : (int64_t)p;
 }
 
+int64_t pdx_params_steps_per_time(const pdx_params *params)
+{
+    int64_t P = pdx_params_train_size(params);
+    switch (params->train_algorithm) {
+    case PDX_ALG_SGD: {
+        int64_t B = params->train_batch < P ? params->train_batch : P;
+        return (P + B - 1) / B;
+    }
+    case PDX_ALG_GD:
+    case PDX_ALG_LANGEVIN: return 1;
+    case PDX_ALG_HEBB:
+    case PDX_ALG_PERCEPTRON: return P;
+    case PDX_ALG_METROPOLIS:
+    case PDX_ALG_ONLINE:
+    default: return params->N;
+    }
+}
+
 int64_t pdx_params_student_units(const pdx_params *params)
 {
     return params->student_kind == PDX_MODEL_PERCEPTRON

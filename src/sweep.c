@@ -33,6 +33,9 @@ void pdx_sweep_layout(const pdx_grid *grid, pdx_layout *layout)
 {
     memset(layout, 0, sizeof *layout);
     layout->vars = pdx_observe_variables(&layout->n_vars);
+    /* finite training sets add their variables after the online ones */
+    if (grid->max_train_size == 0)
+        layout->n_vars = PDX_OBS_ONLINE_COUNT;
     layout->dim_size[PDX_DIM_TIME] = grid->spec->n_times;
     layout->dim_size[PDX_DIM_STUDENT_UNIT] = grid->max_student_hidden;
     layout->dim_size[PDX_DIM_STUDENT_UNIT2] = grid->max_student_hidden;
@@ -56,10 +59,11 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
     for (size_t v = 0; v < layout.n_vars; v++)
         per_task += 8.0 * (double)var_size(&layout, v);
     double per_thread =
-        pdx_trainer_workspace_bytes((size_t)grid->max_N,
-                                    grid->max_student_hidden,
-                                    grid->max_teacher_hidden,
-                                    (size_t)grid->max_test_size) +
+        pdx_trainer_workspace_bytes_finite((size_t)grid->max_N,
+                                           grid->max_student_hidden,
+                                           grid->max_teacher_hidden,
+                                           (size_t)grid->max_test_size,
+                                           (size_t)grid->max_train_size) +
         per_task;
     /* task list, job list and the status array, ~64 bytes per task */
     double shared = (double)grid->n_tasks * 64.0;
@@ -154,10 +158,11 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
     memset(w, 0, sizeof *w);
     w->n_vars = layout->n_vars;
     for (int b = 0; b < PDX_BUNDLE; b++) {
-        pdx_status st = pdx_trainer_create(
+        pdx_status st = pdx_trainer_create_finite(
             &w->trainer[b], (size_t)grid->max_N, grid->max_student_hidden,
             grid->max_teacher_hidden,
-            b == 0 ? (size_t)grid->max_test_size : 0, err);
+            b == 0 ? (size_t)grid->max_test_size : 0,
+            b == 0 ? (size_t)grid->max_train_size : 0, err);
         if (st != PDX_OK) {
             worker_destroy(w);
             return st;
@@ -290,6 +295,69 @@ static void run_online_bundle(worker *w, const pdx_grid *grid,
         status[i] = m[i].status;
         steps[i] = w->trainer[i]->step;
     }
+}
+
+/* Run one task on a fixed training set with the worker's first trainer:
+ * checkpoints (times after train.epochs stay NaN), samples for the
+ * averages at each sweep (epoch) from train.burn_in on (metropolis,
+ * langevin), then the per-task values. */
+static void run_finite_task(worker *w, const pdx_grid *grid,
+                            const pdx_layout *layout, uint64_t task,
+                            int8_t *status, int64_t *steps)
+{
+    const pdx_spec *spec = grid->spec;
+    pdx_trainer *t = w->trainer[0];
+    double **out = w->values[0];
+    pdx_params params;
+    pdx_grid_cell_params(grid, task / grid->replicas, &params);
+    fill_nan(out, layout);
+    *status = PDX_TASK_DONE;
+    if (pdx_trainer_set_cell(t, &params, (uint64_t)spec->base.seed,
+                             pdx_grid_cell_key(&params),
+                             task % grid->replicas, NULL) != PDX_OK) {
+        *status = PDX_TASK_FAILED;
+        *steps = 0;
+        return;
+    }
+    pdx_observe_teacher(t, layout, out);
+    const int averages = params.train_algorithm == PDX_ALG_METROPOLIS ||
+                         params.train_algorithm == PDX_ALG_LANGEVIN;
+    const int64_t per_time = t->steps_per_epoch;
+    /* samples at whole sweeps (epochs) from burn_in on */
+    int64_t sample = (int64_t)ceil(params.train_burn_in) * per_time;
+    size_t ti = 0;
+    for (;;) {
+        int64_t next = t->total_steps;
+        int64_t at = -1;
+        if (ti < spec->n_times && spec->times[ti] <= params.train_epochs) {
+            at = pdx_grid_steps_at(&params, spec->times[ti]);
+            if (at < next)
+                next = at;
+        }
+        if (averages && sample <= t->total_steps && sample < next)
+            next = sample;
+        if (pdx_trainer_iterate(t, next)) {
+            *status = PDX_TASK_DIVERGED;
+            break;
+        }
+        if (averages && next == sample) {
+            pdx_observe_sample(t, layout, out);
+            sample += per_time;
+        }
+        while (ti < spec->n_times && spec->times[ti] <= params.train_epochs &&
+               pdx_grid_steps_at(&params, spec->times[ti]) == next) {
+            pdx_observe_measure(t, layout, ti, out);
+            ti++;
+        }
+        int more_times = ti < spec->n_times &&
+                         spec->times[ti] <= params.train_epochs;
+        int more_samples = averages && sample <= t->total_steps;
+        if (next >= t->total_steps && !more_times && !more_samples)
+            break;
+    }
+    if (*status == PDX_TASK_DONE)
+        pdx_observe_task(t, layout, out);
+    *steps = t->step;
 }
 
 /* Whether a task may share a bundle: online, eg in closed form (no test
@@ -443,8 +511,14 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
             for (size_t i = 0; i < j->n; i++)
                 tasks[i] = todo[j->first + i].task;
             double t0 = now_seconds();
-            run_online_bundle(&w, grid, layout, tasks, j->n, task_status,
-                              steps);
+            pdx_params first;
+            pdx_grid_cell_params(grid, tasks[0] / grid->replicas, &first);
+            if (j->n == 1 && pdx_params_finite(&first))
+                run_finite_task(&w, grid, layout, tasks[0], task_status,
+                                steps);
+            else
+                run_online_bundle(&w, grid, layout, tasks, j->n, task_status,
+                                  steps);
             /* a bundle's wall time is shared equally by its tasks */
             double wall = (now_seconds() - t0) / (double)j->n;
 #pragma omp critical(pdx_hdf5)

@@ -1,4 +1,6 @@
-/* train.c — online SGD of soft committee machines (Saad-Solla / Goldt).
+/* train.c — trainer workspaces, teachers, students, test sets, and online
+ * SGD of soft committee machines (Saad-Solla / Goldt); the finite-set
+ * trainers are in train_finite.c.
  *
  * Step t draws x (N Gaussians) from the INPUTS stream, block t, shared by
  * every cell of a replica; the label-noise Gaussian is entry N of the same
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "pdx/rng.h"
+#include "train_internal.h"
 
 double pdx_trainer_workspace_bytes(size_t max_N, size_t max_K, size_t max_M,
                                    size_t max_test)
@@ -26,6 +29,22 @@ double pdx_trainer_workspace_bytes(size_t max_N, size_t max_K, size_t max_M,
     return 8.0 * doubles + (double)sizeof(pdx_trainer);
 }
 
+double pdx_trainer_workspace_bytes_finite(size_t max_N, size_t max_K,
+                                          size_t max_M, size_t max_test,
+                                          size_t max_P)
+{
+    double bytes = pdx_trainer_workspace_bytes(max_N, max_K, max_M, max_test);
+    if (max_P == 0)
+        return bytes;
+    double doubles = (double)max_K * (double)max_N + (double)max_K /* grad */
+                     + (double)max_P                                /* field */
+                     + (double)max_N * (double)max_P                /* xt */
+                     + 4.0 * (double)max_N + 4.0                    /* uniforms */
+                     + (double)max_K * (double)max_M;               /* sum_R */
+    return bytes + 8.0 * doubles + 4.0 * (double)max_P +
+           pdx_dataset_bytes(max_N, max_P);
+}
+
 static double *alloc_doubles(size_t n)
 {
     return calloc(n > 0 ? n : 1, sizeof(double));
@@ -33,6 +52,15 @@ static double *alloc_doubles(size_t n)
 
 pdx_status pdx_trainer_create(pdx_trainer **out, size_t max_N, size_t max_K,
                               size_t max_M, size_t max_test, pdx_error *err)
+{
+    return pdx_trainer_create_finite(out, max_N, max_K, max_M, max_test, 0,
+                                     err);
+}
+
+pdx_status pdx_trainer_create_finite(pdx_trainer **out, size_t max_N,
+                                     size_t max_K, size_t max_M,
+                                     size_t max_test, size_t max_P,
+                                     pdx_error *err)
 {
     *out = NULL;
     pdx_trainer *t = calloc(1, sizeof *t);
@@ -42,6 +70,7 @@ pdx_status pdx_trainer_create(pdx_trainer **out, size_t max_N, size_t max_K,
     t->max_K = max_K;
     t->max_M = max_M;
     t->max_test = max_test;
+    t->max_P = max_P;
     t->student.w = alloc_doubles(max_K * max_N);
     t->student.v = alloc_doubles(max_K);
     t->teacher.w = alloc_doubles(max_M * max_N);
@@ -52,9 +81,25 @@ pdx_status pdx_trainer_create(pdx_trainer **out, size_t max_N, size_t max_K,
     t->coef = alloc_doubles(max_K);
     t->test_x = max_test ? alloc_doubles(max_test * max_N) : NULL;
     t->test_y = max_test ? alloc_doubles(max_test) : NULL;
+    t->perm_epoch = -1;
+    t->uniforms_sweep = -1;
+    int finite_ok = 1;
+    if (max_P > 0) {
+        t->grad_w = alloc_doubles(max_K * max_N);
+        t->grad_v = alloc_doubles(max_K);
+        t->field = alloc_doubles(max_P);
+        t->xt = alloc_doubles(max_N * max_P);
+        t->uniforms = alloc_doubles(4 * max_N + 4);
+        t->sum_R = alloc_doubles(max_K * max_M);
+        t->perm = calloc(max_P, sizeof *t->perm);
+        finite_ok = t->grad_w && t->grad_v && t->field && t->xt &&
+                    t->uniforms && t->sum_R && t->perm &&
+                    pdx_dataset_create(&t->data, max_N, max_P, NULL) ==
+                        PDX_OK;
+    }
     if (!t->student.w || !t->student.v || !t->teacher.w || !t->teacher.v ||
         !t->x || !t->lambda || !t->nu || !t->coef ||
-        (max_test && (!t->test_x || !t->test_y))) {
+        (max_test && (!t->test_x || !t->test_y)) || !finite_ok) {
         pdx_trainer_destroy(&t);
         goto nomem;
     }
@@ -63,8 +108,8 @@ pdx_status pdx_trainer_create(pdx_trainer **out, size_t max_N, size_t max_K,
 nomem:
     return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
                          "cannot allocate a training workspace of %.0f bytes",
-                         pdx_trainer_workspace_bytes(max_N, max_K, max_M,
-                                                     max_test));
+                         pdx_trainer_workspace_bytes_finite(
+                             max_N, max_K, max_M, max_test, max_P));
 }
 
 void pdx_trainer_destroy(pdx_trainer **trainer)
@@ -82,71 +127,191 @@ void pdx_trainer_destroy(pdx_trainer **trainer)
     free(t->coef);
     free(t->test_x);
     free(t->test_y);
+    free(t->grad_w);
+    free(t->grad_v);
+    free(t->field);
+    free(t->xt);
+    free(t->uniforms);
+    free(t->sum_R);
+    free(t->perm);
+    pdx_dataset_destroy(&t->data);
     free(t);
     *trainer = NULL;
 }
 
 int pdx_trainer_has_closed_form(const pdx_params *params)
 {
+    if (params->teacher_kind == PDX_MODEL_PERCEPTRON)
+        return params->student_kind == PDX_MODEL_PERCEPTRON;
     return (params->student_activation == PDX_ACT_ERF &&
             params->teacher_activation == PDX_ACT_ERF) ||
            (params->student_activation == PDX_ACT_LINEAR &&
             params->teacher_activation == PDX_ACT_LINEAR);
 }
 
+/* The teacher of (params, seed, replica): a committee of M units, or a
+ * perceptron (one sign unit; binary weights are the signs of the same
+ * Gaussians). */
+static void make_teacher(pdx_trainer *t, const pdx_params *params,
+                         uint64_t seed, uint64_t replica)
+{
+    const size_t N = (size_t)params->N;
+    const size_t M = (size_t)pdx_params_teacher_units(params);
+    pdx_rng_stream teacher_stream;
+    pdx_rng_stream_init(&teacher_stream, seed, PDX_RNG_TEACHER, 0, replica);
+    t->teacher.N = N;
+    t->teacher.K = M;
+    t->classification = params->teacher_kind == PDX_MODEL_PERCEPTRON;
+    t->teacher.activation =
+        t->classification ? PDX_ACT_SIGN : params->teacher_activation;
+    for (size_t m = 0; m < M; m++) {
+        double *b = t->teacher.w + m * N;
+        pdx_rng_gaussian(&teacher_stream, m, b, N);
+        if (t->classification && params->teacher_weights == PDX_TEACHER_BINARY)
+            for (size_t j = 0; j < N; j++)
+                b[j] = b[j] >= 0.0 ? 1.0 : -1.0;
+        t->teacher.v[m] = 1.0;
+    }
+}
+
+/* Scale w (n entries) onto |w|^2 = n; a zero vector stays zero. */
+static void to_sphere(double *w, size_t n)
+{
+    double q = pdx_model_dot(w, w, n);
+    if (q > 0.0) {
+        double f = sqrt((double)n / q);
+        for (size_t j = 0; j < n; j++)
+            w[j] *= f;
+    }
+}
+
+/* The student's initial weights. Committees: w from the INIT stream times
+ * init_scale; v = second_layer_init (twolayer: second_layer_init N(0,1)/
+ * sqrt K, block 2^32 of INIT). Perceptrons (one linear unit, v = 1): hot =
+ * START stream (continuous: times init_scale; spherical: rescaled; binary:
+ * signs), cold = the teacher's weights (spherical: rescaled, binary:
+ * signs); the Hebb rule starts from zero. */
+static void make_student(pdx_trainer *t, const pdx_params *params,
+                         uint64_t seed, uint64_t replica)
+{
+    const size_t N = (size_t)params->N;
+    const size_t K = (size_t)pdx_params_student_units(params);
+    pdx_rng_stream init_stream;
+    pdx_committee *s = &t->student;
+    s->N = N;
+    s->K = K;
+    if (params->student_kind == PDX_MODEL_PERCEPTRON) {
+        s->activation = PDX_ACT_LINEAR;
+        s->v[0] = 1.0;
+        double *w = s->w;
+        int weights = params->student_weights;
+        if (params->train_algorithm == PDX_ALG_HEBB) {
+            memset(w, 0, N * sizeof *w);
+        } else if (params->train_start == PDX_START_COLD) {
+            memcpy(w, t->teacher.w, N * sizeof *w);
+        } else {
+            pdx_rng_stream_init(&init_stream, seed, PDX_RNG_START, 0, replica);
+            pdx_rng_gaussian(&init_stream, 0, w, N);
+            if (weights == PDX_WEIGHTS_CONTINUOUS)
+                for (size_t j = 0; j < N; j++)
+                    w[j] *= params->student_init_scale;
+        }
+        /* the hidden continuous weights of clipped rules start here */
+        if (t->grad_w != NULL)
+            memcpy(t->grad_w, w, N * sizeof *w);
+        if (weights == PDX_WEIGHTS_SPHERICAL)
+            to_sphere(w, N);
+        else if (weights == PDX_WEIGHTS_BINARY &&
+                 params->train_algorithm != PDX_ALG_HEBB)
+            for (size_t j = 0; j < N; j++)
+                w[j] = w[j] >= 0.0 ? 1.0 : -1.0;
+        return;
+    }
+    pdx_rng_stream_init(&init_stream, seed, PDX_RNG_INIT, 0, replica);
+    s->activation = params->student_activation;
+    for (size_t k = 0; k < K; k++) {
+        double *w = s->w + k * N;
+        pdx_rng_gaussian(&init_stream, k, w, N);
+        for (size_t j = 0; j < N; j++)
+            w[j] *= params->student_init_scale;
+        s->v[k] = params->student_second_layer_init;
+    }
+    if (params->student_kind == PDX_MODEL_TWOLAYER) {
+        pdx_rng_gaussian(&init_stream, (uint64_t)1 << 32, s->v, K);
+        double scale = params->student_second_layer_init / sqrt((double)K);
+        for (size_t k = 0; k < K; k++)
+            s->v[k] *= scale;
+    }
+}
+
 pdx_status pdx_trainer_set(pdx_trainer *t, const pdx_params *params,
                            uint64_t seed, uint64_t replica, pdx_error *err)
 {
-    size_t N = (size_t)params->N, K = (size_t)params->student_hidden,
-           M = (size_t)params->teacher_hidden;
+    return pdx_trainer_set_cell(t, params, seed, 0, replica, err);
+}
+
+pdx_status pdx_trainer_set_cell(pdx_trainer *t, const pdx_params *params,
+                                uint64_t seed, uint64_t cell_key,
+                                uint64_t replica, pdx_error *err)
+{
+    size_t N = (size_t)params->N,
+           K = (size_t)pdx_params_student_units(params),
+           M = (size_t)pdx_params_teacher_units(params);
+    size_t P = (size_t)pdx_params_train_size(params);
     int use_test = params->record_eg == PDX_EG_TEST_SET ||
                    (params->record_eg == PDX_EG_AUTO &&
                     !pdx_trainer_has_closed_form(params));
     size_t test_size = use_test ? (size_t)params->record_test_size : 0;
     if (N > t->max_N || K > t->max_K || M > t->max_M ||
-        test_size > t->max_test)
+        test_size > t->max_test || P > t->max_P)
         return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
-                             "cell (N=%zu, K=%zu, M=%zu, test=%zu) exceeds "
-                             "the workspace",
-                             N, K, M, test_size);
+                             "cell (N=%zu, K=%zu, M=%zu, test=%zu, P=%zu) "
+                             "exceeds the workspace",
+                             N, K, M, test_size, P);
     t->params = *params;
     t->seed = seed;
     t->replica = replica;
+    t->cell_key = cell_key;
     t->step = 0;
-    t->total_steps = (int64_t)floor(params->train_alpha * (double)N + 0.5);
     t->diverged = 0;
-
-    pdx_rng_stream teacher_stream, init_stream;
-    pdx_rng_stream_init(&teacher_stream, seed, PDX_RNG_TEACHER, 0, replica);
-    pdx_rng_stream_init(&init_stream, seed, PDX_RNG_INIT, 0, replica);
-
-    t->teacher.N = N;
-    t->teacher.K = M;
-    t->teacher.activation = params->teacher_activation;
-    for (size_t m = 0; m < M; m++) {
-        pdx_rng_gaussian(&teacher_stream, m, t->teacher.w + m * N, N);
-        t->teacher.v[m] = 1.0;
+    if (pdx_params_finite(params)) {
+        t->steps_per_epoch = pdx_params_steps_per_time(params);
+        double steps = floor(params->train_epochs *
+                             (double)t->steps_per_epoch + 0.5);
+        if (params->train_algorithm == PDX_ALG_HEBB && steps > (double)P)
+            steps = (double)P; /* one pass; later times hold its result */
+        t->total_steps = (int64_t)steps;
+    } else {
+        t->steps_per_epoch = (int64_t)N;
+        t->total_steps = (int64_t)floor(params->train_alpha * (double)N + 0.5);
     }
-    t->student.N = N;
-    t->student.K = K;
-    t->student.activation = params->student_activation;
-    for (size_t k = 0; k < K; k++) {
-        double *w = t->student.w + k * N;
-        pdx_rng_gaussian(&init_stream, k, w, N);
-        for (size_t j = 0; j < N; j++)
-            w[j] *= params->student_init_scale;
-        t->student.v[k] = params->student_second_layer_init;
-    }
+    make_teacher(t, params, seed, replica);
+    make_student(t, params, seed, replica);
 
     t->test_size = test_size;
-    if (test_size > 0) {
+    uint64_t test_key[4] = {seed + 1, replica,
+                            (uint64_t)N | ((uint64_t)test_size << 24),
+                            (uint64_t)t->teacher.activation |
+                                ((uint64_t)M << 8) |
+                                ((uint64_t)params->teacher_weights << 16) |
+                                ((uint64_t)params->teacher_kind << 24)};
+    if (test_size > 0 && memcmp(test_key, t->test_key, sizeof test_key) != 0) {
         pdx_rng_stream test_stream;
         pdx_rng_stream_init(&test_stream, seed, PDX_RNG_TEST, 0, replica);
         for (size_t mu = 0; mu < test_size; mu++) {
             double *x = t->test_x + mu * N;
             pdx_rng_gaussian(&test_stream, mu, x, N);
-            t->test_y[mu] = pdx_model_forward(&t->teacher, x, t->nu);
+            t->test_y[mu] = pdx_data_label(&t->teacher, t->classification, x,
+                                           t->nu);
         }
+        memcpy(t->test_key, test_key, sizeof test_key);
+    }
+    if (pdx_params_finite(params)) {
+        pdx_status st = pdx_dataset_generate(t->data, params, &t->teacher,
+                                             seed, replica, t->nu, err);
+        if (st != PDX_OK)
+            return st;
+        pdx__trainer_finite_start(t);
     }
     return PDX_OK;
 }
@@ -217,6 +382,8 @@ int pdx_trainer_iterate(pdx_trainer *t, int64_t until_step)
 {
     if (t->diverged)
         return 1;
+    if (pdx_params_finite(&t->params))
+        return pdx__trainer_finite_iterate(t, until_step);
     if (until_step > t->total_steps)
         until_step = t->total_steps;
     const size_t draws = pdx_trainer_online_draws(&t->params);

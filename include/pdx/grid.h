@@ -24,6 +24,7 @@ typedef struct pdx_grid {
     size_t max_teacher_hidden; /* largest M over the grid */
     int64_t max_N;
     int64_t max_test_size;     /* largest test set any cell needs (0 if none) */
+    int64_t max_train_size;    /* largest training set P (0: online only) */
 } pdx_grid;
 
 /* Build the grid of a validated spec. Fails with PDX_ERR_TOO_BIG (naming
@@ -48,8 +49,12 @@ uint64_t pdx_grid_cell_key(const pdx_params *params);
  * operations (for scheduling longest-first and for `pdx plan`). */
 double pdx_grid_task_cost(const pdx_params *params);
 
-/* Number of SGD steps to reach time t (alpha = steps / N). */
+/* Number of steps to reach time t: online alpha = steps/N; finite sets
+ * time x pdx_params_steps_per_time (the Hebb rule stops after one pass). */
 int64_t pdx_grid_steps_at(const pdx_params *params, double time);
+
+/* Steps of the whole task (train.alpha or train.epochs). */
+int64_t pdx_grid_total_steps(const pdx_params *params);
 
 /* "train.learning_rate=0.5, student.hidden=4, replica=2" for messages. */
 void pdx_grid_describe_task(const pdx_grid *grid, uint64_t task, char *buf,

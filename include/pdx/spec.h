@@ -247,6 +247,11 @@ int pdx_params_finite(const pdx_params *params);
 /* Training-set size P = round(data.alpha * N) (0 for online). */
 int64_t pdx_params_train_size(const pdx_params *params);
 
+/* Steps of the cell's algorithm in one unit of time: online N (alpha =
+ * steps/N); sgd ceil(P/B) minibatches an epoch; gd, langevin 1; hebb,
+ * perceptron P examples an epoch; metropolis N moves a sweep. */
+int64_t pdx_params_steps_per_time(const pdx_params *params);
+
 /* Hidden units the cell's student and teacher really have (1 for
  * perceptrons, else student.hidden / teacher.hidden). */
 int64_t pdx_params_student_units(const pdx_params *params);
