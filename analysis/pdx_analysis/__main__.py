@@ -1,4 +1,11 @@
-"""Command line: ``python3 -m pdx_analysis {plot,info} ...``.
+"""Command line: ``python3 -m pdx_analysis COMMAND ...``.
+
+Commands: ``plot`` (phase diagram), ``curves`` (learning curves), ``slice``
+(a variable against one axis at several values of another), ``boundaries``
+(boundary tables as CSV/JSON, optionally drawn), ``report`` (everything,
+as Markdown or HTML) and ``info``. Every command takes one or several
+files: shards of one sweep are combined; a theory file (``source =
+"theory"``) given among them or with ``--theory`` is overlaid.
 
 Exit codes: 0 ok; 2 bad usage, bad names or selections, missing or
 non-pdx files (message on stderr, no traceback); 1 other I/O failures.
@@ -11,7 +18,7 @@ import os
 import sys
 from typing import List, Optional
 
-from . import PdxError, load, summary
+from . import PdxError
 
 PROG = "python3 -m pdx_analysis"
 
@@ -38,55 +45,458 @@ def _size(text: str):
     return w, h
 
 
+def _contours(text: str):
+    """Parse --contours: a number of levels or a comma-separated list."""
+    try:
+        if "," in text:
+            return [float(v) for v in text.split(",") if v.strip()]
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--contours needs a number of levels or L1,L2,..., got {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError("--contours must be >= 0")
+    return n
+
+
+def _threshold(text: str):
+    """A number or P% (percent of the largest value)."""
+    t = text.strip()
+    try:
+        float(t[:-1] if t.endswith("%") else t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--threshold needs a number or P%, got {text!r}") from None
+    return t if t.endswith("%") else float(t)
+
+
+KIND_ALIASES = {"interpolation": "interpolation", "capacity": "interpolation",
+                "jamming": "interpolation", "jump": "jump", "first-order": "jump",
+                "hysteresis": "hysteresis", "divergence": "divergence",
+                "early-stopping": "early_stopping", "early_stopping": "early_stopping",
+                "tau": "early_stopping", "all": "all"}
+
+
+def _kind(text: str) -> str:
+    k = KIND_ALIASES.get(text.strip().lower())
+    if k is None:
+        raise argparse.ArgumentTypeError(
+            f"unknown boundary kind {text!r} (interpolation, jump, hysteresis, "
+            "divergence, early-stopping, all)")
+    return k
+
+
+def _files(p, theory=True):
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="pdx result file(s): shards of one sweep are combined; "
+                   "glob patterns work")
+    if theory:
+        p.add_argument("--theory", action="append", metavar="FILE",
+                       help="theory file to overlay (also recognised among FILEs)")
+
+
+def _selection(p, reduce_help="reduce the remaining axes (of the cell statistics)"):
+    p.add_argument("--sel", action="extend", nargs="+", metavar="AXIS=VALUE",
+                   help="fix an axis (choice name or code; exact integer; "
+                   "nearest real); also replica=R, time=T, student_unit=k")
+    p.add_argument("--reduce", choices=("mean", "median", "min", "max"), help=reduce_help)
+
+
+def _image(p, default_size):
+    p.add_argument("-o", "--output", metavar="OUT",
+                   help="image file (the format follows the suffix: png, pdf, svg)")
+    p.add_argument("--size", type=_size, default=default_size, metavar="W,H",
+                   help="figure size in inches (default %s)" % ",".join(
+                       format(v, "g") for v in default_size) if default_size else
+                   "figure size in inches")
+    p.add_argument("--dpi", type=float, default=100, help="dots per inch (default 100)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the CLI."""
     parser = argparse.ArgumentParser(
-        prog=PROG, description="Plot and inspect pdx result files (works on "
-        "files that pdx run is still writing).")
+        prog=PROG, description="Plot and analyse pdx result files: phase diagrams, "
+        "learning curves, slices, boundaries, reports (works on files that pdx run "
+        "is still writing, on shards and on merged files).")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
     p = sub.add_parser(
-        "plot", help="heatmap of a replica-mean variable over two axes",
-        description="Draw the replica mean (done tasks only) of VAR over "
-        "axes X and Y. Axes may be given by full dotted name or unique "
-        "suffix (learning_rate). Other axes with more than one value must "
-        "be fixed with --sel or reduced with --reduce. Diverged cells get a "
-        "red x, failed ones a triangle, cells not run yet are grey. Prints "
-        "the output path.")
-    p.add_argument("file", metavar="FILE", help="pdx result file (.h5)")
-    p.add_argument("-x", required=True, metavar="AXIS", help="horizontal axis")
-    p.add_argument("-y", required=True, metavar="AXIS", help="vertical axis")
+        "plot", help="phase diagram: heatmap of a replica statistic over two axes",
+        description="Draw the replica mean (done tasks only; or --stat) of VAR over "
+        "axes X and Y. Axes may be given by full dotted name or unique suffix "
+        "(learning_rate). Other axes with more than one value must be fixed with "
+        "--sel or reduced with --reduce. Diverged cells get a red x, failed ones a "
+        "triangle, cells not run yet are grey. Prints the output path.")
+    _files(p)
+    p.add_argument("-x", "--x", required=True, metavar="AXIS", help="horizontal axis")
+    p.add_argument("-y", "--y", required=True, metavar="AXIS", help="vertical axis")
     p.add_argument("--var", default="eg", help="variable (default: eg)")
-    p.add_argument("--time", default="final", metavar="final|T",
-                   help="'final' (last finite checkpoint of each task, the "
-                   "default) or the nearest checkpoint to time T")
-    p.add_argument("--sel", action="extend", nargs="+", metavar="AXIS=VALUE",
-                   help="fix an axis (choice name or code; exact integer; "
-                   "nearest real); also replica=R, time=T, student_unit=k")
-    p.add_argument("--reduce", choices=("mean", "min", "max"),
-                   help="reduce the remaining axes (of the cell means)")
+    p.add_argument("--time", default="final", metavar="final|best|T",
+                   help="'final' (last finite checkpoint of each task, the default), "
+                   "'best' (each task's minimum over time: early stopping) or the "
+                   "nearest checkpoint to time T")
+    p.add_argument("--stat", default="mean", metavar="STAT",
+                   help="replica statistic: mean (default), median, std, sem, count, "
+                   "qP (quantile, e.g. q0.9) or time (the time used; with --time "
+                   "best the early-stopping time)")
+    _selection(p)
+    p.add_argument("--contours", type=_contours, metavar="N|L1,L2,...",
+                   help="contour lines: a number of levels or the levels")
+    p.add_argument("--boundary", action="append", type=_kind, metavar="KIND",
+                   help="draw a boundary computed in this plane: interpolation, jump, "
+                   "hysteresis, divergence, early-stopping or all (repeatable)")
+    p.add_argument("--threshold", type=_threshold, metavar="T|P%",
+                   help="threshold of the --boundary lines (see `boundaries`)")
     p.add_argument("--log-color", action=argparse.BooleanOptionalAction, default=None,
-                   help="logarithmic colour scale (default: on when all "
-                   "values are positive and span more than two decades)")
+                   help="logarithmic colour scale (default: on when all values are "
+                   "positive and span more than two decades)")
     p.add_argument("--xscale", choices=("lin", "log"),
                    help="override the x axis scale (default: its pdx_scale)")
     p.add_argument("--yscale", choices=("lin", "log"),
                    help="override the y axis scale (default: its pdx_scale)")
     p.add_argument("--cmap", default="viridis", help="Matplotlib colour map")
-    p.add_argument("-o", "--output", metavar="OUT",
-                   help="image file (default: <FILE stem>_<VAR>.png here); "
-                   "the format follows the suffix (png, pdf, svg)")
     p.add_argument("--title", help="plot title (default: file title, variable, time)")
-    p.add_argument("--size", type=_size, default=(6.4, 4.8), metavar="W,H",
-                   help="figure size in inches (default 6.4,4.8)")
-    p.add_argument("--dpi", type=float, default=100, help="dots per inch (default 100)")
+    _image(p, (6.4, 4.8))
+
+    c = sub.add_parser(
+        "curves", help="learning curves: variables against time, mean +- sem",
+        description="Draw VARs (default eg and train_error when present) against time, "
+        "one line per value of --hue (default: the first axis with several values; "
+        "'none' for one curve), replica mean with a +-standard-error band; the other "
+        "axes fixed with --sel or reduced with --reduce. Theory curves dashed. The "
+        "minimum of each eg curve is starred. Prints the output path.")
+    _files(c)
+    c.add_argument("--var", action="append", metavar="VAR", help="variable (repeatable)")
+    c.add_argument("--hue", metavar="AXIS", help="one line per value of this axis")
+    _selection(c)
+    c.add_argument("--stat", default="mean", help="replica statistic (default mean)")
+    c.add_argument("--max-lines", type=int, default=8, help="at most this many lines")
+    c.add_argument("--log-y", action=argparse.BooleanOptionalAction, default=None,
+                   help="logarithmic y axis (default: when values span > 2 decades)")
+    c.add_argument("--title", help="figure title")
+    _image(c, None)
+
+    s = sub.add_parser(
+        "slice", help="a variable against one axis at several values of another",
+        description="Draw VARs (default eg) at --time against -x, one line per value "
+        "of --hue (default: the first other axis with several values), replica mean "
+        "with error bars (standard error); theory curves dashed in the same colour; "
+        "--boundary marks boundary locations with dotted lines. Prints the output "
+        "path.")
+    _files(s)
+    s.add_argument("-x", "--x", required=True, metavar="AXIS", help="horizontal axis")
+    s.add_argument("--hue", metavar="AXIS", help="one line per value of this axis")
+    s.add_argument("--var", action="append", metavar="VAR", help="variable (repeatable)")
+    s.add_argument("--time", default="final", metavar="final|best|T", help="time (final)")
+    _selection(s)
+    s.add_argument("--stat", default="mean", help="replica statistic (default mean)")
+    s.add_argument("--boundary", action="append", type=_kind, metavar="KIND",
+                   help="mark boundaries located along x (repeatable)")
+    s.add_argument("--threshold", type=_threshold, metavar="T|P%",
+                   help="threshold of the --boundary lines")
+    s.add_argument("--max-lines", type=int, default=8, help="at most this many lines")
+    s.add_argument("--log-y", action=argparse.BooleanOptionalAction, default=None,
+                   help="logarithmic y axis (default: when values span > 2 decades)")
+    s.add_argument("--title", help="figure title")
+    _image(s, None)
+
+    b = sub.add_parser(
+        "boundaries", help="boundary lines as tables (CSV, JSON), optionally drawn",
+        description="Compute boundaries: interpolation (where VAR, default "
+        "train_error, reaches zero along X = data.alpha, per Y = temperature), jump "
+        "(where VAR, default eg, jumps along X), hysteresis (jump per train.start, "
+        "and the window), divergence (where runs diverge along X = learning_rate), "
+        "early-stopping (tau*(X): the time of the minimum of eg). Each point has an "
+        "uncertainty from the replicas. Prints the tables; -o DIR writes "
+        "boundary_<kind>.csv and .json there; --plot draws them on the phase "
+        "diagram of VAR over X and Y.")
+    _files(b)
+    b.add_argument("--kind", action="append", type=_kind, metavar="KIND",
+                   help="interpolation, jump, hysteresis, divergence, early-stopping or "
+                   "all (default: all that fit the file; repeatable)")
+    b.add_argument("-x", "--x", metavar="AXIS", help="axis the boundary is located along "
+                   "(early-stopping: the axis tau* is a function of)")
+    b.add_argument("-y", "--y", metavar="AXIS", help="axis the line runs over "
+                   "(one point per value)")
+    b.add_argument("--var", metavar="VAR", help="variable (default per kind)")
+    b.add_argument("--threshold", type=_threshold, metavar="T|P%",
+                   help="interpolation: the 'zero' level (default 1%%); jump: the "
+                   "smallest jump (default 10%% of the range); divergence with --var: "
+                   "the level above which a run counts as diverged")
+    b.add_argument("--method", choices=("onset", "level", "step"), default="onset",
+                   help="interpolation: locate by extrapolating the onset (default), "
+                   "by interpolating at the threshold, or the bracket midpoint")
+    b.add_argument("--direction", metavar="DIR",
+                   help="interpolation/divergence: increasing or decreasing; jump: up "
+                   "or down (default: from the data)")
+    b.add_argument("--time", default="final", metavar="final|best|T",
+                   help="which checkpoint (default final)")
+    b.add_argument("--sel", action="extend", nargs="+", metavar="AXIS=VALUE",
+                   help="fix axes; the others with several values give one line each")
+    b.add_argument("-o", "--output-dir", metavar="DIR", help="write CSV and JSON files here")
+    b.add_argument("--format", choices=("csv", "json", "both"), default="both",
+                   help="files to write with -o (default both)")
+    b.add_argument("--plot", metavar="PNG", help="also draw the boundaries on the phase "
+                   "diagram of their variable (other axes: --reduce mean)")
+    b.add_argument("--dpi", type=float, default=100, help="dots per inch of --plot")
+
+    r = sub.add_parser(
+        "report", help="every figure that fits, summary and boundary tables",
+        description="Write a report into DIR: report.md with PNG figures (or one "
+        "self-contained report.html with --html): summary (axes, cells, status counts, "
+        "provenance, timings), phase diagrams with contours, boundaries and theory "
+        "overlays, learning curves, slices, and the boundary tables (also as CSV and "
+        "JSON files). Prints the report's path.")
+    _files(r)
+    r.add_argument("-o", "--output-dir", required=True, metavar="DIR", help="output directory")
+    r.add_argument("--html", action="store_const", const="html", dest="format",
+                   help="one self-contained HTML page instead of Markdown")
+    r.add_argument("--format", choices=("md", "html", "both"),
+                   help="md (default), html or both")
+    r.set_defaults(format="md")
+    r.add_argument("--max-slices", type=int, default=4,
+                   help="draw one figure per combination of the remaining axes' values "
+                   "up to this many (else at their middle value; default 4)")
+    r.add_argument("--title", help="report title")
+    r.add_argument("--dpi", type=float, default=100, help="dots per inch (default 100)")
 
     i = sub.add_parser("info", help="short summary: dimensions, variables, task status",
-                       description="Print dimensions, variables and task "
-                       "status counts of a pdx result file.")
-    i.add_argument("file", metavar="FILE", help="pdx result file (.h5)")
+                       description="Print dimensions, variables, task status counts and "
+                       "timings of a pdx result file (or of shards combined).")
+    _files(i, theory=False)
     return parser
+
+
+def _load(args):
+    """Return (sim or main dataset, theory dataset or None)."""
+    from .combine import load_files
+
+    files = list(args.files) + list(getattr(args, "theory", None) or [])
+    loaded = load_files(files)
+    if loaded.sim is None:
+        return loaded.theory, None
+    return loaded.sim, loaded.theory
+
+
+def _default_name(args, what: str, ext: str = "png") -> str:
+    stem = os.path.splitext(os.path.basename(args.files[0]))[0]
+    return f"{stem}_{what}.{ext}"
+
+
+def _boundary_list(ds, kinds, x, y, var, threshold, sel, method="onset", direction=None,
+                   time="final", strict=True):
+    """Compute the boundaries of ``kinds`` (None or ["all"]: all that fit)."""
+    from . import boundaries as bd
+
+    if not kinds or "all" in kinds:
+        found = bd.find_boundaries(ds, x=x, y=y, sel=sel, strict=False,
+                                   thresholds={k: threshold for k in bd.KINDS},
+                                   variables={k: var for k in bd.KINDS} if var else None)
+        if kinds and "all" in kinds:
+            return found
+        start = bd.find_axis(ds, "train.start")
+        if start and any(b.kind == "jump" and start in b.groups for b in found):
+            jb = [b for b in found if b.kind == "jump"][0]
+            try:
+                found.append(bd.hysteresis(ds, x=jb.along, y=jb.across, var=jb.var,
+                                           start=start))
+            except PdxError:
+                pass
+        return found
+    out = []
+    for kind in kinds:
+        if kind == "interpolation":
+            out.append(bd.interpolation_threshold(ds, x=x, y=y, var=var, threshold=threshold,
+                                                  sel=sel, method=method, time=time,
+                                                  direction=direction))
+        elif kind == "jump":
+            out.append(bd.jump(ds, x=x, y=y, var=var or "eg", threshold=threshold, sel=sel,
+                               direction=direction, time=time))
+        elif kind == "hysteresis":
+            out.append(bd.hysteresis(ds, x=x, y=y, var=var or "eg", threshold=threshold,
+                                     sel=sel, direction=direction, time=time))
+        elif kind == "divergence":
+            out.append(bd.divergence(ds, x=x, y=y, var=var, threshold=threshold, sel=sel,
+                                     direction=direction, time=time))
+        elif kind == "early_stopping":
+            out.append(bd.early_stopping(ds, x=x, var=var or "eg", sel=sel))
+    return out
+
+
+def _in_plane(bs, x, y):
+    out = []
+    for b in bs:
+        inner = getattr(b, "boundary", b)
+        if {inner.along, inner.across} == {x, y} or (inner.across is None and
+                                                     inner.along in (x, y)):
+            out.append(b)
+    return out
+
+
+def _cmd_plot(args, parser):
+    from matplotlib.figure import Figure
+
+    from .core import resolve_axis
+    from .plot import heatmap
+
+    ds, theory = _load(args)
+    sel = _sel_items(args.sel, parser)
+    output = args.output or _default_name(args, args.var)
+    ext = os.path.splitext(output)[1].lstrip(".").lower()
+    if ext not in Figure().canvas.get_supported_filetypes():
+        raise PdxError(f"{output}: unknown image format {ext!r} (use .png, .pdf, .svg ...)")
+    blist = []
+    if args.boundary:
+        xd, yd = resolve_axis(ds, args.x), resolve_axis(ds, args.y)
+        bsel = {k: v for k, v in sel.items() if resolve_axis(ds, k) not in ("time",)}
+        for kind in args.boundary:
+            if kind == "early_stopping":
+                along_x = xd if yd == "time" else yd
+                blist += _boundary_list(ds, [kind], along_x, None, None, None, bsel)
+            else:
+                blist += _boundary_list(ds, [kind] if kind != "all" else None, xd, yd,
+                                        None, args.threshold, bsel)
+            if theory is not None and kind != "hysteresis":
+                try:
+                    blist += _boundary_list(theory, [kind] if kind != "all" else None,
+                                            xd if kind != "early_stopping" else
+                                            (xd if yd == "time" else yd),
+                                            yd if kind != "early_stopping" else None,
+                                            None, args.threshold,
+                                            {k: v for k, v in bsel.items()
+                                             if resolve_axis(ds, k) in theory.dims})
+                except PdxError:
+                    pass
+        blist = _in_plane(blist, xd, yd)
+    fig = Figure(figsize=tuple(args.size), dpi=args.dpi, layout="constrained")
+    ax = fig.add_subplot()
+    heatmap(ds, args.x, args.y, var=args.var, time=args.time, sel=sel, reduce=args.reduce,
+            log_color=args.log_color, title=args.title, ax=ax, xscale=args.xscale,
+            yscale=args.yscale, cmap=args.cmap, stat=args.stat, contours=args.contours,
+            boundaries=blist, theory=theory)
+    fig.savefig(output, dpi=args.dpi)
+    print(output)
+
+
+def _cmd_lines(args, parser):
+    from . import lines
+
+    ds, theory = _load(args)
+    sel = _sel_items(args.sel, parser)
+    if args.command == "curves":
+        res = lines.learning_curves(ds, args.var, hue=args.hue, sel=sel, reduce=args.reduce,
+                                    theory=theory, size=args.size, max_lines=args.max_lines,
+                                    ylog=args.log_y, stat=args.stat, title=args.title)
+        name = "curves"
+    else:
+        blist = []
+        if args.boundary:
+            from .core import resolve_axis
+
+            xd = resolve_axis(ds, args.x)
+            hue = args.hue
+            for kind in args.boundary:
+                for src in [ds] + ([theory] if theory is not None else []):
+                    try:
+                        blist += _boundary_list(src, [kind] if kind != "all" else None,
+                                                xd, hue if hue and hue != "none" else None,
+                                                None, args.threshold,
+                                                {k: v for k, v in sel.items()
+                                                 if resolve_axis(ds, k) in src.dims})
+                    except PdxError:
+                        if src is ds:
+                            raise
+        res = lines.slices(ds, args.x, hue=args.hue, variables=args.var, time=args.time,
+                           sel=sel, reduce=args.reduce, theory=theory, boundaries=blist,
+                           size=args.size, max_lines=args.max_lines, ylog=args.log_y,
+                           stat=args.stat, title=args.title)
+        name = "slice"
+    output = args.output or _default_name(args, name)
+    lines.save(res, output, dpi=args.dpi)
+    print(output)
+
+
+def _cmd_boundaries(args, parser):
+    ds, theory = _load(args)
+    sel = _sel_items(args.sel, parser)
+    found = _boundary_list(ds, args.kind, args.x, args.y, args.var, args.threshold, sel,
+                           method=args.method, direction=args.direction, time=args.time)
+    tfound = []
+    if theory is not None:
+        from .core import resolve_axis
+
+        tsel = {k: v for k, v in sel.items() if resolve_axis(ds, k) in theory.dims}
+        kinds = [k for k in (args.kind or []) if k != "hysteresis"] or None
+        try:
+            tfound = _boundary_list(theory, kinds, args.x, args.y, args.var, args.threshold,
+                                    tsel, method=args.method, direction=args.direction,
+                                    time=args.time)
+        except PdxError as exc:
+            print(f"{PROG}: note: theory boundaries skipped: {exc}", file=sys.stderr)
+    if not found and not tfound:
+        print("no boundary found (give --kind to see why)", file=sys.stderr)
+    import pandas as pd
+
+    with pd.option_context("display.width", 160, "display.max_columns", 30,
+                           "display.max_rows", 200):
+        for b in found + tfound:
+            inner = getattr(b, "boundary", b)
+            print(f"# {inner.label}: {inner.along}"
+                  + (f" against {inner.across}" if inner.across else "")
+                  + (f", variable {inner.var}" if inner.var else "")
+                  + (f", threshold {inner.threshold:.4g}" if inner.threshold is not None
+                     else "") + f", method: {inner.method}")
+            print(inner.table.to_string(index=False))
+            if b is not inner:
+                print("# hysteresis window")
+                print(b.window.to_string(index=False))
+            print()
+    if args.output_dir:
+        os.makedirs(args.output_dir, exist_ok=True)
+        for b in found + tfound:
+            inner = getattr(b, "boundary", b)
+            base = os.path.join(args.output_dir, "boundary_" + inner.name)
+            if args.format in ("csv", "both"):
+                print(inner.to_csv(base + ".csv"), file=sys.stderr)
+            if args.format in ("json", "both"):
+                print(inner.to_json(base + ".json"), file=sys.stderr)
+            if b is not inner:
+                print(b.to_csv(os.path.join(args.output_dir, "hysteresis_window.csv")),
+                      file=sys.stderr)
+    if args.plot:
+        _boundaries_plot(ds, theory, found + tfound, args)
+
+
+def _boundaries_plot(ds, theory, found, args):
+    from matplotlib.figure import Figure
+
+    from .plot import heatmap
+
+    if not found:
+        return
+    first = getattr(found[0], "boundary", found[0])
+    if first.across is None:
+        return
+    x, y = (first.along, first.across) if first.kind != "early_stopping" else (
+        first.across, first.along)
+    var = first.var or "eg"
+    fig = Figure(figsize=(6.4, 4.8), dpi=args.dpi, layout="constrained")
+    ax = fig.add_subplot()
+    heatmap(ds, x, y, var=var, reduce="mean", ax=ax, boundaries=_in_plane(found, x, y),
+            theory=None)
+    fig.savefig(args.plot, dpi=args.dpi)
+    print(args.plot, file=sys.stderr)
+
+
+def _cmd_report(args, parser):
+    from .report import report
+
+    theory = list(args.theory or [])
+    res = report(list(args.files), args.output_dir, theory=theory or None,
+                 fmt=args.format, dpi=args.dpi, max_slices=args.max_slices,
+                 title=args.title)
+    print(res.path)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -95,17 +505,20 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "info":
-            print(summary(load(args.file)))
-        elif args.command == "plot":
-            from .plot import plot_file
+            from .combine import load_files
+            from .core import summary
 
-            result = plot_file(
-                args.file, args.x, args.y, output=args.output, size=args.size,
-                dpi=args.dpi, var=args.var, time=args.time,
-                sel=_sel_items(args.sel, parser), reduce=args.reduce,
-                log_color=args.log_color, title=args.title,
-                xscale=args.xscale, yscale=args.yscale, cmap=args.cmap)
-            print(result.output)
+            loaded = load_files(list(args.files))
+            parts = [summary(d) for d in (loaded.sim, loaded.theory) if d is not None]
+            print("\n\n".join(parts))
+        elif args.command == "plot":
+            _cmd_plot(args, parser)
+        elif args.command in ("curves", "slice"):
+            _cmd_lines(args, parser)
+        elif args.command == "boundaries":
+            _cmd_boundaries(args, parser)
+        elif args.command == "report":
+            _cmd_report(args, parser)
     except BrokenPipeError:  # e.g. `... info FILE | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

@@ -327,18 +327,21 @@ def _step_est(s, b: np.ndarray) -> _Est:
     return _Est(s=0.5 * (s[j0] + s[j1]), res=abs(s[j1] - s[j0]) / SQRT12)
 
 
-def _minimum_est(s, v) -> _Est:
+def _minimum_est(s, v, min_gain=0.0) -> _Est:
     """Minimum of a curve over time (plot scale s): the vertex of the
     parabola through the smallest point and its neighbours (kept between
     them); censored "above" when the minimum is the last finite point
-    (still decreasing), "below" when it is the first."""
+    (still decreasing) or when the final value exceeds the minimum by less
+    than ``min_gain`` (relative: no early-stopping gain worth the name),
+    "below" when it is the first."""
     ok = np.flatnonzero(np.isfinite(v))
     if len(ok) < 3:
         return _Est(censored="none")
     i = int(np.argmin(v[ok]))
     final = float(v[ok[-1]])
-    if i == len(ok) - 1:
-        return _Est(censored="above", extra={"value": float(v[ok[i]]), "value_final": final})
+    vmin = float(v[ok[i]])
+    if i == len(ok) - 1 or (final - vmin) < min_gain * abs(vmin):
+        return _Est(censored="above", extra={"value": vmin, "value_final": final})
     if i == 0:
         return _Est(censored="below", extra={"value": float(v[ok[i]]), "value_final": final})
     a, b, c = ok[i - 1], ok[i], ok[i + 1]
@@ -401,7 +404,12 @@ def _prepare(ds: xr.Dataset, da: xr.DataArray, along: str, across: Optional[str]
     return da.transpose(*order), groups, notes
 
 
-def _aggregate(ests: Sequence[_Est], scale: _Scale) -> Dict[str, object]:
+NOTES = {"below": "below the range", "above": "beyond the range", "none": "no crossing"}
+ES_NOTES = {"above": "no minimum inside the run (still decreasing, or gain < min_gain)",
+            "below": "minimum at the first checkpoint", "none": "too few checkpoints"}
+
+
+def _aggregate(ests: Sequence[_Est], scale: _Scale, notes=None) -> Dict[str, object]:
     """Combine replica estimates into one boundary point (see module doc)."""
     good = [e for e in ests if np.isfinite(e.s)]
     cens = [e.censored for e in ests if e.censored]
@@ -411,8 +419,7 @@ def _aggregate(ests: Sequence[_Est], scale: _Scale) -> Dict[str, object]:
         why = max(set(cens), key=cens.count) if cens else "none"
         row.update({"loc": math.nan, "err": math.nan, "lo": math.nan, "hi": math.nan,
                     "sem": math.nan, "std": math.nan, "resolution": math.nan,
-                    "note": {"below": "below the range", "above": "beyond the range",
-                             "none": "no crossing"}.get(why, why) if ests else "no data"})
+                    "note": (notes or NOTES).get(why, why) if ests else "no data"})
     else:
         s = np.array([e.s for e in good])
         sm = float(s.mean())
@@ -425,7 +432,7 @@ def _aggregate(ests: Sequence[_Est], scale: _Scale) -> Dict[str, object]:
                        float(scale.inv(sm + err)))
         row.update({"loc": loc, "err": (hi - lo) / 2, "lo": lo, "hi": hi,
                     "sem": sem * dx, "std": std * dx, "resolution": res * dx,
-                    "note": (f"{nc} of {n + nc} replicas without a crossing in range"
+                    "note": (f"{nc} of {n + nc} replicas without an estimate in range"
                              if nc else "")})
     keys = sorted({k for e in good for k in e.extra})
     for k in keys:
@@ -442,7 +449,7 @@ def _aggregate(ests: Sequence[_Est], scale: _Scale) -> Dict[str, object]:
 
 
 def _run(ds, da, kind, along, across, sel, estimator, keep_time=False,
-         **meta) -> Boundary:
+         notes=None, **meta) -> Boundary:
     """Apply ``estimator(s, x, values_per_replica) -> list of _Est`` to every
     row and build the Boundary."""
     along = resolve_axis(ds, along)
@@ -473,7 +480,7 @@ def _run(ds, da, kind, along, across, sel, estimator, keep_time=False,
             for d, i in zip(row_dims, full):
                 v = prof[d].values[i] if d in prof.coords else i
                 row[d] = v.item() if hasattr(v, "item") else v
-            row.update(_aggregate(ests, scale))
+            row.update(_aggregate(ests, scale, notes))
             rows.append(row)
     table = pd.DataFrame(rows)
     loc_name = coord_dim
@@ -715,7 +722,7 @@ def divergence(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = None,
 
 
 def early_stopping(ds: xr.Dataset, x: Optional[str] = None, var: str = "eg",
-                   sel: Optional[Dict[str, object]] = None,
+                   sel: Optional[Dict[str, object]] = None, min_gain: float = 0.05,
                    group: Optional[str] = None) -> Boundary:
     """The optimal early-stopping time tau*(x): for every value of ``x``
     (default ``data.alpha``; and of the other axes with several values,
@@ -723,8 +730,10 @@ def early_stopping(ds: xr.Dataset, x: Optional[str] = None, var: str = "eg",
 
     Per replica, the minimum over the finite checkpoints is refined by the
     vertex of a parabola through it and its neighbours (in log time for a
-    log-spaced time axis). A minimum at the last checkpoint means no early
-    stopping gain within the run (censored "beyond the range"). Extra
+    log-spaced time axis). A minimum at the last checkpoint, or a final
+    value within ``min_gain`` (relative, default 5%) of the minimum, means
+    no early-stopping gain within the run (censored: a flat or noisy
+    plateau is not an early-stopping point). Extra
     columns: ``value`` (the minimum), ``value_err``, ``value_final``.
     ``group`` is accepted for symmetry and ignored (all other axes are
     groups)."""
@@ -740,13 +749,15 @@ def early_stopping(ds: xr.Dataset, x: Optional[str] = None, var: str = "eg",
         da = da.where(ds["status"] == DONE)
 
     def est(s, tv, block, scale):  # block: replica, along(x), time
-        return [((j,), [_minimum_est(s, block[r, j]) for r in range(block.shape[0])])
+        return [((j,), [_minimum_est(s, block[r, j], min_gain)
+                        for r in range(block.shape[0])])
                 for j in range(block.shape[1])]
 
     # the driver treats x as the "along" dim of the profile array and time
     # as the estimator's coordinate
     return _run(ds, da, "early_stopping", x, None, sel, est, keep_time=True,
-                var=var, time="best", method="parabolic minimum over time")
+                notes=ES_NOTES, var=var, time="best", threshold=min_gain,
+                method="parabolic minimum over time (gain >= threshold x minimum)")
 
 
 # --------------------------------------------------------------------------
@@ -807,7 +818,8 @@ def find_boundaries(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = 
                     kinds: Optional[Sequence[str]] = None,
                     sel: Optional[Dict[str, object]] = None,
                     thresholds: Optional[Dict[str, object]] = None,
-                    variables: Optional[Dict[str, str]] = None) -> List[Boundary]:
+                    variables: Optional[Dict[str, str]] = None,
+                    strict: Optional[bool] = None) -> List[Boundary]:
     """Compute every boundary kind that fits ``ds`` (or just ``kinds``):
 
     * interpolation -- a training-error variable and a ``data.alpha`` axis
@@ -818,10 +830,11 @@ def find_boundaries(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = 
     * early_stopping -- ``eg`` has a time dimension with at least 3
       checkpoints and the minimum is inside the run somewhere.
 
-    Boundaries with no point at all are left out unless asked for by
-    ``kinds``. ``thresholds`` / ``variables`` map kinds to options."""
+    Boundaries with no point at all are left out unless ``strict`` (default:
+    true when ``kinds`` is given), which also turns a kind that does not fit
+    into an error. ``thresholds`` / ``variables`` map kinds to options."""
     thresholds, variables = dict(thresholds or {}), dict(variables or {})
-    explicit = kinds is not None
+    explicit = (kinds is not None) if strict is None else bool(strict)
     kinds = list(kinds) if kinds else list(KINDS)
     for k in kinds:
         if k not in KINDS:

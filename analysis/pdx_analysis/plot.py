@@ -257,7 +257,7 @@ class Plane:
 COUNT_NAMES = ("n_done", "n_diverged", "n_pending", "n_failed", "n_not_applicable")
 
 
-def plane(ds: xr.Dataset, x: str, y: str, var: str = "eg", time="final",
+def plane(ds: xr.Dataset, x: str, y: Optional[str], var: str = "eg", time="final",
           sel: Optional[Dict[str, object]] = None, reduce: Optional[str] = None,
           stat: str = "mean") -> Plane:
     """Reduce ``var`` to the plane of axes ``x`` and ``y``: replica
@@ -266,7 +266,7 @@ def plane(ds: xr.Dataset, x: str, y: str, var: str = "eg", time="final",
     tasks at ``time``; every other axis fixed by ``sel`` or reduced by
     ``reduce`` (mean, median, min or max of the cell statistics) or of size
     1. Works on theory datasets too (no replicas: the solved cells'
-    values). Raises :class:`pdx_analysis.PdxError` subclasses for bad
+    values). With ``y=None`` the result has the single dimension x. Raises :class:`pdx_analysis.PdxError` subclasses for bad
     names or selections."""
     from .core import STATISTICS, _quantile_name, is_theory
 
@@ -275,8 +275,10 @@ def plane(ds: xr.Dataset, x: str, y: str, var: str = "eg", time="final",
     theory = is_theory(ds) or "replica" not in ds["status"].dims
     if "replica" not in da.dims and not theory:
         raise PdxValueError(f"{var} has no replica dimension: it is not a per-task result")
-    xd, yd = resolve_axis(ds, x), resolve_axis(ds, y)
-    for d in (xd, yd):
+    xd = resolve_axis(ds, x)
+    yd = resolve_axis(ds, y) if y is not None else None
+    plot_dims = [d for d in (xd, yd) if d is not None]
+    for d in plot_dims:
         if d == "replica":
             raise PdxValueError("replica cannot be a plot axis: replicas are averaged "
                                 "(pick one with --sel replica=R)")
@@ -307,7 +309,7 @@ def plane(ds: xr.Dataset, x: str, y: str, var: str = "eg", time="final",
         selected[d] = label
 
     sub = ds[[var, "status"]].isel(indexers)
-    time_used = None if "time" in (xd, yd) or "time" not in da.dims else time
+    time_used = None if "time" in plot_dims or "time" not in da.dims else time
     stat_name = str(stat).strip().lower()
     quantiles = ()
     if stat_name.startswith("q") and stat_name not in STATISTICS:
@@ -336,7 +338,7 @@ def plane(ds: xr.Dataset, x: str, y: str, var: str = "eg", time="final",
     err = stats["sem"] if stat_name == "mean" else None
     if stat_name == "time" and "time_sem" in stats:
         err = stats["time_sem"]
-    others = [d for d in mean.dims if d not in (xd, yd)]
+    others = [d for d in mean.dims if d not in plot_dims]
     size1 = [d for d in others if mean.sizes[d] == 1]
     rest = [d for d in others if mean.sizes[d] > 1]
     if rest and reduce is None:
@@ -363,11 +365,12 @@ def plane(ds: xr.Dataset, x: str, y: str, var: str = "eg", time="final",
     drop = [d for d in rest + size1 if d in counts.dims]
     counts = counts.sum(drop) if drop else counts
     counts, _ = xr.broadcast(counts, mean)
-    mean = mean.transpose(yd, xd)
-    counts = counts.transpose(yd, xd)
+    order = plot_dims[::-1]
+    mean = mean.transpose(*order)
+    counts = counts.transpose(*order)
     if err is not None:
-        err = err.transpose(yd, xd)
-    for d in (xd, yd):
+        err = err.transpose(*order)
+    for d in plot_dims:
         if d in mean.coords and not _is_categorical(mean, d):
             mean = mean.sortby(d)
             counts = counts.sortby(d)
@@ -460,6 +463,8 @@ def draw_boundary(ax, b, x: str, y: str, data: Optional[xr.DataArray] = None,
     hyst = None
     if hasattr(b, "boundary") and hasattr(b, "window"):
         hyst, b = b, b.boundary
+        # both starts are drawn on either start's diagram
+        selected = {k: v for k, v in (selected or {}).items() if k != hyst.start}
     if b.along == x and b.across in (y, None):
         horizontal = True
     elif b.along == y and b.across == x:
@@ -483,7 +488,7 @@ def draw_boundary(ax, b, x: str, y: str, data: Optional[xr.DataArray] = None,
         marker = GROUP_MARKERS[gi % len(GROUP_MARKERS)]
         ls = "--" if theory else "-"
         name = b.label + ("" if not group else " (" + ", ".join(
-            _label_text(v) for v in group.values()) + ")")
+            f"{g.rsplit('.', 1)[-1]}={_label_text(v)}" for g, v in group.items()) + ")")
         if b.across is None:  # a single point: a straight line across the plane
             if not np.isfinite(loc[0]):
                 continue

@@ -207,7 +207,7 @@ def test_cli_default_output(synth, tmp_path, cli):
     (["-x", "learning_rate", "-y", "activation", "--sel", "student.hidden=1",
       "--time", "later"], "bad time 'later'"),
     (["-x", "learning_rate", "-y", "activation", "--sel", "student.hidden"], "AXIS=VALUE"),
-    (["-x", "learning_rate", "-y", "activation", "--reduce", "median"], "invalid choice"),
+    (["-x", "learning_rate", "-y", "activation", "--reduce", "sum"], "invalid choice"),
     (["-x", "learning_rate", "-y", "activation", "--reduce", "mean", "-o", "x.nope"],
      "unknown image format"),
 ])
