@@ -259,3 +259,258 @@ void pdx_grid_describe_task(const pdx_grid *grid, uint64_t task, char *buf,
         snprintf(buf + used, size - used, "replica=%llu",
                  (unsigned long long)replica);
 }
+
+/* ------------------------------------------------------------------------ */
+/* Shards                                                                    */
+
+typedef struct cell_cost {
+    uint64_t cell;
+    double cost;
+} cell_cost;
+
+static int by_cell_cost_desc(const void *a, const void *b)
+{
+    const cell_cost *x = a, *y = b;
+    if (x->cost != y->cost)
+        return x->cost < y->cost ? 1 : -1;
+    return x->cell < y->cell ? -1 : x->cell > y->cell;
+}
+
+/* A shard's load in the deal: cost so far, then tasks so far (so that
+ * tasks of no cost are dealt round-robin too), then the shard index. */
+typedef struct shard_load {
+    double cost;
+    uint64_t tasks;
+    uint64_t shard;
+} shard_load;
+
+static int load_less(const shard_load *x, const shard_load *y)
+{
+    if (x->cost != y->cost)
+        return x->cost < y->cost;
+    if (x->tasks != y->tasks)
+        return x->tasks < y->tasks;
+    return x->shard < y->shard;
+}
+
+/* Restore the heap order after the root grew. */
+static void load_sift_down(shard_load *heap, uint64_t n)
+{
+    uint64_t i = 0;
+    for (;;) {
+        uint64_t l = 2 * i + 1, r = l + 1, least = i;
+        if (l < n && load_less(&heap[l], &heap[least]))
+            least = l;
+        if (r < n && load_less(&heap[r], &heap[least]))
+            least = r;
+        if (least == i)
+            return;
+        shard_load t = heap[i];
+        heap[i] = heap[least];
+        heap[least] = t;
+        i = least;
+    }
+}
+
+static int by_task_asc(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+pdx_status pdx_grid_shard_tasks(const pdx_grid *grid, uint64_t index,
+                                uint64_t count, uint64_t **tasks, uint64_t *n,
+                                pdx_error *err)
+{
+    *tasks = NULL;
+    *n = 0;
+    if (count == 0 || index >= count)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "shard",
+                             "shard %llu of %llu does not exist (shards are "
+                             "numbered 0 .. count-1)",
+                             (unsigned long long)index,
+                             (unsigned long long)count);
+    uint64_t cap = grid->n_tasks / count + 1, used = 0;
+    uint64_t *out = malloc((size_t)cap * sizeof *out);
+    /* Shards beyond the number of tasks never receive one: the deal gives
+     * the first n_tasks shards one task each before any gets a second. */
+    uint64_t live = count < grid->n_tasks ? count : grid->n_tasks;
+    shard_load *heap = malloc((size_t)(live > 0 ? live : 1) * sizeof *heap);
+    cell_cost *cells = malloc((size_t)(grid->n_cells ? grid->n_cells : 1) *
+                              sizeof *cells);
+    if (out == NULL || heap == NULL || cells == NULL) {
+        free(out);
+        free(heap);
+        free(cells);
+        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, "shard",
+                             "out of memory dealing %llu tasks to %llu "
+                             "shards",
+                             (unsigned long long)grid->n_tasks,
+                             (unsigned long long)count);
+    }
+    for (uint64_t c = 0; c < grid->n_cells; c++) {
+        pdx_params p;
+        pdx_grid_cell_params(grid, c, &p);
+        cells[c].cell = c;
+        cells[c].cost = pdx_grid_task_cost(&p);
+    }
+    qsort(cells, (size_t)grid->n_cells, sizeof *cells, by_cell_cost_desc);
+    for (uint64_t s = 0; s < live; s++)
+        heap[s] = (shard_load){0.0, 0, s}; /* ascending: a valid heap */
+    for (uint64_t c = 0; c < grid->n_cells && live > 0; c++)
+        for (uint64_t r = 0; r < grid->replicas; r++) {
+            if (heap[0].shard == index) {
+                if (used == cap) {
+                    cap *= 2;
+                    uint64_t *grown = realloc(out, (size_t)cap * sizeof *out);
+                    if (grown == NULL) {
+                        free(out);
+                        free(heap);
+                        free(cells);
+                        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0,
+                                             "shard", "out of memory");
+                    }
+                    out = grown;
+                }
+                out[used++] = cells[c].cell * grid->replicas + r;
+            }
+            heap[0].cost += cells[c].cost;
+            heap[0].tasks++;
+            load_sift_down(heap, live);
+        }
+    free(heap);
+    free(cells);
+    qsort(out, (size_t)used, sizeof *out, by_task_asc);
+    if (used == 0) {
+        free(out);
+        out = NULL;
+    }
+    *tasks = out;
+    *n = used;
+    return PDX_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Extending a grid                                                          */
+
+static int same_number(double a, double b)
+{
+    return a == b || (isnan(a) && isnan(b));
+}
+
+static void format_value(pdx_key_id id, double v, char *buf, size_t size)
+{
+    const pdx_key *key = &pdx_spec_keys(NULL)[id];
+    const char *choice = key->type == PDX_KEY_CHOICE
+                             ? pdx_spec_choice_name(id, (int)v)
+                             : NULL;
+    if (choice != NULL)
+        snprintf(buf, size, "%s", choice);
+    else if (isnan(v) && (key->flags & PDX_KEYF_DERIVED))
+        snprintf(buf, size, "%s", key->default_text);
+    else
+        snprintf(buf, size, "%.17g", v);
+}
+
+pdx_status pdx_grid_embed(const pdx_grid *from, const pdx_grid *to,
+                          size_t **map, pdx_error *err)
+{
+    *map = NULL;
+    const pdx_spec *a = from->spec, *b = to->spec;
+    const pdx_key *keys = pdx_spec_keys(NULL);
+    int n_axes_differ = a->n_axes != b->n_axes;
+    for (size_t i = 0; i < a->n_axes && i < b->n_axes && !n_axes_differ; i++)
+        n_axes_differ = a->axes[i].key != b->axes[i].key;
+    if (n_axes_differ) {
+        char have[512] = "", want[512] = "";
+        for (size_t i = 0, u = 0; i < a->n_axes && u < sizeof have; i++)
+            u += (size_t)snprintf(have + u, sizeof have - u, "%s%s",
+                                  i ? ", " : "", keys[a->axes[i].key].name);
+        for (size_t i = 0, u = 0; i < b->n_axes && u < sizeof want; i++)
+            u += (size_t)snprintf(want + u, sizeof want - u, "%s%s",
+                                  i ? ", " : "", keys[b->axes[i].key].name);
+        return pdx_error_set(err, PDX_ERR_MISMATCH, b->path, 0, 0, NULL,
+                             "the axes differ: (%s) in the file's spec, (%s) "
+                             "in this spec; an extension may only add "
+                             "values to the same axes, in the same order",
+                             have, want);
+    }
+    if (from->replicas > to->replicas)
+        return pdx_error_set(err, PDX_ERR_MISMATCH, b->path, 0, 0, "replicas",
+                             "the file has %llu replicas, this spec %llu; an "
+                             "extension may add replicas, not remove them",
+                             (unsigned long long)from->replicas,
+                             (unsigned long long)to->replicas);
+    size_t count;
+    keys = pdx_spec_keys(&count);
+    for (size_t id = 0; id < count; id++) {
+        int is_axis = 0;
+        for (size_t i = 0; i < a->n_axes; i++)
+            is_axis |= (size_t)a->axes[i].key == id;
+        if (is_axis || id == PDX_K_NAME || id == PDX_K_REPLICAS)
+            continue;
+        const pdx_key *k = &keys[id];
+        int same = 1;
+        char have[64] = "", want[64] = "";
+        if (k->type == PDX_KEY_STRING) {
+            const char *x = (const char *)&a->base + k->offset;
+            const char *y = (const char *)&b->base + k->offset;
+            same = strcmp(x, y) == 0;
+            snprintf(have, sizeof have, "'%s'", x);
+            snprintf(want, sizeof want, "'%s'", y);
+        } else if (k->type == PDX_KEY_TIMES) {
+            same = a->n_times == b->n_times;
+            for (size_t t = 0; same && t < a->n_times; t++)
+                same = a->times[t] == b->times[t];
+            snprintf(have, sizeof have, "%zu times", a->n_times);
+            snprintf(want, sizeof want, "%zu times", b->n_times);
+            if (a->n_times == b->n_times)
+                snprintf(want, sizeof want, "other values");
+        } else {
+            double x = pdx_params_get(&a->base, (pdx_key_id)id);
+            double y = pdx_params_get(&b->base, (pdx_key_id)id);
+            same = same_number(x, y);
+            format_value((pdx_key_id)id, x, have, sizeof have);
+            format_value((pdx_key_id)id, y, want, sizeof want);
+        }
+        if (!same)
+            return pdx_error_set(err, PDX_ERR_MISMATCH, b->path, 0, 0, k->name,
+                                 "%s in the file's spec, %s in this spec; an "
+                                 "extension may only add axis values (and "
+                                 "replicas)",
+                                 have, want);
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < a->n_axes; i++)
+        total += a->axes[i].n;
+    size_t *m = malloc((total ? total : 1) * sizeof *m);
+    if (m == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                             "out of memory");
+    size_t at = 0;
+    for (size_t i = 0; i < a->n_axes; i++) {
+        const pdx_axis *x = &a->axes[i], *y = &b->axes[i];
+        for (size_t j = 0; j < x->n; j++, at++) {
+            size_t found = y->n;
+            for (size_t l = 0; l < y->n && found == y->n; l++)
+                if (x->values[j] == y->values[l])
+                    found = l;
+            if (found == y->n) {
+                char v[64];
+                format_value(x->key, x->values[j], v, sizeof v);
+                free(m);
+                return pdx_error_set(
+                    err, PDX_ERR_MISMATCH, b->path, y->line, y->column,
+                    keys[x->key].name,
+                    "value %s of the file's axis is not a value of this "
+                    "spec's axis; an extension keeps every value (exactly: "
+                    "write them as a list if a lin/log range rounds them "
+                    "differently)",
+                    v);
+            }
+            m[at] = found;
+        }
+    }
+    *map = m;
+    return PDX_OK;
+}

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pdx/cluster.h"
 #include "pdx/error.h"
 #include "pdx/grid.h"
 #include "pdx/rng.h"
@@ -25,12 +26,17 @@
 #define PDX_VERSION "unknown"
 #endif
 
+/* Number of stop signals received (SIGINT, SIGTERM, SIGUSR1). */
 static volatile sig_atomic_t stop_requested = 0;
+
+/* This process's MPI rank and the number of ranks (0 and 1 without MPI). */
+static int mpi_rank = 0, mpi_size = 1;
 
 static void on_stop_signal(int sig)
 {
     (void)sig;
-    stop_requested = 1;
+    if (stop_requested < 100)
+        stop_requested++;
 }
 
 static int report(const pdx_error *err)
@@ -49,8 +55,11 @@ static const char *const main_usage =
     "commands:\n"
     "  validate SPEC        check a sweep spec; exit 2 with FILE:LINE:COL on error\n"
     "  plan SPEC            axes, cells, tasks, estimated work, time, size, memory\n"
-    "  run SPEC [-o OUT]    run (or resume) a sweep into an HDF5 file\n"
-    "  info FILE            summary and progress of a result file\n"
+    "  run SPEC [-o OUT]    run (or resume) a sweep, or a shard of it, into "
+    "HDF5\n"
+    "  merge OUT FILES...   join the shard files of a sweep into one file\n"
+    "  info FILE...         summary and progress of result files (or "
+    "shards)\n"
     "  keys [--markdown]    every spec key with type, default, bounds, meaning\n"
     "\n"
     "options: --help (also after a command), --version\n"
@@ -259,10 +268,142 @@ static int file_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
+/* Print why an existing output file is refused, and return exit code 2. */
+static int refuse_existing(const char *path, const pdx_error *err, int extend)
+{
+    char buf[1200];
+    pdx_error_format(err, buf, sizeof buf);
+    fprintf(stderr,
+            "pdx: error: %s already exists and does not match this spec "
+            "(%s);\n%suse --force to start over, or -o to choose another "
+            "file\n",
+            path, buf,
+            extend ? ""
+                   : "use --extend if this spec only adds axis values or "
+                     "replicas to it, ");
+    return 2;
+}
+
+/* Open the output of a run: resume `path`, create it, or create it from
+ * the finished tasks of `base` (--extend; `base` is `path` for a
+ * whole-grid run, the sweep's merged file for a shard). Returns 0 with
+ * *store set, or with *store NULL when `path` is already complete; else
+ * the exit code (the error printed). */
+static int open_output(const char *path, const char *base,
+                       const pdx_spec *spec, const pdx_grid *grid,
+                       const pdx_layout *layout, const pdx_provenance *prov,
+                       const pdx_store_options *opts, int force, int extend,
+                       int quiet, pdx_store **store)
+{
+    pdx_error err;
+    pdx_error_clear(&err);
+    *store = NULL;
+    char spec_sha[65];
+    pdx_store_sha256_hex(spec->text, spec->text_length, spec_sha);
+    uint64_t carried = 0;
+    if (file_exists(path) && !force) {
+        char file_sha[65];
+        int complete = 0;
+        if (pdx_store_probe(path, file_sha, &complete, &err) != PDX_OK)
+            return report(&err);
+        if (complete && strcmp(file_sha, spec_sha) == 0) {
+            if (!quiet)
+                fprintf(stderr, "pdx: %s is already complete for this spec; "
+                                "nothing to do (--force reruns it)\n",
+                        path);
+            return 0;
+        }
+        if (pdx_store_open(store, path, grid, layout, opts, &err) == PDX_OK) {
+            if (!quiet)
+                fprintf(stderr, "pdx: resuming %s\n", path);
+            return 0;
+        }
+        if (err.status != PDX_ERR_MISMATCH)
+            return report(&err);
+        if (!extend || strcmp(path, base) != 0 ||
+            strcmp(file_sha, spec_sha) == 0)
+            return refuse_existing(path, &err, extend);
+        pdx_error_clear(&err);
+        if (pdx_store_create_extended(store, path, path, grid, layout, prov,
+                                      opts, &carried, &err) != PDX_OK)
+            return err.status == PDX_ERR_MISMATCH
+                       ? refuse_existing(path, &err, extend)
+                       : report(&err);
+    } else if (!force && strcmp(path, base) != 0 && file_exists(base)) {
+        /* A shard of a sweep whose merged file exists: a partial merge of
+         * this spec, or (--extend) an earlier sweep this one extends. */
+        char file_sha[65];
+        int complete = 0;
+        if (pdx_store_probe(base, file_sha, &complete, &err) != PDX_OK)
+            return report(&err);
+        if (strcmp(file_sha, spec_sha) != 0 && !extend) {
+            pdx_error_set(&err, PDX_ERR_MISMATCH, base, 0, 0, NULL,
+                          "the merged file of this sweep was written for "
+                          "another spec");
+            return refuse_existing(base, &err, extend);
+        }
+        if (pdx_store_create_extended(store, path, base, grid, layout, prov,
+                                      opts, &carried, &err) != PDX_OK)
+            return err.status == PDX_ERR_MISMATCH
+                       ? refuse_existing(base, &err, extend)
+                       : report(&err);
+    } else if (pdx_store_create(store, path, grid, layout, prov, opts,
+                                &err) != PDX_OK) {
+        return report(&err);
+    }
+    if (!quiet && carried > 0)
+        fprintf(stderr, "pdx: %s: %llu finished tasks kept from %s\n", path,
+                (unsigned long long)carried, base);
+    return 0;
+}
+
+/* Merge the shard files of an MPI run into `out` and remove them. */
+static int merge_mpi_shards(const char *out, uint64_t count,
+                            const pdx_grid *grid, const pdx_layout *layout,
+                            const pdx_provenance *prov, int quiet)
+{
+    char **paths = calloc(count, sizeof *paths);
+    int rc = 0;
+    pdx_error err;
+    pdx_error_clear(&err);
+    for (uint64_t i = 0; i < count && paths != NULL && rc == 0; i++) {
+        paths[i] = malloc(4096);
+        if (paths[i] == NULL ||
+            pdx_cluster_shard_path(out, i, count, paths[i], 4096, &err) !=
+                PDX_OK)
+            rc = 1;
+    }
+    if (paths == NULL || rc != 0) {
+        fprintf(stderr, "pdx: error: cannot name the shard files\n");
+        rc = 1;
+    } else {
+        char end_time[64];
+        iso_time_now(end_time, sizeof end_time);
+        pdx_store_merge_report rep;
+        if (pdx_store_merge(out, (const char *const *)paths, (size_t)count,
+                            grid, layout, prov, 0, end_time, &rep,
+                            &err) != PDX_OK) {
+            rc = report(&err);
+        } else {
+            for (uint64_t i = 0; i < count; i++)
+                unlink(paths[i]);
+            if (!quiet)
+                fprintf(stderr, "pdx: merged %llu shard files into %s\n",
+                        (unsigned long long)count, out);
+        }
+    }
+    for (uint64_t i = 0; paths != NULL && i < count; i++)
+        free(paths[i]);
+    free(paths);
+    return rc;
+}
+
 static int cmd_run(int argc, char **argv, const char *command_line)
 {
-    const char *out_path = NULL;
+    const char *out_path = NULL, *shard_text = NULL;
     int threads = 0, quiet = 0, force = 0, fsync_each = 0, bundle = 0;
+    int extend = 0;
+    double grace = -1.0;
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'},
         {"threads", required_argument, 0, 't'},
@@ -270,6 +411,9 @@ static int cmd_run(int argc, char **argv, const char *command_line)
         {"force", no_argument, 0, 'f'},
         {"fsync", no_argument, 0, 's'},
         {"bundle", required_argument, 0, 'b'},
+        {"shard", required_argument, 0, 'S'},
+        {"extend", no_argument, 0, 'e'},
+        {"grace", required_argument, 0, 'g'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int c;
@@ -300,34 +444,90 @@ static int cmd_run(int argc, char **argv, const char *command_line)
             bundle = (int)v;
             break;
         }
+        case 'S': shard_text = optarg; break;
+        case 'e': extend = 1; break;
+        case 'g': {
+            char *end;
+            grace = strtod(optarg, &end);
+            if (*end != '\0' || !(grace >= 0.0) || grace > 1e7)
+                return usage_error("--grace: '%s' is not a number of "
+                                   "seconds",
+                                   optarg);
+            break;
+        }
         case 'h':
             printf(
                 "usage: pdx run SPEC [-o OUT] [--threads N] [--quiet] "
-                "[--force] [--fsync]\n\n"
+                "[--force] [--extend]\n"
+                "               [--shard I/N] [--grace SECONDS] [--fsync] "
+                "[--bundle N]\n\n"
                 "Run every task (cell x replica) of SPEC into the HDF5 file "
                 "OUT (default:\n<name>.h5). Each finished task is committed "
                 "at once, so the file is valid\nat every moment; running the "
-                "same command again resumes an interrupted run.\n\n"
+                "same command again resumes an interrupted run\n(finished "
+                "tasks are kept, the others run again).\n\n"
                 "  -o, --output OUT   result file\n"
                 "  -t, --threads N    OpenMP threads (default: "
                 "OMP_NUM_THREADS or all cores)\n"
                 "  -q, --quiet        no progress on stderr\n"
-                "  -f, --force        overwrite OUT even if it holds another "
+                "  -f, --force        start over, even if OUT holds another "
                 "spec\n"
-                "      --fsync        fsync after every task (node crashes)\n"
+                "      --extend       SPEC adds axis values or replicas to "
+                "the spec of OUT: keep\n"
+                "                     OUT's results, run only the new "
+                "tasks\n"
+                "      --shard I/N    run shard I of N (a cost-balanced "
+                "share of the tasks) into\n"
+                "                     OUT.shard-I-of-N.h5; `pdx merge` "
+                "joins the shards. Default\n"
+                "                     in a SLURM array job: the array task "
+                "of the array's tasks\n"
+                "      --grace S      after a stop signal, running tasks "
+                "have S seconds to\n"
+                "                     finish (default 20); the others are "
+                "run again on resume\n"
+                "      --fsync        fsync after every task (node "
+                "crashes)\n"
                 "      --bundle N     online tasks of one replica share "
                 "each input, up to N\n"
                 "                     at a time (default 8; 1 = alone); "
                 "results are identical\n"
                 "\nProgress: a live bar on a terminal, a line every 10 s "
                 "otherwise.\nSIGINT, SIGTERM, SIGUSR1: stop taking tasks, "
-                "keep what is done, exit 75.\n");
+                "let running ones finish within\nthe grace period, keep what "
+                "is done, exit 75 (a second signal stops at once).\nUnder "
+                "mpirun (a -Dmpi=enabled build) each rank runs one shard and "
+                "rank 0\nmerges them into OUT.\n");
             return 0;
         default: return 2;
         }
     }
     if (optind != argc - 1)
         return usage_error("run needs exactly one SPEC file");
+
+    /* which tasks: the whole grid, a shard, or this MPI rank's shard */
+    uint64_t shard_index = 0, shard_count = 1;
+    int mpi = mpi_size > 1;
+    pdx_error err;
+    pdx_error_clear(&err);
+    if (mpi) {
+        if (shard_text != NULL)
+            return usage_error("--shard cannot be given under MPI: each of "
+                               "the %d ranks runs its own shard",
+                               mpi_size);
+        shard_index = (uint64_t)mpi_rank;
+        shard_count = (uint64_t)mpi_size;
+    } else if (shard_text != NULL) {
+        if (pdx_cluster_parse_shard(shard_text, &shard_index, &shard_count,
+                                    &err) != PDX_OK)
+            return report(&err);
+    } else {
+        int found = 0;
+        if (pdx_cluster_shard_from_env(&found, &shard_index, &shard_count,
+                                       &err) != PDX_OK)
+            return report(&err);
+    }
+
     pdx_spec *spec = NULL;
     pdx_grid *grid = NULL;
     int rc = load_spec(argv[optind], &spec, &grid);
@@ -335,75 +535,32 @@ static int cmd_run(int argc, char **argv, const char *command_line)
         return rc;
     threads = resolve_threads(threads);
     rc = check_memory(spec, grid, threads);
-    char default_out[160];
+    char default_out[160], shard_path[4096];
     if (out_path == NULL) {
         snprintf(default_out, sizeof default_out, "%s.h5", spec->base.name);
         out_path = default_out;
     }
+    const char *file_path = out_path;
+    if (rc == 0 && shard_count > 1) {
+        if (pdx_cluster_shard_path(out_path, shard_index, shard_count,
+                                   shard_path, sizeof shard_path,
+                                   &err) != PDX_OK)
+            rc = report(&err);
+        file_path = shard_path;
+    }
     pdx_layout layout;
     pdx_sweep_layout(grid, &layout);
-    pdx_store_options store_opts = {fsync_each};
+    pdx_store_options store_opts = {fsync_each, shard_index, shard_count};
     pdx_store *store = NULL;
-    pdx_error err;
-    pdx_error_clear(&err);
     int8_t *status = NULL;
     char host[256] = "unknown", start_time[64];
     gethostname(host, sizeof host - 1);
     iso_time_now(start_time, sizeof start_time);
     pdx_provenance prov = {PDX_VERSION, PDX_GIT_DESCRIBE, command_line, host,
                            start_time, PDX_RNG_NAME, PDX_RNG_KEY_VERSION};
+    int nothing_to_do = 0;
     if (rc != 0)
         goto done;
-
-    if (file_exists(out_path) && !force) {
-        char file_sha[65], spec_sha[65];
-        int complete = 0;
-        if (pdx_store_probe(out_path, file_sha, &complete, &err) != PDX_OK) {
-            rc = report(&err);
-            goto done;
-        }
-        pdx_store_sha256_hex(spec->text, spec->text_length, spec_sha);
-        if (complete && strcmp(file_sha, spec_sha) == 0) {
-            if (!quiet)
-                fprintf(stderr, "pdx: %s is already complete for this spec; "
-                                "nothing to do (--force reruns it)\n",
-                        out_path);
-            printf("%s\n", out_path);
-            goto done;
-        }
-        if (pdx_store_open(&store, out_path, grid, &layout, &store_opts,
-                           &err) != PDX_OK) {
-            if (err.status == PDX_ERR_MISMATCH) {
-                char buf[1200];
-                pdx_error_format(&err, buf, sizeof buf);
-                fprintf(stderr,
-                        "pdx: error: %s already exists and does not match "
-                        "this spec (%s);\nuse --force to overwrite it or -o "
-                        "to choose another file\n",
-                        out_path, buf);
-                rc = 2;
-            } else {
-                rc = report(&err);
-            }
-            goto done;
-        }
-        if (!quiet)
-            fprintf(stderr, "pdx: resuming %s\n", out_path);
-    } else if (pdx_store_create(&store, out_path, grid, &layout, &prov,
-                                &store_opts, &err) != PDX_OK) {
-        rc = report(&err);
-        goto done;
-    }
-    status = malloc((size_t)grid->n_tasks);
-    if (status == NULL) {
-        rc = report(&(pdx_error){.status = PDX_ERR_NOMEM,
-                                 .message = "cannot allocate status array"});
-        goto done;
-    }
-    if (pdx_store_read_status(store, status, &err) != PDX_OK) {
-        rc = report(&err);
-        goto done;
-    }
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -413,45 +570,121 @@ static int cmd_run(int argc, char **argv, const char *command_line)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
 
-    pdx_sweep_options sweep_opts = pdx_sweep_options_default();
-    sweep_opts.threads = threads;
-    sweep_opts.quiet = quiet;
-    sweep_opts.progress_tty = isatty(STDERR_FILENO);
-    sweep_opts.stop = &stop_requested;
-    sweep_opts.max_bundle = bundle;
-    pdx_sweep_summary summary;
-    if (!quiet)
-        fprintf(stderr, "pdx: %s: %llu tasks (%llu cells x %llu replicas) "
-                        "on %d threads -> %s\n",
-                spec->path, (unsigned long long)grid->n_tasks,
-                (unsigned long long)grid->n_cells,
-                (unsigned long long)grid->replicas, threads, out_path);
-    pdx_status st = pdx_sweep_run(grid, &layout, store, status, &sweep_opts,
-                                  &summary, &err);
-    if (st != PDX_OK) {
-        pdx_store_destroy(&store);
-        rc = report(&err);
-        goto done;
+    /* A sharded sweep whose merged file is complete has nothing to do. */
+    if (shard_count > 1 && !force && file_exists(out_path)) {
+        char file_sha[65], spec_sha[65];
+        int complete = 0;
+        pdx_store_sha256_hex(spec->text, spec->text_length, spec_sha);
+        if (pdx_store_probe(out_path, file_sha, &complete, &err) == PDX_OK &&
+            complete && strcmp(file_sha, spec_sha) == 0) {
+            if (!quiet && mpi_rank == 0)
+                fprintf(stderr, "pdx: %s is already complete for this "
+                                "spec; nothing to do (--force reruns it)\n",
+                        out_path);
+            nothing_to_do = 1;
+            goto done;
+        }
+        pdx_error_clear(&err);
     }
-    char end_time[64];
-    iso_time_now(end_time, sizeof end_time);
-    if (pdx_store_finish(&store, end_time, &err) != PDX_OK) {
-        rc = report(&err);
+
+    rc = open_output(file_path, out_path, spec, grid, &layout, &prov,
+                     &store_opts, force, extend, quiet, &store);
+    if (rc != 0)
         goto done;
+    if (store != NULL) {
+        status = malloc((size_t)grid->n_tasks);
+        if (status == NULL) {
+            rc = report(&(pdx_error){.status = PDX_ERR_NOMEM,
+                                     .message = "cannot allocate the status "
+                                                "array"});
+            goto done;
+        }
+        if (pdx_store_read_status(store, status, &err) != PDX_OK) {
+            rc = report(&err);
+            goto done;
+        }
+        pdx_sweep_options sweep_opts = pdx_sweep_options_default();
+        sweep_opts.threads = threads;
+        sweep_opts.quiet = quiet;
+        sweep_opts.progress_tty = isatty(STDERR_FILENO);
+        sweep_opts.stop = &stop_requested;
+        sweep_opts.max_bundle = bundle;
+        if (grace >= 0.0)
+            sweep_opts.grace_seconds = grace;
+        sweep_opts.shard_index = shard_index;
+        sweep_opts.shard_count = shard_count;
+        pdx_sweep_summary summary;
+        if (!quiet && shard_count > 1)
+            fprintf(stderr, "pdx: %s: shard %llu of %llu of %llu tasks "
+                            "(%llu cells x %llu replicas) on %d threads -> "
+                            "%s\n",
+                    spec->path, (unsigned long long)shard_index,
+                    (unsigned long long)shard_count,
+                    (unsigned long long)grid->n_tasks,
+                    (unsigned long long)grid->n_cells,
+                    (unsigned long long)grid->replicas, threads, file_path);
+        else if (!quiet)
+            fprintf(stderr, "pdx: %s: %llu tasks (%llu cells x %llu "
+                            "replicas) on %d threads -> %s\n",
+                    spec->path, (unsigned long long)grid->n_tasks,
+                    (unsigned long long)grid->n_cells,
+                    (unsigned long long)grid->replicas, threads, file_path);
+        pdx_status st = pdx_sweep_run(grid, &layout, store, status,
+                                      &sweep_opts, &summary, &err);
+        if (st != PDX_OK) {
+            /* The snapshot: every finished task is committed; make it
+             * durable before the file is closed. */
+            pdx_error sync_err;
+            if (pdx_store_sync(store, &sync_err) != PDX_OK && !quiet)
+                report(&sync_err);
+            pdx_store_destroy(&store);
+            rc = report(&err);
+            if (err.status == PDX_ERR_IO)
+                fprintf(stderr, "pdx: %s is valid and keeps every finished "
+                                "task: free some space (or fix the error) "
+                                "and run the same command again to "
+                                "resume\n",
+                        file_path);
+            goto done;
+        }
+        char end_time[64];
+        iso_time_now(end_time, sizeof end_time);
+        if (pdx_store_finish(&store, end_time, &err) != PDX_OK) {
+            rc = report(&err);
+            fprintf(stderr, "pdx: %s is valid and holds every task "
+                            "(uncompressed): free some space and run the "
+                            "same command again to finish it\n",
+                    file_path);
+            goto done;
+        }
+        if (!quiet)
+            fprintf(stderr,
+                    "pdx: %llu tasks run (%llu done, %llu diverged, %llu "
+                    "failed; %llu already done) in %.2f s, %.3g SGD "
+                    "steps/s\n",
+                    (unsigned long long)summary.run,
+                    (unsigned long long)summary.done,
+                    (unsigned long long)summary.diverged,
+                    (unsigned long long)summary.failed,
+                    (unsigned long long)summary.skipped,
+                    summary.wall_seconds,
+                    summary.wall_seconds > 0
+                        ? summary.steps / summary.wall_seconds
+                        : 0.0);
     }
-    if (!quiet)
-        fprintf(stderr,
-                "pdx: %llu tasks run (%llu done, %llu diverged, %llu "
-                "failed; %llu already done) in %.2f s, %.3g SGD steps/s\n",
-                (unsigned long long)summary.run,
-                (unsigned long long)summary.done,
-                (unsigned long long)summary.diverged,
-                (unsigned long long)summary.failed,
-                (unsigned long long)summary.skipped, summary.wall_seconds,
-                summary.wall_seconds > 0 ? summary.steps / summary.wall_seconds
-                                         : 0.0);
-    printf("%s\n", out_path);
 done:
+    if (mpi) {
+        /* every rank's shard is finished (or stopped) before rank 0
+         * merges; all ranks leave with the same code */
+        rc = pdx_cluster_agree(rc);
+        if (rc == 0 && !nothing_to_do && mpi_rank == 0)
+            rc = merge_mpi_shards(out_path, shard_count, grid, &layout,
+                                  &prov, quiet);
+        if (rc == 0 && mpi_rank == 0)
+            printf("%s\n", out_path);
+    } else if (rc == 0) {
+        printf("%s\n", nothing_to_do ? out_path : file_path);
+    }
     free(status);
     pdx_store_destroy(&store);
     pdx_grid_destroy(&grid);
@@ -459,16 +692,318 @@ done:
     return rc;
 }
 
+/* Parse the spec stored in a result file (for merge and info). Returns 0
+ * or the exit code (the error printed). */
+static int load_spec_of_file(const pdx_store_info *info, const char *path,
+                             pdx_spec **spec, pdx_grid **grid)
+{
+    pdx_error err;
+    pdx_error_clear(&err);
+    if (info->spec_text == NULL) {
+        pdx_error_set(&err, PDX_ERR_MISMATCH, path, 0, 0, NULL,
+                      "the file holds no spec");
+        return report(&err);
+    }
+    if (pdx_spec_parse_string(spec, info->spec_text, info->spec_length,
+                              info->spec_path, &err) != PDX_OK) {
+        fprintf(stderr, "pdx: error: %s: the spec stored in the file does "
+                        "not parse with this pdx:\n",
+                path);
+        return report(&err);
+    }
+    if (pdx_grid_create(grid, *spec, &err) != PDX_OK) {
+        pdx_spec_destroy(spec);
+        return report(&err);
+    }
+    return 0;
+}
+
+/* "0, 2, 5-7" of the shard indices below `count` that no file holds. */
+static void missing_shards(const pdx_store_info *infos, int n, uint64_t count,
+                           char *buf, size_t size)
+{
+    buf[0] = '\0';
+    unsigned char *seen = calloc((size_t)count, 1);
+    if (seen == NULL)
+        return;
+    for (int i = 0; i < n; i++)
+        if (infos[i].shard_count == count)
+            seen[infos[i].shard_index] = 1;
+    size_t used = 0;
+    for (uint64_t s = 0; s < count && used + 32 < size;) {
+        if (seen[s]) {
+            s++;
+            continue;
+        }
+        uint64_t e = s;
+        while (e + 1 < count && !seen[e + 1])
+            e++;
+        int w = e > s ? snprintf(buf + used, size - used, "%s%llu-%llu",
+                                 used ? ", " : "", (unsigned long long)s,
+                                 (unsigned long long)e)
+                      : snprintf(buf + used, size - used, "%s%llu",
+                                 used ? ", " : "", (unsigned long long)s);
+        used += w > 0 ? (size_t)w : 0;
+        s = e + 1;
+    }
+    free(seen);
+}
+
+static int cmd_merge(int argc, char **argv, const char *command_line)
+{
+    int partial = 0, force = 0, quiet = 0;
+    static const struct option opts[] = {{"partial", no_argument, 0, 'p'},
+                                         {"force", no_argument, 0, 'f'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "fqh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': partial = 1; break;
+        case 'f': force = 1; break;
+        case 'q': quiet = 1; break;
+        case 'h':
+            printf(
+                "usage: pdx merge OUT FILES... [--partial] [--force] "
+                "[--quiet]\n\n"
+                "Join the result files of one spec (shard files of `pdx run "
+                "--shard`, whole-grid\nfiles, finished or not, in any mix) "
+                "into OUT. The specs must match; a task\nfinished in "
+                "several files must have the same results in each. With "
+                "every\ntask finished, OUT is the file a single `pdx run` "
+                "writes (docs/FORMAT.md,\n\"Identity\"); missing tasks are "
+                "listed and nothing is written.\n\n"
+                "  --partial   with tasks missing, write OUT as a working "
+                "file that\n"
+                "              `pdx run SPEC -o OUT` completes\n"
+                "  --force     overwrite OUT even if it holds another spec\n"
+                "  --quiet     no summary on stderr\n");
+            return 0;
+        default: return 2;
+        }
+    }
+    if (argc - optind < 2)
+        return usage_error("merge needs OUT and at least one input FILE");
+    const char *out = argv[optind];
+    const char *const *inputs = (const char *const *)argv + optind + 1;
+    int n = argc - optind - 1;
+    pdx_store_info *infos = calloc((size_t)n, sizeof *infos);
+    pdx_spec *spec = NULL;
+    pdx_grid *grid = NULL;
+    int rc = 0;
+    pdx_error err;
+    pdx_error_clear(&err);
+    if (infos == NULL)
+        return report(&(pdx_error){.status = PDX_ERR_NOMEM,
+                                   .message = "out of memory"});
+    const char *earliest = NULL;
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (pdx_store_inspect(inputs[i], &infos[i], &err) != PDX_OK) {
+            rc = report(&err);
+        } else if (strcmp(infos[i].spec_sha256, infos[0].spec_sha256) != 0) {
+            fprintf(stderr,
+                    "pdx: error: %s was written for another spec than %s "
+                    "(SHA-256 %.16s... and %.16s...): only files of one "
+                    "spec merge\n",
+                    inputs[i], inputs[0], infos[i].spec_sha256,
+                    infos[0].spec_sha256);
+            rc = 1;
+        } else if (earliest == NULL ||
+                   strcmp(infos[i].start_time, earliest) < 0) {
+            earliest = infos[i].start_time;
+        }
+    }
+    if (rc == 0)
+        rc = load_spec_of_file(&infos[0], inputs[0], &spec, &grid);
+    if (rc == 0 && !force && file_exists(out)) {
+        int is_input = 0;
+        for (int i = 0; i < n; i++)
+            is_input |= strcmp(out, inputs[i]) == 0;
+        pdx_store_info existing;
+        if (!is_input &&
+            (pdx_store_inspect(out, &existing, &err) != PDX_OK ||
+             strcmp(existing.spec_sha256, infos[0].spec_sha256) != 0)) {
+            fprintf(stderr, "pdx: error: %s exists and is not a result file "
+                            "of this spec; --force overwrites it\n",
+                    out);
+            rc = 2;
+        }
+        if (!is_input)
+            pdx_store_info_clear(&existing);
+    }
+    if (rc == 0) {
+        pdx_layout layout;
+        pdx_sweep_layout(grid, &layout);
+        char host[256] = "unknown", end_time[64];
+        gethostname(host, sizeof host - 1);
+        iso_time_now(end_time, sizeof end_time);
+        pdx_provenance prov = {infos[0].pdx_version, infos[0].git_describe,
+                               command_line,         host,
+                               earliest,             infos[0].rng,
+                               infos[0].rng_key_version};
+        pdx_store_merge_report rep;
+        pdx_status st = pdx_store_merge(out, inputs, (size_t)n, grid,
+                                        &layout, &prov, partial, end_time,
+                                        &rep, &err);
+        if (rep.warning[0] != '\0')
+            fprintf(stderr, "pdx: warning: %s\n", rep.warning);
+        if (st != PDX_OK)
+            rc = report(&err);
+        if (rep.missing > 0) {
+            fprintf(stderr, "pdx: %llu of %llu tasks are missing (pending "
+                            "in every file), e.g.:\n",
+                    (unsigned long long)rep.missing,
+                    (unsigned long long)rep.tasks);
+            for (uint64_t i = 0; i < rep.missing && i < 8; i++) {
+                char where[512];
+                pdx_grid_describe_task(grid, rep.first_missing[i], where,
+                                       sizeof where);
+                fprintf(stderr, "  task %llu: %s\n",
+                        (unsigned long long)rep.first_missing[i], where);
+            }
+            uint64_t count = infos[0].shard_count;
+            char absent[512] = "";
+            if (count > 1)
+                missing_shards(infos, n, count, absent, sizeof absent);
+            if (absent[0] != '\0')
+                fprintf(stderr, "pdx: no file of shard(s) %s of %llu was "
+                                "given\n",
+                        absent, (unsigned long long)count);
+            if (st == PDX_OK)
+                fprintf(stderr, "pdx: %s is a working file: `pdx run "
+                                "SPEC -o %s` computes the missing tasks\n",
+                        out, out);
+            else
+                fprintf(stderr, "pdx: run the missing shards and merge "
+                                "again, or use --partial to write a working "
+                                "file that `pdx run SPEC -o %s` completes\n",
+                        out);
+        }
+        if (st == PDX_OK && !quiet)
+            fprintf(stderr,
+                    "pdx: merged %d files into %s: %llu of %llu tasks "
+                    "finished (%llu in several files, identical)\n",
+                    n, out, (unsigned long long)rep.finished,
+                    (unsigned long long)rep.tasks,
+                    (unsigned long long)rep.overlapping);
+        if (st == PDX_OK)
+            printf("%s\n", out);
+    }
+    for (int i = 0; i < n; i++)
+        pdx_store_info_clear(&infos[i]);
+    free(infos);
+    pdx_grid_destroy(&grid);
+    pdx_spec_destroy(&spec);
+    return rc;
+}
+
+/* `pdx info` of several files: one line each, then the sweep they make. */
+static int info_of_set(int n, char **paths)
+{
+    pdx_store_info *infos = calloc((size_t)n, sizeof *infos);
+    if (infos == NULL)
+        return report(&(pdx_error){.status = PDX_ERR_NOMEM,
+                                   .message = "out of memory"});
+    pdx_error err;
+    pdx_error_clear(&err);
+    int rc = 0, same_spec = 1;
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (pdx_store_inspect(paths[i], &infos[i], &err) != PDX_OK) {
+            rc = report(&err);
+            break;
+        }
+        const pdx_store_info *f = &infos[i];
+        uint64_t finished = f->by_status[1] + f->by_status[2] +
+                            f->by_status[3];
+        char shard[64];
+        if (f->shard_count > 1)
+            snprintf(shard, sizeof shard, "shard %llu of %llu",
+                     (unsigned long long)f->shard_index,
+                     (unsigned long long)f->shard_count);
+        else
+            snprintf(shard, sizeof shard, "whole grid");
+        printf("%s: %s, %s: %llu tasks, %llu done, %llu diverged, %llu "
+               "failed, %llu pending (%.1f%%)\n",
+               paths[i], shard, f->complete ? "finished" : "working",
+               (unsigned long long)f->tasks,
+               (unsigned long long)f->by_status[1],
+               (unsigned long long)f->by_status[2],
+               (unsigned long long)f->by_status[3],
+               (unsigned long long)f->by_status[0],
+               f->tasks > 0 ? 100.0 * (double)finished / (double)f->tasks
+                            : 100.0);
+        same_spec &= strcmp(f->spec_sha256, infos[0].spec_sha256) == 0;
+    }
+    if (rc == 0 && !same_spec)
+        printf("sweep: the files hold different specs (no union)\n");
+    pdx_spec *spec = NULL;
+    pdx_grid *grid = NULL;
+    int8_t *status = NULL;
+    if (rc == 0 && same_spec &&
+        (rc = load_spec_of_file(&infos[0], paths[0], &spec, &grid)) == 0) {
+        pdx_layout layout;
+        pdx_sweep_layout(grid, &layout);
+        status = calloc((size_t)grid->n_tasks, 1);
+        for (int i = 0; i < n && rc == 0 && status != NULL; i++)
+            if (pdx_store_gather_status(paths[i], grid, &layout, status,
+                                        &err) != PDX_OK)
+                rc = report(&err);
+        if (rc == 0 && status != NULL) {
+            uint64_t by[4] = {0, 0, 0, 0};
+            for (uint64_t t = 0; t < grid->n_tasks; t++)
+                by[status[t] >= 0 && status[t] <= 3 ? status[t] : 0]++;
+            uint64_t finished = by[1] + by[2] + by[3];
+            printf("sweep: %llu tasks (%llu cells x %llu replicas): %llu "
+                   "done, %llu diverged, %llu failed, %llu pending: %.1f%% "
+                   "finished\n",
+                   (unsigned long long)grid->n_tasks,
+                   (unsigned long long)grid->n_cells,
+                   (unsigned long long)grid->replicas,
+                   (unsigned long long)by[1], (unsigned long long)by[2],
+                   (unsigned long long)by[3], (unsigned long long)by[0],
+                   grid->n_tasks > 0
+                       ? 100.0 * (double)finished / (double)grid->n_tasks
+                       : 100.0);
+            uint64_t count = 1;
+            for (int i = 0; i < n; i++)
+                if (infos[i].shard_count > count)
+                    count = infos[i].shard_count;
+            char absent[512] = "";
+            if (count > 1)
+                missing_shards(infos, n, count, absent, sizeof absent);
+            if (absent[0] != '\0')
+                printf("shards: no file of shard(s) %s of %llu\n", absent,
+                       (unsigned long long)count);
+        }
+    }
+    free(status);
+    pdx_grid_destroy(&grid);
+    pdx_spec_destroy(&spec);
+    for (int i = 0; i < n; i++)
+        pdx_store_info_clear(&infos[i]);
+    free(infos);
+    return rc;
+}
+
 static int cmd_info(int argc, char **argv)
 {
     if (want_help(argc, argv)) {
-        printf("usage: pdx info FILE\n\nSummary of a result file: axes, "
-               "variables, tasks by status, provenance.\nWorks while a run "
-               "is still writing the file.\n");
+        printf("usage: pdx info FILE...\n\nSummary of a result file: axes, "
+               "variables, tasks by status, provenance.\nWith several files "
+               "(the shards of a sweep): a line per file, then the\nprogress "
+               "of the whole sweep and the shards no file holds. Works while "
+               "a\nrun is still writing the files.\n");
         return 0;
     }
-    if (argc != 2)
-        return usage_error("info needs exactly one FILE");
+    if (argc < 2)
+        return usage_error("info needs at least one FILE");
+    if (argc > 2) {
+        /* before the first HDF5 file call: see pdx_store_print_info */
+        setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
+        return info_of_set(argc - 1, argv + 1);
+    }
     pdx_error err;
     pdx_error_clear(&err);
     if (pdx_store_print_info(argv[1], stdout, &err) != PDX_OK)
@@ -487,7 +1022,20 @@ static int cmd_keys(int argc, char **argv)
     return 0;
 }
 
+static int run_command(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+    pdx_error err;
+    pdx_error_clear(&err);
+    if (pdx_cluster_init(&argc, &argv, &mpi_rank, &mpi_size, &err) != PDX_OK)
+        return report(&err);
+    int rc = run_command(argc, argv);
+    pdx_cluster_finalize();
+    return rc;
+}
+
+static int run_command(int argc, char **argv)
 {
     pdx_store_init_library();
     if (argc < 2) {
@@ -524,6 +1072,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1, command_line);
     if (strcmp(cmd, "info") == 0)
         return cmd_info(argc - 1, argv + 1);
+    if (strcmp(cmd, "merge") == 0)
+        return cmd_merge(argc - 1, argv + 1, command_line);
     if (strcmp(cmd, "keys") == 0)
         return cmd_keys(argc - 1, argv + 1);
     return usage_error("unknown command '%s'", cmd);

@@ -23,10 +23,12 @@
 #include <hdf5.h>
 #include <hdf5_hl.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,13 +276,89 @@ static void close_id(hid_t *id)
     *id = H5I_INVALID_HID;
 }
 
-static char *join_tmp_path(const char *path)
+static void host_name(char *buf, size_t size)
 {
-    size_t size = strlen(path) + 32;
+    if (gethostname(buf, size - 1) != 0)
+        snprintf(buf, size, "localhost");
+    buf[size - 1] = '\0';
+    for (char *c = buf; *c != '\0'; c++)
+        if (*c == '/')
+            *c = '_';
+}
+
+/* "<path>.<tag>-<host>-<pid>": a temporary file of this process next to
+ * `path` ("tmp": a new or repacked file renamed into place when complete;
+ * "merge": the working file of a merge). */
+static char *temporary_path(const char *path, const char *tag)
+{
+    char host[256];
+    host_name(host, sizeof host);
+    size_t size = strlen(path) + strlen(tag) + strlen(host) + 32;
     char *tmp = malloc(size);
     if (tmp != NULL)
-        snprintf(tmp, size, "%s.tmp-%ld", path, (long)getpid());
+        snprintf(tmp, size, "%s.%s-%s-%ld", path, tag, host, (long)getpid());
     return tmp;
+}
+
+static char *join_tmp_path(const char *path)
+{
+    return temporary_path(path, "tmp");
+}
+
+/* Pid of a temporary of `base` named `name` written on this host ("" for
+ * a name that is not one), or -1. */
+static long temporary_pid(const char *name, const char *base,
+                          const char *host)
+{
+    static const char *const tags[] = {".tmp-", ".merge-"};
+    size_t n = strlen(base);
+    if (strncmp(name, base, n) != 0)
+        return -1;
+    for (size_t t = 0; t < sizeof tags / sizeof *tags; t++) {
+        size_t m = strlen(tags[t]);
+        if (strncmp(name + n, tags[t], m) != 0)
+            continue;
+        const char *rest = name + n + m;
+        size_t h = strlen(host);
+        if (strncmp(rest, host, h) == 0 && rest[h] == '-')
+            rest += h + 1;
+        else if (strchr(rest, '-') != NULL)
+            return -1; /* another host's: its process may be alive */
+        char *end;
+        long pid = strtol(rest, &end, 10);
+        return *rest != '\0' && *end == '\0' && pid > 0 ? pid : -1;
+    }
+    return -1;
+}
+
+/* Remove the temporaries next to `path` left by processes of this host
+ * that no longer run (killed during a create, repack, extension or
+ * merge). Best effort: errors are ignored. */
+static void remove_stale_temporaries(const char *path)
+{
+    char dir[4096], host[256];
+    const char *slash = strrchr(path, '/');
+    const char *base = slash != NULL ? slash + 1 : path;
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s",
+                 slash == path ? 1 : (int)(slash - path), path);
+    host_name(host, sizeof host);
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        long pid = temporary_pid(e->d_name, base, host);
+        if (pid <= 0 || pid == (long)getpid() ||
+            !(kill((pid_t)pid, 0) != 0 && errno == ESRCH))
+            continue;
+        char stale[4096 + 256];
+        snprintf(stale, sizeof stale, "%s/%s", dir, e->d_name);
+        unlink(stale);
+    }
+    closedir(d);
 }
 
 static pdx_status fsync_directory_of(const char *path, pdx_error *err)
@@ -512,6 +590,11 @@ struct pdx_store {
     int dim_used[PDX_DIM_COUNT];
     hid_t file;
     hid_t *datasets; /* n_dvars, open in the working file */
+    /* A shard file (shard_count > 1) holds only the tasks of its shard,
+     * file_tasks[0..n_file_tasks-1] ascending, along a `task` dimension. */
+    uint64_t shard_index, shard_count;
+    uint64_t *file_tasks;
+    uint64_t n_file_tasks;
     double *nan_block; /* for NULL values in a record */
     size_t nan_block_length;
 };
@@ -550,12 +633,40 @@ static int dvar_dims(const pdx_store *s, size_t k, hsize_t *dims)
 {
     const pdx_grid *g = s->grid;
     int rank = 0;
-    for (size_t i = 0; i < g->n_axes; i++)
-        dims[rank++] = g->shape[i];
-    dims[rank++] = g->replicas;
+    if (s->shard_count > 1) {
+        dims[rank++] = s->n_file_tasks;
+    } else {
+        for (size_t i = 0; i < g->n_axes; i++)
+            dims[rank++] = g->shape[i];
+        dims[rank++] = g->replicas;
+    }
     for (size_t j = 0; j < s->dvars[k].n_extra; j++)
         dims[rank++] = s->layout->dim_size[s->dvars[k].extra[j]];
     return rank;
+}
+
+/* Leading dimensions of a data variable that a final file chunks one
+ * element at a time (or several when a task is small): the axes of a
+ * whole-grid file (replica follows, whole), the task of a shard file. */
+static size_t lead_dims(const pdx_store *s)
+{
+    return s->shard_count > 1 ? 1 : s->grid->n_axes;
+}
+
+/* Index of `task` in a shard file's task list, or n_file_tasks. */
+static uint64_t file_slot(const pdx_store *s, uint64_t task)
+{
+    uint64_t lo = 0, hi = s->n_file_tasks;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (s->file_tasks[mid] < task)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->n_file_tasks && s->file_tasks[lo] == task
+               ? lo
+               : s->n_file_tasks;
 }
 
 static size_t dvar_block_length(const pdx_store *s, size_t k)
@@ -609,7 +720,7 @@ static int name_taken(const pdx_store *s, const char *name, size_t n_dvars)
     for (size_t i = 0; i < s->grid->n_axes; i++)
         if (strcmp(axis_key(s, i)->name, name) == 0)
             return 1;
-    if (strcmp(name, "replica") == 0)
+    if (strcmp(name, "replica") == 0 || strcmp(name, "task") == 0)
         return 1;
     for (int d = 0; d < PDX_DIM_COUNT; d++)
         if (strcmp(dim_names[d], name) == 0)
@@ -628,6 +739,7 @@ static void store_free(pdx_store *s)
         for (size_t k = 0; k < s->n_dvars; k++)
             close_id(&s->datasets[k]);
     close_id(&s->file);
+    free(s->file_tasks);
     free(s->datasets);
     free(s->dvars);
     free(s->nan_block);
@@ -764,6 +876,19 @@ static pdx_status store_new(pdx_store **out, const char *path,
     pdx_store_sha256_hex(spec->text != NULL ? spec->text : "",
                          spec->text != NULL ? spec->text_length : 0,
                          s->spec_sha256);
+    s->shard_count = s->options.shard_count > 1 ? s->options.shard_count : 1;
+    s->shard_index = s->shard_count > 1 ? s->options.shard_index : 0;
+    if (s->shard_count > 1) {
+        pdx_status st = pdx_grid_shard_tasks(grid, s->shard_index,
+                                             s->shard_count, &s->file_tasks,
+                                             &s->n_file_tasks, err);
+        if (st != PDX_OK) {
+            store_free(s);
+            return st;
+        }
+    } else {
+        s->n_file_tasks = grid->n_tasks;
+    }
     *out = s;
     return PDX_OK;
 }
@@ -1002,9 +1127,9 @@ static pdx_status create_index_coordinate(hid_t file, const char *name,
 
 static pdx_status create_variable(const pdx_store *s, hid_t file, size_t k,
                                   ds_mode mode, const hid_t *axis_scales,
-                                  hid_t replica_scale, const hid_t *dim_scales,
-                                  const char *path, hid_t *out,
-                                  pdx_error *err)
+                                  hid_t replica_scale, hid_t task_scale,
+                                  const hid_t *dim_scales, const char *path,
+                                  hid_t *out, pdx_error *err)
 {
     const dvar *d = &s->dvars[k];
     hsize_t dims[MAX_RANK];
@@ -1014,7 +1139,7 @@ static pdx_status create_variable(const pdx_store *s, hid_t file, size_t k,
     hid_t ds = create_dataset(file, d->name, dvar_file_type(d->kind), rank,
                               dims, dvar_mem_type(d->kind),
                               dvar_fill(d->kind, &nan_value), mode,
-                              s->grid->n_axes, dvar_elem_size(d->kind));
+                              lead_dims(s), dvar_elem_size(d->kind));
     if (ds < 0)
         status = h5_error(err, path, d->name, "cannot create variable");
     if (status == PDX_OK)
@@ -1035,19 +1160,54 @@ static pdx_status create_variable(const pdx_store *s, hid_t file, size_t k,
                                 path, err);
     }
     unsigned dim = 0;
-    for (size_t i = 0; i < s->grid->n_axes && status == PDX_OK; i++, dim++)
-        if (H5DSattach_scale(ds, axis_scales[i], dim) < 0)
+    if (s->shard_count > 1) {
+        if (status == PDX_OK && H5DSattach_scale(ds, task_scale, dim++) < 0)
             status = h5_error(err, path, d->name,
-                              "cannot attach dimension scale '%s'",
-                              axis_key(s, i)->name);
-    if (status == PDX_OK && H5DSattach_scale(ds, replica_scale, dim++) < 0)
-        status = h5_error(err, path, d->name,
-                          "cannot attach dimension scale 'replica'");
+                              "cannot attach dimension scale 'task'");
+    } else {
+        for (size_t i = 0; i < s->grid->n_axes && status == PDX_OK;
+             i++, dim++)
+            if (H5DSattach_scale(ds, axis_scales[i], dim) < 0)
+                status = h5_error(err, path, d->name,
+                                  "cannot attach dimension scale '%s'",
+                                  axis_key(s, i)->name);
+        if (status == PDX_OK && H5DSattach_scale(ds, replica_scale, dim++) < 0)
+            status = h5_error(err, path, d->name,
+                              "cannot attach dimension scale 'replica'");
+    }
     for (size_t j = 0; j < d->n_extra && status == PDX_OK; j++, dim++)
         if (H5DSattach_scale(ds, dim_scales[d->extra[j]], dim) < 0)
             status = h5_error(err, path, d->name,
                               "cannot attach dimension scale '%s'",
                               dim_names[d->extra[j]]);
+    if (status != PDX_OK)
+        close_id(&ds);
+    *out = ds;
+    return status;
+}
+
+/* The `task` coordinate of a shard file: the global index of each task it
+ * holds (cell * replicas + replica). */
+static pdx_status create_task_coordinate(const pdx_store *s, hid_t file,
+                                         const char *path, hid_t *out,
+                                         pdx_error *err)
+{
+    hsize_t n = s->n_file_tasks;
+    pdx_status status = PDX_OK;
+    hid_t ds = create_dataset(file, "task", H5T_STD_I64LE, 1, &n,
+                              H5I_INVALID_HID, NULL, DS_COORDINATE, 0, 0);
+    if (ds < 0)
+        status = h5_error(err, path, "task", "cannot create coordinate");
+    else if (n > 0 && H5Dwrite(ds, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL,
+                               H5P_DEFAULT, s->file_tasks) < 0)
+        status = h5_error(err, path, "task", "cannot write the task list");
+    if (status == PDX_OK)
+        status = put_string(ds, "task", "long_name",
+                            "task of the whole grid: cell * replicas + "
+                            "replica, cells in row-major order of the axes",
+                            path, err);
+    if (status == PDX_OK && H5DSset_scale(ds, "task") < 0)
+        status = h5_error(err, path, "task", "cannot make a dimension scale");
     if (status != PDX_OK)
         close_id(&ds);
     *out = ds;
@@ -1063,7 +1223,7 @@ static pdx_status build_structure(const pdx_store *s, hid_t file,
     const pdx_grid *g = s->grid;
     pdx_status status = PDX_OK;
     hid_t *axis_scales = malloc((g->n_axes + 1) * sizeof *axis_scales);
-    hid_t replica_scale = H5I_INVALID_HID;
+    hid_t replica_scale = H5I_INVALID_HID, task_scale = H5I_INVALID_HID;
     hid_t dim_scales[PDX_DIM_COUNT];
     for (int d = 0; d < PDX_DIM_COUNT; d++)
         dim_scales[d] = H5I_INVALID_HID;
@@ -1096,11 +1256,14 @@ static pdx_status build_structure(const pdx_store *s, hid_t file,
             scale_names[ts >= 0 && ts <= PDX_SCALE_LOG ? ts : 0], path,
             &dim_scales[d], err);
     }
+    if (status == PDX_OK && s->shard_count > 1)
+        status = create_task_coordinate(s, file, path, &task_scale, err);
     for (size_t k = 0; k < s->n_dvars && status == PDX_OK; k++)
         status = create_variable(s, file, k,
                                  mode == DS_FINAL ? DS_FINAL : DS_WORKING,
-                                 axis_scales, replica_scale, dim_scales, path,
-                                 &datasets[k], err);
+                                 axis_scales, replica_scale, task_scale,
+                                 dim_scales, path, &datasets[k], err);
+    close_id(&task_scale);
     for (size_t i = 0; i < g->n_axes; i++)
         close_id(&axis_scales[i]);
     free(axis_scales);
@@ -1203,6 +1366,12 @@ static pdx_status write_root_attributes(const pdx_store *s, hid_t file,
                   err));
     PUT(put_uint8(file, "/", "pdx_complete", 0, path, err));
     PUT(write_param_attributes(s, file, path, err));
+    if (s->shard_count > 1) {
+        PUT(put_int64(file, "/", "pdx_shard_index", (int64_t)s->shard_index,
+                      path, err));
+        PUT(put_int64(file, "/", "pdx_shard_count", (int64_t)s->shard_count,
+                      path, err));
+    }
 #undef PUT
     return st;
 }
@@ -1337,6 +1506,56 @@ static pdx_status check_free_space(const char *path, double needed,
     return PDX_OK;
 }
 
+/* Create the complete working file of store s at `tmp` (free space
+ * checked first), leaving it open in s->file with the data variables open
+ * in s->datasets. On failure nothing is left at `tmp`. */
+static pdx_status build_working_file(pdx_store *s, const char *tmp,
+                                     const pdx_provenance *provenance,
+                                     pdx_error *err)
+{
+    pdx_status status = check_free_space(s->path, working_file_bytes(s),
+                                         "for the result file", err);
+    if (status != PDX_OK)
+        return status;
+    s->file = create_file(tmp, 0);
+    if (s->file < 0)
+        status = h5_error(err, s->path, NULL, "cannot create %s", tmp);
+    if (status == PDX_OK)
+        status = write_root_attributes(s, s->file, provenance, tmp, err);
+    if (status == PDX_OK)
+        status = build_structure(s, s->file, DS_WORKING, tmp, s->datasets,
+                                 err);
+    if (status != PDX_OK) {
+        for (size_t k = 0; k < s->n_dvars; k++)
+            close_id(&s->datasets[k]);
+        discard_file(&s->file);
+        unlink(tmp);
+    }
+    return status;
+}
+
+/* Close the file built by build_working_file (flushed and fsynced) and
+ * rename it from `tmp` to `path`. On failure `tmp` is removed and
+ * whatever was at `path` is untouched. */
+static pdx_status install_working_file(pdx_store *s, const char *tmp,
+                                       const char *path, pdx_error *err)
+{
+    pdx_status status = PDX_OK;
+    for (size_t k = 0; k < s->n_dvars; k++)
+        close_id(&s->datasets[k]);
+    status = seal_file(&s->file, tmp, path, err);
+    discard_file(&s->file);
+    if (status == PDX_OK && rename(tmp, path) != 0)
+        status = pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
+                               "cannot rename %s to %s: %s", tmp, path,
+                               strerror(errno));
+    if (status != PDX_OK)
+        unlink(tmp);
+    if (status == PDX_OK)
+        status = fsync_directory_of(path, err);
+    return status;
+}
+
 pdx_status pdx_store_create(pdx_store **out, const char *path,
                             const pdx_grid *grid, const pdx_layout *layout,
                             const pdx_provenance *provenance,
@@ -1350,42 +1569,17 @@ pdx_status pdx_store_create(pdx_store **out, const char *path,
     pdx_status status = store_new(&s, path, grid, layout, options, err);
     if (status != PDX_OK)
         return status;
-    status = check_free_space(path, working_file_bytes(s),
-                              "for the result file", err);
-    if (status != PDX_OK) {
-        store_free(s);
-        return status;
-    }
+    remove_stale_temporaries(path);
     char *tmp = join_tmp_path(path);
     if (tmp == NULL) {
         store_free(s);
         return pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, NULL,
                              "out of memory");
     }
-    hid_t file = create_file(tmp, 0);
-    if (file < 0)
-        status = h5_error(err, path, NULL, "cannot create %s", tmp);
+    status = build_working_file(s, tmp, provenance, err);
     if (status == PDX_OK)
-        status = write_root_attributes(s, file, provenance, tmp, err);
-    if (status == PDX_OK)
-        status = build_structure(s, file, DS_WORKING, tmp, s->datasets, err);
-    for (size_t k = 0; k < s->n_dvars; k++)
-        close_id(&s->datasets[k]);
-    if (status == PDX_OK)
-        status = seal_file(&file, tmp, path, err);
-    discard_file(&file);
-    if (status == PDX_OK && rename(tmp, path) != 0)
-        status = pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
-                               "cannot rename %s to %s: %s", tmp, path,
-                               strerror(errno));
-    if (status != PDX_OK) {
-        unlink(tmp);
-        free(tmp);
-        store_free(s);
-        return status;
-    }
+        status = install_working_file(s, tmp, path, err);
     free(tmp);
-    status = fsync_directory_of(path, err);
     if (status == PDX_OK) {
         s->file = open_file(path, H5F_ACC_RDWR, 0);
         if (s->file < 0)
@@ -1464,6 +1658,8 @@ static int is_expected_name(const pdx_store *s, const char *name)
 {
     if (name_taken(s, name, s->n_dvars) == 0)
         return 0;
+    if (strcmp(name, "task") == 0)
+        return s->shard_count > 1;
     for (int d = 0; d < PDX_DIM_COUNT; d++)
         if (strcmp(dim_names[d], name) == 0)
             return s->dim_used[d];
@@ -1483,7 +1679,51 @@ static herr_t expected_link(hid_t group, const char *name,
     return 0;
 }
 
-static pdx_status check_matches(pdx_store *s, pdx_error *err)
+/* The shard a file holds: 0 of 1 for a whole-grid file. Returns 0, or -1
+ * with the HDF5 error stack set. */
+static int read_shard(hid_t file, uint64_t *index, uint64_t *count)
+{
+    double i = 0, n = 1;
+    if (get_double(file, "pdx_shard_index", &i) < 0 ||
+        get_double(file, "pdx_shard_count", &n) < 0)
+        return -1;
+    *index = i >= 0 ? (uint64_t)i : 0;
+    *count = n >= 1 ? (uint64_t)n : 1;
+    return 0;
+}
+
+/* A shard file's `task` coordinate is the task list of its shard. */
+static pdx_status check_task_list(pdx_store *s, pdx_error *err)
+{
+    hsize_t dims[1] = {s->n_file_tasks};
+    pdx_status st = check_shape(s, "task", 1, dims, err);
+    if (st != PDX_OK || s->n_file_tasks == 0)
+        return st;
+    uint64_t *have = malloc((size_t)s->n_file_tasks * sizeof *have);
+    if (have == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, s->path, 0, 0, "task",
+                             "out of memory");
+    hid_t ds = H5Dopen2(s->file, "task", H5P_DEFAULT);
+    if (ds < 0 || H5Dread(ds, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL,
+                          H5P_DEFAULT, have) < 0)
+        st = h5_error(err, s->path, "task", "cannot read the task list");
+    close_id(&ds);
+    if (st == PDX_OK &&
+        memcmp(have, s->file_tasks,
+               (size_t)s->n_file_tasks * sizeof *have) != 0)
+        st = pdx_error_set(err, PDX_ERR_MISMATCH, s->path, 0, 0, "task",
+                           "the file's tasks are not those this pdx deals "
+                           "to shard %llu of %llu (written by a pdx with "
+                           "another cost model?)",
+                           (unsigned long long)s->shard_index,
+                           (unsigned long long)s->shard_count);
+    free(have);
+    return st;
+}
+
+/* Does the open file match the store's spec, grid, layout and shard?
+ * `writing`: also refuse a finished file (it takes no more commits). */
+static pdx_status check_matches(pdx_store *s, int writing, pdx_error *err)
 {
     double value;
     char *text = NULL;
@@ -1504,7 +1744,7 @@ static pdx_status check_matches(pdx_store *s, pdx_error *err)
     if (rc < 0)
         return h5_error(err, s->path, "/@pdx_complete",
                         "cannot read attribute");
-    if (rc > 0 && value != 0)
+    if (writing && rc > 0 && value != 0)
         return pdx_error_set(err, PDX_ERR_MISMATCH, s->path, 0, 0,
                              "/@pdx_complete",
                              "the run in this file is finished and the file "
@@ -1523,9 +1763,36 @@ static pdx_status check_matches(pdx_store *s, pdx_error *err)
         return st;
     }
     free(text);
+    uint64_t shard_index, shard_count;
+    if (read_shard(s->file, &shard_index, &shard_count) < 0)
+        return h5_error(err, s->path, "/@pdx_shard_count",
+                        "cannot read attribute");
+    if (shard_index != s->shard_index || shard_count != s->shard_count) {
+        char have[64], want[64];
+        if (shard_count > 1)
+            snprintf(have, sizeof have, "shard %llu of %llu",
+                     (unsigned long long)shard_index,
+                     (unsigned long long)shard_count);
+        else
+            snprintf(have, sizeof have, "the whole grid");
+        if (s->shard_count > 1)
+            snprintf(want, sizeof want, "shard %llu of %llu",
+                     (unsigned long long)s->shard_index,
+                     (unsigned long long)s->shard_count);
+        else
+            snprintf(want, sizeof want, "the whole grid");
+        return pdx_error_set(err, PDX_ERR_MISMATCH, s->path, 0, 0,
+                             "/@pdx_shard_count",
+                             "the file holds %s, this run %s", have, want);
+    }
 
     const pdx_grid *g = s->grid;
     hsize_t dims[MAX_RANK];
+    if (s->shard_count > 1) {
+        pdx_status st = check_task_list(s, err);
+        if (st != PDX_OK)
+            return st;
+    }
     for (size_t i = 0; i < g->n_axes; i++) {
         dims[0] = g->shape[i];
         pdx_status st = check_shape(s, axis_key(s, i)->name, 1, dims, err);
@@ -1603,11 +1870,12 @@ pdx_status pdx_store_open(pdx_store **out, const char *path,
     pdx_status status = store_new(&s, path, grid, layout, options, err);
     if (status != PDX_OK)
         return status;
+    remove_stale_temporaries(path);
     s->file = open_file(path, H5F_ACC_RDWR, 0);
     if (s->file < 0)
         status = h5_error(err, path, NULL, "cannot open for writing");
     if (status == PDX_OK)
-        status = check_matches(s, err);
+        status = check_matches(s, 1, err);
     if (status == PDX_OK)
         status = open_datasets(s, err);
     if (status != PDX_OK) {
@@ -1628,52 +1896,100 @@ pdx_status pdx_store_read_status(pdx_store *store, int8_t *status,
     if (store == NULL || status == NULL)
         return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
                              "store: store and status are required");
+    if (store->shard_count <= 1) {
+        if (H5Dread(store->datasets[DVAR_STATUS_INDEX], H5T_NATIVE_INT8,
+                    H5S_ALL, H5S_ALL, H5P_DEFAULT, status) < 0)
+            return h5_error(err, store->path, "status", "cannot read");
+        return PDX_OK;
+    }
+    memset(status, PDX_TASK_PENDING, (size_t)store->grid->n_tasks);
+    if (store->n_file_tasks == 0)
+        return PDX_OK;
+    int8_t *mine = malloc((size_t)store->n_file_tasks);
+    if (mine == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, store->path, 0, 0, "status",
+                             "out of memory");
+    pdx_status st = PDX_OK;
     if (H5Dread(store->datasets[DVAR_STATUS_INDEX], H5T_NATIVE_INT8, H5S_ALL,
-                H5S_ALL, H5P_DEFAULT, status) < 0)
-        return h5_error(err, store->path, "status", "cannot read");
-    return PDX_OK;
+                H5S_ALL, H5P_DEFAULT, mine) < 0)
+        st = h5_error(err, store->path, "status", "cannot read");
+    for (uint64_t i = 0; st == PDX_OK && i < store->n_file_tasks; i++)
+        status[store->file_tasks[i]] = mine[i];
+    free(mine);
+    return st;
 }
 
-/* Write `length` elements of `data` at the task's place in variable k. */
-static pdx_status write_task_block(pdx_store *s, size_t k, uint64_t task,
-                                   const void *data, pdx_error *err)
+/* Where task `task`'s block of variable k lies: start and count of rank
+ * dims (the extra dimensions whole); returns the rank, *length the
+ * elements of the block. The task must be in the file. */
+static int task_selection(const pdx_store *s, size_t k, uint64_t task,
+                          hsize_t *start, hsize_t *count, hsize_t *length)
 {
     const pdx_grid *g = s->grid;
-    hsize_t dims[MAX_RANK], start[MAX_RANK], count[MAX_RANK];
+    hsize_t dims[MAX_RANK];
     int rank = dvar_dims(s, k, dims);
-    hsize_t length = 1;
-    uint64_t cell = task / g->replicas;
-    for (size_t i = g->n_axes; i-- > 0;) {
-        start[i] = cell % g->shape[i];
-        cell /= g->shape[i];
-        count[i] = 1;
+    size_t lead;
+    if (s->shard_count > 1) {
+        start[0] = file_slot(s, task);
+        count[0] = 1;
+        lead = 1;
+    } else {
+        uint64_t cell = task / g->replicas;
+        for (size_t i = g->n_axes; i-- > 0;) {
+            start[i] = cell % g->shape[i];
+            cell /= g->shape[i];
+            count[i] = 1;
+        }
+        start[g->n_axes] = task % g->replicas;
+        count[g->n_axes] = 1;
+        lead = g->n_axes + 1;
     }
-    start[g->n_axes] = task % g->replicas;
-    count[g->n_axes] = 1;
-    for (int i = (int)g->n_axes + 1; i < rank; i++) {
+    *length = 1;
+    for (int i = (int)lead; i < rank; i++) {
         start[i] = 0;
         count[i] = dims[i];
-        length *= dims[i];
+        *length *= dims[i];
     }
+    return rank;
+}
+
+/* Write `in` to the task's block of variable k, or (in NULL) read the
+ * block into `out`. */
+static pdx_status task_block_io(pdx_store *s, size_t k, uint64_t task,
+                                const void *in, void *out, pdx_error *err)
+{
+    int write = in != NULL;
+    hsize_t start[MAX_RANK], count[MAX_RANK], length;
+    task_selection(s, k, task, start, count, &length);
     if (length == 0)
         return PDX_OK;
     hid_t file_space = H5Dget_space(s->datasets[k]);
     hid_t mem_space = H5I_INVALID_HID;
+    hid_t type = dvar_mem_type(s->dvars[k].kind);
     pdx_status status = PDX_OK;
     if (file_space < 0 ||
         H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count,
                             NULL) < 0 ||
         (mem_space = H5Screate_simple(1, &length, NULL)) < 0 ||
-        H5Dwrite(s->datasets[k], dvar_mem_type(s->dvars[k].kind), mem_space,
-                 file_space, H5P_DEFAULT, data) < 0) {
+        (write ? H5Dwrite(s->datasets[k], type, mem_space, file_space,
+                          H5P_DEFAULT, in)
+               : H5Dread(s->datasets[k], type, mem_space, file_space,
+                         H5P_DEFAULT, out)) < 0) {
         char where[512];
         describe_task(s, task, where, sizeof where);
         status = h5_error(err, s->path, s->dvars[k].name,
-                          "cannot write task %" PRIu64 " (%s)", task, where);
+                          "cannot %s task %" PRIu64 " (%s)",
+                          write ? "write" : "read", task, where);
     }
     close_id(&mem_space);
     close_id(&file_space);
     return status;
+}
+
+static pdx_status write_task_block(pdx_store *s, size_t k, uint64_t task,
+                                   const void *data, pdx_error *err)
+{
+    return task_block_io(s, k, task, data, NULL, err);
 }
 
 static pdx_status flush_commit(pdx_store *s, uint64_t task, const char *what,
@@ -1703,6 +2019,13 @@ pdx_status pdx_store_commit(pdx_store *store, const pdx_task_record *record,
                              "store: task %" PRIu64 " out of range (%" PRIu64
                              " tasks)",
                              record->task, store->grid->n_tasks);
+    if (store->shard_count > 1 &&
+        file_slot(store, record->task) == store->n_file_tasks)
+        return pdx_error_set(err, PDX_ERR_USAGE, store->path, 0, 0, NULL,
+                             "store: task %" PRIu64
+                             " is not in shard %" PRIu64 " of %" PRIu64,
+                             record->task, store->shard_index,
+                             store->shard_count);
     if (record->status != PDX_TASK_DONE &&
         record->status != PDX_TASK_DIVERGED &&
         record->status != PDX_TASK_FAILED)
@@ -1734,6 +2057,17 @@ pdx_status pdx_store_commit(pdx_store *store, const pdx_task_record *record,
     if (status == PDX_OK)
         status = flush_commit(store, record->task, "status", err);
     return status;
+}
+
+pdx_status pdx_store_sync(pdx_store *store, pdx_error *err)
+{
+    silence_hdf5();
+    if (store == NULL)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
+                             "store: no store to sync");
+    if (H5Fflush(store->file, H5F_SCOPE_GLOBAL) < 0)
+        return h5_error(err, store->path, NULL, "cannot flush");
+    return fsync_file(store->file, store->path, err);
 }
 
 void pdx_store_destroy(pdx_store **store)
@@ -1878,8 +2212,10 @@ static pdx_status copy_variable(const pdx_store *s, size_t k, hid_t dst,
     return status;
 }
 
-pdx_status pdx_store_finish(pdx_store **store, const char *end_time,
-                            pdx_error *err)
+/* pdx_store_finish, writing the finished file to `dest` (NULL: over the
+ * working file). The working file is left as it is when dest is given. */
+static pdx_status finish_into(pdx_store **store, const char *dest,
+                              const char *end_time, pdx_error *err)
 {
     silence_hdf5();
     if (store == NULL || *store == NULL)
@@ -1887,6 +2223,18 @@ pdx_status pdx_store_finish(pdx_store **store, const char *end_time,
                              "store: no store to finish");
     pdx_store *s = *store;
     *store = NULL;
+    if (dest != NULL) {
+        char *copy = strdup(dest);
+        if (copy == NULL) {
+            store_free(s);
+            return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                                 "out of memory");
+        }
+        /* s->path names the destination in messages from here on; the
+         * working file stays open by its id. */
+        free(s->path);
+        s->path = copy;
+    }
     char *tmp = join_tmp_path(s->path);
     hid_t *out = calloc(s->n_dvars, sizeof *out);
     if (tmp == NULL || out == NULL) {
@@ -1901,12 +2249,13 @@ pdx_status pdx_store_finish(pdx_store **store, const char *end_time,
     pdx_status status = PDX_OK;
     /* The compressed file is at most the working file's size (plus chunk
      * indexes); the working file stays intact if it does not fit. */
-    struct stat working;
-    if (stat(s->path, &working) == 0)
-        status = check_free_space(s->path, (double)working.st_size + 1e6,
+    hsize_t working = 0;
+    if (H5Fget_filesize(s->file, &working) >= 0)
+        status = check_free_space(s->path, (double)working + 1e6,
                                   "to repack the result file (the working "
                                   "file is intact)",
                                   err);
+    H5Eclear2(H5E_DEFAULT);
     /* The working file is complete on disk before it is copied. */
     if (status == PDX_OK && H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0)
         status = h5_error(err, s->path, NULL, "cannot flush");
@@ -1952,6 +2301,608 @@ pdx_status pdx_store_finish(pdx_store **store, const char *end_time,
     free(tmp);
     free(path);
     return status;
+}
+
+pdx_status pdx_store_finish(pdx_store **store, const char *end_time,
+                            pdx_error *err)
+{
+    return finish_into(store, NULL, end_time, err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reading files of a sweep: inspect, gather, merge, extend                  */
+
+/* Open a pdx file read-only as a store for `grid` and `layout`, with the
+ * shard its attributes name; checks that it matches (finished files
+ * too). `live`: without the file lock (a file another process writes). */
+static pdx_status open_for_reading(pdx_store **out, const char *path,
+                                   const pdx_grid *grid,
+                                   const pdx_layout *layout, int live,
+                                   pdx_error *err)
+{
+    *out = NULL;
+    hid_t file = open_file(path, H5F_ACC_RDONLY, live);
+    if (file < 0)
+        return h5_error(err, path, NULL, "cannot open for reading");
+    double version;
+    uint64_t index = 0, count = 1;
+    int rc = get_double(file, "pdx_schema_version", &version);
+    pdx_status st = PDX_OK;
+    if (rc < 0 || (rc > 0 && read_shard(file, &index, &count) < 0))
+        st = h5_error(err, path, "/", "cannot read the root attributes");
+    else if (rc == 0)
+        st = pdx_error_set(err, PDX_ERR_MISMATCH, path, 0, 0, NULL,
+                           "not a pdx result file (no pdx_schema_version "
+                           "attribute)");
+    pdx_store *s = NULL;
+    pdx_store_options options = {0, index, count};
+    if (st == PDX_OK)
+        st = store_new(&s, path, grid, layout, &options, err);
+    if (st != PDX_OK) {
+        close_id(&file);
+        return st;
+    }
+    s->file = file;
+    st = check_matches(s, 0, err);
+    if (st == PDX_OK)
+        st = open_datasets(s, err);
+    if (st != PDX_OK) {
+        store_free(s);
+        return st;
+    }
+    *out = s;
+    return PDX_OK;
+}
+
+/* The status variable of a file as stored (n_file_tasks values). */
+static pdx_status read_file_status(pdx_store *s, int8_t **out, pdx_error *err)
+{
+    *out = malloc((size_t)(s->n_file_tasks > 0 ? s->n_file_tasks : 1));
+    if (*out == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, s->path, 0, 0, "status",
+                             "out of memory");
+    if (s->n_file_tasks > 0 &&
+        H5Dread(s->datasets[DVAR_STATUS_INDEX], H5T_NATIVE_INT8, H5S_ALL,
+                H5S_ALL, H5P_DEFAULT, *out) < 0) {
+        free(*out);
+        *out = NULL;
+        return h5_error(err, s->path, "status", "cannot read");
+    }
+    return PDX_OK;
+}
+
+static uint64_t file_task(const pdx_store *s, uint64_t slot)
+{
+    return s->shard_count > 1 ? s->file_tasks[slot] : slot;
+}
+
+static void copy_text_attr(hid_t file, const char *name, char *buf,
+                           size_t size)
+{
+    char *text = NULL;
+    buf[0] = '\0';
+    if (get_text(file, name, &text) == 0 && text != NULL)
+        snprintf(buf, size, "%s", text);
+    free(text);
+    H5Eclear2(H5E_DEFAULT);
+}
+
+void pdx_store_info_clear(pdx_store_info *info)
+{
+    if (info == NULL)
+        return;
+    free(info->spec_text);
+    free(info->spec_path);
+    memset(info, 0, sizeof *info);
+}
+
+pdx_status pdx_store_inspect(const char *path, pdx_store_info *info,
+                             pdx_error *err)
+{
+    silence_hdf5();
+    memset(info, 0, sizeof *info);
+    info->shard_count = 1;
+    if (access(path, R_OK) != 0)
+        return pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
+                             "cannot read: %s", strerror(errno));
+    hid_t file = open_file(path, H5F_ACC_RDONLY, 1);
+    if (file < 0)
+        return h5_error(err, path, NULL, "cannot open as HDF5");
+    double value = 0;
+    pdx_status st = PDX_OK;
+    int rc = get_double(file, "pdx_schema_version", &value);
+    if (rc < 0)
+        st = h5_error(err, path, "/@pdx_schema_version",
+                      "cannot read attribute");
+    else if (rc == 0)
+        st = pdx_error_set(err, PDX_ERR_MISMATCH, path, 0, 0, NULL,
+                           "not a pdx result file (no pdx_schema_version "
+                           "attribute)");
+    if (st == PDX_OK && (get_text(file, "spec", &info->spec_text) < 0 ||
+                         get_text(file, "spec_path", &info->spec_path) < 0 ||
+                         read_shard(file, &info->shard_index,
+                                    &info->shard_count) < 0))
+        st = h5_error(err, path, "/", "cannot read the root attributes");
+    if (st == PDX_OK) {
+        info->spec_length =
+            info->spec_text != NULL ? strlen(info->spec_text) : 0;
+        copy_text_attr(file, "spec_sha256", info->spec_sha256,
+                       sizeof info->spec_sha256);
+        copy_text_attr(file, "rng", info->rng, sizeof info->rng);
+        copy_text_attr(file, "pdx_version", info->pdx_version,
+                       sizeof info->pdx_version);
+        copy_text_attr(file, "git_describe", info->git_describe,
+                       sizeof info->git_describe);
+        copy_text_attr(file, "start_time", info->start_time,
+                       sizeof info->start_time);
+        if (get_double(file, "pdx_complete", &value) > 0)
+            info->complete = value != 0;
+        if (get_double(file, "rng_key_version", &value) > 0)
+            info->rng_key_version = (int)value;
+        H5Eclear2(H5E_DEFAULT);
+    }
+    hid_t ds = H5I_INVALID_HID, space = H5I_INVALID_HID;
+    hssize_t n = -1;
+    if (st == PDX_OK) {
+        ds = H5Dopen2(file, "status", H5P_DEFAULT);
+        space = ds < 0 ? H5I_INVALID_HID : H5Dget_space(ds);
+        n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+        if (n < 0)
+            st = h5_error(err, path, "status", "cannot open");
+    }
+    int8_t *status = NULL;
+    if (st == PDX_OK && (status = malloc((size_t)(n > 0 ? n : 1))) == NULL)
+        st = pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, NULL,
+                           "out of memory");
+    if (st == PDX_OK && n > 0 &&
+        H5Dread(ds, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                status) < 0)
+        st = h5_error(err, path, "status", "cannot read");
+    if (st == PDX_OK) {
+        info->tasks = (uint64_t)n;
+        for (hssize_t t = 0; t < n; t++)
+            if (status[t] >= 0 && status[t] <= 3)
+                info->by_status[status[t]]++;
+        info->grid_tasks = info->tasks;
+    }
+    free(status);
+    close_id(&space);
+    close_id(&ds);
+    close_id(&file);
+    /* A shard file's grid: from its spec (0 if it no longer parses). */
+    if (st == PDX_OK && info->shard_count > 1) {
+        pdx_spec *spec = NULL;
+        pdx_grid *grid = NULL;
+        info->grid_tasks = 0;
+        if (info->spec_text != NULL &&
+            pdx_spec_parse_string(&spec, info->spec_text, info->spec_length,
+                                  info->spec_path, NULL) == PDX_OK &&
+            pdx_grid_create(&grid, spec, NULL) == PDX_OK)
+            info->grid_tasks = grid->n_tasks;
+        pdx_grid_destroy(&grid);
+        pdx_spec_destroy(&spec);
+    }
+    if (st != PDX_OK)
+        pdx_store_info_clear(info);
+    return st;
+}
+
+pdx_status pdx_store_gather_status(const char *path, const pdx_grid *grid,
+                                   const pdx_layout *layout, int8_t *status,
+                                   pdx_error *err)
+{
+    silence_hdf5();
+    pdx_store *s = NULL;
+    pdx_status st = open_for_reading(&s, path, grid, layout, 1, err);
+    int8_t *mine = NULL;
+    if (st == PDX_OK)
+        st = read_file_status(s, &mine, err);
+    for (uint64_t i = 0; st == PDX_OK && i < s->n_file_tasks; i++)
+        if (mine[i] != PDX_TASK_PENDING)
+            status[file_task(s, i)] = mine[i];
+    free(mine);
+    store_free(s);
+    return st;
+}
+
+/* Do inputs a and b hold the same results for `task` (every variable but
+ * wall_seconds, bit for bit)? */
+static pdx_status compare_task(pdx_store *a, pdx_store *b, uint64_t task,
+                               void *buf_a, void *buf_b, pdx_error *err)
+{
+    for (size_t k = 0; k < a->n_dvars; k++) {
+        if (k == DVAR_WALL_INDEX)
+            continue;
+        hsize_t start[MAX_RANK], count[MAX_RANK], length;
+        task_selection(a, k, task, start, count, &length);
+        pdx_status st = task_block_io(a, k, task, NULL, buf_a, err);
+        if (st == PDX_OK)
+            st = task_block_io(b, k, task, NULL, buf_b, err);
+        if (st != PDX_OK)
+            return st;
+        if (memcmp(buf_a, buf_b,
+                   (size_t)length * dvar_elem_size(a->dvars[k].kind)) != 0) {
+            char where[512];
+            describe_task(a, task, where, sizeof where);
+            return pdx_error_set(err, PDX_ERR_MISMATCH, b->path, 0, 0,
+                                 a->dvars[k].name,
+                                 "task %" PRIu64 " (%s) is finished in both "
+                                 "%s and %s with different values; refusing "
+                                 "to merge",
+                                 task, where, a->path, b->path);
+        }
+    }
+    return PDX_OK;
+}
+
+pdx_status pdx_store_merge(const char *path, const char *const *inputs,
+                           size_t n_inputs, const pdx_grid *grid,
+                           const pdx_layout *layout,
+                           const pdx_provenance *provenance, int partial,
+                           const char *end_time,
+                           pdx_store_merge_report *report, pdx_error *err)
+{
+    silence_hdf5();
+    memset(report, 0, sizeof *report);
+    report->tasks = grid != NULL ? grid->n_tasks : 0;
+    if (path == NULL || inputs == NULL || n_inputs == 0 || grid == NULL ||
+        n_inputs >= UINT32_MAX)
+        return pdx_error_set(err, PDX_ERR_USAGE, path, 0, 0, NULL,
+                             "merge: an output, a grid and 1 .. 2^32-2 "
+                             "inputs are required");
+    const uint32_t none = UINT32_MAX;
+    pdx_store **in = calloc(n_inputs, sizeof *in);
+    uint32_t *owner = malloc((size_t)(grid->n_tasks ? grid->n_tasks : 1) *
+                             sizeof *owner);
+    void *buf_a = NULL, *buf_b = NULL;
+    char *work = temporary_path(path, "merge");
+    pdx_store *s = NULL;
+    pdx_status st = PDX_OK;
+    if (in == NULL || owner == NULL || work == NULL) {
+        st = pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, NULL,
+                           "out of memory");
+        goto done;
+    }
+    for (uint64_t t = 0; t < grid->n_tasks; t++)
+        owner[t] = none;
+    char rng0[64] = "", version0[64] = "", describe0[128] = "";
+    double key0 = 0;
+    for (size_t j = 0; j < n_inputs && st == PDX_OK; j++) {
+        st = open_for_reading(&in[j], inputs[j], grid, layout, 0, err);
+        if (st != PDX_OK)
+            break;
+        char rng[64], version[64], describe[128];
+        double key = 0;
+        copy_text_attr(in[j]->file, "rng", rng, sizeof rng);
+        copy_text_attr(in[j]->file, "pdx_version", version, sizeof version);
+        copy_text_attr(in[j]->file, "git_describe", describe,
+                       sizeof describe);
+        get_double(in[j]->file, "rng_key_version", &key);
+        H5Eclear2(H5E_DEFAULT);
+        if (j == 0) {
+            memcpy(rng0, rng, sizeof rng);
+            memcpy(version0, version, sizeof version);
+            memcpy(describe0, describe, sizeof describe);
+            key0 = key;
+        } else if (strcmp(rng, rng0) != 0 || key != key0) {
+            st = pdx_error_set(err, PDX_ERR_MISMATCH, inputs[j], 0, 0,
+                               "/@rng_key_version",
+                               "random numbers %s version %g, but %s has %s "
+                               "version %g: the results are not comparable",
+                               rng, key, inputs[0], rng0, key0);
+            break;
+        } else if ((strcmp(version, version0) != 0 ||
+                    strcmp(describe, describe0) != 0) &&
+                   report->warning[0] == '\0') {
+            snprintf(report->warning, sizeof report->warning,
+                     "%s was written by pdx %s (%s), %s by pdx %s (%s)",
+                     inputs[j], version, describe, inputs[0], version0,
+                     describe0);
+        }
+        if (buf_a == NULL) {
+            size_t bytes = 8 * (in[j]->nan_block_length > 0
+                                    ? in[j]->nan_block_length
+                                    : 1);
+            buf_a = malloc(bytes);
+            buf_b = malloc(bytes);
+            if (buf_a == NULL || buf_b == NULL) {
+                st = pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, NULL,
+                                   "out of memory");
+                break;
+            }
+        }
+        int8_t *status = NULL;
+        st = read_file_status(in[j], &status, err);
+        for (uint64_t i = 0; st == PDX_OK && i < in[j]->n_file_tasks; i++) {
+            if (status[i] == PDX_TASK_PENDING)
+                continue;
+            uint64_t task = file_task(in[j], i);
+            if (owner[task] == none) {
+                owner[task] = (uint32_t)j;
+                continue;
+            }
+            st = compare_task(in[owner[task]], in[j], task, buf_a, buf_b,
+                              err);
+            report->overlapping++;
+        }
+        free(status);
+    }
+    if (st != PDX_OK)
+        goto done;
+    for (uint64_t t = 0; t < grid->n_tasks; t++) {
+        if (owner[t] != none) {
+            report->finished++;
+        } else {
+            if (report->missing < 8)
+                report->first_missing[report->missing] = t;
+            report->missing++;
+        }
+    }
+    if (report->missing > 0 && !partial) {
+        char where[512];
+        describe_task(in[0], report->first_missing[0], where, sizeof where);
+        st = pdx_error_set(err, PDX_ERR_MISMATCH, path, 0, 0, NULL,
+                           "%" PRIu64 " of %" PRIu64 " tasks are missing "
+                           "(pending in every input), the first: task %" PRIu64
+                           " (%s); nothing written",
+                           report->missing, report->tasks,
+                           report->first_missing[0], where);
+        goto done;
+    }
+
+    remove_stale_temporaries(path);
+    st = store_new(&s, path, grid, layout, NULL, err);
+    if (st == PDX_OK)
+        st = build_working_file(s, work, provenance, err);
+    if (st != PDX_OK)
+        goto done;
+    for (uint64_t t = 0; t < grid->n_tasks && st == PDX_OK; t++) {
+        if (owner[t] == none)
+            continue;
+        for (size_t k = 0; k < s->n_dvars && st == PDX_OK; k++) {
+            st = task_block_io(in[owner[t]], k, t, NULL, buf_a, err);
+            if (st == PDX_OK)
+                st = write_task_block(s, k, t, buf_a, err);
+        }
+    }
+    if (st != PDX_OK) {
+        for (size_t k = 0; k < s->n_dvars; k++)
+            close_id(&s->datasets[k]);
+        discard_file(&s->file);
+        unlink(work);
+        goto done;
+    }
+    if (report->missing == 0) {
+        st = finish_into(&s, path, end_time, err);
+        unlink(work);
+    } else {
+        st = install_working_file(s, work, path, err);
+    }
+
+done:
+    store_free(s);
+    if (in != NULL)
+        for (size_t j = 0; j < n_inputs; j++)
+            store_free(in[j]);
+    free(in);
+    free(owner);
+    free(buf_a);
+    free(buf_b);
+    free(work);
+    return st;
+}
+
+/* Read (in NULL) or write the block of variable k at start/count. */
+static pdx_status block_io(pdx_store *s, size_t k, const hsize_t *start,
+                           const hsize_t *count, const void *in, void *out,
+                           pdx_error *err)
+{
+    hsize_t dims[MAX_RANK], length = 1;
+    int rank = dvar_dims(s, k, dims);
+    for (int i = 0; i < rank; i++)
+        length *= count[i];
+    if (length == 0)
+        return PDX_OK;
+    hid_t file_space = H5Dget_space(s->datasets[k]);
+    hid_t mem_space = H5I_INVALID_HID;
+    hid_t type = dvar_mem_type(s->dvars[k].kind);
+    pdx_status status = PDX_OK;
+    if (file_space < 0 ||
+        H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count,
+                            NULL) < 0 ||
+        (mem_space = H5Screate_simple(1, &length, NULL)) < 0 ||
+        (in != NULL ? H5Dwrite(s->datasets[k], type, mem_space, file_space,
+                               H5P_DEFAULT, in)
+                    : H5Dread(s->datasets[k], type, mem_space, file_space,
+                              H5P_DEFAULT, out)) < 0)
+        status = h5_error(err, s->path, s->dvars[k].name, "cannot %s a cell",
+                          in != NULL ? "write" : "read");
+    close_id(&mem_space);
+    close_id(&file_space);
+    return status;
+}
+
+/* Length of dimension coordinate `name` in `file`, or `fallback` when the
+ * file has none. */
+static size_t coordinate_length(hid_t file, const char *name, size_t fallback)
+{
+    if (H5Lexists(file, name, H5P_DEFAULT) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return fallback;
+    }
+    hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
+    hid_t space = ds < 0 ? H5I_INVALID_HID : H5Dget_space(ds);
+    hssize_t n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+    close_id(&space);
+    close_id(&ds);
+    H5Eclear2(H5E_DEFAULT);
+    return n >= 0 ? (size_t)n : fallback;
+}
+
+pdx_status pdx_store_create_extended(pdx_store **out, const char *path,
+                                     const char *base, const pdx_grid *grid,
+                                     const pdx_layout *layout,
+                                     const pdx_provenance *provenance,
+                                     const pdx_store_options *options,
+                                     uint64_t *carried, pdx_error *err)
+{
+    silence_hdf5();
+    *carried = 0;
+    if (out == NULL || base == NULL)
+        return pdx_error_set(err, PDX_ERR_USAGE, path, 0, 0, NULL,
+                             "store: out and base are required");
+    *out = NULL;
+    pdx_spec *old_spec = NULL;
+    pdx_grid *old_grid = NULL;
+    pdx_store *old = NULL, *s = NULL;
+    size_t *map = NULL;
+    int8_t *status = NULL;
+    double *block = NULL;
+    char *text = NULL, *spec_path = NULL, *tmp = NULL;
+    pdx_layout old_layout = *layout;
+    uint64_t index = 0, count = 1;
+    remove_stale_temporaries(path);
+    hid_t file = open_file(base, H5F_ACC_RDONLY, 0);
+    pdx_status st = PDX_OK;
+    if (file < 0)
+        st = h5_error(err, base, NULL, "cannot open for reading");
+    else if (get_text(file, "spec", &text) < 0 ||
+             get_text(file, "spec_path", &spec_path) < 0 ||
+             read_shard(file, &index, &count) < 0)
+        st = h5_error(err, base, "/", "cannot read the root attributes");
+    else if (text == NULL)
+        st = pdx_error_set(err, PDX_ERR_MISMATCH, base, 0, 0, NULL,
+                           "not a pdx result file (no spec attribute)");
+    else if (count > 1)
+        st = pdx_error_set(err, PDX_ERR_MISMATCH, base, 0, 0, NULL,
+                           "a shard file (shard %llu of %llu) cannot be "
+                           "extended: merge the shards first",
+                           (unsigned long long)index,
+                           (unsigned long long)count);
+    if (st == PDX_OK) {
+        pdx_error inner;
+        if (pdx_spec_parse_string(&old_spec, text, strlen(text),
+                                  spec_path != NULL ? spec_path : base,
+                                  &inner) != PDX_OK) {
+            char buf[1024];
+            pdx_error_format(&inner, buf, sizeof buf);
+            st = pdx_error_set(err, PDX_ERR_SPEC, base, 0, 0, "/@spec",
+                               "the spec stored in the file does not parse "
+                               "with this pdx: %s",
+                               buf);
+        }
+    }
+    if (st == PDX_OK)
+        st = pdx_grid_create(&old_grid, old_spec, err);
+    if (st == PDX_OK)
+        st = pdx_grid_embed(old_grid, grid, &map, err);
+    /* The old file's extra dimensions (units: K and M of the old grid). */
+    for (int d = 0; d < PDX_DIM_COUNT && st == PDX_OK; d++) {
+        old_layout.dim_size[d] =
+            coordinate_length(file, dim_names[d], layout->dim_size[d]);
+        if (old_layout.dim_size[d] > layout->dim_size[d])
+            st = pdx_error_set(err, PDX_ERR_MISMATCH, base, 0, 0,
+                               dim_names[d],
+                               "the file has %zu values of %s, this run %zu",
+                               old_layout.dim_size[d], dim_names[d],
+                               layout->dim_size[d]);
+    }
+    if (st == PDX_OK)
+        st = store_new(&old, base, old_grid, &old_layout, NULL, err);
+    if (st == PDX_OK) {
+        old->file = file;
+        file = H5I_INVALID_HID;
+        st = check_matches(old, 0, err);
+    }
+    if (st == PDX_OK)
+        st = open_datasets(old, err);
+    if (st == PDX_OK)
+        st = read_file_status(old, &status, err);
+    if (st == PDX_OK)
+        st = store_new(&s, path, grid, layout, options, err);
+    if (st == PDX_OK && (tmp = join_tmp_path(path)) == NULL)
+        st = pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, NULL,
+                           "out of memory");
+    if (st == PDX_OK &&
+        (block = malloc((old->nan_block_length > 0 ? old->nan_block_length
+                                                   : 1) *
+                        sizeof *block)) == NULL)
+        st = pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, NULL,
+                           "out of memory");
+    if (st == PDX_OK)
+        st = build_working_file(s, tmp, provenance, err);
+    if (st != PDX_OK)
+        goto done;
+    /* Every finished task of the old file that the new file holds, by
+     * cell values: the new task's block takes the old block (extra
+     * dimensions may have grown: the rest stays NaN). */
+    size_t n_axes = old_grid->n_axes;
+    for (uint64_t task = 0; task < old_grid->n_tasks && st == PDX_OK;
+         task++) {
+        if (status[task] == PDX_TASK_PENDING)
+            continue;
+        uint64_t rest = task / old_grid->replicas, cell = 0, stride = 1;
+        size_t offset = 0;
+        for (size_t a = 0; a < n_axes; a++)
+            offset += old_grid->shape[a];
+        for (size_t a = n_axes; a-- > 0;) {
+            offset -= old_grid->shape[a];
+            cell += map[offset + rest % old_grid->shape[a]] * stride;
+            rest /= old_grid->shape[a];
+            stride *= grid->shape[a];
+        }
+        uint64_t new_task = cell * grid->replicas + task % old_grid->replicas;
+        if (s->shard_count > 1 && file_slot(s, new_task) == s->n_file_tasks)
+            continue;
+        for (size_t k = 0; k < s->n_dvars && st == PDX_OK; k++) {
+            hsize_t start[MAX_RANK], count_[MAX_RANK], length;
+            hsize_t old_start[MAX_RANK], old_count[MAX_RANK];
+            int rank = task_selection(s, k, new_task, start, count_, &length);
+            int old_rank = task_selection(old, k, task, old_start, old_count,
+                                          &length);
+            /* extra dimensions: the old extents */
+            int extra = old_rank - (int)n_axes - 1;
+            for (int i = 0; i < extra; i++)
+                count_[rank - extra + i] = old_count[old_rank - extra + i];
+            st = task_block_io(old, k, task, NULL, block, err);
+            if (st == PDX_OK)
+                st = block_io(s, k, start, count_, block, NULL, err);
+        }
+        (*carried)++;
+    }
+    if (st == PDX_OK)
+        st = install_working_file(s, tmp, path, err);
+    else {
+        for (size_t k = 0; k < s->n_dvars; k++)
+            close_id(&s->datasets[k]);
+        discard_file(&s->file);
+        unlink(tmp);
+    }
+    if (st == PDX_OK) {
+        s->file = open_file(path, H5F_ACC_RDWR, 0);
+        if (s->file < 0)
+            st = h5_error(err, path, NULL, "cannot reopen for writing");
+    }
+    if (st == PDX_OK)
+        st = open_datasets(s, err);
+    if (st == PDX_OK) {
+        *out = s;
+        s = NULL;
+    }
+
+done:
+    close_id(&file);
+    store_free(old);
+    store_free(s);
+    pdx_grid_destroy(&old_grid);
+    pdx_spec_destroy(&old_spec);
+    free(map);
+    free(status);
+    free(block);
+    free(text);
+    free(spec_path);
+    free(tmp);
+    return st;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2126,8 +3077,10 @@ pdx_status pdx_store_print_info(const char *path, void *out, pdx_error *err)
                        ? task_status[t]
                        : 4]++;
         double complete = 0, replicas = 0;
+        uint64_t shard_index = 0, shard_count = 1;
         get_double(file, "pdx_complete", &complete);
         get_double(file, "replicas", &replicas);
+        read_shard(file, &shard_index, &shard_count);
         H5Eclear2(H5E_DEFAULT);
         fprintf(f, "%-16s %s\n", "file", path);
         print_text_attr(f, file, "title", "title");
@@ -2137,14 +3090,30 @@ pdx_status pdx_store_print_info(const char *path, void *out, pdx_error *err)
                                 "interrupted)");
         print_text_attr(f, file, "spec", "spec_path");
         print_text_attr(f, file, "spec sha256", "spec_sha256");
-        fprintf(f, "%-16s %lld (%lld cells x %.0f replicas): %lld done, "
-                   "%lld diverged, %lld failed, %lld pending",
-                "tasks", (long long)n_tasks,
-                replicas > 0 ? (long long)n_tasks / (long long)replicas : 0LL,
-                replicas, counts[1], counts[2], counts[3], counts[0]);
+        if (shard_count > 1)
+            fprintf(f, "%-16s %llu of %llu (pdx merge joins the shards)\n",
+                    "shard", (unsigned long long)shard_index,
+                    (unsigned long long)shard_count);
+        if (shard_count > 1)
+            fprintf(f, "%-16s %lld in this shard: %lld done, %lld "
+                       "diverged, %lld failed, %lld pending",
+                    "tasks", (long long)n_tasks, counts[1], counts[2],
+                    counts[3], counts[0]);
+        else
+            fprintf(f, "%-16s %lld (%lld cells x %.0f replicas): %lld done, "
+                       "%lld diverged, %lld failed, %lld pending",
+                    "tasks", (long long)n_tasks,
+                    replicas > 0 ? (long long)n_tasks / (long long)replicas
+                                 : 0LL,
+                    replicas, counts[1], counts[2], counts[3], counts[0]);
         if (counts[4] > 0)
             fprintf(f, ", %lld with unknown status", counts[4]);
-        fprintf(f, "\ndimensions\n");
+        fprintf(f, "\n%-16s %.1f%% of the tasks finished\n", "progress",
+                n_tasks > 0 ? 100.0 * (double)(counts[1] + counts[2] +
+                                               counts[3]) /
+                                  (double)n_tasks
+                            : 100.0);
+        fprintf(f, "dimensions\n");
         info_walk w = {f, 0};
         hsize_t idx = 0;
         if (H5Literate(file, H5_INDEX_CRT_ORDER, H5_ITER_INC, &idx, info_link,

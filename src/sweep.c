@@ -26,6 +26,7 @@ pdx_sweep_options pdx_sweep_options_default(void)
     memset(&o, 0, sizeof o);
     o.progress_interval = 10.0;
     o.shard_count = 1;
+    o.grace_seconds = 20.0;
     return o;
 }
 
@@ -138,7 +139,36 @@ typedef struct worker {
     pdx_trainer *trainer[PDX_BUNDLE];
     double **values[PDX_BUNDLE];
     size_t n_vars;
+    /* set by pdx_sweep_run: the stop request and when it was first seen */
+    const pdx_sweep_options *options;
+    double *stop_since;
 } worker;
+
+/* Has the grace period of a stop request run out (or a second signal
+ * come)? Running tasks are then abandoned: left pending, to be run again
+ * by the next run. Checked between blocks of steps. */
+static int worker_abandons(const worker *w)
+{
+    const pdx_sweep_options *o = w->options;
+    if (o == NULL || o->stop == NULL || *o->stop == 0)
+        return 0;
+    if (*o->stop >= 2)
+        return 1; /* asked again: stop at once */
+    double now = now_seconds(), since;
+#pragma omp critical(pdx_stop)
+    {
+        if (*w->stop_since == 0.0) {
+            *w->stop_since = now;
+            if (!o->quiet)
+                fprintf(stderr,
+                        "\npdx: stopping: running tasks have %g s to finish "
+                        "(signal again to stop at once)\n",
+                        o->grace_seconds);
+        }
+        since = *w->stop_since;
+    }
+    return now - since >= o->grace_seconds;
+}
 
 static void worker_destroy(worker *w)
 {
@@ -248,6 +278,14 @@ static void run_online_bundle(worker *w, const pdx_grid *grid,
     /* every trainer's x buffer holds max_N + 2 entries: use the first */
     double *x = w->trainer[0]->x;
     for (int64_t step = 0;; step++) {
+        if ((step & 4095) == 4095 && worker_abandons(w)) {
+            for (size_t i = 0; i < n; i++)
+                if (!m[i].finished) {
+                    m[i].status = PDX_TASK_PENDING;
+                    m[i].finished = 1;
+                }
+            break;
+        }
         int any_active = 0;
         const pdx_trainer *teacher_of = NULL;
         for (size_t i = 0; i < n; i++) {
@@ -327,6 +365,11 @@ static void run_finite_task(worker *w, const pdx_grid *grid,
     int64_t sample = (int64_t)ceil(params.train_burn_in) * per_time;
     size_t ti = 0;
     for (;;) {
+        if (worker_abandons(w)) { /* checked between checkpoints */
+            *status = PDX_TASK_PENDING;
+            *steps = t->step;
+            return;
+        }
         int64_t next = t->total_steps;
         int64_t at = -1;
         if (ti < spec->n_times && spec->times[ti] <= params.train_epochs) {
@@ -420,20 +463,29 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
                          pdx_sweep_summary *summary, pdx_error *err)
 {
     memset(summary, 0, sizeof *summary);
-    const uint64_t shards = options->shard_count ? options->shard_count : 1;
-    size_t cap = (size_t)(grid->n_tasks / shards + 1);
+    /* this process's tasks: the whole grid, or one shard of it */
+    uint64_t *mine = NULL, n_mine = grid->n_tasks;
+    if (options->shard_count > 1) {
+        pdx_status st = pdx_grid_shard_tasks(grid, options->shard_index,
+                                             options->shard_count, &mine,
+                                             &n_mine, err);
+        if (st != PDX_OK)
+            return st;
+    }
+    size_t cap = (size_t)n_mine + 1;
     size_t n_todo = 0, n_jobs = 0;
     pending *todo = malloc(cap * sizeof *todo);
     job *jobs = malloc(cap * sizeof *jobs);
     if (todo == NULL || jobs == NULL) {
+        free(mine);
         free(todo);
         free(jobs);
         return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
                              "cannot allocate the task list");
     }
     progress prog = {0};
-    for (uint64_t task = options->shard_index; task < grid->n_tasks;
-         task += shards) {
+    for (uint64_t m = 0; m < n_mine; m++) {
+        uint64_t task = mine != NULL ? mine[m] : m;
         summary->tasks++;
         if (status != NULL && status[task] != PDX_TASK_PENDING) {
             summary->skipped++;
@@ -447,6 +499,7 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
         e->bundleable = bundle_key(grid, task, &e->key);
         prog.cost_total += e->cost;
     }
+    free(mine);
     qsort(todo, n_todo, sizeof *todo, by_key);
     size_t max_bundle = options->max_bundle > 0 &&
                                 options->max_bundle < PDX_BUNDLE
@@ -480,6 +533,7 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
 
     pdx_status result = PDX_OK;
     volatile int abort_run = 0;
+    double stop_since = 0.0; /* when a worker first saw the stop request */
     double start = now_seconds();
 
 #pragma omp parallel num_threads(threads)
@@ -488,6 +542,8 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
         pdx_error local_err;
         pdx_error_clear(&local_err);
         pdx_status wst = worker_init(&w, grid, layout, &local_err);
+        w.options = options;
+        w.stop_since = &stop_since;
         if (wst != PDX_OK) {
 #pragma omp critical(pdx_hdf5)
             {
@@ -523,6 +579,8 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
             double wall = (now_seconds() - t0) / (double)j->n;
 #pragma omp critical(pdx_hdf5)
             for (size_t i = 0; i < j->n && !abort_run; i++) {
+                if (task_status[i] == PDX_TASK_PENDING)
+                    continue; /* abandoned after the grace period */
                 pdx_task_record rec;
                 rec.task = tasks[i];
                 rec.status = task_status[i];

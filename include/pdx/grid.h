@@ -2,8 +2,8 @@
  *
  * A cell is one point of the product of the spec's axes (document order,
  * first axis slowest). A task is (cell, replica) with flat index
- * task = cell * replicas + replica. Shard k of n owns the tasks with
- * task % n == k. */
+ * task = cell * replicas + replica. Shard k of n owns the tasks that a
+ * longest-processing-time deal gives it (pdx_grid_shard_tasks). */
 #ifndef PDX_GRID_H
 #define PDX_GRID_H
 
@@ -59,5 +59,29 @@ int64_t pdx_grid_total_steps(const pdx_params *params);
 /* "train.learning_rate=0.5, student.hidden=4, replica=2" for messages. */
 void pdx_grid_describe_task(const pdx_grid *grid, uint64_t task, char *buf,
                             size_t size);
+
+/* The tasks of shard `index` of `count` (ascending, *tasks a new array of
+ * *n entries, free() it; NULL when *n is 0). Tasks are dealt in order of
+ * decreasing cost (ties: ascending task index), each to the shard with the
+ * least cost so far (ties: the lowest shard index): shards interleave over
+ * the grid and their costs differ by at most one task's cost, whatever the
+ * grid's shape. The deal depends only on the grid and `count`, so every
+ * process of a job computes the same partition. Returns PDX_OK,
+ * PDX_ERR_USAGE (count 0 or index >= count), PDX_ERR_NOMEM.
+ * Thread-safe. */
+pdx_status pdx_grid_shard_tasks(const pdx_grid *grid, uint64_t index,
+                                uint64_t count, uint64_t **tasks, uint64_t *n,
+                                pdx_error *err);
+
+/* Whether the grid `from` lies inside the grid `to` (an extended spec):
+ * the same axis keys in the same order, every value of every axis of
+ * `from` also a value of the same axis of `to`, at most as many replicas,
+ * and every other key equal (the name may differ). On success *map is a
+ * new array (free()) holding, for each axis a of `from` in turn, the index
+ * in `to` of each of its values: the entries of axis a start at the sum of
+ * the sizes of the axes before it. Returns PDX_OK, PDX_ERR_MISMATCH (the
+ * message names the key and the value), PDX_ERR_NOMEM. Thread-safe. */
+pdx_status pdx_grid_embed(const pdx_grid *from, const pdx_grid *to,
+                          size_t **map, pdx_error *err);
 
 #endif

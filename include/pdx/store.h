@@ -38,6 +38,10 @@ typedef struct pdx_store_options {
                             * the data and again after the status, so
                             * that a node crash cannot keep a status
                             * without its data) */
+    uint64_t shard_index;  /* shard_count > 1: a shard file holding only */
+    uint64_t shard_count;  /*   the tasks pdx_grid_shard_tasks deals to
+                            *   shard_index, along a `task` dimension
+                            *   (docs/FORMAT.md); 0 or 1: the whole grid */
 } pdx_store_options;
 
 /* Create a new result file at `path` for every task of `grid` (overwrites
@@ -55,7 +59,9 @@ pdx_status pdx_store_create(pdx_store **out, const char *path,
 
 /* Open an existing working file written by pdx_store_create for further
  * commits (resume). Fails with PDX_ERR_MISMATCH when its spec SHA-256, grid
- * shape or layout differ from the arguments, naming what differs. */
+ * shape, layout or shard differ from the arguments, naming what differs.
+ * Temporaries next to `path` left by killed processes of this host are
+ * removed (also by pdx_store_create). */
 pdx_status pdx_store_open(pdx_store **out, const char *path,
                           const pdx_grid *grid, const pdx_layout *layout,
                           const pdx_store_options *options, pdx_error *err);
@@ -67,7 +73,88 @@ pdx_status pdx_store_open(pdx_store **out, const char *path,
 pdx_status pdx_store_probe(const char *path, char spec_sha256[65],
                            int *complete, pdx_error *err);
 
-/* Status of every task (n_tasks int8 values, pdx_task_status). */
+/* What a result file holds, read without opening it for writing
+ * (pdx_store_inspect). Strings are owned by the struct. */
+typedef struct pdx_store_info {
+    char spec_sha256[65];
+    char *spec_text;           /* the spec as given (NUL-terminated) */
+    size_t spec_length;
+    char *spec_path;
+    int complete;              /* finished (repacked) */
+    uint64_t shard_index;      /* 0 and 1 for a whole-grid file */
+    uint64_t shard_count;
+    uint64_t tasks;            /* tasks the file holds */
+    uint64_t grid_tasks;       /* tasks of the whole grid */
+    uint64_t by_status[4];     /* tasks by pdx_task_status */
+    int rng_key_version;
+    char rng[64], pdx_version[64], git_describe[128], start_time[64];
+} pdx_store_info;
+
+/* Read the spec, shard, progress and provenance of a pdx result file (a
+ * live one too: no file lock). Returns PDX_OK, PDX_ERR_IO, PDX_ERR_HDF5,
+ * PDX_ERR_MISMATCH (not a pdx file), PDX_ERR_NOMEM. Free the strings
+ * with pdx_store_info_clear. */
+pdx_status pdx_store_inspect(const char *path, pdx_store_info *info,
+                             pdx_error *err);
+void pdx_store_info_clear(pdx_store_info *info);
+
+/* For every task of the file at `path` that is not pending, set
+ * status[task] (status has the whole grid's n_tasks entries; others are
+ * left as they are, so calls over the files of a sweep build the union).
+ * The file must be for `grid`'s spec. Live files are read without a lock.
+ * Returns PDX_OK, PDX_ERR_IO, PDX_ERR_HDF5, PDX_ERR_MISMATCH. */
+pdx_status pdx_store_gather_status(const char *path, const pdx_grid *grid,
+                                   const pdx_layout *layout, int8_t *status,
+                                   pdx_error *err);
+
+/* What pdx_store_merge found. */
+typedef struct pdx_store_merge_report {
+    uint64_t tasks;        /* of the whole grid */
+    uint64_t finished;     /* done, diverged or failed in some input */
+    uint64_t overlapping;  /* finished in several inputs, identically */
+    uint64_t missing;      /* pending in every input */
+    uint64_t first_missing[8]; /* the first min(missing, 8) of them */
+    char warning[512];     /* inputs written by different pdx builds */
+} pdx_store_merge_report;
+
+/* Merge result files of the spec of `grid` (shard files and whole-grid
+ * files, working or finished, in any mix) into `path`. Every input must
+ * be for the same spec (SHA-256), grid, layout and random-number streams;
+ * a task finished in several inputs must agree in every variable but
+ * wall_seconds. With every task finished, `path` becomes a finished file
+ * equal to one a single process writes (docs/FORMAT.md, "Identity");
+ * with tasks missing it is refused (PDX_ERR_MISMATCH, nothing written)
+ * unless `partial`, which writes a working file that `pdx run` resumes.
+ * The file is built under temporary names and renamed over `path`, which
+ * may be one of the inputs. Returns PDX_OK, PDX_ERR_MISMATCH (naming the
+ * files and the task), PDX_ERR_IO (also: too little free space),
+ * PDX_ERR_HDF5, PDX_ERR_NOMEM, PDX_ERR_USAGE. */
+pdx_status pdx_store_merge(const char *path, const char *const *inputs,
+                           size_t n_inputs, const pdx_grid *grid,
+                           const pdx_layout *layout,
+                           const pdx_provenance *provenance, int partial,
+                           const char *end_time,
+                           pdx_store_merge_report *report, pdx_error *err);
+
+/* As pdx_store_create, but the new file starts with every finished task
+ * of the whole-grid file `base` that it holds: `base` was written for a
+ * spec whose grid lies inside `grid` (pdx_grid_embed: axis values and
+ * replicas added, nothing else changed), and cells are matched by their
+ * parameter values. `base` may be `path` itself (extending a file in
+ * place: it is replaced only by the complete new file), or the merged
+ * file of an earlier sweep when `options` name a shard. *carried receives
+ * the tasks kept. Returns PDX_OK, PDX_ERR_MISMATCH (not an extension: the
+ * message names the key; `base` a shard file), PDX_ERR_SPEC (the spec in
+ * `base` no longer parses), PDX_ERR_IO, PDX_ERR_HDF5, PDX_ERR_NOMEM. */
+pdx_status pdx_store_create_extended(pdx_store **out, const char *path,
+                                     const char *base, const pdx_grid *grid,
+                                     const pdx_layout *layout,
+                                     const pdx_provenance *provenance,
+                                     const pdx_store_options *options,
+                                     uint64_t *carried, pdx_error *err);
+
+/* Status of every task of the grid (n_tasks int8 values,
+ * pdx_task_status; tasks outside a shard file's shard read as pending). */
 pdx_status pdx_store_read_status(pdx_store *store, int8_t *status,
                                  pdx_error *err);
 
@@ -85,6 +172,11 @@ pdx_status pdx_store_commit(pdx_store *store, const pdx_task_record *record,
  * Returns PDX_OK, PDX_ERR_IO, PDX_ERR_HDF5, PDX_ERR_NOMEM. */
 pdx_status pdx_store_finish(pdx_store **store, const char *end_time,
                             pdx_error *err);
+
+/* Make every commit so far durable: flush and fsync the working file
+ * (before closing a stopped run: its snapshot). Returns PDX_OK,
+ * PDX_ERR_HDF5, PDX_ERR_IO. */
+pdx_status pdx_store_sync(pdx_store *store, pdx_error *err);
 
 /* Close without finishing (the file stays a valid, resumable working
  * file). Accepts NULL; sets *store to NULL. */

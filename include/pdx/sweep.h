@@ -20,9 +20,13 @@ typedef struct pdx_sweep_options {
     int quiet;                  /* no progress output */
     int progress_tty;           /* 1: live bar; 0: a line every interval */
     double progress_interval;   /* seconds between log lines (default 10) */
-    volatile sig_atomic_t *stop;/* set to non-zero to stop taking tasks */
-    uint64_t shard_index;       /* run tasks with task % shard_count == */
-    uint64_t shard_count;       /*   shard_index (1 shard: all tasks) */
+    volatile sig_atomic_t *stop;/* non-zero: stop taking tasks; running
+                                   ones finish within grace_seconds or are
+                                   abandoned (left pending); 2 or more:
+                                   abandon them at once */
+    double grace_seconds;       /* default 20 */
+    uint64_t shard_index;       /* run the tasks pdx_grid_shard_tasks deals */
+    uint64_t shard_count;       /*   to shard_index (1 shard: all tasks) */
     int max_bundle;             /* online tasks sharing an input stream run
                                    in lockstep, up to this many (0: the
                                    default 8; 1: each task alone); results

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""pdx_identical.py A B: are two pdx result files identical (docs/FORMAT.md,
+"Identity")? Exit 0 if so, 1 with every difference listed otherwise.
+
+Identical means: the same datasets in the same creation order, each with
+the same type, shape, storage (layout, chunks, filters, fill value), the
+same dimension scales attached, the same attributes (values compared
+byte for byte, NaN equal to NaN) and the same data bit for bit -- except
+the data of `wall_seconds` (wall-clock time) and the values of the root
+attributes that record where and when the file was made: command_line,
+host, start_time, end_time.
+"""
+import os
+import sys
+
+os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
+import h5py  # noqa: E402
+import numpy as np  # noqa: E402
+
+VOLATILE_DATA = {"wall_seconds"}
+VOLATILE_ROOT_ATTRS = {"command_line", "host", "start_time", "end_time"}
+# object references: compared through the attached scales' names instead
+REFERENCE_ATTRS = {"DIMENSION_LIST", "REFERENCE_LIST"}
+
+
+def same_array(x, y):
+    x, y = np.asarray(x), np.asarray(y)
+    if x.dtype != y.dtype or x.shape != y.shape:
+        return False
+    if x.dtype.kind in "fc":
+        return np.array_equal(np.ascontiguousarray(x).view(np.uint8),
+                              np.ascontiguousarray(y).view(np.uint8))
+    return np.array_equal(x, y)
+
+
+def attrs_differ(where, a, b, skip, out):
+    names_a = [n for n in a.attrs if n not in REFERENCE_ATTRS]
+    names_b = [n for n in b.attrs if n not in REFERENCE_ATTRS]
+    if names_a != names_b:
+        out.append(f"{where}: attributes {names_a} vs {names_b}")
+        return
+    for n in names_a:
+        if n in skip:
+            continue
+        x, y = a.attrs[n], b.attrs[n]
+        if isinstance(x, (bytes, str)) or isinstance(y, (bytes, str)):
+            if x != y:
+                out.append(f"{where}@{n}: {x!r:.80} vs {y!r:.80}")
+        elif not same_array(x, y):
+            out.append(f"{where}@{n}: {x!r:.80} vs {y!r:.80}")
+
+
+def storage(ds):
+    p = ds.id.get_create_plist()
+    filters = [p.get_filter(i)[0] for i in range(p.get_nfilters())]
+    fill = np.zeros((), dtype=ds.dtype)
+    p.get_fill_value(fill)
+    return (p.get_layout(), ds.chunks, tuple(filters), fill.tobytes())
+
+
+def datasets(f):
+    names = []
+    f.id.links.iterate(lambda n: names.append(n.decode()),
+                       idx_type=h5py.h5.INDEX_CRT_ORDER)
+    return names
+
+
+def compare(path_a, path_b):
+    out = []
+    with h5py.File(path_a, "r") as a, h5py.File(path_b, "r") as b:
+        attrs_differ("/", a, b, VOLATILE_ROOT_ATTRS, out)
+        na, nb = datasets(a), datasets(b)
+        if na != nb:
+            out.append(f"datasets {na} vs {nb}")
+            return out
+        for name in na:
+            x, y = a[name], b[name]
+            if x.dtype != y.dtype or x.shape != y.shape:
+                out.append(f"{name}: {x.dtype}{x.shape} vs {y.dtype}{y.shape}")
+                continue
+            if storage(x) != storage(y):
+                out.append(f"{name}: storage {storage(x)} vs {storage(y)}")
+            dims_x = [[s.name for s in d.values()] for d in x.dims]
+            dims_y = [[s.name for s in d.values()] for d in y.dims]
+            if dims_x != dims_y:
+                out.append(f"{name}: dimensions {dims_x} vs {dims_y}")
+            attrs_differ(name, x, y, set(), out)
+            if name not in VOLATILE_DATA and not same_array(x[()], y[()]):
+                out.append(f"{name}: data differs")
+    return out
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    differences = compare(sys.argv[1], sys.argv[2])
+    for d in differences:
+        print(f"{sys.argv[1]} vs {sys.argv[2]}: {d}")
+    if differences:
+        sys.exit(1)
+    print(f"identical: {sys.argv[1]} {sys.argv[2]}")
+
+
+if __name__ == "__main__":
+    main()
