@@ -1180,10 +1180,14 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
                                           c->student_kind));
     if (alg == PDX_ALG_METROPOLIS &&
         c->student_weights == PDX_WEIGHTS_CONTINUOUS)
-        return spec_rule_fail(p, PDX_K_STUDENT_WEIGHTS,
+        return spec_rule_fail(p,
+                              spec->given[PDX_K_STUDENT_WEIGHTS]
+                                  ? PDX_K_STUDENT_WEIGHTS
+                                  : PDX_K_TRAIN_ALGORITHM,
                               "metropolis samples binary or spherical "
-                              "weights (the Gibbs measure of unbounded "
-                              "continuous weights is not normalisable)");
+                              "weights (set student.weights; the Gibbs "
+                              "measure of unbounded continuous weights is "
+                              "not normalisable)");
     if (c->train_loss != PDX_LOSS_SQUARED && !perceptron_teacher)
         return spec_rule_fail(p, PDX_K_TRAIN_LOSS,
                               "the %s loss needs +-1 labels (teacher.kind "

@@ -91,6 +91,134 @@ record: {test_size: 10000000}'
 expect_exit 1 "missing spec file" -- "$PDX" validate "$WORK/nope.yaml"
 expect_err "nope.yaml" "missing file is named"
 
+# ---- finite training sets: one bad spec per new key ---------------------
+P='teacher: {kind: perceptron}
+student: {kind: perceptron}'
+bad "teacher.kind choice" "bad.yaml:1:.*teacher.kind: .*did you mean 'perceptron'" 'teacher: {kind: perceptorn}'
+bad "teacher.weights binary committee" "bad.yaml:1:.*teacher.weights: binary weights are for teacher.kind perceptron" \
+'teacher: {weights: binary}
+train: {algorithm: sgd}'
+bad "student.kind perceptron needs perceptron teacher" "bad.yaml:1:.*student.kind: .*needs teacher.kind perceptron" \
+'student: {kind: perceptron}
+train: {algorithm: sgd}'
+bad "student.weights binary with sgd" "bad.yaml:2:.*student.weights: binary weights are trained by metropolis" \
+"teacher: {kind: perceptron}
+student: {kind: perceptron, weights: binary}
+train: {algorithm: sgd}"
+bad "student.weights on a committee" "bad.yaml:1:.*student.weights: spherical weights are for student.kind perceptron" \
+'student: {weights: spherical}
+train: {algorithm: sgd}'
+bad "data.alpha zero" "bad.yaml:.*data.alpha: 0 is out of range" "$P
+data: {alpha: 0}
+train: {algorithm: sgd}"
+bad "data.alpha empty set" "bad.yaml:3:.*data.alpha: .*empty training set" "$P
+data: {alpha: 0.001}
+N: 10
+train: {algorithm: sgd}"
+bad "data.alpha with online" "bad.yaml:1:.*data.alpha: applies to training on a fixed training set" 'data: {alpha: 2}'
+bad "data.label_noise above 1" "bad.yaml:.*data.label_noise: 1.5 is out of range" "$P
+data: {label_noise: 1.5}"
+bad "data.input_noise negative" "bad.yaml:.*data.input_noise: -0.1 is out of range" "$P
+data: {input_noise: -0.1}"
+bad "data.input_corruption above 1" "bad.yaml:.*data.input_corruption: 2 is out of range" "$P
+data: {input_corruption: 2}"
+bad "train.algorithm choice" "bad.yaml:1:.*train.algorithm: .*did you mean 'metropolis'" 'train: {algorithm: metropolsi}'
+bad "online and sgd in one sweep" "bad.yaml:1:.*train.algorithm: online learning .* cannot share one time axis" \
+'train: {algorithm: [online, sgd]}'
+bad "train.alpha with sgd" "bad.yaml:1:.*train.alpha: is the training time of online learning" \
+'train: {algorithm: sgd, alpha: 3}'
+bad "train.temperature and learning_rate" "bad.yaml:1:.*train.temperature: .*give train.temperature or train.learning_rate, not both" \
+'train: {algorithm: sgd, temperature: 0.01, learning_rate: 0.1}'
+bad "train.temperature zero for sgd" "bad.yaml:1:.*train.temperature: sgd needs a temperature above 0" \
+'train: {algorithm: sgd, temperature: 0}'
+bad "train.temperature missing for langevin" "bad.yaml:1:.*train.algorithm: langevin needs train.temperature" \
+'train: {algorithm: langevin}'
+bad "train.temperature negative" "bad.yaml:.*train.temperature: -1 is out of range" "$P
+train: {algorithm: metropolis, temperature: -1}"
+bad "train.batch zero" "bad.yaml:1:.*train.batch: 0 is out of range" 'train: {algorithm: sgd, batch: 0}'
+bad "train.epochs zero" "bad.yaml:1:.*train.epochs: 0 is out of range" 'train: {algorithm: sgd, epochs: 0}'
+bad "train.loss choice" "bad.yaml:.*train.loss: .*did you mean 'hinge'" "$P
+train: {algorithm: sgd, loss: hing}"
+bad "train.loss logistic with real labels" "bad.yaml:1:.*train.loss: the logistic loss needs \+-1 labels" \
+'train: {algorithm: sgd, loss: logistic}'
+bad "train.weight_decay negative" "bad.yaml:1:.*train.weight_decay: -0.5 is out of range" 'train: {algorithm: sgd, weight_decay: -0.5}'
+bad "train.burn_in not below epochs" "bad.yaml:.*train.burn_in: 30 is not below train.epochs = 20" "$P
+student.weights: binary
+train: {algorithm: metropolis, temperature: 1, epochs: 20, burn_in: 30}"
+bad "train.start choice" "bad.yaml:.*train.start: .*did you mean 'cold'" "$P
+train: {algorithm: metropolis, temperature: 1, start: colt}"
+bad "train.start cold for a committee" "bad.yaml:1:.*train.start: a cold start .* needs student.kind perceptron" \
+'train: {algorithm: sgd, start: cold}'
+bad "train.move_scale too large" "bad.yaml:.*train.move_scale: 4 is out of range" "$P
+train: {algorithm: metropolis, temperature: 1, move_scale: 4}"
+bad "metropolis with continuous weights" "bad.yaml:2:.*student.weights: metropolis samples binary or spherical" \
+"teacher: {kind: perceptron}
+student: {kind: perceptron, weights: continuous}
+train: {algorithm: metropolis, temperature: 1}"
+bad "metropolis with default weights" "bad.yaml:3:.*train.algorithm: metropolis samples binary or spherical" "$P
+train: {algorithm: metropolis, temperature: 1}"
+bad "metropolis needs a perceptron student" "bad.yaml:2:.*train.algorithm: metropolis trains perceptron students" \
+'teacher: {kind: perceptron}
+train: {algorithm: metropolis, temperature: 1}'
+
+# ---- finite training sets: a small real sweep, 1 vs 2 threads -----------
+cat > finite.yaml <<'YAML'
+name: finite
+seed: 2385
+replicas: 2
+N: 30
+teacher: {kind: perceptron, weights: binary}
+student: {kind: perceptron, weights: [binary, spherical]}
+data: {alpha: [0.5, 2], label_noise: [0, 0.3]}
+train: {algorithm: metropolis, temperature: [0.3, 3], epochs: 40, burn_in: 20, start: [hot, cold]}
+record: {times: {log: [1, 40, 5]}}
+YAML
+cat > finite-sgd.yaml <<'YAML'
+name: finite-sgd
+seed: 2385
+replicas: 2
+N: 30
+teacher: {kind: perceptron}
+student: {kind: twolayer, hidden: 4, init_scale: 1}
+data: {alpha: [1, 3], label_noise: [0, 1]}
+train: {algorithm: sgd, batch: [1, 8], temperature: 0.05, epochs: 30, loss: logistic}
+record: {times: {log: [0.5, 40, 6]}, test_size: 500}
+YAML
+for f in finite finite-sgd; do
+  expect_exit 0 "run $f (1 thread)" -- "$PDX" run $f.yaml -o $f-1.h5 --threads 1 --quiet
+  expect_exit 0 "run $f (2 threads)" -- "$PDX" run $f.yaml -o $f-2.h5 --threads 2 --quiet
+  expect_exit 0 "$f: 1 and 2 threads bit-identical" -- $PY - $f-1.h5 $f-2.h5 <<'PYEOF'
+import sys, h5py, numpy as np
+a, b = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
+names = sorted(k for k in a.keys() if k != "wall_seconds")
+assert names == sorted(k for k in b.keys() if k != "wall_seconds"), names
+for k in names:
+    x, y = a[k][()], b[k][()]
+    assert x.shape == y.shape and np.array_equal(x.view(np.uint8), y.view(np.uint8)), k
+PYEOF
+done
+expect_exit 0 "finite files: variables, per-task values, time axis" -- $PY - finite-1.h5 finite-sgd-1.h5 <<'PYEOF'
+import sys, warnings, numpy as np, xarray as xr
+warnings.simplefilter("error")
+ds = xr.open_dataset(sys.argv[1], engine="h5netcdf")
+for v in ["train_error", "train_error_clean", "loss"]:
+    assert ds[v].dims[-1] == "time", (v, ds[v].dims)
+for v in ["time_to_fit", "eg_mean", "train_error_mean", "accept_rate"]:
+    assert ds[v].dims[-1] == "replica", (v, ds[v].dims)
+assert (ds["status"].values == 1).all()
+assert np.isfinite(ds["eg_mean"].values).all() and np.isfinite(ds["accept_rate"].values).all()
+# cold starts at zero noise begin with zero training error
+cold = ds.sel({"train.start": "cold" if ds["train.start"].dtype.kind == "U" else 1, "data.label_noise": 0.0})
+assert (cold["time_to_fit"].values == 0).all(), cold["time_to_fit"].values
+# times after train.epochs are NaN
+assert np.isnan(ds["eg"].values[..., ds["time"].values > 40]).all()
+sgd = xr.open_dataset(sys.argv[2], engine="h5netcdf")
+assert np.isnan(sgd["eg"].values[..., -1]).all()  # time 40 > epochs 30
+fin = sgd["eg"].values[..., :-1]
+assert np.isfinite(fin).all() and ((fin >= 0) & (fin <= 1)).all()
+print("ok")
+PYEOF
+
 # ---- a small real sweep -------------------------------------------------
 cat > small.yaml <<'YAML'
 name: small
