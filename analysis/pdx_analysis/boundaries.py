@@ -327,6 +327,29 @@ def _step_est(s, b: np.ndarray) -> _Est:
     return _Est(s=0.5 * (s[j0] + s[j1]), res=abs(s[j1] - s[j0]) / SQRT12)
 
 
+def _significant_minimum(curves: np.ndarray, min_gain: float) -> bool:
+    """Whether the replica mean of ``curves`` (replica, time) has a minimum
+    inside the run that the final value exceeds by more than ``min_gain``
+    (relative) and by more than twice the combined standard error of the
+    two (when there are several replicas): a noisy plateau (Monte Carlo
+    equilibrium, online learning) is not an early-stopping point."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ok_t = np.isfinite(curves).any(axis=0)
+        if ok_t.sum() < 3:
+            return False
+        c = curves[:, ok_t]
+        n = np.isfinite(c).sum(axis=0)
+        mean = np.nanmean(c, axis=0)
+        sem = np.where(n > 1, np.nanstd(c, axis=0, ddof=1) / np.sqrt(np.maximum(n, 1)), 0.0)
+    i = int(np.nanargmin(mean))
+    if i == len(mean) - 1:
+        return False
+    gain = mean[-1] - mean[i]
+    noise = 2.0 * math.sqrt(float(sem[-1]) ** 2 + float(sem[i]) ** 2)
+    return bool(gain > min_gain * abs(mean[i]) and gain > noise)
+
+
 def _minimum_est(s, v, min_gain=0.0) -> _Est:
     """Minimum of a curve over time (plot scale s): the vertex of the
     parabola through the smallest point and its neighbours (kept between
@@ -340,7 +363,7 @@ def _minimum_est(s, v, min_gain=0.0) -> _Est:
     i = int(np.argmin(v[ok]))
     final = float(v[ok[-1]])
     vmin = float(v[ok[i]])
-    if i == len(ok) - 1 or (final - vmin) < min_gain * abs(vmin):
+    if i == len(ok) - 1 or (final - vmin) <= min_gain * abs(vmin):
         return _Est(censored="above", extra={"value": vmin, "value_final": final})
     if i == 0:
         return _Est(censored="below", extra={"value": float(v[ok[i]]), "value_final": final})
@@ -749,9 +772,15 @@ def early_stopping(ds: xr.Dataset, x: Optional[str] = None, var: str = "eg",
         da = da.where(ds["status"] == DONE)
 
     def est(s, tv, block, scale):  # block: replica, along(x), time
-        return [((j,), [_minimum_est(s, block[r, j], min_gain)
-                        for r in range(block.shape[0])])
-                for j in range(block.shape[1])]
+        out = []
+        for j in range(block.shape[1]):
+            ests = [_minimum_est(s, block[r, j], min_gain) for r in range(block.shape[0])]
+            if not _significant_minimum(block[:, j], min_gain):
+                for e in ests:
+                    if np.isfinite(e.s):
+                        e.s, e.censored = math.nan, "above"
+            out.append(((j,), ests))
+        return out
 
     # the driver treats x as the "along" dim of the profile array and time
     # as the estimator's coordinate
@@ -844,7 +873,7 @@ def find_boundaries(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = 
     for kind in kinds:
         try:
             if kind == "interpolation":
-                var = variables.get(kind) or find_variable(ds, "train_error")
+                var = variables.get(kind) or _equilibrium_var(ds, "train_error")
                 xx = x or find_axis(ds, "data.alpha", "alpha")
                 if var is None or xx is None:
                     if explicit:
@@ -854,7 +883,7 @@ def find_boundaries(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = 
                 b = interpolation_threshold(ds, x=xx, y=y, var=var, sel=sel,
                                             threshold=thresholds.get(kind))
             elif kind == "jump":
-                var = variables.get(kind) or find_variable(ds, "eg", "eg_mean")
+                var = variables.get(kind) or _equilibrium_var(ds, "eg")
                 xx = x or find_axis(ds, "data.alpha", "alpha") or (axes[0] if axes else None)
                 if var is None or xx is None:
                     if explicit:
@@ -890,6 +919,21 @@ def find_boundaries(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = 
         if explicit or len(b.valid()):
             out.append(b)
     return out
+
+
+def _equilibrium_var(ds: xr.Dataset, name: str) -> Optional[str]:
+    """``<name>_mean`` (the Monte Carlo average after burn-in) when the file
+    has it with finite values for some done task, else ``name`` (else None):
+    for Metropolis / Langevin runs the average is the equilibrium value,
+    the final checkpoint a single sample."""
+    mean = name + "_mean"
+    if mean in ds.data_vars:
+        v = ds[mean]
+        if "status" in ds.variables:
+            v = v.where(ds["status"] == DONE)
+        if np.isfinite(v.values).any():
+            return mean
+    return name if name in ds.data_vars else find_variable(ds, name)
 
 
 # --------------------------------------------------------------------------

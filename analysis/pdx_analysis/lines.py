@@ -185,7 +185,7 @@ def _finish(ax, ds, xdim, var_da, ylog, xscale=None):
     long_name = var_da.attrs.get("long_name") or var_da.name
     units = var_da.attrs.get("units", "")
     ax.set_ylabel(f"{var_da.name}" + (f" [{units}]" if units not in ("", "1") else ""))
-    ax.set_title(str(long_name), fontsize="small")
+    ax.set_title(_wrap(str(long_name), ax), fontsize="small")
     ax.grid(True, which="major", alpha=0.3)
 
 
@@ -311,10 +311,12 @@ def slices(ds: xr.Dataset, x: str, hue: Optional[str] = None,
         res.hue_values = values
         res.notes = pl.notes
         for b in boundaries or ():
-            res.boundary_marks.extend(_mark_boundary(ax, b, xdim, hue, lines, values))
+            res.boundary_marks.extend(_mark_boundary(ax, b, xdim, hue, lines, values,
+                                                     var, pl.selected))
         _finish(ax, ds, xdim, ds[var], ylog)
         when = "" if pl.time_used is None else f" ({_time_text(pl.time_used)})"
-        ax.set_title(f"{ds[var].attrs.get('long_name') or var}{when}", fontsize="small")
+        ax.set_title(_wrap(f"{ds[var].attrs.get('long_name') or var}{when}", ax),
+                     fontsize="small")
     _legend(axes[0], res.theory_lines[0] if res.theory_lines else [], False)
     head = title if title is not None else (
         f"{ds.attrs.get('title', '')}: {', '.join(variables)} against {xdim}"
@@ -322,6 +324,14 @@ def slices(ds: xr.Dataset, x: str, hue: Optional[str] = None,
     if head:
         fig.suptitle(head, fontsize="medium")
     return res
+
+
+def _wrap(text: str, ax) -> str:
+    """Wrap a title to the width of its axes."""
+    import textwrap
+
+    width_pt = ax.figure.get_size_inches()[0] * 72 * ax.get_position().width
+    return textwrap.fill(text, width=max(30, int(width_pt / 5.5)))
 
 
 def _time_text(t) -> str:
@@ -333,15 +343,27 @@ def _time_text(t) -> str:
     return f"time {t}"
 
 
-def _mark_boundary(ax, b, xdim, hue, lines, values):
+def _base(name) -> str:
+    name = str(name or "")
+    return name[:-5] if name.endswith("_mean") else name
+
+
+def _mark_boundary(ax, b, xdim, hue, lines, values, var=None, selected=None):
     """Vertical dotted lines (with band) at a boundary's locations along
-    ``xdim``, one per hue value, in the line's colour."""
+    ``xdim``, one per hue value, in the line's colour. Only boundaries of
+    ``var`` (or of no variable, like divergence) and only the groups that
+    match the slice's ``selected`` values are marked."""
     hb = getattr(b, "boundary", b)
     if hb.along != xdim or (hb.across not in (hue, None)):
+        return []
+    if var is not None and hb.var is not None and _base(hb.var) != _base(var):
         return []
     marks = []
     theory = hb.source == "theory"
     for group, rows in hb.lines():
+        if selected and any(g in selected and _label_text(v) != str(selected[g])
+                            for g, v in group.items()):
+            continue
         for line, hv in zip(lines, values):
             if hb.across is None:
                 match = rows

@@ -480,6 +480,8 @@ def draw_boundary(ax, b, x: str, y: str, data: Optional[xr.DataArray] = None,
                             for g, v in group.items()):
             continue
         loc = rows[b.along].to_numpy(dtype=float)
+        if not np.isfinite(loc).any():
+            continue  # nothing to draw (and no legend entry)
         lo, hi = rows["lo"].to_numpy(dtype=float), rows["hi"].to_numpy(dtype=float)
         if b.across is None:
             other = np.array([0.5])
@@ -693,7 +695,8 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
     cbar_label = (long_name + (f" [{units}]" if units not in ("", "1") else "")
                   + " (replica mean)")
     # wrap long labels (long_name is the key's one-line doc) to the bar height
-    width = max(20, int(fig.get_size_inches()[1] * 72 * 0.8 / 6.5))
+    panel_h = fig.get_size_inches()[1] * ax.get_position().height / 0.8
+    width = max(20, int(min(fig.get_size_inches()[1], panel_h) * 72 * 0.8 / 6.5))
     cbar_label = textwrap.fill(cbar_label, width=width)
     cbar = fig.colorbar(mesh, ax=ax, label=cbar_label) if colorbar else None
 

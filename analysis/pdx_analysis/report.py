@@ -54,8 +54,7 @@ from .plot import _label_text, heatmap
 __all__ = ["Report", "report", "choose_axes"]
 
 #: Variables drawn as phase diagrams, in this order, when present.
-PHASE_VARIABLES = ("eg", "train_error", "train_error_clean", "loss", "eg_mean",
-                   "train_error_mean", "time_to_fit")
+PHASE_VARIABLES = ("eg", "train_error", "eg_mean", "train_error_mean", "time_to_fit")
 X_PREFERENCE = ("data.alpha", "alpha", "learning_rate", "temperature")
 Y_PREFERENCE = ("temperature", "student.hidden", "label_noise", "learning_rate",
                 "data.alpha", "alpha", "hidden")
@@ -210,7 +209,8 @@ def _slices(ds: xr.Dataset, rest: Sequence[str], max_slices: int):
     if int(np.prod(sizes)) <= max_slices:
         combos = itertools.product(*[range(n) for n in sizes])
         return [{d: _value(ds, d, i) for d, i in zip(rest, c)} for c in combos]
-    sel = {d: _value(ds, d, ds.sizes[d] // 2) for d in rest}
+    sel = {d: _value(ds, d, 0 if ds[d].dtype.kind in "USO" else ds.sizes[d] // 2)
+           for d in rest}
     return [sel]
 
 
@@ -299,25 +299,36 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds) -> Re
                 in_plane = [b for b in in_plane if not (b.kind == "jump"
                                                         and b.source == "simulation")]
                 in_plane.append(hyst)
-            if var.startswith("train_error") or var == "loss" or var == "time_to_fit":
+            if var.startswith("eg"):
+                in_plane = [b for b in in_plane if isinstance(b, bd.Hysteresis)
+                            or b.kind in ("jump", "divergence")]
+            else:
                 in_plane = [b for b in in_plane if not isinstance(b, bd.Hysteresis)
                             and b.kind in ("interpolation", "divergence")]
-            for sel in slices:
-                fig, ax = _figure(size)
+            fig, axes = _facets(len(slices), size)
+            marks, drawn = [], 0
+            for ax, sel in zip(axes, slices):
                 try:
                     h = heatmap(main, x, y, var=var, sel=sel, ax=ax, contours=4,
-                                boundaries=in_plane,
+                                boundaries=in_plane, title=_sel_text(sel) or "",
                                 theory=th if (sim is not None and th is not None
                                               and var in th.data_vars) else None)
                 except PdxError as exc:
                     r.warnings.append(f"{var} over {x} x {y}: {exc}")
+                    ax.set_visible(False)
                     continue
-                h.figure = fig
-                sel_t = _sel_text(sel)
-                add_figure(h, f"phase_{var}_{sel_t}",
-                           f"{var} ({'final time' if 'time' in main[var].dims else 'per task'})"
-                           f" over {x} and {y}" + (f", {sel_t}" if sel_t else "")
-                           + _marks_caption(h))
+                drawn += 1
+                cap = _marks_caption(h)
+                if cap:
+                    marks.append((_sel_text(sel) or "") + cap)
+            if not drawn:
+                continue
+            when = "final time" if "time" in main[var].dims else "per task"
+            fig.suptitle(f"{main.attrs.get('title', '')}: {var} ({when})", fontsize="medium")
+            add_figure(_Fig(fig), f"phase_{var}",
+                       f"{var} ({when}) over {x} and {y}"
+                       + (f", one panel per {', '.join(rest)}" if rest else "")
+                       + ("" if not marks else ". " + " | ".join(marks)))
 
     # eg over x and time, with tau*
     eg = find_variable(main, "eg")
@@ -339,21 +350,21 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds) -> Re
                        f"{eg} over {x} and training time" + (f", {sel_t}" if sel_t else "")
                        + ("; line: optimal early-stopping time tau* with its uncertainty"
                           if any(len(b.valid()) for b in es) else ""))
-        if y is not None and any(len(b.valid()) for b in es):
-            for sel in slices:
-                for stat, what in (("mean", "best eg (minimum over time)"),
-                                   ("time", "early-stopping time tau*")):
-                    fig, ax = _figure(size)
+        if y is not None and any(len(b.valid()) for b in es if b.source == "simulation"):
+            for stat, what in (("mean", "best eg (minimum over time)"),
+                               ("time", "early-stopping time tau*")):
+                fig, axes = _facets(len(slices), size)
+                for ax, sel in zip(axes, slices):
                     try:
-                        h = heatmap(main, x, y, var=eg, time="best", stat=stat, sel=sel,
-                                    ax=ax)
+                        heatmap(main, x, y, var=eg, time="best", stat=stat, sel=sel,
+                                ax=ax, title=_sel_text(sel) or "")
                     except PdxError as exc:
                         r.warnings.append(f"{what}: {exc}")
-                        continue
-                    h.figure = fig
-                    sel_t = _sel_text(sel)
-                    add_figure(h, f"best_{stat}_{sel_t}",
-                               f"{what} over {x} and {y}" + (f", {sel_t}" if sel_t else ""))
+                        ax.set_visible(False)
+                fig.suptitle(f"{main.attrs.get('title', '')}: {what}", fontsize="medium")
+                add_figure(_Fig(fig), f"best_{stat}",
+                           f"{what} over {x} and {y}"
+                           + (f", one panel per {', '.join(rest)}" if rest else ""))
 
     # learning curves
     lc_vars = [v for v in (find_variable(main, "eg"), find_variable(main, "train_error"))
@@ -423,6 +434,25 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds) -> Re
         if fmt == "html":
             r.path = hp
     return r
+
+
+@dataclasses.dataclass
+class _Fig:
+    figure: object
+
+
+def _facets(n: int, size):
+    """A figure with n panels (2 columns when n > 1) of ``size`` each."""
+    from matplotlib.figure import Figure
+
+    cols = 1 if n == 1 else 2
+    rows = (n + cols - 1) // cols
+    fig = Figure(figsize=(size[0] * cols, size[1] * rows + (0.3 if n > 1 else 0)),
+                 dpi=100, layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel().tolist()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes[:n]
 
 
 def _figure(size):
