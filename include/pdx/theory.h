@@ -1,0 +1,337 @@
+/* pdx/theory.h — statistical-mechanics predictions on the grid of a spec,
+ * computed with GSL.
+ *
+ * Perceptrons (teacher y = sign(B.x), student sign(J.x), inputs
+ * x ~ N(0, I_N), alpha = P/N examples per weight, eg = arccos(R)/pi with R
+ * the normalised teacher-student overlap):
+ *   hebb                    Hebb rule J = sum_mu y_mu x_mu (Vallet 1989;
+ *                           Engel & Van den Broeck 2001, ch. 2)
+ *   hebb-clipped            the same, clipped to binary weights sign(J)
+ *   gibbs-spherical         Gibbs learning of spherical students at
+ *                           temperature T with energy = number of training
+ *                           errors, replica-symmetric saddle point in
+ *                           (q, R) (Seung, Sompolinsky & Tishby 1992;
+ *                           Engel & Van den Broeck ch. 2 and 4); T = 0 is
+ *                           version-space learning, where R = q
+ *   gibbs-high-temperature  its T -> infinity limit at fixed alpha/T
+ *                           (annealed, exact there): eg = arctan(pi T /
+ *                           (alpha (1-2p))) / pi
+ *   bayes-spherical         the Bayes-optimal student (centre of mass of
+ *                           the version space, or of the posterior at the
+ *                           Nishimori temperature with label noise p):
+ *                           R = sqrt(q) of Gibbs learning
+ *   gibbs-ising             Gibbs learning of binary (Ising) students of
+ *                           a binary teacher (Gyorgyi 1990; Sompolinsky,
+ *                           Tishby & Seung 1990): the poor-generalization
+ *                           RS branch, the perfect-generalization state
+ *                           R = 1, the first-order transition alpha_c(T)
+ *                           and the spinodal alpha_sp(T)
+ * Label noise p (the probability that a training label is flipped) enters
+ * every formula; eg is always measured against the clean teacher.
+ *
+ * Soft committee machines (erf units g(z) = erf(z/sqrt 2), online SGD, the
+ * conventions of pdx/train.h):
+ *   scm-ode                 the Saad & Solla (1995) / Goldt et al. (2019)
+ *                           ODEs for Q, R (and v when the second layer is
+ *                           trained), teacher output noise included,
+ *                           integrated with gsl_odeiv2 (rk8pd, adaptive
+ *                           step, error control); eg from the closed form;
+ *                           plateau height and length; maximal learning
+ *                           rate eta_max (linear stability of the perfect
+ *                           solution, realizable K = M students)
+ *
+ * Numerics: Gaussian integrals with gsl_integration_qag on the intervals
+ * between break points at the integrand's scales; H(x) = erfc(x/sqrt 2)/2 and
+ * log H through gsl_sf_log_erfc and gsl_sf_hazard so that tails never
+ * underflow; saddle points with gsl_multiroot (hybrids) by continuation in
+ * alpha; transition lines with gsl_root (brent) and bisection. GSL's
+ * error handler must be off (pdx_theory_init does it); a failure to
+ * converge is a per-point status, never a crash or an abort.
+ *
+ * Thread-safety: every function is thread-safe on distinct workspaces;
+ * pdx_theory_init must have been called once before. */
+#ifndef PDX_THEORY_H
+#define PDX_THEORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pdx/error.h"
+#include "pdx/grid.h"
+#include "pdx/layout.h"
+#include "pdx/spec.h"
+
+/* Per-cell (per-point) status, stored in theory files (stable values;
+ * 2 and 3 are the result files' diverged and failed, never used here). */
+typedef enum pdx_theory_status {
+    PDX_THEORY_PENDING = 0,
+    PDX_THEORY_SOLVED = 1,
+    PDX_THEORY_NOT_APPLICABLE = 4,
+    PDX_THEORY_NOT_CONVERGED = 5
+} pdx_theory_status;
+
+/* Which formula a cell uses (stable values, stored in theory files). */
+typedef enum pdx_theory_kind {
+    PDX_THEORY_NONE = 0,
+    PDX_THEORY_HEBB = 1,
+    PDX_THEORY_HEBB_CLIPPED = 2,
+    PDX_THEORY_GIBBS_SPHERICAL = 3,
+    PDX_THEORY_GIBBS_HIGH_T = 4,
+    PDX_THEORY_BAYES_SPHERICAL = 5,
+    PDX_THEORY_GIBBS_ISING = 6,
+    PDX_THEORY_SCM_ODE = 7,
+    PDX_THEORY_KIND_COUNT
+} pdx_theory_kind;
+
+/* Phase of a gibbs-ising point (stable values, stored in theory files). */
+typedef enum pdx_ising_phase {
+    PDX_PHASE_NONE = 0,          /* not an Ising point */
+    PDX_PHASE_POOR = 1,          /* alpha < alpha_c: poor generalization */
+    PDX_PHASE_PERFECT_METASTABLE = 2, /* alpha_c <= alpha < alpha_sp:
+                                       * perfect, poor branch metastable */
+    PDX_PHASE_PERFECT = 3        /* alpha >= alpha_sp: perfect only */
+} pdx_ising_phase;
+
+/* Call once at start-up: switches GSL's abort-on-error handler off. */
+void pdx_theory_init(void);
+
+/* Name of a theory ("hebb", "gibbs-spherical", ...; "none"). Never NULL. */
+const char *pdx_theory_name(pdx_theory_kind kind);
+
+/* Theory named `name` (as pdx_theory_name), or -1. */
+int pdx_theory_find(const char *name);
+
+/* Numerical special functions (exposed for tests).
+ * H(x) = int_x^inf Dt = erfc(x/sqrt 2)/2; log H(x) without underflow for
+ * large x; the Mills ratio exp(-x^2/2)/sqrt(2 pi)/H(x). */
+double pdx_theory_H(double x);
+double pdx_theory_log_H(double x);
+double pdx_theory_mills(double x);
+
+/* ------------------------------------------------------------------------ */
+/* Perceptrons                                                               */
+
+typedef struct pdx_perceptron_problem {
+    double temperature;  /* T >= 0 (gibbs-*; 0: zero temperature) */
+    double label_noise;  /* p in [0, 1/2): training labels flipped */
+    int teacher_binary;  /* teacher weights +-1 (else Gaussian) */
+} pdx_perceptron_problem;
+
+typedef struct pdx_perceptron_point {
+    int status;          /* pdx_theory_status */
+    double alpha;
+    double eg;           /* generalization error (stable state) */
+    double R;            /* normalised teacher-student overlap */
+    double q;            /* overlap of two students on the same data
+                          * (Gibbs, Bayes; NaN otherwise) */
+    double et;           /* training error against the (noisy) training
+                          * labels (Gibbs; NaN otherwise) */
+    double et_clean;     /* against the clean teacher labels (Gibbs) */
+    double phi;          /* (1/N) <ln Z> = -beta f at T > 0, the entropy
+                          * of the version space at T = 0 (Gibbs) */
+    double eg_large_alpha; /* the large-alpha asymptote at this alpha
+                            * (NaN where none is known) */
+    /* gibbs-ising only (NaN otherwise) */
+    int phase;           /* pdx_ising_phase */
+    double eg_poor, R_poor, q_poor, phi_poor, et_poor; /* poor branch */
+    double eg_perfect, phi_perfect;                     /* R = 1 state */
+    double alpha_c;      /* first-order transition: phi_poor = phi_perfect */
+    double alpha_sp;     /* spinodal: the poor branch ends */
+} pdx_perceptron_point;
+
+typedef struct pdx_theory_workspace pdx_theory_workspace;
+
+/* A workspace (GSL integration workspaces, root finders). Returns PDX_OK
+ * or PDX_ERR_NOMEM. */
+pdx_status pdx_theory_workspace_create(pdx_theory_workspace **out,
+                                       pdx_error *err);
+void pdx_theory_workspace_destroy(pdx_theory_workspace **ws);
+
+/* Evaluate perceptron theory `kind` (HEBB .. GIBBS_ISING) at the n loads
+ * alpha[0..n-1] (any order, alpha > 0) for one problem. Saddle points are
+ * followed by continuation in alpha (so a curve costs about as much as its
+ * largest alpha). Every point gets a status: solved, not applicable (e.g.
+ * gibbs-ising with a Gaussian teacher, T = 0 with label noise) or not
+ * converged. Returns PDX_OK, or PDX_ERR_USAGE for bad arguments (kind not
+ * a perceptron theory, alpha <= 0 or not finite, T < 0, p outside
+ * [0, 1/2)). */
+pdx_status pdx_theory_perceptron(pdx_theory_workspace *ws, pdx_theory_kind kind,
+                                 const pdx_perceptron_problem *problem,
+                                 const double *alpha, size_t n,
+                                 pdx_perceptron_point *out, pdx_error *err);
+
+/* The Hebb rule (kind HEBB or HEBB_CLIPPED) after `epochs` passes over
+ * the P = alpha N examples, one example a step as pdx's trainer does
+ * (epochs < 1: only the first epochs P examples; passes add the examples
+ * again, so example mu counts n_mu = k + 1 or k times for k = floor(epochs)):
+ * the field h = sum_mu n_mu y_mu x_mu / sqrt N has teacher component
+ * (1-2p) sqrt(2/pi) alpha epochs and noise variance alpha sum n_mu^2 / P.
+ * epochs = 1 is pdx_theory_perceptron's hebb. Fills *out (status SOLVED,
+ * or NOT_APPLICABLE for epochs <= 0). */
+void pdx_theory_hebb_at(pdx_theory_kind kind,
+                        const pdx_perceptron_problem *problem, double alpha,
+                        double epochs, pdx_perceptron_point *out);
+
+/* The high-temperature limit of Ising Gibbs learning of a binary teacher:
+ * alpha/T -> kappa at the first-order transition (*kappa_c) and at the
+ * spinodal of the poor branch (*kappa_sp), from -beta f = s(R) - kappa
+ * [p + (1-2p) arccos(R)/pi], s the entropy of Ising vectors at overlap R.
+ * Returns 0, or -1 if a root was not found. */
+int pdx_theory_ising_high_temperature(double label_noise, double *kappa_c,
+                                      double *kappa_sp);
+
+/* Large-alpha coefficient c of Gibbs learning of spherical students at
+ * temperature T with label noise p: eg ~ c / alpha (from the alpha ->
+ * infinity limit of the saddle-point equations, solved as such).
+ * c(0) = 0.6247 (Engel & Van den Broeck eq. 2.47: 0.625). NaN if it does
+ * not converge. */
+double pdx_theory_gibbs_large_alpha(pdx_theory_workspace *ws,
+                                    double temperature, double label_noise);
+
+/* ------------------------------------------------------------------------ */
+/* Soft committee machines (erf), online SGD                                 */
+
+typedef enum pdx_scm_init {
+    PDX_SCM_INIT_TYPICAL = 0,  /* Q = s^2 I, R = 0, T = I plus deterministic
+                                * O(1/sqrt N) overlaps of typical size:
+                                * R_kn = s z_kn / sqrt N, Q_kl = s^2 z'_kl
+                                * / sqrt N (z: fixed normal quantiles in a
+                                * fixed scrambled order) */
+    PDX_SCM_INIT_EXPECTED = 1, /* Q = s^2 I, R = 0, T = I exactly: the
+                                * symmetric trajectory (never leaves the
+                                * plateau) */
+    PDX_SCM_INIT_GIVEN = 2     /* Q0, R0, T0, v0 given (e.g. a replica's
+                                * measured initial overlaps) */
+} pdx_scm_init;
+
+typedef struct pdx_scm_problem {
+    size_t K, M;            /* student and teacher hidden units */
+    double eta;             /* learning rate of the first layer */
+    double eta_second;      /* of the second layer (if trained) */
+    int train_second;       /* 1: v trained */
+    double second_layer_init; /* initial v_k */
+    double init_scale;      /* s: initial weights ~ N(0, s^2) */
+    double output_noise;    /* sigma: teacher output noise std */
+    double N;               /* input dimension (TYPICAL initial overlaps) */
+    int init;               /* pdx_scm_init */
+    const double *Q0;       /* GIVEN: K x K */
+    const double *R0;       /* GIVEN: K x M */
+    const double *T0;       /* GIVEN: M x M (NULL: identity) */
+    const double *v0;       /* GIVEN: K (NULL: second_layer_init) */
+} pdx_scm_problem;
+
+/* A problem with the defaults of the spec's keys (K = M = 2, eta = 0.5,
+ * s = 1e-3, N = 500, fixed v = 1, typical initial overlaps). */
+pdx_scm_problem pdx_theory_scm_default(void);
+
+/* Integrate the ODEs and write, for each of the n ascending times
+ * (alpha = steps/N >= 0), eg[i], Q[i*K*K ..], R[i*K*M ..], v[i*K ..]
+ * (any of them may be NULL); *status is SOLVED, or NOT_CONVERGED when the
+ * integrator failed (the entries from the failing time on are NaN).
+ * Returns PDX_OK or PDX_ERR_USAGE / PDX_ERR_NOMEM. */
+pdx_status pdx_theory_scm_trajectory(const pdx_scm_problem *problem,
+                                     const double *times, size_t n,
+                                     double *eg, double *Q, double *R,
+                                     double *v, int *status, pdx_error *err);
+
+/* The symmetric plateau: eg at the fixed point of the dynamics restricted
+ * to the symmetric subspace (all R_kn equal, all Q_kk equal, all Q_kl
+ * equal, all v_k equal), when that fixed point is a saddle of the full
+ * dynamics (else NaN: no plateau, e.g. K = 1), and the interval
+ * [*start, *end] of the trajectory from the problem's initial conditions
+ * up to alpha_max during which |eg - eg_plateau| <= 0.01 eg_plateau
+ * (NaN if never). Returns PDX_OK (values NaN when not found). */
+pdx_status pdx_theory_scm_plateau(const pdx_scm_problem *problem,
+                                  double alpha_max, double *eg_plateau,
+                                  double *start, double *end, pdx_error *err);
+
+/* The maximal learning rate: the largest eta below which the perfect
+ * solution Q = R = T = I, v = 1 is linearly stable (all eigenvalues of
+ * the ODE's Jacobian there have negative real parts; output noise
+ * ignored). Defined for K = M with v fixed at 1 or trained; NaN otherwise.
+ * With a trained second layer, eta_second scales with eta. */
+double pdx_theory_scm_eta_max(const pdx_scm_problem *problem);
+
+/* eg = <(y - yhat)^2>/2 of erf committees from Q, R, T, v (closed form,
+ * the same as the simulation's). */
+double pdx_theory_scm_eg(size_t K, size_t M, const double *Q, const double *R,
+                         const double *T, const double *v);
+
+/* The erf averages of Saad & Solla (1995), exposed for tests: for a
+ * covariance matrix C (n x n, row-major) of jointly Gaussian fields,
+ * I2 = <g(a) g(b)>, I3 = <g'(a) b g(c)>, I4 = <g'(a) g'(b) g(c) g(d)>,
+ * J2 = <g'(a) g'(b)>, g(z) = erf(z/sqrt 2). */
+double pdx_theory_scm_I2(const double *C, size_t n, size_t a, size_t b);
+double pdx_theory_scm_I3(const double *C, size_t n, size_t a, size_t b,
+                         size_t c);
+double pdx_theory_scm_I4(const double *C, size_t n, size_t a, size_t b,
+                         size_t c, size_t d);
+double pdx_theory_scm_J2(const double *C, size_t n, size_t a, size_t b);
+
+/* ------------------------------------------------------------------------ */
+/* Grids (pdx theory SPEC)                                                   */
+
+/* The theory that applies to a cell, or PDX_THEORY_NONE. */
+pdx_theory_kind pdx_theory_for_params(const pdx_params *params);
+
+/* Indices of the float64 variables of theory files (docs/FORMAT.md,
+ * "Theory files"). Names follow the result files where the quantity is the
+ * same (eg, Q, R, v, train_error, eg_mean, R_mean, ...). */
+typedef enum pdx_theory_var {
+    PDX_TH_EG = 0,              /* (time) */
+    PDX_TH_Q,                   /* (time, student_unit, student_unit2) */
+    PDX_TH_R,                   /* (time, student_unit, teacher_unit) */
+    PDX_TH_V,                   /* (time, student_unit) */
+    PDX_TH_QOVERLAP,            /* "q" (time) */
+    PDX_TH_TRAIN_ERROR,         /* (time) */
+    PDX_TH_TRAIN_ERROR_CLEAN,   /* (time) */
+    PDX_TH_EG_MEAN,             /* per cell */
+    PDX_TH_TRAIN_ERROR_MEAN,
+    PDX_TH_TRAIN_ERROR_CLEAN_MEAN,
+    PDX_TH_R_MEAN,              /* (student_unit, teacher_unit) */
+    PDX_TH_PHI,
+    PDX_TH_EG_LARGE_ALPHA,
+    PDX_TH_EG_POOR,
+    PDX_TH_R_POOR,
+    PDX_TH_PHI_POOR,
+    PDX_TH_EG_PERFECT,
+    PDX_TH_PHI_PERFECT,
+    PDX_TH_ALPHA_C,
+    PDX_TH_ALPHA_SP,
+    PDX_TH_PLATEAU_EG,
+    PDX_TH_PLATEAU_START,
+    PDX_TH_PLATEAU_END,
+    PDX_TH_ETA_MAX,
+    PDX_TH_COUNT
+} pdx_theory_var;
+
+/* The float64 variables of theory files (static table; shapes are
+ * (axes..., dims...) without a replica dimension). */
+const pdx_var_desc *pdx_theory_variables(size_t *count);
+
+/* The layout of a grid's theory file (variables, dimension sizes). */
+void pdx_theory_layout(const pdx_grid *grid, pdx_layout *layout);
+
+/* Everything `pdx theory SPEC` computes, per cell. */
+typedef struct pdx_theory_grid_result {
+    uint64_t n_cells;
+    int8_t *status;      /* n_cells pdx_theory_status */
+    int8_t *theory;      /* n_cells pdx_theory_kind */
+    int8_t *phase;       /* n_cells pdx_ising_phase */
+    double *values[PDX_TH_COUNT]; /* n_cells x block of each variable,
+                                   * NaN where not computed */
+    uint64_t solved, not_applicable, not_converged;
+} pdx_theory_grid_result;
+
+/* Evaluate every cell of `grid`, serially (perceptron cells that differ
+ * only in data.alpha share one continuation, so a whole load axis costs
+ * about one curve). `progress` (a FILE*, may be NULL) receives a line
+ * every few seconds. On success *out owns new arrays
+ * (pdx_theory_grid_result_clear); cells that do not converge are marked,
+ * not errors. Returns PDX_OK, PDX_ERR_NOMEM. */
+pdx_status pdx_theory_evaluate_grid(const pdx_grid *grid,
+                                    pdx_theory_grid_result *out,
+                                    void *progress, pdx_error *err);
+void pdx_theory_grid_result_clear(pdx_theory_grid_result *result);
+
+#endif

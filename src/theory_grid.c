@@ -1,0 +1,474 @@
+/* theory_grid.c — `pdx theory SPEC`: which theory applies to each cell of a
+ * spec's grid, the variables of theory files, and their evaluation. */
+#include "pdx/theory.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const pdx_var_desc variables[PDX_TH_COUNT] = {
+    [PDX_TH_EG] = {"eg",
+                   "predicted generalization error (perceptrons: "
+                   "arccos(R)/pi, the equilibrium value at every time for "
+                   "Gibbs learning; committees: <(y - yhat)^2>/2)",
+                   "1", 1, {PDX_DIM_TIME}},
+    [PDX_TH_Q] = {"Q", "predicted student-student overlap w_k.w_l/N "
+                       "(committees)",
+                  "1", 3,
+                  {PDX_DIM_TIME, PDX_DIM_STUDENT_UNIT, PDX_DIM_STUDENT_UNIT2}},
+    [PDX_TH_R] = {"R",
+                  "predicted student-teacher overlap w_k.B_m/N (perceptrons: "
+                  "normalised, R/sqrt(Q T), at unit 0, 0)",
+                  "1", 3,
+                  {PDX_DIM_TIME, PDX_DIM_STUDENT_UNIT, PDX_DIM_TEACHER_UNIT}},
+    [PDX_TH_V] = {"v", "predicted student second-layer weight v_k", "1", 2,
+                  {PDX_DIM_TIME, PDX_DIM_STUDENT_UNIT}},
+    [PDX_TH_QOVERLAP] = {"q",
+                         "overlap of two students trained on the same data "
+                         "(replica overlap; Gibbs and Bayes learning)",
+                         "1", 1, {PDX_DIM_TIME}},
+    [PDX_TH_TRAIN_ERROR] = {"train_error",
+                            "predicted training error against the training "
+                            "labels (noisy; Gibbs learning)",
+                            "1", 1, {PDX_DIM_TIME}},
+    [PDX_TH_TRAIN_ERROR_CLEAN] = {"train_error_clean",
+                                  "predicted training error against the "
+                                  "clean teacher labels (Gibbs learning)",
+                                  "1", 1, {PDX_DIM_TIME}},
+    [PDX_TH_EG_MEAN] = {"eg_mean",
+                        "equilibrium eg, to compare with the simulation's "
+                        "average after burn-in (Gibbs learning)",
+                        "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_TRAIN_ERROR_MEAN] = {"train_error_mean",
+                                 "equilibrium train_error (Gibbs learning)",
+                                 "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_TRAIN_ERROR_CLEAN_MEAN] = {"train_error_clean_mean",
+                                       "equilibrium train_error_clean (Gibbs "
+                                       "learning)",
+                                       "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_R_MEAN] = {"R_mean",
+                       "equilibrium normalised overlap R (Gibbs learning; "
+                       "unit 0, 0)",
+                       "1", 2, {PDX_DIM_STUDENT_UNIT, PDX_DIM_TEACHER_UNIT}},
+    [PDX_TH_PHI] = {"phi",
+                    "(1/N) <ln Z> of the stable state: -f/T at T > 0, the "
+                    "version-space entropy at T = 0 (Gibbs learning)",
+                    "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_EG_LARGE_ALPHA] = {"eg_large_alpha",
+                               "large-alpha asymptote of eg at this alpha "
+                               "(c/alpha, c/sqrt(alpha), ...; NaN where none "
+                               "is known)",
+                               "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_EG_POOR] = {"eg_poor",
+                        "eg of the poor-generalization RS branch (Ising "
+                        "weights; NaN beyond its spinodal)",
+                        "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_R_POOR] = {"R_poor", "R of the poor-generalization branch", "1",
+                       0, {PDX_DIM_TIME}},
+    [PDX_TH_PHI_POOR] = {"phi_poor", "phi of the poor-generalization branch",
+                         "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_EG_PERFECT] = {"eg_perfect",
+                           "eg of the perfect-generalization state R = 1 "
+                           "(Ising weights): 0",
+                           "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_PHI_PERFECT] = {"phi_perfect",
+                            "phi of the perfect state: -alpha p / T (0 "
+                            "without label noise)",
+                            "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_ALPHA_C] = {"alpha_c",
+                        "first-order transition load alpha_c(T): phi_poor = "
+                        "phi_perfect (Ising weights)",
+                        "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_ALPHA_SP] = {"alpha_spinodal",
+                         "spinodal load: the poor branch ends (Ising "
+                         "weights)",
+                         "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_PLATEAU_EG] = {"plateau_eg",
+                           "eg at the symmetric fixed point, when it is a "
+                           "saddle (committees, K >= 2)",
+                           "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_PLATEAU_START] = {"plateau_start",
+                              "first time the ODE trajectory is within 1% "
+                              "of plateau_eg",
+                              "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_PLATEAU_END] = {"plateau_end",
+                            "time the trajectory leaves the 1% band (NaN: "
+                            "not before train.alpha)",
+                            "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_ETA_MAX] = {"eta_max",
+                        "maximal learning rate: the perfect solution is "
+                        "linearly stable below it (committees, K = M)",
+                        "1", 0, {PDX_DIM_TIME}},
+};
+
+const pdx_var_desc *pdx_theory_variables(size_t *count)
+{
+    if (count != NULL)
+        *count = PDX_TH_COUNT;
+    return variables;
+}
+
+void pdx_theory_layout(const pdx_grid *grid, pdx_layout *layout)
+{
+    memset(layout, 0, sizeof *layout);
+    layout->vars = variables;
+    layout->n_vars = PDX_TH_COUNT;
+    layout->dim_size[PDX_DIM_TIME] = grid->spec->n_times;
+    layout->dim_size[PDX_DIM_STUDENT_UNIT] = grid->max_student_hidden;
+    layout->dim_size[PDX_DIM_STUDENT_UNIT2] = grid->max_student_hidden;
+    layout->dim_size[PDX_DIM_TEACHER_UNIT] = grid->max_teacher_hidden;
+    layout->dim_size[PDX_DIM_TEACHER_UNIT2] = grid->max_teacher_hidden;
+}
+
+static size_t block_of(const pdx_layout *layout, size_t v)
+{
+    size_t n = 1;
+    for (size_t d = 0; d < layout->vars[v].n_dims; d++)
+        n *= layout->dim_size[layout->vars[v].dims[d]];
+    return n;
+}
+
+pdx_theory_kind pdx_theory_for_params(const pdx_params *p)
+{
+    if (p->teacher_kind == PDX_MODEL_PERCEPTRON &&
+        p->student_kind == PDX_MODEL_PERCEPTRON) {
+        /* the theories cover label noise only */
+        if (p->data_input_noise > 0.0 || p->data_input_corruption > 0.0 ||
+            p->teacher_output_noise > 0.0)
+            return PDX_THEORY_NONE;
+        switch (p->train_algorithm) {
+        case PDX_ALG_HEBB:
+            return p->student_weights == PDX_WEIGHTS_BINARY
+                       ? PDX_THEORY_HEBB_CLIPPED
+                       : PDX_THEORY_HEBB;
+        case PDX_ALG_METROPOLIS:
+            if (p->student_weights == PDX_WEIGHTS_SPHERICAL)
+                return PDX_THEORY_GIBBS_SPHERICAL;
+            if (p->student_weights == PDX_WEIGHTS_BINARY)
+                return PDX_THEORY_GIBBS_ISING;
+            return PDX_THEORY_NONE;
+        default: return PDX_THEORY_NONE;
+        }
+    }
+    if (p->teacher_kind == PDX_MODEL_COMMITTEE &&
+        p->student_kind == PDX_MODEL_COMMITTEE &&
+        p->train_algorithm == PDX_ALG_ONLINE &&
+        p->teacher_activation == PDX_ACT_ERF &&
+        p->student_activation == PDX_ACT_ERF && p->train_weight_decay == 0.0)
+        return PDX_THEORY_SCM_ODE;
+    return PDX_THEORY_NONE;
+}
+
+void pdx_theory_grid_result_clear(pdx_theory_grid_result *r)
+{
+    if (r == NULL)
+        return;
+    free(r->status);
+    free(r->theory);
+    free(r->phase);
+    for (size_t v = 0; v < PDX_TH_COUNT; v++)
+        free(r->values[v]);
+    memset(r, 0, sizeof *r);
+}
+
+typedef struct grid_ctx {
+    const pdx_grid *grid;
+    pdx_layout layout;
+    size_t block[PDX_TH_COUNT];
+    size_t n_times, kk, mm; /* times, K_max, M_max */
+    pdx_theory_grid_result *out;
+} grid_ctx;
+
+static double *cell_var(const grid_ctx *c, uint64_t cell, pdx_theory_var v)
+{
+    return c->out->values[v] + cell * c->block[v];
+}
+
+/* Last time a cell's run reaches (online: train.alpha; finite sets:
+ * train.epochs). */
+static double cell_horizon(const pdx_params *p)
+{
+    if (p->train_algorithm == PDX_ALG_ONLINE)
+        return p->train_alpha;
+    return isnan(p->train_epochs) ? INFINITY : p->train_epochs;
+}
+
+static void eval_scm(const grid_ctx *c, uint64_t cell, const pdx_params *p)
+{
+    const pdx_spec *spec = c->grid->spec;
+    const size_t K = (size_t)p->student_hidden, M = (size_t)p->teacher_hidden;
+    pdx_scm_problem pb = pdx_theory_scm_default();
+    pb.K = K;
+    pb.M = M;
+    pb.eta = p->train_learning_rate;
+    pb.train_second = p->student_second_layer == PDX_SECOND_TRAINED;
+    pb.eta_second = p->train_learning_rate_second;
+    pb.second_layer_init = p->student_second_layer_init;
+    pb.init_scale = p->student_init_scale;
+    pb.output_noise = p->teacher_output_noise;
+    pb.N = (double)p->N;
+    pb.init = PDX_SCM_INIT_TYPICAL;
+    double horizon = cell_horizon(p);
+    size_t n = 0;
+    while (n < spec->n_times && spec->times[n] <= horizon)
+        n++;
+    double *eg = malloc((n + 1) * sizeof *eg);
+    double *Q = malloc((n * K * K + 1) * sizeof *Q);
+    double *R = malloc((n * K * M + 1) * sizeof *R);
+    double *v = malloc((n * K + 1) * sizeof *v);
+    int status = PDX_THEORY_NOT_CONVERGED;
+    if (eg != NULL && Q != NULL && R != NULL && v != NULL &&
+        pdx_theory_scm_trajectory(&pb, spec->times, n, eg, Q, R, v, &status,
+                                  NULL) == PDX_OK) {
+        for (size_t i = 0; i < n; i++) {
+            cell_var(c, cell, PDX_TH_EG)[i] = eg[i];
+            for (size_t k = 0; k < K; k++) {
+                for (size_t l = 0; l < K; l++)
+                    cell_var(c, cell, PDX_TH_Q)[(i * c->kk + k) * c->kk + l] =
+                        Q[(i * K + k) * K + l];
+                for (size_t m = 0; m < M; m++)
+                    cell_var(c, cell, PDX_TH_R)[(i * c->kk + k) * c->mm + m] =
+                        R[(i * K + k) * M + m];
+                cell_var(c, cell, PDX_TH_V)[i * c->kk + k] = v[i * K + k];
+            }
+        }
+    }
+    free(eg);
+    free(Q);
+    free(R);
+    free(v);
+    double plateau, start, end;
+    if (pdx_theory_scm_plateau(&pb, p->train_alpha, &plateau, &start, &end,
+                               NULL) == PDX_OK) {
+        *cell_var(c, cell, PDX_TH_PLATEAU_EG) = plateau;
+        *cell_var(c, cell, PDX_TH_PLATEAU_START) = start;
+        *cell_var(c, cell, PDX_TH_PLATEAU_END) = end;
+    }
+    *cell_var(c, cell, PDX_TH_ETA_MAX) = pdx_theory_scm_eta_max(&pb);
+    c->out->status[cell] = (int8_t)status;
+}
+
+static pdx_perceptron_problem perceptron_problem(const pdx_params *p)
+{
+    pdx_perceptron_problem pb;
+    pb.temperature = p->train_temperature;
+    /* data.label_noise replaces a label by a random one: flipped with
+     * probability label_noise / 2 */
+    pb.label_noise = 0.5 * p->data_label_noise;
+    pb.teacher_binary = p->teacher_weights == PDX_TEACHER_BINARY;
+    return pb;
+}
+
+static void eval_hebb(const grid_ctx *c, uint64_t cell, const pdx_params *p,
+                      pdx_theory_kind kind)
+{
+    const pdx_spec *spec = c->grid->spec;
+    pdx_perceptron_problem pb = perceptron_problem(p);
+    double horizon = cell_horizon(p);
+    int status = PDX_THEORY_SOLVED;
+    if (!(pb.label_noise < 0.5) || !(p->data_alpha > 0.0))
+        status = PDX_THEORY_NOT_APPLICABLE;
+    for (size_t i = 0; i < spec->n_times && status == PDX_THEORY_SOLVED;
+         i++) {
+        double t = spec->times[i];
+        if (!(t > 0.0) || t > horizon)
+            continue;
+        pdx_perceptron_point pt;
+        pdx_theory_hebb_at(kind, &pb, p->data_alpha, t, &pt);
+        cell_var(c, cell, PDX_TH_EG)[i] = pt.eg;
+        cell_var(c, cell, PDX_TH_R)[i * c->kk * c->mm] = pt.R;
+    }
+    if (status == PDX_THEORY_SOLVED) {
+        pdx_perceptron_point one_pass;
+        pdx_theory_hebb_at(kind, &pb, p->data_alpha, 1.0, &one_pass);
+        *cell_var(c, cell, PDX_TH_EG_LARGE_ALPHA) = one_pass.eg_large_alpha;
+    }
+    c->out->status[cell] = (int8_t)status;
+}
+
+/* One Gibbs point into a cell: equilibrium values at every time up to the
+ * cell's horizon, and the per-cell variables. */
+static void store_gibbs(const grid_ctx *c, uint64_t cell, const pdx_params *p,
+                        const pdx_perceptron_point *pt)
+{
+    const pdx_spec *spec = c->grid->spec;
+    double horizon = cell_horizon(p);
+    c->out->status[cell] = (int8_t)pt->status;
+    c->out->phase[cell] = (int8_t)pt->phase;
+    if (pt->status != PDX_THEORY_SOLVED)
+        return;
+    for (size_t i = 0; i < spec->n_times; i++) {
+        if (spec->times[i] > horizon)
+            continue;
+        cell_var(c, cell, PDX_TH_EG)[i] = pt->eg;
+        cell_var(c, cell, PDX_TH_R)[i * c->kk * c->mm] = pt->R;
+        cell_var(c, cell, PDX_TH_QOVERLAP)[i] = pt->q;
+        cell_var(c, cell, PDX_TH_TRAIN_ERROR)[i] = pt->et;
+        cell_var(c, cell, PDX_TH_TRAIN_ERROR_CLEAN)[i] = pt->et_clean;
+    }
+    *cell_var(c, cell, PDX_TH_EG_MEAN) = pt->eg;
+    *cell_var(c, cell, PDX_TH_TRAIN_ERROR_MEAN) = pt->et;
+    *cell_var(c, cell, PDX_TH_TRAIN_ERROR_CLEAN_MEAN) = pt->et_clean;
+    cell_var(c, cell, PDX_TH_R_MEAN)[0] = pt->R;
+    *cell_var(c, cell, PDX_TH_PHI) = pt->phi;
+    *cell_var(c, cell, PDX_TH_EG_LARGE_ALPHA) = pt->eg_large_alpha;
+    *cell_var(c, cell, PDX_TH_EG_POOR) = pt->eg_poor;
+    *cell_var(c, cell, PDX_TH_R_POOR) = pt->R_poor;
+    *cell_var(c, cell, PDX_TH_PHI_POOR) = pt->phi_poor;
+    *cell_var(c, cell, PDX_TH_EG_PERFECT) = pt->eg_perfect;
+    *cell_var(c, cell, PDX_TH_PHI_PERFECT) = pt->phi_perfect;
+    *cell_var(c, cell, PDX_TH_ALPHA_C) = pt->alpha_c;
+    *cell_var(c, cell, PDX_TH_ALPHA_SP) = pt->alpha_sp;
+}
+
+/* Cells of one Gibbs curve: same theory, temperature, noise, teacher. */
+static int same_curve(const pdx_params *a, const pdx_params *b,
+                      pdx_theory_kind ka, pdx_theory_kind kb)
+{
+    return ka == kb && a->train_temperature == b->train_temperature &&
+           a->data_label_noise == b->data_label_noise &&
+           a->teacher_weights == b->teacher_weights;
+}
+
+static pdx_status eval_gibbs_group(const grid_ctx *c,
+                                   pdx_theory_workspace *ws,
+                                   const uint64_t *cells,
+                                   const pdx_params *params, size_t n,
+                                   pdx_theory_kind kind, pdx_error *err)
+{
+    pdx_perceptron_problem pb = perceptron_problem(&params[0]);
+    int applicable = pb.temperature >= 0.0 && isfinite(pb.temperature) &&
+                     pb.label_noise < 0.5;
+    double *alpha = malloc(n * sizeof *alpha);
+    pdx_perceptron_point *pts = malloc(n * sizeof *pts);
+    if (alpha == NULL || pts == NULL) {
+        free(alpha);
+        free(pts);
+        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                             "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        alpha[i] = params[i].data_alpha;
+        applicable &= alpha[i] > 0.0 && isfinite(alpha[i]);
+    }
+    pdx_status st = PDX_OK;
+    if (!applicable) {
+        for (size_t i = 0; i < n; i++)
+            c->out->status[cells[i]] = PDX_THEORY_NOT_APPLICABLE;
+    } else {
+        st = pdx_theory_perceptron(ws, kind, &pb, alpha, n, pts, err);
+        for (size_t i = 0; st == PDX_OK && i < n; i++)
+            store_gibbs(c, cells[i], &params[i], &pts[i]);
+    }
+    free(alpha);
+    free(pts);
+    return st;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+pdx_status pdx_theory_evaluate_grid(const pdx_grid *grid,
+                                    pdx_theory_grid_result *out,
+                                    void *progress, pdx_error *err)
+{
+    memset(out, 0, sizeof *out);
+    grid_ctx c;
+    memset(&c, 0, sizeof c);
+    c.grid = grid;
+    c.out = out;
+    pdx_theory_layout(grid, &c.layout);
+    c.n_times = c.layout.dim_size[PDX_DIM_TIME];
+    c.kk = c.layout.dim_size[PDX_DIM_STUDENT_UNIT];
+    c.mm = c.layout.dim_size[PDX_DIM_TEACHER_UNIT];
+    const uint64_t n_cells = grid->n_cells;
+    out->n_cells = n_cells;
+    out->status = calloc(n_cells, 1);
+    out->theory = calloc(n_cells, 1);
+    out->phase = calloc(n_cells, 1);
+    int ok = out->status != NULL && out->theory != NULL && out->phase != NULL;
+    for (size_t v = 0; v < PDX_TH_COUNT && ok; v++) {
+        c.block[v] = block_of(&c.layout, v);
+        size_t n = (size_t)n_cells * c.block[v];
+        out->values[v] = malloc((n > 0 ? n : 1) * sizeof(double));
+        ok = out->values[v] != NULL;
+        for (size_t i = 0; ok && i < n; i++)
+            out->values[v][i] = NAN;
+    }
+    pdx_params *params = ok ? malloc(n_cells * sizeof *params) : NULL;
+    uint64_t *group = ok ? malloc(n_cells * sizeof *group) : NULL;
+    pdx_params *group_params =
+        ok ? malloc(n_cells * sizeof *group_params) : NULL;
+    pdx_theory_workspace *ws = NULL;
+    if (!ok || params == NULL || group == NULL || group_params == NULL ||
+        pdx_theory_workspace_create(&ws, err) != PDX_OK) {
+        free(params);
+        free(group);
+        free(group_params);
+        pdx_theory_grid_result_clear(out);
+        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                             "out of memory for the theory of %llu cells",
+                             (unsigned long long)n_cells);
+    }
+    for (uint64_t cell = 0; cell < n_cells; cell++) {
+        pdx_grid_cell_params(grid, cell, &params[cell]);
+        out->theory[cell] = (int8_t)pdx_theory_for_params(&params[cell]);
+    }
+    pdx_status st = PDX_OK;
+    double last = now_seconds();
+    for (uint64_t cell = 0; cell < n_cells && st == PDX_OK; cell++) {
+        pdx_theory_kind kind = (pdx_theory_kind)out->theory[cell];
+        if (out->status[cell] != PDX_THEORY_PENDING)
+            continue; /* done with its group */
+        switch (kind) {
+        case PDX_THEORY_NONE:
+            out->status[cell] = PDX_THEORY_NOT_APPLICABLE;
+            break;
+        case PDX_THEORY_SCM_ODE: eval_scm(&c, cell, &params[cell]); break;
+        case PDX_THEORY_HEBB:
+        case PDX_THEORY_HEBB_CLIPPED:
+            eval_hebb(&c, cell, &params[cell], kind);
+            break;
+        default: {
+            size_t n = 0;
+            for (uint64_t j = cell; j < n_cells; j++)
+                if (out->status[j] == PDX_THEORY_PENDING &&
+                    same_curve(&params[cell], &params[j], kind,
+                               (pdx_theory_kind)out->theory[j])) {
+                    group[n] = j;
+                    group_params[n++] = params[j];
+                }
+            st = eval_gibbs_group(&c, ws, group, group_params, n, kind, err);
+            break;
+        }
+        }
+        if (progress != NULL && now_seconds() - last > 5.0) {
+            last = now_seconds();
+            fprintf(progress, "pdx: theory: %llu of %llu cells\n",
+                    (unsigned long long)(cell + 1),
+                    (unsigned long long)n_cells);
+        }
+    }
+    for (uint64_t cell = 0; cell < n_cells; cell++) {
+        if (out->status[cell] == PDX_THEORY_PENDING)
+            out->status[cell] = PDX_THEORY_NOT_CONVERGED;
+        switch (out->status[cell]) {
+        case PDX_THEORY_SOLVED: out->solved++; break;
+        case PDX_THEORY_NOT_APPLICABLE: out->not_applicable++; break;
+        default: out->not_converged++; break;
+        }
+    }
+    pdx_theory_workspace_destroy(&ws);
+    free(params);
+    free(group);
+    free(group_params);
+    if (st != PDX_OK)
+        pdx_theory_grid_result_clear(out);
+    return st;
+}

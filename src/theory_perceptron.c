@@ -1,0 +1,1129 @@
+/* theory_perceptron.c — teacher-student perceptrons: Hebb, replica-
+ * symmetric Gibbs learning (spherical and Ising weights, any temperature),
+ * the Bayes-optimal student, the high-temperature limit and the large-alpha
+ * asymptotes.
+ *
+ * Notation (Engel & Van den Broeck 2001, "Statistical Mechanics of
+ * Learning", ch. 2, 4, 7): Dt the standard Gaussian measure,
+ * H(x) = int_x^inf Dt, alpha = P/N, beta = 1/T, p the label-flip
+ * probability. The energetic part of the replica-symmetric free energy,
+ * for energy = number of training errors, is 2 alpha E with
+ *     E(q, R) = int Dt W(a t) L(b t),
+ *     W(u) = (1-p) H(-u) + p H(u),   L(x) = ln[e^-beta + (1-e^-beta) H(-x)],
+ *     a = R / sqrt(q - R^2),          b = sqrt(q / (1-q)),
+ * (at T = 0, L(x) = ln H(-x)). Its derivatives follow from
+ *     dE/da = (1-2p) int Dt t phi(a t) L(b t),
+ *     dE/db = int Dt W(a t) t L'(b t).
+ * Spherical weights: -beta f = extr_{q,R} [ ln(1-q)/2 + (q-R^2)/(2(1-q))
+ *     + 2 alpha E ]  (E&VdB eq. 2.40 at T = 0, eq. 4.x at T > 0).
+ * Ising weights (binary teacher, gauge B_i = 1): -beta f = extr [
+ *     -qh(1-q)/2 - Rh R + int Dz ln 2cosh(sqrt(qh) z + Rh) + 2 alpha E ]
+ *     so that qh = -4 alpha dE/dq, Rh = 2 alpha dE/dR,
+ *     q = int Dz tanh^2(sqrt(qh) z + Rh), R = int Dz tanh(...)
+ *     (Gyorgyi 1990; Seung, Sompolinsky & Tishby 1992).
+ * The training error is et = -(1/alpha) d(-beta f)/d beta
+ *     = 2 int Dt W(a t) e^-beta H(b t) / [e^-beta + (1-e^-beta) H(-b t)].
+ *
+ * The unknowns (q, R) are parametrised as q = 1/(1+e^-u),
+ * R = sqrt(q) tanh v, so that every (u, v) is admissible and 1-q and
+ * q - R^2 = q / cosh^2 v are computed without cancellation near 1. */
+#include "pdx/theory.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_multiroots.h>
+#include <gsl/gsl_roots.h>
+#include <gsl/gsl_vector.h>
+
+#include "theory_internal.h"
+
+#define SQRT_2PI 2.5066282746310002
+
+/* ------------------------------------------------------------------------ */
+/* Model and order parameters                                                */
+
+typedef struct perc_model {
+    double alpha;
+    double beta;        /* INFINITY at T = 0 */
+    double log1m_emb;   /* ln(1 - e^-beta); 0 at T = 0 */
+    double p;           /* label noise */
+    int ising;          /* binary student (and teacher) */
+} perc_model;
+
+typedef struct perc_state {
+    double q, omq, R, d; /* q, 1 - q, R, q - R^2 */
+} perc_state;
+
+static perc_model model_make(double alpha, double temperature, double p,
+                             int ising)
+{
+    perc_model m;
+    m.alpha = alpha;
+    m.beta = temperature > 0.0 ? 1.0 / temperature : INFINITY;
+    m.log1m_emb = isinf(m.beta) ? 0.0 : log1p(-exp(-m.beta));
+    m.p = p;
+    m.ising = ising;
+    return m;
+}
+
+static perc_state state_of(const double x[2])
+{
+    perc_state s;
+    double u = x[0], v = x[1];
+    s.q = 1.0 / (1.0 + exp(-u));
+    s.omq = 1.0 / (1.0 + exp(u));
+    double c = cosh(v);
+    s.R = sqrt(s.q) * tanh(v);
+    s.d = s.q / (c * c);
+    return s;
+}
+
+static void x_of(double q, double R, double x[2])
+{
+    x[0] = log(q / (1.0 - q));
+    double r = R / sqrt(q);
+    if (r > 1.0 - 1e-15)
+        r = 1.0 - 1e-15;
+    if (r < -1.0 + 1e-15)
+        r = -1.0 + 1e-15;
+    x[1] = atanh(r);
+}
+
+/* L(x) = ln psi(x), L'(x), and e^-beta H(x) / psi(x). */
+static double L_of(const perc_model *m, double x)
+{
+    double lh = pdx_theory_log_H(-x);
+    if (isinf(m->beta))
+        return lh;
+    return pdx_th_logaddexp(-m->beta, m->log1m_emb + lh);
+}
+
+static double L_prime(const perc_model *m, double x)
+{
+    if (isinf(m->beta))
+        return pdx_theory_mills(-x);
+    double log_phi = -0.5 * x * x - 0.5 * log(2.0 * M_PI);
+    return exp(m->log1m_emb + log_phi - L_of(m, x));
+}
+
+static double error_kernel(const perc_model *m, double x)
+{
+    if (isinf(m->beta))
+        return 0.0;
+    return exp(-m->beta + pdx_theory_log_H(x) - L_of(m, x));
+}
+
+static double W_of(const perc_model *m, double u)
+{
+    return (1.0 - m->p) * pdx_theory_H(-u) + m->p * pdx_theory_H(u);
+}
+
+typedef struct energetic_ctx {
+    const perc_model *m;
+    double a, b;
+} energetic_ctx;
+
+static double f_E(double t, void *p)
+{
+    const energetic_ctx *c = p;
+    return pdx_th_phi(t) * W_of(c->m, c->a * t) * L_of(c->m, c->b * t);
+}
+
+static double f_Ea(double t, void *p)
+{
+    const energetic_ctx *c = p;
+    double g = exp(-0.5 * (1.0 + c->a * c->a) * t * t) / (2.0 * M_PI);
+    return (1.0 - 2.0 * c->m->p) * g * t * L_of(c->m, c->b * t);
+}
+
+static double f_Eb(double t, void *p)
+{
+    const energetic_ctx *c = p;
+    return pdx_th_phi(t) * W_of(c->m, c->a * t) * t *
+           L_prime(c->m, c->b * t);
+}
+
+static double f_Et(double t, void *p)
+{
+    const energetic_ctx *c = p;
+    return 2.0 * pdx_th_phi(t) * W_of(c->m, c->a * t) *
+           error_kernel(c->m, c->b * t);
+}
+
+/* training error against the clean labels: the student disagrees with a
+ * kept label, or agrees with a flipped one */
+static double f_Etc(double t, void *p)
+{
+    const energetic_ctx *c = p;
+    double k = error_kernel(c->m, c->b * t);
+    double u = c->a * t;
+    return 2.0 * pdx_th_phi(t) *
+           ((1.0 - c->m->p) * pdx_theory_H(-u) * k +
+            c->m->p * pdx_theory_H(u) * (1.0 - k));
+}
+
+typedef struct energetic {
+    double E, Eq, ER; /* E and its derivatives in q and R */
+    double Ea, Eb;
+    double a, b;
+    double et;        /* training error (noisy labels) */
+    double et_clean;  /* training error (clean labels) */
+} energetic;
+
+/* what: 1 derivatives, 2 E, 4 et */
+static int energetic_eval(pdx_theory_workspace *ws, const perc_model *m,
+                          const perc_state *s, unsigned what, energetic *e)
+{
+    energetic_ctx c = {m, s->R / sqrt(s->d), sqrt(s->q / s->omq)};
+    double scales[2] = {c.a != 0.0 ? 1.0 / c.a : 0.0, 1.0 / c.b};
+    int rc = 0;
+    memset(e, 0, sizeof *e);
+    e->a = c.a;
+    e->b = c.b;
+    if (what & 1u) {
+        rc = pdx_th_integrate(ws, f_Ea, &c, 0.0, scales, 2, &e->Ea);
+        if (rc == 0)
+            rc = pdx_th_integrate(ws, f_Eb, &c, 0.0, scales, 2, &e->Eb);
+        double d32 = s->d * sqrt(s->d);
+        double a_R = s->q / d32, a_q = -0.5 * s->R / d32;
+        double b_q = 1.0 / (2.0 * c.b * s->omq * s->omq);
+        e->Eq = a_q * e->Ea + b_q * e->Eb;
+        e->ER = a_R * e->Ea;
+    }
+    if (rc == 0 && (what & 2u))
+        rc = pdx_th_integrate(ws, f_E, &c, 0.0, scales, 2, &e->E);
+    if (rc == 0 && (what & 4u))
+        rc = pdx_th_integrate(ws, f_Et, &c, 0.0, scales, 2, &e->et);
+    if (rc == 0 && (what & 4u))
+        rc = m->p > 0.0
+                 ? pdx_th_integrate(ws, f_Etc, &c, 0.0, scales, 2, &e->et_clean)
+                 : (e->et_clean = e->et, 0);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Ising entropic part                                                       */
+
+typedef struct ising_ctx {
+    double sq, Rh; /* sqrt(qh), Rh */
+} ising_ctx;
+
+static double f_sech2(double z, void *p)
+{
+    const ising_ctx *c = p;
+    double h = c->sq * z + c->Rh;
+    double ch = cosh(h);
+    return pdx_th_phi(z) / (ch * ch);
+}
+
+static double f_one_minus_tanh(double z, void *p)
+{
+    const ising_ctx *c = p;
+    double h = c->sq * z + c->Rh;
+    return pdx_th_phi(z) * 2.0 / (1.0 + exp(2.0 * h));
+}
+
+static double f_lncosh(double z, void *p)
+{
+    const ising_ctx *c = p;
+    double h = fabs(c->sq * z + c->Rh);
+    return pdx_th_phi(z) * (h + log1p(exp(-2.0 * h))); /* ln 2cosh h */
+}
+
+typedef struct ising_conj {
+    double qh, Rh;
+    double one_minus_Phi_q, one_minus_Phi_R; /* 1 - <tanh^2>, 1 - <tanh> */
+} ising_conj;
+
+static int ising_entropic(pdx_theory_workspace *ws, double alpha,
+                          const energetic *e, ising_conj *out)
+{
+    out->qh = -4.0 * alpha * e->Eq;
+    out->Rh = 2.0 * alpha * e->ER;
+    if (!(out->qh > 0.0))
+        out->qh = 0.0;
+    ising_ctx c = {sqrt(out->qh), out->Rh};
+    double center = c.sq > 0.0 ? -c.Rh / c.sq : 0.0;
+    double scales[1] = {c.sq > 0.0 ? 1.0 / c.sq : 0.0};
+    if (c.sq == 0.0) {
+        double t = tanh(c.Rh);
+        out->one_minus_Phi_q = 1.0 - t * t;
+        out->one_minus_Phi_R = 1.0 - t;
+        return 0;
+    }
+    int rc = pdx_th_integrate(ws, f_sech2, &c, center, scales, 1,
+                              &out->one_minus_Phi_q);
+    if (rc == 0)
+        rc = pdx_th_integrate(ws, f_one_minus_tanh, &c, center, scales, 1,
+                              &out->one_minus_Phi_R);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Saddle-point equations                                                    */
+
+typedef struct solve_ctx {
+    pdx_theory_workspace *ws;
+    const perc_model *m;
+    int failed;
+} solve_ctx;
+
+static int saddle_f(const gsl_vector *xv, void *params, gsl_vector *f)
+{
+    solve_ctx *c = params;
+    double x[2] = {gsl_vector_get(xv, 0), gsl_vector_get(xv, 1)};
+    if (!isfinite(x[0]) || !isfinite(x[1]) || fabs(x[0]) > 700.0 ||
+        fabs(x[1]) > 40.0)
+        return GSL_EDOM;
+    perc_state s = state_of(x);
+    if (!(s.d > 0.0) || !(s.omq > 0.0) || !(s.q > 0.0))
+        return GSL_EDOM;
+    energetic e;
+    if (energetic_eval(c->ws, c->m, &s, 1u, &e) != 0) {
+        c->failed = 1;
+        return GSL_EFAILED;
+    }
+    double alpha = c->m->alpha;
+    double F1, F2;
+    if (!c->m->ising) {
+        /* (q-R^2)/(2(1-q)^2) + 2 alpha dE/dq = 0, times (1-q)^2/(q-R^2);
+         * -R/(1-q) + 2 alpha dE/dR = 0, times (1-q) */
+        F1 = 0.5 + 2.0 * alpha * s.omq * s.omq * e.Eq / s.d;
+        F2 = -s.R + 2.0 * alpha * s.omq * e.ER;
+    } else {
+        ising_conj k;
+        if (ising_entropic(c->ws, alpha, &e, &k) != 0) {
+            c->failed = 1;
+            return GSL_EFAILED;
+        }
+        F1 = k.one_minus_Phi_q / s.omq - 1.0;
+        F2 = k.one_minus_Phi_R / (1.0 - s.R) - 1.0;
+    }
+    if (!isfinite(F1) || !isfinite(F2))
+        return GSL_EDOM;
+    gsl_vector_set(f, 0, F1);
+    gsl_vector_set(f, 1, F2);
+    return GSL_SUCCESS;
+}
+
+/* Solve the saddle point at m->alpha from `guess`; 0 on success. */
+static int saddle_solve(pdx_theory_workspace *ws, const perc_model *m,
+                        const double guess[2], double x[2])
+{
+    gsl_multiroot_fsolver *s =
+        gsl_multiroot_fsolver_alloc(gsl_multiroot_fsolver_hybrids, 2);
+    if (s == NULL)
+        return GSL_ENOMEM;
+    solve_ctx ctx = {ws, m, 0};
+    gsl_multiroot_function F = {saddle_f, 2, &ctx};
+    gsl_vector *x0 = gsl_vector_alloc(2);
+    if (x0 == NULL) {
+        gsl_multiroot_fsolver_free(s);
+        return GSL_ENOMEM;
+    }
+    gsl_vector_set(x0, 0, guess[0]);
+    gsl_vector_set(x0, 1, guess[1]);
+    int rc = gsl_multiroot_fsolver_set(s, &F, x0);
+    int status = GSL_CONTINUE;
+    for (int iter = 0; rc == GSL_SUCCESS && status == GSL_CONTINUE &&
+                       iter < 100;
+         iter++) {
+        rc = gsl_multiroot_fsolver_iterate(s);
+        if (rc != GSL_SUCCESS)
+            break;
+        status = gsl_multiroot_test_residual(s->f, 1e-11);
+        if (status == GSL_CONTINUE)
+            status = gsl_multiroot_test_delta(s->dx, s->x, 1e-13, 1e-11);
+    }
+    int ok = 0;
+    if (s->f != NULL) {
+        double r = fabs(gsl_vector_get(s->f, 0)) +
+                   fabs(gsl_vector_get(s->f, 1));
+        ok = isfinite(r) && r < 1e-8 && !ctx.failed;
+        /* hybrids may stop on a step-size problem at the root itself */
+    }
+    x[0] = gsl_vector_get(s->x, 0);
+    x[1] = gsl_vector_get(s->x, 1);
+    gsl_vector_free(x0);
+    gsl_multiroot_fsolver_free(s);
+    return ok ? 0 : GSL_ENOPROG;
+}
+
+/* The leading small-alpha solution: q = alpha L'(0)^2,
+ * R = 2 alpha (1-2p) phi(0) L'(0) (expansion of -beta f in q and R);
+ * at T = 0, p = 0 this is q = R = 2 alpha / pi. For Ising weights
+ * (Nishimori at T = 0) the same start works. */
+static void small_alpha_guess(const perc_model *m, double x[2])
+{
+    double L1 = L_prime(m, 0.0);
+    double phi0 = 1.0 / SQRT_2PI;
+    double q = m->alpha * L1 * L1;
+    double R = 2.0 * m->alpha * (1.0 - 2.0 * m->p) * phi0 * L1;
+    if (q > 0.5)
+        q = 0.5;
+    if (R * R >= q)
+        R = 0.99 * sqrt(q);
+    x_of(q, R, x);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Continuation in alpha                                                     */
+
+typedef struct branch_point {
+    double alpha;
+    double x[2];
+} branch_point;
+
+typedef struct tracker {
+    perc_model m;        /* alpha = the current point's */
+    branch_point last[2];/* the two latest accepted points (extrapolation) */
+    int n;               /* accepted points so far */
+    double max_factor;   /* largest alpha ratio per step */
+    double factor;       /* current alpha ratio */
+    double max_jump;     /* largest accepted change of R in one step */
+    branch_point *history; /* every accepted point (for transitions) */
+    size_t n_history, cap_history;
+} tracker;
+
+static void tracker_init(tracker *t, const perc_model *m, double alpha0,
+                         double max_factor, double max_jump)
+{
+    memset(t, 0, sizeof *t);
+    t->m = *m;
+    t->m.alpha = alpha0;
+    t->max_factor = max_factor;
+    t->factor = max_factor;
+    t->max_jump = max_jump;
+}
+
+static void tracker_free(tracker *t)
+{
+    free(t->history);
+    t->history = NULL;
+}
+
+static void tracker_record(tracker *t, double alpha, const double x[2])
+{
+    t->last[0] = t->last[1];
+    t->last[1].alpha = alpha;
+    t->last[1].x[0] = x[0];
+    t->last[1].x[1] = x[1];
+    t->n++;
+    t->m.alpha = alpha;
+    if (t->n_history == t->cap_history) {
+        size_t cap = t->cap_history ? 2 * t->cap_history : 64;
+        branch_point *h = realloc(t->history, cap * sizeof *h);
+        if (h == NULL)
+            return; /* history is an optimisation for transitions only */
+        t->history = h;
+        t->cap_history = cap;
+    }
+    t->history[t->n_history++] = t->last[1];
+}
+
+/* Start: solve at alpha0 from the small-alpha guess. */
+static int tracker_start(tracker *t, pdx_theory_workspace *ws)
+{
+    double guess[2], x[2];
+    small_alpha_guess(&t->m, guess);
+    int rc = saddle_solve(ws, &t->m, guess, x);
+    if (rc == 0)
+        tracker_record(t, t->m.alpha, x);
+    return rc;
+}
+
+/* Predicted x at alpha: linear extrapolation in log alpha. */
+static void tracker_predict(const tracker *t, double alpha, double x[2])
+{
+    const branch_point *b = &t->last[1], *a = &t->last[0];
+    if (t->n < 2 || b->alpha == a->alpha) {
+        x[0] = b->x[0];
+        x[1] = b->x[1];
+        return;
+    }
+    double w = log(alpha / b->alpha) / log(b->alpha / a->alpha);
+    for (int i = 0; i < 2; i++)
+        x[i] = b->x[i] + w * (b->x[i] - a->x[i]);
+}
+
+/* Advance the branch to `target` (> current alpha). Returns 0 when
+ * reached; otherwise the branch could not be continued past t->m.alpha
+ * (to a relative precision of 1e-7: a spinodal, or a failure). */
+static int tracker_advance(tracker *t, pdx_theory_workspace *ws,
+                           double target)
+{
+    while (t->m.alpha < target) {
+        double from = t->m.alpha;
+        double next = from * t->factor;
+        if (next > target)
+            next = target;
+        double guess[2], x[2];
+        tracker_predict(t, next, guess);
+        perc_model m = t->m;
+        m.alpha = next;
+        int rc = saddle_solve(ws, &m, guess, x);
+        if (rc == 0) {
+            double R_old = state_of(t->last[1].x).R;
+            double R_new = state_of(x).R;
+            if (fabs(R_new - R_old) > t->max_jump)
+                rc = GSL_EFAILED; /* jumped to another branch */
+        }
+        if (rc == 0) {
+            tracker_record(t, next, x);
+            t->factor = fmin(t->max_factor, 1.0 + 1.5 * (t->factor - 1.0));
+        } else {
+            t->factor = 1.0 + 0.5 * (t->factor - 1.0);
+            if (t->factor - 1.0 < 1e-7)
+                return rc != 0 ? rc : GSL_EFAILED;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Observables at a saddle point                                             */
+
+typedef struct saddle_values {
+    double q, R, eg, phi, et, et_clean;
+} saddle_values;
+
+static int saddle_values_at(pdx_theory_workspace *ws, const perc_model *m,
+                            const double x[2], saddle_values *out)
+{
+    perc_state s = state_of(x);
+    energetic e;
+    unsigned what = 2u | 4u | (m->ising ? 1u : 0u);
+    int rc = energetic_eval(ws, m, &s, what, &e);
+    out->q = s.q;
+    out->R = s.R;
+    out->eg = acos(s.R) / M_PI;
+    out->et = isinf(m->beta) ? 0.0 : e.et;
+    out->et_clean = isinf(m->beta) ? 0.0 : e.et_clean;
+    if (rc != 0)
+        return rc;
+    if (!m->ising) {
+        out->phi = 0.5 * log(s.omq) + s.d / (2.0 * s.omq) + 2.0 * m->alpha * e.E;
+    } else {
+        ising_conj k;
+        rc = ising_entropic(ws, m->alpha, &e, &k);
+        ising_ctx c = {sqrt(k.qh), k.Rh};
+        double lc = 0.0;
+        if (rc == 0 && c.sq > 0.0) {
+            double scales[1] = {1.0 / c.sq};
+            rc = pdx_th_integrate(ws, f_lncosh, &c, -c.Rh / c.sq, scales, 1,
+                                  &lc);
+        } else if (rc == 0) {
+            lc = log(2.0 * cosh(c.Rh));
+        }
+        out->phi = -0.5 * k.qh * s.omq - k.Rh * s.R + lc + 2.0 * m->alpha * e.E;
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Large-alpha limit of spherical Gibbs learning                             */
+
+/* With 1 - q ~ 1/(B alpha)^2 and q - R^2 ~ 1/(A alpha)^2, the saddle-point
+ * equations become, with m = min(A, B) and s = t/m,
+ *   B^2 = 2 A^3 Ia / sqrt(2 pi),
+ *   B^4 / (2 A^2) + (B^3 Ib - A^3 Ia) / sqrt(2 pi) = 0,
+ *   Ia = (1-2p) int s phi(A s) L(B s) ds,  Ib = int W(A s) s L'(B s) ds,
+ * and alpha eg -> sqrt(1/A^2 + 1/B^2) / pi. */
+typedef struct large_ctx {
+    pdx_theory_workspace *ws;
+    perc_model m;
+    double A, B, scale;
+} large_ctx;
+
+static double f_Ia(double t, void *p)
+{
+    const large_ctx *c = p;
+    double s = t / c->scale;
+    return (1.0 - 2.0 * c->m.p) * s * pdx_th_phi(c->A * s) *
+           L_of(&c->m, c->B * s) / c->scale;
+}
+
+static double f_Ib(double t, void *p)
+{
+    const large_ctx *c = p;
+    double s = t / c->scale;
+    return W_of(&c->m, c->A * s) * s * L_prime(&c->m, c->B * s) / c->scale;
+}
+
+static int large_f(const gsl_vector *xv, void *params, gsl_vector *f)
+{
+    large_ctx *c = params;
+    double lA = gsl_vector_get(xv, 0), lB = gsl_vector_get(xv, 1);
+    if (!isfinite(lA) || !isfinite(lB) || fabs(lA) > 30 || fabs(lB) > 30)
+        return GSL_EDOM;
+    c->A = exp(lA);
+    c->B = exp(lB);
+    c->scale = fmin(c->A, c->B);
+    double scales[2] = {c->scale / c->A, c->scale / c->B};
+    double Ia, Ib;
+    if (pdx_th_integrate(c->ws, f_Ia, c, 0.0, scales, 2, &Ia) != 0 ||
+        pdx_th_integrate(c->ws, f_Ib, c, 0.0, scales, 2, &Ib) != 0)
+        return GSL_EFAILED;
+    double A = c->A, B = c->B;
+    double F2 = 2.0 * A * A * A * Ia / (SQRT_2PI * B * B) - 1.0;
+    double F1 = 1.0 + 2.0 * A * A * (B * B * B * Ib - A * A * A * Ia) /
+                          (SQRT_2PI * B * B * B * B);
+    gsl_vector_set(f, 0, F1);
+    gsl_vector_set(f, 1, F2);
+    return isfinite(F1) && isfinite(F2) ? GSL_SUCCESS : GSL_EDOM;
+}
+
+double pdx_theory_gibbs_large_alpha(pdx_theory_workspace *ws,
+                                    double temperature, double label_noise)
+{
+    if (!(temperature >= 0.0) || !(label_noise >= 0.0) ||
+        !(label_noise < 0.5) || (temperature == 0.0 && label_noise > 0.0))
+        return NAN;
+    large_ctx c;
+    memset(&c, 0, sizeof c);
+    c.ws = ws;
+    c.m = model_make(1.0, temperature, label_noise, 0);
+    gsl_multiroot_fsolver *s =
+        gsl_multiroot_fsolver_alloc(gsl_multiroot_fsolver_hybrids, 2);
+    gsl_vector *x0 = gsl_vector_alloc(2);
+    double result = NAN;
+    if (s == NULL || x0 == NULL)
+        goto done;
+    gsl_multiroot_function F = {large_f, 2, &c};
+    /* T = 0: A = B = sqrt(2) / (pi 0.6247); higher T and noise: smaller */
+    double start = log(0.72 / (1.0 + temperature) * (1.0 - 2.0 * label_noise));
+    gsl_vector_set(x0, 0, start);
+    gsl_vector_set(x0, 1, start);
+    if (gsl_multiroot_fsolver_set(s, &F, x0) != GSL_SUCCESS)
+        goto done;
+    int status = GSL_CONTINUE;
+    for (int iter = 0; iter < 200 && status == GSL_CONTINUE; iter++) {
+        if (gsl_multiroot_fsolver_iterate(s) != GSL_SUCCESS)
+            break;
+        status = gsl_multiroot_test_residual(s->f, 1e-11);
+    }
+    double r = fabs(gsl_vector_get(s->f, 0)) + fabs(gsl_vector_get(s->f, 1));
+    if (isfinite(r) && r < 1e-8) {
+        double A = exp(gsl_vector_get(s->x, 0));
+        double B = exp(gsl_vector_get(s->x, 1));
+        result = sqrt(1.0 / (A * A) + 1.0 / (B * B)) / M_PI;
+    }
+done:
+    gsl_vector_free(x0);
+    gsl_multiroot_fsolver_free(s);
+    return result;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Ising: the poor branch, the transition and the spinodal                   */
+
+typedef struct ising_lines {
+    double alpha_c, alpha_sp;
+    int ok;
+} ising_lines;
+
+typedef struct phi_ctx {
+    pdx_theory_workspace *ws;
+    const tracker *branch;
+    double phi_perfect_per_alpha; /* phi_perfect = this * alpha */
+    int failed;
+} phi_ctx;
+
+/* Nearest recorded branch point at or below alpha. */
+static const branch_point *nearest_below(const tracker *t, double alpha)
+{
+    const branch_point *best = NULL;
+    for (size_t i = 0; i < t->n_history; i++)
+        if (t->history[i].alpha <= alpha &&
+            (best == NULL || t->history[i].alpha > best->alpha))
+            best = &t->history[i];
+    return best;
+}
+
+static int poor_branch_at(pdx_theory_workspace *ws, const tracker *t,
+                          double alpha, double x[2])
+{
+    const branch_point *b = nearest_below(t, alpha);
+    if (b == NULL)
+        return GSL_EFAILED;
+    if (b->alpha == alpha) {
+        x[0] = b->x[0];
+        x[1] = b->x[1];
+        return 0;
+    }
+    tracker local;
+    tracker_init(&local, &t->m, b->alpha, 1.02, t->max_jump);
+    tracker_record(&local, b->alpha, b->x);
+    int rc = tracker_advance(&local, ws, alpha);
+    x[0] = local.last[1].x[0];
+    x[1] = local.last[1].x[1];
+    tracker_free(&local);
+    return rc;
+}
+
+static double phi_difference(double alpha, void *params)
+{
+    phi_ctx *c = params;
+    double x[2];
+    if (poor_branch_at(c->ws, c->branch, alpha, x) != 0) {
+        c->failed = 1;
+        return NAN;
+    }
+    perc_model m = c->branch->m;
+    m.alpha = alpha;
+    saddle_values v;
+    if (saddle_values_at(c->ws, &m, x, &v) != 0) {
+        c->failed = 1;
+        return NAN;
+    }
+    return v.phi - c->phi_perfect_per_alpha * alpha;
+}
+
+/* phi of the perfect state R = q = 1: no entropy, energy = the flipped
+ * labels: -beta alpha p (0 at p = 0). */
+static double phi_perfect(const perc_model *m)
+{
+    if (m->p == 0.0)
+        return 0.0;
+    return isinf(m->beta) ? -INFINITY : -m->beta * m->alpha * m->p;
+}
+
+/* Follow the poor branch from small alpha to its spinodal; find where its
+ * phi crosses the perfect state's. The tracker keeps the branch. */
+static int ising_transition(pdx_theory_workspace *ws, tracker *t,
+                            ising_lines *out)
+{
+    out->ok = 0;
+    out->alpha_c = out->alpha_sp = NAN;
+    /* the branch ends well before alpha = 10^3 (1 + T) */
+    double far = 1e3 * (1.0 + (isinf(t->m.beta) ? 0.0 : 1.0 / t->m.beta));
+    int rc = tracker_advance(t, ws, far);
+    if (rc == 0)
+        return GSL_EFAILED; /* no spinodal found */
+    out->alpha_sp = t->m.alpha;
+    /* the crossing: scan the recorded branch, then brent */
+    perc_model m = t->m;
+    double per_alpha = phi_perfect(&(perc_model){
+        .alpha = 1.0, .beta = m.beta, .log1m_emb = m.log1m_emb, .p = m.p});
+    phi_ctx c = {ws, t, per_alpha, 0};
+    double lo = NAN, hi = NAN, g_lo = NAN;
+    for (size_t i = 0; i < t->n_history; i++) {
+        double a = t->history[i].alpha;
+        perc_model mi = m;
+        mi.alpha = a;
+        saddle_values v;
+        if (saddle_values_at(ws, &mi, t->history[i].x, &v) != 0)
+            continue;
+        double g = v.phi - per_alpha * a;
+        if (g > 0.0) {
+            lo = a;
+            g_lo = g;
+        } else if (!isnan(lo)) {
+            hi = a;
+            break;
+        }
+    }
+    (void)g_lo;
+    if (isnan(lo))
+        return GSL_EFAILED;
+    if (isnan(hi)) {
+        /* the poor state is stable up to its end: the jump is at the
+         * spinodal */
+        out->alpha_c = out->alpha_sp;
+        out->ok = 1;
+        return 0;
+    }
+    gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+    if (s == NULL)
+        return GSL_ENOMEM;
+    gsl_function F = {phi_difference, &c};
+    rc = gsl_root_fsolver_set(s, &F, lo, hi);
+    int status = GSL_CONTINUE;
+    for (int iter = 0; rc == GSL_SUCCESS && status == GSL_CONTINUE &&
+                       iter < 100 && !c.failed;
+         iter++) {
+        rc = gsl_root_fsolver_iterate(s);
+        status = gsl_root_test_interval(gsl_root_fsolver_x_lower(s),
+                                        gsl_root_fsolver_x_upper(s), 0.0,
+                                        1e-10);
+    }
+    if (rc == GSL_SUCCESS && status == GSL_SUCCESS && !c.failed) {
+        out->alpha_c = gsl_root_fsolver_root(s);
+        out->ok = 1;
+    }
+    gsl_root_fsolver_free(s);
+    return out->ok ? 0 : GSL_EFAILED;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Closed forms                                                              */
+
+static void point_clear(pdx_perceptron_point *pt, double alpha)
+{
+    pt->status = PDX_THEORY_PENDING;
+    pt->alpha = alpha;
+    pt->eg = pt->R = pt->q = pt->et = pt->et_clean = pt->phi = NAN;
+    pt->eg_large_alpha = NAN;
+    pt->phase = PDX_PHASE_NONE;
+    pt->eg_poor = pt->R_poor = pt->q_poor = pt->phi_poor = pt->et_poor = NAN;
+    pt->eg_perfect = pt->phi_perfect = NAN;
+    pt->alpha_c = pt->alpha_sp = NAN;
+}
+
+static void hebb_fill(pdx_theory_kind kind, const pdx_perceptron_problem *pb,
+                      double alpha, double epochs, pdx_perceptron_point *pt)
+{
+    double p = pb->label_noise;
+    double k = floor(epochs), f = epochs - k;
+    /* per weight: signal c alpha epochs along the teacher, noise variance
+     * alpha (k^2 (1-f) + (k+1)^2 f) (Vallet 1989; E&VdB sec. 2.2 for one
+     * pass); A = signal / noise */
+    double c = (1.0 - 2.0 * p) * sqrt(2.0 / M_PI);
+    double a1 = alpha * epochs;
+    double a2 = alpha * (k * k * (1.0 - f) + (k + 1.0) * (k + 1.0) * f);
+    double A = c * a1 / sqrt(a2);
+    /* one pass: A = (1-2p) sqrt(2 alpha / pi) */
+    if (kind == PDX_THEORY_HEBB) {
+        pt->R = A / sqrt(1.0 + A * A);
+        /* 1 - R ~ 1/(2 A^2): eg ~ 1 / (pi A) = 1 / ((1-2p) sqrt(2 pi alpha))
+         * for one pass */
+        pt->eg_large_alpha = 1.0 / (M_PI * A);
+    } else if (pb->teacher_binary) {
+        /* J_i = sign(h_i), h_i ~ N(A B_i, 1) (in units of the noise), B_i
+         * = +-1: R = <B sign(h)> = 1 - 2 H(A) */
+        pt->R = 1.0 - 2.0 * pdx_theory_H(A);
+        /* 1 - R = 2 H(A) ~ 2 phi(A)/A: eg ~ (2/pi) sqrt(phi(A)/A) */
+        pt->eg_large_alpha = 2.0 / M_PI * sqrt(pdx_th_phi(A) / A);
+    } else {
+        /* Gaussian teacher: R = <B sign(A B + z)> = sqrt(2/pi) A/sqrt(1+A^2)
+         * -> sqrt(2/pi): eg -> arccos(sqrt(2/pi))/pi */
+        pt->R = sqrt(2.0 / M_PI) * A / sqrt(1.0 + A * A);
+        pt->eg_large_alpha = acos(sqrt(2.0 / M_PI)) / M_PI;
+    }
+    pt->eg = acos(pt->R) / M_PI;
+    pt->status = PDX_THEORY_SOLVED;
+}
+
+void pdx_theory_hebb_at(pdx_theory_kind kind,
+                        const pdx_perceptron_problem *problem, double alpha,
+                        double epochs, pdx_perceptron_point *out)
+{
+    point_clear(out, alpha);
+    if ((kind != PDX_THEORY_HEBB && kind != PDX_THEORY_HEBB_CLIPPED) ||
+        problem == NULL || !(alpha > 0.0) || !(epochs > 0.0) ||
+        !isfinite(epochs) || !(problem->label_noise >= 0.0) ||
+        !(problem->label_noise < 0.5)) {
+        out->status = PDX_THEORY_NOT_APPLICABLE;
+        return;
+    }
+    hebb_fill(kind, problem, alpha, epochs, out);
+}
+
+static void hebb_point(pdx_theory_kind kind, const pdx_perceptron_problem *pb,
+                       pdx_perceptron_point *pt)
+{
+    hebb_fill(kind, pb, pt->alpha, 1.0, pt);
+}
+
+static void high_temperature_point(const pdx_perceptron_problem *pb,
+                                   pdx_perceptron_point *pt)
+{
+    double T = pb->temperature, p = pb->label_noise, alpha = pt->alpha;
+    if (!(T > 0.0)) {
+        pt->status = PDX_THEORY_NOT_APPLICABLE;
+        return;
+    }
+    /* -beta f = ln(1-R^2)/2 - (alpha/T) [p + (1-2p) arccos(R)/pi]:
+     * R / sqrt(1-R^2) = kappa/pi with kappa = alpha (1-2p) / T */
+    double kappa = alpha * (1.0 - 2.0 * p) / T;
+    double r = kappa / M_PI;
+    pt->R = r / sqrt(1.0 + r * r);
+    pt->q = pt->R * pt->R;
+    pt->eg = atan(M_PI / kappa) / M_PI;
+    pt->et = p + (1.0 - 2.0 * p) * pt->eg;
+    pt->phi = 0.5 * log1p(-pt->q) - alpha / T * pt->et;
+    pt->eg_large_alpha = 1.0 / kappa;
+    pt->status = PDX_THEORY_SOLVED;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Ising, high-temperature limit                                             */
+
+/* -beta f(R) = s(R) - kappa' arccos(R)/pi - kappa p with kappa' = kappa
+ * (1-2p) and s(R) the entropy of Ising vectors at overlap R with the
+ * teacher. The poor branch is the local maximum R* < 1 (dG/dR = 0); the
+ * perfect state R = 1 has -beta f = -kappa p. The spinodal is where
+ * d^2G/dR^2 = 0 too: R atanh(R) = 1, kappa' = pi sqrt(1-R^2) atanh(R). */
+static double ising_ht_entropy(double R)
+{
+    double a = 0.5 * (1.0 + R), b = 0.5 * (1.0 - R);
+    return -(a * log(a) + (b > 0.0 ? b * log(b) : 0.0));
+}
+
+static double ising_ht_slope(double R, void *params)
+{
+    double kappa = *(const double *)params;
+    return -atanh(R) + kappa / (M_PI * sqrt(1.0 - R * R));
+}
+
+static double ising_ht_spinodal_eq(double R, void *params)
+{
+    (void)params;
+    return R * atanh(R) - 1.0;
+}
+
+static int brent(gsl_function *F, double lo, double hi, double tol,
+                 double *root)
+{
+    gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+    if (s == NULL)
+        return -1;
+    int status = GSL_CONTINUE;
+    if (gsl_root_fsolver_set(s, F, lo, hi) == GSL_SUCCESS)
+        for (int iter = 0; iter < 200 && status == GSL_CONTINUE; iter++) {
+            if (gsl_root_fsolver_iterate(s) != GSL_SUCCESS)
+                break;
+            status = gsl_root_test_interval(gsl_root_fsolver_x_lower(s),
+                                            gsl_root_fsolver_x_upper(s), 0.0,
+                                            tol);
+        }
+    *root = gsl_root_fsolver_root(s);
+    gsl_root_fsolver_free(s);
+    return status == GSL_SUCCESS ? 0 : -1;
+}
+
+static double ising_ht_poor_phi(double kappa, void *params)
+{
+    double R_sp = *(const double *)params, R;
+    gsl_function F = {ising_ht_slope, &kappa};
+    if (brent(&F, 0.0, R_sp, 1e-15, &R) != 0)
+        return NAN;
+    return ising_ht_entropy(R) - kappa * acos(R) / M_PI;
+}
+
+int pdx_theory_ising_high_temperature(double label_noise, double *kappa_c,
+                                      double *kappa_sp)
+{
+    *kappa_c = *kappa_sp = NAN;
+    if (!(label_noise >= 0.0) || !(label_noise < 0.5))
+        return -1;
+    double R_sp;
+    gsl_function S = {ising_ht_spinodal_eq, NULL};
+    if (brent(&S, 0.5, 0.99, 1e-15, &R_sp) != 0)
+        return -1;
+    double k_sp = M_PI * sqrt(1.0 - R_sp * R_sp) * atanh(R_sp);
+    double k_c;
+    gsl_function F = {ising_ht_poor_phi, &R_sp};
+    if (brent(&F, 0.5, k_sp * (1.0 - 1e-9), 1e-13, &k_c) != 0)
+        return -1;
+    *kappa_c = k_c / (1.0 - 2.0 * label_noise);
+    *kappa_sp = k_sp / (1.0 - 2.0 * label_noise);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Curves                                                                    */
+
+typedef struct alpha_index {
+    double alpha;
+    size_t index;
+} alpha_index;
+
+static int by_alpha(const void *a, const void *b)
+{
+    const alpha_index *x = a, *y = b;
+    if (x->alpha != y->alpha)
+        return x->alpha < y->alpha ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Nishimori temperature of label noise p: e^-beta = p/(1-p). */
+static double nishimori_temperature(double p)
+{
+    return p > 0.0 ? 1.0 / log((1.0 - p) / p) : 0.0;
+}
+
+static void saddle_curve(pdx_theory_workspace *ws, pdx_theory_kind kind,
+                         const pdx_perceptron_problem *pb,
+                         const alpha_index *order, size_t n,
+                         pdx_perceptron_point *out)
+{
+    int ising = kind == PDX_THEORY_GIBBS_ISING;
+    double T = pb->temperature;
+    if (kind == PDX_THEORY_BAYES_SPHERICAL)
+        T = nishimori_temperature(pb->label_noise);
+    perc_model m = model_make(0.0, T, pb->label_noise, ising);
+    double alpha0 = fmin(1e-3, 0.5 * order[0].alpha);
+    /* Ising: the whole poor branch up to its spinodal first (for the
+     * transition lines), then each point from the nearest branch point;
+     * spherical: one continuation through the sorted loads */
+    tracker t;
+    tracker_init(&t, &m, alpha0, ising ? 1.08 : 1.3, ising ? 0.08 : 0.3);
+    int rc = tracker_start(&t, ws);
+    ising_lines lines = {NAN, NAN, 0};
+    if (ising && rc == 0)
+        ising_transition(ws, &t, &lines);
+    double c_large = NAN;
+    if (kind == PDX_THEORY_GIBBS_SPHERICAL)
+        c_large = pdx_theory_gibbs_large_alpha(ws, T, pb->label_noise);
+    else if (kind == PDX_THEORY_BAYES_SPHERICAL)
+        c_large = pdx_theory_gibbs_large_alpha(ws, T, pb->label_noise) /
+                  M_SQRT2;
+
+    int branch_alive = rc == 0;
+    for (size_t i = 0; i < n; i++) {
+        pdx_perceptron_point *pt = &out[order[i].index];
+        double alpha = order[i].alpha;
+        double x[2] = {NAN, NAN};
+        int have = 0;
+        if (!ising) {
+            if (branch_alive && tracker_advance(&t, ws, alpha) != 0)
+                branch_alive = 0;
+            have = branch_alive;
+            x[0] = t.last[1].x[0];
+            x[1] = t.last[1].x[1];
+        } else if (rc == 0 && lines.ok && alpha < lines.alpha_sp) {
+            have = poor_branch_at(ws, &t, alpha, x) == 0;
+        }
+        saddle_values v = {NAN, NAN, NAN, NAN, NAN, NAN};
+        if (have) {
+            perc_model mi = m;
+            mi.alpha = alpha;
+            have = saddle_values_at(ws, &mi, x, &v) == 0;
+        }
+        if (!ising) {
+            if (!have) {
+                pt->status = PDX_THEORY_NOT_CONVERGED;
+                continue;
+            }
+            pt->q = v.q;
+            pt->eg_large_alpha = c_large / alpha;
+            if (kind == PDX_THEORY_BAYES_SPHERICAL) {
+                pt->R = sqrt(v.q);
+                pt->eg = acos(pt->R) / M_PI;
+            } else {
+                pt->R = v.R;
+                pt->eg = v.eg;
+                pt->et = v.et;
+                pt->et_clean = v.et_clean;
+                pt->phi = v.phi;
+            }
+            pt->status = PDX_THEORY_SOLVED;
+            continue;
+        }
+        /* Ising */
+        pt->alpha_c = lines.alpha_c;
+        pt->alpha_sp = lines.alpha_sp;
+        perc_model mi = m;
+        mi.alpha = alpha;
+        pt->eg_perfect = 0.0;
+        pt->phi_perfect = phi_perfect(&mi);
+        if (have && alpha < lines.alpha_sp) {
+            pt->eg_poor = v.eg;
+            pt->R_poor = v.R;
+            pt->q_poor = v.q;
+            pt->phi_poor = v.phi;
+            pt->et_poor = v.et;
+        }
+        if (!lines.ok || (!have && alpha < lines.alpha_sp)) {
+            pt->status = PDX_THEORY_NOT_CONVERGED;
+            continue;
+        }
+        if (alpha < lines.alpha_c) {
+            pt->phase = PDX_PHASE_POOR;
+            pt->eg = v.eg;
+            pt->R = v.R;
+            pt->q = v.q;
+            pt->phi = v.phi;
+            pt->et = v.et;
+            pt->et_clean = v.et_clean;
+        } else {
+            pt->phase = alpha < lines.alpha_sp ? PDX_PHASE_PERFECT_METASTABLE
+                                               : PDX_PHASE_PERFECT;
+            pt->eg = 0.0;
+            pt->R = 1.0;
+            pt->q = 1.0;
+            pt->phi = pt->phi_perfect;
+            pt->et = pb->label_noise;
+            pt->et_clean = 0.0;
+        }
+        pt->status = PDX_THEORY_SOLVED;
+    }
+    tracker_free(&t);
+}
+
+pdx_status pdx_theory_perceptron(pdx_theory_workspace *ws, pdx_theory_kind kind,
+                                 const pdx_perceptron_problem *pb,
+                                 const double *alpha, size_t n,
+                                 pdx_perceptron_point *out, pdx_error *err)
+{
+    if (ws == NULL || pb == NULL || (n > 0 && (alpha == NULL || out == NULL)))
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
+                             "theory: workspace, problem, alpha and out are "
+                             "required");
+    if (kind < PDX_THEORY_HEBB || kind > PDX_THEORY_GIBBS_ISING)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
+                             "theory: '%s' is not a perceptron theory",
+                             pdx_theory_name(kind));
+    if (!(pb->temperature >= 0.0) || !isfinite(pb->temperature))
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "T",
+                             "theory: the temperature must be finite and "
+                             ">= 0, not %g",
+                             pb->temperature);
+    if (!(pb->label_noise >= 0.0) || !(pb->label_noise < 0.5))
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "label_noise",
+                             "theory: the label noise must be in [0, 0.5), "
+                             "not %g",
+                             pb->label_noise);
+    for (size_t i = 0; i < n; i++)
+        if (!(alpha[i] > 0.0) || !isfinite(alpha[i]))
+            return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "alpha",
+                                 "theory: alpha must be finite and > 0, "
+                                 "not %g",
+                                 alpha[i]);
+    if (n == 0)
+        return PDX_OK;
+    for (size_t i = 0; i < n; i++)
+        point_clear(&out[i], alpha[i]);
+
+    int applicable = 1;
+    switch (kind) {
+    case PDX_THEORY_GIBBS_SPHERICAL:
+        /* T = 0 with noisy labels: the version space is empty */
+        applicable = !(pb->temperature == 0.0 && pb->label_noise > 0.0);
+        break;
+    case PDX_THEORY_GIBBS_ISING:
+        applicable = pb->teacher_binary &&
+                     !(pb->temperature == 0.0 && pb->label_noise > 0.0);
+        break;
+    default: break;
+    }
+    if (!applicable) {
+        for (size_t i = 0; i < n; i++)
+            out[i].status = PDX_THEORY_NOT_APPLICABLE;
+        return PDX_OK;
+    }
+    if (kind == PDX_THEORY_HEBB || kind == PDX_THEORY_HEBB_CLIPPED) {
+        for (size_t i = 0; i < n; i++)
+            hebb_point(kind, pb, &out[i]);
+        return PDX_OK;
+    }
+    if (kind == PDX_THEORY_GIBBS_HIGH_T) {
+        for (size_t i = 0; i < n; i++)
+            high_temperature_point(pb, &out[i]);
+        return PDX_OK;
+    }
+    alpha_index *order = malloc(n * sizeof *order);
+    if (order == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                             "out of memory");
+    for (size_t i = 0; i < n; i++)
+        order[i] = (alpha_index){alpha[i], i};
+    qsort(order, n, sizeof *order, by_alpha);
+    saddle_curve(ws, kind, pb, order, n, out);
+    free(order);
+    return PDX_OK;
+}

@@ -1,0 +1,749 @@
+/* theory_scm.c — online learning of soft committee machines with erf units:
+ * the order-parameter ODEs of Saad & Solla (Phys. Rev. Lett. 74, 4337 and
+ * Phys. Rev. E 52, 4225, 1995), with a trained second layer and teacher
+ * output noise as in Goldt, Advani, Saxe, Krzakala & Zdeborova (NeurIPS
+ * 2019).
+ *
+ * Conventions of pdx's simulation (src/train.c): g(z) = erf(z/sqrt 2),
+ * lambda_k = w_k.x/sqrt N, nu_n = B_n.x/sqrt N, teacher second layer
+ * v*_n = 1, delta = sum_n v*_n g(nu_n) + sigma zeta - sum_k v_k g(lambda_k),
+ * w_k += eta/sqrt N delta v_k g'(lambda_k) x, v_k += eta_v/N delta
+ * g(lambda_k). With Q = w.w/N, R = w.B/N, T = B.B/N and time alpha = steps/N,
+ * in the limit N -> infinity:
+ *   dR_kn/dalpha = eta v_k <g'(lambda_k) nu_n delta>
+ *   dQ_kl/dalpha = eta v_k <g'(lambda_k) lambda_l delta> + (k <-> l)
+ *                  + eta^2 v_k v_l <g'(lambda_k) g'(lambda_l) delta^2>
+ *   dv_k/dalpha  = eta_v <g(lambda_k) delta>
+ * and eg = <delta^2>/2 without the noise. Writing delta = sum_u c_u g(x_u)
+ * over all units u (students with c = -v, teachers with c = +v*), the
+ * averages are the integrals I2, I3, I4, J2 of Saad & Solla (1995, PRE,
+ * appendix), closed forms for erf. */
+#include "pdx/theory.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_eigen.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_matrix.h>
+#include <gsl/gsl_multiroots.h>
+#include <gsl/gsl_odeiv2.h>
+#include <gsl/gsl_roots.h>
+
+/* ------------------------------------------------------------------------ */
+/* The erf averages                                                          */
+
+#define CC(i, j) C[(i) * n + (j)]
+
+double pdx_theory_scm_I2(const double *C, size_t n, size_t a, size_t b)
+{
+    return (2.0 / M_PI) *
+           asin(CC(a, b) / sqrt((1.0 + CC(a, a)) * (1.0 + CC(b, b))));
+}
+
+double pdx_theory_scm_I3(const double *C, size_t n, size_t a, size_t b,
+                         size_t c)
+{
+    double lambda3 = (1.0 + CC(a, a)) * (1.0 + CC(c, c)) - CC(a, c) * CC(a, c);
+    return (2.0 / M_PI) / sqrt(lambda3) *
+           (CC(b, c) * (1.0 + CC(a, a)) - CC(a, b) * CC(a, c)) /
+           (1.0 + CC(a, a));
+}
+
+double pdx_theory_scm_I4(const double *C, size_t n, size_t a, size_t b,
+                         size_t c, size_t d)
+{
+    double l4 = (1.0 + CC(a, a)) * (1.0 + CC(b, b)) - CC(a, b) * CC(a, b);
+    double l0 = l4 * CC(c, d) - CC(b, c) * CC(b, d) * (1.0 + CC(a, a)) -
+                CC(a, c) * CC(a, d) * (1.0 + CC(b, b)) +
+                CC(a, b) * CC(a, c) * CC(b, d) +
+                CC(a, b) * CC(a, d) * CC(b, c);
+    double l1 = l4 * (1.0 + CC(c, c)) - CC(b, c) * CC(b, c) * (1.0 + CC(a, a)) -
+                CC(a, c) * CC(a, c) * (1.0 + CC(b, b)) +
+                2.0 * CC(a, b) * CC(a, c) * CC(b, c);
+    double l2 = l4 * (1.0 + CC(d, d)) - CC(b, d) * CC(b, d) * (1.0 + CC(a, a)) -
+                CC(a, d) * CC(a, d) * (1.0 + CC(b, b)) +
+                2.0 * CC(a, b) * CC(a, d) * CC(b, d);
+    double r = l0 / sqrt(l1 * l2);
+    if (r > 1.0)
+        r = 1.0;
+    if (r < -1.0)
+        r = -1.0;
+    return 4.0 / (M_PI * M_PI) / sqrt(l4) * asin(r);
+}
+
+double pdx_theory_scm_J2(const double *C, size_t n, size_t a, size_t b)
+{
+    return (2.0 / M_PI) /
+           sqrt((1.0 + CC(a, a)) * (1.0 + CC(b, b)) - CC(a, b) * CC(a, b));
+}
+
+#undef CC
+
+double pdx_theory_scm_eg(size_t K, size_t M, const double *Q, const double *R,
+                         const double *T, const double *v)
+{
+    size_t n = K + M;
+    double C[(64 + 64) * (64 + 64)];
+    double c[128];
+    if (n > 128)
+        return NAN;
+    for (size_t k = 0; k < K; k++) {
+        for (size_t l = 0; l < K; l++)
+            C[k * n + l] = Q[k * K + l];
+        for (size_t m = 0; m < M; m++)
+            C[k * n + K + m] = C[(K + m) * n + k] = R[k * M + m];
+        c[k] = -v[k];
+    }
+    for (size_t m = 0; m < M; m++) {
+        for (size_t o = 0; o < M; o++)
+            C[(K + m) * n + K + o] = T != NULL ? T[m * M + o] : (m == o);
+        c[K + m] = 1.0;
+    }
+    double sum = 0.0;
+    for (size_t a = 0; a < n; a++)
+        for (size_t b = 0; b < n; b++)
+            sum += c[a] * c[b] * pdx_theory_scm_I2(C, n, a, b);
+    return 0.5 * sum;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The ODE system                                                            */
+
+typedef struct scm_sys {
+    size_t K, M, n;       /* n = K + M units */
+    size_t nQ, dim;       /* K(K+1)/2 entries of Q; state dimension */
+    int train_v;
+    double eta, eta_v, sigma2;
+    double *T;            /* M x M */
+    double *v_fixed;      /* K (fixed second layer) */
+    double *C;            /* n x n covariance */
+    double *c;            /* n signed output weights */
+} scm_sys;
+
+static size_t q_index(size_t K, size_t k, size_t l)
+{
+    if (k > l) {
+        size_t t = k;
+        k = l;
+        l = t;
+    }
+    /* rows k = 0..K-1 of the upper triangle, each K - k long */
+    return k * K - k * (k - 1) / 2 + (l - k);
+}
+
+static void sys_free(scm_sys *s)
+{
+    free(s->T);
+    free(s->v_fixed);
+    free(s->C);
+    free(s->c);
+    memset(s, 0, sizeof *s);
+}
+
+static int sys_init(scm_sys *s, const pdx_scm_problem *p)
+{
+    memset(s, 0, sizeof *s);
+    s->K = p->K;
+    s->M = p->M;
+    s->n = p->K + p->M;
+    s->nQ = p->K * (p->K + 1) / 2;
+    s->train_v = p->train_second != 0;
+    s->dim = s->nQ + p->K * p->M + (s->train_v ? p->K : 0);
+    s->eta = p->eta;
+    s->eta_v = p->eta_second;
+    s->sigma2 = p->output_noise * p->output_noise;
+    s->T = calloc(p->M * p->M, sizeof *s->T);
+    s->v_fixed = calloc(p->K, sizeof *s->v_fixed);
+    s->C = calloc(s->n * s->n, sizeof *s->C);
+    s->c = calloc(s->n, sizeof *s->c);
+    if (s->T == NULL || s->v_fixed == NULL || s->C == NULL || s->c == NULL) {
+        sys_free(s);
+        return -1;
+    }
+    for (size_t m = 0; m < p->M; m++)
+        for (size_t o = 0; o < p->M; o++)
+            s->T[m * p->M + o] =
+                p->init == PDX_SCM_INIT_GIVEN && p->T0 != NULL
+                    ? p->T0[m * p->M + o]
+                    : (m == o ? 1.0 : 0.0);
+    for (size_t k = 0; k < p->K; k++)
+        s->v_fixed[k] = p->init == PDX_SCM_INIT_GIVEN && p->v0 != NULL
+                            ? p->v0[k]
+                            : p->second_layer_init;
+    return 0;
+}
+
+/* The covariance C and output weights c of state y. */
+static void sys_load(scm_sys *s, const double *y)
+{
+    const size_t K = s->K, M = s->M, n = s->n;
+    for (size_t k = 0; k < K; k++) {
+        for (size_t l = 0; l < K; l++)
+            s->C[k * n + l] = y[q_index(K, k, l)];
+        for (size_t m = 0; m < M; m++)
+            s->C[k * n + K + m] = s->C[(K + m) * n + k] =
+                y[s->nQ + k * M + m];
+        s->c[k] = -(s->train_v ? y[s->nQ + K * M + k] : s->v_fixed[k]);
+    }
+    for (size_t m = 0; m < M; m++) {
+        for (size_t o = 0; o < M; o++)
+            s->C[(K + m) * n + K + o] = s->T[m * M + o];
+        s->c[K + m] = 1.0;
+    }
+}
+
+static int scm_rhs(double t, const double y[], double dydt[], void *params)
+{
+    (void)t;
+    scm_sys *s = params;
+    const size_t K = s->K, M = s->M, n = s->n;
+    sys_load(s, y);
+    const double *C = s->C, *c = s->c;
+    for (size_t i = 0; i < s->dim; i++)
+        if (!isfinite(y[i]))
+            return GSL_EBADFUNC;
+    /* v_k = -c_k */
+    for (size_t k = 0; k < K; k++) {
+        double vk = -c[k];
+        for (size_t m = 0; m < M; m++) {
+            double sum = 0.0;
+            for (size_t u = 0; u < n; u++)
+                sum += c[u] * pdx_theory_scm_I3(C, n, k, K + m, u);
+            dydt[s->nQ + k * M + m] = s->eta * vk * sum;
+        }
+    }
+    for (size_t k = 0; k < K; k++)
+        for (size_t l = k; l < K; l++) {
+            double vk = -c[k], vl = -c[l];
+            double s1 = 0.0, s2 = 0.0, s4 = 0.0;
+            for (size_t u = 0; u < n; u++) {
+                s1 += c[u] * pdx_theory_scm_I3(C, n, k, l, u);
+                s2 += c[u] * pdx_theory_scm_I3(C, n, l, k, u);
+            }
+            for (size_t u = 0; u < n; u++) {
+                s4 += c[u] * c[u] * pdx_theory_scm_I4(C, n, k, l, u, u);
+                for (size_t w = u + 1; w < n; w++)
+                    s4 += 2.0 * c[u] * c[w] *
+                          pdx_theory_scm_I4(C, n, k, l, u, w);
+            }
+            s4 += s->sigma2 * pdx_theory_scm_J2(C, n, k, l);
+            dydt[q_index(K, k, l)] = s->eta * (vk * s1 + vl * s2) +
+                                     s->eta * s->eta * vk * vl * s4;
+        }
+    if (s->train_v)
+        for (size_t k = 0; k < K; k++) {
+            double sum = 0.0;
+            for (size_t u = 0; u < n; u++)
+                sum += c[u] * pdx_theory_scm_I2(C, n, k, u);
+            dydt[s->nQ + K * M + k] = s->eta_v * sum;
+        }
+    for (size_t i = 0; i < s->dim; i++)
+        if (!isfinite(dydt[i]))
+            return GSL_EBADFUNC;
+    return GSL_SUCCESS;
+}
+
+static double state_eg(scm_sys *s, const double *y)
+{
+    sys_load(s, y);
+    double sum = 0.0;
+    for (size_t a = 0; a < s->n; a++)
+        for (size_t b = 0; b < s->n; b++)
+            sum += s->c[a] * s->c[b] * pdx_theory_scm_I2(s->C, s->n, a, b);
+    return 0.5 * sum;
+}
+
+/* Fixed pseudo-normal numbers of unit size: normal quantiles of the
+ * golden-ratio sequence frac(0.5 + i phi), i = 1, 2, ... */
+static double typical_normal(size_t i)
+{
+    double u = fmod(0.5 + (double)i * 0.61803398874989485, 1.0);
+    return gsl_cdf_ugaussian_Pinv(u);
+}
+
+static void initial_state(const scm_sys *s, const pdx_scm_problem *p,
+                          double *y)
+{
+    const size_t K = s->K, M = s->M;
+    double s2 = p->init_scale * p->init_scale;
+    double n_sqrt = p->N > 0.0 ? sqrt(p->N) : INFINITY;
+    size_t draw = 0;
+    for (size_t k = 0; k < K; k++)
+        for (size_t l = k; l < K; l++) {
+            double q;
+            if (p->init == PDX_SCM_INIT_GIVEN)
+                q = p->Q0[k * K + l];
+            else
+                q = k == l ? s2 : 0.0;
+            if (p->init == PDX_SCM_INIT_TYPICAL && k != l)
+                q = s2 * typical_normal(++draw + 1000) / n_sqrt;
+            y[q_index(K, k, l)] = q;
+        }
+    for (size_t k = 0; k < K; k++)
+        for (size_t m = 0; m < M; m++) {
+            double r = 0.0;
+            if (p->init == PDX_SCM_INIT_GIVEN)
+                r = p->R0[k * M + m];
+            else if (p->init == PDX_SCM_INIT_TYPICAL)
+                r = p->init_scale * typical_normal(k * M + m + 1) / n_sqrt;
+            y[s->nQ + k * M + m] = r;
+        }
+    if (s->train_v)
+        for (size_t k = 0; k < K; k++)
+            y[s->nQ + K * M + k] = s->v_fixed[k];
+}
+
+static void unpack(const scm_sys *s, const double *y, double *Q, double *R,
+                   double *v)
+{
+    const size_t K = s->K, M = s->M;
+    if (Q != NULL)
+        for (size_t k = 0; k < K; k++)
+            for (size_t l = 0; l < K; l++)
+                Q[k * K + l] = y[q_index(K, k, l)];
+    if (R != NULL)
+        memcpy(R, y + s->nQ, K * M * sizeof *R);
+    if (v != NULL)
+        for (size_t k = 0; k < K; k++)
+            v[k] = s->train_v ? y[s->nQ + K * M + k] : s->v_fixed[k];
+}
+
+pdx_scm_problem pdx_theory_scm_default(void)
+{
+    pdx_scm_problem p;
+    memset(&p, 0, sizeof p);
+    p.K = 2;
+    p.M = 2;
+    p.eta = 0.5;
+    p.eta_second = 0.5;
+    p.train_second = 0;
+    p.second_layer_init = 1.0;
+    p.init_scale = 1e-3;
+    p.output_noise = 0.0;
+    p.N = 500;
+    p.init = PDX_SCM_INIT_TYPICAL;
+    return p;
+}
+
+static pdx_status check_problem(const pdx_scm_problem *p, pdx_error *err)
+{
+    if (p == NULL || p->K < 1 || p->M < 1 || p->K > 64 || p->M > 64)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "K, M",
+                             "scm-ode: K and M must be in 1 .. 64");
+    if (!(p->eta > 0.0) || !isfinite(p->eta) ||
+        (p->train_second && !(p->eta_second >= 0.0)) ||
+        !(p->init_scale >= 0.0) || !(p->output_noise >= 0.0) ||
+        !isfinite(p->second_layer_init))
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "eta",
+                             "scm-ode: eta > 0, eta_second >= 0, init_scale "
+                             ">= 0 and output_noise >= 0 are required");
+    if (p->init == PDX_SCM_INIT_GIVEN && (p->Q0 == NULL || p->R0 == NULL))
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "init",
+                             "scm-ode: given initial conditions need Q0 "
+                             "and R0");
+    if (p->init == PDX_SCM_INIT_TYPICAL && !(p->N >= 1.0))
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "N",
+                             "scm-ode: typical initial conditions need "
+                             "N >= 1");
+    return PDX_OK;
+}
+
+pdx_status pdx_theory_scm_trajectory(const pdx_scm_problem *p,
+                                     const double *times, size_t n_times,
+                                     double *eg, double *Q, double *R,
+                                     double *v, int *status, pdx_error *err)
+{
+    pdx_status st = check_problem(p, err);
+    if (st != PDX_OK)
+        return st;
+    for (size_t i = 0; i < n_times; i++)
+        if (!(times[i] >= 0.0) || (i > 0 && times[i] < times[i - 1]))
+            return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "times",
+                                 "scm-ode: times must be >= 0 and "
+                                 "ascending");
+    scm_sys s;
+    if (sys_init(&s, p) != 0)
+        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                             "out of memory");
+    const size_t K = p->K, M = p->M;
+    double *y = calloc(s.dim, sizeof *y);
+    if (y == NULL) {
+        sys_free(&s);
+        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                             "out of memory");
+    }
+    initial_state(&s, p, y);
+    gsl_odeiv2_system sys = {scm_rhs, NULL, s.dim, &s};
+    gsl_odeiv2_driver *d = gsl_odeiv2_driver_alloc_y_new(
+        &sys, gsl_odeiv2_step_rk8pd, 1e-4, 1e-11, 1e-10);
+    if (d == NULL) {
+        free(y);
+        sys_free(&s);
+        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                             "out of memory");
+    }
+    gsl_odeiv2_driver_set_nmax(d, 10000000);
+    double t = 0.0;
+    int failed = 0;
+    for (size_t i = 0; i < n_times; i++) {
+        if (!failed && times[i] > t) {
+            int rc = gsl_odeiv2_driver_apply(d, &t, times[i], y);
+            if (rc != GSL_SUCCESS)
+                failed = 1;
+        }
+        if (failed) {
+            if (eg != NULL)
+                eg[i] = NAN;
+            for (size_t j = 0; Q != NULL && j < K * K; j++)
+                Q[i * K * K + j] = NAN;
+            for (size_t j = 0; R != NULL && j < K * M; j++)
+                R[i * K * M + j] = NAN;
+            for (size_t j = 0; v != NULL && j < K; j++)
+                v[i * K + j] = NAN;
+            continue;
+        }
+        if (eg != NULL)
+            eg[i] = state_eg(&s, y);
+        unpack(&s, y, Q != NULL ? Q + i * K * K : NULL,
+               R != NULL ? R + i * K * M : NULL, v != NULL ? v + i * K : NULL);
+    }
+    if (status != NULL)
+        *status = failed ? PDX_THEORY_NOT_CONVERGED : PDX_THEORY_SOLVED;
+    gsl_odeiv2_driver_free(d);
+    free(y);
+    sys_free(&s);
+    return PDX_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Jacobians and eigenvalues                                                 */
+
+/* Largest real part of the eigenvalues of the Jacobian of the flow at y
+ * (central differences). NaN on failure. */
+static double max_real_eigenvalue(scm_sys *s, const double *y)
+{
+    const size_t n = s->dim;
+    gsl_matrix *J = gsl_matrix_alloc(n, n);
+    gsl_vector_complex *eval = gsl_vector_complex_alloc(n);
+    gsl_eigen_nonsymm_workspace *w = gsl_eigen_nonsymm_alloc(n);
+    double *yp = malloc(n * sizeof *yp), *f1 = malloc(n * sizeof *f1),
+           *f2 = malloc(n * sizeof *f2);
+    double result = NAN;
+    if (J == NULL || eval == NULL || w == NULL || yp == NULL || f1 == NULL ||
+        f2 == NULL)
+        goto done;
+    for (size_t j = 0; j < n; j++) {
+        memcpy(yp, y, n * sizeof *yp);
+        double h = 1e-6 * fmax(1.0, fabs(y[j]));
+        yp[j] = y[j] + h;
+        if (scm_rhs(0.0, yp, f1, s) != GSL_SUCCESS)
+            goto done;
+        yp[j] = y[j] - h;
+        if (scm_rhs(0.0, yp, f2, s) != GSL_SUCCESS)
+            goto done;
+        for (size_t i = 0; i < n; i++)
+            gsl_matrix_set(J, i, j, (f1[i] - f2[i]) / (2.0 * h));
+    }
+    if (gsl_eigen_nonsymm(J, eval, w) != GSL_SUCCESS)
+        goto done;
+    result = -INFINITY;
+    for (size_t i = 0; i < n; i++)
+        result = fmax(result, GSL_REAL(gsl_vector_complex_get(eval, i)));
+done:
+    free(yp);
+    free(f1);
+    free(f2);
+    gsl_eigen_nonsymm_free(w);
+    gsl_vector_complex_free(eval);
+    gsl_matrix_free(J);
+    return result;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Plateau                                                                   */
+
+/* The symmetric subspace: Q_kk = qd, Q_kl = qo, R_kn = r, v_k = vd. */
+typedef struct sym_ctx {
+    scm_sys *s;
+    double *y, *dy;
+    size_t n_red; /* 3 or 4 (trained v); 2 or 3 when K = 1 */
+} sym_ctx;
+
+static void sym_expand(const sym_ctx *c, const double *r, double *y)
+{
+    const scm_sys *s = c->s;
+    size_t i = 0;
+    double qd = r[i++];
+    double qo = s->K > 1 ? r[i++] : 0.0;
+    double rr = r[i++];
+    for (size_t k = 0; k < s->K; k++)
+        for (size_t l = k; l < s->K; l++)
+            y[q_index(s->K, k, l)] = k == l ? qd : qo;
+    for (size_t j = 0; j < s->K * s->M; j++)
+        y[s->nQ + j] = rr;
+    if (s->train_v)
+        for (size_t k = 0; k < s->K; k++)
+            y[s->nQ + s->K * s->M + k] = r[i];
+}
+
+static int sym_rhs(double t, const double r[], double dr[], void *params)
+{
+    sym_ctx *c = params;
+    scm_sys *s = c->s;
+    sym_expand(c, r, c->y);
+    int rc = scm_rhs(t, c->y, c->dy, s);
+    if (rc != GSL_SUCCESS)
+        return rc;
+    size_t i = 0;
+    dr[i++] = c->dy[q_index(s->K, 0, 0)];
+    if (s->K > 1)
+        dr[i++] = c->dy[q_index(s->K, 0, 1)];
+    double mean = 0.0;
+    for (size_t j = 0; j < s->K * s->M; j++)
+        mean += c->dy[s->nQ + j];
+    dr[i++] = mean / (double)(s->K * s->M);
+    if (s->train_v) {
+        double mv = 0.0;
+        for (size_t k = 0; k < s->K; k++)
+            mv += c->dy[s->nQ + s->K * s->M + k];
+        dr[i] = mv / (double)s->K;
+    }
+    return GSL_SUCCESS;
+}
+
+static int sym_f(const gsl_vector *x, void *params, gsl_vector *f)
+{
+    sym_ctx *c = params;
+    double r[4], dr[4];
+    for (size_t i = 0; i < c->n_red; i++)
+        r[i] = gsl_vector_get(x, i);
+    int rc = sym_rhs(0.0, r, dr, c);
+    if (rc != GSL_SUCCESS)
+        return rc;
+    for (size_t i = 0; i < c->n_red; i++)
+        gsl_vector_set(f, i, dr[i]);
+    return GSL_SUCCESS;
+}
+
+/* The symmetric fixed point reached from Q = s^2 I, R = 0: integrate the
+ * dynamics restricted to the symmetric subspace (where rounding cannot
+ * break the symmetry), then polish with hybrids. 0 on success. */
+static int symmetric_fixed_point(scm_sys *s, const pdx_scm_problem *p,
+                                 double *y_out)
+{
+    sym_ctx c = {s, calloc(s->dim, sizeof(double)),
+                 calloc(s->dim, sizeof(double)),
+                 (s->K > 1 ? 3u : 2u) + (s->train_v ? 1u : 0u)};
+    int ok = 0;
+    if (c.y == NULL || c.dy == NULL)
+        goto done;
+    double r[4] = {0}, dr[4];
+    size_t i = 0;
+    r[i++] = p->init_scale * p->init_scale;
+    if (s->K > 1)
+        r[i++] = 0.0;
+    r[i++] = 0.0;
+    if (s->train_v)
+        r[i] = p->second_layer_init;
+    gsl_odeiv2_system sys = {sym_rhs, NULL, c.n_red, &c};
+    gsl_odeiv2_driver *d = gsl_odeiv2_driver_alloc_y_new(
+        &sys, gsl_odeiv2_step_rk8pd, 1e-4, 1e-12, 1e-10);
+    if (d == NULL)
+        goto done;
+    gsl_odeiv2_driver_set_nmax(d, 1000000);
+    double t = 0.0, horizon = 1.0 / p->eta;
+    int settled = 0;
+    for (int rounds = 0; rounds < 60 && !settled; rounds++) {
+        if (gsl_odeiv2_driver_apply(d, &t, t + horizon, r) != GSL_SUCCESS)
+            break;
+        horizon *= 1.5;
+        if (sym_rhs(0.0, r, dr, &c) != GSL_SUCCESS)
+            break;
+        double speed = 0.0;
+        for (size_t j = 0; j < c.n_red; j++)
+            speed = fmax(speed, fabs(dr[j]) / (1e-3 + fabs(r[j])));
+        settled = speed < 1e-7 * p->eta;
+    }
+    gsl_odeiv2_driver_free(d);
+    if (!settled)
+        goto done;
+    /* polish */
+    gsl_multiroot_fsolver *solver =
+        gsl_multiroot_fsolver_alloc(gsl_multiroot_fsolver_hybrids, c.n_red);
+    gsl_vector *x = gsl_vector_alloc(c.n_red);
+    if (solver != NULL && x != NULL) {
+        for (size_t j = 0; j < c.n_red; j++)
+            gsl_vector_set(x, j, r[j]);
+        gsl_multiroot_function F = {sym_f, c.n_red, &c};
+        if (gsl_multiroot_fsolver_set(solver, &F, x) == GSL_SUCCESS) {
+            int status = GSL_CONTINUE;
+            for (int iter = 0; iter < 100 && status == GSL_CONTINUE; iter++) {
+                if (gsl_multiroot_fsolver_iterate(solver) != GSL_SUCCESS)
+                    break;
+                status = gsl_multiroot_test_residual(solver->f, 1e-14);
+            }
+            double res = 0.0;
+            for (size_t j = 0; j < c.n_red; j++)
+                res += fabs(gsl_vector_get(solver->f, j));
+            if (res < 1e-10)
+                for (size_t j = 0; j < c.n_red; j++)
+                    r[j] = gsl_vector_get(solver->x, j);
+        }
+    }
+    gsl_vector_free(x);
+    gsl_multiroot_fsolver_free(solver);
+    sym_expand(&c, r, y_out);
+    ok = 1;
+done:
+    free(c.y);
+    free(c.dy);
+    return ok ? 0 : -1;
+}
+
+pdx_status pdx_theory_scm_plateau(const pdx_scm_problem *p, double alpha_max,
+                                  double *eg_plateau, double *start,
+                                  double *end, pdx_error *err)
+{
+    *eg_plateau = *start = *end = NAN;
+    pdx_status st = check_problem(p, err);
+    if (st != PDX_OK)
+        return st;
+    if (p->K < 2)
+        return PDX_OK; /* one unit: nothing to specialise */
+    scm_sys s;
+    if (sys_init(&s, p) != 0)
+        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                             "out of memory");
+    double *y = calloc(s.dim, sizeof *y);
+    if (y == NULL) {
+        sys_free(&s);
+        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                             "out of memory");
+    }
+    if (symmetric_fixed_point(&s, p, y) == 0) {
+        double lead = max_real_eigenvalue(&s, y);
+        double e = state_eg(&s, y);
+        if (lead > 1e-9 * p->eta && e > 1e-12) /* a saddle: a plateau */
+            *eg_plateau = e;
+    }
+    if (!isnan(*eg_plateau) && alpha_max > 0.0) {
+        /* dense trajectory: 200 points per decade from alpha_max 1e-6 */
+        enum { PER_DECADE = 200, DECADES = 6 };
+        size_t n = PER_DECADE * DECADES + 1;
+        double *times = malloc(n * sizeof *times);
+        double *eg = malloc(n * sizeof *eg);
+        int status = PDX_THEORY_PENDING;
+        if (times != NULL && eg != NULL) {
+            for (size_t i = 0; i < n; i++)
+                times[i] = alpha_max *
+                           pow(10.0, -(double)DECADES +
+                                         (double)i / (double)PER_DECADE);
+            pdx_theory_scm_trajectory(p, times, n, eg, NULL, NULL, NULL,
+                                      &status, NULL);
+            double band = 0.01 * *eg_plateau;
+            for (size_t i = 0; i < n && isnan(*end); i++) {
+                int in = fabs(eg[i] - *eg_plateau) <= band;
+                if (in && isnan(*start))
+                    *start = times[i];
+                else if (!in && !isnan(*start))
+                    *end = times[i];
+            }
+        }
+        free(times);
+        free(eg);
+    }
+    free(y);
+    sys_free(&s);
+    return PDX_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Maximal learning rate                                                     */
+
+typedef struct eta_ctx {
+    const pdx_scm_problem *p;
+    double ratio; /* eta_second / eta */
+} eta_ctx;
+
+/* Largest real part of the eigenvalues at the perfect solution, over eta
+ * (the Jacobian is eta A + eta^2 B: its sign is that of A + eta B). */
+static double perfect_growth(double eta, void *params)
+{
+    const eta_ctx *c = params;
+    pdx_scm_problem q = *c->p;
+    q.eta = eta;
+    q.eta_second = c->ratio * eta;
+    q.output_noise = 0.0;
+    q.init = PDX_SCM_INIT_EXPECTED;
+    scm_sys s;
+    if (sys_init(&s, &q) != 0)
+        return NAN;
+    double *y = calloc(s.dim, sizeof *y);
+    double result = NAN;
+    if (y != NULL) {
+        for (size_t k = 0; k < s.K; k++) {
+            for (size_t l = k; l < s.K; l++)
+                y[q_index(s.K, k, l)] = k == l ? 1.0 : 0.0;
+            for (size_t m = 0; m < s.M; m++)
+                y[s.nQ + k * s.M + m] = k == m ? 1.0 : 0.0;
+            if (s.train_v)
+                y[s.nQ + s.K * s.M + k] = 1.0;
+        }
+        for (size_t k = 0; k < s.K; k++)
+            s.v_fixed[k] = 1.0;
+        result = max_real_eigenvalue(&s, y) / eta;
+    }
+    free(y);
+    sys_free(&s);
+    return result;
+}
+
+double pdx_theory_scm_eta_max(const pdx_scm_problem *p)
+{
+    if (check_problem(p, NULL) != PDX_OK || p->K != p->M)
+        return NAN;
+    if (!p->train_second && p->second_layer_init != 1.0)
+        return NAN;
+    eta_ctx c = {p, p->train_second && p->eta > 0.0
+                        ? p->eta_second / p->eta
+                        : 0.0};
+    /* scan upward for the first sign change, then brent */
+    double lo = 0.01, g_lo = perfect_growth(lo, &c);
+    if (!(g_lo < 0.0))
+        return NAN;
+    double hi = NAN;
+    for (double eta = lo * 1.25; eta < 1000.0; eta *= 1.25) {
+        double g = perfect_growth(eta, &c);
+        if (isnan(g))
+            return NAN;
+        if (g >= 0.0) {
+            hi = eta;
+            break;
+        }
+        lo = eta;
+    }
+    if (isnan(hi))
+        return NAN;
+    gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+    if (s == NULL)
+        return NAN;
+    gsl_function F = {perfect_growth, &c};
+    double root = NAN;
+    if (gsl_root_fsolver_set(s, &F, lo, hi) == GSL_SUCCESS) {
+        int status = GSL_CONTINUE;
+        for (int iter = 0; iter < 100 && status == GSL_CONTINUE; iter++) {
+            if (gsl_root_fsolver_iterate(s) != GSL_SUCCESS)
+                break;
+            status = gsl_root_test_interval(gsl_root_fsolver_x_lower(s),
+                                            gsl_root_fsolver_x_upper(s), 0.0,
+                                            1e-9);
+        }
+        if (status == GSL_SUCCESS)
+            root = gsl_root_fsolver_root(s);
+    }
+    gsl_root_fsolver_free(s);
+    return root;
+}
