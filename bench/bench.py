@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """pdx benchmark: W1 (sweeps/bench-online.yaml) with 1 and 2 threads, the
 PyTorch peer on the same grid in the same invocation, and the Gaussian
-generator. Prints a table and one JSON line. Figures, not assertions."""
+generator; W2 (sweeps/bench-minibatch.yaml, minibatch SGD on finite
+training sets) against torch_minibatch_grid.py, also in this invocation. Prints a table and one JSON line. Figures, not assertions."""
 import argparse, json, os, subprocess, sys, tempfile, time
 
 def run_measured(cmd):
@@ -66,10 +67,55 @@ def main():
         else:
             res["peer"] = ("not run: " + ("python3-torch missing (scripts/setup.sh python3-torch)"
                                           if not have_torch else f"{peer} not found"))
+    w2(a, res)
     print()
     for k, v in res.items():
         print(f"{k:28s} {v:,.3f}" if isinstance(v, float) else f"{k:28s} {v}")
     print(json.dumps(res))
+
+def w2(a, res):
+    """W2: sweeps/bench-minibatch.yaml (the grid, model and epochs of
+    torch_minibatch_grid.py) with 2 threads, then the peer with 2 threads,
+    in this same invocation. Steps are SGD minibatch steps (141,560 in
+    both); pdx's wall time includes start-up, data and test sets, the
+    file and its compressed repack."""
+    spec = os.path.join(a.source_root, "sweeps", "bench-minibatch.yaml")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "w2.h5")
+        best = None
+        for _ in range(3):
+            wall, _, _ = run_measured([a.pdx, "run", spec, "-o", out, "--force", "--quiet",
+                                       "--threads", "2"])
+            best = wall if best is None else min(best, wall)
+        try:
+            import h5py
+            with h5py.File(out, "r") as f:
+                steps = int(f["steps"][()].sum())
+        except ImportError:
+            steps = 141560
+    res["w2_workload"] = ("W2 bench-minibatch (N=200, K=8 erf two-layer, 5 alphas x 2 etas x "
+                          "3 batches x 2 noises x 2 seeds, 5 epochs)")
+    res["w2_sgd_steps"] = steps
+    res["w2_pdx_wall_s_2t"] = best
+    res["w2_pdx_steps_per_s_2t"] = steps / best
+    peer = os.path.normpath(os.path.join(a.source_root, "..", "shared", "peers",
+                                         "torch_minibatch_grid.py"))
+    if a.no_peer:
+        return
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        res["w2_peer"] = "not run: python3-torch missing (scripts/setup.sh python3-torch)"
+        return
+    if not os.path.exists(peer):
+        res["w2_peer"] = f"not run: {peer} not found"
+        return
+    out = subprocess.check_output(["/usr/bin/python3", peer, "--threads", "2"], text=True)
+    pr = json.loads(out.strip().splitlines()[-1])
+    res["w2_peer_sgd_steps"] = pr["sgd_steps"]
+    res["w2_peer_wall_s"] = pr["wall_s"]
+    res["w2_peer_steps_per_s"] = pr["steps_per_s"]
+    res["w2_ratio_to_peer"] = res["w2_pdx_steps_per_s_2t"] / pr["steps_per_s"]
 
 def cpu_name():
     try:

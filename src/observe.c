@@ -5,8 +5,8 @@
 
 static const pdx_var_desc variables[PDX_OBS_COUNT] = {
     [PDX_OBS_EG] = {"eg",
-                    "generalization error <(y - yhat)^2>/2 against the clean "
-                    "teacher",
+                    "generalization error against the clean teacher: "
+                    "<(y - yhat)^2>/2, or P(sign yhat != y) for +-1 labels",
                     "1", 1, {PDX_DIM_TIME}},
     [PDX_OBS_Q] = {"Q", "student-student overlap w_k.w_l/N", "1", 3,
                    {PDX_DIM_TIME, PDX_DIM_STUDENT_UNIT, PDX_DIM_STUDENT_UNIT2}},
