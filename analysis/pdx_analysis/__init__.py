@@ -66,6 +66,7 @@ from .boundaries import (  # noqa: E402
     hysteresis,
     interpolation_threshold,
     jump,
+    theory_lines,
 )
 
 __version__ = "0.2.0"
@@ -104,5 +105,6 @@ __all__ = [
     "status_counts",
     "status_names",
     "summary",
+    "theory_lines",
     "timings",
 ]

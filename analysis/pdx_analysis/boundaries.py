@@ -64,7 +64,7 @@ from .core import (
 __all__ = [
     "Boundary", "Hysteresis", "KINDS", "interpolation_threshold", "jump",
     "divergence", "early_stopping", "hysteresis", "find_boundaries",
-    "compare",
+    "compare", "theory_lines", "THEORY_LINES",
 ]
 
 #: Boundary kinds and their one-line descriptions.
@@ -75,11 +75,25 @@ KINDS = {
     "early_stopping": "optimal early-stopping time tau*: minimum of the variable over time",
 }
 
+#: Lines a theory file gives explicitly: variable -> (along axis, kind,
+#: label). Their value per cell is the line's location for that cell's
+#: other parameters (constant along the along axis).
+THEORY_LINES = {
+    "alpha_c": ("data.alpha", "transition", "first-order transition alpha_c"),
+    "alpha_sp": ("data.alpha", "spinodal", "spinodal alpha_sp"),
+    "eta_max": ("train.learning_rate", "divergence", "maximal learning rate eta_max"),
+    "plateau_start": ("time", "plateau", "plateau start"),
+    "plateau_end": ("time", "plateau", "plateau end"),
+}
+
 LABELS = {
     "interpolation": "interpolation threshold",
     "jump": "jump",
     "divergence": "divergence",
     "early_stopping": "early stopping tau*",
+    "transition": "transition",
+    "spinodal": "spinodal",
+    "plateau": "plateau",
 }
 
 SQRT12 = math.sqrt(12.0)
@@ -115,11 +129,12 @@ class Boundary:
     along_scale: str = "lin"
     across_values: list = dataclasses.field(default_factory=list)
     selection: Dict[str, str] = dataclasses.field(default_factory=dict)
+    title: Optional[str] = None
 
     @property
     def label(self) -> str:
         """A short legend label (kind, variable, source)."""
-        text = LABELS.get(self.kind, self.kind)
+        text = self.title or LABELS.get(self.kind, self.kind)
         if self.source == "theory":
             text += " (theory)"
         return text
@@ -185,7 +200,7 @@ class Boundary:
     def name(self) -> str:
         """A file-name friendly identifier: kind, variable, source."""
         parts = [self.kind]
-        if self.var and self.kind != "divergence":
+        if self.var and (self.kind != "divergence" or self.source == "theory"):
             parts.append(self.var)
         if self.source == "theory":
             parts.append("theory")
@@ -261,7 +276,7 @@ def _onset(s, x, v, level, method, scale) -> _Est:
     midpoint)."""
     ok = np.isfinite(v)
     if ok.sum() < 2:
-        return _Est(censored="none")
+        return _Est()  # no data
     idx = np.flatnonzero(ok)
     b = v[idx] > level
     k, _ = _step_fit(b)
@@ -298,7 +313,7 @@ def _jump_est(s, v, sign, min_height, min_ratio) -> _Est:
     and ``min_ratio`` times every other step; location = bracket midpoint."""
     ok = np.flatnonzero(np.isfinite(v))
     if len(ok) < 2:
-        return _Est(censored="none")
+        return _Est()  # no data
     d = np.diff(v[ok]) * sign
     k = int(np.argmax(d))
     others = np.abs(np.delete(np.diff(v[ok]), k))
@@ -316,7 +331,7 @@ def _step_est(s, b: np.ndarray) -> _Est:
     True (rising orientation): the bracket midpoint."""
     ok = np.flatnonzero(np.isfinite(b))
     if len(ok) < 1:
-        return _Est(censored="none")
+        return _Est()  # no data
     bb = b[ok] > 0.5
     k, _ = _step_fit(bb)
     if k == 0:
@@ -359,7 +374,7 @@ def _minimum_est(s, v, min_gain=0.0) -> _Est:
     "below" when it is the first."""
     ok = np.flatnonzero(np.isfinite(v))
     if len(ok) < 3:
-        return _Est(censored="none")
+        return _Est()  # no data
     i = int(np.argmin(v[ok]))
     final = float(v[ok[-1]])
     vmin = float(v[ok[i]])
@@ -396,6 +411,8 @@ def _prepare(ds: xr.Dataset, da: xr.DataArray, along: str, across: Optional[str]
     """Apply ``sel`` and return (da with dims groups..., across, replica,
     along [, time]), group dims, selection notes). Size-1 dims are dropped;
     a dataset without replicas gets a replica dimension of size 1."""
+    if across is not None and across == along:
+        raise PdxValueError(f"along and across are the same axis ({along})")
     indexers, notes = {}, {}
     for key, value in (sel or {}).items():
         d = resolve_axis(ds, str(key))
@@ -428,7 +445,7 @@ def _prepare(ds: xr.Dataset, da: xr.DataArray, along: str, across: Optional[str]
 
 
 NOTES = {"below": "below the range", "above": "beyond the range", "none": "no crossing"}
-ES_NOTES = {"above": "no minimum inside the run (still decreasing, or gain < min_gain)",
+ES_NOTES = {"above": "no minimum inside the run (still decreasing, or no significant gain)",
             "below": "minimum at the first checkpoint", "none": "too few checkpoints"}
 
 
@@ -439,10 +456,10 @@ def _aggregate(ests: Sequence[_Est], scale: _Scale, notes=None) -> Dict[str, obj
     n, nc = len(good), len(cens)
     row: Dict[str, object] = {"n": n, "n_censored": nc}
     if n == 0 or n < nc:
-        why = max(set(cens), key=cens.count) if cens else "none"
+        why = max(sorted(set(cens)), key=cens.count) if cens else None
         row.update({"loc": math.nan, "err": math.nan, "lo": math.nan, "hi": math.nan,
                     "sem": math.nan, "std": math.nan, "resolution": math.nan,
-                    "note": (notes or NOTES).get(why, why) if ests else "no data"})
+                    "note": (notes or NOTES).get(why, why) if why else "no data"})
     else:
         s = np.array([e.s for e in good])
         sm = float(s.mean())
@@ -473,13 +490,14 @@ def _aggregate(ests: Sequence[_Est], scale: _Scale, notes=None) -> Dict[str, obj
 
 def _run(ds, da, kind, along, across, sel, estimator, keep_time=False,
          notes=None, **meta) -> Boundary:
+    """(``notes``: texts of the censoring reasons, default :data:`NOTES`.)"""
     """Apply ``estimator(s, x, values_per_replica) -> list of _Est`` to every
     row and build the Boundary."""
     along = resolve_axis(ds, along)
     across = resolve_axis(ds, across) if across else None
     if across == along:
         raise PdxValueError(f"along and across are the same axis ({along})")
-    prof, groups, notes = _prepare(ds, da, along, across, sel, keep_time=keep_time)
+    prof, groups, selection = _prepare(ds, da, along, across, sel, keep_time=keep_time)
     coord_dim = "time" if keep_time else along
     xvals = np.asarray(ds[coord_dim].values)
     if xvals.dtype.kind not in "iuf":
@@ -524,7 +542,7 @@ def _run(ds, da, kind, along, across, sel, estimator, keep_time=False,
                     table=table, source="theory" if is_theory(ds) else "simulation",
                     file=", ".join(src) if isinstance(src, (list, tuple)) else str(src),
                     along_scale="log" if scale.log else "lin",
-                    across_values=across_values, selection=notes, **meta)
+                    across_values=across_values, selection=selection, **meta)
 
 
 def _values(ds, var, time, mask_done=True) -> xr.DataArray:
@@ -777,7 +795,7 @@ def early_stopping(ds: xr.Dataset, x: Optional[str] = None, var: str = "eg",
             ests = [_minimum_est(s, block[r, j], min_gain) for r in range(block.shape[0])]
             if not _significant_minimum(block[:, j], min_gain):
                 for e in ests:
-                    if np.isfinite(e.s):
+                    if np.isfinite(e.s) or e.censored:
                         e.s, e.censored = math.nan, "above"
             out.append(((j,), ests))
         return out
@@ -873,7 +891,8 @@ def find_boundaries(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = 
     for kind in kinds:
         try:
             if kind == "interpolation":
-                var = variables.get(kind) or _equilibrium_var(ds, "train_error")
+                var = variables.get(kind) or _equilibrium_var(ds, "train_error") or (
+                    "et" if is_theory(ds) and "et" in ds.data_vars else None)
                 xx = x or find_axis(ds, "data.alpha", "alpha")
                 if var is None or xx is None:
                     if explicit:
@@ -934,6 +953,109 @@ def _equilibrium_var(ds: xr.Dataset, name: str) -> Optional[str]:
         if np.isfinite(v.values).any():
             return mean
     return name if name in ds.data_vars else find_variable(ds, name)
+
+
+def theory_lines(theory: xr.Dataset, across: Optional[str] = None,
+                 sel: Optional[Dict[str, object]] = None) -> List[Boundary]:
+    """The lines a theory file gives explicitly (:data:`THEORY_LINES`:
+    ``alpha_c``, ``alpha_sp``, ``eta_max``, ``plateau_start``/``_end``) as
+    Boundaries located along their axis (``data.alpha``,
+    ``train.learning_rate``, ``time``) with one point per value of
+    ``across`` (default: the first other axis with several values) and one
+    line per value of the remaining axes. A point is the median over the
+    along axis of the solved cells' finite values (the value does not
+    depend on it; a note says when it does); err is 0. Lines whose along
+    axis is not an axis of the file, or without any finite value, are
+    left out."""
+    out = []
+    for var, (along_name, kind, title) in THEORY_LINES.items():
+        if var not in theory.data_vars:
+            continue
+        along = find_axis(theory, along_name)
+        if along is None or along not in theory.dims:
+            continue
+        da = theory[var].astype(float)
+        if "status" in theory.variables:
+            da = da.where(theory["status"] == DONE)
+        if "time" in da.dims:
+            continue
+        if along == "time":
+            acr = resolve_axis(theory, across) if across else _default_across(theory, None)
+            if acr is None:
+                continue
+            # a per-cell time: one point per cell of the across axis
+            prof, groups, notes = _prepare(theory, da, acr, None, sel)
+            values = np.asarray(prof.values, dtype=float)[..., 0, :]  # drop replica
+            rows = []
+            for index in np.ndindex(*values.shape[:-1]) if values.ndim > 1 else [()]:
+                for j in range(values.shape[-1]):
+                    v = values[index + (j,)]
+                    row = {d: _item(prof[d].values[i]) for d, i in zip(groups, index)}
+                    row[acr] = _item(prof[acr].values[j])
+                    row.update(_exact_row(v))
+                    rows.append(row)
+            tab = _table(rows, groups + [acr], "time")
+            b = Boundary(kind=kind, along="time", across=acr, groups=groups, table=tab,
+                         var=var, source="theory", method=f"theory variable {var}",
+                         file=_src(theory), along_scale="log", title=title,
+                         across_values=[_item(v) for v in theory[acr].values],
+                         selection=notes)
+        else:
+            acr = (resolve_axis(theory, across) if across and resolve_axis(theory, across)
+                   != along else _default_across(theory, along, "temperature", "hidden"))
+            prof, groups, notes = _prepare(theory, da, along, acr, sel)
+            values = np.asarray(prof.values, dtype=float)[..., 0, :]  # drop replica
+            rows = []
+            lead = values.shape[:-1]
+            for index in np.ndindex(*lead) if lead else [()]:
+                v = values[index]
+                row_dims = groups + ([acr] if acr else [])
+                row = {d: _item(prof[d].values[i]) for d, i in zip(row_dims, index)}
+                finite = v[np.isfinite(v)]
+                med = float(np.median(finite)) if finite.size else math.nan
+                row.update(_exact_row(med))
+                row["n"] = int(finite.size)
+                if finite.size and (finite.max() - finite.min()) > 1e-6 * max(abs(med), 1e-300):
+                    row["note"] = f"varies along {along}: median of {finite.size} cells"
+                rows.append(row)
+            tab = _table(rows, groups + ([acr] if acr else []), along)
+            b = Boundary(kind=kind, along=along, across=acr, groups=groups, table=tab,
+                         var=var, source="theory", method=f"theory variable {var}",
+                         file=_src(theory),
+                         along_scale="log" if theory[along].attrs.get("pdx_scale") == "log"
+                         else "lin", title=title,
+                         across_values=([_item(v) for v in theory[acr].values]
+                                        if acr else []), selection=notes)
+        if len(b.valid()):
+            out.append(b)
+    return out
+
+
+def _item(v):
+    return v.item() if hasattr(v, "item") else v
+
+
+def _src(ds) -> str:
+    src = ds.encoding.get("source", "")
+    return ", ".join(src) if isinstance(src, (list, tuple)) else str(src)
+
+
+def _exact_row(v: float) -> Dict[str, object]:
+    v = float(v)
+    ok = math.isfinite(v)
+    return {"loc": v, "err": 0.0 if ok else math.nan, "lo": v, "hi": v,
+            "sem": math.nan, "std": math.nan, "resolution": 0.0 if ok else math.nan,
+            "n": 1 if ok else 0, "n_censored": 0, "note": "" if ok else "not solved"}
+
+
+def _table(rows, keys, loc_name) -> pd.DataFrame:
+    table = pd.DataFrame(rows).rename(columns={"loc": loc_name})
+    front = keys + [loc_name, "err", "lo", "hi", "sem", "std", "resolution", "n",
+                    "n_censored", "note"]
+    if not len(table):
+        return pd.DataFrame(columns=front)
+    return table[[c for c in front if c in table.columns]
+                 + [c for c in table.columns if c not in front]]
 
 
 # --------------------------------------------------------------------------

@@ -427,7 +427,10 @@ def _theory_plane(theory: xr.Dataset, pl: Plane, sel, reduce, time) -> Optional[
 
 #: Colours of boundary kinds (drawn with a dark outline on any colour map).
 BOUNDARY_COLORS = {"interpolation": "#ffffff", "jump": "#ff4fd8",
-                   "divergence": "#ffa500", "early_stopping": "#00e5ff"}
+                   "divergence": "#ffa500", "early_stopping": "#00e5ff",
+                   "transition": "#ff4fd8", "spinodal": "#ff4fd8", "plateau": "#00e5ff"}
+#: Line styles of theory lines by kind (simulation lines are solid).
+THEORY_STYLES = {"spinodal": ":", "plateau": "-."}
 GROUP_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
@@ -488,7 +491,7 @@ def draw_boundary(ax, b, x: str, y: str, data: Optional[xr.DataArray] = None,
         else:
             other = _boundary_positions(b, b.across, data, rows[b.across].tolist())
         marker = GROUP_MARKERS[gi % len(GROUP_MARKERS)]
-        ls = "--" if theory else "-"
+        ls = THEORY_STYLES.get(b.kind, "--") if theory else "-"
         name = b.label + ("" if not group else " (" + ", ".join(
             f"{g.rsplit('.', 1)[-1]}={_label_text(v)}" for g, v in group.items()) + ")")
         if b.across is None:  # a single point: a straight line across the plane

@@ -55,6 +55,9 @@ __all__ = ["Report", "report", "choose_axes"]
 
 #: Variables drawn as phase diagrams, in this order, when present.
 PHASE_VARIABLES = ("eg", "train_error", "eg_mean", "train_error_mean", "time_to_fit")
+#: Simulated boundary kind -> theory kinds it is compared with.
+COMPARABLE = {"jump": ("jump", "transition", "spinodal"), "divergence": ("divergence",),
+              "interpolation": ("interpolation",), "early_stopping": ("early_stopping",)}
 X_PREFERENCE = ("data.alpha", "alpha", "learning_rate", "temperature")
 Y_PREFERENCE = ("temperature", "student.hidden", "label_noise", "learning_rate",
                 "data.alpha", "alpha", "hidden")
@@ -275,7 +278,9 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds) -> Re
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sim_b = _boundaries(main, x, y, thresholds)
-        th_b = _boundaries(th, x, y, thresholds) if (th is not None and sim is not None) else []
+        th_b = []
+        if th is not None and sim is not None:
+            th_b = _boundaries(th, x, y, thresholds) + bd.theory_lines(th, across=y)
     r.boundaries, r.theory_boundaries = sim_b, th_b
     hyst = _hysteresis(main, x, y, sim_b)
 
@@ -301,7 +306,7 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds) -> Re
                 in_plane.append(hyst)
             if var.startswith("eg"):
                 in_plane = [b for b in in_plane if isinstance(b, bd.Hysteresis)
-                            or b.kind in ("jump", "divergence")]
+                            or b.kind in ("jump", "divergence", "transition", "spinodal")]
             else:
                 in_plane = [b for b in in_plane if not isinstance(b, bd.Hysteresis)
                             and b.kind in ("interpolation", "divergence")]
@@ -634,14 +639,15 @@ def _boundary_blocks(sim_b, th_b, hyst, out_dir, r) -> List[_Block]:
         out.append(_Block("table", hyst.window))
     for sb in sim_b:
         for tb in th_b:
-            if tb.kind == sb.kind and tb.along == sb.along and tb.across == sb.across:
+            if tb.kind in COMPARABLE.get(sb.kind, ()) and tb.along == sb.along \
+                    and tb.across == sb.across:
                 try:
                     cmp = bd.compare(sb, tb)
                 except PdxError:
                     continue
-                path = os.path.join(out_dir, f"compare_{sb.name}.csv")
+                path = os.path.join(out_dir, f"compare_{sb.name}_{tb.name}.csv")
                 cmp.to_csv(path, index=False, na_rep="")
                 r.tables.append(path)
-                out.append(_Block("h3", f"{sb.label}: simulation vs theory"))
+                out.append(_Block("h3", f"{sb.label} (simulation) vs {tb.label}"))
                 out.append(_Block("table", cmp, "z = (sim - theory) / combined err"))
     return out

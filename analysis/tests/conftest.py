@@ -55,3 +55,48 @@ def run_cli(*args, cwd=None):
 def cli():
     """The run_cli helper."""
     return run_cli
+
+
+class _Result:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+@pytest.fixture
+def cli_inproc(capsys, monkeypatch):
+    """Run the CLI in this process (much faster than a subprocess):
+    cli_inproc(*args, cwd=None) -> object with returncode, stdout, stderr.
+    argparse usage errors (SystemExit) are caught too."""
+    from pdx_analysis.__main__ import main
+
+    def run(*args, cwd=None):
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out = capsys.readouterr()
+        return _Result(code, out.out, out.err)
+    return run
+
+
+@pytest.fixture
+def physics(tmp_path):
+    """Hand-made files with known boundaries (tests/physics_synth.py)."""
+    import physics_synth
+
+    class Files:
+        def finite(self, name="finite.h5", **kw):
+            return physics_synth.finite_data(tmp_path / name, **kw)
+
+        def theory(self, name="theory.h5", **kw):
+            return physics_synth.finite_theory(tmp_path / name, **kw)
+
+        def divergence(self, name="div.h5", **kw):
+            return physics_synth.divergence_sweep(tmp_path / name, **kw)
+
+        def divergence_theory(self, name="div_theory.h5"):
+            return physics_synth.divergence_theory(tmp_path / name)
+    return Files()
