@@ -21,10 +21,11 @@ CFLAGS="-std=c17 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefi
 echo '#define PDX_GIT_DESCRIBE "fuzz"' > "$out/version.h"
 clang $CFLAGS -o "$out/fuzz_spec" tests/fuzz/fuzz_spec.c src/spec.c \
   src/spec_table.c src/error.c src/grid.c src/rng.c -lyaml -lm
-"$out/fuzz_spec" -max_total_time="$seconds" -jobs="$jobs" -workers="$jobs" \
-  -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
-  -artifact_prefix="$out/findings/" -print_final_stats=1 \
-  "$out/corpus" 2>&1 | tee "$out/fuzz.log" | grep -E "^#[0-9]+.*(DONE|pulse)|stat::|ERROR|SUMMARY" || true
+# run inside $out: libFuzzer writes fuzz-<job>.log files to the cwd
+(cd "$out" && ./fuzz_spec -max_total_time="$seconds" -jobs="$jobs" \
+  -workers="$jobs" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
+  -artifact_prefix=findings/ -print_final_stats=1 corpus 2>&1) |
+  tee "$out/fuzz.log" | grep -E "^#[0-9]+.*(DONE|pulse)|stat::|ERROR|SUMMARY" || true
 if ls "$out/findings/" | grep -q .; then
   echo "fuzz: findings in $out/findings/:" >&2
   ls -l "$out/findings/" >&2
