@@ -77,6 +77,18 @@ KIND_ALIASES = {"interpolation": "interpolation", "capacity": "interpolation",
                 "tau": "early_stopping", "all": "all"}
 
 
+def _sections(text: str):
+    """A comma-separated list of report sections."""
+    from .report import SECTIONS
+
+    items = [t.strip() for t in str(text).split(",") if t.strip()]
+    bad = [t for t in items if t not in SECTIONS]
+    if bad:
+        raise argparse.ArgumentTypeError(
+            f"unknown section(s) {', '.join(bad)} (use {', '.join(SECTIONS)})")
+    return items
+
+
 def _kind(text: str) -> str:
     k = KIND_ALIASES.get(text.strip().lower())
     if k is None:
@@ -258,6 +270,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--max-slices", type=int, default=4,
                    help="draw one figure per combination of the remaining axes' values "
                    "up to this many (else at their middle value; default 4)")
+    r.add_argument("--sections", type=_sections, metavar="LIST",
+                   default="phase,time,curves,slices",
+                   help="figure sections, comma-separated (default phase,time,curves,"
+                   "slices: phase diagrams, x-time maps with tau*, learning curves, "
+                   "slices); summary and boundary tables are always written")
     r.add_argument("--title", help="report title")
     r.add_argument("--dpi", type=float, default=100, help="dots per inch (default 100)")
 
@@ -349,7 +366,9 @@ def _cmd_plot(args, parser):
     blist = []
     if args.boundary:
         xd, yd = resolve_axis(ds, args.x), resolve_axis(ds, args.y)
-        bsel = {k: v for k, v in sel.items() if resolve_axis(ds, k) not in ("time",)}
+        # computed for every value of the other axes; the lines of the
+        # selected values are the ones drawn
+        bsel = {}
         for kind in args.boundary:
             if kind == "early_stopping":
                 along_x = xd if yd == "time" else yd
@@ -401,9 +420,7 @@ def _cmd_lines(args, parser):
                     try:
                         blist += _boundary_list(src, [kind] if kind != "all" else None,
                                                 xd, hue if hue and hue != "none" else None,
-                                                None, args.threshold,
-                                                {k: v for k, v in sel.items()
-                                                 if resolve_axis(ds, k) in src.dims})
+                                                None, args.threshold, {})
                     except PdxError:
                         if src is ds:
                             raise
@@ -495,7 +512,8 @@ def _cmd_report(args, parser):
     theory = list(args.theory or [])
     res = report(list(args.files), args.output_dir, theory=theory or None,
                  fmt=args.format, dpi=args.dpi, max_slices=args.max_slices,
-                 title=args.title)
+                 title=args.title, sections=_sections(args.sections)
+                 if isinstance(args.sections, str) else args.sections)
     print(res.path)
 
 

@@ -734,8 +734,9 @@ def divergence(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = None,
     data)."""
     if "status" not in ds.variables:
         raise PdxNameError("no status variable: divergence needs a simulation file")
-    x = resolve_axis(ds, x) if x else (find_axis(ds, "learning_rate")
-                                       or _default_across(ds, None))
+    x = resolve_axis(ds, x) if x else find_axis(ds, "learning_rate")
+    if x is None:
+        raise PdxValueError("no learning_rate axis: give the axis to scan (x=, --x)")
     y = resolve_axis(ds, y) if y else _default_across(ds, x, "hidden", "temperature")
     st = ds["status"]
     div = (st == DIVERGED).astype(float)

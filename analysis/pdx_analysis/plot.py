@@ -474,9 +474,12 @@ def draw_boundary(ax, b, x: str, y: str, data: Optional[xr.DataArray] = None,
         horizontal = False
     else:
         return [], []
-    color = color or BOUNDARY_COLORS.get(b.kind, "white")
     theory = b.source == "theory"
-    outline = [patheffects.Stroke(linewidth=3.2, foreground="black"), patheffects.Normal()]
+    # simulation lines: the kind's colour outlined in black; theory lines:
+    # black outlined in white (dashed; spinodals dotted)
+    color = color or ("black" if theory else BOUNDARY_COLORS.get(b.kind, "white"))
+    outline = [patheffects.Stroke(linewidth=3.2, foreground="white" if theory else "black"),
+               patheffects.Normal()]
     arts, handles, drawn = [], [], {}
     for gi, (group, rows) in enumerate(b.lines()):
         if selected and any(g in selected and _label_text(v) != str(selected[g])
@@ -695,8 +698,13 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
 
     long_name = da.attrs.get("long_name") or var
     units = da.attrs.get("units", "")
-    cbar_label = (long_name + (f" [{units}]" if units not in ("", "1") else "")
-                  + " (replica mean)")
+    stat_l = str(stat).strip().lower()
+    if stat_l == "time":
+        cbar_label = (mean.attrs.get("long_name", "time") + f" of {var}"
+                      + (" (replica mean)" if not theory_file else ""))
+    else:
+        cbar_label = (long_name + (f" [{units}]" if units not in ("", "1") else "")
+                      + (" (theory)" if theory_file else f" (replica {stat_l})"))
     # wrap long labels (long_name is the key's one-line doc) to the bar height
     panel_h = fig.get_size_inches()[1] * ax.get_position().height / 0.8
     width = max(20, int(min(fig.get_size_inches()[1], panel_h) * 72 * 0.8 / 6.5))
@@ -735,6 +743,9 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
             when = ""
         elif str(time_used).strip().lower() in ("final", "last"):
             when = ", final time"
+        elif str(time_used).strip().lower() in ("best", "min", "optimal"):
+            when = (", time of the minimum (early stopping)" if stat_l == "time"
+                    else ", minimum over time (early stopping)")
         else:
             t = stats.coords["time"].values
             when = f", time {_label_text(float(np.asarray(t).ravel()[0]))}"

@@ -237,17 +237,29 @@ def _slug(text: str) -> str:
 # the report
 
 
+#: Figure sections of a report, in order.
+SECTIONS = ("phase", "time", "curves", "slices")
+
+
 def report(paths, out_dir, theory=None, fmt: str = "md", dpi: float = 100,
            max_slices: int = 4, size=(6.4, 4.8), title: Optional[str] = None,
-           thresholds: Optional[Dict[str, object]] = None) -> Report:
+           thresholds: Optional[Dict[str, object]] = None,
+           sections: Sequence[str] = SECTIONS) -> Report:
     """Write a report of the pdx file(s) ``paths`` (shards are combined; a
     theory file among them, or given as ``theory``, is overlaid) into the
     directory ``out_dir`` (created): ``report.md`` with PNG figures
     (``fmt="md"``), a self-contained ``report.html`` (``fmt="html"``; the
     PNGs are embedded and also kept), or both (``fmt="both"``); plus one
-    CSV and one JSON file per boundary. Returns a :class:`Report`."""
+    CSV and one JSON file per boundary. ``sections``: the figure sections
+    to draw (:data:`SECTIONS`: phase diagrams, x-time maps, learning curves,
+    slices; the summary and boundary tables are always there). Returns a
+    :class:`Report`."""
     if fmt not in ("md", "html", "both"):
         raise PdxValueError(f"bad report format {fmt!r} (md, html or both)")
+    bad = [s for s in sections if s not in SECTIONS]
+    if bad:
+        raise PdxValueError(f"unknown report section(s) {', '.join(bad)} "
+                            f"(use {', '.join(SECTIONS)})")
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     paths = [os.fspath(p) for p in paths]
@@ -256,10 +268,12 @@ def report(paths, out_dir, theory=None, fmt: str = "md", dpi: float = 100,
                          else [os.fspath(t) for t in theory])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds)
+        return _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds,
+                       tuple(sections))
 
 
-def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds) -> Report:
+def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds,
+            sections) -> Report:
     loaded = load_files(paths)
     sim, th = loaded.sim, loaded.theory
     main = sim if sim is not None else th
@@ -280,7 +294,13 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds) -> Re
         sim_b = _boundaries(main, x, y, thresholds)
         th_b = []
         if th is not None and sim is not None:
-            th_b = _boundaries(th, x, y, thresholds) + bd.theory_lines(th, across=y)
+            explicit = bd.theory_lines(th, across=y)
+            # a line the theory gives explicitly replaces the one found in
+            # its data (alpha_c / alpha_sp: jump; eta_max: divergence)
+            covered = {"jump" for b in explicit if b.kind in ("transition", "spinodal")}
+            covered |= {"divergence" for b in explicit if b.kind == "divergence"}
+            th_b = [b for b in _boundaries(th, x, y, thresholds)
+                    if b.kind not in covered] + explicit
     r.boundaries, r.theory_boundaries = sim_b, th_b
     hyst = _hysteresis(main, x, y, sim_b)
 
@@ -295,7 +315,7 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds) -> Re
         fig_blocks.append(_Block("image", path, caption))
 
     # phase diagrams
-    if x is not None and y is not None:
+    if x is not None and y is not None and "phase" in sections:
         fig_blocks.append(_Block("h2", f"Phase diagrams ({x} x {y})"))
         variables = [n for n in PHASE_VARIABLES if n in main.data_vars]
         for var in variables:
@@ -338,7 +358,8 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds) -> Re
     # eg over x and time, with tau*
     eg = find_variable(main, "eg")
     es = [b for b in sim_b + th_b if b.kind == "early_stopping"]
-    if eg and x is not None and "time" in main[eg].dims and main.sizes.get("time", 0) >= 3:
+    if (eg and x is not None and "time" in main[eg].dims and main.sizes.get("time", 0) >= 3
+            and "time" in sections):
         fig_blocks.append(_Block("h2", f"Training time ({x} x time) and early stopping"))
         extra = ([y] if y else []) + list(rest)
         for sel in _slices(main, extra, max_slices) if extra else [{}]:
@@ -374,7 +395,7 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds) -> Re
     # learning curves
     lc_vars = [v for v in (find_variable(main, "eg"), find_variable(main, "train_error"))
                if v and "time" in main[v].dims]
-    if lc_vars and main.sizes.get("time", 0) >= 2:
+    if lc_vars and main.sizes.get("time", 0) >= 2 and "curves" in sections:
         from .lines import learning_curves
 
         fig_blocks.append(_Block("h2", "Learning curves"))
@@ -396,7 +417,7 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds) -> Re
                            + "; bands: +-1 standard error over replicas")
 
     # slices
-    if x is not None:
+    if x is not None and "slices" in sections:
         from .lines import slices as slice_plot
 
         sl_vars = [v for v in (find_variable(main, "eg"), find_variable(main, "train_error"))

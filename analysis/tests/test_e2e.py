@@ -1,4 +1,5 @@
-"""End to end: run the real pdx executable ($PDX_EXE), load and plot its file.
+"""End to end: run the real pdx executable ($PDX_EXE) on small sweeps, then
+load, plot, extract boundaries and write reports from its files.
 
 This test FAILS (never skips) when PDX_EXE is not set, so that a missing
 executable cannot pass unnoticed; meson's `analysis` test sets it.
@@ -26,21 +27,31 @@ record: {times: {log: [0.1, 2, 5]}}
 """
 
 
-@pytest.mark.e2e
-def test_pdx_run_load_plot(tmp_path, cli):
+def _exe():
     exe = os.environ.get("PDX_EXE")
     if not exe:
         pytest.fail("PDX_EXE is required: set it to the built pdx executable "
                     "(e.g. PDX_EXE=build/pdx; `meson test analysis` does this)",
                     pytrace=False)
     assert os.access(exe, os.X_OK), f"PDX_EXE={exe} is not an executable file"
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(SPEC)
-    out = tmp_path / "out.h5"
-    run = subprocess.run([exe, "run", str(spec), "-o", str(out), "--quiet"],
+    return exe
+
+
+def _run(tmp_path, text, name="out.h5"):
+    """pdx run a spec text; return the output path."""
+    spec = tmp_path / (name + ".yaml")
+    spec.write_text(text)
+    out = tmp_path / name
+    run = subprocess.run([_exe(), "run", str(spec), "-o", str(out), "--quiet"],
                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert run.returncode == 0, f"pdx run failed ({run.returncode}):\n{run.stderr}"
     assert out.exists()
+    return out
+
+
+@pytest.mark.e2e
+def test_pdx_run_load_plot(tmp_path, cli):
+    out = _run(tmp_path, SPEC)
 
     ds = pa.load(out)
     assert ds.attrs["title"] == "e2e"
@@ -69,3 +80,77 @@ def test_pdx_run_load_plot(tmp_path, cli):
     assert p.returncode == 0, p.stderr
     p = cli("info", out)
     assert p.returncode == 0 and "e2e" in p.stdout, p.stderr
+
+
+# Online SGD of linear students of a linear teacher diverges above
+# eta_c = 2/K (N -> infinity: d eg/d alpha = -2 eta K (1 - eta K/2) eg for
+# the sum of the K student vectors); the grid puts 2/K inside a bracket.
+LINEAR_SPEC = """\
+name: e2e-linear
+seed: 5
+replicas: 3
+N: 100
+teacher: {kind: committee, hidden: 1, activation: linear}
+student: {kind: committee, hidden: [1, 2, 4], activation: linear, init_scale: 0.1}
+train: {algorithm: online, learning_rate: {log: [0.3, 9.6, 11]}, alpha: 20}
+record: {times: {log: [0.1, 20, 8]}}
+"""
+
+
+@pytest.mark.e2e
+def test_divergence_line_of_a_real_sweep(tmp_path, cli_inproc):
+    out = _run(tmp_path, LINEAR_SPEC, "linear.h5")
+    ds = pa.load(out)
+    assert (ds["status"] == 2).any() and (ds["status"] == 1).any()
+    b = pa.divergence(ds)
+    t = b.table.sort_values("student.hidden")
+    eta_c = 2.0 / t["student.hidden"].to_numpy()
+    est = t["train.learning_rate"].to_numpy()
+    # the bracket (one log step of sqrt 2) contains 2/K: the estimate, its
+    # geometric midpoint, is within half a step, and within 2 err
+    assert np.all(np.abs(np.log(est / eta_c)) < np.log(2) / 4 + 0.01), est
+    assert np.all(np.abs(est - eta_c) < 2 * t["err"].to_numpy())
+    p = cli_inproc("plot", out, "-x", "learning_rate", "-y", "hidden", "--boundary",
+                   "divergence", "-o", tmp_path / "div.png")
+    assert p.returncode == 0, p.stderr
+    img = matplotlib.image.imread(tmp_path / "div.png")[..., :3]
+    orange = np.all(np.abs(img - np.array([1.0, 0.647, 0.0])) < 0.08, axis=-1)
+    assert orange.sum() > 100  # the divergence line is drawn
+
+
+# Metropolis Monte Carlo of binary perceptrons: a finite-data sweep with the
+# variables of that work (train_error, eg_mean, ..., time_to_fit) and a
+# hot/cold start axis; the report must cover it.
+GIBBS_SPEC = """\
+name: e2e-gibbs
+seed: 5
+replicas: 2
+N: 40
+teacher: {kind: perceptron, weights: binary}
+student: {kind: perceptron, weights: binary}
+data: {alpha: {lin: [0.5, 3.0, 6]}}
+train: {algorithm: metropolis, temperature: [0.2, 0.5], start: [hot, cold], epochs: 200,
+        burn_in: 100}
+record: {times: {log: [1, 200, 6]}}
+"""
+
+
+@pytest.mark.e2e
+def test_report_on_a_real_finite_data_sweep(tmp_path, cli_inproc):
+    out = _run(tmp_path, GIBBS_SPEC, "gibbs.h5")
+    rep = tmp_path / "rep"
+    p = cli_inproc("report", out, "-o", rep, "--sections", "phase,curves", "--dpi", "50")
+    assert p.returncode == 0, p.stderr
+    md = (rep / "report.md").read_text()
+    assert "24 cells x 2 replicas = 48 tasks, complete; 48 done." in md
+    for text in ("| data.alpha | 6 | lin |", "| train.start | 2 | list | hot, cold |",
+                 "### Provenance", "### Timings", "e2e-gibbs",
+                 "## Phase diagrams (data.alpha x train.temperature)", "## Learning curves",
+                 "## Boundaries"):
+        assert text in md, text
+    for name in ("phase_eg.png", "phase_train_error.png", "phase_eg_mean.png"):
+        img = matplotlib.image.imread(rep / name)[..., :3]
+        assert img.std() > 0.05, name
+    # the boundaries of the Monte Carlo averages were looked for and written
+    assert (rep / "boundary_jump_eg_mean.csv").exists()
+    assert (rep / "boundary_interpolation_train_error_mean.csv").exists()

@@ -188,8 +188,8 @@ def test_cli_plot(synth, tmp_path, cli):
     assert matplotlib.image.imread(out).shape[:2] == (480, 640)
 
 
-def test_cli_default_output(synth, tmp_path, cli):
-    p = cli("plot", synth.path, "-x", "time", "-y", "learning_rate", "--sel",
+def test_cli_default_output(synth, tmp_path, cli_inproc):
+    p = cli_inproc("plot", synth.path, "-x", "time", "-y", "learning_rate", "--sel",
             "activation=erf", "student.hidden=1",
             "--var", "norm", cwd=tmp_path)
     assert p.returncode == 0, p.stderr
@@ -211,14 +211,14 @@ def test_cli_default_output(synth, tmp_path, cli):
     (["-x", "learning_rate", "-y", "activation", "--reduce", "mean", "-o", "x.nope"],
      "unknown image format"),
 ])
-def test_cli_errors_exit_2(synth, tmp_path, cli, args, message):
-    p = cli("plot", synth.path, *args, cwd=tmp_path)
+def test_cli_errors_exit_2(synth, tmp_path, cli_inproc, args, message):
+    p = cli_inproc("plot", synth.path, *args, cwd=tmp_path)
     assert p.returncode == 2
     assert message in p.stderr
     assert "Traceback" not in p.stderr
 
 
-def test_cli_bad_files_exit_2(tmp_path, cli):
+def test_cli_bad_files_exit_2(tmp_path, cli, cli_inproc):
     import h5py
 
     plain = tmp_path / "plain.h5"
@@ -226,15 +226,18 @@ def test_cli_bad_files_exit_2(tmp_path, cli):
         f["x"] = [1, 2]
     for path, message in [(tmp_path / "missing.h5", "missing.h5: no such file"),
                           (plain, "not a pdx result file")]:
-        for cmd in (["info", path], ["plot", path, "-x", "a", "-y", "b"]):
-            p = cli(*cmd)
+        for cmd in (["info", path], ["plot", path, "-x", "a", "-y", "b"],
+                    ["report", path, "-o", tmp_path / "rep"],
+                    ["boundaries", path], ["curves", path], ["slice", path, "-x", "a"]):
+            # one real subprocess (no traceback on stderr), the rest in-process
+            p = (cli if cmd[0] == "info" and path == plain else cli_inproc)(*cmd)
             assert p.returncode == 2, p.stderr
             assert message in p.stderr and str(path) in p.stderr
             assert "Traceback" not in p.stderr
 
 
-def test_cli_info(synth, cli):
-    p = cli("info", synth.path)
+def test_cli_info(synth, cli_inproc):
+    p = cli_inproc("info", synth.path)
     assert p.returncode == 0, p.stderr
     assert "synthetic sweep" in p.stdout
     assert "train.learning_rate" in p.stdout and "log" in p.stdout
