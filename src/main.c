@@ -20,6 +20,7 @@
 #include "pdx/spec.h"
 #include "pdx/store.h"
 #include "pdx/sweep.h"
+#include "cli_theory.h"
 #include "version.h"
 
 #ifndef PDX_VERSION
@@ -61,6 +62,8 @@ static const char *const main_usage =
     "  info FILE...         summary and progress of result files (or "
     "shards)\n"
     "  keys [--markdown]    every spec key with type, default, bounds, meaning\n"
+    "  theory SPEC [-o OUT] statistical-mechanics predictions on the grid\n"
+    "  theory --curve NAME --alpha A1,A2,...   one predicted curve as CSV\n"
     "\n"
     "options: --help (also after a command), --version\n"
     "exit codes: 0 ok, 1 runtime failure, 2 bad usage or spec, 75 stopped early\n";
@@ -1076,5 +1079,7 @@ static int run_command(int argc, char **argv)
         return cmd_merge(argc - 1, argv + 1, command_line);
     if (strcmp(cmd, "keys") == 0)
         return cmd_keys(argc - 1, argv + 1);
+    if (strcmp(cmd, "theory") == 0)
+        return pdx_cli_theory(argc - 1, argv + 1, command_line);
     return usage_error("unknown command '%s'", cmd);
 }

@@ -127,7 +127,7 @@ int pdx_th_integrate(pdx_theory_workspace *ws, pdx_th_fn f, void *params,
                      double *result)
 {
     enum { MAX_POINTS = 64 };
-    static const double multiples[] = {0.25, 1.0, 4.0};
+    static const double multiples[] = {0.25, 1.0, 2.0, 4.0, 8.0, 16.0};
     double lo = -16.0, hi = 16.0;
     if (isfinite(center)) {
         if (center - 16.0 < lo)

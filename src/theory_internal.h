@@ -21,7 +21,7 @@ typedef double (*pdx_th_fn)(double t, void *params);
 /* int f(t) dt over the real line, for an f that decays at least like a
  * Gaussian of unit variance centred at 0 or at `center`: the adaptive
  * Gauss-Kronrod rule gsl_integration_qag (61 points) on each interval
- * between break points at -16, 0, `center`, +-{1/4, 1, 4} times every scale
+ * between break points at -16, 0, `center`, +-{1/4, 1, 2, 4, 8, 16} times every scale
  * (0 or non-finite scales are skipped) and 16 (+ |center|). Returns 0 and
  * *result, or a GSL error code when the requested accuracy (relative
  * 1e-11) was not reached and the error estimate is above

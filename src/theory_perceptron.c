@@ -15,7 +15,7 @@
  *     dE/da = (1-2p) int Dt t phi(a t) L(b t),
  *     dE/db = int Dt W(a t) t L'(b t).
  * Spherical weights: -beta f = extr_{q,R} [ ln(1-q)/2 + (q-R^2)/(2(1-q))
- *     + 2 alpha E ]  (E&VdB eq. 2.40 at T = 0, eq. 4.x at T > 0).
+ *     + 2 alpha E ]  (E&VdB ch. 2 at T = 0, ch. 4 at T > 0).
  * Ising weights (binary teacher, gauge B_i = 1): -beta f = extr [
  *     -qh(1-q)/2 - Rh R + int Dz ln 2cosh(sqrt(qh) z + Rh) + 2 alpha E ]
  *     so that qh = -4 alpha dE/dq, Rh = 2 alpha dE/dR,
@@ -424,12 +424,35 @@ static void tracker_record(tracker *t, double alpha, const double x[2])
     t->history[t->n_history++] = t->last[1];
 }
 
-/* Start: solve at alpha0 from the small-alpha guess. */
+/* The high-temperature (annealed) solution as a guess: R / sqrt(1-R^2) =
+ * kappa/pi with kappa = alpha (1-2p)/T, and q = R^2 plus the thermal
+ * part alpha L'(0)^2. */
+static void high_temperature_guess(const perc_model *m, double x[2])
+{
+    double L1 = L_prime(m, 0.0);
+    double kappa = isinf(m->beta) ? INFINITY
+                                  : m->alpha * (1.0 - 2.0 * m->p) * m->beta;
+    double r = kappa / M_PI;
+    double R = isinf(r) ? 0.999 : r / sqrt(1.0 + r * r);
+    double q = R * R + m->alpha * L1 * L1;
+    if (q > 0.999)
+        q = 0.999;
+    if (R * R >= q)
+        R = 0.99 * sqrt(q);
+    x_of(q, R, x);
+}
+
+/* Start: solve at alpha0 from the small-alpha guess, else from the
+ * high-temperature one. */
 static int tracker_start(tracker *t, pdx_theory_workspace *ws)
 {
     double guess[2], x[2];
     small_alpha_guess(&t->m, guess);
     int rc = saddle_solve(ws, &t->m, guess, x);
+    if (rc != 0 && !isinf(t->m.beta)) {
+        high_temperature_guess(&t->m, guess);
+        rc = saddle_solve(ws, &t->m, guess, x);
+    }
     if (rc == 0)
         tracker_record(t, t->m.alpha, x);
     return rc;
@@ -449,16 +472,18 @@ static void tracker_predict(const tracker *t, double alpha, double x[2])
         x[i] = b->x[i] + w * (b->x[i] - a->x[i]);
 }
 
-/* Advance the branch to `target` (> current alpha). Returns 0 when
- * reached; otherwise the branch could not be continued past t->m.alpha
- * (to a relative precision of 1e-7: a spinodal, or a failure). */
+/* Move the branch to `target` (above or below the current alpha). Returns
+ * 0 when reached; otherwise the branch could not be continued past
+ * t->m.alpha (to a relative precision of 1e-7: a spinodal, or a
+ * failure). */
 static int tracker_advance(tracker *t, pdx_theory_workspace *ws,
                            double target)
 {
-    while (t->m.alpha < target) {
+    int up = target > t->m.alpha;
+    while (up ? t->m.alpha < target : t->m.alpha > target) {
         double from = t->m.alpha;
-        double next = from * t->factor;
-        if (next > target)
+        double next = up ? from * t->factor : from / t->factor;
+        if (up ? next > target : next < target)
             next = target;
         double guess[2], x[2];
         tracker_predict(t, next, guess);
@@ -481,6 +506,31 @@ static int tracker_advance(tracker *t, pdx_theory_workspace *ws,
         }
     }
     return 0;
+}
+
+/* The branch at `alpha` below the start of `t`: continued downwards from
+ * the start; where the small-alpha solution has q < 1e-6 (and the
+ * saddle-point equations are lost in the integrals' round-off) it is the
+ * leading order of the small-alpha expansion, exact to O(alpha^2). */
+static int branch_below(pdx_theory_workspace *ws, const tracker *t,
+                        double alpha, double x[2])
+{
+    perc_model m = t->m;
+    m.alpha = alpha;
+    double L1 = L_prime(&m, 0.0);
+    if (alpha * L1 * L1 < 1e-6) {
+        small_alpha_guess(&m, x);
+        return 0;
+    }
+    tracker down;
+    tracker_init(&down, &t->m, t->history[0].alpha, t->max_factor,
+                 t->max_jump);
+    tracker_record(&down, t->history[0].alpha, t->history[0].x);
+    int rc = tracker_advance(&down, ws, alpha);
+    x[0] = down.last[1].x[0];
+    x[1] = down.last[1].x[1];
+    tracker_free(&down);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -648,7 +698,7 @@ static int poor_branch_at(pdx_theory_workspace *ws, const tracker *t,
 {
     const branch_point *b = nearest_below(t, alpha);
     if (b == NULL)
-        return GSL_EFAILED;
+        return t->n_history > 0 ? branch_below(ws, t, alpha, x) : GSL_EFAILED;
     if (b->alpha == alpha) {
         x[0] = b->x[0];
         x[1] = b->x[1];
@@ -779,7 +829,7 @@ static void hebb_fill(pdx_theory_kind kind, const pdx_perceptron_problem *pb,
     double p = pb->label_noise;
     double k = floor(epochs), f = epochs - k;
     /* per weight: signal c alpha epochs along the teacher, noise variance
-     * alpha (k^2 (1-f) + (k+1)^2 f) (Vallet 1989; E&VdB sec. 2.2 for one
+     * alpha (k^2 (1-f) + (k+1)^2 f) (Vallet 1989; E&VdB ch. 3 for one
      * pass); A = signal / noise */
     double c = (1.0 - 2.0 * p) * sqrt(2.0 / M_PI);
     double a1 = alpha * epochs;
@@ -956,13 +1006,24 @@ static void saddle_curve(pdx_theory_workspace *ws, pdx_theory_kind kind,
     if (kind == PDX_THEORY_BAYES_SPHERICAL)
         T = nishimori_temperature(pb->label_noise);
     perc_model m = model_make(0.0, T, pb->label_noise, ising);
-    double alpha0 = fmin(1e-3, 0.5 * order[0].alpha);
+    /* start where the small-alpha solution has q ~ 1e-3: smaller q leave
+     * the equations to the integrals' round-off (q ~ alpha L'(0)^2, and
+     * L'(0) ~ 1/T at high temperature); retry further out if needed */
+    double L1 = L_prime(&m, 0.0);
+    double alpha0 = 1e-3 / (L1 * L1);
     /* Ising: the whole poor branch up to its spinodal first (for the
      * transition lines), then each point from the nearest branch point;
      * spherical: one continuation through the sorted loads */
     tracker t;
-    tracker_init(&t, &m, alpha0, ising ? 1.08 : 1.3, ising ? 0.08 : 0.3);
-    int rc = tracker_start(&t, ws);
+    int rc = -1;
+    for (int attempt = 0; attempt < 6 && rc != 0; attempt++) {
+        if (attempt > 0) {
+            tracker_free(&t);
+            alpha0 = fmax(4.0 * alpha0, 1e-3 / (L1 * L1));
+        }
+        tracker_init(&t, &m, alpha0, ising ? 1.08 : 1.3, ising ? 0.08 : 0.3);
+        rc = tracker_start(&t, ws);
+    }
     ising_lines lines = {NAN, NAN, 0};
     if (ising && rc == 0)
         ising_transition(ws, &t, &lines);
@@ -980,11 +1041,17 @@ static void saddle_curve(pdx_theory_workspace *ws, pdx_theory_kind kind,
         double x[2] = {NAN, NAN};
         int have = 0;
         if (!ising) {
-            if (branch_alive && tracker_advance(&t, ws, alpha) != 0)
-                branch_alive = 0;
-            have = branch_alive;
-            x[0] = t.last[1].x[0];
-            x[1] = t.last[1].x[1];
+            if (rc != 0 || t.n_history == 0) {
+                have = 0;
+            } else if (alpha < t.history[0].alpha) {
+                have = branch_below(ws, &t, alpha, x) == 0;
+            } else {
+                if (branch_alive && tracker_advance(&t, ws, alpha) != 0)
+                    branch_alive = 0;
+                have = branch_alive;
+                x[0] = t.last[1].x[0];
+                x[1] = t.last[1].x[1];
+            }
         } else if (rc == 0 && lines.ok && alpha < lines.alpha_sp) {
             have = poor_branch_at(ws, &t, alpha, x) == 0;
         }

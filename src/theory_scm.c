@@ -253,7 +253,7 @@ static double state_eg(scm_sys *s, const double *y)
     for (size_t a = 0; a < s->n; a++)
         for (size_t b = 0; b < s->n; b++)
             sum += s->c[a] * s->c[b] * pdx_theory_scm_I2(s->C, s->n, a, b);
-    return 0.5 * sum;
+    return fmax(0.0, 0.5 * sum); /* >= 0 up to rounding */
 }
 
 /* Fixed pseudo-normal numbers of unit size: normal quantiles of the

@@ -200,4 +200,40 @@ void pdx_store_init_library(void);
  * `spec_sha256` attribute). Thread-safe. */
 void pdx_store_sha256_hex(const void *data, size_t length, char hex[65]);
 
+/* An int8 variable per cell (axes only) with CF flags, for theory files
+ * (`status`, `theory`, `phase`). */
+typedef struct pdx_store_flag_var {
+    const char *name;
+    const char *long_name;
+    size_t n_flags;
+    const int8_t *flag_values;  /* n_flags codes */
+    const char *flag_meanings;  /* their names, space-separated */
+    const int8_t *data;         /* n_cells values, cells in grid order */
+} pdx_store_flag_var;
+
+/* Everything a theory file holds besides the grid's coordinates. */
+typedef struct pdx_store_theory {
+    const pdx_layout *layout;     /* float64 variables of shape (axes...,
+                                   * dims...): no replica dimension */
+    const double *const *values;  /* values[v]: n_cells x the product of
+                                   * its dims, row-major, NaN = none */
+    const pdx_store_flag_var *flags;
+    size_t n_flags;
+    const char *const *attributes; /* n_attributes (name, text) pairs of
+                                    * extra root attributes */
+    size_t n_attributes;
+} pdx_store_theory;
+
+/* Write a theory file for `grid` at `path` in one go (docs/FORMAT.md,
+ * "Theory files"): the result file's root attributes (spec, provenance,
+ * param:*) plus `source` = "theory" and `pdx_complete` = 1, the axis and
+ * extra-dimension coordinates, the flag and float64 variables, compressed;
+ * built under a temporary name and renamed over `path`. Returns PDX_OK,
+ * PDX_ERR_USAGE (missing data, a name used twice or reserved),
+ * PDX_ERR_IO (also: too little free space), PDX_ERR_HDF5, PDX_ERR_NOMEM. */
+pdx_status pdx_store_write_theory(const char *path, const pdx_grid *grid,
+                                  const pdx_store_theory *theory,
+                                  const pdx_provenance *provenance,
+                                  pdx_error *err);
+
 #endif

@@ -183,7 +183,7 @@ int pdx_theory_ising_high_temperature(double label_noise, double *kappa_c,
 /* Large-alpha coefficient c of Gibbs learning of spherical students at
  * temperature T with label noise p: eg ~ c / alpha (from the alpha ->
  * infinity limit of the saddle-point equations, solved as such).
- * c(0) = 0.6247 (Engel & Van den Broeck eq. 2.47: 0.625). NaN if it does
+ * c(0) = 0.6247 (Engel & Van den Broeck ch. 2: 0.625). NaN if it does
  * not converge. */
 double pdx_theory_gibbs_large_alpha(pdx_theory_workspace *ws,
                                     double temperature, double label_noise);

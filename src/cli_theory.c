@@ -1,0 +1,729 @@
+/* cli_theory.c — `pdx theory`: a spec's grid into a theory file, or one
+ * curve as CSV on stdout. Public headers only. */
+#include "cli_theory.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pdx/error.h"
+#include "pdx/grid.h"
+#include "pdx/rng.h"
+#include "pdx/spec.h"
+#include "pdx/store.h"
+#include "pdx/theory.h"
+#include "version.h"
+
+#ifndef PDX_VERSION
+#define PDX_VERSION "unknown"
+#endif
+
+static const char *const theory_usage =
+    "usage: pdx theory SPEC [-o OUT] [--quiet]\n"
+    "       pdx theory --curve NAME --alpha A1,A2,... [options]\n"
+    "\n"
+    "Statistical-mechanics predictions (GSL) of the learning problems pdx\n"
+    "simulates.\n"
+    "\n"
+    "With SPEC: evaluate every cell of the spec's grid where a theory applies\n"
+    "and write OUT (default <name>-theory.h5) in the layout of result files\n"
+    "(same coordinates, no replica dimension, root attribute source =\n"
+    "\"theory\", per-cell status solved / not_applicable / not_converged and\n"
+    "the formula in `theory`; docs/FORMAT.md, \"Theory files\"):\n"
+    "  perceptron teacher and student, train.algorithm hebb      -> hebb\n"
+    "    (student.weights binary: hebb-clipped), at every time (epochs)\n"
+    "  ... metropolis, student.weights spherical / binary        ->\n"
+    "    gibbs-spherical / gibbs-ising at train.temperature (equilibrium)\n"
+    "  erf committees, train.algorithm online                    -> scm-ode\n"
+    "    (initial overlaps of typical size 1/sqrt(N), see --init)\n"
+    "\n"
+    "With --curve: print a CSV table (header row) on stdout. Curves:\n"
+    "  hebb                    Hebb rule, spherical or continuous student\n"
+    "  hebb-clipped            Hebb rule clipped to binary weights\n"
+    "  gibbs-spherical         Gibbs learning at T, energy = training errors\n"
+    "                          (replica symmetric; T = 0: version space)\n"
+    "  gibbs-high-temperature  its T -> infinity limit, eg(alpha/T)\n"
+    "  bayes-spherical         Bayes-optimal student\n"
+    "  gibbs-ising             binary weights and teacher: poor and perfect\n"
+    "                          branches, alpha_c(T), spinodal, phase\n"
+    "  scm-ode                 online SGD of erf committees (Saad-Solla ODEs);\n"
+    "                          alpha is the training time steps/N\n"
+    "\n"
+    "  -o, --output OUT        theory file (SPEC mode)\n"
+    "  -q, --quiet             no summary on stderr (SPEC mode)\n"
+    "      --curve NAME        one of the curves above\n"
+    "      --alpha LIST        A1,A2,... or lin:START:STOP:N or log:START:STOP:N\n"
+    "      --T T               temperature (gibbs-*; default 0)\n"
+    "      --label-noise F     fraction of training labels replaced by random\n"
+    "                          ones, as data.label_noise (flip probability F/2)\n"
+    "      --teacher KIND      gaussian or binary teacher weights (default:\n"
+    "                          binary for gibbs-ising and hebb-clipped)\n"
+    "      --epochs E          passes of the Hebb rule over the data (1)\n"
+    "      --both-branches     gibbs-ising: also the poor and perfect branches\n"
+    "      --eta ETA           scm-ode learning rate (0.5)\n"
+    "      --eta-second ETA    second-layer learning rate; trains it\n"
+    "      --K K, --M M        student and teacher hidden units (2, 2)\n"
+    "      --noise SIGMA       teacher output noise std (scm-ode)\n"
+    "      --init-scale S      initial weight std (1e-3)\n"
+    "      --second-layer-init V  initial v_k (1)\n"
+    "      --N N               input dimension for the initial overlaps (500)\n"
+    "      --init MODE         typical (default): R, Q off-diagonal of size\n"
+    "                          s/sqrt(N); expected: R = 0 exactly (the\n"
+    "                          symmetric trajectory, stays on the plateau)\n"
+    "\n"
+    "Exit codes: 0 ok (points that do not converge are marked, not errors),\n"
+    "1 runtime failure, 2 bad usage or spec.\n";
+
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "pdx: error: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see pdx theory --help)\n");
+    va_end(ap);
+    return 2;
+}
+
+static int report(const pdx_error *err)
+{
+    char buf[2048];
+    pdx_error_format(err, buf, sizeof buf);
+    fprintf(stderr, "pdx: error: %s\n", buf);
+    return pdx_status_exit_code(err->status);
+}
+
+static int parse_double(const char *text, double *out)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end != '\0' || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* "1,2,3", "lin:a:b:n" or "log:a:b:n" into a new array. */
+static int parse_alpha_list(const char *text, double **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (strncmp(text, "lin:", 4) == 0 || strncmp(text, "log:", 4) == 0) {
+        int is_log = text[1] == 'o';
+        double a, b;
+        long count;
+        char tail;
+        if (sscanf(text + 4, "%lf:%lf:%ld%c", &a, &b, &count, &tail) != 3 ||
+            count < 1 || count > 1000000 || (is_log && (a <= 0 || b <= 0)))
+            return -1;
+        double *v = malloc((size_t)count * sizeof *v);
+        if (v == NULL)
+            return -1;
+        for (long i = 0; i < count; i++) {
+            double f = count > 1 ? (double)i / (double)(count - 1) : 0.0;
+            v[i] = is_log ? a * pow(b / a, f) : a + (b - a) * f;
+        }
+        *out = v;
+        *n = (size_t)count;
+        return 0;
+    }
+    size_t cap = 1;
+    for (const char *p = text; *p; p++)
+        cap += *p == ',';
+    double *v = malloc(cap * sizeof *v);
+    char *copy = strdup(text);
+    if (v == NULL || copy == NULL) {
+        free(v);
+        free(copy);
+        return -1;
+    }
+    size_t k = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ')
+            tok++;
+        if (parse_double(tok, &v[k]) != 0) {
+            free(v);
+            free(copy);
+            return -1;
+        }
+        k++;
+    }
+    free(copy);
+    if (k == 0) {
+        free(v);
+        return -1;
+    }
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+static const char *status_text(int status)
+{
+    switch (status) {
+    case PDX_THEORY_SOLVED: return "solved";
+    case PDX_THEORY_NOT_APPLICABLE: return "not_applicable";
+    case PDX_THEORY_NOT_CONVERGED: return "not_converged";
+    default: return "pending";
+    }
+}
+
+static const char *const phase_names[] = {"none", "poor", "perfect-metastable",
+                                          "perfect"};
+
+static void put(double v)
+{
+    if (isnan(v))
+        printf(",nan");
+    else
+        printf(",%.10g", v);
+}
+
+/* ------------------------------------------------------------------------ */
+/* --curve                                                                   */
+
+typedef struct curve_opts {
+    const char *name;
+    double *alpha;
+    size_t n_alpha;
+    double T, label_noise, epochs;
+    int teacher; /* -1 default, 0 gaussian, 1 binary */
+    int both;
+    pdx_scm_problem scm;
+    int eta_second_given;
+} curve_opts;
+
+static int print_perceptron_curve(pdx_theory_kind kind, const curve_opts *o)
+{
+    pdx_perceptron_problem pb;
+    pb.temperature = o->T;
+    pb.label_noise = 0.5 * o->label_noise;
+    int binary_default = kind == PDX_THEORY_GIBBS_ISING ||
+                         kind == PDX_THEORY_HEBB_CLIPPED;
+    pb.teacher_binary = o->teacher < 0 ? binary_default : o->teacher;
+    pdx_perceptron_point *pts = calloc(o->n_alpha, sizeof *pts);
+    if (pts == NULL)
+        return 1;
+    pdx_error err;
+    pdx_error_clear(&err);
+    pdx_status st = PDX_OK;
+    if (kind == PDX_THEORY_HEBB || kind == PDX_THEORY_HEBB_CLIPPED) {
+        for (size_t i = 0; i < o->n_alpha && st == PDX_OK; i++) {
+            if (!(o->alpha[i] > 0.0))
+                st = pdx_error_set(&err, PDX_ERR_USAGE, NULL, 0, 0, "alpha",
+                                   "theory: alpha must be > 0, not %g",
+                                   o->alpha[i]);
+            else
+                pdx_theory_hebb_at(kind, &pb, o->alpha[i], o->epochs,
+                                   &pts[i]);
+        }
+    } else {
+        pdx_theory_workspace *ws = NULL;
+        st = pdx_theory_workspace_create(&ws, &err);
+        if (st == PDX_OK)
+            st = pdx_theory_perceptron(ws, kind, &pb, o->alpha, o->n_alpha,
+                                       pts, &err);
+        pdx_theory_workspace_destroy(&ws);
+    }
+    if (st != PDX_OK) {
+        free(pts);
+        return report(&err);
+    }
+    switch (kind) {
+    case PDX_THEORY_HEBB:
+    case PDX_THEORY_HEBB_CLIPPED:
+        printf("alpha,epochs,label_noise,eg,R,eg_large_alpha,status\n");
+        break;
+    case PDX_THEORY_GIBBS_SPHERICAL:
+        printf("alpha,T,label_noise,eg,R,q,train_error,train_error_clean,"
+               "phi,eg_large_alpha,status\n");
+        break;
+    case PDX_THEORY_GIBBS_HIGH_T:
+        printf("alpha,T,alpha_over_T,label_noise,eg,R,q,train_error,phi,"
+               "eg_large_alpha,status\n");
+        break;
+    case PDX_THEORY_BAYES_SPHERICAL:
+        printf("alpha,label_noise,eg,R,q,eg_large_alpha,status\n");
+        break;
+    default:
+        printf("alpha,T,label_noise,phase,eg,R,q,train_error,phi,alpha_c,"
+               "alpha_spinodal");
+        if (o->both)
+            printf(",eg_poor,R_poor,q_poor,phi_poor,eg_perfect,phi_perfect");
+        printf(",status\n");
+        break;
+    }
+    for (size_t i = 0; i < o->n_alpha; i++) {
+        const pdx_perceptron_point *p = &pts[i];
+        printf("%.10g", o->alpha[i]);
+        switch (kind) {
+        case PDX_THEORY_HEBB:
+        case PDX_THEORY_HEBB_CLIPPED:
+            put(o->epochs);
+            put(o->label_noise);
+            put(p->eg);
+            put(p->R);
+            put(p->eg_large_alpha);
+            break;
+        case PDX_THEORY_GIBBS_SPHERICAL:
+            put(o->T);
+            put(o->label_noise);
+            put(p->eg);
+            put(p->R);
+            put(p->q);
+            put(p->et);
+            put(p->et_clean);
+            put(p->phi);
+            put(p->eg_large_alpha);
+            break;
+        case PDX_THEORY_GIBBS_HIGH_T:
+            put(o->T);
+            put(o->T > 0.0 ? o->alpha[i] / o->T : NAN);
+            put(o->label_noise);
+            put(p->eg);
+            put(p->R);
+            put(p->q);
+            put(p->et);
+            put(p->phi);
+            put(p->eg_large_alpha);
+            break;
+        case PDX_THEORY_BAYES_SPHERICAL:
+            put(o->label_noise);
+            put(p->eg);
+            put(p->R);
+            put(p->q);
+            put(p->eg_large_alpha);
+            break;
+        default:
+            put(o->T);
+            put(o->label_noise);
+            printf(",%s", phase_names[p->phase >= 0 && p->phase <= 3
+                                          ? p->phase
+                                          : 0]);
+            put(p->eg);
+            put(p->R);
+            put(p->q);
+            put(p->et);
+            put(p->phi);
+            put(p->alpha_c);
+            put(p->alpha_sp);
+            if (o->both) {
+                put(p->eg_poor);
+                put(p->R_poor);
+                put(p->q_poor);
+                put(p->phi_poor);
+                put(p->eg_perfect);
+                put(p->phi_perfect);
+            }
+            break;
+        }
+        printf(",%s\n", status_text(p->status));
+    }
+    free(pts);
+    return 0;
+}
+
+typedef struct time_index {
+    double t;
+    size_t i;
+} time_index;
+
+static int by_time(const void *a, const void *b)
+{
+    const time_index *x = a, *y = b;
+    return (x->t > y->t) - (x->t < y->t);
+}
+
+static int print_scm_curve(const curve_opts *o)
+{
+    const pdx_scm_problem *pb = &o->scm;
+    const size_t K = pb->K, M = pb->M, n = o->n_alpha;
+    for (size_t i = 0; i < n; i++)
+        if (!(o->alpha[i] >= 0.0))
+            return usage_error("scm-ode: times (--alpha) must be >= 0");
+    time_index *order = malloc(n * sizeof *order);
+    double *times = malloc(n * sizeof *times);
+    double *eg = malloc(n * sizeof *eg);
+    double *Q = malloc(n * K * K * sizeof *Q);
+    double *R = malloc(n * K * M * sizeof *R);
+    double *v = malloc(n * K * sizeof *v);
+    int rc = 1;
+    if (order == NULL || times == NULL || eg == NULL || Q == NULL ||
+        R == NULL || v == NULL)
+        goto done;
+    for (size_t i = 0; i < n; i++)
+        order[i] = (time_index){o->alpha[i], i};
+    qsort(order, n, sizeof *order, by_time);
+    for (size_t i = 0; i < n; i++)
+        times[i] = order[i].t;
+    pdx_error err;
+    pdx_error_clear(&err);
+    int status = PDX_THEORY_PENDING;
+    if (pdx_theory_scm_trajectory(pb, times, n, eg, Q, R, v, &status, &err) !=
+        PDX_OK) {
+        rc = report(&err);
+        goto done;
+    }
+    double alpha_max = times[n - 1] > 0.0 ? times[n - 1] : 1.0;
+    double plateau = NAN, start = NAN, end = NAN;
+    pdx_theory_scm_plateau(pb, alpha_max, &plateau, &start, &end, NULL);
+    double eta_max = pdx_theory_scm_eta_max(pb);
+    printf("alpha,eta,K,M,eg");
+    for (size_t k = 0; k < K; k++)
+        for (size_t m = 0; m < M; m++)
+            printf(",R_%zu_%zu", k, m);
+    for (size_t k = 0; k < K; k++)
+        for (size_t l = k; l < K; l++)
+            printf(",Q_%zu_%zu", k, l);
+    for (size_t k = 0; k < K; k++)
+        printf(",v_%zu", k);
+    printf(",plateau_eg,plateau_start,plateau_end,eta_max,status\n");
+    /* rows in the order given */
+    for (size_t r = 0; r < n; r++) {
+        size_t i = 0;
+        while (order[i].i != r)
+            i++;
+        printf("%.10g", times[i]);
+        put(pb->eta);
+        printf(",%zu,%zu", K, M);
+        put(eg[i]);
+        for (size_t k = 0; k < K; k++)
+            for (size_t m = 0; m < M; m++)
+                put(R[(i * K + k) * M + m]);
+        for (size_t k = 0; k < K; k++)
+            for (size_t l = k; l < K; l++)
+                put(Q[(i * K + k) * K + l]);
+        for (size_t k = 0; k < K; k++)
+            put(v[i * K + k]);
+        put(plateau);
+        put(start);
+        put(end);
+        put(eta_max);
+        printf(",%s\n", status_text(isnan(eg[i]) ? PDX_THEORY_NOT_CONVERGED
+                                                 : PDX_THEORY_SOLVED));
+    }
+    rc = 0;
+done:
+    free(order);
+    free(times);
+    free(eg);
+    free(Q);
+    free(R);
+    free(v);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* SPEC mode                                                                 */
+
+static void iso_time_now(char *buf, size_t size)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int run_spec(const char *spec_path, const char *out_path, int quiet,
+                    const char *command_line)
+{
+    pdx_error err;
+    pdx_error_clear(&err);
+    pdx_spec *spec = NULL;
+    pdx_grid *grid = NULL;
+    if (pdx_spec_parse_file(&spec, spec_path, &err) != PDX_OK)
+        return report(&err);
+    if (pdx_grid_create(&grid, spec, &err) != PDX_OK) {
+        pdx_spec_destroy(&spec);
+        return report(&err);
+    }
+    char default_out[192];
+    if (out_path == NULL) {
+        snprintf(default_out, sizeof default_out, "%s-theory.h5",
+                 spec->base.name);
+        out_path = default_out;
+    }
+    int rc = 0;
+    pdx_theory_grid_result res;
+    memset(&res, 0, sizeof res);
+    if (pdx_theory_evaluate_grid(grid, &res, quiet ? NULL : stderr, &err) !=
+        PDX_OK) {
+        rc = report(&err);
+        goto done;
+    }
+    pdx_layout layout;
+    pdx_theory_layout(grid, &layout);
+    static const int8_t status_flags[] = {
+        PDX_THEORY_PENDING, PDX_THEORY_SOLVED, PDX_THEORY_NOT_APPLICABLE,
+        PDX_THEORY_NOT_CONVERGED};
+    int8_t theory_flags[PDX_THEORY_KIND_COUNT];
+    char theory_meanings[256] = "";
+    size_t used = 0;
+    for (int k = 0; k < PDX_THEORY_KIND_COUNT; k++) {
+        theory_flags[k] = (int8_t)k;
+        used += (size_t)snprintf(theory_meanings + used,
+                                 sizeof theory_meanings - used, "%s%s",
+                                 k ? " " : "",
+                                 pdx_theory_name((pdx_theory_kind)k));
+    }
+    static const int8_t phase_flags[] = {0, 1, 2, 3};
+    pdx_store_flag_var flags[3] = {
+        {"status",
+         "theory status: 0 pending, 1 solved, 4 not applicable, 5 not "
+         "converged",
+         4, status_flags, "pending solved not_applicable not_converged",
+         res.status},
+        {"theory", "the theory used for the cell (pdx theory --curve NAME)",
+         PDX_THEORY_KIND_COUNT, theory_flags, theory_meanings, res.theory},
+        {"phase",
+         "gibbs-ising phase: poor generalization (alpha < alpha_c), perfect "
+         "with the poor branch metastable (alpha_c <= alpha < "
+         "alpha_spinodal), perfect only",
+         4, phase_flags, "none poor perfect-metastable perfect", res.phase},
+    };
+    /* the theories present, and what they rest on */
+    int present[PDX_THEORY_KIND_COUNT] = {0};
+    for (uint64_t c = 0; c < res.n_cells; c++)
+        if (res.theory[c] >= 0 && res.theory[c] < PDX_THEORY_KIND_COUNT)
+            present[res.theory[c]] = 1;
+    char theories[256] = "";
+    used = 0;
+    for (int k = 1; k < PDX_THEORY_KIND_COUNT; k++)
+        if (present[k])
+            used += (size_t)snprintf(theories + used, sizeof theories - used,
+                                     "%s%s", used ? " " : "",
+                                     pdx_theory_name((pdx_theory_kind)k));
+    const char *attrs[] = {
+        "theories", theories,
+        "theory_references",
+        "Engel & Van den Broeck, Statistical Mechanics of Learning (2001); "
+        "Seung, Sompolinsky & Tishby, Phys. Rev. A 45, 6056 (1992); "
+        "Gyorgyi, Phys. Rev. A 41, 7097 (1990); Saad & Solla, Phys. Rev. E "
+        "52, 4225 (1995); Goldt et al., NeurIPS (2019)",
+    };
+    const double *values[PDX_TH_COUNT];
+    for (size_t v = 0; v < PDX_TH_COUNT; v++)
+        values[v] = res.values[v];
+    pdx_store_theory th = {&layout, values, flags, 3, attrs, 2};
+    char host[256] = "unknown", start_time[64];
+    gethostname(host, sizeof host - 1);
+    iso_time_now(start_time, sizeof start_time);
+    pdx_provenance prov = {PDX_VERSION, PDX_GIT_DESCRIBE, command_line, host,
+                           start_time, PDX_RNG_NAME, PDX_RNG_KEY_VERSION};
+    if (pdx_store_write_theory(out_path, grid, &th, &prov, &err) != PDX_OK) {
+        rc = report(&err);
+        goto done;
+    }
+    if (!quiet)
+        fprintf(stderr,
+                "pdx: theory: %llu cells: %llu solved, %llu not applicable, "
+                "%llu not converged -> %s\n",
+                (unsigned long long)res.n_cells,
+                (unsigned long long)res.solved,
+                (unsigned long long)res.not_applicable,
+                (unsigned long long)res.not_converged, out_path);
+    printf("%s\n", out_path);
+done:
+    pdx_theory_grid_result_clear(&res);
+    pdx_grid_destroy(&grid);
+    pdx_spec_destroy(&spec);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+
+enum {
+    OPT_CURVE = 256,
+    OPT_ALPHA,
+    OPT_T,
+    OPT_LABEL_NOISE,
+    OPT_TEACHER,
+    OPT_EPOCHS,
+    OPT_BOTH,
+    OPT_ETA,
+    OPT_ETA_SECOND,
+    OPT_K,
+    OPT_M,
+    OPT_NOISE,
+    OPT_INIT_SCALE,
+    OPT_SECOND_INIT,
+    OPT_N,
+    OPT_INIT
+};
+
+int pdx_cli_theory(int argc, char **argv, const char *command_line)
+{
+    pdx_theory_init();
+    static const struct option opts[] = {
+        {"output", required_argument, 0, 'o'},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {"curve", required_argument, 0, OPT_CURVE},
+        {"alpha", required_argument, 0, OPT_ALPHA},
+        {"T", required_argument, 0, OPT_T},
+        {"temperature", required_argument, 0, OPT_T},
+        {"label-noise", required_argument, 0, OPT_LABEL_NOISE},
+        {"teacher", required_argument, 0, OPT_TEACHER},
+        {"epochs", required_argument, 0, OPT_EPOCHS},
+        {"both-branches", no_argument, 0, OPT_BOTH},
+        {"eta", required_argument, 0, OPT_ETA},
+        {"eta-second", required_argument, 0, OPT_ETA_SECOND},
+        {"K", required_argument, 0, OPT_K},
+        {"M", required_argument, 0, OPT_M},
+        {"noise", required_argument, 0, OPT_NOISE},
+        {"init-scale", required_argument, 0, OPT_INIT_SCALE},
+        {"second-layer-init", required_argument, 0, OPT_SECOND_INIT},
+        {"N", required_argument, 0, OPT_N},
+        {"init", required_argument, 0, OPT_INIT},
+        {0, 0, 0, 0}};
+    curve_opts o;
+    memset(&o, 0, sizeof o);
+    o.teacher = -1;
+    o.epochs = 1.0;
+    o.scm = pdx_theory_scm_default();
+    const char *out_path = NULL, *alpha_text = NULL;
+    int quiet = 0, c;
+    double x;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out_path = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': fputs(theory_usage, stdout); return 0;
+        case OPT_CURVE: o.name = optarg; break;
+        case OPT_ALPHA: alpha_text = optarg; break;
+        case OPT_TEACHER:
+            if (strcmp(optarg, "gaussian") == 0)
+                o.teacher = 0;
+            else if (strcmp(optarg, "binary") == 0)
+                o.teacher = 1;
+            else
+                return usage_error("--teacher: '%s' is not gaussian or "
+                                   "binary",
+                                   optarg);
+            break;
+        case OPT_BOTH: o.both = 1; break;
+        case OPT_INIT:
+            if (strcmp(optarg, "typical") == 0)
+                o.scm.init = PDX_SCM_INIT_TYPICAL;
+            else if (strcmp(optarg, "expected") == 0)
+                o.scm.init = PDX_SCM_INIT_EXPECTED;
+            else
+                return usage_error("--init: '%s' is not typical or expected",
+                                   optarg);
+            break;
+        case OPT_T:
+        case OPT_LABEL_NOISE:
+        case OPT_EPOCHS:
+        case OPT_ETA:
+        case OPT_ETA_SECOND:
+        case OPT_K:
+        case OPT_M:
+        case OPT_NOISE:
+        case OPT_INIT_SCALE:
+        case OPT_SECOND_INIT:
+        case OPT_N:
+            if (parse_double(optarg, &x) != 0)
+                return usage_error("'%s' is not a number", optarg);
+            switch (c) {
+            case OPT_T:
+                if (x < 0)
+                    return usage_error("--T: '%s' is negative", optarg);
+                o.T = x;
+                break;
+            case OPT_LABEL_NOISE:
+                if (x < 0 || x >= 1)
+                    return usage_error("--label-noise: '%s' is not in "
+                                       "[0, 1)",
+                                       optarg);
+                o.label_noise = x;
+                break;
+            case OPT_EPOCHS:
+                if (!(x > 0))
+                    return usage_error("--epochs: '%s' is not > 0", optarg);
+                o.epochs = x;
+                break;
+            case OPT_ETA:
+                if (!(x > 0))
+                    return usage_error("--eta: '%s' is not > 0", optarg);
+                o.scm.eta = x;
+                break;
+            case OPT_ETA_SECOND:
+                if (x < 0)
+                    return usage_error("--eta-second: '%s' is negative",
+                                       optarg);
+                o.scm.eta_second = x;
+                o.scm.train_second = 1;
+                o.eta_second_given = 1;
+                break;
+            case OPT_K:
+            case OPT_M:
+                if (x < 1 || x > 64 || x != floor(x))
+                    return usage_error("--K/--M: '%s' is not an integer in "
+                                       "1 .. 64",
+                                       optarg);
+                if (c == OPT_K)
+                    o.scm.K = (size_t)x;
+                else
+                    o.scm.M = (size_t)x;
+                break;
+            case OPT_NOISE:
+                if (x < 0)
+                    return usage_error("--noise: '%s' is negative", optarg);
+                o.scm.output_noise = x;
+                break;
+            case OPT_INIT_SCALE:
+                if (x < 0)
+                    return usage_error("--init-scale: '%s' is negative",
+                                       optarg);
+                o.scm.init_scale = x;
+                break;
+            case OPT_SECOND_INIT: o.scm.second_layer_init = x; break;
+            case OPT_N:
+                if (x < 1)
+                    return usage_error("--N: '%s' is not >= 1", optarg);
+                o.scm.N = x;
+                break;
+            default: break;
+            }
+            break;
+        default: return 2;
+        }
+    }
+    if (o.name == NULL) {
+        if (optind != argc - 1)
+            return usage_error("theory needs a SPEC file or --curve NAME");
+        return run_spec(argv[optind], out_path, quiet, command_line);
+    }
+    if (optind != argc)
+        return usage_error("--curve takes no SPEC (got '%s')", argv[optind]);
+    int kind = pdx_theory_find(o.name);
+    if (kind <= PDX_THEORY_NONE)
+        return usage_error("--curve: unknown curve '%s' (hebb, hebb-clipped, "
+                           "gibbs-spherical, gibbs-high-temperature, "
+                           "bayes-spherical, gibbs-ising, scm-ode)",
+                           o.name);
+    if (alpha_text == NULL)
+        return usage_error("--curve needs --alpha A1,A2,...");
+    if (parse_alpha_list(alpha_text, &o.alpha, &o.n_alpha) != 0)
+        return usage_error("--alpha: '%s' is not a list of numbers, "
+                           "lin:START:STOP:N or log:START:STOP:N",
+                           alpha_text);
+    if (!o.eta_second_given)
+        o.scm.eta_second = o.scm.eta;
+    int rc = kind == PDX_THEORY_SCM_ODE
+                 ? print_scm_curve(&o)
+                 : print_perceptron_curve((pdx_theory_kind)kind, &o);
+    free(o.alpha);
+    fflush(stdout);
+    return rc;
+}

@@ -1,0 +1,764 @@
+/* test_theory.c — the theory module against published numbers, exact
+ * identities, limits, and simulations of the same problems.
+ *
+ * Sources named below:
+ *   [EVdB]  A. Engel & C. Van den Broeck, Statistical Mechanics of Learning,
+ *           Cambridge University Press (2001).
+ *   [V89]   F. Vallet, Europhys. Lett. 8, 747 (1989) (Hebb rule).
+ *   [G90]   G. Gyorgyi, Phys. Rev. A 41, 7097 (1990) (Ising perceptron).
+ *   [STS90] H. Sompolinsky, N. Tishby & H. S. Seung, Phys. Rev. Lett. 65,
+ *           1683 (1990).
+ *   [SST92] H. S. Seung, H. Sompolinsky & N. Tishby, Phys. Rev. A 45, 6056
+ *           (1992).
+ *   [OH91]  M. Opper & D. Haussler, Phys. Rev. Lett. 66, 2677 (1991)
+ *           (Bayes-optimal perceptron).
+ *   [B19]   J. Barbier, F. Krzakala, N. Macris, L. Miolane & L. Zdeborova,
+ *           PNAS 116, 5451 (2019).
+ *   [SS95]  D. Saad & S. A. Solla, Phys. Rev. E 52, 4225 (1995).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_integration.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_sf_erf.h>
+#include <gsl/gsl_sf_gamma.h>
+
+#include "pdx/observe.h"
+#include "pdx/theory.h"
+#include "pdx/train.h"
+#include "pdx_test.h"
+
+static pdx_theory_workspace *ws;
+
+static int setup(void **state)
+{
+    (void)state;
+    pdx_theory_init();
+    return pdx_theory_workspace_create(&ws, NULL) == PDX_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    pdx_theory_workspace_destroy(&ws);
+    return 0;
+}
+
+static pdx_perceptron_point point(pdx_theory_kind kind, double alpha,
+                                  double T, double p, int binary)
+{
+    pdx_perceptron_problem pb = {T, p, binary};
+    pdx_perceptron_point pt;
+    assert_int_equal(pdx_theory_perceptron(ws, kind, &pb, &alpha, 1, &pt, NULL),
+                     PDX_OK);
+    return pt;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Special functions                                                         */
+
+static void test_theory_H_and_tails(void **state)
+{
+    (void)state;
+    assert_double_close(pdx_theory_H(0.0), 0.5, 1e-15);
+    for (double x = -7.5; x < 8.0; x += 0.73) {
+        assert_double_close(pdx_theory_H(x) + pdx_theory_H(-x), 1.0, 1e-14);
+        assert_double_close(exp(pdx_theory_log_H(x)), pdx_theory_H(x), 1e-12);
+        assert_double_close(pdx_theory_mills(x),
+                            exp(-0.5 * x * x) / sqrt(2 * M_PI) /
+                                pdx_theory_H(x),
+                            1e-10);
+    }
+    /* far tails: H(40) = 3.6e-350 underflows, its logarithm does not
+     * (Abramowitz & Stegun 26.2.12: H(x) ~ phi(x)/x (1 - 1/x^2 + 3/x^4)) */
+    double x = 40.0;
+    double asym = -0.5 * x * x - log(x * sqrt(2 * M_PI)) +
+                  log1p(-1 / (x * x) + 3 / (x * x * x * x));
+    assert_true(pdx_theory_H(x) == 0.0 || pdx_theory_H(x) < 1e-300);
+    assert_double_close(pdx_theory_log_H(x), asym, 1e-9);
+    assert_double_close(pdx_theory_log_H(1e3), -5e5 - log(1e3 * sqrt(2 * M_PI)),
+                        1e-9);
+    /* Mills ratio ~ x + 1/x for large x, -> 0 for x -> -inf */
+    assert_double_close(pdx_theory_mills(60.0), 60.0 + 1.0 / 60.0, 1e-5);
+    assert_true(pdx_theory_mills(-40.0) < 1e-300);
+    assert_double_close(pdx_theory_log_H(-40.0), 0.0, 1e-15);
+}
+
+/* GSL's handler is off: a domain error is a return code, not abort(). */
+static void test_theory_gsl_errors_are_statuses(void **state)
+{
+    (void)state;
+    gsl_sf_result r;
+    /* a pole of ln Gamma: GSL_EDOM through GSL_ERROR, which would abort()
+     * with GSL's default handler */
+    assert_int_equal(gsl_sf_lngamma_e(-1.0, &r), GSL_EDOM);
+    /* and the theory marks what does not converge instead of crashing:
+     * a far alpha is still solved or marked, never an abort */
+    pdx_perceptron_problem pb = {0.0, 0.0, 0};
+    double a = 1e12;
+    pdx_perceptron_point pt;
+    assert_int_equal(pdx_theory_perceptron(ws, PDX_THEORY_GIBBS_SPHERICAL, &pb,
+                                           &a, 1, &pt, NULL),
+                     PDX_OK);
+    assert_true(pt.status == PDX_THEORY_SOLVED ||
+                pt.status == PDX_THEORY_NOT_CONVERGED);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Hebb                                                                      */
+
+static void test_theory_hebb(void **state)
+{
+    (void)state;
+    /* [V89], [EVdB] ch. 3 (Hebb rule): R = sqrt(2 alpha / (2 alpha + pi)) */
+    double alpha = 2.385;
+    pdx_perceptron_point pt = point(PDX_THEORY_HEBB, alpha, 0, 0, 0);
+    assert_int_equal(pt.status, PDX_THEORY_SOLVED);
+    assert_double_close(pt.R, sqrt(2 * alpha / (2 * alpha + M_PI)), 1e-14);
+    /* exact identity for perceptrons: eg = arccos(R)/pi */
+    assert_double_close(pt.eg, acos(pt.R) / M_PI, 1e-15);
+    /* [EVdB] ch. 3: eg ~ 0.40 / sqrt(alpha); the coefficient is
+     * 1/sqrt(2 pi) = 0.3989 */
+    pdx_perceptron_point big = point(PDX_THEORY_HEBB, 1e8, 0, 0, 0);
+    assert_double_close(big.eg * sqrt(1e8), 1.0 / sqrt(2 * M_PI), 1e-6);
+    assert_double_near(big.eg * sqrt(1e8), 0.40, 0.002);
+    assert_double_close(big.eg_large_alpha, big.eg, 1e-6);
+    /* alpha -> 0: eg -> 1/2 */
+    assert_double_near(point(PDX_THEORY_HEBB, 1e-9, 0, 0, 0).eg, 0.5, 1e-4);
+    /* label noise p = F/2 scales the signal by 1-2p */
+    pdx_perceptron_point noisy = point(PDX_THEORY_HEBB, alpha, 0, 0.1, 0);
+    double a = 0.8 * sqrt(2 * alpha / M_PI);
+    assert_double_close(noisy.R, a / sqrt(1 + a * a), 1e-14);
+    /* passes over the data: integer passes keep the direction of J */
+    pdx_perceptron_problem pb = {0, 0, 0};
+    pdx_perceptron_point one, three, half, half_alpha;
+    pdx_theory_hebb_at(PDX_THEORY_HEBB, &pb, alpha, 1.0, &one);
+    pdx_theory_hebb_at(PDX_THEORY_HEBB, &pb, alpha, 3.0, &three);
+    pdx_theory_hebb_at(PDX_THEORY_HEBB, &pb, alpha, 0.5, &half);
+    pdx_theory_hebb_at(PDX_THEORY_HEBB, &pb, 0.5 * alpha, 1.0, &half_alpha);
+    assert_double_close(three.R, one.R, 1e-14);
+    assert_double_close(half.R, half_alpha.R, 1e-14);
+    pdx_theory_hebb_at(PDX_THEORY_HEBB, &pb, alpha, 0.0, &half);
+    assert_int_equal(half.status, PDX_THEORY_NOT_APPLICABLE);
+    /* clipped Hebb, binary teacher: each weight's field is Gaussian with
+     * signal/noise sqrt(2 alpha/pi), so R = 1 - 2 H(sqrt(2 alpha/pi)) =
+     * erf(sqrt(alpha/pi)) */
+    pdx_perceptron_point clip = point(PDX_THEORY_HEBB_CLIPPED, alpha, 0, 0, 1);
+    assert_double_close(clip.R, erf(sqrt(alpha / M_PI)), 1e-14);
+    /* Gaussian teacher: bounded by <|B|> = sqrt(2/pi) */
+    pdx_perceptron_point clipg = point(PDX_THEORY_HEBB_CLIPPED, 1e9, 0, 0, 0);
+    assert_double_close(clipg.R, sqrt(2 / M_PI), 1e-8);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Gibbs learning, spherical weights                                         */
+
+typedef struct vs_ctx {
+    double q;
+} vs_ctx;
+
+static double vs_integrand(double t, void *p)
+{
+    /* exp(-q t^2/2) / H(sqrt(q) t) = sqrt(2 pi) x the normal hazard
+     * function at sqrt(q) t (no 0/0 where H underflows) */
+    double q = ((vs_ctx *)p)->q;
+    return exp(-0.5 * t * t) * gsl_sf_hazard(sqrt(q) * t);
+}
+
+static void test_theory_gibbs_version_space(void **state)
+{
+    (void)state;
+    gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
+    const double alphas[] = {0.3, 1.0, 2.385, 7.1};
+    pdx_perceptron_problem pb = {0.0, 0.0, 0};
+    pdx_perceptron_point pts[4];
+    assert_int_equal(pdx_theory_perceptron(ws, PDX_THEORY_GIBBS_SPHERICAL, &pb,
+                                           alphas, 4, pts, NULL),
+                     PDX_OK);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pts[i].status, PDX_THEORY_SOLVED);
+        /* the teacher is a typical point of the version space: R = q
+         * ([EVdB] ch. 2) — the solver does not impose it */
+        assert_double_close(pts[i].R, pts[i].q, 1e-8);
+        assert_double_close(pts[i].eg, acos(pts[i].R) / M_PI, 1e-15);
+        /* [EVdB] ch. 2, the saddle-point equation of Gibbs learning:
+         * q / sqrt(1-q) = alpha/pi int Dt exp(-q t^2/2) / H(sqrt(q) t),
+         * evaluated here independently */
+        vs_ctx c = {pts[i].q};
+        gsl_function F = {vs_integrand, &c};
+        double rhs, e;
+        gsl_integration_qagi(&F, 1e-13, 1e-11, 1000, w, &rhs, &e);
+        rhs *= alphas[i] / M_PI;
+        assert_double_close(pts[i].q / sqrt(1 - pts[i].q), rhs, 1e-7);
+        assert_double_near(pts[i].et, 0.0, 0.0);
+    }
+    gsl_integration_workspace_free(w);
+    /* small alpha: q = R = 2 alpha / pi, eg = 1/2 - 2 alpha / pi^2 */
+    pdx_perceptron_point small = point(PDX_THEORY_GIBBS_SPHERICAL, 1e-3, 0, 0, 0);
+    assert_double_close(small.q, 2e-3 / M_PI, 2e-3);
+    assert_double_near(small.eg, 0.5 - 2e-3 / (M_PI * M_PI), 1e-6);
+    /* large alpha: eg ~ 0.625/alpha ([EVdB] ch. 2; [G90]) */
+    double c0 = pdx_theory_gibbs_large_alpha(ws, 0.0, 0.0);
+    assert_double_near(c0, 0.625, 0.001);
+    assert_double_close(c0, 0.6246581921, 1e-8);
+    pdx_perceptron_point big = point(PDX_THEORY_GIBBS_SPHERICAL, 3000, 0, 0, 0);
+    assert_double_close(3000 * big.eg, c0, 1e-3);
+    assert_double_close(big.eg_large_alpha * 3000, c0, 1e-12);
+}
+
+static void test_theory_bayes(void **state)
+{
+    (void)state;
+    /* the centre of mass of the version space: R = sqrt(q_Gibbs)
+     * ([EVdB] ch. 3, Bayes rule; [OH91]) */
+    pdx_perceptron_point g = point(PDX_THEORY_GIBBS_SPHERICAL, 2.385, 0, 0, 0);
+    pdx_perceptron_point b = point(PDX_THEORY_BAYES_SPHERICAL, 2.385, 0, 0, 0);
+    assert_double_close(b.R, sqrt(g.q), 1e-12);
+    assert_true(b.eg < g.eg);
+    /* eg ~ 0.442/alpha ([EVdB] ch. 3; [OH91]) = 0.6247/sqrt 2 */
+    pdx_perceptron_point big = point(PDX_THEORY_BAYES_SPHERICAL, 3000, 0, 0, 0);
+    assert_double_near(3000 * big.eg, 0.442, 0.001);
+    assert_double_close(big.eg_large_alpha * 3000, 0.4417000436, 1e-8);
+    /* small alpha: R = sqrt(q) = sqrt(2 alpha / pi) */
+    assert_double_near(point(PDX_THEORY_BAYES_SPHERICAL, 1e-3, 0, 0, 0).eg,
+                       0.5 - sqrt(2e-3 / M_PI) / M_PI, 1e-5);
+}
+
+static void test_theory_gibbs_temperature(void **state)
+{
+    (void)state;
+    /* Nishimori: with label noise p at the temperature e^-1/T = p/(1-p),
+     * Gibbs sampling is the Bayes posterior, and R = q exactly */
+    double p = 0.1, TN = 1.0 / log(0.9 / 0.1);
+    pdx_perceptron_point n = point(PDX_THEORY_GIBBS_SPHERICAL, 3.7, TN, p, 0);
+    assert_int_equal(n.status, PDX_THEORY_SOLVED);
+    assert_double_close(n.R, n.q, 1e-8);
+    /* elsewhere R != q: a hot student is not a typical posterior sample */
+    pdx_perceptron_point h = point(PDX_THEORY_GIBBS_SPHERICAL, 3.7, 1.0, 0, 0);
+    assert_true(h.R > h.q + 0.01);
+    /* alpha -> 0: the training error of a random student at temperature T,
+     * e^-beta / (1 + e^-beta) */
+    pdx_perceptron_point z = point(PDX_THEORY_GIBBS_SPHERICAL, 1e-4, 0.5, 0, 0);
+    assert_double_close(z.et, exp(-2.0) / (1 + exp(-2.0)), 1e-3);
+    assert_double_near(z.eg, 0.5, 1e-3);
+    /* high-temperature limit [SST92], [EVdB] ch. 4: at fixed alpha/T,
+     * eg -> arctan(pi T / alpha) / pi as T -> infinity, with O(1/T)
+     * corrections */
+    double err_prev = INFINITY;
+    for (double T = 10; T <= 160; T *= 4) {
+        pdx_perceptron_point full = point(PDX_THEORY_GIBBS_SPHERICAL, 2 * T, T,
+                                          0, 0);
+        pdx_perceptron_point lim = point(PDX_THEORY_GIBBS_HIGH_T, 2 * T, T, 0, 0);
+        assert_double_close(lim.eg, atan(M_PI / 2) / M_PI, 1e-14);
+        double err = fabs(full.eg - lim.eg);
+        assert_true(err < 0.5 * err_prev);
+        err_prev = err;
+    }
+    assert_true(err_prev < 2e-3);
+    /* large alpha at T > 0: alpha eg -> c(T), solved in the scaled limit */
+    double c1 = pdx_theory_gibbs_large_alpha(ws, 1.0, 0.0);
+    pdx_perceptron_point big = point(PDX_THEORY_GIBBS_SPHERICAL, 1e4, 1.0, 0, 0);
+    assert_double_close(1e4 * big.eg, c1, 2e-4);
+    assert_true(c1 > pdx_theory_gibbs_large_alpha(ws, 0.2, 0.0));
+    /* T = 0 with noisy labels: the version space is empty */
+    assert_int_equal(point(PDX_THEORY_GIBBS_SPHERICAL, 1, 0, 0.1, 0).status,
+                     PDX_THEORY_NOT_APPLICABLE);
+    assert_int_equal(point(PDX_THEORY_GIBBS_HIGH_T, 1, 0, 0, 0).status,
+                     PDX_THEORY_NOT_APPLICABLE);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Ising weights                                                             */
+
+static void test_theory_ising(void **state)
+{
+    (void)state;
+    const double alphas[] = {1e-3, 0.5, 1.0, 1.2, 1.3, 1.6};
+    pdx_perceptron_problem pb = {0.0, 0.0, 1};
+    pdx_perceptron_point pts[6];
+    assert_int_equal(pdx_theory_perceptron(ws, PDX_THEORY_GIBBS_ISING, &pb,
+                                           alphas, 6, pts, NULL),
+                     PDX_OK);
+    /* the first-order transition to perfect generalization at
+     * alpha_c = 1.245 ([G90]; [STS90]: 1.24) where the entropy of the
+     * poor branch vanishes */
+    assert_double_near(pts[0].alpha_c, 1.245, 5e-4);
+    /* the spinodal where the poor branch ends, 1.493: the algorithmic
+     * threshold of [B19] for the binary perceptron (AMP's uninformative
+     * fixed point disappears) */
+    assert_double_near(pts[0].alpha_sp, 1.493, 5e-4);
+    /* alpha -> 0: entropy ln 2 of all Ising vectors, eg -> 1/2 */
+    assert_double_close(pts[0].phi, M_LN2, 1e-3);
+    assert_double_near(pts[0].eg, 0.5, 1e-3);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(pts[i].status, PDX_THEORY_SOLVED);
+        if (alphas[i] < pts[i].alpha_sp) {
+            /* Nishimori at T = 0: R = q on the poor branch */
+            assert_double_close(pts[i].R_poor, pts[i].q_poor, 1e-7);
+            assert_double_close(pts[i].eg_poor, acos(pts[i].R_poor) / M_PI,
+                                1e-15);
+        }
+    }
+    assert_int_equal(pts[3].phase, PDX_PHASE_POOR);
+    assert_true(pts[3].phi_poor > 0);
+    assert_double_close(pts[3].eg, pts[3].eg_poor, 0);
+    assert_int_equal(pts[4].phase, PDX_PHASE_PERFECT_METASTABLE);
+    assert_true(pts[4].phi_poor < 0);
+    assert_double_near(pts[4].eg, 0.0, 0.0);
+    assert_true(pts[4].eg_poor > 0.2);
+    assert_int_equal(pts[5].phase, PDX_PHASE_PERFECT);
+    assert_true(isnan(pts[5].eg_poor));
+    /* the transition moves to larger alpha with T, and at high T alpha/T
+     * tends to the annealed values (computed independently in 1-D) */
+    double kc, ksp;
+    assert_int_equal(pdx_theory_ising_high_temperature(0.0, &kc, &ksp), 0);
+    assert_double_close(kc, 1.6959326431, 1e-8);
+    assert_double_close(ksp, 2.0820698574, 1e-8);
+    pdx_perceptron_point hot = point(PDX_THEORY_GIBBS_ISING, 1.0, 40.0, 0, 1);
+    assert_double_close(hot.alpha_c / 40.0, kc, 0.012);
+    assert_double_close(hot.alpha_sp / 40.0, ksp, 0.012);
+    pdx_perceptron_point warm = point(PDX_THEORY_GIBBS_ISING, 1.0, 0.5, 0, 1);
+    assert_true(warm.alpha_c > pts[0].alpha_c && warm.alpha_c < hot.alpha_c);
+    assert_true(warm.alpha_sp > warm.alpha_c);
+    assert_true(warm.et > 0 && warm.et < 0.5);
+    /* not applicable: a Gaussian teacher, T = 0 with noise */
+    assert_int_equal(point(PDX_THEORY_GIBBS_ISING, 1.0, 0.5, 0, 0).status,
+                     PDX_THEORY_NOT_APPLICABLE);
+    assert_int_equal(point(PDX_THEORY_GIBBS_ISING, 1.0, 0.0, 0.1, 1).status,
+                     PDX_THEORY_NOT_APPLICABLE);
+}
+
+static void test_theory_perceptron_bad_arguments(void **state)
+{
+    (void)state;
+    pdx_perceptron_problem pb = {0.0, 0.0, 0};
+    pdx_perceptron_point pt;
+    pdx_error err;
+    double bad[] = {-1.0, 0.0, NAN, INFINITY};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pdx_theory_perceptron(ws, PDX_THEORY_HEBB, &pb,
+                                               &bad[i], 1, &pt, &err),
+                         PDX_ERR_USAGE);
+    double a = 1.0;
+    pb.temperature = -0.5;
+    assert_int_equal(pdx_theory_perceptron(ws, PDX_THEORY_GIBBS_SPHERICAL, &pb,
+                                           &a, 1, &pt, &err),
+                     PDX_ERR_USAGE);
+    pb.temperature = 0.0;
+    pb.label_noise = 0.5;
+    assert_int_equal(pdx_theory_perceptron(ws, PDX_THEORY_HEBB, &pb, &a, 1, &pt,
+                                           &err),
+                     PDX_ERR_USAGE);
+    pb.label_noise = 0.0;
+    assert_int_equal(pdx_theory_perceptron(ws, PDX_THEORY_SCM_ODE, &pb, &a, 1,
+                                           &pt, &err),
+                     PDX_ERR_USAGE);
+    assert_non_null(strstr(err.message, "scm-ode"));
+    assert_int_equal(pdx_theory_perceptron(NULL, PDX_THEORY_HEBB, &pb, &a, 1,
+                                           &pt, &err),
+                     PDX_ERR_USAGE);
+    assert_int_equal(pdx_theory_find("gibbs-ising"), PDX_THEORY_GIBBS_ISING);
+    assert_int_equal(pdx_theory_find("gibbs"), -1);
+    assert_string_equal(pdx_theory_name(PDX_THEORY_SCM_ODE), "scm-ode");
+    assert_string_equal(pdx_theory_name((pdx_theory_kind)99), "none");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Soft committee machines                                                   */
+
+/* E f(x) for x ~ N(0, C) (d <= 4) by a tensor Gauss-Hermite rule on the
+ * Cholesky factor: an independent check of the closed forms. */
+typedef double (*field_fn)(const double *x);
+
+static double gauss_expect(const double *C, size_t d, field_fn f, size_t nodes)
+{
+    gsl_integration_fixed_workspace *w = gsl_integration_fixed_alloc(
+        gsl_integration_fixed_hermite, nodes, 0.0, 0.5, 0.0, 0.0);
+    const double *z = gsl_integration_fixed_nodes(w);
+    const double *wt = gsl_integration_fixed_weights(w);
+    gsl_matrix *L = gsl_matrix_alloc(d, d);
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < d; j++)
+            gsl_matrix_set(L, i, j, C[i * d + j]);
+    gsl_linalg_cholesky_decomp1(L);
+    double sum = 0.0, norm = pow(2 * M_PI, -0.5 * (double)d);
+    size_t total = 1, idx[4] = {0};
+    for (size_t i = 0; i < d; i++)
+        total *= nodes;
+    for (size_t k = 0; k < total; k++) {
+        size_t r = k;
+        double weight = norm, x[4] = {0};
+        for (size_t i = 0; i < d; i++) {
+            idx[i] = r % nodes;
+            r /= nodes;
+            weight *= wt[idx[i]];
+        }
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = 0; j <= i; j++)
+                x[i] += gsl_matrix_get(L, i, j) * z[idx[j]];
+        sum += weight * f(x);
+    }
+    gsl_matrix_free(L);
+    gsl_integration_fixed_free(w);
+    return sum;
+}
+
+static double g_erf(double z) { return erf(z / M_SQRT2); }
+static double dg_erf(double z) { return sqrt(2 / M_PI) * exp(-0.5 * z * z); }
+static double f_I2(const double *x) { return g_erf(x[0]) * g_erf(x[1]); }
+static double f_I3(const double *x) { return dg_erf(x[0]) * x[1] * g_erf(x[2]); }
+static double f_J2(const double *x) { return dg_erf(x[0]) * dg_erf(x[1]); }
+static double f_I4(const double *x)
+{
+    return dg_erf(x[0]) * dg_erf(x[1]) * g_erf(x[2]) * g_erf(x[3]);
+}
+
+static void test_theory_scm_integrals(void **state)
+{
+    (void)state;
+    /* a generic covariance of four fields (positive definite) */
+    const double C[16] = {0.83,  0.21, -0.34, 0.12,  0.21, 0.57, 0.18, -0.09,
+                          -0.34, 0.18, 1.12,  0.27,  0.12, -0.09, 0.27, 0.64};
+    double C3[9], C2[4];
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            C3[i * 3 + j] = C[i * 4 + j];
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++)
+            C2[i * 2 + j] = C[i * 4 + j];
+    /* [SS95], appendix: the closed forms for g = erf(x / sqrt 2) */
+    assert_double_near(pdx_theory_scm_I2(C, 4, 0, 1),
+                       gauss_expect(C2, 2, f_I2, 60), 1e-10);
+    assert_double_near(pdx_theory_scm_J2(C, 4, 0, 1),
+                       gauss_expect(C2, 2, f_J2, 60), 1e-10);
+    assert_double_near(pdx_theory_scm_I3(C, 4, 0, 1, 2),
+                       gauss_expect(C3, 3, f_I3, 40), 1e-9);
+    assert_double_near(pdx_theory_scm_I4(C, 4, 0, 1, 2, 3),
+                       gauss_expect(C, 4, f_I4, 22), 1e-7);
+    /* the closed-form eg is the simulation's (observe.c) */
+    const double Q[4] = {0.71, 0.13, 0.13, 0.48};
+    const double R[6] = {0.31, -0.12, 0.05, 0.22, 0.17, -0.08};
+    const double T[9] = {1.02, 0.03, -0.04, 0.03, 0.97, 0.02, -0.04, 0.02, 1.05};
+    const double v[2] = {0.847, 1.23}, vt[3] = {1, 1, 1};
+    assert_double_close(pdx_theory_scm_eg(2, 3, Q, R, T, v),
+                        pdx_observe_eg_closed_form(PDX_ACT_ERF, 2, 3, Q, 2, R,
+                                                   3, T, 3, v, vt),
+                        1e-13);
+    /* an untrained student (w = 0) against T = I: eg = M/6 */
+    const double Q0[4] = {0}, R0[6] = {0}, ones[2] = {1, 1};
+    assert_double_close(pdx_theory_scm_eg(2, 3, Q0, R0, NULL, ones), 0.5, 1e-14);
+}
+
+static void test_theory_scm_ode_identities(void **state)
+{
+    (void)state;
+    pdx_scm_problem p = pdx_theory_scm_default();
+    p.K = p.M = 3;
+    p.eta = 0.7;
+    /* the perfect solution Q = R = T = I is a fixed point (no noise) */
+    double Q0[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1}, R0[9];
+    memcpy(R0, Q0, sizeof R0);
+    p.init = PDX_SCM_INIT_GIVEN;
+    p.Q0 = Q0;
+    p.R0 = R0;
+    double t[2] = {0.0, 50.0}, eg[2], Q[18], R[18], v[6];
+    int status;
+    assert_int_equal(pdx_theory_scm_trajectory(&p, t, 2, eg, Q, R, v, &status,
+                                               NULL),
+                     PDX_OK);
+    assert_int_equal(status, PDX_THEORY_SOLVED);
+    assert_double_near(eg[1], 0.0, 1e-15);
+    assert_double_near(Q[9 + 4], 1.0, 1e-12);
+    assert_double_near(R[9 + 1], 0.0, 1e-12);
+    /* teacher output noise sigma keeps SGD away from the teacher: the
+     * asymptotic error is eta sigma^2 K / (2 sqrt(3) pi) + O(eta^2) for
+     * K = M erf committees (Goldt, Advani, Saxe, Krzakala & Zdeborova,
+     * NeurIPS 2019, the asymptotic error with a noisy teacher); the
+     * eta^2 sigma^2 J2 term of the Q equation is what makes it */
+    p.output_noise = 0.5;
+    p.eta = 0.005;
+    double t_long[1] = {60.0 / 0.005}, eg_noise;
+    pdx_theory_scm_trajectory(&p, t_long, 1, &eg_noise, NULL, NULL, NULL,
+                              &status, NULL);
+    assert_int_equal(status, PDX_THEORY_SOLVED);
+    assert_double_close(eg_noise,
+                        0.005 * 0.25 * 3.0 / (2.0 * sqrt(3.0) * M_PI), 4e-3);
+    /* from the simulation's expected start, eg(0) = M/6 ([SS95]) */
+    pdx_scm_problem d = pdx_theory_scm_default();
+    d.init = PDX_SCM_INIT_EXPECTED;
+    d.init_scale = 0.0;
+    double t0 = 0.0, e0;
+    pdx_theory_scm_trajectory(&d, &t0, 1, &e0, NULL, NULL, NULL, &status, NULL);
+    assert_double_close(e0, 2.0 / 6.0, 1e-14);
+    /* bad arguments */
+    pdx_error err;
+    d.K = 0;
+    assert_int_equal(pdx_theory_scm_trajectory(&d, &t0, 1, &e0, NULL, NULL,
+                                               NULL, &status, &err),
+                     PDX_ERR_USAGE);
+    d = pdx_theory_scm_default();
+    double back[2] = {2.0, 1.0};
+    assert_int_equal(pdx_theory_scm_trajectory(&d, back, 2, eg, NULL, NULL,
+                                               NULL, &status, &err),
+                     PDX_ERR_USAGE);
+    d.init = PDX_SCM_INIT_GIVEN;
+    assert_int_equal(pdx_theory_scm_trajectory(&d, t, 2, eg, NULL, NULL, NULL,
+                                               &status, &err),
+                     PDX_ERR_USAGE);
+}
+
+static void test_theory_scm_plateau(void **state)
+{
+    (void)state;
+    /* [SS95] sec. IV: for K = M, T = I and eta -> 0 the symmetric fixed
+     * point has eg = (K/pi) [pi/6 - K arcsin(1/(2K))] */
+    for (size_t K = 2; K <= 4; K++) {
+        pdx_scm_problem p = pdx_theory_scm_default();
+        p.K = p.M = K;
+        p.eta = 1e-3;
+        double e, start, end;
+        assert_int_equal(pdx_theory_scm_plateau(&p, 0.0, &e, &start, &end,
+                                                NULL),
+                         PDX_OK);
+        double k = (double)K;
+        assert_double_close(e, k / M_PI * (M_PI / 6 - k * asin(1 / (2 * k))),
+                            2e-3);
+    }
+    /* with the simulation's start (N = 500, s = 1e-3, eta = 0.5) the
+     * trajectory reaches the plateau and leaves it for perfect learning */
+    pdx_scm_problem p = pdx_theory_scm_default();
+    double e, start, end;
+    pdx_theory_scm_plateau(&p, 2000.0, &e, &start, &end, NULL);
+    assert_true(e > 0.0146 && e < 0.0148);
+    assert_true(start > 5 && start < 30);
+    assert_true(end > 100 && end < 1000);
+    /* one unit: nothing to break, no plateau */
+    p.K = p.M = 1;
+    pdx_theory_scm_plateau(&p, 100.0, &e, &start, &end, NULL);
+    assert_true(isnan(e));
+}
+
+static void test_theory_scm_eta_max(void **state)
+{
+    (void)state;
+    pdx_scm_problem p = pdx_theory_scm_default();
+    double eta_max = pdx_theory_scm_eta_max(&p);
+    assert_true(eta_max > 2.0 && eta_max < 2.6);
+    /* it is what the ODE does: just below, a student near the perfect
+     * solution converges; just above, it leaves */
+    double Q0[4] = {0.98, 0.01, 0.01, 1.01}, R0[4] = {0.99, 0.02, -0.01, 0.98};
+    p.init = PDX_SCM_INIT_GIVEN;
+    p.Q0 = Q0;
+    p.R0 = R0;
+    double t[2] = {0.0, 3000.0}, eg[2];
+    int status;
+    p.eta = 0.95 * eta_max;
+    pdx_theory_scm_trajectory(&p, t, 2, eg, NULL, NULL, NULL, &status, NULL);
+    assert_true(eg[1] < 1e-8 * eg[0]);
+    p.eta = 1.05 * eta_max;
+    pdx_theory_scm_trajectory(&p, t, 2, eg, NULL, NULL, NULL, &status, NULL);
+    assert_true(eg[1] > 1e-3);
+    /* smaller for larger committees */
+    p = pdx_theory_scm_default();
+    p.K = p.M = 4;
+    assert_true(pdx_theory_scm_eta_max(&p) < eta_max);
+    /* not defined for K != M */
+    p.M = 3;
+    assert_true(isnan(pdx_theory_scm_eta_max(&p)));
+}
+
+/* Agreement with simulation: online SGD at N = 1000 from each replica's
+ * own initial overlaps (measured), against the ODE from the same start. The
+ * paired differences must average to zero within 3 standard errors at
+ * every time; and the typical-start ODE (what `pdx theory SPEC` writes)
+ * must match the replica mean within 3 standard errors before the plateau
+ * escape, whose timing depends on the realisation. */
+enum { SIM_N = 1000, SIM_K = 2, SIM_M = 2, SIM_REPLICAS = 16, SIM_TIMES = 7 };
+
+static void test_theory_scm_matches_simulation(void **state)
+{
+    (void)state;
+    const double times[SIM_TIMES] = {0.5, 1, 2, 5, 10, 20, 40};
+    const double eta = 0.5, s0 = 1e-3;
+    pdx_params p;
+    pdx_params_default(&p);
+    p.N = SIM_N;
+    p.student_hidden = SIM_K;
+    p.teacher_hidden = SIM_M;
+    p.train_learning_rate = eta;
+    p.student_init_scale = s0;
+    p.train_alpha = times[SIM_TIMES - 1];
+    pdx_params_resolve(&p, NULL);
+    pdx_trainer *t = NULL;
+    assert_int_equal(pdx_trainer_create(&t, SIM_N, SIM_K, SIM_M, 0, NULL),
+                     PDX_OK);
+    pdx_layout layout = {0};
+    layout.vars = pdx_observe_variables(NULL);
+    layout.n_vars = PDX_OBS_ONLINE_COUNT;
+    layout.dim_size[PDX_DIM_TIME] = 1;
+    layout.dim_size[PDX_DIM_STUDENT_UNIT] = SIM_K;
+    layout.dim_size[PDX_DIM_STUDENT_UNIT2] = SIM_K;
+    layout.dim_size[PDX_DIM_TEACHER_UNIT] = SIM_M;
+    layout.dim_size[PDX_DIM_TEACHER_UNIT2] = SIM_M;
+    double eg[1], Q[SIM_K * SIM_K], R[SIM_K * SIM_M], T[SIM_M * SIM_M],
+        v[SIM_K], norm[1];
+    double *out[PDX_OBS_ONLINE_COUNT] = {eg, Q, R, T, v, norm};
+
+    pdx_scm_problem typical = pdx_theory_scm_default();
+    typical.eta = eta;
+    typical.init_scale = s0;
+    typical.N = SIM_N;
+    double ode_typical[SIM_TIMES];
+    int status;
+    assert_int_equal(pdx_theory_scm_trajectory(&typical, times, SIM_TIMES,
+                                               ode_typical, NULL, NULL, NULL,
+                                               &status, NULL),
+                     PDX_OK);
+    double d[SIM_TIMES][SIM_REPLICAS], sim[SIM_TIMES][SIM_REPLICAS];
+    for (int r = 0; r < SIM_REPLICAS; r++) {
+        assert_int_equal(pdx_trainer_set(t, &p, 4242, (uint64_t)r, NULL),
+                         PDX_OK);
+        pdx_observe_teacher(t, &layout, out);
+        pdx_observe_measure(t, &layout, 0, out);
+        pdx_scm_problem given = typical;
+        given.init = PDX_SCM_INIT_GIVEN;
+        double Q0[SIM_K * SIM_K], R0[SIM_K * SIM_M], T0[SIM_M * SIM_M];
+        memcpy(Q0, Q, sizeof Q0);
+        memcpy(R0, R, sizeof R0);
+        memcpy(T0, T, sizeof T0);
+        given.Q0 = Q0;
+        given.R0 = R0;
+        given.T0 = T0;
+        double ode[SIM_TIMES];
+        assert_int_equal(pdx_theory_scm_trajectory(&given, times, SIM_TIMES,
+                                                   ode, NULL, NULL, NULL,
+                                                   &status, NULL),
+                         PDX_OK);
+        assert_int_equal(status, PDX_THEORY_SOLVED);
+        for (int i = 0; i < SIM_TIMES; i++) {
+            assert_int_equal(
+                pdx_trainer_iterate(t, pdx_grid_steps_at(&p, times[i])), 0);
+            pdx_observe_measure(t, &layout, 0, out);
+            sim[i][r] = eg[0];
+            d[i][r] = eg[0] - ode[i];
+        }
+    }
+    pdx_trainer_destroy(&t);
+    for (int i = 0; i < SIM_TIMES; i++) {
+        double m = 0, m2 = 0, s = 0, s2 = 0;
+        for (int r = 0; r < SIM_REPLICAS; r++) {
+            m += d[i][r];
+            m2 += d[i][r] * d[i][r];
+            s += sim[i][r];
+            s2 += sim[i][r] * sim[i][r];
+        }
+        m /= SIM_REPLICAS;
+        s /= SIM_REPLICAS;
+        double se = sqrt((m2 / SIM_REPLICAS - m * m) / (SIM_REPLICAS - 1));
+        double se_sim = sqrt((s2 / SIM_REPLICAS - s * s) / (SIM_REPLICAS - 1));
+        if (fabs(m) > 3 * se)
+            fail_msg("alpha = %g: simulation - ODE (paired) = %.3g +- %.2g",
+                     times[i], m, se);
+        if (fabs(s - ode_typical[i]) > 3 * se_sim)
+            fail_msg("alpha = %g: simulation %.5g +- %.2g, typical-start ODE "
+                     "%.5g",
+                     times[i], s, se_sim, ode_typical[i]);
+        /* and the test can fail: the ODE is not flat */
+        assert_true(ode_typical[i] < 0.3);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Grids                                                                     */
+
+static void test_theory_grid_mapping(void **state)
+{
+    (void)state;
+    pdx_params p;
+    pdx_params_default(&p);
+    assert_int_equal(pdx_theory_for_params(&p), PDX_THEORY_SCM_ODE);
+    p.student_activation = PDX_ACT_RELU;
+    assert_int_equal(pdx_theory_for_params(&p), PDX_THEORY_NONE);
+    pdx_params_default(&p);
+    p.teacher_kind = p.student_kind = PDX_MODEL_PERCEPTRON;
+    p.train_algorithm = PDX_ALG_HEBB;
+    assert_int_equal(pdx_theory_for_params(&p), PDX_THEORY_HEBB);
+    p.student_weights = PDX_WEIGHTS_BINARY;
+    assert_int_equal(pdx_theory_for_params(&p), PDX_THEORY_HEBB_CLIPPED);
+    p.train_algorithm = PDX_ALG_METROPOLIS;
+    assert_int_equal(pdx_theory_for_params(&p), PDX_THEORY_GIBBS_ISING);
+    p.student_weights = PDX_WEIGHTS_SPHERICAL;
+    assert_int_equal(pdx_theory_for_params(&p), PDX_THEORY_GIBBS_SPHERICAL);
+    p.data_input_noise = 0.1;
+    assert_int_equal(pdx_theory_for_params(&p), PDX_THEORY_NONE);
+    p.data_input_noise = 0.0;
+    p.train_algorithm = PDX_ALG_SGD;
+    assert_int_equal(pdx_theory_for_params(&p), PDX_THEORY_NONE);
+}
+
+static void test_theory_grid_evaluate(void **state)
+{
+    (void)state;
+    static const char spec_text[] =
+        "name: mixed\n"
+        "N: 200\n"
+        "teacher: {kind: perceptron, weights: binary}\n"
+        "student: {kind: perceptron, weights: [binary, spherical]}\n"
+        "data: {alpha: [0.5, 1.0, 1.4, 2.0]}\n"
+        "train: {algorithm: metropolis, temperature: [0.0, 0.5], epochs: 10}\n"
+        "record: {times: [1, 10]}\n";
+    pdx_spec *spec = NULL;
+    pdx_grid *grid = NULL;
+    pdx_error err;
+    if (pdx_spec_parse_string(&spec, spec_text, sizeof spec_text - 1, NULL,
+                              &err) != PDX_OK)
+        fail_msg("%s", err.message);
+    assert_int_equal(pdx_grid_create(&grid, spec, NULL), PDX_OK);
+    pdx_theory_grid_result res;
+    assert_int_equal(pdx_theory_evaluate_grid(grid, &res, NULL, NULL), PDX_OK);
+    assert_int_equal(res.n_cells, 16);
+    assert_int_equal(res.solved, 16);
+    pdx_layout layout;
+    pdx_theory_layout(grid, &layout);
+    size_t nt = layout.dim_size[PDX_DIM_TIME];
+    for (uint64_t c = 0; c < res.n_cells; c++) {
+        pdx_params p;
+        pdx_grid_cell_params(grid, c, &p);
+        pdx_theory_kind kind = pdx_theory_for_params(&p);
+        assert_int_equal(res.theory[c], kind);
+        /* the cell's value is the curve's */
+        pdx_perceptron_point pt = point(kind, p.data_alpha,
+                                        p.train_temperature, 0, 1);
+        assert_double_close(res.values[PDX_TH_EG][c * nt + 1], pt.eg, 1e-9);
+        assert_double_close(res.values[PDX_TH_EG_MEAN][c], pt.eg, 1e-9);
+        assert_int_equal(res.phase[c], pt.phase);
+    }
+    pdx_theory_grid_result_clear(&res);
+    pdx_grid_destroy(&grid);
+    pdx_spec_destroy(&spec);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_theory_H_and_tails),
+        cmocka_unit_test(test_theory_gsl_errors_are_statuses),
+        cmocka_unit_test(test_theory_hebb),
+        cmocka_unit_test(test_theory_gibbs_version_space),
+        cmocka_unit_test(test_theory_bayes),
+        cmocka_unit_test(test_theory_gibbs_temperature),
+        cmocka_unit_test(test_theory_ising),
+        cmocka_unit_test(test_theory_perceptron_bad_arguments),
+        cmocka_unit_test(test_theory_scm_integrals),
+        cmocka_unit_test(test_theory_scm_ode_identities),
+        cmocka_unit_test(test_theory_scm_plateau),
+        cmocka_unit_test(test_theory_scm_eta_max),
+        cmocka_unit_test(test_theory_scm_matches_simulation),
+        cmocka_unit_test(test_theory_grid_mapping),
+        cmocka_unit_test(test_theory_grid_evaluate),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
