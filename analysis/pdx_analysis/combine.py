@@ -1,10 +1,12 @@
 """Several files at once: shards of one sweep, and a theory file beside them.
 
-A sweep run as shards (``pdx`` cluster mode) gives files of the same spec
-(same ``spec_sha256``), each holding every cell of the grid but having run
-only some of the tasks: the others have status 0 (pending, i.e. run
-elsewhere). :func:`combine` puts them back together task by task; a merged
-file, a single shard and a live file are all just pdx files.
+A sweep run as shards (``pdx run --shard I/N``) gives files of the same
+spec (same ``spec_sha256``), each holding some of the tasks along a
+``task`` dimension; :func:`pdx_analysis.load` expands each to the whole grid
+(:func:`expand_shard`: the other shards' tasks pending), and :func:`combine`
+puts several back together task by task. Whole-grid files with some tasks
+pending (status 0: run elsewhere, or not yet), merged files and live files
+combine the same way.
 
 A theory file (root attribute ``source = "theory"``) has the same axis
 coordinates as the simulation, no ``replica`` dimension and a per-cell
@@ -23,7 +25,11 @@ import xarray as xr
 
 from .core import PdxFileError, PdxValueError, is_theory
 
-__all__ = ["Loaded", "combine", "expand_paths", "load_files"]
+__all__ = ["Loaded", "combine", "expand_paths", "expand_shard", "load_files"]
+
+
+#: Per-task variables that may differ between two runs of the same task.
+TIMING_VARIABLES = frozenset({"wall_seconds"})
 
 
 @dataclasses.dataclass
@@ -76,6 +82,56 @@ def load_files(paths, engine: str = "auto") -> Loaded:
     return Loaded(sim, theory, paths)
 
 
+def expand_shard(ds: xr.Dataset, path: str = "") -> xr.Dataset:
+    """Return a shard file's Dataset on the whole grid.
+
+    A shard file (``pdx run --shard I/N``) keeps every axis coordinate but
+    stores only its tasks, along a ``task`` dimension whose coordinate is
+    the task's index in the whole grid (cell * replicas + replica, cells in
+    row-major order of the axes). Every variable on ``task`` becomes
+    (axes..., replica, rest...) as in a whole-grid file; the tasks of the
+    other shards are pending (status 0, steps -1, NaN). The axes are the
+    coordinates with ``pdx_scale`` other than ``time``, in the file's order.
+    ``pdx_complete`` becomes 0 unless every task is there (the shard's own
+    value is kept as ``pdx_shard_complete``)."""
+    axes = [str(d) for d in ds.dims
+            if d in ds.coords and "pdx_scale" in ds.coords[d].attrs and d != "time"]
+    if "replica" not in ds.dims:
+        raise PdxFileError(f"{path}: a shard file without a replica dimension")
+    shape = tuple(ds.sizes[d] for d in axes)
+    reps = ds.sizes["replica"]
+    n_tasks = int(np.prod(shape, dtype=np.int64)) * reps
+    task = np.asarray(ds["task"].values, dtype=np.int64)
+    if task.size and (task.min() < 0 or task.max() >= n_tasks):
+        raise PdxFileError(f"{path}: task indices outside the grid of its axes "
+                           f"({n_tasks} tasks)")
+    cell, rep = np.divmod(task, reps)
+    index = np.unravel_index(cell, shape) + (rep,) if shape else (rep,)
+    out_vars = {}
+    for name, var in ds.data_vars.items():
+        if not var.dims or var.dims[0] != "task":
+            out_vars[name] = var
+            continue
+        rest = var.dims[1:]
+        full_shape = shape + (reps,) + tuple(ds.sizes[d] for d in rest)
+        values = np.asarray(var.values)
+        if name == "status" or values.dtype.kind in "iub":
+            fill = -1 if name == "steps" else 0
+            data = np.full(full_shape, fill, dtype=values.dtype)
+        else:
+            data = np.full(full_shape, np.nan, dtype=np.float64)
+        data[index] = values
+        out_vars[name] = xr.Variable(tuple(axes) + ("replica",) + rest, data,
+                                     dict(var.attrs), dict(var.encoding))
+    coords = {k: v for k, v in ds.coords.items() if k != "task" and "task" not in v.dims}
+    out = xr.Dataset(out_vars, coords, dict(ds.attrs))
+    out.encoding = dict(ds.encoding)
+    out.attrs["pdx_shard_complete"] = out.attrs.get("pdx_complete", 0)
+    complete = int(np.all(out["status"].values != 0))
+    out.attrs["pdx_complete"] = np.uint8(complete)
+    return out
+
+
 def _name(ds: xr.Dataset) -> str:
     """Return the path a Dataset came from, for messages."""
     src = ds.encoding.get("source", "?")
@@ -113,7 +169,7 @@ def combine(datasets: Sequence[xr.Dataset]) -> xr.Dataset:
     they have one) and have the same grid. Each task (each element of
     ``status``) is taken from the dataset where its status is not 0; a
     task that several datasets ran must agree in status and in every
-    value, otherwise :class:`PdxFileError` names the files and the first
+    value but ``wall_seconds`` (the first file's is kept), otherwise :class:`PdxFileError` names the files and the first
     differing task. The result keeps the first dataset's attributes, with
     ``pdx_complete`` = 1 when no task is left pending (0 otherwise),
     ``end_time`` the latest one, ``pdx_shards`` the number of
@@ -154,6 +210,8 @@ def combine(datasets: Sequence[xr.Dataset]) -> xr.Dataset:
         if both.any():
             agree = both.copy()
             for v in task_vars:
+                if v in TIMING_VARIABLES:
+                    continue
                 a, b = out[v].values, other[v].values
                 eq = _equal(a, b).reshape(a.shape[:len(status_dims)] + (-1,)).all(axis=-1)
                 agree &= eq | ~both

@@ -133,7 +133,14 @@ def _load_h5py(path: str) -> xr.Dataset:
     with h5py.File(path, "r") as f:
         root = {k: _attr_value(v) for k, v in f.attrs.items()
                 if k not in _INTERNAL_ATTRS}
-        for name, obj in f.items():
+        names = []
+        try:  # creation order (pdx tracks it), as netCDF readers list them
+            f.id.links.iterate(lambda n: names.append(n.decode()),
+                               idx_type=h5py.h5.INDEX_CRT_ORDER)
+        except (RuntimeError, ValueError, KeyError):
+            names = list(f.keys())
+        for name in names:
+            obj = f[name]
             if not isinstance(obj, h5py.Dataset):
                 continue
             attrs, encoding = {}, {}
@@ -213,7 +220,10 @@ def load(path, engine: str = "auto") -> xr.Dataset:
     relabelled with their names (codes in ``<axis>_code``). The file is
     closed before returning, so this works on, and does not disturb, a file
     that ``pdx run`` is still writing (tasks still pending read as NaN with
-    status 0). ``ds.encoding["source"]`` is the path.
+    status 0). A shard file (``pdx run --shard I/N``: its tasks along a
+    ``task`` dimension) is expanded to the whole grid, the other shards'
+    tasks pending (:func:`pdx_analysis.combine.expand_shard`).
+    ``ds.encoding["source"]`` is the path.
 
     ``engine``: "auto" (xarray + h5netcdf, falling back to h5py if that
     fails), "h5netcdf" (no fallback) or "h5py".
@@ -255,6 +265,10 @@ def load(path, engine: str = "auto") -> xr.Dataset:
     for var in ds.variables.values():
         var.attrs = {k: _attr_value(v) for k, v in var.attrs.items()}
     ds = _decode_choice_axes(ds)
+    if "task" in ds.dims and "status" in ds.variables and ds["status"].dims == ("task",):
+        from .combine import expand_shard
+
+        ds = expand_shard(ds, path)
     ds.encoding["source"] = path
     return ds
 

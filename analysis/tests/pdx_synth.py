@@ -334,3 +334,50 @@ def write_custom(path, axes, variables, replicas=3, times=None, status=None,
                 extra = ("time",) if data.ndim == len(lead) + 1 else ()
             put(name, data, extra, name.replace("_", " "))
     return str(path)
+
+
+def write_shard(whole, path, index, count):
+    """Write shard ``index`` of ``count`` of the whole-grid file ``whole`` as
+    ``pdx run --shard`` lays it out: every coordinate, the tasks t with
+    t % count == index along a ``task`` dimension (coordinate: the task's
+    index in the whole grid, cell * replicas + replica), root attributes
+    ``pdx_shard_index`` / ``pdx_shard_count``; creation order tracked as
+    pdx does. Tasks the whole file has pending stay pending. Returns the
+    path."""
+    with h5py.File(whole, "r") as src, h5py.File(path, "w", track_order=True) as dst:
+        for key, val in src.attrs.items():
+            dst.attrs[key] = val
+        dst.attrs["pdx_shard_index"] = np.int64(index)
+        dst.attrs["pdx_shard_count"] = np.int64(count)
+        status = src["status"]
+        axes = [d[0].name.rsplit("/", 1)[-1] for d in status.dims][:-1]
+        n_tasks = status.size
+        tasks = np.arange(index, n_tasks, count, dtype=np.int64)
+        scales = {}
+        names = [n for n in src if h5py.h5ds.is_scale(src[n].id)]
+        order = axes + [n for n in names if n not in axes]
+        for name in order:
+            d = dst.create_dataset(name, data=src[name][()])
+            for key, val in src[name].attrs.items():
+                if key not in ("CLASS", "NAME", "REFERENCE_LIST", "DIMENSION_LIST"):
+                    d.attrs[key] = val
+            d.make_scale(name)
+            scales[name] = d
+        t = dst.create_dataset("task", data=tasks)
+        t.attrs["long_name"] = _s("task of the whole grid: cell * replicas + replica")
+        t.make_scale("task")
+        for name in src:
+            if name in scales:
+                continue
+            var = src[name]
+            lead = len(axes) + 1
+            data = var[()].reshape((n_tasks,) + var.shape[lead:])[tasks]
+            d = dst.create_dataset(name, data=data)
+            for key, val in var.attrs.items():
+                if key not in ("DIMENSION_LIST", "REFERENCE_LIST"):
+                    d.attrs[key] = val
+            d.dims[0].attach_scale(t)
+            for i, dim in enumerate(var.dims):
+                if i >= lead:
+                    d.dims[i - lead + 1].attach_scale(scales[dim[0].name.rsplit("/", 1)[-1]])
+    return str(path)

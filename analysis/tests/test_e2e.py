@@ -154,3 +154,47 @@ def test_report_on_a_real_finite_data_sweep(tmp_path, cli_inproc):
     # the boundaries of the Monte Carlo averages were looked for and written
     assert (rep / "boundary_jump_eg_mean.csv").exists()
     assert (rep / "boundary_interpolation_train_error_mean.csv").exists()
+
+
+@pytest.mark.e2e
+def test_real_shards_and_merged_file(tmp_path, cli_inproc):
+    """`pdx run --shard I/N` files load on the whole grid (the other shard's
+    tasks pending), combine to what one run writes, and `pdx merge`'s file
+    is the same again."""
+    whole_path = _run(tmp_path, LINEAR_SPEC, "whole.h5")
+    spec = tmp_path / "linear.yaml"
+    spec.write_text(LINEAR_SPEC)
+    shards = []
+    for k in range(2):
+        out = tmp_path / "lin.h5"
+        run = subprocess.run([_exe(), "run", str(spec), "-o", str(out), "--quiet",
+                              "--shard", f"{k}/2"], capture_output=True, text=True,
+                             cwd=tmp_path, timeout=300)
+        assert run.returncode == 0, run.stderr
+        shards.append(tmp_path / f"lin.shard-{k}-of-2.h5")
+        assert shards[-1].exists(), os.listdir(tmp_path)
+    whole = pa.load(whole_path)
+    one = pa.load(shards[0])
+    counts = pa.status_counts(one)
+    assert 0 < counts["pending"] < whole["status"].size
+    assert int(one.attrs["pdx_complete"]) == 0
+    combined = pa.load(shards)
+    for v in whole.data_vars:
+        if v != "wall_seconds":
+            np.testing.assert_array_equal(combined[v].values, whole[v].values, err_msg=v)
+    merged = tmp_path / "merged.h5"
+    run = subprocess.run([_exe(), "merge", str(merged)] + [str(s) for s in shards],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert run.returncode == 0, run.stderr
+    m = pa.load(merged)
+    np.testing.assert_array_equal(m["eg"].values, whole["eg"].values)
+    # the boundary from one shard, from both and from the merged file
+    full_b = pa.divergence(m).table["train.learning_rate"].to_numpy()
+    np.testing.assert_allclose(pa.divergence(combined).table["train.learning_rate"], full_b)
+    p = cli_inproc("boundaries", *shards, "--kind", "divergence")
+    assert p.returncode == 0, p.stderr
+    p = cli_inproc("report", shards[0], "-o", tmp_path / "rep", "--sections", "phase",
+                   "--dpi", "50")
+    assert p.returncode == 0, p.stderr
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert "incomplete" in md and ("partly pending (dot)" in md or "pending (grey)" in md)
