@@ -80,6 +80,7 @@ KINDS = {
 #: other parameters (constant along the along axis).
 THEORY_LINES = {
     "alpha_c": ("data.alpha", "transition", "first-order transition alpha_c"),
+    "alpha_spinodal": ("data.alpha", "spinodal", "spinodal alpha_spinodal"),
     "alpha_sp": ("data.alpha", "spinodal", "spinodal alpha_sp"),
     "eta_max": ("train.learning_rate", "divergence", "maximal learning rate eta_max"),
     "plateau_start": ("time", "plateau", "plateau start"),
@@ -916,13 +917,26 @@ def find_boundaries(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = 
                         raise PdxValueError("divergence needs a simulation file")
                     continue
                 xx = x or find_axis(ds, "learning_rate")
-                if xx is None or (not explicit and not (ds["status"] == DIVERGED).any()
-                                  and variables.get(kind) is None):
-                    if explicit and xx is None:
+                if xx is None:
+                    if explicit:
                         raise PdxValueError("divergence needs a learning_rate axis (or x=)")
                     continue
-                b = divergence(ds, x=xx, y=y, sel=sel, var=variables.get(kind),
-                               threshold=thresholds.get(kind))
+                var, level = variables.get(kind), thresholds.get(kind)
+                if var is None and not (ds["status"] == DIVERGED).any():
+                    # runs that do not blow up (saturating erf units): the
+                    # weights' growth far beyond the teacher's marks them
+                    level = _runaway_norm(ds)
+                    if level is None:
+                        if explicit:
+                            b = divergence(ds, x=xx, y=y, sel=sel)
+                            out.append(b)
+                        continue
+                    var = "norm"
+                b = divergence(ds, x=xx, y=y, sel=sel, var=var, threshold=level)
+                if var == "norm" and variables.get(kind) is None:
+                    b.method = ("step (bracket midpoint); no run diverged: a run counts "
+                                f"as unstable when its final norm exceeds {level:.3g} "
+                                f"= {RUNAWAY_FACTOR:g} x the teacher's")
             else:
                 var = variables.get(kind) or find_variable(ds, "eg")
                 xx = x or find_axis(ds, "data.alpha", "alpha") or (axes[0] if axes else None)
@@ -939,6 +953,29 @@ def find_boundaries(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = 
         if explicit or len(b.valid()):
             out.append(b)
     return out
+
+
+#: Without diverged runs, :func:`find_boundaries` marks a run unstable when
+#: its final ``norm`` (mean Q_kk) exceeds this many times the teacher's
+#: (mean T_mm): a student converging to the teacher has the teacher's norm.
+RUNAWAY_FACTOR = 3.0
+
+
+def _runaway_norm(ds: xr.Dataset) -> Optional[float]:
+    """The ``norm`` level of :data:`RUNAWAY_FACTOR` x the teacher's mean
+    T_mm, if some done run's final norm exceeds it (else None)."""
+    if "norm" not in ds.data_vars or "T" not in ds.data_vars:
+        return None
+    t = np.asarray(ds["T"].values, dtype=float)
+    if t.ndim < 2 or t.shape[-1] != t.shape[-2]:
+        return None
+    diag = np.diagonal(t, axis1=-2, axis2=-1)
+    teacher = float(np.nanmean(diag)) if np.isfinite(diag).any() else math.nan
+    if not np.isfinite(teacher) or teacher <= 0:
+        return None
+    level = RUNAWAY_FACTOR * teacher
+    final = _values(ds, "norm", "final").values
+    return level if np.nanmax(np.where(np.isfinite(final), final, -np.inf)) > level else None
 
 
 def _equilibrium_var(ds: xr.Dataset, name: str) -> Optional[str]:

@@ -139,6 +139,7 @@ def _draw_lines(ax, ds, pl, xdim, hue, theory_pl, max_lines, errorbars, label_fm
         marker = "o" if errorbars else None
         (line,) = ax.plot(xpos, y, color=c, marker=marker, markersize=3.5,
                           linewidth=1.5, label=label, zorder=3)
+        line.pdx_err = e  # the standard errors drawn as the band
         lines.append(line)
         values.append(hv)
         ok = np.isfinite(y) & np.isfinite(e)
@@ -236,9 +237,15 @@ def learning_curves(ds: xr.Dataset, variables: Optional[Sequence[str]] = None,
         if mark_best and var.startswith("eg"):
             for line in lines:
                 y = np.asarray(line.get_ydata(), dtype=float)
+                e = getattr(line, "pdx_err", np.zeros_like(y))
                 if np.isfinite(y).sum() >= 3:
                     i = int(np.nanargmin(y))
-                    if 0 < i < len(y) - 1:
+                    last = int(np.flatnonzero(np.isfinite(y))[-1])
+                    gain = y[last] - y[i]
+                    noise = 2 * np.hypot(np.nan_to_num(e[i]), np.nan_to_num(e[last]))
+                    # only a significant minimum inside the run (as
+                    # boundaries.early_stopping): no stars on noisy plateaus
+                    if 0 < i < last and gain > 0.05 * abs(y[i]) and gain > noise:
                         ax.plot(line.get_xdata()[i], y[i], marker="*", markersize=9,
                                 color=line.get_color(), markeredgecolor="black",
                                 linestyle="none", zorder=5)

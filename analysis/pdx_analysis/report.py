@@ -357,7 +357,7 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds,
 
     # eg over x and time, with tau*
     eg = find_variable(main, "eg")
-    es = [b for b in sim_b + th_b if b.kind == "early_stopping"]
+    es = [b for b in sim_b + th_b if b.kind in ("early_stopping", "plateau")]
     if (eg and x is not None and "time" in main[eg].dims and main.sizes.get("time", 0) >= 3
             and "time" in sections):
         fig_blocks.append(_Block("h2", f"Training time ({x} x time) and early stopping"))
