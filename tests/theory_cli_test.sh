@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# theory_cli_test.sh PDX SOURCE_ROOT — `pdx theory`: CSV curves, theory
+# files read back with ncdump, h5py, xarray and pdx_analysis, and every
+# class of bad usage.
+set -u
+PDX=$(readlink -f "$1")
+ROOT=$2
+PY=/usr/bin/python3
+export HDF5_USE_FILE_LOCKING=FALSE
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+expect_exit() { # CODE CMD...
+    local want=$1; shift
+    "$@" >"$TMP/out" 2>"$TMP/err"
+    local got=$?
+    [ "$got" = "$want" ] || { fail "exit $got (want $want): $*"; cat "$TMP/err"; }
+}
+
+# --- help and usage errors ---------------------------------------------------
+expect_exit 0 "$PDX" theory --help
+grep -q -- "--curve NAME" "$TMP/out" || fail "theory --help lacks --curve"
+"$PDX" --help | grep -q "theory SPEC" || fail "pdx --help lacks theory"
+expect_exit 2 "$PDX" theory
+expect_exit 2 "$PDX" theory --curve nosuch --alpha 1
+grep -q "unknown curve" "$TMP/err" || fail "no 'unknown curve' message"
+expect_exit 2 "$PDX" theory --curve hebb
+expect_exit 2 "$PDX" theory --curve hebb --alpha 1,x
+expect_exit 2 "$PDX" theory --curve hebb --alpha log:0:1:3
+expect_exit 2 "$PDX" theory --curve gibbs-spherical --alpha 1 --T -1
+expect_exit 2 "$PDX" theory --curve gibbs-spherical --alpha -1
+expect_exit 2 "$PDX" theory --curve hebb --alpha 1 --label-noise 1.5
+expect_exit 2 "$PDX" theory --curve scm-ode --alpha 1 --K 0
+expect_exit 2 "$PDX" theory --curve hebb --alpha 1 extra-arg
+expect_exit 1 "$PDX" theory "$TMP/missing.yaml"   # I/O, as pdx run
+printf 'name: bad\nN: -3\n' >"$TMP/bad.yaml"
+expect_exit 2 "$PDX" theory "$TMP/bad.yaml"
+
+# --- curves -------------------------------------------------------------------
+"$PDX" theory --curve hebb --alpha 0.5,2,8 >"$TMP/hebb.csv" || fail "hebb curve"
+$PY - "$TMP/hebb.csv" <<'EOF' || fail "hebb CSV values"
+import csv, math, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 3, rows
+for r in rows:
+    a, R, eg = float(r["alpha"]), float(r["R"]), float(r["eg"])
+    assert abs(R - math.sqrt(2 * a / (2 * a + math.pi))) < 1e-9, r
+    assert abs(eg - math.acos(R) / math.pi) < 1e-9, r
+    assert r["status"] == "solved"
+EOF
+"$PDX" theory --curve gibbs-ising --alpha 1,1.2,1.245,1.3,1.5 --T 0 \
+    >"$TMP/ising.csv" || fail "gibbs-ising curve"
+$PY - "$TMP/ising.csv" <<'EOF' || fail "gibbs-ising CSV values"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert [r["phase"] for r in rows] == ["poor", "poor", "perfect-metastable",
+                                      "perfect-metastable", "perfect"], rows
+for r in rows:
+    assert abs(float(r["alpha_c"]) - 1.245) < 1e-3, r      # Gyorgyi 1990
+    assert abs(float(r["alpha_spinodal"]) - 1.493) < 1e-3, r
+assert float(rows[0]["eg"]) > 0.3 and float(rows[-1]["eg"]) == 0.0
+EOF
+"$PDX" theory --curve gibbs-ising --alpha 1 --T 0.5 --both-branches \
+    | head -1 | grep -q "eg_poor,R_poor" || fail "--both-branches columns"
+"$PDX" theory --curve gibbs-spherical --alpha log:0.1:100:7 --T 0.5 \
+    >"$TMP/gs.csv" || fail "gibbs-spherical curve"
+[ "$(wc -l <"$TMP/gs.csv")" = 8 ] || fail "log: list gives 7 rows"
+head -1 "$TMP/gs.csv" | grep -q "^alpha,T," || fail "gibbs-spherical header"
+"$PDX" theory --curve bayes-spherical --alpha 1000 | tail -1 \
+    | $PY -c "import sys; r=sys.stdin.read().split(','); assert abs(1000*float(r[2])-0.442)<1e-3, r" \
+    || fail "bayes large alpha 0.442/alpha"
+"$PDX" theory --curve gibbs-high-temperature --alpha 4 --T 2 >/dev/null \
+    || fail "gibbs-high-temperature curve"
+"$PDX" theory --curve hebb-clipped --alpha 2 --teacher binary >/dev/null \
+    || fail "hebb-clipped curve"
+"$PDX" theory --curve scm-ode --alpha 0,1,10 --K 3 --M 2 --eta 0.3 \
+    --eta-second 0.3 --noise 0.1 >"$TMP/scm.csv" || fail "scm-ode curve"
+$PY - "$TMP/scm.csv" <<'EOF' || fail "scm-ode CSV"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 3
+for c in ["alpha", "eg", "R_2_1", "Q_0_2", "v_2", "plateau_eg", "eta_max"]:
+    assert c in rows[0], c
+assert float(rows[0]["eg"]) > float(rows[2]["eg"])
+assert rows[0]["eta_max"] == "nan"   # K != M
+EOF
+
+# --- theory files ---------------------------------------------------------------
+cat >"$TMP/mixed.yaml" <<'EOF'
+name: mixed
+N: 300
+replicas: 3
+teacher: {kind: perceptron, weights: binary}
+student: {kind: perceptron, weights: [spherical, binary]}
+data: {alpha: [0.5, 1.3, 2.0], label_noise: [0, 0.2]}
+train: {algorithm: [metropolis, hebb, perceptron], temperature: 0.5, epochs: 4}
+record: {times: [1, 4]}
+EOF
+( cd "$TMP" && "$PDX" theory mixed.yaml --quiet >"$TMP/out" ) \
+    || fail "theory SPEC (default output)"
+[ -f "$TMP/mixed-theory.h5" ] || fail "default output <name>-theory.h5"
+grep -q "mixed-theory.h5" "$TMP/out" || fail "theory prints the path"
+"$PDX" info "$TMP/mixed-theory.h5" >"$TMP/info" || fail "pdx info theory file"
+grep -q "source  *theory" "$TMP/info" || fail "info: source"
+grep -q "36: 24 solved, 12 not applicable, 0 not converged" "$TMP/info" \
+    || { fail "info: cell counts"; cat "$TMP/info"; }
+if command -v ncdump >/dev/null; then
+    ncdump -h "$TMP/mixed-theory.h5" >"$TMP/cdl" || fail "ncdump -h"
+    grep -q ':source = "theory"' "$TMP/cdl" || fail "ncdump: source"
+    grep -Eq "^\s+replica = [0-9]+ ;" "$TMP/cdl" && fail "ncdump: a replica dimension"
+    grep -q "byte status(student.weights, data.alpha, data.label_noise, train.algorithm)" "$TMP/cdl" \
+        || { fail "ncdump: status dims"; grep status "$TMP/cdl"; }
+else
+    fail "ncdump missing (scripts/setup.sh installs netcdf-bin)"
+fi
+$PY - "$TMP/mixed-theory.h5" "$PDX" "$ROOT" <<'EOF' || fail "theory file contents"
+import csv, io, os, subprocess, sys
+import numpy as np
+import xarray as xr
+path, pdx, root = sys.argv[1:4]
+ds = xr.open_dataset(path, engine="h5netcdf")
+assert ds.attrs["source"] == "theory"
+assert "replica" not in ds.dims
+assert ds["status"].dims == ("student.weights", "data.alpha",
+                             "data.label_noise", "train.algorithm")
+assert ds["eg"].dims[-1] == "time"
+th = ds["theory"].attrs["flag_meanings"].split()
+code = {n: i for i, n in enumerate(th)}
+# metropolis x spherical -> gibbs-spherical; hebb x binary -> hebb-clipped;
+# the perceptron rule -> none (not applicable)
+sel = ds.sel({"student.weights": 1, "train.algorithm": 6})
+assert (sel["theory"] == code["gibbs-spherical"]).all()
+assert (ds.sel({"train.algorithm": 2})["status"] == 4).all()
+assert (ds.sel({"student.weights": 2, "train.algorithm": 1})["theory"]
+        == code["hebb-clipped"]).all()
+# a cell equals the curve for the same parameters
+cell = ds.sel({"student.weights": 1, "train.algorithm": 6,
+               "data.alpha": 1.3, "data.label_noise": 0.2})
+out = subprocess.run([pdx, "theory", "--curve", "gibbs-spherical", "--alpha",
+                      "1.3", "--T", "0.5", "--label-noise", "0.2"],
+                     capture_output=True, text=True, check=True).stdout
+row = next(csv.DictReader(io.StringIO(out)))
+assert abs(float(row["eg"]) - float(cell["eg"][-1])) < 1e-9, (row, cell["eg"])
+assert abs(float(row["train_error"]) - float(cell["train_error_mean"])) < 1e-9
+# the Ising phase per cell, and the binary gibbs cells' poor branch
+ising = ds.sel({"student.weights": 2, "train.algorithm": 6,
+                "data.label_noise": 0.0})
+assert list(ising["phase"].values) == [1, 1, 3], ising["phase"].values
+# the analysis package sees a theory file
+sys.path.insert(0, os.path.join(root, "analysis"))
+import pdx_analysis
+loaded = pdx_analysis.load_files([path])
+assert loaded.theory is not None and loaded.sim is None
+EOF
+# a committee spec: the ODE in the file equals the curve
+cat >"$TMP/scm.yaml" <<'EOF'
+name: scm
+N: 500
+student: {hidden: [1, 2], init_scale: 1.0e-3}
+train: {learning_rate: [0.5, 3.0], alpha: 20}
+record: {times: [0, 1, 20]}
+EOF
+"$PDX" theory "$TMP/scm.yaml" -o "$TMP/scm-th.h5" --quiet >/dev/null \
+    || fail "theory of a committee spec"
+"$PDX" theory --curve scm-ode --alpha 0,1,20 --K 2 --M 2 --eta 0.5 --N 500 \
+    >"$TMP/scm2.csv" || fail "scm curve"
+$PY - "$TMP/scm-th.h5" "$TMP/scm2.csv" <<'EOF' || fail "committee theory file"
+import csv, sys
+import h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+rows = list(csv.DictReader(open(sys.argv[2])))
+eg = f["eg"][...]                       # hidden, learning_rate, time
+assert eg.shape == (2, 2, 3), eg.shape
+for i, r in enumerate(rows):
+    assert abs(eg[1, 0, i] - float(r["eg"])) < 1e-9, (eg[1, 0], r)
+assert abs(eg[1, 0, 0] - 1 / 3) < 1e-4          # M/6 at the start
+assert np.isnan(f["eta_max"][0, 0]) or f["eta_max"][0, 0] > 3  # K=1 != M=2
+assert abs(f["eta_max"][1, 0] - float(rows[0]["eta_max"])) < 1e-8
+assert f["R"].shape == (2, 2, 3, 2, 2)
+assert (f["status"][...] == 1).all()
+EOF
+
+if [ "$fails" -ne 0 ]; then
+    echo "$fails failure(s)"
+    exit 1
+fi
+echo "theory CLI: ok"
