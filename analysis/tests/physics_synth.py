@@ -10,9 +10,9 @@ so that tests (and anyone checking the boundary code) can compare:
   alpha_hot(T) = 2.2 + T (hot start) and alpha_cold(T) = 1.2 + T (cold),
   and over time has its minimum at tau*(alpha) = 20 alpha (early stopping).
 * :func:`finite_theory` -- the theory file of the same grid: ``eg`` with
-  its jump at alpha_c(T) = 1.7 + T, training error ``et``, the variables
-  ``alpha_c`` and ``alpha_sp``, per-cell status with pending, not
-  applicable and not converged cells.
+  its jump at alpha_c(T) = 1.7 + T, ``train_error``, the variables
+  ``alpha_c`` and ``alpha_spinodal`` (2.2 + T), per-cell status with
+  pending, not applicable and not converged cells.
 * :func:`divergence_sweep` -- axes train.learning_rate (log 0.1 .. 10, 9
   values) x student.hidden (1, 2, 4), 3 replicas: runs diverge (status 2)
   above eta_c(K) = 4 / K (per-replica jitter of a few percent).
@@ -84,8 +84,13 @@ def finite_data(path, replicas=4, seed=5, status=None, jitter=0.03, **kwargs):
 
 
 def finite_theory(path, **kwargs):
-    """Write the theory file of :func:`finite_data`'s grid; return
-    (path, truth) with the theory's alpha_c(T) and alpha_sp(T)."""
+    """Write the theory file of :func:`finite_data`'s grid as docs/FORMAT.md
+    ("Theory files") lays it out: no replica, ``eg`` and ``train_error``
+    over (axes, time) -- equilibrium values, the same at every time --,
+    ``eg_mean``, ``alpha_c``, ``alpha_spinodal`` per cell, per-cell status
+    with one pending, one not applicable and one not converged cell.
+    ``eg`` jumps at alpha_c(T) = 1.7 + T; the spinodal is 2.2 + T.
+    Returns (path, truth)."""
     na, nt, ns = len(ALPHA), len(TEMPS), 2
     ac = 1.7 + TEMPS
     asp = 2.2 + TEMPS
@@ -103,10 +108,14 @@ def finite_theory(path, **kwargs):
     alpha_sp = np.broadcast_to(asp[None, :, None], (na, nt, ns)).copy()
     for v in (eg, et, alpha_c, alpha_sp):
         v[status != 1] = np.nan
-    write_custom(path, _axes(), {"eg": eg, "et": et, "alpha_c": alpha_c,
-                                 "alpha_sp": alpha_sp},
-                 theory=True, status=status, title="finite data theory", **kwargs)
-    return str(path), {"alpha_c": ac, "alpha_sp": asp}
+    over_time = np.ones(len(TIMES))
+    write_custom(path, _axes(), {"eg": eg[..., None] * over_time,
+                                 "train_error": et[..., None] * over_time,
+                                 "eg_mean": eg, "alpha_c": alpha_c,
+                                 "alpha_spinodal": alpha_sp},
+                 theory=True, status=status, times=TIMES, title="finite data theory",
+                 **kwargs)
+    return str(path), {"alpha_c": ac, "alpha_spinodal": asp}
 
 
 LRS = np.geomspace(0.1, 10.0, 9)

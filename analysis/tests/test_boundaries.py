@@ -213,7 +213,7 @@ def test_theory_boundaries_and_lines(physics):
     assert pa.is_theory(th) and "replica" not in th.dims
     lines = {b.kind: b for b in pa.theory_lines(th)}
     assert set(lines) == {"transition", "spinodal"}
-    for kind, key in (("transition", "alpha_c"), ("spinodal", "alpha_sp")):
+    for kind, key in (("transition", "alpha_c"), ("spinodal", "alpha_spinodal")):
         b = lines[kind]
         assert b.source == "theory" and b.across == "train.temperature"
         line = _line(b, **{"train.start": "hot"})
@@ -221,7 +221,7 @@ def test_theory_boundaries_and_lines(physics):
         assert np.all(line["err"] == 0)
     # the generic kinds work on theory files: one estimate per point,
     # err = resolution; not converged / n.a. / pending cells are skipped
-    ib = pa.interpolation_threshold(th, var="et")
+    ib = pa.interpolation_threshold(th, var="train_error")
     np.testing.assert_allclose(ib.table["data.alpha"], np.tile(P.alpha_interp(P.TEMPS), 2),
                                atol=0.01)
     assert np.all(ib.table["n"] == 1) and ib.source == "theory"
@@ -237,7 +237,7 @@ def test_compare_simulation_with_theory(physics):
     spin = {b.kind: b for b in pa.theory_lines(pa.load(tpath))}["spinodal"]
     c = bd.compare(sim, spin)
     hot = c[c["train.start"] == "hot"]
-    np.testing.assert_allclose(hot["theory"], ttruth["alpha_sp"])
+    np.testing.assert_allclose(hot["theory"], ttruth["alpha_spinodal"])
     assert np.all(np.abs(hot["diff"]) <= STEP / 2 + 1e-9)
     assert np.all(np.abs(hot["z"]) < 3)
     cold = c[c["train.start"] == "cold"]

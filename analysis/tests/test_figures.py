@@ -101,7 +101,7 @@ def test_theory_overlay_contours_and_lines(physics):
     assert len(r.boundary_lines) == 2  # transition and spinodal of start=hot
     styles = {line.get_label(): line.get_linestyle() for line in r.boundary_lines}
     assert styles == {"first-order transition alpha_c (theory) (start=hot)": "--",
-                      "spinodal alpha_sp (theory) (start=hot)": ":"}
+                      "spinodal alpha_spinodal (theory) (start=hot)": ":"}
     legend = [t.get_text() for t in r.ax.get_legend().get_texts()]
     assert "theory" in legend
 
@@ -156,8 +156,8 @@ def test_slices_with_theory_and_boundaries(physics, tmp_path):
     res = slices(loaded.sim, "alpha", hue="temperature", variables=["eg", "train_error"],
                  sel={"start": "hot"}, theory=loaded.theory, boundaries=[b])
     assert [len(lines) for lines in res.lines] == [3, 3]
-    # theory eg curves, one per temperature, dashed; no 'train_error' in theory
-    assert len(res.theory_lines[0]) == 3 and res.theory_lines[1] == []
+    # theory curves, one per temperature on each panel, dashed
+    assert len(res.theory_lines[0]) == 3 and len(res.theory_lines[1]) == 3
     assert all(t.get_linestyle() == "--" for t in res.theory_lines[0])
     # the interpolation threshold is marked on the train_error panel only
     assert len(res.boundary_marks) == 3

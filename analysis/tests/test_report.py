@@ -35,7 +35,7 @@ def test_report_with_theory(physics, tmp_path):
                  "## Phase diagrams (data.alpha x train.temperature)",
                  "## Learning curves", "## Slices against data.alpha", "## Boundaries",
                  "### Hysteresis window (train.start: cold vs hot)",
-                 "jump (simulation) vs spinodal alpha_sp (theory)",
+                 "jump (simulation) vs spinodal alpha_spinodal (theory)",
                  "interpolation threshold (simulation) vs interpolation threshold (theory)"):
         assert text in md, text
     # every image referenced exists, has the expected size and content
@@ -61,7 +61,7 @@ def test_report_with_theory(physics, tmp_path):
     pts = [p for p in meta["points"] if p["time"] is not None]
     assert len(pts) == 66
     assert all(abs(p["time"] / (20 * p["data.alpha"]) - 1) < 0.05 for p in pts)
-    cmp = pd.read_csv(out / "compare_jump_eg_spinodal_alpha_sp_theory.csv")
+    cmp = pd.read_csv(out / "compare_jump_eg_spinodal_alpha_spinodal_theory.csv")
     assert np.all(np.abs(cmp[cmp["train.start"] == "hot"]["z"]) < 3)
     kinds = sorted(b.kind for b in r.theory_boundaries)
     assert kinds == ["interpolation", "spinodal", "transition"]  # theory jump: explicit
