@@ -363,7 +363,11 @@ def _mark_boundary(ax, b, xdim, hue, lines, values, var=None, selected=None):
     hb = getattr(b, "boundary", b)
     if hb.along != xdim or (hb.across not in (hue, None)):
         return []
-    if var is not None and hb.var is not None and _base(hb.var) != _base(var):
+    # the variable the boundary belongs to: the one it was located in, eg
+    # for a theory's transition lines, none for divergence lines
+    bvar = {"transition": "eg", "spinodal": "eg", "divergence": None,
+            "plateau": "eg"}.get(hb.kind, hb.var)
+    if var is not None and bvar is not None and _base(bvar) != _base(var):
         return []
     marks = []
     theory = hb.source == "theory"

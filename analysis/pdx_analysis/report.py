@@ -291,16 +291,13 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds,
     # boundaries first: the figures draw them
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sim_b = _boundaries(main, x, y, thresholds)
         th_b = []
-        if th is not None and sim is not None:
-            explicit = bd.theory_lines(th, across=y)
-            # a line the theory gives explicitly replaces the one found in
-            # its data (alpha_c / alpha_sp: jump; eta_max: divergence)
-            covered = {"jump" for b in explicit if b.kind in ("transition", "spinodal")}
-            covered |= {"divergence" for b in explicit if b.kind == "divergence"}
-            th_b = [b for b in _boundaries(th, x, y, thresholds)
-                    if b.kind not in covered] + explicit
+        if sim is None:  # a theory file alone
+            sim_b = _theory_boundaries(main, x, y, thresholds)
+        else:
+            sim_b = _boundaries(main, x, y, thresholds)
+            if th is not None:
+                th_b = _theory_boundaries(th, x, y, thresholds)
     r.boundaries, r.theory_boundaries = sim_b, th_b
     hyst = _hysteresis(main, x, y, sim_b)
 
@@ -420,8 +417,10 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds,
     if x is not None and "slices" in sections:
         from .lines import slices as slice_plot
 
-        sl_vars = [v for v in (find_variable(main, "eg"), find_variable(main, "train_error"))
-                   if v] or [next(iter(main.data_vars))]
+        # Monte Carlo averages (eg_mean ...) when the runs have them
+        sl_vars = [v for v in (bd._equilibrium_var(main, "eg"),
+                               bd._equilibrium_var(main, "train_error")) if v] \
+            or [next(iter(main.data_vars))]
         fig_blocks.append(_Block("h2", f"Slices against {x}"))
         marks = sim_b + th_b + ([hyst] if hyst else [])
         for sel in slices:
@@ -434,7 +433,7 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds,
                 continue
             sel_t = _sel_text(sel)
             add_figure(res, f"slice_{x}_{sel_t}",
-                       f"{', '.join(sl_vars)} (final time) against {x}"
+                       f"{', '.join(sl_vars)} against {x}"
                        + (f" at several {y}" if y else "") + (f", {sel_t}" if sel_t else "")
                        + "; error bars: standard error; dashed: theory; dotted verticals: "
                        "boundaries")
@@ -513,10 +512,13 @@ def _summary_blocks(ds: xr.Dataset, theory: Optional[xr.Dataset], paths) -> List
     state = ("complete" if int(a.get("pdx_complete", 0)) == 1 else
              f"incomplete: {counts.get('pending', 0)} of {total} "
              f"{'cells' if is_theory(ds) else 'tasks'} pending")
+    if is_theory(ds):
+        size = f"{n_cells} cells"
+    else:
+        size = (f"{n_cells} cells x {ds.sizes.get('replica', 1)} replicas = "
+                f"{total} tasks")
     out.append(_Block("p", (f"{'Theory' if is_theory(ds) else 'Simulation'} "
-                            f"'{a.get('title', '')}': {n_cells} cells"
-                            + ("" if is_theory(ds) else f" x {ds.sizes.get('replica', 1)} replicas")
-                            + f" = {total} {'cells' if is_theory(ds) else 'tasks'}, {state}; "
+                            f"'{a.get('title', '')}': {size}, {state}; "
                             f"{counts.get(done_word, 0)} {done_word}.")))
     out.append(_Block("table", pd.DataFrame(
         [{"status": k, "count": v, "share": f"{100.0 * v / total:.1f}%" if total else ""}
@@ -598,11 +600,23 @@ def _boundaries(ds: Optional[xr.Dataset], x, y, thresholds) -> list:
     return out
 
 
+def _theory_boundaries(th, x, y, thresholds) -> list:
+    """A theory file's lines: the ones it gives explicitly (alpha_c,
+    alpha_spinodal, eta_max, plateau) and those found in its data, except
+    where an explicit line replaces them (alpha_c / alpha_spinodal: jump;
+    eta_max: divergence)."""
+    explicit = bd.theory_lines(th, across=y)
+    covered = {"jump" for b in explicit if b.kind in ("transition", "spinodal")}
+    covered |= {"divergence" for b in explicit if b.kind == "divergence"}
+    return [b for b in _boundaries(th, x, y, thresholds)
+            if b.kind not in covered] + explicit
+
+
 def _hysteresis(ds, x, y, sim_b):
     """The hysteresis window when the file has a start axis with hot and
     cold values and a jump was found."""
     start = find_axis(ds, "train.start", "start")
-    if start is None or ds.sizes.get(start, 0) < 2:
+    if start is None or ds.sizes.get(start, 0) < 2 or is_theory(ds):
         return None
     labels = [str(v) for v in ds[start].values]
     if "hot" not in labels or "cold" not in labels:
@@ -665,6 +679,9 @@ def _boundary_blocks(sim_b, th_b, hyst, out_dir, r) -> List[_Block]:
                 try:
                     cmp = bd.compare(sb, tb)
                 except PdxError:
+                    continue
+                cmp = cmp[cmp["sim"].notna() | cmp["theory"].notna()]
+                if not len(cmp):
                     continue
                 path = os.path.join(out_dir, f"compare_{sb.name}_{tb.name}.csv")
                 cmp.to_csv(path, index=False, na_rep="")
