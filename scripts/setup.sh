@@ -12,6 +12,7 @@ PACKAGES=(
   librandom123-dev
   python3 python3-h5py python3-numpy python3-matplotlib python3-xarray
   python3-h5netcdf python3-pytest python3-scipy
+  slurm-wlm munge openmpi-bin libopenmpi-dev
 )
 # --packages-only: install, do not build. Extra arguments are more
 # packages a caller needs (e.g. python3-torch for the benchmark).

@@ -44,7 +44,9 @@ static int report(const pdx_error *err)
 {
     char buf[2048];
     pdx_error_format(err, buf, sizeof buf);
-    fprintf(stderr, "pdx: error: %s\n", buf);
+    /* a stop is not an error: the run resumes */
+    fprintf(stderr, "pdx: %s%s\n",
+            err->status == PDX_ERR_STOPPED ? "" : "error: ", buf);
     return pdx_status_exit_code(err->status);
 }
 
@@ -305,10 +307,17 @@ static int open_output(const char *path, const char *base,
     pdx_store_sha256_hex(spec->text, spec->text_length, spec_sha);
     uint64_t carried = 0;
     if (file_exists(path) && !force) {
-        char file_sha[65];
-        int complete = 0;
-        if (pdx_store_probe(path, file_sha, &complete, &err) != PDX_OK)
+        pdx_store_info info;
+        if (pdx_store_inspect(path, &info, &err) != PDX_OK)
             return report(&err);
+        char file_sha[65];
+        memcpy(file_sha, info.spec_sha256, sizeof file_sha);
+        int complete = info.complete &&
+                       info.shard_count == (opts->shard_count > 1
+                                                ? opts->shard_count
+                                                : 1) &&
+                       info.shard_index == opts->shard_index;
+        pdx_store_info_clear(&info);
         if (complete && strcmp(file_sha, spec_sha) == 0) {
             if (!quiet)
                 fprintf(stderr, "pdx: %s is already complete for this spec; "
@@ -575,11 +584,14 @@ static int cmd_run(int argc, char **argv, const char *command_line)
 
     /* A sharded sweep whose merged file is complete has nothing to do. */
     if (shard_count > 1 && !force && file_exists(out_path)) {
-        char file_sha[65], spec_sha[65];
-        int complete = 0;
+        char spec_sha[65];
+        pdx_store_info info;
         pdx_store_sha256_hex(spec->text, spec->text_length, spec_sha);
-        if (pdx_store_probe(out_path, file_sha, &complete, &err) == PDX_OK &&
-            complete && strcmp(file_sha, spec_sha) == 0) {
+        int complete = pdx_store_inspect(out_path, &info, &err) == PDX_OK &&
+                       info.complete && info.shard_count <= 1 &&
+                       strcmp(info.spec_sha256, spec_sha) == 0;
+        pdx_store_info_clear(&info);
+        if (complete) {
             if (!quiet && mpi_rank == 0)
                 fprintf(stderr, "pdx: %s is already complete for this "
                                 "spec; nothing to do (--force reruns it)\n",
@@ -752,6 +764,31 @@ static void missing_shards(const pdx_store_info *infos, int n, uint64_t count,
     free(seen);
 }
 
+/* May a merge of files like `info` (grid `grid`) replace the file at
+ * `path`? Yes if it is a result file of the same spec, or of a spec whose
+ * grid lies inside `grid` (the merged file an extended sweep replaces). */
+static int replaceable_by(const char *path, const pdx_store_info *info,
+                          const pdx_grid *grid)
+{
+    pdx_store_info existing;
+    if (pdx_store_inspect(path, &existing, NULL) != PDX_OK)
+        return 0;
+    int ok = strcmp(existing.spec_sha256, info->spec_sha256) == 0;
+    pdx_spec *spec = NULL;
+    pdx_grid *old_grid = NULL;
+    size_t *map = NULL;
+    if (!ok && existing.spec_text != NULL && existing.shard_count <= 1 &&
+        pdx_spec_parse_string(&spec, existing.spec_text,
+                              existing.spec_length, path, NULL) == PDX_OK &&
+        pdx_grid_create(&old_grid, spec, NULL) == PDX_OK)
+        ok = pdx_grid_embed(old_grid, grid, &map, NULL) == PDX_OK;
+    free(map);
+    pdx_grid_destroy(&old_grid);
+    pdx_spec_destroy(&spec);
+    pdx_store_info_clear(&existing);
+    return ok;
+}
+
 static int cmd_merge(int argc, char **argv, const char *command_line)
 {
     int partial = 0, force = 0, quiet = 0;
@@ -824,17 +861,13 @@ static int cmd_merge(int argc, char **argv, const char *command_line)
         int is_input = 0;
         for (int i = 0; i < n; i++)
             is_input |= strcmp(out, inputs[i]) == 0;
-        pdx_store_info existing;
-        if (!is_input &&
-            (pdx_store_inspect(out, &existing, &err) != PDX_OK ||
-             strcmp(existing.spec_sha256, infos[0].spec_sha256) != 0)) {
+        if (!is_input && !replaceable_by(out, &infos[0], grid)) {
             fprintf(stderr, "pdx: error: %s exists and is not a result file "
-                            "of this spec; --force overwrites it\n",
+                            "of this spec (or of a spec it extends); "
+                            "--force overwrites it\n",
                     out);
             rc = 2;
         }
-        if (!is_input)
-            pdx_store_info_clear(&existing);
     }
     if (rc == 0) {
         pdx_layout layout;

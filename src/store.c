@@ -1740,15 +1740,6 @@ static pdx_status check_matches(pdx_store *s, int writing, pdx_error *err)
                              "/@pdx_schema_version",
                              "schema version %g, this pdx writes %d", value,
                              SCHEMA_VERSION);
-    rc = get_double(s->file, "pdx_complete", &value);
-    if (rc < 0)
-        return h5_error(err, s->path, "/@pdx_complete",
-                        "cannot read attribute");
-    if (writing && rc > 0 && value != 0)
-        return pdx_error_set(err, PDX_ERR_MISMATCH, s->path, 0, 0,
-                             "/@pdx_complete",
-                             "the run in this file is finished and the file "
-                             "repacked; it cannot take more results");
     if (get_text(s->file, "spec_sha256", &text) < 0)
         return h5_error(err, s->path, "/@spec_sha256",
                         "cannot read attribute");
@@ -1785,6 +1776,15 @@ static pdx_status check_matches(pdx_store *s, int writing, pdx_error *err)
                              "/@pdx_shard_count",
                              "the file holds %s, this run %s", have, want);
     }
+    rc = get_double(s->file, "pdx_complete", &value);
+    if (rc < 0)
+        return h5_error(err, s->path, "/@pdx_complete",
+                        "cannot read attribute");
+    if (writing && rc > 0 && value != 0)
+        return pdx_error_set(err, PDX_ERR_MISMATCH, s->path, 0, 0,
+                             "/@pdx_complete",
+                             "the run in this file is finished and the file "
+                             "repacked; it cannot take more results");
 
     const pdx_grid *g = s->grid;
     hsize_t dims[MAX_RANK];

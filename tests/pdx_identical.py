@@ -7,8 +7,8 @@ the same type, shape, storage (layout, chunks, filters, fill value), the
 same dimension scales attached, the same attributes (values compared
 byte for byte, NaN equal to NaN) and the same data bit for bit -- except
 the data of `wall_seconds` (wall-clock time) and the values of the root
-attributes that record where and when the file was made: command_line,
-host, start_time, end_time.
+attributes that record how, where and when the file was made:
+command_line, spec_path, host, start_time, end_time.
 """
 import os
 import sys
@@ -18,7 +18,8 @@ import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
 VOLATILE_DATA = {"wall_seconds"}
-VOLATILE_ROOT_ATTRS = {"command_line", "host", "start_time", "end_time"}
+VOLATILE_ROOT_ATTRS = {"command_line", "host", "start_time", "end_time",
+                       "spec_path"}
 # object references: compared through the attached scales' names instead
 REFERENCE_ATTRS = {"DIMENSION_LIST", "REFERENCE_LIST"}
 

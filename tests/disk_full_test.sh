@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# A full disk, simulated with small tmpfs mounts (root only; without root
+# the test fails, it is never skipped): pdx exits 1 with a message that
+# names the space, the file on disk stays valid, and the same command
+# resumes once space is freed, ending in a file identical to a run that
+# never ran out of space.
+# usage: disk_full_test.sh PDX_EXE SOURCE_ROOT
+set -uo pipefail
+PDX=$1
+SRC=$2
+PY=/usr/bin/python3
+SAME="$PY $SRC/tests/pdx_identical.py"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/pdx-disk-XXXXXX")
+MOUNTS=()
+cleanup() {
+  for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+cd "$WORK"
+export OMP_NUM_THREADS=2 HDF5_USE_FILE_LOCKING=FALSE
+failures=0
+pass() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; failures=$((failures + 1)); }
+expect_exit() {
+  local code=$1 name=$2; shift 3
+  "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"
+  local got=$?
+  if [[ $got -eq $code ]]; then pass "$name (exit $got)"; else
+    fail "$name: exit $got, expected $code"; sed 's/^/     /' "$WORK/err.txt" | head -8; fi
+}
+expect_err() {
+  if grep -Eq -- "$1" "$WORK/err.txt"; then pass "$2"; else
+    fail "$2: stderr does not match /$1/"; sed 's/^/     /' "$WORK/err.txt" | head -8; fi
+}
+same() {
+  if $SAME "$2" "$3" >"$WORK/same.txt" 2>&1; then pass "$1"; else
+    fail "$1"; sed 's/^/     /' "$WORK/same.txt" | head -8; fi
+}
+# mount_tmpfs DIR SIZE: a small file system, or a loud failure
+mount_tmpfs() {
+  mkdir -p "$1"
+  if ! mount -t tmpfs -o "size=$2" pdx-test "$1" 2>"$WORK/mount.txt"; then
+    echo "FAIL cannot mount a $2 tmpfs on $1 ($(cat "$WORK/mount.txt")):"
+    echo "     this test needs root (CI runs as root); it is not skipped"
+    exit 1
+  fi
+  MOUNTS+=("$1")
+}
+valid_working_file() { # NAME FILE: opens, pdx info reads it, N tasks done
+  if "$PDX" info "$2" >"$WORK/info.txt" 2>&1 && grep -q "working file" "$WORK/info.txt"; then
+    pass "$1: $(grep '^tasks' "$WORK/info.txt" | sed 's/  */ /g')"
+  else fail "$1"; sed 's/^/     /' "$WORK/info.txt" | head; fi
+}
+
+# 80 tasks, a 5.5 MiB working file, about 3 s on 2 cores
+cat > disk.yaml <<'YAML'
+name: disk
+seed: 606
+replicas: 4
+N: 100
+teacher: {hidden: 2}
+student: {hidden: [4, 8], activation: erf}
+train: {learning_rate: {log: [0.1, 2, 10]}, alpha: 1000}
+record: {times: {log: [0.1, 1000, 100]}}
+YAML
+expect_exit 0 "reference run on an ample disk" -- "$PDX" run disk.yaml -o ref.h5 --quiet
+
+# ---- 1. too small for the working file: refused before anything is written
+mount_tmpfs small 3M
+expect_exit 1 "a disk too small for the working file" -- "$PDX" run disk.yaml -o small/out.h5 --quiet
+expect_err "not enough space in small .* needs up to [0-9.]+ MB, [0-9.]+ MB are free" "the message gives the sizes"
+[[ -z "$(ls -A small)" ]] && pass "nothing left on the small disk" || fail "left: $(ls small)"
+
+# ---- 2. the disk fills while the run computes: the repack cannot be done
+mount_tmpfs fills 16M
+"$PDX" run disk.yaml -o fills/out.h5 --quiet >/dev/null 2>"$WORK/run.txt" &
+pid=$!
+for ((i = 0; i < 1000; i++)); do [[ -f fills/out.h5 ]] && break; sleep 0.01; done
+# another program takes every free byte while tasks are being committed
+dd if=/dev/zero of=fills/filler bs=64k >/dev/null 2>&1
+wait $pid
+rc=$?
+cp "$WORK/run.txt" "$WORK/err.txt"
+if ((rc == 1)); then pass "the disk filled during the run: exit 1"; else
+  fail "the disk filled during the run: exit $rc"; sed 's/^/     /' "$WORK/run.txt" | head; fi
+expect_err "not enough space .* to repack the result file \(the working file is intact\)" "the message says what happened"
+expect_err "fills/out.h5 is valid .* run the same command again" "the message says how to go on"
+valid_working_file "the file on the full disk is a valid working file" fills/out.h5
+left=$(ls fills | grep -v '^filler$' | grep -v '^out.h5$')
+[[ -z "$left" ]] && pass "no temporary left on the full disk" || fail "left on the full disk: $left"
+expect_exit 1 "the same command on the still-full disk" -- "$PDX" run disk.yaml -o fills/out.h5 --quiet
+rm -f fills/filler
+expect_exit 0 "the same command once space is freed" -- "$PDX" run disk.yaml -o fills/out.h5
+expect_err "resuming" "it resumes"
+expect_err "0 tasks run .* 80 already done" "no task is computed twice"
+same "the resumed file = the reference" ref.h5 fills/out.h5
+
+# ---- 3. commits into a full disk: the working file is preallocated --------
+mount_tmpfs commits 16M
+"$PDX" run disk.yaml -o commits/out.h5 --quiet >/dev/null 2>&1 &
+pid=$!
+for ((i = 0; i < 1000; i++)); do [[ -f commits/out.h5 ]] && break; sleep 0.01; done
+dd if=/dev/zero of=commits/filler bs=4k >/dev/null 2>&1
+sleep 0.5
+# every commit lands in space taken at creation: tasks keep being committed
+$PY - commits/out.h5 <<'PYEOF' && pass "commits go on on a full disk" || fail "commits stopped on a full disk"
+import sys, time, h5py
+def done():
+    with h5py.File(sys.argv[1], "r") as f:
+        return int((f["status"][()] != 0).sum())
+a = done(); time.sleep(1.0); b = done()
+print(f"     tasks committed: {a}, a second later {b}")
+sys.exit(0 if b > a or b == 80 else 1)
+PYEOF
+wait $pid
+rm -f commits/filler
+expect_exit 0 "resume after the space is freed" -- "$PDX" run disk.yaml -o commits/out.h5 --quiet
+same "its file = the reference" ref.h5 commits/out.h5
+
+# ---- 4. --extend and merge need space for their new file -------------------
+mount_tmpfs ext 16M
+sed 's/replicas: 4/replicas: 2/' disk.yaml > sub.yaml   # --extend adds replicas
+"$PDX" run sub.yaml -o ext/out.h5 --quiet >/dev/null
+dd if=/dev/zero of=ext/filler bs=64k >/dev/null 2>&1
+expect_exit 1 "--extend on a full disk" -- "$PDX" run disk.yaml -o ext/out.h5 --extend --quiet
+expect_err "not enough space" "the message names the space"
+"$PDX" info ext/out.h5 | grep -q "finished (compressed)" && pass "the file to extend is untouched" || fail "the file to extend changed"
+rm -f ext/filler
+expect_exit 0 "--extend once space is freed" -- "$PDX" run disk.yaml -o ext/out.h5 --extend --quiet
+same "the extended file = the reference" ref.h5 ext/out.h5
+
+mount_tmpfs merge 24M
+for i in 0 1; do "$PDX" run disk.yaml -o merge/out.h5 --shard $i/2 --quiet >/dev/null; done
+dd if=/dev/zero of=merge/filler bs=64k >/dev/null 2>&1
+expect_exit 1 "merge on a full disk" -- "$PDX" merge merge/out.h5 merge/out.shard-0-of-2.h5 merge/out.shard-1-of-2.h5
+expect_err "not enough space" "the message names the space"
+[[ ! -e merge/out.h5 ]] && pass "no partial merged file" || fail "merge left merge/out.h5"
+rm -f merge/filler
+expect_exit 0 "merge once space is freed" -- "$PDX" merge merge/out.h5 merge/out.shard-0-of-2.h5 merge/out.shard-1-of-2.h5
+same "the merged file = the reference" ref.h5 merge/out.h5
+left=$(find small fills commits ext merge -name '*.tmp-*' -o -name '*.merge-*')
+[[ -z "$left" ]] && pass "no temporaries anywhere" || fail "temporaries left: $left"
+
+echo
+if ((failures)); then echo "$failures check(s) failed"; exit 1; fi
+echo "all full-disk checks passed"
