@@ -456,7 +456,7 @@ def _aggregate(ests: Sequence[_Est], scale: _Scale, notes=None) -> Dict[str, obj
     cens = [e.censored for e in ests if e.censored]
     n, nc = len(good), len(cens)
     row: Dict[str, object] = {"n": n, "n_censored": nc}
-    if n == 0 or n < nc:
+    if n == 0 or n <= nc:  # a point needs a majority of the replicas with data
         why = max(sorted(set(cens)), key=cens.count) if cens else None
         row.update({"loc": math.nan, "err": math.nan, "lo": math.nan, "hi": math.nan,
                     "sem": math.nan, "std": math.nan, "resolution": math.nan,

@@ -285,7 +285,7 @@ def slices(ds: xr.Dataset, x: str, hue: Optional[str] = None,
            sel: Optional[Dict[str, object]] = None, reduce: Optional[str] = None,
            theory: Optional[xr.Dataset] = None, boundaries: Sequence = (),
            axes=None, size=None, max_lines: int = 8, ylog=None, stat: str = "mean",
-           title: Optional[str] = None) -> LinePlot:
+           title: Optional[str] = None, xscale: Optional[str] = None) -> LinePlot:
     """Slices: each of ``variables`` (default ``eg``) at ``time`` against
     axis ``x``, one line per value of ``hue`` (default: the first other
     axis with several values), replica mean with error bars and a
@@ -320,7 +320,7 @@ def slices(ds: xr.Dataset, x: str, hue: Optional[str] = None,
         for b in boundaries or ():
             res.boundary_marks.extend(_mark_boundary(ax, b, xdim, hue, lines, values,
                                                      var, pl.selected))
-        _finish(ax, ds, xdim, ds[var], ylog)
+        _finish(ax, ds, xdim, ds[var], ylog, xscale)
         when = "" if pl.time_used is None else f" ({_time_text(pl.time_used)})"
         ax.set_title(_wrap(f"{ds[var].attrs.get('long_name') or var}{when}", ax),
                      fontsize="small")

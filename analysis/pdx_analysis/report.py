@@ -314,7 +314,7 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds,
     # phase diagrams
     if x is not None and y is not None and "phase" in sections:
         fig_blocks.append(_Block("h2", f"Phase diagrams ({x} x {y})"))
-        variables = [n for n in PHASE_VARIABLES if n in main.data_vars]
+        variables = [n for n in PHASE_VARIABLES if _has_data(main, n)]
         for var in variables:
             in_plane = [b for b in sim_b + th_b if {b.along, b.across} == {x, y}]
             if hyst is not None:
@@ -332,6 +332,7 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds,
             for ax, sel in zip(axes, slices):
                 try:
                     h = heatmap(main, x, y, var=var, sel=sel, ax=ax, contours=4,
+                                xscale=_scale_hint(main, x), yscale=_scale_hint(main, y),
                                 boundaries=in_plane, title=_sel_text(sel) or "",
                                 theory=th if (sim is not None and th is not None
                                               and var in th.data_vars) else None)
@@ -363,6 +364,7 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds,
             fig, ax = _figure(size)
             try:
                 h = heatmap(main, x, "time", var=eg, sel=sel, ax=ax, contours=4,
+                            xscale=_scale_hint(main, x),
                             boundaries=es)
             except PdxError as exc:
                 r.warnings.append(f"{eg} over {x} x time: {exc}")
@@ -380,6 +382,7 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds,
                 for ax, sel in zip(axes, slices):
                     try:
                         heatmap(main, x, y, var=eg, time="best", stat=stat, sel=sel,
+                                xscale=_scale_hint(main, x), yscale=_scale_hint(main, y),
                                 ax=ax, title=_sel_text(sel) or "")
                     except PdxError as exc:
                         r.warnings.append(f"{what}: {exc}")
@@ -426,6 +429,7 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds,
         for sel in slices:
             try:
                 res = slice_plot(main, x, hue=y or "none", variables=sl_vars, sel=sel,
+                                 xscale=_scale_hint(main, x),
                                  theory=th if sim is not None else None, boundaries=marks,
                                  size=(5.0 * len(sl_vars) + 1.0, 4.2))
             except PdxError as exc:
@@ -478,6 +482,30 @@ def _facets(n: int, size):
     for ax in axes[n:]:
         ax.set_visible(False)
     return fig, axes[:n]
+
+
+def _scale_hint(ds: xr.Dataset, dim: Optional[str]) -> Optional[str]:
+    """"log" for a listed axis whose values are (nearly) geometric -- at
+    least 3 positive values with a constant ratio of at least 1.5, such as
+    alpha in [0.5, 1, 2, 4, 8] -- else None (the axis' own pdx_scale)."""
+    if dim is None or dim not in ds.coords or ds[dim].attrs.get("pdx_scale") != "list":
+        return None
+    v = np.sort(np.asarray(ds[dim].values))
+    if v.dtype.kind not in "iuf" or len(v) < 3 or not np.all(v > 0):
+        return None
+    r = v[1:] / v[:-1]
+    return "log" if r.min() >= 1.5 and r.max() / r.min() < 1.3 else None
+
+
+def _has_data(ds: xr.Dataset, var: str) -> bool:
+    """Whether ``var`` exists with a finite value for some done (solved)
+    task: Monte Carlo averages are NaN for gradient trainers."""
+    if var not in ds.data_vars:
+        return False
+    v = ds[var]
+    if "status" in ds.variables:
+        v = v.where(ds["status"] == 1)
+    return bool(np.isfinite(np.asarray(v.values, dtype=float)).any())
 
 
 def _figure(size):
@@ -587,10 +615,14 @@ def _boundaries(ds: Optional[xr.Dataset], x, y, thresholds) -> list:
     kinds = {
         "interpolation": dict(x=find_axis(ds, "data.alpha", "alpha") or x),
         "jump": dict(x=find_axis(ds, "data.alpha", "alpha") or x),
-        "divergence": dict(x=find_axis(ds, "learning_rate") or x),
+        # the learning-rate threshold: along learning_rate, or along the
+        # SGD temperature eta/B when that is the axis
+        "divergence": dict(x=find_axis(ds, "learning_rate", "temperature")),
         "early_stopping": dict(x=x),
     }
     for kind, opts in kinds.items():
+        if opts["x"] is None or opts["x"] not in ds.dims:
+            continue
         yy = y if y != opts["x"] else (x if x != opts["x"] else None)
         try:
             out.extend(bd.find_boundaries(ds, x=opts["x"], y=yy, kinds=[kind],
