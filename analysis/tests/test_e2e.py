@@ -10,6 +10,7 @@ import subprocess
 
 import matplotlib.image
 import numpy as np
+import pandas as pd
 import pytest
 
 import pdx_analysis as pa
@@ -135,18 +136,32 @@ record: {times: {log: [1, 200, 6]}}
 """
 
 
+def _theory(tmp_path, text, name):
+    """pdx theory a spec text; return the theory file's path."""
+    spec = tmp_path / (name + ".yaml")
+    spec.write_text(text)
+    out = tmp_path / name
+    run = subprocess.run([_exe(), "theory", str(spec), "-o", str(out), "--quiet"],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert run.returncode == 0, f"pdx theory failed ({run.returncode}):\n{run.stderr}"
+    return out
+
+
 @pytest.mark.e2e
 def test_report_on_a_real_finite_data_sweep(tmp_path, cli_inproc):
     out = _run(tmp_path, GIBBS_SPEC, "gibbs.h5")
+    theory = _theory(tmp_path, GIBBS_SPEC, "gibbs-theory.h5")
     rep = tmp_path / "rep"
-    p = cli_inproc("report", out, "-o", rep, "--sections", "phase,curves", "--dpi", "50")
+    p = cli_inproc("report", out, "--theory", theory, "-o", rep, "--sections", "phase",
+                   "--dpi", "50")
     assert p.returncode == 0, p.stderr
     md = (rep / "report.md").read_text()
     assert "24 cells x 2 replicas = 48 tasks, complete; 48 done." in md
     for text in ("| data.alpha | 6 | lin |", "| train.start | 2 | list | hot, cold |",
-                 "### Provenance", "### Timings", "e2e-gibbs",
-                 "## Phase diagrams (data.alpha x train.temperature)", "## Learning curves",
-                 "## Boundaries"):
+                 "### Provenance", "### Timings", "e2e-gibbs", "theory file",
+                 "## Phase diagrams (data.alpha x train.temperature)", "## Boundaries",
+                 "### first-order transition alpha_c (theory)",
+                 "### spinodal alpha_spinodal (theory)"):
         assert text in md, text
     for name in ("phase_eg.png", "phase_train_error.png", "phase_eg_mean.png"):
         img = matplotlib.image.imread(rep / name)[..., :3]
@@ -154,6 +169,46 @@ def test_report_on_a_real_finite_data_sweep(tmp_path, cli_inproc):
     # the boundaries of the Monte Carlo averages were looked for and written
     assert (rep / "boundary_jump_eg_mean.csv").exists()
     assert (rep / "boundary_interpolation_train_error_mean.csv").exists()
+    # the theory's lines: the published T -> 0 values are approached from above
+    tc = pd.read_csv(rep / "boundary_transition_alpha_c_theory.csv")
+    ts = pd.read_csv(rep / "boundary_spinodal_alpha_spinodal_theory.csv")
+    assert np.all(tc["data.alpha"] > 1.2447 - 1e-3) and np.all(ts["data.alpha"] > tc["data.alpha"])
+
+
+# Online SGD of erf committees (K = M = 2): above the maximal learning rate
+# eta_max of the Saad-Solla ODEs (pdx theory) the students do not converge;
+# their weights run away (the runs saturate instead of diverging).
+SCM_SPEC = """\
+name: e2e-scm
+seed: 3
+replicas: 3
+N: 200
+teacher: {kind: committee, hidden: 2, activation: erf}
+student: {kind: committee, hidden: 2, activation: erf, init_scale: 1.0e-3}
+train: {algorithm: online, learning_rate: {log: [0.5, 8, 9]}, alpha: 100}
+record: {times: {log: [0.1, 100, 12]}}
+"""
+
+
+@pytest.mark.e2e
+def test_learning_rate_threshold_against_theory_eta_max(tmp_path, cli_inproc):
+    out = _run(tmp_path, SCM_SPEC, "scm.h5")
+    theory = _theory(tmp_path, SCM_SPEC, "scm-theory.h5")
+    both = pa.load_files([out, theory])
+    (sim,) = [b for b in pa.find_boundaries(both.sim) if b.kind == "divergence"]
+    (th,) = [b for b in pa.theory_lines(both.theory) if b.kind == "divergence"]
+    eta_max = float(th.table["train.learning_rate"].iloc[0])
+    assert 2.0 < eta_max < 2.83  # inside one bracket of the grid
+    est = float(sim.table["train.learning_rate"].iloc[0])
+    err = float(sim.table["err"].iloc[0])
+    assert abs(est - eta_max) < 2 * err, (est, err, eta_max)
+    c = pa.boundaries.compare(sim, th)
+    assert abs(float(c["z"].iloc[0])) < 2
+    p = cli_inproc("report", out, "--theory", theory, "-o", tmp_path / "rep", "--sections",
+                   "slices", "--dpi", "50")
+    assert p.returncode == 0, p.stderr
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert "divergence (simulation) vs maximal learning rate eta_max (theory)" in md
 
 
 @pytest.mark.e2e
