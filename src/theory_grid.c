@@ -210,6 +210,12 @@ static void eval_scm(const grid_ctx *c, uint64_t cell, const pdx_params *p)
     pb.output_noise = p->teacher_output_noise;
     pb.N = (double)p->N;
     pb.init = PDX_SCM_INIT_TYPICAL;
+    /* the flow costs K^2 (K+M)^2 erf averages: beyond K + M = 32 a cell
+     * would take many minutes (pdx theory --curve scm-ode still does it) */
+    if (K + M > PDX_THEORY_SCM_MAX_UNITS) {
+        c->out->status[cell] = PDX_THEORY_NOT_APPLICABLE;
+        return;
+    }
     double horizon = cell_horizon(p);
     size_t n = 0;
     while (n < spec->n_times && spec->times[n] <= horizon)

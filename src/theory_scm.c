@@ -195,54 +195,70 @@ static void sys_load(scm_sys *s, const double *y)
     }
 }
 
+/* Entries of the flow at the state loaded by sys_load (v_k = -c_k). */
+static double flow_R(const scm_sys *s, size_t k, size_t m)
+{
+    const size_t K = s->K, n = s->n;
+    double sum = 0.0;
+    for (size_t u = 0; u < n; u++)
+        sum += s->c[u] * pdx_theory_scm_I3(s->C, n, k, K + m, u);
+    return s->eta * -s->c[k] * sum;
+}
+
+static double flow_Q(const scm_sys *s, size_t k, size_t l)
+{
+    const size_t n = s->n;
+    const double *C = s->C, *c = s->c;
+    double vk = -c[k], vl = -c[l];
+    double s1 = 0.0, s2 = 0.0, s4 = 0.0;
+    for (size_t u = 0; u < n; u++) {
+        s1 += c[u] * pdx_theory_scm_I3(C, n, k, l, u);
+        s2 += c[u] * pdx_theory_scm_I3(C, n, l, k, u);
+    }
+    for (size_t u = 0; u < n; u++) {
+        s4 += c[u] * c[u] * pdx_theory_scm_I4(C, n, k, l, u, u);
+        for (size_t w = u + 1; w < n; w++)
+            s4 += 2.0 * c[u] * c[w] * pdx_theory_scm_I4(C, n, k, l, u, w);
+    }
+    s4 += s->sigma2 * pdx_theory_scm_J2(C, n, k, l);
+    return s->eta * (vk * s1 + vl * s2) + s->eta * s->eta * vk * vl * s4;
+}
+
+static double flow_v(const scm_sys *s, size_t k)
+{
+    double sum = 0.0;
+    for (size_t u = 0; u < s->n; u++)
+        sum += s->c[u] * pdx_theory_scm_I2(s->C, s->n, k, u);
+    return s->eta_v * sum;
+}
+
+static int state_finite(const scm_sys *s, const double *y)
+{
+    for (size_t i = 0; i < s->dim; i++)
+        if (!isfinite(y[i]))
+            return 0;
+    return 1;
+}
+
 static int scm_rhs(double t, const double y[], double dydt[], void *params)
 {
     (void)t;
     scm_sys *s = params;
-    const size_t K = s->K, M = s->M, n = s->n;
+    const size_t K = s->K, M = s->M;
+    if (!state_finite(s, y))
+        return GSL_EBADFUNC;
     sys_load(s, y);
-    const double *C = s->C, *c = s->c;
-    for (size_t i = 0; i < s->dim; i++)
-        if (!isfinite(y[i]))
-            return GSL_EBADFUNC;
-    /* v_k = -c_k */
-    for (size_t k = 0; k < K; k++) {
-        double vk = -c[k];
-        for (size_t m = 0; m < M; m++) {
-            double sum = 0.0;
-            for (size_t u = 0; u < n; u++)
-                sum += c[u] * pdx_theory_scm_I3(C, n, k, K + m, u);
-            dydt[s->nQ + k * M + m] = s->eta * vk * sum;
-        }
-    }
     for (size_t k = 0; k < K; k++)
-        for (size_t l = k; l < K; l++) {
-            double vk = -c[k], vl = -c[l];
-            double s1 = 0.0, s2 = 0.0, s4 = 0.0;
-            for (size_t u = 0; u < n; u++) {
-                s1 += c[u] * pdx_theory_scm_I3(C, n, k, l, u);
-                s2 += c[u] * pdx_theory_scm_I3(C, n, l, k, u);
-            }
-            for (size_t u = 0; u < n; u++) {
-                s4 += c[u] * c[u] * pdx_theory_scm_I4(C, n, k, l, u, u);
-                for (size_t w = u + 1; w < n; w++)
-                    s4 += 2.0 * c[u] * c[w] *
-                          pdx_theory_scm_I4(C, n, k, l, u, w);
-            }
-            s4 += s->sigma2 * pdx_theory_scm_J2(C, n, k, l);
-            dydt[q_index(K, k, l)] = s->eta * (vk * s1 + vl * s2) +
-                                     s->eta * s->eta * vk * vl * s4;
-        }
+        for (size_t m = 0; m < M; m++)
+            dydt[s->nQ + k * M + m] = flow_R(s, k, m);
+    for (size_t k = 0; k < K; k++)
+        for (size_t l = k; l < K; l++)
+            dydt[q_index(K, k, l)] = flow_Q(s, k, l);
     if (s->train_v)
-        for (size_t k = 0; k < K; k++) {
-            double sum = 0.0;
-            for (size_t u = 0; u < n; u++)
-                sum += c[u] * pdx_theory_scm_I2(C, n, k, u);
-            dydt[s->nQ + K * M + k] = s->eta_v * sum;
-        }
-    for (size_t i = 0; i < s->dim; i++)
-        if (!isfinite(dydt[i]))
-            return GSL_EBADFUNC;
+        for (size_t k = 0; k < K; k++)
+            dydt[s->nQ + K * M + k] = flow_v(s, k);
+    if (!state_finite(s, dydt))
+        return GSL_EBADFUNC;
     return GSL_SUCCESS;
 }
 
@@ -421,43 +437,57 @@ pdx_status pdx_theory_scm_trajectory(const pdx_scm_problem *p,
 /* ------------------------------------------------------------------------ */
 /* Jacobians and eigenvalues                                                 */
 
-/* Largest real part of the eigenvalues of the Jacobian of the flow at y
- * (central differences). NaN on failure. */
-static double max_real_eigenvalue(scm_sys *s, const double *y)
+/* The Jacobian of the flow at y (central differences) into J (dim x dim).
+ * 0 on success. */
+static int jacobian(scm_sys *s, const double *y, gsl_matrix *J)
 {
     const size_t n = s->dim;
-    gsl_matrix *J = gsl_matrix_alloc(n, n);
-    gsl_vector_complex *eval = gsl_vector_complex_alloc(n);
-    gsl_eigen_nonsymm_workspace *w = gsl_eigen_nonsymm_alloc(n);
     double *yp = malloc(n * sizeof *yp), *f1 = malloc(n * sizeof *f1),
            *f2 = malloc(n * sizeof *f2);
-    double result = NAN;
-    if (J == NULL || eval == NULL || w == NULL || yp == NULL || f1 == NULL ||
-        f2 == NULL)
-        goto done;
-    for (size_t j = 0; j < n; j++) {
+    int rc = yp != NULL && f1 != NULL && f2 != NULL ? 0 : -1;
+    for (size_t j = 0; j < n && rc == 0; j++) {
         memcpy(yp, y, n * sizeof *yp);
         double h = 1e-6 * fmax(1.0, fabs(y[j]));
         yp[j] = y[j] + h;
-        if (scm_rhs(0.0, yp, f1, s) != GSL_SUCCESS)
-            goto done;
+        rc = scm_rhs(0.0, yp, f1, s) == GSL_SUCCESS ? 0 : -1;
         yp[j] = y[j] - h;
-        if (scm_rhs(0.0, yp, f2, s) != GSL_SUCCESS)
-            goto done;
-        for (size_t i = 0; i < n; i++)
+        if (rc == 0)
+            rc = scm_rhs(0.0, yp, f2, s) == GSL_SUCCESS ? 0 : -1;
+        for (size_t i = 0; i < n && rc == 0; i++)
             gsl_matrix_set(J, i, j, (f1[i] - f2[i]) / (2.0 * h));
     }
-    if (gsl_eigen_nonsymm(J, eval, w) != GSL_SUCCESS)
-        goto done;
-    result = -INFINITY;
-    for (size_t i = 0; i < n; i++)
-        result = fmax(result, GSL_REAL(gsl_vector_complex_get(eval, i)));
-done:
     free(yp);
     free(f1);
     free(f2);
+    return rc;
+}
+
+/* Largest real part of the eigenvalues of J (J is overwritten). NaN on
+ * failure. */
+static double max_real_eig(gsl_matrix *J)
+{
+    const size_t n = J->size1;
+    gsl_vector_complex *eval = gsl_vector_complex_alloc(n);
+    gsl_eigen_nonsymm_workspace *w = gsl_eigen_nonsymm_alloc(n);
+    double result = NAN;
+    if (eval != NULL && w != NULL && gsl_eigen_nonsymm(J, eval, w) == GSL_SUCCESS) {
+        result = -INFINITY;
+        for (size_t i = 0; i < n; i++)
+            result = fmax(result, GSL_REAL(gsl_vector_complex_get(eval, i)));
+    }
     gsl_eigen_nonsymm_free(w);
     gsl_vector_complex_free(eval);
+    return result;
+}
+
+/* Largest real part of the eigenvalues of the Jacobian of the flow at y.
+ * NaN on failure. */
+static double max_real_eigenvalue(scm_sys *s, const double *y)
+{
+    gsl_matrix *J = gsl_matrix_alloc(s->dim, s->dim);
+    double result = NAN;
+    if (J != NULL && jacobian(s, y, J) == 0)
+        result = max_real_eig(J);
     gsl_matrix_free(J);
     return result;
 }
@@ -491,26 +521,24 @@ static void sym_expand(const sym_ctx *c, const double *r, double *y)
 
 static int sym_rhs(double t, const double r[], double dr[], void *params)
 {
+    (void)t;
     sym_ctx *c = params;
     scm_sys *s = c->s;
     sym_expand(c, r, c->y);
-    int rc = scm_rhs(t, c->y, c->dy, s);
-    if (rc != GSL_SUCCESS)
-        return rc;
+    if (!state_finite(s, c->y))
+        return GSL_EBADFUNC;
+    sys_load(s, c->y);
+    /* by symmetry every unit (and teacher unit) has the same flow */
     size_t i = 0;
-    dr[i++] = c->dy[q_index(s->K, 0, 0)];
+    dr[i++] = flow_Q(s, 0, 0);
     if (s->K > 1)
-        dr[i++] = c->dy[q_index(s->K, 0, 1)];
-    double mean = 0.0;
-    for (size_t j = 0; j < s->K * s->M; j++)
-        mean += c->dy[s->nQ + j];
-    dr[i++] = mean / (double)(s->K * s->M);
-    if (s->train_v) {
-        double mv = 0.0;
-        for (size_t k = 0; k < s->K; k++)
-            mv += c->dy[s->nQ + s->K * s->M + k];
-        dr[i] = mv / (double)s->K;
-    }
+        dr[i++] = flow_Q(s, 0, 1);
+    dr[i++] = flow_R(s, 0, 0);
+    if (s->train_v)
+        dr[i++] = flow_v(s, 0);
+    for (size_t j = 0; j < i; j++)
+        if (!isfinite(dr[j]))
+            return GSL_EBADFUNC;
     return GSL_SUCCESS;
 }
 
@@ -603,6 +631,48 @@ done:
     return ok ? 0 : -1;
 }
 
+/* Follow the trajectory from the problem's start with adaptive steps and
+ * record when eg enters and leaves the band |eg - plateau| <= 0.01 plateau
+ * (crossings interpolated linearly between steps). */
+static void plateau_interval(scm_sys *s, const pdx_scm_problem *p,
+                             double alpha_max, double plateau, double *start,
+                             double *end)
+{
+    double *y = calloc(s->dim, sizeof *y);
+    gsl_odeiv2_step *step =
+        gsl_odeiv2_step_alloc(gsl_odeiv2_step_rk8pd, s->dim);
+    gsl_odeiv2_control *control = gsl_odeiv2_control_y_new(1e-11, 1e-10);
+    gsl_odeiv2_evolve *evolve = gsl_odeiv2_evolve_alloc(s->dim);
+    if (y == NULL || step == NULL || control == NULL || evolve == NULL)
+        goto done;
+    initial_state(s, p, y);
+    gsl_odeiv2_system sys = {scm_rhs, NULL, s->dim, s};
+    const double band = 0.01 * plateau;
+    double t = 0.0, h = 1e-4, t_prev = 0.0;
+    double d_prev = fabs(state_eg(s, y) - plateau);
+    for (long n = 0; n < 10000000 && t < alpha_max && isnan(*end); n++) {
+        if (gsl_odeiv2_evolve_apply(evolve, control, step, &sys, &t,
+                                    alpha_max, &h, y) != GSL_SUCCESS)
+            break;
+        double d = fabs(state_eg(s, y) - plateau);
+        /* the time where d crosses the band, linear in between */
+        double cross = d == d_prev ? t
+                                   : t_prev + (t - t_prev) * (d_prev - band) /
+                                                  (d_prev - d);
+        if (isnan(*start) && d <= band)
+            *start = d_prev > band ? cross : t_prev;
+        else if (!isnan(*start) && d > band)
+            *end = cross;
+        t_prev = t;
+        d_prev = d;
+    }
+done:
+    gsl_odeiv2_evolve_free(evolve);
+    gsl_odeiv2_control_free(control);
+    gsl_odeiv2_step_free(step);
+    free(y);
+}
+
 pdx_status pdx_theory_scm_plateau(const pdx_scm_problem *p, double alpha_max,
                                   double *eg_plateau, double *start,
                                   double *end, pdx_error *err)
@@ -629,32 +699,8 @@ pdx_status pdx_theory_scm_plateau(const pdx_scm_problem *p, double alpha_max,
         if (lead > 1e-9 * p->eta && e > 1e-12) /* a saddle: a plateau */
             *eg_plateau = e;
     }
-    if (!isnan(*eg_plateau) && alpha_max > 0.0) {
-        /* dense trajectory: 200 points per decade from alpha_max 1e-6 */
-        enum { PER_DECADE = 200, DECADES = 6 };
-        size_t n = PER_DECADE * DECADES + 1;
-        double *times = malloc(n * sizeof *times);
-        double *eg = malloc(n * sizeof *eg);
-        int status = PDX_THEORY_PENDING;
-        if (times != NULL && eg != NULL) {
-            for (size_t i = 0; i < n; i++)
-                times[i] = alpha_max *
-                           pow(10.0, -(double)DECADES +
-                                         (double)i / (double)PER_DECADE);
-            pdx_theory_scm_trajectory(p, times, n, eg, NULL, NULL, NULL,
-                                      &status, NULL);
-            double band = 0.01 * *eg_plateau;
-            for (size_t i = 0; i < n && isnan(*end); i++) {
-                int in = fabs(eg[i] - *eg_plateau) <= band;
-                if (in && isnan(*start))
-                    *start = times[i];
-                else if (!in && !isnan(*start))
-                    *end = times[i];
-            }
-        }
-        free(times);
-        free(eg);
-    }
+    if (!isnan(*eg_plateau) && alpha_max > 0.0)
+        plateau_interval(&s, p, alpha_max, *eg_plateau, start, end);
     free(y);
     sys_free(&s);
     return PDX_OK;
@@ -663,26 +709,38 @@ pdx_status pdx_theory_scm_plateau(const pdx_scm_problem *p, double alpha_max,
 /* ------------------------------------------------------------------------ */
 /* Maximal learning rate                                                     */
 
+/* At the perfect solution every term of the flow vanishes and the flow is
+ * eta X + eta^2 Y (eta_second = ratio eta), so its Jacobian is exactly
+ * J(eta) = eta A + eta^2 B: two Jacobians give A and B, and the sign of
+ * the leading eigenvalue of J(eta)/eta = A + eta B decides stability. */
 typedef struct eta_ctx {
-    const pdx_scm_problem *p;
-    double ratio; /* eta_second / eta */
+    gsl_matrix *A, *B, *work;
 } eta_ctx;
 
-/* Largest real part of the eigenvalues at the perfect solution, over eta
- * (the Jacobian is eta A + eta^2 B: its sign is that of A + eta B). */
 static double perfect_growth(double eta, void *params)
 {
     const eta_ctx *c = params;
-    pdx_scm_problem q = *c->p;
+    gsl_matrix_memcpy(c->work, c->B);
+    gsl_matrix_scale(c->work, eta);
+    gsl_matrix_add(c->work, c->A);
+    return max_real_eig(c->work);
+}
+
+/* Jacobian at the perfect solution with learning rate eta into J. */
+static int perfect_jacobian(const pdx_scm_problem *p, double ratio,
+                            double eta, gsl_matrix *J)
+{
+    pdx_scm_problem q = *p;
     q.eta = eta;
-    q.eta_second = c->ratio * eta;
+    q.eta_second = ratio * eta;
     q.output_noise = 0.0;
     q.init = PDX_SCM_INIT_EXPECTED;
+    q.second_layer_init = 1.0;
     scm_sys s;
     if (sys_init(&s, &q) != 0)
-        return NAN;
+        return -1;
     double *y = calloc(s.dim, sizeof *y);
-    double result = NAN;
+    int rc = -1;
     if (y != NULL) {
         for (size_t k = 0; k < s.K; k++) {
             for (size_t l = k; l < s.K; l++)
@@ -692,13 +750,11 @@ static double perfect_growth(double eta, void *params)
             if (s.train_v)
                 y[s.nQ + s.K * s.M + k] = 1.0;
         }
-        for (size_t k = 0; k < s.K; k++)
-            s.v_fixed[k] = 1.0;
-        result = max_real_eigenvalue(&s, y) / eta;
+        rc = jacobian(&s, y, J);
     }
     free(y);
     sys_free(&s);
-    return result;
+    return rc;
 }
 
 double pdx_theory_scm_eta_max(const pdx_scm_problem *p)
@@ -707,18 +763,30 @@ double pdx_theory_scm_eta_max(const pdx_scm_problem *p)
         return NAN;
     if (!p->train_second && p->second_layer_init != 1.0)
         return NAN;
-    eta_ctx c = {p, p->train_second && p->eta > 0.0
-                        ? p->eta_second / p->eta
-                        : 0.0};
+    double ratio = p->train_second ? p->eta_second / p->eta : 0.0;
+    size_t dim = p->K * (p->K + 1) / 2 + p->K * p->M +
+                 (p->train_second ? p->K : 0);
+    eta_ctx c = {gsl_matrix_alloc(dim, dim), gsl_matrix_alloc(dim, dim),
+                 gsl_matrix_alloc(dim, dim)};
+    double root = NAN;
+    if (c.A == NULL || c.B == NULL || c.work == NULL ||
+        perfect_jacobian(p, ratio, 1.0, c.A) != 0 ||
+        perfect_jacobian(p, ratio, 2.0, c.B) != 0)
+        goto done;
+    /* J1 = A + B, J2 = 2A + 4B: B = (J2 - 2 J1)/2, A = J1 - B */
+    gsl_matrix_memcpy(c.work, c.A);
+    gsl_matrix_scale(c.work, 2.0);
+    gsl_matrix_sub(c.B, c.work);
+    gsl_matrix_scale(c.B, 0.5);
+    gsl_matrix_sub(c.A, c.B);
     /* scan upward for the first sign change, then brent */
-    double lo = 0.01, g_lo = perfect_growth(lo, &c);
+    double lo = 1e-3, g_lo = perfect_growth(lo, &c), hi = NAN;
     if (!(g_lo < 0.0))
-        return NAN;
-    double hi = NAN;
-    for (double eta = lo * 1.25; eta < 1000.0; eta *= 1.25) {
+        goto done;
+    for (double eta = lo * 1.1; eta < 1e3; eta *= 1.1) {
         double g = perfect_growth(eta, &c);
         if (isnan(g))
-            return NAN;
+            goto done;
         if (g >= 0.0) {
             hi = eta;
             break;
@@ -726,12 +794,11 @@ double pdx_theory_scm_eta_max(const pdx_scm_problem *p)
         lo = eta;
     }
     if (isnan(hi))
-        return NAN;
+        goto done;
     gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
     if (s == NULL)
-        return NAN;
+        goto done;
     gsl_function F = {perfect_growth, &c};
-    double root = NAN;
     if (gsl_root_fsolver_set(s, &F, lo, hi) == GSL_SUCCESS) {
         int status = GSL_CONTINUE;
         for (int iter = 0; iter < 100 && status == GSL_CONTINUE; iter++) {
@@ -739,11 +806,15 @@ double pdx_theory_scm_eta_max(const pdx_scm_problem *p)
                 break;
             status = gsl_root_test_interval(gsl_root_fsolver_x_lower(s),
                                             gsl_root_fsolver_x_upper(s), 0.0,
-                                            1e-9);
+                                            1e-10);
         }
         if (status == GSL_SUCCESS)
             root = gsl_root_fsolver_root(s);
     }
     gsl_root_fsolver_free(s);
+done:
+    gsl_matrix_free(c.A);
+    gsl_matrix_free(c.B);
+    gsl_matrix_free(c.work);
     return root;
 }

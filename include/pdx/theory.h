@@ -271,6 +271,10 @@ double pdx_theory_scm_J2(const double *C, size_t n, size_t a, size_t b);
 /* ------------------------------------------------------------------------ */
 /* Grids (pdx theory SPEC)                                                   */
 
+/* Largest K + M of a committee cell that `pdx theory SPEC` integrates
+ * (larger cells are not applicable; the cost grows as K^2 (K+M)^2). */
+#define PDX_THEORY_SCM_MAX_UNITS 32
+
 /* The theory that applies to a cell, or PDX_THEORY_NONE. */
 pdx_theory_kind pdx_theory_for_params(const pdx_params *params);
 
