@@ -328,10 +328,10 @@ def _boundary_list(ds, kinds, x, y, var, threshold, sel, method="onset", directi
                                                   sel=sel, method=method, time=time,
                                                   direction=direction))
         elif kind == "jump":
-            out.append(bd.jump(ds, x=x, y=y, var=var or "eg", threshold=threshold, sel=sel,
+            out.append(bd.jump(ds, x=x, y=y, var=var, threshold=threshold, sel=sel,
                                direction=direction, time=time))
         elif kind == "hysteresis":
-            out.append(bd.hysteresis(ds, x=x, y=y, var=var or "eg", threshold=threshold,
+            out.append(bd.hysteresis(ds, x=x, y=y, var=var, threshold=threshold,
                                      sel=sel, direction=direction, time=time))
         elif kind == "divergence":
             out.append(bd.divergence(ds, x=x, y=y, var=var, threshold=threshold, sel=sel,
@@ -339,6 +339,43 @@ def _boundary_list(ds, kinds, x, y, var, threshold, sel, method="onset", directi
         elif kind == "early_stopping":
             out.append(bd.early_stopping(ds, x=x, var=var or "eg", sel=sel))
     return out
+
+
+#: Lines of a theory file that go with a boundary kind.
+THEORY_KINDS = {"jump": ("transition", "spinodal"), "hysteresis": ("transition", "spinodal"),
+                "divergence": ("divergence",), "early_stopping": ("plateau",),
+                "all": ("transition", "spinodal", "divergence", "plateau")}
+
+
+def _theory_list(theory, kinds, x, y, threshold, method="onset", direction=None,
+                 time="final"):
+    """The theory's boundaries for ``kinds`` (None: all): those it gives
+    explicitly (alpha_c, alpha_spinodal, eta_max, plateau) and those found in
+    its data, except where an explicit line replaces one (jump: alpha_c and
+    alpha_spinodal; divergence: eta_max). Kinds that do not fit the theory
+    file are left out."""
+    from . import boundaries as bd
+
+    kinds = list(kinds or ["all"])
+    want = {k for kind in kinds for k in THEORY_KINDS.get(kind, ())}
+    explicit = [b for b in bd.theory_lines(theory, across=y) if b.kind in want]
+    covered = {"jump" for b in explicit if b.kind in ("transition", "spinodal")}
+    covered |= {"divergence" for b in explicit if b.kind == "divergence"}
+    generic = []
+    for kind in kinds:
+        kind = "jump" if kind == "hysteresis" else kind
+        if kind in covered or kind == "divergence":
+            continue  # a theory file has no diverged runs
+        try:
+            if kind == "all":
+                generic += [b for b in bd.find_boundaries(theory, x=x, y=y, strict=False)
+                            if b.kind not in covered and b.kind != "divergence"]
+            else:
+                generic += _boundary_list(theory, [kind], x, y, None, threshold, {},
+                                          method=method, direction=direction, time=time)
+        except PdxError:
+            continue
+    return generic + explicit
 
 
 def _in_plane(bs, x, y):
@@ -376,17 +413,12 @@ def _cmd_plot(args, parser):
             else:
                 blist += _boundary_list(ds, [kind] if kind != "all" else None, xd, yd,
                                         None, args.threshold, bsel)
-            if theory is not None and kind != "hysteresis":
-                try:
-                    blist += _boundary_list(theory, [kind] if kind != "all" else None,
-                                            xd if kind != "early_stopping" else
-                                            (xd if yd == "time" else yd),
-                                            yd if kind != "early_stopping" else None,
-                                            None, args.threshold,
-                                            {k: v for k, v in bsel.items()
-                                             if resolve_axis(ds, k) in theory.dims})
-                except PdxError:
-                    pass
+            if theory is not None:
+                if kind == "early_stopping":
+                    tx, ty = (xd if yd == "time" else yd), None
+                else:
+                    tx, ty = xd, yd
+                blist += _theory_list(theory, [kind], tx, ty, args.threshold)
         blist = _in_plane(blist, xd, yd)
     fig = Figure(figsize=tuple(args.size), dpi=args.dpi, layout="constrained")
     ax = fig.add_subplot()
@@ -415,15 +447,12 @@ def _cmd_lines(args, parser):
 
             xd = resolve_axis(ds, args.x)
             hue = args.hue
+            hue = hue if hue and hue != "none" else None
             for kind in args.boundary:
-                for src in [ds] + ([theory] if theory is not None else []):
-                    try:
-                        blist += _boundary_list(src, [kind] if kind != "all" else None,
-                                                xd, hue if hue and hue != "none" else None,
-                                                None, args.threshold, {})
-                    except PdxError:
-                        if src is ds:
-                            raise
+                blist += _boundary_list(ds, [kind] if kind != "all" else None, xd, hue,
+                                        None, args.threshold, {})
+                if theory is not None:
+                    blist += _theory_list(theory, [kind], xd, hue, args.threshold)
         res = lines.slices(ds, args.x, hue=args.hue, variables=args.var, time=args.time,
                            sel=sel, reduce=args.reduce, theory=theory, boundaries=blist,
                            size=args.size, max_lines=args.max_lines, ylog=args.log_y,
@@ -443,14 +472,14 @@ def _cmd_boundaries(args, parser):
     if theory is not None:
         from .core import resolve_axis
 
-        tsel = {k: v for k, v in sel.items() if resolve_axis(ds, k) in theory.dims}
-        kinds = [k for k in (args.kind or []) if k != "hysteresis"] or None
-        try:
-            tfound = _boundary_list(theory, kinds, args.x, args.y, args.var, args.threshold,
-                                    tsel, method=args.method, direction=args.direction,
-                                    time=args.time)
-        except PdxError as exc:
-            print(f"{PROG}: note: theory boundaries skipped: {exc}", file=sys.stderr)
+        first = getattr(found[0], "boundary", found[0]) if found else None
+        tx = args.x or (first.along if first is not None and first.kind != "early_stopping"
+                        else None)
+        ty = args.y or (first.across if first is not None and first.kind != "early_stopping"
+                        else None)
+        tfound = _theory_list(theory, args.kind, tx and resolve_axis(ds, tx),
+                              ty and resolve_axis(ds, ty), args.threshold,
+                              method=args.method, direction=args.direction, time=args.time)
     if not found and not tfound:
         print("no boundary found (give --kind to see why)", file=sys.stderr)
     import pandas as pd

@@ -646,8 +646,8 @@ def interpolation_threshold(ds: xr.Dataset, x: Optional[str] = None,
     ``time``: which checkpoint ("final", "best", a number); ignored for
     variables without time. Other axes with several values give one line
     each (``sel`` fixes some). Done tasks only."""
-    var = resolve_variable(ds, var) if var else find_variable(
-        ds, "train_error", "train_error_mean", "loss")
+    var = resolve_variable(ds, var) if var else (
+        _equilibrium_var(ds, "train_error") or find_variable(ds, "train_error_mean", "loss"))
     if var is None:
         raise PdxNameError("no training-error variable (train_error) in this file: "
                            "give var=")
@@ -673,7 +673,7 @@ def interpolation_threshold(ds: xr.Dataset, x: Optional[str] = None,
 
 
 def jump(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = None,
-         var: str = "eg", threshold=None, min_ratio: float = 2.0,
+         var: Optional[str] = None, threshold=None, min_ratio: float = 2.0,
          direction: Optional[str] = None, time="final",
          sel: Optional[Dict[str, object]] = None) -> Boundary:
     """The first-order jump: for every value of ``y`` (and of the group
@@ -686,7 +686,10 @@ def jump(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = None,
     least ``min_ratio`` times every other step of that profile; its
     location is the bracket midpoint (plot scale), ``height`` the mean step.
     ``direction``: "down" (eg drops), "up", or None (the sign of the
-    largest steps). Replicas without such a step are censored."""
+    largest steps). Replicas without such a step are censored. ``var``
+    default: ``eg_mean`` when the runs have Monte Carlo averages, else
+    ``eg``."""
+    var = resolve_variable(ds, var) if var else (_equilibrium_var(ds, "eg") or "eg")
     var = resolve_variable(ds, var)
     x = resolve_axis(ds, x) if x else (find_axis(ds, "data.alpha", "alpha")
                                        or _default_across(ds, None))
@@ -830,7 +833,7 @@ class Hysteresis:
 
 
 def hysteresis(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = None,
-               var: str = "eg", start: str = "start",
+               var: Optional[str] = None, start: str = "start",
                starts: Tuple[str, str] = ("cold", "hot"), **kwargs) -> Hysteresis:
     """The first-order jump of ``var`` for each value of the ``start`` axis
     (default ``train.start``) and the hysteresis window between

@@ -411,7 +411,7 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds,
                     r.warnings.append(f"learning curves: {exc}")
                     continue
                 sel_t = _sel_text(sel)
-                add_figure(res, f"curves_{hue}_{sel_t}",
+                add_figure(res, f"curves_{hue or 'all'}_{sel_t}",
                            f"{', '.join(lc_vars)} against time, one line per {hue}"
                            + (f", {sel_t}" if sel_t else "")
                            + "; bands: +-1 standard error over replicas")
