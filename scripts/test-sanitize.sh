@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Memory-safety pass, run by CI after scripts/test.sh:
+#  1. the unit and CLI suites built with -Db_sanitize=address,undefined
+#     (any UBSan report is fatal);
+#  2. a small sweep of every algorithm family under valgrind memcheck
+#     (a generic -Dnative=false build: valgrind cannot decode AVX-512).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --packages-only valgrind
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export ASAN_OPTIONS=detect_leaks=1
+if [[ ! -f build-asan/build.ninja ]]; then
+  meson setup build-asan -Db_sanitize=address,undefined >/dev/null
+fi
+ninja -C build-asan >/dev/null
+meson test -C build-asan --suite unit --suite cli --print-errorlogs
+
+if [[ ! -f build-valgrind/build.ninja ]]; then
+  meson setup build-valgrind -Dnative=false -Dbuildtype=debugoptimized >/dev/null
+fi
+ninja -C build-valgrind pdx >/dev/null
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cat > "$tmp/online.yaml" <<'YAML'
+name: memcheck-online
+replicas: 2
+N: 40
+student: {hidden: [1, 2], activation: [erf, relu]}
+train: {learning_rate: [0.5, 30], alpha: 1}
+record: {times: [0.5, 1], test_size: 200}
+YAML
+cat > "$tmp/finite.yaml" <<'YAML'
+name: memcheck-finite
+replicas: 2
+N: 30
+teacher: {kind: perceptron}
+student: {kind: perceptron, weights: [spherical, binary]}
+data: {alpha: [0.5, 2], label_noise: 0.1}
+train: {algorithm: metropolis, temperature: 0.5, epochs: 3, burn_in: 1}
+record: {times: [1, 3], test_size: 200}
+YAML
+cat > "$tmp/sgd.yaml" <<'YAML'
+name: memcheck-sgd
+replicas: 2
+N: 30
+teacher: {kind: perceptron}
+student: {kind: twolayer, hidden: 4}
+data: {alpha: [0.5, 2], label_noise: 0.2}
+train: {algorithm: [sgd, langevin], temperature: 0.01, batch: 4, epochs: 2}
+record: {times: [1, 2], test_size: 200}
+YAML
+for spec in online finite sgd; do
+  valgrind --quiet --error-exitcode=99 --leak-check=full \
+    --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+    build-valgrind/pdx run "$tmp/$spec.yaml" -o "$tmp/$spec.h5" --quiet --threads 2
+  echo "memcheck: $spec sweep clean"
+done
