@@ -49,7 +49,6 @@ import xarray as xr
 from .core import (
     DIVERGED,
     DONE,
-    PENDING,
     PdxNameError,
     PdxValueError,
     find_axis,
@@ -259,9 +258,8 @@ def _step_fit(b: np.ndarray) -> Tuple[int, int]:
 
     Returns (k, mismatches): positions < k are predicted False, >= k True;
     among equally good k, the middle one."""
-    m = len(b)
     ones_before = np.concatenate([[0], np.cumsum(b)])          # True in [0, k)
-    zeros_after = np.concatenate([np.cumsum((~b)[::-1])[::-1], [0]])  # False in [k, m)
+    zeros_after = np.concatenate([np.cumsum((~b)[::-1])[::-1], [0]])  # False in [k, n)
     cost = ones_before + zeros_after
     best = int(cost.min())
     ks = np.flatnonzero(cost == best)

@@ -169,8 +169,8 @@ def combine(datasets: Sequence[xr.Dataset]) -> xr.Dataset:
     they have one) and have the same grid. Each task (each element of
     ``status``) is taken from the dataset where its status is not 0; a
     task that several datasets ran must agree in status and in every
-    value but ``wall_seconds`` (the first file's is kept), otherwise :class:`PdxFileError` names the files and the first
-    differing task. The result keeps the first dataset's attributes, with
+    value but ``wall_seconds`` (the first file's is kept), otherwise
+    :class:`PdxFileError` names the files and the first differing task. The result keeps the first dataset's attributes, with
     ``pdx_complete`` = 1 when no task is left pending (0 otherwise),
     ``end_time`` the latest one, ``pdx_shards`` the number of
     files, and ``encoding["source"]`` the list of paths.

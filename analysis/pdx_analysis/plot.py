@@ -266,9 +266,10 @@ def plane(ds: xr.Dataset, x: str, y: Optional[str], var: str = "eg", time="final
     tasks at ``time``; every other axis fixed by ``sel`` or reduced by
     ``reduce`` (mean, median, min or max of the cell statistics) or of size
     1. Works on theory datasets too (no replicas: the solved cells'
-    values). With ``y=None`` the result has the single dimension x. Raises :class:`pdx_analysis.PdxError` subclasses for bad
-    names or selections."""
-    from .core import STATISTICS, _quantile_name, is_theory
+    values). With ``y=None`` the result has the single dimension x.
+    Raises :class:`pdx_analysis.PdxError` subclasses for bad names or
+    selections."""
+    from .core import STATISTICS
 
     var = resolve_variable(ds, var)
     da = ds[var]
@@ -528,9 +529,7 @@ def draw_boundary(ax, b, x: str, y: str, data: Optional[xr.DataArray] = None,
                               path_effects=outline))
     if hyst is not None and b.across is not None:
         a_key, b_key = hyst.starts
-        ga = [k for k in drawn if a_key in k]
-        gb = [k for k in drawn if b_key in k]
-        for ka in ga:
+        for ka in [k for k in drawn if a_key in k]:
             kb = tuple(b_key if v == a_key else v for v in ka)
             if kb not in drawn:
                 continue
@@ -542,7 +541,6 @@ def draw_boundary(ax, b, x: str, y: str, data: Optional[xr.DataArray] = None,
                 else:
                     ax.fill_between(oa, la, lb, color=color, alpha=0.15, hatch="..",
                                     zorder=4, linewidth=0)
-        del gb
     return arts, handles
 
 

@@ -8,9 +8,7 @@ import re
 import matplotlib.image
 import numpy as np
 import pandas as pd
-import pytest
 
-import pdx_analysis as pa
 import physics_synth as P
 from pdx_analysis.report import report
 
