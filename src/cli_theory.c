@@ -52,7 +52,8 @@ static const char *const theory_usage =
     "  gibbs-ising             binary weights and teacher: poor and perfect\n"
     "                          branches, alpha_c(T), spinodal, phase\n"
     "  scm-ode                 online SGD of erf committees (Saad-Solla ODEs);\n"
-    "                          alpha is the training time steps/N\n"
+    "                          alpha is the training time steps/N; R is each\n"
+    "                          student unit's largest R_km, averaged over k\n"
     "\n"
     "  -o, --output OUT        theory file (SPEC mode)\n"
     "  -q, --quiet             no summary on stderr (SPEC mode)\n"
@@ -377,7 +378,7 @@ static int print_scm_curve(const curve_opts *o)
     double plateau = NAN, start = NAN, end = NAN;
     pdx_theory_scm_plateau(pb, alpha_max, &plateau, &start, &end, NULL);
     double eta_max = pdx_theory_scm_eta_max(pb);
-    printf("alpha,eta,K,M,eg");
+    printf("alpha,eta,K,M,eg,R");
     for (size_t k = 0; k < K; k++)
         for (size_t m = 0; m < M; m++)
             printf(",R_%zu_%zu", k, m);
@@ -396,6 +397,17 @@ static int print_scm_curve(const curve_opts *o)
         put(pb->eta);
         printf(",%zu,%zu", K, M);
         put(eg[i]);
+        /* R: each student unit's largest overlap with a teacher unit,
+         * averaged over the student units (-> 1 when every unit has
+         * specialised on a teacher unit) */
+        double r_best = 0.0;
+        for (size_t k = 0; k < K; k++) {
+            double best = -INFINITY;
+            for (size_t m = 0; m < M; m++)
+                best = fmax(best, R[(i * K + k) * M + m]);
+            r_best += best / (double)K;
+        }
+        put(r_best);
         for (size_t k = 0; k < K; k++)
             for (size_t m = 0; m < M; m++)
                 put(R[(i * K + k) * M + m]);

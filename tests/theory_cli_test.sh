@@ -80,7 +80,7 @@ $PY - "$TMP/scm.csv" <<'EOF' || fail "scm-ode CSV"
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 assert len(rows) == 3
-for c in ["alpha", "eg", "R_2_1", "Q_0_2", "v_2", "plateau_eg", "eta_max"]:
+for c in ["alpha", "eg", "R", "R_2_1", "Q_0_2", "v_2", "plateau_eg", "eta_max"]:
     assert c in rows[0], c
 assert float(rows[0]["eg"]) > float(rows[2]["eg"])
 assert rows[0]["eta_max"] == "nan"   # K != M
