@@ -561,10 +561,17 @@ static void test_theory_scm_eta_max(void **state)
     p.eta = 1.05 * eta_max;
     pdx_theory_scm_trajectory(&p, t, 2, eg, NULL, NULL, NULL, &status, NULL);
     assert_true(eg[1] > 1e-3);
-    /* smaller for larger committees */
+    /* smaller for larger committees, as pi sqrt(3) / K at large K (the
+     * large-K maximal learning rate of [SS95]): K eta_max = 4.998 at K = 4,
+     * 5.213 at K = 8, and the Richardson extrapolation 2 f(8) - f(4) of
+     * its 1/K approach is within 0.3% of pi sqrt 3 = 5.441 */
     p = pdx_theory_scm_default();
     p.K = p.M = 4;
-    assert_true(pdx_theory_scm_eta_max(&p) < eta_max);
+    double e4 = 4 * pdx_theory_scm_eta_max(&p);
+    p.K = p.M = 8;
+    double e8 = 8 * pdx_theory_scm_eta_max(&p);
+    assert_true(e4 / 4 < eta_max && e8 / 8 < e4 / 4 && e4 < e8);
+    assert_double_close(2 * e8 - e4, M_PI * sqrt(3.0), 3e-3);
     /* not defined for K != M */
     p.M = 3;
     assert_true(isnan(pdx_theory_scm_eta_max(&p)));
