@@ -408,8 +408,12 @@ static void format_value(pdx_key_id id, double v, char *buf, size_t size)
         snprintf(buf, size, "%s", choice);
     else if (isnan(v) && (key->flags & PDX_KEYF_DERIVED))
         snprintf(buf, size, "%s", key->default_text);
-    else
-        snprintf(buf, size, "%.17g", v);
+    else /* the shortest text that reads back as v */
+        for (int digits = 6; digits <= 17; digits++) {
+            snprintf(buf, size, "%.*g", digits, v);
+            if (strtod(buf, NULL) == v)
+                break;
+        }
 }
 
 pdx_status pdx_grid_embed(const pdx_grid *from, const pdx_grid *to,

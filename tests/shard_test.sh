@@ -4,8 +4,8 @@
 # to an uninterrupted single-process run.
 # usage: shard_test.sh PDX_EXE SOURCE_ROOT
 set -uo pipefail
-PDX=$1
-SRC=$2
+PDX=$(readlink -f "$1")
+SRC=$(readlink -f "$2")
 PY=/usr/bin/python3
 SAME="$PY $SRC/tests/pdx_identical.py"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pdx-shard-XXXXXX")

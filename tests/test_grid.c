@@ -1,4 +1,6 @@
 /* test_grid.c — cells, tasks, parameters and cell keys. */
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pdx/grid.h"
@@ -101,12 +103,204 @@ static void test_grid_cost_orders_tasks(void **state)
     pdx_grid_destroy(&grid);
 }
 
+/* Shards partition the tasks, each ascending, whatever the count. */
+static void test_grid_shards_partition_the_tasks(void **state)
+{
+    pdx_grid *grid = NULL;
+    assert_int_equal(pdx_grid_create(&grid, *state, NULL), PDX_OK);
+    const uint64_t counts[] = {1, 2, 3, 7, 179, 180, 181, 1000};
+    for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+        uint64_t count = counts[c];
+        unsigned char seen[180] = {0};
+        uint64_t total = 0, largest = 0, smallest = UINT64_MAX;
+        for (uint64_t s = 0; s < count; s++) {
+            uint64_t *tasks = NULL, n = 0;
+            assert_int_equal(pdx_grid_shard_tasks(grid, s, count, &tasks, &n,
+                                                  NULL),
+                             PDX_OK);
+            assert_true((n == 0) == (tasks == NULL));
+            for (uint64_t i = 0; i < n; i++) {
+                assert_true(tasks[i] < 180);
+                assert_false(seen[tasks[i]]);
+                seen[tasks[i]] = 1;
+                if (i > 0)
+                    assert_true(tasks[i] > tasks[i - 1]);
+            }
+            total += n;
+            largest = n > largest ? n : largest;
+            smallest = n < smallest ? n : smallest;
+            free(tasks);
+        }
+        assert_int_equal(total, 180);
+        /* more shards than tasks: one task each, the rest empty */
+        if (count >= 180) {
+            assert_int_equal(largest, 1);
+            assert_int_equal(smallest, count > 180 ? 0 : 1);
+        }
+    }
+    pdx_grid_destroy(&grid);
+}
+
+/* The deal balances cost where task % n does not: a last axis whose two
+ * values differ 30-fold in cost, dealt to 2 shards. */
+static void test_grid_shards_balance_cost(void **state)
+{
+    (void)state;
+    const char *text = "replicas: 1\n"
+                       "student: {hidden: [1, 2, 3]}\n"
+                       "train: {learning_rate: [0.25, 0.5, 1.5]}\n"
+                       "N: [20, 600]\n";
+    pdx_spec *spec = NULL;
+    pdx_grid *grid = NULL;
+    assert_int_equal(pdx_spec_parse_string(&spec, text, strlen(text), "b",
+                                           NULL),
+                     PDX_OK);
+    assert_int_equal(pdx_grid_create(&grid, spec, NULL), PDX_OK);
+    double cost[2] = {0, 0}, modulo[2] = {0, 0}, largest = 0;
+    for (uint64_t s = 0; s < 2; s++) {
+        uint64_t *tasks = NULL, n = 0;
+        assert_int_equal(pdx_grid_shard_tasks(grid, s, 2, &tasks, &n, NULL),
+                         PDX_OK);
+        for (uint64_t i = 0; i < n; i++) {
+            pdx_params p;
+            pdx_grid_cell_params(grid, tasks[i], &p);
+            cost[s] += pdx_grid_task_cost(&p);
+        }
+        free(tasks);
+    }
+    for (uint64_t t = 0; t < grid->n_tasks; t++) {
+        pdx_params p;
+        pdx_grid_cell_params(grid, t, &p);
+        modulo[t % 2] += pdx_grid_task_cost(&p);
+        largest = fmax(largest, pdx_grid_task_cost(&p));
+    }
+    print_message("cost per shard: deal %.4g / %.4g, task %% 2: %.4g / %.4g\n",
+                  cost[0], cost[1], modulo[0], modulo[1]);
+    assert_true(fabs(cost[0] - cost[1]) <= largest);
+    assert_true(fmax(modulo[0], modulo[1]) > 10 * fmin(modulo[0], modulo[1]));
+    pdx_grid_destroy(&grid);
+    pdx_spec_destroy(&spec);
+}
+
+static void test_grid_shards_reject_bad_numbers(void **state)
+{
+    pdx_grid *grid = NULL;
+    assert_int_equal(pdx_grid_create(&grid, *state, NULL), PDX_OK);
+    uint64_t *tasks = (uint64_t *)&grid, n = 99;
+    pdx_error err;
+    assert_int_equal(pdx_grid_shard_tasks(grid, 0, 0, &tasks, &n, &err),
+                     PDX_ERR_USAGE);
+    assert_null(tasks);
+    assert_int_equal(n, 0);
+    assert_int_equal(pdx_grid_shard_tasks(grid, 3, 3, &tasks, &n, &err),
+                     PDX_ERR_USAGE);
+    assert_non_null(strstr(err.message, "shard 3 of 3 does not exist"));
+    pdx_grid_destroy(&grid);
+}
+
+static pdx_grid *grid_of(const char *text, pdx_spec **spec)
+{
+    pdx_grid *grid = NULL;
+    assert_int_equal(pdx_spec_parse_string(spec, text, strlen(text), "x.yaml",
+                                           NULL),
+                     PDX_OK);
+    assert_int_equal(pdx_grid_create(&grid, *spec, NULL), PDX_OK);
+    return grid;
+}
+
+/* An extension adds axis values (anywhere) and replicas; the map sends
+ * each old value to its index in the new axis. */
+static void test_grid_embed_maps_values(void **state)
+{
+    (void)state;
+    pdx_spec *sa = NULL, *sb = NULL;
+    pdx_grid *a = grid_of("name: old\nreplicas: 2\nstudent: {hidden: [2, 4]}\n"
+                          "train: {learning_rate: [0.5, 2.385]}\n",
+                          &sa);
+    pdx_grid *b = grid_of("name: new\nreplicas: 5\n"
+                          "student: {hidden: [1, 2, 3, 4]}\n"
+                          "train: {learning_rate: [2.385, 0.125, 0.5]}\n",
+                          &sb);
+    size_t *map = NULL;
+    assert_int_equal(pdx_grid_embed(a, b, &map, NULL), PDX_OK);
+    assert_int_equal(map[0], 1); /* hidden 2 */
+    assert_int_equal(map[1], 3); /* hidden 4 */
+    assert_int_equal(map[2], 2); /* learning rate 0.5 */
+    assert_int_equal(map[3], 0); /* learning rate 2.385 */
+    free(map);
+    /* the other way round is no extension */
+    pdx_error err;
+    assert_int_equal(pdx_grid_embed(b, a, &map, &err), PDX_ERR_MISMATCH);
+    assert_null(map);
+    assert_non_null(strstr(err.message, "replicas"));
+    pdx_grid_destroy(&a);
+    pdx_grid_destroy(&b);
+    pdx_spec_destroy(&sa);
+    pdx_spec_destroy(&sb);
+}
+
+/* Each way a spec can fail to extend another names the key at fault. */
+static void test_grid_embed_refuses_other_changes(void **state)
+{
+    (void)state;
+    static const char *const base =
+        "replicas: 2\nN: 50\nstudent: {hidden: [2, 4]}\n"
+        "train: {learning_rate: [0.5, 2.385], alpha: 3}\n";
+    static const struct {
+        const char *text, *key, *message;
+    } cases[] = {
+        {"replicas: 2\nN: 60\nstudent: {hidden: [2, 4]}\n"
+         "train: {learning_rate: [0.5, 2.385], alpha: 3}\n",
+         "N", "50 in the file's spec, 60 in this spec"},
+        {"replicas: 2\nN: 50\nstudent: {hidden: [2, 4]}\n"
+         "train: {learning_rate: [0.5, 2.38], alpha: 3}\n",
+         "train.learning_rate", "value 2.385"},
+        {"replicas: 2\nN: 50\ntrain: {learning_rate: [0.5, 2.385], "
+         "alpha: 3}\nstudent: {hidden: [2, 4]}\n",
+         "", "the axes differ: (student.hidden, train.learning_rate)"},
+        {"replicas: 2\nN: [50, 70]\nstudent: {hidden: [2, 4]}\n"
+         "train: {learning_rate: [0.5, 2.385], alpha: 3}\n",
+         "", "the axes differ"},
+        {"replicas: 2\nN: 50\nstudent: {hidden: [2, 4], activation: relu}\n"
+         "train: {learning_rate: [0.5, 2.385], alpha: 3}\n",
+         "student.activation", "erf in the file's spec, relu in this spec"},
+        {"replicas: 2\nN: 50\nstudent: {hidden: [2, 4]}\n"
+         "train: {learning_rate: [0.5, 2.385], alpha: 3}\n"
+         "record: {times: [1, 2, 3]}\n",
+         "record.times", "times"},
+    };
+    pdx_spec *sa = NULL;
+    pdx_grid *a = grid_of(base, &sa);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        pdx_spec *sb = NULL;
+        pdx_grid *b = grid_of(cases[i].text, &sb);
+        size_t *map = NULL;
+        pdx_error err;
+        pdx_error_clear(&err);
+        assert_int_equal(pdx_grid_embed(a, b, &map, &err), PDX_ERR_MISMATCH);
+        assert_null(map);
+        if (strcmp(err.key, cases[i].key) != 0 ||
+            strstr(err.message, cases[i].message) == NULL)
+            fail_msg("case %zu: key '%s', message '%s'", i, err.key,
+                     err.message);
+        pdx_grid_destroy(&b);
+        pdx_spec_destroy(&sb);
+    }
+    pdx_grid_destroy(&a);
+    pdx_spec_destroy(&sa);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_grid_shape_and_index, setup, teardown),
         cmocka_unit_test(test_grid_cell_key_by_value),
         cmocka_unit_test_setup_teardown(test_grid_cost_orders_tasks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grid_shards_partition_the_tasks, setup, teardown),
+        cmocka_unit_test(test_grid_shards_balance_cost),
+        cmocka_unit_test_setup_teardown(test_grid_shards_reject_bad_numbers, setup, teardown),
+        cmocka_unit_test(test_grid_embed_maps_values),
+        cmocka_unit_test(test_grid_embed_refuses_other_changes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1528,6 +1528,526 @@ static void test_store_print_info_rejects_foreign_files(void **state)
     fclose(out);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Shard files, merge, extension: grids from parsed specs                   */
+
+static const char sweep_small[] =
+    "name: cluster\nseed: 11\nreplicas: 2\nteacher: {hidden: 2}\n"
+    "student: {hidden: [1, 2]}\ntrain: {learning_rate: [0.5, 2.385]}\n"
+    "record: {times: [0.5, 1, 2]}\n";
+static const char sweep_big[] =
+    "name: cluster\nseed: 11\nreplicas: 3\nteacher: {hidden: 2}\n"
+    "student: {hidden: [1, 2, 4]}\n"
+    "train: {learning_rate: [0.125, 0.5, 2.385]}\n"
+    "record: {times: [0.5, 1, 2]}\n";
+
+static const pdx_var_desc cluster_vars[2] = {
+    {"eg", "generalization error", "1", 1, {PDX_DIM_TIME}},
+    {"Q", "student-student overlaps", "1", 3,
+     {PDX_DIM_TIME, PDX_DIM_STUDENT_UNIT, PDX_DIM_STUDENT_UNIT2}},
+};
+
+typedef struct sweep_fixture {
+    char dir[64];
+    pdx_spec *spec;
+    pdx_grid *grid;
+    pdx_layout layout;
+    double eg[3], q[3 * 4 * 4];
+    const double *values[2];
+} sweep_fixture;
+
+static void sweep_init(sweep_fixture *s, const char *text, const char *dir)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->dir, sizeof s->dir, "%s", dir);
+    pdx_error err;
+    pdx_error_clear(&err);
+    check_ok(pdx_spec_parse_string(&s->spec, text, strlen(text), "c.yaml",
+                                   &err),
+             &err);
+    check_ok(pdx_grid_create(&s->grid, s->spec, &err), &err);
+    s->layout.vars = cluster_vars;
+    s->layout.n_vars = 2;
+    s->layout.dim_size[PDX_DIM_TIME] = 3;
+    s->layout.dim_size[PDX_DIM_STUDENT_UNIT] = s->grid->max_student_hidden;
+    s->layout.dim_size[PDX_DIM_STUDENT_UNIT2] = s->grid->max_student_hidden;
+    s->values[0] = s->eg;
+    s->values[1] = s->q;
+}
+
+static void sweep_clear(sweep_fixture *s)
+{
+    pdx_grid_destroy(&s->grid);
+    pdx_spec_destroy(&s->spec);
+}
+
+/* A task's record, from its parameter values (not its index), so that the
+ * same cell in a larger grid gets the same numbers. */
+static pdx_task_record sweep_record(sweep_fixture *s, uint64_t task,
+                                    double perturb)
+{
+    pdx_params p;
+    uint64_t replica = task % s->grid->replicas;
+    pdx_grid_cell_params(s->grid, task / s->grid->replicas, &p);
+    size_t K = s->layout.dim_size[PDX_DIM_STUDENT_UNIT];
+    for (size_t t = 0; t < 3; t++) {
+        s->eg[t] = 0.31 * (double)p.student_hidden + p.train_learning_rate +
+                   0.0137 * (double)replica + 0.001 * (double)t + perturb;
+        for (size_t k = 0; k < K; k++)
+            for (size_t l = 0; l < K; l++)
+                s->q[(t * K + k) * K + l] =
+                    k < (size_t)p.student_hidden && l < (size_t)p.student_hidden
+                        ? s->eg[t] + 0.1 * (double)k - 0.07 * (double)l
+                        : NAN;
+    }
+    pdx_task_record r = {task, PDX_TASK_DONE,
+                         (int64_t)(1000 * p.train_learning_rate) +
+                             (int64_t)replica,
+                         0.25, s->values};
+    return r;
+}
+
+static const pdx_provenance cluster_provenance = {
+    "0.1.0", "test", "pdx run c.yaml", "testhost", "2026-02-03T04:05:06Z",
+    "philox4x32-10", 2};
+
+/* A finished file at dir/name: shard `index` of `count` (count 1: the
+ * whole grid), every task of it committed (perturb: added to eg). */
+static void sweep_write(sweep_fixture *s, const char *name, uint64_t index,
+                        uint64_t count, int finish, double perturb)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", s->dir, name);
+    pdx_store_options o = {0, index, count};
+    pdx_store *store = NULL;
+    pdx_error err;
+    pdx_error_clear(&err);
+    check_ok(pdx_store_create(&store, path, s->grid, &s->layout,
+                              &cluster_provenance, &o, &err),
+             &err);
+    uint64_t *tasks = NULL, n = 0;
+    check_ok(pdx_grid_shard_tasks(s->grid, index, count, &tasks, &n, &err),
+             &err);
+    for (uint64_t i = 0; i < n; i++) {
+        pdx_task_record r = sweep_record(s, tasks[i], perturb);
+        check_ok(pdx_store_commit(store, &r, &err), &err);
+    }
+    free(tasks);
+    if (finish)
+        check_ok(pdx_store_finish(&store, "2026-02-03T05:00:00Z", &err), &err);
+    else
+        pdx_store_destroy(&store);
+}
+
+/* Data of every variable but wall_seconds, as raw bytes. */
+static void assert_same_data(const char *a, const char *b)
+{
+    static const char *const names[] = {"status", "steps", "eg", "Q"};
+    hid_t fa = open_read(a), fb = open_read(b);
+    for (size_t i = 0; i < 4; i++) {
+        hid_t da = H5Dopen2(fa, names[i], H5P_DEFAULT);
+        hid_t db = H5Dopen2(fb, names[i], H5P_DEFAULT);
+        assert_true(da >= 0 && db >= 0);
+        hid_t sa = H5Dget_space(da), sb = H5Dget_space(db);
+        hssize_t n = H5Sget_simple_extent_npoints(sa);
+        assert_int_equal(n, H5Sget_simple_extent_npoints(sb));
+        hid_t type = H5Dget_type(da);
+        size_t size = H5Tget_size(type) * (size_t)n;
+        char *x = malloc(size), *y = malloc(size);
+        assert_true(H5Dread(da, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) >= 0);
+        assert_true(H5Dread(db, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, y) >= 0);
+        if (memcmp(x, y, size) != 0)
+            fail_msg("%s differs between %s and %s", names[i], a, b);
+        free(x);
+        free(y);
+        H5Tclose(type);
+        H5Sclose(sa);
+        H5Sclose(sb);
+        H5Dclose(da);
+        H5Dclose(db);
+    }
+    H5Fclose(fa);
+    H5Fclose(fb);
+}
+
+static int cluster_setup(void **state)
+{
+    char *dir = malloc(64);
+    snprintf(dir, 64, "/tmp/pdx-test-cluster-XXXXXX");
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    *state = dir;
+    return 0;
+}
+
+static int cluster_teardown(void **state)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", (char *)*state);
+    if (getenv("PDX_TEST_KEEP") == NULL && system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", (char *)*state);
+    free(*state);
+    return 0;
+}
+
+/* A shard file holds its tasks along `task`; status reads back on the
+ * whole grid; tasks of other shards are refused; the shard is checked on
+ * open. */
+static void test_store_shard_file(void **state)
+{
+    sweep_fixture s;
+    sweep_init(&s, sweep_big, *state);
+    sweep_write(&s, "out.shard-1-of-3.h5", 1, 3, 0, 0.0);
+    char path[256];
+    snprintf(path, sizeof path, "%s/out.shard-1-of-3.h5", s.dir);
+    uint64_t *tasks = NULL, n = 0;
+    check_ok(pdx_grid_shard_tasks(s.grid, 1, 3, &tasks, &n, NULL), NULL);
+    hid_t file = open_read(path);
+    assert_int_equal(attr_double(file, "pdx_shard_index"), 1);
+    assert_int_equal(attr_double(file, "pdx_shard_count"), 3);
+    hid_t ds = H5Dopen2(file, "task", H5P_DEFAULT);
+    uint64_t have[27];
+    assert_true(H5Dread(ds, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                        have) >= 0);
+    assert_memory_equal(have, tasks, n * sizeof *tasks);
+    H5Dclose(ds);
+    double eg[27 * 3];
+    read_doubles(file, "eg", eg, n * 3);
+    H5Fclose(file);
+
+    pdx_store *store = NULL;
+    pdx_error err;
+    pdx_store_options mine = {0, 1, 3}, other = {0, 1, 2}, whole = {0, 0, 1};
+    check_ok(pdx_store_open(&store, path, s.grid, &s.layout, &mine, &err),
+             &err);
+    int8_t status[27];
+    check_ok(pdx_store_read_status(store, status, &err), &err);
+    for (uint64_t t = 0, i = 0; t < 27; t++) {
+        int in_shard = i < n && tasks[i] == t;
+        assert_int_equal(status[t], in_shard ? PDX_TASK_DONE : PDX_TASK_PENDING);
+        if (in_shard) {
+            pdx_task_record r = sweep_record(&s, t, 0.0);
+            assert_double_close(eg[i * 3 + 2], r.values[0][2], 0.0);
+        }
+        i += in_shard;
+    }
+    uint64_t outside = tasks[0] == 0 ? 1 : 0;
+    while (outside < 27) {
+        int taken = 0;
+        for (uint64_t i = 0; i < n; i++)
+            taken |= tasks[i] == outside;
+        if (!taken)
+            break;
+        outside++;
+    }
+    pdx_task_record r = sweep_record(&s, outside, 0.0);
+    assert_int_equal(pdx_store_commit(store, &r, &err), PDX_ERR_USAGE);
+    assert_non_null(strstr(err.message, "is not in shard 1 of 3"));
+    check_ok(pdx_store_sync(store, &err), &err);
+    pdx_store_destroy(&store);
+    assert_int_equal(
+        pdx_store_open(&store, path, s.grid, &s.layout, &other, &err),
+        PDX_ERR_MISMATCH);
+    assert_non_null(strstr(err.message,
+                           "the file holds shard 1 of 3, this run shard 1 of "
+                           "2"));
+    assert_int_equal(
+        pdx_store_open(&store, path, s.grid, &s.layout, &whole, &err),
+        PDX_ERR_MISMATCH);
+    assert_non_null(strstr(err.message, "this run the whole grid"));
+
+    pdx_store_info info;
+    check_ok(pdx_store_inspect(path, &info, &err), &err);
+    assert_int_equal(info.shard_index, 1);
+    assert_int_equal(info.shard_count, 3);
+    assert_int_equal(info.tasks, n);
+    assert_int_equal(info.grid_tasks, 27);
+    assert_int_equal(info.by_status[PDX_TASK_DONE], n);
+    assert_false(info.complete);
+    assert_string_equal(info.rng, "philox4x32-10");
+    assert_int_equal(info.rng_key_version, 2);
+    assert_non_null(strstr(info.spec_text, "learning_rate: [0.125"));
+    pdx_store_info_clear(&info);
+    free(tasks);
+    sweep_clear(&s);
+}
+
+/* Shards of several counts merge into the file one process writes; the
+ * union of their statuses is what pdx info reports. */
+static void test_store_merge_equals_single_file(void **state)
+{
+    sweep_fixture s;
+    sweep_init(&s, sweep_big, *state);
+    sweep_write(&s, "single.h5", 0, 1, 1, 0.0);
+    char single[256], out[256], names[5][256];
+    snprintf(single, sizeof single, "%s/single.h5", s.dir);
+    snprintf(out, sizeof out, "%s/merged.h5", s.dir);
+    for (uint64_t count = 2; count <= 5; count += 3) {
+        const char *inputs[5];
+        for (uint64_t i = 0; i < count; i++) {
+            char name[64];
+            snprintf(name, sizeof name, "m.shard-%" PRIu64 "-of-%" PRIu64
+                     ".h5", i, count);
+            sweep_write(&s, name, i, count, i % 2, 0.0);
+            snprintf(names[i], sizeof names[i], "%s/%s", s.dir, name);
+            inputs[i] = names[i];
+        }
+        pdx_store_merge_report rep;
+        pdx_error err;
+        check_ok(pdx_store_merge(out, inputs, count, s.grid, &s.layout,
+                                 &cluster_provenance, 0,
+                                 "2026-02-03T06:00:00Z", &rep, &err),
+                 &err);
+        assert_int_equal(rep.tasks, 27);
+        assert_int_equal(rep.finished, 27);
+        assert_int_equal(rep.missing, 0);
+        assert_int_equal(rep.overlapping, 0);
+        assert_same_data(single, out);
+        hid_t file = open_read(out);
+        assert_int_equal(attr_double(file, "pdx_complete"), 1);
+        assert_int_equal(H5Aexists(file, "pdx_shard_count"), 0);
+        H5Fclose(file);
+        int8_t status[27];
+        memset(status, 0, sizeof status);
+        for (uint64_t i = 0; i < count; i++)
+            check_ok(pdx_store_gather_status(inputs[i], s.grid, &s.layout,
+                                             status, &err),
+                     &err);
+        for (int t = 0; t < 27; t++)
+            assert_int_equal(status[t], PDX_TASK_DONE);
+    }
+    assert_int_equal(count_temporaries(s.dir), 0);
+    sweep_clear(&s);
+}
+
+/* Missing tasks: refused (nothing written) or, partial, a working file
+ * that takes the missing commits; overlaps must agree. */
+static void test_store_merge_missing_and_overlaps(void **state)
+{
+    sweep_fixture s;
+    sweep_init(&s, sweep_big, *state);
+    sweep_write(&s, "single.h5", 0, 1, 1, 0.0);
+    sweep_write(&s, "a.shard-0-of-3.h5", 0, 3, 1, 0.0);
+    sweep_write(&s, "a.shard-2-of-3.h5", 2, 3, 1, 0.0);
+    sweep_write(&s, "bad.h5", 0, 1, 0, 1e-13);
+    char single[256], s0[256], s2[256], bad[256], out[256];
+    snprintf(single, sizeof single, "%s/single.h5", s.dir);
+    snprintf(s0, sizeof s0, "%s/a.shard-0-of-3.h5", s.dir);
+    snprintf(s2, sizeof s2, "%s/a.shard-2-of-3.h5", s.dir);
+    snprintf(bad, sizeof bad, "%s/bad.h5", s.dir);
+    snprintf(out, sizeof out, "%s/out.h5", s.dir);
+    uint64_t *missing = NULL, n_missing = 0;
+    check_ok(pdx_grid_shard_tasks(s.grid, 1, 3, &missing, &n_missing, NULL),
+             NULL);
+    const char *two[] = {s0, s2};
+    pdx_store_merge_report rep;
+    pdx_error err;
+    assert_int_equal(pdx_store_merge(out, two, 2, s.grid, &s.layout,
+                                     &cluster_provenance, 0, "end", &rep,
+                                     &err),
+                     PDX_ERR_MISMATCH);
+    assert_int_equal(rep.missing, n_missing);
+    assert_int_equal(rep.first_missing[0], missing[0]);
+    assert_non_null(strstr(err.message, "tasks are missing"));
+    assert_int_equal(file_size(out), -1);
+
+    check_ok(pdx_store_merge(out, two, 2, s.grid, &s.layout,
+                             &cluster_provenance, 1, "end", &rep, &err),
+             &err);
+    pdx_store *store = NULL;
+    check_ok(pdx_store_open(&store, out, s.grid, &s.layout, NULL, &err), &err);
+    int8_t status[27];
+    check_ok(pdx_store_read_status(store, status, &err), &err);
+    for (uint64_t i = 0; i < n_missing; i++) {
+        assert_int_equal(status[missing[i]], PDX_TASK_PENDING);
+        pdx_task_record r = sweep_record(&s, missing[i], 0.0);
+        check_ok(pdx_store_commit(store, &r, &err), &err);
+    }
+    check_ok(pdx_store_finish(&store, "end", &err), &err);
+    assert_same_data(single, out);
+
+    /* identical overlaps merge; the merged file may be an input */
+    const char *overlapping[] = {out, s0, single};
+    check_ok(pdx_store_merge(out, overlapping, 3, s.grid, &s.layout,
+                             &cluster_provenance, 0, "end", &rep, &err),
+             &err);
+    assert_int_equal(rep.overlapping, 9 + 27); /* a.shard-0-of-3, single */
+    assert_same_data(single, out);
+    /* a disagreement by 1e-13 in one variable is refused */
+    const char *disagree[] = {single, bad};
+    char other[256];
+    snprintf(other, sizeof other, "%s/other.h5", s.dir);
+    assert_int_equal(pdx_store_merge(other, disagree, 2, s.grid, &s.layout,
+                                     &cluster_provenance, 0, "end", &rep,
+                                     &err),
+                     PDX_ERR_MISMATCH);
+    print_message("%s: %s\n", err.key, err.message);
+    assert_string_equal(err.key, "eg");
+    assert_non_null(strstr(err.message, "is finished in both"));
+    assert_non_null(strstr(err.message, "bad.h5"));
+    assert_int_equal(file_size(other), -1);
+    assert_int_equal(count_temporaries(s.dir), 0);
+    free(missing);
+    sweep_clear(&s);
+}
+
+/* Files of another spec, or of other random-number streams, do not merge. */
+static void test_store_merge_refuses_other_files(void **state)
+{
+    sweep_fixture s, small;
+    sweep_init(&s, sweep_big, *state);
+    sweep_init(&small, sweep_small, *state);
+    sweep_write(&s, "big.h5", 0, 1, 1, 0.0);
+    sweep_write(&small, "small.h5", 0, 1, 1, 0.0);
+    char big[256], sm[256], out[256];
+    snprintf(big, sizeof big, "%s/big.h5", s.dir);
+    snprintf(sm, sizeof sm, "%s/small.h5", s.dir);
+    snprintf(out, sizeof out, "%s/out.h5", s.dir);
+    const char *inputs[] = {big, sm};
+    pdx_store_merge_report rep;
+    pdx_error err;
+    assert_int_equal(pdx_store_merge(out, inputs, 2, s.grid, &s.layout,
+                                     &cluster_provenance, 0, "end", &rep,
+                                     &err),
+                     PDX_ERR_MISMATCH);
+    assert_string_equal(err.file, sm);
+    assert_non_null(strstr(err.message, "different spec"));
+    /* another key version of the random-number streams */
+    char copy[600];
+    snprintf(copy, sizeof copy, "cp '%s' '%s/big2.h5'", big, s.dir);
+    assert_int_equal(system(copy), 0);
+    char big2[256];
+    snprintf(big2, sizeof big2, "%s/big2.h5", s.dir);
+    hid_t file = H5Fopen(big2, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t attr = H5Aopen(file, "rng_key_version", H5P_DEFAULT);
+    int32_t version = 3;
+    assert_true(H5Awrite(attr, H5T_NATIVE_INT32, &version) >= 0);
+    H5Aclose(attr);
+    H5Fclose(file);
+    const char *streams[] = {big, big2};
+    assert_int_equal(pdx_store_merge(out, streams, 2, s.grid, &s.layout,
+                                     &cluster_provenance, 0, "end", &rep,
+                                     &err),
+                     PDX_ERR_MISMATCH);
+    assert_non_null(strstr(err.message, "not comparable"));
+    assert_int_equal(file_size(out), -1);
+    sweep_clear(&s);
+    sweep_clear(&small);
+}
+
+/* An extended file keeps the old tasks (matched by value; K_max grew from
+ * 2 to 4) and equals a file written for the larger spec from scratch; a
+ * shard of the larger spec can start from the old file too. */
+static void test_store_create_extended(void **state)
+{
+    sweep_fixture big, small;
+    sweep_init(&big, sweep_big, *state);
+    sweep_init(&small, sweep_small, *state);
+    sweep_write(&big, "fresh.h5", 0, 1, 1, 0.0);
+    sweep_write(&small, "ext.h5", 0, 1, 1, 0.0);
+    char fresh[256], ext[256], shard[256];
+    snprintf(fresh, sizeof fresh, "%s/fresh.h5", big.dir);
+    snprintf(ext, sizeof ext, "%s/ext.h5", big.dir);
+    snprintf(shard, sizeof shard, "%s/ext.shard-1-of-2.h5", big.dir);
+    pdx_store *store = NULL;
+    pdx_error err;
+    uint64_t carried = 0;
+    pdx_store_options shard_1 = {0, 1, 2};
+    check_ok(pdx_store_create_extended(&store, shard, ext, big.grid,
+                                       &big.layout, &cluster_provenance,
+                                       &shard_1, &carried, &err),
+             &err);
+    uint64_t *tasks = NULL, n = 0, expected = 0;
+    check_ok(pdx_grid_shard_tasks(big.grid, 1, 2, &tasks, &n, NULL), NULL);
+    int8_t status[27];
+    check_ok(pdx_store_read_status(store, status, &err), &err);
+    for (uint64_t i = 0; i < n; i++)
+        expected += status[tasks[i]] == PDX_TASK_DONE;
+    assert_int_equal(carried, expected);
+    assert_true(carried > 0 && carried < 8);
+    pdx_store_destroy(&store);
+    free(tasks);
+
+    check_ok(pdx_store_create_extended(&store, ext, ext, big.grid,
+                                       &big.layout, &cluster_provenance, NULL,
+                                       &carried, &err),
+             &err);
+    assert_int_equal(carried, 2 * 2 * 2);
+    check_ok(pdx_store_read_status(store, status, &err), &err);
+    int done = 0;
+    for (uint64_t t = 0; t < 27; t++) {
+        if (status[t] != PDX_TASK_PENDING) {
+            done++;
+            continue;
+        }
+        pdx_task_record r = sweep_record(&big, t, 0.0);
+        check_ok(pdx_store_commit(store, &r, &err), &err);
+    }
+    assert_int_equal(done, 8);
+    check_ok(pdx_store_finish(&store, "end", &err), &err);
+    assert_same_data(fresh, ext);
+
+    /* not an extension: the file is left as it was */
+    assert_int_equal(pdx_store_create_extended(&store, fresh, fresh,
+                                               small.grid, &small.layout,
+                                               &cluster_provenance, NULL,
+                                               &carried, &err),
+                     PDX_ERR_MISMATCH);
+    assert_null(store);
+    assert_string_equal(err.key, "replicas");
+    /* a shard file is no base */
+    assert_int_equal(pdx_store_create_extended(&store, ext, shard, big.grid,
+                                               &big.layout,
+                                               &cluster_provenance, NULL,
+                                               &carried, &err),
+                     PDX_ERR_MISMATCH);
+    assert_non_null(strstr(err.message, "merge the shards first"));
+    assert_same_data(fresh, ext);
+    assert_int_equal(count_temporaries(big.dir), 0);
+    sweep_clear(&big);
+    sweep_clear(&small);
+}
+
+/* Temporaries of processes of this host that are gone are removed when
+ * the output is created or opened; another host's stay. */
+static void test_store_removes_stale_temporaries(void **state)
+{
+    sweep_fixture s;
+    sweep_init(&s, sweep_small, *state);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(0);
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    char stale[512], merge[512], foreign[512], live[512], old[512];
+    snprintf(stale, sizeof stale, "%s/out.h5.tmp-%s-%ld", s.dir, host,
+             (long)child);
+    snprintf(merge, sizeof merge, "%s/out.h5.merge-%s-%ld", s.dir, host,
+             (long)child);
+    snprintf(old, sizeof old, "%s/out.h5.tmp-%ld", s.dir, (long)child);
+    snprintf(foreign, sizeof foreign, "%s/out.h5.tmp-%s-x-%ld", s.dir, host,
+             (long)child);
+    snprintf(live, sizeof live, "%s/out.h5.tmp-%s-%ld", s.dir, host,
+             (long)getppid());
+    const char *all[] = {stale, merge, old, foreign, live};
+    for (int i = 0; i < 5; i++) {
+        FILE *f = fopen(all[i], "w");
+        assert_non_null(f);
+        fclose(f);
+    }
+    sweep_write(&s, "out.h5", 0, 1, 0, 0.0);
+    assert_int_equal(file_size(stale), -1);
+    assert_int_equal(file_size(merge), -1);
+    assert_int_equal(file_size(old), -1);
+    assert_int_equal(file_size(foreign), 0); /* host "HOST-x": not ours */
+    assert_int_equal(file_size(live), 0);    /* its process runs */
+    unlink(foreign);
+    unlink(live);
+    sweep_clear(&s);
+}
+
 /* Every HDF5 object the store opened has been closed again. */
 static void test_store_leaves_no_open_objects(void **state)
 {
@@ -1574,6 +2094,14 @@ int main(int argc, char **argv)
         T(test_store_print_info_while_writing),
         T(test_store_print_info_rejects_foreign_files),
 #undef T
+#define C(name) cmocka_unit_test_setup_teardown(name, cluster_setup, cluster_teardown)
+        C(test_store_shard_file),
+        C(test_store_merge_equals_single_file),
+        C(test_store_merge_missing_and_overlaps),
+        C(test_store_merge_refuses_other_files),
+        C(test_store_create_extended),
+        C(test_store_removes_stale_temporaries),
+#undef C
         cmocka_unit_test(test_store_leaves_no_open_objects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
