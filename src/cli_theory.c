@@ -59,7 +59,9 @@ static const char *const theory_usage =
     "  -q, --quiet             no summary on stderr (SPEC mode)\n"
     "      --curve NAME        one of the curves above\n"
     "      --alpha LIST        A1,A2,... or lin:START:STOP:N or log:START:STOP:N\n"
-    "      --T T               temperature (gibbs-*; default 0)\n"
+    "      --T LIST            temperature(s) (gibbs-*; default 0); a list gives\n"
+    "                          one block of rows per temperature, e.g. the\n"
+    "                          transition line alpha_c(T) of gibbs-ising\n"
     "      --label-noise F     fraction of training labels replaced by random\n"
     "                          ones, as data.label_noise (flip probability F/2)\n"
     "      --teacher KIND      gaussian or binary teacher weights (default:\n"
@@ -197,13 +199,16 @@ typedef struct curve_opts {
     double *alpha;
     size_t n_alpha;
     double T, label_noise, epochs;
+    double *Ts;  /* --T list (gibbs curves: one block of rows each) */
+    size_t n_T;
     int teacher; /* -1 default, 0 gaussian, 1 binary */
     int both;
     pdx_scm_problem scm;
     int eta_second_given;
 } curve_opts;
 
-static int print_perceptron_curve(pdx_theory_kind kind, const curve_opts *o)
+static int print_perceptron_rows(pdx_theory_kind kind, const curve_opts *o,
+                                 int header)
 {
     pdx_perceptron_problem pb;
     pb.temperature = o->T;
@@ -239,7 +244,8 @@ static int print_perceptron_curve(pdx_theory_kind kind, const curve_opts *o)
         free(pts);
         return report(&err);
     }
-    switch (kind) {
+    switch (header ? kind : PDX_THEORY_NONE) {
+    case PDX_THEORY_NONE: break;
     case PDX_THEORY_HEBB:
     case PDX_THEORY_HEBB_CLIPPED:
         printf("alpha,epochs,label_noise,eg,R,eg_large_alpha,status\n");
@@ -330,6 +336,23 @@ static int print_perceptron_curve(pdx_theory_kind kind, const curve_opts *o)
         printf(",%s\n", status_text(p->status));
     }
     free(pts);
+    return 0;
+}
+
+/* One block of rows per temperature of --T (the temperature-free curves
+ * ignore it). */
+static int print_perceptron_curve(pdx_theory_kind kind, curve_opts *o)
+{
+    int uses_T = kind == PDX_THEORY_GIBBS_SPHERICAL ||
+                 kind == PDX_THEORY_GIBBS_HIGH_T ||
+                 kind == PDX_THEORY_GIBBS_ISING;
+    size_t n = uses_T && o->n_T > 0 ? o->n_T : 1;
+    for (size_t t = 0; t < n; t++) {
+        o->T = uses_T && o->n_T > 0 ? o->Ts[t] : 0.0;
+        int rc = print_perceptron_rows(kind, o, t == 0);
+        if (rc != 0)
+            return rc;
+    }
     return 0;
 }
 
@@ -634,6 +657,19 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
                                    optarg);
             break;
         case OPT_T:
+            free(o.Ts);
+            if (parse_alpha_list(optarg, &o.Ts, &o.n_T) != 0)
+                return usage_error("--T: '%s' is not a temperature or a list "
+                                   "of them",
+                                   optarg);
+            for (size_t i = 0; i < o.n_T; i++)
+                if (!(o.Ts[i] >= 0.0)) {
+                    free(o.Ts);
+                    return usage_error("--T: '%s' has a negative "
+                                       "temperature",
+                                       optarg);
+                }
+            break;
         case OPT_LABEL_NOISE:
         case OPT_EPOCHS:
         case OPT_ETA:
@@ -647,11 +683,6 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
             if (parse_double(optarg, &x) != 0)
                 return usage_error("'%s' is not a number", optarg);
             switch (c) {
-            case OPT_T:
-                if (x < 0)
-                    return usage_error("--T: '%s' is negative", optarg);
-                o.T = x;
-                break;
             case OPT_LABEL_NOISE:
                 if (x < 0 || x >= 1)
                     return usage_error("--label-noise: '%s' is not in "
@@ -736,6 +767,7 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
                  ? print_scm_curve(&o)
                  : print_perceptron_curve((pdx_theory_kind)kind, &o);
     free(o.alpha);
+    free(o.Ts);
     fflush(stdout);
     return rc;
 }

@@ -61,6 +61,17 @@ for r in rows:
     assert abs(float(r["alpha_spinodal"]) - 1.493) < 1e-3, r
 assert float(rows[0]["eg"]) > 0.3 and float(rows[-1]["eg"]) == 0.0
 EOF
+"$PDX" theory --curve gibbs-ising --alpha 1 --T 0,0.5,1,2 >"$TMP/line.csv" \
+    || fail "gibbs-ising over a list of T"
+$PY - "$TMP/line.csv" <<'EOF2' || fail "the transition line alpha_c(T)"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert [float(r["T"]) for r in rows] == [0, 0.5, 1, 2], rows
+ac = [float(r["alpha_c"]) for r in rows]
+sp = [float(r["alpha_spinodal"]) for r in rows]
+assert all(a < b for a, b in zip(ac, ac[1:])) and all(a < s for a, s in zip(ac, sp))
+EOF2
+expect_exit 2 "$PDX" theory --curve gibbs-ising --alpha 1 --T 0,-1
 "$PDX" theory --curve gibbs-ising --alpha 1 --T 0.5 --both-branches \
     | head -1 | grep -q "eg_poor,R_poor" || fail "--both-branches columns"
 "$PDX" theory --curve gibbs-spherical --alpha log:0.1:100:7 --T 0.5 \
