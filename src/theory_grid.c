@@ -281,8 +281,14 @@ static void eval_hebb(const grid_ctx *c, uint64_t cell, const pdx_params *p,
         double t = spec->times[i];
         if (!(t > 0.0) || t > horizon)
             continue;
+        /* pdx's Hebb trainer makes one pass, an example a step: at time t
+         * it has used min(round(t P), P) examples */
+        double P = (double)pdx_params_train_size(p);
+        double used = (double)pdx_grid_steps_at(p, t);
+        if (!(used > 0.0))
+            continue;
         pdx_perceptron_point pt;
-        pdx_theory_hebb_at(kind, &pb, p->data_alpha, t, &pt);
+        pdx_theory_hebb_at(kind, &pb, p->data_alpha, used / P, &pt);
         cell_var(c, cell, PDX_TH_EG)[i] = pt.eg;
         cell_var(c, cell, PDX_TH_R)[i * c->kk * c->mm] = pt.R;
     }

@@ -9,7 +9,8 @@ cell (h5py). Scenarios:
 
   hebb       Hebb rule, perceptron teacher (Gaussian and binary) and student
              (spherical and clipped binary), N = 1000, label noise 0 and
-             0.3, at 1/2 and 1 epoch: every cell within 3.5 standard errors
+             0.3, at 1/2, 1 and 2 epochs (the trainer makes one pass):
+             every cell within 3.5 standard errors
              and the root-mean-square z below 1.5 (cells share training
              sets, so their z are correlated).
   committee  online SGD of erf committees, N = 1000, two settings (K = M = 2
@@ -39,8 +40,8 @@ N: 1000
 teacher: {kind: perceptron, weights: [gaussian, binary]}
 student: {kind: perceptron, weights: [spherical, binary]}
 data: {alpha: [0.5, 1.5, 4, 9], label_noise: [0, 0.3]}
-train: {algorithm: hebb, epochs: 1}
-record: {times: [0.5, 1]}
+train: {algorithm: hebb, epochs: 2}
+record: {times: [0.5, 1, 2]}
 """,
     "committee": """name: theory-committee
 seed: 77
