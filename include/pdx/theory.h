@@ -147,6 +147,7 @@ pdx_status pdx_theory_workspace_create(pdx_theory_workspace **out,
                                        pdx_error *err);
 void pdx_theory_workspace_destroy(pdx_theory_workspace **ws);
 
+
 /* Evaluate perceptron theory `kind` (HEBB .. GIBBS_ISING) at the n loads
  * alpha[0..n-1] (any order, alpha > 0) for one problem. Saddle points are
  * followed by continuation in alpha (so a curve costs about as much as its
@@ -161,9 +162,10 @@ pdx_status pdx_theory_perceptron(pdx_theory_workspace *ws, pdx_theory_kind kind,
                                  pdx_perceptron_point *out, pdx_error *err);
 
 /* The Hebb rule (kind HEBB or HEBB_CLIPPED) after `epochs` passes over
- * the P = alpha N examples, one example a step as pdx's trainer does
- * (epochs < 1: only the first epochs P examples; passes add the examples
- * again, so example mu counts n_mu = k + 1 or k times for k = floor(epochs)):
+ * the P = alpha N examples, one example a step (epochs < 1: the first
+ * epochs P examples, which is all pdx's one-pass trainer does; epochs > 1
+ * models repeated passes, example mu counted n_mu = k + 1 or k times for
+ * k = floor(epochs)):
  * the field h = sum_mu n_mu y_mu x_mu / sqrt N has teacher component
  * (1-2p) sqrt(2/pi) alpha epochs and noise variance alpha sum n_mu^2 / P.
  * epochs = 1 is pdx_theory_perceptron's hebb. Fills *out (status SOLVED,
