@@ -1953,14 +1953,16 @@ static int task_selection(const pdx_store *s, size_t k, uint64_t task,
     return rank;
 }
 
-/* Write `in` to the task's block of variable k, or (in NULL) read the
- * block into `out`. */
-static pdx_status task_block_io(pdx_store *s, size_t k, uint64_t task,
-                                const void *in, void *out, pdx_error *err)
+/* Write `in` to the block of variable k at start/count, or (in NULL) read
+ * it into `out`; messages name `task`, the task of the block. */
+static pdx_status block_io(pdx_store *s, size_t k, const hsize_t *start,
+                           const hsize_t *count, uint64_t task,
+                           const void *in, void *out, pdx_error *err)
 {
-    int write = in != NULL;
-    hsize_t start[MAX_RANK], count[MAX_RANK], length;
-    task_selection(s, k, task, start, count, &length);
+    hsize_t dims[MAX_RANK], length = 1;
+    int rank = dvar_dims(s, k, dims);
+    for (int i = 0; i < rank; i++)
+        length *= count[i];
     if (length == 0)
         return PDX_OK;
     hid_t file_space = H5Dget_space(s->datasets[k]);
@@ -1971,19 +1973,29 @@ static pdx_status task_block_io(pdx_store *s, size_t k, uint64_t task,
         H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count,
                             NULL) < 0 ||
         (mem_space = H5Screate_simple(1, &length, NULL)) < 0 ||
-        (write ? H5Dwrite(s->datasets[k], type, mem_space, file_space,
-                          H5P_DEFAULT, in)
-               : H5Dread(s->datasets[k], type, mem_space, file_space,
-                         H5P_DEFAULT, out)) < 0) {
+        (in != NULL ? H5Dwrite(s->datasets[k], type, mem_space, file_space,
+                               H5P_DEFAULT, in)
+                    : H5Dread(s->datasets[k], type, mem_space, file_space,
+                              H5P_DEFAULT, out)) < 0) {
         char where[512];
         describe_task(s, task, where, sizeof where);
         status = h5_error(err, s->path, s->dvars[k].name,
                           "cannot %s task %" PRIu64 " (%s)",
-                          write ? "write" : "read", task, where);
+                          in != NULL ? "write" : "read", task, where);
     }
     close_id(&mem_space);
     close_id(&file_space);
     return status;
+}
+
+/* Write `in` to the task's block of variable k, or (in NULL) read the
+ * block into `out`. */
+static pdx_status task_block_io(pdx_store *s, size_t k, uint64_t task,
+                                const void *in, void *out, pdx_error *err)
+{
+    hsize_t start[MAX_RANK], count[MAX_RANK], length;
+    task_selection(s, k, task, start, count, &length);
+    return block_io(s, k, start, count, task, in, out, err);
 }
 
 static pdx_status write_task_block(pdx_store *s, size_t k, uint64_t task,
@@ -2692,36 +2704,6 @@ done:
     return st;
 }
 
-/* Read (in NULL) or write the block of variable k at start/count. */
-static pdx_status block_io(pdx_store *s, size_t k, const hsize_t *start,
-                           const hsize_t *count, const void *in, void *out,
-                           pdx_error *err)
-{
-    hsize_t dims[MAX_RANK], length = 1;
-    int rank = dvar_dims(s, k, dims);
-    for (int i = 0; i < rank; i++)
-        length *= count[i];
-    if (length == 0)
-        return PDX_OK;
-    hid_t file_space = H5Dget_space(s->datasets[k]);
-    hid_t mem_space = H5I_INVALID_HID;
-    hid_t type = dvar_mem_type(s->dvars[k].kind);
-    pdx_status status = PDX_OK;
-    if (file_space < 0 ||
-        H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count,
-                            NULL) < 0 ||
-        (mem_space = H5Screate_simple(1, &length, NULL)) < 0 ||
-        (in != NULL ? H5Dwrite(s->datasets[k], type, mem_space, file_space,
-                               H5P_DEFAULT, in)
-                    : H5Dread(s->datasets[k], type, mem_space, file_space,
-                              H5P_DEFAULT, out)) < 0)
-        status = h5_error(err, s->path, s->dvars[k].name, "cannot %s a cell",
-                          in != NULL ? "write" : "read");
-    close_id(&mem_space);
-    close_id(&file_space);
-    return status;
-}
-
 /* Length of dimension coordinate `name` in `file`, or `fallback` when the
  * file has none. */
 static size_t coordinate_length(hid_t file, const char *name, size_t fallback)
@@ -2866,7 +2848,8 @@ pdx_status pdx_store_create_extended(pdx_store **out, const char *path,
                 count_[rank - extra + i] = old_count[old_rank - extra + i];
             st = task_block_io(old, k, task, NULL, block, err);
             if (st == PDX_OK)
-                st = block_io(s, k, start, count_, block, NULL, err);
+                st = block_io(s, k, start, count_, new_task, block, NULL,
+                              err);
         }
         (*carried)++;
     }

@@ -186,6 +186,9 @@ def main():
     os.makedirs(top, exist_ok=True)
     os.environ.setdefault("OMP_NUM_THREADS", "2")
     print(f"kill loop: {args.kills} kills, seed {seed}, in {top}")
+    # a private copy: a rebuild of the tested binary must not hit the loop
+    shutil.copy2(pdx, os.path.join(top, "pdx"))
+    pdx = os.path.join(top, "pdx")
     stats = Stats()
     try:
         # references: an uninterrupted run, its shards, the sub-grid file
