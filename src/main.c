@@ -309,7 +309,11 @@ static int open_output(const char *path, const char *base,
     if (file_exists(path) && !force) {
         pdx_store_info info;
         if (pdx_store_inspect(path, &info, &err) != PDX_OK)
-            return report(&err);
+            /* not a pdx file: refused like another spec's output (exit 2,
+             * --force overwrites); --extend cannot apply, so no hint */
+            return err.status == PDX_ERR_MISMATCH
+                       ? refuse_existing(path, &err, 1)
+                       : report(&err);
         char file_sha[65];
         memcpy(file_sha, info.spec_sha256, sizeof file_sha);
         int complete = info.complete &&

@@ -1339,7 +1339,13 @@ static pdx_status spec_default_times(const spec_parser *p)
     return PDX_OK;
 }
 
-/* First pass: syntax, one document, no anchors, aliases or tags. */
+/* Deepest nesting of sequences and mappings a spec may use (real specs use
+ * 3): libyaml's scanner is quadratic in the depth of flow collections, so
+ * a deep input must be refused before it is scanned to the end. */
+#define SPEC_MAX_DEPTH 32
+
+/* First pass: syntax, one document, nesting depth, no anchors, aliases or
+ * tags. */
 static pdx_status spec_check_events(const spec_parser *p)
 {
     yaml_parser_t parser;
@@ -1349,7 +1355,7 @@ static pdx_status spec_check_events(const spec_parser *p)
                                  (const unsigned char *)p->spec->text,
                                  p->spec->text_length);
     pdx_status status = PDX_OK;
-    int documents = 0;
+    int documents = 0, depth = 0;
     for (int done = 0; !done && status == PDX_OK;) {
         yaml_event_t event;
         if (!yaml_parser_parse(&parser, &event)) {
@@ -1368,10 +1374,16 @@ static pdx_status spec_check_events(const spec_parser *p)
         case YAML_SEQUENCE_START_EVENT:
             anchor = event.data.sequence_start.anchor;
             tag = event.data.sequence_start.tag;
+            depth++;
             break;
         case YAML_MAPPING_START_EVENT:
             anchor = event.data.mapping_start.anchor;
             tag = event.data.mapping_start.tag;
+            depth++;
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            depth--;
             break;
         case YAML_DOCUMENT_START_EVENT:
             if (++documents > 1)
@@ -1387,6 +1399,12 @@ static pdx_status spec_check_events(const spec_parser *p)
         default:
             break;
         }
+        if (status == PDX_OK && depth > SPEC_MAX_DEPTH)
+            status = spec_fail_at(p, PDX_ERR_SPEC,
+                                  (int)event.start_mark.line + 1,
+                                  (int)event.start_mark.column + 1, NULL,
+                                  "nested more than %d levels deep",
+                                  SPEC_MAX_DEPTH);
         if (status == PDX_OK && (anchor != NULL || tag != NULL))
             status = spec_fail_at(p, PDX_ERR_SPEC,
                                   (int)event.start_mark.line + 1,
