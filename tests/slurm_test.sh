@@ -25,10 +25,13 @@ cleanup() {
   if [[ -n ${SLURM_CONF:-} ]]; then
     timeout 10 scancel --quiet --user=root >/dev/null 2>&1 || true
   fi
+  # munged runs under runuser: stop it by its own pid, then its parent
+  [[ -f $WORK/munge/munged.pid ]] && kill -TERM "$(cat "$WORK/munge/munged.pid")" 2>/dev/null
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
   for pid in "${PIDS[@]}"; do
     for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
   done
   if ((failures)) || [[ -n ${PDX_TEST_KEEP:-} ]]; then
     for f in "$WORK"/log/*.log "$WORK"/out/*.logs/*.log; do
@@ -62,7 +65,8 @@ for ((i = 0; i < 100; i++)); do [[ -S $socket ]] && break; sleep 0.1; done
 [[ -S $socket ]] || { cat "$WORK/log/munged.out" "$WORK/munge/munged.log" 2>/dev/null; die "munged did not start"; }
 pass "munged runs (socket $socket)"
 
-# ---- slurm: free ports, a one-node cluster -------------------------------------
+# ---- slurm: free ports, a one-node cluster on 127.0.0.1 (the host name need
+# not resolve) -----------------------------------------------------------------
 read -r port_ctld port_d < <($PY -c '
 import socket
 s = [socket.socket() for _ in range(2)]
@@ -71,7 +75,7 @@ print(*[x.getsockname()[1] for x in s])')
 node=$(slurmd -C | head -n 1)
 cat > "$WORK/slurm.conf" <<EOF
 ClusterName=pdxtest
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmctldPort=$port_ctld
 SlurmdPort=$port_d
 SlurmUser=root
@@ -96,7 +100,7 @@ JobRequeue=1
 KillWait=10
 MinJobAge=600
 MailProg=/bin/true
-$node State=UNKNOWN
+$node NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
 export SLURM_CONF=$WORK/slurm.conf
