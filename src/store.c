@@ -2324,6 +2324,34 @@ pdx_status pdx_store_finish(pdx_store **store, const char *end_time,
 /* ------------------------------------------------------------------------ */
 /* Reading files of a sweep: inspect, gather, merge, extend                  */
 
+/* Open `path` read-only (`live`: without the file lock, for a file another
+ * process may be writing) and check that it is a pdx result file. */
+static pdx_status open_pdx_file(const char *path, int live, hid_t *out,
+                                pdx_error *err)
+{
+    *out = H5I_INVALID_HID;
+    if (access(path, R_OK) != 0)
+        return pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
+                             "cannot read: %s", strerror(errno));
+    hid_t file = open_file(path, H5F_ACC_RDONLY, live);
+    if (file < 0)
+        return h5_error(err, path, NULL, "cannot open as HDF5");
+    double version = 0;
+    int rc = get_double(file, "pdx_schema_version", &version);
+    pdx_status st = PDX_OK;
+    if (rc < 0)
+        st = h5_error(err, path, "/@pdx_schema_version",
+                      "cannot read attribute");
+    else if (rc == 0)
+        st = pdx_error_set(err, PDX_ERR_MISMATCH, path, 0, 0, NULL,
+                           "not a pdx result file (no pdx_schema_version "
+                           "attribute)");
+    if (st != PDX_OK)
+        close_id(&file);
+    *out = file;
+    return st;
+}
+
 /* Open a pdx file read-only as a store for `grid` and `layout`, with the
  * shard its attributes name; checks that it matches (finished files
  * too). `live`: without the file lock (a file another process writes). */
@@ -2333,19 +2361,13 @@ static pdx_status open_for_reading(pdx_store **out, const char *path,
                                    pdx_error *err)
 {
     *out = NULL;
-    hid_t file = open_file(path, H5F_ACC_RDONLY, live);
-    if (file < 0)
-        return h5_error(err, path, NULL, "cannot open for reading");
-    double version;
+    hid_t file;
     uint64_t index = 0, count = 1;
-    int rc = get_double(file, "pdx_schema_version", &version);
-    pdx_status st = PDX_OK;
-    if (rc < 0 || (rc > 0 && read_shard(file, &index, &count) < 0))
+    pdx_status st = open_pdx_file(path, live, &file, err);
+    if (st != PDX_OK)
+        return st;
+    if (read_shard(file, &index, &count) < 0)
         st = h5_error(err, path, "/", "cannot read the root attributes");
-    else if (rc == 0)
-        st = pdx_error_set(err, PDX_ERR_MISMATCH, path, 0, 0, NULL,
-                           "not a pdx result file (no pdx_schema_version "
-                           "attribute)");
     pdx_store *s = NULL;
     pdx_store_options options = {0, index, count};
     if (st == PDX_OK)
@@ -2414,26 +2436,14 @@ pdx_status pdx_store_inspect(const char *path, pdx_store_info *info,
     silence_hdf5();
     memset(info, 0, sizeof *info);
     info->shard_count = 1;
-    if (access(path, R_OK) != 0)
-        return pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
-                             "cannot read: %s", strerror(errno));
-    hid_t file = open_file(path, H5F_ACC_RDONLY, 1);
-    if (file < 0)
-        return h5_error(err, path, NULL, "cannot open as HDF5");
+    hid_t file;
     double value = 0;
-    pdx_status st = PDX_OK;
-    int rc = get_double(file, "pdx_schema_version", &value);
-    if (rc < 0)
-        st = h5_error(err, path, "/@pdx_schema_version",
-                      "cannot read attribute");
-    else if (rc == 0)
-        st = pdx_error_set(err, PDX_ERR_MISMATCH, path, 0, 0, NULL,
-                           "not a pdx result file (no pdx_schema_version "
-                           "attribute)");
-    if (st == PDX_OK && (get_text(file, "spec", &info->spec_text) < 0 ||
-                         get_text(file, "spec_path", &info->spec_path) < 0 ||
-                         read_shard(file, &info->shard_index,
-                                    &info->shard_count) < 0))
+    pdx_status st = open_pdx_file(path, 1, &file, err);
+    if (st != PDX_OK)
+        return st;
+    if (get_text(file, "spec", &info->spec_text) < 0 ||
+        get_text(file, "spec_path", &info->spec_path) < 0 ||
+        read_shard(file, &info->shard_index, &info->shard_count) < 0)
         st = h5_error(err, path, "/", "cannot read the root attributes");
     if (st == PDX_OK) {
         info->spec_length =
@@ -3021,22 +3031,10 @@ pdx_status pdx_store_print_info(const char *path, void *out, pdx_error *err)
     if (path == NULL)
         return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
                              "info: no file given");
-    if (access(path, R_OK) != 0)
-        return pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
-                             "cannot read: %s", strerror(errno));
-    hid_t file = open_file(path, H5F_ACC_RDONLY, 1);
-    if (file < 0)
-        return h5_error(err, path, NULL, "cannot open as HDF5");
-    double version = 0;
-    pdx_status status = PDX_OK;
-    int rc = get_double(file, "pdx_schema_version", &version);
-    if (rc < 0)
-        status = h5_error(err, path, "/@pdx_schema_version",
-                          "cannot read attribute");
-    else if (rc == 0)
-        status = pdx_error_set(err, PDX_ERR_MISMATCH, path, 0, 0, NULL,
-                               "not a pdx result file (no "
-                               "pdx_schema_version attribute)");
+    hid_t file;
+    pdx_status status = open_pdx_file(path, 1, &file, err);
+    if (status != PDX_OK)
+        return status;
     char *source = NULL;
     if (status == PDX_OK && get_text(file, "source", &source) == 0 &&
         source != NULL && strcmp(source, "theory") == 0) {

@@ -9,7 +9,6 @@ set -uo pipefail
 PDX=$(readlink -f "$1")
 SRC=$(readlink -f "$2")
 PY=/usr/bin/python3
-SAME="$PY $SRC/tests/pdx_identical.py"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pdx-disk-XXXXXX")
 MOUNTS=()
 cleanup() {
@@ -19,24 +18,7 @@ cleanup() {
 trap cleanup EXIT
 cd "$WORK"
 export OMP_NUM_THREADS=2 HDF5_USE_FILE_LOCKING=FALSE
-failures=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
-expect_exit() {
-  local code=$1 name=$2; shift 3
-  "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"
-  local got=$?
-  if [[ $got -eq $code ]]; then pass "$name (exit $got)"; else
-    fail "$name: exit $got, expected $code"; sed 's/^/     /' "$WORK/err.txt" | head -8; fi
-}
-expect_err() {
-  if grep -Eq -- "$1" "$WORK/err.txt"; then pass "$2"; else
-    fail "$2: stderr does not match /$1/"; sed 's/^/     /' "$WORK/err.txt" | head -8; fi
-}
-same() {
-  if $SAME "$2" "$3" >"$WORK/same.txt" 2>&1; then pass "$1"; else
-    fail "$1"; sed 's/^/     /' "$WORK/same.txt" | head -8; fi
-}
+source "$SRC/tests/test_lib.sh"
 # mount_tmpfs DIR SIZE: a small file system, or a loud failure
 mount_tmpfs() {
   mkdir -p "$1"
@@ -138,9 +120,5 @@ expect_err "not enough space" "the message names the space"
 rm -f merge/filler
 expect_exit 0 "merge once space is freed" -- "$PDX" merge merge/out.h5 merge/out.shard-0-of-2.h5 merge/out.shard-1-of-2.h5
 same "the merged file = the reference" ref.h5 merge/out.h5
-left=$(find small fills commits ext merge -name '*.tmp-*' -o -name '*.merge-*')
-[[ -z "$left" ]] && pass "no temporaries anywhere" || fail "temporaries left: $left"
-
-echo
-if ((failures)); then echo "$failures check(s) failed"; exit 1; fi
-echo "all full-disk checks passed"
+no_temporaries "full disks" small fills commits ext merge
+finish "all full-disk checks passed"

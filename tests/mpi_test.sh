@@ -8,21 +8,14 @@ set -uo pipefail
 PDX=$(readlink -f "$1")
 SRC=$(readlink -f "$2")
 PY=/usr/bin/python3
-SAME="$PY $SRC/tests/pdx_identical.py"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pdx-mpi-XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 export HDF5_USE_FILE_LOCKING=FALSE
 # root (CI) needs --allow-run-as-root; 3 ranks on 2 cores need --oversubscribe
 MPIRUN=(mpirun --allow-run-as-root --oversubscribe)
-failures=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
+source "$SRC/tests/test_lib.sh"
 command -v mpirun >/dev/null || { echo "FAIL mpirun not found: scripts/setup.sh installs openmpi-bin"; exit 1; }
-same() {
-  if $SAME "$2" "$3" >"$WORK/same.txt" 2>&1; then pass "$1"; else
-    fail "$1"; sed 's/^/     /' "$WORK/same.txt" | head -8; fi
-}
 # mpi NAME EXPECTED_EXIT NP ARGS...: run under mpirun with a time limit
 mpi() {
   local name=$1 code=$2 np=$3; shift 3
@@ -96,8 +89,5 @@ sleep 0.5
 mpi "the same command resumes after the kill" 0 2 run sweep.yaml -o kill.h5 --threads 1
 same "killed and resumed = single run" single.h5 kill.h5
 
-left=$(ls | grep -E '\.(tmp|merge)-' || true)
-[[ -z $left ]] && pass "no temporary files" || fail "temporaries left: $left"
-echo
-if ((failures)); then echo "$failures check(s) failed"; exit 1; fi
-echo "all MPI checks passed"
+no_temporaries "MPI runs"
+finish "all MPI checks passed"

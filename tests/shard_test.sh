@@ -7,40 +7,11 @@ set -uo pipefail
 PDX=$(readlink -f "$1")
 SRC=$(readlink -f "$2")
 PY=/usr/bin/python3
-SAME="$PY $SRC/tests/pdx_identical.py"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pdx-shard-XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 export OMP_NUM_THREADS=2 HDF5_USE_FILE_LOCKING=FALSE
-failures=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
-
-# expect_exit CODE NAME -- command...
-expect_exit() {
-  local code=$1 name=$2; shift 3
-  "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"
-  local got=$?
-  if [[ $got -eq $code ]]; then pass "$name (exit $got)"; else
-    fail "$name: exit $got, expected $code"; sed 's/^/     /' "$WORK/err.txt" | head -8; fi
-}
-expect_err() {
-  if grep -Eq -- "$1" "$WORK/err.txt"; then pass "$2"; else
-    fail "$2: stderr does not match /$1/"; sed 's/^/     /' "$WORK/err.txt" | head -8; fi
-}
-expect_out() {
-  if grep -Eq -- "$1" "$WORK/out.txt"; then pass "$2"; else
-    fail "$2: stdout does not match /$1/"; sed 's/^/     /' "$WORK/out.txt" | head -8; fi
-}
-same() { # NAME A B
-  if $SAME "$2" "$3" >"$WORK/same.txt" 2>&1; then pass "$1"; else
-    fail "$1"; sed 's/^/     /' "$WORK/same.txt" | head -8; fi
-}
-no_temporaries() {
-  local left
-  left=$(find "$WORK" -name '*.tmp-*' -o -name '*.merge-*')
-  if [[ -z "$left" ]]; then pass "$1: no temporary files left"; else fail "$1: left $left"; fi
-}
+source "$SRC/tests/test_lib.sh"
 
 # Cells of very different cost on the last axis: N [30, 300]. The old
 # task % n dealt every N=300 task of this grid to one shard of 2.
@@ -269,6 +240,4 @@ if ((rc == 75)) && $PY -c "import sys; sys.exit(0 if $t1 - $t0 < 3 else 1)"; the
 else fail "grace 0.5 s: exit $rc after $($PY -c "print(round($t1 - $t0, 2))") s"; fi
 no_temporaries "signals"
 
-echo
-if ((failures)); then echo "$failures check(s) failed"; exit 1; fi
-echo "all shard, merge, extend and signal checks passed"
+finish "all shard, merge, extend and signal checks passed"

@@ -16,9 +16,7 @@ PY=/usr/bin/python3
 WORK=$(mktemp -d /tmp/pdx-slurm-XXXXXX)
 chmod 755 "$WORK"
 PIDS=()
-failures=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
+source "$SRC/tests/test_lib.sh"
 die() { echo "FAIL $1"; exit 1; }
 
 cleanup() {
@@ -186,15 +184,7 @@ grep -q "resuming" "$log1" 2>/dev/null && pass "the requeued task resumed its sh
 grep -Eq "pdx: [0-9]+ tasks run .*[1-9][0-9]* already done" "$log1" 2>/dev/null \
   && pass "finished tasks were not run again" || fail "no 'already done' tasks after the requeue"
 
-if $PY "$SRC/tests/pdx_identical.py" single.h5 sweep.h5 >"$WORK/log/same.txt" 2>&1; then
-  pass "the merged file is identical to the single-process run"
-else
-  fail "merged file differs"; sed 's/^/     /' "$WORK/log/same.txt" | head
-fi
-left=$(ls | grep -E '\.(tmp|merge)-' || true)
-[[ -z $left ]] && pass "no temporary files" || fail "temporaries left: $left"
-
-echo
-echo "slurm test: $elapsed s from submission to the merged file"
-if ((failures)); then echo "$failures check(s) failed"; exit 1; fi
-echo "all SLURM checks passed"
+same "the merged file is identical to the single-process run" single.h5 sweep.h5
+no_temporaries "the SLURM jobs" "$WORK/out"
+echo "     slurm test: $elapsed s from submission to the merged file"
+finish "all SLURM checks passed"
