@@ -2019,13 +2019,11 @@ static pdx_status flush_commit(pdx_store *s, uint64_t task, const char *what,
     return PDX_OK;
 }
 
-pdx_status pdx_store_commit(pdx_store *store, const pdx_task_record *record,
-                            pdx_error *err)
+/* Check one record against the store (task in range and in this shard,
+ * a final status). */
+static pdx_status check_record(const pdx_store *store,
+                               const pdx_task_record *record, pdx_error *err)
 {
-    silence_hdf5();
-    if (store == NULL || record == NULL)
-        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
-                             "store: store and record are required");
     if (record->task >= store->grid->n_tasks)
         return pdx_error_set(err, PDX_ERR_USAGE, store->path, 0, 0, NULL,
                              "store: task %" PRIu64 " out of range (%" PRIu64
@@ -2046,28 +2044,53 @@ pdx_status pdx_store_commit(pdx_store *store, const pdx_task_record *record,
                              " committed with status %d (must be 1 done, 2 "
                              "diverged or 3 failed)",
                              record->task, (int)record->status);
+    return PDX_OK;
+}
+
+pdx_status pdx_store_commit(pdx_store *store, const pdx_task_record *record,
+                            pdx_error *err)
+{
+    return pdx_store_commit_many(store, record, record != NULL ? 1 : 0, err);
+}
+
+pdx_status pdx_store_commit_many(pdx_store *store,
+                                 const pdx_task_record *records, size_t n,
+                                 pdx_error *err)
+{
+    silence_hdf5();
+    if (store == NULL || records == NULL || n == 0)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
+                             "store: store and records are required");
     pdx_status status = PDX_OK;
-    for (size_t v = 0; v < store->layout->n_vars && status == PDX_OK; v++) {
-        const double *data =
-            record->values != NULL && record->values[v] != NULL
-                ? record->values[v]
-                : store->nan_block;
-        status = write_task_block(store, DVAR_FIXED + v, record->task, data,
-                                  err);
+    for (size_t i = 0; i < n && status == PDX_OK; i++)
+        status = check_record(store, &records[i], err);
+    /* every task's data, one flush, then every status, one flush: a task
+     * is marked finished only once all of its data is on disk */
+    for (size_t i = 0; i < n && status == PDX_OK; i++) {
+        const pdx_task_record *record = &records[i];
+        for (size_t v = 0; v < store->layout->n_vars && status == PDX_OK;
+             v++) {
+            const double *data =
+                record->values != NULL && record->values[v] != NULL
+                    ? record->values[v]
+                    : store->nan_block;
+            status = write_task_block(store, DVAR_FIXED + v, record->task,
+                                      data, err);
+        }
+        if (status == PDX_OK)
+            status = write_task_block(store, DVAR_STEPS_INDEX, record->task,
+                                      &record->steps, err);
+        if (status == PDX_OK)
+            status = write_task_block(store, DVAR_WALL_INDEX, record->task,
+                                      &record->wall_seconds, err);
     }
     if (status == PDX_OK)
-        status = write_task_block(store, DVAR_STEPS_INDEX, record->task,
-                                  &record->steps, err);
+        status = flush_commit(store, records[0].task, "results", err);
+    for (size_t i = 0; i < n && status == PDX_OK; i++)
+        status = write_task_block(store, DVAR_STATUS_INDEX, records[i].task,
+                                  &records[i].status, err);
     if (status == PDX_OK)
-        status = write_task_block(store, DVAR_WALL_INDEX, record->task,
-                                  &record->wall_seconds, err);
-    if (status == PDX_OK)
-        status = flush_commit(store, record->task, "results", err);
-    if (status == PDX_OK)
-        status = write_task_block(store, DVAR_STATUS_INDEX, record->task,
-                                  &record->status, err);
-    if (status == PDX_OK)
-        status = flush_commit(store, record->task, "status", err);
+        status = flush_commit(store, records[0].task, "status", err);
     return status;
 }
 

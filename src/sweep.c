@@ -577,17 +577,24 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
                                   steps);
             /* a bundle's wall time is shared equally by its tasks */
             double wall = (now_seconds() - t0) / (double)j->n;
-#pragma omp critical(pdx_hdf5)
-            for (size_t i = 0; i < j->n && !abort_run; i++) {
+            /* the bundle's finished tasks, committed together */
+            pdx_task_record recs[PDX_BUNDLE];
+            size_t member_of[PDX_BUNDLE], n_recs = 0;
+            for (size_t i = 0; i < j->n; i++) {
                 if (task_status[i] == PDX_TASK_PENDING)
                     continue; /* abandoned after the grace period */
-                pdx_task_record rec;
-                rec.task = tasks[i];
-                rec.status = task_status[i];
-                rec.steps = steps[i];
-                rec.wall_seconds = wall;
-                rec.values = (const double *const *)w.values[i];
-                pdx_status cst = pdx_store_commit(store, &rec, &local_err);
+                pdx_task_record *rec = &recs[n_recs];
+                rec->task = tasks[i];
+                rec->status = task_status[i];
+                rec->steps = steps[i];
+                rec->wall_seconds = wall;
+                rec->values = (const double *const *)w.values[i];
+                member_of[n_recs++] = i;
+            }
+#pragma omp critical(pdx_hdf5)
+            if (!abort_run && n_recs > 0) {
+                pdx_status cst =
+                    pdx_store_commit_many(store, recs, n_recs, &local_err);
                 if (cst != PDX_OK) {
                     if (result == PDX_OK) {
                         result = cst;
@@ -595,19 +602,22 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
                             *err = local_err;
                     }
                     abort_run = 1;
-                    break;
+                } else {
+                    for (size_t r = 0; r < n_recs; r++) {
+                        size_t i = member_of[r];
+                        summary->run++;
+                        summary->steps += (double)steps[i];
+                        if (task_status[i] == PDX_TASK_DONE)
+                            summary->done++;
+                        else if (task_status[i] == PDX_TASK_DIVERGED)
+                            summary->diverged++;
+                        else
+                            summary->failed++;
+                        prog.finished++;
+                        prog.cost_done += todo[j->first + i].cost;
+                    }
+                    progress_report(&prog, 0);
                 }
-                summary->run++;
-                summary->steps += (double)steps[i];
-                if (task_status[i] == PDX_TASK_DONE)
-                    summary->done++;
-                else if (task_status[i] == PDX_TASK_DIVERGED)
-                    summary->diverged++;
-                else
-                    summary->failed++;
-                prog.finished++;
-                prog.cost_done += todo[j->first + i].cost;
-                progress_report(&prog, 0);
             }
         }
         worker_destroy(&w);

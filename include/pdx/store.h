@@ -165,6 +165,16 @@ pdx_status pdx_store_read_status(pdx_store *store, int8_t *status,
 pdx_status pdx_store_commit(pdx_store *store, const pdx_task_record *record,
                             pdx_error *err);
 
+/* Commit n records at once: every task's data, one flush, every status,
+ * one flush (a bundle costs two flushes instead of 2n). A status reaches
+ * the file only after the data of the whole batch was flushed, so a task
+ * marked finished always has its data; on failure some or none of the
+ * batch's statuses are set and the file stays valid. Same returns as
+ * pdx_store_commit. */
+pdx_status pdx_store_commit_many(pdx_store *store,
+                                 const pdx_task_record *records, size_t n,
+                                 pdx_error *err);
+
 /* Finish: write end_time, repack compressed under a temporary name, rename
  * over the working file, and destroy the store (*store set to NULL, also
  * on failure, where the uncompressed working file is left intact). Needs
