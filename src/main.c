@@ -83,6 +83,18 @@ static int usage_error(const char *fmt, ...)
     return 2;
 }
 
+/* A whole number in [1, max] from an option argument; 0 if it is not. */
+static int parse_count(const char *text, long max, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || errno != 0 || v < 1 || v > max)
+        return 0;
+    *out = (int)v;
+    return 1;
+}
+
 /* Parse, validate and build the grid; prints the error and returns the exit
  * code on failure (0 on success). */
 static int load_spec(const char *path, pdx_spec **spec, pdx_grid **grid)
@@ -437,29 +449,21 @@ static int cmd_run(int argc, char **argv, const char *command_line)
     while ((c = getopt_long(argc, argv, "o:t:qfh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out_path = optarg; break;
-        case 't': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end != '\0' || v < 1 || v > 4096)
+        case 't':
+            if (!parse_count(optarg, 4096, &threads))
                 return usage_error("--threads: '%s' is not a thread count "
                                    "(1 .. 4096)",
                                    optarg);
-            threads = (int)v;
             break;
-        }
         case 'q': quiet = 1; break;
         case 'f': force = 1; break;
         case 's': fsync_each = 1; break;
-        case 'b': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end != '\0' || v < 1 || v > 64)
+        case 'b':
+            if (!parse_count(optarg, 64, &bundle))
                 return usage_error("--bundle: '%s' is not a bundle size "
                                    "(1 .. 64)",
                                    optarg);
-            bundle = (int)v;
             break;
-        }
         case 'S': shard_text = optarg; break;
         case 'e': extend = 1; break;
         case 'g': {
