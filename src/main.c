@@ -250,7 +250,7 @@ static int cmd_plan(int argc, char **argv)
         pdx_params p;
         pdx_grid_cell_params(grid, cell, &p);
         cost += pdx_grid_task_cost(&p) * (double)grid->replicas;
-        steps += (double)pdx_grid_steps_at(&p, p.train_alpha) *
+        steps += (double)pdx_grid_total_steps(&p) *
                  (double)grid->replicas;
     }
     /* ~6 GFLOP/s of the cost model per thread on a 2020s x86-64 core */
