@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""pdx_identical.py A B: are two pdx result files identical (docs/FORMAT.md,
-"Identity")? Exit 0 if so, 1 with every difference listed otherwise.
+"""pdx_identical.py [--ignore-attr NAME ...] A B: are two pdx result files
+identical (docs/FORMAT.md, "Identity")? Exit 0 if so, 1 with every difference listed otherwise.
 
 Identical means: the same datasets in the same creation order, each with
 the same type, shape, storage (layout, chunks, filters, fill value), the
@@ -8,7 +8,8 @@ same dimension scales attached, the same attributes (values compared
 byte for byte, NaN equal to NaN) and the same data bit for bit -- except
 the data of `wall_seconds` (wall-clock time) and the values of the root
 attributes that record how, where and when the file was made:
-command_line, spec_path, host, start_time, end_time.
+command_line, spec_path, host, start_time, end_time (and any root attribute
+named with --ignore-attr, e.g. git_describe when comparing two builds).
 """
 import os
 import sys
@@ -66,10 +67,10 @@ def datasets(f):
     return names
 
 
-def compare(path_a, path_b):
+def compare(path_a, path_b, ignore=frozenset()):
     out = []
     with h5py.File(path_a, "r") as a, h5py.File(path_b, "r") as b:
-        attrs_differ("/", a, b, VOLATILE_ROOT_ATTRS, out)
+        attrs_differ("/", a, b, VOLATILE_ROOT_ATTRS | set(ignore), out)
         na, nb = datasets(a), datasets(b)
         if na != nb:
             out.append(f"datasets {na} vs {nb}")
@@ -92,14 +93,18 @@ def compare(path_a, path_b):
 
 
 def main():
-    if len(sys.argv) != 3:
+    args, ignore = sys.argv[1:], set()
+    while len(args) >= 2 and args[0] == "--ignore-attr":
+        ignore.add(args[1])
+        args = args[2:]
+    if len(args) != 2:
         sys.exit(__doc__)
-    differences = compare(sys.argv[1], sys.argv[2])
+    differences = compare(args[0], args[1], ignore)
     for d in differences:
-        print(f"{sys.argv[1]} vs {sys.argv[2]}: {d}")
+        print(f"{args[0]} vs {args[1]}: {d}")
     if differences:
         sys.exit(1)
-    print(f"identical: {sys.argv[1]} {sys.argv[2]}")
+    print(f"identical: {args[0]} {args[1]}")
 
 
 if __name__ == "__main__":
