@@ -518,3 +518,12 @@ pdx_status pdx_grid_embed(const pdx_grid *from, const pdx_grid *to,
     *map = m;
     return PDX_OK;
 }
+
+void pdx_grid_layout_dims(const pdx_grid *grid, pdx_layout *layout)
+{
+    layout->dim_size[PDX_DIM_TIME] = grid->spec->n_times;
+    layout->dim_size[PDX_DIM_STUDENT_UNIT] = grid->max_student_hidden;
+    layout->dim_size[PDX_DIM_STUDENT_UNIT2] = grid->max_student_hidden;
+    layout->dim_size[PDX_DIM_TEACHER_UNIT] = grid->max_teacher_hidden;
+    layout->dim_size[PDX_DIM_TEACHER_UNIT2] = grid->max_teacher_hidden;
+}

@@ -144,12 +144,8 @@ static double output_bytes(const pdx_grid *grid)
     pdx_layout layout;
     pdx_sweep_layout(grid, &layout);
     double per_task = 1.0 + 8.0 + 8.0; /* status, steps, wall_seconds */
-    for (size_t v = 0; v < layout.n_vars; v++) {
-        double n = 1.0;
-        for (size_t d = 0; d < layout.vars[v].n_dims; d++)
-            n *= (double)layout.dim_size[layout.vars[v].dims[d]];
-        per_task += 8.0 * n;
-    }
+    for (size_t v = 0; v < layout.n_vars; v++)
+        per_task += 8.0 * (double)pdx_layout_var_size(&layout, v);
     return per_task * (double)grid->n_tasks;
 }
 

@@ -37,19 +37,7 @@ void pdx_sweep_layout(const pdx_grid *grid, pdx_layout *layout)
     /* finite training sets add their variables after the online ones */
     if (grid->max_train_size == 0)
         layout->n_vars = PDX_OBS_ONLINE_COUNT;
-    layout->dim_size[PDX_DIM_TIME] = grid->spec->n_times;
-    layout->dim_size[PDX_DIM_STUDENT_UNIT] = grid->max_student_hidden;
-    layout->dim_size[PDX_DIM_STUDENT_UNIT2] = grid->max_student_hidden;
-    layout->dim_size[PDX_DIM_TEACHER_UNIT] = grid->max_teacher_hidden;
-    layout->dim_size[PDX_DIM_TEACHER_UNIT2] = grid->max_teacher_hidden;
-}
-
-static size_t var_size(const pdx_layout *layout, size_t v)
-{
-    size_t n = 1;
-    for (size_t d = 0; d < layout->vars[v].n_dims; d++)
-        n *= layout->dim_size[layout->vars[v].dims[d]];
-    return n;
+    pdx_grid_layout_dims(grid, layout);
 }
 
 double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
@@ -58,7 +46,7 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
     pdx_sweep_layout(grid, &layout);
     double per_task = 0.0;
     for (size_t v = 0; v < layout.n_vars; v++)
-        per_task += 8.0 * (double)var_size(&layout, v);
+        per_task += 8.0 * (double)pdx_layout_var_size(&layout, v);
     double per_thread =
         pdx_trainer_workspace_bytes_finite((size_t)grid->max_N,
                                            grid->max_student_hidden,
@@ -201,7 +189,8 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
         if (w->values[b] == NULL)
             goto nomem;
         for (size_t v = 0; v < layout->n_vars; v++) {
-            w->values[b][v] = malloc(var_size(layout, v) * sizeof(double));
+            w->values[b][v] =
+                malloc(pdx_layout_var_size(layout, v) * sizeof(double));
             if (w->values[b][v] == NULL)
                 goto nomem;
         }
@@ -216,7 +205,7 @@ nomem:
 static void fill_nan(double **values, const pdx_layout *layout)
 {
     for (size_t v = 0; v < layout->n_vars; v++) {
-        size_t n = var_size(layout, v);
+        size_t n = pdx_layout_var_size(layout, v);
         for (size_t i = 0; i < n; i++)
             values[v][i] = NAN;
     }

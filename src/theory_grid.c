@@ -115,19 +115,7 @@ void pdx_theory_layout(const pdx_grid *grid, pdx_layout *layout)
     memset(layout, 0, sizeof *layout);
     layout->vars = variables;
     layout->n_vars = PDX_TH_COUNT;
-    layout->dim_size[PDX_DIM_TIME] = grid->spec->n_times;
-    layout->dim_size[PDX_DIM_STUDENT_UNIT] = grid->max_student_hidden;
-    layout->dim_size[PDX_DIM_STUDENT_UNIT2] = grid->max_student_hidden;
-    layout->dim_size[PDX_DIM_TEACHER_UNIT] = grid->max_teacher_hidden;
-    layout->dim_size[PDX_DIM_TEACHER_UNIT2] = grid->max_teacher_hidden;
-}
-
-static size_t block_of(const pdx_layout *layout, size_t v)
-{
-    size_t n = 1;
-    for (size_t d = 0; d < layout->vars[v].n_dims; d++)
-        n *= layout->dim_size[layout->vars[v].dims[d]];
-    return n;
+    pdx_grid_layout_dims(grid, layout);
 }
 
 pdx_theory_kind pdx_theory_for_params(const pdx_params *p)
@@ -406,7 +394,7 @@ pdx_status pdx_theory_evaluate_grid(const pdx_grid *grid,
     out->phase = calloc(n_cells, 1);
     int ok = out->status != NULL && out->theory != NULL && out->phase != NULL;
     for (size_t v = 0; v < PDX_TH_COUNT && ok; v++) {
-        c.block[v] = block_of(&c.layout, v);
+        c.block[v] = pdx_layout_var_size(&c.layout, v);
         size_t n = (size_t)n_cells * c.block[v];
         out->values[v] = malloc((n > 0 ? n : 1) * sizeof(double));
         ok = out->values[v] != NULL;

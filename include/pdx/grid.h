@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "pdx/error.h"
+#include "pdx/layout.h"
 #include "pdx/spec.h"
 
 typedef struct pdx_grid {
@@ -83,5 +84,9 @@ pdx_status pdx_grid_shard_tasks(const pdx_grid *grid, uint64_t index,
  * message names the key and the value), PDX_ERR_NOMEM. Thread-safe. */
 pdx_status pdx_grid_embed(const pdx_grid *from, const pdx_grid *to,
                           size_t **map, pdx_error *err);
+
+/* Set the extra dimension sizes of a result layout for this grid: time
+ * (record.times), student and teacher units (largest K and M). */
+void pdx_grid_layout_dims(const pdx_grid *grid, pdx_layout *layout);
 
 #endif

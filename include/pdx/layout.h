@@ -37,6 +37,15 @@ typedef struct pdx_layout {
     size_t dim_size[PDX_DIM_COUNT]; /* time, K_max, K_max, M_max, M_max */
 } pdx_layout;
 
+/* Doubles per task of layout variable v (the product of its dim sizes). */
+static inline size_t pdx_layout_var_size(const pdx_layout *layout, size_t v)
+{
+    size_t n = 1;
+    for (size_t d = 0; d < layout->vars[v].n_dims; d++)
+        n *= layout->dim_size[layout->vars[v].dims[d]];
+    return n;
+}
+
 /* One finished task, as handed to the store. `values[v]` points to the
  * row-major data of layout variable v (product of its dim sizes doubles;
  * NaN where not computed). The caller owns every buffer. */
