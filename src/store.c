@@ -3036,6 +3036,24 @@ static void print_text_attr(FILE *out, hid_t file, const char *label,
     free(text);
 }
 
+/* The "dimensions" and "variables" sections of pdx info, in creation order
+ * (name order if the file does not track it). */
+static void print_dims_and_variables(FILE *f, hid_t file)
+{
+    info_walk w = {f, 0};
+    for (int pass = 0; pass < 2; pass++) {
+        fprintf(f, pass == 0 ? "dimensions\n" : "variables\n");
+        w.variables = pass;
+        hsize_t idx = 0;
+        if (H5Literate(file, H5_INDEX_CRT_ORDER, H5_ITER_INC, &idx, info_link,
+                       &w) < 0) {
+            idx = 0;
+            H5Literate(file, H5_INDEX_NAME, H5_ITER_INC, &idx, info_link, &w);
+        }
+    }
+    H5Eclear2(H5E_DEFAULT);
+}
+
 static pdx_status print_theory_info(hid_t file, const char *path, FILE *f,
                                     pdx_error *err);
 
@@ -3130,23 +3148,7 @@ pdx_status pdx_store_print_info(const char *path, void *out, pdx_error *err)
                                                counts[3]) /
                                   (double)n_tasks
                             : 100.0);
-        fprintf(f, "dimensions\n");
-        info_walk w = {f, 0};
-        hsize_t idx = 0;
-        if (H5Literate(file, H5_INDEX_CRT_ORDER, H5_ITER_INC, &idx, info_link,
-                       &w) < 0) {
-            idx = 0;
-            H5Literate(file, H5_INDEX_NAME, H5_ITER_INC, &idx, info_link, &w);
-        }
-        fprintf(f, "variables\n");
-        w.variables = 1;
-        idx = 0;
-        if (H5Literate(file, H5_INDEX_CRT_ORDER, H5_ITER_INC, &idx, info_link,
-                       &w) < 0) {
-            idx = 0;
-            H5Literate(file, H5_INDEX_NAME, H5_ITER_INC, &idx, info_link, &w);
-        }
-        H5Eclear2(H5E_DEFAULT);
+        print_dims_and_variables(f, file);
         print_text_attr(f, file, "pdx version", "pdx_version");
         print_text_attr(f, file, "git describe", "git_describe");
         print_text_attr(f, file, "rng", "rng");
@@ -3427,15 +3429,8 @@ static pdx_status print_theory_info(hid_t file, const char *path, FILE *f,
                 "cells", (long long)n, solved, na, nc);
         if (other > 0)
             fprintf(f, ", %lld pending", other);
-        fprintf(f, "\ndimensions\n");
-        info_walk w = {f, 0};
-        hsize_t idx = 0;
-        H5Literate(file, H5_INDEX_CRT_ORDER, H5_ITER_INC, &idx, info_link, &w);
-        fprintf(f, "variables\n");
-        w.variables = 1;
-        idx = 0;
-        H5Literate(file, H5_INDEX_CRT_ORDER, H5_ITER_INC, &idx, info_link, &w);
-        H5Eclear2(H5E_DEFAULT);
+        fprintf(f, "\n");
+        print_dims_and_variables(f, file);
         print_text_attr(f, file, "pdx version", "pdx_version");
         print_text_attr(f, file, "git describe", "git_describe");
         print_text_attr(f, file, "command line", "command_line");
