@@ -1,5 +1,6 @@
 /* cli_theory.c — `pdx theory`: a spec's grid into a theory file, or one
  * curve as CSV on stdout. Public headers only. */
+#include "cli_common.h"
 #include "cli_theory.h"
 
 #include <getopt.h>
@@ -83,27 +84,6 @@ static const char *const theory_usage =
     "\n"
     "Exit codes: 0 ok (points that do not converge are marked, not errors),\n"
     "1 runtime failure, 2 bad usage or spec.\n";
-
-static int usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "pdx: error: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see pdx theory --help)\n");
-    va_end(ap);
-    return 2;
-}
-
-static int report(const pdx_error *err)
-{
-    char buf[2048];
-    pdx_error_format(err, buf, sizeof buf);
-    fprintf(stderr, "pdx: error: %s\n", buf);
-    return pdx_status_exit_code(err->status);
-}
 
 static int parse_double(const char *text, double *out)
 {
@@ -244,7 +224,7 @@ static int print_perceptron_rows(pdx_theory_kind kind, const curve_opts *o,
     }
     if (st != PDX_OK) {
         free(pts);
-        return report(&err);
+        return pdx_cli_report(&err);
     }
     switch (header ? kind : PDX_THEORY_NONE) {
     case PDX_THEORY_NONE: break;
@@ -375,7 +355,8 @@ static int print_scm_curve(const curve_opts *o)
     const size_t K = pb->K, M = pb->M, n = o->n_alpha;
     for (size_t i = 0; i < n; i++)
         if (!(o->alpha[i] >= 0.0))
-            return usage_error("scm-ode: times (--alpha) must be >= 0");
+            return pdx_cli_usage_error("pdx theory",
+                                       "scm-ode: times (--alpha) must be >= 0");
     time_index *order = malloc(n * sizeof *order);
     double *times = malloc(n * sizeof *times);
     double *eg = malloc(n * sizeof *eg);
@@ -396,7 +377,7 @@ static int print_scm_curve(const curve_opts *o)
     int status = PDX_THEORY_PENDING;
     if (pdx_theory_scm_trajectory(pb, times, n, eg, Q, R, v, &status, &err) !=
         PDX_OK) {
-        rc = report(&err);
+        rc = pdx_cli_report(&err);
         goto done;
     }
     double alpha_max = times[n - 1] > 0.0 ? times[n - 1] : 1.0;
@@ -478,10 +459,10 @@ static int run_spec(const char *spec_path, const char *out_path, int quiet,
     pdx_spec *spec = NULL;
     pdx_grid *grid = NULL;
     if (pdx_spec_parse_file(&spec, spec_path, &err) != PDX_OK)
-        return report(&err);
+        return pdx_cli_report(&err);
     if (pdx_grid_create(&grid, spec, &err) != PDX_OK) {
         pdx_spec_destroy(&spec);
-        return report(&err);
+        return pdx_cli_report(&err);
     }
     char default_out[192];
     if (out_path == NULL) {
@@ -494,7 +475,7 @@ static int run_spec(const char *spec_path, const char *out_path, int quiet,
     memset(&res, 0, sizeof res);
     if (pdx_theory_evaluate_grid(grid, &res, quiet ? NULL : stderr, &err) !=
         PDX_OK) {
-        rc = report(&err);
+        rc = pdx_cli_report(&err);
         goto done;
     }
     pdx_layout layout;
@@ -557,7 +538,7 @@ static int run_spec(const char *spec_path, const char *out_path, int quiet,
     pdx_provenance prov = {PDX_VERSION, PDX_GIT_DESCRIBE, command_line, host,
                            start_time, PDX_RNG_NAME, PDX_RNG_KEY_VERSION};
     if (pdx_store_write_theory(out_path, grid, &th, &prov, &err) != PDX_OK) {
-        rc = report(&err);
+        rc = pdx_cli_report(&err);
         goto done;
     }
     if (!quiet)
@@ -644,9 +625,10 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
             else if (strcmp(optarg, "binary") == 0)
                 o.teacher = 1;
             else
-                return usage_error("--teacher: '%s' is not gaussian or "
-                                   "binary",
-                                   optarg);
+                return pdx_cli_usage_error("pdx theory",
+                                           "--teacher: '%s' is not gaussian or "
+                                           "binary",
+                                           optarg);
             break;
         case OPT_BOTH: o.both = 1; break;
         case OPT_INIT:
@@ -655,21 +637,25 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
             else if (strcmp(optarg, "expected") == 0)
                 o.scm.init = PDX_SCM_INIT_EXPECTED;
             else
-                return usage_error("--init: '%s' is not typical or expected",
-                                   optarg);
+                return pdx_cli_usage_error(
+                    "pdx theory", "--init: '%s' is not typical or expected",
+                    optarg);
             break;
         case OPT_T:
             free(o.Ts);
             if (parse_alpha_list(optarg, &o.Ts, &o.n_T) != 0)
-                return usage_error("--T: '%s' is not a temperature or a list "
-                                   "of them",
-                                   optarg);
+                return pdx_cli_usage_error(
+                    "pdx theory",
+                    "--T: '%s' is not a temperature or a list "
+                    "of them",
+                    optarg);
             for (size_t i = 0; i < o.n_T; i++)
                 if (!(o.Ts[i] >= 0.0)) {
                     free(o.Ts);
-                    return usage_error("--T: '%s' has a negative "
-                                       "temperature",
-                                       optarg);
+                    return pdx_cli_usage_error("pdx theory",
+                                               "--T: '%s' has a negative "
+                                               "temperature",
+                                               optarg);
                 }
             break;
         case OPT_LABEL_NOISE:
@@ -683,29 +669,33 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
         case OPT_SECOND_INIT:
         case OPT_N:
             if (parse_double(optarg, &x) != 0)
-                return usage_error("'%s' is not a number", optarg);
+                return pdx_cli_usage_error("pdx theory", "'%s' is not a number",
+                                           optarg);
             switch (c) {
             case OPT_LABEL_NOISE:
                 if (x < 0 || x >= 1)
-                    return usage_error("--label-noise: '%s' is not in "
-                                       "[0, 1)",
-                                       optarg);
+                    return pdx_cli_usage_error("pdx theory",
+                                               "--label-noise: '%s' is not in "
+                                               "[0, 1)",
+                                               optarg);
                 o.label_noise = x;
                 break;
             case OPT_EPOCHS:
                 if (!(x > 0))
-                    return usage_error("--epochs: '%s' is not > 0", optarg);
+                    return pdx_cli_usage_error(
+                        "pdx theory", "--epochs: '%s' is not > 0", optarg);
                 o.epochs = x;
                 break;
             case OPT_ETA:
                 if (!(x > 0))
-                    return usage_error("--eta: '%s' is not > 0", optarg);
+                    return pdx_cli_usage_error(
+                        "pdx theory", "--eta: '%s' is not > 0", optarg);
                 o.scm.eta = x;
                 break;
             case OPT_ETA_SECOND:
                 if (x < 0)
-                    return usage_error("--eta-second: '%s' is negative",
-                                       optarg);
+                    return pdx_cli_usage_error(
+                        "pdx theory", "--eta-second: '%s' is negative", optarg);
                 o.scm.eta_second = x;
                 o.scm.train_second = 1;
                 o.eta_second_given = 1;
@@ -713,9 +703,11 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
             case OPT_K:
             case OPT_M:
                 if (x < 1 || x > 64 || x != floor(x))
-                    return usage_error("--K/--M: '%s' is not an integer in "
-                                       "1 .. 64",
-                                       optarg);
+                    return pdx_cli_usage_error(
+                        "pdx theory",
+                        "--K/--M: '%s' is not an integer in "
+                        "1 .. 64",
+                        optarg);
                 if (c == OPT_K)
                     o.scm.K = (size_t)x;
                 else
@@ -723,19 +715,21 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
                 break;
             case OPT_NOISE:
                 if (x < 0)
-                    return usage_error("--noise: '%s' is negative", optarg);
+                    return pdx_cli_usage_error(
+                        "pdx theory", "--noise: '%s' is negative", optarg);
                 o.scm.output_noise = x;
                 break;
             case OPT_INIT_SCALE:
                 if (x < 0)
-                    return usage_error("--init-scale: '%s' is negative",
-                                       optarg);
+                    return pdx_cli_usage_error(
+                        "pdx theory", "--init-scale: '%s' is negative", optarg);
                 o.scm.init_scale = x;
                 break;
             case OPT_SECOND_INIT: o.scm.second_layer_init = x; break;
             case OPT_N:
                 if (x < 1)
-                    return usage_error("--N: '%s' is not >= 1", optarg);
+                    return pdx_cli_usage_error("pdx theory",
+                                               "--N: '%s' is not >= 1", optarg);
                 o.scm.N = x;
                 break;
             default: break;
@@ -746,23 +740,29 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
     }
     if (o.name == NULL) {
         if (optind != argc - 1)
-            return usage_error("theory needs a SPEC file or --curve NAME");
+            return pdx_cli_usage_error(
+                "pdx theory", "theory needs a SPEC file or --curve NAME");
         return run_spec(argv[optind], out_path, quiet, command_line);
     }
     if (optind != argc)
-        return usage_error("--curve takes no SPEC (got '%s')", argv[optind]);
+        return pdx_cli_usage_error(
+            "pdx theory", "--curve takes no SPEC (got '%s')", argv[optind]);
     int kind = pdx_theory_find(o.name);
     if (kind <= PDX_THEORY_NONE)
-        return usage_error("--curve: unknown curve '%s' (hebb, hebb-clipped, "
-                           "gibbs-spherical, gibbs-high-temperature, "
-                           "bayes-spherical, gibbs-ising, scm-ode)",
-                           o.name);
+        return pdx_cli_usage_error(
+            "pdx theory",
+            "--curve: unknown curve '%s' (hebb, hebb-clipped, "
+            "gibbs-spherical, gibbs-high-temperature, "
+            "bayes-spherical, gibbs-ising, scm-ode)",
+            o.name);
     if (alpha_text == NULL)
-        return usage_error("--curve needs --alpha A1,A2,...");
+        return pdx_cli_usage_error("pdx theory",
+                                   "--curve needs --alpha A1,A2,...");
     if (parse_alpha_list(alpha_text, &o.alpha, &o.n_alpha) != 0)
-        return usage_error("--alpha: '%s' is not a list of numbers, "
-                           "lin:START:STOP:N or log:START:STOP:N",
-                           alpha_text);
+        return pdx_cli_usage_error("pdx theory",
+                                   "--alpha: '%s' is not a list of numbers, "
+                                   "lin:START:STOP:N or log:START:STOP:N",
+                                   alpha_text);
     if (!o.eta_second_given)
         o.scm.eta_second = o.scm.eta;
     int rc = kind == PDX_THEORY_SCM_ODE

@@ -20,6 +20,7 @@
 #include "pdx/spec.h"
 #include "pdx/store.h"
 #include "pdx/sweep.h"
+#include "cli_common.h"
 #include "cli_theory.h"
 #include "version.h"
 
@@ -38,16 +39,6 @@ static void on_stop_signal(int sig)
     (void)sig;
     if (stop_requested < 100)
         stop_requested++;
-}
-
-static int report(const pdx_error *err)
-{
-    char buf[2048];
-    pdx_error_format(err, buf, sizeof buf);
-    /* a stop is not an error: the run resumes */
-    fprintf(stderr, "pdx: %s%s\n",
-            err->status == PDX_ERR_STOPPED ? "" : "error: ", buf);
-    return pdx_status_exit_code(err->status);
 }
 
 static const char *const main_usage =
@@ -70,19 +61,6 @@ static const char *const main_usage =
     "options: --help (also after a command), --version\n"
     "exit codes: 0 ok, 1 runtime failure, 2 bad usage or spec, 75 stopped early\n";
 
-static int usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "pdx: error: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see pdx --help)\n");
-    va_end(ap);
-    return 2;
-}
-
 /* A whole number in [1, max] from an option argument; 0 if it is not. */
 static int parse_count(const char *text, long max, int *out)
 {
@@ -102,10 +80,10 @@ static int load_spec(const char *path, pdx_spec **spec, pdx_grid **grid)
     pdx_error err;
     pdx_error_clear(&err);
     if (pdx_spec_parse_file(spec, path, &err) != PDX_OK)
-        return report(&err);
+        return pdx_cli_report(&err);
     if (pdx_grid_create(grid, *spec, &err) != PDX_OK) {
         pdx_spec_destroy(spec);
-        return report(&err);
+        return pdx_cli_report(&err);
     }
     return 0;
 }
@@ -134,7 +112,7 @@ static int check_memory(const pdx_spec *spec, const pdx_grid *grid,
                       "threads but the machine has %.3g GiB (reduce N, "
                       "record.test_size, hidden units or --threads)",
                       need / 1073741824.0, threads, have / 1073741824.0);
-        return report(&err);
+        return pdx_cli_report(&err);
     }
     return 0;
 }
@@ -177,7 +155,8 @@ static int cmd_validate(int argc, char **argv)
         return 0;
     }
     if (argc != 2)
-        return usage_error("validate needs exactly one SPEC file");
+        return pdx_cli_usage_error("pdx",
+                                   "validate needs exactly one SPEC file");
     pdx_spec *spec = NULL;
     pdx_grid *grid = NULL;
     int rc = load_spec(argv[1], &spec, &grid);
@@ -213,7 +192,7 @@ static int cmd_plan(int argc, char **argv)
             return 2;
     }
     if (optind != argc - 1)
-        return usage_error("plan needs exactly one SPEC file");
+        return pdx_cli_usage_error("pdx", "plan needs exactly one SPEC file");
     pdx_spec *spec = NULL;
     pdx_grid *grid = NULL;
     int rc = load_spec(argv[optind], &spec, &grid);
@@ -321,7 +300,7 @@ static int open_output(const char *path, const char *base,
              * --force overwrites); --extend cannot apply, so no hint */
             return err.status == PDX_ERR_MISMATCH
                        ? refuse_existing(path, &err, 1)
-                       : report(&err);
+                       : pdx_cli_report(&err);
         char file_sha[65];
         memcpy(file_sha, info.spec_sha256, sizeof file_sha);
         int complete = info.complete &&
@@ -343,7 +322,7 @@ static int open_output(const char *path, const char *base,
             return 0;
         }
         if (err.status != PDX_ERR_MISMATCH)
-            return report(&err);
+            return pdx_cli_report(&err);
         if (!extend || strcmp(path, base) != 0 ||
             strcmp(file_sha, spec_sha) == 0)
             return refuse_existing(path, &err, extend);
@@ -352,14 +331,14 @@ static int open_output(const char *path, const char *base,
                                       opts, &carried, &err) != PDX_OK)
             return err.status == PDX_ERR_MISMATCH
                        ? refuse_existing(path, &err, extend)
-                       : report(&err);
+                       : pdx_cli_report(&err);
     } else if (!force && strcmp(path, base) != 0 && file_exists(base)) {
         /* A shard of a sweep whose merged file exists: a partial merge of
          * this spec, or (--extend) an earlier sweep this one extends. */
         char file_sha[65];
         int complete = 0;
         if (pdx_store_probe(base, file_sha, &complete, &err) != PDX_OK)
-            return report(&err);
+            return pdx_cli_report(&err);
         if (strcmp(file_sha, spec_sha) != 0 && !extend) {
             pdx_error_set(&err, PDX_ERR_MISMATCH, base, 0, 0, NULL,
                           "the merged file of this sweep was written for "
@@ -370,10 +349,10 @@ static int open_output(const char *path, const char *base,
                                       opts, &carried, &err) != PDX_OK)
             return err.status == PDX_ERR_MISMATCH
                        ? refuse_existing(base, &err, extend)
-                       : report(&err);
+                       : pdx_cli_report(&err);
     } else if (pdx_store_create(store, path, grid, layout, prov, opts,
                                 &err) != PDX_OK) {
-        return report(&err);
+        return pdx_cli_report(&err);
     }
     if (!quiet && carried > 0)
         fprintf(stderr, "pdx: %s: %llu finished tasks kept from %s\n", path,
@@ -407,7 +386,7 @@ static int merge_mpi_shards(const char *out, uint64_t count,
         if (pdx_store_merge(out, (const char *const *)paths, (size_t)count,
                             grid, layout, prov, 0, end_time, &rep,
                             &err) != PDX_OK) {
-            rc = report(&err);
+            rc = pdx_cli_report(&err);
         } else {
             for (uint64_t i = 0; i < count; i++)
                 unlink(paths[i]);
@@ -447,18 +426,22 @@ static int cmd_run(int argc, char **argv, const char *command_line)
         case 'o': out_path = optarg; break;
         case 't':
             if (!parse_count(optarg, 4096, &threads))
-                return usage_error("--threads: '%s' is not a thread count "
-                                   "(1 .. 4096)",
-                                   optarg);
+                return pdx_cli_usage_error(
+                    "pdx",
+                    "--threads: '%s' is not a thread count "
+                    "(1 .. 4096)",
+                    optarg);
             break;
         case 'q': quiet = 1; break;
         case 'f': force = 1; break;
         case 's': fsync_each = 1; break;
         case 'b':
             if (!parse_count(optarg, 64, &bundle))
-                return usage_error("--bundle: '%s' is not a bundle size "
-                                   "(1 .. 64)",
-                                   optarg);
+                return pdx_cli_usage_error(
+                    "pdx",
+                    "--bundle: '%s' is not a bundle size "
+                    "(1 .. 64)",
+                    optarg);
             break;
         case 'S': shard_text = optarg; break;
         case 'e': extend = 1; break;
@@ -466,9 +449,10 @@ static int cmd_run(int argc, char **argv, const char *command_line)
             char *end;
             grace = strtod(optarg, &end);
             if (*end != '\0' || !(grace >= 0.0) || grace > 1e7)
-                return usage_error("--grace: '%s' is not a number of "
-                                   "seconds",
-                                   optarg);
+                return pdx_cli_usage_error("pdx",
+                                           "--grace: '%s' is not a number of "
+                                           "seconds",
+                                           optarg);
             break;
         }
         case 'h':
@@ -519,7 +503,7 @@ static int cmd_run(int argc, char **argv, const char *command_line)
         }
     }
     if (optind != argc - 1)
-        return usage_error("run needs exactly one SPEC file");
+        return pdx_cli_usage_error("pdx", "run needs exactly one SPEC file");
 
     /* which tasks: the whole grid, a shard, or this MPI rank's shard */
     uint64_t shard_index = 0, shard_count = 1;
@@ -528,20 +512,22 @@ static int cmd_run(int argc, char **argv, const char *command_line)
     pdx_error_clear(&err);
     if (mpi) {
         if (shard_text != NULL)
-            return usage_error("--shard cannot be given under MPI: each of "
-                               "the %d ranks runs its own shard",
-                               mpi_size);
+            return pdx_cli_usage_error(
+                "pdx",
+                "--shard cannot be given under MPI: each of "
+                "the %d ranks runs its own shard",
+                mpi_size);
         shard_index = (uint64_t)mpi_rank;
         shard_count = (uint64_t)mpi_size;
     } else if (shard_text != NULL) {
         if (pdx_cluster_parse_shard(shard_text, &shard_index, &shard_count,
                                     &err) != PDX_OK)
-            return report(&err);
+            return pdx_cli_report(&err);
     } else {
         int found = 0;
         if (pdx_cluster_shard_from_env(&found, &shard_index, &shard_count,
                                        &err) != PDX_OK)
-            return report(&err);
+            return pdx_cli_report(&err);
     }
 
     pdx_spec *spec = NULL;
@@ -561,7 +547,7 @@ static int cmd_run(int argc, char **argv, const char *command_line)
         if (pdx_cluster_shard_path(out_path, shard_index, shard_count,
                                    shard_path, sizeof shard_path,
                                    &err) != PDX_OK)
-            rc = report(&err);
+            rc = pdx_cli_report(&err);
         file_path = shard_path;
     }
     pdx_layout layout;
@@ -613,13 +599,14 @@ static int cmd_run(int argc, char **argv, const char *command_line)
     if (store != NULL) {
         status = malloc((size_t)grid->n_tasks);
         if (status == NULL) {
-            rc = report(&(pdx_error){.status = PDX_ERR_NOMEM,
-                                     .message = "cannot allocate the status "
-                                                "array"});
+            rc = pdx_cli_report(&(pdx_error){.status = PDX_ERR_NOMEM,
+                                             .message =
+                                                 "cannot allocate the status "
+                                                 "array"});
             goto done;
         }
         if (pdx_store_read_status(store, status, &err) != PDX_OK) {
-            rc = report(&err);
+            rc = pdx_cli_report(&err);
             goto done;
         }
         pdx_sweep_options sweep_opts = pdx_sweep_options_default();
@@ -655,9 +642,9 @@ static int cmd_run(int argc, char **argv, const char *command_line)
              * durable before the file is closed. */
             pdx_error sync_err;
             if (pdx_store_sync(store, &sync_err) != PDX_OK && !quiet)
-                report(&sync_err);
+                pdx_cli_report(&sync_err);
             pdx_store_destroy(&store);
-            rc = report(&err);
+            rc = pdx_cli_report(&err);
             if (err.status == PDX_ERR_IO)
                 fprintf(stderr, "pdx: %s is valid and keeps every finished "
                                 "task: free some space (or fix the error) "
@@ -669,7 +656,7 @@ static int cmd_run(int argc, char **argv, const char *command_line)
         char end_time[64];
         iso_time_now(end_time, sizeof end_time);
         if (pdx_store_finish(&store, end_time, &err) != PDX_OK) {
-            rc = report(&err);
+            rc = pdx_cli_report(&err);
             fprintf(stderr, "pdx: %s is valid and holds every task "
                             "(uncompressed): free some space and run the "
                             "same command again to finish it\n",
@@ -721,18 +708,18 @@ static int load_spec_of_file(const pdx_store_info *info, const char *path,
     if (info->spec_text == NULL) {
         pdx_error_set(&err, PDX_ERR_MISMATCH, path, 0, 0, NULL,
                       "the file holds no spec");
-        return report(&err);
+        return pdx_cli_report(&err);
     }
     if (pdx_spec_parse_string(spec, info->spec_text, info->spec_length,
                               info->spec_path, &err) != PDX_OK) {
         fprintf(stderr, "pdx: error: %s: the spec stored in the file does "
                         "not parse with this pdx:\n",
                 path);
-        return report(&err);
+        return pdx_cli_report(&err);
     }
     if (pdx_grid_create(grid, *spec, &err) != PDX_OK) {
         pdx_spec_destroy(spec);
-        return report(&err);
+        return pdx_cli_report(&err);
     }
     return 0;
 }
@@ -829,7 +816,8 @@ static int cmd_merge(int argc, char **argv, const char *command_line)
         }
     }
     if (argc - optind < 2)
-        return usage_error("merge needs OUT and at least one input FILE");
+        return pdx_cli_usage_error(
+            "pdx", "merge needs OUT and at least one input FILE");
     const char *out = argv[optind];
     const char *const *inputs = (const char *const *)argv + optind + 1;
     int n = argc - optind - 1;
@@ -840,12 +828,12 @@ static int cmd_merge(int argc, char **argv, const char *command_line)
     pdx_error err;
     pdx_error_clear(&err);
     if (infos == NULL)
-        return report(&(pdx_error){.status = PDX_ERR_NOMEM,
-                                   .message = "out of memory"});
+        return pdx_cli_report(
+            &(pdx_error){.status = PDX_ERR_NOMEM, .message = "out of memory"});
     const char *earliest = NULL;
     for (int i = 0; i < n && rc == 0; i++) {
         if (pdx_store_inspect(inputs[i], &infos[i], &err) != PDX_OK) {
-            rc = report(&err);
+            rc = pdx_cli_report(&err);
         } else if (strcmp(infos[i].spec_sha256, infos[0].spec_sha256) != 0) {
             fprintf(stderr,
                     "pdx: error: %s was written for another spec than %s "
@@ -890,7 +878,7 @@ static int cmd_merge(int argc, char **argv, const char *command_line)
         if (rep.warning[0] != '\0')
             fprintf(stderr, "pdx: warning: %s\n", rep.warning);
         if (st != PDX_OK)
-            rc = report(&err);
+            rc = pdx_cli_report(&err);
         if (rep.missing > 0) {
             fprintf(stderr, "pdx: %llu of %llu tasks are missing (pending "
                             "in every file), e.g.:\n",
@@ -944,14 +932,14 @@ static int info_of_set(int n, char **paths)
 {
     pdx_store_info *infos = calloc((size_t)n, sizeof *infos);
     if (infos == NULL)
-        return report(&(pdx_error){.status = PDX_ERR_NOMEM,
-                                   .message = "out of memory"});
+        return pdx_cli_report(
+            &(pdx_error){.status = PDX_ERR_NOMEM, .message = "out of memory"});
     pdx_error err;
     pdx_error_clear(&err);
     int rc = 0, same_spec = 1;
     for (int i = 0; i < n && rc == 0; i++) {
         if (pdx_store_inspect(paths[i], &infos[i], &err) != PDX_OK) {
-            rc = report(&err);
+            rc = pdx_cli_report(&err);
             break;
         }
         const pdx_store_info *f = &infos[i];
@@ -989,7 +977,7 @@ static int info_of_set(int n, char **paths)
         for (int i = 0; i < n && rc == 0 && status != NULL; i++)
             if (pdx_store_gather_status(paths[i], grid, &layout, status,
                                         &err) != PDX_OK)
-                rc = report(&err);
+                rc = pdx_cli_report(&err);
         if (rc == 0 && status != NULL) {
             uint64_t by[4] = {0, 0, 0, 0};
             for (uint64_t t = 0; t < grid->n_tasks; t++)
@@ -1038,7 +1026,7 @@ static int cmd_info(int argc, char **argv)
         return 0;
     }
     if (argc < 2)
-        return usage_error("info needs at least one FILE");
+        return pdx_cli_usage_error("pdx", "info needs at least one FILE");
     if (argc > 2) {
         /* before the first HDF5 file call: see pdx_store_print_info */
         setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
@@ -1047,7 +1035,7 @@ static int cmd_info(int argc, char **argv)
     pdx_error err;
     pdx_error_clear(&err);
     if (pdx_store_print_info(argv[1], stdout, &err) != PDX_OK)
-        return report(&err);
+        return pdx_cli_report(&err);
     return 0;
 }
 
@@ -1069,7 +1057,7 @@ int main(int argc, char **argv)
     pdx_error err;
     pdx_error_clear(&err);
     if (pdx_cluster_init(&argc, &argv, &mpi_rank, &mpi_size, &err) != PDX_OK)
-        return report(&err);
+        return pdx_cli_report(&err);
     int rc = run_command(argc, argv);
     pdx_cluster_finalize();
     return rc;
@@ -1118,5 +1106,5 @@ static int run_command(int argc, char **argv)
         return cmd_keys(argc - 1, argv + 1);
     if (strcmp(cmd, "theory") == 0)
         return pdx_cli_theory(argc - 1, argv + 1, command_line);
-    return usage_error("unknown command '%s'", cmd);
+    return pdx_cli_usage_error("pdx", "unknown command '%s'", cmd);
 }
