@@ -18,6 +18,7 @@
  * netCDF-4 and h5py build reads. */
 #include "pdx/store.h"
 
+#include "pdx/rng.h"
 #include "pdx/spec.h"
 
 #include <hdf5.h>
@@ -549,6 +550,18 @@ static int get_text(hid_t obj, const char *name, char **out)
 
 /* Read a numeric scalar attribute as double. Returns 1 if read, 0 if
  * absent, -1 on error. */
+/* Text attribute `name` into buf ("" when absent or unreadable). */
+static void copy_text_attr(hid_t file, const char *name, char *buf,
+                           size_t size)
+{
+    char *text = NULL;
+    buf[0] = '\0';
+    if (get_text(file, name, &text) == 0 && text != NULL)
+        snprintf(buf, size, "%s", text);
+    free(text);
+    H5Eclear2(H5E_DEFAULT);
+}
+
 static int get_double(hid_t obj, const char *name, double *value)
 {
     htri_t exists = H5Aexists(obj, name);
@@ -1754,6 +1767,24 @@ static pdx_status check_matches(pdx_store *s, int writing, pdx_error *err)
         return st;
     }
     free(text);
+    if (writing) {
+        /* resumed tasks must draw the same random numbers as the done
+         * ones: a file is only continued with its own streams */
+        char rng[64];
+        double key = 0;
+        copy_text_attr(s->file, "rng", rng, sizeof rng);
+        get_double(s->file, "rng_key_version", &key);
+        H5Eclear2(H5E_DEFAULT);
+        if (strcmp(rng, PDX_RNG_NAME) != 0 || key != PDX_RNG_KEY_VERSION)
+            return pdx_error_set(
+                err, PDX_ERR_MISMATCH, s->path, 0, 0, "/@rng_key_version",
+                "the file's results were drawn with %s stream version %g, "
+                "this pdx draws %s version %d: continuing would mix "
+                "streams; finish the run with the pdx that started it, or "
+                "start again with --force",
+                rng[0] != '\0' ? rng : "(unknown)", key, PDX_RNG_NAME,
+                PDX_RNG_KEY_VERSION);
+    }
     uint64_t shard_index, shard_count;
     if (read_shard(s->file, &shard_index, &shard_count) < 0)
         return h5_error(err, s->path, "/@pdx_shard_count",
@@ -2431,17 +2462,6 @@ static pdx_status read_file_status(pdx_store *s, int8_t **out, pdx_error *err)
 static uint64_t file_task(const pdx_store *s, uint64_t slot)
 {
     return s->shard_count > 1 ? s->file_tasks[slot] : slot;
-}
-
-static void copy_text_attr(hid_t file, const char *name, char *buf,
-                           size_t size)
-{
-    char *text = NULL;
-    buf[0] = '\0';
-    if (get_text(file, name, &text) == 0 && text != NULL)
-        snprintf(buf, size, "%s", text);
-    free(text);
-    H5Eclear2(H5E_DEFAULT);
 }
 
 void pdx_store_info_clear(pdx_store_info *info)

@@ -1,4 +1,5 @@
 /* test_store.c — result files: layout, commits, resume, repack, netCDF. */
+#include "pdx/rng.h"
 #include "pdx/store.h"
 
 #include "pdx/spec.h"
@@ -148,7 +149,7 @@ static void build_spec(fixture *f)
     f->provenance = (pdx_provenance){"0.1.0",     "v0.1-7-g1a2b3c4",
                                      "pdx run sweeps/store-test.yaml",
                                      "testhost",  "2024-09-17T08:15:42Z",
-                                     "philox4x32-10", 1};
+                                     PDX_RNG_NAME, PDX_RNG_KEY_VERSION};
 }
 
 static int setup(void **state)
@@ -981,6 +982,22 @@ static void test_store_open_rejects_mismatch(void **state)
     expect_mismatch(f, "time_to_fit");
     build_spec(f);
 
+    /* Results drawn from another version of the random streams: resuming
+     * would mix streams. */
+    hid_t old = H5Fopen(f->path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t attr = H5Aopen(old, "rng_key_version", H5P_DEFAULT);
+    int32_t version = PDX_RNG_KEY_VERSION - 1;
+    assert_true(H5Awrite(attr, H5T_NATIVE_INT32, &version) >= 0);
+    H5Aclose(attr);
+    H5Fclose(old);
+    expect_mismatch(f, "rng_key_version");
+    old = H5Fopen(f->path, H5F_ACC_RDWR, H5P_DEFAULT);
+    attr = H5Aopen(old, "rng_key_version", H5P_DEFAULT);
+    version = PDX_RNG_KEY_VERSION;
+    assert_true(H5Awrite(attr, H5T_NATIVE_INT32, &version) >= 0);
+    H5Aclose(attr);
+    H5Fclose(old);
+
     /* Not a pdx file. */
     char plain[200];
     snprintf(plain, sizeof plain, "%s/plain.h5", f->dir);
@@ -1609,7 +1626,7 @@ static pdx_task_record sweep_record(sweep_fixture *s, uint64_t task,
 
 static const pdx_provenance cluster_provenance = {
     "0.1.0", "test", "pdx run c.yaml", "testhost", "2026-02-03T04:05:06Z",
-    "philox4x32-10", 2};
+    PDX_RNG_NAME, PDX_RNG_KEY_VERSION};
 
 /* A finished file at dir/name: shard `index` of `count` (count 1: the
  * whole grid), every task of it committed (perturb: added to eg). */
@@ -1765,7 +1782,7 @@ static void test_store_shard_file(void **state)
     assert_int_equal(info.by_status[PDX_TASK_DONE], n);
     assert_false(info.complete);
     assert_string_equal(info.rng, "philox4x32-10");
-    assert_int_equal(info.rng_key_version, 2);
+    assert_int_equal(info.rng_key_version, PDX_RNG_KEY_VERSION);
     assert_non_null(strstr(info.spec_text, "learning_rate: [0.125"));
     pdx_store_info_clear(&info);
     free(tasks);
@@ -1920,7 +1937,7 @@ static void test_store_merge_refuses_other_files(void **state)
     snprintf(big2, sizeof big2, "%s/big2.h5", s.dir);
     hid_t file = H5Fopen(big2, H5F_ACC_RDWR, H5P_DEFAULT);
     hid_t attr = H5Aopen(file, "rng_key_version", H5P_DEFAULT);
-    int32_t version = 3;
+    int32_t version = PDX_RNG_KEY_VERSION + 1;
     assert_true(H5Awrite(attr, H5T_NATIVE_INT32, &version) >= 0);
     H5Aclose(attr);
     H5Fclose(file);

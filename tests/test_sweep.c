@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "pdx/grid.h"
+#include "pdx/rng.h"
 #include "pdx/store.h"
 #include "pdx/sweep.h"
 #include "pdx_test.h"
@@ -38,7 +39,8 @@ static int setup(void **state)
     pdx_sweep_layout(f->grid, &f->layout);
     snprintf(f->path, sizeof f->path, "test_sweep_%d.h5", (int)getpid());
     pdx_provenance prov = {"test", "test", "test_sweep", "host",
-                           "2026-01-01T00:00:00Z", "philox4x32-10", 1};
+                           "2026-01-01T00:00:00Z", PDX_RNG_NAME,
+                           PDX_RNG_KEY_VERSION};
     pdx_store_options opts = {0};
     if (pdx_store_create(&f->store, f->path, f->grid, &f->layout, &prov,
                          &opts, NULL) != PDX_OK)

@@ -301,7 +301,10 @@ static void test_train_metropolis_high_t(void **state)
     }
 }
 
-/* Metropolis keeps the energy and |w|^2 consistent with the weights. */
+/* Metropolis keeps the energy and |w|^2 consistent with the weights, and
+ * at low temperature it learns: over 8 replicas at N = 60, alpha = 2,
+ * T = 0.3 (64 replicas: mean eg 0.36, sd 0.045 per replica; theory at
+ * N -> infinity 0.258) the mean eg is far below the 1/2 of no learning. */
 static void test_train_metropolis_energy_consistent(void **state)
 {
     (void)state;
@@ -310,17 +313,23 @@ static void test_train_metropolis_energy_consistent(void **state)
         "student: {kind: perceptron, weights: spherical}\n"
         "data: {alpha: 2}\n"
         "train: {algorithm: metropolis, temperature: 0.3, epochs: 50}\n");
-    pdx_trainer *t = trainer_of(&p, 9, 0);
-    pdx_trainer_iterate(t, t->total_steps);
-    double err = pdx_trainer_train_error(t, 0, NULL);
-    assert_double_near(err * (double)t->data->P, (double)t->energy, 1e-9);
-    double Q = pdx_model_dot(t->student.w, t->student.w, 60) / 60;
-    assert_double_near(Q, 1.0, 1e-9);
-    /* low temperature learns: eg well below 1/2 */
-    double R = pdx_model_dot(t->student.w, t->teacher.w, 60) / 60;
-    double T = pdx_model_dot(t->teacher.w, t->teacher.w, 60) / 60;
-    assert_true(pdx_observe_eg_perceptron(Q, R, T) < 0.3);
-    pdx_trainer_destroy(&t);
+    double eg_sum = 0;
+    enum { REPLICAS = 8 };
+    for (uint64_t replica = 0; replica < REPLICAS; replica++) {
+        pdx_trainer *t = trainer_of(&p, 9, replica);
+        pdx_trainer_iterate(t, t->total_steps);
+        double err = pdx_trainer_train_error(t, 0, NULL);
+        assert_double_near(err * (double)t->data->P, (double)t->energy,
+                           1e-9);
+        double Q = pdx_model_dot(t->student.w, t->student.w, 60) / 60;
+        assert_double_near(Q, 1.0, 1e-9);
+        double R = pdx_model_dot(t->student.w, t->teacher.w, 60) / 60;
+        double T = pdx_model_dot(t->teacher.w, t->teacher.w, 60) / 60;
+        eg_sum += pdx_observe_eg_perceptron(Q, R, T);
+        pdx_trainer_destroy(&t);
+    }
+    /* sd of the mean about 0.016: 0.42 is 4 sd above 0.36, 5 below 0.5 */
+    assert_true(eg_sum / REPLICAS < 0.42);
 }
 
 /* Langevin on a linear student with squared loss and weight decay:
