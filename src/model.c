@@ -2,20 +2,88 @@
 #include "pdx/model.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "erf_table.h"
 
 #define SQRT1_2 0.70710678118654752440
 #define SQRT_2_OVER_PI 0.79788456080286535588
+#define TWO_OVER_SQRT_PI 1.12837916709551257390
+
+static inline double bits_double(uint64_t b)
+{
+    double d;
+    memcpy(&d, &b, sizeof d);
+    return d;
+}
+
+static inline uint64_t double_bits(double d)
+{
+    uint64_t b;
+    memcpy(&b, &d, sizeof b);
+    return b;
+}
+
+/* erf(x) from the table of scripts/gen-erf-table.py: 32 polynomials of
+ * degree 9 on [0, 6), 2/sqrt(pi) x below 2^-26 (so erf(0) = 0), 1 from 6
+ * on (erf(6) = 1 - 2e-17), odd, NaN kept. Absolute error about 1e-15
+ * (tests/test_model.c bounds it by 2e-15 against libm). Written so that
+ * GCC vectorises loops of it (coefficients gathered, no branches: the
+ * interval index comes from the bits of a rounded double and is clamped
+ * as an integer); the same bits in every build (no FMA contraction). An
+ * index at an interval's edge may pick either neighbour: both
+ * polynomials hold there. */
+static inline double erf_table(double x)
+{
+    const double magic = 0x1.8p52; /* integers have spacing 1 around it */
+    double t = fabs(x);
+    uint64_t i = double_bits((t * (1.0 / PDX_ERF_WIDTH) - 0.5) + magic) -
+                 double_bits(magic);
+    i = i < PDX_ERF_INTERVALS - 1 ? i : PDX_ERF_INTERVALS - 1;
+    double centre = (bits_double(i + double_bits(magic)) - magic) + 0.5;
+    double u = (t - centre * PDX_ERF_WIDTH) * (2.0 / PDX_ERF_WIDTH);
+    _Static_assert(PDX_ERF_TERMS == 10, "Horner below has 10 terms");
+    double p = pdx_erf_coef[9][i];
+    p = p * u + pdx_erf_coef[8][i];
+    p = p * u + pdx_erf_coef[7][i];
+    p = p * u + pdx_erf_coef[6][i];
+    p = p * u + pdx_erf_coef[5][i];
+    p = p * u + pdx_erf_coef[4][i];
+    p = p * u + pdx_erf_coef[3][i];
+    p = p * u + pdx_erf_coef[2][i];
+    p = p * u + pdx_erf_coef[1][i];
+    p = p * u + pdx_erf_coef[0][i];
+    double small = TWO_OVER_SQRT_PI * t;
+    p = isless(t, 0x1.0p-26) ? small : p;
+    p = isless(t, PDX_ERF_TOP) ? p : 1.0;
+    p = copysign(p, x);
+    return isnan(x) ? x : p;
+}
 
 double pdx_model_g(int activation, double z)
 {
     switch (activation) {
-    case PDX_ACT_ERF: return erf(z * SQRT1_2);
+    case PDX_ACT_ERF: return erf_table(z * SQRT1_2);
     case PDX_ACT_RELU: return z > 0.0 ? z : 0.0;
     case PDX_ACT_TANH: return tanh(z);
     case PDX_ACT_LINEAR: return z;
     case PDX_ACT_SIGN: return z > 0.0 ? 1.0 : z < 0.0 ? -1.0 : 0.0;
     default: return NAN;
     }
+}
+
+void pdx_model_g_many(int activation, const double *z, double *out,
+                      size_t n)
+{
+    if (activation == PDX_ACT_ERF) {
+#pragma omp simd
+        for (size_t i = 0; i < n; i++)
+            out[i] = erf_table(z[i] * SQRT1_2);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = pdx_model_g(activation, z[i]);
 }
 
 double pdx_model_dg(int activation, double z)
@@ -35,6 +103,12 @@ double pdx_model_dg(int activation, double z)
 
 /* Eight partial sums, combined pairwise in a fixed order: the compiler may
  * keep them in one or several vector registers without changing a bit. */
+static inline double combine8(const double acc[8])
+{
+    return ((acc[0] + acc[4]) + (acc[2] + acc[6])) +
+           ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+}
+
 double pdx_model_dot(const double *x, const double *y, size_t n)
 {
     double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -44,8 +118,55 @@ double pdx_model_dot(const double *x, const double *y, size_t n)
             acc[l] += x[j + (size_t)l] * y[j + (size_t)l];
     for (int l = 0; j < n; j++, l++)
         acc[l] += x[j] * y[j];
-    return ((acc[0] + acc[4]) + (acc[2] + acc[6])) +
-           ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+    return combine8(acc);
+}
+
+/* The eight partial sums of pdx_model_dot as one vector (GCC/Clang vector
+ * extension: one AVX-512 register, two AVX2 or four SSE2 ones; lane l is
+ * exactly acc[l], so the bits do not depend on the width). */
+typedef double pdx_v8 __attribute__((vector_size(64)));
+
+static inline pdx_v8 load8(const double *p)
+{
+    pdx_v8 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* out[r] = w_r . x for R rows w_r = w + r ld (R <= 4): x is read once for
+ * all rows. Bit-identical to pdx_model_dot on each row. */
+static inline void dot_rows_block(const double *w, size_t ld, int R,
+                                  const double *x, size_t n, double *out)
+{
+    pdx_v8 acc[4] = {{0}, {0}, {0}, {0}};
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        pdx_v8 xv = load8(x + j);
+        for (int r = 0; r < R; r++)
+            acc[r] += load8(w + (size_t)r * ld + j) * xv;
+    }
+    for (int r = 0; r < R; r++) {
+        double a[8];
+        memcpy(a, &acc[r], sizeof a);
+        const double *wr = w + (size_t)r * ld;
+        for (size_t i = j, l = 0; i < n; i++, l++)
+            a[l] += wr[i] * x[i];
+        out[r] = combine8(a);
+    }
+}
+
+void pdx_model_dot_rows(const double *w, size_t rows, size_t ld,
+                        const double *x, size_t n, double *out)
+{
+    size_t r = 0;
+    for (; r + 4 <= rows; r += 4)
+        dot_rows_block(w + r * ld, ld, 4, x, n, out + r);
+    if (rows - r == 3)
+        dot_rows_block(w + r * ld, ld, 3, x, n, out + r);
+    else if (rows - r == 2)
+        dot_rows_block(w + r * ld, ld, 2, x, n, out + r);
+    else if (rows - r == 1)
+        dot_rows_block(w + r * ld, ld, 1, x, n, out + r);
 }
 
 double pdx_model_forward(const pdx_committee *model, const double *x,
@@ -53,9 +174,12 @@ double pdx_model_forward(const pdx_committee *model, const double *x,
 {
     double scale = 1.0 / sqrt((double)model->N);
     double out = 0.0;
-    for (size_t k = 0; k < model->K; k++) {
-        lambda[k] = pdx_model_dot(model->w + k * model->N, x, model->N) * scale;
-        out += model->v[k] * pdx_model_g(model->activation, lambda[k]);
-    }
+    double g[64]; /* K <= 64: spec student.hidden, teacher.hidden */
+    pdx_model_dot_rows(model->w, model->K, model->N, x, model->N, lambda);
+    for (size_t k = 0; k < model->K; k++)
+        lambda[k] *= scale;
+    pdx_model_g_many(model->activation, lambda, g, model->K);
+    for (size_t k = 0; k < model->K; k++)
+        out += model->v[k] * g[k];
     return out;
 }

@@ -417,13 +417,19 @@ static int bundle_key(const pdx_grid *grid, uint64_t task, uint64_t *key)
 typedef struct job {
     size_t first, n;
     double cost;
+    uint64_t replica; /* of the first task */
 } job;
 
+/* Longest first; among equal costs, one replica after another, so that
+ * the jobs a thread takes in a row share their replica's test set (the
+ * trainer keeps two, see pdx_trainer.test_slots). */
 static int by_job_cost_desc(const void *a, const void *b)
 {
     const job *x = a, *y = b;
     if (x->cost != y->cost)
         return x->cost < y->cost ? 1 : -1;
+    if (x->replica != y->replica)
+        return x->replica < y->replica ? -1 : 1;
     return x->first < y->first ? -1 : x->first > y->first;
 }
 
@@ -499,6 +505,7 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
         j->first = i;
         j->n = 1;
         j->cost = todo[i].cost;
+        j->replica = todo[i].task % grid->replicas;
         while (todo[i].bundleable && i + j->n < n_todo && j->n < max_bundle &&
                todo[i + j->n].bundleable && todo[i + j->n].key == todo[i].key) {
             j->cost += todo[i + j->n].cost;

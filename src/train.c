@@ -17,6 +17,15 @@
 #include "pdx/rng.h"
 #include "train_internal.h"
 
+/* A second test-set slot is kept when both fit in this many bytes. */
+#define PDX_TEST_CACHE_BYTES (64.0 * 1024 * 1024)
+
+static int test_slots(size_t max_N, size_t max_test)
+{
+    double one = 8.0 * (double)max_test * ((double)max_N + 1.0);
+    return max_test > 0 && 2.0 * one <= PDX_TEST_CACHE_BYTES ? 2 : 1;
+}
+
 double pdx_trainer_workspace_bytes(size_t max_N, size_t max_K, size_t max_M,
                                    size_t max_test)
 {
@@ -24,8 +33,9 @@ double pdx_trainer_workspace_bytes(size_t max_N, size_t max_K, size_t max_M,
                      + (double)max_M * (double)max_N    /* teacher B */
                      + (double)max_N + 2.0              /* x */
                      + 3.0 * (double)max_K + 2.0 * (double)max_M
-                     + (double)max_test * (double)max_N /* test inputs */
-                     + (double)max_test;                /* test labels */
+                     + (double)test_slots(max_N, max_test) *
+                           ((double)max_test * (double)max_N /* test inputs */
+                            + (double)max_test);             /* labels */
     return 8.0 * doubles + (double)sizeof(pdx_trainer);
 }
 
@@ -79,8 +89,15 @@ pdx_status pdx_trainer_create_finite(pdx_trainer **out, size_t max_N,
     t->lambda = alloc_doubles(max_K);
     t->nu = alloc_doubles(max_M);
     t->coef = alloc_doubles(max_K);
-    t->test_x = max_test ? alloc_doubles(max_test * max_N) : NULL;
-    t->test_y = max_test ? alloc_doubles(max_test) : NULL;
+    t->test_slots = test_slots(max_N, max_test);
+    int test_ok = 1;
+    for (int slot = 0; max_test > 0 && slot < t->test_slots; slot++) {
+        t->test_x_slot[slot] = alloc_doubles(max_test * max_N);
+        t->test_y_slot[slot] = alloc_doubles(max_test);
+        test_ok = test_ok && t->test_x_slot[slot] && t->test_y_slot[slot];
+    }
+    t->test_x = t->test_x_slot[0];
+    t->test_y = t->test_y_slot[0];
     t->perm_epoch = -1;
     t->uniforms_sweep = -1;
     int finite_ok = 1;
@@ -99,7 +116,7 @@ pdx_status pdx_trainer_create_finite(pdx_trainer **out, size_t max_N,
     }
     if (!t->student.w || !t->student.v || !t->teacher.w || !t->teacher.v ||
         !t->x || !t->lambda || !t->nu || !t->coef ||
-        (max_test && (!t->test_x || !t->test_y)) || !finite_ok) {
+        !test_ok || !finite_ok) {
         pdx_trainer_destroy(&t);
         goto nomem;
     }
@@ -125,8 +142,10 @@ void pdx_trainer_destroy(pdx_trainer **trainer)
     free(t->lambda);
     free(t->nu);
     free(t->coef);
-    free(t->test_x);
-    free(t->test_y);
+    for (int slot = 0; slot < 2; slot++) {
+        free(t->test_x_slot[slot]);
+        free(t->test_y_slot[slot]);
+    }
     free(t->grad_w);
     free(t->grad_v);
     free(t->field);
@@ -295,7 +314,15 @@ pdx_status pdx_trainer_set_cell(pdx_trainer *t, const pdx_params *params,
                                 ((uint64_t)M << 8) |
                                 ((uint64_t)params->teacher_weights << 16) |
                                 ((uint64_t)params->teacher_kind << 24)};
-    if (test_size > 0 && memcmp(test_key, t->test_key, sizeof test_key) != 0) {
+    if (test_size > 0 &&
+        memcmp(test_key, t->test_keys[t->test_slot], sizeof test_key) != 0) {
+        /* the other slot holds it, or becomes the one regenerated */
+        t->test_slot = (t->test_slot + 1) % t->test_slots;
+        t->test_x = t->test_x_slot[t->test_slot];
+        t->test_y = t->test_y_slot[t->test_slot];
+    }
+    if (test_size > 0 &&
+        memcmp(test_key, t->test_keys[t->test_slot], sizeof test_key) != 0) {
         pdx_rng_stream test_stream;
         pdx_rng_stream_init(&test_stream, seed, PDX_RNG_TEST, 0, replica);
         for (size_t mu = 0; mu < test_size; mu++) {
@@ -304,7 +331,7 @@ pdx_status pdx_trainer_set_cell(pdx_trainer *t, const pdx_params *params,
             t->test_y[mu] = pdx_data_label(&t->teacher, t->classification, x,
                                            t->nu);
         }
-        memcpy(t->test_key, test_key, sizeof test_key);
+        memcpy(t->test_keys[t->test_slot], test_key, sizeof test_key);
     }
     if (pdx_params_finite(params)) {
         pdx_status st = pdx_dataset_generate(t->data, params, &t->teacher,

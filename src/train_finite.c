@@ -58,15 +58,19 @@ static inline double loss_slope(int loss, double y, double yhat)
     }
 }
 
-/* Student output on x; lambda[k] receives the pre-activations. */
+/* Student output on x; lambda[k] receives the pre-activations and g[k]
+ * (K <= 64: spec student.hidden) the activations. */
 static inline double student_output(const pdx_committee *s, const double *x,
-                                    double *lambda, double inv_sqrt_N)
+                                    double *lambda, double *g,
+                                    double inv_sqrt_N)
 {
     double yhat = 0.0;
-    for (size_t k = 0; k < s->K; k++) {
-        lambda[k] = pdx_model_dot(s->w + k * s->N, x, s->N) * inv_sqrt_N;
-        yhat += s->v[k] * pdx_model_g(s->activation, lambda[k]);
-    }
+    pdx_model_dot_rows(s->w, s->K, s->N, x, s->N, lambda);
+    for (size_t k = 0; k < s->K; k++)
+        lambda[k] *= inv_sqrt_N;
+    pdx_model_g_many(s->activation, lambda, g, s->K);
+    for (size_t k = 0; k < s->K; k++)
+        yhat += s->v[k] * g[k];
     return yhat;
 }
 
@@ -132,12 +136,12 @@ double pdx_trainer_train_error(pdx_trainer *t, int clean, double *loss)
     const double *y = clean ? d->y_clean : d->y;
     const double inv_sqrt_N = 1.0 / sqrt((double)N);
     const int use_fields = t->params.train_algorithm == PDX_ALG_METROPOLIS;
-    double errors = 0.0, loss_sum = 0.0;
+    double errors = 0.0, loss_sum = 0.0, g[64];
     for (size_t mu = 0; mu < P; mu++) {
         double yhat = use_fields
                           ? t->field[mu] * inv_sqrt_N
                           : student_output(&t->student, d->x + mu * N,
-                                           t->lambda, inv_sqrt_N);
+                                           t->lambda, g, inv_sqrt_N);
         if (t->classification)
             errors += misclassified(yhat, y[mu]);
         else
@@ -161,9 +165,10 @@ static int fits(pdx_trainer *t)
     const pdx_dataset *d = t->data;
     const size_t N = d->N;
     const double inv_sqrt_N = 1.0 / sqrt((double)N);
+    double g[64];
     for (size_t mu = 0; mu < d->P; mu++)
         if (misclassified(student_output(&t->student, d->x + mu * N,
-                                         t->lambda, inv_sqrt_N),
+                                         t->lambda, g, inv_sqrt_N),
                           d->y[mu]))
             return 0;
     return 1;
@@ -225,11 +230,12 @@ static int gradient_step(pdx_trainer *t, const uint32_t *idx, size_t b,
         memset(gv, 0, K * sizeof *gv);
     }
     int64_t wrong = 0;
+    double g[64];
     for (size_t i = 0; i < b; i++) {
         size_t mu = idx != NULL ? idx[i] : i;
         const double *restrict x = d->x + mu * N;
         const double y = d->y[mu];
-        double yhat = student_output(s, x, lambda, inv_sqrt_N);
+        double yhat = student_output(s, x, lambda, g, inv_sqrt_N);
         if (errors != NULL && t->classification)
             wrong += misclassified(yhat, y);
         double slope = loss_slope(loss, y, yhat);
@@ -243,8 +249,7 @@ static int gradient_step(pdx_trainer *t, const uint32_t *idx, size_t b,
              * since every coefficient is already computed) */
             if (train_v)
                 for (size_t k = 0; k < K; k++)
-                    s->v[k] -= eta_v * (slope * pdx_model_g(act, lambda[k]) +
-                                        decay * s->v[k]);
+                    s->v[k] -= eta_v * (slope * g[k] + decay * s->v[k]);
             for (size_t k = 0; k < K; k++) {
                 double *restrict w = s->w + k * N;
                 const double c = eta * t->coef[k];
@@ -260,12 +265,12 @@ static int gradient_step(pdx_trainer *t, const uint32_t *idx, size_t b,
         } else {
             if (train_v)
                 for (size_t k = 0; k < K; k++)
-                    gv[k] += slope * pdx_model_g(act, lambda[k]);
+                    gv[k] += slope * g[k];
             for (size_t k = 0; k < K; k++) {
-                double *restrict g = gw + k * N;
+                double *restrict gk = gw + k * N;
                 const double c = t->coef[k];
                 for (size_t j = 0; j < N; j++)
-                    g[j] += c * x[j];
+                    gk[j] += c * x[j];
             }
         }
     }
@@ -292,9 +297,9 @@ static int gradient_step(pdx_trainer *t, const uint32_t *idx, size_t b,
         }
         for (size_t k = 0; k < K; k++) {
             double *restrict w = s->w + k * N;
-            const double *restrict g = gw + k * N;
+            const double *restrict gk = gw + k * N;
             for (size_t j = 0; j < N; j++)
-                w[j] -= eta * (g[j] * scale + decay * w[j]);
+                w[j] -= eta * (gk[j] * scale + decay * w[j]);
             if (temperature > 0.0) {
                 pdx_rng_gaussian(&noise, ((uint64_t)t->step << 8) | k, t->x,
                                  N);

@@ -43,6 +43,81 @@ static void test_model_dot_matches_naive_sum(void **state)
     }
 }
 
+/* pdx's erf (a table of polynomials, see scripts/gen-erf-table.py) is
+ * within 2e-15 of libm's everywhere: a dense grid through every interval
+ * and its edges, tiny and huge arguments; erf(0) = 0, odd, +-1 at
+ * infinity, NaN kept. pdx_model_g_many gives the same bits as
+ * pdx_model_g, for lengths that exercise vector loop tails. */
+static void test_model_erf_table_accuracy(void **state)
+{
+    (void)state;
+    double worst = 0.0;
+    for (long i = -2000000; i <= 2000000; i++) {
+        double z = (double)i * 4.5e-6; /* |z / sqrt 2| up to 6.4 */
+        double e = fabs(pdx_model_g(PDX_ACT_ERF, z) - erf(z / sqrt(2.0)));
+        worst = fmax(worst, e);
+    }
+    for (int k = 0; k <= 33; k++) { /* interval edges t = k 0.1875 */
+        for (int d = -2; d <= 2; d++) {
+            double t = nextafter(k * 0.1875, d < 0 ? 0.0 : 10.0);
+            if (d == 0)
+                t = k * 0.1875;
+            double z = t * sqrt(2.0);
+            worst = fmax(worst, fabs(pdx_model_g(PDX_ACT_ERF, z) -
+                                     erf(z / sqrt(2.0))));
+        }
+    }
+    if (worst > 2e-15)
+        fail_msg("erf differs from libm by %g", worst);
+    assert_true(pdx_model_g(PDX_ACT_ERF, 0.0) == 0.0);
+    assert_double_close(pdx_model_g(PDX_ACT_ERF, 1e-300),
+                        1e-300 * sqrt(2.0 / M_PI), 1e-15);
+    assert_true(pdx_model_g(PDX_ACT_ERF, -0.7) ==
+                -pdx_model_g(PDX_ACT_ERF, 0.7));
+    assert_true(pdx_model_g(PDX_ACT_ERF, 9.0) == 1.0);
+    assert_true(pdx_model_g(PDX_ACT_ERF, INFINITY) == 1.0);
+    assert_true(pdx_model_g(PDX_ACT_ERF, -INFINITY) == -1.0);
+    assert_true(isnan(pdx_model_g(PDX_ACT_ERF, NAN)));
+
+    double z[37], many[37];
+    pdx_rng_stream s;
+    pdx_rng_stream_init(&s, 11, PDX_RNG_TEST, 0, 0);
+    pdx_rng_gaussian(&s, 0, z, 37);
+    z[3] = NAN;
+    z[5] = 0.0;
+    z[8] = 12.0;
+    for (size_t n = 1; n <= 37; n += 4) {
+        for (size_t i = 0; i < n; i++)
+            z[i] *= 1.7;
+        pdx_model_g_many(PDX_ACT_ERF, z, many, n);
+        for (size_t i = 0; i < n; i++) {
+            double one = pdx_model_g(PDX_ACT_ERF, z[i]);
+            assert_memory_equal(&many[i], &one, sizeof one);
+        }
+    }
+}
+
+/* pdx_model_dot_rows gives, row by row, the bits of pdx_model_dot, for
+ * every row count (blocks of 4 and the rest) and lengths with tails. */
+static void test_model_dot_rows_matches_dot(void **state)
+{
+    (void)state;
+    enum { ROWS = 11, LD = 45 };
+    double w[ROWS * LD], x[LD], out[ROWS];
+    pdx_rng_stream s;
+    pdx_rng_stream_init(&s, 12, PDX_RNG_TEST, 0, 0);
+    pdx_rng_gaussian(&s, 0, w, ROWS * LD);
+    pdx_rng_gaussian(&s, 1, x, LD);
+    for (size_t rows = 1; rows <= ROWS; rows++)
+        for (size_t n = 1; n <= LD; n += 7) {
+            pdx_model_dot_rows(w, rows, LD, x, n, out);
+            for (size_t r = 0; r < rows; r++) {
+                double one = pdx_model_dot(w + r * LD, x, n);
+                assert_memory_equal(&out[r], &one, sizeof one);
+            }
+        }
+}
+
 /* Straightforward online SGD step, written independently of train.c. */
 static void reference_run(const pdx_params *p, uint64_t seed, uint64_t replica,
                           int64_t steps, double *w_out, double *v_out)
@@ -200,6 +275,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_activations_and_derivatives),
         cmocka_unit_test(test_model_dot_matches_naive_sum),
+        cmocka_unit_test(test_model_erf_table_accuracy),
+        cmocka_unit_test(test_model_dot_rows_matches_dot),
         cmocka_unit_test(test_model_sgd_matches_reference_erf),
         cmocka_unit_test(test_model_sgd_matches_reference_relu_noise_second_layer),
         cmocka_unit_test(test_model_divergence_detected),

@@ -35,7 +35,7 @@ typedef struct pdx_trainer {
     int64_t total_steps;    /* round(train.alpha * N) */
     int diverged;           /* 1 once the run is diverged */
     size_t test_size;       /* inputs in the test set (0 if unused) */
-    double *test_x;         /* test_size x N, row-major */
+    double *test_x;         /* test_size x N, row-major (the current slot) */
     double *test_y;         /* clean teacher outputs on test_x */
     /* workspace */
     size_t max_N, max_K, max_M, max_test;
@@ -44,7 +44,13 @@ typedef struct pdx_trainer {
     double *nu;             /* M teacher pre-activations */
     double *coef;           /* K update coefficients */
     uint64_t seed, replica;
-    uint64_t test_key[4];   /* what the held test set was made from */
+    /* Test sets held: slot test_slot is current (test_x, test_y), the
+     * other the previous one, so that a thread alternating between two
+     * replicas does not regenerate them (test_slots = 1 when two would
+     * exceed PDX_TEST_CACHE_BYTES). test_keys: what each was made from. */
+    int test_slots, test_slot;
+    double *test_x_slot[2], *test_y_slot[2];
+    uint64_t test_keys[2][4];
 
     /* fixed training sets (max_P = 0: none) */
     size_t max_P;
