@@ -21,7 +21,7 @@
 
 double pdx_dataset_bytes(size_t max_N, size_t max_P)
 {
-    return 8.0 * ((double)max_P * (double)max_N + 2.0 * (double)max_P +
+    return 8.0 * ((double)max_P * (double)max_N + 3.0 * (double)max_P +
                   2.0 * (double)max_N + 2.0) +
            (double)sizeof(pdx_dataset);
 }
@@ -37,9 +37,10 @@ pdx_status pdx_dataset_create(pdx_dataset **out, size_t max_N, size_t max_P,
         d->x = calloc(max_P * max_N > 0 ? max_P * max_N : 1, sizeof(double));
         d->y = calloc(max_P > 0 ? max_P : 1, sizeof(double));
         d->y_clean = calloc(max_P > 0 ? max_P : 1, sizeof(double));
+        d->y_teacher = calloc(max_P > 0 ? max_P : 1, sizeof(double));
         d->scratch = calloc(2 * max_N + 2, sizeof(double));
         if (d->x != NULL && d->y != NULL && d->y_clean != NULL &&
-            d->scratch != NULL) {
+            d->y_teacher != NULL && d->scratch != NULL) {
             *out = d;
             return PDX_OK;
         }
@@ -57,6 +58,7 @@ void pdx_dataset_destroy(pdx_dataset **data)
     free((*data)->x);
     free((*data)->y);
     free((*data)->y_clean);
+    free((*data)->y_teacher);
     free((*data)->scratch);
     free(*data);
     *data = NULL;
@@ -88,7 +90,7 @@ static void data_key(const pdx_params *p, const pdx_committee *teacher,
     key[3] = (uint64_t)p->teacher_kind | ((uint64_t)p->teacher_weights << 8) |
              ((uint64_t)teacher->activation << 16) |
              ((uint64_t)teacher->K << 24);
-    key[4] = double_bits(p->data_label_noise);
+    key[4] = 0; /* label noise: see labels_noise */
     key[5] = double_bits(p->data_input_noise);
     key[6] = double_bits(p->data_input_corruption);
     key[7] = double_bits(p->teacher_output_noise);
@@ -110,6 +112,11 @@ pdx_status pdx_dataset_generate(pdx_dataset *d, const pdx_params *params,
     if (memcmp(key, d->key, sizeof key) != 0) {
         memcpy(d->key, key, sizeof key);
         d->made = 0;
+        d->labels_made = 0;
+    }
+    if (double_bits(d->labels_noise) != double_bits(params->data_label_noise)) {
+        d->labels_noise = params->data_label_noise;
+        d->labels_made = 0;
     }
     d->N = N;
     d->P = P;
@@ -137,6 +144,24 @@ pdx_status pdx_dataset_generate(pdx_dataset *d, const pdx_params *params,
         }
         if (classification)
             y = y >= 0.0 ? 1.0 : -1.0;
+        if (corruption > 0.0) {
+            double u;
+            pdx_rng_uniform(&noise, DATA_BLOCK(2, mu), &u, 1);
+            if (u < corruption)
+                pdx_rng_gaussian(&noise, DATA_BLOCK(3, mu), x, N);
+        }
+        if (input_noise > 0.0) {
+            pdx_rng_gaussian(&noise, DATA_BLOCK(4, mu), other, N);
+            for (size_t j = 0; j < N; j++)
+                x[j] += input_noise * other[j];
+        }
+        d->y_teacher[mu] = y;
+        d->y_clean[mu] = clean;
+    }
+    if (P > d->made)
+        d->made = P;
+    for (size_t mu = d->labels_made; mu < P; mu++) {
+        double y = d->y_teacher[mu];
         if (label_noise > 0.0) {
             double u[2];
             pdx_rng_uniform(&noise, DATA_BLOCK(0, mu), u, 2);
@@ -149,21 +174,9 @@ pdx_status pdx_dataset_generate(pdx_dataset *d, const pdx_params *params,
                 }
             }
         }
-        if (corruption > 0.0) {
-            double u;
-            pdx_rng_uniform(&noise, DATA_BLOCK(2, mu), &u, 1);
-            if (u < corruption)
-                pdx_rng_gaussian(&noise, DATA_BLOCK(3, mu), x, N);
-        }
-        if (input_noise > 0.0) {
-            pdx_rng_gaussian(&noise, DATA_BLOCK(4, mu), other, N);
-            for (size_t j = 0; j < N; j++)
-                x[j] += input_noise * other[j];
-        }
         d->y[mu] = y;
-        d->y_clean[mu] = clean;
     }
-    if (P > d->made)
-        d->made = P;
+    if (P > d->labels_made)
+        d->labels_made = P;
     return PDX_OK;
 }

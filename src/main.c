@@ -666,7 +666,7 @@ static int cmd_run(int argc, char **argv, const char *command_line)
         if (!quiet)
             fprintf(stderr,
                     "pdx: %llu tasks run (%llu done, %llu diverged, %llu "
-                    "failed; %llu already done) in %.2f s, %.3g SGD "
+                    "failed; %llu already done) in %.3f s, %.3g SGD "
                     "steps/s\n",
                     (unsigned long long)summary.run,
                     (unsigned long long)summary.done,

@@ -187,6 +187,13 @@ static inline double uniform52(uint64_t hi, uint64_t lo)
     return (d - 1.0) + 0x1.0p-53;
 }
 
+/* Lanes rounded up to whole vectors holding `pairs` pairs of outputs. */
+static int lanes_for(size_t pairs)
+{
+    size_t lanes = (pairs + 7) / 8 * 8;
+    return lanes > PDX_RNG_LANES ? PDX_RNG_LANES : (int)lanes;
+}
+
 void pdx_rng_uniform(const pdx_rng_stream *stream, uint64_t block,
                      double *out, size_t n)
 {
@@ -194,11 +201,12 @@ void pdx_rng_uniform(const pdx_rng_stream *stream, uint64_t block,
     uint32_t c1 = (uint32_t)block, c2 = (uint32_t)(block >> 32);
     size_t done = 0;
     for (uint32_t first = 0; done < n; first += PDX_RNG_LANES) {
-        philox_fill(&L, PDX_RNG_LANES, first, c1, c2, stream->replica,
-                    stream->key);
+        /* only the lanes this fill needs (whole vectors) */
+        int lanes = lanes_for((n - done + 1) / 2);
+        philox_fill(&L, lanes, first, c1, c2, stream->replica, stream->key);
         double u[2 * PDX_RNG_LANES];
 #pragma omp simd
-        for (int j = 0; j < PDX_RNG_LANES; j++) {
+        for (int j = 0; j < lanes; j++) {
             u[2 * j] = uniform52(L.x0[j], L.x1[j]);
             u[2 * j + 1] = uniform52(L.x2[j], L.x3[j]);
         }
@@ -328,13 +336,6 @@ static void box_muller_23(const philox_lanes *restrict L, int lanes,
 #pragma omp simd
     for (int j = 0; j < lanes; j++)
         box_muller(L->x2[j], L->x3[j], &g[2 * j], &g[2 * j + 1]);
-}
-
-/* Lanes rounded up to whole vectors for a partial fill of n outputs. */
-static int lanes_for(size_t pairs)
-{
-    size_t lanes = (pairs + 7) / 8 * 8;
-    return lanes > PDX_RNG_LANES ? PDX_RNG_LANES : (int)lanes;
 }
 
 void pdx_rng_gaussian(const pdx_rng_stream *stream, uint64_t block,

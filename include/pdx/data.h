@@ -30,9 +30,14 @@ typedef struct pdx_dataset {
     double *x;            /* P x N inputs as trained on (noise applied) */
     double *y;            /* P training labels (label noise applied) */
     double *y_clean;      /* P teacher labels of the clean inputs */
-    /* what the held examples were made from (cache key) */
-    size_t made;          /* examples 0..made-1 are valid */
+    double *y_teacher;    /* P labels before label noise (output noise
+                           * applied) */
+    /* what the held examples were made from (cache key, without the label
+     * noise: inputs are kept when only the label noise changes) */
+    size_t made;          /* x, y_clean, y_teacher 0..made-1 are valid */
     uint64_t key[8];
+    size_t labels_made;   /* y 0..labels_made-1 are valid for labels_noise */
+    double labels_noise;
     double *scratch;      /* 2N + 2 doubles */
 } pdx_dataset;
 
