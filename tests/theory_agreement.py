@@ -16,8 +16,9 @@ cell (h5py). Scenarios:
   committee  online SGD of erf committees, N = 1000, two settings (K = M = 2
              from a small start; K = 3, M = 2 with a trained second layer
              and output noise), 24 replicas: the theory file's ODE (typical
-             initial overlaps) within 3 standard errors at every time
-             before the plateau escape.
+             initial overlaps) within 3 standard errors + 0.004 (its
+             finite-size offset at N = 1000) at every time before the
+             plateau escape.
   gibbs      Metropolis Gibbs learning of spherical perceptrons at T = 0.5
              and 1, N = 200, 16 replicas: eg_mean and train_error_mean within
              3 standard errors plus 0.01 (finite N) of the equilibrium.
@@ -110,7 +111,15 @@ def check_hebb(sim, th):
 def check_committee(sim, th):
     z, m, se, t = zscores(sim, th, "eg")
     print(f"committee: {z.size} comparisons, max |z| {np.nanmax(np.abs(z)):.2f}")
-    bad = ~(np.abs(z) <= 3.0)
+    # The ODE starts from typical initial overlaps; at N = 1000 the
+    # simulation sits above it by about 0.003 early on (600 replicas, K = 2,
+    # t = 0.25: 0.3008 +- 0.0005 against 0.2979, with either random stream
+    # version), a finite-size offset common to all replicas, so 3 SE of 24
+    # replicas (~0.0024) alone fails for about one seed in three. Allow
+    # FINITE_N on top of 3 SE; a wrong rate, step or eg formula moves eg by
+    # far more.
+    FINITE_N = 0.004
+    bad = ~(np.abs(m - t) <= 3.0 * se + FINITE_N)
     for idx in zip(*np.nonzero(bad)):
         print(f"  cell {idx}: sim {m[idx]:.5f} +- {se[idx]:.5f}, "
               f"theory {t[idx]:.5f}")
