@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "erf_table.h"
+#include "vec8.h"
 
 #define SQRT1_2 0.70710678118654752440
 #define SQRT_2_OVER_PI 0.79788456080286535588
@@ -121,29 +122,18 @@ double pdx_model_dot(const double *x, const double *y, size_t n)
     return combine8(acc);
 }
 
-/* The eight partial sums of pdx_model_dot as one vector (GCC/Clang vector
- * extension: one AVX-512 register, two AVX2 or four SSE2 ones; lane l is
- * exactly acc[l], so the bits do not depend on the width). */
-typedef double pdx_v8 __attribute__((vector_size(64)));
-
-static inline pdx_v8 load8(const double *p)
-{
-    pdx_v8 v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
 /* out[r] = w_r . x for R rows w_r = w + r ld (R <= 4): x is read once for
- * all rows. Bit-identical to pdx_model_dot on each row. */
+ * all rows, and lane l of acc[r] is pdx_model_dot's acc[l] of row r, so
+ * each row keeps its bits. */
 static inline void dot_rows_block(const double *w, size_t ld, int R,
                                   const double *x, size_t n, double *out)
 {
     pdx_v8 acc[4] = {{0}, {0}, {0}, {0}};
     size_t j = 0;
     for (; j + 8 <= n; j += 8) {
-        pdx_v8 xv = load8(x + j);
+        pdx_v8 xv = pdx_v8_load(x + j);
         for (int r = 0; r < R; r++)
-            acc[r] += load8(w + (size_t)r * ld + j) * xv;
+            acc[r] += pdx_v8_load(w + (size_t)r * ld + j) * xv;
     }
     for (int r = 0; r < R; r++) {
         double a[8];

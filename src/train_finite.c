@@ -18,6 +18,7 @@
 #include "pdx/rng.h"
 #include "pdx/train.h"
 #include "train_internal.h"
+#include "vec8.h"
 
 /* Metropolis: fields and energy are recomputed from scratch every this
  * many sweeps, so that rounding in the incremental updates cannot drift. */
@@ -203,10 +204,8 @@ static void make_perm(pdx_trainer *t, int64_t epoch)
 }
 
 /* w[j] -= eta (scale sum_i c[i] rows[i][j] + decay w[j]), the sum over
- * i in order from +0: 8 weights at a time in one vector (GCC vector
- * extension), element by element the same operations as the scalar
- * loop. */
-typedef double fused_v8 __attribute__((vector_size(64)));
+ * i in order from +0: 8 weights at a time in one vector, element by
+ * element the same operations as the scalar loop. */
 
 static void fused_update(double *restrict w, size_t N,
                          const double *const *rows, const double *c,
@@ -214,14 +213,12 @@ static void fused_update(double *restrict w, size_t N,
 {
     size_t j = 0;
     for (; j + 8 <= N; j += 8) {
-        fused_v8 acc = {0, 0, 0, 0, 0, 0, 0, 0}, xv, wv;
-        for (size_t i = 0; i < b; i++) {
-            memcpy(&xv, rows[i] + j, sizeof xv);
-            acc += c[i] * xv;
-        }
-        memcpy(&wv, w + j, sizeof wv);
+        pdx_v8 acc = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (size_t i = 0; i < b; i++)
+            acc += c[i] * pdx_v8_load(rows[i] + j);
+        pdx_v8 wv = pdx_v8_load(w + j);
         wv -= eta * (acc * scale + decay * wv);
-        memcpy(w + j, &wv, sizeof wv);
+        pdx_v8_store(w + j, wv);
     }
     for (; j < N; j++) {
         double acc = 0.0;

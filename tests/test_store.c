@@ -919,6 +919,18 @@ static void test_store_open_resumes(void **state)
     H5Fclose(file);
 }
 
+/* Overwrite the root attribute rng_key_version of the file at path. */
+static void set_rng_key_version(const char *path, int32_t version)
+{
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(file >= 0);
+    hid_t attr = H5Aopen(file, "rng_key_version", H5P_DEFAULT);
+    assert_true(attr >= 0);
+    assert_true(H5Awrite(attr, H5T_NATIVE_INT32, &version) >= 0);
+    H5Aclose(attr);
+    H5Fclose(file);
+}
+
 static void expect_mismatch(fixture *f, const char *what)
 {
     pdx_store *store = NULL;
@@ -984,19 +996,9 @@ static void test_store_open_rejects_mismatch(void **state)
 
     /* Results drawn from another version of the random streams: resuming
      * would mix streams. */
-    hid_t old = H5Fopen(f->path, H5F_ACC_RDWR, H5P_DEFAULT);
-    hid_t attr = H5Aopen(old, "rng_key_version", H5P_DEFAULT);
-    int32_t version = PDX_RNG_KEY_VERSION - 1;
-    assert_true(H5Awrite(attr, H5T_NATIVE_INT32, &version) >= 0);
-    H5Aclose(attr);
-    H5Fclose(old);
+    set_rng_key_version(f->path, PDX_RNG_KEY_VERSION - 1);
     expect_mismatch(f, "rng_key_version");
-    old = H5Fopen(f->path, H5F_ACC_RDWR, H5P_DEFAULT);
-    attr = H5Aopen(old, "rng_key_version", H5P_DEFAULT);
-    version = PDX_RNG_KEY_VERSION;
-    assert_true(H5Awrite(attr, H5T_NATIVE_INT32, &version) >= 0);
-    H5Aclose(attr);
-    H5Fclose(old);
+    set_rng_key_version(f->path, PDX_RNG_KEY_VERSION);
 
     /* Not a pdx file. */
     char plain[200];
@@ -1935,12 +1937,7 @@ static void test_store_merge_refuses_other_files(void **state)
     assert_int_equal(system(copy), 0);
     char big2[256];
     snprintf(big2, sizeof big2, "%s/big2.h5", s.dir);
-    hid_t file = H5Fopen(big2, H5F_ACC_RDWR, H5P_DEFAULT);
-    hid_t attr = H5Aopen(file, "rng_key_version", H5P_DEFAULT);
-    int32_t version = PDX_RNG_KEY_VERSION + 1;
-    assert_true(H5Awrite(attr, H5T_NATIVE_INT32, &version) >= 0);
-    H5Aclose(attr);
-    H5Fclose(file);
+    set_rng_key_version(big2, PDX_RNG_KEY_VERSION + 1);
     const char *streams[] = {big, big2};
     assert_int_equal(pdx_store_merge(out, streams, 2, s.grid, &s.layout,
                                      &cluster_provenance, 0, "end", &rep,
