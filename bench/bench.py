@@ -44,17 +44,20 @@ def main():
            "sgd_steps": steps_total, "cpu": cpu_name(), "cores": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "b.h5")
-        for threads in (1, 2):
-            best = best_sweep = None
-            for _ in range(5):
+        # 1- and 2-thread runs alternate, so that a slow spell of this
+        # shared machine hits both; the best of 9 of each is kept
+        best, best_sweep = {}, {}
+        for _ in range(9):
+            for threads in (1, 2):
                 wall, _, err = run_measured([a.pdx, "run", spec, "-o", out, "--force",
                                              "--threads", str(threads)])
                 sweep = sweep_seconds(err)
-                best = wall if best is None else min(best, wall)
-                best_sweep = sweep if best_sweep is None else min(best_sweep, sweep)
-            res[f"pdx_steps_per_s_{threads}t"] = steps_total / best
-            res[f"pdx_wall_s_{threads}t"] = best
-            res[f"pdx_sweep_s_{threads}t"] = best_sweep
+                best[threads] = min(best.get(threads, wall), wall)
+                best_sweep[threads] = min(best_sweep.get(threads, sweep), sweep)
+        for threads in (1, 2):
+            res[f"pdx_steps_per_s_{threads}t"] = steps_total / best[threads]
+            res[f"pdx_wall_s_{threads}t"] = best[threads]
+            res[f"pdx_sweep_s_{threads}t"] = best_sweep[threads]
         res["pdx_peak_mib_2t"] = peak_rss_mib([a.pdx, "run", spec, "-o", out, "--force",
                                                 "--quiet", "--threads", "2"])
     # the parallel phase (the sweep, as pdx reports it) and the whole
