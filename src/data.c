@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "pdx/rng.h"
+#include "vec8.h"
 
 #define DATA_BLOCK(kind, mu) ((uint64_t)(mu) + ((uint64_t)(kind) << 40))
 
@@ -34,11 +35,11 @@ pdx_status pdx_dataset_create(pdx_dataset **out, size_t max_N, size_t max_P,
     if (d != NULL) {
         d->max_N = max_N;
         d->max_P = max_P;
-        d->x = calloc(max_P * max_N > 0 ? max_P * max_N : 1, sizeof(double));
-        d->y = calloc(max_P > 0 ? max_P : 1, sizeof(double));
-        d->y_clean = calloc(max_P > 0 ? max_P : 1, sizeof(double));
-        d->y_teacher = calloc(max_P > 0 ? max_P : 1, sizeof(double));
-        d->scratch = calloc(2 * max_N + 2, sizeof(double));
+        d->x = pdx_alloc_doubles(max_P * max_N);
+        d->y = pdx_alloc_doubles(max_P);
+        d->y_clean = pdx_alloc_doubles(max_P);
+        d->y_teacher = pdx_alloc_doubles(max_P);
+        d->scratch = pdx_alloc_doubles(2 * max_N + 2);
         if (d->x != NULL && d->y != NULL && d->y_clean != NULL &&
             d->y_teacher != NULL && d->scratch != NULL) {
             *out = d;

@@ -16,6 +16,7 @@
 
 #include "pdx/rng.h"
 #include "train_internal.h"
+#include "vec8.h"
 
 /* A second test-set slot is kept when both fit in this many bytes. */
 #define PDX_TEST_CACHE_BYTES (64.0 * 1024 * 1024)
@@ -55,11 +56,6 @@ double pdx_trainer_workspace_bytes_finite(size_t max_N, size_t max_K,
            pdx_dataset_bytes(max_N, max_P);
 }
 
-static double *alloc_doubles(size_t n)
-{
-    return calloc(n > 0 ? n : 1, sizeof(double));
-}
-
 pdx_status pdx_trainer_create(pdx_trainer **out, size_t max_N, size_t max_K,
                               size_t max_M, size_t max_test, pdx_error *err)
 {
@@ -81,19 +77,19 @@ pdx_status pdx_trainer_create_finite(pdx_trainer **out, size_t max_N,
     t->max_M = max_M;
     t->max_test = max_test;
     t->max_P = max_P;
-    t->student.w = alloc_doubles(max_K * max_N);
-    t->student.v = alloc_doubles(max_K);
-    t->teacher.w = alloc_doubles(max_M * max_N);
-    t->teacher.v = alloc_doubles(max_M);
-    t->x = alloc_doubles(max_N + 2);
-    t->lambda = alloc_doubles(max_K);
-    t->nu = alloc_doubles(max_M);
-    t->coef = alloc_doubles(max_K);
+    t->student.w = pdx_alloc_doubles(max_K * max_N);
+    t->student.v = pdx_alloc_doubles(max_K);
+    t->teacher.w = pdx_alloc_doubles(max_M * max_N);
+    t->teacher.v = pdx_alloc_doubles(max_M);
+    t->x = pdx_alloc_doubles(max_N + 2);
+    t->lambda = pdx_alloc_doubles(max_K);
+    t->nu = pdx_alloc_doubles(max_M);
+    t->coef = pdx_alloc_doubles(max_K);
     t->test_slots = test_slots(max_N, max_test);
     int test_ok = 1;
     for (int slot = 0; max_test > 0 && slot < t->test_slots; slot++) {
-        t->test_x_slot[slot] = alloc_doubles(max_test * max_N);
-        t->test_y_slot[slot] = alloc_doubles(max_test);
+        t->test_x_slot[slot] = pdx_alloc_doubles(max_test * max_N);
+        t->test_y_slot[slot] = pdx_alloc_doubles(max_test);
         test_ok = test_ok && t->test_x_slot[slot] && t->test_y_slot[slot];
     }
     t->test_x = t->test_x_slot[0];
@@ -102,12 +98,12 @@ pdx_status pdx_trainer_create_finite(pdx_trainer **out, size_t max_N,
     t->uniforms_sweep = -1;
     int finite_ok = 1;
     if (max_P > 0) {
-        t->grad_w = alloc_doubles(max_K * max_N);
-        t->grad_v = alloc_doubles(max_K);
-        t->field = alloc_doubles(max_P);
-        t->xt = alloc_doubles(max_N * max_P);
-        t->uniforms = alloc_doubles(4 * max_N + 4);
-        t->sum_R = alloc_doubles(max_K * max_M);
+        t->grad_w = pdx_alloc_doubles(max_K * max_N);
+        t->grad_v = pdx_alloc_doubles(max_K);
+        t->field = pdx_alloc_doubles(max_P);
+        t->xt = pdx_alloc_doubles(max_N * max_P);
+        t->uniforms = pdx_alloc_doubles(4 * max_N + 4);
+        t->sum_R = pdx_alloc_doubles(max_K * max_M);
         t->perm = calloc(max_P, sizeof *t->perm);
         finite_ok = t->grad_w && t->grad_v && t->field && t->xt &&
                     t->uniforms && t->sum_R && t->perm &&
