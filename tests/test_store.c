@@ -889,6 +889,109 @@ static void test_store_finish_compresses_identical_data(void **state)
     assert_null(store);
 }
 
+static void copy_bytes(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+/* Raw chunks of every variable: filter masks and stored bytes. */
+static void compare_raw_chunks(fixture *f, const char *a_path,
+                               const char *b_path, int *masks_seen)
+{
+    hid_t a = open_read(a_path), b = open_read(b_path);
+    for (size_t k = 0; k < 3 + N_VARS; k++) {
+        hid_t da = H5Dopen2(a, snapshot_name(f, k), H5P_DEFAULT);
+        hid_t db = H5Dopen2(b, snapshot_name(f, k), H5P_DEFAULT);
+        hid_t sa = H5Dget_space(da), sb = H5Dget_space(db);
+        hsize_t na = 0, nb = 0;
+        assert_true(H5Dget_num_chunks(da, sa, &na) >= 0);
+        assert_true(H5Dget_num_chunks(db, sb, &nb) >= 0);
+        assert_int_equal(na, nb);
+        assert_true(na > 0);
+        for (hsize_t i = 0; i < na; i++) {
+            hsize_t off_a[8], off_b[8], size_a, size_b;
+            unsigned mask_a, mask_b;
+            haddr_t addr;
+            assert_true(H5Dget_chunk_info(da, sa, i, off_a, &mask_a, &addr,
+                                          &size_a) >= 0);
+            assert_true(H5Dget_chunk_info(db, sb, i, off_b, &mask_b, &addr,
+                                          &size_b) >= 0);
+            assert_int_equal(mask_a, mask_b);
+            assert_int_equal(size_a, size_b);
+            masks_seen[mask_a & 3] = 1;
+            unsigned char *ra = malloc(size_a), *rb = malloc(size_b);
+            uint32_t fa = 0, fb = 0;
+            assert_true(H5Dread_chunk(da, H5P_DEFAULT, off_a, &fa, ra) >= 0);
+            assert_true(H5Dread_chunk(db, H5P_DEFAULT, off_b, &fb, rb) >= 0);
+            if (memcmp(ra, rb, size_a) != 0)
+                fail_msg("%s: chunk %llu differs", snapshot_name(f, k),
+                         (unsigned long long)i);
+            free(ra);
+            free(rb);
+        }
+        H5Sclose(sa);
+        H5Sclose(sb);
+        H5Dclose(da);
+        H5Dclose(db);
+    }
+    H5Fclose(a);
+    H5Fclose(b);
+}
+
+/* The finished file's chunks are compressed by the run's threads: the
+ * stored bytes are the same for 1 and 3 threads; chunks that deflate does
+ * not shrink are stored shuffled only (filter mask bit 1), the others
+ * deflated, and both read back as the data (the snapshots). */
+static void test_store_finish_same_chunks_for_any_thread_count(void **state)
+{
+    fixture *f = *state;
+    pdx_store *store = create_store(f);
+    for (uint64_t t = 0; t < N_TASKS; t++)
+        if (t % 3 != 1)
+            commit(f, store, t, PDX_TASK_DONE);
+    pdx_store_destroy(&store);
+    snapshot before, one_thread, three_threads;
+    take_snapshot(f, f->path, &before);
+    char other[200];
+    snprintf(other, sizeof other, "%s/other.h5", f->dir);
+    copy_bytes(f->path, other);
+
+    pdx_error err;
+    pdx_store_options one = {0, 0, 0, 1}, three = {0, 0, 0, 3};
+    check_ok(pdx_store_open(&store, f->path, &f->grid, &f->layout, &one, &err),
+             &err);
+    check_ok(pdx_store_finish(&store, "2024-09-17T09:42:17Z", &err), &err);
+    check_ok(pdx_store_open(&store, other, &f->grid, &f->layout, &three, &err),
+             &err);
+    check_ok(pdx_store_finish(&store, "2024-09-17T09:42:17Z", &err), &err);
+
+    take_snapshot(f, f->path, &one_thread);
+    take_snapshot(f, other, &three_threads);
+    for (size_t k = 0; k < 3 + N_VARS; k++) {
+        assert_int_equal(before.n_bytes[k], one_thread.n_bytes[k]);
+        assert_int_equal(before.n_bytes[k], three_threads.n_bytes[k]);
+        if (memcmp(before.bytes[k], one_thread.bytes[k], before.n_bytes[k]) ||
+            memcmp(before.bytes[k], three_threads.bytes[k], before.n_bytes[k]))
+            fail_msg("variable %s differs after finish", snapshot_name(f, k));
+    }
+    free_snapshot(&before);
+    free_snapshot(&one_thread);
+    free_snapshot(&three_threads);
+    int masks_seen[4] = {0};
+    compare_raw_chunks(f, f->path, other, masks_seen);
+    assert_true(masks_seen[0]); /* shuffled and deflated */
+    assert_true(masks_seen[2]); /* shuffled only: deflate did not pay */
+    assert_false(masks_seen[1] || masks_seen[3]); /* shuffle never skipped */
+}
+
 static void test_store_open_resumes(void **state)
 {
     fixture *f = *state;
@@ -1637,7 +1740,7 @@ static void sweep_write(sweep_fixture *s, const char *name, uint64_t index,
 {
     char path[256];
     snprintf(path, sizeof path, "%s/%s", s->dir, name);
-    pdx_store_options o = {0, index, count};
+    pdx_store_options o = {0, index, count, 0};
     pdx_store *store = NULL;
     pdx_error err;
     pdx_error_clear(&err);
@@ -1736,7 +1839,8 @@ static void test_store_shard_file(void **state)
 
     pdx_store *store = NULL;
     pdx_error err;
-    pdx_store_options mine = {0, 1, 3}, other = {0, 1, 2}, whole = {0, 0, 1};
+    pdx_store_options mine = {0, 1, 3, 0}, other = {0, 1, 2, 0},
+                      whole = {0, 0, 1, 0};
     check_ok(pdx_store_open(&store, path, s.grid, &s.layout, &mine, &err),
              &err);
     int8_t status[27];
@@ -1966,7 +2070,7 @@ static void test_store_create_extended(void **state)
     pdx_store *store = NULL;
     pdx_error err;
     uint64_t carried = 0;
-    pdx_store_options shard_1 = {0, 1, 2};
+    pdx_store_options shard_1 = {0, 1, 2, 0};
     check_ok(pdx_store_create_extended(&store, shard, ext, big.grid,
                                        &big.layout, &cluster_provenance,
                                        &shard_1, &carried, &err),
@@ -2094,6 +2198,7 @@ int main(int argc, char **argv)
         T(test_store_attributes_are_netcdf_types),
         T(test_store_dimension_scales_attached),
         T(test_store_finish_compresses_identical_data),
+        T(test_store_finish_same_chunks_for_any_thread_count),
         T(test_store_open_resumes),
         T(test_store_open_rejects_mismatch),
         T(test_store_unwritable_path_names_the_path),

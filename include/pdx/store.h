@@ -42,6 +42,8 @@ typedef struct pdx_store_options {
     uint64_t shard_count;  /*   the tasks pdx_grid_shard_tasks deals to
                             *   shard_index, along a `task` dimension
                             *   (docs/FORMAT.md); 0 or 1: the whole grid */
+    int threads;           /* threads that compress the finished file's
+                            * chunks (0: OpenMP's default) */
 } pdx_store_options;
 
 /* Create a new result file at `path` for every task of `grid` (overwrites
