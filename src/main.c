@@ -593,12 +593,22 @@ static int cmd_run(int argc, char **argv, const char *command_line)
         pdx_error_clear(&err);
     }
 
-    rc = open_output(file_path, out_path, spec, grid, &layout, &prov,
-                     &store_opts, force, extend, quiet, &store);
-    if (rc != 0)
-        goto done;
-    if (store != NULL) {
-        status = malloc((size_t)grid->n_tasks);
+    /* A new file (none there, or --force; not a shard of a sweep whose
+     * merged file exists) is created by the sweep's first thread while the
+     * others start computing: every task is pending. Else open_output
+     * resumes, extends or refuses. */
+    int fresh = (force || !file_exists(file_path)) &&
+                (force || strcmp(file_path, out_path) == 0 ||
+                 !file_exists(out_path));
+    pdx_sweep_new_store new_store = {file_path, &prov, &store_opts, NULL};
+    if (!fresh) {
+        rc = open_output(file_path, out_path, spec, grid, &layout, &prov,
+                         &store_opts, force, extend, quiet, &store);
+        if (rc != 0)
+            goto done;
+    }
+    if (fresh || store != NULL) {
+        status = calloc((size_t)grid->n_tasks, 1); /* 0: pending */
         if (status == NULL) {
             rc = pdx_cli_report(&(pdx_error){.status = PDX_ERR_NOMEM,
                                              .message =
@@ -606,11 +616,14 @@ static int cmd_run(int argc, char **argv, const char *command_line)
                                                  "array"});
             goto done;
         }
-        if (pdx_store_read_status(store, status, &err) != PDX_OK) {
+        if (!fresh && pdx_store_read_status(store, status, &err) != PDX_OK) {
             rc = pdx_cli_report(&err);
             goto done;
         }
         pdx_sweep_options sweep_opts = pdx_sweep_options_default();
+        if (fresh)
+            sweep_opts.create = &new_store;
+        sweep_opts.prepare_finish = 1;
         sweep_opts.threads = threads;
         sweep_opts.quiet = quiet;
         sweep_opts.progress_tty = isatty(STDERR_FILENO);
@@ -638,6 +651,12 @@ static int cmd_run(int argc, char **argv, const char *command_line)
                     (unsigned long long)grid->replicas, threads, file_path);
         pdx_status st = pdx_sweep_run(grid, &layout, store, status,
                                       &sweep_opts, &summary, &err);
+        if (fresh)
+            store = new_store.store;
+        if (st != PDX_OK && store == NULL) {
+            rc = pdx_cli_report(&err); /* the file could not be created */
+            goto done;
+        }
         if (st != PDX_OK) {
             /* The snapshot: every finished task is committed; make it
              * durable before the file is closed. */

@@ -615,6 +615,11 @@ struct pdx_store {
     uint64_t n_file_tasks;
     double *nan_block; /* for NULL values in a record */
     size_t nan_block_length;
+    /* The finished file's frame built ahead by pdx_store_prepare_finish
+     * (final_tmp NULL: none): root attributes and empty variables. */
+    char *final_tmp;
+    hid_t final_file;
+    hid_t *final_out; /* n_dvars */
 };
 
 static hid_t dvar_file_type(dvar_kind kind)
@@ -749,10 +754,28 @@ static int name_taken(const pdx_store *s, const char *name, size_t n_dvars)
     return 0;
 }
 
+static void discard_file(hid_t *file);
+
+/* Close and remove a frame built by pdx_store_prepare_finish. */
+static void discard_frame(pdx_store *s)
+{
+    if (s->final_tmp == NULL)
+        return;
+    for (size_t k = 0; s->final_out != NULL && k < s->n_dvars; k++)
+        close_id(&s->final_out[k]);
+    discard_file(&s->final_file);
+    unlink(s->final_tmp);
+    free(s->final_tmp);
+    free(s->final_out);
+    s->final_tmp = NULL;
+    s->final_out = NULL;
+}
+
 static void store_free(pdx_store *s)
 {
     if (s == NULL)
         return;
+    discard_frame(s);
     if (s->datasets != NULL)
         for (size_t k = 0; k < s->n_dvars; k++)
             close_id(&s->datasets[k]);
@@ -818,6 +841,7 @@ static pdx_status store_new(pdx_store **out, const char *path,
         return pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, NULL,
                              "out of memory");
     s->file = H5I_INVALID_HID;
+    s->final_file = H5I_INVALID_HID;
     s->grid = grid;
     s->spec = spec;
     s->layout = layout;
@@ -2502,38 +2526,17 @@ static pdx_status copy_variables(const pdx_store *s, const hid_t *out,
     return status;
 }
 
-/* pdx_store_finish, writing the finished file to `dest` (NULL: over the
- * working file). The working file is left as it is when dest is given. */
-static pdx_status finish_into(pdx_store **store, const char *dest,
-                              const char *end_time, pdx_error *err)
+/* end_time of a frame built before the run's end: as long as the ISO 8601
+ * times pdx writes, overwritten in place by set_end_time */
+#define END_TIME_PLACEHOLDER "                    "
+
+/* The finished file's frame at `tmp`: the root attributes of the working
+ * file (end_time: `end_time`), every variable created, no data. On
+ * failure nothing is left open (`tmp` may remain: the caller removes it). */
+static pdx_status build_frame(pdx_store *s, const char *tmp,
+                              const char *end_time, hid_t *file, hid_t *out,
+                              pdx_error *err)
 {
-    silence_hdf5();
-    if (store == NULL || *store == NULL)
-        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
-                             "store: no store to finish");
-    pdx_store *s = *store;
-    *store = NULL;
-    if (dest != NULL) {
-        char *copy = strdup(dest);
-        if (copy == NULL) {
-            store_free(s);
-            return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
-                                 "out of memory");
-        }
-        /* s->path names the destination in messages from here on; the
-         * working file stays open by its id. */
-        free(s->path);
-        s->path = copy;
-    }
-    char *tmp = join_tmp_path(s->path);
-    hid_t *out = calloc(s->n_dvars, sizeof *out);
-    if (tmp == NULL || out == NULL) {
-        free(tmp);
-        free(out);
-        store_free(s);
-        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
-                             "out of memory");
-    }
     for (size_t k = 0; k < s->n_dvars; k++)
         out[k] = H5I_INVALID_HID;
     pdx_status status = PDX_OK;
@@ -2546,14 +2549,11 @@ static pdx_status finish_into(pdx_store **store, const char *dest,
                                   "file is intact)",
                                   err);
     H5Eclear2(H5E_DEFAULT);
-    /* The working file is complete on disk before it is copied. */
-    if (status == PDX_OK && H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0)
-        status = h5_error(err, s->path, NULL, "cannot flush");
-    hid_t file = status == PDX_OK ? create_file(tmp, 1) : H5I_INVALID_HID;
-    if (status == PDX_OK && file < 0)
+    *file = status == PDX_OK ? create_file(tmp, 1) : H5I_INVALID_HID;
+    if (status == PDX_OK && *file < 0)
         status = h5_error(err, s->path, NULL, "cannot create %s", tmp);
     if (status == PDX_OK) {
-        copy_attrs c = {file, end_time, tmp, err, PDX_OK};
+        copy_attrs c = {*file, end_time, tmp, err, PDX_OK};
         hsize_t idx = 0;
         herr_t rc = H5Aiterate2(s->file, H5_INDEX_CRT_ORDER, H5_ITER_INC, &idx,
                                 copy_root_attr, &c);
@@ -2564,7 +2564,124 @@ static pdx_status finish_into(pdx_store **store, const char *dest,
                               "cannot list the root attributes");
     }
     if (status == PDX_OK)
-        status = build_structure(s, file, DS_FINAL, tmp, out, err);
+        status = build_structure(s, *file, DS_FINAL, tmp, out, err);
+    if (status != PDX_OK) {
+        for (size_t k = 0; k < s->n_dvars; k++)
+            close_id(&out[k]);
+        discard_file(file);
+    }
+    return status;
+}
+
+/* Give a frame its end_time: in place when it has the placeholder's
+ * length (the times pdx writes), else rewritten (then listed last). */
+static pdx_status set_end_time(hid_t file, const char *end_time,
+                               const char *path, pdx_error *err)
+{
+    if (end_time == NULL)
+        end_time = "";
+    size_t n = strlen(end_time);
+    hid_t attr = H5Aopen(file, "end_time", H5P_DEFAULT);
+    hid_t type = attr < 0 ? H5I_INVALID_HID : H5Aget_type(attr);
+    pdx_status status = PDX_OK;
+    if (type < 0)
+        status = h5_error(err, path, "/end_time", "cannot open attribute");
+    else if (n > 0 && H5Tget_size(type) == n) {
+        if (H5Awrite(attr, type, end_time) < 0)
+            status = h5_error(err, path, "/end_time", "cannot write attribute");
+    } else {
+        close_id(&attr);
+        if (H5Adelete(file, "end_time") < 0)
+            status = h5_error(err, path, "/end_time",
+                              "cannot rewrite attribute");
+        else
+            status = put_string(file, "/", "end_time", end_time, path, err);
+    }
+    close_id(&type);
+    close_id(&attr);
+    return status;
+}
+
+pdx_status pdx_store_prepare_finish(pdx_store *s, pdx_error *err)
+{
+    silence_hdf5();
+    if (s == NULL)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
+                             "store: no store to prepare");
+    if (s->final_tmp != NULL)
+        return PDX_OK;
+    char *tmp = join_tmp_path(s->path);
+    hid_t *out = calloc(s->n_dvars > 0 ? s->n_dvars : 1, sizeof *out);
+    if (tmp == NULL || out == NULL) {
+        free(tmp);
+        free(out);
+        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                             "out of memory");
+    }
+    hid_t file = H5I_INVALID_HID;
+    pdx_status status =
+        build_frame(s, tmp, END_TIME_PLACEHOLDER, &file, out, err);
+    if (status != PDX_OK) {
+        unlink(tmp);
+        free(tmp);
+        free(out);
+        return status;
+    }
+    s->final_tmp = tmp;
+    s->final_file = file;
+    s->final_out = out;
+    return PDX_OK;
+}
+
+/* pdx_store_finish, writing the finished file to `dest` (NULL: over the
+ * working file, from the frame pdx_store_prepare_finish built if any).
+ * The working file is left as it is when dest is given. */
+static pdx_status finish_into(pdx_store **store, const char *dest,
+                              const char *end_time, pdx_error *err)
+{
+    silence_hdf5();
+    if (store == NULL || *store == NULL)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
+                             "store: no store to finish");
+    pdx_store *s = *store;
+    *store = NULL;
+    if (dest != NULL) {
+        discard_frame(s); /* built for the working file's name */
+        char *copy = strdup(dest);
+        if (copy == NULL) {
+            store_free(s);
+            return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                                 "out of memory");
+        }
+        /* s->path names the destination in messages from here on; the
+         * working file stays open by its id. */
+        free(s->path);
+        s->path = copy;
+    }
+    pdx_status status = PDX_OK;
+    char *tmp = s->final_tmp;
+    hid_t *out = s->final_out;
+    hid_t file = s->final_file;
+    s->final_tmp = NULL;
+    s->final_out = NULL;
+    s->final_file = H5I_INVALID_HID;
+    if (tmp != NULL) {
+        status = set_end_time(file, end_time, tmp, err);
+    } else {
+        tmp = join_tmp_path(s->path);
+        out = calloc(s->n_dvars > 0 ? s->n_dvars : 1, sizeof *out);
+        if (tmp == NULL || out == NULL) {
+            free(tmp);
+            free(out);
+            store_free(s);
+            return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                                 "out of memory");
+        }
+        status = build_frame(s, tmp, end_time, &file, out, err);
+    }
+    /* The working file is complete on disk before it is copied. */
+    if (status == PDX_OK && H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0)
+        status = h5_error(err, s->path, NULL, "cannot flush");
     if (status == PDX_OK)
         status = copy_variables(s, out, tmp, err);
     /* On failure the file is emptied before anything is closed: closing a

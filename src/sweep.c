@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <omp.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,9 +128,11 @@ typedef struct worker {
     pdx_trainer *trainer[PDX_BUNDLE];
     double **values[PDX_BUNDLE];
     size_t n_vars;
-    /* set by pdx_sweep_run: the stop request and when it was first seen */
+    /* set by pdx_sweep_run: the stop request and when it was first seen,
+     * and the run's abort flag (a failed creation or commit) */
     const pdx_sweep_options *options;
     double *stop_since;
+    const volatile int *abort_run;
 } worker;
 
 /* Has the grace period of a stop request run out (or a second signal
@@ -137,6 +140,8 @@ typedef struct worker {
  * by the next run. Checked between blocks of steps. */
 static int worker_abandons(const worker *w)
 {
+    if (w->abort_run != NULL && *w->abort_run)
+        return 1; /* nothing more can be committed */
     const pdx_sweep_options *o = w->options;
     if (o == NULL || o->stop == NULL || *o->stop == 0)
         return 0;
@@ -530,16 +535,44 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
     pdx_status result = PDX_OK;
     volatile int abort_run = 0;
     double stop_since = 0.0; /* when a worker first saw the stop request */
+    pdx_sweep_new_store *create = options->create;
+    if (create != NULL)
+        create->store = store = NULL;
+    int store_ready = create == NULL; /* commits wait for it */
+    int threads_out = 0;              /* threads past the job loop */
     double start = now_seconds();
 
 #pragma omp parallel num_threads(threads)
     {
-        worker w;
         pdx_error local_err;
         pdx_error_clear(&local_err);
+        /* A new file is created by the first thread while the others start
+         * computing; HDF5 is called only inside critical(pdx_hdf5). */
+        if (create != NULL && omp_get_thread_num() == 0) {
+#pragma omp critical(pdx_hdf5)
+            {
+                pdx_status cst = pdx_store_create(
+                    &create->store, create->path, grid, layout,
+                    create->provenance, create->options, &local_err);
+                if (cst != PDX_OK) {
+                    if (result == PDX_OK) {
+                        result = cst;
+                        if (err != NULL)
+                            *err = local_err;
+                    }
+                    abort_run = 1;
+                } else {
+                    store = create->store;
+                }
+#pragma omp atomic write
+                store_ready = 1;
+            }
+        }
+        worker w;
         pdx_status wst = worker_init(&w, grid, layout, &local_err);
         w.options = options;
         w.stop_since = &stop_since;
+        w.abort_run = &abort_run;
         if (wst != PDX_OK) {
 #pragma omp critical(pdx_hdf5)
             {
@@ -551,7 +584,7 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
                 abort_run = 1;
             }
         }
-#pragma omp for schedule(dynamic, 1)
+#pragma omp for schedule(dynamic, 1) nowait
         for (size_t ji = 0; ji < n_jobs; ji++) {
             if (abort_run || wst != PDX_OK ||
                 (options->stop != NULL && *options->stop))
@@ -587,6 +620,12 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
                 rec->values = (const double *const *)w.values[i];
                 member_of[n_recs++] = i;
             }
+            for (int ready = 0; !ready;) { /* the file being created */
+#pragma omp atomic read
+                ready = store_ready;
+                if (!ready)
+                    sched_yield();
+            }
 #pragma omp critical(pdx_hdf5)
             if (!abort_run && n_recs > 0) {
                 pdx_status cst =
@@ -613,6 +652,23 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
                         prog.cost_done += todo[j->first + i].cost;
                     }
                     progress_report(&prog, 0);
+                }
+            }
+        }
+        /* The first thread out of jobs builds the finished file's frame
+         * while the others finish theirs (a failure is left to
+         * pdx_store_finish, which builds it again and reports). */
+        if (options->prepare_finish && threads > 1) {
+            int out;
+#pragma omp atomic capture
+            out = ++threads_out;
+            if (out == 1) {
+#pragma omp critical(pdx_hdf5)
+                if (!abort_run && store != NULL &&
+                    !(options->stop != NULL && *options->stop)) {
+                    pdx_error frame_err;
+                    pdx_error_clear(&frame_err);
+                    (void)pdx_store_prepare_finish(store, &frame_err);
                 }
             }
         }

@@ -185,6 +185,14 @@ pdx_status pdx_store_commit_many(pdx_store *store,
 pdx_status pdx_store_finish(pdx_store **store, const char *end_time,
                             pdx_error *err);
 
+/* Build the finished file's frame ahead of pdx_store_finish (a temporary
+ * file with the root attributes and every variable, no data yet), e.g. on
+ * a thread with no task left while others still run; pdx_store_finish then
+ * only copies the data. Optional; the frame is removed by
+ * pdx_store_destroy. Returns PDX_OK, PDX_ERR_IO (no space), PDX_ERR_HDF5,
+ * PDX_ERR_NOMEM; on failure pdx_store_finish builds it itself. */
+pdx_status pdx_store_prepare_finish(pdx_store *store, pdx_error *err);
+
 /* Make every commit so far durable: flush and fsync the working file
  * (before closing a stopped run: its snapshot). Returns PDX_OK,
  * PDX_ERR_HDF5, PDX_ERR_IO. */

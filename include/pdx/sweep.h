@@ -1,9 +1,12 @@
 /* pdx/sweep.h — running every task of a grid in parallel into a store.
  *
- * The only module with `omp parallel`. Tasks still pending are run
+ * The module with `omp parallel` (besides the repack's compression loop
+ * in store.c, which calls no HDF5). Tasks still pending are run
  * longest-first with a dynamic schedule, one trainer workspace per thread;
  * each finished task is committed to the store inside one named critical
- * section (the only place HDF5 is called from). */
+ * section, the only place HDF5 is called from during a run: file creation
+ * and the finished file's frame, done while other threads compute, take
+ * the same critical section. */
 #ifndef PDX_SWEEP_H
 #define PDX_SWEEP_H
 
@@ -14,6 +17,17 @@
 #include "pdx/grid.h"
 #include "pdx/layout.h"
 #include "pdx/store.h"
+
+/* A result file to create during the run (pdx_store_create with these
+ * arguments): the team's first thread creates it while the others start
+ * on their first jobs, and commits wait for it; nothing is committed if it
+ * fails. */
+typedef struct pdx_sweep_new_store {
+    const char *path;
+    const pdx_provenance *provenance;
+    const pdx_store_options *options;
+    pdx_store *store; /* out: the new store; NULL if creation failed */
+} pdx_sweep_new_store;
 
 typedef struct pdx_sweep_options {
     int threads;                /* 0: OpenMP's default */
@@ -31,6 +45,12 @@ typedef struct pdx_sweep_options {
                                    in lockstep, up to this many (0: the
                                    default 8; 1: each task alone); results
                                    are identical for any value */
+    pdx_sweep_new_store *create;/* non-NULL: create the store during the
+                                   run (pdx_sweep_run's store is NULL) */
+    int prepare_finish;         /* the first thread left without a job,
+                                   while others still run, builds the
+                                   finished file's frame
+                                   (pdx_store_prepare_finish) */
 } pdx_sweep_options;
 
 typedef struct pdx_sweep_summary {
@@ -53,9 +73,11 @@ void pdx_sweep_layout(const pdx_grid *grid, pdx_layout *layout);
 double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads);
 
 /* Run the pending tasks (status[task] == 0; status may be NULL for "all
- * pending") of the shard. Returns PDX_OK, PDX_ERR_STOPPED (options->stop
- * was raised; finished tasks are committed), PDX_ERR_NOMEM, or the store's
- * error for a failed commit (the run stops; the file stays valid). */
+ * pending") of the shard into `store`, or into the store options->create
+ * makes. Returns PDX_OK, PDX_ERR_STOPPED (options->stop was raised;
+ * finished tasks are committed), PDX_ERR_NOMEM, the store's error for a
+ * failed creation (options->create->store stays NULL) or for a failed
+ * commit (the run stops; the file stays valid). */
 pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
                          pdx_store *store, const int8_t *status,
                          const pdx_sweep_options *options,
