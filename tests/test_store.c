@@ -992,6 +992,103 @@ static void test_store_finish_same_chunks_for_any_thread_count(void **state)
     assert_false(masks_seen[1] || masks_seen[3]); /* shuffle never skipped */
 }
 
+static herr_t append_attr_name(hid_t obj, const char *name,
+                               const H5A_info_t *info, void *data)
+{
+    (void)obj;
+    (void)info;
+    char *list = data;
+    strncat(list, name, 4000 - strlen(list));
+    strncat(list, ",", 4000 - strlen(list));
+    return 0;
+}
+
+/* Root attribute names in creation order, comma-separated. */
+static void root_attr_names(const char *path, char *list)
+{
+    list[0] = '\0';
+    hid_t file = open_read(path);
+    hsize_t idx = 0;
+    assert_true(H5Aiterate2(file, H5_INDEX_CRT_ORDER, H5_ITER_INC, &idx,
+                            append_attr_name, list) >= 0);
+    H5Fclose(file);
+}
+
+/* A frame built ahead (pdx_store_prepare_finish, as a thread with no task
+ * left does) gives the same finished file as a plain finish: data,
+ * attributes and their order, end_time written in place; an end_time of
+ * another length is rewritten. Destroying a store removes its frame. */
+static void test_store_prepared_finish_equals_plain_finish(void **state)
+{
+    fixture *f = *state;
+    pdx_store *store = create_store(f);
+    for (uint64_t t = 0; t < N_TASKS; t++)
+        if (t % 2 == 0)
+            commit(f, store, t, PDX_TASK_DONE);
+    pdx_store_destroy(&store);
+    char prepared[200], odd[200];
+    snprintf(prepared, sizeof prepared, "%s/prepared.h5", f->dir);
+    snprintf(odd, sizeof odd, "%s/odd.h5", f->dir);
+    copy_bytes(f->path, prepared);
+    copy_bytes(f->path, odd);
+
+    pdx_error err;
+    /* prepared, then destroyed: the frame goes, the working file stays */
+    check_ok(pdx_store_open(&store, prepared, &f->grid, &f->layout, NULL,
+                            &err),
+             &err);
+    check_ok(pdx_store_prepare_finish(store, &err), &err);
+    check_ok(pdx_store_prepare_finish(store, &err), &err); /* idempotent */
+    assert_int_equal(count_temporaries(f->dir), 1);
+    pdx_store_destroy(&store);
+    assert_int_equal(count_temporaries(f->dir), 0);
+
+    const char *end = "2024-09-17T09:42:17Z";
+    check_ok(pdx_store_open(&store, f->path, &f->grid, &f->layout, NULL, &err),
+             &err);
+    check_ok(pdx_store_finish(&store, end, &err), &err);
+    check_ok(pdx_store_open(&store, prepared, &f->grid, &f->layout, NULL,
+                            &err),
+             &err);
+    check_ok(pdx_store_prepare_finish(store, &err), &err);
+    check_ok(pdx_store_finish(&store, end, &err), &err);
+    check_ok(pdx_store_open(&store, odd, &f->grid, &f->layout, NULL, &err),
+             &err);
+    check_ok(pdx_store_prepare_finish(store, &err), &err);
+    check_ok(pdx_store_finish(&store, "yesterday", &err), &err);
+    assert_int_equal(count_temporaries(f->dir), 0);
+
+    snapshot plain, ahead;
+    take_snapshot(f, f->path, &plain);
+    take_snapshot(f, prepared, &ahead);
+    for (size_t k = 0; k < 3 + N_VARS; k++)
+        if (plain.n_bytes[k] != ahead.n_bytes[k] ||
+            memcmp(plain.bytes[k], ahead.bytes[k], plain.n_bytes[k]) != 0)
+            fail_msg("variable %s differs", snapshot_name(f, k));
+    free_snapshot(&plain);
+    free_snapshot(&ahead);
+    int masks_seen[4] = {0};
+    compare_raw_chunks(f, f->path, prepared, masks_seen);
+
+    char names_plain[4096], names_ahead[4096], names_odd[4096];
+    root_attr_names(f->path, names_plain);
+    root_attr_names(prepared, names_ahead);
+    root_attr_names(odd, names_odd);
+    assert_string_equal(names_plain, names_ahead);
+    assert_non_null(strstr(names_plain, "start_time,end_time,"));
+    /* the odd-length end_time is rewritten, so listed last */
+    size_t n_odd = strlen(names_odd);
+    assert_true(n_odd > 9);
+    assert_string_equal(names_odd + n_odd - 9, "end_time,");
+    hid_t file = open_read(prepared);
+    assert_attr_text(file, "end_time", end);
+    assert_double_close(attr_double(file, "pdx_complete"), 1, 0);
+    H5Fclose(file);
+    file = open_read(odd);
+    assert_attr_text(file, "end_time", "yesterday");
+    H5Fclose(file);
+}
+
 static void test_store_open_resumes(void **state)
 {
     fixture *f = *state;
@@ -2199,6 +2296,7 @@ int main(int argc, char **argv)
         T(test_store_dimension_scales_attached),
         T(test_store_finish_compresses_identical_data),
         T(test_store_finish_same_chunks_for_any_thread_count),
+        T(test_store_prepared_finish_equals_plain_finish),
         T(test_store_open_resumes),
         T(test_store_open_rejects_mismatch),
         T(test_store_unwritable_path_names_the_path),
