@@ -552,8 +552,10 @@ static int cmd_run(int argc, char **argv, const char *command_line)
     }
     pdx_layout layout;
     pdx_sweep_layout(grid, &layout);
-    pdx_store_options store_opts = {fsync_each, shard_index, shard_count,
-                                    threads};
+    pdx_store_options store_opts = {.fsync_each_commit = fsync_each,
+                                    .shard_index = shard_index,
+                                    .shard_count = shard_count,
+                                    .threads = threads};
     pdx_store *store = NULL;
     int8_t *status = NULL;
     char host[256] = "unknown", start_time[64];

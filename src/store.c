@@ -2440,6 +2440,21 @@ static pdx_status copy_variables(const pdx_store *s, const hid_t *out,
         v[k].src_space = v[k].dst_space = v[k].mem = H5I_INVALID_HID;
     for (size_t k = 0; k < s->n_dvars && status == PDX_OK; k++)
         status = copy_var_open(s, k, out[k], &v[k], tmp, err);
+    /* Threads only for at least 4 MiB of chunks (by default): below that,
+     * starting them costs more than they save (waking a sleeping thread
+     * took up to 8 ms on this project's VM; zlib does ~80 MB/s a core). */
+    double packed_bytes = 0;
+    for (size_t k = 0; k < s->n_dvars && status == PDX_OK; k++)
+        if (v[k].more && v[k].packed) {
+            double n_chunks = 1;
+            for (int i = 0; i < v[k].rank; i++)
+                n_chunks *= ceil((double)v[k].dims[i] / (double)v[k].chunk[i]);
+            packed_bytes += n_chunks * (double)v[k].chunk_bytes;
+        }
+    double min_bytes = s->options.parallel_min_bytes > 0
+                           ? s->options.parallel_min_bytes
+                           : (double)(4 << 20);
+    const int parallel = threads > 1 && packed_bytes >= min_bytes;
     size_t k = 0; /* the variable whose chunks are read next */
     while (status == PDX_OK) {
         size_t n = 0, used = 0;
@@ -2481,7 +2496,7 @@ static pdx_status copy_variables(const pdx_store *s, const hid_t *out,
             break;
         if (status == PDX_OK) {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) \
-    if (n > 1 && threads > 1)
+    if (parallel && n > 1)
             for (size_t j = 0; j < n; j++) {
                 const copy_var *x = &v[var_of[j]];
                 z_stream *z = &zs[omp_get_thread_num()];
@@ -2764,7 +2779,8 @@ static pdx_status open_for_reading(pdx_store **out, const char *path,
     if (read_shard(file, &index, &count) < 0)
         st = h5_error(err, path, "/", "cannot read the root attributes");
     pdx_store *s = NULL;
-    pdx_store_options options = {0, index, count, 0};
+    pdx_store_options options = {.shard_index = index,
+                                 .shard_count = count};
     if (st == PDX_OK)
         st = store_new(&s, path, grid, layout, &options, err);
     if (st != PDX_OK) {

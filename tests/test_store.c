@@ -965,7 +965,9 @@ static void test_store_finish_same_chunks_for_any_thread_count(void **state)
     copy_bytes(f->path, other);
 
     pdx_error err;
-    pdx_store_options one = {0, 0, 0, 1}, three = {0, 0, 0, 3};
+    /* threads start for any amount of data (parallel_min_bytes 1) */
+    pdx_store_options one = {.threads = 1, .parallel_min_bytes = 1},
+                      three = {.threads = 3, .parallel_min_bytes = 1};
     check_ok(pdx_store_open(&store, f->path, &f->grid, &f->layout, &one, &err),
              &err);
     check_ok(pdx_store_finish(&store, "2024-09-17T09:42:17Z", &err), &err);
@@ -1837,7 +1839,7 @@ static void sweep_write(sweep_fixture *s, const char *name, uint64_t index,
 {
     char path[256];
     snprintf(path, sizeof path, "%s/%s", s->dir, name);
-    pdx_store_options o = {0, index, count, 0};
+    pdx_store_options o = {.shard_index = index, .shard_count = count};
     pdx_store *store = NULL;
     pdx_error err;
     pdx_error_clear(&err);
@@ -1936,8 +1938,9 @@ static void test_store_shard_file(void **state)
 
     pdx_store *store = NULL;
     pdx_error err;
-    pdx_store_options mine = {0, 1, 3, 0}, other = {0, 1, 2, 0},
-                      whole = {0, 0, 1, 0};
+    pdx_store_options mine = {.shard_index = 1, .shard_count = 3},
+                      other = {.shard_index = 1, .shard_count = 2},
+                      whole = {.shard_index = 0, .shard_count = 1};
     check_ok(pdx_store_open(&store, path, s.grid, &s.layout, &mine, &err),
              &err);
     int8_t status[27];
@@ -2167,7 +2170,7 @@ static void test_store_create_extended(void **state)
     pdx_store *store = NULL;
     pdx_error err;
     uint64_t carried = 0;
-    pdx_store_options shard_1 = {0, 1, 2, 0};
+    pdx_store_options shard_1 = {.shard_index = 1, .shard_count = 2};
     check_ok(pdx_store_create_extended(&store, shard, ext, big.grid,
                                        &big.layout, &cluster_provenance,
                                        &shard_1, &carried, &err),

@@ -43,7 +43,9 @@ typedef struct pdx_store_options {
                             *   shard_index, along a `task` dimension
                             *   (docs/FORMAT.md); 0 or 1: the whole grid */
     int threads;           /* threads that compress the finished file's
-                            * chunks (0: OpenMP's default) */
+                            * chunks (0: OpenMP's default), started for
+                            * at least parallel_min_bytes of chunks */
+    double parallel_min_bytes; /* 0: 4 MiB */
 } pdx_store_options;
 
 /* Create a new result file at `path` for every task of `grid` (overwrites
