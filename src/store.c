@@ -2431,7 +2431,8 @@ static pdx_status copy_variables(const pdx_store *s, const hid_t *out,
     packed_chunk *c = calloc(max_batch, sizeof *c);
     size_t *var_of = calloc(max_batch, sizeof *var_of);
     z_stream *zs = calloc((size_t)threads, sizeof *zs); /* one per thread */
-    unsigned char *scratch = NULL;
+    unsigned char *scratch = NULL; /* an unpacked chunk */
+    size_t scratch_bytes = 0;
     pdx_status status = PDX_OK;
     if (v == NULL || c == NULL || var_of == NULL || zs == NULL)
         status = pdx_error_set(err, PDX_ERR_NOMEM, tmp, 0, 0, NULL,
@@ -2465,8 +2466,11 @@ static pdx_status copy_variables(const pdx_store *s, const hid_t *out,
                 continue;
             }
             if (!x->packed) {
-                free(scratch);
-                scratch = malloc(x->chunk_bytes);
+                if (x->chunk_bytes > scratch_bytes) {
+                    free(scratch);
+                    scratch = malloc(x->chunk_bytes);
+                    scratch_bytes = scratch != NULL ? x->chunk_bytes : 0;
+                }
                 status = scratch == NULL
                              ? pdx_error_set(err, PDX_ERR_NOMEM, tmp, 0, 0,
                                              s->dvars[k].name,
@@ -2617,14 +2621,11 @@ static pdx_status set_end_time(hid_t file, const char *end_time,
     return status;
 }
 
-pdx_status pdx_store_prepare_finish(pdx_store *s, pdx_error *err)
+/* Build the finished file's frame into s->final_* (end_time: the value,
+ * or END_TIME_PLACEHOLDER for set_end_time to fill). */
+static pdx_status make_frame(pdx_store *s, const char *end_time,
+                             pdx_error *err)
 {
-    silence_hdf5();
-    if (s == NULL)
-        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
-                             "store: no store to prepare");
-    if (s->final_tmp != NULL)
-        return PDX_OK;
     char *tmp = join_tmp_path(s->path);
     hid_t *out = calloc(s->n_dvars > 0 ? s->n_dvars : 1, sizeof *out);
     if (tmp == NULL || out == NULL) {
@@ -2634,8 +2635,7 @@ pdx_status pdx_store_prepare_finish(pdx_store *s, pdx_error *err)
                              "out of memory");
     }
     hid_t file = H5I_INVALID_HID;
-    pdx_status status =
-        build_frame(s, tmp, END_TIME_PLACEHOLDER, &file, out, err);
+    pdx_status status = build_frame(s, tmp, end_time, &file, out, err);
     if (status != PDX_OK) {
         unlink(tmp);
         free(tmp);
@@ -2646,6 +2646,17 @@ pdx_status pdx_store_prepare_finish(pdx_store *s, pdx_error *err)
     s->final_file = file;
     s->final_out = out;
     return PDX_OK;
+}
+
+pdx_status pdx_store_prepare_finish(pdx_store *s, pdx_error *err)
+{
+    silence_hdf5();
+    if (s == NULL)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
+                             "store: no store to prepare");
+    if (s->final_tmp != NULL)
+        return PDX_OK;
+    return make_frame(s, END_TIME_PLACEHOLDER, err);
 }
 
 /* pdx_store_finish, writing the finished file to `dest` (NULL: over the
@@ -2673,27 +2684,20 @@ static pdx_status finish_into(pdx_store **store, const char *dest,
         free(s->path);
         s->path = copy;
     }
-    pdx_status status = PDX_OK;
+    pdx_status status =
+        s->final_tmp != NULL
+            ? set_end_time(s->final_file, end_time, s->final_tmp, err)
+            : make_frame(s, end_time, err);
+    if (status != PDX_OK) {
+        store_free(s); /* and the frame */
+        return status;
+    }
     char *tmp = s->final_tmp;
     hid_t *out = s->final_out;
     hid_t file = s->final_file;
     s->final_tmp = NULL;
     s->final_out = NULL;
     s->final_file = H5I_INVALID_HID;
-    if (tmp != NULL) {
-        status = set_end_time(file, end_time, tmp, err);
-    } else {
-        tmp = join_tmp_path(s->path);
-        out = calloc(s->n_dvars > 0 ? s->n_dvars : 1, sizeof *out);
-        if (tmp == NULL || out == NULL) {
-            free(tmp);
-            free(out);
-            store_free(s);
-            return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
-                                 "out of memory");
-        }
-        status = build_frame(s, tmp, end_time, &file, out, err);
-    }
     /* The working file is complete on disk before it is copied. */
     if (status == PDX_OK && H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0)
         status = h5_error(err, s->path, NULL, "cannot flush");

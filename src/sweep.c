@@ -438,6 +438,24 @@ static int by_job_cost_desc(const void *a, const void *b)
     return x->first < y->first ? -1 : x->first > y->first;
 }
 
+/* Where a run's first error goes (written inside critical(pdx_hdf5)). */
+typedef struct run_failure {
+    pdx_status *result;
+    pdx_error *err;
+    volatile int *abort_run;
+} run_failure;
+
+/* The run fails: keep the first error; nothing more is committed. */
+static void fail_run(run_failure *run, pdx_status status, const pdx_error *e)
+{
+    if (*run->result == PDX_OK) {
+        *run->result = status;
+        if (run->err != NULL)
+            *run->err = *e;
+    }
+    *run->abort_run = 1;
+}
+
 /* Pending tasks with their bundle keys, sorted so that tasks of one key
  * are adjacent (unbundleable tasks last, each on its own). */
 typedef struct pending {
@@ -540,6 +558,7 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
         create->store = store = NULL;
     int store_ready = create == NULL; /* commits wait for it */
     int threads_out = 0;              /* threads past the job loop */
+    run_failure run = {&result, err, &abort_run};
     double start = now_seconds();
 
 #pragma omp parallel num_threads(threads)
@@ -554,16 +573,10 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
                 pdx_status cst = pdx_store_create(
                     &create->store, create->path, grid, layout,
                     create->provenance, create->options, &local_err);
-                if (cst != PDX_OK) {
-                    if (result == PDX_OK) {
-                        result = cst;
-                        if (err != NULL)
-                            *err = local_err;
-                    }
-                    abort_run = 1;
-                } else {
+                if (cst != PDX_OK)
+                    fail_run(&run, cst, &local_err);
+                else
                     store = create->store;
-                }
 #pragma omp atomic write
                 store_ready = 1;
             }
@@ -575,14 +588,7 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
         w.abort_run = &abort_run;
         if (wst != PDX_OK) {
 #pragma omp critical(pdx_hdf5)
-            {
-                if (result == PDX_OK) {
-                    result = wst;
-                    if (err != NULL)
-                        *err = local_err;
-                }
-                abort_run = 1;
-            }
+            fail_run(&run, wst, &local_err);
         }
 #pragma omp for schedule(dynamic, 1) nowait
         for (size_t ji = 0; ji < n_jobs; ji++) {
@@ -631,12 +637,7 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
                 pdx_status cst =
                     pdx_store_commit_many(store, recs, n_recs, &local_err);
                 if (cst != PDX_OK) {
-                    if (result == PDX_OK) {
-                        result = cst;
-                        if (err != NULL)
-                            *err = local_err;
-                    }
-                    abort_run = 1;
+                    fail_run(&run, cst, &local_err);
                 } else {
                     for (size_t r = 0; r < n_recs; r++) {
                         size_t i = member_of[r];

@@ -154,6 +154,17 @@ static pdx_provenance test_provenance(void)
                             PDX_RNG_KEY_VERSION};
 }
 
+/* 2 threads, quiet, creating `create` and preparing the finish. */
+static pdx_sweep_options creating_options(pdx_sweep_new_store *create)
+{
+    pdx_sweep_options o = pdx_sweep_options_default();
+    o.threads = 2;
+    o.quiet = 1;
+    o.create = create;
+    o.prepare_finish = 1;
+    return o;
+}
+
 /* Temporaries (".tmp-") of `base` in the current directory. */
 static int count_temporaries_of(const char *base)
 {
@@ -181,11 +192,7 @@ static void test_sweep_creates_the_store_while_running(void **state)
     pdx_provenance prov = test_provenance();
     pdx_store_options opts = {0};
     pdx_sweep_new_store create = {path, &prov, &opts, NULL};
-    pdx_sweep_options o = pdx_sweep_options_default();
-    o.threads = 2;
-    o.quiet = 1;
-    o.create = &create;
-    o.prepare_finish = 1;
+    pdx_sweep_options o = creating_options(&create);
     pdx_sweep_summary s;
     pdx_error err;
     assert_int_equal(pdx_sweep_run(f->grid, &f->layout, NULL, NULL, &o, &s,
@@ -248,11 +255,7 @@ static void test_sweep_failed_creation_abandons_tasks(void **state)
     pdx_store_options opts = {0};
     pdx_sweep_new_store create = {"no-such-dir-pdx/out.h5", &prov, &opts,
                                   NULL};
-    pdx_sweep_options o = pdx_sweep_options_default();
-    o.threads = 2;
-    o.quiet = 1;
-    o.create = &create;
-    o.prepare_finish = 1;
+    pdx_sweep_options o = creating_options(&create);
     pdx_sweep_summary s;
     pdx_error err;
     assert_int_not_equal(pdx_sweep_run(grid, &layout, NULL, NULL, &o, &s,
