@@ -2248,7 +2248,8 @@ static herr_t copy_root_attr(hid_t src, const char *name,
  * on every thread of the run. */
 typedef struct packed_chunk {
     hsize_t start[MAX_RANK];
-    unsigned char *raw;    /* chunk_bytes: the data, shuffled in place */
+    unsigned char *raw;    /* the chunk's data (chunk_bytes), then its
+                            * shuffled bytes (at raw + chunk_bytes) */
     unsigned char *packed; /* compressBound(chunk_bytes) */
     size_t packed_size;
     uint32_t filter_mask;  /* bit 1: deflate skipped (it did not pay) */
@@ -2437,7 +2438,7 @@ static pdx_status copy_variables(const pdx_store *s, const hid_t *out,
     if (v == NULL || c == NULL || var_of == NULL || zs == NULL)
         status = pdx_error_set(err, PDX_ERR_NOMEM, tmp, 0, 0, NULL,
                                "out of memory");
-    for (size_t k = 0; k < s->n_dvars; k++)
+    for (size_t k = 0; v != NULL && k < s->n_dvars; k++)
         v[k].src_space = v[k].dst_space = v[k].mem = H5I_INVALID_HID;
     for (size_t k = 0; k < s->n_dvars && status == PDX_OK; k++)
         status = copy_var_open(s, k, out[k], &v[k], tmp, err);
