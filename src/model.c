@@ -128,16 +128,24 @@ double pdx_model_dot(const double *x, const double *y, size_t n)
 static inline void dot_rows_block(const double *w, size_t ld, int R,
                                   const double *x, size_t n, double *out)
 {
-    pdx_v8 acc[4] = {{0}, {0}, {0}, {0}};
+    pdx_vd acc[4][PDX_VN];
+    for (int r = 0; r < 4; r++)
+        for (int h = 0; h < PDX_VN; h++)
+            acc[r][h] = (pdx_vd){0};
     size_t j = 0;
     for (; j + 8 <= n; j += 8) {
-        pdx_v8 xv = pdx_v8_load(x + j);
+        pdx_vd xv[PDX_VN];
+        for (int h = 0; h < PDX_VN; h++)
+            xv[h] = pdx_vd_load(x + j + (size_t)h * PDX_VW);
         for (int r = 0; r < R; r++)
-            acc[r] += pdx_v8_load(w + (size_t)r * ld + j) * xv;
+            for (int h = 0; h < PDX_VN; h++)
+                acc[r][h] += pdx_vd_load(w + (size_t)r * ld + j +
+                                         (size_t)h * PDX_VW) *
+                             xv[h];
     }
     for (int r = 0; r < R; r++) {
         double a[8];
-        memcpy(a, &acc[r], sizeof a);
+        memcpy(a, acc[r], sizeof a);
         const double *wr = w + (size_t)r * ld;
         for (size_t i = j, l = 0; i < n; i++, l++)
             a[l] += wr[i] * x[i];

@@ -213,12 +213,18 @@ static void fused_update(double *restrict w, size_t N,
 {
     size_t j = 0;
     for (; j + 8 <= N; j += 8) {
-        pdx_v8 acc = {0, 0, 0, 0, 0, 0, 0, 0};
+        pdx_vd acc[PDX_VN];
+        for (int h = 0; h < PDX_VN; h++)
+            acc[h] = (pdx_vd){0};
         for (size_t i = 0; i < b; i++)
-            acc += c[i] * pdx_v8_load(rows[i] + j);
-        pdx_v8 wv = pdx_v8_load(w + j);
-        wv -= eta * (acc * scale + decay * wv);
-        pdx_v8_store(w + j, wv);
+            for (int h = 0; h < PDX_VN; h++)
+                acc[h] += c[i] * pdx_vd_load(rows[i] + j + (size_t)h * PDX_VW);
+        for (int h = 0; h < PDX_VN; h++) {
+            double *wj = w + j + (size_t)h * PDX_VW;
+            pdx_vd wv = pdx_vd_load(wj);
+            wv -= eta * (acc[h] * scale + decay * wv);
+            pdx_vd_store(wj, wv);
+        }
     }
     for (; j < N; j++) {
         double acc = 0.0;

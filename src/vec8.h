@@ -1,5 +1,5 @@
-/* vec8.h — eight doubles as one vector (GCC/Clang vector extension: one
- * AVX-512 register, two AVX2 or four SSE2 ones). Lane l is computed with
+/* vec8.h — eight doubles in the target's native vectors (GCC/Clang vector
+ * extension), and 64-byte-aligned arrays. Element l is computed with
  * exactly the operations of the scalar code on element l, so kernels
  * written with it keep the bits of their scalar twins at every width. */
 #ifndef PDX_VEC8_H
@@ -8,22 +8,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef double pdx_v8 __attribute__((vector_size(64)));
+/* Kernels work on 8 doubles at a time, held as PDX_VN native vectors of
+ * PDX_VW lanes: one AVX-512 register, two AVX2 or four SSE2 ones. (A
+ * single 8-double vector type is lowered by GCC 12 to stack spills on a
+ * target without AVX-512, which made W2 4x slower with -march=x86-64-v3.)
+ * Element l of the 8 is lane l % PDX_VW of vector l / PDX_VW, computed with
+ * the scalar operations of element l, so the bits do not depend on the
+ * width. */
+#if defined(__AVX512F__)
+#define PDX_VW 8
+#elif defined(__AVX__)
+#define PDX_VW 4
+#else
+#define PDX_VW 2
+#endif
+#define PDX_VN (8 / PDX_VW)
 
-static inline pdx_v8 pdx_v8_load(const double *p)
+typedef double pdx_vd __attribute__((vector_size(PDX_VW * sizeof(double))));
+
+static inline pdx_vd pdx_vd_load(const double *p)
 {
-    pdx_v8 v;
+    pdx_vd v;
     memcpy(&v, p, sizeof v);
     return v;
 }
 
-static inline void pdx_v8_store(double *p, pdx_v8 v)
+static inline void pdx_vd_store(double *p, pdx_vd v)
 {
     memcpy(p, &v, sizeof v);
 }
 
 /* n zeroed doubles (at least one) on a 64-byte (cache-line) boundary, so
- * that a pdx_v8 load at any multiple of 8 elements touches one line: on
+ * that 8 doubles at any multiple of 8 elements are one cache line: on
  * Zen 4, the malloc's 16-byte alignment made every vector load straddle
  * two lines and the W1 benchmark 15 % slower. Freed with free(). */
 static inline double *pdx_alloc_doubles(size_t n)
