@@ -5,6 +5,7 @@
 #ifndef PDX_VEC8_H
 #define PDX_VEC8_H
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,8 @@ static inline void pdx_vd_store(double *p, pdx_vd v)
  * two lines and the W1 benchmark 15 % slower. Freed with free(). */
 static inline double *pdx_alloc_doubles(size_t n)
 {
+    if (n > (SIZE_MAX - 64) / sizeof(double))
+        return NULL;
     size_t bytes = ((n > 0 ? n : 1) * sizeof(double) + 63) / 64 * 64;
     double *p = aligned_alloc(64, bytes);
     if (p != NULL)
