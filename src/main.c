@@ -276,11 +276,20 @@ static int refuse_existing(const char *path, const pdx_error *err, int extend)
     return 2;
 }
 
-/* Open the output of a run: resume `path`, create it, or create it from
- * the finished tasks of `base` (--extend; `base` is `path` for a
- * whole-grid run, the sweep's merged file for a shard). Returns 0 with
- * *store set, or with *store NULL when `path` is already complete; else
- * the exit code (the error printed). */
+/* Whether a run makes a new file at `path` (the sweep creates it while
+ * computing): none there or --force, and not a shard of a sweep whose
+ * merged file `base` exists. Else open_output opens it. */
+static int makes_new_file(const char *path, const char *base, int force)
+{
+    return force || (!file_exists(path) &&
+                     (strcmp(path, base) == 0 || !file_exists(base)));
+}
+
+/* Open the existing output of a run (!makes_new_file): resume `path`, or
+ * create it from the finished tasks of `base` (--extend; `base` is `path`
+ * for a whole-grid run, the sweep's merged file for a shard). Returns 0
+ * with *store set, or with *store NULL when `path` is already complete;
+ * else the exit code (the error printed). */
 static int open_output(const char *path, const char *base,
                        const pdx_spec *spec, const pdx_grid *grid,
                        const pdx_layout *layout, const pdx_provenance *prov,
@@ -350,8 +359,11 @@ static int open_output(const char *path, const char *base,
             return err.status == PDX_ERR_MISMATCH
                        ? refuse_existing(base, &err, extend)
                        : pdx_cli_report(&err);
-    } else if (pdx_store_create(store, path, grid, layout, prov, opts,
-                                &err) != PDX_OK) {
+    } else {
+        /* removed between makes_new_file and here */
+        pdx_error_set(&err, PDX_ERR_IO, path, 0, 0, NULL,
+                      "the file went away while it was being opened; run "
+                      "the same command again");
         return pdx_cli_report(&err);
     }
     if (!quiet && carried > 0)
@@ -595,13 +607,10 @@ static int cmd_run(int argc, char **argv, const char *command_line)
         pdx_error_clear(&err);
     }
 
-    /* A new file (none there, or --force; not a shard of a sweep whose
-     * merged file exists) is created by the sweep's first thread while the
-     * others start computing: every task is pending. Else open_output
-     * resumes, extends or refuses. */
-    int fresh = (force || !file_exists(file_path)) &&
-                (force || strcmp(file_path, out_path) == 0 ||
-                 !file_exists(out_path));
+    /* A new file is created by the sweep's first thread while the others
+     * start computing: every task is pending. Else open_output resumes,
+     * extends or refuses. */
+    int fresh = makes_new_file(file_path, out_path, force);
     pdx_sweep_new_store new_store = {file_path, &prov, &store_opts, NULL};
     if (!fresh) {
         rc = open_output(file_path, out_path, spec, grid, &layout, &prov,
