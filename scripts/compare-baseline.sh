@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# compare-baseline.sh [NEW_PDX] — the structure refactor (issue 13) changes
+# no output: build the last commit before it (BASELINE below, into
+# build-baseline/) and run both binaries on every shipped sweep, the
+# memcheck test sweeps, a sharded run with its merge, an extension, theory
+# files and curves; every result file must be identical (tests/
+# pdx_identical.py: data bit for bit, attributes, storage, dimension
+# scales; not the timing and provenance attributes), and the text of
+# `pdx plan`, `pdx info`, `pdx keys` and `pdx theory --curve` byte for
+# byte. Run by .ci/run after the test suite; takes about 2 minutes.
+# Usage: scripts/compare-baseline.sh [NEW_PDX]  (default build/pdx)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BASELINE=fe7c060bb2ff7e6d822e67fe066b08a968607b49   # main before issue 13
+NEW=${1:-$ROOT/build/pdx}
+[[ -x $NEW ]] || { echo "compare-baseline: no pdx at $NEW (run scripts/setup.sh)" >&2; exit 1; }
+
+OLD_SRC=$ROOT/build-baseline/src
+# PDX_BASELINE_PDX: a baseline binary built before (e.g. by another checkout)
+OLD=${PDX_BASELINE_PDX:-$ROOT/build-baseline/build/pdx}
+if [[ ! -x $OLD ]]; then
+  git cat-file -e "$BASELINE^{commit}" 2>/dev/null || {
+    echo "compare-baseline: commit $BASELINE is not in this clone (a shallow clone? git fetch --unshallow)" >&2
+    exit 1; }
+  rm -rf "$ROOT/build-baseline"
+  mkdir -p "$OLD_SRC"
+  git archive "$BASELINE" | tar -x -C "$OLD_SRC"
+  meson setup "$ROOT/build-baseline/build" "$OLD_SRC" >/dev/null
+  ninja -C "$ROOT/build-baseline/build" pdx >/dev/null
+fi
+
+export HDF5_USE_FILE_LOCKING=FALSE
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+mkdir -p "$W/old" "$W/new"
+fails=0
+ident() {  # ident NAME.h5: the two files of a case are identical
+  if /usr/bin/python3 "$ROOT/tests/pdx_identical.py" --ignore-attr git_describe \
+      "$W/old/$1" "$W/new/$1" >"$W/diff" 2>&1; then
+    echo "identical: $1"
+  else
+    echo "DIFFERENT: $1"; sed 's/^/  /' "$W/diff" | head -20 || true; fails=$((fails + 1))
+  fi
+}
+same_text() {  # same_text NAME: old/NAME and new/NAME byte for byte
+  if cmp -s "$W/old/$1" "$W/new/$1"; then
+    echo "identical: $1"
+  else
+    echo "DIFFERENT: $1"; { diff "$W/old/$1" "$W/new/$1" || true; } | head -20 | sed 's/^/  /'
+    fails=$((fails + 1))
+  fi
+}
+both() {  # both NAME CMD...: run CMD with PDX=old and new, stdout+stderr and exit to NAME
+  local name=$1; shift
+  for side in old new; do
+    local exe=$OLD; [[ $side == new ]] && exe=$NEW
+    ( cd "$W/$side" && PDX=$exe; set +e
+      eval "$@" >"$name.raw" 2>&1; echo "exit $?" >>"$name.raw"
+      # what legitimately differs: the binary's path, times, build, host
+      sed -e "s|$exe|PDX|g" -e '/^\(git describe\|command line\|started\|finished\|host\) /d' \
+          -e 's/[0-9.]* s\b/T s/g' "$name.raw" >"$name" )
+  done
+}
+
+# Specs: the shipped sweeps and the memcheck sweeps of scripts/test-sanitize.sh
+SPECS=("$ROOT"/sweeps/*.yaml)
+cat > "$W/online.yaml" <<'YAML'
+name: memcheck-online
+replicas: 2
+N: 40
+student: {hidden: [1, 2], activation: [erf, relu]}
+train: {learning_rate: [0.5, 30], alpha: 1}
+record: {times: [0.5, 1], test_size: 200}
+YAML
+cat > "$W/finite.yaml" <<'YAML'
+name: memcheck-finite
+replicas: 2
+N: 30
+teacher: {kind: perceptron}
+student: {kind: perceptron, weights: [spherical, binary]}
+data: {alpha: [0.5, 2], label_noise: 0.1}
+train: {algorithm: metropolis, temperature: 0.5, epochs: 3, burn_in: 1}
+record: {times: [1, 3], test_size: 200}
+YAML
+cat > "$W/sgd.yaml" <<'YAML'
+name: memcheck-sgd
+replicas: 2
+N: 30
+teacher: {kind: perceptron}
+student: {kind: twolayer, hidden: 4}
+data: {alpha: [0.5, 2], label_noise: 0.2}
+train: {algorithm: [sgd, langevin, gd], temperature: 0.01, batch: 4, epochs: 2}
+record: {times: [1, 2], test_size: 200}
+YAML
+cat > "$W/rules.yaml" <<'YAML'
+name: rules
+replicas: 3
+N: 25
+teacher: {kind: perceptron}
+student: {kind: perceptron, weights: [spherical, binary]}
+data: {alpha: [0.5, 3], label_noise: [0, 0.3]}
+train: {algorithm: [hebb, perceptron], epochs: 4}
+record: {times: [1, 2, 4], test_size: 300}
+YAML
+SPECS+=("$W/online.yaml" "$W/finite.yaml" "$W/sgd.yaml" "$W/rules.yaml")
+
+both keys '"$PDX" keys --markdown'; same_text keys
+for spec in "${SPECS[@]}"; do
+  n=$(basename "$spec" .yaml)
+  both "plan-$n" '"$PDX" plan "'"$spec"'"'; same_text "plan-$n"
+  both "run-$n" '"$PDX" run "'"$spec"'" -o '"$n"'.h5 --quiet --threads 2'
+  ident "$n.h5"
+  both "info-$n" '"$PDX" info '"$n"'.h5 '
+  same_text "info-$n"
+  both "theory-$n" '"$PDX" theory "'"$spec"'" -o '"$n"'-theory.h5 --quiet'
+  if grep -q '^exit 0' "$W/new/theory-$n"; then ident "$n-theory.h5"; fi
+  same_text "theory-$n"
+done
+
+# Shards, merge, info over shards, an extension
+q=$ROOT/sweeps/quickstart.yaml
+both shards '"$PDX" run "'"$q"'" -o sh.h5 --shard 0/3 --quiet && "$PDX" run "'"$q"'" -o sh.h5 --shard 2/3 --quiet; "$PDX" info sh.shard-*.h5; "$PDX" run "'"$q"'" -o sh.h5 --shard 1/3 --quiet && "$PDX" merge sh.h5 sh.shard-*-of-3.h5'
+same_text shards; ident sh.h5
+sed 's/^replicas: .*/replicas: 3/' "$W/rules.yaml" > "$W/rules-more.yaml"
+both extend '"$PDX" run "'"$W/rules.yaml"'" -o ext.h5 --quiet && "$PDX" run "'"$W/rules-more.yaml"'" -o ext.h5 --extend --quiet'
+same_text extend; ident ext.h5
+
+# Theory curves
+for c in "hebb --alpha 0.5,2,8" "hebb-clipped --alpha 2 --teacher binary" \
+         "gibbs-spherical --alpha log:0.1:100:7 --T 0.5" \
+         "gibbs-ising --alpha 1,1.2,1.245,1.3,1.5 --T 0,0.5 --both-branches" \
+         "gibbs-high-temperature --alpha 4 --T 2" "bayes-spherical --alpha 0.5,1000" \
+         "scm-ode --alpha 0,1,10 --K 3 --M 2 --eta 0.3"; do
+  n=curve-${c%% *}
+  both "$n" '"$PDX" theory --curve '"$c"; same_text "$n"
+done
+# Usage errors and bad input say the same
+both errors '"$PDX" run; "$PDX" run nope.yaml; "$PDX" info nope.h5; "$PDX" merge; "$PDX" plan; printf "N: many\n" > bad.yaml; "$PDX" validate bad.yaml; "$PDX" run bad.yaml'
+same_text errors
+
+if ((fails)); then
+  echo "compare-baseline: $fails output(s) differ from $BASELINE" >&2
+  exit 1
+fi
+echo "compare-baseline: every output identical to $BASELINE"
