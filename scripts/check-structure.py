@@ -46,6 +46,7 @@ SRC_FILES = {
     "theory_internal.h": "theory",
 }
 SRC_PREFIXES = [("cli_", "cli"), ("cmd_", "cli"), ("theory", "theory"),
+                ("spec", "spec"),
                 ("store", "store"), ("train", "train"), ("run", "run"),
                 ("fileutil", "fileutil"), ("sweep", "sweep")]
 SRC_FOLDERS = {"store": "store", "train": "train", "cli": "cli",

@@ -1,0 +1,377 @@
+/* spec_rules.c — the rules of a whole spec that no single key can check:
+ * which algorithms train which students, finite-set versus online keys,
+ * the closed-form eg, the size of the grid, the default record.times. */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spec_internal.h"
+/* ------------------------------------------------------------ whole spec */
+
+/* Values key `id` takes over the grid: its axis, or its one base value. */
+static size_t spec_key_values(const pdx_spec *spec, pdx_key_id id,
+                              double *scalar, const double **values)
+{
+    for (size_t a = 0; a < spec->n_axes; a++)
+        if (spec->axes[a].key == id) {
+            *values = spec->axes[a].values;
+            return spec->axes[a].n;
+        }
+    *scalar = pdx_params_get(&spec->base, id);
+    *values = scalar;
+    return 1;
+}
+
+/* record.eg = closed_form needs erf/erf or linear/linear in every cell. */
+pdx_status spec_check_eg(const spec_parser *p)
+{
+    const pdx_spec *spec = p->spec;
+    double eg_scalar, teacher_scalar, student_scalar;
+    const double *eg, *teacher, *student;
+    size_t n_eg = spec_key_values(spec, PDX_K_RECORD_EG, &eg_scalar, &eg);
+    size_t n_teacher = spec_key_values(spec, PDX_K_TEACHER_ACTIVATION,
+                                       &teacher_scalar, &teacher);
+    size_t n_student = spec_key_values(spec, PDX_K_STUDENT_ACTIVATION,
+                                       &student_scalar, &student);
+    int closed_form = 0;
+    for (size_t i = 0; i < n_eg; i++)
+        closed_form |= (int)eg[i] == PDX_EG_CLOSED_FORM;
+    if (!closed_form)
+        return PDX_OK;
+    for (size_t t = 0; t < n_teacher; t++)
+        for (size_t s = 0; s < n_student; s++) {
+            int g_teacher = (int)teacher[t], g_student = (int)student[s];
+            if (g_teacher == g_student &&
+                (g_teacher == PDX_ACT_ERF || g_teacher == PDX_ACT_LINEAR))
+                continue;
+            const pdx_key *key = &p->keys[PDX_K_RECORD_EG];
+            return spec_fail_at(
+                p, PDX_ERR_SPEC, p->value_line[PDX_K_RECORD_EG],
+                p->value_column[PDX_K_RECORD_EG], key->name,
+                "%s needs %s and %s both %s or both %s, but the sweep has "
+                "%s = %s with %s = %s; use %s or %s",
+                pdx_spec_choice_name(PDX_K_RECORD_EG, PDX_EG_CLOSED_FORM),
+                p->keys[PDX_K_TEACHER_ACTIVATION].name,
+                p->keys[PDX_K_STUDENT_ACTIVATION].name,
+                pdx_spec_choice_name(PDX_K_STUDENT_ACTIVATION, PDX_ACT_ERF),
+                pdx_spec_choice_name(PDX_K_STUDENT_ACTIVATION, PDX_ACT_LINEAR),
+                p->keys[PDX_K_TEACHER_ACTIVATION].name,
+                pdx_spec_choice_name(PDX_K_TEACHER_ACTIVATION, g_teacher),
+                p->keys[PDX_K_STUDENT_ACTIVATION].name,
+                pdx_spec_choice_name(PDX_K_STUDENT_ACTIVATION, g_student),
+                pdx_spec_choice_name(PDX_K_RECORD_EG, PDX_EG_AUTO),
+                pdx_spec_choice_name(PDX_K_RECORD_EG, PDX_EG_TEST_SET));
+        }
+    return PDX_OK;
+}
+
+/* ------------------------------------------------- finite training sets */
+
+/* Keys whose combinations the cross-key rules below read. */
+static const pdx_key_id spec_rule_keys[] = {
+    PDX_K_N,
+    PDX_K_TEACHER_KIND,
+    PDX_K_TEACHER_WEIGHTS,
+    PDX_K_STUDENT_KIND,
+    PDX_K_STUDENT_WEIGHTS,
+    PDX_K_DATA_ALPHA,
+    PDX_K_TRAIN_ALGORITHM,
+    PDX_K_TRAIN_LOSS,
+    PDX_K_TRAIN_START,
+    PDX_K_TRAIN_EPOCHS,
+    PDX_K_TRAIN_BURN_IN,
+    PDX_K_TRAIN_TEMPERATURE,
+    PDX_K_TRAIN_BATCH,
+    PDX_K_TRAIN_LEARNING_RATE,
+    PDX_K_RECORD_EG,
+};
+#define SPEC_RULE_KEYS (sizeof spec_rule_keys / sizeof spec_rule_keys[0])
+#define SPEC_MAX_RULE_CELLS 1000000u /* combinations checked at most */
+
+static const char *spec_choice(pdx_key_id id, int value)
+{
+    const char *name = pdx_spec_choice_name(id, value);
+    return name != NULL ? name : "?";
+}
+
+/* A cross-key rule broken by the combination `c`: the message names the
+ * key `id` at fault, at the place its value was given (or the first line
+ * of the spec when it was left to its default). */
+SPEC_PRINTF(3, 4)
+static pdx_status spec_rule_fail(const spec_parser *p, pdx_key_id id,
+                                 const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int line = p->spec->given[id] ? p->value_line[id] : 1;
+    int column = p->spec->given[id] ? p->value_column[id] : 1;
+    pdx_status status = spec_vfail(p, PDX_ERR_SPEC, line, column,
+                                   p->keys[id].name, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+/* Online learning and finite training sets have their own keys and time
+ * units: the rules of the combination `c` about which it uses. */
+static pdx_status spec_check_time_unit(const spec_parser *p,
+                                       const pdx_params *c)
+{
+    const pdx_spec *spec = p->spec;
+    int alg = c->train_algorithm;
+    int perceptron_teacher = c->teacher_kind == PDX_MODEL_PERCEPTRON;
+    int perceptron_student = c->student_kind == PDX_MODEL_PERCEPTRON;
+
+    if (alg == PDX_ALG_ONLINE) {
+        static const pdx_key_id finite_only[] = {
+            PDX_K_DATA_ALPHA, PDX_K_DATA_LABEL_NOISE, PDX_K_DATA_INPUT_NOISE,
+            PDX_K_DATA_INPUT_CORRUPTION, PDX_K_TRAIN_EPOCHS,
+            PDX_K_TRAIN_BATCH, PDX_K_TRAIN_TEMPERATURE, PDX_K_TRAIN_LOSS,
+            PDX_K_TRAIN_WEIGHT_DECAY, PDX_K_TRAIN_BURN_IN, PDX_K_TRAIN_START,
+            PDX_K_TRAIN_MOVE_SCALE};
+        for (size_t i = 0; i < sizeof finite_only / sizeof finite_only[0];
+             i++)
+            if (spec->given[finite_only[i]])
+                return spec_rule_fail(
+                    p, finite_only[i],
+                    "applies to training on a fixed training set, but "
+                    "train.algorithm is online (fresh inputs; its training "
+                    "time is train.alpha)");
+        if (perceptron_teacher || perceptron_student)
+            return spec_rule_fail(
+                p, perceptron_teacher ? PDX_K_TEACHER_KIND
+                                      : PDX_K_STUDENT_KIND,
+                "online learning is implemented for committee teachers and "
+                "committee or twolayer students; use a finite-set algorithm "
+                "(sgd, perceptron, ...) for perceptrons");
+    } else {
+        if (spec->given[PDX_K_TRAIN_ALPHA])
+            return spec_rule_fail(
+                p, PDX_K_TRAIN_ALPHA,
+                "is the training time of online learning; with "
+                "train.algorithm %s the training set has data.alpha = P/N "
+                "examples and the training time is train.epochs",
+                spec_choice(PDX_K_TRAIN_ALGORITHM, alg));
+        if ((double)pdx_params_train_size(c) < 1.0 ||
+            floor(c->data_alpha * (double)c->N + 0.5) < 1.0)
+            return spec_rule_fail(
+                p, PDX_K_DATA_ALPHA,
+                "alpha = %.6g with N = %" PRId64 " gives an empty training "
+                "set (P = round(alpha N) must be at least 1)",
+                c->data_alpha, c->N);
+    }
+    return PDX_OK;
+}
+
+/* The rules for one combination of the rule keys (the other keys at their
+ * base values). */
+static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
+{
+    const pdx_spec *spec = p->spec;
+    int alg = c->train_algorithm;
+    const char *alg_name = spec_choice(PDX_K_TRAIN_ALGORITHM, alg);
+    int perceptron_teacher = c->teacher_kind == PDX_MODEL_PERCEPTRON;
+    int perceptron_student = c->student_kind == PDX_MODEL_PERCEPTRON;
+
+    pdx_status status = spec_check_time_unit(p, c);
+    if (status != PDX_OK)
+        return status;
+    if (c->teacher_weights == PDX_TEACHER_BINARY && !perceptron_teacher)
+        return spec_rule_fail(p, PDX_K_TEACHER_WEIGHTS,
+                              "binary weights are for teacher.kind "
+                              "perceptron, not %s",
+                              spec_choice(PDX_K_TEACHER_KIND,
+                                          c->teacher_kind));
+    if (perceptron_student && !perceptron_teacher)
+        return spec_rule_fail(p, PDX_K_STUDENT_KIND,
+                              "a perceptron student learns +-1 labels: it "
+                              "needs teacher.kind perceptron");
+    if (c->student_weights != PDX_WEIGHTS_CONTINUOUS && !perceptron_student)
+        return spec_rule_fail(p, PDX_K_STUDENT_WEIGHTS,
+                              "%s weights are for student.kind perceptron, "
+                              "not %s",
+                              spec_choice(PDX_K_STUDENT_WEIGHTS,
+                                          c->student_weights),
+                              spec_choice(PDX_K_STUDENT_KIND,
+                                          c->student_kind));
+    if (c->student_weights == PDX_WEIGHTS_BINARY && alg != PDX_ALG_METROPOLIS &&
+        alg != PDX_ALG_HEBB && alg != PDX_ALG_PERCEPTRON)
+        return spec_rule_fail(p, PDX_K_STUDENT_WEIGHTS,
+                              "binary weights are trained by metropolis, or "
+                              "by hebb or perceptron with clipping, not by "
+                              "%s",
+                              alg_name);
+    if ((alg == PDX_ALG_HEBB || alg == PDX_ALG_PERCEPTRON ||
+         alg == PDX_ALG_METROPOLIS) &&
+        !perceptron_student)
+        return spec_rule_fail(p, PDX_K_TRAIN_ALGORITHM,
+                              "%s trains perceptron students (student.kind "
+                              "perceptron), not %s",
+                              alg_name,
+                              spec_choice(PDX_K_STUDENT_KIND,
+                                          c->student_kind));
+    if (alg == PDX_ALG_METROPOLIS &&
+        c->student_weights == PDX_WEIGHTS_CONTINUOUS)
+        return spec_rule_fail(p,
+                              spec->given[PDX_K_STUDENT_WEIGHTS]
+                                  ? PDX_K_STUDENT_WEIGHTS
+                                  : PDX_K_TRAIN_ALGORITHM,
+                              "metropolis samples binary or spherical "
+                              "weights (set student.weights; the Gibbs "
+                              "measure of unbounded continuous weights is "
+                              "not normalisable)");
+    if (c->train_loss != PDX_LOSS_SQUARED && !perceptron_teacher)
+        return spec_rule_fail(p, PDX_K_TRAIN_LOSS,
+                              "the %s loss needs +-1 labels (teacher.kind "
+                              "perceptron); a committee teacher's labels "
+                              "are real",
+                              spec_choice(PDX_K_TRAIN_LOSS, c->train_loss));
+    if (c->train_start == PDX_START_COLD && !perceptron_student)
+        return spec_rule_fail(p, PDX_K_TRAIN_START,
+                              "a cold start puts a perceptron student on its "
+                              "teacher: it needs student.kind perceptron");
+    if (c->record_eg == PDX_EG_CLOSED_FORM && perceptron_teacher &&
+        !perceptron_student)
+        return spec_rule_fail(p, PDX_K_RECORD_EG,
+                              "closed_form needs a perceptron student for a "
+                              "perceptron teacher (eg = arccos(R/sqrt(QT))/pi)"
+                              "; use auto or test_set");
+    int sgd_like = alg == PDX_ALG_SGD || alg == PDX_ALG_GD;
+    if (sgd_like && spec->given[PDX_K_TRAIN_TEMPERATURE] &&
+        spec->given[PDX_K_TRAIN_LEARNING_RATE])
+        return spec_rule_fail(p, PDX_K_TRAIN_TEMPERATURE,
+                              "for %s the temperature is learning_rate / "
+                              "batch: give train.temperature or "
+                              "train.learning_rate, not both",
+                              alg_name);
+    if (sgd_like && spec->given[PDX_K_TRAIN_TEMPERATURE] &&
+        !(c->train_temperature > 0))
+        return spec_rule_fail(p, PDX_K_TRAIN_TEMPERATURE,
+                              "%s needs a temperature above 0 (it sets the "
+                              "learning rate T x batch)",
+                              alg_name);
+    if ((alg == PDX_ALG_LANGEVIN || alg == PDX_ALG_METROPOLIS) &&
+        !spec->given[PDX_K_TRAIN_TEMPERATURE])
+        return spec_rule_fail(p, PDX_K_TRAIN_ALGORITHM,
+                              "%s needs train.temperature (the temperature "
+                              "T of its Gibbs measure)",
+                              alg_name);
+    if ((alg == PDX_ALG_LANGEVIN || alg == PDX_ALG_METROPOLIS) &&
+        spec->given[PDX_K_TRAIN_BURN_IN] &&
+        !(c->train_burn_in < c->train_epochs))
+        return spec_rule_fail(p, PDX_K_TRAIN_BURN_IN,
+                              "%.6g is not below train.epochs = %.6g: "
+                              "nothing would be averaged",
+                              c->train_burn_in, c->train_epochs);
+    return PDX_OK;
+}
+
+/* Apply the cross-key rules to every combination of the rule keys' values
+ * (their axes crossed; other keys at base values), and forbid mixing the
+ * online time unit (alpha) with epochs in one sweep. */
+pdx_status spec_check_finite(const spec_parser *p)
+{
+    const pdx_spec *spec = p->spec;
+    const pdx_axis *axes[SPEC_RULE_KEYS];
+    size_t n_axes = 0;
+    double combinations = 1.0;
+    for (size_t a = 0; a < spec->n_axes; a++)
+        for (size_t r = 0; r < SPEC_RULE_KEYS; r++)
+            if (spec->axes[a].key == spec_rule_keys[r]) {
+                axes[n_axes++] = &spec->axes[a];
+                combinations *= (double)spec->axes[a].n;
+            }
+    int online = 0, finite = 0;
+    size_t index[SPEC_RULE_KEYS] = {0};
+    for (double done = 0; done < combinations && done < SPEC_MAX_RULE_CELLS;
+         done++) {
+        pdx_params c = spec->base;
+        for (size_t a = 0; a < n_axes; a++)
+            pdx_params_set(&c, axes[a]->key, axes[a]->values[index[a]]);
+        pdx_params_resolve(&c, spec);
+        if (spec->given[PDX_K_TRAIN_BURN_IN] == 0)
+            c.train_burn_in = 0.5 * c.train_epochs;
+        online |= c.train_algorithm == PDX_ALG_ONLINE;
+        finite |= c.train_algorithm != PDX_ALG_ONLINE;
+        pdx_status status = spec_check_cell(p, &c);
+        if (status != PDX_OK)
+            return status;
+        for (size_t a = n_axes; a-- > 0;) { /* odometer, last fastest */
+            if (++index[a] < axes[a]->n)
+                break;
+            index[a] = 0;
+        }
+    }
+    if (online && finite)
+        return spec_rule_fail(p, PDX_K_TRAIN_ALGORITHM,
+                              "online learning (time alpha = steps/N) and "
+                              "training on a fixed set (time in epochs or "
+                              "sweeps) cannot share one time axis: run them "
+                              "as separate sweeps");
+    return PDX_OK;
+}
+
+/* cells x replicas must stay <= 2^53. */
+pdx_status spec_check_size(const spec_parser *p)
+{
+    const pdx_spec *spec = p->spec;
+    uint64_t cells = 1;
+    for (size_t a = 0; a < spec->n_axes; a++) {
+        const pdx_axis *axis = &spec->axes[a];
+        if (cells > SPEC_MAX_TASKS / axis->n)
+            return spec_fail_at(p, PDX_ERR_TOO_BIG, axis->line, axis->column,
+                                p->keys[axis->key].name,
+                                "the axes up to this one make %.4g cells; at "
+                                "most 2^53 are allowed",
+                                (double)cells * (double)axis->n);
+        cells *= axis->n;
+    }
+    uint64_t replicas = (uint64_t)spec->base.replicas;
+    if (cells > SPEC_MAX_TASKS / replicas)
+        return spec_fail_at(p, PDX_ERR_TOO_BIG,
+                            p->value_line[PDX_K_REPLICAS],
+                            p->value_column[PDX_K_REPLICAS],
+                            p->keys[PDX_K_REPLICAS].name,
+                            "%" PRIu64 " cells x %" PRIu64 " replicas = %.4g "
+                            "runs; at most 2^53 are allowed",
+                            cells, replicas, (double)cells * (double)replicas);
+    return PDX_OK;
+}
+
+/* record.times when absent: log-spaced from alpha_max/1000 to alpha_max. */
+pdx_status spec_default_times(const spec_parser *p)
+{
+    pdx_spec *spec = p->spec;
+    if (spec->given[PDX_K_RECORD_TIMES])
+        return PDX_OK;
+    double alpha_max = SPEC_DEFAULT_ALPHA;
+    double algorithm_scalar;
+    const double *algorithm;
+    spec_key_values(spec, PDX_K_TRAIN_ALGORITHM, &algorithm_scalar,
+                    &algorithm);
+    /* the time is train.alpha (online) or train.epochs (finite sets; the
+     * spec checks forbid mixing them) */
+    pdx_key_id time_key = (int)algorithm[0] == PDX_ALG_ONLINE
+                              ? PDX_K_TRAIN_ALPHA
+                              : PDX_K_TRAIN_EPOCHS;
+    if (spec->given[time_key]) {
+        double scalar;
+        const double *alpha;
+        size_t n = spec_key_values(spec, time_key, &scalar, &alpha);
+        alpha_max = alpha[0];
+        for (size_t i = 1; i < n; i++)
+            alpha_max = fmax(alpha_max, alpha[i]);
+    }
+    spec->times = malloc(SPEC_DEFAULT_TIMES * sizeof *spec->times);
+    if (spec->times == NULL)
+        return spec_fail_nomem(p);
+    spec->n_times = SPEC_DEFAULT_TIMES;
+    spec->times_scale = PDX_SCALE_LOG;
+    spec_fill_log(spec->times, spec->n_times, alpha_max / 1000, alpha_max);
+    return PDX_OK;
+}
