@@ -900,81 +900,6 @@ static void high_temperature_point(const pdx_perceptron_problem *pb,
 }
 
 /* ------------------------------------------------------------------------ */
-/* Ising, high-temperature limit                                             */
-
-/* -beta f(R) = s(R) - kappa' arccos(R)/pi - kappa p with kappa' = kappa
- * (1-2p) and s(R) the entropy of Ising vectors at overlap R with the
- * teacher. The poor branch is the local maximum R* < 1 (dG/dR = 0); the
- * perfect state R = 1 has -beta f = -kappa p. The spinodal is where
- * d^2G/dR^2 = 0 too: R atanh(R) = 1, kappa' = pi sqrt(1-R^2) atanh(R). */
-static double ising_ht_entropy(double R)
-{
-    double a = 0.5 * (1.0 + R), b = 0.5 * (1.0 - R);
-    return -(a * log(a) + (b > 0.0 ? b * log(b) : 0.0));
-}
-
-static double ising_ht_slope(double R, void *params)
-{
-    double kappa = *(const double *)params;
-    return -atanh(R) + kappa / (M_PI * sqrt(1.0 - R * R));
-}
-
-static double ising_ht_spinodal_eq(double R, void *params)
-{
-    (void)params;
-    return R * atanh(R) - 1.0;
-}
-
-static int brent(gsl_function *F, double lo, double hi, double tol,
-                 double *root)
-{
-    gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
-    if (s == NULL)
-        return -1;
-    int status = GSL_CONTINUE;
-    if (gsl_root_fsolver_set(s, F, lo, hi) == GSL_SUCCESS)
-        for (int iter = 0; iter < 200 && status == GSL_CONTINUE; iter++) {
-            if (gsl_root_fsolver_iterate(s) != GSL_SUCCESS)
-                break;
-            status = gsl_root_test_interval(gsl_root_fsolver_x_lower(s),
-                                            gsl_root_fsolver_x_upper(s), 0.0,
-                                            tol);
-        }
-    *root = gsl_root_fsolver_root(s);
-    gsl_root_fsolver_free(s);
-    return status == GSL_SUCCESS ? 0 : -1;
-}
-
-static double ising_ht_poor_phi(double kappa, void *params)
-{
-    double R_sp = *(const double *)params, R;
-    gsl_function F = {ising_ht_slope, &kappa};
-    if (brent(&F, 0.0, R_sp, 1e-15, &R) != 0)
-        return NAN;
-    return ising_ht_entropy(R) - kappa * acos(R) / M_PI;
-}
-
-int pdx_theory_ising_high_temperature(double label_noise, double *kappa_c,
-                                      double *kappa_sp)
-{
-    *kappa_c = *kappa_sp = NAN;
-    if (!(label_noise >= 0.0) || !(label_noise < 0.5))
-        return -1;
-    double R_sp;
-    gsl_function S = {ising_ht_spinodal_eq, NULL};
-    if (brent(&S, 0.5, 0.99, 1e-15, &R_sp) != 0)
-        return -1;
-    double k_sp = M_PI * sqrt(1.0 - R_sp * R_sp) * atanh(R_sp);
-    double k_c;
-    gsl_function F = {ising_ht_poor_phi, &R_sp};
-    if (brent(&F, 0.5, k_sp * (1.0 - 1e-9), 1e-13, &k_c) != 0)
-        return -1;
-    *kappa_c = k_c / (1.0 - 2.0 * label_noise);
-    *kappa_sp = k_sp / (1.0 - 2.0 * label_noise);
-    return 0;
-}
-
-/* ------------------------------------------------------------------------ */
 /* Curves                                                                    */
 
 typedef struct alpha_index {
@@ -994,6 +919,50 @@ static int by_alpha(const void *a, const void *b)
 static double nishimori_temperature(double p)
 {
     return p > 0.0 ? 1.0 / log((1.0 - p) / p) : 0.0;
+}
+
+/* One load's point of the Ising curve from the poor branch's values v
+ * (have: they were found) and the transition lines. */
+static void ising_point(pdx_perceptron_point *pt, const perc_model *m,
+                        double alpha, int have, const saddle_values *v,
+                        const ising_lines *lines, double label_noise)
+{
+    pt->alpha_c = lines->alpha_c;
+    pt->alpha_sp = lines->alpha_sp;
+    perc_model mi = *m;
+    mi.alpha = alpha;
+    pt->eg_perfect = 0.0;
+    pt->phi_perfect = phi_perfect(&mi);
+    if (have && alpha < lines->alpha_sp) {
+        pt->eg_poor = v->eg;
+        pt->R_poor = v->R;
+        pt->q_poor = v->q;
+        pt->phi_poor = v->phi;
+        pt->et_poor = v->et;
+    }
+    if (!lines->ok || (!have && alpha < lines->alpha_sp)) {
+        pt->status = PDX_THEORY_NOT_CONVERGED;
+        return;
+    }
+    if (alpha < lines->alpha_c) {
+        pt->phase = PDX_PHASE_POOR;
+        pt->eg = v->eg;
+        pt->R = v->R;
+        pt->q = v->q;
+        pt->phi = v->phi;
+        pt->et = v->et;
+        pt->et_clean = v->et_clean;
+    } else {
+        pt->phase = alpha < lines->alpha_sp ? PDX_PHASE_PERFECT_METASTABLE
+                                            : PDX_PHASE_PERFECT;
+        pt->eg = 0.0;
+        pt->R = 1.0;
+        pt->q = 1.0;
+        pt->phi = pt->phi_perfect;
+        pt->et = label_noise;
+        pt->et_clean = 0.0;
+    }
+    pt->status = PDX_THEORY_SOLVED;
 }
 
 static void saddle_curve(pdx_theory_workspace *ws, pdx_theory_kind kind,
@@ -1081,43 +1050,7 @@ static void saddle_curve(pdx_theory_workspace *ws, pdx_theory_kind kind,
             pt->status = PDX_THEORY_SOLVED;
             continue;
         }
-        /* Ising */
-        pt->alpha_c = lines.alpha_c;
-        pt->alpha_sp = lines.alpha_sp;
-        perc_model mi = m;
-        mi.alpha = alpha;
-        pt->eg_perfect = 0.0;
-        pt->phi_perfect = phi_perfect(&mi);
-        if (have && alpha < lines.alpha_sp) {
-            pt->eg_poor = v.eg;
-            pt->R_poor = v.R;
-            pt->q_poor = v.q;
-            pt->phi_poor = v.phi;
-            pt->et_poor = v.et;
-        }
-        if (!lines.ok || (!have && alpha < lines.alpha_sp)) {
-            pt->status = PDX_THEORY_NOT_CONVERGED;
-            continue;
-        }
-        if (alpha < lines.alpha_c) {
-            pt->phase = PDX_PHASE_POOR;
-            pt->eg = v.eg;
-            pt->R = v.R;
-            pt->q = v.q;
-            pt->phi = v.phi;
-            pt->et = v.et;
-            pt->et_clean = v.et_clean;
-        } else {
-            pt->phase = alpha < lines.alpha_sp ? PDX_PHASE_PERFECT_METASTABLE
-                                               : PDX_PHASE_PERFECT;
-            pt->eg = 0.0;
-            pt->R = 1.0;
-            pt->q = 1.0;
-            pt->phi = pt->phi_perfect;
-            pt->et = pb->label_noise;
-            pt->et_clean = 0.0;
-        }
-        pt->status = PDX_THEORY_SOLVED;
+        ising_point(pt, &m, alpha, have, &v, &lines, pb->label_noise);
     }
     tracker_free(&t);
 }
