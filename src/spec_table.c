@@ -423,9 +423,8 @@ int64_t pdx_params_teacher_units(const pdx_params *params)
                : params->teacher_hidden;
 }
 
-void pdx_spec_print_keys(void *out)
+void pdx_spec_print_keys(FILE *f)
 {
-    FILE *f = out;
     fprintf(f, "| key | type | axis | default | bounds | meaning |\n");
     fprintf(f, "| --- | --- | --- | --- | --- | --- |\n");
     for (int i = 0; i < PDX_KEY_COUNT; i++) {

@@ -376,7 +376,7 @@ static double now_seconds(void)
 
 pdx_status pdx_theory_evaluate_grid(const pdx_grid *grid,
                                     pdx_theory_grid_result *out,
-                                    void *progress, pdx_error *err)
+                                    FILE *progress, pdx_error *err)
 {
     memset(out, 0, sizeof *out);
     grid_ctx c;

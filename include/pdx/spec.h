@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pdx/error.h"
 
@@ -260,7 +261,8 @@ int64_t pdx_params_teacher_units(const pdx_params *params);
 /* Name of choice `index` of key `id`, or NULL. */
 const char *pdx_spec_choice_name(pdx_key_id id, int index);
 
-/* Print the key table as Markdown (for docs) to `out` (a FILE*). */
-void pdx_spec_print_keys(void *out);
+/* Print the key table as Markdown (docs/SPEC.md, `pdx keys --markdown`)
+ * to `out`. Thread-safe as stdio is. */
+void pdx_spec_print_keys(FILE *out);
 
 #endif

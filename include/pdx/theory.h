@@ -55,6 +55,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pdx/error.h"
 #include "pdx/grid.h"
@@ -331,13 +332,13 @@ typedef struct pdx_theory_grid_result {
 
 /* Evaluate every cell of `grid`, serially (perceptron cells that differ
  * only in data.alpha share one continuation, so a whole load axis costs
- * about one curve). `progress` (a FILE*, may be NULL) receives a line
+ * about one curve). `progress` (may be NULL) receives a line
  * every few seconds. On success *out owns new arrays
  * (pdx_theory_grid_result_clear); cells that do not converge are marked,
  * not errors. Returns PDX_OK, PDX_ERR_NOMEM. */
 pdx_status pdx_theory_evaluate_grid(const pdx_grid *grid,
                                     pdx_theory_grid_result *out,
-                                    void *progress, pdx_error *err);
+                                    FILE *progress, pdx_error *err);
 void pdx_theory_grid_result_clear(pdx_theory_grid_result *result);
 
 #endif
