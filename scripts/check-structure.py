@@ -10,7 +10,7 @@ Checks (the limits of issue 13):
     file includes only headers of its own module or of lower layers (so the
     module graph has no cycle and data flows one way: cli -> run -> sweep
     -> trainer/observer -> store);
-  - no include cycle among files;
+  - no include cycle among files, no two files in src/ of one name;
   - hdf5.h only in src/store/, `omp parallel` only in src/sweep.c and the
     store's repack, the command line (src/cli/) includes public headers
     (pdx/...), its own headers and version.h only;
@@ -31,7 +31,8 @@ LAYERS = {
     "layout": 1, "spec": 1, "cluster": 1,
     "grid": 2, "model": 2,
     "data": 3,
-    "train": 4, "store": 4, "theory": 4,
+    "store": 3,
+    "train": 4, "theory": 4,
     "observe": 5,
     "sweep": 6,
     "run": 7,
@@ -198,6 +199,13 @@ def main(argv):
             if f.startswith("src/store/") and re.search(
                     r"\bpdx_(spec_parse\w*|grid_create)\s*\(", line):
                 problems.append(f"{f}:{no}: the store calls up into spec/grid building")
+    seen = {}
+    for f in sorted(files):
+        if f.startswith("src/"):
+            base = os.path.basename(f)
+            if base in seen:
+                problems.append(f"{f}: file name also used by {seen[base]}")
+            seen.setdefault(base, f)
     cycle = find_cycle(graph)
     if cycle:
         problems.append("include cycle: " + " -> ".join(cycle))
