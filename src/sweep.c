@@ -475,12 +475,18 @@ static int by_key(const void *a, const void *b)
     return x->task < y->task ? -1 : x->task > y->task;
 }
 
-pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
-                         pdx_store *store, const int8_t *status,
-                         const pdx_sweep_options *options,
-                         pdx_sweep_summary *summary, pdx_error *err)
+/* The shard's pending tasks (todo, sorted by bundle key; their summed
+ * cost into *cost_total) and the jobs that run them (bundles of online
+ * tasks sharing an input stream), longest first. The caller frees
+ * *todo_out and *jobs_out. Returns PDX_OK, PDX_ERR_NOMEM or the shard
+ * dealing's error. */
+static pdx_status plan_jobs(const pdx_grid *grid, const int8_t *status,
+                            const pdx_sweep_options *options,
+                            pdx_sweep_summary *summary, pending **todo_out,
+                            size_t *n_todo_out, job **jobs_out,
+                            size_t *n_jobs_out, double *cost_total,
+                            pdx_error *err)
 {
-    memset(summary, 0, sizeof *summary);
     /* this process's tasks: the whole grid, or one shard of it */
     uint64_t *mine = NULL, n_mine = grid->n_tasks;
     if (options->shard_count > 1) {
@@ -501,7 +507,6 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
         return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
                              "cannot allocate the task list");
     }
-    progress prog = {0};
     for (uint64_t m = 0; m < n_mine; m++) {
         uint64_t task = mine != NULL ? mine[m] : m;
         summary->tasks++;
@@ -515,7 +520,7 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
         e->task = task;
         e->cost = pdx_grid_task_cost(&p);
         e->bundleable = bundle_key(grid, task, &e->key);
-        prog.cost_total += e->cost;
+        *cost_total += e->cost;
     }
     free(mine);
     qsort(todo, n_todo, sizeof *todo, by_key);
@@ -537,6 +542,113 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
         i += j->n;
     }
     qsort(jobs, n_jobs, sizeof *jobs, by_job_cost_desc);
+    *todo_out = todo;
+    *n_todo_out = n_todo;
+    *jobs_out = jobs;
+    *n_jobs_out = n_jobs;
+    return PDX_OK;
+}
+
+/* What the threads of one run share, for commit_job. */
+typedef struct run_shared {
+    pdx_store **store;            /* set once the file exists */
+    volatile int *store_ready;    /* commits wait for it */
+    volatile int *abort_run;
+    run_failure *run;
+    const pending *todo;
+    pdx_sweep_summary *summary;   /* counted inside critical(pdx_hdf5) */
+    progress *prog;
+} run_shared;
+
+/* Commit the finished tasks of job j (status, steps and the worker's
+ * values of each member; abandoned ones stay pending) once the file
+ * exists, inside critical(pdx_hdf5), and count them. */
+static void commit_job(const run_shared *c, worker *w, const job *j,
+                       const uint64_t *tasks, const int8_t *task_status,
+                       const int64_t *steps, double t0, pdx_error *local_err)
+{
+    /* a bundle's wall time is shared equally by its tasks */
+    double wall = (now_seconds() - t0) / (double)j->n;
+    /* the bundle's finished tasks, committed together */
+    pdx_task_record recs[PDX_BUNDLE];
+    size_t member_of[PDX_BUNDLE], n_recs = 0;
+    for (size_t i = 0; i < j->n; i++) {
+        if (task_status[i] == PDX_TASK_PENDING)
+            continue; /* abandoned after the grace period */
+        pdx_task_record *rec = &recs[n_recs];
+        rec->task = tasks[i];
+        rec->status = task_status[i];
+        rec->steps = steps[i];
+        rec->wall_seconds = wall;
+        rec->values = (const double *const *)w->values[i];
+        member_of[n_recs++] = i;
+    }
+    for (int ready = 0; !ready;) { /* the file being created */
+#pragma omp atomic read
+        ready = *c->store_ready;
+        if (!ready)
+            sched_yield();
+    }
+#pragma omp critical(pdx_hdf5)
+    if (!*c->abort_run && n_recs > 0) {
+        pdx_status cst =
+            pdx_store_commit_many(*c->store, recs, n_recs, local_err);
+        if (cst != PDX_OK) {
+            fail_run(c->run, cst, local_err);
+        } else {
+            for (size_t r = 0; r < n_recs; r++) {
+                size_t i = member_of[r];
+                c->summary->run++;
+                c->summary->steps += (double)steps[i];
+                if (task_status[i] == PDX_TASK_DONE)
+                    c->summary->done++;
+                else if (task_status[i] == PDX_TASK_DIVERGED)
+                    c->summary->diverged++;
+                else
+                    c->summary->failed++;
+                c->prog->finished++;
+                c->prog->cost_done += c->todo[j->first + i].cost;
+            }
+            progress_report(c->prog, 0);
+        }
+    }
+}
+
+/* The first thread out of jobs builds the finished file's frame while the
+ * others finish theirs (a failure is left to pdx_store_finish, which
+ * builds it again and reports). */
+static void prepare_finish_early(const run_shared *c,
+                                 const pdx_sweep_options *options,
+                                 int *threads_out)
+{
+    int out;
+#pragma omp atomic capture
+    out = ++*threads_out;
+    if (out != 1)
+        return;
+#pragma omp critical(pdx_hdf5)
+    if (!*c->abort_run && *c->store != NULL &&
+        !(options->stop != NULL && *options->stop)) {
+        pdx_error frame_err;
+        pdx_error_clear(&frame_err);
+        (void)pdx_store_prepare_finish(*c->store, &frame_err);
+    }
+}
+
+pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
+                         pdx_store *store, const int8_t *status,
+                         const pdx_sweep_options *options,
+                         pdx_sweep_summary *summary, pdx_error *err)
+{
+    memset(summary, 0, sizeof *summary);
+    pending *todo = NULL;
+    job *jobs = NULL;
+    size_t n_todo = 0, n_jobs = 0;
+    progress prog = {0};
+    pdx_status pst = plan_jobs(grid, status, options, summary, &todo, &n_todo,
+                               &jobs, &n_jobs, &prog.cost_total, err);
+    if (pst != PDX_OK)
+        return pst;
 
     int threads = options->threads > 0 ? options->threads
                                        : omp_get_max_threads();
@@ -559,6 +671,8 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
     int store_ready = create == NULL; /* commits wait for it */
     int threads_out = 0;              /* threads past the job loop */
     run_failure run = {&result, err, &abort_run};
+    run_shared shared = {&store, &store_ready, &abort_run, &run, todo,
+                         summary, &prog};
     double start = now_seconds();
 
 #pragma omp parallel num_threads(threads)
@@ -610,69 +724,11 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
             else
                 run_online_bundle(&w, grid, layout, tasks, j->n, task_status,
                                   steps);
-            /* a bundle's wall time is shared equally by its tasks */
-            double wall = (now_seconds() - t0) / (double)j->n;
-            /* the bundle's finished tasks, committed together */
-            pdx_task_record recs[PDX_BUNDLE];
-            size_t member_of[PDX_BUNDLE], n_recs = 0;
-            for (size_t i = 0; i < j->n; i++) {
-                if (task_status[i] == PDX_TASK_PENDING)
-                    continue; /* abandoned after the grace period */
-                pdx_task_record *rec = &recs[n_recs];
-                rec->task = tasks[i];
-                rec->status = task_status[i];
-                rec->steps = steps[i];
-                rec->wall_seconds = wall;
-                rec->values = (const double *const *)w.values[i];
-                member_of[n_recs++] = i;
-            }
-            for (int ready = 0; !ready;) { /* the file being created */
-#pragma omp atomic read
-                ready = store_ready;
-                if (!ready)
-                    sched_yield();
-            }
-#pragma omp critical(pdx_hdf5)
-            if (!abort_run && n_recs > 0) {
-                pdx_status cst =
-                    pdx_store_commit_many(store, recs, n_recs, &local_err);
-                if (cst != PDX_OK) {
-                    fail_run(&run, cst, &local_err);
-                } else {
-                    for (size_t r = 0; r < n_recs; r++) {
-                        size_t i = member_of[r];
-                        summary->run++;
-                        summary->steps += (double)steps[i];
-                        if (task_status[i] == PDX_TASK_DONE)
-                            summary->done++;
-                        else if (task_status[i] == PDX_TASK_DIVERGED)
-                            summary->diverged++;
-                        else
-                            summary->failed++;
-                        prog.finished++;
-                        prog.cost_done += todo[j->first + i].cost;
-                    }
-                    progress_report(&prog, 0);
-                }
-            }
+            commit_job(&shared, &w, j, tasks, task_status, steps, t0,
+                       &local_err);
         }
-        /* The first thread out of jobs builds the finished file's frame
-         * while the others finish theirs (a failure is left to
-         * pdx_store_finish, which builds it again and reports). */
-        if (options->prepare_finish && threads > 1) {
-            int out;
-#pragma omp atomic capture
-            out = ++threads_out;
-            if (out == 1) {
-#pragma omp critical(pdx_hdf5)
-                if (!abort_run && store != NULL &&
-                    !(options->stop != NULL && *options->stop)) {
-                    pdx_error frame_err;
-                    pdx_error_clear(&frame_err);
-                    (void)pdx_store_prepare_finish(store, &frame_err);
-                }
-            }
-        }
+        if (options->prepare_finish && threads > 1)
+            prepare_finish_early(&shared, options, &threads_out);
         worker_destroy(&w);
     }
     summary->wall_seconds = now_seconds() - start;
