@@ -30,7 +30,7 @@ absence of cycles and of private cross-module imports)::
     2      names         status codes, spec axes, name and value resolution
     3      loading       read files (h5netcdf or h5py), expand shards, combine files
     4      stats         select_time, replica statistics
-    4      summary       timings and the text summary (`info`)
+    4      info          timings and the text summary (what `info` prints)
     5      planes        a variable reduced to the plane of two axes (no drawing)
     5      boundary      the Boundary and Hysteresis records, kinds
     5      estimators    per-replica location estimators (numpy only)
@@ -86,7 +86,7 @@ from .stats import (  # noqa: E402
     replica_stats,
     select_time,
 )
-from .summary import summary, timings  # noqa: E402
+from .info import summary, timings  # noqa: E402
 from .boundaries import (  # noqa: E402
     Boundary,
     Hysteresis,

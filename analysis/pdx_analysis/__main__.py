@@ -24,11 +24,11 @@ from matplotlib.figure import Figure
 from . import boundaries as bd
 from . import lines
 from .errors import PdxError
+from .info import summary
 from .loading import load_files
 from .names import find_axis, resolve_axis
 from .plot import heatmap
 from .report import SECTIONS, report
-from .summary import summary
 
 PROG = "python3 -m pdx_analysis"
 

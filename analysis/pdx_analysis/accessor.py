@@ -22,10 +22,10 @@ import xarray as xr
 
 from . import boundaries as bd
 from .errors import PdxValueError
+from .info import summary, timings
 from .names import index_of, resolve_axis, resolve_variable, spec_axes, status_counts
 from .planes import plane
 from .stats import replica_mean, replica_reduce, select_time
-from .summary import summary, timings
 
 #: Boundary kind -> the function that computes it.
 BOUNDARY_FUNCTIONS = {
@@ -93,7 +93,7 @@ class PdxAccessor:
 
     def plane(self, x: str, y: Optional[str] = None, var: str = "eg", **kwargs):
         """``var`` reduced to the plane of ``x`` and ``y``
-        (:func:`pdx_analysis.plot.plane`; ``kwargs``: time, sel, reduce,
+        (:func:`pdx_analysis.planes.plane`; ``kwargs``: time, sel, reduce,
         stat)."""
         return plane(self._ds, x, y, var=var, **kwargs)
 

@@ -202,7 +202,7 @@ def load(path, engine: str = "auto") -> xr.Dataset:
     that ``pdx run`` is still writing (tasks still pending read as NaN with
     status 0). A shard file (``pdx run --shard I/N``: its tasks along a
     ``task`` dimension) is expanded to the whole grid, the other shards'
-    tasks pending (:func:`pdx_analysis.combine.expand_shard`).
+    tasks pending (:func:`expand_shard`).
     ``ds.encoding["source"]`` is the path.
 
     ``engine``: "auto" (xarray + h5netcdf, falling back to h5py if that

@@ -40,13 +40,13 @@ from matplotlib.figure import Figure
 
 from . import boundaries as bd
 from .errors import PdxError, PdxValueError
+from .info import timings
 from .labels import label_text
 from .lines import learning_curves
 from .lines import slices as slice_plot
 from .loading import load_files
 from .names import find_axis, find_variable, is_theory, spec_axes, status_counts
 from .plot import heatmap
-from .summary import timings
 
 __all__ = ["Report", "report", "choose_axes"]
 
