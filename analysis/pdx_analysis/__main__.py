@@ -19,16 +19,17 @@ import sys
 from typing import List, Optional
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 from . import boundaries as bd
-from . import lines
 from .errors import PdxError
 from .info import summary
 from .loading import load_files
 from .names import find_axis, resolve_axis
-from .plot import heatmap
-from .report import SECTIONS, report
+
+# The drawing layers (plot, lines, report: Matplotlib) are imported in the
+# commands that draw, marked "lazy": `info` and `boundaries` without
+# --plot, used to peek at live runs and on cluster login nodes, then start
+# without loading Matplotlib (about 0.4 s of CPU per call).
 
 PROG = "python3 -m pdx_analysis"
 
@@ -86,6 +87,8 @@ KIND_ALIASES = bd.KIND_ALIASES
 
 def _sections(text: str):
     """A comma-separated list of report sections."""
+    from .report import SECTIONS  # lazy: see the top
+
     items = [t.strip() for t in str(text).split(",") if t.strip()]
     bad = [t for t in items if t not in SECTIONS]
     if bad:
@@ -413,6 +416,10 @@ def _in_plane(bs, x, y):
 
 
 def _cmd_plot(args, parser):
+    from matplotlib.figure import Figure  # lazy: see the top
+
+    from .plot import heatmap  # lazy: see the top
+
     ds, theory = _load(args)
     sel = _sel_items(args.sel, parser)
     output = args.output or _default_name(args, args.var)
@@ -450,6 +457,8 @@ def _cmd_plot(args, parser):
 
 
 def _cmd_lines(args, parser):
+    from . import lines  # lazy: see the top
+
     ds, theory = _load(args)
     sel = _sel_items(args.sel, parser)
     if args.command == "curves":
@@ -526,6 +535,10 @@ def _cmd_boundaries(args, parser):
 
 
 def _boundaries_plot(ds, theory, found, args):
+    from matplotlib.figure import Figure  # lazy: see the top
+
+    from .plot import heatmap  # lazy: see the top
+
     if not found:
         return
     first = getattr(found[0], "boundary", found[0])
@@ -543,6 +556,8 @@ def _boundaries_plot(ds, theory, found, args):
 
 
 def _cmd_report(args, parser):
+    from .report import report  # lazy: see the top
+
     theory = list(args.theory or [])
     res = report(list(args.files), args.output_dir, theory=theory or None,
                  fmt=args.format, dpi=args.dpi, max_slices=args.max_slices,

@@ -132,9 +132,9 @@ def _aggregate(ests: Sequence[Estimate], scale: Scale, notes=None) -> Dict[str, 
 
 def _run(ds, da, kind, along, across, sel, estimator, keep_time=False,
          notes=None, **meta) -> Boundary:
-    """(``notes``: texts of the censoring reasons, default :data:`NOTES`.)"""
-    """Apply ``estimator(s, x, values_per_replica) -> list of Estimate`` to every
-    row and build the Boundary."""
+    """Apply ``estimator(s, x, block, scale) -> [(row index, [Estimate per
+    replica])]`` to every row and build the Boundary (``notes``: texts of
+    the censoring reasons, default :data:`NOTES`)."""
     along = resolve_axis(ds, along)
     across = resolve_axis(ds, across) if across else None
     if across == along:

@@ -218,11 +218,12 @@ def test_dependencies_are_declared():
 
 
 def test_import_stays_light(tmp_path):
-    """`import pdx_analysis` (loading, statistics, boundaries, ds.pdx) does
-    not load Matplotlib; the plotting layers do."""
+    """`import pdx_analysis` (loading, statistics, boundaries, ds.pdx) and
+    the command line (until a command draws) do not load Matplotlib; the
+    plotting layers do."""
     import subprocess
 
-    code = ("import sys, pdx_analysis, xarray as xr; "
+    code = ("import sys, pdx_analysis, pdx_analysis.__main__, xarray as xr; "
             "assert 'matplotlib' not in sys.modules, 'matplotlib loaded'; "
             "assert hasattr(xr.Dataset, 'pdx'); "
             "import pdx_analysis.plot; assert 'matplotlib' in sys.modules")
