@@ -18,6 +18,34 @@ Public API::
     from pdx_analysis.plot import heatmap, plot_file
     from pdx_analysis.lines import learning_curves, slices
     from pdx_analysis.report import report
+    ds.pdx.mean("eg"), ds.pdx.boundary("jump"), ds.pdx.plot("alpha", "T")
+
+Module map (layers: a module imports only from lower layers; the same
+layer never imports itself; tests/test_layers.py checks this table, the
+absence of cycles and of private cross-module imports)::
+
+    layer  module        job
+    0      errors        the exceptions (PdxError and subclasses)
+    1      labels        value texts, axis labels, axis scales (lin/log/categorical)
+    2      names         status codes, spec axes, name and value resolution
+    3      loading       read files (h5netcdf or h5py), expand shards, combine files
+    4      stats         select_time, replica statistics
+    4      info          timings and the text summary (what `info` prints)
+    5      planes        a variable reduced to the plane of two axes (no drawing)
+    5      boundary      the Boundary and Hysteresis records, kinds
+    5      estimators    per-replica location estimators (numpy only)
+    6      detection     boundaries in datasets: interpolation, jump, ...
+    7      overlays      theory lines as boundaries; simulation vs theory
+    8      boundaries    front of 5-7 (``pdx_analysis.boundaries`` as before)
+    9      plot          heatmaps, boundary lines on them (Matplotlib)
+    9      lines         learning curves and slices (Matplotlib)
+    10     report        the one-command report (Markdown / HTML)
+    11     accessor      ``ds.pdx``: the functions above as Dataset methods
+    12     __init__      this package's public names
+    13     __main__      the command line
+
+Matplotlib is imported by layers 9 and up only; ``import pdx_analysis``
+(layers 0-8 and the accessor) does not load it.
 
 Importing this package sets ``HDF5_USE_FILE_LOCKING=FALSE`` in
 ``os.environ`` (before h5py is imported) so that a file that ``pdx run`` is
@@ -31,32 +59,34 @@ import os
 # makes readers of a file that a writer holds open fail with errno 11.
 os.environ["HDF5_USE_FILE_LOCKING"] = "FALSE"
 
-from .core import (  # noqa: E402  (import after the environment is set)
-    STATISTICS,
-    STATUS_NAMES,
-    THEORY_STATUS_NAMES,
+from .errors import (  # noqa: E402  (import after the environment is set)
     PdxError,
     PdxFileError,
     PdxFileNotFoundError,
     PdxNameError,
     PdxValueError,
+)
+from .names import (  # noqa: E402
+    STATUS_NAMES,
+    THEORY_STATUS_NAMES,
     find_axis,
     find_variable,
     is_theory,
-    load,
-    replica_mean,
-    replica_reduce,
-    replica_stats,
     resolve_axis,
     resolve_variable,
-    select_time,
     spec_axes,
     status_counts,
     status_names,
-    summary,
-    timings,
 )
-from .combine import Loaded, combine, load_files  # noqa: E402
+from .loading import Loaded, combine, load, load_files  # noqa: E402
+from .stats import (  # noqa: E402
+    STATISTICS,
+    replica_mean,
+    replica_reduce,
+    replica_stats,
+    select_time,
+)
+from .info import summary, timings  # noqa: E402
 from .boundaries import (  # noqa: E402
     Boundary,
     Hysteresis,
@@ -68,8 +98,9 @@ from .boundaries import (  # noqa: E402
     jump,
     theory_lines,
 )
+from .accessor import PdxAccessor  # noqa: E402  (registers ds.pdx)
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "STATISTICS",
@@ -78,6 +109,7 @@ __all__ = [
     "Boundary",
     "Hysteresis",
     "Loaded",
+    "PdxAccessor",
     "PdxError",
     "PdxFileError",
     "PdxFileNotFoundError",

@@ -18,7 +18,18 @@ import os
 import sys
 from typing import List, Optional
 
-from . import PdxError
+import pandas as pd
+
+from . import boundaries as bd
+from .errors import PdxError
+from .info import summary
+from .loading import load_files
+from .names import find_axis, resolve_axis
+
+# The drawing layers (plot, lines, report: Matplotlib) are imported in the
+# commands that draw, marked "lazy": `info` and `boundaries` without
+# --plot, used to peek at live runs and on cluster login nodes, then start
+# without loading Matplotlib (about 0.4 s of CPU per call).
 
 PROG = "python3 -m pdx_analysis"
 
@@ -70,16 +81,13 @@ def _threshold(text: str):
     return t if t.endswith("%") else float(t)
 
 
-KIND_ALIASES = {"interpolation": "interpolation", "capacity": "interpolation",
-                "jamming": "interpolation", "jump": "jump", "first-order": "jump",
-                "hysteresis": "hysteresis", "divergence": "divergence",
-                "early-stopping": "early_stopping", "early_stopping": "early_stopping",
-                "tau": "early_stopping", "all": "all"}
+#: Boundary kind names accepted by ``--kind`` / ``--boundary``.
+KIND_ALIASES = bd.KIND_ALIASES
 
 
 def _sections(text: str):
     """A comma-separated list of report sections."""
-    from .report import SECTIONS
+    from .report import SECTIONS  # lazy: see the top
 
     items = [t.strip() for t in str(text).split(",") if t.strip()]
     bad = [t for t in items if t not in SECTIONS]
@@ -133,6 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
+    _add_plot(sub)
+    _add_curves(sub)
+    _add_slice(sub)
+    _add_boundaries(sub)
+    _add_report(sub)
+    _add_info(sub)
+    return parser
+
+
+def _add_plot(sub) -> None:
+    """Add the ``plot`` command."""
     p = sub.add_parser(
         "plot", help="phase diagram: heatmap of a replica statistic over two axes",
         description="Draw the replica mean (done tasks only; or --stat) of VAR over "
@@ -171,6 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", help="plot title (default: file title, variable, time)")
     _image(p, (6.4, 4.8))
 
+
+def _add_curves(sub) -> None:
+    """Add the ``curves`` command."""
     c = sub.add_parser(
         "curves", help="learning curves: variables against time, mean +- sem",
         description="Draw VARs (default eg and train_error when present) against time, "
@@ -189,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--title", help="figure title")
     _image(c, None)
 
+
+def _add_slice(sub) -> None:
+    """Add the ``slice`` command."""
     s = sub.add_parser(
         "slice", help="a variable against one axis at several values of another",
         description="Draw VARs (default eg) at --time against -x, one line per value "
@@ -213,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--title", help="figure title")
     _image(s, None)
 
+
+def _add_boundaries(sub) -> None:
+    """Add the ``boundaries`` command."""
     b = sub.add_parser(
         "boundaries", help="boundary lines as tables (CSV, JSON), optionally drawn",
         description="Compute boundaries: interpolation (where VAR, default "
@@ -253,6 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "diagram of their variable (other axes: --reduce mean)")
     b.add_argument("--dpi", type=float, default=100, help="dots per inch of --plot")
 
+
+def _add_report(sub) -> None:
+    """Add the ``report`` command."""
     r = sub.add_parser(
         "report", help="every figure that fits, summary and boundary tables",
         description="Write a report into DIR: report.md with PNG figures (or one "
@@ -278,17 +309,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--title", help="report title")
     r.add_argument("--dpi", type=float, default=100, help="dots per inch (default 100)")
 
+
+def _add_info(sub) -> None:
+    """Add the ``info`` command."""
     i = sub.add_parser("info", help="short summary: dimensions, variables, task status",
                        description="Print dimensions, variables, task status counts and "
                        "timings of a pdx result file (or of shards combined).")
     _files(i, theory=False)
-    return parser
 
 
 def _load(args):
     """Return (sim or main dataset, theory dataset or None)."""
-    from .combine import load_files
-
     files = list(args.files) + list(getattr(args, "theory", None) or [])
     loaded = load_files(files)
     if loaded.sim is None:
@@ -304,15 +335,13 @@ def _default_name(args, what: str, ext: str = "png") -> str:
 def _boundary_list(ds, kinds, x, y, var, threshold, sel, method="onset", direction=None,
                    time="final", strict=True):
     """Compute the boundaries of ``kinds`` (None or ["all"]: all that fit)."""
-    from . import boundaries as bd
-
     if not kinds or "all" in kinds:
         found = bd.find_boundaries(ds, x=x, y=y, sel=sel, strict=False,
                                    thresholds={k: threshold for k in bd.KINDS},
                                    variables={k: var for k in bd.KINDS} if var else None)
         if kinds and "all" in kinds:
             return found
-        start = bd.find_axis(ds, "train.start")
+        start = find_axis(ds, "train.start")
         if start and any(b.kind == "jump" and start in b.groups for b in found):
             jb = [b for b in found if b.kind == "jump"][0]
             try:
@@ -354,8 +383,6 @@ def _theory_list(theory, kinds, x, y, threshold, method="onset", direction=None,
     its data, except where an explicit line replaces one (jump: alpha_c and
     alpha_spinodal; divergence: eta_max). Kinds that do not fit the theory
     file are left out."""
-    from . import boundaries as bd
-
     kinds = list(kinds or ["all"])
     want = {k for kind in kinds for k in THEORY_KINDS.get(kind, ())}
     explicit = [b for b in bd.theory_lines(theory, across=y) if b.kind in want]
@@ -389,10 +416,9 @@ def _in_plane(bs, x, y):
 
 
 def _cmd_plot(args, parser):
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # lazy: see the top
 
-    from .core import resolve_axis
-    from .plot import heatmap
+    from .plot import heatmap  # lazy: see the top
 
     ds, theory = _load(args)
     sel = _sel_items(args.sel, parser)
@@ -431,7 +457,7 @@ def _cmd_plot(args, parser):
 
 
 def _cmd_lines(args, parser):
-    from . import lines
+    from . import lines  # lazy: see the top
 
     ds, theory = _load(args)
     sel = _sel_items(args.sel, parser)
@@ -443,8 +469,6 @@ def _cmd_lines(args, parser):
     else:
         blist = []
         if args.boundary:
-            from .core import resolve_axis
-
             xd = resolve_axis(ds, args.x)
             hue = args.hue
             hue = hue if hue and hue != "none" else None
@@ -470,8 +494,6 @@ def _cmd_boundaries(args, parser):
                            method=args.method, direction=args.direction, time=args.time)
     tfound = []
     if theory is not None:
-        from .core import resolve_axis
-
         first = getattr(found[0], "boundary", found[0]) if found else None
         tx = args.x or (first.along if first is not None and first.kind != "early_stopping"
                         else None)
@@ -482,8 +504,6 @@ def _cmd_boundaries(args, parser):
                               method=args.method, direction=args.direction, time=args.time)
     if not found and not tfound:
         print("no boundary found (give --kind to see why)", file=sys.stderr)
-    import pandas as pd
-
     with pd.option_context("display.width", 160, "display.max_columns", 30,
                            "display.max_rows", 200):
         for b in found + tfound:
@@ -515,9 +535,9 @@ def _cmd_boundaries(args, parser):
 
 
 def _boundaries_plot(ds, theory, found, args):
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # lazy: see the top
 
-    from .plot import heatmap
+    from .plot import heatmap  # lazy: see the top
 
     if not found:
         return
@@ -536,7 +556,7 @@ def _boundaries_plot(ds, theory, found, args):
 
 
 def _cmd_report(args, parser):
-    from .report import report
+    from .report import report  # lazy: see the top
 
     theory = list(args.theory or [])
     res = report(list(args.files), args.output_dir, theory=theory or None,
@@ -552,9 +572,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "info":
-            from .combine import load_files
-            from .core import summary
-
             loaded = load_files(list(args.files))
             parts = [summary(d) for d in (loaded.sim, loaded.theory) if d is not None]
             print("\n\n".join(parts))

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import textwrap
 import warnings
 from typing import Dict, List, Optional, Sequence
 
+import matplotlib
 import numpy as np
 import xarray as xr
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-from .core import PdxError, PdxValueError, find_variable, resolve_axis, resolve_variable, spec_axes
-from .plot import _axis_label, _axis_scale, _is_categorical, _label_text, _theory_plane, plane
+from .errors import PdxError, PdxValueError
+from .labels import axis_label, axis_scale, is_categorical, label_text
+from .names import find_variable, resolve_axis, resolve_variable, spec_axes
+from .planes import plane, theory_plane
 
 __all__ = ["LinePlot", "learning_curves", "slices", "default_hue", "save"]
 
@@ -70,8 +76,6 @@ def _resolve_hue(ds, hue, sel, exclude):
 
 def _colors(n: int, categorical: bool):
     """n line colours: tab10 for categories, a sequential map otherwise."""
-    import matplotlib
-
     if categorical and n <= 10:
         return [matplotlib.colormaps["tab10"](i) for i in range(n)]
     cmap = matplotlib.colormaps["plasma"]
@@ -116,12 +120,12 @@ def _draw_lines(ax, ds, pl, xdim, hue, theory_pl, max_lines, errorbars, label_fm
     else:
         counts = pl.counts
         hdim = hue
-    xs_cat = _is_categorical(data, xdim)
+    xs_cat = is_categorical(data, xdim)
     xpos = (np.arange(data.sizes[xdim], dtype=float) if xs_cat
             else np.asarray(data[xdim].values, dtype=float))
     n = data.sizes[hdim]
     idx = _pick(n, max_lines)
-    colors = _colors(len(idx), hue is not None and _is_categorical(data, hue))
+    colors = _colors(len(idx), hue is not None and is_categorical(data, hue))
     lines, tlines, bands, values = [], [], [], []
     for c, i in zip(colors, idx):
         y = np.asarray(data.isel({hdim: i}).values, dtype=float)
@@ -155,7 +159,7 @@ def _draw_lines(ax, ds, pl, xdim, hue, theory_pl, max_lines, errorbars, label_fm
             td = theory_pl.data
             curve = _theory_match(td, hue, hv) if hue is not None else td
             if curve is not None and xdim in curve.dims:
-                tx = (np.arange(curve.sizes[xdim], dtype=float) if _is_categorical(curve, xdim)
+                tx = (np.arange(curve.sizes[xdim], dtype=float) if is_categorical(curve, xdim)
                       else np.asarray(curve[xdim].values, dtype=float))
                 (tl,) = ax.plot(tx, np.asarray(curve.values, dtype=float), color=c,
                                 linestyle="--", linewidth=1.3, zorder=4)
@@ -167,15 +171,15 @@ def _draw_lines(ax, ds, pl, xdim, hue, theory_pl, max_lines, errorbars, label_fm
 
 def _label_fmt(hue, value):
     short = hue.rsplit(".", 1)[-1]
-    return f"{short} = {_label_text(value, 3)}"
+    return f"{short} = {label_text(value, 3)}"
 
 
 def _finish(ax, ds, xdim, var_da, ylog, xscale=None):
     """Scales and labels of a line axes."""
-    sx = _axis_scale(ds, xdim, xscale)
+    sx = axis_scale(ds, xdim, xscale)
     if sx == "log":
         ax.set_xscale("log")
-    ax.set_xlabel(_axis_label(ds, xdim))
+    ax.set_xlabel(axis_label(ds, xdim))
     values = np.concatenate([np.asarray(line.get_ydata(), dtype=float)
                              for line in ax.get_lines()] or [np.array([])])
     finite = values[np.isfinite(values)]
@@ -191,8 +195,6 @@ def _finish(ax, ds, xdim, var_da, ylog, xscale=None):
 
 
 def _new_figure(n_axes: int, size):
-    from matplotlib.figure import Figure
-
     w, h = size if size else (5.0 * n_axes + 1.2, 4.2)
     fig = Figure(figsize=(w, h), dpi=100, layout="constrained")
     axes = fig.subplots(1, n_axes, squeeze=False)[0].tolist()
@@ -231,7 +233,7 @@ def learning_curves(ds: xr.Dataset, variables: Optional[Sequence[str]] = None,
         pl = plane(ds, "time", hue, var=var, sel=sel, reduce=reduce, stat=stat)
         tpl = None
         if theory is not None and var in theory.data_vars and "time" in theory[var].dims:
-            tpl = _theory_plane(theory, pl, sel, reduce, None)
+            tpl = theory_plane(theory, pl, sel, reduce, None)
         lines, tlines, bands, values = _draw_lines(ax, ds, pl, "time", hue, tpl,
                                                    max_lines, False, _label_fmt)
         if mark_best and var.startswith("eg"):
@@ -266,8 +268,6 @@ def learning_curves(ds: xr.Dataset, variables: Optional[Sequence[str]] = None,
 
 
 def _legend(ax, tlines, best):
-    from matplotlib.lines import Line2D
-
     handles, labels = ax.get_legend_handles_labels()
     if tlines:
         handles.append(Line2D([], [], color="0.3", linestyle="--"))
@@ -309,7 +309,7 @@ def slices(ds: xr.Dataset, x: str, hue: Optional[str] = None,
         pl = plane(ds, xdim, hue, var=var, time=time, sel=sel, reduce=reduce, stat=stat)
         tpl = None
         if theory is not None and var in theory.data_vars:
-            tpl = _theory_plane(theory, pl, sel, reduce, time)
+            tpl = theory_plane(theory, pl, sel, reduce, time)
         lines, tlines, bands, values = _draw_lines(ax, ds, pl, xdim, hue, tpl,
                                                    max_lines, True, _label_fmt)
         res.lines.append(lines)
@@ -335,8 +335,6 @@ def slices(ds: xr.Dataset, x: str, hue: Optional[str] = None,
 
 def _wrap(text: str, ax) -> str:
     """Wrap a title to the width of its axes."""
-    import textwrap
-
     width_pt = ax.figure.get_size_inches()[0] * 72 * ax.get_position().width
     return textwrap.fill(text, width=max(30, int(width_pt / 5.5)))
 
@@ -372,7 +370,7 @@ def _mark_boundary(ax, b, xdim, hue, lines, values, var=None, selected=None):
     marks = []
     theory = hb.source == "theory"
     for group, rows in hb.lines():
-        if selected and any(g in selected and _label_text(v) != str(selected[g])
+        if selected and any(g in selected and label_text(v) != str(selected[g])
                             for g, v in group.items()):
             continue
         for line, hv in zip(lines, values):

@@ -28,20 +28,29 @@ import dataclasses
 import os
 import textwrap
 import warnings
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence
 
+import matplotlib
+import matplotlib.ticker as mticker
 import numpy as np
 import xarray as xr
+from matplotlib import patheffects
+from matplotlib.colors import ListedColormap, LogNorm, Normalize
+from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
-from .core import (
-    PdxValueError,
-    is_theory,
-    replica_mean,
-    resolve_axis,
-    resolve_variable,
-)
+from .errors import PdxValueError
+from .labels import axis_label, axis_scale, is_categorical, label_text
+from .loading import load
+from .names import is_theory
+from .planes import COUNT_NAMES, REDUCTIONS, Plane, plane, theory_plane
 
-REDUCTIONS = ("mean", "median", "min", "max")
+__all__ = ["Heatmap", "heatmap", "draw_boundary", "plot_file", "default_output",
+           "BOUNDARY_COLORS", "THEORY_STYLES", "Plane", "plane", "REDUCTIONS",
+           "COUNT_NAMES"]
+
 PENDING_COLOR = "0.78"
 
 
@@ -84,15 +93,10 @@ class Heatmap:
 # helpers
 
 
-def _is_categorical(da: xr.DataArray, dim: str) -> bool:
-    """Return True if ``dim`` has non-numeric (e.g. choice name) labels."""
-    return dim in da.coords and da.coords[dim].dtype.kind in "USO"
-
-
 def _positions(da: xr.DataArray, dim: str) -> np.ndarray:
     """Return the plot positions of ``dim``'s cells: coordinate values, or
     0..n-1 for categorical / coordinate-less dimensions."""
-    if dim not in da.coords or _is_categorical(da, dim):
+    if dim not in da.coords or is_categorical(da, dim):
         return np.arange(da.sizes[dim], dtype=float)
     return np.asarray(da.coords[dim].values, dtype=float)
 
@@ -108,77 +112,6 @@ def _edges(values: np.ndarray, log: bool) -> np.ndarray:
         mid = (v[1:] + v[:-1]) / 2
         e = np.concatenate([[2 * v[0] - mid[0]], mid, [2 * v[-1] - mid[-1]]])
     return np.exp(e) if log else e
-
-
-def _axis_scale(ds: xr.Dataset, dim: str, override: Optional[str]) -> str:
-    """Return "log", "lin" or "cat" for plotting ``dim``."""
-    if _is_categorical(ds, dim) or dim not in ds.coords:
-        return "cat"
-    if override is not None:
-        if override not in ("lin", "log"):
-            raise PdxValueError(f"bad axis scale {override!r} (use lin or log)")
-        scale = override
-    else:
-        scale = "log" if ds.coords[dim].attrs.get("pdx_scale") == "log" else "lin"
-    if scale == "log" and not np.all(np.asarray(ds.coords[dim].values, float) > 0):
-        if override == "log":
-            raise PdxValueError(f"{dim} has values <= 0: it cannot be drawn on a log scale")
-        scale = "lin"
-    return scale
-
-
-def _label_text(value, digits: int = 4) -> str:
-    """Return a short text for a coordinate value (``digits`` significant
-    digits for reals)."""
-    if isinstance(value, (str, np.str_)):
-        return str(value)
-    if isinstance(value, (float, np.floating)):
-        return format(float(value), f".{digits}g")
-    return str(value)
-
-
-def _index_of(ds: xr.Dataset, dim: str, value) -> Tuple[int, str]:
-    """Return (index, label) of the cell of ``dim`` that ``value`` selects.
-
-    Choice axes: a name or a numeric code. Integer axes: an exact value.
-    Real axes: the nearest value."""
-    if dim not in ds.coords:
-        n = ds.sizes[dim]
-        try:
-            i = int(value)
-        except (TypeError, ValueError):
-            i = -1
-        if not 0 <= i < n:
-            raise PdxValueError(f"{dim} has no index {str(value)!r} (0 .. {n - 1})")
-        return i, str(i)
-    coord = ds.coords[dim]
-    values = coord.values
-    listing = ", ".join(_label_text(v) for v in values.tolist())
-    if coord.dtype.kind in "USO":
-        text = str(value)
-        hits = np.flatnonzero(values.astype(str) == text)
-        code_name = dim + "_code"
-        if not len(hits) and code_name in ds.coords:
-            try:
-                hits = np.flatnonzero(ds.coords[code_name].values == int(text))
-            except ValueError:
-                pass
-        if not len(hits):
-            raise PdxValueError(f"{dim} has no value {text!r}; its values are: {listing}")
-        return int(hits[0]), str(values[hits[0]])
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise PdxValueError(f"{dim} needs a number, not {str(value)!r}; its values are: "
-                            f"{listing}") from None
-    if coord.dtype.kind in "iu":
-        hits = np.flatnonzero(values == number)
-        if not len(hits):
-            raise PdxValueError(f"{dim} has no value {str(value)!r}; its values are: "
-                                f"{listing}")
-        return int(hits[0]), _label_text(values[hits[0]])
-    i = int(np.nanargmin(np.abs(values.astype(float) - number)))
-    return i, _label_text(values[i])
 
 
 def _marker_size(fig, nx: int, ny: int) -> float:
@@ -205,10 +138,8 @@ def _set_ticks(ax, which: str, dim: str, data: xr.DataArray, scale: str,
                 t.set_rotation(45)
                 t.set_ha("right")
         return
-    import matplotlib.ticker as mticker
-
     pos = _positions(data, dim)
-    labels = [_label_text(v, 3) for v in data.coords[dim].values.tolist()]
+    labels = [label_text(v, 3) for v in data.coords[dim].values.tolist()]
     # room per label (points) along the axis vs. what a label needs
     w_in, h_in = ax.figure.get_size_inches()
     length = 72 * (0.65 * w_in if which == "x" else 0.6 * h_in)
@@ -220,165 +151,6 @@ def _set_ticks(ax, which: str, dim: str, data: xr.DataArray, scale: str,
     if gap >= need:
         set_ticks(pos, labels)
         axis.set_minor_locator(mticker.NullLocator())
-
-
-def _axis_label(ds: xr.Dataset, dim: str) -> str:
-    """Return ``dim`` plus its units (unless dimensionless)."""
-    units = ds.coords[dim].attrs.get("units", "") if dim in ds.coords else ""
-    return f"{dim} [{units}]" if units not in ("", "1") else dim
-
-
-# --------------------------------------------------------------------------
-# public
-
-
-@dataclasses.dataclass
-class Plane:
-    """A variable reduced to two axes (:func:`plane`): ``data`` (dims
-    ``(y, x)``, numeric axes sorted), ``counts`` (``n_done``,
-    ``n_diverged``, ``n_pending``, ``n_failed``, ``n_not_applicable``),
-    ``err`` (the standard error of ``data`` where the statistic is the
-    mean, else None), ``notes`` (selections and reductions, for titles),
-    ``time_used`` (the time argument, or None) and ``stats`` (the full
-    replica statistics before the selection of x and y)."""
-
-    data: xr.DataArray
-    counts: xr.Dataset
-    err: Optional[xr.DataArray]
-    x: str
-    y: str
-    var: str
-    notes: list
-    time_used: object
-    stats: xr.Dataset
-    selected: Dict[str, str] = dataclasses.field(default_factory=dict)
-
-
-COUNT_NAMES = ("n_done", "n_diverged", "n_pending", "n_failed", "n_not_applicable")
-
-
-def plane(ds: xr.Dataset, x: str, y: Optional[str], var: str = "eg", time="final",
-          sel: Optional[Dict[str, object]] = None, reduce: Optional[str] = None,
-          stat: str = "mean") -> Plane:
-    """Reduce ``var`` to the plane of axes ``x`` and ``y``: replica
-    statistic ``stat`` (mean, median, std, sem, count, qP, or time: the
-    time used -- with ``time="best"`` the early-stopping time) of the done
-    tasks at ``time``; every other axis fixed by ``sel`` or reduced by
-    ``reduce`` (mean, median, min or max of the cell statistics) or of size
-    1. Works on theory datasets too (no replicas: the solved cells'
-    values). With ``y=None`` the result has the single dimension x.
-    Raises :class:`pdx_analysis.PdxError` subclasses for bad names or
-    selections."""
-    from .core import STATISTICS
-
-    var = resolve_variable(ds, var)
-    da = ds[var]
-    theory = is_theory(ds) or "replica" not in ds["status"].dims
-    if "replica" not in da.dims and not theory:
-        raise PdxValueError(f"{var} has no replica dimension: it is not a per-task result")
-    xd = resolve_axis(ds, x)
-    yd = resolve_axis(ds, y) if y is not None else None
-    plot_dims = [d for d in (xd, yd) if d is not None]
-    for d in plot_dims:
-        if d == "replica":
-            raise PdxValueError("replica cannot be a plot axis: replicas are averaged "
-                                "(pick one with --sel replica=R)")
-        if d not in da.dims:
-            raise PdxValueError(f"{var} has no dimension {d}; its dimensions are: "
-                                + ", ".join(map(str, da.dims)))
-    if xd == yd:
-        raise PdxValueError(f"x and y are the same axis ({xd})")
-    if reduce is not None and reduce not in REDUCTIONS:
-        raise PdxValueError(f"bad reduction {reduce!r} (use {', '.join(REDUCTIONS)})")
-
-    indexers, notes, selected = {}, [], {}
-    for key, value in (sel or {}).items():
-        d = resolve_axis(ds, str(key))
-        if d in (xd, yd):
-            raise PdxValueError(f"{d} is a plot axis and cannot also be selected")
-        if d == "time":
-            time = value
-            continue
-        if d not in da.dims:
-            if d in ds.dims and d != "replica":
-                continue  # e.g. a unit dimension this variable does not have
-            raise PdxValueError(f"{var} has no dimension {d} to select; its dimensions "
-                                "are: " + ", ".join(map(str, da.dims)))
-        i, label = _index_of(ds, d, value)
-        indexers[d] = [i] if d == "replica" else i
-        notes.append(f"{d}={label}")
-        selected[d] = label
-
-    sub = ds[[var, "status"]].isel(indexers)
-    time_used = None if "time" in plot_dims or "time" not in da.dims else time
-    stat_name = str(stat).strip().lower()
-    quantiles = ()
-    if stat_name.startswith("q") and stat_name not in STATISTICS:
-        from .core import replica_reduce
-
-        q = replica_reduce(sub, var, stat_name, time=time_used).name  # validates
-        quantiles = (float(q[1:]),)
-        stat_name = q
-    elif stat_name not in STATISTICS:
-        raise PdxValueError(f"bad statistic {stat!r} (use mean, median, std, sem, "
-                            "count, time or a quantile such as q0.9)")
-    stats = replica_mean(sub, var, time=time_used, quantiles=quantiles)
-    if stat_name == "time":
-        if time_used is None:
-            raise PdxValueError("stat 'time' needs a time selection (final or best)")
-        if "time_mean" in stats:
-            mean = stats["time_mean"]
-        else:
-            mean = stats.coords["time"].reset_coords(drop=True).where(stats["count"] > 0)
-        mean = mean.rename("time")
-        mean.attrs = {"long_name": ("early-stopping time" if str(stats.attrs.get("time"))
-                                    == "best" else "time used"), "units": "1"}
-    else:
-        mean = stats[stat_name]
-        mean.attrs = dict(stats["mean"].attrs)
-    err = stats["sem"] if stat_name == "mean" else None
-    if stat_name == "time" and "time_sem" in stats:
-        err = stats["time_sem"]
-    others = [d for d in mean.dims if d not in plot_dims]
-    size1 = [d for d in others if mean.sizes[d] == 1]
-    rest = [d for d in others if mean.sizes[d] > 1]
-    if rest and reduce is None:
-        listing = "; ".join(
-            f"{d} ({mean.sizes[d]} values: "
-            + (", ".join(_label_text(v) for v in mean.coords[d].values.tolist())
-               if d in mean.coords else f"0 .. {mean.sizes[d] - 1}") + ")"
-            for d in rest)
-        raise PdxValueError(
-            "every axis except x and y must be fixed with --sel AXIS=VALUE or "
-            f"reduced with --reduce {'|'.join(REDUCTIONS)}; left over: {listing}")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        if rest:
-            mean = getattr(mean, reduce)(dim=rest, skipna=True, keep_attrs=True)
-            err = None
-            notes.append(f"{reduce} over {', '.join(rest)}")
-    mean = mean.squeeze(size1, drop=True) if size1 else mean
-    if err is not None:
-        err = err.squeeze(size1, drop=True) if size1 else err
-    counts = stats[[c for c in COUNT_NAMES if c in stats]]
-    if "n_not_applicable" not in counts:
-        counts["n_not_applicable"] = xr.zeros_like(counts["n_done"])
-    drop = [d for d in rest + size1 if d in counts.dims]
-    counts = counts.sum(drop) if drop else counts
-    counts, _ = xr.broadcast(counts, mean)
-    order = plot_dims[::-1]
-    mean = mean.transpose(*order)
-    counts = counts.transpose(*order)
-    if err is not None:
-        err = err.transpose(*order)
-    for d in plot_dims:
-        if d in mean.coords and not _is_categorical(mean, d):
-            mean = mean.sortby(d)
-            counts = counts.sortby(d)
-            if err is not None:
-                err = err.sortby(d)
-    return Plane(data=mean, counts=counts, err=err, x=xd, y=yd, var=var, notes=notes,
-                 time_used=time_used, stats=stats, selected=selected)
 
 
 def _contour(ax, px, py, values, levels, **kwargs):
@@ -395,35 +167,10 @@ def _contour(ax, px, py, values, levels, **kwargs):
         warnings.simplefilter("ignore")
         cs = ax.contour(px, py, v, levels=use, zorder=3, **kwargs)
         try:
-            ax.clabel(cs, fontsize=7, fmt=lambda lv: _label_text(lv, 3), inline=True)
+            ax.clabel(cs, fontsize=7, fmt=lambda lv: label_text(lv, 3), inline=True)
         except (ValueError, IndexError):
             pass
     return cs
-
-
-def _theory_plane(theory: xr.Dataset, pl: Plane, sel, reduce, time) -> Optional[Plane]:
-    """The theory's ``pl.var`` reduced to the same plane and selection as
-    the simulation (None, with a warning, when it cannot be)."""
-    from .core import PdxError
-
-    if pl.var not in theory.data_vars:
-        warnings.warn(f"the theory file has no variable {pl.var}", stacklevel=3)
-        return None
-    keep = {}
-    for key, value in (sel or {}).items():
-        try:
-            d = resolve_axis(theory, str(key))
-        except PdxError:
-            continue
-        if d != "replica" and d in theory[pl.var].dims or d == "time":
-            keep[key] = value
-    try:
-        t = time if "time" in theory[pl.var].dims else None
-        return plane(theory, pl.x, pl.y, var=pl.var, time=t if t is not None else "final",
-                     sel=keep, reduce=reduce)
-    except PdxError as exc:
-        warnings.warn(f"theory overlay skipped: {exc}", stacklevel=3)
-        return None
 
 
 #: Colours of boundary kinds (drawn with a dark outline on any colour map).
@@ -439,7 +186,7 @@ def _boundary_positions(b, dim, data, values) -> np.ndarray:
     """Plot positions of boundary coordinate ``values`` along ``dim``:
     numbers as they are, categories by their index in ``data``'s (or the
     boundary's) order."""
-    if data is not None and _is_categorical(data, dim):
+    if data is not None and is_categorical(data, dim):
         order = {str(v): i for i, v in enumerate(data.coords[dim].values)}
         return np.array([order.get(str(v), np.nan) for v in values], dtype=float)
     try:
@@ -461,9 +208,6 @@ def draw_boundary(ax, b, x: str, y: str, data: Optional[xr.DataArray] = None,
     draws nothing.
 
     Returns (line artists, legend handles): one line per drawn group."""
-    from matplotlib import patheffects
-    from matplotlib.lines import Line2D
-
     hyst = None
     if hasattr(b, "boundary") and hasattr(b, "window"):
         hyst, b = b, b.boundary
@@ -483,7 +227,7 @@ def draw_boundary(ax, b, x: str, y: str, data: Optional[xr.DataArray] = None,
                patheffects.Normal()]
     arts, handles, drawn = [], [], {}
     for gi, (group, rows) in enumerate(b.lines()):
-        if selected and any(g in selected and _label_text(v) != str(selected[g])
+        if selected and any(g in selected and label_text(v) != str(selected[g])
                             for g, v in group.items()):
             continue
         loc = rows[b.along].to_numpy(dtype=float)
@@ -497,7 +241,7 @@ def draw_boundary(ax, b, x: str, y: str, data: Optional[xr.DataArray] = None,
         marker = GROUP_MARKERS[gi % len(GROUP_MARKERS)]
         ls = THEORY_STYLES.get(b.kind, "--") if theory else "-"
         name = b.label + ("" if not group else " (" + ", ".join(
-            f"{g.rsplit('.', 1)[-1]}={_label_text(v)}" for g, v in group.items()) + ")")
+            f"{g.rsplit('.', 1)[-1]}={label_text(v)}" for g, v in group.items()) + ")")
         if b.across is None:  # a single point: a straight line across the plane
             if not np.isfinite(loc[0]):
                 continue
@@ -557,8 +301,6 @@ def _contour_levels(values: np.ndarray, contours, log: bool) -> np.ndarray:
     if finite.size < 2 or finite.min() == finite.max():
         return np.array([])
     lo, hi = float(finite.min()), float(finite.max())
-    import matplotlib.ticker as mticker
-
     if log:
         levels = np.geomspace(lo, hi, int(contours) + 2)[1:-1]
         return np.array([float(f"{v:.2g}") for v in levels])
@@ -597,31 +339,93 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
 
     Returns a :class:`Heatmap`. Raises :class:`pdx_analysis.PdxError`
     subclasses for bad names or selections (the message names them)."""
-    import matplotlib
-
     if cmap not in matplotlib.colormaps:
         raise PdxValueError(f"unknown colour map {cmap!r} (e.g. viridis, magma, RdBu_r)")
     pl = plane(ds, x, y, var=var, time=time, sel=sel, reduce=reduce, stat=stat)
-    var, xd, yd, notes, time_used = pl.var, pl.x, pl.y, pl.notes, pl.time_used
-    da = ds[var]
-    mean, counts, stats = pl.data, pl.counts, pl.stats
+    var, xd, yd = pl.var, pl.x, pl.y
+    mean, counts = pl.data, pl.counts
 
     if ax is None:
-        from matplotlib.figure import Figure
-
         fig = Figure(figsize=(6.4, 4.8), dpi=100, layout="constrained")
         ax = fig.add_subplot()
     fig = ax.figure
-    sx, sy = _axis_scale(ds, xd, xscale), _axis_scale(ds, yd, yscale)
+    sx, sy = axis_scale(ds, xd, xscale), axis_scale(ds, yd, yscale)
     px, py = _positions(mean, xd), _positions(mean, yd)
     xe = _edges(px, sx == "log") if sx != "cat" else np.arange(len(px) + 1) - 0.5
     ye = _edges(py, sy == "log") if sy != "cat" else np.arange(len(py) + 1) - 0.5
 
-    from matplotlib.colors import ListedColormap, LogNorm, Normalize
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
     values = np.asarray(mean.values, dtype=float)
+    shown, norm, log_color = _color_norm(values, log_color)
+    ax.set_facecolor("white")
+    mesh = ax.pcolormesh(xe, ye, shown, cmap=cmap, norm=norm, shading="flat")
+    theory_file = is_theory(ds)
+    failed_label = "not converged" if theory_file else "failed"
+    markers, cells = _mark_cells(ax, counts, values, (px, py), (xe, ye), failed_label)
+
+    if sx == "log":
+        ax.set_xscale("log")
+    if sy == "log":
+        ax.set_yscale("log")
+    ax.set_xlim(xe[0], xe[-1])
+    ax.set_ylim(ye[0], ye[-1])
+    _set_ticks(ax, "x", xd, mean, sx, xe)
+    _set_ticks(ax, "y", yd, mean, sy, ye)
+    ax.set_xlabel(axis_label(ds, xd))
+    ax.set_ylabel(axis_label(ds, yd))
+    cbar = (fig.colorbar(mesh, ax=ax, label=_colorbar_label(ds[var], mean, stat, theory_file,
+                                                             ax))
+            if colorbar else None)
+
+    # overlays: contours, theory contours, boundary lines
+    levels = _contour_levels(values, 5 if (contours is None and theory is not None)
+                             else contours, bool(log_color))
+    contour_set = theory_set = None
+    if len(levels) and sx != "cat" and sy != "cat":
+        contour_set = _contour(ax, px, py, values, levels, colors="white",
+                               linestyles="solid", linewidths=0.9)
+    tpl = None
+    if theory is not None:
+        tpl = theory_plane(theory, pl, sel, reduce, time)
+        if tpl is not None and len(levels) and sx != "cat" and sy != "cat":
+            tv = np.asarray(tpl.data.values, dtype=float)
+            theory_set = _contour(ax, _positions(tpl.data, xd), _positions(tpl.data, yd),
+                                  tv, levels, colors="black", linestyles="dashed",
+                                  linewidths=1.2)
+    blines, bhandles = [], []
+    for k, b in enumerate(boundaries or ()):
+        arts, hs = draw_boundary(ax, b, xd, yd, data=mean, index=k, selected=pl.selected)
+        blines.extend(arts)
+        bhandles.extend(hs)
+    if bhandles and legend:
+        ax.add_artist(Legend(ax, bhandles, [h.get_label() for h in bhandles],
+                             loc="best", fontsize="x-small", framealpha=0.75))
+
+    if title is None:
+        title = _default_title(ds, pl, stat)
+    handles = _legend_handles(markers, failed_label, contour_set, theory_set)
+    if handles and legend:  # one row between the axes and the title
+        ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0, 1.0, 0.1),
+                  ncol=len(handles), fontsize="small", frameon=False,
+                  borderaxespad=0.2, handletextpad=0.3, columnspacing=1.0)
+    if title:
+        ax.set_title(title, fontsize="medium", pad=22 if handles and legend else 6)
+
+    return Heatmap(figure=fig, ax=ax, mesh=mesh, colorbar=cbar, data=mean,
+                   counts=counts, x=xd, y=yd, log_color=bool(log_color),
+                   diverged_cells=int(cells["diverged"].sum()),
+                   failed_cells=int(cells["failed"].sum()),
+                   pending_cells=int(cells["pending"].sum()),
+                   partial_cells=int(cells["partial"].sum()),
+                   markers=markers, not_applicable_cells=int(cells["not_applicable"].sum()),
+                   levels=levels, contour_set=contour_set, theory_contours=theory_set,
+                   boundary_lines=blines, boundary_labels=[h.get_label() for h in bhandles],
+                   theory_data=None if tpl is None else tpl.data, err=pl.err)
+
+
+def _color_norm(values: np.ndarray, log_color: Optional[bool]):
+    """Return (masked values, colour norm, log_color): log when asked, or by
+    default when every finite value is positive and they span more than
+    two decades."""
     finite = values[np.isfinite(values)]
     if log_color is None:
         log_color = bool(finite.size and np.all(finite > 0)
@@ -633,25 +437,29 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
         lo, hi = (pos.min(), pos.max()) if pos.size else (1e-3, 1.0)
         if lo == hi:
             lo, hi = lo / 2, hi * 2
-        norm = LogNorm(vmin=lo, vmax=hi)
-    else:
-        lo, hi = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
-        if lo == hi:
-            lo, hi = lo - 0.5 * (abs(lo) or 1), hi + 0.5 * (abs(hi) or 1)
-        norm = Normalize(vmin=lo, vmax=hi)
-    ax.set_facecolor("white")
-    mesh = ax.pcolormesh(xe, ye, shown, cmap=cmap, norm=norm, shading="flat")
+        return shown, LogNorm(vmin=lo, vmax=hi), log_color
+    lo, hi = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+    if lo == hi:
+        lo, hi = lo - 0.5 * (abs(lo) or 1), hi + 0.5 * (abs(hi) or 1)
+    return shown, Normalize(vmin=lo, vmax=hi), log_color
 
+
+def _mark_cells(ax, counts: xr.Dataset, values: np.ndarray, centres, edges,
+                failed_label: str):
+    """Mark pending, partly pending, diverged, failed and not-applicable
+    cells; return (markers {legend label: artist}, {kind: boolean mask})."""
+    fig = ax.figure
+    (px, py), (xe, ye) = centres, edges
     n_pend = counts["n_pending"].values
     n_na = counts["n_not_applicable"].values
     n_run = (counts["n_done"] + counts["n_diverged"] + counts["n_failed"]).values
-    pending = (n_pend > 0) & (n_run == 0)
-    partial = (n_pend > 0) & (n_run > 0)
-    diverged = counts["n_diverged"].values > 0
-    failed = counts["n_failed"].values > 0
-    not_applicable = (n_na > 0) & (n_run == 0) & (n_pend == 0)
-    theory_file = is_theory(ds)
-    failed_label = "not converged" if theory_file else "failed"
+    cells = {"pending": (n_pend > 0) & (n_run == 0), "partial": (n_pend > 0) & (n_run > 0),
+             "diverged": counts["n_diverged"].values > 0,
+             "failed": counts["n_failed"].values > 0,
+             "not_applicable": (n_na > 0) & (n_run == 0) & (n_pend == 0)}
+    pending, partial = cells["pending"], cells["partial"]
+    diverged, failed, not_applicable = (cells["diverged"], cells["failed"],
+                                        cells["not_applicable"])
     cx, cy = np.meshgrid(px, py)
     size = _marker_size(fig, len(px), len(py))
     markers = {}
@@ -682,18 +490,15 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
         markers["not applicable"] = ax.pcolor(
             xe, ye, na, cmap=ListedColormap(["white"]), vmin=0, vmax=2,
             hatch="//", edgecolor="0.6", linewidth=0.0)
+    return markers, cells
 
-    if sx == "log":
-        ax.set_xscale("log")
-    if sy == "log":
-        ax.set_yscale("log")
-    ax.set_xlim(xe[0], xe[-1])
-    ax.set_ylim(ye[0], ye[-1])
-    _set_ticks(ax, "x", xd, mean, sx, xe)
-    _set_ticks(ax, "y", yd, mean, sy, ye)
-    ax.set_xlabel(_axis_label(ds, xd))
-    ax.set_ylabel(_axis_label(ds, yd))
 
+def _colorbar_label(da: xr.DataArray, mean: xr.DataArray, stat, theory_file: bool,
+                    ax) -> str:
+    """The colour bar's label: the variable's long name, units and the
+    statistic, wrapped to the bar's height."""
+    fig = ax.figure
+    var = da.name
     long_name = da.attrs.get("long_name") or var
     units = da.attrs.get("units", "")
     stat_l = str(stat).strip().lower()
@@ -706,50 +511,29 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
     # wrap long labels (long_name is the key's one-line doc) to the bar height
     panel_h = fig.get_size_inches()[1] * ax.get_position().height / 0.8
     width = max(20, int(min(fig.get_size_inches()[1], panel_h) * 72 * 0.8 / 6.5))
-    cbar_label = textwrap.fill(cbar_label, width=width)
-    cbar = fig.colorbar(mesh, ax=ax, label=cbar_label) if colorbar else None
+    return textwrap.fill(cbar_label, width=width)
 
-    # overlays: contours, theory contours, boundary lines
-    levels = _contour_levels(values, 5 if (contours is None and theory is not None)
-                             else contours, bool(log_color))
-    contour_set = theory_set = None
-    if len(levels) and sx != "cat" and sy != "cat":
-        contour_set = _contour(ax, px, py, values, levels, colors="white",
-                               linestyles="solid", linewidths=0.9)
-    theory_plane = None
-    if theory is not None:
-        theory_plane = _theory_plane(theory, pl, sel, reduce, time)
-        if theory_plane is not None and len(levels) and sx != "cat" and sy != "cat":
-            tv = np.asarray(theory_plane.data.values, dtype=float)
-            theory_set = _contour(ax, _positions(theory_plane.data, xd),
-                                  _positions(theory_plane.data, yd), tv, levels,
-                                  colors="black", linestyles="dashed", linewidths=1.2)
-    blines, bhandles = [], []
-    for k, b in enumerate(boundaries or ()):
-        arts, hs = draw_boundary(ax, b, xd, yd, data=mean, index=k,
-                                 selected=pl.selected)
-        blines.extend(arts)
-        bhandles.extend(hs)
-    if bhandles and legend:
-        from matplotlib.legend import Legend
 
-        ax.add_artist(Legend(ax, bhandles, [h.get_label() for h in bhandles],
-                             loc="best", fontsize="x-small", framealpha=0.75))
+def _default_title(ds: xr.Dataset, pl: Plane, stat) -> str:
+    """The title: the file's title, the variable, the time used and the
+    selections."""
+    time_used, stat_l = pl.time_used, str(stat).strip().lower()
+    if time_used is None:
+        when = ""
+    elif str(time_used).strip().lower() in ("final", "last"):
+        when = ", final time"
+    elif str(time_used).strip().lower() in ("best", "min", "optimal"):
+        when = (", time of the minimum (early stopping)" if stat_l == "time"
+                else ", minimum over time (early stopping)")
+    else:
+        t = pl.stats.coords["time"].values
+        when = f", time {label_text(float(np.asarray(t).ravel()[0]))}"
+    head = ds.attrs.get("title") or os.path.basename(ds.encoding.get("source", ""))
+    return f"{head}: {pl.var}{when}" + ("\n" + ", ".join(pl.notes) if pl.notes else "")
 
-    if title is None:
-        if time_used is None:
-            when = ""
-        elif str(time_used).strip().lower() in ("final", "last"):
-            when = ", final time"
-        elif str(time_used).strip().lower() in ("best", "min", "optimal"):
-            when = (", time of the minimum (early stopping)" if stat_l == "time"
-                    else ", minimum over time (early stopping)")
-        else:
-            t = stats.coords["time"].values
-            when = f", time {_label_text(float(np.asarray(t).ravel()[0]))}"
-        head = ds.attrs.get("title") or os.path.basename(ds.encoding.get("source", ""))
-        title = f"{head}: {var}{when}" + ("\n" + ", ".join(notes) if notes else "")
 
+def _legend_handles(markers, failed_label, contour_set, theory_set) -> list:
+    """Legend entries of the cell marks and contour overlays."""
     handles = []
     if "diverged" in markers:
         handles.append(Line2D([], [], marker="x", color="red", linestyle="none",
@@ -771,22 +555,7 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
         handles.append(Line2D([], [], marker="o", markerfacecolor=PENDING_COLOR,
                               markeredgecolor="0.3", linestyle="none",
                               label="partly pending"))
-    if handles and legend:  # one row between the axes and the title
-        ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0, 1.0, 0.1),
-                  ncol=len(handles), fontsize="small", frameon=False,
-                  borderaxespad=0.2, handletextpad=0.3, columnspacing=1.0)
-    if title:
-        ax.set_title(title, fontsize="medium", pad=22 if handles and legend else 6)
-
-    return Heatmap(figure=fig, ax=ax, mesh=mesh, colorbar=cbar, data=mean,
-                   counts=counts, x=xd, y=yd, log_color=bool(log_color),
-                   diverged_cells=int(diverged.sum()), failed_cells=int(failed.sum()),
-                   pending_cells=int(pending.sum()), partial_cells=int(partial.sum()),
-                   markers=markers, not_applicable_cells=int(not_applicable.sum()),
-                   levels=levels, contour_set=contour_set, theory_contours=theory_set,
-                   boundary_lines=blines, boundary_labels=[h.get_label() for h in bhandles],
-                   theory_data=None if theory_plane is None else theory_plane.data,
-                   err=pl.err)
+    return handles
 
 
 def default_output(path, var: str) -> str:
@@ -805,10 +574,6 @@ def plot_file(path, x: str, y: str, output: Optional[str] = None,
 
     Returns the :class:`Heatmap` with ``output`` set; the image is
     ``size * dpi`` pixels."""
-    from matplotlib.figure import Figure
-
-    from .core import load
-
     output = output or default_output(path, kwargs.get("var", "eg"))
     ext = os.path.splitext(output)[1].lstrip(".").lower()
     if ext not in Figure().canvas.get_supported_filetypes():

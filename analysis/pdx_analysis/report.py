@@ -36,20 +36,17 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import pandas as pd
 import xarray as xr
+from matplotlib.figure import Figure
 
 from . import boundaries as bd
-from .combine import load_files
-from .core import (
-    PdxError,
-    PdxValueError,
-    find_axis,
-    find_variable,
-    is_theory,
-    spec_axes,
-    status_counts,
-    timings,
-)
-from .plot import _label_text, heatmap
+from .errors import PdxError, PdxValueError
+from .info import timings
+from .labels import label_text
+from .lines import learning_curves
+from .lines import slices as slice_plot
+from .loading import load_files
+from .names import find_axis, find_variable, is_theory, spec_axes, status_counts
+from .plot import heatmap
 
 __all__ = ["Report", "report", "choose_axes"]
 
@@ -223,7 +220,7 @@ def _value(ds, d, i):
 
 
 def _sel_text(sel: Dict[str, object]) -> str:
-    return ", ".join(f"{d}={_label_text(v, 4)}" for d, v in sel.items())
+    return ", ".join(f"{d}={label_text(v, 4)}" for d, v in sel.items())
 
 
 def _slug(text: str) -> str:
@@ -272,6 +269,41 @@ def report(paths, out_dir, theory=None, fmt: str = "md", dpi: float = 100,
                        tuple(sections))
 
 
+@dataclasses.dataclass
+class _Context:
+    """What the figure sections of one report share."""
+
+    main: xr.Dataset            # the simulation, or the theory when alone
+    sim: Optional[xr.Dataset]
+    th: Optional[xr.Dataset]
+    x: Optional[str]
+    y: Optional[str]
+    rest: List[str]
+    slices: List[Dict[str, object]]
+    sim_b: list
+    th_b: list
+    hyst: object
+    size: object
+    out_dir: str
+    dpi: float
+    r: Report
+    blocks: List[_Block] = dataclasses.field(default_factory=list)
+
+    def add_figure(self, result, name, caption):
+        path = os.path.join(self.out_dir, _slug(name) + ".png")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result.figure.savefig(path, dpi=self.dpi)
+        self.r.figures.append(path)
+        self.blocks.append(_Block("image", path, caption))
+
+    @property
+    def overlay(self) -> Optional[xr.Dataset]:
+        """The theory to overlay on simulation figures (None when the
+        report is of a theory file alone)."""
+        return self.th if self.sim is not None else None
+
+
 def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds,
             sections) -> Report:
     loaded = load_files(paths)
@@ -286,8 +318,6 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds,
     blocks.extend(_summary_blocks(main, th if sim is not None else None, loaded.paths))
 
     x, y, rest = choose_axes(main)
-    slices = _slices(main, rest, max_slices)
-
     # boundaries first: the figures draw them
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -299,153 +329,21 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds,
             if th is not None:
                 th_b = _theory_boundaries(th, x, y, thresholds)
     r.boundaries, r.theory_boundaries = sim_b, th_b
-    hyst = _hysteresis(main, x, y, sim_b)
-
-    fig_blocks: List[_Block] = []
-
-    def add_figure(result, name, caption):
-        path = os.path.join(out_dir, _slug(name) + ".png")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result.figure.savefig(path, dpi=dpi)
-        r.figures.append(path)
-        fig_blocks.append(_Block("image", path, caption))
-
-    # phase diagrams
+    c = _Context(main=main, sim=sim, th=th, x=x, y=y, rest=rest,
+                 slices=_slices(main, rest, max_slices), sim_b=sim_b, th_b=th_b,
+                 hyst=_hysteresis(main, x, y, sim_b), size=size, out_dir=out_dir,
+                 dpi=dpi, r=r)
     if x is not None and y is not None and "phase" in sections:
-        fig_blocks.append(_Block("h2", f"Phase diagrams ({x} x {y})"))
-        variables = [n for n in PHASE_VARIABLES if _has_data(main, n)]
-        for var in variables:
-            in_plane = [b for b in sim_b + th_b if {b.along, b.across} == {x, y}]
-            if hyst is not None:
-                in_plane = [b for b in in_plane if not (b.kind == "jump"
-                                                        and b.source == "simulation")]
-                in_plane.append(hyst)
-            if var.startswith("eg"):
-                in_plane = [b for b in in_plane if isinstance(b, bd.Hysteresis)
-                            or b.kind in ("jump", "divergence", "transition", "spinodal")]
-            else:
-                in_plane = [b for b in in_plane if not isinstance(b, bd.Hysteresis)
-                            and b.kind in ("interpolation", "divergence")]
-            fig, axes = _facets(len(slices), size)
-            marks, drawn = [], 0
-            for ax, sel in zip(axes, slices):
-                try:
-                    h = heatmap(main, x, y, var=var, sel=sel, ax=ax, contours=4,
-                                xscale=_scale_hint(main, x), yscale=_scale_hint(main, y),
-                                boundaries=in_plane, title=_sel_text(sel) or "",
-                                theory=th if (sim is not None and th is not None
-                                              and var in th.data_vars) else None)
-                except PdxError as exc:
-                    r.warnings.append(f"{var} over {x} x {y}: {exc}")
-                    ax.set_visible(False)
-                    continue
-                drawn += 1
-                cap = _marks_caption(h)
-                if cap:
-                    marks.append((_sel_text(sel) or "") + cap)
-            if not drawn:
-                continue
-            when = "final time" if "time" in main[var].dims else "per task"
-            fig.suptitle(f"{main.attrs.get('title', '')}: {var} ({when})", fontsize="medium")
-            add_figure(_Fig(fig), f"phase_{var}",
-                       f"{var} ({when}) over {x} and {y}"
-                       + (f", one panel per {', '.join(rest)}" if rest else "")
-                       + ("" if not marks else ". " + " | ".join(marks)))
-
-    # eg over x and time, with tau*
-    eg = find_variable(main, "eg")
-    es = [b for b in sim_b + th_b if b.kind in ("early_stopping", "plateau")]
-    if (eg and x is not None and "time" in main[eg].dims and main.sizes.get("time", 0) >= 3
-            and "time" in sections):
-        fig_blocks.append(_Block("h2", f"Training time ({x} x time) and early stopping"))
-        extra = ([y] if y else []) + list(rest)
-        for sel in _slices(main, extra, max_slices) if extra else [{}]:
-            fig, ax = _figure(size)
-            try:
-                h = heatmap(main, x, "time", var=eg, sel=sel, ax=ax, contours=4,
-                            xscale=_scale_hint(main, x),
-                            boundaries=es)
-            except PdxError as exc:
-                r.warnings.append(f"{eg} over {x} x time: {exc}")
-                continue
-            h.figure = fig
-            sel_t = _sel_text(sel)
-            add_figure(h, f"time_{eg}_{sel_t}",
-                       f"{eg} over {x} and training time" + (f", {sel_t}" if sel_t else "")
-                       + ("; line: optimal early-stopping time tau* with its uncertainty"
-                          if any(len(b.valid()) for b in es) else ""))
-        if y is not None and any(len(b.valid()) for b in es if b.source == "simulation"):
-            for stat, what in (("mean", "best eg (minimum over time)"),
-                               ("time", "early-stopping time tau*")):
-                fig, axes = _facets(len(slices), size)
-                for ax, sel in zip(axes, slices):
-                    try:
-                        heatmap(main, x, y, var=eg, time="best", stat=stat, sel=sel,
-                                xscale=_scale_hint(main, x), yscale=_scale_hint(main, y),
-                                ax=ax, title=_sel_text(sel) or "")
-                    except PdxError as exc:
-                        r.warnings.append(f"{what}: {exc}")
-                        ax.set_visible(False)
-                fig.suptitle(f"{main.attrs.get('title', '')}: {what}", fontsize="medium")
-                add_figure(_Fig(fig), f"best_{stat}",
-                           f"{what} over {x} and {y}"
-                           + (f", one panel per {', '.join(rest)}" if rest else ""))
-
-    # learning curves
-    lc_vars = [v for v in (find_variable(main, "eg"), find_variable(main, "train_error"))
-               if v and "time" in main[v].dims]
-    if lc_vars and main.sizes.get("time", 0) >= 2 and "curves" in sections:
-        from .lines import learning_curves
-
-        fig_blocks.append(_Block("h2", "Learning curves"))
-        hues = [h for h in (x, y) if h is not None] or [None]
-        for hue in hues:
-            others = [d for d in (x, y) if d is not None and d != hue] + list(rest)
-            for sel in _slices(main, others, 1):
-                try:
-                    res = learning_curves(main, lc_vars, hue=hue or "none", sel=sel,
-                                          theory=th if sim is not None else None,
-                                          size=(5.0 * len(lc_vars) + 1.0, 4.2))
-                except PdxError as exc:
-                    r.warnings.append(f"learning curves: {exc}")
-                    continue
-                sel_t = _sel_text(sel)
-                add_figure(res, f"curves_{hue or 'all'}_{sel_t}",
-                           f"{', '.join(lc_vars)} against time, one line per {hue}"
-                           + (f", {sel_t}" if sel_t else "")
-                           + "; bands: +-1 standard error over replicas")
-
-    # slices
+        _phase_section(c)
+    if "time" in sections:
+        _time_section(c, max_slices)
+    if "curves" in sections:
+        _curves_section(c)
     if x is not None and "slices" in sections:
-        from .lines import slices as slice_plot
+        _slices_section(c)
+    tab_blocks = _boundary_blocks(sim_b, th_b, c.hyst, out_dir, r)
 
-        # Monte Carlo averages (eg_mean ...) when the runs have them
-        sl_vars = [v for v in (bd._equilibrium_var(main, "eg"),
-                               bd._equilibrium_var(main, "train_error")) if v] \
-            or [next(iter(main.data_vars))]
-        fig_blocks.append(_Block("h2", f"Slices against {x}"))
-        marks = sim_b + th_b + ([hyst] if hyst else [])
-        for sel in slices:
-            try:
-                res = slice_plot(main, x, hue=y or "none", variables=sl_vars, sel=sel,
-                                 xscale=_scale_hint(main, x),
-                                 theory=th if sim is not None else None, boundaries=marks,
-                                 size=(5.0 * len(sl_vars) + 1.0, 4.2))
-            except PdxError as exc:
-                r.warnings.append(f"slices: {exc}")
-                continue
-            sel_t = _sel_text(sel)
-            add_figure(res, f"slice_{x}_{sel_t}",
-                       f"{', '.join(sl_vars)} against {x}"
-                       + (f" at several {y}" if y else "") + (f", {sel_t}" if sel_t else "")
-                       + "; error bars: standard error; dashed: theory; dotted verticals: "
-                       "boundaries")
-
-    # boundary tables
-    tab_blocks = _boundary_blocks(sim_b, th_b, hyst, out_dir, r)
-
-    blocks.extend(fig_blocks)
+    blocks.extend(c.blocks)
     blocks.extend(tab_blocks)
     if r.warnings:
         blocks.append(_Block("h2", "Skipped"))
@@ -465,6 +363,155 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds,
     return r
 
 
+def _phase_boundaries(c: _Context, var: str) -> list:
+    """The boundaries drawn on the phase diagram of ``var``: jumps (or the
+    hysteresis window) and divergence on eg, interpolation and divergence
+    on the others."""
+    x, y = c.x, c.y
+    in_plane = [b for b in c.sim_b + c.th_b if {b.along, b.across} == {x, y}]
+    if c.hyst is not None:
+        in_plane = [b for b in in_plane if not (b.kind == "jump"
+                                                and b.source == "simulation")]
+        in_plane.append(c.hyst)
+    if var.startswith("eg"):
+        return [b for b in in_plane if isinstance(b, bd.Hysteresis)
+                or b.kind in ("jump", "divergence", "transition", "spinodal")]
+    return [b for b in in_plane if not isinstance(b, bd.Hysteresis)
+            and b.kind in ("interpolation", "divergence")]
+
+
+def _phase_section(c: _Context) -> None:
+    """Phase diagrams of every variable of :data:`PHASE_VARIABLES` the file
+    has, one panel per slice of the remaining axes."""
+    main, x, y, rest, r = c.main, c.x, c.y, c.rest, c.r
+    c.blocks.append(_Block("h2", f"Phase diagrams ({x} x {y})"))
+    variables = [n for n in PHASE_VARIABLES if _has_data(main, n)]
+    for var in variables:
+        in_plane = _phase_boundaries(c, var)
+        fig, axes = _facets(len(c.slices), c.size)
+        marks, drawn = [], 0
+        for ax, sel in zip(axes, c.slices):
+            try:
+                h = heatmap(main, x, y, var=var, sel=sel, ax=ax, contours=4,
+                            xscale=_scale_hint(main, x), yscale=_scale_hint(main, y),
+                            boundaries=in_plane, title=_sel_text(sel) or "",
+                            theory=c.th if (c.sim is not None and c.th is not None
+                                            and var in c.th.data_vars) else None)
+            except PdxError as exc:
+                r.warnings.append(f"{var} over {x} x {y}: {exc}")
+                ax.set_visible(False)
+                continue
+            drawn += 1
+            cap = _marks_caption(h)
+            if cap:
+                marks.append((_sel_text(sel) or "") + cap)
+        if not drawn:
+            continue
+        when = "final time" if "time" in main[var].dims else "per task"
+        fig.suptitle(f"{main.attrs.get('title', '')}: {var} ({when})", fontsize="medium")
+        c.add_figure(_Fig(fig), f"phase_{var}",
+                     f"{var} ({when}) over {x} and {y}"
+                     + (f", one panel per {', '.join(rest)}" if rest else "")
+                     + ("" if not marks else ". " + " | ".join(marks)))
+
+
+def _time_section(c: _Context, max_slices: int) -> None:
+    """eg over x and time with tau*, and the maps of the best eg and tau*."""
+    main, x, y, rest, r = c.main, c.x, c.y, c.rest, c.r
+    eg = find_variable(main, "eg")
+    es = [b for b in c.sim_b + c.th_b if b.kind in ("early_stopping", "plateau")]
+    if not (eg and x is not None and "time" in main[eg].dims
+            and main.sizes.get("time", 0) >= 3):
+        return
+    c.blocks.append(_Block("h2", f"Training time ({x} x time) and early stopping"))
+    extra = ([y] if y else []) + list(rest)
+    for sel in _slices(main, extra, max_slices) if extra else [{}]:
+        fig, ax = _figure(c.size)
+        try:
+            h = heatmap(main, x, "time", var=eg, sel=sel, ax=ax, contours=4,
+                        xscale=_scale_hint(main, x),
+                        boundaries=es)
+        except PdxError as exc:
+            r.warnings.append(f"{eg} over {x} x time: {exc}")
+            continue
+        h.figure = fig
+        sel_t = _sel_text(sel)
+        c.add_figure(h, f"time_{eg}_{sel_t}",
+                     f"{eg} over {x} and training time" + (f", {sel_t}" if sel_t else "")
+                     + ("; line: optimal early-stopping time tau* with its uncertainty"
+                        if any(len(b.valid()) for b in es) else ""))
+    if y is None or not any(len(b.valid()) for b in es if b.source == "simulation"):
+        return
+    for stat, what in (("mean", "best eg (minimum over time)"),
+                       ("time", "early-stopping time tau*")):
+        fig, axes = _facets(len(c.slices), c.size)
+        for ax, sel in zip(axes, c.slices):
+            try:
+                heatmap(main, x, y, var=eg, time="best", stat=stat, sel=sel,
+                        xscale=_scale_hint(main, x), yscale=_scale_hint(main, y),
+                        ax=ax, title=_sel_text(sel) or "")
+            except PdxError as exc:
+                r.warnings.append(f"{what}: {exc}")
+                ax.set_visible(False)
+        fig.suptitle(f"{main.attrs.get('title', '')}: {what}", fontsize="medium")
+        c.add_figure(_Fig(fig), f"best_{stat}",
+                     f"{what} over {x} and {y}"
+                     + (f", one panel per {', '.join(rest)}" if rest else ""))
+
+
+def _curves_section(c: _Context) -> None:
+    """Learning curves of eg and the training error, one line per x (and
+    per y)."""
+    main, x, y = c.main, c.x, c.y
+    lc_vars = [v for v in (find_variable(main, "eg"), find_variable(main, "train_error"))
+               if v and "time" in main[v].dims]
+    if not lc_vars or main.sizes.get("time", 0) < 2:
+        return
+    c.blocks.append(_Block("h2", "Learning curves"))
+    hues = [h for h in (x, y) if h is not None] or [None]
+    for hue in hues:
+        others = [d for d in (x, y) if d is not None and d != hue] + list(c.rest)
+        for sel in _slices(main, others, 1):
+            try:
+                res = learning_curves(main, lc_vars, hue=hue or "none", sel=sel,
+                                      theory=c.overlay,
+                                      size=(5.0 * len(lc_vars) + 1.0, 4.2))
+            except PdxError as exc:
+                c.r.warnings.append(f"learning curves: {exc}")
+                continue
+            sel_t = _sel_text(sel)
+            c.add_figure(res, f"curves_{hue or 'all'}_{sel_t}",
+                         f"{', '.join(lc_vars)} against time, one line per {hue}"
+                         + (f", {sel_t}" if sel_t else "")
+                         + "; bands: +-1 standard error over replicas")
+
+
+def _slices_section(c: _Context) -> None:
+    """Slices of eg and the training error (their Monte Carlo averages when
+    the runs have them) against x, with theory curves and boundary marks."""
+    main, x, y = c.main, c.x, c.y
+    sl_vars = [v for v in (bd.equilibrium_var(main, "eg"),
+                           bd.equilibrium_var(main, "train_error")) if v] \
+        or [next(iter(main.data_vars))]
+    c.blocks.append(_Block("h2", f"Slices against {x}"))
+    marks = c.sim_b + c.th_b + ([c.hyst] if c.hyst else [])
+    for sel in c.slices:
+        try:
+            res = slice_plot(main, x, hue=y or "none", variables=sl_vars, sel=sel,
+                             xscale=_scale_hint(main, x),
+                             theory=c.overlay, boundaries=marks,
+                             size=(5.0 * len(sl_vars) + 1.0, 4.2))
+        except PdxError as exc:
+            c.r.warnings.append(f"slices: {exc}")
+            continue
+        sel_t = _sel_text(sel)
+        c.add_figure(res, f"slice_{x}_{sel_t}",
+                     f"{', '.join(sl_vars)} against {x}"
+                     + (f" at several {y}" if y else "") + (f", {sel_t}" if sel_t else "")
+                     + "; error bars: standard error; dashed: theory; dotted verticals: "
+                     "boundaries")
+
+
 @dataclasses.dataclass
 class _Fig:
     figure: object
@@ -472,8 +519,6 @@ class _Fig:
 
 def _facets(n: int, size):
     """A figure with n panels (2 columns when n > 1) of ``size`` each."""
-    from matplotlib.figure import Figure
-
     cols = 1 if n == 1 else 2
     rows = (n + cols - 1) // cols
     fig = Figure(figsize=(size[0] * cols, size[1] * rows + (0.3 if n > 1 else 0)),
@@ -509,8 +554,6 @@ def _has_data(ds: xr.Dataset, var: str) -> bool:
 
 
 def _figure(size):
-    from matplotlib.figure import Figure
-
     fig = Figure(figsize=tuple(size), dpi=100, layout="constrained")
     return fig, fig.add_subplot()
 
@@ -554,7 +597,7 @@ def _summary_blocks(ds: xr.Dataset, theory: Optional[xr.Dataset], paths) -> List
     rows = []
     for d in spec_axes(ds):
         c = ds[d]
-        vals = [_label_text(v, 4) for v in c.values.tolist()]
+        vals = [label_text(v, 4) for v in c.values.tolist()]
         rows.append({"axis": d, "values": ds.sizes[d],
                      "scale": c.attrs.get("pdx_scale", ""),
                      "range": ", ".join(vals) if len(vals) <= 8
@@ -563,7 +606,7 @@ def _summary_blocks(ds: xr.Dataset, theory: Optional[xr.Dataset], paths) -> List
         t = ds["time"].values
         rows.append({"axis": "time (checkpoints)", "values": len(t),
                      "scale": ds["time"].attrs.get("pdx_scale", ""),
-                     "range": f"{_label_text(float(t[0]))} .. {_label_text(float(t[-1]))}"})
+                     "range": f"{label_text(float(t[0]))} .. {label_text(float(t[-1]))}"})
     out.append(_Block("h3", "Axes"))
     out.append(_Block("table", pd.DataFrame(rows)))
     out.append(_Block("h3", "Variables"))

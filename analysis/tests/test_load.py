@@ -260,12 +260,12 @@ def test_status_counts_and_summary(synth):
 
 
 def test_auto_falls_back_to_h5py(synth, monkeypatch):
-    from pdx_analysis import core
+    from pdx_analysis import loading
 
     def broken(path):
         raise ValueError("h5netcdf cannot read this")
 
-    monkeypatch.setattr(core, "_load_h5netcdf", broken)
+    monkeypatch.setattr(loading, "_load_h5netcdf", broken)
     ds = pa.load(synth.path)  # engine="auto"
     assert ds["student.activation"].values.tolist() == ["relu", "erf", "linear"]
     np.testing.assert_array_equal(ds["eg"].values, synth.eg)

@@ -17,7 +17,7 @@ def test_pyproject_declares_the_dependencies():
     with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
         meta = tomllib.load(f)
     deps = meta["project"]["dependencies"]
-    assert sorted(deps) == ["h5py", "matplotlib", "numpy", "xarray"]
+    assert sorted(deps) == ["h5py", "matplotlib", "numpy", "pandas", "xarray"]
     assert meta["project"]["scripts"]["pdx-analysis"] == "pdx_analysis.__main__:main"
     import pdx_analysis
 
@@ -40,7 +40,7 @@ def test_wheel_builds_offline(tmp_path):
     assert modules and all(m in names for m in modules), (modules, names)
     meta = zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith("METADATA"))).decode()
-    for dep in ("h5py", "numpy", "matplotlib", "xarray"):
+    for dep in ("h5py", "numpy", "matplotlib", "pandas", "xarray"):
         assert f"Requires-Dist: {dep}" in meta
     entry = zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith("entry_points.txt"))).decode()
