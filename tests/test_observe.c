@@ -29,7 +29,7 @@ static void closed_form_vs_test_set(int activation, double lr)
     pdx_trainer *t = NULL;
     assert_int_equal(pdx_trainer_create(&t, N, K, M, P, NULL), PDX_OK);
     assert_int_equal(pdx_trainer_set(t, &p, 2385, 1, NULL), PDX_OK);
-    assert_int_equal(pdx_trainer_iterate(t, t->total_steps), 0);
+    assert_int_equal(pdx_trainer_iterate(t, pdx_trainer_total_steps(t)), 0);
 
     pdx_layout layout = {0};
     layout.vars = pdx_observe_variables(&layout.n_vars);
@@ -43,9 +43,11 @@ static void closed_form_vs_test_set(int activation, double lr)
 
     /* test-set mean and its standard error, computed here */
     double sum = 0, sum2 = 0, lambda[K];
+    const double *test_x, *test_y;
+    assert_int_equal(pdx_trainer_test_set(t, &test_x, &test_y), P);
     for (size_t mu = 0; mu < P; mu++) {
-        double d = t->test_y[mu] -
-                   pdx_model_forward(&t->student, t->test_x + mu * N, lambda);
+        double d = test_y[mu] - pdx_model_forward(pdx_trainer_student(t),
+                                                  test_x + mu * N, lambda);
         double e = 0.5 * d * d;
         sum += e;
         sum2 += e * e;
@@ -53,7 +55,7 @@ static void closed_form_vs_test_set(int activation, double lr)
     double mean = sum / P, se = sqrt((sum2 / P - mean * mean) / (P - 1));
     assert_double_close(eg[0], mean, 1e-12); /* measure used the test set */
     double closed = pdx_observe_eg_closed_form(activation, K, M, Q, K, R, M,
-                                               T, M, v, t->teacher.v);
+                                               T, M, v, pdx_trainer_teacher(t)->v);
     if (fabs(closed - mean) > 3.0 * se)
         fail_msg("closed form eg = %.6g, test set %.6g +- %.2g (3 se = %.2g)",
                  closed, mean, se, 3 * se);

@@ -13,6 +13,10 @@
 #include "pdx/observe.h"
 #include "pdx/train.h"
 #include "pdx_test.h"
+/* white-box: the trainer table's rows and the Metropolis energy */
+#include "../src/train/train_internal.h"
+
+int64_t pdx__metropolis_energy(const pdx_trainer *t);
 
 static pdx_params params_of(const char *text)
 {
@@ -82,9 +86,9 @@ static void check_gd_solution(const char *spec, int overdetermined)
 {
     pdx_params p = params_of(spec);
     pdx_trainer *t = trainer_of(&p, 0, 0);
-    const size_t N = (size_t)p.N, P = t->data->P;
-    const double *X = t->data->x, *y = t->data->y;
-    assert_int_equal(pdx_trainer_iterate(t, t->total_steps), 0);
+    const size_t N = (size_t)p.N, P = pdx_trainer_dataset(t)->P;
+    const double *X = pdx_trainer_dataset(t)->x, *y = pdx_trainer_dataset(t)->y;
+    assert_int_equal(pdx_trainer_iterate(t, pdx_trainer_total_steps(t)), 0);
     size_t n = overdetermined ? N : P;
     double *A = calloc(n * n, sizeof *A), *b = calloc(n, sizeof *b);
     double *w = calloc(N, sizeof *w);
@@ -111,7 +115,7 @@ static void check_gd_solution(const char *spec, int overdetermined)
                 w[i] += sqrt((double)N) * X[mu * N + i] * b[mu];
     }
     for (size_t i = 0; i < N; i++)
-        assert_double_near(t->student.w[i], w[i], 1e-7);
+        assert_double_near(pdx_trainer_student(t)->w[i], w[i], 1e-7);
     free(A);
     free(b);
     free(w);
@@ -158,7 +162,7 @@ static void check_boltzmann(double temperature)
              temperature);
     pdx_params p = params_of(spec);
     pdx_trainer *t = trainer_of(&p, 77, 0);
-    const size_t N = 8, P = t->data->P, states = 256;
+    const size_t N = 8, P = pdx_trainer_dataset(t)->P, states = 256;
     double expected[256], Z = 0;
     for (size_t s = 0; s < states; s++) {
         double w[8];
@@ -166,8 +170,8 @@ static void check_boltzmann(double temperature)
             w[i] = (s >> i) & 1 ? 1.0 : -1.0;
         int E = 0;
         for (size_t mu = 0; mu < P; mu++) {
-            double h = pdx_model_dot(w, t->data->x + mu * N, N);
-            E += (h >= 0.0) != (t->data->y[mu] > 0.0);
+            double h = pdx_model_dot(w, pdx_trainer_dataset(t)->x + mu * N, N);
+            E += (h >= 0.0) != (pdx_trainer_dataset(t)->y[mu] > 0.0);
         }
         expected[s] = exp(-E / temperature);
         Z += expected[s];
@@ -179,7 +183,7 @@ static void check_boltzmann(double temperature)
         assert_int_equal(pdx_trainer_iterate(t, k * (int64_t)N), 0);
         size_t s = 0;
         for (size_t i = 0; i < N; i++)
-            s |= (size_t)(t->student.w[i] > 0) << i;
+            s |= (size_t)(pdx_trainer_student(t)->w[i] > 0) << i;
         counts[s]++;
         samples++;
     }
@@ -231,7 +235,7 @@ static void test_train_metropolis_boltzmann_detects_wrong_t(void **state)
         "data: {alpha: 1.5, label_noise: 0.3}\n"
         "train: {algorithm: metropolis, temperature: 0.8, epochs: 40000}\n");
     pdx_trainer *t = trainer_of(&p, 77, 0);
-    const size_t N = 8, P = t->data->P;
+    const size_t N = 8, P = pdx_trainer_dataset(t)->P;
     double expected[256], Z = 0, counts[256] = {0};
     for (size_t s = 0; s < 256; s++) {
         double w[8];
@@ -239,8 +243,8 @@ static void test_train_metropolis_boltzmann_detects_wrong_t(void **state)
             w[i] = (s >> i) & 1 ? 1.0 : -1.0;
         int E = 0;
         for (size_t mu = 0; mu < P; mu++)
-            E += (pdx_model_dot(w, t->data->x + mu * N, N) >= 0.0) !=
-                 (t->data->y[mu] > 0.0);
+            E += (pdx_model_dot(w, pdx_trainer_dataset(t)->x + mu * N, N) >= 0.0) !=
+                 (pdx_trainer_dataset(t)->y[mu] > 0.0);
         expected[s] = exp(-E / 1.6);
         Z += expected[s];
     }
@@ -249,7 +253,7 @@ static void test_train_metropolis_boltzmann_detects_wrong_t(void **state)
         pdx_trainer_iterate(t, k * (int64_t)N);
         size_t s = 0;
         for (size_t i = 0; i < N; i++)
-            s |= (size_t)(t->student.w[i] > 0) << i;
+            s |= (size_t)(pdx_trainer_student(t)->w[i] > 0) << i;
         counts[s]++;
         samples++;
     }
@@ -286,8 +290,8 @@ static void test_train_metropolis_high_t(void **state)
         int n = 0;
         for (int64_t k = 100; k <= 200; k++) { /* after 100 sweeps */
             pdx_trainer_iterate(t, k * 200);
-            double R = pdx_model_dot(t->student.w, t->teacher.w, 200) / 200;
-            double Q = pdx_model_dot(t->student.w, t->student.w, 200) / 200;
+            double R = pdx_model_dot(pdx_trainer_student(t)->w, pdx_trainer_teacher(t)->w, 200) / 200;
+            double Q = pdx_model_dot(pdx_trainer_student(t)->w, pdx_trainer_student(t)->w, 200) / 200;
             assert_double_near(Q, 1.0, 1e-9);
             sum += pdx_observe_eg_perceptron(Q, R, 1.0);
             n++;
@@ -296,7 +300,7 @@ static void test_train_metropolis_high_t(void **state)
          * independent samples: 5 sd = 0.0112 (spherical moves mix more
          * slowly: allow 3x) */
         assert_double_near(sum / n, 0.5, spherical ? 0.034 : 0.0112);
-        assert_true((double)t->accepted / (double)t->step > 0.99);
+        assert_true(pdx_trainer_accept_rate(t) > 0.99);
         pdx_trainer_destroy(&t);
     }
 }
@@ -317,14 +321,14 @@ static void test_train_metropolis_energy_consistent(void **state)
     enum { REPLICAS = 8 };
     for (uint64_t replica = 0; replica < REPLICAS; replica++) {
         pdx_trainer *t = trainer_of(&p, 9, replica);
-        pdx_trainer_iterate(t, t->total_steps);
+        pdx_trainer_iterate(t, pdx_trainer_total_steps(t));
         double err = pdx_trainer_train_error(t, 0, NULL);
-        assert_double_near(err * (double)t->data->P, (double)t->energy,
+        assert_double_near(err * (double)pdx_trainer_dataset(t)->P, (double)pdx__metropolis_energy(t),
                            1e-9);
-        double Q = pdx_model_dot(t->student.w, t->student.w, 60) / 60;
+        double Q = pdx_model_dot(pdx_trainer_student(t)->w, pdx_trainer_student(t)->w, 60) / 60;
         assert_double_near(Q, 1.0, 1e-9);
-        double R = pdx_model_dot(t->student.w, t->teacher.w, 60) / 60;
-        double T = pdx_model_dot(t->teacher.w, t->teacher.w, 60) / 60;
+        double R = pdx_model_dot(pdx_trainer_student(t)->w, pdx_trainer_teacher(t)->w, 60) / 60;
+        double T = pdx_model_dot(pdx_trainer_teacher(t)->w, pdx_trainer_teacher(t)->w, 60) / 60;
         eg_sum += pdx_observe_eg_perceptron(Q, R, T);
         pdx_trainer_destroy(&t);
     }
@@ -346,8 +350,8 @@ static void test_train_langevin_stationary(void **state)
         "train: {algorithm: langevin, learning_rate: 0.02, "
         "temperature: 0.05, weight_decay: 0.5, epochs: 200000}\n");
     pdx_trainer *t = trainer_of(&p, 3, 0);
-    const size_t N = 4, P = t->data->P;
-    const double *X = t->data->x, *y = t->data->y;
+    const size_t N = 4, P = pdx_trainer_dataset(t)->P;
+    const double *X = pdx_trainer_dataset(t)->x, *y = pdx_trainer_dataset(t)->y;
     double H[16] = {0}, b[4] = {0}, Hinv_trace = 0;
     for (size_t i = 0; i < N; i++) {
         for (size_t j = 0; j < N; j++) {
@@ -376,7 +380,7 @@ static void test_train_langevin_stationary(void **state)
         pdx_trainer_iterate(t, s);
         double d2 = 0;
         for (size_t i = 0; i < N; i++)
-            d2 += (t->student.w[i] - wstar[i]) * (t->student.w[i] - wstar[i]);
+            d2 += (pdx_trainer_student(t)->w[i] - wstar[i]) * (pdx_trainer_student(t)->w[i] - wstar[i]);
         sum += d2;
         n++;
     }
@@ -398,19 +402,19 @@ static void test_train_hebb_order_parameters(void **state)
         "data: {alpha: 2}\n"
         "train: {algorithm: hebb, epochs: 3}\n");
     pdx_trainer *t = trainer_of(&p, 0, 0);
-    assert_int_equal(t->total_steps, 800); /* one pass */
-    pdx_trainer_iterate(t, t->total_steps);
-    double R = pdx_model_dot(t->student.w, t->teacher.w, 400) / 400;
-    double Q = pdx_model_dot(t->student.w, t->student.w, 400) / 400;
+    assert_int_equal(pdx_trainer_total_steps(t), 800); /* one pass */
+    pdx_trainer_iterate(t, pdx_trainer_total_steps(t));
+    double R = pdx_model_dot(pdx_trainer_student(t)->w, pdx_trainer_teacher(t)->w, 400) / 400;
+    double Q = pdx_model_dot(pdx_trainer_student(t)->w, pdx_trainer_student(t)->w, 400) / 400;
     double a = 2.0;
     assert_double_near(R, a * sqrt(2 / M_PI), 5 * sqrt(a / 400.0));
     assert_double_near(Q, a + a * a * 2 / M_PI, 0.15 * (a + a * a * 2 / M_PI));
     /* clipped Hebb: binary student is sign(J) */
     p.student_weights = PDX_WEIGHTS_BINARY;
     pdx_trainer *c = trainer_of(&p, 0, 0);
-    pdx_trainer_iterate(c, c->total_steps);
+    pdx_trainer_iterate(c, pdx_trainer_total_steps(c));
     for (size_t i = 0; i < 400; i++)
-        assert_true(c->student.w[i] == (t->student.w[i] >= 0 ? 1.0 : -1.0));
+        assert_true(pdx_trainer_student(c)->w[i] == (pdx_trainer_student(t)->w[i] >= 0 ? 1.0 : -1.0));
     pdx_trainer_destroy(&t);
     pdx_trainer_destroy(&c);
 }
@@ -426,8 +430,8 @@ static void test_train_perceptron_fits(void **state)
         "data: {alpha: 1.2}\n"
         "train: {algorithm: perceptron, epochs: 500}\n");
     pdx_trainer *t = trainer_of(&p, 4, 0);
-    pdx_trainer_iterate(t, t->total_steps);
-    assert_true(isfinite(t->time_to_fit));
+    pdx_trainer_iterate(t, pdx_trainer_total_steps(t));
+    assert_true(isfinite(pdx_trainer_time_to_fit(t)));
     assert_double_near(pdx_trainer_train_error(t, 0, NULL), 0.0, 0.0);
     pdx_trainer_destroy(&t);
 }
@@ -449,14 +453,14 @@ static void test_train_sgd_streams(void **state)
     double before = pdx_trainer_train_error(a, 1, NULL);
     pdx_trainer *b = trainer_of(&p, 11, 0);
     pdx_trainer *c = trainer_of(&p, 12, 0);
-    assert_int_equal(a->total_steps, 78);
+    assert_int_equal(pdx_trainer_total_steps(a), 78);
     pdx_trainer_iterate(a, 40);
     pdx_trainer_iterate(a, 78);
     pdx_trainer_iterate(b, 78);
     pdx_trainer_iterate(c, 78);
-    assert_memory_equal(a->student.w, b->student.w, 90 * sizeof(double));
-    assert_memory_equal(a->student.v, b->student.v, 3 * sizeof(double));
-    assert_true(memcmp(a->student.w, c->student.w, 90 * sizeof(double)) != 0);
+    assert_memory_equal(pdx_trainer_student(a)->w, pdx_trainer_student(b)->w, 90 * sizeof(double));
+    assert_memory_equal(pdx_trainer_student(a)->v, pdx_trainer_student(b)->v, 3 * sizeof(double));
+    assert_true(memcmp(pdx_trainer_student(a)->w, pdx_trainer_student(c)->w, 90 * sizeof(double)) != 0);
     /* it learns: the clean training error falls */
     double after = pdx_trainer_train_error(a, 1, NULL);
     printf("# sgd: clean training error %.3f -> %.3f\n", before, after);
