@@ -470,6 +470,72 @@ static void test_train_sgd_streams(void **state)
     pdx_trainer_destroy(&c);
 }
 
+/* The trainer table serves every train.algorithm choice of the spec with
+ * exactly one row, under the spec's name, and nothing the spec lacks;
+ * every row can iterate, and the object plus the row's state fits the
+ * fixed part the memory estimate counts (872 bytes, src/train/trainer.c). */
+static void test_train_table_serves_every_algorithm(void **state)
+{
+    (void)state;
+    const pdx_key *keys = pdx_spec_keys(NULL);
+    const char *const *choices = keys[PDX_K_TRAIN_ALGORITHM].choices;
+    assert_non_null(choices);
+    int n_choices = 0;
+    for (; choices[n_choices] != NULL; n_choices++) {
+        const char *name = NULL;
+        const char *family = pdx_trainer_family(n_choices, &name);
+        if (family == NULL)
+            fail_msg("train.algorithm %s has no row in the trainer table",
+                     choices[n_choices]);
+        assert_string_equal(name, choices[n_choices]);
+        int rows = 0;
+        for (size_t r = 0; pdx__trainer_table[r] != NULL; r++)
+            for (const pdx__trainer_algorithm *a =
+                     pdx__trainer_table[r]->algorithms;
+                 a->name != NULL; a++)
+                rows += a->algorithm == n_choices;
+        if (rows != 1)
+            fail_msg("train.algorithm %s is served by %d rows",
+                     choices[n_choices], rows);
+    }
+    assert_true(n_choices >= 7);
+    for (size_t r = 0; pdx__trainer_table[r] != NULL; r++) {
+        const pdx__trainer_type *row = pdx__trainer_table[r];
+        assert_non_null(row->family);
+        assert_non_null(row->iterate);
+        assert_non_null(row->algorithms[0].name);
+        if (sizeof(pdx_trainer) + row->state_bytes > 872)
+            fail_msg("row %s: object %zu + state %zu bytes > 872", row->family,
+                     sizeof(pdx_trainer), row->state_bytes);
+        for (const pdx__trainer_algorithm *a = row->algorithms; a->name; a++) {
+            if (a->algorithm < 0 || a->algorithm >= n_choices ||
+                strcmp(choices[a->algorithm], a->name) != 0)
+                fail_msg("row %s serves %s (%d), not a choice of the spec",
+                         row->family, a->name, a->algorithm);
+        }
+    }
+    const char *name = "unchanged";
+    assert_null(pdx_trainer_family(n_choices, &name));
+    assert_null(name);
+}
+
+/* A task whose algorithm no row serves is refused with PDX_ERR_USAGE. */
+static void test_train_set_refuses_unknown_algorithm(void **state)
+{
+    (void)state;
+    pdx_params p;
+    pdx_params_default(&p);
+    p.N = 23;
+    pdx_params_resolve(&p, NULL);
+    p.train_algorithm = 99;
+    pdx_trainer *t = NULL;
+    assert_int_equal(pdx_trainer_create(&t, 23, 2, 2, 0, NULL), PDX_OK);
+    pdx_error err;
+    assert_int_equal(pdx_trainer_set(t, &p, 1, 0, &err), PDX_ERR_USAGE);
+    assert_non_null(strstr(err.message, "train.algorithm 99"));
+    pdx_trainer_destroy(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -483,6 +549,8 @@ int main(void)
         cmocka_unit_test(test_train_hebb_order_parameters),
         cmocka_unit_test(test_train_perceptron_fits),
         cmocka_unit_test(test_train_sgd_streams),
+        cmocka_unit_test(test_train_table_serves_every_algorithm),
+        cmocka_unit_test(test_train_set_refuses_unknown_algorithm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

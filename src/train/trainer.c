@@ -361,6 +361,12 @@ pdx_status pdx_trainer_set_cell(pdx_trainer *t, const pdx_params *params,
                                 uint64_t seed, uint64_t cell_key,
                                 uint64_t replica, pdx_error *err)
 {
+    const pdx__trainer_type *row =
+        pdx__trainer_type_of(params->train_algorithm, NULL);
+    if (row == NULL)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
+                             "no trainer serves train.algorithm %d",
+                             params->train_algorithm);
     size_t N = (size_t)params->N,
            K = (size_t)pdx_params_student_units(params),
            M = (size_t)pdx_params_teacher_units(params);
@@ -376,12 +382,6 @@ pdx_status pdx_trainer_set_cell(pdx_trainer *t, const pdx_params *params,
                              "cell (N=%zu, K=%zu, M=%zu, test=%zu, P=%zu) "
                              "exceeds the workspace",
                              N, K, M, test_size, P);
-    const pdx__trainer_type *row =
-        pdx__trainer_type_of(params->train_algorithm, NULL);
-    if (row == NULL)
-        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
-                             "no trainer serves train.algorithm %d",
-                             params->train_algorithm);
     t->type = row;
     t->params = *params;
     t->seed = seed;
