@@ -118,7 +118,8 @@ static void test_model_dot_rows_matches_dot(void **state)
         }
 }
 
-/* Straightforward online SGD step, written independently of train.c. */
+/* Straightforward online SGD step, written independently of
+ * src/train/online.c. */
 static void reference_run(const pdx_params *p, uint64_t seed, uint64_t replica,
                           int64_t steps, double *w_out, double *v_out)
 {
