@@ -18,6 +18,12 @@
 #include "train_internal.h"
 #include "vec8.h"
 
+/* Batches of up to FUSED examples keep their coefficients and rows and
+ * sum each weight's gradient in one pass after the loop (the same
+ * additions in the same order as accumulating into grad_w, without its
+ * loads and stores per example). */
+enum { FUSED = 64 };
+
 static int is_perceptron(const pdx_trainer *t)
 {
     return t->params.student_kind == PDX_MODEL_PERCEPTRON;
@@ -54,6 +60,60 @@ static void fused_update(double *restrict w, size_t N,
     }
 }
 
+/* The update of a batch of b examples after its gradient is summed:
+ * fused (rows and coefs[i][k] kept) or from t->grad_w; t->grad_v holds the
+ * second layer's gradient. Then the Langevin noise (temperature > 0). */
+static void apply_batch(pdx_trainer *t, const double *const *rows,
+                        const double *coefs, size_t b, int fused,
+                        int train_v, double temperature)
+{
+    pdx_committee *s = &t->student;
+    const size_t N = s->N, K = s->K;
+    const double eta = t->params.train_learning_rate;
+    const double eta_v = t->params.train_learning_rate_second;
+    const double decay = t->params.train_weight_decay;
+    const double *restrict gw = t->grad_w;
+    double *restrict gv = t->grad_v;
+    const double scale = 1.0 / (double)b;
+    pdx_rng_stream noise;
+    if (temperature > 0.0)
+        pdx_rng_stream_init(&noise, t->seed, PDX_RNG_DYNAMICS,
+                            t->cell_key, t->replica);
+    const double sigma = sqrt(2.0 * eta * temperature);
+    const double sigma_v = sqrt(2.0 * eta_v * temperature);
+    if (train_v) {
+        for (size_t k = 0; k < K; k++)
+            s->v[k] -= eta_v * (gv[k] * scale + decay * s->v[k]);
+        if (temperature > 0.0) {
+            /* gv is spent: reuse it for the noise */
+            pdx_rng_gaussian(&noise, ((uint64_t)t->step << 8) | 255u, gv,
+                             K);
+            for (size_t k = 0; k < K; k++)
+                s->v[k] += sigma_v * gv[k];
+        }
+    }
+    for (size_t k = 0; k < K; k++) {
+        double *restrict w = s->w + k * N;
+        if (fused) {
+            double ck[FUSED];
+            for (size_t i = 0; i < b; i++)
+                ck[i] = coefs[i * K + k];
+            fused_update(w, N, rows, ck, b, eta, scale, decay);
+        } else {
+            const double *restrict gk = gw + k * N;
+            for (size_t j = 0; j < N; j++)
+                w[j] -= eta * (gk[j] * scale + decay * w[j]);
+        }
+        if (temperature > 0.0) {
+            pdx_rng_gaussian(&noise, ((uint64_t)t->step << 8) | k, t->x,
+                             N);
+            const double *restrict xi = t->x;
+            for (size_t j = 0; j < N; j++)
+                w[j] += sigma * xi[j];
+        }
+    }
+}
+
 /* One gradient step on the examples idx[0..b-1] (idx NULL: 0..b-1), with
  * Langevin noise of temperature `temperature` (0: none). Counts the
  * misclassified examples at the current weights into *errors (if not
@@ -77,11 +137,6 @@ static int gradient_step(pdx_trainer *t, const uint32_t *idx, size_t b,
     double *restrict gv = t->grad_v;
     double *lambda = t->lambda;
     const int direct = b == 1 && temperature == 0.0;
-    /* batches of up to FUSED examples keep their coefficients and rows and
-     * sum each weight's gradient in one pass after the loop (the same
-     * additions in the same order as accumulating into gw, without its
-     * loads and stores per example) */
-    enum { FUSED = 64 };
     const int fused = !direct && b <= FUSED;
     const double *rows[FUSED];
     double coefs[FUSED * 64]; /* [i][k], K <= 64 */
@@ -143,46 +198,8 @@ static int gradient_step(pdx_trainer *t, const uint32_t *idx, size_t b,
     }
     if (errors != NULL)
         *errors = wrong;
-    if (!direct) {
-        const double scale = 1.0 / (double)b;
-        pdx_rng_stream noise;
-        if (temperature > 0.0)
-            pdx_rng_stream_init(&noise, t->seed, PDX_RNG_DYNAMICS,
-                                t->cell_key, t->replica);
-        const double sigma = sqrt(2.0 * eta * temperature);
-        const double sigma_v = sqrt(2.0 * eta_v * temperature);
-        if (train_v) {
-            for (size_t k = 0; k < K; k++)
-                s->v[k] -= eta_v * (gv[k] * scale + decay * s->v[k]);
-            if (temperature > 0.0) {
-                /* gv is spent: reuse it for the noise */
-                pdx_rng_gaussian(&noise, ((uint64_t)t->step << 8) | 255u, gv,
-                                 K);
-                for (size_t k = 0; k < K; k++)
-                    s->v[k] += sigma_v * gv[k];
-            }
-        }
-        for (size_t k = 0; k < K; k++) {
-            double *restrict w = s->w + k * N;
-            if (fused) {
-                double ck[FUSED];
-                for (size_t i = 0; i < b; i++)
-                    ck[i] = coefs[i * K + k];
-                fused_update(w, N, rows, ck, b, eta, scale, decay);
-            } else {
-                const double *restrict gk = gw + k * N;
-                for (size_t j = 0; j < N; j++)
-                    w[j] -= eta * (gk[j] * scale + decay * w[j]);
-            }
-            if (temperature > 0.0) {
-                pdx_rng_gaussian(&noise, ((uint64_t)t->step << 8) | k, t->x,
-                                 N);
-                const double *restrict xi = t->x;
-                for (size_t j = 0; j < N; j++)
-                    w[j] += sigma * xi[j];
-            }
-        }
-    }
+    if (!direct)
+        apply_batch(t, rows, coefs, b, fused, train_v, temperature);
     if (is_perceptron(t) && t->params.student_weights == PDX_WEIGHTS_SPHERICAL)
         pdx__to_sphere(s->w, N);
     return 0;
