@@ -54,8 +54,8 @@ static void closed_form_vs_test_set(int activation, double lr)
     }
     double mean = sum / P, se = sqrt((sum2 / P - mean * mean) / (P - 1));
     assert_double_close(eg[0], mean, 1e-12); /* measure used the test set */
-    double closed = pdx_observe_eg_closed_form(activation, K, M, Q, K, R, M,
-                                               T, M, v, pdx_trainer_teacher(t)->v);
+    double closed = pdx_observe_eg_closed_form(
+        activation, K, M, Q, K, R, M, T, M, v, pdx_trainer_teacher(t)->v);
     if (fabs(closed - mean) > 3.0 * se)
         fail_msg("closed form eg = %.6g, test set %.6g +- %.2g (3 se = %.2g)",
                  closed, mean, se, 3 * se);
@@ -155,8 +155,10 @@ static void test_observe_observer_averages(void **state)
     layout.vars = pdx_observe_variables(&layout.n_vars);
     assert_int_equal(layout.n_vars, PDX_OBS_COUNT);
     layout.dim_size[PDX_DIM_TIME] = 1;
-    layout.dim_size[PDX_DIM_STUDENT_UNIT] = layout.dim_size[PDX_DIM_STUDENT_UNIT2] = 1;
-    layout.dim_size[PDX_DIM_TEACHER_UNIT] = layout.dim_size[PDX_DIM_TEACHER_UNIT2] = 1;
+    layout.dim_size[PDX_DIM_STUDENT_UNIT] =
+        layout.dim_size[PDX_DIM_STUDENT_UNIT2] = 1;
+    layout.dim_size[PDX_DIM_TEACHER_UNIT] =
+        layout.dim_size[PDX_DIM_TEACHER_UNIT2] = 1;
     double v[PDX_OBS_COUNT];
     double *out[PDX_OBS_COUNT];
     for (size_t i = 0; i < PDX_OBS_COUNT; i++) {
@@ -182,8 +184,7 @@ static void test_observe_observer_averages(void **state)
     assert_double_close(v[PDX_OBS_TRAIN_ERROR_CLEAN_MEAN], etc / 16, 1e-14);
     assert_double_close(v[PDX_OBS_R_MEAN], R / 16, 1e-14);
     assert_true(v[PDX_OBS_ACCEPT_RATE] > 0 && v[PDX_OBS_ACCEPT_RATE] <= 1);
-    assert_double_close(v[PDX_OBS_ACCEPT_RATE], pdx_trainer_accept_rate(t),
-                        0);
+    assert_double_close(v[PDX_OBS_ACCEPT_RATE], pdx_trainer_accept_rate(t), 0);
     double ttf = pdx_trainer_time_to_fit(t);
     assert_true(isnan(ttf) ? isnan(v[PDX_OBS_TIME_TO_FIT])
                            : v[PDX_OBS_TIME_TO_FIT] == ttf);

@@ -87,7 +87,8 @@ static void check_gd_solution(const char *spec, int overdetermined)
     pdx_params p = params_of(spec);
     pdx_trainer *t = trainer_of(&p, 0, 0);
     const size_t N = (size_t)p.N, P = pdx_trainer_dataset(t)->P;
-    const double *X = pdx_trainer_dataset(t)->x, *y = pdx_trainer_dataset(t)->y;
+    const double *X = pdx_trainer_dataset(t)->x,
+                 *y = pdx_trainer_dataset(t)->y;
     assert_int_equal(pdx_trainer_iterate(t, pdx_trainer_total_steps(t)), 0);
     size_t n = overdetermined ? N : P;
     double *A = calloc(n * n, sizeof *A), *b = calloc(n, sizeof *b);
@@ -243,8 +244,8 @@ static void test_train_metropolis_boltzmann_detects_wrong_t(void **state)
             w[i] = (s >> i) & 1 ? 1.0 : -1.0;
         int E = 0;
         for (size_t mu = 0; mu < P; mu++)
-            E += (pdx_model_dot(w, pdx_trainer_dataset(t)->x + mu * N, N) >= 0.0) !=
-                 (pdx_trainer_dataset(t)->y[mu] > 0.0);
+            E += (pdx_model_dot(w, pdx_trainer_dataset(t)->x + mu * N, N) >=
+                  0.0) != (pdx_trainer_dataset(t)->y[mu] > 0.0);
         expected[s] = exp(-E / 1.6);
         Z += expected[s];
     }
@@ -290,8 +291,12 @@ static void test_train_metropolis_high_t(void **state)
         int n = 0;
         for (int64_t k = 100; k <= 200; k++) { /* after 100 sweeps */
             pdx_trainer_iterate(t, k * 200);
-            double R = pdx_model_dot(pdx_trainer_student(t)->w, pdx_trainer_teacher(t)->w, 200) / 200;
-            double Q = pdx_model_dot(pdx_trainer_student(t)->w, pdx_trainer_student(t)->w, 200) / 200;
+            double R = pdx_model_dot(pdx_trainer_student(t)->w,
+                                     pdx_trainer_teacher(t)->w, 200) /
+                       200;
+            double Q = pdx_model_dot(pdx_trainer_student(t)->w,
+                                     pdx_trainer_student(t)->w, 200) /
+                       200;
             assert_double_near(Q, 1.0, 1e-9);
             sum += pdx_observe_eg_perceptron(Q, R, 1.0);
             n++;
@@ -323,12 +328,18 @@ static void test_train_metropolis_energy_consistent(void **state)
         pdx_trainer *t = trainer_of(&p, 9, replica);
         pdx_trainer_iterate(t, pdx_trainer_total_steps(t));
         double err = pdx_trainer_train_error(t, 0, NULL);
-        assert_double_near(err * (double)pdx_trainer_dataset(t)->P, (double)pdx__metropolis_energy(t),
-                           1e-9);
-        double Q = pdx_model_dot(pdx_trainer_student(t)->w, pdx_trainer_student(t)->w, 60) / 60;
+        assert_double_near(err * (double)pdx_trainer_dataset(t)->P,
+                           (double)pdx__metropolis_energy(t), 1e-9);
+        double Q = pdx_model_dot(pdx_trainer_student(t)->w,
+                                 pdx_trainer_student(t)->w, 60) /
+                   60;
         assert_double_near(Q, 1.0, 1e-9);
-        double R = pdx_model_dot(pdx_trainer_student(t)->w, pdx_trainer_teacher(t)->w, 60) / 60;
-        double T = pdx_model_dot(pdx_trainer_teacher(t)->w, pdx_trainer_teacher(t)->w, 60) / 60;
+        double R = pdx_model_dot(pdx_trainer_student(t)->w,
+                                 pdx_trainer_teacher(t)->w, 60) /
+                   60;
+        double T = pdx_model_dot(pdx_trainer_teacher(t)->w,
+                                 pdx_trainer_teacher(t)->w, 60) /
+                   60;
         eg_sum += pdx_observe_eg_perceptron(Q, R, T);
         pdx_trainer_destroy(&t);
     }
@@ -351,7 +362,8 @@ static void test_train_langevin_stationary(void **state)
         "temperature: 0.05, weight_decay: 0.5, epochs: 200000}\n");
     pdx_trainer *t = trainer_of(&p, 3, 0);
     const size_t N = 4, P = pdx_trainer_dataset(t)->P;
-    const double *X = pdx_trainer_dataset(t)->x, *y = pdx_trainer_dataset(t)->y;
+    const double *X = pdx_trainer_dataset(t)->x,
+                 *y = pdx_trainer_dataset(t)->y;
     double H[16] = {0}, b[4] = {0}, Hinv_trace = 0;
     for (size_t i = 0; i < N; i++) {
         for (size_t j = 0; j < N; j++) {
@@ -380,7 +392,8 @@ static void test_train_langevin_stationary(void **state)
         pdx_trainer_iterate(t, s);
         double d2 = 0;
         for (size_t i = 0; i < N; i++)
-            d2 += (pdx_trainer_student(t)->w[i] - wstar[i]) * (pdx_trainer_student(t)->w[i] - wstar[i]);
+            d2 += (pdx_trainer_student(t)->w[i] - wstar[i]) *
+                  (pdx_trainer_student(t)->w[i] - wstar[i]);
         sum += d2;
         n++;
     }
@@ -404,8 +417,12 @@ static void test_train_hebb_order_parameters(void **state)
     pdx_trainer *t = trainer_of(&p, 0, 0);
     assert_int_equal(pdx_trainer_total_steps(t), 800); /* one pass */
     pdx_trainer_iterate(t, pdx_trainer_total_steps(t));
-    double R = pdx_model_dot(pdx_trainer_student(t)->w, pdx_trainer_teacher(t)->w, 400) / 400;
-    double Q = pdx_model_dot(pdx_trainer_student(t)->w, pdx_trainer_student(t)->w, 400) / 400;
+    double R = pdx_model_dot(pdx_trainer_student(t)->w,
+                             pdx_trainer_teacher(t)->w, 400) /
+               400;
+    double Q = pdx_model_dot(pdx_trainer_student(t)->w,
+                             pdx_trainer_student(t)->w, 400) /
+               400;
     double a = 2.0;
     assert_double_near(R, a * sqrt(2 / M_PI), 5 * sqrt(a / 400.0));
     assert_double_near(Q, a + a * a * 2 / M_PI, 0.15 * (a + a * a * 2 / M_PI));
@@ -414,7 +431,8 @@ static void test_train_hebb_order_parameters(void **state)
     pdx_trainer *c = trainer_of(&p, 0, 0);
     pdx_trainer_iterate(c, pdx_trainer_total_steps(c));
     for (size_t i = 0; i < 400; i++)
-        assert_true(pdx_trainer_student(c)->w[i] == (pdx_trainer_student(t)->w[i] >= 0 ? 1.0 : -1.0));
+        assert_true(pdx_trainer_student(c)->w[i] ==
+                    (pdx_trainer_student(t)->w[i] >= 0 ? 1.0 : -1.0));
     pdx_trainer_destroy(&t);
     pdx_trainer_destroy(&c);
 }
@@ -458,9 +476,12 @@ static void test_train_sgd_streams(void **state)
     pdx_trainer_iterate(a, 78);
     pdx_trainer_iterate(b, 78);
     pdx_trainer_iterate(c, 78);
-    assert_memory_equal(pdx_trainer_student(a)->w, pdx_trainer_student(b)->w, 90 * sizeof(double));
-    assert_memory_equal(pdx_trainer_student(a)->v, pdx_trainer_student(b)->v, 3 * sizeof(double));
-    assert_true(memcmp(pdx_trainer_student(a)->w, pdx_trainer_student(c)->w, 90 * sizeof(double)) != 0);
+    assert_memory_equal(pdx_trainer_student(a)->w, pdx_trainer_student(b)->w,
+                        90 * sizeof(double));
+    assert_memory_equal(pdx_trainer_student(a)->v, pdx_trainer_student(b)->v,
+                        3 * sizeof(double));
+    assert_true(memcmp(pdx_trainer_student(a)->w, pdx_trainer_student(c)->w,
+                       90 * sizeof(double)) != 0);
     /* it learns: the clean training error falls */
     double after = pdx_trainer_train_error(a, 1, NULL);
     printf("# sgd: clean training error %.3f -> %.3f\n", before, after);
