@@ -540,6 +540,56 @@ static void test_train_table_serves_every_algorithm(void **state)
     assert_null(name);
 }
 
+/* One trainer running tasks of different families in turn (the family
+ * block and the common finite workspace are reused) ends each task with
+ * the bits of a fresh trainer: set prepares all the state a task reads. */
+static void test_train_reuse_across_families(void **state)
+{
+    (void)state;
+    pdx_params mc = params_of(
+        "N: 24\nteacher: {kind: perceptron}\n"
+        "student: {kind: perceptron, weights: spherical}\n"
+        "data: {alpha: 2.3, label_noise: 0.15}\n"
+        "train: {algorithm: metropolis, temperature: 0.45, epochs: 7}\n");
+    pdx_params sgd = params_of(
+        "N: 24\nteacher: {kind: perceptron}\n"
+        "student: {kind: twolayer, hidden: 3, init_scale: 1}\n"
+        "data: {alpha: 2.3, label_noise: 0.15}\n"
+        "train: {algorithm: sgd, batch: 5, learning_rate: 0.3, epochs: 4}\n"
+        "record: {test_size: 300}\n");
+    pdx_params hebb = params_of(
+        "N: 24\nteacher: {kind: perceptron}\n"
+        "student: {kind: perceptron, weights: binary}\n"
+        "data: {alpha: 2.3}\ntrain: {algorithm: hebb, epochs: 1}\n");
+    const pdx_params *order[] = {&mc, &sgd, &hebb, &mc, &hebb, &sgd};
+    pdx_trainer *shared = NULL;
+    size_t P = (size_t)pdx_params_train_size(&mc);
+    assert_int_equal(pdx_trainer_create_finite(&shared, 24, 8, 4, 2000, P,
+                                               NULL),
+                     PDX_OK);
+    for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+        const pdx_params *p = order[i];
+        pdx_trainer *fresh = trainer_of(p, 31, 2);
+        assert_int_equal(pdx_trainer_set_cell(shared, p, 2385, 31, 2, NULL),
+                         PDX_OK);
+        pdx_trainer_iterate(fresh, pdx_trainer_total_steps(fresh));
+        pdx_trainer_iterate(shared, pdx_trainer_total_steps(shared));
+        const pdx_committee *a = pdx_trainer_student(fresh);
+        const pdx_committee *b = pdx_trainer_student(shared);
+        assert_int_equal(a->K, b->K);
+        assert_memory_equal(a->w, b->w, a->K * a->N * sizeof(double));
+        assert_memory_equal(a->v, b->v, a->K * sizeof(double));
+        double ea = pdx_trainer_train_error(fresh, 0, NULL);
+        double eb = pdx_trainer_train_error(shared, 0, NULL);
+        assert_memory_equal(&ea, &eb, sizeof ea);
+        double ra = pdx_trainer_accept_rate(fresh);
+        double rb = pdx_trainer_accept_rate(shared);
+        assert_memory_equal(&ra, &rb, sizeof ra);
+        pdx_trainer_destroy(&fresh);
+    }
+    pdx_trainer_destroy(&shared);
+}
+
 /* A task whose algorithm no row serves is refused with PDX_ERR_USAGE. */
 static void test_train_set_refuses_unknown_algorithm(void **state)
 {
@@ -572,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_train_sgd_streams),
         cmocka_unit_test(test_train_table_serves_every_algorithm),
         cmocka_unit_test(test_train_set_refuses_unknown_algorithm),
+        cmocka_unit_test(test_train_reuse_across_families),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
