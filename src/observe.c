@@ -1,7 +1,63 @@
-/* observe.c — order parameters and generalization error. */
+/* observe.c — order parameters and generalization error; the observer's
+ * burn-in averages. Reads trainers through pdx/train.h's getters only. */
 #include "pdx/observe.h"
 
+#include <assert.h>
 #include <math.h>
+#include <stdlib.h>
+
+struct pdx_observer {
+    size_t max_K, max_M;
+    /* averages over sweeps (epochs) after train.burn_in */
+    double sum_eg, sum_train_error, sum_train_error_clean;
+    double *sum_R;          /* K x M of the current task */
+    int64_t n_samples;
+};
+
+pdx_status pdx_observer_create(pdx_observer **out, size_t max_K, size_t max_M,
+                               pdx_error *err)
+{
+    *out = NULL;
+    pdx_observer *o = calloc(1, sizeof *o);
+    if (o == NULL || (o->sum_R = calloc(max_K * max_M + 1,
+                                        sizeof *o->sum_R)) == NULL) {
+        free(o);
+        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                             "cannot allocate an observer of %.0f bytes",
+                             pdx_observer_bytes(max_K, max_M));
+    }
+    o->max_K = max_K;
+    o->max_M = max_M;
+    *out = o;
+    return PDX_OK;
+}
+
+void pdx_observer_destroy(pdx_observer **observer)
+{
+    if (observer == NULL || *observer == NULL)
+        return;
+    free((*observer)->sum_R);
+    free(*observer);
+    *observer = NULL;
+}
+
+double pdx_observer_bytes(size_t max_K, size_t max_M)
+{
+    return 8.0 * (double)max_K * (double)max_M;
+}
+
+void pdx_observer_start(pdx_observer *o)
+{
+    o->sum_eg = o->sum_train_error = o->sum_train_error_clean = 0.0;
+    for (size_t i = 0; i < o->max_K * o->max_M; i++)
+        o->sum_R[i] = 0.0;
+    o->n_samples = 0;
+}
+
+int64_t pdx_observer_samples(const pdx_observer *o)
+{
+    return o->n_samples;
+}
 
 static const pdx_var_desc variables[PDX_OBS_COUNT] = {
     [PDX_OBS_EG] = {"eg",
@@ -98,7 +154,10 @@ double pdx_observe_eg_closed_form(int activation, size_t K, size_t M,
 
 double pdx_observe_eg_test_set(const pdx_trainer *t)
 {
-    const pdx_committee *s = &t->student;
+    const pdx_committee *s = pdx_trainer_student(t);
+    const double *test_x, *test_y;
+    const size_t test_size = pdx_trainer_test_set(t, &test_x, &test_y);
+    const int classification = pdx_trainer_classification(t);
     const size_t N = s->N, K = s->K; /* K <= 64: spec student.hidden */
     const double scale = 1.0 / sqrt((double)N);
     /* a block of inputs at a time, so that their activations are
@@ -107,12 +166,11 @@ double pdx_observe_eg_test_set(const pdx_trainer *t)
     enum { BLOCK = 16 };
     double act[BLOCK * 64];
     double sum = 0.0;
-    for (size_t first = 0; first < t->test_size; first += BLOCK) {
-        size_t nb = t->test_size - first < BLOCK ? t->test_size - first
-                                                 : BLOCK;
+    for (size_t first = 0; first < test_size; first += BLOCK) {
+        size_t nb = test_size - first < BLOCK ? test_size - first : BLOCK;
         for (size_t b = 0; b < nb; b++) {
             double *lambda = act + b * K;
-            pdx_model_dot_rows(s->w, K, N, t->test_x + (first + b) * N, N,
+            pdx_model_dot_rows(s->w, K, N, test_x + (first + b) * N, N,
                                lambda);
             for (size_t k = 0; k < K; k++)
                 lambda[k] *= scale;
@@ -122,8 +180,8 @@ double pdx_observe_eg_test_set(const pdx_trainer *t)
             double yhat = 0.0;
             for (size_t k = 0; k < K; k++)
                 yhat += s->v[k] * act[b * K + k];
-            double y = t->test_y[first + b];
-            if (t->classification) {
+            double y = test_y[first + b];
+            if (classification) {
                 sum += (yhat >= 0.0) != (y > 0.0);
             } else {
                 double d = y - yhat;
@@ -131,7 +189,7 @@ double pdx_observe_eg_test_set(const pdx_trainer *t)
             }
         }
     }
-    return t->test_size > 0 ? sum / (double)t->test_size : NAN;
+    return test_size > 0 ? sum / (double)test_size : NAN;
 }
 
 double pdx_observe_eg_perceptron(double Q, double R, double T)
@@ -149,32 +207,34 @@ static double measure_eg(const pdx_trainer *t, const double *Q, size_t ldq,
                          const double *R, size_t ldr, const double *T,
                          size_t ldt)
 {
-    if (t->test_size > 0)
+    if (pdx_trainer_test_set(t, NULL, NULL) > 0)
         return pdx_observe_eg_test_set(t);
-    if (t->classification)
+    if (pdx_trainer_classification(t))
         return pdx_observe_eg_perceptron(Q[0], R[0], T[0]);
-    return pdx_observe_eg_closed_form(t->student.activation, t->student.K,
-                                      t->teacher.K, Q, ldq, R, ldr, T, ldt,
-                                      t->student.v, t->teacher.v);
+    const pdx_committee *s = pdx_trainer_student(t);
+    const pdx_committee *b = pdx_trainer_teacher(t);
+    return pdx_observe_eg_closed_form(s->activation, s->K, b->K, Q, ldq, R,
+                                      ldr, T, ldt, s->v, b->v);
 }
 
 void pdx_observe_teacher(const pdx_trainer *t, const pdx_layout *layout,
                          double *const *out)
 {
-    const size_t N = t->teacher.N, M = t->teacher.K;
+    const pdx_committee *b = pdx_trainer_teacher(t);
+    const size_t N = b->N, M = b->K;
     const size_t mm = layout->dim_size[PDX_DIM_TEACHER_UNIT];
     double *T = out[PDX_OBS_T];
     for (size_t n = 0; n < M; n++)
         for (size_t m = 0; m < M; m++)
-            T[n * mm + m] = pdx_model_dot(t->teacher.w + n * N,
-                                          t->teacher.w + m * N, N) /
-                            (double)N;
+            T[n * mm + m] =
+                pdx_model_dot(b->w + n * N, b->w + m * N, N) / (double)N;
 }
 
 void pdx_observe_measure(pdx_trainer *t, const pdx_layout *layout,
                          size_t ti, double *const *out)
 {
-    const pdx_committee *s = &t->student, *b = &t->teacher;
+    const pdx_committee *s = pdx_trainer_student(t);
+    const pdx_committee *b = pdx_trainer_teacher(t);
     const size_t N = s->N, K = s->K, M = b->K;
     const size_t kk = layout->dim_size[PDX_DIM_STUDENT_UNIT];
     const size_t mm = layout->dim_size[PDX_DIM_TEACHER_UNIT];
@@ -194,7 +254,8 @@ void pdx_observe_measure(pdx_trainer *t, const pdx_layout *layout,
     }
     out[PDX_OBS_NORM][ti] = norm / (double)K;
     out[PDX_OBS_EG][ti] = measure_eg(t, Q, kk, R, mm, T, mm);
-    if (layout->n_vars > PDX_OBS_LOSS && pdx_params_finite(&t->params)) {
+    if (layout->n_vars > PDX_OBS_LOSS &&
+        pdx_params_finite(pdx_trainer_params(t))) {
         double loss;
         out[PDX_OBS_TRAIN_ERROR][ti] = pdx_trainer_train_error(t, 0, &loss);
         out[PDX_OBS_LOSS][ti] = loss;
@@ -203,12 +264,14 @@ void pdx_observe_measure(pdx_trainer *t, const pdx_layout *layout,
     }
 }
 
-void pdx_observe_sample(pdx_trainer *t, const pdx_layout *layout,
-                        double *const *out)
+void pdx_observe_sample(pdx_observer *o, pdx_trainer *t,
+                        const pdx_layout *layout, double *const *out)
 {
-    const pdx_committee *s = &t->student, *b = &t->teacher;
+    const pdx_committee *s = pdx_trainer_student(t);
+    const pdx_committee *b = pdx_trainer_teacher(t);
     const size_t N = s->N, K = s->K, M = b->K;
     const size_t mm = layout->dim_size[PDX_DIM_TEACHER_UNIT];
+    assert(K * M <= o->max_K * o->max_M);
     double Q[64 * 64], R[64 * 64];
     for (size_t k = 0; k < K; k++) {
         const double *wk = s->w + k * N;
@@ -217,31 +280,33 @@ void pdx_observe_sample(pdx_trainer *t, const pdx_layout *layout,
         for (size_t m = 0; m < M; m++)
             R[k * M + m] = pdx_model_dot(wk, b->w + m * N, N) / (double)N;
     }
-    t->sum_eg += measure_eg(t, Q, K, R, M, out[PDX_OBS_T], mm);
-    t->sum_train_error += pdx_trainer_train_error(t, 0, NULL);
-    t->sum_train_error_clean += pdx_trainer_train_error(t, 1, NULL);
+    o->sum_eg += measure_eg(t, Q, K, R, M, out[PDX_OBS_T], mm);
+    o->sum_train_error += pdx_trainer_train_error(t, 0, NULL);
+    o->sum_train_error_clean += pdx_trainer_train_error(t, 1, NULL);
     for (size_t i = 0; i < K * M; i++)
-        t->sum_R[i] += R[i];
-    t->n_samples++;
+        o->sum_R[i] += R[i];
+    o->n_samples++;
 }
 
-void pdx_observe_task(const pdx_trainer *t, const pdx_layout *layout,
-                      double *const *out)
+void pdx_observe_task(const pdx_observer *o, const pdx_trainer *t,
+                      const pdx_layout *layout, double *const *out)
 {
-    if (layout->n_vars <= PDX_OBS_ACCEPT_RATE || !pdx_params_finite(&t->params))
+    if (layout->n_vars <= PDX_OBS_ACCEPT_RATE ||
+        !pdx_params_finite(pdx_trainer_params(t)))
         return;
-    out[PDX_OBS_TIME_TO_FIT][0] = t->time_to_fit;
-    if (t->params.train_algorithm == PDX_ALG_METROPOLIS && t->step > 0)
-        out[PDX_OBS_ACCEPT_RATE][0] = (double)t->accepted / (double)t->step;
-    if (t->n_samples == 0)
+    out[PDX_OBS_TIME_TO_FIT][0] = pdx_trainer_time_to_fit(t);
+    double accept_rate = pdx_trainer_accept_rate(t);
+    if (!isnan(accept_rate))
+        out[PDX_OBS_ACCEPT_RATE][0] = accept_rate;
+    if (o == NULL || o->n_samples == 0)
         return;
-    const double n = (double)t->n_samples;
-    const size_t K = t->student.K, M = t->teacher.K;
+    const double n = (double)o->n_samples;
+    const size_t K = pdx_trainer_student(t)->K, M = pdx_trainer_teacher(t)->K;
     const size_t mm = layout->dim_size[PDX_DIM_TEACHER_UNIT];
-    out[PDX_OBS_EG_MEAN][0] = t->sum_eg / n;
-    out[PDX_OBS_TRAIN_ERROR_MEAN][0] = t->sum_train_error / n;
-    out[PDX_OBS_TRAIN_ERROR_CLEAN_MEAN][0] = t->sum_train_error_clean / n;
+    out[PDX_OBS_EG_MEAN][0] = o->sum_eg / n;
+    out[PDX_OBS_TRAIN_ERROR_MEAN][0] = o->sum_train_error / n;
+    out[PDX_OBS_TRAIN_ERROR_CLEAN_MEAN][0] = o->sum_train_error_clean / n;
     for (size_t k = 0; k < K; k++)
         for (size_t m = 0; m < M; m++)
-            out[PDX_OBS_R_MEAN][k * mm + m] = t->sum_R[k * M + m] / n;
+            out[PDX_OBS_R_MEAN][k * mm + m] = o->sum_R[k * M + m] / n;
 }

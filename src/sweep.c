@@ -12,6 +12,7 @@
 #include "pdx/observe.h"
 #include "pdx/rng.h"
 #include "pdx/train.h"
+#include "vec8.h"
 
 
 static double now_seconds(void)
@@ -41,6 +42,13 @@ void pdx_sweep_layout(const pdx_grid *grid, pdx_layout *layout)
     pdx_grid_layout_dims(grid, layout);
 }
 
+/* Units an observer keeps averages for: only finite training sets take
+ * burn-in averages. */
+static size_t averages_units(size_t units, const pdx_grid *grid)
+{
+    return grid->max_train_size > 0 ? units : 0;
+}
+
 double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
 {
     pdx_layout layout;
@@ -54,6 +62,8 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
                                            grid->max_teacher_hidden,
                                            (size_t)grid->max_test_size,
                                            (size_t)grid->max_train_size) +
+        pdx_observer_bytes(averages_units(grid->max_student_hidden, grid),
+                           averages_units(grid->max_teacher_hidden, grid)) +
         per_task;
     /* task list, job list and the status array, ~64 bytes per task */
     double shared = (double)grid->n_tasks * 64.0;
@@ -123,9 +133,13 @@ static void progress_report(progress *p, int final)
 #define PDX_BUNDLE 8
 
 /* Per-thread workspace: PDX_BUNDLE trainers (the first one sized for test
- * sets) and one set of result buffers per trainer. */
+ * sets and training sets), an observer, one set of result buffers per
+ * trainer, and a bundle's shared input x (max_N + 2, 64-byte aligned) and
+ * teacher scratch nu (max_M). */
 typedef struct worker {
     pdx_trainer *trainer[PDX_BUNDLE];
+    pdx_observer *observer;
+    double *x, *nu;
     double **values[PDX_BUNDLE];
     size_t n_vars;
     /* set by pdx_sweep_run: the stop request and when it was first seen,
@@ -165,6 +179,10 @@ static int worker_abandons(const worker *w)
 
 static void worker_destroy(worker *w)
 {
+    pdx_observer_destroy(&w->observer);
+    free(w->x);
+    free(w->nu);
+    w->x = w->nu = NULL;
     for (int b = 0; b < PDX_BUNDLE; b++) {
         pdx_trainer_destroy(&w->trainer[b]);
         if (w->values[b] != NULL)
@@ -180,8 +198,17 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
 {
     memset(w, 0, sizeof *w);
     w->n_vars = layout->n_vars;
+    pdx_status st = pdx_observer_create(
+        &w->observer, averages_units(grid->max_student_hidden, grid),
+        averages_units(grid->max_teacher_hidden, grid), err);
+    if (st != PDX_OK)
+        return st;
+    w->x = pdx_alloc_doubles((size_t)grid->max_N + 2);
+    w->nu = pdx_alloc_doubles(grid->max_teacher_hidden);
+    if (w->x == NULL || w->nu == NULL)
+        goto nomem;
     for (int b = 0; b < PDX_BUNDLE; b++) {
-        pdx_status st = pdx_trainer_create_finite(
+        st = pdx_trainer_create_finite(
             &w->trainer[b], (size_t)grid->max_N, grid->max_student_hidden,
             grid->max_teacher_hidden,
             b == 0 ? (size_t)grid->max_test_size : 0,
@@ -219,6 +246,8 @@ static void fill_nan(double **values, const pdx_layout *layout)
 /* Per-member state of a bundle run. */
 typedef struct member {
     pdx_params params;
+    int64_t total_steps;          /* of the trainer, once set */
+    const pdx_committee *teacher; /* of the trainer, once set */
     size_t next_time;   /* index of the next checkpoint to record */
     int8_t status;
     int finished;       /* nothing left to do */
@@ -227,12 +256,12 @@ typedef struct member {
 /* Step of checkpoint `ti` of a member, or -1 when it lies after the end of
  * training (those checkpoints stay NaN). */
 static int64_t checkpoint_step(const pdx_spec *spec, const member *m,
-                               const pdx_trainer *t, size_t ti)
+                               size_t ti)
 {
     if (ti >= spec->n_times)
         return -1;
     int64_t step = pdx_grid_steps_at(&m->params, spec->times[ti]);
-    return step > t->total_steps ? -1 : step;
+    return step > m->total_steps ? -1 : step;
 }
 
 /* Run n online tasks of one bundle (same seed, replica, N and teacher) in
@@ -260,8 +289,10 @@ static void run_online_bundle(worker *w, const pdx_grid *grid,
             continue;
         }
         pdx_observe_teacher(t, layout, w->values[i]);
-        if (t->total_steps > max_total)
-            max_total = t->total_steps;
+        m[i].total_steps = pdx_trainer_total_steps(t);
+        m[i].teacher = pdx_trainer_teacher(t);
+        if (m[i].total_steps > max_total)
+            max_total = m[i].total_steps;
         size_t d = pdx_trainer_online_draws(&m[i].params);
         if (d > draws)
             draws = d;
@@ -269,8 +300,7 @@ static void run_online_bundle(worker *w, const pdx_grid *grid,
     pdx_rng_stream inputs;
     pdx_rng_stream_init(&inputs, (uint64_t)spec->base.seed, PDX_RNG_INPUTS, 0,
                         replica);
-    /* every trainer's x buffer holds max_N + 2 entries: use the first */
-    double *x = w->trainer[0]->x;
+    double *x = w->x;
     for (int64_t step = 0;; step++) {
         if ((step & 4095) == 4095 && worker_abandons(w)) {
             for (size_t i = 0; i < n; i++)
@@ -281,14 +311,14 @@ static void run_online_bundle(worker *w, const pdx_grid *grid,
             break;
         }
         int any_active = 0;
-        const pdx_trainer *teacher_of = NULL;
+        const pdx_committee *teacher = NULL;
         for (size_t i = 0; i < n; i++) {
             pdx_trainer *t = w->trainer[i];
             if (m[i].finished)
                 continue;
             /* checkpoints at this step (before the step is taken) */
             int64_t at;
-            while ((at = checkpoint_step(spec, &m[i], t, m[i].next_time)) ==
+            while ((at = checkpoint_step(spec, &m[i], m[i].next_time)) ==
                    step) {
                 if (pdx_trainer_check(t)) {
                     m[i].status = PDX_TASK_DIVERGED;
@@ -300,20 +330,19 @@ static void run_online_bundle(worker *w, const pdx_grid *grid,
             }
             if (m[i].finished)
                 continue;
-            if (step >= t->total_steps) {
+            if (step >= m[i].total_steps) {
                 if (pdx_trainer_check(t))
                     m[i].status = PDX_TASK_DIVERGED;
                 m[i].finished = 1;
                 continue;
             }
             any_active = 1;
-            teacher_of = t;
+            teacher = m[i].teacher;
         }
         if (!any_active || step >= max_total)
             break;
         pdx_rng_gaussian(&inputs, (uint64_t)step, x, draws);
-        double y = pdx_model_forward(&teacher_of->teacher, x,
-                                     w->trainer[n > 1 ? 1 : 0]->nu);
+        double y = pdx_model_forward(teacher, x, w->nu);
         for (size_t i = 0; i < n; i++) {
             if (m[i].finished)
                 continue;
@@ -325,7 +354,7 @@ static void run_online_bundle(worker *w, const pdx_grid *grid,
     }
     for (size_t i = 0; i < n; i++) {
         status[i] = m[i].status;
-        steps[i] = w->trainer[i]->step;
+        steps[i] = pdx_trainer_step(w->trainer[i]);
     }
 }
 
@@ -352,33 +381,34 @@ static void run_finite_task(worker *w, const pdx_grid *grid,
         return;
     }
     pdx_observe_teacher(t, layout, out);
-    const int averages = params.train_algorithm == PDX_ALG_METROPOLIS ||
-                         params.train_algorithm == PDX_ALG_LANGEVIN;
-    const int64_t per_time = t->steps_per_epoch;
+    pdx_observer_start(w->observer);
+    const int averages = pdx_trainer_samples_averages(&params);
+    const int64_t per_time = pdx_trainer_steps_per_time(t);
+    const int64_t total_steps = pdx_trainer_total_steps(t);
     /* samples at whole sweeps (epochs) from burn_in on */
     int64_t sample = (int64_t)ceil(params.train_burn_in) * per_time;
     size_t ti = 0;
     for (;;) {
         if (worker_abandons(w)) { /* checked between checkpoints */
             *status = PDX_TASK_PENDING;
-            *steps = t->step;
+            *steps = pdx_trainer_step(t);
             return;
         }
-        int64_t next = t->total_steps;
+        int64_t next = total_steps;
         int64_t at = -1;
         if (ti < spec->n_times && spec->times[ti] <= params.train_epochs) {
             at = pdx_grid_steps_at(&params, spec->times[ti]);
             if (at < next)
                 next = at;
         }
-        if (averages && sample <= t->total_steps && sample < next)
+        if (averages && sample <= total_steps && sample < next)
             next = sample;
         if (pdx_trainer_iterate(t, next)) {
             *status = PDX_TASK_DIVERGED;
             break;
         }
         if (averages && next == sample) {
-            pdx_observe_sample(t, layout, out);
+            pdx_observe_sample(w->observer, t, layout, out);
             sample += per_time;
         }
         while (ti < spec->n_times && spec->times[ti] <= params.train_epochs &&
@@ -388,13 +418,13 @@ static void run_finite_task(worker *w, const pdx_grid *grid,
         }
         int more_times = ti < spec->n_times &&
                          spec->times[ti] <= params.train_epochs;
-        int more_samples = averages && sample <= t->total_steps;
-        if (next >= t->total_steps && !more_times && !more_samples)
+        int more_samples = averages && sample <= total_steps;
+        if (next >= total_steps && !more_times && !more_samples)
             break;
     }
     if (*status == PDX_TASK_DONE)
-        pdx_observe_task(t, layout, out);
-    *steps = t->step;
+        pdx_observe_task(w->observer, t, layout, out);
+    *steps = pdx_trainer_step(t);
 }
 
 /* Whether a task may share a bundle: online, eg in closed form (no test
@@ -427,7 +457,7 @@ typedef struct job {
 
 /* Longest first; among equal costs, one replica after another, so that
  * the jobs a thread takes in a row share their replica's test set (the
- * trainer keeps two, see pdx_trainer.test_slots). */
+ * trainer keeps two test sets, see src/train/train_internal.h). */
 static int by_job_cost_desc(const void *a, const void *b)
 {
     const job *x = a, *y = b;

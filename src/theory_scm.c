@@ -4,7 +4,7 @@
  * output noise as in Goldt, Advani, Saxe, Krzakala & Zdeborova (NeurIPS
  * 2019).
  *
- * Conventions of pdx's simulation (src/train.c): g(z) = erf(z/sqrt 2),
+ * Conventions of pdx's simulation (src/train/online.c): g(z) = erf(z/sqrt 2),
  * lambda_k = w_k.x/sqrt N, nu_n = B_n.x/sqrt N, teacher second layer
  * v*_n = 1, delta = sum_n v*_n g(nu_n) + sigma zeta - sum_k v_k g(lambda_k),
  * w_k += eta/sqrt N delta v_k g'(lambda_k) x, v_k += eta_v/N delta

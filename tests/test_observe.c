@@ -29,7 +29,7 @@ static void closed_form_vs_test_set(int activation, double lr)
     pdx_trainer *t = NULL;
     assert_int_equal(pdx_trainer_create(&t, N, K, M, P, NULL), PDX_OK);
     assert_int_equal(pdx_trainer_set(t, &p, 2385, 1, NULL), PDX_OK);
-    assert_int_equal(pdx_trainer_iterate(t, t->total_steps), 0);
+    assert_int_equal(pdx_trainer_iterate(t, pdx_trainer_total_steps(t)), 0);
 
     pdx_layout layout = {0};
     layout.vars = pdx_observe_variables(&layout.n_vars);
@@ -43,17 +43,19 @@ static void closed_form_vs_test_set(int activation, double lr)
 
     /* test-set mean and its standard error, computed here */
     double sum = 0, sum2 = 0, lambda[K];
+    const double *test_x, *test_y;
+    assert_int_equal(pdx_trainer_test_set(t, &test_x, &test_y), P);
     for (size_t mu = 0; mu < P; mu++) {
-        double d = t->test_y[mu] -
-                   pdx_model_forward(&t->student, t->test_x + mu * N, lambda);
+        double d = test_y[mu] - pdx_model_forward(pdx_trainer_student(t),
+                                                  test_x + mu * N, lambda);
         double e = 0.5 * d * d;
         sum += e;
         sum2 += e * e;
     }
     double mean = sum / P, se = sqrt((sum2 / P - mean * mean) / (P - 1));
     assert_double_close(eg[0], mean, 1e-12); /* measure used the test set */
-    double closed = pdx_observe_eg_closed_form(activation, K, M, Q, K, R, M,
-                                               T, M, v, t->teacher.v);
+    double closed = pdx_observe_eg_closed_form(
+        activation, K, M, Q, K, R, M, T, M, v, pdx_trainer_teacher(t)->v);
     if (fabs(closed - mean) > 3.0 * se)
         fail_msg("closed form eg = %.6g, test set %.6g +- %.2g (3 se = %.2g)",
                  closed, mean, se, 3 * se);
@@ -119,6 +121,100 @@ static void test_observe_uninformed_student(void **state)
                         2.0 / 6.0, 1e-14);
 }
 
+/* The observer's burn-in averages are the means of what pdx_observe_measure
+ * reports at the same moments; pdx_observer_start forgets them; per-task
+ * values come from the trainer (time to fit, acceptance rate), and online
+ * tasks get none. Metropolis on a binary perceptron (N = 40, alpha = 2.15,
+ * T = 0.385), sampled at sweeps 5..20. */
+static void test_observe_observer_averages(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    pdx_params p;
+    pdx_params_default(&p);
+    p.N = N;
+    p.teacher_kind = PDX_MODEL_PERCEPTRON;
+    p.student_kind = PDX_MODEL_PERCEPTRON;
+    p.student_weights = PDX_WEIGHTS_BINARY;
+    p.data_alpha = 2.15;
+    p.data_label_noise = 0.1;
+    p.train_algorithm = PDX_ALG_METROPOLIS;
+    p.train_temperature = 0.385;
+    p.train_epochs = 20;
+    pdx_params_resolve(&p, NULL);
+    size_t P = (size_t)pdx_params_train_size(&p);
+    pdx_trainer *t = NULL;
+    pdx_observer *o = NULL;
+    assert_int_equal(pdx_trainer_create_finite(&t, N, 1, 1, 0, P, NULL),
+                     PDX_OK);
+    assert_int_equal(pdx_observer_create(&o, 1, 1, NULL), PDX_OK);
+    assert_int_equal(pdx_trainer_set_cell(t, &p, 2385, 17, 3, NULL), PDX_OK);
+    assert_true(pdx_trainer_samples_averages(&p));
+
+    pdx_layout layout = {0};
+    layout.vars = pdx_observe_variables(&layout.n_vars);
+    assert_int_equal(layout.n_vars, PDX_OBS_COUNT);
+    layout.dim_size[PDX_DIM_TIME] = 1;
+    layout.dim_size[PDX_DIM_STUDENT_UNIT] =
+        layout.dim_size[PDX_DIM_STUDENT_UNIT2] = 1;
+    layout.dim_size[PDX_DIM_TEACHER_UNIT] =
+        layout.dim_size[PDX_DIM_TEACHER_UNIT2] = 1;
+    double v[PDX_OBS_COUNT];
+    double *out[PDX_OBS_COUNT];
+    for (size_t i = 0; i < PDX_OBS_COUNT; i++) {
+        v[i] = -2.385; /* untouched marker */
+        out[i] = &v[i];
+    }
+    pdx_observe_teacher(t, &layout, out);
+    pdx_observer_start(o);
+    double eg = 0, et = 0, etc = 0, R = 0;
+    for (int64_t sweep = 5; sweep <= 20; sweep++) {
+        assert_int_equal(pdx_trainer_iterate(t, sweep * N), 0);
+        pdx_observe_measure(t, &layout, 0, out);
+        eg += v[PDX_OBS_EG];
+        et += v[PDX_OBS_TRAIN_ERROR];
+        etc += v[PDX_OBS_TRAIN_ERROR_CLEAN];
+        R += v[PDX_OBS_R];
+        pdx_observe_sample(o, t, &layout, out);
+    }
+    assert_int_equal(pdx_observer_samples(o), 16);
+    pdx_observe_task(o, t, &layout, out);
+    assert_double_close(v[PDX_OBS_EG_MEAN], eg / 16, 1e-14);
+    assert_double_close(v[PDX_OBS_TRAIN_ERROR_MEAN], et / 16, 1e-14);
+    assert_double_close(v[PDX_OBS_TRAIN_ERROR_CLEAN_MEAN], etc / 16, 1e-14);
+    assert_double_close(v[PDX_OBS_R_MEAN], R / 16, 1e-14);
+    assert_true(v[PDX_OBS_ACCEPT_RATE] > 0 && v[PDX_OBS_ACCEPT_RATE] <= 1);
+    assert_double_close(v[PDX_OBS_ACCEPT_RATE], pdx_trainer_accept_rate(t), 0);
+    double ttf = pdx_trainer_time_to_fit(t);
+    assert_true(isnan(ttf) ? isnan(v[PDX_OBS_TIME_TO_FIT])
+                           : v[PDX_OBS_TIME_TO_FIT] == ttf);
+
+    /* a new task: no samples, so no averages written */
+    pdx_observer_start(o);
+    assert_int_equal(pdx_observer_samples(o), 0);
+    v[PDX_OBS_EG_MEAN] = -2.385;
+    pdx_observe_task(o, t, &layout, out);
+    assert_true(v[PDX_OBS_EG_MEAN] == -2.385);
+
+    /* online tasks have no per-task values */
+    pdx_params online;
+    pdx_params_default(&online);
+    online.N = N;
+    online.student_hidden = online.teacher_hidden = 1;
+    pdx_params_resolve(&online, NULL);
+    assert_false(pdx_trainer_samples_averages(&online));
+    assert_int_equal(pdx_trainer_set(t, &online, 2385, 0, NULL), PDX_OK);
+    assert_null(pdx_trainer_dataset(t));
+    assert_true(isnan(pdx_trainer_accept_rate(t)));
+    v[PDX_OBS_TIME_TO_FIT] = -2.385;
+    pdx_observe_task(o, t, &layout, out);
+    assert_true(v[PDX_OBS_TIME_TO_FIT] == -2.385);
+    pdx_observer_destroy(&o);
+    pdx_observer_destroy(&o); /* NULL is fine */
+    assert_null(o);
+    pdx_trainer_destroy(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -126,6 +222,7 @@ int main(void)
         cmocka_unit_test(test_observe_closed_form_matches_test_set_linear),
         cmocka_unit_test(test_observe_closed_form_identities),
         cmocka_unit_test(test_observe_uninformed_student),
+        cmocka_unit_test(test_observe_observer_averages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,10 @@
 #include "pdx/observe.h"
 #include "pdx/train.h"
 #include "pdx_test.h"
+/* white-box: the trainer table's rows and the Metropolis energy */
+#include "../src/train/train_internal.h"
+
+int64_t pdx__metropolis_energy(const pdx_trainer *t);
 
 static pdx_params params_of(const char *text)
 {
@@ -82,9 +86,10 @@ static void check_gd_solution(const char *spec, int overdetermined)
 {
     pdx_params p = params_of(spec);
     pdx_trainer *t = trainer_of(&p, 0, 0);
-    const size_t N = (size_t)p.N, P = t->data->P;
-    const double *X = t->data->x, *y = t->data->y;
-    assert_int_equal(pdx_trainer_iterate(t, t->total_steps), 0);
+    const size_t N = (size_t)p.N, P = pdx_trainer_dataset(t)->P;
+    const double *X = pdx_trainer_dataset(t)->x,
+                 *y = pdx_trainer_dataset(t)->y;
+    assert_int_equal(pdx_trainer_iterate(t, pdx_trainer_total_steps(t)), 0);
     size_t n = overdetermined ? N : P;
     double *A = calloc(n * n, sizeof *A), *b = calloc(n, sizeof *b);
     double *w = calloc(N, sizeof *w);
@@ -111,7 +116,7 @@ static void check_gd_solution(const char *spec, int overdetermined)
                 w[i] += sqrt((double)N) * X[mu * N + i] * b[mu];
     }
     for (size_t i = 0; i < N; i++)
-        assert_double_near(t->student.w[i], w[i], 1e-7);
+        assert_double_near(pdx_trainer_student(t)->w[i], w[i], 1e-7);
     free(A);
     free(b);
     free(w);
@@ -158,7 +163,7 @@ static void check_boltzmann(double temperature)
              temperature);
     pdx_params p = params_of(spec);
     pdx_trainer *t = trainer_of(&p, 77, 0);
-    const size_t N = 8, P = t->data->P, states = 256;
+    const size_t N = 8, P = pdx_trainer_dataset(t)->P, states = 256;
     double expected[256], Z = 0;
     for (size_t s = 0; s < states; s++) {
         double w[8];
@@ -166,8 +171,8 @@ static void check_boltzmann(double temperature)
             w[i] = (s >> i) & 1 ? 1.0 : -1.0;
         int E = 0;
         for (size_t mu = 0; mu < P; mu++) {
-            double h = pdx_model_dot(w, t->data->x + mu * N, N);
-            E += (h >= 0.0) != (t->data->y[mu] > 0.0);
+            double h = pdx_model_dot(w, pdx_trainer_dataset(t)->x + mu * N, N);
+            E += (h >= 0.0) != (pdx_trainer_dataset(t)->y[mu] > 0.0);
         }
         expected[s] = exp(-E / temperature);
         Z += expected[s];
@@ -179,7 +184,7 @@ static void check_boltzmann(double temperature)
         assert_int_equal(pdx_trainer_iterate(t, k * (int64_t)N), 0);
         size_t s = 0;
         for (size_t i = 0; i < N; i++)
-            s |= (size_t)(t->student.w[i] > 0) << i;
+            s |= (size_t)(pdx_trainer_student(t)->w[i] > 0) << i;
         counts[s]++;
         samples++;
     }
@@ -231,7 +236,7 @@ static void test_train_metropolis_boltzmann_detects_wrong_t(void **state)
         "data: {alpha: 1.5, label_noise: 0.3}\n"
         "train: {algorithm: metropolis, temperature: 0.8, epochs: 40000}\n");
     pdx_trainer *t = trainer_of(&p, 77, 0);
-    const size_t N = 8, P = t->data->P;
+    const size_t N = 8, P = pdx_trainer_dataset(t)->P;
     double expected[256], Z = 0, counts[256] = {0};
     for (size_t s = 0; s < 256; s++) {
         double w[8];
@@ -239,8 +244,8 @@ static void test_train_metropolis_boltzmann_detects_wrong_t(void **state)
             w[i] = (s >> i) & 1 ? 1.0 : -1.0;
         int E = 0;
         for (size_t mu = 0; mu < P; mu++)
-            E += (pdx_model_dot(w, t->data->x + mu * N, N) >= 0.0) !=
-                 (t->data->y[mu] > 0.0);
+            E += (pdx_model_dot(w, pdx_trainer_dataset(t)->x + mu * N, N) >=
+                  0.0) != (pdx_trainer_dataset(t)->y[mu] > 0.0);
         expected[s] = exp(-E / 1.6);
         Z += expected[s];
     }
@@ -249,7 +254,7 @@ static void test_train_metropolis_boltzmann_detects_wrong_t(void **state)
         pdx_trainer_iterate(t, k * (int64_t)N);
         size_t s = 0;
         for (size_t i = 0; i < N; i++)
-            s |= (size_t)(t->student.w[i] > 0) << i;
+            s |= (size_t)(pdx_trainer_student(t)->w[i] > 0) << i;
         counts[s]++;
         samples++;
     }
@@ -286,8 +291,12 @@ static void test_train_metropolis_high_t(void **state)
         int n = 0;
         for (int64_t k = 100; k <= 200; k++) { /* after 100 sweeps */
             pdx_trainer_iterate(t, k * 200);
-            double R = pdx_model_dot(t->student.w, t->teacher.w, 200) / 200;
-            double Q = pdx_model_dot(t->student.w, t->student.w, 200) / 200;
+            double R = pdx_model_dot(pdx_trainer_student(t)->w,
+                                     pdx_trainer_teacher(t)->w, 200) /
+                       200;
+            double Q = pdx_model_dot(pdx_trainer_student(t)->w,
+                                     pdx_trainer_student(t)->w, 200) /
+                       200;
             assert_double_near(Q, 1.0, 1e-9);
             sum += pdx_observe_eg_perceptron(Q, R, 1.0);
             n++;
@@ -296,7 +305,7 @@ static void test_train_metropolis_high_t(void **state)
          * independent samples: 5 sd = 0.0112 (spherical moves mix more
          * slowly: allow 3x) */
         assert_double_near(sum / n, 0.5, spherical ? 0.034 : 0.0112);
-        assert_true((double)t->accepted / (double)t->step > 0.99);
+        assert_true(pdx_trainer_accept_rate(t) > 0.99);
         pdx_trainer_destroy(&t);
     }
 }
@@ -317,14 +326,20 @@ static void test_train_metropolis_energy_consistent(void **state)
     enum { REPLICAS = 8 };
     for (uint64_t replica = 0; replica < REPLICAS; replica++) {
         pdx_trainer *t = trainer_of(&p, 9, replica);
-        pdx_trainer_iterate(t, t->total_steps);
+        pdx_trainer_iterate(t, pdx_trainer_total_steps(t));
         double err = pdx_trainer_train_error(t, 0, NULL);
-        assert_double_near(err * (double)t->data->P, (double)t->energy,
-                           1e-9);
-        double Q = pdx_model_dot(t->student.w, t->student.w, 60) / 60;
+        assert_double_near(err * (double)pdx_trainer_dataset(t)->P,
+                           (double)pdx__metropolis_energy(t), 1e-9);
+        double Q = pdx_model_dot(pdx_trainer_student(t)->w,
+                                 pdx_trainer_student(t)->w, 60) /
+                   60;
         assert_double_near(Q, 1.0, 1e-9);
-        double R = pdx_model_dot(t->student.w, t->teacher.w, 60) / 60;
-        double T = pdx_model_dot(t->teacher.w, t->teacher.w, 60) / 60;
+        double R = pdx_model_dot(pdx_trainer_student(t)->w,
+                                 pdx_trainer_teacher(t)->w, 60) /
+                   60;
+        double T = pdx_model_dot(pdx_trainer_teacher(t)->w,
+                                 pdx_trainer_teacher(t)->w, 60) /
+                   60;
         eg_sum += pdx_observe_eg_perceptron(Q, R, T);
         pdx_trainer_destroy(&t);
     }
@@ -346,8 +361,9 @@ static void test_train_langevin_stationary(void **state)
         "train: {algorithm: langevin, learning_rate: 0.02, "
         "temperature: 0.05, weight_decay: 0.5, epochs: 200000}\n");
     pdx_trainer *t = trainer_of(&p, 3, 0);
-    const size_t N = 4, P = t->data->P;
-    const double *X = t->data->x, *y = t->data->y;
+    const size_t N = 4, P = pdx_trainer_dataset(t)->P;
+    const double *X = pdx_trainer_dataset(t)->x,
+                 *y = pdx_trainer_dataset(t)->y;
     double H[16] = {0}, b[4] = {0}, Hinv_trace = 0;
     for (size_t i = 0; i < N; i++) {
         for (size_t j = 0; j < N; j++) {
@@ -376,7 +392,8 @@ static void test_train_langevin_stationary(void **state)
         pdx_trainer_iterate(t, s);
         double d2 = 0;
         for (size_t i = 0; i < N; i++)
-            d2 += (t->student.w[i] - wstar[i]) * (t->student.w[i] - wstar[i]);
+            d2 += (pdx_trainer_student(t)->w[i] - wstar[i]) *
+                  (pdx_trainer_student(t)->w[i] - wstar[i]);
         sum += d2;
         n++;
     }
@@ -398,19 +415,24 @@ static void test_train_hebb_order_parameters(void **state)
         "data: {alpha: 2}\n"
         "train: {algorithm: hebb, epochs: 3}\n");
     pdx_trainer *t = trainer_of(&p, 0, 0);
-    assert_int_equal(t->total_steps, 800); /* one pass */
-    pdx_trainer_iterate(t, t->total_steps);
-    double R = pdx_model_dot(t->student.w, t->teacher.w, 400) / 400;
-    double Q = pdx_model_dot(t->student.w, t->student.w, 400) / 400;
+    assert_int_equal(pdx_trainer_total_steps(t), 800); /* one pass */
+    pdx_trainer_iterate(t, pdx_trainer_total_steps(t));
+    double R = pdx_model_dot(pdx_trainer_student(t)->w,
+                             pdx_trainer_teacher(t)->w, 400) /
+               400;
+    double Q = pdx_model_dot(pdx_trainer_student(t)->w,
+                             pdx_trainer_student(t)->w, 400) /
+               400;
     double a = 2.0;
     assert_double_near(R, a * sqrt(2 / M_PI), 5 * sqrt(a / 400.0));
     assert_double_near(Q, a + a * a * 2 / M_PI, 0.15 * (a + a * a * 2 / M_PI));
     /* clipped Hebb: binary student is sign(J) */
     p.student_weights = PDX_WEIGHTS_BINARY;
     pdx_trainer *c = trainer_of(&p, 0, 0);
-    pdx_trainer_iterate(c, c->total_steps);
+    pdx_trainer_iterate(c, pdx_trainer_total_steps(c));
     for (size_t i = 0; i < 400; i++)
-        assert_true(c->student.w[i] == (t->student.w[i] >= 0 ? 1.0 : -1.0));
+        assert_true(pdx_trainer_student(c)->w[i] ==
+                    (pdx_trainer_student(t)->w[i] >= 0 ? 1.0 : -1.0));
     pdx_trainer_destroy(&t);
     pdx_trainer_destroy(&c);
 }
@@ -426,8 +448,8 @@ static void test_train_perceptron_fits(void **state)
         "data: {alpha: 1.2}\n"
         "train: {algorithm: perceptron, epochs: 500}\n");
     pdx_trainer *t = trainer_of(&p, 4, 0);
-    pdx_trainer_iterate(t, t->total_steps);
-    assert_true(isfinite(t->time_to_fit));
+    pdx_trainer_iterate(t, pdx_trainer_total_steps(t));
+    assert_true(isfinite(pdx_trainer_time_to_fit(t)));
     assert_double_near(pdx_trainer_train_error(t, 0, NULL), 0.0, 0.0);
     pdx_trainer_destroy(&t);
 }
@@ -449,14 +471,17 @@ static void test_train_sgd_streams(void **state)
     double before = pdx_trainer_train_error(a, 1, NULL);
     pdx_trainer *b = trainer_of(&p, 11, 0);
     pdx_trainer *c = trainer_of(&p, 12, 0);
-    assert_int_equal(a->total_steps, 78);
+    assert_int_equal(pdx_trainer_total_steps(a), 78);
     pdx_trainer_iterate(a, 40);
     pdx_trainer_iterate(a, 78);
     pdx_trainer_iterate(b, 78);
     pdx_trainer_iterate(c, 78);
-    assert_memory_equal(a->student.w, b->student.w, 90 * sizeof(double));
-    assert_memory_equal(a->student.v, b->student.v, 3 * sizeof(double));
-    assert_true(memcmp(a->student.w, c->student.w, 90 * sizeof(double)) != 0);
+    assert_memory_equal(pdx_trainer_student(a)->w, pdx_trainer_student(b)->w,
+                        90 * sizeof(double));
+    assert_memory_equal(pdx_trainer_student(a)->v, pdx_trainer_student(b)->v,
+                        3 * sizeof(double));
+    assert_true(memcmp(pdx_trainer_student(a)->w, pdx_trainer_student(c)->w,
+                       90 * sizeof(double)) != 0);
     /* it learns: the clean training error falls */
     double after = pdx_trainer_train_error(a, 1, NULL);
     printf("# sgd: clean training error %.3f -> %.3f\n", before, after);
@@ -464,6 +489,122 @@ static void test_train_sgd_streams(void **state)
     pdx_trainer_destroy(&a);
     pdx_trainer_destroy(&b);
     pdx_trainer_destroy(&c);
+}
+
+/* The trainer table serves every train.algorithm choice of the spec with
+ * exactly one row, under the spec's name, and nothing the spec lacks;
+ * every row can iterate, and the object plus the row's state fits the
+ * fixed part the memory estimate counts (872 bytes, src/train/trainer.c). */
+static void test_train_table_serves_every_algorithm(void **state)
+{
+    (void)state;
+    const pdx_key *keys = pdx_spec_keys(NULL);
+    const char *const *choices = keys[PDX_K_TRAIN_ALGORITHM].choices;
+    assert_non_null(choices);
+    int n_choices = 0;
+    for (; choices[n_choices] != NULL; n_choices++) {
+        const char *name = NULL;
+        const char *family = pdx_trainer_family(n_choices, &name);
+        if (family == NULL)
+            fail_msg("train.algorithm %s has no row in the trainer table",
+                     choices[n_choices]);
+        assert_string_equal(name, choices[n_choices]);
+        int rows = 0;
+        for (size_t r = 0; pdx__trainer_table[r] != NULL; r++)
+            for (const pdx__trainer_algorithm *a =
+                     pdx__trainer_table[r]->algorithms;
+                 a->name != NULL; a++)
+                rows += a->algorithm == n_choices;
+        if (rows != 1)
+            fail_msg("train.algorithm %s is served by %d rows",
+                     choices[n_choices], rows);
+    }
+    assert_true(n_choices >= 7);
+    for (size_t r = 0; pdx__trainer_table[r] != NULL; r++) {
+        const pdx__trainer_type *row = pdx__trainer_table[r];
+        assert_non_null(row->family);
+        assert_non_null(row->iterate);
+        assert_non_null(row->algorithms[0].name);
+        if (sizeof(pdx_trainer) + row->state_bytes > 872)
+            fail_msg("row %s: object %zu + state %zu bytes > 872", row->family,
+                     sizeof(pdx_trainer), row->state_bytes);
+        for (const pdx__trainer_algorithm *a = row->algorithms; a->name; a++) {
+            if (a->algorithm < 0 || a->algorithm >= n_choices ||
+                strcmp(choices[a->algorithm], a->name) != 0)
+                fail_msg("row %s serves %s (%d), not a choice of the spec",
+                         row->family, a->name, a->algorithm);
+        }
+    }
+    const char *name = "unchanged";
+    assert_null(pdx_trainer_family(n_choices, &name));
+    assert_null(name);
+}
+
+/* One trainer running tasks of different families in turn (the family
+ * block and the common finite workspace are reused) ends each task with
+ * the bits of a fresh trainer: set prepares all the state a task reads. */
+static void test_train_reuse_across_families(void **state)
+{
+    (void)state;
+    pdx_params mc = params_of(
+        "N: 24\nteacher: {kind: perceptron}\n"
+        "student: {kind: perceptron, weights: spherical}\n"
+        "data: {alpha: 2.3, label_noise: 0.15}\n"
+        "train: {algorithm: metropolis, temperature: 0.45, epochs: 7}\n");
+    pdx_params sgd = params_of(
+        "N: 24\nteacher: {kind: perceptron}\n"
+        "student: {kind: twolayer, hidden: 3, init_scale: 1}\n"
+        "data: {alpha: 2.3, label_noise: 0.15}\n"
+        "train: {algorithm: sgd, batch: 5, learning_rate: 0.3, epochs: 4}\n"
+        "record: {test_size: 300}\n");
+    pdx_params hebb = params_of(
+        "N: 24\nteacher: {kind: perceptron}\n"
+        "student: {kind: perceptron, weights: binary}\n"
+        "data: {alpha: 2.3}\ntrain: {algorithm: hebb, epochs: 1}\n");
+    const pdx_params *order[] = {&mc, &sgd, &hebb, &mc, &hebb, &sgd};
+    pdx_trainer *shared = NULL;
+    size_t P = (size_t)pdx_params_train_size(&mc);
+    assert_int_equal(pdx_trainer_create_finite(&shared, 24, 8, 4, 2000, P,
+                                               NULL),
+                     PDX_OK);
+    for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+        const pdx_params *p = order[i];
+        pdx_trainer *fresh = trainer_of(p, 31, 2);
+        assert_int_equal(pdx_trainer_set_cell(shared, p, 2385, 31, 2, NULL),
+                         PDX_OK);
+        pdx_trainer_iterate(fresh, pdx_trainer_total_steps(fresh));
+        pdx_trainer_iterate(shared, pdx_trainer_total_steps(shared));
+        const pdx_committee *a = pdx_trainer_student(fresh);
+        const pdx_committee *b = pdx_trainer_student(shared);
+        assert_int_equal(a->K, b->K);
+        assert_memory_equal(a->w, b->w, a->K * a->N * sizeof(double));
+        assert_memory_equal(a->v, b->v, a->K * sizeof(double));
+        double ea = pdx_trainer_train_error(fresh, 0, NULL);
+        double eb = pdx_trainer_train_error(shared, 0, NULL);
+        assert_memory_equal(&ea, &eb, sizeof ea);
+        double ra = pdx_trainer_accept_rate(fresh);
+        double rb = pdx_trainer_accept_rate(shared);
+        assert_memory_equal(&ra, &rb, sizeof ra);
+        pdx_trainer_destroy(&fresh);
+    }
+    pdx_trainer_destroy(&shared);
+}
+
+/* A task whose algorithm no row serves is refused with PDX_ERR_USAGE. */
+static void test_train_set_refuses_unknown_algorithm(void **state)
+{
+    (void)state;
+    pdx_params p;
+    pdx_params_default(&p);
+    p.N = 23;
+    pdx_params_resolve(&p, NULL);
+    p.train_algorithm = 99;
+    pdx_trainer *t = NULL;
+    assert_int_equal(pdx_trainer_create(&t, 23, 2, 2, 0, NULL), PDX_OK);
+    pdx_error err;
+    assert_int_equal(pdx_trainer_set(t, &p, 1, 0, &err), PDX_ERR_USAGE);
+    assert_non_null(strstr(err.message, "train.algorithm 99"));
+    pdx_trainer_destroy(&t);
 }
 
 int main(void)
@@ -479,6 +620,9 @@ int main(void)
         cmocka_unit_test(test_train_hebb_order_parameters),
         cmocka_unit_test(test_train_perceptron_fits),
         cmocka_unit_test(test_train_sgd_streams),
+        cmocka_unit_test(test_train_table_serves_every_algorithm),
+        cmocka_unit_test(test_train_set_refuses_unknown_algorithm),
+        cmocka_unit_test(test_train_reuse_across_families),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,14 @@
 /* pdx/observe.h — what is measured at each checkpoint, and the table of
- * result variables it fills (handed to the store as a pdx_layout). */
+ * result variables it fills (handed to the store as a pdx_layout).
+ *
+ * Measurements read the trainer through its getters (pdx/train.h) and
+ * never change it. What accumulates over a task (the burn-in averages of
+ * Metropolis and Langevin runs) lives in a pdx_observer, one per worker
+ * thread, reset per task by pdx_observer_start.
+ *
+ * Thread-safety: the functions are reentrant; an observer, like a
+ * trainer, is used by one thread at a time. None allocates but
+ * pdx_observer_create. */
 #ifndef PDX_OBSERVE_H
 #define PDX_OBSERVE_H
 
@@ -35,15 +44,42 @@ typedef enum pdx_observe_var {
  * online sweep's files hold the first PDX_OBS_ONLINE_COUNT. */
 const pdx_var_desc *pdx_observe_variables(size_t *count);
 
-/* Accumulate one sample of eg, the training errors and R into the
- * trainer's averages (metropolis sweeps, langevin epochs after burn-in).
- * Reads T from out[PDX_OBS_T]. */
-void pdx_observe_sample(pdx_trainer *trainer, const pdx_layout *layout,
-                        double *const *out);
+/* The observation state of one task: sums of eg, the training errors
+ * and R over the samples taken after burn-in, and their count. Opaque. */
+typedef struct pdx_observer pdx_observer;
 
-/* Per-task values of a finished finite-set task: time_to_fit, the
- * averages, the acceptance rate. */
-void pdx_observe_task(const pdx_trainer *trainer, const pdx_layout *layout,
+/* An observer for tasks with up to max_K student and max_M teacher units
+ * (0, 0: tasks without averages, e.g. online sweeps: pdx_observe_sample
+ * must then not be called). *out receives it, owned by the caller
+ * (pdx_observer_destroy), or NULL on failure. Returns PDX_OK or
+ * PDX_ERR_NOMEM. */
+pdx_status pdx_observer_create(pdx_observer **out, size_t max_K, size_t max_M,
+                               pdx_error *err);
+
+/* Frees the observer and sets *observer to NULL; NULL is fine. */
+void pdx_observer_destroy(pdx_observer **observer);
+
+/* Bytes of the arrays pdx_observer_create allocates for these sizes. */
+double pdx_observer_bytes(size_t max_K, size_t max_M);
+
+/* Forget the previous task's samples (call after pdx_trainer_set). */
+void pdx_observer_start(pdx_observer *observer);
+
+/* Samples taken since pdx_observer_start. */
+int64_t pdx_observer_samples(const pdx_observer *observer);
+
+/* Accumulate one sample of eg, the training errors and R of the trainer's
+ * current student into the observer (metropolis sweeps, langevin epochs
+ * after burn-in). Reads T from out[PDX_OBS_T] (pdx_observe_teacher). The
+ * task's K x M must fit the observer's sizes (asserted). */
+void pdx_observe_sample(pdx_observer *observer, pdx_trainer *trainer,
+                        const pdx_layout *layout, double *const *out);
+
+/* Per-task values of a finished finite-set task into out: time_to_fit,
+ * the acceptance rate (Monte Carlo), and the averages of the observer's
+ * samples (if any). Nothing for online tasks or online layouts. */
+void pdx_observe_task(const pdx_observer *observer,
+                      const pdx_trainer *trainer, const pdx_layout *layout,
                       double *const *out);
 
 /* Classification error arccos(R / sqrt(Q T)) / pi of a perceptron student
@@ -67,7 +103,8 @@ double pdx_observe_eg_test_set(const pdx_trainer *trainer);
 /* Measure the trainer now into checkpoint slot `time_index` of the
  * per-variable buffers out[PDX_OBS_COUNT] laid out as the layout says
  * (sizes from `layout`; entries beyond the cell's K, M stay untouched).
- * Uses trainer->lambda as scratch. */
+ * Reads T from out[PDX_OBS_T]. Not const: the training error uses the
+ * trainer's scratch (the student is not changed). */
 void pdx_observe_measure(pdx_trainer *trainer, const pdx_layout *layout,
                          size_t time_index, double *const *out);
 

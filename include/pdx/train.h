@@ -1,21 +1,29 @@
 /* pdx/train.h — a trainer: one task's teacher, student and data, driven
  * from outside ("set, iterate, observe").
  *
- * Algorithms (train.algorithm): online SGD on fresh inputs (time alpha =
- * steps/N), and on a fixed training set (pdx/data.h): the Hebb rule and
- * the perceptron rule (one step = one example, P steps an epoch),
- * minibatch SGD (one step = one minibatch, ceil(P/B) an epoch), full-batch
- * gradient descent and Langevin dynamics (one step = one epoch), and
- * Metropolis Monte Carlo of perceptrons (one step = one attempted move, N
- * a sweep). Finite-set gradient trainers follow the plain gradient of the
- * mean loss of the batch plus weight_decay/2 (|w|^2 + |v|^2), as
- * torch.optim.SGD does; Langevin adds sqrt(2 eta T) N(0, 1) to every
- * trained weight each step, so that its stationary law is
- * exp(-(mean loss + decay)/T).
+ * Algorithms (train.algorithm), one family of them per row of the trainer
+ * table (src/train/, docs/TRAINERS.md):
+ * - online: SGD on fresh inputs (time alpha = steps/N);
+ * - gradient, on a fixed training set (pdx/data.h): minibatch SGD (one
+ *   step = one minibatch, ceil(P/B) an epoch), full-batch gradient descent
+ *   and Langevin dynamics (one step = one epoch). The plain gradient of the
+ *   mean loss of the batch plus weight_decay/2 (|w|^2 + |v|^2), as
+ *   torch.optim.SGD does; Langevin adds sqrt(2 eta T) N(0, 1) to every
+ *   trained weight each step, so that its stationary law is
+ *   exp(-(mean loss + decay)/T);
+ * - rules: the Hebb rule and the perceptron rule (one step = one example,
+ *   P steps an epoch);
+ * - metropolis: Monte Carlo of perceptrons (one step = one attempted move,
+ *   N a sweep).
  *
  * A trainer is a per-thread workspace sized once for the largest cell of a
  * grid; pdx_trainer_set prepares one task without allocating, and
- * pdx_trainer_iterate advances it without allocating. */
+ * pdx_trainer_iterate advances it without allocating. The object is
+ * opaque; what other modules read of it goes through the getters below.
+ *
+ * Thread-safety: a trainer is used by one thread at a time; distinct
+ * trainers may be used from distinct threads concurrently (the table and
+ * every other shared datum are read-only). */
 #ifndef PDX_TRAIN_H
 #define PDX_TRAIN_H
 
@@ -27,69 +35,30 @@
 #include "pdx/model.h"
 #include "pdx/spec.h"
 
-typedef struct pdx_trainer {
-    pdx_params params;
-    pdx_committee student;
-    pdx_committee teacher;
-    int64_t step;           /* SGD steps taken */
-    int64_t total_steps;    /* round(train.alpha * N) */
-    int diverged;           /* 1 once the run is diverged */
-    size_t test_size;       /* inputs in the test set (0 if unused) */
-    double *test_x;         /* test_size x N, row-major (the current slot) */
-    double *test_y;         /* clean teacher outputs on test_x */
-    /* workspace */
-    size_t max_N, max_K, max_M, max_test;
-    double *x;              /* one input (+1 for label noise) */
-    double *lambda;         /* K student pre-activations */
-    double *nu;             /* M teacher pre-activations */
-    double *coef;           /* K update coefficients */
-    uint64_t seed, replica;
-    /* Test sets held: slot test_slot is current (test_x, test_y), the
-     * other the previous one, so that a thread alternating between two
-     * replicas does not regenerate them (test_slots = 1 when two would
-     * exceed PDX_TEST_CACHE_BYTES). test_keys: what each was made from. */
-    int test_slots, test_slot;
-    double *test_x_slot[2], *test_y_slot[2];
-    uint64_t test_keys[2][4];
+typedef struct pdx_trainer pdx_trainer;
 
-    /* fixed training sets (max_P = 0: none) */
-    size_t max_P;
-    int classification;     /* +-1 labels (perceptron teacher) */
-    pdx_dataset *data;      /* the training set */
-    int64_t steps_per_epoch;/* steps in one unit of time */
-    double *grad_w;         /* K x N gradient; hidden weights J (clipped) */
-    double *grad_v;         /* K */
-    double *field;          /* P local fields w.x (metropolis) */
-    double *xt;             /* N x P transposed inputs (metropolis) */
-    double *uniforms;       /* 4 max(N, 1) per sweep (metropolis) */
-    uint32_t *perm;         /* P: the current epoch's order */
-    int64_t perm_epoch;     /* epoch perm belongs to (-1: none) */
-    int64_t uniforms_sweep; /* sweep `uniforms` belongs to (-1: none) */
-    uint64_t cell_key;      /* pdx_grid_cell_key: per-cell streams */
-    int64_t energy;         /* metropolis: training errors (noisy labels) */
-    int64_t accepted;       /* metropolis: accepted moves */
-    double time_to_fit;     /* first time the training error was 0 (NaN) */
-    /* averages over sweeps (epochs) after train.burn_in */
-    double sum_eg, sum_train_error, sum_train_error_clean;
-    double *sum_R;          /* K x M */
-    int64_t n_samples;
-} pdx_trainer;
-
-/* A workspace for cells up to these sizes (max_test = 0: no test sets).
- * Returns PDX_OK or PDX_ERR_NOMEM (message gives the bytes asked for).
- * Online learning only: pdx_trainer_create_finite for training sets. */
+/* A workspace for cells up to these sizes (max_test = 0: no test sets),
+ * online learning only (pdx_trainer_create_finite for training sets).
+ * *out receives the trainer, owned by the caller (pdx_trainer_destroy), or
+ * NULL on failure. Returns PDX_OK or PDX_ERR_NOMEM (the message gives the
+ * bytes asked for). */
 pdx_status pdx_trainer_create(pdx_trainer **out, size_t max_N, size_t max_K,
                               size_t max_M, size_t max_test, pdx_error *err);
 
 /* As pdx_trainer_create, with room for training sets of up to max_P
- * examples (max_P = 0: online only). */
+ * examples (max_P = 0: online only) and every finite-set family's
+ * workspace. Returns PDX_OK or PDX_ERR_NOMEM. */
 pdx_status pdx_trainer_create_finite(pdx_trainer **out, size_t max_N,
                                      size_t max_K, size_t max_M,
                                      size_t max_test, size_t max_P,
                                      pdx_error *err);
+
+/* Frees the trainer and sets *trainer to NULL; NULL or *trainer NULL is
+ * fine. */
 void pdx_trainer_destroy(pdx_trainer **trainer);
 
-/* Bytes pdx_trainer_create would allocate for these sizes. */
+/* Bytes pdx_trainer_create would allocate for these sizes (an estimate:
+ * arrays exactly, the object itself by an upper bound). */
 double pdx_trainer_workspace_bytes(size_t max_N, size_t max_K, size_t max_M,
                                    size_t max_test);
 
@@ -98,24 +67,31 @@ double pdx_trainer_workspace_bytes_finite(size_t max_N, size_t max_K,
                                           size_t max_M, size_t max_test,
                                           size_t max_P);
 
-/* Training error of the current student: the fraction of training
- * examples it misclassifies (+-1 labels; prediction sign(yhat), 0 counts
- * as +1) or the mean (y - yhat)^2/2 (real labels), against the training
- * labels (clean = 0) or the clean teacher labels (clean = 1); and the mean
- * training loss into *loss (if not NULL). NaN without a training set. */
-double pdx_trainer_train_error(pdx_trainer *trainer, int clean, double *loss);
+/* The family (row of the trainer table: "online", "gradient", "rules",
+ * "metropolis") serving a train.algorithm value, and into *name (if not
+ * NULL) the algorithm's name; NULL (and *name NULL) if no row serves it.
+ * The strings are static. */
+const char *pdx_trainer_family(int algorithm, const char **name);
 
-/* 1 if eg has a closed form for these activations (erf/erf, linear/linear). */
+/* 1 if the algorithm of params samples burn-in averages (the sweep calls
+ * pdx_observe_sample at each sweep or epoch from train.burn_in on:
+ * metropolis, langevin), else 0. */
+int pdx_trainer_samples_averages(const pdx_params *params);
+
+/* 1 if eg has a closed form for these activations (erf/erf, linear/linear;
+ * perceptron student and teacher). */
 int pdx_trainer_has_closed_form(const pdx_params *params);
 
 /* Prepare task (params, seed, replica): teacher from the TEACHER stream,
  * student from the INIT stream (perceptron students: START), test set (if
- * the cell needs one) from the TEST stream, training set (pdx/data.h).
- * Per-cell streams (minibatch order, Langevin and Metropolis noise) are
- * keyed by pdx_grid_cell_key(params), which the caller passes as
- * cell_key. Test and training sets are kept when the next task has the
- * same ones. Returns PDX_OK or PDX_ERR_USAGE when params exceed the
- * workspace. Never allocates. */
+ * the cell needs one) from the TEST stream, training set (pdx/data.h),
+ * then the family's own start. Per-cell streams (minibatch order, Langevin
+ * and Metropolis noise) are keyed by pdx_grid_cell_key(params), which the
+ * caller passes as cell_key (pdx_trainer_set: 0). Test and training sets
+ * are kept when the next task has the same ones. Returns PDX_OK,
+ * PDX_ERR_USAGE when params exceed the workspace or no row serves
+ * train.algorithm, or the status of pdx_dataset_generate. Never
+ * allocates. */
 pdx_status pdx_trainer_set(pdx_trainer *trainer, const pdx_params *params,
                            uint64_t seed, uint64_t replica, pdx_error *err);
 pdx_status pdx_trainer_set_cell(pdx_trainer *trainer,
@@ -123,16 +99,17 @@ pdx_status pdx_trainer_set_cell(pdx_trainer *trainer,
                                 uint64_t cell_key, uint64_t replica,
                                 pdx_error *err);
 
-/* Train until `until_step` (capped at total_steps) or divergence.
- * Returns 1 if the run is diverged (non-finite error signal or weights,
- * or Q_kk above train.divergence_norm at the end), else 0. */
+/* Train the task set last until `until_step` (capped at the total) or
+ * divergence. Returns 1 if the run is diverged (non-finite error signal
+ * or weights, or Q_kk above train.divergence_norm at the end), else 0. */
 int pdx_trainer_iterate(pdx_trainer *trainer, int64_t until_step);
 
 /* Lower-level online stepping, for running several trainers of one replica
  * on a shared input stream (the sweep's bundles): x holds the step's input
  * (pdx_trainer_online_draws entries: N, plus one for label noise), y_clean
- * the teacher's output on it. Advances trainer->step. Returns 1 if the run
- * diverged (non-finite error signal), else 0. No allocation. */
+ * the teacher's output on it. Online tasks only. Advances the step.
+ * Returns 1 if the run diverged (non-finite error signal), else 0. No
+ * allocation. */
 int pdx_trainer_online_step(pdx_trainer *trainer, const double *x,
                             double y_clean);
 
@@ -140,7 +117,48 @@ int pdx_trainer_online_step(pdx_trainer *trainer, const double *x,
 size_t pdx_trainer_online_draws(const pdx_params *params);
 
 /* Check the weights (finite, Q_kk below train.divergence_norm); marks the
- * run diverged if not. Returns trainer->diverged. */
+ * run diverged if not. Returns 1 if the run is diverged, else 0. */
 int pdx_trainer_check(pdx_trainer *trainer);
+
+/* Training error of the current student: the fraction of training
+ * examples it misclassifies (+-1 labels; prediction sign(yhat), 0 counts
+ * as +1) or the mean (y - yhat)^2/2 (real labels), against the training
+ * labels (clean = 0) or the clean teacher labels (clean = 1); and the mean
+ * training loss into *loss (if not NULL). NaN without a training set.
+ * Uses the trainer's scratch (hence not const). */
+double pdx_trainer_train_error(pdx_trainer *trainer, int clean, double *loss);
+
+/* ---- Getters (of the task set last; pointers into the trainer, valid
+ * until the next pdx_trainer_set or destroy; never NULL unless said). */
+
+const pdx_params *pdx_trainer_params(const pdx_trainer *trainer);
+const pdx_committee *pdx_trainer_student(const pdx_trainer *trainer);
+const pdx_committee *pdx_trainer_teacher(const pdx_trainer *trainer);
+
+/* 1 if labels are +-1 (a perceptron teacher), else 0. */
+int pdx_trainer_classification(const pdx_trainer *trainer);
+
+/* The training set; NULL for online tasks. */
+const pdx_dataset *pdx_trainer_dataset(const pdx_trainer *trainer);
+
+/* Size of the test set (0: the task uses none; then *x, *y are NULL);
+ * *x receives its inputs (size x N, row-major) and *y the clean teacher
+ * outputs, each if not NULL. */
+size_t pdx_trainer_test_set(const pdx_trainer *trainer, const double **x,
+                            const double **y);
+
+/* Steps taken, the task's total, and steps per unit of time (N for online
+ * and Metropolis, an epoch for the other finite-set algorithms). */
+int64_t pdx_trainer_step(const pdx_trainer *trainer);
+int64_t pdx_trainer_total_steps(const pdx_trainer *trainer);
+int64_t pdx_trainer_steps_per_time(const pdx_trainer *trainer);
+
+/* First time (epochs or sweeps) the training error against the noisy
+ * labels was 0; NaN if never (or online). */
+double pdx_trainer_time_to_fit(const pdx_trainer *trainer);
+
+/* Fraction of Monte Carlo moves accepted; NaN for other algorithms or
+ * before the first step. */
+double pdx_trainer_accept_rate(const pdx_trainer *trainer);
 
 #endif

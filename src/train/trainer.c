@@ -1,15 +1,11 @@
-/* train.c — trainer workspaces, teachers, students, test sets, and online
- * SGD of soft committee machines (Saad-Solla / Goldt); the finite-set
- * trainers are in train_finite.c.
- *
- * Step t draws x (N Gaussians) from the INPUTS stream, block t, shared by
- * every cell of a replica; the label-noise Gaussian is entry N of the same
- * block. Update, with delta = y - yhat:
- *     w_k += eta / sqrt(N) * delta * v_k * g'(lambda_k) * x
- *     v_k += eta_v / N * delta * g(lambda_k)        (trained second layer)
- */
+/* trainer.c — the trainer table, the trainer object (workspaces,
+ * teachers, students, test and training sets) and the dispatch of
+ * pdx_trainer_iterate to the row of the current task. The algorithms
+ * themselves are in one file per family: online.c, gradient.c, rules.c,
+ * metropolis.c (docs/TRAINERS.md: how to add one). */
 #include "pdx/train.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +14,57 @@
 #include "train_internal.h"
 #include "vec8.h"
 
+/* The trainer table: one row per family. A train.algorithm value is
+ * served by exactly one row (tests/test_train.c checks every choice of
+ * the spec has one). */
+const pdx__trainer_type *const pdx__trainer_table[] = {
+    &pdx__trainer_online,
+    &pdx__trainer_gradient,
+    &pdx__trainer_rules,
+    &pdx__trainer_metropolis,
+    NULL,
+};
+
+const pdx__trainer_type *pdx__trainer_type_of(
+    int algorithm, const pdx__trainer_algorithm **served)
+{
+    for (size_t r = 0; pdx__trainer_table[r] != NULL; r++) {
+        const pdx__trainer_algorithm *a = pdx__trainer_table[r]->algorithms;
+        for (; a->name != NULL; a++)
+            if (a->algorithm == algorithm) {
+                if (served != NULL)
+                    *served = a;
+                return pdx__trainer_table[r];
+            }
+    }
+    return NULL;
+}
+
+const char *pdx_trainer_family(int algorithm, const char **name)
+{
+    const pdx__trainer_algorithm *a = NULL;
+    const pdx__trainer_type *row = pdx__trainer_type_of(algorithm, &a);
+    if (name != NULL)
+        *name = row != NULL ? a->name : NULL;
+    return row != NULL ? row->family : NULL;
+}
+
+int pdx_trainer_samples_averages(const pdx_params *params)
+{
+    const pdx__trainer_algorithm *a = NULL;
+    return pdx__trainer_type_of(params->train_algorithm, &a) != NULL &&
+           a->averages;
+}
+
 /* A second test-set slot is kept when both fit in this many bytes. */
 #define PDX_TEST_CACHE_BYTES (64.0 * 1024 * 1024)
+
+/* The memory estimate counts the trainer's fixed part (struct pdx_trainer
+ * and the largest family state) as this many bytes: an upper bound,
+ * asserted in pdx_trainer_create_finite, kept at the size of the object
+ * before the trainer table (issue 13) so that `pdx plan` prints the
+ * figures it printed. */
+#define PDX_TRAINER_FIXED_BYTES 872.0
 
 static int test_slots(size_t max_N, size_t max_test)
 {
@@ -37,7 +82,23 @@ double pdx_trainer_workspace_bytes(size_t max_N, size_t max_K, size_t max_M,
                      + (double)test_slots(max_N, max_test) *
                            ((double)max_test * (double)max_N /* test inputs */
                             + (double)max_test);             /* labels */
-    return 8.0 * doubles + (double)sizeof(pdx_trainer);
+    return 8.0 * doubles + PDX_TRAINER_FIXED_BYTES;
+}
+
+/* Doubles of the largest family workspace for these sizes (finite rows
+ * only with training sets). */
+static double family_doubles(const pdx__trainer_sizes *sz)
+{
+    double most = 0.0;
+    for (size_t r = 0; pdx__trainer_table[r] != NULL; r++) {
+        const pdx__trainer_type *row = pdx__trainer_table[r];
+        if ((row->finite && sz->max_P == 0) || row->workspace_doubles == NULL)
+            continue;
+        double d = row->workspace_doubles(sz);
+        if (d > most)
+            most = d;
+    }
+    return most;
 }
 
 double pdx_trainer_workspace_bytes_finite(size_t max_N, size_t max_K,
@@ -45,15 +106,33 @@ double pdx_trainer_workspace_bytes_finite(size_t max_N, size_t max_K,
                                           size_t max_P)
 {
     double bytes = pdx_trainer_workspace_bytes(max_N, max_K, max_M, max_test);
+    const pdx__trainer_sizes sz = {max_N, max_K, max_M, max_test, max_P};
     if (max_P == 0)
-        return bytes;
+        return bytes + 8.0 * family_doubles(&sz);
     double doubles = (double)max_K * (double)max_N + (double)max_K /* grad */
-                     + (double)max_P                                /* field */
-                     + (double)max_N * (double)max_P                /* xt */
-                     + 4.0 * (double)max_N + 4.0                    /* uniforms */
-                     + (double)max_K * (double)max_M;               /* sum_R */
+                     + (double)max_P                            /* scratch */
+                     + family_doubles(&sz);
     return bytes + 8.0 * doubles + 4.0 * (double)max_P +
            pdx_dataset_bytes(max_N, max_P);
+}
+
+/* The family block: room for the largest row's state and workspace. */
+static size_t family_block_bytes(const pdx__trainer_sizes *sz)
+{
+    size_t most = 0;
+    for (size_t r = 0; pdx__trainer_table[r] != NULL; r++) {
+        const pdx__trainer_type *row = pdx__trainer_table[r];
+        if (row->finite && sz->max_P == 0)
+            continue;
+        assert(sizeof(struct pdx_trainer) + row->state_bytes <=
+               (size_t)PDX_TRAINER_FIXED_BYTES);
+        size_t bytes = (row->state_bytes + 63) / 64 * 64;
+        if (row->workspace_doubles != NULL)
+            bytes += 8 * (size_t)row->workspace_doubles(sz);
+        if (bytes > most)
+            most = bytes;
+    }
+    return most;
 }
 
 pdx_status pdx_trainer_create(pdx_trainer **out, size_t max_N, size_t max_K,
@@ -72,11 +151,7 @@ pdx_status pdx_trainer_create_finite(pdx_trainer **out, size_t max_N,
     pdx_trainer *t = calloc(1, sizeof *t);
     if (t == NULL)
         goto nomem;
-    t->max_N = max_N;
-    t->max_K = max_K;
-    t->max_M = max_M;
-    t->max_test = max_test;
-    t->max_P = max_P;
+    t->sizes = (pdx__trainer_sizes){max_N, max_K, max_M, max_test, max_P};
     t->student.w = pdx_alloc_doubles(max_K * max_N);
     t->student.v = pdx_alloc_doubles(max_K);
     t->teacher.w = pdx_alloc_doubles(max_M * max_N);
@@ -95,23 +170,21 @@ pdx_status pdx_trainer_create_finite(pdx_trainer **out, size_t max_N,
     t->test_x = t->test_x_slot[0];
     t->test_y = t->test_y_slot[0];
     t->perm_epoch = -1;
-    t->uniforms_sweep = -1;
+    t->time_to_fit = NAN;
     int finite_ok = 1;
     if (max_P > 0) {
         t->grad_w = pdx_alloc_doubles(max_K * max_N);
         t->grad_v = pdx_alloc_doubles(max_K);
-        t->field = pdx_alloc_doubles(max_P);
-        t->xt = pdx_alloc_doubles(max_N * max_P);
-        t->uniforms = pdx_alloc_doubles(4 * max_N + 4);
-        t->sum_R = pdx_alloc_doubles(max_K * max_M);
+        t->scratch = pdx_alloc_doubles(max_P);
         t->perm = calloc(max_P, sizeof *t->perm);
-        finite_ok = t->grad_w && t->grad_v && t->field && t->xt &&
-                    t->uniforms && t->sum_R && t->perm &&
+        finite_ok = t->grad_w && t->grad_v && t->scratch && t->perm &&
                     pdx_dataset_create(&t->data, max_N, max_P, NULL) ==
                         PDX_OK;
     }
+    t->family_bytes = family_block_bytes(&t->sizes);
+    t->family = pdx_alloc_doubles((t->family_bytes + 7) / 8);
     if (!t->student.w || !t->student.v || !t->teacher.w || !t->teacher.v ||
-        !t->x || !t->lambda || !t->nu || !t->coef ||
+        !t->x || !t->lambda || !t->nu || !t->coef || !t->family ||
         !test_ok || !finite_ok) {
         pdx_trainer_destroy(&t);
         goto nomem;
@@ -144,11 +217,9 @@ void pdx_trainer_destroy(pdx_trainer **trainer)
     }
     free(t->grad_w);
     free(t->grad_v);
-    free(t->field);
-    free(t->xt);
-    free(t->uniforms);
-    free(t->sum_R);
+    free(t->scratch);
     free(t->perm);
+    free(t->family);
     pdx_dataset_destroy(&t->data);
     free(t);
     *trainer = NULL;
@@ -189,23 +260,12 @@ static void make_teacher(pdx_trainer *t, const pdx_params *params,
     }
 }
 
-/* Scale w (n entries) onto |w|^2 = n; a zero vector stays zero. */
-static void to_sphere(double *w, size_t n)
-{
-    double q = pdx_model_dot(w, w, n);
-    if (q > 0.0) {
-        double f = sqrt((double)n / q);
-        for (size_t j = 0; j < n; j++)
-            w[j] *= f;
-    }
-}
-
 /* The student's initial weights. Committees: w from the INIT stream times
  * init_scale; v = second_layer_init (twolayer: second_layer_init N(0,1)/
  * sqrt K, block 2^32 of INIT). Perceptrons (one linear unit, v = 1): hot =
  * START stream (continuous: times init_scale; spherical: rescaled; binary:
  * signs), cold = the teacher's weights (spherical: rescaled, binary:
- * signs); the Hebb rule starts from zero. */
+ * signs); a family may start elsewhere (the Hebb rule: zero). */
 static void make_student(pdx_trainer *t, const pdx_params *params,
                          uint64_t seed, uint64_t replica)
 {
@@ -220,9 +280,7 @@ static void make_student(pdx_trainer *t, const pdx_params *params,
         s->v[0] = 1.0;
         double *w = s->w;
         int weights = params->student_weights;
-        if (params->train_algorithm == PDX_ALG_HEBB) {
-            memset(w, 0, N * sizeof *w);
-        } else if (params->train_start == PDX_START_COLD) {
+        if (params->train_start == PDX_START_COLD) {
             memcpy(w, t->teacher.w, N * sizeof *w);
         } else {
             pdx_rng_stream_init(&init_stream, seed, PDX_RNG_START, 0, replica);
@@ -231,13 +289,12 @@ static void make_student(pdx_trainer *t, const pdx_params *params,
                 for (size_t j = 0; j < N; j++)
                     w[j] *= params->student_init_scale;
         }
-        /* the hidden continuous weights of clipped rules start here */
+        /* the weights before projection (hidden weights of clipped rules) */
         if (t->grad_w != NULL)
             memcpy(t->grad_w, w, N * sizeof *w);
         if (weights == PDX_WEIGHTS_SPHERICAL)
-            to_sphere(w, N);
-        else if (weights == PDX_WEIGHTS_BINARY &&
-                 params->train_algorithm != PDX_ALG_HEBB)
+            pdx__to_sphere(w, N);
+        else if (weights == PDX_WEIGHTS_BINARY)
             for (size_t j = 0; j < N; j++)
                 w[j] = w[j] >= 0.0 ? 1.0 : -1.0;
         return;
@@ -265,44 +322,13 @@ pdx_status pdx_trainer_set(pdx_trainer *t, const pdx_params *params,
     return pdx_trainer_set_cell(t, params, seed, 0, replica, err);
 }
 
-pdx_status pdx_trainer_set_cell(pdx_trainer *t, const pdx_params *params,
-                                uint64_t seed, uint64_t cell_key,
-                                uint64_t replica, pdx_error *err)
+/* The test set of the task (if it needs one): kept when the current or
+ * the other slot already holds it, else made from the TEST stream. */
+static void make_test_set(pdx_trainer *t, const pdx_params *params,
+                          uint64_t seed, uint64_t replica, size_t test_size)
 {
-    size_t N = (size_t)params->N,
-           K = (size_t)pdx_params_student_units(params),
-           M = (size_t)pdx_params_teacher_units(params);
-    size_t P = (size_t)pdx_params_train_size(params);
-    int use_test = params->record_eg == PDX_EG_TEST_SET ||
-                   (params->record_eg == PDX_EG_AUTO &&
-                    !pdx_trainer_has_closed_form(params));
-    size_t test_size = use_test ? (size_t)params->record_test_size : 0;
-    if (N > t->max_N || K > t->max_K || M > t->max_M ||
-        test_size > t->max_test || P > t->max_P)
-        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
-                             "cell (N=%zu, K=%zu, M=%zu, test=%zu, P=%zu) "
-                             "exceeds the workspace",
-                             N, K, M, test_size, P);
-    t->params = *params;
-    t->seed = seed;
-    t->replica = replica;
-    t->cell_key = cell_key;
-    t->step = 0;
-    t->diverged = 0;
-    if (pdx_params_finite(params)) {
-        t->steps_per_epoch = pdx_params_steps_per_time(params);
-        double steps = floor(params->train_epochs *
-                             (double)t->steps_per_epoch + 0.5);
-        if (params->train_algorithm == PDX_ALG_HEBB && steps > (double)P)
-            steps = (double)P; /* one pass; later times hold its result */
-        t->total_steps = (int64_t)steps;
-    } else {
-        t->steps_per_epoch = (int64_t)N;
-        t->total_steps = (int64_t)floor(params->train_alpha * (double)N + 0.5);
-    }
-    make_teacher(t, params, seed, replica);
-    make_student(t, params, seed, replica);
-
+    const size_t N = (size_t)params->N;
+    const size_t M = (size_t)pdx_params_teacher_units(params);
     t->test_size = test_size;
     uint64_t test_key[4] = {seed + 1, replica,
                             (uint64_t)N | ((uint64_t)test_size << 24),
@@ -329,13 +355,62 @@ pdx_status pdx_trainer_set_cell(pdx_trainer *t, const pdx_params *params,
         }
         memcpy(t->test_keys[t->test_slot], test_key, sizeof test_key);
     }
-    if (pdx_params_finite(params)) {
+}
+
+pdx_status pdx_trainer_set_cell(pdx_trainer *t, const pdx_params *params,
+                                uint64_t seed, uint64_t cell_key,
+                                uint64_t replica, pdx_error *err)
+{
+    const pdx__trainer_type *row =
+        pdx__trainer_type_of(params->train_algorithm, NULL);
+    if (row == NULL)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
+                             "no trainer serves train.algorithm %d",
+                             params->train_algorithm);
+    size_t N = (size_t)params->N,
+           K = (size_t)pdx_params_student_units(params),
+           M = (size_t)pdx_params_teacher_units(params);
+    size_t P = (size_t)pdx_params_train_size(params);
+    int use_test = params->record_eg == PDX_EG_TEST_SET ||
+                   (params->record_eg == PDX_EG_AUTO &&
+                    !pdx_trainer_has_closed_form(params));
+    size_t test_size = use_test ? (size_t)params->record_test_size : 0;
+    const pdx__trainer_sizes *sz = &t->sizes;
+    if (N > sz->max_N || K > sz->max_K || M > sz->max_M ||
+        test_size > sz->max_test || P > sz->max_P)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
+                             "cell (N=%zu, K=%zu, M=%zu, test=%zu, P=%zu) "
+                             "exceeds the workspace",
+                             N, K, M, test_size, P);
+    t->type = row;
+    t->params = *params;
+    t->seed = seed;
+    t->replica = replica;
+    t->cell_key = cell_key;
+    t->step = 0;
+    t->diverged = 0;
+    t->time_to_fit = NAN;
+    if (row->finite) {
+        t->steps_per_epoch = pdx_params_steps_per_time(params);
+        double steps = floor(params->train_epochs *
+                             (double)t->steps_per_epoch + 0.5);
+        t->total_steps = (int64_t)steps;
+    } else {
+        t->steps_per_epoch = (int64_t)N;
+        t->total_steps = (int64_t)floor(params->train_alpha * (double)N + 0.5);
+    }
+    make_teacher(t, params, seed, replica);
+    make_student(t, params, seed, replica);
+    make_test_set(t, params, seed, replica, test_size);
+    if (row->finite) {
         pdx_status st = pdx_dataset_generate(t->data, params, &t->teacher,
                                              seed, replica, t->nu, err);
         if (st != PDX_OK)
             return st;
-        pdx__trainer_finite_start(t);
+        t->perm_epoch = -1;
     }
+    if (row->start != NULL)
+        row->start(t);
     return PDX_OK;
 }
 
@@ -352,43 +427,6 @@ static int weights_finite(const pdx_trainer *t)
     return 1;
 }
 
-int pdx_trainer_online_step(pdx_trainer *t, const double *restrict x,
-                            double y_clean)
-{
-    pdx_committee *s = &t->student;
-    const size_t N = s->N, K = s->K;
-    const double inv_sqrt_N = 1.0 / sqrt((double)N);
-    const double eta_w = t->params.train_learning_rate * inv_sqrt_N;
-    const double noise = t->params.teacher_output_noise;
-    const double y = noise > 0.0 ? y_clean + noise * x[N] : y_clean;
-    double yhat = 0.0;
-    for (size_t k = 0; k < K; k++) {
-        t->lambda[k] = pdx_model_dot(s->w + k * N, x, N) * inv_sqrt_N;
-        yhat += s->v[k] * pdx_model_g(s->activation, t->lambda[k]);
-    }
-    double delta = y - yhat;
-    if (!isfinite(delta)) {
-        t->diverged = 1;
-        return 1;
-    }
-    for (size_t k = 0; k < K; k++)
-        t->coef[k] = eta_w * delta * s->v[k] *
-                     pdx_model_dg(s->activation, t->lambda[k]);
-    if (t->params.student_second_layer == PDX_SECOND_TRAINED) {
-        const double eta_v = t->params.train_learning_rate_second / (double)N;
-        for (size_t k = 0; k < K; k++)
-            s->v[k] += eta_v * delta * pdx_model_g(s->activation, t->lambda[k]);
-    }
-    for (size_t k = 0; k < K; k++) {
-        double *restrict w = s->w + k * N;
-        const double c = t->coef[k];
-        for (size_t j = 0; j < N; j++)
-            w[j] += c * x[j];
-    }
-    t->step++;
-    return 0;
-}
-
 int pdx_trainer_check(pdx_trainer *t)
 {
     if (!t->diverged && !weights_finite(t))
@@ -396,27 +434,109 @@ int pdx_trainer_check(pdx_trainer *t)
     return t->diverged;
 }
 
-size_t pdx_trainer_online_draws(const pdx_params *params)
-{
-    return (size_t)params->N + (params->teacher_output_noise > 0.0 ? 1 : 0);
-}
-
 int pdx_trainer_iterate(pdx_trainer *t, int64_t until_step)
 {
     if (t->diverged)
         return 1;
-    if (pdx_params_finite(&t->params))
-        return pdx__trainer_finite_iterate(t, until_step);
     if (until_step > t->total_steps)
         until_step = t->total_steps;
-    const size_t draws = pdx_trainer_online_draws(&t->params);
-    pdx_rng_stream inputs;
-    pdx_rng_stream_init(&inputs, t->seed, PDX_RNG_INPUTS, 0, t->replica);
-    while (t->step < until_step) {
-        pdx_rng_gaussian(&inputs, (uint64_t)t->step, t->x, draws);
-        double y = pdx_model_forward(&t->teacher, t->x, t->nu);
-        if (pdx_trainer_online_step(t, t->x, y))
-            return 1;
+    if (t->type->iterate(t, until_step)) {
+        t->diverged = 1;
+        return 1;
     }
     return pdx_trainer_check(t);
+}
+
+double pdx_trainer_train_error(pdx_trainer *t, int clean, double *loss)
+{
+    if (t->data == NULL || t->type == NULL || !t->type->finite) {
+        if (loss != NULL)
+            *loss = NAN;
+        return NAN;
+    }
+    const pdx_dataset *d = t->data;
+    const size_t N = d->N, P = d->P;
+    const double *y = clean ? d->y_clean : d->y;
+    const double inv_sqrt_N = 1.0 / sqrt((double)N);
+    const double *fields = t->type->fields != NULL ? t->type->fields(t) : NULL;
+    double errors = 0.0, loss_sum = 0.0, g[64];
+    for (size_t mu = 0; mu < P; mu++) {
+        double yhat = fields != NULL
+                          ? fields[mu] * inv_sqrt_N
+                          : pdx__student_output(&t->student, d->x + mu * N,
+                                                t->lambda, g, inv_sqrt_N);
+        if (t->classification)
+            errors += pdx__misclassified(yhat, y[mu]);
+        else
+            errors += 0.5 * (y[mu] - yhat) * (y[mu] - yhat);
+        if (loss != NULL)
+            loss_sum += pdx__loss_value(t->params.train_loss, d->y[mu], yhat);
+    }
+    if (loss != NULL)
+        *loss = loss_sum / (double)P;
+    return errors / (double)P;
+}
+
+/* ---- getters ---- */
+
+const pdx_params *pdx_trainer_params(const pdx_trainer *t)
+{
+    return &t->params;
+}
+
+const pdx_committee *pdx_trainer_student(const pdx_trainer *t)
+{
+    return &t->student;
+}
+
+const pdx_committee *pdx_trainer_teacher(const pdx_trainer *t)
+{
+    return &t->teacher;
+}
+
+int pdx_trainer_classification(const pdx_trainer *t)
+{
+    return t->classification;
+}
+
+const pdx_dataset *pdx_trainer_dataset(const pdx_trainer *t)
+{
+    return t->type != NULL && t->type->finite ? t->data : NULL;
+}
+
+size_t pdx_trainer_test_set(const pdx_trainer *t, const double **x,
+                            const double **y)
+{
+    if (x != NULL)
+        *x = t->test_size > 0 ? t->test_x : NULL;
+    if (y != NULL)
+        *y = t->test_size > 0 ? t->test_y : NULL;
+    return t->test_size;
+}
+
+int64_t pdx_trainer_step(const pdx_trainer *t)
+{
+    return t->step;
+}
+
+int64_t pdx_trainer_total_steps(const pdx_trainer *t)
+{
+    return t->total_steps;
+}
+
+int64_t pdx_trainer_steps_per_time(const pdx_trainer *t)
+{
+    return t->steps_per_epoch;
+}
+
+double pdx_trainer_time_to_fit(const pdx_trainer *t)
+{
+    return t->time_to_fit;
+}
+
+double pdx_trainer_accept_rate(const pdx_trainer *t)
+{
+    return t->type != NULL && t->type->accept_rate != NULL
+               ? t->type->accept_rate(t)
+               : NAN;
 }

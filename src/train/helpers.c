@@ -1,0 +1,82 @@
+/* helpers.c — what more than one trainer family needs: losses, the
+ * spherical constraint, the per-epoch order of the examples, the time to
+ * fit. No family calls another; they meet here. */
+#include <math.h>
+#include <string.h>
+
+#include "pdx/rng.h"
+#include "train_internal.h"
+
+double pdx__loss_value(int loss, double y, double yhat)
+{
+    switch (loss) {
+    case PDX_LOSS_LOGISTIC: {
+        double z = y * yhat;
+        return z > 0.0 ? log1p(exp(-z)) : -z + log1p(exp(z));
+    }
+    case PDX_LOSS_HINGE: {
+        double z = y * yhat;
+        return z < 0.0 ? -z : 0.0;
+    }
+    case PDX_LOSS_SQUARED:
+    default: {
+        double d = y - yhat;
+        return 0.5 * d * d;
+    }
+    }
+}
+
+void pdx__to_sphere(double *w, size_t n)
+{
+    double q = pdx_model_dot(w, w, n);
+    if (q > 0.0) {
+        double f = sqrt((double)n / q);
+        for (size_t j = 0; j < n; j++)
+            w[j] *= f;
+    }
+}
+
+void pdx__make_perm(pdx_trainer *t, int64_t epoch)
+{
+    const size_t P = t->data->P;
+    pdx_rng_stream shuffle;
+    pdx_rng_stream_init(&shuffle, t->seed, PDX_RNG_SHUFFLE, t->cell_key,
+                        t->replica);
+    double *u = t->scratch;
+    pdx_rng_uniform(&shuffle, (uint64_t)epoch, u, P);
+    for (size_t i = 0; i < P; i++)
+        t->perm[i] = (uint32_t)i;
+    for (size_t i = P; i-- > 1;) {
+        size_t j = (size_t)(u[i] * (double)(i + 1));
+        if (j > i)
+            j = i;
+        uint32_t tmp = t->perm[i];
+        t->perm[i] = t->perm[j];
+        t->perm[j] = tmp;
+    }
+    t->perm_epoch = epoch;
+}
+
+/* 1 if the student classifies every training example (noisy labels)
+ * correctly; stops at the first error. 0 for real labels. */
+static int fits(pdx_trainer *t)
+{
+    if (!t->classification)
+        return 0;
+    const pdx_dataset *d = t->data;
+    const size_t N = d->N;
+    const double inv_sqrt_N = 1.0 / sqrt((double)N);
+    double g[64];
+    for (size_t mu = 0; mu < d->P; mu++)
+        if (pdx__misclassified(pdx__student_output(&t->student, d->x + mu * N,
+                                                   t->lambda, g, inv_sqrt_N),
+                               d->y[mu]))
+            return 0;
+    return 1;
+}
+
+void pdx__note_fit(pdx_trainer *t)
+{
+    if (isnan(t->time_to_fit) && fits(t))
+        t->time_to_fit = (double)t->step / (double)t->steps_per_epoch;
+}

@@ -1,0 +1,187 @@
+/* train_internal.h — the trainer object and the trainer table, private to
+ * src/train/ (and to white-box tests, which include it by relative path).
+ *
+ * One file per algorithm family (online.c, gradient.c, rules.c,
+ * metropolis.c) defines one row, a const pdx__trainer_type; trainer.c
+ * holds the table of rows, the object (create, destroy, set: teacher,
+ * student, test set, training set) and dispatches pdx_trainer_iterate
+ * through the row of the current task. Family files never call each
+ * other: what two of them need lives here or in helpers.c.
+ * docs/TRAINERS.md is the recipe for adding a row. */
+#ifndef PDX_TRAIN_INTERNAL_H
+#define PDX_TRAIN_INTERNAL_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pdx/data.h"
+#include "pdx/model.h"
+#include "pdx/spec.h"
+#include "pdx/train.h"
+
+/* The largest workspace a trainer is made for (pdx_trainer_create_finite). */
+typedef struct pdx__trainer_sizes {
+    size_t max_N, max_K, max_M, max_test, max_P;
+} pdx__trainer_sizes;
+
+/* One train.algorithm value a row serves. */
+typedef struct pdx__trainer_algorithm {
+    const char *name;   /* the spec's choice name ("sgd") */
+    int algorithm;      /* its pdx_algorithm value (PDX_ALG_SGD) */
+    int averages;       /* 1: the sweep samples burn-in averages at every
+                         * sweep (epoch) from train.burn_in on */
+} pdx__trainer_algorithm;
+
+/* A row of the trainer table: a family of algorithms. Every function gets
+ * the trainer of the current task (params, teacher, student, training set
+ * and common workspace already set). */
+typedef struct pdx__trainer_type {
+    const char *family;                     /* "online", "gradient", ... */
+    const pdx__trainer_algorithm *algorithms; /* served; ended by name NULL */
+    int finite;   /* 1: trains on a fixed training set (pdx/data.h): the
+                   * trainer makes the set and resets the common finite
+                   * state (perm, time_to_fit) before start */
+    /* Bytes of the family's own per-task state (a struct at the start of
+     * trainer->family, 64-byte aligned; counted in the fixed part of the
+     * memory estimate) and doubles of its workspace after it, for a
+     * trainer of these sizes (only allocated when sizes->max_P > 0 for
+     * finite rows). trainer->family holds one row's state at a time. */
+    size_t state_bytes;
+    double (*workspace_doubles)(const pdx__trainer_sizes *sizes);
+    /* Per task, after the training set is made: initial state. Optional. */
+    void (*start)(pdx_trainer *t);
+    /* Train until step `until` (<= total_steps, > t->step possible or
+     * not). Returns 1 if the run diverged (the caller marks it), else 0;
+     * the caller then checks the weights (pdx_trainer_check). */
+    int (*iterate)(pdx_trainer *t, int64_t until);
+    /* Optional: the student's local fields w.x_mu (unscaled) on the
+     * training set, when the family keeps them current; NULL: computed. */
+    const double *(*fields)(const pdx_trainer *t);
+    /* Optional: fraction of moves accepted so far (Monte Carlo). */
+    double (*accept_rate)(const pdx_trainer *t);
+} pdx__trainer_type;
+
+/* The rows, defined in the family files; the table is in trainer.c. */
+extern const pdx__trainer_type pdx__trainer_online;
+extern const pdx__trainer_type pdx__trainer_gradient;
+extern const pdx__trainer_type pdx__trainer_rules;
+extern const pdx__trainer_type pdx__trainer_metropolis;
+
+/* The table (NULL-terminated) and the row serving an algorithm (NULL: none). */
+extern const pdx__trainer_type *const pdx__trainer_table[];
+const pdx__trainer_type *pdx__trainer_type_of(int algorithm,
+                                              const pdx__trainer_algorithm
+                                                  **served);
+
+struct pdx_trainer {
+    const pdx__trainer_type *type; /* row of the current task */
+    pdx_params params;
+    pdx_committee student;
+    pdx_committee teacher;
+    int64_t step;           /* steps taken */
+    int64_t total_steps;    /* round(train.alpha N) or train.epochs steps */
+    int64_t steps_per_epoch;/* steps in one unit of time */
+    int diverged;           /* 1 once the run is diverged */
+    int classification;     /* +-1 labels (perceptron teacher) */
+    uint64_t seed, replica;
+    uint64_t cell_key;      /* pdx_grid_cell_key: per-cell streams */
+    double time_to_fit;     /* first time the training error was 0 (NaN) */
+    pdx__trainer_sizes sizes;
+    /* common workspace */
+    double *x;              /* one input (+1 for label noise); N scratch */
+    double *lambda;         /* K student pre-activations */
+    double *nu;             /* M teacher pre-activations */
+    double *coef;           /* K update coefficients */
+    /* Test sets held: slot test_slot is current (test_x, test_y), the
+     * other the previous one, so that a thread alternating between two
+     * replicas does not regenerate them (test_slots = 1 when two would
+     * exceed PDX_TEST_CACHE_BYTES). test_keys: what each was made from. */
+    size_t test_size;       /* inputs in the test set (0 if unused) */
+    double *test_x;         /* test_size x N, row-major (the current slot) */
+    double *test_y;         /* clean teacher outputs on test_x */
+    int test_slots, test_slot;
+    double *test_x_slot[2], *test_y_slot[2];
+    uint64_t test_keys[2][4];
+    /* common to the finite-set families (max_P > 0; else NULL) */
+    pdx_dataset *data;      /* the training set */
+    double *grad_w;         /* K x N: gradient (gradient family); the
+                             * student's weights before projection onto the
+                             * sphere or the signs, set by pdx_trainer_set
+                             * (the hidden weights of clipped rules) */
+    double *grad_v;         /* K */
+    double *scratch;        /* P doubles: the shuffle's uniforms, or the
+                             * family's own use (Metropolis: fields) */
+    uint32_t *perm;         /* P: the current epoch's order */
+    int64_t perm_epoch;     /* epoch perm belongs to (-1: none) */
+    /* the current row's state and workspace (see state_bytes) */
+    void *family;
+    size_t family_bytes;
+};
+
+/* The row's state struct at the start of t->family, and its workspace of
+ * doubles after it. */
+static inline void *pdx__family_state(pdx_trainer *t)
+{
+    return t->family;
+}
+static inline const void *pdx__family_state_const(const pdx_trainer *t)
+{
+    return t->family;
+}
+static inline double *pdx__family_doubles(pdx_trainer *t)
+{
+    size_t off = (t->type->state_bytes + 63) / 64 * 64;
+    return (double *)((char *)t->family + off);
+}
+
+/* ---- helpers shared by the families (helpers.c and inline here) ---- */
+
+/* Predictions are sign(yhat) with sign(0) = +1. */
+static inline int pdx__misclassified(double yhat, double y)
+{
+    return (yhat >= 0.0) != (y > 0.0);
+}
+
+/* d loss / d yhat (train.loss) */
+static inline double pdx__loss_slope(int loss, double y, double yhat)
+{
+    switch (loss) {
+    case PDX_LOSS_LOGISTIC: return -y / (1.0 + exp(y * yhat));
+    case PDX_LOSS_HINGE: return y * yhat <= 0.0 ? -y : 0.0;
+    case PDX_LOSS_SQUARED:
+    default: return yhat - y;
+    }
+}
+
+/* Student output on x; lambda[k] receives the pre-activations and g[k]
+ * (K <= 64: spec student.hidden) the activations. */
+static inline double pdx__student_output(const pdx_committee *s,
+                                         const double *x, double *lambda,
+                                         double *g, double inv_sqrt_N)
+{
+    double yhat = 0.0;
+    pdx_model_dot_rows(s->w, s->K, s->N, x, s->N, lambda);
+    for (size_t k = 0; k < s->K; k++)
+        lambda[k] *= inv_sqrt_N;
+    pdx_model_g_many(s->activation, lambda, g, s->K);
+    for (size_t k = 0; k < s->K; k++)
+        yhat += s->v[k] * g[k];
+    return yhat;
+}
+
+/* The loss (train.loss) of output yhat on label y. */
+double pdx__loss_value(int loss, double y, double yhat);
+
+/* Scale w (n entries) onto |w|^2 = n; a zero vector stays zero. */
+void pdx__to_sphere(double *w, size_t n);
+
+/* The order of epoch `epoch` into t->perm (Fisher-Yates on the SHUFFLE
+ * stream's uniforms, drawn into t->scratch). */
+void pdx__make_perm(pdx_trainer *t, int64_t epoch);
+
+/* Sets time_to_fit to the current time if it is unset and the student
+ * classifies every training example (noisy labels) correctly. */
+void pdx__note_fit(pdx_trainer *t);
+
+#endif
