@@ -1,7 +1,6 @@
-/* cli_theory.c — `pdx theory`: a spec's grid into a theory file, or one
+/* cmd_theory.c — `pdx theory`: a spec's grid into a theory file, or one
  * curve as CSV on stdout. Public headers only. */
 #include "cli_common.h"
-#include "cli_theory.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -443,14 +442,6 @@ done:
 /* ------------------------------------------------------------------------ */
 /* SPEC mode                                                                 */
 
-static void iso_time_now(char *buf, size_t size)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static int run_spec(const char *spec_path, const char *out_path, int quiet,
                     const char *command_line)
 {
@@ -534,7 +525,7 @@ static int run_spec(const char *spec_path, const char *out_path, int quiet,
     pdx_store_theory th = {&layout, values, flags, 3, attrs, 2};
     char host[256] = "unknown", start_time[64];
     gethostname(host, sizeof host - 1);
-    iso_time_now(start_time, sizeof start_time);
+    pdx_cli_iso_time_now(start_time, sizeof start_time);
     pdx_provenance prov = {PDX_VERSION, PDX_GIT_DESCRIBE, command_line, host,
                            start_time, PDX_RNG_NAME, PDX_RNG_KEY_VERSION};
     if (pdx_store_write_theory(out_path, grid, &th, &prov, &err) != PDX_OK) {
