@@ -12,6 +12,25 @@
 #include "pdx/layout.h"
 #include "pdx/sweep.h"
 
+static const char *const merge_usage =
+    "usage: pdx merge OUT FILES... [--partial] [--force] "
+    "[--quiet]\n\n"
+    "Join the result files of one spec (shard files of `pdx run "
+    "--shard`, whole-grid\nfiles, finished or not, in any mix) "
+    "into OUT. The specs must match; a task\nfinished in "
+    "several files must have the same results in each. With "
+    "every\ntask finished, OUT is the file a single `pdx run` "
+    "writes (docs/FORMAT.md,\n\"Identity\"); missing tasks are "
+    "listed and nothing is written.\n\n"
+    "  --partial   with tasks missing, write OUT as a working "
+    "file that\n"
+    "              `pdx run SPEC -o OUT` completes\n"
+    "  --force     overwrite OUT even if it holds another spec\n"
+    "  --quiet     no summary on stderr\n";
+
+/* May a merge of files like `info` (grid `grid`) replace the file at
+ * `path`? Yes if it is a result file of the same spec, or of a spec whose
+ * grid lies inside `grid` (the merged file an extended sweep replaces). */
 static int replaceable_by(const char *path, const pdx_store_info *info,
                           const pdx_grid *grid)
 {
@@ -34,6 +53,41 @@ static int replaceable_by(const char *path, const pdx_store_info *info,
     return ok;
 }
 
+/* The tasks no input holds, and what to do about them (stderr). */
+static void report_missing(const pdx_store_merge_report *rep,
+                           const pdx_grid *grid, const pdx_store_info *infos,
+                           int n, const char *out, pdx_status st)
+{
+    fprintf(stderr, "pdx: %llu of %llu tasks are missing (pending "
+                    "in every file), e.g.:\n",
+            (unsigned long long)rep->missing,
+            (unsigned long long)rep->tasks);
+    for (uint64_t i = 0; i < rep->missing && i < 8; i++) {
+        char where[512];
+        pdx_grid_describe_task(grid, rep->first_missing[i], where,
+                               sizeof where);
+        fprintf(stderr, "  task %llu: %s\n",
+                (unsigned long long)rep->first_missing[i], where);
+    }
+    uint64_t count = infos[0].shard_count;
+    char absent[512] = "";
+    if (count > 1)
+        pdx_cli_missing_shards(infos, n, count, absent, sizeof absent);
+    if (absent[0] != '\0')
+        fprintf(stderr, "pdx: no file of shard(s) %s of %llu was "
+                        "given\n",
+                absent, (unsigned long long)count);
+    if (st == PDX_OK)
+        fprintf(stderr, "pdx: %s is a working file: `pdx run "
+                        "SPEC -o %s` computes the missing tasks\n",
+                out, out);
+    else
+        fprintf(stderr, "pdx: run the missing shards and merge "
+                        "again, or use --partial to write a working "
+                        "file that `pdx run SPEC -o %s` completes\n",
+                out);
+}
+
 int pdx_cli_merge(int argc, char **argv, const char *command_line)
 {
     int partial = 0, force = 0, quiet = 0;
@@ -50,21 +104,7 @@ int pdx_cli_merge(int argc, char **argv, const char *command_line)
         case 'f': force = 1; break;
         case 'q': quiet = 1; break;
         case 'h':
-            printf(
-                "usage: pdx merge OUT FILES... [--partial] [--force] "
-                "[--quiet]\n\n"
-                "Join the result files of one spec (shard files of `pdx run "
-                "--shard`, whole-grid\nfiles, finished or not, in any mix) "
-                "into OUT. The specs must match; a task\nfinished in "
-                "several files must have the same results in each. With "
-                "every\ntask finished, OUT is the file a single `pdx run` "
-                "writes (docs/FORMAT.md,\n\"Identity\"); missing tasks are "
-                "listed and nothing is written.\n\n"
-                "  --partial   with tasks missing, write OUT as a working "
-                "file that\n"
-                "              `pdx run SPEC -o OUT` completes\n"
-                "  --force     overwrite OUT even if it holds another spec\n"
-                "  --quiet     no summary on stderr\n");
+            fputs(merge_usage, stdout);
             return 0;
         default: return 2;
         }
@@ -133,36 +173,8 @@ int pdx_cli_merge(int argc, char **argv, const char *command_line)
             fprintf(stderr, "pdx: warning: %s\n", rep.warning);
         if (st != PDX_OK)
             rc = pdx_cli_report(&err);
-        if (rep.missing > 0) {
-            fprintf(stderr, "pdx: %llu of %llu tasks are missing (pending "
-                            "in every file), e.g.:\n",
-                    (unsigned long long)rep.missing,
-                    (unsigned long long)rep.tasks);
-            for (uint64_t i = 0; i < rep.missing && i < 8; i++) {
-                char where[512];
-                pdx_grid_describe_task(grid, rep.first_missing[i], where,
-                                       sizeof where);
-                fprintf(stderr, "  task %llu: %s\n",
-                        (unsigned long long)rep.first_missing[i], where);
-            }
-            uint64_t count = infos[0].shard_count;
-            char absent[512] = "";
-            if (count > 1)
-                pdx_cli_missing_shards(infos, n, count, absent, sizeof absent);
-            if (absent[0] != '\0')
-                fprintf(stderr, "pdx: no file of shard(s) %s of %llu was "
-                                "given\n",
-                        absent, (unsigned long long)count);
-            if (st == PDX_OK)
-                fprintf(stderr, "pdx: %s is a working file: `pdx run "
-                                "SPEC -o %s` computes the missing tasks\n",
-                        out, out);
-            else
-                fprintf(stderr, "pdx: run the missing shards and merge "
-                                "again, or use --partial to write a working "
-                                "file that `pdx run SPEC -o %s` completes\n",
-                        out);
-        }
+        if (rep.missing > 0)
+            report_missing(&rep, grid, infos, n, out, st);
         if (st == PDX_OK && !quiet)
             fprintf(stderr,
                     "pdx: merged %d files into %s: %llu of %llu tasks "
