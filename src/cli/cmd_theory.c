@@ -1,7 +1,6 @@
-/* cli_theory.c — `pdx theory`: a spec's grid into a theory file, or one
+/* cmd_theory.c — `pdx theory`: a spec's grid into a theory file, or one
  * curve as CSV on stdout. Public headers only. */
 #include "cli_common.h"
-#include "cli_theory.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -189,6 +188,36 @@ typedef struct curve_opts {
     int eta_second_given;
 } curve_opts;
 
+/* The CSV header row of a perceptron curve. */
+static void print_perceptron_header(pdx_theory_kind kind, const curve_opts *o)
+{
+    switch (kind) {
+    case PDX_THEORY_NONE: break;
+    case PDX_THEORY_HEBB:
+    case PDX_THEORY_HEBB_CLIPPED:
+        printf("alpha,epochs,label_noise,eg,R,eg_large_alpha,status\n");
+        break;
+    case PDX_THEORY_GIBBS_SPHERICAL:
+        printf("alpha,T,label_noise,eg,R,q,train_error,train_error_clean,"
+               "phi,eg_large_alpha,status\n");
+        break;
+    case PDX_THEORY_GIBBS_HIGH_T:
+        printf("alpha,T,alpha_over_T,label_noise,eg,R,q,train_error,phi,"
+               "eg_large_alpha,status\n");
+        break;
+    case PDX_THEORY_BAYES_SPHERICAL:
+        printf("alpha,label_noise,eg,R,q,eg_large_alpha,status\n");
+        break;
+    default:
+        printf("alpha,T,label_noise,phase,eg,R,q,train_error,phi,alpha_c,"
+               "alpha_spinodal");
+        if (o->both)
+            printf(",eg_poor,R_poor,q_poor,phi_poor,eg_perfect,phi_perfect");
+        printf(",status\n");
+        break;
+    }
+}
+
 static int print_perceptron_rows(pdx_theory_kind kind, const curve_opts *o,
                                  int header)
 {
@@ -226,31 +255,8 @@ static int print_perceptron_rows(pdx_theory_kind kind, const curve_opts *o,
         free(pts);
         return pdx_cli_report(&err);
     }
-    switch (header ? kind : PDX_THEORY_NONE) {
-    case PDX_THEORY_NONE: break;
-    case PDX_THEORY_HEBB:
-    case PDX_THEORY_HEBB_CLIPPED:
-        printf("alpha,epochs,label_noise,eg,R,eg_large_alpha,status\n");
-        break;
-    case PDX_THEORY_GIBBS_SPHERICAL:
-        printf("alpha,T,label_noise,eg,R,q,train_error,train_error_clean,"
-               "phi,eg_large_alpha,status\n");
-        break;
-    case PDX_THEORY_GIBBS_HIGH_T:
-        printf("alpha,T,alpha_over_T,label_noise,eg,R,q,train_error,phi,"
-               "eg_large_alpha,status\n");
-        break;
-    case PDX_THEORY_BAYES_SPHERICAL:
-        printf("alpha,label_noise,eg,R,q,eg_large_alpha,status\n");
-        break;
-    default:
-        printf("alpha,T,label_noise,phase,eg,R,q,train_error,phi,alpha_c,"
-               "alpha_spinodal");
-        if (o->both)
-            printf(",eg_poor,R_poor,q_poor,phi_poor,eg_perfect,phi_perfect");
-        printf(",status\n");
-        break;
-    }
+    if (header)
+        print_perceptron_header(kind, o);
     for (size_t i = 0; i < o->n_alpha; i++) {
         const pdx_perceptron_point *p = &pts[i];
         printf("%.10g", o->alpha[i]);
@@ -443,14 +449,6 @@ done:
 /* ------------------------------------------------------------------------ */
 /* SPEC mode                                                                 */
 
-static void iso_time_now(char *buf, size_t size)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static int run_spec(const char *spec_path, const char *out_path, int quiet,
                     const char *command_line)
 {
@@ -534,7 +532,7 @@ static int run_spec(const char *spec_path, const char *out_path, int quiet,
     pdx_store_theory th = {&layout, values, flags, 3, attrs, 2};
     char host[256] = "unknown", start_time[64];
     gethostname(host, sizeof host - 1);
-    iso_time_now(start_time, sizeof start_time);
+    pdx_cli_iso_time_now(start_time, sizeof start_time);
     pdx_provenance prov = {PDX_VERSION, PDX_GIT_DESCRIBE, command_line, host,
                            start_time, PDX_RNG_NAME, PDX_RNG_KEY_VERSION};
     if (pdx_store_write_theory(out_path, grid, &th, &prov, &err) != PDX_OK) {
@@ -578,6 +576,111 @@ enum {
     OPT_INIT
 };
 
+/* --curve mode: the curve named in o->name at the alphas of `alpha_text`
+ * as CSV on stdout; returns the exit code. */
+static int run_curve(curve_opts *o, const char *alpha_text)
+{
+    int kind = pdx_theory_find(o->name);
+    if (kind <= PDX_THEORY_NONE)
+        return pdx_cli_usage_error(
+            "pdx theory",
+            "--curve: unknown curve '%s' (hebb, hebb-clipped, "
+            "gibbs-spherical, gibbs-high-temperature, "
+            "bayes-spherical, gibbs-ising, scm-ode)",
+            o->name);
+    if (alpha_text == NULL)
+        return pdx_cli_usage_error("pdx theory",
+                                   "--curve needs --alpha A1,A2,...");
+    if (parse_alpha_list(alpha_text, &o->alpha, &o->n_alpha) != 0)
+        return pdx_cli_usage_error("pdx theory",
+                                   "--alpha: '%s' is not a list of numbers, "
+                                   "lin:START:STOP:N or log:START:STOP:N",
+                                   alpha_text);
+    if (!o->eta_second_given)
+        o->scm.eta_second = o->scm.eta;
+    int rc = kind == PDX_THEORY_SCM_ODE
+                 ? print_scm_curve(o)
+                 : print_perceptron_curve((pdx_theory_kind)kind, o);
+    free(o->alpha);
+    free(o->Ts);
+    fflush(stdout);
+    return rc;
+}
+
+/* A numeric option of the curve mode into *o; -1 to go on, else the exit
+ * code (the error printed). */
+static int take_number(int c, const char *arg, curve_opts *o)
+{
+    double x;
+    if (parse_double(arg, &x) != 0)
+        return pdx_cli_usage_error("pdx theory", "'%s' is not a number",
+                                   arg);
+    switch (c) {
+    case OPT_LABEL_NOISE:
+        if (x < 0 || x >= 1)
+            return pdx_cli_usage_error("pdx theory",
+                                       "--label-noise: '%s' is not in "
+                                       "[0, 1)",
+                                       arg);
+        o->label_noise = x;
+        break;
+    case OPT_EPOCHS:
+        if (!(x > 0))
+            return pdx_cli_usage_error(
+                "pdx theory", "--epochs: '%s' is not > 0", arg);
+        o->epochs = x;
+        break;
+    case OPT_ETA:
+        if (!(x > 0))
+            return pdx_cli_usage_error(
+                "pdx theory", "--eta: '%s' is not > 0", arg);
+        o->scm.eta = x;
+        break;
+    case OPT_ETA_SECOND:
+        if (x < 0)
+            return pdx_cli_usage_error(
+                "pdx theory", "--eta-second: '%s' is negative", arg);
+        o->scm.eta_second = x;
+        o->scm.train_second = 1;
+        o->eta_second_given = 1;
+        break;
+    case OPT_K:
+    case OPT_M:
+        if (x < 1 || x > 64 || x != floor(x))
+            return pdx_cli_usage_error(
+                "pdx theory",
+                "--K/--M: '%s' is not an integer in "
+                "1 .. 64",
+                arg);
+        if (c == OPT_K)
+            o->scm.K = (size_t)x;
+        else
+            o->scm.M = (size_t)x;
+        break;
+    case OPT_NOISE:
+        if (x < 0)
+            return pdx_cli_usage_error(
+                "pdx theory", "--noise: '%s' is negative", arg);
+        o->scm.output_noise = x;
+        break;
+    case OPT_INIT_SCALE:
+        if (x < 0)
+            return pdx_cli_usage_error(
+                "pdx theory", "--init-scale: '%s' is negative", arg);
+        o->scm.init_scale = x;
+        break;
+    case OPT_SECOND_INIT: o->scm.second_layer_init = x; break;
+    case OPT_N:
+        if (x < 1)
+            return pdx_cli_usage_error("pdx theory",
+                                       "--N: '%s' is not >= 1", arg);
+        o->scm.N = x;
+        break;
+    default: break;
+    }
+    return -1;
+}
+
 int pdx_cli_theory(int argc, char **argv, const char *command_line)
 {
     pdx_theory_init();
@@ -610,7 +713,6 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
     o.scm = pdx_theory_scm_default();
     const char *out_path = NULL, *alpha_text = NULL;
     int quiet = 0, c;
-    double x;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
         switch (c) {
@@ -668,71 +770,10 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
         case OPT_INIT_SCALE:
         case OPT_SECOND_INIT:
         case OPT_N:
-            if (parse_double(optarg, &x) != 0)
-                return pdx_cli_usage_error("pdx theory", "'%s' is not a number",
-                                           optarg);
-            switch (c) {
-            case OPT_LABEL_NOISE:
-                if (x < 0 || x >= 1)
-                    return pdx_cli_usage_error("pdx theory",
-                                               "--label-noise: '%s' is not in "
-                                               "[0, 1)",
-                                               optarg);
-                o.label_noise = x;
-                break;
-            case OPT_EPOCHS:
-                if (!(x > 0))
-                    return pdx_cli_usage_error(
-                        "pdx theory", "--epochs: '%s' is not > 0", optarg);
-                o.epochs = x;
-                break;
-            case OPT_ETA:
-                if (!(x > 0))
-                    return pdx_cli_usage_error(
-                        "pdx theory", "--eta: '%s' is not > 0", optarg);
-                o.scm.eta = x;
-                break;
-            case OPT_ETA_SECOND:
-                if (x < 0)
-                    return pdx_cli_usage_error(
-                        "pdx theory", "--eta-second: '%s' is negative", optarg);
-                o.scm.eta_second = x;
-                o.scm.train_second = 1;
-                o.eta_second_given = 1;
-                break;
-            case OPT_K:
-            case OPT_M:
-                if (x < 1 || x > 64 || x != floor(x))
-                    return pdx_cli_usage_error(
-                        "pdx theory",
-                        "--K/--M: '%s' is not an integer in "
-                        "1 .. 64",
-                        optarg);
-                if (c == OPT_K)
-                    o.scm.K = (size_t)x;
-                else
-                    o.scm.M = (size_t)x;
-                break;
-            case OPT_NOISE:
-                if (x < 0)
-                    return pdx_cli_usage_error(
-                        "pdx theory", "--noise: '%s' is negative", optarg);
-                o.scm.output_noise = x;
-                break;
-            case OPT_INIT_SCALE:
-                if (x < 0)
-                    return pdx_cli_usage_error(
-                        "pdx theory", "--init-scale: '%s' is negative", optarg);
-                o.scm.init_scale = x;
-                break;
-            case OPT_SECOND_INIT: o.scm.second_layer_init = x; break;
-            case OPT_N:
-                if (x < 1)
-                    return pdx_cli_usage_error("pdx theory",
-                                               "--N: '%s' is not >= 1", optarg);
-                o.scm.N = x;
-                break;
-            default: break;
+            {
+                int rc = take_number(c, optarg, &o);
+                if (rc >= 0)
+                    return rc;
             }
             break;
         default: return 2;
@@ -747,29 +788,5 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
     if (optind != argc)
         return pdx_cli_usage_error(
             "pdx theory", "--curve takes no SPEC (got '%s')", argv[optind]);
-    int kind = pdx_theory_find(o.name);
-    if (kind <= PDX_THEORY_NONE)
-        return pdx_cli_usage_error(
-            "pdx theory",
-            "--curve: unknown curve '%s' (hebb, hebb-clipped, "
-            "gibbs-spherical, gibbs-high-temperature, "
-            "bayes-spherical, gibbs-ising, scm-ode)",
-            o.name);
-    if (alpha_text == NULL)
-        return pdx_cli_usage_error("pdx theory",
-                                   "--curve needs --alpha A1,A2,...");
-    if (parse_alpha_list(alpha_text, &o.alpha, &o.n_alpha) != 0)
-        return pdx_cli_usage_error("pdx theory",
-                                   "--alpha: '%s' is not a list of numbers, "
-                                   "lin:START:STOP:N or log:START:STOP:N",
-                                   alpha_text);
-    if (!o.eta_second_given)
-        o.scm.eta_second = o.scm.eta;
-    int rc = kind == PDX_THEORY_SCM_ODE
-                 ? print_scm_curve(&o)
-                 : print_perceptron_curve((pdx_theory_kind)kind, &o);
-    free(o.alpha);
-    free(o.Ts);
-    fflush(stdout);
-    return rc;
+    return run_curve(&o, alpha_text);
 }

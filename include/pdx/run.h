@@ -1,0 +1,212 @@
+/* pdx/run.h — the policy for one run's output: which file, and whether an
+ * existing one is complete, resumed, extended, created anew or refused;
+ * running the sweep into it; finishing it (repack, or a snapshot after a
+ * stop) and, under MPI, merging the ranks' shard files.
+ *
+ * Layer: above sweep, store and cluster, below the command line (which
+ * only turns argv into pdx_run_settings and the outcome into an exit code
+ * and messages). The decision itself is pdx_run_decide, a pure function
+ * of the settings and what was found on disk (tests/test_run.c covers
+ * each row of its table).
+ *
+ * Sequence: pdx_run_settings_default, set fields, pdx_run_create (checks
+ * the settings, reads the spec), pdx_run_open (surveys the disk, decides,
+ * opens), pdx_run_execute (the sweep) when the outcome says so,
+ * pdx_run_finish, pdx_run_merge_shards (MPI rank 0), pdx_run_destroy.
+ * A pdx_run is used by one thread; the sweep inside pdx_run_execute starts
+ * its own team. pdx_run prints nothing itself but the sweep's progress. */
+#ifndef PDX_RUN_H
+#define PDX_RUN_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "pdx/error.h"
+#include "pdx/grid.h"
+#include "pdx/spec.h"
+#include "pdx/sweep.h"
+
+#define PDX_RUN_MAX_THREADS 4096 /* threads: 1 .. this (0: OpenMP's) */
+#define PDX_RUN_MAX_BUNDLE 64    /* bundle: 1 .. this (0: the default) */
+#define PDX_RUN_MAX_GRACE 1e7    /* grace: 0 .. this seconds (< 0: default) */
+
+/* What a run does and where; pdx_run_settings_default() fills every field
+ * (dav1d's Dav1dSettings style: take the defaults, change what you need).
+ * Strings are borrowed: they must outlive the pdx_run. */
+typedef struct pdx_run_settings {
+    const char *output;       /* the sweep's result file; NULL: the spec's
+                               * name + ".h5" in the working directory */
+    uint64_t shard_index;     /* shard_count 0: not chosen; MPI ranks or a */
+    uint64_t shard_count;     /*   SLURM array choose it, else the whole
+                               *   grid; 1: the whole grid; > 1: shard
+                               *   index of count, into a shard file */
+    int force;                /* start over whatever the output holds */
+    int extend;               /* the spec adds axis values or replicas to
+                               * the output's spec: keep its results */
+    int quiet;                /* no progress on stderr */
+    int fsync_each;           /* fsync after every commit */
+    int threads;              /* 0: OpenMP's default */
+    int bundle;               /* online tasks sharing an input, at most
+                               * (0: the sweep's default) */
+    double grace;             /* seconds running tasks get after a stop
+                               * signal; < 0: the sweep's default */
+    int progress_tty;         /* progress as a live bar (stderr a TTY) */
+    volatile sig_atomic_t *stop; /* raised by the caller's signal handler
+                                  * (NULL: never stopped) */
+    const char *command_line; /* provenance; "" if NULL */
+    int mpi_rank, mpi_size;   /* this process under MPI (0 and 1: none) */
+} pdx_run_settings;
+
+/* Defaults: output from the spec, shard not chosen, no force, no extend,
+ * progress on, all threads, default bundle and grace, no MPI. */
+pdx_run_settings pdx_run_settings_default(void);
+
+/* Check every field. Returns PDX_OK or PDX_ERR_USAGE, with err->key the
+ * field ("output", "shard", "threads", "bundle", "grace", "mpi") and a
+ * message naming the command-line option. Thread-safe. */
+pdx_status pdx_run_settings_validate(const pdx_run_settings *settings,
+                                     pdx_error *err);
+
+/* Bytes of memory of this machine (INFINITY if unknown). Thread-safe. */
+double pdx_run_machine_memory_bytes(void);
+
+/* Refuse a run whose memory estimate (pdx_sweep_memory_bytes with
+ * `threads` threads) exceeds 80% of the machine's memory: PDX_ERR_TOO_BIG
+ * naming the spec file and what to reduce; else PDX_OK. Thread-safe. */
+pdx_status pdx_run_check_memory(const pdx_spec *spec, const pdx_grid *grid,
+                                int threads, pdx_error *err);
+
+/* What an output can be asked to do (pdx_run_decide). */
+typedef enum pdx_run_action {
+    PDX_RUN_CREATE = 0,     /* a new file; every task pending */
+    PDX_RUN_RESUME = 1,     /* the file's working run continues */
+    PDX_RUN_EXTEND = 2,     /* a new file keeping the finished tasks of
+                             * the file (or of the sweep's merged file,
+                             * for a shard) its spec extends */
+    PDX_RUN_COMPLETE = 3,   /* the file is finished for this spec */
+    PDX_RUN_SWEEP_COMPLETE = 4, /* a shard whose sweep's merged file is
+                                 * finished for this spec: nothing to do,
+                                 * no merge */
+    PDX_RUN_REFUSE = 5      /* the file holds something else: left alone */
+} pdx_run_action;
+
+/* What is on disk, as far as the decision needs it. `file` is the file
+ * this run writes (a shard file when sharded), `merged` the sweep's
+ * output when sharded (unused otherwise). The *_refused facts come from
+ * trying an action the table chose before (pdx_run_open retries). */
+typedef struct pdx_run_found {
+    int sharded;              /* this run writes one shard of several */
+    int file_exists;
+    int file_is_pdx;          /* a pdx result file (pdx_store_inspect) */
+    int file_same_spec;       /* of this spec (SHA-256) */
+    int file_complete;        /* finished, with this run's shard */
+    int resume_refused;       /* pdx_store_open: does not match */
+    int merged_exists;
+    int merged_same_spec;
+    int merged_complete;      /* finished whole-grid file of this spec */
+    int extend_refused;       /* pdx_store_create_extended: no extension */
+} pdx_run_found;
+
+typedef struct pdx_run_decision {
+    pdx_run_action action;
+    int about_merged;   /* the action is about the merged file (EXTEND
+                         * from it, REFUSE it, SWEEP_COMPLETE) */
+    int hint_extend;    /* REFUSE: --extend might have helped */
+    const char *reason; /* one line, static: the row of the table */
+} pdx_run_decision;
+
+/* The decision table, in order (first match wins):
+ *   sharded, no force, merged finished for this spec -> SWEEP_COMPLETE
+ *   force                                   -> CREATE
+ *   file exists, not a pdx file             -> REFUSE (no hint)
+ *   file exists, finished for this spec     -> COMPLETE
+ *   file exists, resume not refused         -> RESUME
+ *   file refused, no --extend / sharded / same spec -> REFUSE
+ *   file refused, its extension refused     -> REFUSE
+ *   file refused, --extend                  -> EXTEND (from the file)
+ *   no file, whole grid or no merged file   -> CREATE
+ *   no file, merged of another spec, no --extend -> REFUSE (merged)
+ *   no file, extension of merged refused    -> REFUSE (merged)
+ *   no file, merged exists                  -> EXTEND (from merged)
+ * (hint_extend: REFUSE rows other than "not a pdx file", without
+ * --extend.) Pure: reads only its arguments; thread-safe. */
+pdx_run_decision pdx_run_decide(const pdx_run_settings *settings,
+                                const pdx_run_found *found);
+
+/* Short stable name of an action ("create", "resume", ...). */
+const char *pdx_run_action_name(pdx_run_action action);
+
+typedef struct pdx_run pdx_run;
+
+/* What pdx_run_open decided and did. */
+typedef struct pdx_run_outcome {
+    pdx_run_decision decision;
+    const char *path;   /* the file the decision is about (owned by the
+                         * run): the run's file (also for EXTEND), or the
+                         * merged file (REFUSE, SWEEP_COMPLETE) */
+    int opened;         /* RESUME / EXTEND: the store is open (set even
+                         * when a later step of pdx_run_open failed) */
+    uint64_t carried;   /* EXTEND: finished tasks kept */
+    const char *base;   /* EXTEND: the file they were kept from */
+    pdx_error reason;   /* REFUSE: what does not match */
+} pdx_run_outcome;
+
+/* Check the settings, choose the shard (settings, MPI rank, SLURM array),
+ * parse the spec at `spec_path` and build its grid. *out is NULL on
+ * failure. Settings strings are borrowed. Returns PDX_OK, PDX_ERR_USAGE
+ * (settings; SLURM variables), PDX_ERR_SPEC, PDX_ERR_IO (spec file),
+ * PDX_ERR_TOO_BIG (grid), PDX_ERR_NOMEM. */
+pdx_status pdx_run_create(pdx_run **out, const char *spec_path,
+                          const pdx_run_settings *settings, pdx_error *err);
+
+/* Check that the run fits in memory, name the file, look at what is on
+ * disk, decide (pdx_run_decide) and act: open the file to resume, build
+ * the extended file, or read nothing (CREATE: the sweep creates the file;
+ * COMPLETE, SWEEP_COMPLETE, REFUSE: nothing to run). On PDX_OK *outcome
+ * says which. Returns PDX_OK, PDX_ERR_TOO_BIG (memory), PDX_ERR_USAGE
+ * (file name), PDX_ERR_IO, PDX_ERR_HDF5, PDX_ERR_SPEC (the file's spec
+ * no longer parses), PDX_ERR_MISMATCH, PDX_ERR_NOMEM. Call once. */
+pdx_status pdx_run_open(pdx_run *run, pdx_run_outcome *outcome,
+                        pdx_error *err);
+
+/* Run the pending tasks (after CREATE, RESUME or EXTEND) with the sweep.
+ * *summary is filled. Returns PDX_OK, PDX_ERR_STOPPED (stop raised;
+ * finished tasks are committed), the store's error for a failed creation
+ * (pdx_run_has_store is then 0) or commit, PDX_ERR_NOMEM. */
+pdx_status pdx_run_execute(pdx_run *run, pdx_sweep_summary *summary,
+                           pdx_error *err);
+
+/* 1 if the run holds an open store (after pdx_run_execute: the file was
+ * created). */
+int pdx_run_has_store(const pdx_run *run);
+
+/* Finish the file after pdx_run_execute returned `run_status`: PDX_OK
+ * repacks it compressed (pdx_store_finish); anything else makes the
+ * snapshot of the finished tasks durable (pdx_store_sync). The store is
+ * closed either way. Returns PDX_OK (also with no store), PDX_ERR_IO,
+ * PDX_ERR_HDF5, PDX_ERR_NOMEM; after a failed repack the uncompressed
+ * file stays valid. */
+pdx_status pdx_run_finish(pdx_run *run, pdx_status run_status,
+                          pdx_error *err);
+
+/* MPI rank 0, after every rank finished: merge the ranks' shard files
+ * into the output and remove them. *n_files receives the number of shard
+ * files. Returns PDX_OK, PDX_ERR_INTERNAL (the shard files cannot be
+ * named), the errors of pdx_store_merge. */
+pdx_status pdx_run_merge_shards(pdx_run *run, uint64_t *n_files,
+                                pdx_error *err);
+
+/* What the run works on, owned by it (valid until pdx_run_destroy). */
+const pdx_spec *pdx_run_spec(const pdx_run *run);
+const pdx_grid *pdx_run_grid(const pdx_run *run);
+const char *pdx_run_output_path(const pdx_run *run); /* the sweep's */
+const char *pdx_run_file_path(const pdx_run *run);   /* this run's */
+int pdx_run_threads(const pdx_run *run);             /* resolved */
+uint64_t pdx_run_shard_index(const pdx_run *run);
+uint64_t pdx_run_shard_count(const pdx_run *run);    /* 1: whole grid */
+
+/* Close the store (left resumable) and free the run. Accepts NULL; sets
+ * *run to NULL. */
+void pdx_run_destroy(pdx_run **run);
+
+#endif

@@ -1,0 +1,124 @@
+/* cmd_info.c — `pdx info FILE...`: summary and progress of result files,
+ * or of the shards of a sweep. */
+#include "cli_common.h"
+
+#include <getopt.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pdx/layout.h"
+#include "pdx/sweep.h"
+
+/* `pdx info` of several files: one line each, then the sweep they make. */
+static int info_of_set(int n, char **paths)
+{
+    pdx_store_info *infos = calloc((size_t)n, sizeof *infos);
+    if (infos == NULL)
+        return pdx_cli_report(
+            &(pdx_error){.status = PDX_ERR_NOMEM, .message = "out of memory"});
+    pdx_error err;
+    pdx_error_clear(&err);
+    int rc = 0, same_spec = 1;
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (pdx_store_inspect(paths[i], &infos[i], &err) != PDX_OK) {
+            rc = pdx_cli_report(&err);
+            break;
+        }
+        const pdx_store_info *f = &infos[i];
+        uint64_t finished = f->by_status[1] + f->by_status[2] +
+                            f->by_status[3];
+        char shard[64];
+        if (f->shard_count > 1)
+            snprintf(shard, sizeof shard, "shard %llu of %llu",
+                     (unsigned long long)f->shard_index,
+                     (unsigned long long)f->shard_count);
+        else
+            snprintf(shard, sizeof shard, "whole grid");
+        printf("%s: %s, %s: %llu tasks, %llu done, %llu diverged, %llu "
+               "failed, %llu pending (%.1f%%)\n",
+               paths[i], shard, f->complete ? "finished" : "working",
+               (unsigned long long)f->tasks,
+               (unsigned long long)f->by_status[1],
+               (unsigned long long)f->by_status[2],
+               (unsigned long long)f->by_status[3],
+               (unsigned long long)f->by_status[0],
+               f->tasks > 0 ? 100.0 * (double)finished / (double)f->tasks
+                            : 100.0);
+        same_spec &= strcmp(f->spec_sha256, infos[0].spec_sha256) == 0;
+    }
+    if (rc == 0 && !same_spec)
+        printf("sweep: the files hold different specs (no union)\n");
+    pdx_spec *spec = NULL;
+    pdx_grid *grid = NULL;
+    int8_t *status = NULL;
+    if (rc == 0 && same_spec &&
+        (rc = pdx_cli_load_spec_of_file(&infos[0], paths[0], &spec, &grid)) == 0) {
+        pdx_layout layout;
+        pdx_sweep_layout(grid, &layout);
+        status = calloc((size_t)grid->n_tasks, 1);
+        for (int i = 0; i < n && rc == 0 && status != NULL; i++)
+            if (pdx_store_gather_status(paths[i], grid, &layout, status,
+                                        &err) != PDX_OK)
+                rc = pdx_cli_report(&err);
+        if (rc == 0 && status != NULL) {
+            uint64_t by[4] = {0, 0, 0, 0};
+            for (uint64_t t = 0; t < grid->n_tasks; t++)
+                by[status[t] >= 0 && status[t] <= 3 ? status[t] : 0]++;
+            uint64_t finished = by[1] + by[2] + by[3];
+            printf("sweep: %llu tasks (%llu cells x %llu replicas): %llu "
+                   "done, %llu diverged, %llu failed, %llu pending: %.1f%% "
+                   "finished\n",
+                   (unsigned long long)grid->n_tasks,
+                   (unsigned long long)grid->n_cells,
+                   (unsigned long long)grid->replicas,
+                   (unsigned long long)by[1], (unsigned long long)by[2],
+                   (unsigned long long)by[3], (unsigned long long)by[0],
+                   grid->n_tasks > 0
+                       ? 100.0 * (double)finished / (double)grid->n_tasks
+                       : 100.0);
+            uint64_t count = 1;
+            for (int i = 0; i < n; i++)
+                if (infos[i].shard_count > count)
+                    count = infos[i].shard_count;
+            char absent[512] = "";
+            if (count > 1)
+                pdx_cli_missing_shards(infos, n, count, absent, sizeof absent);
+            if (absent[0] != '\0')
+                printf("shards: no file of shard(s) %s of %llu\n", absent,
+                       (unsigned long long)count);
+        }
+    }
+    free(status);
+    pdx_grid_destroy(&grid);
+    pdx_spec_destroy(&spec);
+    for (int i = 0; i < n; i++)
+        pdx_store_info_clear(&infos[i]);
+    free(infos);
+    return rc;
+}
+
+int pdx_cli_info(int argc, char **argv)
+{
+    if (pdx_cli_want_help(argc, argv)) {
+        printf("usage: pdx info FILE...\n\nSummary of a result file: axes, "
+               "variables, tasks by status, provenance.\nWith several files "
+               "(the shards of a sweep): a line per file, then the\nprogress "
+               "of the whole sweep and the shards no file holds. Works while "
+               "a\nrun is still writing the files.\n");
+        return 0;
+    }
+    if (argc < 2)
+        return pdx_cli_usage_error("pdx", "info needs at least one FILE");
+    if (argc > 2) {
+        /* before the first HDF5 file call: see pdx_store_print_info */
+        setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
+        return info_of_set(argc - 1, argv + 1);
+    }
+    pdx_error err;
+    pdx_error_clear(&err);
+    if (pdx_store_print_info(argv[1], stdout, &err) != PDX_OK)
+        return pdx_cli_report(&err);
+    return 0;
+}

@@ -1,0 +1,194 @@
+/* cmd_merge.c — `pdx merge OUT FILES...`: join the result files of one
+ * spec (shards, whole-grid files, finished or not) into OUT. */
+#include "cli_common.h"
+
+#include <getopt.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pdx/layout.h"
+#include "pdx/sweep.h"
+
+static const char *const merge_usage =
+    "usage: pdx merge OUT FILES... [--partial] [--force] "
+    "[--quiet]\n\n"
+    "Join the result files of one spec (shard files of `pdx run "
+    "--shard`, whole-grid\nfiles, finished or not, in any mix) "
+    "into OUT. The specs must match; a task\nfinished in "
+    "several files must have the same results in each. With "
+    "every\ntask finished, OUT is the file a single `pdx run` "
+    "writes (docs/FORMAT.md,\n\"Identity\"); missing tasks are "
+    "listed and nothing is written.\n\n"
+    "  --partial   with tasks missing, write OUT as a working "
+    "file that\n"
+    "              `pdx run SPEC -o OUT` completes\n"
+    "  --force     overwrite OUT even if it holds another spec\n"
+    "  --quiet     no summary on stderr\n";
+
+/* May a merge of files like `info` (grid `grid`) replace the file at
+ * `path`? Yes if it is a result file of the same spec, or of a spec whose
+ * grid lies inside `grid` (the merged file an extended sweep replaces). */
+static int replaceable_by(const char *path, const pdx_store_info *info,
+                          const pdx_grid *grid)
+{
+    pdx_store_info existing;
+    if (pdx_store_inspect(path, &existing, NULL) != PDX_OK)
+        return 0;
+    int ok = strcmp(existing.spec_sha256, info->spec_sha256) == 0;
+    pdx_spec *spec = NULL;
+    pdx_grid *old_grid = NULL;
+    size_t *map = NULL;
+    if (!ok && existing.spec_text != NULL && existing.shard_count <= 1 &&
+        pdx_spec_parse_string(&spec, existing.spec_text,
+                              existing.spec_length, path, NULL) == PDX_OK &&
+        pdx_grid_create(&old_grid, spec, NULL) == PDX_OK)
+        ok = pdx_grid_embed(old_grid, grid, &map, NULL) == PDX_OK;
+    free(map);
+    pdx_grid_destroy(&old_grid);
+    pdx_spec_destroy(&spec);
+    pdx_store_info_clear(&existing);
+    return ok;
+}
+
+/* The tasks no input holds, and what to do about them (stderr). */
+static void report_missing(const pdx_store_merge_report *rep,
+                           const pdx_grid *grid, const pdx_store_info *infos,
+                           int n, const char *out, pdx_status st)
+{
+    fprintf(stderr, "pdx: %llu of %llu tasks are missing (pending "
+                    "in every file), e.g.:\n",
+            (unsigned long long)rep->missing,
+            (unsigned long long)rep->tasks);
+    for (uint64_t i = 0; i < rep->missing && i < 8; i++) {
+        char where[512];
+        pdx_grid_describe_task(grid, rep->first_missing[i], where,
+                               sizeof where);
+        fprintf(stderr, "  task %llu: %s\n",
+                (unsigned long long)rep->first_missing[i], where);
+    }
+    uint64_t count = infos[0].shard_count;
+    char absent[512] = "";
+    if (count > 1)
+        pdx_cli_missing_shards(infos, n, count, absent, sizeof absent);
+    if (absent[0] != '\0')
+        fprintf(stderr, "pdx: no file of shard(s) %s of %llu was "
+                        "given\n",
+                absent, (unsigned long long)count);
+    if (st == PDX_OK)
+        fprintf(stderr, "pdx: %s is a working file: `pdx run "
+                        "SPEC -o %s` computes the missing tasks\n",
+                out, out);
+    else
+        fprintf(stderr, "pdx: run the missing shards and merge "
+                        "again, or use --partial to write a working "
+                        "file that `pdx run SPEC -o %s` completes\n",
+                out);
+}
+
+int pdx_cli_merge(int argc, char **argv, const char *command_line)
+{
+    int partial = 0, force = 0, quiet = 0;
+    static const struct option opts[] = {{"partial", no_argument, 0, 'p'},
+                                         {"force", no_argument, 0, 'f'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "fqh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': partial = 1; break;
+        case 'f': force = 1; break;
+        case 'q': quiet = 1; break;
+        case 'h':
+            fputs(merge_usage, stdout);
+            return 0;
+        default: return 2;
+        }
+    }
+    if (argc - optind < 2)
+        return pdx_cli_usage_error(
+            "pdx", "merge needs OUT and at least one input FILE");
+    const char *out = argv[optind];
+    const char *const *inputs = (const char *const *)argv + optind + 1;
+    int n = argc - optind - 1;
+    pdx_store_info *infos = calloc((size_t)n, sizeof *infos);
+    pdx_spec *spec = NULL;
+    pdx_grid *grid = NULL;
+    int rc = 0;
+    pdx_error err;
+    pdx_error_clear(&err);
+    if (infos == NULL)
+        return pdx_cli_report(
+            &(pdx_error){.status = PDX_ERR_NOMEM, .message = "out of memory"});
+    const char *earliest = NULL;
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (pdx_store_inspect(inputs[i], &infos[i], &err) != PDX_OK) {
+            rc = pdx_cli_report(&err);
+        } else if (strcmp(infos[i].spec_sha256, infos[0].spec_sha256) != 0) {
+            fprintf(stderr,
+                    "pdx: error: %s was written for another spec than %s "
+                    "(SHA-256 %.16s... and %.16s...): only files of one "
+                    "spec merge\n",
+                    inputs[i], inputs[0], infos[i].spec_sha256,
+                    infos[0].spec_sha256);
+            rc = 1;
+        } else if (earliest == NULL ||
+                   strcmp(infos[i].start_time, earliest) < 0) {
+            earliest = infos[i].start_time;
+        }
+    }
+    if (rc == 0)
+        rc = pdx_cli_load_spec_of_file(&infos[0], inputs[0], &spec, &grid);
+    if (rc == 0 && !force && pdx_cli_file_exists(out)) {
+        int is_input = 0;
+        for (int i = 0; i < n; i++)
+            is_input |= strcmp(out, inputs[i]) == 0;
+        if (!is_input && !replaceable_by(out, &infos[0], grid)) {
+            fprintf(stderr, "pdx: error: %s exists and is not a result file "
+                            "of this spec (or of a spec it extends); "
+                            "--force overwrites it\n",
+                    out);
+            rc = 2;
+        }
+    }
+    if (rc == 0) {
+        pdx_layout layout;
+        pdx_sweep_layout(grid, &layout);
+        char host[256] = "unknown", end_time[64];
+        gethostname(host, sizeof host - 1);
+        pdx_cli_iso_time_now(end_time, sizeof end_time);
+        pdx_provenance prov = {infos[0].pdx_version, infos[0].git_describe,
+                               command_line,         host,
+                               earliest,             infos[0].rng,
+                               infos[0].rng_key_version};
+        pdx_store_merge_report rep;
+        pdx_status st = pdx_store_merge(out, inputs, (size_t)n, grid,
+                                        &layout, &prov, partial, end_time,
+                                        &rep, &err);
+        if (rep.warning[0] != '\0')
+            fprintf(stderr, "pdx: warning: %s\n", rep.warning);
+        if (st != PDX_OK)
+            rc = pdx_cli_report(&err);
+        if (rep.missing > 0)
+            report_missing(&rep, grid, infos, n, out, st);
+        if (st == PDX_OK && !quiet)
+            fprintf(stderr,
+                    "pdx: merged %d files into %s: %llu of %llu tasks "
+                    "finished (%llu in several files, identical)\n",
+                    n, out, (unsigned long long)rep.finished,
+                    (unsigned long long)rep.tasks,
+                    (unsigned long long)rep.overlapping);
+        if (st == PDX_OK)
+            printf("%s\n", out);
+    }
+    for (int i = 0; i < n; i++)
+        pdx_store_info_clear(&infos[i]);
+    free(infos);
+    pdx_grid_destroy(&grid);
+    pdx_spec_destroy(&spec);
+    return rc;
+}

@@ -1,0 +1,342 @@
+/* cmd_run.c — `pdx run SPEC`: argv into pdx_run_settings, the run's
+ * outcome into messages and an exit code. The policy (which file, resume,
+ * extend, refuse, finish, MPI merge) is the run module's (pdx/run.h). */
+#include "cli_common.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pdx/cluster.h"
+#include "pdx/run.h"
+
+/* Number of stop signals received (SIGINT, SIGTERM, SIGUSR1). */
+static volatile sig_atomic_t stop_requested = 0;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    if (stop_requested < 100)
+        stop_requested++;
+}
+
+static void catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
+static const char *const run_usage =
+    "usage: pdx run SPEC [-o OUT] [--threads N] [--quiet] "
+    "[--force] [--extend]\n"
+    "               [--shard I/N] [--grace SECONDS] [--fsync] "
+    "[--bundle N]\n\n"
+    "Run every task (cell x replica) of SPEC into the HDF5 file "
+    "OUT (default:\n<name>.h5). Each finished task is committed "
+    "at once, so the file is valid\nat every moment; running the "
+    "same command again resumes an interrupted run\n(finished "
+    "tasks are kept, the others run again).\n\n"
+    "  -o, --output OUT   result file\n"
+    "  -t, --threads N    OpenMP threads (default: "
+    "OMP_NUM_THREADS or all cores)\n"
+    "  -q, --quiet        no progress on stderr\n"
+    "  -f, --force        start over, even if OUT holds another "
+    "spec\n"
+    "      --extend       SPEC adds axis values or replicas to "
+    "the spec of OUT: keep\n"
+    "                     OUT's results, run only the new "
+    "tasks\n"
+    "      --shard I/N    run shard I of N (a cost-balanced "
+    "share of the tasks) into\n"
+    "                     OUT.shard-I-of-N.h5; `pdx merge` "
+    "joins the shards. Default\n"
+    "                     in a SLURM array job: the array task "
+    "of the array's tasks\n"
+    "      --grace S      after a stop signal, running tasks "
+    "have S seconds to\n"
+    "                     finish (default 20); the others are "
+    "run again on resume\n"
+    "      --fsync        fsync after every task (node "
+    "crashes)\n"
+    "      --bundle N     online tasks of one replica share "
+    "each input, up to N\n"
+    "                     at a time (default 8; 1 = alone); "
+    "results are identical\n"
+    "\nProgress: a live bar on a terminal, a line every 10 s "
+    "otherwise.\nSIGINT, SIGTERM, SIGUSR1: stop taking tasks, "
+    "let running ones finish within\nthe grace period, keep what "
+    "is done, exit 75 (a second signal stops at once).\nUnder "
+    "mpirun (a -Dmpi=enabled build) each rank runs one shard and "
+    "rank 0\nmerges them into OUT.\n";
+
+/* A whole number in [1, max] from an option argument; 0 if it is not. */
+static int parse_count(const char *text, long max, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || errno != 0 || v < 1 || v > max)
+        return 0;
+    *out = (int)v;
+    return 1;
+}
+
+/* One option of `pdx run` into the settings; -1 to go on, else the exit
+ * code (an error printed). */
+static int take_option(int c, const char *arg, pdx_run_settings *s,
+                       const char **shard_text)
+{
+    switch (c) {
+    case 'o': s->output = arg; return -1;
+    case 't':
+        if (!parse_count(arg, PDX_RUN_MAX_THREADS, &s->threads))
+            return pdx_cli_usage_error(
+                "pdx", "--threads: '%s' is not a thread count (1 .. %d)",
+                arg, PDX_RUN_MAX_THREADS);
+        return -1;
+    case 'q': s->quiet = 1; return -1;
+    case 'f': s->force = 1; return -1;
+    case 's': s->fsync_each = 1; return -1;
+    case 'b':
+        if (!parse_count(arg, PDX_RUN_MAX_BUNDLE, &s->bundle))
+            return pdx_cli_usage_error(
+                "pdx", "--bundle: '%s' is not a bundle size (1 .. %d)", arg,
+                PDX_RUN_MAX_BUNDLE);
+        return -1;
+    case 'S': *shard_text = arg; return -1;
+    case 'e': s->extend = 1; return -1;
+    case 'g': {
+        char *end;
+        s->grace = strtod(arg, &end);
+        if (*end != '\0' || !(s->grace >= 0.0) ||
+            s->grace > PDX_RUN_MAX_GRACE)
+            return pdx_cli_usage_error(
+                "pdx", "--grace: '%s' is not a number of seconds", arg);
+        return -1;
+    }
+    case 'h': fputs(run_usage, stdout); return 0;
+    default: return 2;
+    }
+}
+
+/* argv into settings and the spec path; -1 to go on, else the exit code. */
+static int parse_run_args(int argc, char **argv, pdx_run_settings *s,
+                          const char **spec_path)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, 0, 'o'},
+        {"threads", required_argument, 0, 't'},
+        {"quiet", no_argument, 0, 'q'},
+        {"force", no_argument, 0, 'f'},
+        {"fsync", no_argument, 0, 's'},
+        {"bundle", required_argument, 0, 'b'},
+        {"shard", required_argument, 0, 'S'},
+        {"extend", no_argument, 0, 'e'},
+        {"grace", required_argument, 0, 'g'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *shard_text = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:t:qfh", opts, NULL)) != -1) {
+        int rc = take_option(c, optarg, s, &shard_text);
+        if (rc >= 0)
+            return rc;
+    }
+    if (optind != argc - 1)
+        return pdx_cli_usage_error("pdx", "run needs exactly one SPEC file");
+    *spec_path = argv[optind];
+    pdx_error err;
+    pdx_error_clear(&err);
+    if (shard_text != NULL && s->mpi_size > 1)
+        s->shard_count = 1; /* given: refused below, whatever the text */
+    else if (shard_text != NULL &&
+             pdx_cluster_parse_shard(shard_text, &s->shard_index,
+                                     &s->shard_count, &err) != PDX_OK)
+        return pdx_cli_report(&err);
+    if (pdx_run_settings_validate(s, &err) != PDX_OK)
+        return pdx_cli_usage_error("pdx", "%s", err.message);
+    return -1;
+}
+
+/* Print why an existing output file is refused, and return exit code 2. */
+static int refuse_existing(const pdx_run_outcome *o)
+{
+    char buf[1200];
+    pdx_error_format(&o->reason, buf, sizeof buf);
+    fprintf(stderr,
+            "pdx: error: %s already exists and does not match this spec "
+            "(%s);\n%suse --force to start over, or -o to choose another "
+            "file\n",
+            o->path, buf,
+            o->decision.hint_extend
+                ? "use --extend if this spec only adds axis values or "
+                  "replicas to it, "
+                : "");
+    return 2;
+}
+
+static void print_start(const pdx_run *run)
+{
+    const pdx_spec *spec = pdx_run_spec(run);
+    const pdx_grid *grid = pdx_run_grid(run);
+    if (pdx_run_shard_count(run) > 1)
+        fprintf(stderr, "pdx: %s: shard %llu of %llu of %llu tasks "
+                        "(%llu cells x %llu replicas) on %d threads -> "
+                        "%s\n",
+                spec->path, (unsigned long long)pdx_run_shard_index(run),
+                (unsigned long long)pdx_run_shard_count(run),
+                (unsigned long long)grid->n_tasks,
+                (unsigned long long)grid->n_cells,
+                (unsigned long long)grid->replicas, pdx_run_threads(run),
+                pdx_run_file_path(run));
+    else
+        fprintf(stderr, "pdx: %s: %llu tasks (%llu cells x %llu "
+                        "replicas) on %d threads -> %s\n",
+                spec->path, (unsigned long long)grid->n_tasks,
+                (unsigned long long)grid->n_cells,
+                (unsigned long long)grid->replicas, pdx_run_threads(run),
+                pdx_run_file_path(run));
+}
+
+static void print_summary(const pdx_sweep_summary *summary)
+{
+    fprintf(stderr,
+            "pdx: %llu tasks run (%llu done, %llu diverged, %llu "
+            "failed; %llu already done) in %.3f s, %.3g SGD "
+            "steps/s\n",
+            (unsigned long long)summary->run,
+            (unsigned long long)summary->done,
+            (unsigned long long)summary->diverged,
+            (unsigned long long)summary->failed,
+            (unsigned long long)summary->skipped, summary->wall_seconds,
+            summary->wall_seconds > 0
+                ? summary->steps / summary->wall_seconds
+                : 0.0);
+}
+
+/* Run the sweep into the opened output and finish the file; returns the
+ * exit code (errors printed). */
+static int execute(pdx_run *run, int quiet)
+{
+    pdx_error err;
+    pdx_error_clear(&err);
+    pdx_sweep_summary summary;
+    if (!quiet)
+        print_start(run);
+    pdx_status st = pdx_run_execute(run, &summary, &err);
+    if (st != PDX_OK && !pdx_run_has_store(run))
+        return pdx_cli_report(&err); /* the file could not be created */
+    if (st != PDX_OK) {
+        pdx_error sync_err;
+        if (pdx_run_finish(run, st, &sync_err) != PDX_OK && !quiet)
+            pdx_cli_report(&sync_err);
+        int rc = pdx_cli_report(&err);
+        if (err.status == PDX_ERR_IO)
+            fprintf(stderr, "pdx: %s is valid and keeps every finished "
+                            "task: free some space (or fix the error) "
+                            "and run the same command again to "
+                            "resume\n",
+                    pdx_run_file_path(run));
+        return rc;
+    }
+    if (pdx_run_finish(run, PDX_OK, &err) != PDX_OK) {
+        int rc = pdx_cli_report(&err);
+        fprintf(stderr, "pdx: %s is valid and holds every task "
+                        "(uncompressed): free some space and run the "
+                        "same command again to finish it\n",
+                pdx_run_file_path(run));
+        return rc;
+    }
+    if (!quiet)
+        print_summary(&summary);
+    return 0;
+}
+
+/* Open the output as the run module decides, then run or not; returns
+ * the exit code. *nothing_to_do: the sweep's merged file is complete. */
+static int open_and_execute(pdx_run *run, const pdx_run_settings *s,
+                            int *nothing_to_do)
+{
+    pdx_error err;
+    pdx_error_clear(&err);
+    pdx_run_outcome o;
+    pdx_status st = pdx_run_open(run, &o, &err);
+    if (o.opened && !s->quiet) {
+        if (o.decision.action == PDX_RUN_RESUME)
+            fprintf(stderr, "pdx: resuming %s\n", o.path);
+        else if (o.carried > 0)
+            fprintf(stderr, "pdx: %s: %llu finished tasks kept from %s\n",
+                    o.path, (unsigned long long)o.carried, o.base);
+    }
+    if (st != PDX_OK)
+        return pdx_cli_report(&err);
+    switch (o.decision.action) {
+    case PDX_RUN_SWEEP_COMPLETE:
+        *nothing_to_do = 1;
+        if (s->quiet || s->mpi_rank != 0)
+            return 0;
+        /* fall through */
+    case PDX_RUN_COMPLETE:
+        if (!s->quiet)
+            fprintf(stderr, "pdx: %s is already complete for this spec; "
+                            "nothing to do (--force reruns it)\n",
+                    o.path);
+        return 0;
+    case PDX_RUN_REFUSE: return refuse_existing(&o);
+    default: return execute(run, s->quiet);
+    }
+}
+
+int pdx_cli_run(int argc, char **argv, const char *command_line,
+                int mpi_rank, int mpi_size)
+{
+    pdx_run_settings s = pdx_run_settings_default();
+    s.command_line = command_line;
+    s.mpi_rank = mpi_rank;
+    s.mpi_size = mpi_size;
+    s.stop = &stop_requested;
+    s.progress_tty = isatty(STDERR_FILENO);
+    const char *spec_path = NULL;
+    int rc = parse_run_args(argc, argv, &s, &spec_path);
+    if (rc >= 0)
+        return rc;
+    pdx_error err;
+    pdx_error_clear(&err);
+    pdx_run *run = NULL;
+    if (pdx_run_create(&run, spec_path, &s, &err) != PDX_OK)
+        return pdx_cli_report(&err);
+    catch_stop_signals();
+    int nothing_to_do = 0;
+    rc = open_and_execute(run, &s, &nothing_to_do);
+    if (mpi_size > 1) {
+        /* every rank's shard is finished (or stopped) before rank 0
+         * merges; all ranks leave with the same code */
+        rc = pdx_cluster_agree(rc);
+        uint64_t n_files = 0;
+        if (rc == 0 && !nothing_to_do && mpi_rank == 0) {
+            if (pdx_run_merge_shards(run, &n_files, &err) != PDX_OK)
+                rc = pdx_cli_report(&err);
+            else if (!s.quiet)
+                fprintf(stderr, "pdx: merged %llu shard files into %s\n",
+                        (unsigned long long)n_files,
+                        pdx_run_output_path(run));
+        }
+        if (rc == 0 && mpi_rank == 0)
+            printf("%s\n", pdx_run_output_path(run));
+    } else if (rc == 0) {
+        printf("%s\n", nothing_to_do ? pdx_run_output_path(run)
+                                     : pdx_run_file_path(run));
+    }
+    pdx_run_destroy(&run);
+    return rc;
+}

@@ -1,0 +1,514 @@
+/* run.c — the policy for one run's output (include/pdx/run.h): settings,
+ * the decision table, open / execute / finish, and the MPI merge. */
+#include "pdx/run.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pdx/cluster.h"
+#include "pdx/layout.h"
+#include "pdx/rng.h"
+#include "pdx/store.h"
+#include "version.h"
+
+#ifndef PDX_VERSION
+#define PDX_VERSION "unknown"
+#endif
+
+struct pdx_run {
+    pdx_run_settings settings;
+    uint64_t shard_index, shard_count;
+    int threads;
+    pdx_spec *spec;
+    pdx_grid *grid;
+    pdx_layout layout;
+    pdx_store_options store_options;
+    pdx_provenance provenance;
+    char host[256], start_time[64];
+    char default_output[160];
+    char shard_path[4096];
+    const char *output;    /* the sweep's result file */
+    const char *file;      /* this run's: output or shard_path */
+    int create;            /* the sweep creates the file */
+    pdx_sweep_new_store new_store;
+    pdx_store *store;
+    int8_t *status;
+};
+
+pdx_run_settings pdx_run_settings_default(void)
+{
+    pdx_run_settings s;
+    memset(&s, 0, sizeof s);
+    s.grace = -1.0;
+    s.mpi_size = 1;
+    return s;
+}
+
+pdx_status pdx_run_settings_validate(const pdx_run_settings *s,
+                                     pdx_error *err)
+{
+    if (s == NULL)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
+                             "no run settings");
+    if (s->output != NULL && s->output[0] == '\0')
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "output",
+                             "--output: the file name is empty");
+    if (s->threads < 0 || s->threads > PDX_RUN_MAX_THREADS)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "threads",
+                             "--threads: '%d' is not a thread count "
+                             "(1 .. %d)",
+                             s->threads, PDX_RUN_MAX_THREADS);
+    if (s->bundle < 0 || s->bundle > PDX_RUN_MAX_BUNDLE)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "bundle",
+                             "--bundle: '%d' is not a bundle size (1 .. %d)",
+                             s->bundle, PDX_RUN_MAX_BUNDLE);
+    if (isnan(s->grace) || s->grace > PDX_RUN_MAX_GRACE)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "grace",
+                             "--grace: '%g' is not a number of seconds",
+                             s->grace);
+    if (s->mpi_size < 1 || s->mpi_rank < 0 || s->mpi_rank >= s->mpi_size)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "mpi",
+                             "MPI rank %d of %d does not exist", s->mpi_rank,
+                             s->mpi_size);
+    if (s->mpi_size > 1 && s->shard_count != 0)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "shard",
+                             "--shard cannot be given under MPI: each of "
+                             "the %d ranks runs its own shard",
+                             s->mpi_size);
+    if (s->shard_count != 0 && s->shard_index >= s->shard_count)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "shard",
+                             "--shard: shard %llu of %llu does not exist "
+                             "(0 .. %llu)",
+                             (unsigned long long)s->shard_index,
+                             (unsigned long long)s->shard_count,
+                             (unsigned long long)s->shard_count - 1);
+    return PDX_OK;
+}
+
+static pdx_run_decision decision(pdx_run_action action, int about_merged,
+                                 int hint_extend, const char *reason)
+{
+    return (pdx_run_decision){action, about_merged, hint_extend, reason};
+}
+
+pdx_run_decision pdx_run_decide(const pdx_run_settings *s,
+                                const pdx_run_found *f)
+{
+    int hint = !s->extend;
+    if (f->sharded && !s->force && f->merged_exists && f->merged_complete &&
+        f->merged_same_spec)
+        return decision(PDX_RUN_SWEEP_COMPLETE, 1, 0,
+                        "the sweep's merged file is finished for this spec");
+    if (s->force)
+        return decision(PDX_RUN_CREATE, 0, 0, "--force: start over");
+    if (f->file_exists) {
+        if (!f->file_is_pdx)
+            return decision(PDX_RUN_REFUSE, 0, 0, "not a pdx result file");
+        if (f->file_complete && f->file_same_spec)
+            return decision(PDX_RUN_COMPLETE, 0, 0,
+                            "finished for this spec");
+        if (!f->resume_refused)
+            return decision(PDX_RUN_RESUME, 0, 0,
+                            "a pdx file: try to resume it");
+        if (!s->extend || f->sharded || f->file_same_spec)
+            return decision(PDX_RUN_REFUSE, 0, hint,
+                            "does not match this spec and is not extended");
+        if (f->extend_refused)
+            return decision(PDX_RUN_REFUSE, 0, hint,
+                            "this spec does not extend the file's");
+        return decision(PDX_RUN_EXTEND, 0, 0,
+                        "--extend: keep the file's finished tasks");
+    }
+    if (!f->sharded || !f->merged_exists)
+        return decision(PDX_RUN_CREATE, 0, 0, "no file yet");
+    if (!f->merged_same_spec && !s->extend)
+        return decision(PDX_RUN_REFUSE, 1, hint,
+                        "the merged file holds another spec");
+    if (f->extend_refused)
+        return decision(PDX_RUN_REFUSE, 1, hint,
+                        "this spec does not extend the merged file's");
+    return decision(PDX_RUN_EXTEND, 1, 0,
+                    "a shard of a sweep with a merged file: keep its "
+                    "finished tasks");
+}
+
+const char *pdx_run_action_name(pdx_run_action action)
+{
+    static const char *const names[] = {"create",   "resume",
+                                        "extend",   "complete",
+                                        "sweep-complete", "refuse"};
+    return (unsigned)action < sizeof names / sizeof names[0]
+               ? names[action]
+               : "unknown";
+}
+
+static void iso_time_now(char *buf, size_t size)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* The shard: MPI rank, the settings, a SLURM array, or the whole grid. */
+static pdx_status choose_shard(pdx_run *run, pdx_error *err)
+{
+    const pdx_run_settings *s = &run->settings;
+    run->shard_index = 0;
+    run->shard_count = 1;
+    if (s->mpi_size > 1) {
+        run->shard_index = (uint64_t)s->mpi_rank;
+        run->shard_count = (uint64_t)s->mpi_size;
+        return PDX_OK;
+    }
+    if (s->shard_count != 0) {
+        run->shard_index = s->shard_index;
+        run->shard_count = s->shard_count;
+        return PDX_OK;
+    }
+    int found = 0;
+    return pdx_cluster_shard_from_env(&found, &run->shard_index,
+                                      &run->shard_count, err);
+}
+
+pdx_status pdx_run_create(pdx_run **out, const char *spec_path,
+                          const pdx_run_settings *settings, pdx_error *err)
+{
+    *out = NULL;
+    pdx_status st = pdx_run_settings_validate(settings, err);
+    if (st != PDX_OK)
+        return st;
+    pdx_run *run = calloc(1, sizeof *run);
+    if (run == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                             "cannot allocate the run");
+    run->settings = *settings;
+    if (run->settings.command_line == NULL)
+        run->settings.command_line = "";
+    st = choose_shard(run, err);
+    if (st == PDX_OK)
+        st = pdx_spec_parse_file(&run->spec, spec_path, err);
+    if (st == PDX_OK)
+        st = pdx_grid_create(&run->grid, run->spec, err);
+    if (st != PDX_OK) {
+        pdx_run_destroy(&run);
+        return st;
+    }
+    run->threads = settings->threads > 0 ? settings->threads
+                                         : omp_get_max_threads();
+    *out = run;
+    return PDX_OK;
+}
+
+double pdx_run_machine_memory_bytes(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && size > 0 ? (double)pages * (double)size : INFINITY;
+}
+
+pdx_status pdx_run_check_memory(const pdx_spec *spec, const pdx_grid *grid,
+                                int threads, pdx_error *err)
+{
+    double need = pdx_sweep_memory_bytes(grid, threads);
+    double have = pdx_run_machine_memory_bytes();
+    if (need > 0.8 * have)
+        return pdx_error_set(
+            err, PDX_ERR_TOO_BIG, spec->path, 0, 0, NULL,
+            "the run needs about %.3g GiB of memory with %d threads but "
+            "the machine has %.3g GiB (reduce N, record.test_size, hidden "
+            "units or --threads)",
+            need / 1073741824.0, threads, have / 1073741824.0);
+    return PDX_OK;
+}
+
+/* Memory, file names, layout, store options and provenance. */
+static pdx_status prepare(pdx_run *run, pdx_error *err)
+{
+    pdx_status st = pdx_run_check_memory(run->spec, run->grid, run->threads,
+                                         err);
+    if (st != PDX_OK)
+        return st;
+    run->output = run->settings.output;
+    if (run->output == NULL) {
+        snprintf(run->default_output, sizeof run->default_output, "%s.h5",
+                 run->spec->base.name);
+        run->output = run->default_output;
+    }
+    run->file = run->output;
+    if (run->shard_count > 1) {
+        st = pdx_cluster_shard_path(
+            run->output, run->shard_index, run->shard_count,
+            run->shard_path, sizeof run->shard_path, err);
+        if (st != PDX_OK)
+            return st;
+        run->file = run->shard_path;
+    }
+    pdx_sweep_layout(run->grid, &run->layout);
+    run->store_options =
+        (pdx_store_options){.fsync_each_commit = run->settings.fsync_each,
+                            .shard_index = run->shard_index,
+                            .shard_count = run->shard_count,
+                            .threads = run->threads};
+    snprintf(run->host, sizeof run->host, "unknown");
+    gethostname(run->host, sizeof run->host - 1);
+    iso_time_now(run->start_time, sizeof run->start_time);
+    run->provenance = (pdx_provenance){
+        PDX_VERSION,        PDX_GIT_DESCRIBE, run->settings.command_line,
+        run->host,          run->start_time,  PDX_RNG_NAME,
+        PDX_RNG_KEY_VERSION};
+    return PDX_OK;
+}
+
+/* Look at the disk as far as the table needs (the settings decide what is
+ * read: nothing under --force). A file that is not a pdx file is a fact;
+ * other failures to read are errors. */
+static pdx_status survey(pdx_run *run, const char *spec_sha,
+                         pdx_run_found *f, pdx_run_outcome *outcome,
+                         pdx_error *err)
+{
+    const pdx_run_settings *s = &run->settings;
+    memset(f, 0, sizeof *f);
+    f->sharded = strcmp(run->file, run->output) != 0;
+    if (s->force)
+        return PDX_OK;
+    f->merged_exists = f->sharded && file_exists(run->output);
+    if (f->merged_exists && run->shard_count > 1) {
+        pdx_store_info info;
+        pdx_error ignored;
+        f->merged_complete =
+            pdx_store_inspect(run->output, &info, &ignored) == PDX_OK &&
+            info.complete && info.shard_count <= 1 &&
+            strcmp(info.spec_sha256, spec_sha) == 0;
+        pdx_store_info_clear(&info);
+        f->merged_same_spec = f->merged_complete;
+        if (f->merged_complete)
+            return PDX_OK;
+    }
+    f->file_exists = file_exists(run->file);
+    if (f->file_exists) {
+        pdx_store_info info;
+        pdx_status st = pdx_store_inspect(run->file, &info, &outcome->reason);
+        if (st == PDX_ERR_MISMATCH)
+            return PDX_OK; /* not a pdx file */
+        if (st != PDX_OK) {
+            *err = outcome->reason;
+            if (!file_exists(run->file))
+                return pdx_error_set(err, PDX_ERR_IO, run->file, 0, 0, NULL,
+                                     "the file went away while it was "
+                                     "being opened; run the same command "
+                                     "again");
+            return st;
+        }
+        f->file_is_pdx = 1;
+        f->file_same_spec = strcmp(info.spec_sha256, spec_sha) == 0;
+        uint64_t count = run->shard_count > 1 ? run->shard_count : 1;
+        f->file_complete = info.complete && info.shard_count == count &&
+                           info.shard_index == run->shard_index;
+        pdx_store_info_clear(&info);
+    } else if (f->merged_exists) {
+        char file_sha[65];
+        int complete = 0;
+        pdx_status st = pdx_store_probe(run->output, file_sha, &complete, err);
+        if (st != PDX_OK)
+            return st;
+        f->merged_same_spec = strcmp(file_sha, spec_sha) == 0;
+    }
+    return PDX_OK;
+}
+
+/* Try the decided action; a store that refuses (PDX_ERR_MISMATCH) becomes
+ * a fact for the next decision (*retry set). */
+static pdx_status act(pdx_run *run, pdx_run_found *f,
+                      pdx_run_outcome *outcome, int *retry, pdx_error *err)
+{
+    pdx_run_action action = outcome->decision.action;
+    *retry = 0;
+    outcome->path = run->file;
+    if (action == PDX_RUN_RESUME) {
+        pdx_error_clear(&outcome->reason);
+        pdx_status st = pdx_store_open(&run->store, run->file, run->grid,
+                                       &run->layout, &run->store_options,
+                                       &outcome->reason);
+        if (st == PDX_ERR_MISMATCH) {
+            f->resume_refused = 1;
+            *retry = 1;
+            return PDX_OK;
+        }
+        if (st != PDX_OK)
+            *err = outcome->reason;
+        outcome->opened = st == PDX_OK;
+        return st;
+    }
+    if (action != PDX_RUN_EXTEND)
+        return PDX_OK;
+    outcome->base = outcome->decision.about_merged ? run->output : run->file;
+    pdx_error_clear(&outcome->reason);
+    pdx_status st = pdx_store_create_extended(
+        &run->store, run->file, outcome->base, run->grid, &run->layout,
+        &run->provenance, &run->store_options, &outcome->carried,
+        &outcome->reason);
+    if (st == PDX_ERR_MISMATCH) {
+        f->extend_refused = 1;
+        *retry = 1;
+        return PDX_OK;
+    }
+    if (st != PDX_OK)
+        *err = outcome->reason;
+    outcome->opened = st == PDX_OK;
+    return st;
+}
+
+pdx_status pdx_run_open(pdx_run *run, pdx_run_outcome *outcome,
+                        pdx_error *err)
+{
+    memset(outcome, 0, sizeof *outcome);
+    pdx_status st = prepare(run, err);
+    if (st != PDX_OK)
+        return st;
+    char spec_sha[65];
+    pdx_store_sha256_hex(run->spec->text, run->spec->text_length, spec_sha);
+    pdx_run_found found;
+    st = survey(run, spec_sha, &found, outcome, err);
+    if (st != PDX_OK)
+        return st;
+    int retry = 1;
+    while (retry && st == PDX_OK) {
+        outcome->decision = pdx_run_decide(&run->settings, &found);
+        st = act(run, &found, outcome, &retry, err);
+    }
+    if (st != PDX_OK)
+        return st;
+    const pdx_run_decision *d = &outcome->decision;
+    outcome->path = d->about_merged && d->action != PDX_RUN_EXTEND
+                        ? run->output
+                        : run->file;
+    if (d->action == PDX_RUN_REFUSE && d->about_merged &&
+        !found.merged_same_spec && !found.extend_refused)
+        pdx_error_set(&outcome->reason, PDX_ERR_MISMATCH, run->output, 0, 0,
+                      NULL,
+                      "the merged file of this sweep was written for "
+                      "another spec");
+    run->create = d->action == PDX_RUN_CREATE;
+    if (!run->create && run->store == NULL)
+        return PDX_OK;
+    run->status = calloc((size_t)run->grid->n_tasks, 1); /* 0: pending */
+    if (run->status == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                             "cannot allocate the status array");
+    if (run->store != NULL)
+        return pdx_store_read_status(run->store, run->status, err);
+    return PDX_OK;
+}
+
+pdx_status pdx_run_execute(pdx_run *run, pdx_sweep_summary *summary,
+                           pdx_error *err)
+{
+    const pdx_run_settings *s = &run->settings;
+    pdx_sweep_options o = pdx_sweep_options_default();
+    run->new_store = (pdx_sweep_new_store){run->file, &run->provenance,
+                                           &run->store_options, NULL};
+    if (run->create)
+        o.create = &run->new_store;
+    o.prepare_finish = 1;
+    o.threads = run->threads;
+    o.quiet = s->quiet;
+    o.progress_tty = s->progress_tty;
+    o.stop = s->stop;
+    o.max_bundle = s->bundle;
+    if (s->grace >= 0.0)
+        o.grace_seconds = s->grace;
+    o.shard_index = run->shard_index;
+    o.shard_count = run->shard_count;
+    pdx_status st = pdx_sweep_run(run->grid, &run->layout, run->store,
+                                  run->status, &o, summary, err);
+    if (run->create)
+        run->store = run->new_store.store;
+    return st;
+}
+
+int pdx_run_has_store(const pdx_run *run)
+{
+    return run->store != NULL;
+}
+
+pdx_status pdx_run_finish(pdx_run *run, pdx_status run_status,
+                          pdx_error *err)
+{
+    if (run->store == NULL)
+        return PDX_OK;
+    if (run_status != PDX_OK) {
+        /* the snapshot: every finished task is committed; make it durable
+         * before the file is closed */
+        pdx_status st = pdx_store_sync(run->store, err);
+        pdx_store_destroy(&run->store);
+        return st;
+    }
+    char end_time[64];
+    iso_time_now(end_time, sizeof end_time);
+    return pdx_store_finish(&run->store, end_time, err);
+}
+
+pdx_status pdx_run_merge_shards(pdx_run *run, uint64_t *n_files,
+                                pdx_error *err)
+{
+    uint64_t count = run->shard_count;
+    *n_files = count;
+    char **paths = calloc(count, sizeof *paths);
+    int named = paths != NULL;
+    for (uint64_t i = 0; i < count && named; i++) {
+        paths[i] = malloc(4096);
+        named = paths[i] != NULL &&
+                pdx_cluster_shard_path(run->output, i, count, paths[i],
+                                       4096, NULL) == PDX_OK;
+    }
+    pdx_status st;
+    if (!named) {
+        st = pdx_error_set(err, PDX_ERR_INTERNAL, NULL, 0, 0, NULL,
+                           "cannot name the shard files");
+    } else {
+        char end_time[64];
+        iso_time_now(end_time, sizeof end_time);
+        pdx_store_merge_report rep;
+        st = pdx_store_merge(run->output, (const char *const *)paths,
+                             (size_t)count, run->grid, &run->layout,
+                             &run->provenance, 0, end_time, &rep, err);
+        for (uint64_t i = 0; st == PDX_OK && i < count; i++)
+            unlink(paths[i]);
+    }
+    for (uint64_t i = 0; paths != NULL && i < count; i++)
+        free(paths[i]);
+    free(paths);
+    return st;
+}
+
+const pdx_spec *pdx_run_spec(const pdx_run *run) { return run->spec; }
+const pdx_grid *pdx_run_grid(const pdx_run *run) { return run->grid; }
+const char *pdx_run_output_path(const pdx_run *run) { return run->output; }
+const char *pdx_run_file_path(const pdx_run *run) { return run->file; }
+int pdx_run_threads(const pdx_run *run) { return run->threads; }
+uint64_t pdx_run_shard_index(const pdx_run *run) { return run->shard_index; }
+uint64_t pdx_run_shard_count(const pdx_run *run) { return run->shard_count; }
+
+void pdx_run_destroy(pdx_run **run)
+{
+    if (run == NULL || *run == NULL)
+        return;
+    pdx_store_destroy(&(*run)->store);
+    free((*run)->status);
+    pdx_grid_destroy(&(*run)->grid);
+    pdx_spec_destroy(&(*run)->spec);
+    free(*run);
+    *run = NULL;
+}

@@ -1,0 +1,433 @@
+/* test_run.c — the run policy: one test per row of pdx_run_decide's table
+ * (what happens to an existing output), settings validation, and the
+ * table driven through real files by pdx_run_open. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pdx/run.h"
+#include "pdx/store.h"
+#include "pdx_test.h"
+
+/* ---- the decision table, one row per test ---- */
+
+static void expect(pdx_run_decision d, pdx_run_action action,
+                   int about_merged, int hint_extend)
+{
+    if (d.action != action || d.about_merged != about_merged ||
+        d.hint_extend != hint_extend)
+        fail_msg("decided %s (merged %d, hint %d: %s) but expected %s "
+                 "(merged %d, hint %d)",
+                 pdx_run_action_name(d.action), d.about_merged,
+                 d.hint_extend, d.reason, pdx_run_action_name(action),
+                 about_merged, hint_extend);
+    assert_non_null(d.reason);
+}
+
+/* A shard whose merged file is finished for this spec: nothing to do. */
+static void test_run_sweep_complete(void **state)
+{
+    (void)state;
+    pdx_run_settings s = pdx_run_settings_default();
+    pdx_run_found f = {.sharded = 1, .merged_exists = 1,
+                       .merged_complete = 1, .merged_same_spec = 1,
+                       .file_exists = 1, .file_is_pdx = 1};
+    expect(pdx_run_decide(&s, &f), PDX_RUN_SWEEP_COMPLETE, 1, 0);
+    f.merged_complete = 0; /* a partial merge: the shard runs */
+    assert_int_not_equal(pdx_run_decide(&s, &f).action,
+                         PDX_RUN_SWEEP_COMPLETE);
+    f.merged_complete = 1;
+    f.sharded = 0; /* a whole-grid run has no merged file of its own */
+    assert_int_not_equal(pdx_run_decide(&s, &f).action,
+                         PDX_RUN_SWEEP_COMPLETE);
+    f.sharded = 1;
+    s.force = 1;
+    expect(pdx_run_decide(&s, &f), PDX_RUN_CREATE, 0, 0);
+}
+
+/* --force starts over whatever is there. */
+static void test_run_create_forced(void **state)
+{
+    (void)state;
+    pdx_run_settings s = pdx_run_settings_default();
+    s.force = 1;
+    pdx_run_found f = {.file_exists = 1, .file_is_pdx = 0};
+    expect(pdx_run_decide(&s, &f), PDX_RUN_CREATE, 0, 0);
+    f = (pdx_run_found){.file_exists = 1, .file_is_pdx = 1,
+                        .file_same_spec = 1, .file_complete = 1};
+    expect(pdx_run_decide(&s, &f), PDX_RUN_CREATE, 0, 0);
+    f = (pdx_run_found){.sharded = 1, .merged_exists = 1};
+    expect(pdx_run_decide(&s, &f), PDX_RUN_CREATE, 0, 0);
+}
+
+/* A file that is not a pdx file is refused, without an --extend hint. */
+static void test_run_refuse_not_pdx(void **state)
+{
+    (void)state;
+    pdx_run_settings s = pdx_run_settings_default();
+    pdx_run_found f = {.file_exists = 1, .file_is_pdx = 0};
+    expect(pdx_run_decide(&s, &f), PDX_RUN_REFUSE, 0, 0);
+    s.extend = 1;
+    expect(pdx_run_decide(&s, &f), PDX_RUN_REFUSE, 0, 0);
+}
+
+/* Finished for this spec (and shard): nothing to do; another spec's
+ * finished file is not complete for this one. */
+static void test_run_complete(void **state)
+{
+    (void)state;
+    pdx_run_settings s = pdx_run_settings_default();
+    pdx_run_found f = {.file_exists = 1, .file_is_pdx = 1,
+                       .file_same_spec = 1, .file_complete = 1};
+    expect(pdx_run_decide(&s, &f), PDX_RUN_COMPLETE, 0, 0);
+    f.file_same_spec = 0;
+    expect(pdx_run_decide(&s, &f), PDX_RUN_RESUME, 0, 0);
+    f.file_same_spec = 1;
+    f.file_complete = 0;
+    expect(pdx_run_decide(&s, &f), PDX_RUN_RESUME, 0, 0);
+}
+
+/* A pdx file not finished for this spec: try to resume it first. */
+static void test_run_resume(void **state)
+{
+    (void)state;
+    pdx_run_settings s = pdx_run_settings_default();
+    pdx_run_found f = {.file_exists = 1, .file_is_pdx = 1,
+                       .file_same_spec = 1};
+    expect(pdx_run_decide(&s, &f), PDX_RUN_RESUME, 0, 0);
+    s.extend = 1; /* --extend still resumes a file that matches */
+    expect(pdx_run_decide(&s, &f), PDX_RUN_RESUME, 0, 0);
+    f.sharded = 1; /* a shard file, merged file present and partial */
+    f.merged_exists = 1;
+    expect(pdx_run_decide(&s, &f), PDX_RUN_RESUME, 0, 0);
+}
+
+/* The file refuses to resume: refused unless --extend applies (whole
+ * grid, another spec); the hint names --extend only when not given. */
+static void test_run_refuse_mismatch(void **state)
+{
+    (void)state;
+    pdx_run_settings s = pdx_run_settings_default();
+    pdx_run_found f = {.file_exists = 1, .file_is_pdx = 1,
+                       .resume_refused = 1};
+    expect(pdx_run_decide(&s, &f), PDX_RUN_REFUSE, 0, 1);
+    s.extend = 1;
+    f.file_same_spec = 1; /* same spec, other shape: not an extension */
+    expect(pdx_run_decide(&s, &f), PDX_RUN_REFUSE, 0, 0);
+    f.file_same_spec = 0;
+    f.sharded = 1; /* shard files are never extended in place */
+    expect(pdx_run_decide(&s, &f), PDX_RUN_REFUSE, 0, 0);
+}
+
+/* --extend, but the store finds the spec is no extension of the file's. */
+static void test_run_refuse_extension_refused(void **state)
+{
+    (void)state;
+    pdx_run_settings s = pdx_run_settings_default();
+    s.extend = 1;
+    pdx_run_found f = {.file_exists = 1, .file_is_pdx = 1,
+                       .resume_refused = 1, .extend_refused = 1};
+    expect(pdx_run_decide(&s, &f), PDX_RUN_REFUSE, 0, 0);
+}
+
+/* --extend of a whole-grid file of another spec: extended in place. */
+static void test_run_extend_in_place(void **state)
+{
+    (void)state;
+    pdx_run_settings s = pdx_run_settings_default();
+    s.extend = 1;
+    pdx_run_found f = {.file_exists = 1, .file_is_pdx = 1,
+                       .resume_refused = 1};
+    expect(pdx_run_decide(&s, &f), PDX_RUN_EXTEND, 0, 0);
+    f.file_complete = 1; /* a finished file of the smaller spec too */
+    expect(pdx_run_decide(&s, &f), PDX_RUN_EXTEND, 0, 0);
+}
+
+/* No file: created (a shard too, when the sweep has no merged file). */
+static void test_run_create_new(void **state)
+{
+    (void)state;
+    pdx_run_settings s = pdx_run_settings_default();
+    pdx_run_found f = {0};
+    expect(pdx_run_decide(&s, &f), PDX_RUN_CREATE, 0, 0);
+    f.sharded = 1;
+    expect(pdx_run_decide(&s, &f), PDX_RUN_CREATE, 0, 0);
+    f.sharded = 0;
+    f.merged_exists = 1; /* not sharded: "merged" is the file itself */
+    expect(pdx_run_decide(&s, &f), PDX_RUN_CREATE, 0, 0);
+}
+
+/* A new shard of a sweep whose merged file holds another spec. */
+static void test_run_refuse_merged_other_spec(void **state)
+{
+    (void)state;
+    pdx_run_settings s = pdx_run_settings_default();
+    pdx_run_found f = {.sharded = 1, .merged_exists = 1};
+    expect(pdx_run_decide(&s, &f), PDX_RUN_REFUSE, 1, 1);
+}
+
+/* --extend of the merged file by a new shard, refused by the store. */
+static void test_run_refuse_merged_extension_refused(void **state)
+{
+    (void)state;
+    pdx_run_settings s = pdx_run_settings_default();
+    s.extend = 1;
+    pdx_run_found f = {.sharded = 1, .merged_exists = 1,
+                       .extend_refused = 1};
+    expect(pdx_run_decide(&s, &f), PDX_RUN_REFUSE, 1, 0);
+    s.extend = 0; /* a partial merge of this spec that does not fit */
+    f.merged_same_spec = 1;
+    expect(pdx_run_decide(&s, &f), PDX_RUN_REFUSE, 1, 1);
+}
+
+/* A new shard starts from the merged file's finished tasks: a partial
+ * merge of this spec, or (--extend) the sweep it extends. */
+static void test_run_extend_from_merged(void **state)
+{
+    (void)state;
+    pdx_run_settings s = pdx_run_settings_default();
+    pdx_run_found f = {.sharded = 1, .merged_exists = 1,
+                       .merged_same_spec = 1};
+    expect(pdx_run_decide(&s, &f), PDX_RUN_EXTEND, 1, 0);
+    s.extend = 1;
+    f.merged_same_spec = 0;
+    expect(pdx_run_decide(&s, &f), PDX_RUN_EXTEND, 1, 0);
+}
+
+/* ---- settings ---- */
+
+static void expect_invalid(const pdx_run_settings *s, const char *key,
+                           const char *words)
+{
+    pdx_error err;
+    pdx_error_clear(&err);
+    assert_int_equal(pdx_run_settings_validate(s, &err), PDX_ERR_USAGE);
+    assert_string_equal(err.key, key);
+    if (strstr(err.message, words) == NULL)
+        fail_msg("message '%s' lacks '%s'", err.message, words);
+}
+
+static void test_run_settings_default_valid(void **state)
+{
+    (void)state;
+    pdx_run_settings s = pdx_run_settings_default();
+    assert_int_equal(pdx_run_settings_validate(&s, NULL), PDX_OK);
+    assert_null(s.output);
+    assert_int_equal(s.shard_count, 0);
+    assert_int_equal(s.mpi_size, 1);
+    assert_true(s.grace < 0.0);
+    s.threads = PDX_RUN_MAX_THREADS;
+    s.bundle = PDX_RUN_MAX_BUNDLE;
+    s.grace = 0.0;
+    s.shard_index = 6;
+    s.shard_count = 7;
+    assert_int_equal(pdx_run_settings_validate(&s, NULL), PDX_OK);
+}
+
+static void test_run_settings_errors(void **state)
+{
+    (void)state;
+    pdx_run_settings s = pdx_run_settings_default();
+    s.output = "";
+    expect_invalid(&s, "output", "--output");
+    s = pdx_run_settings_default();
+    s.threads = PDX_RUN_MAX_THREADS + 1;
+    expect_invalid(&s, "threads", "--threads: '4097'");
+    s.threads = -3;
+    expect_invalid(&s, "threads", "--threads: '-3'");
+    s = pdx_run_settings_default();
+    s.bundle = 65;
+    expect_invalid(&s, "bundle", "--bundle: '65'");
+    s = pdx_run_settings_default();
+    s.grace = 2.5e7;
+    expect_invalid(&s, "grace", "--grace");
+    s.grace = NAN;
+    expect_invalid(&s, "grace", "--grace");
+    s = pdx_run_settings_default();
+    s.shard_index = 7;
+    s.shard_count = 7;
+    expect_invalid(&s, "shard", "shard 7 of 7 does not exist");
+    s = pdx_run_settings_default();
+    s.mpi_rank = 1;
+    s.mpi_size = 4;
+    assert_int_equal(pdx_run_settings_validate(&s, NULL), PDX_OK);
+    s.shard_count = 1;
+    expect_invalid(&s, "shard", "--shard cannot be given under MPI: each "
+                                "of the 4 ranks");
+    s = pdx_run_settings_default();
+    s.mpi_rank = 4;
+    s.mpi_size = 4;
+    expect_invalid(&s, "mpi", "rank 4 of 4");
+    assert_int_equal(pdx_run_settings_validate(NULL, NULL), PDX_ERR_USAGE);
+}
+
+/* ---- the table through real files (pdx_run_open) ---- */
+
+static const char *const spec_small =
+    "name: run-test\n"
+    "seed: 2385\n"
+    "replicas: 1\n"
+    "N: 24\n"
+    "teacher: {activation: linear}\n"
+    "student: {hidden: 1, activation: linear}\n"
+    "train: {learning_rate: [0.4, 0.7], alpha: 1.5}\n"
+    "record: {times: [0.5, 1.5]}\n";
+
+typedef struct files {
+    char spec[64], spec_big[64], out[64];
+} files;
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int setup_files(void **state)
+{
+    files *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    snprintf(f->spec, sizeof f->spec, "run_test_%d.yaml", (int)getpid());
+    snprintf(f->spec_big, sizeof f->spec_big, "run_test_big_%d.yaml",
+             (int)getpid());
+    snprintf(f->out, sizeof f->out, "run_test_%d.h5", (int)getpid());
+    write_text(f->spec, spec_small);
+    char big[1024];
+    snprintf(big, sizeof big, "%s", spec_small);
+    char *r = strstr(big, "replicas: 1");
+    r[10] = '2'; /* replicas: 2 extends replicas: 1 */
+    write_text(f->spec_big, big);
+    unlink(f->out);
+    *state = f;
+    return 0;
+}
+
+static int teardown_files(void **state)
+{
+    files *f = *state;
+    unlink(f->spec);
+    unlink(f->spec_big);
+    unlink(f->out);
+    free(f);
+    return 0;
+}
+
+/* Open the output of `spec` with `s` and return the action (asserting
+ * success); the run is left in *run for the caller. */
+static pdx_run_action open_run(const char *spec, pdx_run_settings s,
+                               pdx_run **run, pdx_run_outcome *o)
+{
+    pdx_error err;
+    pdx_error_clear(&err);
+    s.quiet = 1;
+    s.threads = 2;
+    s.shard_count = 1;
+    if (pdx_run_create(run, spec, &s, &err) != PDX_OK ||
+        pdx_run_open(*run, o, &err) != PDX_OK)
+        fail_msg("%s: %s", spec, err.message);
+    return o->decision.action;
+}
+
+/* Run to the end what pdx_run_open made ready. */
+static void run_to_end(pdx_run *run)
+{
+    pdx_error err;
+    pdx_sweep_summary summary;
+    assert_int_equal(pdx_run_execute(run, &summary, &err), PDX_OK);
+    assert_int_equal(pdx_run_finish(run, PDX_OK, &err), PDX_OK);
+}
+
+/* create -> complete; a file of a smaller spec is refused with a hint,
+ * then extended with --extend keeping its finished tasks. */
+static void test_run_open_files(void **state)
+{
+    files *f = *state;
+    pdx_run_settings s = pdx_run_settings_default();
+    s.output = f->out;
+    pdx_run *run = NULL;
+    pdx_run_outcome o;
+    assert_int_equal(open_run(f->spec, s, &run, &o), PDX_RUN_CREATE);
+    assert_string_equal(pdx_run_file_path(run), f->out);
+    run_to_end(run);
+    pdx_run_destroy(&run);
+    assert_null(run);
+
+    assert_int_equal(open_run(f->spec, s, &run, &o), PDX_RUN_COMPLETE);
+    assert_string_equal(o.path, f->out);
+    pdx_run_destroy(&run);
+
+    assert_int_equal(open_run(f->spec_big, s, &run, &o), PDX_RUN_REFUSE);
+    assert_int_equal(o.decision.hint_extend, 1);
+    assert_int_equal(o.reason.status, PDX_ERR_MISMATCH);
+    pdx_run_destroy(&run);
+
+    s.extend = 1;
+    assert_int_equal(open_run(f->spec_big, s, &run, &o), PDX_RUN_EXTEND);
+    assert_int_equal(o.opened, 1);
+    assert_int_equal(o.carried, 2); /* 2 cells x 1 replica */
+    assert_string_equal(o.base, f->out);
+    pdx_run_destroy(&run); /* left as a working file of the big spec */
+
+    s.extend = 0;
+    assert_int_equal(open_run(f->spec_big, s, &run, &o), PDX_RUN_RESUME);
+    assert_int_equal(o.opened, 1);
+    run_to_end(run);
+    pdx_run_destroy(&run);
+    assert_int_equal(open_run(f->spec_big, s, &run, &o), PDX_RUN_COMPLETE);
+    pdx_run_destroy(&run);
+}
+
+/* Garbage at the output (not HDF5): an error, not a decision, and the
+ * file is left alone; --force replaces it. */
+static void test_run_open_not_hdf5(void **state)
+{
+    files *f = *state;
+    write_text(f->out, "not HDF5 at all\n");
+    pdx_run_settings s = pdx_run_settings_default();
+    s.output = f->out;
+    s.quiet = 1;
+    s.shard_count = 1;
+    pdx_run *run = NULL;
+    pdx_run_outcome o;
+    pdx_error err;
+    assert_int_equal(pdx_run_create(&run, f->spec, &s, &err), PDX_OK);
+    pdx_status st = pdx_run_open(run, &o, &err);
+    if (st != PDX_ERR_HDF5 && st != PDX_ERR_IO)
+        fail_msg("opened garbage: status %s, action %s", pdx_status_name(st),
+                 pdx_run_action_name(o.decision.action));
+    assert_int_equal(o.opened, 0);
+    pdx_run_destroy(&run);
+    s.force = 1;
+    assert_int_equal(open_run(f->spec, s, &run, &o), PDX_RUN_CREATE);
+    pdx_run_destroy(&run);
+}
+
+int main(void)
+{
+    pdx_store_init_library();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_run_sweep_complete),
+        cmocka_unit_test(test_run_create_forced),
+        cmocka_unit_test(test_run_refuse_not_pdx),
+        cmocka_unit_test(test_run_complete),
+        cmocka_unit_test(test_run_resume),
+        cmocka_unit_test(test_run_refuse_mismatch),
+        cmocka_unit_test(test_run_refuse_extension_refused),
+        cmocka_unit_test(test_run_extend_in_place),
+        cmocka_unit_test(test_run_create_new),
+        cmocka_unit_test(test_run_refuse_merged_other_spec),
+        cmocka_unit_test(test_run_refuse_merged_extension_refused),
+        cmocka_unit_test(test_run_extend_from_merged),
+        cmocka_unit_test(test_run_settings_default_valid),
+        cmocka_unit_test(test_run_settings_errors),
+        cmocka_unit_test_setup_teardown(test_run_open_files, setup_files,
+                                        teardown_files),
+        cmocka_unit_test_setup_teardown(test_run_open_not_hdf5, setup_files,
+                                        teardown_files),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
