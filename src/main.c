@@ -21,6 +21,7 @@
 #include "pdx/store.h"
 #include "pdx/sweep.h"
 #include "cli_common.h"
+#include "cli_info.h"
 #include "cli_theory.h"
 #include "version.h"
 
@@ -285,6 +286,47 @@ static int makes_new_file(const char *path, const char *base, int force)
                      (strcmp(path, base) == 0 || !file_exists(base)));
 }
 
+/* pdx_store_create_extended with the grid of the spec stored in `base`
+ * (the store does not parse specs; it says why when there is no grid to
+ * build: no spec, a shard file). */
+static pdx_status create_extended(pdx_store **store, const char *path,
+                                  const char *base, const pdx_grid *grid,
+                                  const pdx_layout *layout,
+                                  const pdx_provenance *prov,
+                                  const pdx_store_options *opts,
+                                  uint64_t *carried, pdx_error *err)
+{
+    pdx_store_info info;
+    pdx_spec *base_spec = NULL;
+    pdx_grid *base_grid = NULL;
+    pdx_status st = pdx_store_inspect(base, &info, err);
+    if (st == PDX_OK && info.spec_text != NULL && info.shard_count <= 1) {
+        pdx_error inner;
+        pdx_error_clear(&inner);
+        if (pdx_spec_parse_string(&base_spec, info.spec_text,
+                                  info.spec_length,
+                                  info.spec_path != NULL ? info.spec_path
+                                                         : base,
+                                  &inner) != PDX_OK) {
+            char buf[1024];
+            pdx_error_format(&inner, buf, sizeof buf);
+            st = pdx_error_set(err, PDX_ERR_SPEC, base, 0, 0, "/@spec",
+                               "the spec stored in the file does not parse "
+                               "with this pdx: %s",
+                               buf);
+        } else {
+            st = pdx_grid_create(&base_grid, base_spec, err);
+        }
+    }
+    if (st == PDX_OK)
+        st = pdx_store_create_extended(store, path, base, base_grid, grid,
+                                       layout, prov, opts, carried, err);
+    pdx_grid_destroy(&base_grid);
+    pdx_spec_destroy(&base_spec);
+    pdx_store_info_clear(&info);
+    return st;
+}
+
 /* Open the existing output of a run (!makes_new_file): resume `path`, or
  * create it from the finished tasks of `base` (--extend; `base` is `path`
  * for a whole-grid run, the sweep's merged file for a shard). Returns 0
@@ -336,8 +378,8 @@ static int open_output(const char *path, const char *base,
             strcmp(file_sha, spec_sha) == 0)
             return refuse_existing(path, &err, extend);
         pdx_error_clear(&err);
-        if (pdx_store_create_extended(store, path, path, grid, layout, prov,
-                                      opts, &carried, &err) != PDX_OK)
+        if (create_extended(store, path, path, grid, layout, prov, opts,
+                            &carried, &err) != PDX_OK)
             return err.status == PDX_ERR_MISMATCH
                        ? refuse_existing(path, &err, extend)
                        : pdx_cli_report(&err);
@@ -354,8 +396,8 @@ static int open_output(const char *path, const char *base,
                           "another spec");
             return refuse_existing(base, &err, extend);
         }
-        if (pdx_store_create_extended(store, path, base, grid, layout, prov,
-                                      opts, &carried, &err) != PDX_OK)
+        if (create_extended(store, path, base, grid, layout, prov, opts,
+                            &carried, &err) != PDX_OK)
             return err.status == PDX_ERR_MISMATCH
                        ? refuse_existing(base, &err, extend)
                        : pdx_cli_report(&err);
@@ -1058,14 +1100,12 @@ static int cmd_info(int argc, char **argv)
     }
     if (argc < 2)
         return pdx_cli_usage_error("pdx", "info needs at least one FILE");
-    if (argc > 2) {
-        /* before the first HDF5 file call: see pdx_store_print_info */
-        setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
+    pdx_cli_info_unlock(); /* before the first HDF5 file call */
+    if (argc > 2)
         return info_of_set(argc - 1, argv + 1);
-    }
     pdx_error err;
     pdx_error_clear(&err);
-    if (pdx_store_print_info(argv[1], stdout, &err) != PDX_OK)
+    if (pdx_cli_print_info(argv[1], stdout, &err) != PDX_OK)
         return pdx_cli_report(&err);
     return 0;
 }
