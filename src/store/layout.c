@@ -171,16 +171,11 @@ void pdx__store_free(pdx_store *s)
 }
 
 /* Validate the arguments and build the store object (no file yet). */
-pdx_status pdx__store_new(pdx_store **out, const char *path,
-                            const pdx_grid *grid, const pdx_layout *layout,
-                            const pdx_store_options *options, pdx_error *err)
+/* Do grid, its spec and layout agree (the store's own checks: shapes,
+ * axis types, counts)? Returns PDX_OK, PDX_ERR_USAGE, PDX_ERR_TOO_BIG. */
+static pdx_status check_grid(const char *path, const pdx_grid *grid,
+                             const pdx_layout *layout, pdx_error *err)
 {
-    *out = NULL;
-    if (path == NULL || path[0] == '\0' || grid == NULL || layout == NULL ||
-        grid->spec == NULL)
-        return pdx_error_set(err, PDX_ERR_USAGE, path, 0, 0, NULL,
-                             "store: path, grid, grid->spec and layout are "
-                             "required");
     const pdx_spec *spec = grid->spec;
     if (grid->n_axes != spec->n_axes)
         return pdx_error_set(err, PDX_ERR_USAGE, path, 0, 0, NULL,
@@ -218,6 +213,63 @@ pdx_status pdx__store_new(pdx_store **out, const char *path,
                              "store: layout has %zu times, the spec %zu",
                              layout->dim_size[PDX_DIM_TIME], spec->n_times);
 
+    return PDX_OK;
+}
+
+/* The layout's variables after the store's own, as data variables. */
+static pdx_status add_layout_vars(pdx_store *s, const pdx_layout *layout,
+                                  const char *path, pdx_error *err)
+{
+    for (size_t v = 0; v < layout->n_vars; v++) {
+        const pdx_var_desc *desc = &layout->vars[v];
+        size_t k = DVAR_FIXED + v;
+        if (desc->name == NULL || desc->name[0] == '\0' ||
+            strchr(desc->name, '/') != NULL || desc->n_dims > 3 ||
+            pdx__name_taken(s, desc->name, k)) {
+            return pdx_error_set(err, PDX_ERR_USAGE, path, 0, 0,
+                                 desc->name != NULL ? desc->name : "",
+                                 "store: layout variable %zu has a bad, "
+                                 "duplicate or reserved name or more than 3 "
+                                 "extra dimensions",
+                                 v);
+        }
+        dvar *d = &s->dvars[k];
+        d->name = desc->name;
+        d->long_name = desc->long_name;
+        d->units = desc->units;
+        d->kind = DVAR_F64;
+        d->n_extra = desc->n_dims;
+        for (size_t j = 0; j < desc->n_dims; j++) {
+            if ((int)desc->dims[j] < 0 || desc->dims[j] >= PDX_DIM_COUNT) {
+                return pdx_error_set(err, PDX_ERR_USAGE, path, 0, 0,
+                                     desc->name,
+                                     "store: unknown dimension %d",
+                                     (int)desc->dims[j]);
+            }
+            d->extra[j] = desc->dims[j];
+            s->dim_used[desc->dims[j]] = 1;
+        }
+        size_t block = dvar_block_length(s, k);
+        if (block > s->nan_block_length)
+            s->nan_block_length = block;
+    }
+    return PDX_OK;
+}
+
+pdx_status pdx__store_new(pdx_store **out, const char *path,
+                            const pdx_grid *grid, const pdx_layout *layout,
+                            const pdx_store_options *options, pdx_error *err)
+{
+    *out = NULL;
+    if (path == NULL || path[0] == '\0' || grid == NULL || layout == NULL ||
+        grid->spec == NULL)
+        return pdx_error_set(err, PDX_ERR_USAGE, path, 0, 0, NULL,
+                             "store: path, grid, grid->spec and layout are "
+                             "required");
+    pdx_status st = check_grid(path, grid, layout, err);
+    if (st != PDX_OK)
+        return st;
+    const pdx_spec *spec = grid->spec;
     pdx_store *s = calloc(1, sizeof *s);
     if (s == NULL)
         return pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, NULL,
@@ -249,40 +301,10 @@ pdx_status pdx__store_new(pdx_store **out, const char *path,
     s->dvars[DVAR_WALL_INDEX] = (dvar){
         "wall_seconds", "wall-clock time of the task", "s", DVAR_F64, 0,
         {PDX_DIM_TIME, PDX_DIM_TIME, PDX_DIM_TIME}};
-    for (size_t v = 0; v < layout->n_vars; v++) {
-        const pdx_var_desc *desc = &layout->vars[v];
-        size_t k = DVAR_FIXED + v;
-        if (desc->name == NULL || desc->name[0] == '\0' ||
-            strchr(desc->name, '/') != NULL || desc->n_dims > 3 ||
-            pdx__name_taken(s, desc->name, k)) {
-            pdx__store_free(s);
-            return pdx_error_set(err, PDX_ERR_USAGE, path, 0, 0,
-                                 desc->name != NULL ? desc->name : "",
-                                 "store: layout variable %zu has a bad, "
-                                 "duplicate or reserved name or more than 3 "
-                                 "extra dimensions",
-                                 v);
-        }
-        dvar *d = &s->dvars[k];
-        d->name = desc->name;
-        d->long_name = desc->long_name;
-        d->units = desc->units;
-        d->kind = DVAR_F64;
-        d->n_extra = desc->n_dims;
-        for (size_t j = 0; j < desc->n_dims; j++) {
-            if ((int)desc->dims[j] < 0 || desc->dims[j] >= PDX_DIM_COUNT) {
-                pdx__store_free(s);
-                return pdx_error_set(err, PDX_ERR_USAGE, path, 0, 0,
-                                     desc->name,
-                                     "store: unknown dimension %d",
-                                     (int)desc->dims[j]);
-            }
-            d->extra[j] = desc->dims[j];
-            s->dim_used[desc->dims[j]] = 1;
-        }
-        size_t block = dvar_block_length(s, k);
-        if (block > s->nan_block_length)
-            s->nan_block_length = block;
+    st = add_layout_vars(s, layout, path, err);
+    if (st != PDX_OK) {
+        pdx__store_free(s);
+        return st;
     }
     for (int d = 0; d < PDX_DIM_COUNT; d++)
         if (layout->dim_size[d] > 0)
@@ -303,7 +325,7 @@ pdx_status pdx__store_new(pdx_store **out, const char *path,
     s->shard_count = s->options.shard_count > 1 ? s->options.shard_count : 1;
     s->shard_index = s->shard_count > 1 ? s->options.shard_index : 0;
     if (s->shard_count > 1) {
-        pdx_status st = pdx_grid_shard_tasks(grid, s->shard_index,
+        st = pdx_grid_shard_tasks(grid, s->shard_index,
                                              s->shard_count, &s->file_tasks,
                                              &s->n_file_tasks, err);
         if (st != PDX_OK) {

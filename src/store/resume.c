@@ -130,6 +130,55 @@ static pdx_status check_task_list(pdx_store *s, pdx_error *err)
 
 /* Does the open file match the store's spec, grid, layout and shard?
  * `writing`: also refuse a finished file (it takes no more commits). */
+/* The file's datasets have the shapes of this grid and layout, and no
+ * other variables. */
+static pdx_status check_contents(pdx_store *s, pdx_error *err)
+{
+    const pdx_grid *g = s->grid;
+    hsize_t dims[MAX_RANK];
+    if (s->shard_count > 1) {
+        pdx_status st = check_task_list(s, err);
+        if (st != PDX_OK)
+            return st;
+    }
+    for (size_t i = 0; i < g->n_axes; i++) {
+        dims[0] = g->shape[i];
+        pdx_status st = check_shape(s, pdx__axis_key(s, i)->name, 1, dims, err);
+        if (st != PDX_OK)
+            return st;
+    }
+    dims[0] = g->replicas;
+    pdx_status st = check_shape(s, "replica", 1, dims, err);
+    for (int d = 0; d < PDX_DIM_COUNT && st == PDX_OK; d++) {
+        if (!s->dim_used[d])
+            continue;
+        dims[0] = s->layout->dim_size[d];
+        st = check_shape(s, dim_names[d], 1, dims, err);
+    }
+    for (size_t k = 0; k < s->n_dvars && st == PDX_OK; k++) {
+        int rank = pdx__dvar_dims(s, k, dims);
+        st = check_shape(s, s->dvars[k].name, rank, dims, err);
+    }
+    if (st != PDX_OK)
+        return st;
+    expected_names e;
+    memset(&e, 0, sizeof e);
+    e.s = s;
+    hsize_t idx = 0;
+    herr_t it = H5Literate(s->file, H5_INDEX_NAME, H5_ITER_INC, &idx,
+                           expected_link, &e);
+    if (it < 0)
+        return pdx__h5_error(err, s->path, "/", "cannot list the variables");
+    if (e.unexpected[0] != '\0')
+        return pdx_error_set(err, PDX_ERR_MISMATCH, s->path, 0, 0,
+                             e.unexpected,
+                             "the file has variable '%s' that this run's "
+                             "axes and layout do not",
+                             e.unexpected);
+    return PDX_OK;
+}
+
+
 pdx_status pdx__check_matches(pdx_store *s, int writing, pdx_error *err)
 {
     double value;
@@ -211,48 +260,7 @@ pdx_status pdx__check_matches(pdx_store *s, int writing, pdx_error *err)
                              "the run in this file is finished and the file "
                              "repacked; it cannot take more results");
 
-    const pdx_grid *g = s->grid;
-    hsize_t dims[MAX_RANK];
-    if (s->shard_count > 1) {
-        pdx_status st = check_task_list(s, err);
-        if (st != PDX_OK)
-            return st;
-    }
-    for (size_t i = 0; i < g->n_axes; i++) {
-        dims[0] = g->shape[i];
-        pdx_status st = check_shape(s, pdx__axis_key(s, i)->name, 1, dims, err);
-        if (st != PDX_OK)
-            return st;
-    }
-    dims[0] = g->replicas;
-    pdx_status st = check_shape(s, "replica", 1, dims, err);
-    for (int d = 0; d < PDX_DIM_COUNT && st == PDX_OK; d++) {
-        if (!s->dim_used[d])
-            continue;
-        dims[0] = s->layout->dim_size[d];
-        st = check_shape(s, dim_names[d], 1, dims, err);
-    }
-    for (size_t k = 0; k < s->n_dvars && st == PDX_OK; k++) {
-        int rank = pdx__dvar_dims(s, k, dims);
-        st = check_shape(s, s->dvars[k].name, rank, dims, err);
-    }
-    if (st != PDX_OK)
-        return st;
-    expected_names e;
-    memset(&e, 0, sizeof e);
-    e.s = s;
-    hsize_t idx = 0;
-    herr_t it = H5Literate(s->file, H5_INDEX_NAME, H5_ITER_INC, &idx,
-                           expected_link, &e);
-    if (it < 0)
-        return pdx__h5_error(err, s->path, "/", "cannot list the variables");
-    if (e.unexpected[0] != '\0')
-        return pdx_error_set(err, PDX_ERR_MISMATCH, s->path, 0, 0,
-                             e.unexpected,
-                             "the file has variable '%s' that this run's "
-                             "axes and layout do not",
-                             e.unexpected);
-    return PDX_OK;
+    return check_contents(s, err);
 }
 
 pdx_status pdx_store_probe(const char *path, char spec_sha256[65],
