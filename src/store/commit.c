@@ -38,7 +38,7 @@ pdx_status pdx_store_read_status(pdx_store *store, int8_t *status,
  * dims (the extra dimensions whole); returns the rank, *length the
  * elements of the block. The task must be in the file. */
 int pdx__task_selection(const pdx_store *s, size_t k, uint64_t task,
-                          hsize_t *start, hsize_t *count, hsize_t *length)
+                        hsize_t *start, hsize_t *count, hsize_t *length)
 {
     const pdx_grid *g = s->grid;
     hsize_t dims[MAX_RANK];
@@ -71,8 +71,8 @@ int pdx__task_selection(const pdx_store *s, size_t k, uint64_t task,
 /* Write `in` to the block of variable k at start/count, or (in NULL) read
  * it into `out`; messages name `task`, the task of the block. */
 pdx_status pdx__block_io(pdx_store *s, size_t k, const hsize_t *start,
-                           const hsize_t *count, uint64_t task,
-                           const void *in, void *out, pdx_error *err)
+                         const hsize_t *count, uint64_t task,
+                         const void *in, void *out, pdx_error *err)
 {
     hsize_t dims[MAX_RANK], length = 1;
     int rank = pdx__dvar_dims(s, k, dims);
@@ -95,8 +95,8 @@ pdx_status pdx__block_io(pdx_store *s, size_t k, const hsize_t *start,
         char where[512];
         pdx__describe_task(s, task, where, sizeof where);
         status = pdx__h5_error(err, s->path, s->dvars[k].name,
-                          "cannot %s task %" PRIu64 " (%s)",
-                          in != NULL ? "write" : "read", task, where);
+                               "cannot %s task %" PRIu64 " (%s)",
+                               in != NULL ? "write" : "read", task, where);
     }
     pdx__close_id(&mem_space);
     pdx__close_id(&file_space);
@@ -106,7 +106,7 @@ pdx_status pdx__block_io(pdx_store *s, size_t k, const hsize_t *start,
 /* Write `in` to the task's block of variable k, or (in NULL) read the
  * block into `out`. */
 pdx_status pdx__task_block_io(pdx_store *s, size_t k, uint64_t task,
-                                const void *in, void *out, pdx_error *err)
+                              const void *in, void *out, pdx_error *err)
 {
     hsize_t start[MAX_RANK], count[MAX_RANK], length;
     pdx__task_selection(s, k, task, start, count, &length);
@@ -114,7 +114,7 @@ pdx_status pdx__task_block_io(pdx_store *s, size_t k, uint64_t task,
 }
 
 pdx_status pdx__write_task_block(pdx_store *s, size_t k, uint64_t task,
-                                   const void *data, pdx_error *err)
+                                 const void *data, pdx_error *err)
 {
     return pdx__task_block_io(s, k, task, data, NULL, err);
 }
@@ -126,8 +126,8 @@ static pdx_status flush_commit(pdx_store *s, uint64_t task, const char *what,
         char where[512];
         pdx__describe_task(s, task, where, sizeof where);
         return pdx__h5_error(err, s->path, NULL,
-                        "cannot flush the %s of task %" PRIu64 " (%s)", what,
-                        task, where);
+                             "cannot flush the %s of task %" PRIu64 " (%s)", what,
+                             task, where);
     }
     if (s->options.fsync_each_commit)
         return pdx__fsync_file(s->file, s->path, err);
@@ -190,20 +190,20 @@ pdx_status pdx_store_commit_many(pdx_store *store,
                     ? record->values[v]
                     : store->nan_block;
             status = pdx__write_task_block(store, DVAR_FIXED + v, record->task,
-                                      data, err);
+                                           data, err);
         }
         if (status == PDX_OK)
             status = pdx__write_task_block(store, DVAR_STEPS_INDEX, record->task,
-                                      &record->steps, err);
+                                           &record->steps, err);
         if (status == PDX_OK)
             status = pdx__write_task_block(store, DVAR_WALL_INDEX, record->task,
-                                      &record->wall_seconds, err);
+                                           &record->wall_seconds, err);
     }
     if (status == PDX_OK)
         status = flush_commit(store, records[0].task, "results", err);
     for (size_t i = 0; i < n && status == PDX_OK; i++)
         status = pdx__write_task_block(store, DVAR_STATUS_INDEX, records[i].task,
-                                  &records[i].status, err);
+                                       &records[i].status, err);
     if (status == PDX_OK)
         status = flush_commit(store, records[0].task, "status", err);
     return status;

@@ -63,7 +63,7 @@ void pdx__discard_file(hid_t *file)
 }
 
 pdx_status pdx__seal_file(hid_t *file, const char *name, const char *path,
-                            pdx_error *err)
+                          pdx_error *err)
 {
     pdx_status status = PDX_OK;
     if (H5Fflush(*file, H5F_SCOPE_GLOBAL) < 0)
@@ -86,7 +86,7 @@ pdx_status pdx__open_datasets(pdx_store *s, pdx_error *err)
         s->datasets[k] = H5Dopen2(s->file, s->dvars[k].name, H5P_DEFAULT);
         if (s->datasets[k] < 0)
             return pdx__h5_error(err, s->path, s->dvars[k].name,
-                            "cannot open variable");
+                                 "cannot open variable");
     }
     return PDX_OK;
 }
@@ -113,7 +113,7 @@ static double working_file_bytes(const pdx_store *s)
  * cannot fit next to `path`. This is what keeps a full disk from failing a
  * file's close (see pdx__discard_file). */
 pdx_status pdx__check_free_space(const char *path, double needed,
-                                   const char *what, pdx_error *err)
+                                 const char *what, pdx_error *err)
 {
     char dir[4096];
     const char *slash = strrchr(path, '/');
@@ -138,11 +138,11 @@ pdx_status pdx__check_free_space(const char *path, double needed,
  * checked first), leaving it open in s->file with the data variables open
  * in s->datasets. On failure nothing is left at `tmp`. */
 pdx_status pdx__build_working_file(pdx_store *s, const char *tmp,
-                                     const pdx_provenance *provenance,
-                                     pdx_error *err)
+                                   const pdx_provenance *provenance,
+                                   pdx_error *err)
 {
     pdx_status status = pdx__check_free_space(s->path, working_file_bytes(s),
-                                         "for the result file", err);
+                                              "for the result file", err);
     if (status != PDX_OK)
         return status;
     s->file = pdx__create_file(tmp, 0);
@@ -152,7 +152,7 @@ pdx_status pdx__build_working_file(pdx_store *s, const char *tmp,
         status = pdx__write_root_attributes(s, s->file, provenance, tmp, err);
     if (status == PDX_OK)
         status = pdx__build_structure(s, s->file, DS_WORKING, tmp, s->datasets,
-                                 err);
+                                      err);
     if (status != PDX_OK) {
         for (size_t k = 0; k < s->n_dvars; k++)
             pdx__close_id(&s->datasets[k]);
@@ -169,8 +169,8 @@ pdx_status pdx__build_working_file(pdx_store *s, const char *tmp,
  * whatever was at `path` is untouched (a file kept open is closed by
  * pdx__store_free). */
 pdx_status pdx__install_working_file(pdx_store *s, const char *tmp,
-                                       const char *path, int keep_open,
-                                       pdx_error *err)
+                                     const char *path, int keep_open,
+                                     pdx_error *err)
 {
     pdx_status status = PDX_OK;
     if (keep_open) {

@@ -36,7 +36,7 @@ static herr_t copy_root_attr(hid_t src, const char *name,
     void *buf = NULL;
     if (n < 0 || size == 0) {
         c->status = pdx__h5_error(c->err, c->path, name,
-                             "cannot read attribute of the working file");
+                                  "cannot read attribute of the working file");
     } else if (H5Tdetect_class(type, H5T_VLEN) > 0 ||
                H5Tis_variable_str(type) > 0) {
         c->status = pdx_error_set(c->err, PDX_ERR_MISMATCH, c->path, 0, 0,
@@ -47,13 +47,13 @@ static herr_t copy_root_attr(hid_t src, const char *name,
                                   "out of memory");
     } else if (H5Aread(attr, type, buf) < 0) {
         c->status = pdx__h5_error(c->err, c->path, name,
-                             "cannot read attribute of the working file");
+                                  "cannot read attribute of the working file");
     } else {
         hid_t copy = H5Acreate2(c->dst, name, type, space, H5P_DEFAULT,
                                 H5P_DEFAULT);
         if (copy < 0 || H5Awrite(copy, type, buf) < 0)
             c->status = pdx__h5_error(c->err, c->path, name,
-                                 "cannot write attribute");
+                                      "cannot write attribute");
         pdx__close_id(&copy);
     }
     free(buf);
@@ -62,8 +62,8 @@ static herr_t copy_root_attr(hid_t src, const char *name,
     pdx__close_id(&attr);
     if (c->status == PDX_OK && strcmp(name, "start_time") == 0)
         c->status = pdx__put_string(c->dst, "/", "end_time",
-                               c->end_time != NULL ? c->end_time : "", c->path,
-                               c->err);
+                                    c->end_time != NULL ? c->end_time : "", c->path,
+                                    c->err);
     return c->status == PDX_OK ? 0 : -1;
 }
 
@@ -186,7 +186,7 @@ static pdx_status copy_var_read(copy_var *v, unsigned char *raw,
               H5Dwrite(v->dst, v->mem_type, v->mem, v->dst_space,
                        H5P_DEFAULT, raw) < 0))
         status = pdx__h5_error(err, tmp, name,
-                          "cannot copy to the compressed file");
+                               "cannot copy to the compressed file");
     v->more = next_chunk(v->rank, v->dims, v->chunk, v->start);
     return status;
 }
@@ -409,9 +409,9 @@ static pdx_status build_frame(pdx_store *s, const char *tmp,
     hsize_t working = 0;
     if (H5Fget_filesize(s->file, &working) >= 0)
         status = pdx__check_free_space(s->path, (double)working + 1e6,
-                                  "to repack the result file (the working "
-                                  "file is intact)",
-                                  err);
+                                       "to repack the result file (the working "
+                                       "file is intact)",
+                                       err);
     H5Eclear2(H5E_DEFAULT);
     *file = status == PDX_OK ? pdx__create_file(tmp, 1) : H5I_INVALID_HID;
     if (status == PDX_OK && *file < 0)
@@ -425,7 +425,7 @@ static pdx_status build_frame(pdx_store *s, const char *tmp,
             status = c.status;
         else if (rc < 0)
             status = pdx__h5_error(err, s->path, "/",
-                              "cannot list the root attributes");
+                                   "cannot list the root attributes");
     }
     if (status == PDX_OK)
         status = pdx__build_structure(s, *file, DS_FINAL, tmp, out, err);
@@ -457,7 +457,7 @@ static pdx_status set_end_time(hid_t file, const char *end_time,
         pdx__close_id(&attr);
         if (H5Adelete(file, "end_time") < 0)
             status = pdx__h5_error(err, path, "/end_time",
-                              "cannot rewrite attribute");
+                                   "cannot rewrite attribute");
         else
             status = pdx__put_string(file, "/", "end_time", end_time, path, err);
     }
@@ -508,7 +508,7 @@ pdx_status pdx_store_prepare_finish(pdx_store *s, pdx_error *err)
  * working file, from the frame pdx_store_prepare_finish built if any).
  * The working file is left as it is when dest is given. */
 pdx_status pdx__finish_into(pdx_store **store, const char *dest,
-                              const char *end_time, pdx_error *err)
+                            const char *end_time, pdx_error *err)
 {
     pdx__silence_hdf5();
     if (store == NULL || *store == NULL)

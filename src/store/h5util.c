@@ -30,12 +30,9 @@ static herr_t h5_walk(unsigned n, const H5E_error2_t *e, void *data)
     return 0;
 }
 
-/* Report the HDF5 call that just failed. Must be called before any other
- * HDF5 API call (each one clears the error stack). `object` is the
- * dataset or attribute ("/eg", "/@spec"); the file is `path`. */
-
+/* See store_internal.h. */
 pdx_status pdx__h5_error(pdx_error *err, const char *path,
-                           const char *object, const char *fmt, ...)
+                         const char *object, const char *fmt, ...)
 {
     h5_detail d;
     memset(&d, 0, sizeof d);
@@ -129,8 +126,8 @@ hid_t pdx__make_fapl(int for_reading_live)
 
 /* An attribute `name` on `obj` of `n` elements (n == 1: scalar). */
 pdx_status pdx__put_attr(hid_t obj, const char *object, const char *name,
-                           hid_t file_type, hid_t mem_type, size_t n,
-                           const void *data, const char *path, pdx_error *err)
+                         hid_t file_type, hid_t mem_type, size_t n,
+                         const void *data, const char *path, pdx_error *err)
 {
     hsize_t dims[1] = {n};
     hid_t space = n == 1 ? H5Screate(H5S_SCALAR)
@@ -142,7 +139,7 @@ pdx_status pdx__put_attr(hid_t obj, const char *object, const char *name,
                            H5P_DEFAULT)) < 0 ||
         H5Awrite(attr, mem_type, data) < 0)
         status = pdx__h5_error(err, path, object, "cannot write attribute '%s'",
-                          name);
+                               name);
     pdx__close_id(&attr);
     pdx__close_id(&space);
     return status;
@@ -165,24 +162,24 @@ static hid_t text_type(size_t length)
 }
 
 pdx_status pdx__put_text(hid_t obj, const char *object, const char *name,
-                           const char *value, size_t length, const char *path,
-                           pdx_error *err)
+                         const char *value, size_t length, const char *path,
+                         pdx_error *err)
 {
     static const char nul[1] = {0};
     hid_t type = text_type(length);
     if (type < 0)
         return pdx__h5_error(err, path, object, "cannot make a string type for '%s'",
-                        name);
+                             name);
     pdx_status status =
         pdx__put_attr(obj, object, name, type, type, 1, length > 0 ? value : nul,
-                 path, err);
+                      path, err);
     pdx__close_id(&type);
     return status;
 }
 
 pdx_status pdx__put_string(hid_t obj, const char *object, const char *name,
-                             const char *value, const char *path,
-                             pdx_error *err)
+                           const char *value, const char *path,
+                           pdx_error *err)
 {
     if (value == NULL)
         value = "";
@@ -190,31 +187,31 @@ pdx_status pdx__put_string(hid_t obj, const char *object, const char *name,
 }
 
 pdx_status pdx__put_double(hid_t obj, const char *object, const char *name,
-                             double value, const char *path, pdx_error *err)
+                           double value, const char *path, pdx_error *err)
 {
     return pdx__put_attr(obj, object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1,
-                    &value, path, err);
+                         &value, path, err);
 }
 
 pdx_status pdx__put_int64(hid_t obj, const char *object, const char *name,
-                            int64_t value, const char *path, pdx_error *err)
+                          int64_t value, const char *path, pdx_error *err)
 {
     return pdx__put_attr(obj, object, name, H5T_STD_I64LE, H5T_NATIVE_INT64, 1,
-                    &value, path, err);
+                         &value, path, err);
 }
 
 pdx_status pdx__put_int32(hid_t obj, const char *object, const char *name,
-                            int32_t value, const char *path, pdx_error *err)
+                          int32_t value, const char *path, pdx_error *err)
 {
     return pdx__put_attr(obj, object, name, H5T_STD_I32LE, H5T_NATIVE_INT32, 1,
-                    &value, path, err);
+                         &value, path, err);
 }
 
 pdx_status pdx__put_uint8(hid_t obj, const char *object, const char *name,
-                            uint8_t value, const char *path, pdx_error *err)
+                          uint8_t value, const char *path, pdx_error *err)
 {
     return pdx__put_attr(obj, object, name, H5T_STD_U8LE, H5T_NATIVE_UINT8, 1,
-                    &value, path, err);
+                         &value, path, err);
 }
 
 /* Read a scalar string attribute (fixed or variable length) into a new
@@ -258,7 +255,7 @@ int pdx__get_text(hid_t obj, const char *name, char **out)
 
 /* Text attribute `name` into buf ("" when absent or unreadable). */
 void pdx__copy_text_attr(hid_t file, const char *name, char *buf,
-                           size_t size)
+                         size_t size)
 {
     char *text = NULL;
     buf[0] = '\0';

@@ -8,7 +8,7 @@
 /* Open `path` read-only (`live`: without the file lock, for a file another
  * process may be writing) and check that it is a pdx result file. */
 pdx_status pdx__open_pdx_file(const char *path, int live, hid_t *out,
-                                pdx_error *err)
+                              pdx_error *err)
 {
     *out = H5I_INVALID_HID;
     if (access(path, R_OK) != 0)
@@ -22,7 +22,7 @@ pdx_status pdx__open_pdx_file(const char *path, int live, hid_t *out,
     pdx_status st = PDX_OK;
     if (rc < 0)
         st = pdx__h5_error(err, path, "/@pdx_schema_version",
-                      "cannot read attribute");
+                           "cannot read attribute");
     else if (rc == 0)
         st = pdx_error_set(err, PDX_ERR_MISMATCH, path, 0, 0, NULL,
                            "not a pdx result file (no pdx_schema_version "
@@ -37,9 +37,9 @@ pdx_status pdx__open_pdx_file(const char *path, int live, hid_t *out,
  * shard its attributes name; checks that it matches (finished files
  * too). `live`: without the file lock (a file another process writes). */
 pdx_status pdx__open_for_reading(pdx_store **out, const char *path,
-                                   const pdx_grid *grid,
-                                   const pdx_layout *layout, int live,
-                                   pdx_error *err)
+                                 const pdx_grid *grid,
+                                 const pdx_layout *layout, int live,
+                                 pdx_error *err)
 {
     *out = NULL;
     hid_t file;
@@ -120,14 +120,14 @@ pdx_status pdx_store_inspect(const char *path, pdx_store_info *info,
         info->spec_length =
             info->spec_text != NULL ? strlen(info->spec_text) : 0;
         pdx__copy_text_attr(file, "spec_sha256", info->spec_sha256,
-                       sizeof info->spec_sha256);
+                            sizeof info->spec_sha256);
         pdx__copy_text_attr(file, "rng", info->rng, sizeof info->rng);
         pdx__copy_text_attr(file, "pdx_version", info->pdx_version,
-                       sizeof info->pdx_version);
+                            sizeof info->pdx_version);
         pdx__copy_text_attr(file, "git_describe", info->git_describe,
-                       sizeof info->git_describe);
+                            sizeof info->git_describe);
         pdx__copy_text_attr(file, "start_time", info->start_time,
-                       sizeof info->start_time);
+                            sizeof info->start_time);
         if (pdx__get_double(file, "pdx_complete", &value) > 0)
             info->complete = value != 0;
         if (pdx__get_double(file, "rng_key_version", &value) > 0)

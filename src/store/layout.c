@@ -90,7 +90,7 @@ const pdx_key *pdx__axis_key(const pdx_store *s, size_t i)
 
 /* "train.learning_rate=0.5, student.activation=relu, replica=2" */
 void pdx__describe_task(const pdx_store *s, uint64_t task, char *buf,
-                          size_t size)
+                        size_t size)
 {
     const pdx_grid *g = s->grid;
     uint64_t cell = task / g->replicas;
@@ -257,8 +257,8 @@ static pdx_status add_layout_vars(pdx_store *s, const pdx_layout *layout,
 }
 
 pdx_status pdx__store_new(pdx_store **out, const char *path,
-                            const pdx_grid *grid, const pdx_layout *layout,
-                            const pdx_store_options *options, pdx_error *err)
+                          const pdx_grid *grid, const pdx_layout *layout,
+                          const pdx_store_options *options, pdx_error *err)
 {
     *out = NULL;
     if (path == NULL || path[0] == '\0' || grid == NULL || layout == NULL ||

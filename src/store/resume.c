@@ -186,7 +186,7 @@ pdx_status pdx__check_matches(pdx_store *s, int writing, pdx_error *err)
     int rc = pdx__get_double(s->file, "pdx_schema_version", &value);
     if (rc < 0)
         return pdx__h5_error(err, s->path, "/@pdx_schema_version",
-                        "cannot read attribute");
+                             "cannot read attribute");
     if (rc == 0)
         return pdx_error_set(err, PDX_ERR_MISMATCH, s->path, 0, 0, NULL,
                              "not a pdx result file (no pdx_schema_version "
@@ -198,7 +198,7 @@ pdx_status pdx__check_matches(pdx_store *s, int writing, pdx_error *err)
                              SCHEMA_VERSION);
     if (pdx__get_text(s->file, "spec_sha256", &text) < 0)
         return pdx__h5_error(err, s->path, "/@spec_sha256",
-                        "cannot read attribute");
+                             "cannot read attribute");
     if (text == NULL || strcmp(text, s->spec_sha256) != 0) {
         pdx_status st = pdx_error_set(
             err, PDX_ERR_MISMATCH, s->path, 0, 0, "/@spec_sha256",
@@ -231,7 +231,7 @@ pdx_status pdx__check_matches(pdx_store *s, int writing, pdx_error *err)
     uint64_t shard_index, shard_count;
     if (pdx__read_shard(s->file, &shard_index, &shard_count) < 0)
         return pdx__h5_error(err, s->path, "/@pdx_shard_count",
-                        "cannot read attribute");
+                             "cannot read attribute");
     if (shard_index != s->shard_index || shard_count != s->shard_count) {
         char have[64], want[64];
         if (shard_count > 1)
@@ -253,7 +253,7 @@ pdx_status pdx__check_matches(pdx_store *s, int writing, pdx_error *err)
     rc = pdx__get_double(s->file, "pdx_complete", &value);
     if (rc < 0)
         return pdx__h5_error(err, s->path, "/@pdx_complete",
-                        "cannot read attribute");
+                             "cannot read attribute");
     if (writing && rc > 0 && value != 0)
         return pdx_error_set(err, PDX_ERR_MISMATCH, s->path, 0, 0,
                              "/@pdx_complete",

@@ -39,9 +39,9 @@ static void final_chunk(int rank, size_t n_axes, const hsize_t *dims,
 
 /* `fill` (of memory type `fill_type`) NULL: HDF5's default fill. */
 hid_t pdx__create_dataset(hid_t file, const char *name, hid_t type,
-                            int rank, const hsize_t *dims, hid_t fill_type,
-                            const void *fill, ds_mode mode, size_t n_axes,
-                            size_t elem_size)
+                          int rank, const hsize_t *dims, hid_t fill_type,
+                          const void *fill, ds_mode mode, size_t n_axes,
+                          size_t elem_size)
 {
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     hid_t space = H5Screate_simple(rank, dims, NULL);
@@ -95,7 +95,7 @@ static pdx_status write_all(hid_t ds, hid_t mem_type, const void *data,
 
 /* Coordinate of axis i: values, attributes, dimension scale. */
 pdx_status pdx__create_axis(const pdx_store *s, hid_t file, size_t i,
-                              const char *path, hid_t *out, pdx_error *err)
+                            const char *path, hid_t *out, pdx_error *err)
 {
     const pdx_axis *axis = &s->spec->axes[i];
     const pdx_key *key = pdx__axis_key(s, i);
@@ -123,7 +123,7 @@ pdx_status pdx__create_axis(const pdx_store *s, hid_t file, size_t i,
             ((int32_t *)values)[j] = (int32_t)lround(axis->values[j]);
     }
     ds = pdx__create_dataset(file, key->name, ftype, 1, &n, H5I_INVALID_HID, NULL,
-                        DS_COORDINATE, 0, 0);
+                             DS_COORDINATE, 0, 0);
     if (ds < 0)
         status = pdx__h5_error(err, path, key->name, "cannot create coordinate");
     if (status == PDX_OK)
@@ -134,19 +134,19 @@ pdx_status pdx__create_axis(const pdx_store *s, hid_t file, size_t i,
      * table gives no unit. */
     if (status == PDX_OK && key->type != PDX_KEY_CHOICE)
         status = pdx__put_string(ds, key->name, "units",
-                            key->units != NULL && key->units[0] != '\0'
+                                 key->units != NULL && key->units[0] != '\0'
                                 ? key->units
                                 : "1",
                             path, err);
     if (status == PDX_OK)
         status = pdx__put_string(ds, key->name, "pdx_scale",
-                            scale_names[axis->scale <= PDX_SCALE_LOG
+                                 scale_names[axis->scale <= PDX_SCALE_LOG
                                             ? axis->scale
                                             : PDX_SCALE_LIST],
                             path, err);
     if (status == PDX_OK && key->type == PDX_KEY_CHOICE) {
         status = pdx__put_attr(ds, key->name, "flag_values", H5T_STD_I32LE,
-                          H5T_NATIVE_INT32, axis->n, values, path, err);
+                               H5T_NATIVE_INT32, axis->n, values, path, err);
         size_t size = 1;
         for (size_t j = 0; j < axis->n; j++) {
             const char *c = pdx_spec_choice_name(axis->key,
@@ -167,13 +167,13 @@ pdx_status pdx__create_axis(const pdx_store *s, hid_t file, size_t i,
                                          c != NULL ? c : "unknown");
             }
             status = pdx__put_string(ds, key->name, "flag_meanings", meanings,
-                                path, err);
+                                     path, err);
         }
         free(meanings);
     }
     if (status == PDX_OK && H5DSset_scale(ds, key->name) < 0)
         status = pdx__h5_error(err, path, key->name,
-                          "cannot make a dimension scale");
+                               "cannot make a dimension scale");
     free(values);
     if (status != PDX_OK)
         pdx__close_id(&ds);
@@ -183,24 +183,24 @@ pdx_status pdx__create_axis(const pdx_store *s, hid_t file, size_t i,
 
 /* Coordinate 0..n-1 (replica, unit dimensions) or the times. */
 pdx_status pdx__create_index_coordinate(hid_t file, const char *name,
-                                          const char *long_name,
-                                          const double *times, hsize_t n,
-                                          const char *times_scale,
-                                          const char *path, hid_t *out,
-                                          pdx_error *err)
+                                        const char *long_name,
+                                        const double *times, hsize_t n,
+                                        const char *times_scale,
+                                        const char *path, hid_t *out,
+                                        pdx_error *err)
 {
     pdx_status status = PDX_OK;
     hid_t ds;
     if (times != NULL) {
         ds = pdx__create_dataset(file, name, H5T_IEEE_F64LE, 1, &n,
-                            H5I_INVALID_HID, NULL, DS_COORDINATE, 0, 0);
+                                 H5I_INVALID_HID, NULL, DS_COORDINATE, 0, 0);
         if (ds < 0)
             status = pdx__h5_error(err, path, name, "cannot create coordinate");
         else if (n > 0)
             status = write_all(ds, H5T_NATIVE_DOUBLE, times, name, path, err);
     } else {
         ds = pdx__create_dataset(file, name, H5T_STD_I64LE, 1, &n,
-                            H5I_INVALID_HID, NULL, DS_COORDINATE, 0, 0);
+                                 H5I_INVALID_HID, NULL, DS_COORDINATE, 0, 0);
         int64_t *index = malloc((n > 0 ? n : 1) * sizeof *index);
         if (ds < 0)
             status = pdx__h5_error(err, path, name, "cannot create coordinate");
@@ -242,15 +242,15 @@ static pdx_status create_variable(const pdx_store *s, hid_t file, size_t k,
     const double nan_value = NAN;
     pdx_status status = PDX_OK;
     hid_t ds = pdx__create_dataset(file, d->name, pdx__dvar_file_type(d->kind), rank,
-                              dims, pdx__dvar_mem_type(d->kind),
-                              pdx__dvar_fill(d->kind, &nan_value), mode,
-                              pdx__lead_dims(s), pdx__dvar_elem_size(d->kind));
+                                   dims, pdx__dvar_mem_type(d->kind),
+                                   pdx__dvar_fill(d->kind, &nan_value), mode,
+                                   pdx__lead_dims(s), pdx__dvar_elem_size(d->kind));
     if (ds < 0)
         status = pdx__h5_error(err, path, d->name, "cannot create variable");
     if (status == PDX_OK)
         status = pdx__put_string(ds, d->name, "long_name",
-                            d->long_name != NULL ? d->long_name : d->name,
-                            path, err);
+                                 d->long_name != NULL ? d->long_name : d->name,
+                                 path, err);
     if (status == PDX_OK && d->units != NULL)
         status = pdx__put_string(ds, d->name, "units", d->units, path, err);
     if (status == PDX_OK && d->kind == DVAR_F64)
@@ -259,32 +259,32 @@ static pdx_status create_variable(const pdx_store *s, hid_t file, size_t k,
         static const int8_t flags[4] = {PDX_TASK_PENDING, PDX_TASK_DONE,
                                         PDX_TASK_DIVERGED, PDX_TASK_FAILED};
         status = pdx__put_attr(ds, d->name, "flag_values", H5T_STD_I8LE,
-                          H5T_NATIVE_INT8, 4, flags, path, err);
+                               H5T_NATIVE_INT8, 4, flags, path, err);
         if (status == PDX_OK)
             status = pdx__put_string(ds, d->name, "flag_meanings", status_meanings,
-                                path, err);
+                                     path, err);
     }
     unsigned dim = 0;
     if (s->shard_count > 1) {
         if (status == PDX_OK && H5DSattach_scale(ds, task_scale, dim++) < 0)
             status = pdx__h5_error(err, path, d->name,
-                              "cannot attach dimension scale 'task'");
+                                   "cannot attach dimension scale 'task'");
     } else {
         for (size_t i = 0; i < s->grid->n_axes && status == PDX_OK;
              i++, dim++)
             if (H5DSattach_scale(ds, axis_scales[i], dim) < 0)
                 status = pdx__h5_error(err, path, d->name,
-                                  "cannot attach dimension scale '%s'",
-                                  pdx__axis_key(s, i)->name);
+                                       "cannot attach dimension scale '%s'",
+                                       pdx__axis_key(s, i)->name);
         if (status == PDX_OK && H5DSattach_scale(ds, replica_scale, dim++) < 0)
             status = pdx__h5_error(err, path, d->name,
-                              "cannot attach dimension scale 'replica'");
+                                   "cannot attach dimension scale 'replica'");
     }
     for (size_t j = 0; j < d->n_extra && status == PDX_OK; j++, dim++)
         if (H5DSattach_scale(ds, dim_scales[d->extra[j]], dim) < 0)
             status = pdx__h5_error(err, path, d->name,
-                              "cannot attach dimension scale '%s'",
-                              dim_names[d->extra[j]]);
+                                   "cannot attach dimension scale '%s'",
+                                   dim_names[d->extra[j]]);
     if (status != PDX_OK)
         pdx__close_id(&ds);
     *out = ds;
@@ -300,7 +300,7 @@ static pdx_status create_task_coordinate(const pdx_store *s, hid_t file,
     hsize_t n = s->n_file_tasks;
     pdx_status status = PDX_OK;
     hid_t ds = pdx__create_dataset(file, "task", H5T_STD_I64LE, 1, &n,
-                              H5I_INVALID_HID, NULL, DS_COORDINATE, 0, 0);
+                                   H5I_INVALID_HID, NULL, DS_COORDINATE, 0, 0);
     if (ds < 0)
         status = pdx__h5_error(err, path, "task", "cannot create coordinate");
     else if (n > 0 && H5Dwrite(ds, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL,
@@ -308,9 +308,9 @@ static pdx_status create_task_coordinate(const pdx_store *s, hid_t file,
         status = pdx__h5_error(err, path, "task", "cannot write the task list");
     if (status == PDX_OK)
         status = pdx__put_string(ds, "task", "long_name",
-                            "task of the whole grid: cell * replicas + "
-                            "replica, cells in row-major order of the axes",
-                            path, err);
+                                 "task of the whole grid: cell * replicas + "
+                                 "replica, cells in row-major order of the axes",
+                                 path, err);
     if (status == PDX_OK && H5DSset_scale(ds, "task") < 0)
         status = pdx__h5_error(err, path, "task", "cannot make a dimension scale");
     if (status != PDX_OK)
@@ -322,8 +322,8 @@ static pdx_status create_task_coordinate(const pdx_store *s, hid_t file,
 /* All coordinates and data variables in `file`; the data variables stay
  * open in datasets[0..n_dvars-1] (closed on failure). */
 pdx_status pdx__build_structure(const pdx_store *s, hid_t file,
-                                  ds_mode mode, const char *path,
-                                  hid_t *datasets, pdx_error *err)
+                                ds_mode mode, const char *path,
+                                hid_t *datasets, pdx_error *err)
 {
     const pdx_grid *g = s->grid;
     pdx_status status = PDX_OK;
@@ -401,21 +401,21 @@ static pdx_status write_param_attributes(const pdx_store *s, hid_t root,
         case PDX_KEY_STRING: {
             const char *text = (const char *)&s->spec->base + key->offset;
             status = pdx__put_text(root, "/", name, text,
-                              strnlen(text, sizeof s->spec->base.name), path,
-                              err);
+                                   strnlen(text, sizeof s->spec->base.name), path,
+                                   err);
             break;
         }
         case PDX_KEY_TIMES:
             if (s->spec->n_times > 0)
                 status = pdx__put_attr(root, "/", name, H5T_IEEE_F64LE,
-                                  H5T_NATIVE_DOUBLE, s->spec->n_times,
-                                  s->spec->times, path, err);
+                                       H5T_NATIVE_DOUBLE, s->spec->n_times,
+                                       s->spec->times, path, err);
             break;
         case PDX_KEY_CHOICE: {
             int index = (int)pdx_params_get(&s->spec->base, (pdx_key_id)id);
             const char *choice = pdx_spec_choice_name((pdx_key_id)id, index);
             status = pdx__put_string(root, "/", name,
-                                choice != NULL ? choice : "unknown", path, err);
+                                     choice != NULL ? choice : "unknown", path, err);
             break;
         }
         case PDX_KEY_INT:
@@ -425,7 +425,7 @@ static pdx_status write_param_attributes(const pdx_store *s, hid_t root,
              * recorded as the rule, since it may differ between cells. */
             if (isnan(v) && (key->flags & PDX_KEYF_DERIVED))
                 status = pdx__put_string(root, "/", name, key->default_text, path,
-                                    err);
+                                         err);
             else
                 status = pdx__put_double(root, "/", name, v, path, err);
             break;
@@ -436,8 +436,8 @@ static pdx_status write_param_attributes(const pdx_store *s, hid_t root,
 }
 
 pdx_status pdx__write_root_attributes(const pdx_store *s, hid_t file,
-                                        const pdx_provenance *p,
-                                        const char *path, pdx_error *err)
+                                      const pdx_provenance *p,
+                                      const char *path, pdx_error *err)
 {
     static const pdx_provenance none = {"unknown", "unknown", "", "", "",
                                         "unknown", 0};
@@ -451,31 +451,31 @@ pdx_status pdx__write_root_attributes(const pdx_store *s, hid_t file,
             st = (call);                                                       \
     } while (0)
     PUT(pdx__put_text(file, "/", "title", spec->base.name,
-                 strnlen(spec->base.name, sizeof spec->base.name), path, err));
+                      strnlen(spec->base.name, sizeof spec->base.name), path, err));
     PUT(pdx__put_string(file, "/", "Conventions", "CF-1.8", path, err));
     PUT(pdx__put_int32(file, "/", "pdx_schema_version", SCHEMA_VERSION, path, err));
     PUT(pdx__put_string(file, "/", "pdx_version", p->pdx_version, path, err));
     PUT(pdx__put_string(file, "/", "git_describe", p->git_describe, path, err));
     PUT(pdx__put_text(file, "/", "spec", spec->text != NULL ? spec->text : "",
-                 spec->text != NULL ? spec->text_length : 0, path, err));
+                      spec->text != NULL ? spec->text_length : 0, path, err));
     PUT(pdx__put_string(file, "/", "spec_sha256", s->spec_sha256, path, err));
     PUT(pdx__put_string(file, "/", "spec_path", spec->path, path, err));
     PUT(pdx__put_int64(file, "/", "seed", spec->base.seed, path, err));
     PUT(pdx__put_int64(file, "/", "replicas", (int64_t)s->grid->replicas, path,
-                  err));
+                       err));
     PUT(pdx__put_string(file, "/", "command_line", p->command_line, path, err));
     PUT(pdx__put_string(file, "/", "host", p->host, path, err));
     PUT(pdx__put_string(file, "/", "start_time", p->start_time, path, err));
     PUT(pdx__put_string(file, "/", "rng", p->rng, path, err));
     PUT(pdx__put_int32(file, "/", "rng_key_version", p->rng_key_version, path,
-                  err));
+                       err));
     PUT(pdx__put_uint8(file, "/", "pdx_complete", 0, path, err));
     PUT(write_param_attributes(s, file, path, err));
     if (s->shard_count > 1) {
         PUT(pdx__put_int64(file, "/", "pdx_shard_index", (int64_t)s->shard_index,
-                      path, err));
+                           path, err));
         PUT(pdx__put_int64(file, "/", "pdx_shard_count", (int64_t)s->shard_count,
-                      path, err));
+                           path, err));
     }
 #undef PUT
     return st;

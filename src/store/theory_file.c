@@ -29,7 +29,7 @@ static pdx_status theory_dataset(hid_t file, const char *name, hid_t ftype,
     pdx_status status = PDX_OK;
     if (rank > 0) {
         ds = pdx__create_dataset(file, name, ftype, rank, dims, mtype, fill,
-                            DS_FINAL, n_axes, elem);
+                                 DS_FINAL, n_axes, elem);
     } else {
         hid_t space = H5Screate(H5S_SCALAR);
         hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
@@ -53,7 +53,7 @@ static pdx_status theory_dataset(hid_t file, const char *name, hid_t ftype,
     for (int d = 0; d < rank && status == PDX_OK; d++)
         if (H5DSattach_scale(ds, scales[d], (unsigned)d) < 0)
             status = pdx__h5_error(err, path, name,
-                              "cannot attach dimension scale %d", d);
+                                   "cannot attach dimension scale %d", d);
     if (status != PDX_OK)
         pdx__close_id(&ds);
     *out = ds;
@@ -101,14 +101,14 @@ static pdx_status write_theory_content(const pdx_store *s, hid_t file,
                                 scales, path, &ds, err);
         if (status == PDX_OK)
             status = pdx__put_string(ds, fv->name, "long_name", fv->long_name,
-                                path, err);
+                                     path, err);
         if (status == PDX_OK && fv->n_flags > 0)
             status = pdx__put_attr(ds, fv->name, "flag_values", H5T_STD_I8LE,
-                              H5T_NATIVE_INT8, fv->n_flags, fv->flag_values,
-                              path, err);
+                                   H5T_NATIVE_INT8, fv->n_flags, fv->flag_values,
+                                   path, err);
         if (status == PDX_OK && fv->n_flags > 0)
             status = pdx__put_string(ds, fv->name, "flag_meanings",
-                                fv->flag_meanings, path, err);
+                                     fv->flag_meanings, path, err);
         pdx__close_id(&ds);
     }
     /* float64 variables */
@@ -126,12 +126,12 @@ static pdx_status write_theory_content(const pdx_store *s, hid_t file,
                                 err);
         if (status == PDX_OK)
             status = pdx__put_string(ds, desc->name, "long_name",
-                                desc->long_name != NULL ? desc->long_name
+                                     desc->long_name != NULL ? desc->long_name
                                                         : desc->name,
                                 path, err);
         if (status == PDX_OK && desc->units != NULL)
             status = pdx__put_string(ds, desc->name, "units", desc->units, path,
-                                err);
+                                     err);
         if (status == PDX_OK)
             status = pdx__put_double(ds, desc->name, "_FillValue", NAN, path, err);
         pdx__close_id(&ds);
@@ -210,7 +210,7 @@ pdx_status pdx_store_write_theory(const char *path, const pdx_grid *grid,
     for (size_t a = 0; a + 1 < 2 * theory->n_attributes && status == PDX_OK;
          a += 2)
         status = pdx__put_string(file, "/", theory->attributes[a],
-                            theory->attributes[a + 1], tmp, err);
+                                 theory->attributes[a + 1], tmp, err);
     if (status == PDX_OK)
         status = write_theory_content(s, file, theory, tmp, err);
     if (status == PDX_OK)
