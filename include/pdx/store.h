@@ -123,8 +123,11 @@ void pdx_store_info_clear(pdx_store_info *info);
 /* For every task of the file at `path` that is not pending, set
  * status[task] (status has the whole grid's n_tasks entries; others are
  * left as they are, so calls over the files of a sweep build the union).
- * The file must be for `grid`'s spec. Live files are read without a lock.
- * Returns PDX_OK, PDX_ERR_IO, PDX_ERR_HDF5, PDX_ERR_MISMATCH. */
+ * The file must be for `grid`'s spec: the caller builds that grid (from
+ * pdx_store_inspect's spec_text) and `layout` (pdx_sweep_layout); both are
+ * borrowed. Live files are read without a lock. Returns PDX_OK,
+ * PDX_ERR_IO, PDX_ERR_HDF5, PDX_ERR_MISMATCH, PDX_ERR_NOMEM, PDX_ERR_USAGE
+ * (path, grid or layout missing or inconsistent). */
 pdx_status pdx_store_gather_status(const char *path, const pdx_grid *grid,
                                    const pdx_layout *layout, int8_t *status,
                                    pdx_error *err);
@@ -140,7 +143,9 @@ typedef struct pdx_store_merge_report {
 } pdx_store_merge_report;
 
 /* Merge result files of the spec of `grid` (shard files and whole-grid
- * files, working or finished, in any mix) into `path`. Every input must
+ * files, working or finished, in any mix) into `path`. The caller builds
+ * `grid` and `layout` from the inputs' spec (borrowed; the store parses no
+ * spec) and fills *report (always, also on failure). Every input must
  * be for the same spec (SHA-256), grid, layout and random-number streams;
  * a task finished in several inputs must agree in every variable but
  * wall_seconds. With every task finished, `path` becomes a finished file
