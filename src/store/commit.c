@@ -126,8 +126,8 @@ static pdx_status flush_commit(pdx_store *s, uint64_t task, const char *what,
         char where[512];
         pdx__describe_task(s, task, where, sizeof where);
         return pdx__h5_error(err, s->path, NULL,
-                             "cannot flush the %s of task %" PRIu64 " (%s)", what,
-                             task, where);
+                             "cannot flush the %s of task %" PRIu64 " (%s)",
+                             what, task, where);
     }
     if (s->options.fsync_each_commit)
         return pdx__fsync_file(s->file, s->path, err);
@@ -193,8 +193,8 @@ pdx_status pdx_store_commit_many(pdx_store *store,
                                            data, err);
         }
         if (status == PDX_OK)
-            status = pdx__write_task_block(store, DVAR_STEPS_INDEX, record->task,
-                                           &record->steps, err);
+            status = pdx__write_task_block(store, DVAR_STEPS_INDEX,
+                                           record->task, &record->steps, err);
         if (status == PDX_OK)
             status = pdx__write_task_block(store, DVAR_WALL_INDEX, record->task,
                                            &record->wall_seconds, err);
@@ -202,8 +202,8 @@ pdx_status pdx_store_commit_many(pdx_store *store,
     if (status == PDX_OK)
         status = flush_commit(store, records[0].task, "results", err);
     for (size_t i = 0; i < n && status == PDX_OK; i++)
-        status = pdx__write_task_block(store, DVAR_STATUS_INDEX, records[i].task,
-                                       &records[i].status, err);
+        status = pdx__write_task_block(
+            store, DVAR_STATUS_INDEX, records[i].task, &records[i].status, err);
     if (status == PDX_OK)
         status = flush_commit(store, records[0].task, "status", err);
     return status;

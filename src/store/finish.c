@@ -62,8 +62,8 @@ static herr_t copy_root_attr(hid_t src, const char *name,
     pdx__close_id(&attr);
     if (c->status == PDX_OK && strcmp(name, "start_time") == 0)
         c->status = pdx__put_string(c->dst, "/", "end_time",
-                                    c->end_time != NULL ? c->end_time : "", c->path,
-                                    c->err);
+                                    c->end_time != NULL ? c->end_time : "",
+                                    c->path, c->err);
     return c->status == PDX_OK ? 0 : -1;
 }
 
@@ -128,7 +128,8 @@ static pdx_status copy_var_open(const pdx_store *s, size_t k, hid_t dst,
         return PDX_OK; /* nothing to copy: v->more stays 0 */
     hid_t dcpl = H5Dget_create_plist(dst);
     if (dcpl < 0)
-        return pdx__h5_error(err, tmp, d->name, "cannot read creation properties");
+        return pdx__h5_error(err, tmp, d->name,
+                             "cannot read creation properties");
     int chunked = H5Pget_layout(dcpl) == H5D_CHUNKED &&
                   H5Pget_chunk(dcpl, v->rank, v->chunk) == v->rank;
     v->packed = chunked && shuffle_deflate(dcpl) &&
@@ -452,14 +453,16 @@ static pdx_status set_end_time(hid_t file, const char *end_time,
         status = pdx__h5_error(err, path, "/end_time", "cannot open attribute");
     else if (n > 0 && H5Tget_size(type) == n) {
         if (H5Awrite(attr, type, end_time) < 0)
-            status = pdx__h5_error(err, path, "/end_time", "cannot write attribute");
+            status =
+                pdx__h5_error(err, path, "/end_time", "cannot write attribute");
     } else {
         pdx__close_id(&attr);
         if (H5Adelete(file, "end_time") < 0)
             status = pdx__h5_error(err, path, "/end_time",
                                    "cannot rewrite attribute");
         else
-            status = pdx__put_string(file, "/", "end_time", end_time, path, err);
+            status =
+                pdx__put_string(file, "/", "end_time", end_time, path, err);
     }
     pdx__close_id(&type);
     pdx__close_id(&attr);

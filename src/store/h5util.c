@@ -168,11 +168,10 @@ pdx_status pdx__put_text(hid_t obj, const char *object, const char *name,
     static const char nul[1] = {0};
     hid_t type = text_type(length);
     if (type < 0)
-        return pdx__h5_error(err, path, object, "cannot make a string type for '%s'",
-                             name);
-    pdx_status status =
-        pdx__put_attr(obj, object, name, type, type, 1, length > 0 ? value : nul,
-                      path, err);
+        return pdx__h5_error(err, path, object,
+                             "cannot make a string type for '%s'", name);
+    pdx_status status = pdx__put_attr(obj, object, name, type, type, 1,
+                                      length > 0 ? value : nul, path, err);
     pdx__close_id(&type);
     return status;
 }
@@ -189,8 +188,8 @@ pdx_status pdx__put_string(hid_t obj, const char *object, const char *name,
 pdx_status pdx__put_double(hid_t obj, const char *object, const char *name,
                            double value, const char *path, pdx_error *err)
 {
-    return pdx__put_attr(obj, object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1,
-                         &value, path, err);
+    return pdx__put_attr(obj, object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                         1, &value, path, err);
 }
 
 pdx_status pdx__put_int64(hid_t obj, const char *object, const char *name,

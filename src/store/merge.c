@@ -18,7 +18,8 @@ static pdx_status compare_task(pdx_store *a, pdx_store *b, uint64_t task,
         if (st != PDX_OK)
             return st;
         if (memcmp(buf_a, buf_b,
-                   (size_t)length * pdx__dvar_elem_size(a->dvars[k].kind)) != 0) {
+                   (size_t)length * pdx__dvar_elem_size(a->dvars[k].kind)) !=
+            0) {
             char where[512];
             pdx__describe_task(a, task, where, sizeof where);
             return pdx_error_set(err, PDX_ERR_MISMATCH, b->path, 0, 0,
@@ -202,7 +203,8 @@ pdx_status pdx_store_merge(const char *path, const char *const *inputs,
     }
     if (report->missing > 0 && !partial) {
         char where[512];
-        pdx__describe_task(in[0], report->first_missing[0], where, sizeof where);
+        pdx__describe_task(in[0], report->first_missing[0], where,
+                           sizeof where);
         st = pdx_error_set(err, PDX_ERR_MISMATCH, path, 0, 0, NULL,
                            "%" PRIu64 " of %" PRIu64 " tasks are missing "
                            "(pending in every input), the first: task %" PRIu64

@@ -105,26 +105,38 @@ typedef enum ds_mode {
     DS_FINAL       /* chunked, shuffle + deflate */
 } ds_mode;
 
-/* commit.c */
-pdx_status pdx__block_io(pdx_store *s, size_t k, const hsize_t *start, const hsize_t *count, uint64_t task, const void *in, void *out, pdx_error *err);
-pdx_status pdx__task_block_io(pdx_store *s, size_t k, uint64_t task, const void *in, void *out, pdx_error *err);
-int pdx__task_selection(const pdx_store *s, size_t k, uint64_t task, hsize_t *start, hsize_t *count, hsize_t *length);
-pdx_status pdx__write_task_block(pdx_store *s, size_t k, uint64_t task, const void *data, pdx_error *err);
+/* commit.c: a task's block of a data variable (selection, read, write) */
+pdx_status pdx__block_io(pdx_store *s, size_t k, const hsize_t *start,
+                         const hsize_t *count, uint64_t task, const void *in,
+                         void *out, pdx_error *err);
+pdx_status pdx__task_block_io(pdx_store *s, size_t k, uint64_t task,
+                              const void *in, void *out, pdx_error *err);
+int pdx__task_selection(const pdx_store *s, size_t k, uint64_t task,
+                        hsize_t *start, hsize_t *count, hsize_t *length);
+pdx_status pdx__write_task_block(pdx_store *s, size_t k, uint64_t task,
+                                 const void *data, pdx_error *err);
 
-/* create.c */
-pdx_status pdx__build_working_file(pdx_store *s, const char *tmp, const pdx_provenance *provenance, pdx_error *err);
-pdx_status pdx__check_free_space(const char *path, double needed, const char *what, pdx_error *err);
+/* create.c: files, their property lists, the working file */
+pdx_status pdx__build_working_file(pdx_store *s, const char *tmp,
+                                   const pdx_provenance *provenance,
+                                   pdx_error *err);
+pdx_status pdx__check_free_space(const char *path, double needed,
+                                 const char *what, pdx_error *err);
 hid_t pdx__create_file(const char *name, int final);
 void pdx__discard_file(hid_t *file);
-pdx_status pdx__install_working_file(pdx_store *s, const char *tmp, const char *path, int keep_open, pdx_error *err);
+pdx_status pdx__install_working_file(pdx_store *s, const char *tmp,
+                                     const char *path, int keep_open,
+                                     pdx_error *err);
 pdx_status pdx__open_datasets(pdx_store *s, pdx_error *err);
 hid_t pdx__open_file(const char *name, unsigned flags, int live);
-pdx_status pdx__seal_file(hid_t *file, const char *name, const char *path, pdx_error *err);
+pdx_status pdx__seal_file(hid_t *file, const char *name, const char *path,
+                          pdx_error *err);
 
-/* finish.c */
-pdx_status pdx__finish_into(pdx_store **store, const char *dest, const char *end_time, pdx_error *err);
+/* finish.c: the finished (compressed) copy */
+pdx_status pdx__finish_into(pdx_store **store, const char *dest,
+                            const char *end_time, pdx_error *err);
 
-/* h5util.c */
+/* h5util.c: HDF5 errors, ids, attributes, fsync */
 void pdx__close_id(hid_t *id);
 void pdx__copy_text_attr(hid_t file, const char *name, char *buf, size_t size);
 pdx_status pdx__fsync_file(hid_t file, const char *path, pdx_error *err);
@@ -140,24 +152,37 @@ pdx_status pdx__h5_error(pdx_error *err, const char *path,
 #endif
     ;
 hid_t pdx__make_fapl(int for_reading_live);
-pdx_status pdx__put_attr(hid_t obj, const char *object, const char *name, hid_t file_type, hid_t mem_type, size_t n, const void *data, const char *path, pdx_error *err);
-pdx_status pdx__put_double(hid_t obj, const char *object, const char *name, double value, const char *path, pdx_error *err);
-pdx_status pdx__put_int32(hid_t obj, const char *object, const char *name, int32_t value, const char *path, pdx_error *err);
-pdx_status pdx__put_int64(hid_t obj, const char *object, const char *name, int64_t value, const char *path, pdx_error *err);
-pdx_status pdx__put_string(hid_t obj, const char *object, const char *name, const char *value, const char *path, pdx_error *err);
-pdx_status pdx__put_text(hid_t obj, const char *object, const char *name, const char *value, size_t length, const char *path, pdx_error *err);
-pdx_status pdx__put_uint8(hid_t obj, const char *object, const char *name, uint8_t value, const char *path, pdx_error *err);
+pdx_status pdx__put_attr(hid_t obj, const char *object, const char *name,
+                         hid_t file_type, hid_t mem_type, size_t n,
+                         const void *data, const char *path, pdx_error *err);
+pdx_status pdx__put_double(hid_t obj, const char *object, const char *name,
+                           double value, const char *path, pdx_error *err);
+pdx_status pdx__put_int32(hid_t obj, const char *object, const char *name,
+                          int32_t value, const char *path, pdx_error *err);
+pdx_status pdx__put_int64(hid_t obj, const char *object, const char *name,
+                          int64_t value, const char *path, pdx_error *err);
+pdx_status pdx__put_string(hid_t obj, const char *object, const char *name,
+                           const char *value, const char *path, pdx_error *err);
+pdx_status pdx__put_text(hid_t obj, const char *object, const char *name,
+                         const char *value, size_t length, const char *path,
+                         pdx_error *err);
+pdx_status pdx__put_uint8(hid_t obj, const char *object, const char *name,
+                          uint8_t value, const char *path, pdx_error *err);
 void pdx__silence_hdf5(void);
 
-/* inspect.c */
+/* inspect.c: existing pdx files opened read-only */
 uint64_t pdx__file_task(const pdx_store *s, uint64_t slot);
-pdx_status pdx__open_for_reading(pdx_store **out, const char *path, const pdx_grid *grid, const pdx_layout *layout, int live, pdx_error *err);
-pdx_status pdx__open_pdx_file(const char *path, int live, hid_t *out, pdx_error *err);
+pdx_status pdx__open_for_reading(pdx_store **out, const char *path,
+                                 const pdx_grid *grid, const pdx_layout *layout,
+                                 int live, pdx_error *err);
+pdx_status pdx__open_pdx_file(const char *path, int live, hid_t *out,
+                              pdx_error *err);
 pdx_status pdx__read_file_status(pdx_store *s, int8_t **out, pdx_error *err);
 
-/* layout.c */
+/* layout.c: the store object, its data variables and their shapes */
 const pdx_key *pdx__axis_key(const pdx_store *s, size_t i);
-void pdx__describe_task(const pdx_store *s, uint64_t task, char *buf, size_t size);
+void pdx__describe_task(const pdx_store *s, uint64_t task, char *buf,
+                        size_t size);
 void pdx__discard_frame(pdx_store *s);
 int pdx__dvar_dims(const pdx_store *s, size_t k, hsize_t *dims);
 size_t pdx__dvar_elem_size(dvar_kind kind);
@@ -168,17 +193,32 @@ uint64_t pdx__file_slot(const pdx_store *s, uint64_t task);
 size_t pdx__lead_dims(const pdx_store *s);
 int pdx__name_taken(const pdx_store *s, const char *name, size_t n_dvars);
 void pdx__store_free(pdx_store *s);
-pdx_status pdx__store_new(pdx_store **out, const char *path, const pdx_grid *grid, const pdx_layout *layout, const pdx_store_options *options, pdx_error *err);
+pdx_status pdx__store_new(pdx_store **out, const char *path,
+                          const pdx_grid *grid, const pdx_layout *layout,
+                          const pdx_store_options *options, pdx_error *err);
 
-/* resume.c */
+/* resume.c: does a file match a grid, layout and shard? */
 pdx_status pdx__check_matches(pdx_store *s, int writing, pdx_error *err);
 int pdx__read_shard(hid_t file, uint64_t *index, uint64_t *count);
 
-/* structure.c */
-pdx_status pdx__build_structure(const pdx_store *s, hid_t file, ds_mode mode, const char *path, hid_t *datasets, pdx_error *err);
-pdx_status pdx__create_axis(const pdx_store *s, hid_t file, size_t i, const char *path, hid_t *out, pdx_error *err);
-hid_t pdx__create_dataset(hid_t file, const char *name, hid_t type, int rank, const hsize_t *dims, hid_t fill_type, const void *fill, ds_mode mode, size_t n_axes, size_t elem_size);
-pdx_status pdx__create_index_coordinate(hid_t file, const char *name, const char *long_name, const double *times, hsize_t n, const char *times_scale, const char *path, hid_t *out, pdx_error *err);
-pdx_status pdx__write_root_attributes(const pdx_store *s, hid_t file, const pdx_provenance *p, const char *path, pdx_error *err);
+/* structure.c: datasets, coordinates and root attributes */
+pdx_status pdx__build_structure(const pdx_store *s, hid_t file, ds_mode mode,
+                                const char *path, hid_t *datasets,
+                                pdx_error *err);
+pdx_status pdx__create_axis(const pdx_store *s, hid_t file, size_t i,
+                            const char *path, hid_t *out, pdx_error *err);
+hid_t pdx__create_dataset(hid_t file, const char *name, hid_t type, int rank,
+                          const hsize_t *dims, hid_t fill_type,
+                          const void *fill, ds_mode mode, size_t n_axes,
+                          size_t elem_size);
+pdx_status pdx__create_index_coordinate(hid_t file, const char *name,
+                                        const char *long_name,
+                                        const double *times, hsize_t n,
+                                        const char *times_scale,
+                                        const char *path, hid_t *out,
+                                        pdx_error *err);
+pdx_status pdx__write_root_attributes(const pdx_store *s, hid_t file,
+                                      const pdx_provenance *p, const char *path,
+                                      pdx_error *err);
 
 #endif

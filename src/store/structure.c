@@ -58,9 +58,9 @@ hid_t pdx__create_dataset(hid_t file, const char *name, hid_t type,
     if (ok && (mode != DS_FINAL || empty))
         ok = H5Pset_layout(dcpl, H5D_CONTIGUOUS) >= 0 &&
              H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) >= 0 &&
-             H5Pset_fill_time(dcpl, mode == DS_WORKING ? H5D_FILL_TIME_ALLOC
-                                                       : H5D_FILL_TIME_IFSET) >=
-                 0;
+             H5Pset_fill_time(dcpl, mode == DS_WORKING
+                                        ? H5D_FILL_TIME_ALLOC
+                                        : H5D_FILL_TIME_IFSET) >= 0;
     if (ok && mode == DS_FINAL && !empty) {
         hsize_t chunk[MAX_RANK];
         final_chunk(rank, n_axes, dims, elem_size, chunk);
@@ -122,14 +122,16 @@ pdx_status pdx__create_axis(const pdx_store *s, hid_t file, size_t i,
         for (size_t j = 0; j < axis->n; j++)
             ((int32_t *)values)[j] = (int32_t)lround(axis->values[j]);
     }
-    ds = pdx__create_dataset(file, key->name, ftype, 1, &n, H5I_INVALID_HID, NULL,
-                             DS_COORDINATE, 0, 0);
+    ds = pdx__create_dataset(file, key->name, ftype, 1, &n, H5I_INVALID_HID,
+                             NULL, DS_COORDINATE, 0, 0);
     if (ds < 0)
-        status = pdx__h5_error(err, path, key->name, "cannot create coordinate");
+        status =
+            pdx__h5_error(err, path, key->name, "cannot create coordinate");
     if (status == PDX_OK)
         status = write_all(ds, mtype, values, key->name, path, err);
     if (status == PDX_OK)
-        status = pdx__put_string(ds, key->name, "long_name", key->doc, path, err);
+        status =
+            pdx__put_string(ds, key->name, "long_name", key->doc, path, err);
     /* Choice coordinates are flags (CF: no units); numbers are "1" when the
      * table gives no unit. */
     if (status == PDX_OK && key->type != PDX_KEY_CHOICE)
@@ -220,10 +222,12 @@ pdx_status pdx__create_index_coordinate(hid_t file, const char *name,
         const pdx_key *key = &pdx_spec_keys(NULL)[PDX_K_RECORD_TIMES];
         status = pdx__put_string(ds, name, "units", key->units, path, err);
         if (status == PDX_OK)
-            status = pdx__put_string(ds, name, "pdx_scale", times_scale, path, err);
+            status =
+                pdx__put_string(ds, name, "pdx_scale", times_scale, path, err);
     }
     if (status == PDX_OK && H5DSset_scale(ds, name) < 0)
-        status = pdx__h5_error(err, path, name, "cannot make a dimension scale");
+        status =
+            pdx__h5_error(err, path, name, "cannot make a dimension scale");
     if (status != PDX_OK)
         pdx__close_id(&ds);
     *out = ds;
@@ -241,10 +245,10 @@ static pdx_status create_variable(const pdx_store *s, hid_t file, size_t k,
     int rank = pdx__dvar_dims(s, k, dims);
     const double nan_value = NAN;
     pdx_status status = PDX_OK;
-    hid_t ds = pdx__create_dataset(file, d->name, pdx__dvar_file_type(d->kind), rank,
-                                   dims, pdx__dvar_mem_type(d->kind),
-                                   pdx__dvar_fill(d->kind, &nan_value), mode,
-                                   pdx__lead_dims(s), pdx__dvar_elem_size(d->kind));
+    hid_t ds = pdx__create_dataset(
+        file, d->name, pdx__dvar_file_type(d->kind), rank, dims,
+        pdx__dvar_mem_type(d->kind), pdx__dvar_fill(d->kind, &nan_value), mode,
+        pdx__lead_dims(s), pdx__dvar_elem_size(d->kind));
     if (ds < 0)
         status = pdx__h5_error(err, path, d->name, "cannot create variable");
     if (status == PDX_OK)
@@ -261,8 +265,8 @@ static pdx_status create_variable(const pdx_store *s, hid_t file, size_t k,
         status = pdx__put_attr(ds, d->name, "flag_values", H5T_STD_I8LE,
                                H5T_NATIVE_INT8, 4, flags, path, err);
         if (status == PDX_OK)
-            status = pdx__put_string(ds, d->name, "flag_meanings", status_meanings,
-                                     path, err);
+            status = pdx__put_string(ds, d->name, "flag_meanings",
+                                     status_meanings, path, err);
     }
     unsigned dim = 0;
     if (s->shard_count > 1) {
@@ -307,12 +311,14 @@ static pdx_status create_task_coordinate(const pdx_store *s, hid_t file,
                                H5P_DEFAULT, s->file_tasks) < 0)
         status = pdx__h5_error(err, path, "task", "cannot write the task list");
     if (status == PDX_OK)
-        status = pdx__put_string(ds, "task", "long_name",
-                                 "task of the whole grid: cell * replicas + "
-                                 "replica, cells in row-major order of the axes",
-                                 path, err);
+        status =
+            pdx__put_string(ds, "task", "long_name",
+                            "task of the whole grid: cell * replicas + "
+                            "replica, cells in row-major order of the axes",
+                            path, err);
     if (status == PDX_OK && H5DSset_scale(ds, "task") < 0)
-        status = pdx__h5_error(err, path, "task", "cannot make a dimension scale");
+        status =
+            pdx__h5_error(err, path, "task", "cannot make a dimension scale");
     if (status != PDX_OK)
         pdx__close_id(&ds);
     *out = ds;
@@ -401,8 +407,8 @@ static pdx_status write_param_attributes(const pdx_store *s, hid_t root,
         case PDX_KEY_STRING: {
             const char *text = (const char *)&s->spec->base + key->offset;
             status = pdx__put_text(root, "/", name, text,
-                                   strnlen(text, sizeof s->spec->base.name), path,
-                                   err);
+                                   strnlen(text, sizeof s->spec->base.name),
+                                   path, err);
             break;
         }
         case PDX_KEY_TIMES:
@@ -414,8 +420,9 @@ static pdx_status write_param_attributes(const pdx_store *s, hid_t root,
         case PDX_KEY_CHOICE: {
             int index = (int)pdx_params_get(&s->spec->base, (pdx_key_id)id);
             const char *choice = pdx_spec_choice_name((pdx_key_id)id, index);
-            status = pdx__put_string(root, "/", name,
-                                     choice != NULL ? choice : "unknown", path, err);
+            status =
+                pdx__put_string(root, "/", name,
+                                choice != NULL ? choice : "unknown", path, err);
             break;
         }
         case PDX_KEY_INT:
@@ -424,8 +431,8 @@ static pdx_status write_param_attributes(const pdx_store *s, hid_t root,
             /* A derived key left to its rule ("= train.learning_rate") is
              * recorded as the rule, since it may differ between cells. */
             if (isnan(v) && (key->flags & PDX_KEYF_DERIVED))
-                status = pdx__put_string(root, "/", name, key->default_text, path,
-                                         err);
+                status = pdx__put_string(root, "/", name, key->default_text,
+                                         path, err);
             else
                 status = pdx__put_double(root, "/", name, v, path, err);
             break;
@@ -451,9 +458,11 @@ pdx_status pdx__write_root_attributes(const pdx_store *s, hid_t file,
             st = (call);                                                       \
     } while (0)
     PUT(pdx__put_text(file, "/", "title", spec->base.name,
-                      strnlen(spec->base.name, sizeof spec->base.name), path, err));
+                      strnlen(spec->base.name, sizeof spec->base.name), path,
+                      err));
     PUT(pdx__put_string(file, "/", "Conventions", "CF-1.8", path, err));
-    PUT(pdx__put_int32(file, "/", "pdx_schema_version", SCHEMA_VERSION, path, err));
+    PUT(pdx__put_int32(file, "/", "pdx_schema_version", SCHEMA_VERSION, path,
+                       err));
     PUT(pdx__put_string(file, "/", "pdx_version", p->pdx_version, path, err));
     PUT(pdx__put_string(file, "/", "git_describe", p->git_describe, path, err));
     PUT(pdx__put_text(file, "/", "spec", spec->text != NULL ? spec->text : "",
@@ -472,10 +481,10 @@ pdx_status pdx__write_root_attributes(const pdx_store *s, hid_t file,
     PUT(pdx__put_uint8(file, "/", "pdx_complete", 0, path, err));
     PUT(write_param_attributes(s, file, path, err));
     if (s->shard_count > 1) {
-        PUT(pdx__put_int64(file, "/", "pdx_shard_index", (int64_t)s->shard_index,
-                           path, err));
-        PUT(pdx__put_int64(file, "/", "pdx_shard_count", (int64_t)s->shard_count,
-                           path, err));
+        PUT(pdx__put_int64(file, "/", "pdx_shard_index",
+                           (int64_t)s->shard_index, path, err));
+        PUT(pdx__put_int64(file, "/", "pdx_shard_count",
+                           (int64_t)s->shard_count, path, err));
     }
 #undef PUT
     return st;

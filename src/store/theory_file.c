@@ -1,4 +1,5 @@
-/* theory_file.c — theory files (pdx theory): the grid's coordinates, no replica. */
+/* theory_file.c — theory files (pdx theory): the grid's coordinates, no
+ * replica. */
 #include "store_internal.h"
 
 /* ------------------------------------------------------------------------ */
@@ -104,8 +105,8 @@ static pdx_status write_theory_content(const pdx_store *s, hid_t file,
                                      path, err);
         if (status == PDX_OK && fv->n_flags > 0)
             status = pdx__put_attr(ds, fv->name, "flag_values", H5T_STD_I8LE,
-                                   H5T_NATIVE_INT8, fv->n_flags, fv->flag_values,
-                                   path, err);
+                                   H5T_NATIVE_INT8, fv->n_flags,
+                                   fv->flag_values, path, err);
         if (status == PDX_OK && fv->n_flags > 0)
             status = pdx__put_string(ds, fv->name, "flag_meanings",
                                      fv->flag_meanings, path, err);
@@ -133,7 +134,8 @@ static pdx_status write_theory_content(const pdx_store *s, hid_t file,
             status = pdx__put_string(ds, desc->name, "units", desc->units, path,
                                      err);
         if (status == PDX_OK)
-            status = pdx__put_double(ds, desc->name, "_FillValue", NAN, path, err);
+            status =
+                pdx__put_double(ds, desc->name, "_FillValue", NAN, path, err);
         pdx__close_id(&ds);
     }
     for (size_t i = 0; i < g->n_axes; i++)
