@@ -2024,6 +2024,20 @@ static void test_store_shard_file(void **state)
     assert_int_equal(info.rng_key_version, PDX_RNG_KEY_VERSION);
     assert_non_null(strstr(info.spec_text, "learning_rate: [0.125"));
     pdx_store_info_clear(&info);
+    /* what pdx info shows of a shard file */
+    pdx_store_description d;
+    check_ok(pdx_store_describe(path, &d, &err), &err);
+    assert_false(d.is_theory);
+    assert_int_equal(d.shard_index, 1);
+    assert_int_equal(d.shard_count, 3);
+    assert_int_equal(d.n_status, n);
+    assert_int_equal(d.status_counts[PDX_TASK_DONE], n);
+    assert_true(d.n_dimensions > 0 && d.n_variables > 0);
+    assert_string_equal(d.dimensions[d.n_dimensions - 1].name, "task");
+    assert_string_equal(d.variables[0].name, "status");
+    assert_int_equal(d.variables[0].rank, 1);
+    assert_string_equal(d.variables[0].dims[0], "task");
+    pdx_store_description_clear(&d);
     free(tasks);
     sweep_clear(&s);
 }
@@ -2316,6 +2330,80 @@ static void test_store_removes_stale_temporaries(void **state)
     sweep_clear(&s);
 }
 
+/* pdx_store_describe of a theory file: what `pdx info` prints of it (the
+ * cells by status, the theories, the variables over the grid's axes). */
+static void test_store_describe_theory_file(void **state)
+{
+    sweep_fixture s;
+    sweep_init(&s, sweep_small, *state);
+    size_t n_cells = (size_t)s.grid->n_cells;
+    static const pdx_var_desc vars[1] = {
+        {"eg_theory", "theory eg at the last time", "1", 0, {PDX_DIM_TIME}}};
+    pdx_layout layout = {vars, 1, {3}}; /* the spec's 3 times */
+    double *eg = calloc(n_cells, sizeof *eg);
+    int8_t *status = calloc(n_cells, 1);
+    assert_true(eg != NULL && status != NULL);
+    for (size_t c = 0; c < n_cells; c++) {
+        eg[c] = 0.385 + 0.125 * (double)c;
+        status[c] = c == 0 ? 4 : c == 1 ? 5 : 1;
+    }
+    const double *values[1] = {eg};
+    static const int8_t codes[] = {0, 1, 4, 5};
+    pdx_store_flag_var flags[1] = {
+        {"status", "theory status", 4, codes,
+         "pending solved not_applicable not_converged", status}};
+    const char *attrs[] = {"theories", "gibbs-spherical"};
+    pdx_store_theory th = {&layout, values, flags, 1, attrs, 1};
+    char path[128];
+    snprintf(path, sizeof path, "%s/theory.h5", s.dir);
+    pdx_error err;
+    check_ok(pdx_store_write_theory(path, s.grid, &th, &cluster_provenance,
+                                    &err),
+             &err);
+    pdx_store_description d;
+    check_ok(pdx_store_describe(path, &d, &err), &err);
+    assert_true(d.is_theory);
+    assert_true(d.complete);
+    assert_int_equal(d.n_status, n_cells);
+    assert_int_equal(d.status_counts[1], n_cells - 2);
+    assert_int_equal(d.status_counts[4], 1);
+    assert_int_equal(d.status_counts[5], 1);
+    assert_int_equal(d.status_other, 0);
+    assert_string_equal(d.theories, "gibbs-spherical");
+    assert_string_equal(d.title, "cluster");
+    assert_null(d.end_time);
+    int found = 0;
+    for (size_t i = 0; i < d.n_variables; i++) {
+        const pdx_store_variable *x = &d.variables[i];
+        if (strcmp(x->name, "eg_theory") != 0)
+            continue;
+        found = 1;
+        assert_int_equal(x->rank, 2);
+        assert_string_equal(x->dims[0], "student.hidden");
+        assert_string_equal(x->dims[1], "train.learning_rate");
+        assert_string_equal(x->long_name, "theory eg at the last time");
+    }
+    assert_true(found);
+    found = 0;
+    for (size_t i = 0; i < d.n_dimensions; i++) {
+        const pdx_store_dimension *x = &d.dimensions[i];
+        if (strcmp(x->name, "train.learning_rate") != 0)
+            continue;
+        found = 1;
+        assert_int_equal(x->length, 2);
+        assert_true(x->has_values);
+        assert_double_close(x->first, 0.5, 0.0);
+        assert_double_close(x->last, 2.385, 0.0);
+    }
+    assert_true(found);
+    pdx_store_description_clear(&d);
+    assert_null(d.variables);
+    assert_int_equal(d.n_dimensions, 0);
+    free(eg);
+    free(status);
+    sweep_clear(&s);
+}
+
 /* Every HDF5 object the store opened has been closed again. */
 static void test_store_leaves_no_open_objects(void **state)
 {
@@ -2370,6 +2458,7 @@ int main(int argc, char **argv)
         C(test_store_merge_missing_and_overlaps),
         C(test_store_merge_refuses_other_files),
         C(test_store_create_extended),
+        C(test_store_describe_theory_file),
         C(test_store_removes_stale_temporaries),
 #undef C
         cmocka_unit_test(test_store_leaves_no_open_objects),
