@@ -15,6 +15,7 @@ ROOT=$(pwd)
 BASELINE=fe7c060bb2ff7e6d822e67fe066b08a968607b49   # main before issue 13
 NEW=${1:-$ROOT/build/pdx}
 [[ -x $NEW ]] || { echo "compare-baseline: no pdx at $NEW (run scripts/setup.sh)" >&2; exit 1; }
+NEW=$(realpath "$NEW")   # the cases run in scratch directories
 
 OLD_SRC=$ROOT/build-baseline/src
 # PDX_BASELINE_PDX: a baseline binary built before (e.g. by another checkout)

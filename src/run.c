@@ -328,6 +328,45 @@ static pdx_status survey(pdx_run *run, const char *spec_sha,
     return PDX_OK;
 }
 
+/* pdx_store_create_extended of run->file from `base`, with the grid of the
+ * spec stored in `base` (the store does not parse specs; it says why when
+ * there is no grid to build: no spec, a shard file). */
+static pdx_status create_extended(pdx_run *run, const char *base,
+                                  uint64_t *carried, pdx_error *err)
+{
+    pdx_store_info info;
+    pdx_spec *base_spec = NULL;
+    pdx_grid *base_grid = NULL;
+    pdx_status st = pdx_store_inspect(base, &info, err);
+    if (st == PDX_OK && info.spec_text != NULL && info.shard_count <= 1) {
+        pdx_error inner;
+        pdx_error_clear(&inner);
+        if (pdx_spec_parse_string(&base_spec, info.spec_text,
+                                  info.spec_length,
+                                  info.spec_path != NULL ? info.spec_path
+                                                         : base,
+                                  &inner) != PDX_OK) {
+            char buf[1024];
+            pdx_error_format(&inner, buf, sizeof buf);
+            st = pdx_error_set(err, PDX_ERR_SPEC, base, 0, 0, "/@spec",
+                               "the spec stored in the file does not parse "
+                               "with this pdx: %s",
+                               buf);
+        } else {
+            st = pdx_grid_create(&base_grid, base_spec, err);
+        }
+    }
+    if (st == PDX_OK)
+        st = pdx_store_create_extended(&run->store, run->file, base,
+                                       base_grid, run->grid, &run->layout,
+                                       &run->provenance, &run->store_options,
+                                       carried, err);
+    pdx_grid_destroy(&base_grid);
+    pdx_spec_destroy(&base_spec);
+    pdx_store_info_clear(&info);
+    return st;
+}
+
 /* Try the decided action; a store that refuses (PDX_ERR_MISMATCH) becomes
  * a fact for the next decision (*retry set). */
 static pdx_status act(pdx_run *run, pdx_run_found *f,
@@ -355,10 +394,8 @@ static pdx_status act(pdx_run *run, pdx_run_found *f,
         return PDX_OK;
     outcome->base = outcome->decision.about_merged ? run->output : run->file;
     pdx_error_clear(&outcome->reason);
-    pdx_status st = pdx_store_create_extended(
-        &run->store, run->file, outcome->base, run->grid, &run->layout,
-        &run->provenance, &run->store_options, &outcome->carried,
-        &outcome->reason);
+    pdx_status st = create_extended(run, outcome->base, &outcome->carried,
+                                    &outcome->reason);
     if (st == PDX_ERR_MISMATCH) {
         f->extend_refused = 1;
         *retry = 1;

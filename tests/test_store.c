@@ -1242,9 +1242,10 @@ static void test_store_unwritable_path_names_the_path(void **state)
     pdx_error_format(&err, buf, sizeof buf);
     assert_non_null(strstr(buf, path));
 
-    FILE *out = tmpfile();
-    assert_int_equal(pdx_store_print_info(path, out, &err), PDX_ERR_IO);
-    fclose(out);
+    pdx_store_description d;
+    assert_int_equal(pdx_store_describe(path, &d, &err), PDX_ERR_IO);
+    assert_int_equal(d.n_dimensions, 0);
+    pdx_store_description_clear(&d);
 }
 
 static void test_store_create_replaces_existing_file(void **state)
@@ -1610,18 +1611,52 @@ static void test_store_xarray_opens_with_labels(void **state)
     free(out);
 }
 
-/* Run by the test itself in a child process: `test_store --print-info F`. */
+/* Run by the test itself in a child process: `test_store --print-info F`
+ * prints what pdx_store_describe read (pdx info's text is src/cli_info.c's,
+ * compared byte for byte by the cli tests and scripts/compare-baseline.sh). */
 static int print_info_main(const char *path)
 {
     pdx_error err;
     pdx_error_clear(&err);
-    pdx_status status = pdx_store_print_info(path, stdout, &err);
+    pdx_store_description d;
+    pdx_status status = pdx_store_describe(path, &d, &err);
     if (status != PDX_OK) {
         char buf[1200];
         pdx_error_format(&err, buf, sizeof buf);
         printf("error: %s\n", buf);
         return 1;
     }
+    printf("title %s\n%s\n", d.title != NULL ? d.title : "(none)",
+           d.complete ? "finished" : "working file");
+    printf("tasks %llu: %llu done, %llu diverged, %llu failed, %llu "
+           "pending, %llu other\n",
+           (unsigned long long)d.n_status,
+           (unsigned long long)d.status_counts[1],
+           (unsigned long long)d.status_counts[2],
+           (unsigned long long)d.status_counts[3],
+           (unsigned long long)d.status_counts[0],
+           (unsigned long long)d.status_other);
+    for (size_t i = 0; i < d.n_dimensions; i++) {
+        const pdx_store_dimension *x = &d.dimensions[i];
+        printf("dim %s %llu", x->name, (unsigned long long)x->length);
+        if (x->flag_meanings != NULL)
+            printf(" %s", x->flag_meanings);
+        if (x->has_values)
+            printf(" %.6g .. %.6g", x->first, x->last);
+        if (x->scale != NULL)
+            printf(" (%s)", x->scale);
+        printf("\n");
+    }
+    for (size_t i = 0; i < d.n_variables; i++) {
+        const pdx_store_variable *x = &d.variables[i];
+        printf("var %s (", x->name);
+        for (size_t j = 0; j < x->rank; j++)
+            printf("%s%s", j > 0 ? ", " : "", x->dims[j]);
+        printf(") %s\n", x->long_name != NULL ? x->long_name : "");
+    }
+    printf("command line %s\n",
+           d.command_line != NULL ? d.command_line : "(none)");
+    pdx_store_description_clear(&d);
     return 0;
 }
 
@@ -1717,12 +1752,11 @@ static void test_store_print_info_while_writing(void **state)
     const char *want[] = {
         "store-test",
         "working file",
-        "18 (6 cells x 3 replicas): 1 done, 1 diverged, 0 failed, 16 pending",
-        "train.learning_rate",
-        "0.25 .. 2.385 (log)",
+        "tasks 18: 1 done, 1 diverged, 0 failed, 16 pending, 0 other",
+        "dim train.learning_rate 3 0.25 .. 2.385 (log)",
         "tanh relu",
-        "eg             (train.learning_rate, student.activation, replica, "
-        "time)",
+        "var eg (train.learning_rate, student.activation, replica, time)",
+        "dim replica 3 0 .. 2",
         "pdx run sweeps/store-test.yaml",
     };
     assert_contains_all(out, want, sizeof want / sizeof *want, "print_info");
@@ -1737,16 +1771,16 @@ static void test_store_print_info_rejects_foreign_files(void **state)
     hid_t file = H5Fcreate(plain, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     H5Fclose(file);
     pdx_error err;
-    FILE *out = tmpfile();
-    assert_int_equal(pdx_store_print_info(plain, out, &err), PDX_ERR_MISMATCH);
+    pdx_store_description d;
+    assert_int_equal(pdx_store_describe(plain, &d, &err), PDX_ERR_MISMATCH);
     /* Not HDF5 at all. */
     FILE *text = fopen(plain, "w");
     fputs("hello\n", text);
     fclose(text);
-    pdx_status status = pdx_store_print_info(plain, out, &err);
+    pdx_status status = pdx_store_describe(plain, &d, &err);
     assert_true(status == PDX_ERR_HDF5 || status == PDX_ERR_IO);
     assert_string_equal(err.file, plain);
-    fclose(out);
+    assert_int_equal(pdx_store_describe(NULL, &d, &err), PDX_ERR_USAGE);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1984,13 +2018,26 @@ static void test_store_shard_file(void **state)
     assert_int_equal(info.shard_index, 1);
     assert_int_equal(info.shard_count, 3);
     assert_int_equal(info.tasks, n);
-    assert_int_equal(info.grid_tasks, 27);
     assert_int_equal(info.by_status[PDX_TASK_DONE], n);
     assert_false(info.complete);
     assert_string_equal(info.rng, "philox4x32-10");
     assert_int_equal(info.rng_key_version, PDX_RNG_KEY_VERSION);
     assert_non_null(strstr(info.spec_text, "learning_rate: [0.125"));
     pdx_store_info_clear(&info);
+    /* what pdx info shows of a shard file */
+    pdx_store_description d;
+    check_ok(pdx_store_describe(path, &d, &err), &err);
+    assert_false(d.is_theory);
+    assert_int_equal(d.shard_index, 1);
+    assert_int_equal(d.shard_count, 3);
+    assert_int_equal(d.n_status, n);
+    assert_int_equal(d.status_counts[PDX_TASK_DONE], n);
+    assert_true(d.n_dimensions > 0 && d.n_variables > 0);
+    assert_string_equal(d.dimensions[d.n_dimensions - 1].name, "task");
+    assert_string_equal(d.variables[0].name, "status");
+    assert_int_equal(d.variables[0].rank, 1);
+    assert_string_equal(d.variables[0].dims[0], "task");
+    pdx_store_description_clear(&d);
     free(tasks);
     sweep_clear(&s);
 }
@@ -2171,7 +2218,8 @@ static void test_store_create_extended(void **state)
     pdx_error err;
     uint64_t carried = 0;
     pdx_store_options shard_1 = {.shard_index = 1, .shard_count = 2};
-    check_ok(pdx_store_create_extended(&store, shard, ext, big.grid,
+    check_ok(pdx_store_create_extended(&store, shard, ext, small.grid,
+                                       big.grid,
                                        &big.layout, &cluster_provenance,
                                        &shard_1, &carried, &err),
              &err);
@@ -2186,7 +2234,8 @@ static void test_store_create_extended(void **state)
     pdx_store_destroy(&store);
     free(tasks);
 
-    check_ok(pdx_store_create_extended(&store, ext, ext, big.grid,
+    check_ok(pdx_store_create_extended(&store, ext, ext, small.grid,
+                                       big.grid,
                                        &big.layout, &cluster_provenance, NULL,
                                        &carried, &err),
              &err);
@@ -2207,19 +2256,34 @@ static void test_store_create_extended(void **state)
 
     /* not an extension: the file is left as it was */
     assert_int_equal(pdx_store_create_extended(&store, fresh, fresh,
-                                               small.grid, &small.layout,
+                                               big.grid, small.grid,
+                                               &small.layout,
                                                &cluster_provenance, NULL,
                                                &carried, &err),
                      PDX_ERR_MISMATCH);
     assert_null(store);
     assert_string_equal(err.key, "replicas");
     /* a shard file is no base */
-    assert_int_equal(pdx_store_create_extended(&store, ext, shard, big.grid,
-                                               &big.layout,
+    assert_int_equal(pdx_store_create_extended(&store, ext, shard, NULL,
+                                               big.grid, &big.layout,
                                                &cluster_provenance, NULL,
                                                &carried, &err),
                      PDX_ERR_MISMATCH);
     assert_non_null(strstr(err.message, "merge the shards first"));
+    /* the base grid must be the grid of the spec stored in the base */
+    assert_int_equal(pdx_store_create_extended(&store, ext, fresh,
+                                               small.grid, big.grid,
+                                               &big.layout,
+                                               &cluster_provenance, NULL,
+                                               &carried, &err),
+                     PDX_ERR_MISMATCH);
+    assert_null(store);
+    assert_int_equal(pdx_store_create_extended(&store, ext, fresh, NULL,
+                                               big.grid, &big.layout,
+                                               &cluster_provenance, NULL,
+                                               &carried, &err),
+                     PDX_ERR_USAGE);
+    assert_null(store);
     assert_same_data(fresh, ext);
     assert_int_equal(count_temporaries(big.dir), 0);
     sweep_clear(&big);
@@ -2263,6 +2327,80 @@ static void test_store_removes_stale_temporaries(void **state)
     assert_int_equal(file_size(live), 0);    /* its process runs */
     unlink(foreign);
     unlink(live);
+    sweep_clear(&s);
+}
+
+/* pdx_store_describe of a theory file: what `pdx info` prints of it (the
+ * cells by status, the theories, the variables over the grid's axes). */
+static void test_store_describe_theory_file(void **state)
+{
+    sweep_fixture s;
+    sweep_init(&s, sweep_small, *state);
+    size_t n_cells = (size_t)s.grid->n_cells;
+    static const pdx_var_desc vars[1] = {
+        {"eg_theory", "theory eg at the last time", "1", 0, {PDX_DIM_TIME}}};
+    pdx_layout layout = {vars, 1, {3}}; /* the spec's 3 times */
+    double *eg = calloc(n_cells, sizeof *eg);
+    int8_t *status = calloc(n_cells, 1);
+    assert_true(eg != NULL && status != NULL);
+    for (size_t c = 0; c < n_cells; c++) {
+        eg[c] = 0.385 + 0.125 * (double)c;
+        status[c] = c == 0 ? 4 : c == 1 ? 5 : 1;
+    }
+    const double *values[1] = {eg};
+    static const int8_t codes[] = {0, 1, 4, 5};
+    pdx_store_flag_var flags[1] = {
+        {"status", "theory status", 4, codes,
+         "pending solved not_applicable not_converged", status}};
+    const char *attrs[] = {"theories", "gibbs-spherical"};
+    pdx_store_theory th = {&layout, values, flags, 1, attrs, 1};
+    char path[128];
+    snprintf(path, sizeof path, "%s/theory.h5", s.dir);
+    pdx_error err;
+    check_ok(pdx_store_write_theory(path, s.grid, &th, &cluster_provenance,
+                                    &err),
+             &err);
+    pdx_store_description d;
+    check_ok(pdx_store_describe(path, &d, &err), &err);
+    assert_true(d.is_theory);
+    assert_true(d.complete);
+    assert_int_equal(d.n_status, n_cells);
+    assert_int_equal(d.status_counts[1], n_cells - 2);
+    assert_int_equal(d.status_counts[4], 1);
+    assert_int_equal(d.status_counts[5], 1);
+    assert_int_equal(d.status_other, 0);
+    assert_string_equal(d.theories, "gibbs-spherical");
+    assert_string_equal(d.title, "cluster");
+    assert_null(d.end_time);
+    int found = 0;
+    for (size_t i = 0; i < d.n_variables; i++) {
+        const pdx_store_variable *x = &d.variables[i];
+        if (strcmp(x->name, "eg_theory") != 0)
+            continue;
+        found = 1;
+        assert_int_equal(x->rank, 2);
+        assert_string_equal(x->dims[0], "student.hidden");
+        assert_string_equal(x->dims[1], "train.learning_rate");
+        assert_string_equal(x->long_name, "theory eg at the last time");
+    }
+    assert_true(found);
+    found = 0;
+    for (size_t i = 0; i < d.n_dimensions; i++) {
+        const pdx_store_dimension *x = &d.dimensions[i];
+        if (strcmp(x->name, "train.learning_rate") != 0)
+            continue;
+        found = 1;
+        assert_int_equal(x->length, 2);
+        assert_true(x->has_values);
+        assert_double_close(x->first, 0.5, 0.0);
+        assert_double_close(x->last, 2.385, 0.0);
+    }
+    assert_true(found);
+    pdx_store_description_clear(&d);
+    assert_null(d.variables);
+    assert_int_equal(d.n_dimensions, 0);
+    free(eg);
+    free(status);
     sweep_clear(&s);
 }
 
@@ -2320,6 +2458,7 @@ int main(int argc, char **argv)
         C(test_store_merge_missing_and_overlaps),
         C(test_store_merge_refuses_other_files),
         C(test_store_create_extended),
+        C(test_store_describe_theory_file),
         C(test_store_removes_stale_temporaries),
 #undef C
         cmocka_unit_test(test_store_leaves_no_open_objects),

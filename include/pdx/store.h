@@ -1,9 +1,20 @@
 /* pdx/store.h — result files: netCDF-4 compatible HDF5 with named
  * dimensions, crash-safe per-task commits, final compressed repack.
  *
- * The only module that includes hdf5.h. HDF5 is not called concurrently by
- * pdx: callers serialise every pdx_store_* call (the sweep does so in one
- * named critical section). File layout: docs/FORMAT.md.
+ * The only module that includes hdf5.h (src/store/). HDF5 is not called
+ * concurrently by pdx: callers serialise every pdx_store_* call (the sweep
+ * does so in one named critical section), so no function here is
+ * thread-safe unless its comment says so. File layout: docs/FORMAT.md.
+ *
+ * Ownership: a pdx_store (opaque) is created by pdx_store_create,
+ * pdx_store_open or pdx_store_create_extended and released by
+ * pdx_store_finish or pdx_store_destroy; the grid (and its spec) and the
+ * layout it was made for are borrowed and must outlive it. Structs filled
+ * for the caller (pdx_store_info, pdx_store_description) own their
+ * strings until their _clear function. The store never parses a spec or
+ * builds a grid: callers hand it the grids it needs. Every status returned
+ * is also set in `err` (which may be NULL) with a message naming the file
+ * and the HDF5 object.
  *
  * Write protocol (see DESIGN.md): every dataset is created up front,
  * unfiltered, space allocated early, filled with NaN (status 0 = pending),
@@ -21,6 +32,7 @@
 #include "pdx/grid.h"
 #include "pdx/layout.h"
 
+/* An open result file (working file) taking commits. Opaque. */
 typedef struct pdx_store pdx_store;
 
 typedef struct pdx_provenance {
@@ -48,9 +60,11 @@ typedef struct pdx_store_options {
     double parallel_min_bytes; /* 0: 4 MiB */
 } pdx_store_options;
 
-/* Create a new result file at `path` for every task of `grid` (overwrites
- * an existing file at `path` only after the new one is complete). The
- * grid, its spec and the layout must outlive the store.
+/* Create a new working file at `path` for every task of `grid` (or of the
+ * shard `options` name; options may be NULL: whole grid, defaults), built
+ * under a temporary name and renamed over `path` (so an existing file is
+ * replaced only by a complete new one). *out receives the store (NULL on
+ * failure); the grid, its spec and the layout must outlive it.
  * Returns PDX_OK, PDX_ERR_IO (also when the directory has too little free
  * space for the file, checked first), PDX_ERR_HDF5 (message names path and
  * the object), PDX_ERR_NOMEM, PDX_ERR_USAGE (grid, spec and layout
@@ -62,10 +76,12 @@ pdx_status pdx_store_create(pdx_store **out, const char *path,
                             const pdx_store_options *options, pdx_error *err);
 
 /* Open an existing working file written by pdx_store_create for further
- * commits (resume). Fails with PDX_ERR_MISMATCH when its spec SHA-256, grid
- * shape, layout or shard differ from the arguments, naming what differs.
- * Temporaries next to `path` left by killed processes of this host are
- * removed (also by pdx_store_create). */
+ * commits (resume); *out as for pdx_store_create. Temporaries next to
+ * `path` left by killed processes of this host are removed (also by
+ * pdx_store_create). Returns PDX_OK, PDX_ERR_MISMATCH (its spec SHA-256,
+ * grid shape, layout or shard differ from the arguments, or it is a
+ * finished file: the message names what differs), PDX_ERR_IO,
+ * PDX_ERR_HDF5, PDX_ERR_NOMEM, PDX_ERR_USAGE (as pdx_store_create). */
 pdx_status pdx_store_open(pdx_store **out, const char *path,
                           const pdx_grid *grid, const pdx_layout *layout,
                           const pdx_store_options *options, pdx_error *err);
@@ -78,7 +94,9 @@ pdx_status pdx_store_probe(const char *path, char spec_sha256[65],
                            int *complete, pdx_error *err);
 
 /* What a result file holds, read without opening it for writing
- * (pdx_store_inspect). Strings are owned by the struct. */
+ * (pdx_store_inspect). Strings are owned by the struct. A shard file's
+ * whole grid is not here: the store does not parse specs; build it from
+ * spec_text (pdx_spec_parse_string, pdx_grid_create). */
 typedef struct pdx_store_info {
     char spec_sha256[65];
     char *spec_text;           /* the spec as given (NUL-terminated) */
@@ -88,16 +106,16 @@ typedef struct pdx_store_info {
     uint64_t shard_index;      /* 0 and 1 for a whole-grid file */
     uint64_t shard_count;
     uint64_t tasks;            /* tasks the file holds */
-    uint64_t grid_tasks;       /* tasks of the whole grid */
     uint64_t by_status[4];     /* tasks by pdx_task_status */
     int rng_key_version;
     char rng[64], pdx_version[64], git_describe[128], start_time[64];
 } pdx_store_info;
 
 /* Read the spec, shard, progress and provenance of a pdx result file (a
- * live one too: no file lock). Returns PDX_OK, PDX_ERR_IO, PDX_ERR_HDF5,
- * PDX_ERR_MISMATCH (not a pdx file), PDX_ERR_NOMEM. Free the strings
- * with pdx_store_info_clear. */
+ * live one too: no file lock) into *info (zeroed first; on failure left
+ * empty). Returns PDX_OK, PDX_ERR_IO, PDX_ERR_HDF5, PDX_ERR_MISMATCH (not a
+ * pdx file), PDX_ERR_NOMEM. Free the strings with pdx_store_info_clear
+ * (accepts NULL; leaves the struct zeroed). */
 pdx_status pdx_store_inspect(const char *path, pdx_store_info *info,
                              pdx_error *err);
 void pdx_store_info_clear(pdx_store_info *info);
@@ -105,8 +123,11 @@ void pdx_store_info_clear(pdx_store_info *info);
 /* For every task of the file at `path` that is not pending, set
  * status[task] (status has the whole grid's n_tasks entries; others are
  * left as they are, so calls over the files of a sweep build the union).
- * The file must be for `grid`'s spec. Live files are read without a lock.
- * Returns PDX_OK, PDX_ERR_IO, PDX_ERR_HDF5, PDX_ERR_MISMATCH. */
+ * The file must be for `grid`'s spec: the caller builds that grid (from
+ * pdx_store_inspect's spec_text) and `layout` (pdx_sweep_layout); both are
+ * borrowed. Live files are read without a lock. Returns PDX_OK,
+ * PDX_ERR_IO, PDX_ERR_HDF5, PDX_ERR_MISMATCH, PDX_ERR_NOMEM, PDX_ERR_USAGE
+ * (path, grid or layout missing or inconsistent). */
 pdx_status pdx_store_gather_status(const char *path, const pdx_grid *grid,
                                    const pdx_layout *layout, int8_t *status,
                                    pdx_error *err);
@@ -122,7 +143,9 @@ typedef struct pdx_store_merge_report {
 } pdx_store_merge_report;
 
 /* Merge result files of the spec of `grid` (shard files and whole-grid
- * files, working or finished, in any mix) into `path`. Every input must
+ * files, working or finished, in any mix) into `path`. The caller builds
+ * `grid` and `layout` from the inputs' spec (borrowed; the store parses no
+ * spec) and fills *report (always, also on failure). Every input must
  * be for the same spec (SHA-256), grid, layout and random-number streams;
  * a task finished in several inputs must agree in every variable but
  * wall_seconds. With every task finished, `path` becomes a finished file
@@ -142,23 +165,31 @@ pdx_status pdx_store_merge(const char *path, const char *const *inputs,
 
 /* As pdx_store_create, but the new file starts with every finished task
  * of the whole-grid file `base` that it holds: `base` was written for a
- * spec whose grid lies inside `grid` (pdx_grid_embed: axis values and
- * replicas added, nothing else changed), and cells are matched by their
- * parameter values. `base` may be `path` itself (extending a file in
- * place: it is replaced only by the complete new file), or the merged
- * file of an earlier sweep when `options` name a shard. *carried receives
- * the tasks kept. Returns PDX_OK, PDX_ERR_MISMATCH (not an extension: the
- * message names the key; `base` a shard file), PDX_ERR_SPEC (the spec in
- * `base` no longer parses), PDX_ERR_IO, PDX_ERR_HDF5, PDX_ERR_NOMEM. */
+ * spec whose grid, `base_grid`, lies inside `grid` (pdx_grid_embed: axis
+ * values and replicas added, nothing else changed), and cells are matched
+ * by their parameter values. The caller builds `base_grid` from the spec
+ * stored in `base` (pdx_store_inspect's spec_text and spec_path); it may
+ * be NULL when there is none to build (no spec, a shard file: the store
+ * then says why) and is only borrowed. `base` may be `path` itself
+ * (extending a file in place: it is replaced only by the complete new
+ * file), or the merged file of an earlier sweep when `options` name a
+ * shard. *carried receives the tasks kept. Returns PDX_OK,
+ * PDX_ERR_MISMATCH (not an extension: the message names the key; `base` a
+ * shard file or holding no spec; `base_grid` not the grid of its spec),
+ * PDX_ERR_USAGE (out, base or, for a whole-grid pdx file, base_grid
+ * missing), PDX_ERR_IO, PDX_ERR_HDF5, PDX_ERR_NOMEM. */
 pdx_status pdx_store_create_extended(pdx_store **out, const char *path,
-                                     const char *base, const pdx_grid *grid,
+                                     const char *base,
+                                     const pdx_grid *base_grid,
+                                     const pdx_grid *grid,
                                      const pdx_layout *layout,
                                      const pdx_provenance *provenance,
                                      const pdx_store_options *options,
                                      uint64_t *carried, pdx_error *err);
 
-/* Status of every task of the grid (n_tasks int8 values,
- * pdx_task_status; tasks outside a shard file's shard read as pending). */
+/* Status of every task of the grid into `status` (the caller's n_tasks
+ * int8 values, pdx_task_status; tasks outside a shard file's shard read as
+ * pending). Returns PDX_OK, PDX_ERR_HDF5, PDX_ERR_IO, PDX_ERR_NOMEM. */
 pdx_status pdx_store_read_status(pdx_store *store, int8_t *status,
                                  pdx_error *err);
 
@@ -201,17 +232,71 @@ pdx_status pdx_store_prepare_finish(pdx_store *store, pdx_error *err);
 pdx_status pdx_store_sync(pdx_store *store, pdx_error *err);
 
 /* Close without finishing (the file stays a valid, resumable working
- * file). Accepts NULL; sets *store to NULL. */
+ * file; a frame of pdx_store_prepare_finish is removed). Accepts NULL and
+ * a NULL *store; sets *store to NULL. Cannot fail. */
 void pdx_store_destroy(pdx_store **store);
 
-/* Print a summary of any pdx result file to `out` (a FILE*): name, spec
- * hash, axes with sizes and ranges, variables, task counts by status,
- * provenance. Opens read-only without file locking so that it works while
- * a run is writing; to that end it also sets HDF5_USE_FILE_LOCKING=FALSE
- * in the process environment (for the CLI, not for a process that writes).
- * Returns PDX_OK, PDX_ERR_IO, PDX_ERR_HDF5, PDX_ERR_MISMATCH (not a pdx
- * file). */
-pdx_status pdx_store_print_info(const char *path, void *out, pdx_error *err);
+/* What `pdx info` shows of one dimension coordinate (a dimension scale). */
+typedef struct pdx_store_dimension {
+    char *name;
+    uint64_t length;
+    char *flag_meanings; /* CF flag_meanings, NULL if none */
+    char *scale;         /* pdx_scale ("list", "lin", "log"), NULL if none */
+    char *units;         /* NULL if none */
+    int has_values;      /* values readable as numbers (no flag_meanings,
+                          * length > 0): the first and the last */
+    double first, last;
+} pdx_store_dimension;
+
+/* One data variable (a dataset that is not a dimension scale). */
+typedef struct pdx_store_variable {
+    char *name;
+    size_t rank;
+    char **dims;     /* rank names of the attached dimension scales, ""
+                      * where none is attached */
+    char *long_name; /* NULL if none */
+    char *units;     /* NULL if none */
+} pdx_store_variable;
+
+/* Status codes counted separately by pdx_store_describe (0 .. 7: task
+ * statuses of result files, cell statuses of theory files). */
+#define PDX_STORE_STATUS_CODES 8
+
+/* Everything `pdx info FILE` prints, as read from a result or theory
+ * file. Strings are owned by the struct; NULL for an absent attribute. */
+typedef struct pdx_store_description {
+    int is_theory;      /* root attribute source = "theory" */
+    int complete;       /* pdx_complete: finished (repacked) */
+    double replicas;    /* the replicas attribute, 0 if absent */
+    uint64_t shard_index, shard_count; /* 0 and 1 for a whole-grid file */
+    uint64_t n_status;  /* entries of `status`: the file's tasks (cells of
+                         * a theory file) */
+    uint64_t status_counts[PDX_STORE_STATUS_CODES]; /* entries by code */
+    uint64_t status_other; /* entries with any other code */
+    char *title, *spec_path, *spec_sha256, *theories, *pdx_version,
+        *git_describe, *rng, *host, *command_line, *start_time, *end_time;
+    size_t n_dimensions;   /* in creation order (name order for a file */
+    pdx_store_dimension *dimensions; /* that does not track it) */
+    size_t n_variables;
+    pdx_store_variable *variables;
+} pdx_store_description;
+
+/* Describe any pdx result or theory file at `path` into *description
+ * (zeroed first; empty on failure): root attributes, task or cell counts
+ * by status, dimension coordinates, variables. Opens read-only without the
+ * file lock (HDF5 >= 1.10.7) so that it works while a run is writing; a
+ * user's HDF5_USE_FILE_LOCKING=TRUE still wins over that, which is the
+ * command line's to override (src/cli_info.c), not the library's.
+ * Attributes that cannot be read count as absent. Returns PDX_OK,
+ * PDX_ERR_IO (cannot read or open), PDX_ERR_HDF5 (no readable `status`),
+ * PDX_ERR_MISMATCH (not a pdx file), PDX_ERR_NOMEM, PDX_ERR_USAGE (path
+ * or description NULL). Free with pdx_store_description_clear. */
+pdx_status pdx_store_describe(const char *path,
+                              pdx_store_description *description,
+                              pdx_error *err);
+
+/* Free the strings of a description and zero it. Accepts NULL. */
+void pdx_store_description_clear(pdx_store_description *description);
 
 /* Silence HDF5's automatic error printing (once, at start-up; the store
  * also silences it on entry to every call, since thread-safe HDF5 keeps

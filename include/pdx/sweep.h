@@ -1,7 +1,7 @@
 /* pdx/sweep.h — running every task of a grid in parallel into a store.
  *
  * The module with `omp parallel` (besides the repack's compression loop
- * in store.c, which calls no HDF5). Tasks still pending are run
+ * in src/store/finish.c, which calls no HDF5). Tasks still pending are run
  * longest-first with a dynamic schedule, one trainer workspace per thread;
  * each finished task is committed to the store inside one named critical
  * section, the only place HDF5 is called from during a run: file creation

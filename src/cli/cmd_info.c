@@ -1,6 +1,7 @@
 /* cmd_info.c — `pdx info FILE...`: summary and progress of result files,
  * or of the shards of a sweep. */
 #include "cli_common.h"
+#include "cli_info.h"
 
 #include <getopt.h>
 #include <omp.h>
@@ -111,14 +112,12 @@ int pdx_cli_info(int argc, char **argv)
     }
     if (argc < 2)
         return pdx_cli_usage_error("pdx", "info needs at least one FILE");
-    if (argc > 2) {
-        /* before the first HDF5 file call: see pdx_store_print_info */
-        setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
+    pdx_cli_info_unlock(); /* before the first HDF5 file call */
+    if (argc > 2)
         return info_of_set(argc - 1, argv + 1);
-    }
     pdx_error err;
     pdx_error_clear(&err);
-    if (pdx_store_print_info(argv[1], stdout, &err) != PDX_OK)
+    if (pdx_cli_print_info(argv[1], stdout, &err) != PDX_OK)
         return pdx_cli_report(&err);
     return 0;
 }

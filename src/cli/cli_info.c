@@ -1,0 +1,158 @@
+/* cli_info.c — `pdx info FILE`: the text of a result or theory file's
+ * summary, from the data pdx_store_describe reads. Public headers only. */
+#include "cli_info.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pdx/store.h"
+
+void pdx_cli_info_unlock(void)
+{
+    setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
+}
+
+static void print_text(FILE *f, const char *label, const char *text)
+{
+    if (text != NULL)
+        fprintf(f, "%-16s %s\n", label, text);
+}
+
+static int shows_units(const char *units)
+{
+    return units != NULL && units[0] != '\0' && strcmp(units, "1") != 0;
+}
+
+static void print_dimension(FILE *f, const pdx_store_dimension *x)
+{
+    fprintf(f, "  %-26s %6lld", x->name, (long long)x->length);
+    if (x->flag_meanings != NULL) {
+        fprintf(f, "  %s", x->flag_meanings);
+    } else if (x->length > 0 && strcmp(x->name, "replica") != 0 &&
+               strstr(x->name, "_unit") == NULL && x->has_values) {
+        if (x->length == 1)
+            fprintf(f, "  %.6g", x->first);
+        else
+            fprintf(f, "  %.6g .. %.6g", x->first, x->last);
+        if (x->scale != NULL)
+            fprintf(f, " (%s)", x->scale);
+    }
+    if (shows_units(x->units))
+        fprintf(f, " %s", x->units);
+    fprintf(f, "\n");
+}
+
+static void print_variable(FILE *f, const pdx_store_variable *x)
+{
+    fprintf(f, "  %-14s (", x->name);
+    for (size_t i = 0; i < x->rank; i++)
+        fprintf(f, "%s%s", i > 0 ? ", " : "",
+                x->dims[i][0] != '\0' ? x->dims[i] : "?");
+    fprintf(f, ")");
+    if (x->long_name != NULL)
+        fprintf(f, "  %s", x->long_name);
+    if (shows_units(x->units))
+        fprintf(f, " [%s]", x->units);
+    fprintf(f, "\n");
+}
+
+/* The "dimensions" and "variables" sections. */
+static void print_dims_and_variables(FILE *f, const pdx_store_description *d)
+{
+    fprintf(f, "dimensions\n");
+    for (size_t i = 0; i < d->n_dimensions; i++)
+        print_dimension(f, &d->dimensions[i]);
+    fprintf(f, "variables\n");
+    for (size_t i = 0; i < d->n_variables; i++)
+        print_variable(f, &d->variables[i]);
+}
+
+/* A theory file: cells by status, then the common parts. */
+static void print_theory(FILE *f, const char *path,
+                         const pdx_store_description *d)
+{
+    const uint64_t *c = d->status_counts;
+    long long solved = (long long)c[1], na = (long long)c[4],
+              nc = (long long)c[5];
+    long long other = (long long)d->n_status - solved - na - nc;
+    fprintf(f, "%-16s %s\n", "file", path);
+    print_text(f, "title", d->title);
+    fprintf(f, "%-16s theory (pdx theory)\n", "source");
+    print_text(f, "theories", d->theories);
+    print_text(f, "spec", d->spec_path);
+    print_text(f, "spec sha256", d->spec_sha256);
+    fprintf(f, "%-16s %lld: %lld solved, %lld not applicable, %lld not "
+               "converged",
+            "cells", (long long)d->n_status, solved, na, nc);
+    if (other > 0)
+        fprintf(f, ", %lld pending", other);
+    fprintf(f, "\n");
+    print_dims_and_variables(f, d);
+    print_text(f, "pdx version", d->pdx_version);
+    print_text(f, "git describe", d->git_describe);
+    print_text(f, "command line", d->command_line);
+    print_text(f, "started", d->start_time);
+}
+
+static void print_tasks(FILE *f, const pdx_store_description *d)
+{
+    const uint64_t *c = d->status_counts;
+    long long n_tasks = (long long)d->n_status;
+    long long unknown = (long long)d->status_other;
+    for (int s = 4; s < PDX_STORE_STATUS_CODES; s++)
+        unknown += (long long)c[s];
+    if (d->shard_count > 1)
+        fprintf(f, "%-16s %llu of %llu (pdx merge joins the shards)\n",
+                "shard", (unsigned long long)d->shard_index,
+                (unsigned long long)d->shard_count);
+    if (d->shard_count > 1)
+        fprintf(f, "%-16s %lld in this shard: %lld done, %lld "
+                   "diverged, %lld failed, %lld pending",
+                "tasks", n_tasks, (long long)c[1], (long long)c[2],
+                (long long)c[3], (long long)c[0]);
+    else
+        fprintf(f, "%-16s %lld (%lld cells x %.0f replicas): %lld done, "
+                   "%lld diverged, %lld failed, %lld pending",
+                "tasks", n_tasks,
+                d->replicas > 0 ? n_tasks / (long long)d->replicas : 0LL,
+                d->replicas, (long long)c[1], (long long)c[2],
+                (long long)c[3], (long long)c[0]);
+    if (unknown > 0)
+        fprintf(f, ", %lld with unknown status", unknown);
+    fprintf(f, "\n%-16s %.1f%% of the tasks finished\n", "progress",
+            n_tasks > 0
+                ? 100.0 * (double)(c[1] + c[2] + c[3]) / (double)n_tasks
+                : 100.0);
+}
+
+pdx_status pdx_cli_print_info(const char *path, FILE *out, pdx_error *err)
+{
+    FILE *f = out != NULL ? out : stdout;
+    pdx_store_description d;
+    pdx_status st = pdx_store_describe(path, &d, err);
+    if (st != PDX_OK)
+        return st;
+    if (d.is_theory) {
+        print_theory(f, path, &d);
+        pdx_store_description_clear(&d);
+        return PDX_OK;
+    }
+    fprintf(f, "%-16s %s\n", "file", path);
+    print_text(f, "title", d.title);
+    fprintf(f, "%-16s %s\n", "state",
+            d.complete ? "finished (compressed)"
+                       : "working file (running, stopped or interrupted)");
+    print_text(f, "spec", d.spec_path);
+    print_text(f, "spec sha256", d.spec_sha256);
+    print_tasks(f, &d);
+    print_dims_and_variables(f, &d);
+    print_text(f, "pdx version", d.pdx_version);
+    print_text(f, "git describe", d.git_describe);
+    print_text(f, "rng", d.rng);
+    print_text(f, "host", d.host);
+    print_text(f, "command line", d.command_line);
+    print_text(f, "started", d.start_time);
+    print_text(f, "finished", d.end_time);
+    pdx_store_description_clear(&d);
+    return PDX_OK;
+}

@@ -1,0 +1,185 @@
+/* inspect.c — read-only looks at pdx files: inspect, gather the status of a
+ * sweep's files. */
+#include "store_internal.h"
+
+/* ------------------------------------------------------------------------ */
+/* Reading files of a sweep: inspect, gather, merge, extend                  */
+
+/* Open `path` read-only (`live`: without the file lock, for a file another
+ * process may be writing) and check that it is a pdx result file. */
+pdx_status pdx__open_pdx_file(const char *path, int live, hid_t *out,
+                              pdx_error *err)
+{
+    *out = H5I_INVALID_HID;
+    if (access(path, R_OK) != 0)
+        return pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
+                             "cannot read: %s", strerror(errno));
+    hid_t file = pdx__open_file(path, H5F_ACC_RDONLY, live);
+    if (file < 0)
+        return pdx__h5_error(err, path, NULL, "cannot open as HDF5");
+    double version = 0;
+    int rc = pdx__get_double(file, "pdx_schema_version", &version);
+    pdx_status st = PDX_OK;
+    if (rc < 0)
+        st = pdx__h5_error(err, path, "/@pdx_schema_version",
+                           "cannot read attribute");
+    else if (rc == 0)
+        st = pdx_error_set(err, PDX_ERR_MISMATCH, path, 0, 0, NULL,
+                           "not a pdx result file (no pdx_schema_version "
+                           "attribute)");
+    if (st != PDX_OK)
+        pdx__close_id(&file);
+    *out = file;
+    return st;
+}
+
+/* Open a pdx file read-only as a store for `grid` and `layout`, with the
+ * shard its attributes name; checks that it matches (finished files
+ * too). `live`: without the file lock (a file another process writes). */
+pdx_status pdx__open_for_reading(pdx_store **out, const char *path,
+                                 const pdx_grid *grid,
+                                 const pdx_layout *layout, int live,
+                                 pdx_error *err)
+{
+    *out = NULL;
+    hid_t file;
+    uint64_t index = 0, count = 1;
+    pdx_status st = pdx__open_pdx_file(path, live, &file, err);
+    if (st != PDX_OK)
+        return st;
+    if (pdx__read_shard(file, &index, &count) < 0)
+        st = pdx__h5_error(err, path, "/", "cannot read the root attributes");
+    pdx_store *s = NULL;
+    pdx_store_options options = {.shard_index = index,
+                                 .shard_count = count};
+    if (st == PDX_OK)
+        st = pdx__store_new(&s, path, grid, layout, &options, err);
+    if (st != PDX_OK) {
+        pdx__close_id(&file);
+        return st;
+    }
+    s->file = file;
+    st = pdx__check_matches(s, 0, err);
+    if (st == PDX_OK)
+        st = pdx__open_datasets(s, err);
+    if (st != PDX_OK) {
+        pdx__store_free(s);
+        return st;
+    }
+    *out = s;
+    return PDX_OK;
+}
+
+/* The status variable of a file as stored (n_file_tasks values). */
+pdx_status pdx__read_file_status(pdx_store *s, int8_t **out, pdx_error *err)
+{
+    *out = malloc((size_t)(s->n_file_tasks > 0 ? s->n_file_tasks : 1));
+    if (*out == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, s->path, 0, 0, "status",
+                             "out of memory");
+    if (s->n_file_tasks > 0 &&
+        H5Dread(s->datasets[DVAR_STATUS_INDEX], H5T_NATIVE_INT8, H5S_ALL,
+                H5S_ALL, H5P_DEFAULT, *out) < 0) {
+        free(*out);
+        *out = NULL;
+        return pdx__h5_error(err, s->path, "status", "cannot read");
+    }
+    return PDX_OK;
+}
+
+uint64_t pdx__file_task(const pdx_store *s, uint64_t slot)
+{
+    return s->shard_count > 1 ? s->file_tasks[slot] : slot;
+}
+
+void pdx_store_info_clear(pdx_store_info *info)
+{
+    if (info == NULL)
+        return;
+    free(info->spec_text);
+    free(info->spec_path);
+    memset(info, 0, sizeof *info);
+}
+
+pdx_status pdx_store_inspect(const char *path, pdx_store_info *info,
+                             pdx_error *err)
+{
+    pdx__silence_hdf5();
+    memset(info, 0, sizeof *info);
+    info->shard_count = 1;
+    hid_t file;
+    double value = 0;
+    pdx_status st = pdx__open_pdx_file(path, 1, &file, err);
+    if (st != PDX_OK)
+        return st;
+    if (pdx__get_text(file, "spec", &info->spec_text) < 0 ||
+        pdx__get_text(file, "spec_path", &info->spec_path) < 0 ||
+        pdx__read_shard(file, &info->shard_index, &info->shard_count) < 0)
+        st = pdx__h5_error(err, path, "/", "cannot read the root attributes");
+    if (st == PDX_OK) {
+        info->spec_length =
+            info->spec_text != NULL ? strlen(info->spec_text) : 0;
+        pdx__copy_text_attr(file, "spec_sha256", info->spec_sha256,
+                            sizeof info->spec_sha256);
+        pdx__copy_text_attr(file, "rng", info->rng, sizeof info->rng);
+        pdx__copy_text_attr(file, "pdx_version", info->pdx_version,
+                            sizeof info->pdx_version);
+        pdx__copy_text_attr(file, "git_describe", info->git_describe,
+                            sizeof info->git_describe);
+        pdx__copy_text_attr(file, "start_time", info->start_time,
+                            sizeof info->start_time);
+        if (pdx__get_double(file, "pdx_complete", &value) > 0)
+            info->complete = value != 0;
+        if (pdx__get_double(file, "rng_key_version", &value) > 0)
+            info->rng_key_version = (int)value;
+        H5Eclear2(H5E_DEFAULT);
+    }
+    hid_t ds = H5I_INVALID_HID, space = H5I_INVALID_HID;
+    hssize_t n = -1;
+    if (st == PDX_OK) {
+        ds = H5Dopen2(file, "status", H5P_DEFAULT);
+        space = ds < 0 ? H5I_INVALID_HID : H5Dget_space(ds);
+        n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+        if (n < 0)
+            st = pdx__h5_error(err, path, "status", "cannot open");
+    }
+    int8_t *status = NULL;
+    if (st == PDX_OK && (status = malloc((size_t)(n > 0 ? n : 1))) == NULL)
+        st = pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, NULL,
+                           "out of memory");
+    if (st == PDX_OK && n > 0 &&
+        H5Dread(ds, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                status) < 0)
+        st = pdx__h5_error(err, path, "status", "cannot read");
+    if (st == PDX_OK) {
+        info->tasks = (uint64_t)n;
+        for (hssize_t t = 0; t < n; t++)
+            if (status[t] >= 0 && status[t] <= 3)
+                info->by_status[status[t]]++;
+    }
+    free(status);
+    pdx__close_id(&space);
+    pdx__close_id(&ds);
+    pdx__close_id(&file);
+    if (st != PDX_OK)
+        pdx_store_info_clear(info);
+    return st;
+}
+
+pdx_status pdx_store_gather_status(const char *path, const pdx_grid *grid,
+                                   const pdx_layout *layout, int8_t *status,
+                                   pdx_error *err)
+{
+    pdx__silence_hdf5();
+    pdx_store *s = NULL;
+    pdx_status st = pdx__open_for_reading(&s, path, grid, layout, 1, err);
+    int8_t *mine = NULL;
+    if (st == PDX_OK)
+        st = pdx__read_file_status(s, &mine, err);
+    for (uint64_t i = 0; st == PDX_OK && i < s->n_file_tasks; i++)
+        if (mine[i] != PDX_TASK_PENDING)
+            status[pdx__file_task(s, i)] = mine[i];
+    free(mine);
+    pdx__store_free(s);
+    return st;
+}
