@@ -64,47 +64,10 @@ both() {  # both NAME CMD...: run CMD with PDX=old and new, stdout+stderr and ex
   done
 }
 
-# Specs: the shipped sweeps and the memcheck sweeps of scripts/test-sanitize.sh
+# Specs: the shipped sweeps, and tests/specs/ (a small sweep of every
+# algorithm family, the rule trainers on both weight kinds)
 SPECS=("$ROOT"/sweeps/*.yaml)
-cat > "$W/online.yaml" <<'YAML'
-name: memcheck-online
-replicas: 2
-N: 40
-student: {hidden: [1, 2], activation: [erf, relu]}
-train: {learning_rate: [0.5, 30], alpha: 1}
-record: {times: [0.5, 1], test_size: 200}
-YAML
-cat > "$W/finite.yaml" <<'YAML'
-name: memcheck-finite
-replicas: 2
-N: 30
-teacher: {kind: perceptron}
-student: {kind: perceptron, weights: [spherical, binary]}
-data: {alpha: [0.5, 2], label_noise: 0.1}
-train: {algorithm: metropolis, temperature: 0.5, epochs: 3, burn_in: 1}
-record: {times: [1, 3], test_size: 200}
-YAML
-cat > "$W/sgd.yaml" <<'YAML'
-name: memcheck-sgd
-replicas: 2
-N: 30
-teacher: {kind: perceptron}
-student: {kind: twolayer, hidden: 4}
-data: {alpha: [0.5, 2], label_noise: 0.2}
-train: {algorithm: [sgd, langevin, gd], temperature: 0.01, batch: 4, epochs: 2}
-record: {times: [1, 2], test_size: 200}
-YAML
-cat > "$W/rules.yaml" <<'YAML'
-name: rules
-replicas: 3
-N: 25
-teacher: {kind: perceptron}
-student: {kind: perceptron, weights: [spherical, binary]}
-data: {alpha: [0.5, 3], label_noise: [0, 0.3]}
-train: {algorithm: [hebb, perceptron], epochs: 4}
-record: {times: [1, 2, 4], test_size: 300}
-YAML
-SPECS+=("$W/online.yaml" "$W/finite.yaml" "$W/sgd.yaml" "$W/rules.yaml")
+SPECS+=("$ROOT"/tests/specs/*.yaml)
 
 both keys '"$PDX" keys --markdown'; same_text keys
 for spec in "${SPECS[@]}"; do
@@ -123,8 +86,8 @@ done
 q=$ROOT/sweeps/quickstart.yaml
 both shards '"$PDX" run "'"$q"'" -o sh.h5 --shard 0/3 --quiet && "$PDX" run "'"$q"'" -o sh.h5 --shard 2/3 --quiet; "$PDX" info sh.shard-*.h5; "$PDX" run "'"$q"'" -o sh.h5 --shard 1/3 --quiet && "$PDX" merge sh.h5 sh.shard-*-of-3.h5'
 same_text shards; ident sh.h5
-sed 's/^replicas: .*/replicas: 3/' "$W/rules.yaml" > "$W/rules-more.yaml"
-both extend '"$PDX" run "'"$W/rules.yaml"'" -o ext.h5 --quiet && "$PDX" run "'"$W/rules-more.yaml"'" -o ext.h5 --extend --quiet'
+sed 's/^replicas: .*/replicas: 4/' "$ROOT/tests/specs/rules.yaml" > "$W/rules-more.yaml"
+both extend '"$PDX" run "'"$ROOT/tests/specs/rules.yaml"'" -o ext.h5 --quiet && "$PDX" run "'"$W/rules-more.yaml"'" -o ext.h5 --extend --quiet'
 same_text extend; ident ext.h5
 
 # Theory curves

@@ -22,45 +22,17 @@ fi
 ninja -C build-valgrind pdx >/dev/null
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cat > "$tmp/online.yaml" <<'YAML'
-name: memcheck-online
-replicas: 2
-N: 40
-student: {hidden: [1, 2], activation: [erf, relu]}
-train: {learning_rate: [0.5, 30], alpha: 1}
-record: {times: [0.5, 1], test_size: 200}
-YAML
-cat > "$tmp/finite.yaml" <<'YAML'
-name: memcheck-finite
-replicas: 2
-N: 30
-teacher: {kind: perceptron}
-student: {kind: perceptron, weights: [spherical, binary]}
-data: {alpha: [0.5, 2], label_noise: 0.1}
-train: {algorithm: metropolis, temperature: 0.5, epochs: 3, burn_in: 1}
-record: {times: [1, 3], test_size: 200}
-YAML
-cat > "$tmp/sgd.yaml" <<'YAML'
-name: memcheck-sgd
-replicas: 2
-N: 30
-teacher: {kind: perceptron}
-student: {kind: twolayer, hidden: 4}
-data: {alpha: [0.5, 2], label_noise: 0.2}
-train: {algorithm: [sgd, langevin], temperature: 0.01, batch: 4, epochs: 2}
-record: {times: [1, 2], test_size: 200}
-YAML
 for spec in online finite sgd; do
   valgrind --quiet --error-exitcode=99 --leak-check=full \
     --errors-for-leak-kinds=definite --show-leak-kinds=definite \
-    build-valgrind/pdx run "$tmp/$spec.yaml" -o "$tmp/$spec.h5" --quiet --threads 2
+    build-valgrind/pdx run "tests/specs/memcheck-$spec.yaml" -o "$tmp/$spec.h5" --quiet --threads 2
   echo "memcheck: $spec sweep clean"
 done
 
 # The generic build writes the same bits as the native one (no FMA
 # contraction, fixed-order reductions): compare them on the same sweeps.
 for spec in online finite sgd; do
-  build/pdx run "$tmp/$spec.yaml" -o "$tmp/$spec-native.h5" --quiet --threads 2 >/dev/null
+  build/pdx run "tests/specs/memcheck-$spec.yaml" -o "$tmp/$spec-native.h5" --quiet --threads 2 >/dev/null
   /usr/bin/python3 tests/pdx_identical.py --ignore-attr git_describe \
     "$tmp/$spec.h5" "$tmp/$spec-native.h5"
 done

@@ -122,3 +122,18 @@ pdx_status pdx_file_fsync_directory_of(const char *path, pdx_error *err)
     close(fd);
     return PDX_OK;
 }
+
+pdx_status pdx_file_install(const char *tmp, const char *path,
+                            pdx_status status, pdx_error *err)
+{
+    if (status == PDX_OK && rename(tmp, path) != 0)
+        status = pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
+                               "cannot rename %s to %s: %s", tmp, path,
+                               strerror(errno));
+    if (status != PDX_OK) {
+        if (tmp != NULL)
+            unlink(tmp);
+        return status;
+    }
+    return pdx_file_fsync_directory_of(path, err);
+}

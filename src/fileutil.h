@@ -34,4 +34,11 @@ void pdx_file_remove_stale_temporaries(const char *path);
  * Returns PDX_OK or PDX_ERR_IO (the message names the directory). */
 pdx_status pdx_file_fsync_directory_of(const char *path, pdx_error *err);
 
+/* The end of writing a temporary `tmp` (closed) for `path`: with status
+ * PDX_OK, rename it over `path` and fsync the directory; otherwise, or
+ * when the rename fails, remove it (tmp may be NULL then). Returns the
+ * first failure (status itself, or PDX_ERR_IO naming both files). */
+pdx_status pdx_file_install(const char *tmp, const char *path,
+                            pdx_status status, pdx_error *err);
+
 #endif

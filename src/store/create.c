@@ -186,15 +186,7 @@ pdx_status pdx__install_working_file(pdx_store *s, const char *tmp,
             status = pdx__seal_file(&s->file, tmp, path, err);
         pdx__discard_file(&s->file);
     }
-    if (status == PDX_OK && rename(tmp, path) != 0)
-        status = pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
-                               "cannot rename %s to %s: %s", tmp, path,
-                               strerror(errno));
-    if (status != PDX_OK)
-        unlink(tmp);
-    if (status == PDX_OK)
-        status = pdx_file_fsync_directory_of(path, err);
-    return status;
+    return pdx_file_install(tmp, path, status, err);
 }
 
 pdx_status pdx_store_create(pdx_store **out, const char *path,

@@ -564,14 +564,7 @@ pdx_status pdx__finish_into(pdx_store **store, const char *dest,
     char *path = s->path;
     s->path = NULL;
     pdx__store_free(s); /* closes the working file */
-    if (status == PDX_OK && rename(tmp, path) != 0)
-        status = pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
-                               "cannot rename %s to %s: %s", tmp, path,
-                               strerror(errno));
-    if (status == PDX_OK)
-        status = pdx_file_fsync_directory_of(path, err);
-    else
-        unlink(tmp);
+    status = pdx_file_install(tmp, path, status, err);
     free(tmp);
     free(path);
     return status;

@@ -211,6 +211,10 @@ hid_t pdx__create_dataset(hid_t file, const char *name, hid_t type, int rank,
                           const hsize_t *dims, hid_t fill_type,
                           const void *fill, ds_mode mode, size_t n_axes,
                           size_t elem_size);
+pdx_status pdx__create_dim_coordinates(const pdx_store *s, hid_t file,
+                                       const pdx_layout *layout,
+                                       const char *path, hid_t *dim_scales,
+                                       pdx_error *err);
 pdx_status pdx__create_index_coordinate(hid_t file, const char *name,
                                         const char *long_name,
                                         const double *times, hsize_t n,

@@ -234,6 +234,31 @@ pdx_status pdx__create_index_coordinate(hid_t file, const char *name,
     return status;
 }
 
+/* The coordinates of the extra dimensions the store's variables use
+ * (time with its values and scale, unit indices), sized by `layout`,
+ * into dim_scales[d] (the caller closes them). */
+pdx_status pdx__create_dim_coordinates(const pdx_store *s, hid_t file,
+                                       const pdx_layout *layout,
+                                       const char *path, hid_t *dim_scales,
+                                       pdx_error *err)
+{
+    pdx_status status = PDX_OK;
+    int ts = s->spec->times_scale;
+    const char *scale = scale_names[ts >= 0 && ts <= PDX_SCALE_LOG ? ts : 0];
+    for (int d = 0; d < PDX_DIM_COUNT && status == PDX_OK; d++) {
+        if (!s->dim_used[d])
+            continue;
+        const double *values = NULL;
+        if (d == PDX_DIM_TIME)
+            values = s->spec->times != NULL ? s->spec->times : &(double){0};
+        status = pdx__create_index_coordinate(
+            file, dim_names[d], dim_long_names[d], values, layout->dim_size[d],
+            scale, path, &dim_scales[d], err);
+    }
+    return status;
+}
+
+
 static pdx_status create_variable(const pdx_store *s, hid_t file, size_t k,
                                   ds_mode mode, const hid_t *axis_scales,
                                   hid_t replica_scale, hid_t task_scale,
@@ -354,19 +379,9 @@ pdx_status pdx__build_structure(const pdx_store *s, hid_t file,
             "replica: independent run (own teacher, data and initialisation, "
             "shared by every cell)",
             NULL, g->replicas, NULL, path, &replica_scale, err);
-    for (int d = 0; d < PDX_DIM_COUNT && status == PDX_OK; d++) {
-        if (!s->dim_used[d])
-            continue;
-        int is_time = d == PDX_DIM_TIME;
-        int ts = s->spec->times_scale;
-        status = pdx__create_index_coordinate(
-            file, dim_names[d], dim_long_names[d],
-            is_time ? (s->spec->times != NULL ? s->spec->times : &(double){0})
-                    : NULL,
-            s->layout->dim_size[d],
-            scale_names[ts >= 0 && ts <= PDX_SCALE_LOG ? ts : 0], path,
-            &dim_scales[d], err);
-    }
+    if (status == PDX_OK)
+        status = pdx__create_dim_coordinates(s, file, s->layout, path,
+                                             dim_scales, err);
     if (status == PDX_OK && s->shard_count > 1)
         status = create_task_coordinate(s, file, path, &task_scale, err);
     for (size_t k = 0; k < s->n_dvars && status == PDX_OK; k++)

@@ -75,19 +75,9 @@ static pdx_status write_theory_content(const pdx_store *s, hid_t file,
         dim_scales[d] = H5I_INVALID_HID;
     for (size_t i = 0; i < g->n_axes && status == PDX_OK; i++)
         status = pdx__create_axis(s, file, i, path, &axis_scales[i], err);
-    for (int d = 0; d < PDX_DIM_COUNT && status == PDX_OK; d++) {
-        if (!s->dim_used[d])
-            continue;
-        int is_time = d == PDX_DIM_TIME;
-        int ts = s->spec->times_scale;
-        status = pdx__create_index_coordinate(
-            file, dim_names[d], dim_long_names[d],
-            is_time ? (s->spec->times != NULL ? s->spec->times : &(double){0})
-                    : NULL,
-            layout->dim_size[d],
-            scale_names[ts >= 0 && ts <= PDX_SCALE_LOG ? ts : 0], path,
-            &dim_scales[d], err);
-    }
+    if (status == PDX_OK)
+        status = pdx__create_dim_coordinates(s, file, layout, path,
+                                             dim_scales, err);
     for (size_t i = 0; i < g->n_axes; i++)
         scales[i] = axis_scales[i];
     /* int8 per-cell flag variables */
@@ -218,14 +208,7 @@ pdx_status pdx_store_write_theory(const char *path, const pdx_grid *grid,
     if (status == PDX_OK)
         status = pdx__seal_file(&file, tmp, path, err);
     pdx__discard_file(&file);
-    if (status == PDX_OK && rename(tmp, path) != 0)
-        status = pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
-                               "cannot rename %s to %s: %s", tmp, path,
-                               strerror(errno));
-    if (status == PDX_OK)
-        status = pdx_file_fsync_directory_of(path, err);
-    else if (tmp != NULL)
-        unlink(tmp);
+    status = pdx_file_install(tmp, path, status, err);
     free(tmp);
     pdx__store_free(s);
     return status;
