@@ -127,4 +127,4 @@ if ((fails)); then
   echo "compare-baseline: $fails output(s) differ from $BASELINE" >&2
   exit 1
 fi
-echo "compare-baseline: every output identical to $BASELINE"
+echo "compare-baseline: every output identical to $BASELINE (but the attributes of issue 21 above)"
