@@ -7,7 +7,9 @@
 # pdx_identical.py: data bit for bit, attributes, storage, dimension
 # scales; not the timing and provenance attributes), and the text of
 # `pdx plan`, `pdx info`, `pdx keys` and `pdx theory --curve` byte for
-# byte. Run by .ci/run after the test suite; takes about 2 minutes.
+# byte. Issue 21 changes one attribute on purpose (`intended_lr` below:
+# param:train.learning_rate of the specs that set train.temperature).
+# Run by .ci/run after the test suite; takes about 2 minutes.
 # Usage: scripts/compare-baseline.sh [NEW_PDX]  (default build/pdx)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,13 +39,31 @@ trap 'rm -rf "$W"' EXIT
 mkdir -p "$W/old" "$W/new"
 fails=0
 ident() {  # ident NAME.h5: the two files of a case are identical
-  if /usr/bin/python3 "$ROOT/tests/pdx_identical.py" --ignore-attr git_describe \
-      "$W/old/$1" "$W/new/$1" >"$W/diff" 2>&1; then
-    echo "identical: $1"
+  local name=$1 ignore=(--ignore-attr git_describe)
+  # Issue 21 (item 5) changes one attribute on purpose: a spec that sets
+  # sgd's or gd's learning rate by train.temperature records the learning
+  # rate used (here, as it follows an axis, the rule that sets it), where
+  # the baseline recorded the unused default 0.5. Only these files may
+  # differ, only in that attribute, and only to the expected text.
+  local lr=${intended_lr[${name%.h5}]:-}
+  [[ -n $lr ]] && ignore+=(--ignore-attr param:train.learning_rate)
+  if /usr/bin/python3 "$ROOT/tests/pdx_identical.py" "${ignore[@]}" \
+      "$W/old/$name" "$W/new/$name" >"$W/diff" 2>&1 &&
+     { [[ -z $lr ]] || /usr/bin/python3 -c 'import sys, h5py
+got = h5py.File(sys.argv[1], "r").attrs["param:train.learning_rate"]
+sys.exit(0 if got == sys.argv[2].encode() else "param:train.learning_rate = %r, expected %r" % (got, sys.argv[2]))' \
+        "$W/new/$name" "$lr" >"$W/diff" 2>&1; }; then
+    echo "identical: $name${lr:+ (but param:train.learning_rate, issue 21)}"
   else
-    echo "DIFFERENT: $1"; sed 's/^/  /' "$W/diff" | head -20 || true; fails=$((fails + 1))
+    echo "DIFFERENT: $name"; sed 's/^/  /' "$W/diff" | head -20 || true; fails=$((fails + 1))
   fi
 }
+declare -A intended_lr=(
+  [martin-mahoney]="= train.temperature x train.batch (sgd)"
+  [martin-mahoney-theory]="= train.temperature x train.batch (sgd)"
+  [memcheck-sgd]="= train.temperature x train.batch (sgd), train.temperature x P (gd, P = round(data.alpha N)), 0.5 (other algorithms)"
+  [memcheck-sgd-theory]="= train.temperature x train.batch (sgd), train.temperature x P (gd, P = round(data.alpha N)), 0.5 (other algorithms)"
+)
 same_text() {  # same_text NAME: old/NAME and new/NAME byte for byte
   if cmp -s "$W/old/$1" "$W/new/$1"; then
     echo "identical: $1"
@@ -107,4 +127,4 @@ if ((fails)); then
   echo "compare-baseline: $fails output(s) differ from $BASELINE" >&2
   exit 1
 fi
-echo "compare-baseline: every output identical to $BASELINE"
+echo "compare-baseline: every output identical to $BASELINE (but the attributes of issue 21 above)"

@@ -85,6 +85,7 @@ static const pdx_key_id spec_rule_keys[] = {
     PDX_K_TRAIN_LOSS,
     PDX_K_TRAIN_START,
     PDX_K_TRAIN_EPOCHS,
+    PDX_K_TRAIN_ALPHA,
     PDX_K_TRAIN_BURN_IN,
     PDX_K_TRAIN_TEMPERATURE,
     PDX_K_TRAIN_BATCH,
@@ -166,6 +167,25 @@ static pdx_status spec_check_time_unit(const spec_parser *p,
                 c->data_alpha, c->N);
     }
     return PDX_OK;
+}
+
+/* A training time (train.epochs, or train.alpha online) given below the
+ * first checkpoint would record nothing but NaN in cells marked done. */
+static pdx_status spec_check_training_time(const spec_parser *p,
+                                           const pdx_params *c)
+{
+    const pdx_spec *spec = p->spec;
+    pdx_key_id id = c->train_algorithm == PDX_ALG_ONLINE ? PDX_K_TRAIN_ALPHA
+                                                         : PDX_K_TRAIN_EPOCHS;
+    double time = pdx_params_get(c, id);
+    if (!spec->given[id] || spec->n_times == 0 || time >= spec->times[0])
+        return PDX_OK;
+    return spec_rule_fail(p, id,
+                          "%.6g ends training before the first checkpoint "
+                          "(record.times starts at %.6g): every recorded "
+                          "value would be NaN; train at least until %.6g or "
+                          "add earlier times",
+                          time, spec->times[0], spec->times[0]);
 }
 
 /* The rules for one combination of the rule keys (the other keys at their
@@ -255,6 +275,21 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
                               "%s needs a temperature above 0 (it sets the "
                               "learning rate T x batch)",
                               alg_name);
+    /* eta = T x batch (gd: T x P) within train.learning_rate's bounds */
+    const pdx_key *eta = &p->keys[PDX_K_TRAIN_LEARNING_RATE];
+    if (sgd_like && spec->given[PDX_K_TRAIN_TEMPERATURE] &&
+        !(c->train_learning_rate <= eta->max))
+        return spec_rule_fail(p, PDX_K_TRAIN_TEMPERATURE,
+                              "%.6g gives %s the learning rate %.6g "
+                              "(T x %s = %.6g x %" PRId64 "), above %s's "
+                              "bound %.6g",
+                              c->train_temperature, alg_name,
+                              c->train_learning_rate,
+                              alg == PDX_ALG_SGD ? "batch" : "P",
+                              c->train_temperature,
+                              alg == PDX_ALG_SGD ? c->train_batch
+                                                 : pdx_params_train_size(c),
+                              eta->name, eta->max);
     if ((alg == PDX_ALG_LANGEVIN || alg == PDX_ALG_METROPOLIS) &&
         !spec->given[PDX_K_TRAIN_TEMPERATURE])
         return spec_rule_fail(p, PDX_K_TRAIN_ALGORITHM,
@@ -268,7 +303,7 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
                               "%.6g is not below train.epochs = %.6g: "
                               "nothing would be averaged",
                               c->train_burn_in, c->train_epochs);
-    return PDX_OK;
+    return spec_check_training_time(p, c);
 }
 
 /* Apply the cross-key rules to every combination of the rule keys' values

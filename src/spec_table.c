@@ -378,6 +378,96 @@ void pdx_params_resolve(pdx_params *params, const pdx_spec *spec)
         params->train_burn_in = 0.5 * params->train_epochs;
 }
 
+/* The rule behind a value of key `id` that differs between cells though
+ * the key is no axis. Only train.learning_rate is ever overridden (by
+ * train.temperature, pdx_params_resolve); `algorithm_set` has bit a set when
+ * train.algorithm a occurs in the spec. */
+static void override_rule(pdx_key_id id, const pdx_spec *spec,
+                          unsigned algorithm_set, char *rule, size_t size)
+{
+    if (id != PDX_K_TRAIN_LEARNING_RATE) {
+        snprintf(rule, size, "differs between cells");
+        return;
+    }
+    const unsigned sgd = 1u << PDX_ALG_SGD, gd = 1u << PDX_ALG_GD;
+    size_t used = (size_t)snprintf(rule, size, "=");
+    const char *sep = " ";
+    if ((algorithm_set & sgd) != 0 && used < size) {
+        used += (size_t)snprintf(rule + used, size - used,
+                                 "%strain.temperature x train.batch (sgd)",
+                                 sep);
+        sep = ", ";
+    }
+    if ((algorithm_set & gd) != 0 && used < size) {
+        used += (size_t)snprintf(rule + used, size - used,
+                                 "%strain.temperature x P (gd, P = "
+                                 "round(data.alpha N))",
+                                 sep);
+        sep = ", ";
+    }
+    if ((algorithm_set & ~(sgd | gd)) != 0 && used < size)
+        snprintf(rule + used, size - used, "%s%.17g (other algorithms)", sep,
+                 spec->base.train_learning_rate);
+}
+
+/* Parameters of cell `cell` of the spec's axes (first axis slowest), as
+ * pdx_grid_cell_params gives them. */
+static void spec_cell_params(const pdx_spec *spec, uint64_t cell,
+                             pdx_params *params)
+{
+    *params = spec->base;
+    for (size_t a = spec->n_axes; a-- > 0;) {
+        uint64_t n = spec->axes[a].n;
+        pdx_params_set(params, spec->axes[a].key,
+                       spec->axes[a].values[cell % n]);
+        cell /= n;
+    }
+    pdx_params_resolve(params, spec);
+}
+
+void pdx_spec_param_records(const pdx_spec *spec, pdx_param_record *records)
+{
+    memset(records, 0, PDX_KEY_COUNT * sizeof *records);
+    for (size_t a = 0; a < spec->n_axes; a++)
+        records[spec->axes[a].key].is_axis = 1;
+    uint64_t n_cells = 1;
+    for (size_t a = 0; a < spec->n_axes; a++)
+        n_cells *= spec->axes[a].n;
+    unsigned char varies[PDX_KEY_COUNT] = {0};
+    unsigned algorithm_set = 0;
+    for (uint64_t cell = 0; cell < n_cells; cell++) {
+        pdx_params c;
+        spec_cell_params(spec, cell, &c);
+        algorithm_set |= 1u << (unsigned)c.train_algorithm;
+        for (int id = 0; id < PDX_KEY_COUNT; id++) {
+            if (keys[id].type == PDX_KEY_STRING ||
+                keys[id].type == PDX_KEY_TIMES || records[id].is_axis)
+                continue;
+            double v = pdx_params_get(&c, (pdx_key_id)id);
+            if (cell == 0)
+                records[id].value = v;
+            else if (!(v == records[id].value ||
+                       (isnan(v) && isnan(records[id].value))))
+                varies[id] = 1;
+        }
+    }
+    for (int id = 0; id < PDX_KEY_COUNT; id++) {
+        pdx_param_record *r = &records[id];
+        if (keys[id].type == PDX_KEY_STRING ||
+            keys[id].type == PDX_KEY_TIMES || r->is_axis)
+            continue;
+        double base = pdx_params_get(&spec->base, (pdx_key_id)id);
+        if (isnan(base) && (keys[id].flags & PDX_KEYF_DERIVED)) {
+            r->is_rule = 1;
+            snprintf(r->rule, sizeof r->rule, "%s", keys[id].default_text);
+        } else if (varies[id]) {
+            r->is_rule = 1;
+            override_rule((pdx_key_id)id, spec, algorithm_set, r->rule,
+                          sizeof r->rule);
+        }
+    }
+}
+
 int pdx_params_finite(const pdx_params *params)
 {
     return params->train_algorithm != PDX_ALG_ONLINE;

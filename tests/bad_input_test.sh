@@ -59,6 +59,14 @@ bad "unknown activation" "v.yaml:1:23: teacher.activation: .*choices" 'teacher: 
 bad "unknown algorithm" "v.yaml:1:20: train.algorithm: .*choices" 'train: {algorithm: adam}'
 bad "enormous axis" "v.yaml:1:[0-9]+: train.learning_rate: " 'train: {learning_rate: {log: [0.001, 1, 100000000]}}'
 bad "N too large for memory" "v.yaml: .*memory" $'N: 10000000\nstudent: {hidden: 64}\nteacher: {hidden: 64}'
+# issue 21: these validated and gave all-NaN "done" cells / a learning rate
+# above its bound
+bad "epochs before the first checkpoint" "v.yaml:3:33: train.epochs: 0.5 ends training before the first checkpoint" \
+  $'teacher: {kind: perceptron}\nstudent: {kind: twolayer}\ntrain: {algorithm: sgd, epochs: 0.5}\nrecord: {times: [1, 2]}'
+bad "online alpha before the first checkpoint" "v.yaml:1:16: train.alpha: 0.5 ends training before the first checkpoint" \
+  $'train: {alpha: 0.5}\nrecord: {times: [1, 2]}'
+bad "temperature above the learning rate's bound" "v.yaml:3:48: train.temperature: 2000 gives sgd the learning rate 16000" \
+  $'teacher: {kind: perceptron}\nstudent: {kind: twolayer}\ntrain: {algorithm: sgd, batch: 8, temperature: 2000}'
 
 # ---- output paths -----------------------------------------------------------
 printf 'N: 20\ntrain: {alpha: 0.5}\nrecord: {times: [0.5]}\n' > tiny.yaml

@@ -48,6 +48,46 @@ record: {times: {log: [0.1, 1000, 100]}}
 YAML
 expect_exit 0 "reference run on an ample disk" -- "$PDX" run disk.yaml -o ref.h5 --quiet
 
+# ---- 0. a write error (ulimit -f, no root needed) while a file is created:
+# exit 1 with the message, never a crash in HDF5's shutdown at exit (issue
+# 21: a file whose close failed was closed again at exit, SIGSEGV, 139),
+# no temporary left, the file being extended untouched. The limits fail
+# the create at different points (flush, dataset, attribute).
+cat > tiny.yaml <<'YAML'
+name: tiny
+seed: 607
+replicas: 2
+N: 60
+teacher: {hidden: 2}
+student: {hidden: [2, 3], activation: erf}
+train: {learning_rate: {log: [0.1, 2, 4]}, alpha: 20}
+record: {times: {log: [0.1, 20, 40]}}
+YAML
+sed 's/replicas: 2/replicas: 1/' tiny.yaml > tiny-sub.yaml
+mkdir limit
+"$PDX" run tiny-sub.yaml -o limit/ext.h5 --quiet >/dev/null
+for i in 0 1; do "$PDX" run tiny.yaml -o limit/m.h5 --shard $i/2 --quiet >/dev/null; done
+# limited NAME KBYTES -- command...: the command under `ulimit -f KBYTES`
+limited() {
+  local name=$1 kbytes=$2
+  shift 3
+  expect_exit 1 "$name under ulimit -f $kbytes" -- bash -c \
+    'trap "" XFSZ; ulimit -f "$0"; exec "$@"' "$kbytes" "$@"
+  expect_err "File too large" "$name under ulimit -f $kbytes: the message says why"
+}
+for kbytes in 4 24 48; do
+  limited "run" $kbytes -- "$PDX" run tiny.yaml -o limit/run.h5 --quiet
+  cp limit/ext.h5 limit/ext-copy.h5
+  limited "--extend" $kbytes -- "$PDX" run tiny.yaml -o limit/ext.h5 --extend --quiet
+  cmp -s limit/ext.h5 limit/ext-copy.h5 && pass "--extend under ulimit -f $kbytes: the file is untouched" \
+    || fail "--extend under ulimit -f $kbytes changed the file"
+  limited "merge" $kbytes -- "$PDX" merge limit/merged.h5 limit/m.shard-0-of-2.h5 limit/m.shard-1-of-2.h5
+  limited "theory" $kbytes -- "$PDX" theory tiny.yaml -o limit/theory.h5
+done
+[[ ! -e limit/run.h5 && ! -e limit/merged.h5 && ! -e limit/theory.h5 ]] \
+  && pass "no output left by a failed create" || fail "left: $(ls limit)"
+no_temporaries "write errors" limit
+
 # ---- 1. too small for the working file: refused before anything is written
 mount_tmpfs small 3M
 expect_exit 1 "a disk too small for the working file" -- "$PDX" run disk.yaml -o small/out.h5 --quiet

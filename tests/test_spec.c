@@ -662,6 +662,81 @@ static void test_spec_closed_form_eg_needs_matching_activations(void **state)
     pdx_spec_destroy(&spec);
 }
 
+/* Issue 21: a training time below the first checkpoint validated and gave
+ * cells marked done whose every value is NaN. */
+static void test_spec_training_time_before_first_checkpoint(void **state)
+{
+    (void)state;
+    expect_spec_error("N: 50\n"
+                      "teacher: {kind: perceptron}\n"
+                      "student: {kind: twolayer}\n"
+                      "train: {algorithm: sgd, epochs: 0.375}\n"
+                      "record: {times: [1.5, 3]}\n",
+                      SPEC_PATH ":4:33: train.epochs: 0.375 ends training "
+                                "before the first checkpoint (record.times "
+                                "starts at 1.5): every recorded value would "
+                                "be NaN; train at least until 1.5 or add "
+                                "earlier times");
+    /* one value of an axis is enough */
+    expect_spec_error("train: {alpha: [12.5, 0.625]}\n"
+                      "record: {times: {lin: [2.25, 12.5, 5]}}\n",
+                      SPEC_PATH ":1:16: train.alpha: 0.625 ends training "
+                                "before the first checkpoint (record.times "
+                                "starts at 2.25): every recorded value would "
+                                "be NaN; train at least until 2.25 or add "
+                                "earlier times");
+    /* training up to the first checkpoint records it (the later ones are
+     * NaN, as documented) */
+    pdx_spec *spec = parse_ok("train: {alpha: 2.25}\n"
+                              "record: {times: [2.25, 12.5]}\n");
+    assert_double_close(spec->base.train_alpha, 2.25, 0);
+    pdx_spec_destroy(&spec);
+    spec = parse_ok("N: 50\n"
+                    "teacher: {kind: perceptron}\n"
+                    "student: {kind: twolayer}\n"
+                    "train: {algorithm: sgd, epochs: [0.375, 4.5]}\n");
+    assert_double_close(spec->times[0], 0.0045, 1e-12); /* 4.5/1000 */
+    pdx_spec_destroy(&spec);
+}
+
+/* Issue 21: a temperature whose learning rate T x batch (gd: T x P) is
+ * above train.learning_rate's bound validated. */
+static void test_spec_temperature_learning_rate_bound(void **state)
+{
+    (void)state;
+    expect_spec_error("N: 50\n"
+                      "teacher: {kind: perceptron}\n"
+                      "student: {kind: twolayer}\n"
+                      "train: {algorithm: sgd, batch: 8, "
+                      "temperature: [0.25, 1250.5]}\n",
+                      SPEC_PATH ":4:48: train.temperature: 1250.5 gives sgd "
+                                "the learning rate 10004 (T x batch = "
+                                "1250.5 x 8), above train.learning_rate's "
+                                "bound 10000");
+    expect_spec_error("N: 50\n"
+                      "teacher: {kind: perceptron}\n"
+                      "student: {kind: twolayer}\n"
+                      "data: {alpha: 3}\n"
+                      "train: {algorithm: gd, temperature: 66.75}\n",
+                      SPEC_PATH ":5:37: train.temperature: 66.75 gives gd "
+                                "the learning rate 10012.5 (T x P = 66.75 x "
+                                "150), above train.learning_rate's bound "
+                                "10000");
+    /* exactly at the bound is allowed; langevin's temperature is not a
+     * learning rate */
+    pdx_spec *spec = parse_ok("N: 50\n"
+                              "teacher: {kind: perceptron}\n"
+                              "student: {kind: twolayer}\n"
+                              "train: {algorithm: sgd, batch: 8, "
+                              "temperature: 1250}\n");
+    pdx_spec_destroy(&spec);
+    spec = parse_ok("N: 50\n"
+                    "teacher: {kind: perceptron}\n"
+                    "student: {kind: twolayer}\n"
+                    "train: {algorithm: langevin, temperature: 1250.5}\n");
+    pdx_spec_destroy(&spec);
+}
+
 static void test_spec_yaml_syntax_errors(void **state)
 {
     (void)state;
@@ -864,6 +939,8 @@ int main(void)
         cmocka_unit_test(test_spec_repeated_values_errors),
         cmocka_unit_test(test_spec_duplicate_keys_errors),
         cmocka_unit_test(test_spec_closed_form_eg_needs_matching_activations),
+        cmocka_unit_test(test_spec_training_time_before_first_checkpoint),
+        cmocka_unit_test(test_spec_temperature_learning_rate_bound),
         cmocka_unit_test(test_spec_yaml_syntax_errors),
         cmocka_unit_test(test_spec_too_big_errors),
         cmocka_unit_test(test_spec_name_errors),

@@ -3,6 +3,7 @@
 #include "pdx/store.h"
 
 #include "pdx/spec.h"
+#include "pdx/train.h"
 
 #include <hdf5.h>
 #include <hdf5_hl.h>
@@ -2404,6 +2405,110 @@ static void test_store_describe_theory_file(void **state)
     sweep_clear(&s);
 }
 
+/* Issue 21, item 5: with train.temperature setting the learning rate
+ * (sgd: eta = T x batch, gd: T x P) the file recorded the unused default
+ * param:train.learning_rate = 0.5. Each case writes a file and checks its
+ * param: attributes and coordinates against the learning rates the
+ * trainer really runs each cell with (pdx_trainer_params). */
+typedef struct lr_case {
+    const char *spec;
+    const char *recorded; /* the text of param:train.learning_rate, or NULL
+                           * when it is the number `value` */
+    double value;
+} lr_case;
+
+static void check_learning_rates(const char *dir, const lr_case *c)
+{
+    sweep_fixture s;
+    sweep_init(&s, c->spec, dir);
+    sweep_write(&s, "lr.h5", 0, 1, 0, 0.0);
+    char path[256];
+    snprintf(path, sizeof path, "%s/lr.h5", dir);
+    hid_t file = open_read(path);
+    if (c->recorded != NULL)
+        assert_attr_text(file, "param:train.learning_rate", c->recorded);
+    else
+        assert_double_close(attr_double(file, "param:train.learning_rate"),
+                            c->value, 0);
+    assert_attr_text(file, "param:train.learning_rate_second",
+                     "= train.learning_rate");
+    /* the temperature: a coordinate (axis) or param:train.temperature */
+    double temperature[8];
+    size_t n_temperature = 1;
+    if (H5Lexists(file, "train.temperature", H5P_DEFAULT) > 0) {
+        n_temperature = s.grid->shape[0];
+        read_doubles(file, "train.temperature", temperature, n_temperature);
+    } else
+        temperature[0] = attr_double(file, "param:train.temperature");
+    H5Fclose(file);
+
+    pdx_trainer *trainer = NULL;
+    pdx_error err;
+    pdx_error_clear(&err);
+    check_ok(pdx_trainer_create_finite(
+                 &trainer, (size_t)s.grid->max_N, s.grid->max_student_hidden,
+                 s.grid->max_teacher_hidden, (size_t)s.grid->max_test_size,
+                 (size_t)s.grid->max_train_size, &err),
+             &err);
+    for (uint64_t cell = 0; cell < s.grid->n_cells; cell++) {
+        pdx_params p;
+        pdx_grid_cell_params(s.grid, cell, &p);
+        check_ok(pdx_trainer_set(trainer, &p, 7, 0, &err), &err);
+        const pdx_params *used = pdx_trainer_params(trainer);
+        double T = temperature[n_temperature > 1 ? cell : 0];
+        double batch = used->train_algorithm == PDX_ALG_SGD
+                           ? (double)used->train_batch
+                           : (double)pdx_params_train_size(used);
+        if (c->recorded == NULL)
+            assert_double_close(used->train_learning_rate, c->value, 0);
+        else if (used->train_algorithm == PDX_ALG_SGD ||
+                 used->train_algorithm == PDX_ALG_GD)
+            assert_double_close(used->train_learning_rate, T * batch, 0);
+        else /* langevin: its own learning rate, the default here */
+            assert_double_close(used->train_learning_rate, 0.5, 0);
+        assert_double_close(used->train_learning_rate_second,
+                            used->train_learning_rate, 0);
+    }
+    pdx_trainer_destroy(&trainer);
+    sweep_clear(&s);
+    assert_int_equal(unlink(path), 0);
+}
+
+static void test_store_params_recorded_as_used(void **state)
+{
+#define LR_HEAD                                                                \
+    "name: lr\nreplicas: 1\nN: 20\nteacher: {kind: perceptron}\n"              \
+    "student: {kind: twolayer, hidden: 2}\nrecord: {times: [1, 2, 3], "        \
+    "test_size: 100}\n"
+    static const lr_case cases[] = {
+        /* a scalar temperature: one learning rate, T x batch */
+        {LR_HEAD "data: {alpha: [0.5, 2]}\n"
+                 "train: {algorithm: sgd, batch: 8, temperature: 0.09375}\n",
+         NULL, 0.75},
+        /* a temperature axis (sweeps/martin-mahoney.yaml): the rule */
+        {LR_HEAD "train: {algorithm: sgd, batch: 8, "
+                 "temperature: [0.002, 0.02, 0.2]}\n",
+         "= train.temperature x train.batch (sgd)", 0},
+        /* gd: eta = T x P, one P */
+        {LR_HEAD "data: {alpha: 2}\n"
+                 "train: {algorithm: gd, temperature: 0.0015}\n",
+         NULL, 0.06},
+        /* gd with a data.alpha axis: eta follows P although the temperature
+         * is a scalar */
+        {LR_HEAD "data: {alpha: [0.5, 2]}\n"
+                 "train: {algorithm: gd, temperature: 0.0015}\n",
+         "= train.temperature x P (gd, P = round(data.alpha N))", 0},
+        /* an algorithm axis: langevin keeps its own learning rate */
+        {LR_HEAD "train: {algorithm: [sgd, langevin], batch: 4, "
+                 "temperature: 0.0625}\n",
+         "= train.temperature x train.batch (sgd), 0.5 (other algorithms)",
+         0},
+    };
+#undef LR_HEAD
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_learning_rates(*state, &cases[i]);
+}
+
 /* Every HDF5 object the store opened has been closed again. */
 static void test_store_leaves_no_open_objects(void **state)
 {
@@ -2460,6 +2565,7 @@ int main(int argc, char **argv)
         C(test_store_create_extended),
         C(test_store_describe_theory_file),
         C(test_store_removes_stale_temporaries),
+        C(test_store_params_recorded_as_used),
 #undef C
         cmocka_unit_test(test_store_leaves_no_open_objects),
     };

@@ -222,6 +222,31 @@ double pdx_params_get(const pdx_params *params, pdx_key_id id);
  * the grid for every cell. */
 void pdx_params_resolve(pdx_params *params, const pdx_spec *spec);
 
+/* What a result file records for one key (its `param:<key>` attribute,
+ * docs/FORMAT.md, "Root attributes"). */
+typedef struct pdx_param_record {
+    int is_axis;    /* the key is an axis: its coordinate holds the values */
+    int is_rule;    /* the record is the text `rule`, not a number */
+    double value;   /* the value every cell runs with (is_rule 0; choice
+                     * index for CHOICE keys) */
+    char rule[192]; /* how the cells' values follow from other keys */
+} pdx_param_record;
+
+/* The record of every key of `spec` (records[PDX_KEY_COUNT]; STRING and
+ * TIMES keys are recorded from the spec itself and left zero here), from
+ * one pass over the spec's cells, each resolved as the trainer receives
+ * it (pdx_params_resolve):
+ * - a derived key left to its rule (NaN in spec->base): the rule of the
+ *   table ("= train.learning_rate"), as its value may differ by cell;
+ * - a key with the same value in every cell: that value, also when a
+ *   rule overrides the key (train.learning_rate = train.temperature x
+ *   train.batch for sgd);
+ * - a key that is no axis but whose value differs between cells (it
+ *   follows an axis through such a rule): the rule, e.g. "=
+ *   train.temperature x train.batch (sgd)".
+ * Thread-safe; visits every cell of the grid (no allocation). */
+void pdx_spec_param_records(const pdx_spec *spec, pdx_param_record *records);
+
 /* Parse and validate a spec from a file. On success *out owns a new spec
  * (free with pdx_spec_destroy). On failure *out is NULL and err says
  * "FILE:LINE:COLUMN: key: what is wrong" with a "did you mean" for

@@ -298,9 +298,13 @@ pdx_status pdx_store_describe(const char *path,
 /* Free the strings of a description and zero it. Accepts NULL. */
 void pdx_store_description_clear(pdx_store_description *description);
 
-/* Silence HDF5's automatic error printing (once, at start-up; the store
- * also silences it on entry to every call, since thread-safe HDF5 keeps
- * that setting per thread). */
+/* Initialise HDF5 and silence its automatic error printing (once, at
+ * start-up, before any other HDF5 call; the store also silences it on
+ * entry to every call, since thread-safe HDF5 keeps that setting per
+ * thread). Replaces HDF5's exit handler with one that shuts the library
+ * down unless a file could not be closed after a write error (a full disk,
+ * `ulimit -f`): HDF5 1.10 would crash closing it again at exit. Call it
+ * from the main thread; later calls only silence the errors. */
 void pdx_store_init_library(void);
 
 /* SHA-256 of `length` bytes as 64 lowercase hex digits and a NUL (the

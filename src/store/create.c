@@ -57,9 +57,8 @@ void pdx__discard_file(hid_t *file)
         fd != NULL && ftruncate(*fd, 0) != 0) {
         /* Nothing more to do: the close below may then fail. */
     }
-    H5Fclose(*file);
+    pdx__close_file(file);
     H5Eclear2(H5E_DEFAULT);
-    *file = H5I_INVALID_HID;
 }
 
 pdx_status pdx__seal_file(hid_t *file, const char *name, const char *path,
@@ -74,9 +73,8 @@ pdx_status pdx__seal_file(hid_t *file, const char *name, const char *path,
         pdx__discard_file(file);
         return status;
     }
-    if (H5Fclose(*file) < 0)
+    if (pdx__close_file(file) < 0)
         status = pdx__h5_error(err, path, NULL, "cannot close %s", name);
-    *file = H5I_INVALID_HID;
     return status;
 }
 

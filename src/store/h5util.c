@@ -2,6 +2,8 @@
  * properties, attribute put/get, closing ids, fsync of an open file. */
 #include "store_internal.h"
 
+#include <stdatomic.h>
+
 /* ------------------------------------------------------------------------ */
 /* HDF5 errors -> pdx_error                                                  */
 
@@ -68,9 +70,28 @@ void pdx__silence_hdf5(void)
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 
+/* Set once HDF5 failed to close a file (see pdx__close_file). */
+static atomic_int h5_file_left_open;
+
+/* The library's shutdown at exit, unless a file could not be closed: its
+ * id points at freed memory and H5close would crash (SIGSEGV after the
+ * error message of a full disk or `ulimit -f`). The process is exiting:
+ * the kernel closes the descriptor, the temporary is already removed. */
+static void close_library_at_exit(void)
+{
+    if (atomic_load(&h5_file_left_open) == 0)
+        H5close();
+}
+
 void pdx_store_init_library(void)
 {
-    H5open();
+    static atomic_int initialised;
+    if (atomic_exchange(&initialised, 1) == 0) {
+        /* before any other HDF5 call: our handler replaces HDF5's own */
+        H5dont_atexit();
+        H5open();
+        atexit(close_library_at_exit);
+    }
     pdx__silence_hdf5();
 }
 
@@ -82,7 +103,7 @@ void pdx__close_id(hid_t *id)
     if (*id < 0)
         return;
     switch (H5Iget_type(*id)) {
-    case H5I_FILE: H5Fclose(*id); break;
+    case H5I_FILE: pdx__close_file(id); break;
     case H5I_GROUP: H5Gclose(*id); break;
     case H5I_DATASET: H5Dclose(*id); break;
     case H5I_DATASPACE: H5Sclose(*id); break;
@@ -92,6 +113,17 @@ void pdx__close_id(hid_t *id)
     default: break;
     }
     *id = H5I_INVALID_HID;
+}
+
+int pdx__close_file(hid_t *file)
+{
+    if (*file < 0)
+        return 0;
+    int closed = H5Fclose(*file) >= 0;
+    if (!closed)
+        atomic_store(&h5_file_left_open, 1);
+    *file = H5I_INVALID_HID;
+    return closed ? 0 : -1;
 }
 
 pdx_status pdx__fsync_file(hid_t file, const char *path, pdx_error *err)

@@ -138,6 +138,12 @@ pdx_status pdx__finish_into(pdx_store **store, const char *dest,
 
 /* h5util.c: HDF5 errors, ids, attributes, fsync */
 void pdx__close_id(hid_t *id);
+/* Close a file id (invalid afterwards); -1 if HDF5 failed to. A file
+ * whose close failed is left half destroyed by HDF5 1.10 and its id stays
+ * registered: closing it again, as the library's shutdown does, crashes.
+ * So a failure is remembered and pdx_store_init_library's exit handler
+ * then skips the shutdown (issue 21). */
+int pdx__close_file(hid_t *file);
 void pdx__copy_text_attr(hid_t file, const char *name, char *buf, size_t size);
 pdx_status pdx__fsync_file(hid_t file, const char *path, pdx_error *err);
 int pdx__get_double(hid_t obj, const char *name, double *value);

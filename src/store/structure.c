@@ -402,18 +402,19 @@ pdx_status pdx__build_structure(const pdx_store *s, hid_t file,
     return status;
 }
 
-/* `param:<key>` for every key that is not an axis. */
+/* `param:<key>` for every key that is not an axis: the value every cell
+ * ran with, or the rule that gives each cell's (pdx_spec_param_records). */
 static pdx_status write_param_attributes(const pdx_store *s, hid_t root,
                                          const char *path, pdx_error *err)
 {
     size_t n_keys;
     const pdx_key *keys = pdx_spec_keys(&n_keys);
+    pdx_param_record records[PDX_KEY_COUNT];
+    pdx_spec_param_records(s->spec, records);
     pdx_status status = PDX_OK;
     for (size_t id = 0; id < n_keys && status == PDX_OK; id++) {
-        int is_axis = 0;
-        for (size_t i = 0; i < s->spec->n_axes; i++)
-            is_axis |= (size_t)s->spec->axes[i].key == id;
-        if (is_axis)
+        const pdx_param_record *r = &records[id];
+        if (r->is_axis)
             continue;
         const pdx_key *key = &keys[id];
         char name[160];
@@ -432,26 +433,21 @@ static pdx_status write_param_attributes(const pdx_store *s, hid_t root,
                                        H5T_NATIVE_DOUBLE, s->spec->n_times,
                                        s->spec->times, path, err);
             break;
-        case PDX_KEY_CHOICE: {
-            int index = (int)pdx_params_get(&s->spec->base, (pdx_key_id)id);
-            const char *choice = pdx_spec_choice_name((pdx_key_id)id, index);
-            status =
-                pdx__put_string(root, "/", name,
-                                choice != NULL ? choice : "unknown", path, err);
-            break;
-        }
+        case PDX_KEY_CHOICE:
         case PDX_KEY_INT:
-        case PDX_KEY_REAL: {
-            double v = pdx_params_get(&s->spec->base, (pdx_key_id)id);
-            /* A derived key left to its rule ("= train.learning_rate") is
-             * recorded as the rule, since it may differ between cells. */
-            if (isnan(v) && (key->flags & PDX_KEYF_DERIVED))
-                status = pdx__put_string(root, "/", name, key->default_text,
+        case PDX_KEY_REAL:
+            if (r->is_rule)
+                status = pdx__put_string(root, "/", name, r->rule, path, err);
+            else if (key->type != PDX_KEY_CHOICE)
+                status = pdx__put_double(root, "/", name, r->value, path, err);
+            else {
+                const char *choice =
+                    pdx_spec_choice_name((pdx_key_id)id, (int)r->value);
+                status = pdx__put_string(root, "/", name,
+                                         choice != NULL ? choice : "unknown",
                                          path, err);
-            else
-                status = pdx__put_double(root, "/", name, v, path, err);
+            }
             break;
-        }
         }
     }
     return status;
