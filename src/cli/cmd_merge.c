@@ -18,14 +18,18 @@ static const char *const merge_usage =
     "Join the result files of one spec (shard files of `pdx run "
     "--shard`, whole-grid\nfiles, finished or not, in any mix) "
     "into OUT. The specs must match; a task\nfinished in "
-    "several files must have the same results in each. With "
-    "every\ntask finished, OUT is the file a single `pdx run` "
-    "writes (docs/FORMAT.md,\n\"Identity\"); missing tasks are "
-    "listed and nothing is written.\n\n"
+    "several files must have the same results in each. A merge "
+    "only\nadds finished tasks: an existing OUT of the same spec "
+    "is read as one more\ninput, so every task finished in OUT "
+    "stays finished with its data (with\n--partial and --force "
+    "too). With every task finished, OUT is the file a\nsingle "
+    "`pdx run` writes (docs/FORMAT.md, \"Identity\"); missing "
+    "tasks are\nlisted and nothing is written.\n\n"
     "  --partial   with tasks missing, write OUT as a working "
     "file that\n"
     "              `pdx run SPEC -o OUT` completes\n"
-    "  --force     overwrite OUT even if it holds another spec\n"
+    "  --force     overwrite OUT even if it holds another spec "
+    "(or no pdx file)\n"
     "  --quiet     no summary on stderr\n";
 
 /* May a merge of files like `info` (grid `grid`) replace the file at
@@ -71,7 +75,8 @@ static void report_missing(const pdx_store_merge_report *rep,
     }
     uint64_t count = infos[0].shard_count;
     char absent[512] = "";
-    if (count > 1)
+    /* shards no input names may be in OUT itself: only without it */
+    if (count > 1 && !rep->target_read)
         pdx_cli_missing_shards(infos, n, count, absent, sizeof absent);
     if (absent[0] != '\0')
         fprintf(stderr, "pdx: no file of shard(s) %s of %llu was "
@@ -175,13 +180,17 @@ int pdx_cli_merge(int argc, char **argv, const char *command_line)
             rc = pdx_cli_report(&err);
         if (rep.missing > 0)
             report_missing(&rep, grid, infos, n, out, st);
+        char kept[600] = "";
+        if (rep.kept > 0)
+            snprintf(kept, sizeof kept, "; %llu only in the existing %s, "
+                     "kept", (unsigned long long)rep.kept, out);
         if (st == PDX_OK && !quiet)
             fprintf(stderr,
                     "pdx: merged %d files into %s: %llu of %llu tasks "
-                    "finished (%llu in several files, identical)\n",
+                    "finished (%llu in several files, identical%s)\n",
                     n, out, (unsigned long long)rep.finished,
                     (unsigned long long)rep.tasks,
-                    (unsigned long long)rep.overlapping);
+                    (unsigned long long)rep.overlapping, kept);
         if (st == PDX_OK)
             printf("%s\n", out);
     }
