@@ -119,6 +119,20 @@ sum_before=$(sha256sum bad.h5)
 expect_exit 1 "a target that disagrees with an input is refused" -- "$PDX" merge bad.h5 m.shard-0-of-3.h5 m.shard-1-of-3.h5 m.shard-2-of-3.h5
 expect_err "eg: task 0 \(.*\) is finished in both .*m.shard-[0-2]-of-3.h5 and .*bad.h5 with different values" "the task and both files are named"
 [[ $(sha256sum bad.h5) == "$sum_before" ]] && pass "the disagreeing target is untouched" || fail "bad.h5 changed"
+# ---- the merged file of a spec this one extends ------------------------------
+# Its tasks reach the new file only through the extended sweep's shards (each
+# starts with its share): a partial merge of some shards would drop the rest.
+sed 's/learning_rate: \[0.2, 1.3\]/learning_rate: [0.2]/' sweep.yaml > small.yaml
+"$PDX" run small.yaml -o sx.h5 --quiet >/dev/null 2>&1 || fail "run of the smaller spec"
+for i in 0 1; do
+  "$PDX" run sweep.yaml -o sx.h5 --extend --shard $i/2 --quiet >/dev/null 2>&1 || fail "extended shard $i/2"
+done
+sum_before=$(sha256sum sx.h5)
+expect_exit 2 "a partial merge of one extended shard onto the smaller spec's file" -- "$PDX" merge sx.h5 sx.shard-0-of-2.h5 --partial
+expect_err "sx.h5 holds the results of a spec this one extends" "the refusal says why"
+[[ $(sha256sum sx.h5) == "$sum_before" ]] && pass "the smaller spec's file is untouched" || fail "sx.h5 changed"
+expect_exit 0 "every extended shard, --partial or not" -- "$PDX" merge sx.h5 sx.shard-0-of-2.h5 sx.shard-1-of-2.h5 --partial
+same "extended shards merged = single run" single.h5 sx.h5
 no_temporaries "merges onto existing targets"
 
 finish "all merge-only-adds checks passed"

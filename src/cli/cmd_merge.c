@@ -29,32 +29,95 @@ static const char *const merge_usage =
     "file that\n"
     "              `pdx run SPEC -o OUT` completes\n"
     "  --force     overwrite OUT even if it holds another spec "
-    "(or no pdx file)\n"
+    "(or no pdx file),\n"
+    "              or write a partial merge over the file of a "
+    "spec this one\n"
+    "              extends (whose tasks outside the inputs are "
+    "then dropped)\n"
     "  --quiet     no summary on stderr\n";
 
-/* May a merge of files like `info` (grid `grid`) replace the file at
- * `path`? Yes if it is a result file of the same spec, or of a spec whose
- * grid lies inside `grid` (the merged file an extended sweep replaces). */
-static int replaceable_by(const char *path, const pdx_store_info *info,
-                          const pdx_grid *grid)
+/* What the file at `path` is to a merge of files like `info` (grid
+ * `grid`): a result file of the same spec (read as one more input: its
+ * finished tasks stay), the finished tasks of a spec whose grid lies inside
+ * `grid` (the merged file an extended sweep replaces: its tasks reach the
+ * new file only through the inputs), or neither (replaced only with
+ * --force). */
+typedef enum merge_target {
+    TARGET_FOREIGN,
+    TARGET_SAME_SPEC,
+    TARGET_EXTENDED,
+} merge_target;
+
+static merge_target classify_target(const char *path,
+                                    const pdx_store_info *info,
+                                    const pdx_grid *grid)
 {
     pdx_store_info existing;
     if (pdx_store_inspect(path, &existing, NULL) != PDX_OK)
-        return 0;
-    int ok = strcmp(existing.spec_sha256, info->spec_sha256) == 0;
+        return TARGET_FOREIGN;
+    merge_target kind = strcmp(existing.spec_sha256, info->spec_sha256) == 0
+                            ? TARGET_SAME_SPEC
+                            : TARGET_FOREIGN;
     pdx_spec *spec = NULL;
     pdx_grid *old_grid = NULL;
     size_t *map = NULL;
-    if (!ok && existing.spec_text != NULL && existing.shard_count <= 1 &&
+    if (kind == TARGET_FOREIGN && existing.spec_text != NULL &&
+        existing.shard_count <= 1 &&
         pdx_spec_parse_string(&spec, existing.spec_text,
                               existing.spec_length, path, NULL) == PDX_OK &&
-        pdx_grid_create(&old_grid, spec, NULL) == PDX_OK)
-        ok = pdx_grid_embed(old_grid, grid, &map, NULL) == PDX_OK;
+        pdx_grid_create(&old_grid, spec, NULL) == PDX_OK &&
+        pdx_grid_embed(old_grid, grid, &map, NULL) == PDX_OK)
+        kind = TARGET_EXTENDED;
     free(map);
     pdx_grid_destroy(&old_grid);
     pdx_spec_destroy(&spec);
     pdx_store_info_clear(&existing);
-    return ok;
+    return kind;
+}
+
+/* Is some task pending in every input (or can they not be read)? */
+static int inputs_miss_tasks(const char *const *inputs, int n,
+                             const pdx_grid *grid, const pdx_layout *layout)
+{
+    int8_t *status = calloc(grid->n_tasks > 0 ? grid->n_tasks : 1, 1);
+    int missing = status == NULL;
+    for (int i = 0; i < n && !missing; i++)
+        missing = pdx_store_gather_status(inputs[i], grid, layout, status,
+                                          NULL) != PDX_OK;
+    for (uint64_t t = 0; t < grid->n_tasks && !missing; t++)
+        missing = status[t] == PDX_TASK_PENDING;
+    free(status);
+    return missing;
+}
+
+/* May the merge replace an existing `out`? Prints why not (exit 2). */
+static int check_target(const char *out, const char *const *inputs, int n,
+                        const pdx_store_info *infos, const pdx_grid *grid,
+                        const pdx_layout *layout, int partial)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(out, inputs[i]) == 0)
+            return 0;
+    merge_target kind = classify_target(out, &infos[0], grid);
+    if (kind == TARGET_FOREIGN) {
+        fprintf(stderr, "pdx: error: %s exists and is not a result file "
+                        "of this spec (or of a spec it extends); "
+                        "--force overwrites it\n",
+                out);
+        return 2;
+    }
+    if (kind == TARGET_EXTENDED && partial &&
+        inputs_miss_tasks(inputs, n, grid, layout)) {
+        fprintf(stderr, "pdx: error: %s holds the results of a spec this "
+                        "one extends, and a partial merge would replace "
+                        "it without the tasks of the shards not given: "
+                        "merge every shard of the extended sweep (each "
+                        "starts with its share of %s), or --force "
+                        "replaces it\n",
+                out, out);
+        return 2;
+    }
+    return 0;
 }
 
 /* The tasks no input holds, and what to do about them (stderr). */
@@ -148,21 +211,12 @@ int pdx_cli_merge(int argc, char **argv, const char *command_line)
     }
     if (rc == 0)
         rc = pdx_cli_load_spec_of_file(&infos[0], inputs[0], &spec, &grid);
-    if (rc == 0 && !force && pdx_cli_file_exists(out)) {
-        int is_input = 0;
-        for (int i = 0; i < n; i++)
-            is_input |= strcmp(out, inputs[i]) == 0;
-        if (!is_input && !replaceable_by(out, &infos[0], grid)) {
-            fprintf(stderr, "pdx: error: %s exists and is not a result file "
-                            "of this spec (or of a spec it extends); "
-                            "--force overwrites it\n",
-                    out);
-            rc = 2;
-        }
-    }
-    if (rc == 0) {
-        pdx_layout layout;
+    pdx_layout layout;
+    if (rc == 0)
         pdx_sweep_layout(grid, &layout);
+    if (rc == 0 && !force && pdx_cli_file_exists(out))
+        rc = check_target(out, inputs, n, infos, grid, &layout, partial);
+    if (rc == 0) {
         char host[256] = "unknown", end_time[64];
         gethostname(host, sizeof host - 1);
         pdx_cli_iso_time_now(end_time, sizeof end_time);
