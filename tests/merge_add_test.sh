@@ -133,6 +133,18 @@ expect_err "sx.h5 holds the results of a spec this one extends" "the refusal say
 [[ $(sha256sum sx.h5) == "$sum_before" ]] && pass "the smaller spec's file is untouched" || fail "sx.h5 changed"
 expect_exit 0 "every extended shard, --partial or not" -- "$PDX" merge sx.h5 sx.shard-0-of-2.h5 sx.shard-1-of-2.h5 --partial
 same "extended shards merged = single run" single.h5 sx.h5
+# ---- an output that is a symbolic link stays one (issue 21, smaller items) ----
+mkdir -p real
+"$PDX" merge real/r.h5 m.shard-0-of-3.h5 --partial >/dev/null 2>&1 || fail "partial merge into real/r.h5"
+ln -s real/r.h5 link.h5
+expect_exit 0 "a merge into a symbolic link" -- "$PDX" merge link.h5 m.shard-0-of-3.h5 m.shard-1-of-3.h5 m.shard-2-of-3.h5
+[[ -L link.h5 && $(readlink link.h5) == real/r.h5 ]] && pass "the link stays a link" || fail "link.h5 is no longer the link: $(ls -l link.h5)"
+still_complete "the link's file takes the merge" real/r.h5
+no_temporaries "a merge through a link" real
+ln -s nowhere.h5 dangling.h5
+expect_exit 2 "a link to nothing is refused" -- "$PDX" merge dangling.h5 m.shard-0-of-3.h5 m.shard-1-of-3.h5 m.shard-2-of-3.h5
+expect_err "dangling.h5 is a symbolic link whose file cannot be resolved" "... saying so"
+[[ -L dangling.h5 && ! -e nowhere.h5 ]] && pass "nothing written for the link to nothing" || fail "dangling.h5 replaced"
 no_temporaries "merges onto existing targets"
 
 finish "all merge-only-adds checks passed"

@@ -2,11 +2,13 @@
  * spec (shards, whole-grid files, finished or not) into OUT. */
 #include "cli_common.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pdx/layout.h"
@@ -35,6 +37,29 @@ static const char *const merge_usage =
     "              extends (whose tasks outside the inputs are "
     "then dropped)\n"
     "  --quiet     no summary on stderr\n";
+
+/* The file a merge writes for `out`: `out` itself or, when `out` is a
+ * symbolic link, the file it points to, so that the link stays a link
+ * (the merged file is renamed over the link's file, next to it). NULL
+ * (message printed) for a link to nothing or out of memory; the caller
+ * frees. */
+static char *resolve_output(const char *out)
+{
+    struct stat st;
+    if (lstat(out, &st) != 0 || !S_ISLNK(st.st_mode)) {
+        char *copy = strdup(out);
+        if (copy == NULL)
+            fprintf(stderr, "pdx: error: out of memory\n");
+        return copy;
+    }
+    char *real = realpath(out, NULL);
+    if (real == NULL)
+        fprintf(stderr, "pdx: error: %s is a symbolic link whose file "
+                        "cannot be resolved (%s): merge into that file "
+                        "itself, or remove the link\n",
+                out, strerror(errno));
+    return real;
+}
 
 /* What the file at `path` is to a merge of files like `info` (grid
  * `grid`): a result file of the same spec (read as one more input: its
@@ -183,15 +208,21 @@ int pdx_cli_merge(int argc, char **argv, const char *command_line)
     const char *out = argv[optind];
     const char *const *inputs = (const char *const *)argv + optind + 1;
     int n = argc - optind - 1;
+    /* the file written: out, or the file of a symbolic link out */
+    char *target = resolve_output(out);
+    if (target == NULL)
+        return 2;
     pdx_store_info *infos = calloc((size_t)n, sizeof *infos);
     pdx_spec *spec = NULL;
     pdx_grid *grid = NULL;
     int rc = 0;
     pdx_error err;
     pdx_error_clear(&err);
-    if (infos == NULL)
+    if (infos == NULL) {
+        free(target);
         return pdx_cli_report(
             &(pdx_error){.status = PDX_ERR_NOMEM, .message = "out of memory"});
+    }
     const char *earliest = NULL;
     for (int i = 0; i < n && rc == 0; i++) {
         if (pdx_store_inspect(inputs[i], &infos[i], &err) != PDX_OK) {
@@ -214,8 +245,8 @@ int pdx_cli_merge(int argc, char **argv, const char *command_line)
     pdx_layout layout;
     if (rc == 0)
         pdx_sweep_layout(grid, &layout);
-    if (rc == 0 && !force && pdx_cli_file_exists(out))
-        rc = check_target(out, inputs, n, infos, grid, &layout, partial);
+    if (rc == 0 && !force && pdx_cli_file_exists(target))
+        rc = check_target(target, inputs, n, infos, grid, &layout, partial);
     if (rc == 0) {
         char host[256] = "unknown", end_time[64];
         gethostname(host, sizeof host - 1);
@@ -225,7 +256,7 @@ int pdx_cli_merge(int argc, char **argv, const char *command_line)
                                earliest,             infos[0].rng,
                                infos[0].rng_key_version};
         pdx_store_merge_report rep;
-        pdx_status st = pdx_store_merge(out, inputs, (size_t)n, grid,
+        pdx_status st = pdx_store_merge(target, inputs, (size_t)n, grid,
                                         &layout, &prov, partial, end_time,
                                         &rep, &err);
         if (rep.warning[0] != '\0')
@@ -251,6 +282,7 @@ int pdx_cli_merge(int argc, char **argv, const char *command_line)
     for (int i = 0; i < n; i++)
         pdx_store_info_clear(&infos[i]);
     free(infos);
+    free(target);
     pdx_grid_destroy(&grid);
     pdx_spec_destroy(&spec);
     return rc;
