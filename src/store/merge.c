@@ -132,8 +132,7 @@ static int target_is_source(const char *path, const char *const *inputs,
 static pdx_status open_sources(const char *path, const char *const *inputs,
                                size_t n_inputs, const pdx_grid *grid,
                                const pdx_layout *layout, pdx_store **in,
-                               uint32_t *owner,
-                               void **buf_a, void **buf_b,
+                               uint32_t *owner, void **buf_a, void **buf_b,
                                pdx_store_merge_report *report, pdx_error *err)
 {
     merge_origin first = {"", "", "", 0};
