@@ -2162,6 +2162,131 @@ static void test_store_merge_missing_and_overlaps(void **state)
     sweep_clear(&s);
 }
 
+/* Status of every task of the whole-grid or shard file at `path`. */
+static void read_all_status(sweep_fixture *s, const char *path,
+                            int8_t *status)
+{
+    memset(status, 0, s->grid->n_tasks);
+    pdx_error err;
+    check_ok(pdx_store_gather_status(path, s->grid, &s->layout, status, &err),
+             &err);
+}
+
+/* A merge only adds finished tasks (issue 21): the existing target of the
+ * same spec is a source too, with --partial (`partial`) or without (the
+ * MPI merge), so a complete target is never degraded, a partial one takes
+ * more shards, diverged and failed tasks stay, and a target that disagrees
+ * with an input is refused and left alone. */
+static void test_store_merge_only_adds_finished_tasks(void **state)
+{
+    sweep_fixture s;
+    sweep_init(&s, sweep_big, *state);
+    sweep_write(&s, "single.h5", 0, 1, 1, 0.0);
+    sweep_write(&s, "out.shard-0-of-2.h5", 0, 2, 1, 0.0);
+    sweep_write(&s, "out.shard-1-of-2.h5", 1, 2, 0, 0.0);
+    sweep_write(&s, "a.shard-0-of-3.h5", 0, 3, 1, 0.0);
+    sweep_write(&s, "a.shard-1-of-3.h5", 1, 3, 0, 0.0);
+    char single[256], h0[256], h1[256], a0[256], a1[256], out[256], p[256];
+    snprintf(single, sizeof single, "%s/single.h5", s.dir);
+    snprintf(h0, sizeof h0, "%s/out.shard-0-of-2.h5", s.dir);
+    snprintf(h1, sizeof h1, "%s/out.shard-1-of-2.h5", s.dir);
+    snprintf(a0, sizeof a0, "%s/a.shard-0-of-3.h5", s.dir);
+    snprintf(a1, sizeof a1, "%s/a.shard-1-of-3.h5", s.dir);
+    snprintf(out, sizeof out, "%s/out.h5", s.dir);
+    snprintf(p, sizeof p, "%s/p.h5", s.dir);
+    uint64_t *tasks0 = NULL, n0 = 0, *tasks_a0 = NULL, n_a0 = 0;
+    check_ok(pdx_grid_shard_tasks(s.grid, 0, 2, &tasks0, &n0, NULL), NULL);
+    pdx_store_merge_report rep;
+    pdx_error err;
+    const char *both[] = {h0, h1}, *first[] = {h0};
+    check_ok(pdx_store_merge(out, both, 2, s.grid, &s.layout,
+                             &cluster_provenance, 0, "end", &rep, &err),
+             &err);
+    assert_false(rep.target_read);
+    /* the reproducer: one shard onto the complete file, --partial or not */
+    for (int partial = 1; partial >= 0; partial--) {
+        check_ok(pdx_store_merge(out, first, 1, s.grid, &s.layout,
+                                 &cluster_provenance, partial, "end", &rep,
+                                 &err),
+                 &err);
+        assert_true(rep.target_read);
+        assert_int_equal(rep.finished, 27);
+        assert_int_equal(rep.missing, 0);
+        assert_int_equal(rep.kept, 27 - n0);
+        assert_int_equal(rep.overlapping, 0);
+        hid_t file = open_read(out);
+        assert_int_equal(attr_double(file, "pdx_complete"), 1);
+        H5Fclose(file);
+        assert_same_data(single, out);
+    }
+
+    /* a partial target takes another shard; its diverged and failed tasks
+     * stay finished */
+    const char *shard0[] = {a0}, *shard1[] = {a1};
+    check_ok(pdx_store_merge(p, shard0, 1, s.grid, &s.layout,
+                             &cluster_provenance, 1, "end", &rep, &err),
+             &err);
+    check_ok(pdx_grid_shard_tasks(s.grid, 0, 3, &tasks_a0, &n_a0, NULL), NULL);
+    pdx_store *store = NULL;
+    check_ok(pdx_store_open(&store, p, s.grid, &s.layout, NULL, &err), &err);
+    pdx_task_record diverged = sweep_record(&s, tasks_a0[0], 0.0);
+    pdx_task_record failed = sweep_record(&s, tasks_a0[1], 0.0);
+    /* two of its tasks committed again as diverged and failed (a working
+     * file takes a commit of any task: the last status wins) */
+    diverged.status = PDX_TASK_DIVERGED;
+    failed.status = PDX_TASK_FAILED;
+    check_ok(pdx_store_commit(store, &diverged, &err), &err);
+    check_ok(pdx_store_commit(store, &failed, &err), &err);
+    pdx_store_destroy(&store);
+    check_ok(pdx_store_merge(p, shard1, 1, s.grid, &s.layout,
+                             &cluster_provenance, 1, "end", &rep, &err),
+             &err);
+    assert_true(rep.target_read);
+    assert_int_equal(rep.kept, n_a0);
+    assert_int_equal(rep.finished, 18);
+    assert_int_equal(rep.missing, 9);
+    int8_t status[27], in_a1[27], after[27];
+    read_all_status(&s, p, status);
+    read_all_status(&s, a1, in_a1);
+    for (uint64_t t = 0; t < 27; t++) {
+        int8_t want = in_a1[t];
+        for (uint64_t i = 0; i < n_a0; i++)
+            if (tasks_a0[i] == t)
+                want = t == tasks_a0[0]   ? PDX_TASK_DIVERGED
+                       : t == tasks_a0[1] ? PDX_TASK_FAILED
+                                        : PDX_TASK_DONE;
+        assert_int_equal(status[t], want);
+    }
+    /* without --partial the missing tasks are refused, the target kept */
+    assert_int_equal(pdx_store_merge(p, shard1, 1, s.grid, &s.layout,
+                                     &cluster_provenance, 0, "end", &rep,
+                                     &err),
+                     PDX_ERR_MISMATCH);
+    assert_int_equal(rep.missing, 9);
+    read_all_status(&s, p, after);
+    assert_memory_equal(after, status, sizeof status);
+
+    /* a target that disagrees with an input: refused, named, untouched */
+    sweep_write(&s, "bad.h5", 0, 1, 0, 1e-13);
+    char bad[256], copy[600];
+    snprintf(bad, sizeof bad, "%s/bad.h5", s.dir);
+    snprintf(copy, sizeof copy, "cp '%s' '%s/bad-copy.h5'", bad, s.dir);
+    assert_int_equal(system(copy), 0);
+    assert_int_equal(pdx_store_merge(bad, shard0, 1, s.grid, &s.layout,
+                                     &cluster_provenance, 1, "end", &rep,
+                                     &err),
+                     PDX_ERR_MISMATCH);
+    assert_string_equal(err.key, "eg");
+    assert_string_equal(err.file, bad);
+    assert_non_null(strstr(err.message, "is finished in both"));
+    snprintf(copy, sizeof copy, "cmp -s '%s' '%s/bad-copy.h5'", bad, s.dir);
+    assert_int_equal(system(copy), 0);
+    assert_int_equal(count_temporaries(s.dir), 0);
+    free(tasks0);
+    free(tasks_a0);
+    sweep_clear(&s);
+}
+
 /* Files of another spec, or of other random-number streams, do not merge. */
 static void test_store_merge_refuses_other_files(void **state)
 {
@@ -2562,6 +2687,7 @@ int main(int argc, char **argv)
         C(test_store_merge_equals_single_file),
         C(test_store_merge_missing_and_overlaps),
         C(test_store_merge_refuses_other_files),
+        C(test_store_merge_only_adds_finished_tasks),
         C(test_store_create_extended),
         C(test_store_describe_theory_file),
         C(test_store_removes_stale_temporaries),

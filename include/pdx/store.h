@@ -135,10 +135,12 @@ pdx_status pdx_store_gather_status(const char *path, const pdx_grid *grid,
 /* What pdx_store_merge found. */
 typedef struct pdx_store_merge_report {
     uint64_t tasks;        /* of the whole grid */
-    uint64_t finished;     /* done, diverged or failed in some input */
+    uint64_t finished;     /* done, diverged or failed in some source */
     uint64_t overlapping;  /* finished in several inputs, identically */
-    uint64_t missing;      /* pending in every input */
+    uint64_t missing;      /* pending in every source */
     uint64_t first_missing[8]; /* the first min(missing, 8) of them */
+    int target_read;       /* the existing target was a source */
+    uint64_t kept;         /* finished only in the existing target */
     char warning[512];     /* inputs written by different pdx builds */
 } pdx_store_merge_report;
 
@@ -148,14 +150,20 @@ typedef struct pdx_store_merge_report {
  * spec) and fills *report (always, also on failure). Every input must
  * be for the same spec (SHA-256), grid, layout and random-number streams;
  * a task finished in several inputs must agree in every variable but
- * wall_seconds. With every task finished, `path` becomes a finished file
- * equal to one a single process writes (docs/FORMAT.md, "Identity");
- * with tasks missing it is refused (PDX_ERR_MISMATCH, nothing written)
- * unless `partial`, which writes a working file that `pdx run` resumes.
- * The file is built under temporary names and renamed over `path`, which
- * may be one of the inputs. Returns PDX_OK, PDX_ERR_MISMATCH (naming the
- * files and the task), PDX_ERR_IO (also: too little free space),
- * PDX_ERR_HDF5, PDX_ERR_NOMEM, PDX_ERR_USAGE. */
+ * wall_seconds. A merge only adds finished tasks: an existing file at
+ * `path` of the same spec is a source too (after the inputs; it must be
+ * readable, of the same streams, and agree with the inputs like one), so
+ * a task finished (done, diverged or failed) there stays finished with
+ * its data; a file at `path` of another spec, or no pdx file, is simply
+ * replaced (the caller decides whether it may be). With every task
+ * finished, `path` becomes a finished file equal to one a single process
+ * writes (docs/FORMAT.md, "Identity"); with tasks missing it is refused
+ * (PDX_ERR_MISMATCH, nothing written) unless `partial`, which writes a
+ * working file that `pdx run` resumes. The file is built under temporary
+ * names and renamed over `path`, which may be one of the inputs. Returns
+ * PDX_OK, PDX_ERR_MISMATCH (naming the files and the task), PDX_ERR_IO
+ * (also: too little free space), PDX_ERR_HDF5, PDX_ERR_NOMEM,
+ * PDX_ERR_USAGE. */
 pdx_status pdx_store_merge(const char *path, const char *const *inputs,
                            size_t n_inputs, const pdx_grid *grid,
                            const pdx_layout *layout,

@@ -2,11 +2,13 @@
  * spec (shards, whole-grid files, finished or not) into OUT. */
 #include "cli_common.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pdx/layout.h"
@@ -18,39 +20,129 @@ static const char *const merge_usage =
     "Join the result files of one spec (shard files of `pdx run "
     "--shard`, whole-grid\nfiles, finished or not, in any mix) "
     "into OUT. The specs must match; a task\nfinished in "
-    "several files must have the same results in each. With "
-    "every\ntask finished, OUT is the file a single `pdx run` "
-    "writes (docs/FORMAT.md,\n\"Identity\"); missing tasks are "
-    "listed and nothing is written.\n\n"
+    "several files must have the same results in each. A merge "
+    "only\nadds finished tasks: an existing OUT of the same spec "
+    "is read as one more\ninput, so every task finished in OUT "
+    "stays finished with its data (with\n--partial and --force "
+    "too). With every task finished, OUT is the file a\nsingle "
+    "`pdx run` writes (docs/FORMAT.md, \"Identity\"); missing "
+    "tasks are\nlisted and nothing is written.\n\n"
     "  --partial   with tasks missing, write OUT as a working "
     "file that\n"
     "              `pdx run SPEC -o OUT` completes\n"
-    "  --force     overwrite OUT even if it holds another spec\n"
+    "  --force     overwrite OUT even if it holds another spec "
+    "(or no pdx file),\n"
+    "              or write a partial merge over the file of a "
+    "spec this one\n"
+    "              extends (whose tasks outside the inputs are "
+    "then dropped)\n"
     "  --quiet     no summary on stderr\n";
 
-/* May a merge of files like `info` (grid `grid`) replace the file at
- * `path`? Yes if it is a result file of the same spec, or of a spec whose
- * grid lies inside `grid` (the merged file an extended sweep replaces). */
-static int replaceable_by(const char *path, const pdx_store_info *info,
-                          const pdx_grid *grid)
+/* The file a merge writes for `out`: `out` itself or, when `out` is a
+ * symbolic link, the file it points to, so that the link stays a link
+ * (the merged file is renamed over the link's file, next to it). NULL
+ * (message printed) for a link to nothing or out of memory; the caller
+ * frees. */
+static char *resolve_output(const char *out)
+{
+    struct stat st;
+    if (lstat(out, &st) != 0 || !S_ISLNK(st.st_mode)) {
+        char *copy = strdup(out);
+        if (copy == NULL)
+            fprintf(stderr, "pdx: error: out of memory\n");
+        return copy;
+    }
+    char *real = realpath(out, NULL);
+    if (real == NULL)
+        fprintf(stderr, "pdx: error: %s is a symbolic link whose file "
+                        "cannot be resolved (%s): merge into that file "
+                        "itself, or remove the link\n",
+                out, strerror(errno));
+    return real;
+}
+
+/* What the file at `path` is to a merge of files like `info` (grid
+ * `grid`): a result file of the same spec (read as one more input: its
+ * finished tasks stay), the finished tasks of a spec whose grid lies inside
+ * `grid` (the merged file an extended sweep replaces: its tasks reach the
+ * new file only through the inputs), or neither (replaced only with
+ * --force). */
+typedef enum merge_target {
+    TARGET_FOREIGN,
+    TARGET_SAME_SPEC,
+    TARGET_EXTENDED,
+} merge_target;
+
+static merge_target classify_target(const char *path,
+                                    const pdx_store_info *info,
+                                    const pdx_grid *grid)
 {
     pdx_store_info existing;
     if (pdx_store_inspect(path, &existing, NULL) != PDX_OK)
-        return 0;
-    int ok = strcmp(existing.spec_sha256, info->spec_sha256) == 0;
+        return TARGET_FOREIGN;
+    merge_target kind = strcmp(existing.spec_sha256, info->spec_sha256) == 0
+                            ? TARGET_SAME_SPEC
+                            : TARGET_FOREIGN;
     pdx_spec *spec = NULL;
     pdx_grid *old_grid = NULL;
     size_t *map = NULL;
-    if (!ok && existing.spec_text != NULL && existing.shard_count <= 1 &&
+    if (kind == TARGET_FOREIGN && existing.spec_text != NULL &&
+        existing.shard_count <= 1 &&
         pdx_spec_parse_string(&spec, existing.spec_text,
                               existing.spec_length, path, NULL) == PDX_OK &&
-        pdx_grid_create(&old_grid, spec, NULL) == PDX_OK)
-        ok = pdx_grid_embed(old_grid, grid, &map, NULL) == PDX_OK;
+        pdx_grid_create(&old_grid, spec, NULL) == PDX_OK &&
+        pdx_grid_embed(old_grid, grid, &map, NULL) == PDX_OK)
+        kind = TARGET_EXTENDED;
     free(map);
     pdx_grid_destroy(&old_grid);
     pdx_spec_destroy(&spec);
     pdx_store_info_clear(&existing);
-    return ok;
+    return kind;
+}
+
+/* Is some task pending in every input (or can they not be read)? */
+static int inputs_miss_tasks(const char *const *inputs, int n,
+                             const pdx_grid *grid, const pdx_layout *layout)
+{
+    int8_t *status = calloc(grid->n_tasks > 0 ? grid->n_tasks : 1, 1);
+    int missing = status == NULL;
+    for (int i = 0; i < n && !missing; i++)
+        missing = pdx_store_gather_status(inputs[i], grid, layout, status,
+                                          NULL) != PDX_OK;
+    for (uint64_t t = 0; t < grid->n_tasks && !missing; t++)
+        missing = status[t] == PDX_TASK_PENDING;
+    free(status);
+    return missing;
+}
+
+/* May the merge replace an existing `out`? Prints why not (exit 2). */
+static int check_target(const char *out, const char *const *inputs, int n,
+                        const pdx_store_info *infos, const pdx_grid *grid,
+                        const pdx_layout *layout, int partial)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(out, inputs[i]) == 0)
+            return 0;
+    merge_target kind = classify_target(out, &infos[0], grid);
+    if (kind == TARGET_FOREIGN) {
+        fprintf(stderr, "pdx: error: %s exists and is not a result file "
+                        "of this spec (or of a spec it extends); "
+                        "--force overwrites it\n",
+                out);
+        return 2;
+    }
+    if (kind == TARGET_EXTENDED && partial &&
+        inputs_miss_tasks(inputs, n, grid, layout)) {
+        fprintf(stderr, "pdx: error: %s holds the results of a spec this "
+                        "one extends, and a partial merge would replace "
+                        "it without the tasks of the shards not given: "
+                        "merge every shard of the extended sweep (each "
+                        "starts with its share of %s), or --force "
+                        "replaces it\n",
+                out, out);
+        return 2;
+    }
+    return 0;
 }
 
 /* The tasks no input holds, and what to do about them (stderr). */
@@ -71,7 +163,8 @@ static void report_missing(const pdx_store_merge_report *rep,
     }
     uint64_t count = infos[0].shard_count;
     char absent[512] = "";
-    if (count > 1)
+    /* shards no input names may be in OUT itself: only without it */
+    if (count > 1 && !rep->target_read)
         pdx_cli_missing_shards(infos, n, count, absent, sizeof absent);
     if (absent[0] != '\0')
         fprintf(stderr, "pdx: no file of shard(s) %s of %llu was "
@@ -115,15 +208,21 @@ int pdx_cli_merge(int argc, char **argv, const char *command_line)
     const char *out = argv[optind];
     const char *const *inputs = (const char *const *)argv + optind + 1;
     int n = argc - optind - 1;
+    /* the file written: out, or the file of a symbolic link out */
+    char *target = resolve_output(out);
+    if (target == NULL)
+        return 2;
     pdx_store_info *infos = calloc((size_t)n, sizeof *infos);
     pdx_spec *spec = NULL;
     pdx_grid *grid = NULL;
     int rc = 0;
     pdx_error err;
     pdx_error_clear(&err);
-    if (infos == NULL)
+    if (infos == NULL) {
+        free(target);
         return pdx_cli_report(
             &(pdx_error){.status = PDX_ERR_NOMEM, .message = "out of memory"});
+    }
     const char *earliest = NULL;
     for (int i = 0; i < n && rc == 0; i++) {
         if (pdx_store_inspect(inputs[i], &infos[i], &err) != PDX_OK) {
@@ -143,21 +242,12 @@ int pdx_cli_merge(int argc, char **argv, const char *command_line)
     }
     if (rc == 0)
         rc = pdx_cli_load_spec_of_file(&infos[0], inputs[0], &spec, &grid);
-    if (rc == 0 && !force && pdx_cli_file_exists(out)) {
-        int is_input = 0;
-        for (int i = 0; i < n; i++)
-            is_input |= strcmp(out, inputs[i]) == 0;
-        if (!is_input && !replaceable_by(out, &infos[0], grid)) {
-            fprintf(stderr, "pdx: error: %s exists and is not a result file "
-                            "of this spec (or of a spec it extends); "
-                            "--force overwrites it\n",
-                    out);
-            rc = 2;
-        }
-    }
-    if (rc == 0) {
-        pdx_layout layout;
+    pdx_layout layout;
+    if (rc == 0)
         pdx_sweep_layout(grid, &layout);
+    if (rc == 0 && !force && pdx_cli_file_exists(target))
+        rc = check_target(target, inputs, n, infos, grid, &layout, partial);
+    if (rc == 0) {
         char host[256] = "unknown", end_time[64];
         gethostname(host, sizeof host - 1);
         pdx_cli_iso_time_now(end_time, sizeof end_time);
@@ -166,7 +256,7 @@ int pdx_cli_merge(int argc, char **argv, const char *command_line)
                                earliest,             infos[0].rng,
                                infos[0].rng_key_version};
         pdx_store_merge_report rep;
-        pdx_status st = pdx_store_merge(out, inputs, (size_t)n, grid,
+        pdx_status st = pdx_store_merge(target, inputs, (size_t)n, grid,
                                         &layout, &prov, partial, end_time,
                                         &rep, &err);
         if (rep.warning[0] != '\0')
@@ -175,19 +265,24 @@ int pdx_cli_merge(int argc, char **argv, const char *command_line)
             rc = pdx_cli_report(&err);
         if (rep.missing > 0)
             report_missing(&rep, grid, infos, n, out, st);
+        char kept[600] = "";
+        if (rep.kept > 0)
+            snprintf(kept, sizeof kept, "; %llu only in the existing %s, "
+                     "kept", (unsigned long long)rep.kept, out);
         if (st == PDX_OK && !quiet)
             fprintf(stderr,
                     "pdx: merged %d files into %s: %llu of %llu tasks "
-                    "finished (%llu in several files, identical)\n",
+                    "finished (%llu in several files, identical%s)\n",
                     n, out, (unsigned long long)rep.finished,
                     (unsigned long long)rep.tasks,
-                    (unsigned long long)rep.overlapping);
+                    (unsigned long long)rep.overlapping, kept);
         if (st == PDX_OK)
             printf("%s\n", out);
     }
     for (int i = 0; i < n; i++)
         pdx_store_info_clear(&infos[i]);
     free(infos);
+    free(target);
     pdx_grid_destroy(&grid);
     pdx_spec_destroy(&spec);
     return rc;

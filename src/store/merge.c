@@ -2,6 +2,8 @@
  * larger grid. */
 #include "store_internal.h"
 
+#include <sys/stat.h>
+
 /* Do inputs a and b hold the same results for `task` (every variable but
  * wall_seconds, bit for bit)? */
 static pdx_status compare_task(pdx_store *a, pdx_store *b, uint64_t task,
@@ -40,10 +42,12 @@ typedef struct merge_origin {
     double key;
 } merge_origin;
 
-/* Input j (open in `in`) against the first input's origin (j == 0: sets
- * it): other streams are refused, another build is a warning. */
+/* Source j (open in `in`, named `name`) against the first input's origin
+ * (j == 0: sets it; `first_name` names the first input): other streams are
+ * refused, another build is a warning. */
 static pdx_status check_origin(const pdx_store *in, size_t j,
-                               const char *const *inputs, merge_origin *first,
+                               const char *name, const char *first_name,
+                               merge_origin *first,
                                pdx_store_merge_report *report, pdx_error *err)
 {
     merge_origin o = {"", "", "", 0};
@@ -57,25 +61,28 @@ static pdx_status check_origin(const pdx_store *in, size_t j,
     if (j == 0) {
         *first = o;
     } else if (strcmp(o.rng, first->rng) != 0 || o.key != first->key) {
-        return pdx_error_set(err, PDX_ERR_MISMATCH, inputs[j], 0, 0,
+        return pdx_error_set(err, PDX_ERR_MISMATCH, name, 0, 0,
                              "/@rng_key_version",
                              "random numbers %s version %g, but %s has %s "
                              "version %g: the results are not comparable",
-                             o.rng, o.key, inputs[0], first->rng, first->key);
+                             o.rng, o.key, first_name, first->rng,
+                             first->key);
     } else if ((strcmp(o.version, first->version) != 0 ||
                 strcmp(o.describe, first->describe) != 0) &&
                report->warning[0] == '\0') {
         snprintf(report->warning, sizeof report->warning,
-                 "%s was written by pdx %s (%s), %s by pdx %s (%s)",
-                 inputs[j], o.version, o.describe, inputs[0], first->version,
+                 "%s was written by pdx %s (%s), %s by pdx %s (%s)", name,
+                 o.version, o.describe, first_name, first->version,
                  first->describe);
     }
     return PDX_OK;
 }
 
-/* Each task finished in input j goes to owner[task] = j unless an earlier
- * input has it, which must then hold the same results. */
-static pdx_status claim_tasks(pdx_store *const *in, size_t j,
+/* Each task finished in source j goes to owner[task] = j unless an
+ * earlier source has it, which must then hold the same results. The
+ * existing target (`target`: the last source) only adds tasks that no
+ * input holds: those count as kept, not as overlaps. */
+static pdx_status claim_tasks(pdx_store *const *in, size_t j, int target,
                               uint32_t *owner, void *buf_a, void *buf_b,
                               pdx_store_merge_report *report, pdx_error *err)
 {
@@ -87,12 +94,75 @@ static pdx_status claim_tasks(pdx_store *const *in, size_t j,
         uint64_t task = pdx__file_task(in[j], i);
         if (owner[task] == UINT32_MAX) {
             owner[task] = (uint32_t)j;
+            report->kept += target != 0;
             continue;
         }
         st = compare_task(in[owner[task]], in[j], task, buf_a, buf_b, err);
-        report->overlapping++;
+        report->overlapping += target == 0;
     }
     free(status);
+    return st;
+}
+
+/* Is the merge's target `path` a source too: an existing pdx file of the
+ * inputs' spec (`spec_sha256`) that is not one of the inputs (compared by
+ * device and inode, so any name of an input counts)? A file of another
+ * spec, or no pdx file, is not: the caller decided that it may be
+ * replaced. */
+static int target_is_source(const char *path, const char *const *inputs,
+                            size_t n_inputs, const char *spec_sha256)
+{
+    struct stat target, input;
+    if (stat(path, &target) != 0 || !S_ISREG(target.st_mode))
+        return 0;
+    for (size_t j = 0; j < n_inputs; j++)
+        if (stat(inputs[j], &input) == 0 && input.st_dev == target.st_dev &&
+            input.st_ino == target.st_ino)
+            return 0;
+    char sha[65];
+    int complete = 0;
+    if (pdx_store_probe(path, sha, &complete, NULL) != PDX_OK)
+        return 0;
+    return strcmp(sha, spec_sha256) == 0;
+}
+
+/* Open the inputs, then the target if it is a source (in[n_inputs],
+ * report->target_read), check their origins and claim their finished
+ * tasks. */
+static pdx_status open_sources(const char *path, const char *const *inputs,
+                               size_t n_inputs, const pdx_grid *grid,
+                               const pdx_layout *layout, pdx_store **in,
+                               uint32_t *owner, void **buf_a, void **buf_b,
+                               pdx_store_merge_report *report, pdx_error *err)
+{
+    merge_origin first = {"", "", "", 0};
+    pdx_status st = PDX_OK;
+    size_t n = n_inputs;
+    for (size_t j = 0; j < n && st == PDX_OK; j++) {
+        int target = j == n_inputs;
+        const char *name = target ? path : inputs[j];
+        st = pdx__open_for_reading(&in[j], name, grid, layout, 0, err);
+        if (st == PDX_OK)
+            st = check_origin(in[j], j, name, inputs[0], &first, report, err);
+        if (st == PDX_OK && *buf_a == NULL) {
+            size_t bytes = 8 * (in[j]->nan_block_length > 0
+                                    ? in[j]->nan_block_length
+                                    : 1);
+            *buf_a = malloc(bytes);
+            *buf_b = malloc(bytes);
+            if (*buf_a == NULL || *buf_b == NULL)
+                st = pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, NULL,
+                                   "out of memory");
+        }
+        if (st == PDX_OK)
+            st = claim_tasks(in, j, target, owner, *buf_a, *buf_b, report,
+                             err);
+        if (st == PDX_OK && j + 1 == n_inputs &&
+            target_is_source(path, inputs, n_inputs, in[0]->spec_sha256)) {
+            report->target_read = 1;
+            n++;
+        }
+    }
     return st;
 }
 
@@ -155,7 +225,8 @@ pdx_status pdx_store_merge(const char *path, const char *const *inputs,
                              "merge: an output, a grid and 1 .. 2^32-2 "
                              "inputs are required");
     const uint32_t none = UINT32_MAX;
-    pdx_store **in = calloc(n_inputs, sizeof *in);
+    /* the inputs and, last, the existing target */
+    pdx_store **in = calloc(n_inputs + 1, sizeof *in);
     uint32_t *owner = malloc((size_t)(grid->n_tasks ? grid->n_tasks : 1) *
                              sizeof *owner);
     void *buf_a = NULL, *buf_b = NULL;
@@ -168,28 +239,8 @@ pdx_status pdx_store_merge(const char *path, const char *const *inputs,
     }
     for (uint64_t t = 0; t < grid->n_tasks; t++)
         owner[t] = none;
-    merge_origin first = {"", "", "", 0};
-    for (size_t j = 0; j < n_inputs && st == PDX_OK; j++) {
-        st = pdx__open_for_reading(&in[j], inputs[j], grid, layout, 0, err);
-        if (st != PDX_OK)
-            break;
-        st = check_origin(in[j], j, inputs, &first, report, err);
-        if (st != PDX_OK)
-            break;
-        if (buf_a == NULL) {
-            size_t bytes = 8 * (in[j]->nan_block_length > 0
-                                    ? in[j]->nan_block_length
-                                    : 1);
-            buf_a = malloc(bytes);
-            buf_b = malloc(bytes);
-            if (buf_a == NULL || buf_b == NULL) {
-                st = pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, NULL,
-                                   "out of memory");
-                break;
-            }
-        }
-        st = claim_tasks(in, j, owner, buf_a, buf_b, report, err);
-    }
+    st = open_sources(path, inputs, n_inputs, grid, layout, in, owner,
+                      &buf_a, &buf_b, report, err);
     if (st != PDX_OK)
         goto done;
     for (uint64_t t = 0; t < grid->n_tasks; t++) {
@@ -219,7 +270,7 @@ pdx_status pdx_store_merge(const char *path, const char *const *inputs,
 
 done:
     if (in != NULL)
-        for (size_t j = 0; j < n_inputs; j++)
+        for (size_t j = 0; j <= n_inputs; j++)
             pdx__store_free(in[j]);
     free(in);
     free(owner);
