@@ -349,7 +349,10 @@ cmp -s small.yaml keep.yaml && pass "spec left untouched" || fail "spec was over
 ln -sf t1.h5 t1-link.h5
 expect_exit 0 "rerun through a symbolic link" -- "$PDX" run other.yaml -o t1-link.h5
 expect_err "already complete" "the link's target is the finished file"
-[[ -L t1-link.h5 ]] && pass "the link stays a link" || fail "the link was replaced"
+expect_exit 0 "--force through a symbolic link" -- "$PDX" run other.yaml -o t1-link.h5 --quiet --force
+[[ -L t1-link.h5 ]] && pass "the link stays a link" || fail "the link was replaced by a regular file"
+expect_exit 0 "the target holds the new run" -- "$PDX" run other.yaml -o t1.h5
+expect_err "already complete" "the finished file is the link's target"
 
 echo
 if ((failures)); then echo "$failures CLI check(s) failed"; exit 1; fi

@@ -245,7 +245,9 @@ pdx_status pdx_store_file_kind(const char *path, pdx_file_kind *kind,
     if (file < 0)
         return pdx__h5_error(err, path, NULL,
                              "an HDF5 file that cannot be opened (damaged "
-                             "or truncated?)");
+                             "or truncated?); pdx writes over no file it "
+                             "cannot identify, even with --force: move it "
+                             "away or choose another file with -o");
     double version = 0;
     int rc = pdx__get_double(file, "pdx_schema_version", &version);
     char *source = NULL;
