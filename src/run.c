@@ -687,9 +687,13 @@ pdx_status pdx_run_merge_shards(pdx_run *run, uint64_t *n_files,
         char end_time[64];
         iso_time_now(end_time, sizeof end_time);
         pdx_store_merge_report rep;
-        st = pdx_store_merge(run->output, (const char *const *)paths,
-                             (size_t)count, run->grid, &run->layout,
-                             &run->provenance, 0, end_time, &rep, err);
+        char *target = NULL; /* a symbolic link is written through */
+        st = pdx_output_resolve(run->output, &target, err);
+        if (st == PDX_OK)
+            st = pdx_store_merge(target, (const char *const *)paths,
+                                 (size_t)count, run->grid, &run->layout,
+                                 &run->provenance, 0, end_time, &rep, err);
+        free(target);
         for (uint64_t i = 0; st == PDX_OK && i < count; i++)
             unlink(paths[i]);
     }
