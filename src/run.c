@@ -2,6 +2,7 @@
  * the decision table, open / execute / finish, and the MPI merge. */
 #include "pdx/run.h"
 
+#include <errno.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -34,7 +35,10 @@ struct pdx_run {
     char default_output[160];
     char shard_path[4096];
     const char *output;    /* the sweep's result file */
-    const char *file;      /* this run's: output or shard_path */
+    const char *file;      /* this run's: output or shard_path, or the
+                            * target of the symbolic link it names */
+    char *resolved_file;   /* owned: what `file` points to */
+    pdx_file_kind merged_kind;
     int create;            /* the sweep creates the file */
     pdx_sweep_new_store new_store;
     pdx_store *store;
@@ -59,6 +63,11 @@ pdx_status pdx_run_settings_validate(const pdx_run_settings *s,
     if (s->output != NULL && s->output[0] == '\0')
         return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "output",
                              "--output: the file name is empty");
+    if (s->force && s->extend)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "force",
+                             "--force and --extend contradict each other: "
+                             "--force starts over and discards the output's "
+                             "results, --extend keeps them; give one");
     if (s->threads < 0 || s->threads > PDX_RUN_MAX_THREADS)
         return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "threads",
                              "--threads: '%d' is not a thread count "
@@ -94,13 +103,150 @@ pdx_status pdx_run_settings_validate(const pdx_run_settings *s,
 static pdx_run_decision decision(pdx_run_action action, int about_merged,
                                  int hint_extend, const char *reason)
 {
-    return (pdx_run_decision){action, about_merged, hint_extend, reason};
+    return (pdx_run_decision){action, about_merged, hint_extend, 0, reason};
+}
+
+/* ---- the overwrite policy (pdx_output_decide) ---- */
+
+static pdx_output_decision output_decision(pdx_output_action action,
+                                           int even_forced,
+                                           const char *reason)
+{
+    return (pdx_output_decision){action, even_forced, reason};
+}
+
+pdx_output_decision pdx_output_decide(pdx_output_writer writer, int force,
+                                      const pdx_output_found *f)
+{
+    pdx_file_kind own = writer == PDX_WRITER_THEORY ? PDX_FILE_THEORY
+                                                    : PDX_FILE_RESULT;
+    if (f->kind == PDX_FILE_ABSENT || f->kind == PDX_FILE_EMPTY)
+        return output_decision(PDX_OUTPUT_WRITE, 0, "no file yet");
+    if (f->kind != own)
+        return output_decision(PDX_OUTPUT_REFUSE, 1,
+                               "not a pdx file of the writer's kind");
+    if (force)
+        return output_decision(PDX_OUTPUT_REPLACE, 0,
+                               "--force: replace it");
+    if (f->same_spec && f->complete)
+        return output_decision(PDX_OUTPUT_COMPLETE, 0,
+                               "finished for this spec");
+    if (writer == PDX_WRITER_RESULT)
+        return output_decision(PDX_OUTPUT_EXISTING, 0,
+                               "a result file: the command's own rules");
+    return output_decision(PDX_OUTPUT_REFUSE, 0,
+                           "holds the theory of another spec");
+}
+
+const char *pdx_output_action_name(pdx_output_action action)
+{
+    static const char *const names[] = {"write", "replace", "existing",
+                                        "complete", "refuse"};
+    return (unsigned)action < sizeof names / sizeof names[0]
+               ? names[action]
+               : "unknown";
+}
+
+pdx_status pdx_output_resolve(const char *path, char **out, pdx_error *err)
+{
+    *out = NULL;
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        *out = realpath(path, NULL);
+        if (*out == NULL)
+            return pdx_error_set(
+                err, PDX_ERR_IO, path, 0, 0, NULL,
+                "a symbolic link whose target cannot be reached (%s): pdx "
+                "writes through a link to its target; fix or remove the "
+                "link, or choose another file with -o",
+                strerror(errno));
+        return PDX_OK;
+    }
+    *out = strdup(path);
+    if (*out == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, NULL,
+                             "out of memory");
+    return PDX_OK;
+}
+
+/* Why the policy refuses (or finds nothing to do at) `path`, and what to
+ * do, into *reason (the path in the message, which reads as a sentence). */
+static void output_reason(pdx_output_writer writer, const char *path,
+                          pdx_file_kind kind, pdx_output_decision d,
+                          pdx_error *reason)
+{
+    const char *command = writer == PDX_WRITER_THEORY ? "pdx theory"
+                                                      : "pdx run";
+    if (d.action == PDX_OUTPUT_COMPLETE)
+        pdx_error_set(reason, PDX_OK, NULL, 0, 0, NULL,
+                      "%s is already complete for this spec; nothing to "
+                      "do (--force recomputes it)",
+                      path);
+    else if (d.even_forced)
+        pdx_error_set(reason, PDX_ERR_MISMATCH, NULL, 0, 0, NULL,
+                      "%s already exists and is %s: %s never writes over "
+                      "it, even with --force; choose another file with -o "
+                      "(or move it away first)",
+                      path, pdx_file_kind_text(kind), command);
+    else
+        pdx_error_set(reason, PDX_ERR_MISMATCH, NULL, 0, 0, NULL,
+                      "%s already exists and holds the theory of another "
+                      "spec; use --force to replace it, or -o to choose "
+                      "another file",
+                      path);
+}
+
+pdx_status pdx_output_check(pdx_output_writer writer, const char *path,
+                            const char *spec_sha256, int force,
+                            pdx_output_decision *decision, char **resolved,
+                            pdx_error *reason, pdx_error *err)
+{
+    *resolved = NULL;
+    if (path == NULL || path[0] == '\0')
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "output",
+                             "--output: the file name is empty");
+    pdx_status st = pdx_output_resolve(path, resolved, err);
+    pdx_output_found found = {PDX_FILE_ABSENT, 0, 0};
+    if (st == PDX_OK)
+        st = pdx_store_file_kind(*resolved, &found.kind, err);
+    if (st == PDX_OK && found.kind ==
+                            (writer == PDX_WRITER_THEORY ? PDX_FILE_THEORY
+                                                         : PDX_FILE_RESULT)) {
+        pdx_store_info info;
+        st = pdx_store_inspect(*resolved, &info, err);
+        found.same_spec = st == PDX_OK &&
+                          strcmp(info.spec_sha256, spec_sha256) == 0;
+        found.complete = st == PDX_OK && info.complete;
+        pdx_store_info_clear(&info);
+    }
+    if (st != PDX_OK) {
+        free(*resolved);
+        *resolved = NULL;
+        return st;
+    }
+    *decision = pdx_output_decide(writer, force, &found);
+    if (reason != NULL)
+        output_reason(writer, path, found.kind, *decision, reason);
+    return PDX_OK;
 }
 
 pdx_run_decision pdx_run_decide(const pdx_run_settings *s,
                                 const pdx_run_found *f)
 {
     int hint = !s->extend;
+    if (f->file_exists && !f->file_is_pdx) {
+        pdx_run_decision d = decision(PDX_RUN_REFUSE, 0, 0,
+                                      "not a pdx result file");
+        d.even_forced = 1;
+        return d;
+    }
+    if (f->sharded && f->merged_exists && f->merged_foreign) {
+        pdx_run_decision d = decision(PDX_RUN_REFUSE, 1, 0,
+                                      "the merged file is not a pdx result "
+                                      "file");
+        d.even_forced = 1;
+        return d;
+    }
     if (f->sharded && !s->force && f->merged_exists && f->merged_complete &&
         f->merged_same_spec)
         return decision(PDX_RUN_SWEEP_COMPLETE, 1, 0,
@@ -108,8 +254,6 @@ pdx_run_decision pdx_run_decide(const pdx_run_settings *s,
     if (s->force)
         return decision(PDX_RUN_CREATE, 0, 0, "--force: start over");
     if (f->file_exists) {
-        if (!f->file_is_pdx)
-            return decision(PDX_RUN_REFUSE, 0, 0, "not a pdx result file");
         if (f->file_complete && f->file_same_spec)
             return decision(PDX_RUN_COMPLETE, 0, 0,
                             "finished for this spec");
@@ -255,6 +399,10 @@ static pdx_status prepare(pdx_run *run, pdx_error *err)
             return st;
         run->file = run->shard_path;
     }
+    st = pdx_output_resolve(run->file, &run->resolved_file, err);
+    if (st != PDX_OK)
+        return st;
+    run->file = run->resolved_file;
     pdx_sweep_layout(run->grid, &run->layout);
     run->store_options =
         (pdx_store_options){.fsync_each_commit = run->settings.fsync_each,
@@ -271,20 +419,41 @@ static pdx_status prepare(pdx_run *run, pdx_error *err)
     return PDX_OK;
 }
 
+/* What is at `path`: into *kind, *exists (not absent, not empty) and
+ * *is_result. */
+static pdx_status look_at(const char *path, pdx_file_kind *kind,
+                          int *exists, int *is_result, pdx_error *err)
+{
+    pdx_status st = pdx_store_file_kind(path, kind, err);
+    *exists = st == PDX_OK && *kind != PDX_FILE_ABSENT &&
+              *kind != PDX_FILE_EMPTY;
+    *is_result = st == PDX_OK && *kind == PDX_FILE_RESULT;
+    return st;
+}
+
 /* Look at the disk as far as the table needs (the settings decide what is
- * read: nothing under --force). A file that is not a pdx file is a fact;
- * other failures to read are errors. */
+ * read: only the kinds of the files under --force). A file that is not a
+ * pdx result file is a fact; other failures to read are errors. */
 static pdx_status survey(pdx_run *run, const char *spec_sha,
-                         pdx_run_found *f, pdx_run_outcome *outcome,
-                         pdx_error *err)
+                         pdx_run_found *f, pdx_error *err)
 {
     const pdx_run_settings *s = &run->settings;
     memset(f, 0, sizeof *f);
-    f->sharded = strcmp(run->file, run->output) != 0;
-    if (s->force)
-        return PDX_OK;
-    f->merged_exists = f->sharded && file_exists(run->output);
-    if (f->merged_exists && run->shard_count > 1) {
+    f->sharded = run->shard_count > 1;
+    pdx_status st = look_at(run->file, &f->file_kind, &f->file_exists,
+                            &f->file_is_pdx, err);
+    if (st == PDX_OK && f->sharded) {
+        pdx_file_kind merged_kind;
+        int merged_result = 0;
+        st = look_at(run->output, &merged_kind, &f->merged_exists,
+                     &merged_result, err);
+        f->merged_foreign = f->merged_exists && !merged_result;
+        run->merged_kind = merged_kind;
+    }
+    if (st != PDX_OK || s->force || (f->file_exists && !f->file_is_pdx) ||
+        f->merged_foreign)
+        return st;
+    if (f->merged_exists) {
         pdx_store_info info;
         pdx_error ignored;
         f->merged_complete =
@@ -296,14 +465,10 @@ static pdx_status survey(pdx_run *run, const char *spec_sha,
         if (f->merged_complete)
             return PDX_OK;
     }
-    f->file_exists = file_exists(run->file);
     if (f->file_exists) {
         pdx_store_info info;
-        pdx_status st = pdx_store_inspect(run->file, &info, &outcome->reason);
-        if (st == PDX_ERR_MISMATCH)
-            return PDX_OK; /* not a pdx file */
+        st = pdx_store_inspect(run->file, &info, err);
         if (st != PDX_OK) {
-            *err = outcome->reason;
             if (!file_exists(run->file))
                 return pdx_error_set(err, PDX_ERR_IO, run->file, 0, 0, NULL,
                                      "the file went away while it was "
@@ -311,7 +476,6 @@ static pdx_status survey(pdx_run *run, const char *spec_sha,
                                      "again");
             return st;
         }
-        f->file_is_pdx = 1;
         f->file_same_spec = strcmp(info.spec_sha256, spec_sha) == 0;
         uint64_t count = run->shard_count > 1 ? run->shard_count : 1;
         f->file_complete = info.complete && info.shard_count == count &&
@@ -320,7 +484,7 @@ static pdx_status survey(pdx_run *run, const char *spec_sha,
     } else if (f->merged_exists) {
         char file_sha[65];
         int complete = 0;
-        pdx_status st = pdx_store_probe(run->output, file_sha, &complete, err);
+        st = pdx_store_probe(run->output, file_sha, &complete, err);
         if (st != PDX_OK)
             return st;
         f->merged_same_spec = strcmp(file_sha, spec_sha) == 0;
@@ -417,7 +581,7 @@ pdx_status pdx_run_open(pdx_run *run, pdx_run_outcome *outcome,
     char spec_sha[65];
     pdx_store_sha256_hex(run->spec->text, run->spec->text_length, spec_sha);
     pdx_run_found found;
-    st = survey(run, spec_sha, &found, outcome, err);
+    st = survey(run, spec_sha, &found, err);
     if (st != PDX_OK)
         return st;
     int retry = 1;
@@ -431,8 +595,13 @@ pdx_status pdx_run_open(pdx_run *run, pdx_run_outcome *outcome,
     outcome->path = d->about_merged && d->action != PDX_RUN_EXTEND
                         ? run->output
                         : run->file;
-    if (d->action == PDX_RUN_REFUSE && d->about_merged &&
-        !found.merged_same_spec && !found.extend_refused)
+    if (d->action == PDX_RUN_REFUSE && d->even_forced)
+        output_reason(PDX_WRITER_RESULT, outcome->path,
+                      d->about_merged ? run->merged_kind : found.file_kind,
+                      (pdx_output_decision){PDX_OUTPUT_REFUSE, 1, NULL},
+                      &outcome->reason);
+    else if (d->action == PDX_RUN_REFUSE && d->about_merged &&
+             !found.merged_same_spec && !found.extend_refused)
         pdx_error_set(&outcome->reason, PDX_ERR_MISMATCH, run->output, 0, 0,
                       NULL,
                       "the merged file of this sweep was written for "
@@ -518,9 +687,13 @@ pdx_status pdx_run_merge_shards(pdx_run *run, uint64_t *n_files,
         char end_time[64];
         iso_time_now(end_time, sizeof end_time);
         pdx_store_merge_report rep;
-        st = pdx_store_merge(run->output, (const char *const *)paths,
-                             (size_t)count, run->grid, &run->layout,
-                             &run->provenance, 0, end_time, &rep, err);
+        char *target = NULL; /* a symbolic link is written through */
+        st = pdx_output_resolve(run->output, &target, err);
+        if (st == PDX_OK)
+            st = pdx_store_merge(target, (const char *const *)paths,
+                                 (size_t)count, run->grid, &run->layout,
+                                 &run->provenance, 0, end_time, &rep, err);
+        free(target);
         for (uint64_t i = 0; st == PDX_OK && i < count; i++)
             unlink(paths[i]);
     }
@@ -544,6 +717,7 @@ void pdx_run_destroy(pdx_run **run)
         return;
     pdx_store_destroy(&(*run)->store);
     free((*run)->status);
+    free((*run)->resolved_file);
     pdx_grid_destroy(&(*run)->grid);
     pdx_spec_destroy(&(*run)->spec);
     free(*run);

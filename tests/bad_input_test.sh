@@ -98,6 +98,17 @@ check "analysis on a foreign HDF5 file" 2 "foreign.h5.*not a pdx" -- env PYTHONP
 check "run onto a foreign HDF5 file" 2 "foreign.h5 already exists.*not a pdx" -- "$PDX" run tiny.yaml -o foreign.h5 --quiet
 $PY -c "import h5py; assert list(h5py.File('foreign.h5', 'r').keys()) == ['x']" \
   && pass "foreign file left untouched" || fail "foreign file was changed"
+# issue 21: --force never writes over a file that is not a pdx result file
+check "run --force onto a foreign HDF5 file" 2 "foreign.h5 already exists.*not a pdx file.*even with --force" -- "$PDX" run tiny.yaml -o foreign.h5 --quiet --force
+$PY -c "import h5py; assert list(h5py.File('foreign.h5', 'r').keys()) == ['x']" \
+  && pass "foreign file left untouched by --force" || fail "foreign file was replaced by --force"
+head -c 3000 /dev/urandom > noise.h5
+cp noise.h5 noise.orig
+check "run onto a non-HDF5 file" 2 "noise.h5 already exists and is not an HDF5 file" -- "$PDX" run tiny.yaml -o noise.h5 --quiet
+check "run --force onto a non-HDF5 file" 2 "noise.h5 already exists and is not an HDF5 file.*even with --force" -- "$PDX" run tiny.yaml -o noise.h5 --quiet --force
+cmp -s noise.h5 noise.orig && pass "non-HDF5 file left untouched" || fail "non-HDF5 file was replaced"
+check "theory --force onto a result file" 2 "good.h5 already exists and is a pdx result file" -- "$PDX" theory tiny.yaml -o good.h5 --quiet --force
+check "run --force onto a truncated file" 1 "trunc.h5" -- "$PDX" run tiny.yaml -o trunc.h5 --quiet --force
 
 echo
 if ((failures)); then echo "$failures bad-input check(s) failed"; exit 1; fi

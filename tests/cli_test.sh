@@ -88,8 +88,16 @@ bad "memory exceeds machine" "bad.yaml: .*memory" \
 'N: 10000000
 student: {activation: relu}
 record: {test_size: 10000000}'
-expect_exit 1 "missing spec file" -- "$PDX" validate "$WORK/nope.yaml"
-expect_err "nope.yaml" "missing file is named"
+# issue 21: a SPEC that names nothing or a directory is bad usage (2), the
+# same for validate, plan, run and theory (exit 1 before)
+expect_exit 2 "missing spec file" -- "$PDX" validate "$WORK/nope.yaml"
+expect_err "nope.yaml: no such spec file" "missing file is named"
+for cmd in validate plan run theory; do
+  expect_exit 2 "$cmd: missing spec file" -- "$PDX" $cmd "$WORK/nope.yaml"
+  expect_err "nope.yaml: no such spec file" "$cmd names the missing spec"
+  expect_exit 2 "$cmd: a directory as spec" -- "$PDX" $cmd "$WORK"
+  expect_err "a directory, not a spec file" "$cmd: directory spec"
+done
 
 # ---- finite training sets: one bad spec per new key ---------------------
 P='teacher: {kind: perceptron}
@@ -326,6 +334,25 @@ expect_exit 2 "different spec onto the same file is refused" -- "$PDX" run other
 expect_err "(does not match|different)" "refusal message"
 expect_err "--force" "refusal suggests --force"
 expect_exit 0 "--force starts over" -- "$PDX" run other.yaml -o t1.h5 --quiet --force
+# issue 21: --extend --force contradict each other (accepted before)
+expect_exit 2 "--extend --force refused" -- "$PDX" run other.yaml -o t1.h5 --quiet --force --extend
+expect_err "--force and --extend" "--extend --force message"
+# issue 21: never over a file that is not a pdx result file, even forced
+cp small.yaml keep.yaml
+expect_exit 2 "run --force onto the spec itself" -- "$PDX" run keep.yaml -o keep.yaml --quiet --force
+expect_err "keep.yaml already exists and is not an HDF5 file.*even with --force" "run names the spec it refuses"
+cmp -s small.yaml keep.yaml && pass "spec left untouched" || fail "spec was overwritten"
+"$PDX" --help >/dev/null
+"$PDX" run --help | grep -q "never written over, even with --force" \
+  && pass "run --help states the overwrite policy" || fail "run --help lacks the overwrite policy"
+# issue 21: a symbolic link as output is written through
+ln -sf t1.h5 t1-link.h5
+expect_exit 0 "rerun through a symbolic link" -- "$PDX" run other.yaml -o t1-link.h5
+expect_err "already complete" "the link's target is the finished file"
+expect_exit 0 "--force through a symbolic link" -- "$PDX" run other.yaml -o t1-link.h5 --quiet --force
+[[ -L t1-link.h5 ]] && pass "the link stays a link" || fail "the link was replaced by a regular file"
+expect_exit 0 "the target holds the new run" -- "$PDX" run other.yaml -o t1.h5
+expect_err "already complete" "the finished file is the link's target"
 
 echo
 if ((failures)); then echo "$failures CLI check(s) failed"; exit 1; fi

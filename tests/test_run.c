@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pdx/run.h"
@@ -46,30 +47,62 @@ static void test_run_sweep_complete(void **state)
     expect(pdx_run_decide(&s, &f), PDX_RUN_CREATE, 0, 0);
 }
 
-/* --force starts over whatever is there. */
+/* --force starts over whatever pdx result file is there. */
 static void test_run_create_forced(void **state)
 {
     (void)state;
     pdx_run_settings s = pdx_run_settings_default();
     s.force = 1;
-    pdx_run_found f = {.file_exists = 1, .file_is_pdx = 0};
+    pdx_run_found f = {.file_exists = 1, .file_is_pdx = 1,
+                       .file_same_spec = 1, .file_complete = 1};
     expect(pdx_run_decide(&s, &f), PDX_RUN_CREATE, 0, 0);
     f = (pdx_run_found){.file_exists = 1, .file_is_pdx = 1,
-                        .file_same_spec = 1, .file_complete = 1};
+                        .resume_refused = 1};
     expect(pdx_run_decide(&s, &f), PDX_RUN_CREATE, 0, 0);
     f = (pdx_run_found){.sharded = 1, .merged_exists = 1};
     expect(pdx_run_decide(&s, &f), PDX_RUN_CREATE, 0, 0);
 }
 
-/* A file that is not a pdx file is refused, without an --extend hint. */
+/* A file that is not a pdx result file (a theory file, a spec, foreign
+ * HDF5, a directory) is refused, without an --extend hint, and --force
+ * does not change that (issue 21: --force replaced a theory file or the
+ * spec itself). */
 static void test_run_refuse_not_pdx(void **state)
 {
     (void)state;
     pdx_run_settings s = pdx_run_settings_default();
-    pdx_run_found f = {.file_exists = 1, .file_is_pdx = 0};
+    pdx_run_found f = {.file_exists = 1, .file_is_pdx = 0,
+                       .file_kind = PDX_FILE_THEORY};
     expect(pdx_run_decide(&s, &f), PDX_RUN_REFUSE, 0, 0);
+    assert_int_equal(pdx_run_decide(&s, &f).even_forced, 1);
     s.extend = 1;
     expect(pdx_run_decide(&s, &f), PDX_RUN_REFUSE, 0, 0);
+    s.extend = 0;
+    s.force = 1;
+    expect(pdx_run_decide(&s, &f), PDX_RUN_REFUSE, 0, 0);
+    assert_int_equal(pdx_run_decide(&s, &f).even_forced, 1);
+    f.sharded = 1; /* a shard file too, merged file finished */
+    f.merged_exists = f.merged_same_spec = f.merged_complete = 1;
+    s.force = 0;
+    expect(pdx_run_decide(&s, &f), PDX_RUN_REFUSE, 0, 0);
+}
+
+/* A shard whose sweep's merged file is not a pdx result file (a theory
+ * file of the spec looked finished: issue 21) is refused, even with
+ * --force: the merge could never write it. */
+static void test_run_refuse_merged_not_pdx(void **state)
+{
+    (void)state;
+    pdx_run_settings s = pdx_run_settings_default();
+    pdx_run_found f = {.sharded = 1, .merged_exists = 1,
+                       .merged_foreign = 1, .merged_same_spec = 1,
+                       .merged_complete = 1};
+    expect(pdx_run_decide(&s, &f), PDX_RUN_REFUSE, 1, 0);
+    assert_int_equal(pdx_run_decide(&s, &f).even_forced, 1);
+    s.force = 1;
+    expect(pdx_run_decide(&s, &f), PDX_RUN_REFUSE, 1, 0);
+    f.sharded = 0; /* a whole-grid run has no merged file of its own */
+    expect(pdx_run_decide(&s, &f), PDX_RUN_CREATE, 0, 0);
 }
 
 /* Finished for this spec (and shard): nothing to do; another spec's
@@ -195,6 +228,98 @@ static void test_run_extend_from_merged(void **state)
     expect(pdx_run_decide(&s, &f), PDX_RUN_EXTEND, 1, 0);
 }
 
+/* ---- the overwrite policy, one row per test ---- */
+
+static void expect_output(pdx_output_writer writer, int force,
+                          pdx_file_kind kind, int same_spec, int complete,
+                          pdx_output_action action, int even_forced)
+{
+    pdx_output_found f = {kind, same_spec, complete};
+    pdx_output_decision d = pdx_output_decide(writer, force, &f);
+    if (d.action != action || d.even_forced != even_forced)
+        fail_msg("writer %d, force %d, kind %d (%s): decided %s (even "
+                 "forced %d: %s) but expected %s (%d)",
+                 (int)writer, force, (int)kind, pdx_file_kind_text(kind),
+                 pdx_output_action_name(d.action), d.even_forced, d.reason,
+                 pdx_output_action_name(action), even_forced);
+    assert_non_null(d.reason);
+}
+
+/* Nothing there, or an empty file (mktemp): written, by every writer. */
+static void test_run_output_write(void **state)
+{
+    (void)state;
+    for (int w = 0; w < 2; w++)
+        for (int force = 0; force < 2; force++) {
+            expect_output((pdx_output_writer)w, force, PDX_FILE_ABSENT, 0,
+                          0, PDX_OUTPUT_WRITE, 0);
+            expect_output((pdx_output_writer)w, force, PDX_FILE_EMPTY, 0, 0,
+                          PDX_OUTPUT_WRITE, 0);
+        }
+}
+
+/* Not a pdx file of the writer's kind: refused even with --force (a
+ * result file for theory, a theory file for run and merge, foreign HDF5,
+ * a spec or any non-HDF5 file, a directory). */
+static void test_run_output_refuse_kind(void **state)
+{
+    (void)state;
+    static const pdx_file_kind others[] = {
+        PDX_FILE_FOREIGN_HDF5, PDX_FILE_NOT_HDF5, PDX_FILE_NOT_REGULAR};
+    for (int force = 0; force < 2; force++) {
+        expect_output(PDX_WRITER_THEORY, force, PDX_FILE_RESULT, 1, 1,
+                      PDX_OUTPUT_REFUSE, 1);
+        expect_output(PDX_WRITER_RESULT, force, PDX_FILE_THEORY, 1, 1,
+                      PDX_OUTPUT_REFUSE, 1);
+        for (size_t k = 0; k < sizeof others / sizeof *others; k++)
+            for (int w = 0; w < 2; w++)
+                expect_output((pdx_output_writer)w, force, others[k], 0, 0,
+                              PDX_OUTPUT_REFUSE, 1);
+    }
+}
+
+/* --force replaces a file of the writer's kind, whatever it holds. */
+static void test_run_output_replace(void **state)
+{
+    (void)state;
+    expect_output(PDX_WRITER_THEORY, 1, PDX_FILE_THEORY, 1, 1,
+                  PDX_OUTPUT_REPLACE, 0);
+    expect_output(PDX_WRITER_THEORY, 1, PDX_FILE_THEORY, 0, 1,
+                  PDX_OUTPUT_REPLACE, 0);
+    expect_output(PDX_WRITER_RESULT, 1, PDX_FILE_RESULT, 0, 0,
+                  PDX_OUTPUT_REPLACE, 0);
+}
+
+/* Finished for this spec: nothing to do (the same command again). */
+static void test_run_output_complete(void **state)
+{
+    (void)state;
+    expect_output(PDX_WRITER_THEORY, 0, PDX_FILE_THEORY, 1, 1,
+                  PDX_OUTPUT_COMPLETE, 0);
+    expect_output(PDX_WRITER_RESULT, 0, PDX_FILE_RESULT, 1, 1,
+                  PDX_OUTPUT_COMPLETE, 0);
+}
+
+/* A result file not finished for this spec: run's and merge's own rules
+ * (resume, extend, refuse) take over. */
+static void test_run_output_existing(void **state)
+{
+    (void)state;
+    expect_output(PDX_WRITER_RESULT, 0, PDX_FILE_RESULT, 1, 0,
+                  PDX_OUTPUT_EXISTING, 0);
+    expect_output(PDX_WRITER_RESULT, 0, PDX_FILE_RESULT, 0, 1,
+                  PDX_OUTPUT_EXISTING, 0);
+}
+
+/* A theory file of another spec holds results: replaced only with
+ * --force (issue 21: pdx theory replaced any file). */
+static void test_run_output_refuse_other_theory(void **state)
+{
+    (void)state;
+    expect_output(PDX_WRITER_THEORY, 0, PDX_FILE_THEORY, 0, 1,
+                  PDX_OUTPUT_REFUSE, 0);
+}
+
 /* ---- settings ---- */
 
 static void expect_invalid(const pdx_run_settings *s, const char *key,
@@ -259,6 +384,10 @@ static void test_run_settings_errors(void **state)
     s.mpi_rank = 4;
     s.mpi_size = 4;
     expect_invalid(&s, "mpi", "rank 4 of 4");
+    s = pdx_run_settings_default(); /* issue 21: accepted before */
+    s.force = 1;
+    s.extend = 1;
+    expect_invalid(&s, "force", "--force and --extend");
     assert_int_equal(pdx_run_settings_validate(NULL, NULL), PDX_ERR_USAGE);
 }
 
@@ -381,29 +510,75 @@ static void test_run_open_files(void **state)
     pdx_run_destroy(&run);
 }
 
-/* Garbage at the output (not HDF5): an error, not a decision, and the
- * file is left alone; --force replaces it. */
+/* Garbage at the output (not HDF5: a spec, text): refused, even with
+ * --force, and left alone (issue 21: --force replaced it). */
 static void test_run_open_not_hdf5(void **state)
 {
     files *f = *state;
     write_text(f->out, "not HDF5 at all\n");
     pdx_run_settings s = pdx_run_settings_default();
     s.output = f->out;
-    s.quiet = 1;
-    s.shard_count = 1;
     pdx_run *run = NULL;
     pdx_run_outcome o;
-    pdx_error err;
-    assert_int_equal(pdx_run_create(&run, f->spec, &s, &err), PDX_OK);
-    pdx_status st = pdx_run_open(run, &o, &err);
-    if (st != PDX_ERR_HDF5 && st != PDX_ERR_IO)
-        fail_msg("opened garbage: status %s, action %s", pdx_status_name(st),
-                 pdx_run_action_name(o.decision.action));
-    assert_int_equal(o.opened, 0);
-    pdx_run_destroy(&run);
-    s.force = 1;
+    for (int force = 0; force < 2; force++) {
+        s.force = force;
+        assert_int_equal(open_run(f->spec, s, &run, &o), PDX_RUN_REFUSE);
+        assert_int_equal(o.decision.even_forced, 1);
+        assert_int_equal(o.opened, 0);
+        if (strstr(o.reason.message, "not an HDF5 file") == NULL ||
+            strstr(o.reason.message, "even with --force") == NULL)
+            fail_msg("reason: %s", o.reason.message);
+        pdx_run_destroy(&run);
+    }
+    FILE *in = fopen(f->out, "r");
+    char line[64] = "";
+    assert_non_null(in);
+    assert_non_null(fgets(line, sizeof line, in));
+    fclose(in);
+    assert_string_equal(line, "not HDF5 at all\n");
+    write_text(f->out, ""); /* an empty file (mktemp) holds nothing */
+    s.force = 0;
     assert_int_equal(open_run(f->spec, s, &run, &o), PDX_RUN_CREATE);
     pdx_run_destroy(&run);
+}
+
+/* A symbolic link as output is written through: the run creates and
+ * finishes its target, and the link stays a link (issue 21: the finished
+ * file replaced the link); a dangling link is refused with a message. */
+static void test_run_open_symlink(void **state)
+{
+    files *f = *state;
+    char link[80];
+    snprintf(link, sizeof link, "%s.link.h5", f->out);
+    unlink(link);
+    assert_int_equal(symlink(f->out, link), 0);
+    write_text(f->out, "");
+    pdx_run_settings s = pdx_run_settings_default();
+    s.output = link;
+    pdx_run *run = NULL;
+    pdx_run_outcome o;
+    assert_int_equal(open_run(f->spec, s, &run, &o), PDX_RUN_CREATE);
+    run_to_end(run);
+    pdx_run_destroy(&run);
+    struct stat st;
+    assert_int_equal(lstat(link, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(lstat(f->out, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    s.output = f->out;
+    assert_int_equal(open_run(f->spec, s, &run, &o), PDX_RUN_COMPLETE);
+    pdx_run_destroy(&run);
+    unlink(f->out);
+    s.output = link;
+    s.quiet = 1;
+    s.shard_count = 1;
+    pdx_error err;
+    assert_int_equal(pdx_run_create(&run, f->spec, &s, &err), PDX_OK);
+    assert_int_equal(pdx_run_open(run, &o, &err), PDX_ERR_IO);
+    if (strstr(err.message, "symbolic link") == NULL)
+        fail_msg("message: %s", err.message);
+    pdx_run_destroy(&run);
+    unlink(link);
 }
 
 int main(void)
@@ -413,6 +588,7 @@ int main(void)
         cmocka_unit_test(test_run_sweep_complete),
         cmocka_unit_test(test_run_create_forced),
         cmocka_unit_test(test_run_refuse_not_pdx),
+        cmocka_unit_test(test_run_refuse_merged_not_pdx),
         cmocka_unit_test(test_run_complete),
         cmocka_unit_test(test_run_resume),
         cmocka_unit_test(test_run_refuse_mismatch),
@@ -422,11 +598,19 @@ int main(void)
         cmocka_unit_test(test_run_refuse_merged_other_spec),
         cmocka_unit_test(test_run_refuse_merged_extension_refused),
         cmocka_unit_test(test_run_extend_from_merged),
+        cmocka_unit_test(test_run_output_write),
+        cmocka_unit_test(test_run_output_refuse_kind),
+        cmocka_unit_test(test_run_output_replace),
+        cmocka_unit_test(test_run_output_complete),
+        cmocka_unit_test(test_run_output_existing),
+        cmocka_unit_test(test_run_output_refuse_other_theory),
         cmocka_unit_test(test_run_settings_default_valid),
         cmocka_unit_test(test_run_settings_errors),
         cmocka_unit_test_setup_teardown(test_run_open_files, setup_files,
                                         teardown_files),
         cmocka_unit_test_setup_teardown(test_run_open_not_hdf5, setup_files,
+                                        teardown_files),
+        cmocka_unit_test_setup_teardown(test_run_open_symlink, setup_files,
                                         teardown_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

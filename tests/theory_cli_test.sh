@@ -33,7 +33,16 @@ expect_exit 2 "$PDX" theory --curve gibbs-spherical --alpha -1
 expect_exit 2 "$PDX" theory --curve hebb --alpha 1 --label-noise 1.5
 expect_exit 2 "$PDX" theory --curve scm-ode --alpha 1 --K 0
 expect_exit 2 "$PDX" theory --curve hebb --alpha 1 extra-arg
-expect_exit 1 "$PDX" theory "$TMP/missing.yaml"   # I/O, as pdx run
+# issue 21: a SPEC that names nothing or a directory is bad usage, as for
+# pdx run and pdx validate (exit 1 before); -o '' a usage error, not an
+# internal message
+expect_exit 2 "$PDX" theory "$TMP/missing.yaml"
+grep -q "missing.yaml: no such spec file" "$TMP/err" || fail "missing spec not named"
+expect_exit 2 "$PDX" theory "$TMP"
+grep -q "a directory, not a spec file" "$TMP/err" || fail "directory spec message"
+printf 'name: e\nN: 20\ntrain: {alpha: 0.5}\nrecord: {times: [0.5]}\n' >"$TMP/e.yaml"
+expect_exit 2 "$PDX" theory "$TMP/e.yaml" -o ''
+grep -q -- "--output: the file name is empty" "$TMP/err" || fail "-o '' message"
 printf 'name: bad\nN: -3\n' >"$TMP/bad.yaml"
 expect_exit 2 "$PDX" theory "$TMP/bad.yaml"
 
@@ -191,6 +200,107 @@ assert abs(f["eta_max"][1, 0] - float(rows[0]["eta_max"])) < 1e-8
 assert f["R"].shape == (2, 2, 3, 2, 2)
 assert (f["status"][...] == 1).all()
 EOF
+
+# --- the overwrite policy (issue 21) ---------------------------------------------
+W=$TMP/ow
+mkdir -p "$W"
+cat >"$W/s.yaml" <<'EOF'
+name: ow
+N: 40
+replicas: 1
+teacher: {kind: perceptron}
+student: {kind: perceptron, weights: spherical}
+data: {alpha: [0.5, 1.0]}
+train: {algorithm: hebb}
+record: {times: [1]}
+EOF
+sed 's/N: 40/N: 41/' "$W/s.yaml" >"$W/s2.yaml"
+cp "$W/s.yaml" "$W/s.orig"
+sums() { md5sum "$@" 2>/dev/null; }
+"$PDX" run "$W/s.yaml" -o "$W/r.h5" --quiet >/dev/null || fail "run for the policy checks"
+before=$(sums "$W/r.h5")
+# item 2: a finished result file, or the spec, are never written over
+for force in "" --force; do
+    expect_exit 2 "$PDX" theory "$W/s.yaml" -o "$W/r.h5" --quiet $force
+    grep -q "r.h5 already exists and is a pdx result file.*even with --force" "$TMP/err" \
+        || { fail "theory onto a result file $force: message"; cat "$TMP/err"; }
+    expect_exit 2 "$PDX" theory "$W/s.yaml" -o "$W/s.yaml" --quiet $force
+    grep -q "s.yaml already exists and is not an HDF5 file" "$TMP/err" \
+        || fail "theory onto the spec $force: message"
+done
+[ "$(sums "$W/r.h5")" = "$before" ] || fail "theory replaced a result file"
+cmp -s "$W/s.yaml" "$W/s.orig" || fail "theory overwrote the spec"
+# item 3: a theory file is never taken for a finished simulation
+expect_exit 0 "$PDX" theory "$W/s.yaml" -o "$W/x.h5" --quiet
+th=$(sums "$W/x.h5")
+for force in "" --force; do
+    expect_exit 2 "$PDX" run "$W/s.yaml" -o "$W/x.h5" $force
+    grep -q "x.h5 already exists and is a pdx theory file" "$TMP/err" \
+        || { fail "run onto a theory file $force: message"; cat "$TMP/err"; }
+    grep -q "already complete" "$TMP/err" && fail "run took a theory file for its results"
+done
+expect_exit 2 "$PDX" run "$W/s.yaml" -o "$W/x.h5" --shard 0/2
+grep -q "x.h5 already exists and is a pdx theory file" "$TMP/err" \
+    || fail "a shard took the theory file for its merged output"
+[ "$(sums "$W/x.h5")" = "$th" ] || fail "run replaced a theory file"
+# the same theory again: nothing to do; another spec: only with --force
+expect_exit 0 "$PDX" theory "$W/s.yaml" -o "$W/x.h5"
+grep -q "x.h5 is already complete for this spec; nothing to do" "$TMP/err" \
+    || fail "theory again: message"
+expect_exit 2 "$PDX" theory "$W/s2.yaml" -o "$W/x.h5" --quiet
+grep -q "holds the theory of another spec; use --force" "$TMP/err" \
+    || fail "theory of another spec: message"
+[ "$(sums "$W/x.h5")" = "$th" ] || fail "theory replaced another spec's theory"
+expect_exit 0 "$PDX" theory "$W/s2.yaml" -o "$W/x.h5" --quiet --force
+[ "$(sums "$W/x.h5")" != "$th" ] || fail "--force did not replace the theory"
+# foreign HDF5 and a directory: never, even with --force
+$PY -c "import h5py; h5py.File('$W/foreign.h5', 'w')['x'] = [1]"
+mkdir -p "$W/dir.h5"
+for out in foreign.h5 dir.h5; do
+    expect_exit 2 "$PDX" theory "$W/s.yaml" -o "$W/$out" --quiet --force
+done
+$PY -c "import h5py; assert list(h5py.File('$W/foreign.h5', 'r')) == ['x']" \
+    || fail "theory changed a foreign HDF5 file"
+# an empty file (mktemp) holds nothing: written
+: >"$W/empty.h5"
+expect_exit 0 "$PDX" theory "$W/s.yaml" -o "$W/empty.h5" --quiet
+# a symbolic link is written through: the link stays, its target is written
+ln -s th-target.h5 "$W/link.h5"
+: >"$W/th-target.h5"
+expect_exit 0 "$PDX" theory "$W/s.yaml" -o "$W/link.h5" --quiet
+[ -L "$W/link.h5" ] || fail "theory replaced the symbolic link"
+"$PDX" info "$W/th-target.h5" | grep -q "source  *theory" || fail "link target not written"
+rm "$W/th-target.h5"
+expect_exit 1 "$PDX" theory "$W/s.yaml" -o "$W/link.h5" --quiet
+grep -q "symbolic link" "$TMP/err" || fail "dangling link: message"
+# temporaries of a killed theory write are removed by the next write
+sleep 0 & dead=$!; wait "$dead"
+stale="$W/y.h5.tmp-$(hostname | tr / _)-$dead"
+: >"$stale"
+expect_exit 0 "$PDX" theory "$W/s.yaml" -o "$W/y.h5" --quiet
+[ -e "$stale" ] && fail "a stale theory temporary was left: $stale"
+# stop signals during a theory write leave no temporary: SIGTERM as soon
+# as the temporary appears (it was left behind before)
+mkdir -p "$W/sig"
+$PY - "$PDX" "$ROOT/sweeps/quickstart.yaml" "$W/sig" <<'EOF' || fail "SIGTERM during a theory write left its temporary"
+import os, signal, subprocess, sys
+pdx, spec, d = sys.argv[1:4]
+caught = 0
+for attempt in range(5):
+    p = subprocess.Popen([pdx, "theory", spec, "-o", os.path.join(d, "sig.h5"),
+                          "--quiet", "--force"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while p.poll() is None:
+        if any(n.startswith("sig.h5.tmp-") for n in os.listdir(d)):
+            p.send_signal(signal.SIGTERM)
+            caught += 1
+            break
+    p.wait()
+left = [n for n in os.listdir(d) if n.startswith("sig.h5.tmp-")]
+print(f"theory write signalled {caught} of 5 times; left: {left}")
+sys.exit(1 if left else 0)
+EOF
+"$PDX" theory --help | grep -q "never" || fail "theory --help lacks the overwrite policy"
 
 if [ "$fails" -ne 0 ]; then
     echo "$fails failure(s)"

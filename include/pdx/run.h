@@ -24,6 +24,7 @@
 #include "pdx/error.h"
 #include "pdx/grid.h"
 #include "pdx/spec.h"
+#include "pdx/store.h"
 #include "pdx/sweep.h"
 
 #define PDX_RUN_MAX_THREADS 4096 /* threads: 1 .. this (0: OpenMP's) */
@@ -40,9 +41,12 @@ typedef struct pdx_run_settings {
     uint64_t shard_count;     /*   SLURM array choose it, else the whole
                                *   grid; 1: the whole grid; > 1: shard
                                *   index of count, into a shard file */
-    int force;                /* start over whatever the output holds */
+    int force;                /* start over, replacing the results of the
+                               * output (a pdx result file only: see
+                               * pdx_output_decide) */
     int extend;               /* the spec adds axis values or replicas to
-                               * the output's spec: keep its results */
+                               * the output's spec: keep its results (not
+                               * with force) */
     int quiet;                /* no progress on stderr */
     int fsync_each;           /* fsync after every commit */
     int threads;              /* 0: OpenMP's default */
@@ -62,7 +66,8 @@ typedef struct pdx_run_settings {
 pdx_run_settings pdx_run_settings_default(void);
 
 /* Check every field. Returns PDX_OK or PDX_ERR_USAGE, with err->key the
- * field ("output", "shard", "threads", "bundle", "grace", "mpi") and a
+ * field ("output", "force" (with extend), "shard", "threads", "bundle",
+ * "grace", "mpi") and a
  * message naming the command-line option. Thread-safe. */
 pdx_status pdx_run_settings_validate(const pdx_run_settings *settings,
                                      pdx_error *err);
@@ -75,6 +80,83 @@ double pdx_run_machine_memory_bytes(void);
  * naming the spec file and what to reduce; else PDX_OK. Thread-safe. */
 pdx_status pdx_run_check_memory(const pdx_spec *spec, const pdx_grid *grid,
                                 int threads, pdx_error *err);
+
+/* ---- The overwrite policy of every command that writes a file ----
+ *
+ * run, merge and theory write whole files over an output path. One rule
+ * for all: a file that holds results is never replaced without --force;
+ * a file that is not a pdx file of the writer's kind (a theory file for
+ * run and merge, a result file for theory, a foreign HDF5 file, a spec or
+ * any other non-HDF5 file, a directory) is never written over, even with
+ * --force; a theory file is never taken for a simulation's results nor
+ * the reverse (the root attribute source = "theory" tells them apart).
+ * A symbolic link is written through: the file written is its target. */
+
+/* What a command writes. */
+typedef enum pdx_output_writer {
+    PDX_WRITER_RESULT = 0, /* pdx run, pdx merge: result files */
+    PDX_WRITER_THEORY = 1  /* pdx theory: theory files */
+} pdx_output_writer;
+
+/* What the policy allows at an output path (pdx_output_decide). */
+typedef enum pdx_output_action {
+    PDX_OUTPUT_WRITE = 0,    /* nothing of value there: write the file */
+    PDX_OUTPUT_REPLACE = 1,  /* --force: replace a file of the writer's
+                              * kind, giving up what it holds */
+    PDX_OUTPUT_EXISTING = 2, /* a file of the writer's kind that may be
+                              * continued: the command's own table decides
+                              * (run: pdx_run_decide; merge) */
+    PDX_OUTPUT_COMPLETE = 3, /* already holds this spec's finished output:
+                              * nothing to do */
+    PDX_OUTPUT_REFUSE = 4    /* left alone */
+} pdx_output_action;
+
+/* What is at the output, as far as the policy needs it. */
+typedef struct pdx_output_found {
+    pdx_file_kind kind; /* pdx_store_file_kind */
+    int same_spec;      /* a pdx file written for this spec (SHA-256) */
+    int complete;       /* a finished pdx file (theory files always are) */
+} pdx_output_found;
+
+typedef struct pdx_output_decision {
+    pdx_output_action action;
+    int even_forced;    /* REFUSE: --force does not change it */
+    const char *reason; /* one line, static: the row of the table */
+} pdx_output_decision;
+
+/* The overwrite policy, in order (first match wins):
+ *   nothing there, or an empty file                    -> WRITE
+ *   not a pdx file of the writer's kind                -> REFUSE (even
+ *     with --force: another pdx kind, foreign HDF5, not HDF5, not a
+ *     regular file)
+ *   --force                                            -> REPLACE
+ *   finished for this spec                             -> COMPLETE
+ *   result writer (run, merge)                         -> EXISTING
+ *   theory writer: a theory file of another spec       -> REFUSE
+ * Pure: reads only its arguments; thread-safe. */
+pdx_output_decision pdx_output_decide(pdx_output_writer writer, int force,
+                                      const pdx_output_found *found);
+
+/* Short stable name of an output action ("write", "replace", ...). */
+const char *pdx_output_action_name(pdx_output_action action);
+
+/* Look at `path` for `writer` and decide (pdx_output_decide) with the
+ * spec of SHA-256 `spec_sha256` and `force`. *resolved receives the path
+ * to write, malloc'ed (the caller frees it): `path`, or the target of a
+ * symbolic link. On REFUSE and COMPLETE, *reason (may be NULL) says why,
+ * naming the file and what to do. Returns PDX_OK, PDX_ERR_USAGE (an empty
+ * path), PDX_ERR_IO (a link whose target does not exist; the file cannot
+ * be looked at), PDX_ERR_HDF5 (a damaged HDF5 file), PDX_ERR_NOMEM. */
+pdx_status pdx_output_check(pdx_output_writer writer, const char *path,
+                            const char *spec_sha256, int force,
+                            pdx_output_decision *decision, char **resolved,
+                            pdx_error *reason, pdx_error *err);
+
+/* The path to write for output `path`: a copy of it, or the target of the
+ * symbolic link it names (pdx writes through links; *out malloc'ed, the
+ * caller frees it). Returns PDX_OK, PDX_ERR_IO (a dangling link, a loop),
+ * PDX_ERR_NOMEM. Thread-safe. */
+pdx_status pdx_output_resolve(const char *path, char **out, pdx_error *err);
 
 /* What an output can be asked to do (pdx_run_decide). */
 typedef enum pdx_run_action {
@@ -96,12 +178,15 @@ typedef enum pdx_run_action {
  * trying an action the table chose before (pdx_run_open retries). */
 typedef struct pdx_run_found {
     int sharded;              /* this run writes one shard of several */
-    int file_exists;
+    int file_exists;          /* something that is not an empty file */
     int file_is_pdx;          /* a pdx result file (pdx_store_inspect) */
+    pdx_file_kind file_kind;  /* what the file is (for the reason) */
     int file_same_spec;       /* of this spec (SHA-256) */
     int file_complete;        /* finished, with this run's shard */
     int resume_refused;       /* pdx_store_open: does not match */
     int merged_exists;
+    int merged_foreign;       /* the merged file is not a pdx result file
+                               * (a theory file, foreign, not HDF5) */
     int merged_same_spec;
     int merged_complete;      /* finished whole-grid file of this spec */
     int extend_refused;       /* pdx_store_create_extended: no extension */
@@ -112,13 +197,18 @@ typedef struct pdx_run_decision {
     int about_merged;   /* the action is about the merged file (EXTEND
                          * from it, REFUSE it, SWEEP_COMPLETE) */
     int hint_extend;    /* REFUSE: --extend might have helped */
+    int even_forced;    /* REFUSE: not a pdx result file; --force does
+                         * not change it (pdx_output_decide) */
     const char *reason; /* one line, static: the row of the table */
 } pdx_run_decision;
 
 /* The decision table, in order (first match wins):
+ *   file exists, not a pdx result file      -> REFUSE (even with --force;
+ *                                              pdx_output_decide's rule)
+ *   sharded, merged not a pdx result file   -> REFUSE (merged; even with
+ *                                              --force)
  *   sharded, no force, merged finished for this spec -> SWEEP_COMPLETE
  *   force                                   -> CREATE
- *   file exists, not a pdx file             -> REFUSE (no hint)
  *   file exists, finished for this spec     -> COMPLETE
  *   file exists, resume not refused         -> RESUME
  *   file refused, no --extend / sharded / same spec -> REFUSE
@@ -128,8 +218,8 @@ typedef struct pdx_run_decision {
  *   no file, merged of another spec, no --extend -> REFUSE (merged)
  *   no file, extension of merged refused    -> REFUSE (merged)
  *   no file, merged exists                  -> EXTEND (from merged)
- * (hint_extend: REFUSE rows other than "not a pdx file", without
- * --extend.) Pure: reads only its arguments; thread-safe. */
+ * (hint_extend: REFUSE rows other than "not a pdx result file",
+ * without --extend.) An empty file counts as no file. Pure: reads only its arguments; thread-safe. */
 pdx_run_decision pdx_run_decide(const pdx_run_settings *settings,
                                 const pdx_run_found *found);
 

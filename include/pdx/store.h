@@ -109,6 +109,9 @@ typedef struct pdx_store_info {
     uint64_t by_status[4];     /* tasks by pdx_task_status */
     int rng_key_version;
     char rng[64], pdx_version[64], git_describe[128], start_time[64];
+    int is_theory;             /* root attribute source = "theory": a
+                                * theory file (pdx theory), never a
+                                * simulation's results */
 } pdx_store_info;
 
 /* Read the spec, shard, progress and provenance of a pdx result file (a
@@ -119,6 +122,31 @@ typedef struct pdx_store_info {
 pdx_status pdx_store_inspect(const char *path, pdx_store_info *info,
                              pdx_error *err);
 void pdx_store_info_clear(pdx_store_info *info);
+
+/* What is at a path a command is about to write (the overwrite policy,
+ * pdx_output_decide in pdx/run.h, decides on it). Values are stable. */
+typedef enum pdx_file_kind {
+    PDX_FILE_ABSENT = 0,       /* nothing there */
+    PDX_FILE_EMPTY = 1,        /* a regular file of 0 bytes: holds nothing */
+    PDX_FILE_RESULT = 2,       /* a pdx result file (pdx run, pdx merge) */
+    PDX_FILE_THEORY = 3,       /* a pdx theory file (source = "theory") */
+    PDX_FILE_FOREIGN_HDF5 = 4, /* HDF5 without pdx_schema_version */
+    PDX_FILE_NOT_HDF5 = 5,     /* a regular file that is not HDF5 (a spec,
+                                * text, anything else) */
+    PDX_FILE_NOT_REGULAR = 6   /* a directory, device, FIFO or socket */
+} pdx_file_kind;
+
+/* Classify what is at `path` (a symbolic link is followed) into *kind
+ * without writing and without the file lock (a live file too). Returns
+ * PDX_OK, PDX_ERR_IO (cannot stat or read it: the message names the file
+ * and the reason), PDX_ERR_HDF5 (an HDF5 signature, but HDF5 cannot open
+ * it: damaged or truncated). Thread-compatible as every store call. */
+pdx_status pdx_store_file_kind(const char *path, pdx_file_kind *kind,
+                               pdx_error *err);
+
+/* "a theory file (pdx theory)", "not an HDF5 file", ...: what a kind is,
+ * for messages. Static strings; thread-safe. */
+const char *pdx_file_kind_text(pdx_file_kind kind);
 
 /* For every task of the file at `path` that is not pending, set
  * status[task] (status has the whole grid's n_tasks entries; others are
@@ -347,7 +375,9 @@ typedef struct pdx_store_theory {
  * "Theory files"): the result file's root attributes (spec, provenance,
  * param:*) plus `source` = "theory" and `pdx_complete` = 1, the axis and
  * extra-dimension coordinates, the flag and float64 variables, compressed;
- * built under a temporary name and renamed over `path`. Returns PDX_OK,
+ * built under a temporary name and renamed over `path` (temporaries of
+ * killed writers next to it are removed first; the caller applies the
+ * overwrite policy, pdx_output_check). Returns PDX_OK,
  * PDX_ERR_USAGE (missing data, a name used twice or reserved),
  * PDX_ERR_IO (also: too little free space), PDX_ERR_HDF5, PDX_ERR_NOMEM. */
 pdx_status pdx_store_write_theory(const char *path, const pdx_grid *grid,

@@ -1,6 +1,7 @@
 /* cli_common.c — helpers shared by the `pdx` subcommands (cli_common.h). */
 #include "cli_common.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,10 +39,31 @@ int pdx_cli_want_help(int argc, char **argv)
     return 0;
 }
 
+int pdx_cli_check_spec_path(const char *path)
+{
+    struct stat st;
+    if (path[0] == '\0')
+        return pdx_cli_usage_error("pdx", "the SPEC file name is empty");
+    if (stat(path, &st) != 0 && (errno == ENOENT || errno == ENOTDIR))
+        return pdx_cli_usage_error("pdx",
+                                   "%s: no such spec file (give the path "
+                                   "of a YAML sweep spec)",
+                                   path);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return pdx_cli_usage_error("pdx",
+                                   "%s: a directory, not a spec file (give "
+                                   "the path of a YAML sweep spec)",
+                                   path);
+    return 0;
+}
+
 int pdx_cli_load_spec(const char *path, pdx_spec **spec, pdx_grid **grid)
 {
     pdx_error err;
     pdx_error_clear(&err);
+    int rc = pdx_cli_check_spec_path(path);
+    if (rc != 0)
+        return rc;
     if (pdx_spec_parse_file(spec, path, &err) != PDX_OK)
         return pdx_cli_report(&err);
     if (pdx_grid_create(grid, *spec, &err) != PDX_OK) {

@@ -41,7 +41,12 @@ int pdx_cli_report(const pdx_error *err);
 /* 1 if an argument after argv[0] is --help or -h. */
 int pdx_cli_want_help(int argc, char **argv);
 
-/* Parse, validate and build the grid; prints the error and returns the
+/* A SPEC argument that names nothing, or a directory, is bad usage:
+ * prints the error (naming the path) and returns 2, else 0 (read errors
+ * of an existing file are left to the parser: I/O, exit 1). */
+int pdx_cli_check_spec_path(const char *path);
+
+/* Parse, validate and build the grid (pdx_cli_check_spec_path first); prints the error and returns the
  * exit code on failure (0 on success). */
 int pdx_cli_load_spec(const char *path, pdx_spec **spec, pdx_grid **grid);
 

@@ -49,8 +49,12 @@ static const char *const run_usage =
     "  -t, --threads N    OpenMP threads (default: "
     "OMP_NUM_THREADS or all cores)\n"
     "  -q, --quiet        no progress on stderr\n"
-    "  -f, --force        start over, even if OUT holds another "
-    "spec\n"
+    "  -f, --force        start over, replacing the results in "
+    "OUT (only a pdx\n"
+    "                     result file: a theory file, a spec or "
+    "any other file is\n"
+    "                     never written over, even with --force)"
+    "\n"
     "      --extend       SPEC adds axis values or replicas to "
     "the spec of OUT: keep\n"
     "                     OUT's results, run only the new "
@@ -76,7 +80,12 @@ static const char *const run_usage =
     "let running ones finish within\nthe grace period, keep what "
     "is done, exit 75 (a second signal stops at once).\nUnder "
     "mpirun (a -Dmpi=enabled build) each rank runs one shard and "
-    "rank 0\nmerges them into OUT.\n";
+    "rank 0\nmerges them into OUT.\n"
+    "\nOverwrite policy (as pdx theory and pdx merge): a result file "
+    "is never replaced\nwithout --force; --force and --extend "
+    "together are refused. If OUT is a\nsymbolic link, its target "
+    "is written. Exit codes: 0 ok, 1 runtime failure,\n2 bad usage, "
+    "bad spec or a refused output, 75 stopped early.\n";
 
 /* A whole number in [1, max] from an option argument; 0 if it is not. */
 static int parse_count(const char *text, long max, int *out)
@@ -173,6 +182,10 @@ static int refuse_existing(const pdx_run_outcome *o)
 {
     char buf[1200];
     pdx_error_format(&o->reason, buf, sizeof buf);
+    if (o->decision.even_forced) { /* not a pdx result file */
+        fprintf(stderr, "pdx: error: %s\n", buf);
+        return 2;
+    }
     fprintf(stderr,
             "pdx: error: %s already exists and does not match this spec "
             "(%s);\n%suse --force to start over, or -o to choose another "
@@ -313,6 +326,9 @@ int pdx_cli_run(int argc, char **argv, const char *command_line,
     pdx_error err;
     pdx_error_clear(&err);
     pdx_run *run = NULL;
+    rc = pdx_cli_check_spec_path(spec_path);
+    if (rc != 0)
+        return rc;
     if (pdx_run_create(&run, spec_path, &s, &err) != PDX_OK)
         return pdx_cli_report(&err);
     catch_stop_signals();

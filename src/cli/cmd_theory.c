@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "pdx/error.h"
 #include "pdx/grid.h"
 #include "pdx/rng.h"
+#include "pdx/run.h"
 #include "pdx/spec.h"
 #include "pdx/store.h"
 #include "pdx/theory.h"
@@ -24,7 +26,7 @@
 #endif
 
 static const char *const theory_usage =
-    "usage: pdx theory SPEC [-o OUT] [--quiet]\n"
+    "usage: pdx theory SPEC [-o OUT] [--force] [--quiet]\n"
     "       pdx theory --curve NAME --alpha A1,A2,... [options]\n"
     "\n"
     "Statistical-mechanics predictions (GSL) of the learning problems pdx\n"
@@ -55,7 +57,14 @@ static const char *const theory_usage =
     "                          alpha is the training time steps/N; R is each\n"
     "                          student unit's largest R_km, averaged over k\n"
     "\n"
-    "  -o, --output OUT        theory file (SPEC mode)\n"
+    "  -o, --output OUT        theory file (SPEC mode). Overwrite policy (as\n"
+    "                          pdx run and pdx merge): a theory file of this\n"
+    "                          spec is left as it is (nothing to do); one of\n"
+    "                          another spec is replaced only with --force; a\n"
+    "                          result file, a spec or any other file is never\n"
+    "                          written over, even with --force. If OUT is a\n"
+    "                          symbolic link, its target is written\n"
+    "  -f, --force             recompute and replace OUT (a theory file)\n"
     "  -q, --quiet             no summary on stderr (SPEC mode)\n"
     "      --curve NAME        one of the curves above\n"
     "      --alpha LIST        A1,A2,... or lin:START:STOP:N or log:START:STOP:N\n"
@@ -82,7 +91,8 @@ static const char *const theory_usage =
     "                          symmetric trajectory, stays on the plateau)\n"
     "\n"
     "Exit codes: 0 ok (points that do not converge are marked, not errors),\n"
-    "1 runtime failure, 2 bad usage or spec.\n";
+    "1 runtime failure, 2 bad usage, bad spec or a refused output (see\n"
+    "--output).\n";
 
 static int parse_double(const char *text, double *out)
 {
@@ -449,26 +459,80 @@ done:
 /* ------------------------------------------------------------------------ */
 /* SPEC mode                                                                 */
 
+/* The overwrite policy (pdx_output_decide) for the theory file at
+ * `out_path`: -1 to write *target (malloc'ed), else the exit code (0: the
+ * file is already complete for this spec; the path printed). */
+static int check_output(const pdx_spec *spec, const char *out_path,
+                        int force, int quiet, char **target)
+{
+    pdx_error err, reason;
+    pdx_error_clear(&err);
+    pdx_error_clear(&reason);
+    char sha[65];
+    pdx_store_sha256_hex(spec->text, spec->text_length, sha);
+    pdx_output_decision d;
+    if (pdx_output_check(PDX_WRITER_THEORY, out_path, sha, force, &d, target,
+                         &reason, &err) != PDX_OK)
+        return pdx_cli_report(&err);
+    if (d.action == PDX_OUTPUT_WRITE || d.action == PDX_OUTPUT_REPLACE)
+        return -1;
+    free(*target);
+    *target = NULL;
+    if (d.action == PDX_OUTPUT_COMPLETE) {
+        if (!quiet)
+            fprintf(stderr, "pdx: %s\n", reason.message);
+        printf("%s\n", out_path);
+        return 0;
+    }
+    fprintf(stderr, "pdx: error: %s\n", reason.message);
+    return 2;
+}
+
+/* pdx_store_write_theory with the stop signals held back, so that an
+ * interrupted pdx theory leaves no temporary behind: the file is either
+ * installed or not written when a signal takes effect (a temporary of a
+ * killed process is removed by the next write). */
+static pdx_status write_theory_file(const char *path, const pdx_grid *grid,
+                                    const pdx_store_theory *th,
+                                    const pdx_provenance *prov,
+                                    pdx_error *err)
+{
+    sigset_t stop, saved;
+    sigemptyset(&stop);
+    int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
+                     SIGALRM};
+    for (size_t i = 0; i < sizeof signals / sizeof *signals; i++)
+        sigaddset(&stop, signals[i]);
+    sigprocmask(SIG_BLOCK, &stop, &saved);
+    pdx_status st = pdx_store_write_theory(path, grid, th, prov, err);
+    sigprocmask(SIG_SETMASK, &saved, NULL);
+    return st;
+}
+
 static int run_spec(const char *spec_path, const char *out_path, int quiet,
-                    const char *command_line)
+                    int force, const char *command_line)
 {
     pdx_error err;
     pdx_error_clear(&err);
     pdx_spec *spec = NULL;
     pdx_grid *grid = NULL;
-    if (pdx_spec_parse_file(&spec, spec_path, &err) != PDX_OK)
-        return pdx_cli_report(&err);
-    if (pdx_grid_create(&grid, spec, &err) != PDX_OK) {
-        pdx_spec_destroy(&spec);
-        return pdx_cli_report(&err);
-    }
+    int rc = pdx_cli_load_spec(spec_path, &spec, &grid);
+    if (rc != 0)
+        return rc;
     char default_out[192];
     if (out_path == NULL) {
         snprintf(default_out, sizeof default_out, "%s-theory.h5",
                  spec->base.name);
         out_path = default_out;
     }
-    int rc = 0;
+    char *target = NULL;
+    rc = check_output(spec, out_path, force, quiet, &target);
+    if (rc >= 0) {
+        pdx_grid_destroy(&grid);
+        pdx_spec_destroy(&spec);
+        return rc;
+    }
+    rc = 0;
     pdx_theory_grid_result res;
     memset(&res, 0, sizeof res);
     if (pdx_theory_evaluate_grid(grid, &res, quiet ? NULL : stderr, &err) !=
@@ -535,7 +599,7 @@ static int run_spec(const char *spec_path, const char *out_path, int quiet,
     pdx_cli_iso_time_now(start_time, sizeof start_time);
     pdx_provenance prov = {PDX_VERSION, PDX_GIT_DESCRIBE, command_line, host,
                            start_time, PDX_RNG_NAME, PDX_RNG_KEY_VERSION};
-    if (pdx_store_write_theory(out_path, grid, &th, &prov, &err) != PDX_OK) {
+    if (write_theory_file(target, grid, &th, &prov, &err) != PDX_OK) {
         rc = pdx_cli_report(&err);
         goto done;
     }
@@ -549,6 +613,7 @@ static int run_spec(const char *spec_path, const char *out_path, int quiet,
                 (unsigned long long)res.not_converged, out_path);
     printf("%s\n", out_path);
 done:
+    free(target);
     pdx_theory_grid_result_clear(&res);
     pdx_grid_destroy(&grid);
     pdx_spec_destroy(&spec);
@@ -687,6 +752,7 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'},
         {"quiet", no_argument, 0, 'q'},
+        {"force", no_argument, 0, 'f'},
         {"help", no_argument, 0, 'h'},
         {"curve", required_argument, 0, OPT_CURVE},
         {"alpha", required_argument, 0, OPT_ALPHA},
@@ -712,12 +778,19 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
     o.epochs = 1.0;
     o.scm = pdx_theory_scm_default();
     const char *out_path = NULL, *alpha_text = NULL;
-    int quiet = 0, c;
+    int quiet = 0, force = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:qfh", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': out_path = optarg; break;
+        case 'o':
+            out_path = optarg;
+            if (out_path[0] == '\0')
+                return pdx_cli_usage_error("pdx theory",
+                                           "--output: the file name is "
+                                           "empty");
+            break;
         case 'q': quiet = 1; break;
+        case 'f': force = 1; break;
         case 'h': fputs(theory_usage, stdout); return 0;
         case OPT_CURVE: o.name = optarg; break;
         case OPT_ALPHA: alpha_text = optarg; break;
@@ -783,7 +856,7 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
         if (optind != argc - 1)
             return pdx_cli_usage_error(
                 "pdx theory", "theory needs a SPEC file or --curve NAME");
-        return run_spec(argv[optind], out_path, quiet, command_line);
+        return run_spec(argv[optind], out_path, quiet, force, command_line);
     }
     if (optind != argc)
         return pdx_cli_usage_error(

@@ -2,6 +2,9 @@
  * sweep's files. */
 #include "store_internal.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 /* ------------------------------------------------------------------------ */
 /* Reading files of a sweep: inspect, gather, merge, extend                  */
 
@@ -132,6 +135,10 @@ pdx_status pdx_store_inspect(const char *path, pdx_store_info *info,
             info->complete = value != 0;
         if (pdx__get_double(file, "rng_key_version", &value) > 0)
             info->rng_key_version = (int)value;
+        char *source = NULL;
+        if (pdx__get_text(file, "source", &source) == 0 && source != NULL)
+            info->is_theory = strcmp(source, "theory") == 0;
+        free(source);
         H5Eclear2(H5E_DEFAULT);
     }
     hid_t ds = H5I_INVALID_HID, space = H5I_INVALID_HID;
@@ -182,4 +189,97 @@ pdx_status pdx_store_gather_status(const char *path, const pdx_grid *grid,
     free(mine);
     pdx__store_free(s);
     return st;
+}
+
+/* 1 if the HDF5 superblock signature is at offset 0 or a power of two
+ * from 512 below the file's size (where HDF5 looks for it), 0 if not, -1
+ * on a read error (errno set). */
+static int has_hdf5_signature(int fd, off_t size)
+{
+    static const unsigned char signature[8] = {0x89, 'H',  'D',  'F',
+                                               '\r', '\n', 0x1a, '\n'};
+    for (off_t at = 0; at + 8 <= size; at = at == 0 ? 512 : 2 * at) {
+        unsigned char head[8];
+        ssize_t n = pread(fd, head, sizeof head, at);
+        if (n < 0)
+            return -1;
+        if (n == 8 && memcmp(head, signature, 8) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+pdx_status pdx_store_file_kind(const char *path, pdx_file_kind *kind,
+                               pdx_error *err)
+{
+    pdx__silence_hdf5();
+    *kind = PDX_FILE_ABSENT;
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return PDX_OK;
+        return pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
+                             "cannot look at it: %s", strerror(errno));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        *kind = PDX_FILE_NOT_REGULAR;
+        return PDX_OK;
+    }
+    if (st.st_size == 0) {
+        *kind = PDX_FILE_EMPTY;
+        return PDX_OK;
+    }
+    int fd = open(path, O_RDONLY);
+    int hdf5 = fd < 0 ? -1 : has_hdf5_signature(fd, st.st_size);
+    int saved = errno;
+    if (fd >= 0)
+        close(fd);
+    if (hdf5 < 0)
+        return pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
+                             "cannot read: %s", strerror(saved));
+    if (hdf5 == 0) {
+        *kind = PDX_FILE_NOT_HDF5;
+        return PDX_OK;
+    }
+    hid_t file = pdx__open_file(path, H5F_ACC_RDONLY, 1);
+    if (file < 0)
+        return pdx__h5_error(err, path, NULL,
+                             "an HDF5 file that cannot be opened (damaged "
+                             "or truncated?); pdx writes over no file it "
+                             "cannot identify, even with --force: move it "
+                             "away or choose another file with -o");
+    double version = 0;
+    int rc = pdx__get_double(file, "pdx_schema_version", &version);
+    char *source = NULL;
+    if (rc > 0 && pdx__get_text(file, "source", &source) < 0)
+        rc = -1;
+    pdx_status status = PDX_OK;
+    if (rc < 0)
+        status = pdx__h5_error(err, path, "/", "cannot read the root "
+                                               "attributes");
+    else if (rc == 0)
+        *kind = PDX_FILE_FOREIGN_HDF5;
+    else
+        *kind = source != NULL && strcmp(source, "theory") == 0
+                    ? PDX_FILE_THEORY
+                    : PDX_FILE_RESULT;
+    free(source);
+    pdx__close_id(&file);
+    return status;
+}
+
+const char *pdx_file_kind_text(pdx_file_kind kind)
+{
+    switch (kind) {
+    case PDX_FILE_ABSENT: return "no file";
+    case PDX_FILE_EMPTY: return "an empty file";
+    case PDX_FILE_RESULT: return "a pdx result file (pdx run, pdx merge)";
+    case PDX_FILE_THEORY: return "a pdx theory file (pdx theory)";
+    case PDX_FILE_FOREIGN_HDF5: return "an HDF5 file that is not a pdx file";
+    case PDX_FILE_NOT_HDF5:
+        return "not an HDF5 file (a spec, text or other data)";
+    case PDX_FILE_NOT_REGULAR:
+        return "not a regular file (a directory, device or pipe)";
+    }
+    return "unknown";
 }

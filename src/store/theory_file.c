@@ -182,6 +182,8 @@ pdx_status pdx_store_write_theory(const char *path, const pdx_grid *grid,
                                                        .dims[j]];
         bytes += n + 8192.0;
     }
+    /* temporaries of killed theory writes (kill -9) go first */
+    pdx_file_remove_stale_temporaries(path);
     status = pdx__check_free_space(path, bytes, "for the theory file", err);
     char *tmp = status == PDX_OK ? pdx_file_tmp_path(path) : NULL;
     if (status == PDX_OK && tmp == NULL)
