@@ -176,7 +176,7 @@ static void output_reason(pdx_output_writer writer, const char *path,
                           pdx_error *reason)
 {
     const char *command = writer == PDX_WRITER_THEORY ? "pdx theory"
-                                                      : "pdx run";
+                                                      : "pdx run or merge";
     if (d.action == PDX_OUTPUT_COMPLETE)
         pdx_error_set(reason, PDX_OK, NULL, 0, 0, NULL,
                       "%s is already complete for this spec; nothing to "
@@ -185,7 +185,7 @@ static void output_reason(pdx_output_writer writer, const char *path,
     else if (d.even_forced)
         pdx_error_set(reason, PDX_ERR_MISMATCH, NULL, 0, 0, NULL,
                       "%s already exists and is %s: %s never writes over "
-                      "it, even with --force; choose another file with -o "
+                      "it, even with --force; choose another output file "
                       "(or move it away first)",
                       path, pdx_file_kind_text(kind), command);
     else

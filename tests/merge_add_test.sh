@@ -145,6 +145,18 @@ ln -s nowhere.h5 dangling.h5
 expect_exit 2 "a link to nothing is refused" -- "$PDX" merge dangling.h5 m.shard-0-of-3.h5 m.shard-1-of-3.h5 m.shard-2-of-3.h5
 expect_err "dangling.h5 is a symbolic link whose file cannot be resolved" "... saying so"
 [[ -L dangling.h5 && ! -e nowhere.h5 ]] && pass "nothing written for the link to nothing" || fail "dangling.h5 replaced"
+# ---- the overwrite policy (issue 21): merge never writes over a file of
+# another kind, even with --force ----------------------------------------------
+"$PDX" theory sweep.yaml -o th.h5 --quiet >/dev/null 2>&1 || fail "pdx theory for the kind check"
+cp sweep.yaml spec-copy.yaml
+printf 'notes\n' > notes.txt
+mkdir -p adir
+for target in th.h5 spec-copy.yaml notes.txt adir; do
+  sum_before=$(sha256sum "$target" 2>/dev/null || echo dir)
+  expect_exit 2 "merge --force onto $target" -- "$PDX" merge "$target" m.shard-0-of-3.h5 m.shard-1-of-3.h5 m.shard-2-of-3.h5 --force
+  expect_err "$target already exists and is" "... names $target and what it is"
+  [[ $(sha256sum "$target" 2>/dev/null || echo dir) == "$sum_before" ]] && pass "$target untouched" || fail "$target changed"
+done
 no_temporaries "merges onto existing targets"
 
 finish "all merge-only-adds checks passed"

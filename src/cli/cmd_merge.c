@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "pdx/layout.h"
+#include "pdx/run.h"
 #include "pdx/sweep.h"
 
 static const char *const merge_usage =
@@ -113,6 +114,29 @@ static int inputs_miss_tasks(const char *const *inputs, int n,
         missing = status[t] == PDX_TASK_PENDING;
     free(status);
     return missing;
+}
+
+/* The overwrite policy of every writer (pdx_output_decide): merge never
+ * writes over a file that is not a result file -- a theory file, foreign
+ * HDF5, a spec or other non-HDF5 file, a directory -- even with --force.
+ * Prints why (exit 2; exit 1 when the file cannot be looked at). */
+static int refuse_other_kind(const char *target, const char *spec_sha256,
+                             int force)
+{
+    pdx_output_decision d;
+    char *resolved = NULL;
+    pdx_error reason, err;
+    pdx_error_clear(&reason);
+    pdx_error_clear(&err);
+    if (pdx_output_check(PDX_WRITER_RESULT, target, spec_sha256, force, &d,
+                         &resolved, &reason, &err) != PDX_OK)
+        return pdx_cli_report(&err);
+    free(resolved);
+    if (d.action == PDX_OUTPUT_REFUSE && d.even_forced) {
+        fprintf(stderr, "pdx: error: %s\n", reason.message);
+        return 2;
+    }
+    return 0;
 }
 
 /* May the merge replace an existing `out`? Prints why not (exit 2). */
@@ -245,6 +269,8 @@ int pdx_cli_merge(int argc, char **argv, const char *command_line)
     pdx_layout layout;
     if (rc == 0)
         pdx_sweep_layout(grid, &layout);
+    if (rc == 0)
+        rc = refuse_other_kind(target, infos[0].spec_sha256, force);
     if (rc == 0 && !force && pdx_cli_file_exists(target))
         rc = check_target(target, inputs, n, infos, grid, &layout, partial);
     if (rc == 0) {
