@@ -405,11 +405,13 @@ static pdx_status build_frame(pdx_store *s, const char *tmp,
     for (size_t k = 0; k < s->n_dvars; k++)
         out[k] = H5I_INVALID_HID;
     pdx_status status = PDX_OK;
-    /* The compressed file is at most the working file's size (plus chunk
-     * indexes); the working file stays intact if it does not fit. */
+    /* The compressed file is at most the working file's size plus a
+     * margin (pdx_pack_repack_space, the documented rule); the working
+     * file stays intact if it does not fit. */
     hsize_t working = 0;
     if (H5Fget_filesize(s->file, &working) >= 0)
-        status = pdx__check_free_space(s->path, (double)working + 1e6,
+        status = pdx__check_free_space(s->path,
+                                       pdx_pack_repack_space((double)working),
                                        "to repack the result file (the working "
                                        "file is intact)",
                                        err);

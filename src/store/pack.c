@@ -17,6 +17,11 @@ size_t pdx_pack_bound(size_t chunk_bytes)
     return (size_t)compressBound((uLong)chunk_bytes);
 }
 
+double pdx_pack_repack_space(double working_bytes)
+{
+    return (working_bytes > 0 ? working_bytes : 0.0) + PDX_PACK_REPACK_MARGIN;
+}
+
 pdx_pack_result pdx_pack_chunk(pdx_pack_stream *stream, int level,
                                const unsigned char *raw, size_t chunk_bytes,
                                size_t elem, unsigned char *scratch,

@@ -45,6 +45,15 @@ void pdx_pack_shuffle(const unsigned char *in, unsigned char *out, size_t n,
  * `chunk_bytes` (zlib's compressBound). */
 size_t pdx_pack_bound(size_t chunk_bytes);
 
+/* Bytes of free space the repack of a working file of `working_bytes`
+ * asks for: the finished file is at most the working file's size (a chunk
+ * deflate does not shrink is stored as it is) plus its chunk indexes,
+ * filter messages and padded edge chunks, allowed for by
+ * PDX_PACK_REPACK_MARGIN. README, docs/FORMAT.md and docs/CLUSTERS.md
+ * state this rule ("the working file's size plus 1 MB"). Thread-safe. */
+#define PDX_PACK_REPACK_MARGIN 1e6
+double pdx_pack_repack_space(double working_bytes);
+
 /* Shuffle `raw` (chunk_bytes, a multiple of elem) into `scratch`
  * (chunk_bytes), then deflate it at `level` into `packed`
  * (pdx_pack_bound(chunk_bytes) bytes): the bytes are compress2's at that
