@@ -24,6 +24,10 @@ int pdx_cli_validate(int argc, char **argv);
 int pdx_cli_plan(int argc, char **argv);
 int pdx_cli_run(int argc, char **argv, const char *command_line,
                 int mpi_rank, int mpi_size);
+/* pdx run's handlers of SIGINT, SIGTERM and SIGUSR1 (stop requests; also
+ * unblocked if the parent blocked them): main calls it before anything
+ * else for `pdx run`. */
+void pdx_cli_run_catch_stop_signals(void);
 int pdx_cli_merge(int argc, char **argv, const char *command_line);
 int pdx_cli_info(int argc, char **argv);
 int pdx_cli_keys(int argc, char **argv);

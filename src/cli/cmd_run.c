@@ -24,7 +24,7 @@ static void on_stop_signal(int sig)
         stop_requested++;
 }
 
-static void catch_stop_signals(void)
+void pdx_cli_run_catch_stop_signals(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -33,6 +33,26 @@ static void catch_stop_signals(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
+    /* a stop signal blocked by whoever started us (the mask survives
+     * exec) is still a stop request: take it, now that it is caught */
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGUSR1);
+    sigprocmask(SIG_UNBLOCK, &stops, NULL);
+}
+
+/* A stop that came before any task ran (issue 21: SIGTERM in the first
+ * milliseconds killed pdx with 143): exit 75 with nothing written. */
+static int stopped_before_work(void)
+{
+    pdx_error err;
+    pdx_error_clear(&err);
+    pdx_error_set(&err, PDX_ERR_STOPPED, NULL, 0, 0, NULL,
+                  "stopped by a signal before any task ran; run the same "
+                  "command again to run them");
+    return pdx_cli_report(&err);
 }
 
 static const char *const run_usage =
@@ -306,7 +326,10 @@ static int open_and_execute(pdx_run *run, const pdx_run_settings *s,
                     o.path);
         return 0;
     case PDX_RUN_REFUSE: return refuse_existing(&o);
-    default: return execute(run, s->quiet);
+    default:
+        if (stop_requested)
+            return stopped_before_work();
+        return execute(run, s->quiet);
     }
 }
 
@@ -331,9 +354,11 @@ int pdx_cli_run(int argc, char **argv, const char *command_line,
         return rc;
     if (pdx_run_create(&run, spec_path, &s, &err) != PDX_OK)
         return pdx_cli_report(&err);
-    catch_stop_signals();
     int nothing_to_do = 0;
-    rc = open_and_execute(run, &s, &nothing_to_do);
+    if (stop_requested) /* before anything is opened or written */
+        rc = stopped_before_work();
+    else
+        rc = open_and_execute(run, &s, &nothing_to_do);
     if (mpi_size > 1) {
         /* every rank's shard is finished (or stopped) before rank 0
          * merges; all ranks leave with the same code */

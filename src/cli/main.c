@@ -85,6 +85,10 @@ int main(int argc, char **argv)
     pdx_error err;
     pdx_error_clear(&err);
     int mpi_rank = 0, mpi_size = 1;
+    /* pdx run's stop signals first of all: a SIGTERM in the first
+     * milliseconds stops the run (exit 75), it does not kill it */
+    if (argc > 1 && strcmp(argv[1], "run") == 0)
+        pdx_cli_run_catch_stop_signals();
     if (pdx_cluster_init(&argc, &argv, &mpi_rank, &mpi_size, &err) != PDX_OK)
         return pdx_cli_report(&err);
     int rc = run_command(argc, argv, mpi_rank, mpi_size);
