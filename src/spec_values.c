@@ -408,3 +408,137 @@ pdx_status spec_parse_values(const spec_parser *p, pdx_key_id id,
     }
     return status;
 }
+
+/* ---- the difference between two specs (issue 21: a refused resume names
+ * the keys that changed, not only two hashes) ---- */
+
+/* One number of key `k` as the spec would say it: a choice's name, an
+ * integer, or the shortest %g that reads back the same double. */
+static void format_key_value(const pdx_key *k, pdx_key_id id, double v,
+                             char *buf, size_t size)
+{
+    if (isnan(v))
+        snprintf(buf, size, "(derived)");
+    else if (k->type == PDX_KEY_CHOICE)
+        snprintf(buf, size, "%s", pdx_spec_choice_name(id, (int)v));
+    else if (k->type == PDX_KEY_INT)
+        snprintf(buf, size, "%" PRId64, (int64_t)v);
+    else {
+        snprintf(buf, size, "%.15g", v);
+        if (strtod(buf, NULL) != v)
+            snprintf(buf, size, "%.17g", v);
+    }
+}
+
+/* Append the values of a key (a list when `is_list`) to buf at *used. */
+static void append_values(const pdx_key *k, pdx_key_id id, const double *v,
+                          size_t n, int is_list, char *buf, size_t size,
+                          size_t *used)
+{
+    enum { SHOWN = 6 };
+    char one[64];
+    for (size_t i = 0; i <= n && *used < size; i++) {
+        const char *sep = i == 0 ? (is_list ? "[" : "") : ", ";
+        if (i == n) {
+            one[0] = '\0';
+            sep = is_list ? "]" : "";
+        } else if (i == SHOWN && n > SHOWN + 1) {
+            snprintf(one, sizeof one, "... (%zu values)", n);
+            i = n - 1;
+        } else {
+            format_key_value(k, id, v[i], one, sizeof one);
+        }
+        int w = snprintf(buf + *used, size - *used, "%s%s", sep, one);
+        if (w < 0)
+            return;
+        *used += (size_t)w < size - *used ? (size_t)w : size - *used - 1;
+    }
+}
+
+/* The values of key `id` in `spec`: its axis, record.times, or the one
+ * base value (*scratch). */
+static const double *key_values(const pdx_spec *spec, pdx_key_id id,
+                                double *scratch, size_t *n, int *is_list)
+{
+    for (size_t a = 0; a < spec->n_axes; a++)
+        if (spec->axes[a].key == id) {
+            *n = spec->axes[a].n;
+            *is_list = 1;
+            return spec->axes[a].values;
+        }
+    if (id == PDX_K_RECORD_TIMES) {
+        *n = spec->n_times;
+        *is_list = 1;
+        return spec->times;
+    }
+    *scratch = pdx_params_get(&spec->base, id);
+    *n = 1;
+    *is_list = 0;
+    return scratch;
+}
+
+static int same_values(const double *a, size_t na, const double *b,
+                       size_t nb)
+{
+    if (na != nb)
+        return 0;
+    for (size_t i = 0; i < na; i++)
+        if (!(a[i] == b[i] || (isnan(a[i]) && isnan(b[i]))))
+            return 0;
+    return 1;
+}
+
+size_t pdx_spec_describe_difference(const pdx_spec *old_spec,
+                                    const pdx_spec *new_spec, char *buf,
+                                    size_t size)
+{
+    size_t n_keys = 0, n_diff = 0, used = 0;
+    const pdx_key *keys = pdx_spec_keys(&n_keys);
+    if (size > 0)
+        buf[0] = '\0';
+    for (size_t id = 0; id < n_keys; id++) {
+        const pdx_key *k = &keys[id];
+        int differs;
+        double old_one, new_one;
+        size_t n_old = 0, n_new = 0;
+        int old_list = 0, new_list = 0;
+        const double *old_v = NULL, *new_v = NULL;
+        if (k->type == PDX_KEY_STRING) {
+            differs = strcmp(old_spec->base.name, new_spec->base.name) != 0;
+        } else {
+            old_v = key_values(old_spec, (pdx_key_id)id, &old_one, &n_old,
+                               &old_list);
+            new_v = key_values(new_spec, (pdx_key_id)id, &new_one, &n_new,
+                               &new_list);
+            differs = old_list != new_list ||
+                      !same_values(old_v, n_old, new_v, n_new);
+        }
+        if (!differs)
+            continue;
+        n_diff++;
+        if (size == 0 || used + 1 >= size)
+            continue;
+        int w = snprintf(buf + used, size - used, "%s%s: ",
+                         n_diff > 1 ? "; " : "", k->name);
+        if (w < 0)
+            break;
+        used += (size_t)w < size - used ? (size_t)w : size - used - 1;
+        if (k->type == PDX_KEY_STRING) {
+            w = snprintf(buf + used, size - used, "'%s' -> '%s'",
+                         old_spec->base.name, new_spec->base.name);
+            if (w > 0)
+                used += (size_t)w < size - used ? (size_t)w : size - used - 1;
+            continue;
+        }
+        append_values(k, (pdx_key_id)id, old_v, n_old, old_list, buf, size,
+                      &used);
+        if (used + 1 < size) {
+            w = snprintf(buf + used, size - used, " -> ");
+            if (w > 0)
+                used += (size_t)w < size - used ? (size_t)w : size - used - 1;
+        }
+        append_values(k, (pdx_key_id)id, new_v, n_new, new_list, buf, size,
+                      &used);
+    }
+    return n_diff;
+}

@@ -917,6 +917,72 @@ static void test_spec_destroy_accepts_null(void **state)
     assert_null(spec);
 }
 
+/* ------------------------------------------- difference between specs */
+
+/* issue 21: a resume refused for an edited spec names the keys that
+ * changed, with old and new values (scalars, axes, choices, times). */
+static void test_spec_describe_difference_names_keys(void **state)
+{
+    (void)state;
+    pdx_spec *old_spec = parse_ok(
+        "name: w\nN: 40\nreplicas: 2\n"
+        "student: {hidden: [1, 2], activation: erf}\n"
+        "train: {learning_rate: 0.385, alpha: 3}\n"
+        "record: {times: [0.5, 3]}\n");
+    pdx_spec *new_spec = parse_ok(
+        "name: w\nN: 40\nreplicas: 3\n"
+        "student: {hidden: [1, 2, 3], activation: relu}\n"
+        "train: {learning_rate: 0.385, alpha: 4.25}\n"
+        "record: {times: [0.5, 3]}\n");
+    char buf[1024];
+    size_t n = pdx_spec_describe_difference(old_spec, new_spec, buf,
+                                            sizeof buf);
+    print_message("difference: %s\n", buf);
+    assert_int_equal(n, 4);
+    assert_string_equal(buf, "replicas: 2 -> 3; "
+                             "student.hidden: [1, 2] -> [1, 2, 3]; "
+                             "student.activation: erf -> relu; "
+                             "train.alpha: 3 -> 4.25");
+    /* a scalar that became an axis, and the times */
+    pdx_spec *axis_spec = parse_ok(
+        "name: w\nN: 40\nreplicas: 2\n"
+        "student: {hidden: [1, 2], activation: erf}\n"
+        "train: {learning_rate: [0.385, 1.5], alpha: 3}\n"
+        "record: {times: [0.5, 2.5, 3]}\n");
+    n = pdx_spec_describe_difference(old_spec, axis_spec, buf, sizeof buf);
+    assert_int_equal(n, 2);
+    assert_string_equal(buf, "train.learning_rate: 0.385 -> [0.385, 1.5]; "
+                             "record.times: [0.5, 3] -> [0.5, 2.5, 3]");
+    /* a cut buffer stays terminated and still counts every key */
+    char small[12];
+    n = pdx_spec_describe_difference(old_spec, new_spec, small, sizeof small);
+    assert_int_equal(n, 4);
+    assert_int_equal(strlen(small), sizeof small - 1);
+    pdx_spec_destroy(&axis_spec);
+    pdx_spec_destroy(&new_spec);
+    pdx_spec_destroy(&old_spec);
+}
+
+/* Comments and layout are no difference; long axes are shortened. */
+static void test_spec_describe_difference_same_and_long(void **state)
+{
+    (void)state;
+    pdx_spec *a = parse_ok("N: 40\ntrain: {alpha: 3}\n");
+    pdx_spec *b = parse_ok("# a comment\ntrain:\n  alpha: 3.0\nN: 40\n");
+    char buf[256];
+    assert_int_equal(pdx_spec_describe_difference(a, b, buf, sizeof buf), 0);
+    assert_string_equal(buf, "");
+    pdx_spec *c = parse_ok("N: 40\ntrain: {alpha: 3, learning_rate: "
+                           "{lin: [0.1, 1.0, 10]}}\n");
+    assert_int_equal(pdx_spec_describe_difference(a, c, buf, sizeof buf), 1);
+    print_message("difference: %s\n", buf);
+    assert_non_null(strstr(buf, "train.learning_rate: 0.5 -> [0.1, 0.2, "));
+    assert_non_null(strstr(buf, "... (10 values)]"));
+    pdx_spec_destroy(&c);
+    pdx_spec_destroy(&b);
+    pdx_spec_destroy(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -948,6 +1014,8 @@ int main(void)
         cmocka_unit_test(test_spec_parse_file_io_errors),
         cmocka_unit_test(test_spec_bad_arguments),
         cmocka_unit_test(test_spec_destroy_accepts_null),
+        cmocka_unit_test(test_spec_describe_difference_names_keys),
+        cmocka_unit_test(test_spec_describe_difference_same_and_long),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -592,6 +592,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # noqa: BLE001 - one line, no traceback
+        if os.environ.get("PDX_ANALYSIS_TRACEBACK"):
+            raise
+        text = " ".join(str(exc).split())
+        print(f"{PROG}: error: {type(exc).__name__}: {text} (set "
+              "PDX_ANALYSIS_TRACEBACK=1 for the traceback)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -29,7 +29,7 @@ import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-from .errors import PdxFileError, PdxFileNotFoundError, PdxValueError  # noqa: E402
+from .errors import PdxError, PdxFileError, PdxFileNotFoundError, PdxValueError  # noqa: E402
 from .names import is_theory  # noqa: E402
 
 __all__ = ["Loaded", "combine", "expand_paths", "expand_shard", "load", "load_files",
@@ -65,6 +65,13 @@ def _attr_value(value):
     return value
 
 
+def _reason(exc: BaseException) -> str:
+    """Return one line saying why a reader failed (HDF5 and h5py messages
+    can be long, multi-line or empty)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
 def _check_pdx_file(path: str) -> int:
     """Check that ``path`` is a readable pdx result file.
 
@@ -87,8 +94,10 @@ def _check_pdx_file(path: str) -> int:
                 raise PdxFileError(
                     f"{path}: not a pdx result file (HDF5 without the "
                     "pdx_schema_version root attribute)")
-    except OSError as exc:
-        raise PdxFileError(f"{path}: cannot read it: {exc}") from exc
+    except PdxFileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged file fails anyhow
+        raise PdxFileError(f"{path}: cannot read it: {_reason(exc)}") from exc
     if version > SCHEMA_VERSION:
         warnings.warn(f"{path}: pdx schema version {version} is newer than "
                       f"this pdx_analysis ({SCHEMA_VERSION}); reading it anyway",
@@ -120,34 +129,46 @@ def _load_h5py(path: str) -> xr.Dataset:
         except (RuntimeError, ValueError, KeyError):
             names = list(f.keys())
         for name in names:
-            obj = f[name]
-            if not isinstance(obj, h5py.Dataset):
-                continue
-            attrs, encoding = {}, {}
-            for key, val in obj.attrs.items():
-                if key == "_FillValue":
-                    encoding[key] = np.asarray(val).ravel()[0]
-                elif key not in _INTERNAL_ATTRS:
-                    attrs[key] = _attr_value(val)
-            data = obj[()]
-            fill = encoding.get("_FillValue")
-            if (fill is not None and data.dtype.kind == "f"
-                    and not np.isnan(fill)):
-                data = np.where(data == fill, np.nan, data)
-            if h5py.h5ds.is_scale(obj.id) and obj.ndim == 1:
-                if str(_attr_value(obj.attrs.get("NAME", b""))).startswith(
-                        _NETCDF_DIM_ONLY):
-                    continue  # a bare netCDF dimension, no coordinate values
-                coords[name] = xr.Variable((name,), data, attrs, encoding)
-                continue
-            dims = []
-            for i, dim in enumerate(obj.dims):
-                if len(dim):
-                    dims.append(dim[0].name.rsplit("/", 1)[-1])
-                else:
-                    dims.append(f"{name}_dim{i}")
-            data_vars[name] = xr.Variable(tuple(dims), data, attrs, encoding)
+            try:
+                _read_h5py_variable(f, name, coords, data_vars)
+            except PdxFileError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a damaged variable
+                raise PdxFileError(f"{path}: variable {name}: cannot read it: "
+                                   f"{_reason(exc)}") from exc
     return xr.Dataset(data_vars, coords, root)
+
+
+def _read_h5py_variable(f, name: str, coords: dict, data_vars: dict) -> None:
+    """Add the dataset ``name`` of the open file ``f`` to ``coords`` or
+    ``data_vars`` (groups and bare netCDF dimensions are skipped)."""
+    obj = f[name]
+    if not isinstance(obj, h5py.Dataset):
+        return
+    attrs, encoding = {}, {}
+    for key, val in obj.attrs.items():
+        if key == "_FillValue":
+            encoding[key] = np.asarray(val).ravel()[0]
+        elif key not in _INTERNAL_ATTRS:
+            attrs[key] = _attr_value(val)
+    data = obj[()]
+    fill = encoding.get("_FillValue")
+    if (fill is not None and data.dtype.kind == "f"
+            and not np.isnan(fill)):
+        data = np.where(data == fill, np.nan, data)
+    if h5py.h5ds.is_scale(obj.id) and obj.ndim == 1:
+        if str(_attr_value(obj.attrs.get("NAME", b""))).startswith(
+                _NETCDF_DIM_ONLY):
+            return  # a bare netCDF dimension, no coordinate values
+        coords[name] = xr.Variable((name,), data, attrs, encoding)
+        return
+    dims = []
+    for i, dim in enumerate(obj.dims):
+        if len(dim):
+            dims.append(dim[0].name.rsplit("/", 1)[-1])
+        else:
+            dims.append(f"{name}_dim{i}")
+    data_vars[name] = xr.Variable(tuple(dims), data, attrs, encoding)
 
 
 def _decode_choice_axes(ds: xr.Dataset) -> xr.Dataset:
@@ -221,6 +242,17 @@ def load(path, engine: str = "auto") -> xr.Dataset:
                 "pdx_analysis.load_files(paths) to get both")
         return loaded.sim if loaded.sim is not None else loaded.theory
     path = os.fspath(path)
+    try:
+        return _load_one(path, engine)
+    except PdxError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged file, whatever broke
+        raise PdxFileError(f"{path}: cannot read it (a damaged file?): "
+                           f"{_reason(exc)}") from exc
+
+
+def _load_one(path: str, engine: str) -> xr.Dataset:
+    """The body of :func:`load` for one path."""
     _check_pdx_file(path)
     if engine == "h5py":
         ds = _load_h5py(path)
@@ -230,12 +262,9 @@ def load(path, engine: str = "auto") -> xr.Dataset:
         except Exception as exc:  # noqa: BLE001 - any reader failure
             if engine == "h5netcdf":
                 raise PdxFileError(
-                    f"{path}: xarray/h5netcdf cannot read it: {exc}") from exc
+                    f"{path}: xarray/h5netcdf cannot read it: {_reason(exc)}") from exc
             log.debug("h5netcdf failed on %s (%s); reading with h5py", path, exc)
-            try:
-                ds = _load_h5py(path)
-            except OSError as exc2:
-                raise PdxFileError(f"{path}: cannot read it: {exc2}") from exc2
+            ds = _load_h5py(path)  # a failure names the file (PdxFileError)
     else:
         raise PdxValueError(
             f"unknown engine {engine!r} (use 'auto', 'h5netcdf' or 'h5py')")

@@ -288,6 +288,19 @@ const char *pdx_spec_choice_name(pdx_key_id id, int index);
 
 /* Print the key table as Markdown (docs/SPEC.md, `pdx keys --markdown`)
  * to `out`. Thread-safe as stdio is. */
+/* Describe how `new_spec` differs from `old_spec`, key by key, into buf
+ * (NUL-terminated, cut at `size`): "train.alpha: 3 -> 4;
+ * student.hidden: [1, 2] -> [1, 2, 3]" — old and new values as the spec
+ * says them (choice names, integers, the shortest exact number, lists of
+ * axis values and record.times, at most 7 values shown), "(derived)" for
+ * a derived key left to its rule. Keys are compared as parsed, so two
+ * texts that differ only in comments, layout or order describe no
+ * difference. Returns the number of keys that differ (0: none). Both
+ * specs are read only; thread-safe. */
+size_t pdx_spec_describe_difference(const pdx_spec *old_spec,
+                                    const pdx_spec *new_spec, char *buf,
+                                    size_t size);
+
 void pdx_spec_print_keys(FILE *out);
 
 #endif
