@@ -531,6 +531,50 @@ static pdx_status create_extended(pdx_run *run, const char *base,
     return st;
 }
 
+/* A file refused because it holds another spec (issue 21): name the keys
+ * that differ in outcome->reason and say in outcome->spec_extends whether
+ * this spec extends the file's (pdx_grid_embed). Left as it was when the
+ * file's spec cannot be read or is this spec. */
+static void explain_other_spec(const pdx_run *run, const char *path,
+                               const char *spec_sha, pdx_run_outcome *outcome)
+{
+    pdx_store_info info;
+    pdx_spec *old_spec = NULL;
+    pdx_grid *old_grid = NULL;
+    size_t *map = NULL;
+    char diff[440];
+    pdx_error why;
+    pdx_error_clear(&why);
+    if (pdx_store_inspect(path, &info, NULL) != PDX_OK)
+        return;
+    if (info.spec_text != NULL && strcmp(info.spec_sha256, spec_sha) != 0 &&
+        pdx_spec_parse_string(&old_spec, info.spec_text, info.spec_length,
+                              path, NULL) == PDX_OK) {
+        size_t n = pdx_spec_describe_difference(old_spec, run->spec, diff,
+                                                sizeof diff);
+        if (info.shard_count > 1)
+            pdx_error_set(&why, PDX_ERR_MISMATCH, path, 0, 0, NULL,
+                          "a shard file is never extended");
+        outcome->spec_extends =
+            info.shard_count <= 1 &&
+            pdx_grid_create(&old_grid, old_spec, &why) == PDX_OK &&
+            pdx_grid_embed(old_grid, run->grid, &map, &why) == PDX_OK;
+        pdx_error_set(&outcome->reason, PDX_ERR_MISMATCH, path, 0, 0, NULL,
+                      "it was written for a different spec: %s%s%.100s%s%.200s",
+                      n > 0 ? diff
+                            : "the same keys and values, only comments or "
+                              "layout differ",
+                      outcome->spec_extends ? "" : "; not an extension: ",
+                      outcome->spec_extends ? "" : why.key,
+                      outcome->spec_extends || why.key[0] == '\0' ? "" : ": ",
+                      outcome->spec_extends ? "" : why.message);
+    }
+    free(map);
+    pdx_grid_destroy(&old_grid);
+    pdx_spec_destroy(&old_spec);
+    pdx_store_info_clear(&info);
+}
+
 /* Try the decided action; a store that refuses (PDX_ERR_MISMATCH) becomes
  * a fact for the next decision (*retry set). */
 static pdx_status act(pdx_run *run, pdx_run_found *f,
@@ -606,6 +650,9 @@ pdx_status pdx_run_open(pdx_run *run, pdx_run_outcome *outcome,
                       NULL,
                       "the merged file of this sweep was written for "
                       "another spec");
+    outcome->spec_extends = -1;
+    if (d->action == PDX_RUN_REFUSE && !d->even_forced)
+        explain_other_spec(run, outcome->path, spec_sha, outcome);
     run->create = d->action == PDX_RUN_CREATE;
     if (!run->create && run->store == NULL)
         return PDX_OK;

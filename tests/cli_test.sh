@@ -333,6 +333,14 @@ sed 's/seed: 2385/seed: 2386/' small.yaml > other.yaml
 expect_exit 2 "different spec onto the same file is refused" -- "$PDX" run other.yaml -o t1.h5 --quiet
 expect_err "(does not match|different)" "refusal message"
 expect_err "--force" "refusal suggests --force"
+# issue 21: the refusal names the keys that differ (old -> new) and says
+# whether --extend keeps the results; --force only as the last resort
+expect_err "written for a different spec: seed: 2385 -> 2386; not an extension: " "refusal names the changed key"
+expect_err "^--extend cannot keep its results; use -o .*--force starts over and discards" "no --extend for a changed seed"
+sed 's/replicas: 3/replicas: 5/; s/learning_rate: \[0.3, 1.7, 40.0\]/learning_rate: [0.3, 1.7, 40.0, 90.0]/' small.yaml > more.yaml
+expect_exit 2 "an extending spec onto the same file is refused" -- "$PDX" run more.yaml -o t1.h5 --quiet
+expect_err "different spec: replicas: 3 -> 5; train.learning_rate: \[0.3, 1.7, 40\] -> \[0.3, 1.7, 40, 90\]\);" "refusal names the added replicas and axis values"
+expect_err "^this spec extends it: use --extend to keep its results" "refusal suggests --extend"
 expect_exit 0 "--force starts over" -- "$PDX" run other.yaml -o t1.h5 --quiet --force
 # issue 21: --extend --force contradict each other (accepted before)
 expect_exit 2 "--extend --force refused" -- "$PDX" run other.yaml -o t1.h5 --quiet --force --extend

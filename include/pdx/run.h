@@ -238,7 +238,12 @@ typedef struct pdx_run_outcome {
                          * when a later step of pdx_run_open failed) */
     uint64_t carried;   /* EXTEND: finished tasks kept */
     const char *base;   /* EXTEND: the file they were kept from */
-    pdx_error reason;   /* REFUSE: what does not match */
+    pdx_error reason;   /* REFUSE: what does not match; for a file of
+                         * another spec, the keys that differ with old
+                         * and new values (pdx_spec_describe_difference) */
+    int spec_extends;   /* REFUSE of a file of another spec: 1 this spec
+                         * extends it (pdx_grid_embed: --extend keeps its
+                         * results), 0 it does not, -1 not known */
 } pdx_run_outcome;
 
 /* Check the settings, choose the shard (settings, MPI rank, SLURM array),

@@ -206,6 +206,21 @@ static int refuse_existing(const pdx_run_outcome *o)
         fprintf(stderr, "pdx: error: %s\n", buf);
         return 2;
     }
+    if (o->spec_extends >= 0) { /* a file of another spec (issue 21) */
+        fprintf(stderr,
+                "pdx: error: %s already exists and does not match this spec "
+                "(%s);\n%s",
+                o->path, o->reason.message,
+                o->spec_extends
+                    ? "this spec extends it: use --extend to keep its "
+                      "results and run only the new tasks (or -o to choose "
+                      "another file; --force starts over and discards its "
+                      "results)\n"
+                    : "--extend cannot keep its results; use -o to choose "
+                      "another file (--force starts over and discards its "
+                      "results)\n");
+        return 2;
+    }
     fprintf(stderr,
             "pdx: error: %s already exists and does not match this spec "
             "(%s);\n%suse --force to start over, or -o to choose another "
