@@ -321,7 +321,7 @@ def _add_info(sub) -> None:
 def _load(args):
     """Return (sim or main dataset, theory dataset or None)."""
     files = list(args.files) + list(getattr(args, "theory", None) or [])
-    loaded = load_files(files)
+    loaded = load_files(files, isolate=True)  # a crash in libhdf5: an error
     if loaded.sim is None:
         return loaded.theory, None
     return loaded.sim, loaded.theory
@@ -572,7 +572,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "info":
-            loaded = load_files(list(args.files))
+            loaded = load_files(list(args.files), isolate=True)
             parts = [summary(d) for d in (loaded.sim, loaded.theory) if d is not None]
             print("\n\n".join(parts))
         elif args.command == "plot":

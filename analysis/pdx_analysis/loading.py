@@ -15,9 +15,12 @@ simulation files. The file layout is docs/FORMAT.md (schema version 1).
 from __future__ import annotations
 
 import dataclasses
+import faulthandler
 import glob
 import logging
 import os
+import pickle
+import signal
 import warnings
 from typing import List, Optional, Sequence
 
@@ -203,7 +206,7 @@ def _decode_choice_axes(ds: xr.Dataset) -> xr.Dataset:
     return ds
 
 
-def load(path, engine: str = "auto") -> xr.Dataset:
+def load(path, engine: str = "auto", isolate: bool = False) -> xr.Dataset:
     """Read a pdx result file (or several shards of one sweep) completely
     into memory.
 
@@ -229,19 +232,32 @@ def load(path, engine: str = "auto") -> xr.Dataset:
     ``engine``: "auto" (xarray + h5netcdf, falling back to h5py if that
     fails), "h5netcdf" (no fallback) or "h5py".
 
+    ``isolate``: read each file in a forked child process (POSIX), so that a
+    damaged file on which libhdf5 itself crashes (a segmentation fault or
+    an abort: a few bit flips in a thousand do that) is a
+    :class:`PdxFileError` naming it rather than the death of the caller.
+    The command line uses it.
+
     Raises :class:`PdxFileNotFoundError` for a missing path and
-    :class:`PdxFileError` for anything that is not a readable pdx file.
+    :class:`PdxFileError` for anything that is not a readable pdx file,
+    whatever broke in the readers (the message names the file, and the
+    variable when one was being read).
     """
     if isinstance(path, (list, tuple)) or (
             isinstance(path, str) and any(c in path for c in "*?[")
             and not os.path.exists(path)):
-        loaded = load_files(path, engine=engine)
+        loaded = load_files(path, engine=engine, isolate=isolate)
         if loaded.sim is not None and loaded.theory is not None:
             raise PdxValueError(
                 "these files mix simulations and theory: use "
                 "pdx_analysis.load_files(paths) to get both")
         return loaded.sim if loaded.sim is not None else loaded.theory
     path = os.fspath(path)
+    if engine not in ("auto", "h5netcdf", "h5py"):
+        raise PdxValueError(
+            f"unknown engine {engine!r} (use 'auto', 'h5netcdf' or 'h5py')")
+    if isolate:
+        return _load_isolated(path, engine)
     try:
         return _load_one(path, engine)
     except PdxError:
@@ -249,6 +265,46 @@ def load(path, engine: str = "auto") -> xr.Dataset:
     except Exception as exc:  # noqa: BLE001 - a damaged file, whatever broke
         raise PdxFileError(f"{path}: cannot read it (a damaged file?): "
                            f"{_reason(exc)}") from exc
+
+
+def _load_isolated(path: str, engine: str) -> xr.Dataset:
+    """:func:`load` of one path in a forked child; the Dataset (or the
+    error's message) comes back pickled through a pipe."""
+    if not os.path.exists(path):
+        raise PdxFileNotFoundError(path)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 0
+        try:
+            os.close(read_end)
+            faulthandler.disable()  # a crash here is reported by the parent
+            try:
+                payload = (True, load(path, engine))
+            except PdxError as exc:
+                payload = (False, str(exc))
+            with os.fdopen(write_end, "wb") as out:
+                pickle.dump(payload, out, protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:  # noqa: BLE001 - the parent reports it
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as inp:
+        data = inp.read()
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        name = signal.Signals(os.WTERMSIG(status)).name
+        raise PdxFileError(f"{path}: cannot read it: the HDF5 library crashed "
+                           f"on it ({name}): a damaged file")
+    try:
+        ok, value = pickle.loads(data)
+    except Exception as exc:  # noqa: BLE001 - nothing (or half) came back
+        raise PdxFileError(f"{path}: cannot read it (the reading process "
+                           f"failed: {_reason(exc)})") from exc
+    if not ok:
+        raise PdxFileError(value)
+    return value
 
 
 def _load_one(path: str, engine: str) -> xr.Dataset:
@@ -317,7 +373,7 @@ def expand_paths(paths) -> List[str]:
     return out
 
 
-def load_files(paths, engine: str = "auto") -> Loaded:
+def load_files(paths, engine: str = "auto", isolate: bool = False) -> Loaded:
     """Load several pdx files: simulation shards (combined with
     :func:`combine`) and theory files (combined likewise among themselves).
 
@@ -327,7 +383,7 @@ def load_files(paths, engine: str = "auto") -> Loaded:
     paths = expand_paths(paths)
     sims, theories = [], []
     for p in paths:
-        ds = load(p, engine=engine)
+        ds = load(p, engine=engine, isolate=isolate)
         (theories if is_theory(ds) else sims).append(ds)
     sim = combine(sims) if sims else None
     theory = combine(theories) if theories else None
