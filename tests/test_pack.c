@@ -206,17 +206,17 @@ static void test_pack_stream_reuse(void **state)
 
 /* A stream that cannot start reports zlib's error and stays unstarted. */
 /* The repack's free-space rule, as README, docs/FORMAT.md and
- * docs/CLUSTERS.md state it: the working file's size plus 1 MB, never
- * less than the working file (a chunk deflate does not shrink is stored
- * whole) and never a multiple of it (issue 21: the check asked for more
- * than the docs said). */
+ * docs/CLUSTERS.md state it: the working file's size plus 0.1 % plus
+ * 1 MB, never less than the working file (a chunk deflate does not shrink
+ * is stored whole) and never a multiple of it (issue 21: the check asked
+ * for more than the docs said). test_store checks it against a repack. */
 static void test_pack_repack_space_rule(void **state)
 {
     (void)state;
     const double working[] = {0.0, 4096.0, 2.385e6, 7.31e9};
     for (size_t i = 0; i < sizeof working / sizeof working[0]; i++) {
         double needed = pdx_pack_repack_space(working[i]);
-        assert_double_close(needed, working[i] + 1e6, 1e-12);
+        assert_double_close(needed, working[i] * 1.001 + 1e6, 1e-12);
     }
     assert_double_close(pdx_pack_repack_space(-5.0), 1e6, 1e-12);
 }

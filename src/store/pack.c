@@ -19,7 +19,8 @@ size_t pdx_pack_bound(size_t chunk_bytes)
 
 double pdx_pack_repack_space(double working_bytes)
 {
-    return (working_bytes > 0 ? working_bytes : 0.0) + PDX_PACK_REPACK_MARGIN;
+    double working = working_bytes > 0 ? working_bytes : 0.0;
+    return working * (1.0 + PDX_PACK_REPACK_FRACTION) + PDX_PACK_REPACK_MARGIN;
 }
 
 pdx_pack_result pdx_pack_chunk(pdx_pack_stream *stream, int level,
