@@ -144,7 +144,7 @@ pdx_status pdx_file_install(const char *tmp, const char *path,
 
 struct pdx_file_lock {
     int fd;          /* -1: PDX_LOCK=off */
-    char *lock_path; /* "<path>.lock" */
+    char *lock_path; /* "DIR/.NAME.lock" for path DIR/NAME */
 };
 
 /* "<host> <pid>" of the holder, read from the lock file ("" if none). */
@@ -193,13 +193,16 @@ pdx_status pdx_file_lock_take(pdx_file_lock **out, const char *path,
     pdx_file_lock *lock = calloc(1, sizeof *lock);
     size_t size = strlen(path) + 8;
     char *lock_path = malloc(size);
+    const char *slash = strrchr(path, '/');
+    int dir = slash != NULL ? (int)(slash + 1 - path) : 0;
     if (lock == NULL || lock_path == NULL) {
         free(lock);
         free(lock_path);
         return pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, NULL,
                              "cannot allocate the lock");
     }
-    snprintf(lock_path, size, "%s.lock", path);
+    /* hidden: out of `ls` and of globs such as OUT.shard-* */
+    snprintf(lock_path, size, "%.*s.%s.lock", dir, path, path + dir);
     lock->lock_path = lock_path;
     lock->fd = -1;
     const char *mode = getenv("PDX_LOCK");
@@ -227,8 +230,8 @@ pdx_status pdx_file_lock_take(pdx_file_lock **out, const char *path,
             int e = errno;
             pdx_file_lock_release(&lock);
             return pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
-                                 "cannot create its lock file %s.lock: %s",
-                                 path, strerror(e));
+                                 "cannot create its lock file %s: %s",
+                                 lock_path, strerror(e));
         }
         if (flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
             int e = errno;
@@ -237,11 +240,11 @@ pdx_status pdx_file_lock_take(pdx_file_lock **out, const char *path,
                     ? lock_busy(path, fd, shared, err)
                     : pdx_error_set(
                           err, PDX_ERR_IO, path, 0, 0, NULL,
-                          "cannot lock %s.lock: %s (a file system without "
+                          "cannot lock %s: %s (a file system without "
                           "flock, e.g. Lustre mounted without -o flock: "
                           "set PDX_LOCK=off to write without the lock, "
                           "and make sure no two writers share an output)",
-                          path, strerror(e));
+                          lock_path, strerror(e));
             close(fd);
             pdx_file_lock_release(&lock);
             return st;
@@ -266,9 +269,9 @@ pdx_status pdx_file_lock_take(pdx_file_lock **out, const char *path,
     }
     pdx_file_lock_release(&lock);
     return pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
-                         "cannot take its lock %s.lock: it keeps being "
+                         "cannot take its lock %s: it keeps being "
                          "replaced",
-                         path);
+                         lock_path);
 }
 
 void pdx_file_lock_release(pdx_file_lock **lock)

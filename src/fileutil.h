@@ -41,8 +41,8 @@ pdx_status pdx_file_fsync_directory_of(const char *path, pdx_error *err);
 pdx_status pdx_file_install(const char *tmp, const char *path,
                             pdx_status status, pdx_error *err);
 
-/* The lock of an output: flock(2) on the sidecar file "<path>.lock" next
- * to it (never on the output itself: HDF5 takes its own locks there, and
+/* The lock of an output: flock(2) on the hidden sidecar file
+ * "DIR/.NAME.lock" next to output DIR/NAME (never on the output itself: HDF5 takes its own locks there, and
  * readers -- pdx info, Python -- take none, so they are never blocked).
  * A kernel lock: it dies with its process, so a killed writer never
  * blocks the next one. The holder writes "<host> <pid>" into the file;

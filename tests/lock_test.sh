@@ -88,9 +88,10 @@ expect_err "$busy$holder\)" "the shard: names the holder of the merged file"
 expect_exit 0 "readers are not blocked: pdx info" -- "$PDX" info out.h5
 stop_holder
 if [[ $(spec_name out.h5) == lock-a ]]; then pass "the file still holds run A"; else fail "the file holds $(spec_name out.h5)"; fi
-[[ ! -e out.h5.lock ]] && pass "the lock file is removed on release" || fail "out.h5.lock left"
+[[ ! -e .out.h5.lock ]] && pass "the lock file is removed on release" || fail ".out.h5.lock left"
 
 # ---- a lock through a symbolic link is the target's -------------------------
+rm -f out.h5 # start_holder waits for the file to appear
 ln -s out.h5 link.h5
 start_holder out.h5
 expect_exit 1 "run B through a link to a file run A writes: refused" -- "$PDX" run b.yaml -o link.h5 --force --quiet
@@ -99,9 +100,9 @@ stop_holder
 # ---- a killed holder blocks no one ------------------------------------------
 start_holder k.h5
 kill -KILL $holder; wait $holder 2>/dev/null; holder=""
-[[ -e k.h5.lock ]] && pass "SIGKILL leaves the lock file" || fail "no lock file after SIGKILL"
+[[ -e .k.h5.lock ]] && pass "SIGKILL leaves the lock file" || fail "no lock file after SIGKILL"
 expect_exit 0 "after SIGKILL, run B --force takes the file over" -- "$PDX" run c.yaml -o k.h5 --force --quiet
-[[ ! -e k.h5.lock ]] && pass "the next writer removes the dead lock's file" || fail "k.h5.lock left"
+[[ ! -e .k.h5.lock ]] && pass "the next writer removes the dead lock's file" || fail ".k.h5.lock left"
 
 # ---- two runs of different specs started together onto a new file -----------
 for round in 1 2 3; do

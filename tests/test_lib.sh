@@ -32,7 +32,7 @@ same() {
   else fail "$1"; sed 's/^/     /' "$WORK/same.txt" | head -8; fi
 }
 # no_temporaries NAME [DIR...]: no OUT.tmp-* or OUT.merge-* left, and no
-# OUT.lock (a writer removes its lock file when it ends; only a killed
+# .OUT.lock (a writer removes its lock file when it ends; only a killed
 # one leaves it, and the next writer of OUT removes it)
 no_temporaries() {
   local name=$1

@@ -593,7 +593,7 @@ static int exists(const char *path)
 
 static void lock_path_of(const files *f, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s.lock", f->out);
+    snprintf(buf, size, ".%s.lock", f->out); /* f->out: no directory */
 }
 
 /* Two writers of one output conflict, also within one process; the

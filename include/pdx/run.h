@@ -159,8 +159,8 @@ pdx_status pdx_output_check(pdx_output_writer writer, const char *path,
 pdx_status pdx_output_resolve(const char *path, char **out, pdx_error *err);
 
 /* The lock of an output, held for the whole life of any writer (run,
- * merge, theory): flock(2) on the sidecar file "<OUT>.lock", taken before
- * the overwrite policy looks at OUT, so that a new output is created
+ * merge, theory): flock(2) on the hidden sidecar file ".OUT.lock" next
+ * to OUT, taken before the overwrite policy looks at OUT, so that a new output is created
  * under it too. A kernel lock: a killed writer's lock dies with it (its
  * lock file stays behind, harmless, until the next writer of OUT). A
  * second writer fails at once; --force does not break a live lock.
