@@ -228,10 +228,12 @@ pdx_status pdx_file_lock_take(pdx_file_lock **out, const char *path,
         }
         if (fd < 0) {
             int e = errno;
+            pdx_status st = pdx_error_set(
+                err, PDX_ERR_IO, path, 0, 0, NULL,
+                "cannot create its lock file %s: %s", lock_path,
+                strerror(e));
             pdx_file_lock_release(&lock);
-            return pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
-                                 "cannot create its lock file %s: %s",
-                                 lock_path, strerror(e));
+            return st;
         }
         if (flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
             int e = errno;
@@ -267,11 +269,12 @@ pdx_status pdx_file_lock_take(pdx_file_lock **out, const char *path,
         }
         close(fd); /* a removed file: open the name again */
     }
+    pdx_status st = pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
+                                  "cannot take its lock %s: it keeps "
+                                  "being replaced",
+                                  lock_path);
     pdx_file_lock_release(&lock);
-    return pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
-                         "cannot take its lock %s: it keeps being "
-                         "replaced",
-                         lock_path);
+    return st;
 }
 
 void pdx_file_lock_release(pdx_file_lock **lock)

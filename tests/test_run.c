@@ -709,6 +709,23 @@ static void test_run_lock_off(void **state)
     unsetenv("PDX_LOCK");
 }
 
+/* A lock that cannot be created names the lock file and the cause. */
+static void test_run_lock_no_directory(void **state)
+{
+    (void)state;
+    char path[128], expected[160];
+    snprintf(path, sizeof path, "run_test_nodir_%d/out.h5", (int)getpid());
+    snprintf(expected, sizeof expected, "run_test_nodir_%d/.out.h5.lock: ",
+             (int)getpid());
+    pdx_output_lock *l = NULL;
+    pdx_error err;
+    assert_int_equal(pdx_output_lock_take(&l, path, &err), PDX_ERR_IO);
+    assert_null(l);
+    if (strstr(err.message, expected) == NULL ||
+        strstr(err.message, "No such file") == NULL)
+        fail_msg("message: %s", err.message);
+}
+
 /* pdx_run_open takes the lock of the run's file before looking at it. */
 static void test_run_open_locked(void **state)
 {
@@ -775,6 +792,7 @@ int main(void)
                                         teardown_files),
         cmocka_unit_test_setup_teardown(test_run_open_locked, setup_files,
                                         teardown_files),
+        cmocka_unit_test(test_run_lock_no_directory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
