@@ -1,5 +1,5 @@
 /* fileutil.c — temporary files next to an output, stale-temporary
- * cleanup and directory fsync: plain POSIX, no HDF5 (fileutil.h). */
+ * cleanup, directory fsync and the lock of an output: plain POSIX, no HDF5 (fileutil.h). */
 #include "fileutil.h"
 
 #include <dirent.h>
@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void pdx_file_host_name(char *buf, size_t size)
@@ -136,4 +138,158 @@ pdx_status pdx_file_install(const char *tmp, const char *path,
         return status;
     }
     return pdx_file_fsync_directory_of(path, err);
+}
+
+/* ---- the lock of an output (pdx_file_lock_take) ---- */
+
+struct pdx_file_lock {
+    int fd;          /* -1: PDX_LOCK=off */
+    char *lock_path; /* "DIR/.NAME.lock" for path DIR/NAME */
+};
+
+/* "<host> <pid>" of the holder, read from the lock file ("" if none). */
+static void lock_holder(int fd, char *buf, size_t size)
+{
+    ssize_t n = pread(fd, buf, size - 1, 0);
+    buf[n > 0 ? n : 0] = '\0';
+    char *newline = strchr(buf, '\n');
+    if (newline != NULL)
+        *newline = '\0';
+}
+
+static pdx_status lock_busy(const char *path, int fd, int shared,
+                            pdx_error *err)
+{
+    char holder[300];
+    lock_holder(fd, holder, sizeof holder);
+    char host[256] = "";
+    long pid = 0;
+    int named = sscanf(holder, "%255s %ld", host, &pid) == 2;
+    if (shared && named)
+        return pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
+                             "is being written by another pdx process "
+                             "(host %s, pid %ld); this run reads it and "
+                             "cannot while it is written: wait for that "
+                             "process to end, or stop it",
+                             host, pid);
+    if (named)
+        return pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
+                             "is being written by another pdx process "
+                             "(host %s, pid %ld); two writers of one file "
+                             "lose results, so this one stops (--force "
+                             "does not break the lock): wait for it, stop "
+                             "it, or -o another file",
+                             host, pid);
+    return pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
+                         "is in use by another pdx process (a writer "
+                         "starting, or a shard run reading it); try again "
+                         "in a moment, or -o another file");
+}
+
+pdx_status pdx_file_lock_take(pdx_file_lock **out, const char *path,
+                              int shared, pdx_error *err)
+{
+    *out = NULL;
+    pdx_file_lock *lock = calloc(1, sizeof *lock);
+    size_t size = strlen(path) + 8;
+    char *lock_path = malloc(size);
+    const char *slash = strrchr(path, '/');
+    int dir = slash != NULL ? (int)(slash + 1 - path) : 0;
+    if (lock == NULL || lock_path == NULL) {
+        free(lock);
+        free(lock_path);
+        return pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, NULL,
+                             "cannot allocate the lock");
+    }
+    /* hidden: out of `ls` and of globs such as OUT.shard-* */
+    snprintf(lock_path, size, "%.*s.%s.lock", dir, path, path + dir);
+    lock->lock_path = lock_path;
+    lock->fd = -1;
+    const char *mode = getenv("PDX_LOCK");
+    if (mode != NULL && strcmp(mode, "off") == 0) {
+        *out = lock;
+        return PDX_OK;
+    }
+    /* A released lock's file is removed while locked: a file opened just
+     * before may be locked after its removal; the lock is ours only when
+     * the name still leads to the file locked. */
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0 && (errno == EROFS || errno == EACCES)) {
+            /* a directory this process cannot write (e.g. a finished
+             * sweep on a read-only share, run again to see that it is
+             * complete): lock a writer's lock file if there is one; with
+             * none, no writer holds the output */
+            fd = open(lock_path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0 && errno == ENOENT) {
+                *out = lock;
+                return PDX_OK;
+            }
+        }
+        if (fd < 0) {
+            int e = errno;
+            pdx_status st = pdx_error_set(
+                err, PDX_ERR_IO, path, 0, 0, NULL,
+                "cannot create its lock file %s: %s", lock_path,
+                strerror(e));
+            pdx_file_lock_release(&lock);
+            return st;
+        }
+        if (flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
+            int e = errno;
+            pdx_status st =
+                e == EWOULDBLOCK
+                    ? lock_busy(path, fd, shared, err)
+                    : pdx_error_set(
+                          err, PDX_ERR_IO, path, 0, 0, NULL,
+                          "cannot lock %s: %s (a file system without "
+                          "flock, e.g. Lustre mounted without -o flock: "
+                          "set PDX_LOCK=off to write without the lock, "
+                          "and make sure no two writers share an output)",
+                          lock_path, strerror(e));
+            close(fd);
+            pdx_file_lock_release(&lock);
+            return st;
+        }
+        struct stat held, named;
+        if (fstat(fd, &held) == 0 && stat(lock_path, &named) == 0 &&
+            held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+            lock->fd = fd;
+            if (!shared) {
+                char host[256], text[300];
+                pdx_file_host_name(host, sizeof host);
+                int n = snprintf(text, sizeof text, "%s %ld\n", host,
+                                 (long)getpid());
+                /* best effort: the holder's name is for messages only */
+                if (ftruncate(fd, 0) == 0 && n > 0)
+                    (void)!pwrite(fd, text, (size_t)n, 0);
+            }
+            *out = lock;
+            return PDX_OK;
+        }
+        close(fd); /* a removed file: open the name again */
+    }
+    pdx_status st = pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
+                                  "cannot take its lock %s: it keeps "
+                                  "being replaced",
+                                  lock_path);
+    pdx_file_lock_release(&lock);
+    return st;
+}
+
+void pdx_file_lock_release(pdx_file_lock **lock)
+{
+    if (lock == NULL || *lock == NULL)
+        return;
+    pdx_file_lock *l = *lock;
+    if (l->fd >= 0) {
+        /* remove the file only when no one else holds it (a shared lock
+         * becomes exclusive first); removed while still locked */
+        if (flock(l->fd, LOCK_EX | LOCK_NB) == 0)
+            unlink(l->lock_path);
+        close(l->fd);
+    }
+    free(l->lock_path);
+    free(l);
+    *lock = NULL;
 }

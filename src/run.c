@@ -16,6 +16,7 @@
 #include "pdx/layout.h"
 #include "pdx/rng.h"
 #include "pdx/store.h"
+#include "fileutil.h"
 #include "version.h"
 
 #ifndef PDX_VERSION
@@ -43,6 +44,7 @@ struct pdx_run {
     pdx_sweep_new_store new_store;
     pdx_store *store;
     int8_t *status;
+    pdx_output_lock *lock; /* of `file`, from pdx_run_open to destroy */
 };
 
 pdx_run_settings pdx_run_settings_default(void)
@@ -167,6 +169,23 @@ pdx_status pdx_output_resolve(const char *path, char **out, pdx_error *err)
         return pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, NULL,
                              "out of memory");
     return PDX_OK;
+}
+
+pdx_status pdx_output_lock_take(pdx_output_lock **out, const char *path,
+                                pdx_error *err)
+{
+    *out = NULL;
+    char *resolved = NULL;
+    pdx_status st = pdx_output_resolve(path, &resolved, err);
+    if (st == PDX_OK)
+        st = pdx_file_lock_take(out, resolved, 0, err);
+    free(resolved);
+    return st;
+}
+
+void pdx_output_lock_release(pdx_output_lock **lock)
+{
+    pdx_file_lock_release(lock);
 }
 
 /* Why the policy refuses (or finds nothing to do at) `path`, and what to
@@ -622,17 +641,33 @@ pdx_status pdx_run_open(pdx_run *run, pdx_run_outcome *outcome,
     pdx_status st = prepare(run, err);
     if (st != PDX_OK)
         return st;
+    /* the writer's lock before anything looks at the file (a new file is
+     * created under it too); a shard also holds the merged file's lock,
+     * shared, while it reads it: never while a merge or a whole-grid run
+     * writes it, and any number of shards at once */
+    st = pdx_file_lock_take(&run->lock, run->file, 0, err);
+    if (st != PDX_OK)
+        return st;
+    pdx_file_lock *merged_lock = NULL;
+    if (run->shard_count > 1) {
+        char *merged = NULL;
+        st = pdx_output_resolve(run->output, &merged, err);
+        if (st == PDX_OK)
+            st = pdx_file_lock_take(&merged_lock, merged, 1, err);
+        free(merged);
+        if (st != PDX_OK)
+            return st;
+    }
     char spec_sha[65];
     pdx_store_sha256_hex(run->spec->text, run->spec->text_length, spec_sha);
     pdx_run_found found;
     st = survey(run, spec_sha, &found, err);
-    if (st != PDX_OK)
-        return st;
     int retry = 1;
-    while (retry && st == PDX_OK) {
+    while (st == PDX_OK && retry) {
         outcome->decision = pdx_run_decide(&run->settings, &found);
         st = act(run, &found, outcome, &retry, err);
     }
+    pdx_file_lock_release(&merged_lock);
     if (st != PDX_OK)
         return st;
     const pdx_run_decision *d = &outcome->decision;
@@ -735,14 +770,18 @@ pdx_status pdx_run_merge_shards(pdx_run *run, uint64_t *n_files,
         iso_time_now(end_time, sizeof end_time);
         pdx_store_merge_report rep;
         char *target = NULL; /* a symbolic link is written through */
+        pdx_file_lock *lock = NULL;
         st = pdx_output_resolve(run->output, &target, err);
+        if (st == PDX_OK) /* rank 0 writes the merged file: its lock */
+            st = pdx_file_lock_take(&lock, target, 0, err);
         if (st == PDX_OK)
             st = pdx_store_merge(target, (const char *const *)paths,
                                  (size_t)count, run->grid, &run->layout,
                                  &run->provenance, 0, end_time, &rep, err);
-        free(target);
         for (uint64_t i = 0; st == PDX_OK && i < count; i++)
             unlink(paths[i]);
+        pdx_file_lock_release(&lock);
+        free(target);
     }
     for (uint64_t i = 0; paths != NULL && i < count; i++)
         free(paths[i]);
@@ -763,6 +802,7 @@ void pdx_run_destroy(pdx_run **run)
     if (run == NULL || *run == NULL)
         return;
     pdx_store_destroy(&(*run)->store);
+    pdx_file_lock_release(&(*run)->lock);
     free((*run)->status);
     free((*run)->resolved_file);
     pdx_grid_destroy(&(*run)->grid);

@@ -31,12 +31,14 @@ same() {
     pass "$1"
   else fail "$1"; sed 's/^/     /' "$WORK/same.txt" | head -8; fi
 }
-# no_temporaries NAME [DIR...]: no OUT.tmp-* or OUT.merge-* left
+# no_temporaries NAME [DIR...]: no OUT.tmp-* or OUT.merge-* left, and no
+# .OUT.lock (a writer removes its lock file when it ends; only a killed
+# one leaves it, and the next writer of OUT removes it)
 no_temporaries() {
   local name=$1
   shift
   local left
-  left=$(find "${@:-$WORK}" -name '*.tmp-*' -o -name '*.merge-*')
+  left=$(find "${@:-$WORK}" -name '*.tmp-*' -o -name '*.merge-*' -o -name '*.lock')
   if [[ -z $left ]]; then pass "$name: no temporary files left"; else fail "$name: left $left"; fi
 }
 finish() {

@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pdx/run.h"
 #include "pdx/store.h"
 #include "pdx_test.h"
+#include "../src/fileutil.h" /* the lock's shared mode */
 
 /* ---- the decision table, one row per test ---- */
 
@@ -581,6 +583,172 @@ static void test_run_open_symlink(void **state)
     unlink(link);
 }
 
+/* ---- the lock of an output (pdx_output_lock_take, pdx_file_lock_take) ---- */
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+static void lock_path_of(const files *f, char *buf, size_t size)
+{
+    snprintf(buf, size, ".%s.lock", f->out); /* f->out: no directory */
+}
+
+/* Two writers of one output conflict, also within one process; the
+ * message names the file and this process as the holder. */
+static void test_run_lock_second_writer_fails(void **state)
+{
+    files *f = *state;
+    char lock_file[300], pid[64];
+    lock_path_of(f, lock_file, sizeof lock_file);
+    snprintf(pid, sizeof pid, ", pid %ld)", (long)getpid());
+    pdx_output_lock *first = NULL, *second = NULL;
+    pdx_error err;
+    pdx_error_clear(&err);
+    assert_int_equal(pdx_output_lock_take(&first, f->out, &err), PDX_OK);
+    assert_non_null(first);
+    assert_true(exists(lock_file));
+    assert_false(exists(f->out)); /* the output itself is not touched */
+    assert_int_equal(pdx_output_lock_take(&second, f->out, &err), PDX_ERR_IO);
+    assert_null(second);
+    if (strcmp(err.file, f->out) != 0 || strstr(err.message, pid) == NULL ||
+        strstr(err.message, "being written by another pdx process") == NULL)
+        fail_msg("file %s, message: %s", err.file, err.message);
+    pdx_output_lock_release(&first);
+    assert_null(first);
+    assert_false(exists(lock_file)); /* removed on release */
+    assert_int_equal(pdx_output_lock_take(&second, f->out, &err), PDX_OK);
+    pdx_output_lock_release(&second);
+    pdx_output_lock_release(&second); /* NULL: nothing */
+}
+
+/* Readers share: shards reading the merged file at once; a writer waits
+ * for none of them but is refused while one reads, and a reader while a
+ * writer writes. The file goes with the last holder. */
+static void test_run_lock_shared_readers(void **state)
+{
+    files *f = *state;
+    char lock_file[300];
+    lock_path_of(f, lock_file, sizeof lock_file);
+    pdx_file_lock *r1 = NULL, *r2 = NULL, *w = NULL;
+    pdx_error err;
+    assert_int_equal(pdx_file_lock_take(&r1, f->out, 1, &err), PDX_OK);
+    assert_int_equal(pdx_file_lock_take(&r2, f->out, 1, &err), PDX_OK);
+    assert_int_equal(pdx_file_lock_take(&w, f->out, 0, &err), PDX_ERR_IO);
+    if (strstr(err.message, "in use by another pdx process") == NULL)
+        fail_msg("message: %s", err.message);
+    pdx_file_lock_release(&r1);
+    assert_true(exists(lock_file)); /* r2 still holds it */
+    assert_int_equal(pdx_file_lock_take(&w, f->out, 0, &err), PDX_ERR_IO);
+    pdx_file_lock_release(&r2);
+    assert_false(exists(lock_file));
+    assert_int_equal(pdx_file_lock_take(&w, f->out, 0, &err), PDX_OK);
+    assert_int_equal(pdx_file_lock_take(&r1, f->out, 1, &err), PDX_ERR_IO);
+    if (strstr(err.message, "this run reads it") == NULL)
+        fail_msg("message: %s", err.message);
+    pdx_file_lock_release(&w);
+    assert_false(exists(lock_file));
+}
+
+/* A symbolic link's lock is its target's. */
+static void test_run_lock_through_symlink(void **state)
+{
+    files *f = *state;
+    char link[300];
+    snprintf(link, sizeof link, "%s.link.h5", f->out);
+    write_text(f->out, "x");
+    unlink(link);
+    assert_int_equal(symlink(f->out, link), 0);
+    pdx_output_lock *a = NULL, *b = NULL;
+    pdx_error err;
+    assert_int_equal(pdx_output_lock_take(&a, link, &err), PDX_OK);
+    assert_int_equal(pdx_output_lock_take(&b, f->out, &err), PDX_ERR_IO);
+    pdx_output_lock_release(&a);
+    unlink(link);
+}
+
+/* A killed holder's lock dies with it; its file stays and is taken over. */
+static void test_run_lock_dead_holder(void **state)
+{
+    files *f = *state;
+    char lock_file[300];
+    lock_path_of(f, lock_file, sizeof lock_file);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        pdx_output_lock *l = NULL;
+        _exit(pdx_output_lock_take(&l, f->out, NULL) == PDX_OK ? 0 : 1);
+    }
+    int wstatus = 0;
+    assert_int_equal(waitpid(child, &wstatus, 0), child);
+    assert_true(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+    assert_true(exists(lock_file)); /* never released */
+    pdx_output_lock *l = NULL;
+    pdx_error err;
+    assert_int_equal(pdx_output_lock_take(&l, f->out, &err), PDX_OK);
+    pdx_output_lock_release(&l);
+    assert_false(exists(lock_file));
+}
+
+/* PDX_LOCK=off (file systems without flock): no lock, no file. */
+static void test_run_lock_off(void **state)
+{
+    files *f = *state;
+    char lock_file[300];
+    lock_path_of(f, lock_file, sizeof lock_file);
+    setenv("PDX_LOCK", "off", 1);
+    pdx_output_lock *a = NULL, *b = NULL;
+    pdx_error err;
+    assert_int_equal(pdx_output_lock_take(&a, f->out, &err), PDX_OK);
+    assert_int_equal(pdx_output_lock_take(&b, f->out, &err), PDX_OK);
+    assert_false(exists(lock_file));
+    pdx_output_lock_release(&a);
+    pdx_output_lock_release(&b);
+    unsetenv("PDX_LOCK");
+}
+
+/* A lock that cannot be created names the lock file and the cause. */
+static void test_run_lock_no_directory(void **state)
+{
+    (void)state;
+    char path[128], expected[160];
+    snprintf(path, sizeof path, "run_test_nodir_%d/out.h5", (int)getpid());
+    snprintf(expected, sizeof expected, "run_test_nodir_%d/.out.h5.lock: ",
+             (int)getpid());
+    pdx_output_lock *l = NULL;
+    pdx_error err;
+    assert_int_equal(pdx_output_lock_take(&l, path, &err), PDX_ERR_IO);
+    assert_null(l);
+    if (strstr(err.message, expected) == NULL ||
+        strstr(err.message, "No such file") == NULL)
+        fail_msg("message: %s", err.message);
+}
+
+/* pdx_run_open takes the lock of the run's file before looking at it. */
+static void test_run_open_locked(void **state)
+{
+    files *f = *state;
+    pdx_output_lock *held = NULL;
+    pdx_error err;
+    assert_int_equal(pdx_output_lock_take(&held, f->out, &err), PDX_OK);
+    pdx_run_settings s = pdx_run_settings_default();
+    s.output = f->out;
+    s.force = 1; /* does not break a live lock */
+    s.quiet = 1;
+    s.threads = 2;
+    pdx_run *run = NULL;
+    pdx_run_outcome o;
+    assert_int_equal(pdx_run_create(&run, f->spec, &s, &err), PDX_OK);
+    assert_int_equal(pdx_run_open(run, &o, &err), PDX_ERR_IO);
+    if (strstr(err.message, "--force does not break the lock") == NULL)
+        fail_msg("message: %s", err.message);
+    pdx_run_destroy(&run);
+    pdx_output_lock_release(&held);
+    assert_false(exists(f->out)); /* nothing was created */
+}
+
 int main(void)
 {
     pdx_store_init_library();
@@ -612,6 +780,19 @@ int main(void)
                                         teardown_files),
         cmocka_unit_test_setup_teardown(test_run_open_symlink, setup_files,
                                         teardown_files),
+        cmocka_unit_test_setup_teardown(test_run_lock_second_writer_fails,
+                                        setup_files, teardown_files),
+        cmocka_unit_test_setup_teardown(test_run_lock_shared_readers,
+                                        setup_files, teardown_files),
+        cmocka_unit_test_setup_teardown(test_run_lock_through_symlink,
+                                        setup_files, teardown_files),
+        cmocka_unit_test_setup_teardown(test_run_lock_dead_holder,
+                                        setup_files, teardown_files),
+        cmocka_unit_test_setup_teardown(test_run_lock_off, setup_files,
+                                        teardown_files),
+        cmocka_unit_test_setup_teardown(test_run_open_locked, setup_files,
+                                        teardown_files),
+        cmocka_unit_test(test_run_lock_no_directory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

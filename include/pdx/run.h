@@ -10,8 +10,8 @@
  * each row of its table).
  *
  * Sequence: pdx_run_settings_default, set fields, pdx_run_create (checks
- * the settings, reads the spec), pdx_run_open (surveys the disk, decides,
- * opens), pdx_run_execute (the sweep) when the outcome says so,
+ * the settings, reads the spec), pdx_run_open (takes the lock of the run's
+ * file, surveys the disk, decides, opens), pdx_run_execute (the sweep) when the outcome says so,
  * pdx_run_finish, pdx_run_merge_shards (MPI rank 0), pdx_run_destroy.
  * A pdx_run is used by one thread; the sweep inside pdx_run_execute starts
  * its own team. pdx_run prints nothing itself but the sweep's progress. */
@@ -158,6 +158,27 @@ pdx_status pdx_output_check(pdx_output_writer writer, const char *path,
  * PDX_ERR_NOMEM. Thread-safe. */
 pdx_status pdx_output_resolve(const char *path, char **out, pdx_error *err);
 
+/* The lock of an output, held for the whole life of any writer (run,
+ * merge, theory): flock(2) on the hidden sidecar file ".OUT.lock" next
+ * to OUT, taken before the overwrite policy looks at OUT, so that a new output is created
+ * under it too. A kernel lock: a killed writer's lock dies with it (its
+ * lock file stays behind, harmless, until the next writer of OUT). A
+ * second writer fails at once; --force does not break a live lock.
+ * Readers (pdx info, Python) take no lock and are never blocked. */
+typedef struct pdx_file_lock pdx_output_lock;
+
+/* Take the exclusive lock of output `path` (through a symbolic link: of
+ * its target) without waiting. Returns PDX_OK (*out set; release it with
+ * pdx_output_lock_release), PDX_ERR_IO (another process holds it: the
+ * message names the file and the holder's host and pid; a dangling link;
+ * a file system without flock: the message names PDX_LOCK=off, which
+ * writes without the lock), PDX_ERR_NOMEM. Thread-safe. */
+pdx_status pdx_output_lock_take(pdx_output_lock **out, const char *path,
+                                pdx_error *err);
+
+/* Release the lock. Accepts NULL; sets *lock to NULL. */
+void pdx_output_lock_release(pdx_output_lock **lock);
+
 /* What an output can be asked to do (pdx_run_decide). */
 typedef enum pdx_run_action {
     PDX_RUN_CREATE = 0,     /* a new file; every task pending */
@@ -300,7 +321,7 @@ int pdx_run_threads(const pdx_run *run);             /* resolved */
 uint64_t pdx_run_shard_index(const pdx_run *run);
 uint64_t pdx_run_shard_count(const pdx_run *run);    /* 1: whole grid */
 
-/* Close the store (left resumable) and free the run. Accepts NULL; sets
+/* Close the store (left resumable), release the lock and free the run. Accepts NULL; sets
  * *run to NULL. */
 void pdx_run_destroy(pdx_run **run);
 

@@ -264,6 +264,10 @@ int pdx_cli_merge(int argc, char **argv, const char *command_line)
             earliest = infos[i].start_time;
         }
     }
+    /* the writer's lock of the target, before the policy looks at it */
+    pdx_output_lock *lock = NULL;
+    if (rc == 0 && pdx_output_lock_take(&lock, target, &err) != PDX_OK)
+        rc = pdx_cli_report(&err);
     if (rc == 0)
         rc = pdx_cli_load_spec_of_file(&infos[0], inputs[0], &spec, &grid);
     pdx_layout layout;
@@ -305,6 +309,7 @@ int pdx_cli_merge(int argc, char **argv, const char *command_line)
         if (st == PDX_OK)
             printf("%s\n", out);
     }
+    pdx_output_lock_release(&lock);
     for (int i = 0; i < n; i++)
         pdx_store_info_clear(&infos[i]);
     free(infos);

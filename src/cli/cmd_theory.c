@@ -526,8 +526,13 @@ static int run_spec(const char *spec_path, const char *out_path, int quiet,
         out_path = default_out;
     }
     char *target = NULL;
-    rc = check_output(spec, out_path, force, quiet, &target);
+    /* the writer's lock, before the policy looks at the file */
+    pdx_output_lock *lock = NULL;
+    rc = pdx_output_lock_take(&lock, out_path, &err) != PDX_OK
+             ? pdx_cli_report(&err)
+             : check_output(spec, out_path, force, quiet, &target);
     if (rc >= 0) {
+        pdx_output_lock_release(&lock);
         pdx_grid_destroy(&grid);
         pdx_spec_destroy(&spec);
         return rc;
@@ -613,6 +618,7 @@ static int run_spec(const char *spec_path, const char *out_path, int quiet,
                 (unsigned long long)res.not_converged, out_path);
     printf("%s\n", out_path);
 done:
+    pdx_output_lock_release(&lock);
     free(target);
     pdx_theory_grid_result_clear(&res);
     pdx_grid_destroy(&grid);
