@@ -192,15 +192,11 @@ pdx_status pdx_store_create(pdx_store **out, const char *path,
                             const pdx_provenance *provenance,
                             const pdx_store_options *options, pdx_error *err)
 {
-    pdx__silence_hdf5();
-    if (out == NULL)
-        return pdx_error_set(err, PDX_ERR_USAGE, path, 0, 0, NULL,
-                             "store: out is NULL");
     pdx_store *s = NULL;
-    pdx_status status = pdx__store_new(&s, path, grid, layout, options, err);
+    pdx_status status =
+        pdx__store_begin(out, &s, path, grid, layout, options, err);
     if (status != PDX_OK)
         return status;
-    pdx_file_remove_stale_temporaries(path);
     char *tmp = pdx_file_tmp_path(path);
     if (tmp == NULL) {
         pdx__store_free(s);

@@ -338,3 +338,18 @@ pdx_status pdx__store_new(pdx_store **out, const char *path,
     *out = s;
     return PDX_OK;
 }
+
+pdx_status pdx__store_begin(pdx_store **out, pdx_store **s, const char *path,
+                            const pdx_grid *grid, const pdx_layout *layout,
+                            const pdx_store_options *options, pdx_error *err)
+{
+    pdx__silence_hdf5();
+    if (out == NULL)
+        return pdx_error_set(err, PDX_ERR_USAGE, path, 0, 0, NULL,
+                             "store: out is NULL");
+    *out = NULL;
+    pdx_status status = pdx__store_new(s, path, grid, layout, options, err);
+    if (status == PDX_OK)
+        pdx_file_remove_stale_temporaries(path);
+    return status;
+}

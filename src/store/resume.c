@@ -294,16 +294,11 @@ pdx_status pdx_store_open(pdx_store **out, const char *path,
                           const pdx_grid *grid, const pdx_layout *layout,
                           const pdx_store_options *options, pdx_error *err)
 {
-    pdx__silence_hdf5();
-    if (out == NULL)
-        return pdx_error_set(err, PDX_ERR_USAGE, path, 0, 0, NULL,
-                             "store: out is NULL");
-    *out = NULL;
     pdx_store *s = NULL;
-    pdx_status status = pdx__store_new(&s, path, grid, layout, options, err);
+    pdx_status status =
+        pdx__store_begin(out, &s, path, grid, layout, options, err);
     if (status != PDX_OK)
         return status;
-    pdx_file_remove_stale_temporaries(path);
     s->file = pdx__open_file(path, H5F_ACC_RDWR, 0);
     if (s->file < 0)
         status = pdx__h5_error(err, path, NULL, "cannot open for writing");

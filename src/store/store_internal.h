@@ -199,6 +199,12 @@ uint64_t pdx__file_slot(const pdx_store *s, uint64_t task);
 size_t pdx__lead_dims(const pdx_store *s);
 int pdx__name_taken(const pdx_store *s, const char *name, size_t n_dvars);
 void pdx__store_free(pdx_store *s);
+/* The start of pdx_store_create and pdx_store_open: HDF5 silenced, *out
+ * cleared (an error for a NULL out), the store object for `path` in *s,
+ * and the temporaries of dead processes next to `path` removed. */
+pdx_status pdx__store_begin(pdx_store **out, pdx_store **s, const char *path,
+                            const pdx_grid *grid, const pdx_layout *layout,
+                            const pdx_store_options *options, pdx_error *err);
 pdx_status pdx__store_new(pdx_store **out, const char *path,
                           const pdx_grid *grid, const pdx_layout *layout,
                           const pdx_store_options *options, pdx_error *err);
