@@ -543,7 +543,7 @@ static pdx_status create_extended(pdx_run *run, const char *base,
         st = pdx_store_create_extended(&run->store, run->file, base,
                                        base_grid, run->grid, &run->layout,
                                        &run->provenance, &run->store_options,
-                                       carried, err);
+                                       carried, NULL, err);
     pdx_grid_destroy(&base_grid);
     pdx_spec_destroy(&base_spec);
     pdx_store_info_clear(&info);

@@ -2353,7 +2353,7 @@ static void test_store_create_extended(void **state)
     check_ok(pdx_store_create_extended(&store, shard, ext, small.grid,
                                        big.grid,
                                        &big.layout, &cluster_provenance,
-                                       &shard_1, &carried, &err),
+                                       &shard_1, &carried, NULL, &err),
              &err);
     uint64_t *tasks = NULL, n = 0, expected = 0;
     check_ok(pdx_grid_shard_tasks(big.grid, 1, 2, &tasks, &n, NULL), NULL);
@@ -2369,7 +2369,7 @@ static void test_store_create_extended(void **state)
     check_ok(pdx_store_create_extended(&store, ext, ext, small.grid,
                                        big.grid,
                                        &big.layout, &cluster_provenance, NULL,
-                                       &carried, &err),
+                                       &carried, NULL, &err),
              &err);
     assert_int_equal(carried, 2 * 2 * 2);
     check_ok(pdx_store_read_status(store, status, &err), &err);
@@ -2391,7 +2391,7 @@ static void test_store_create_extended(void **state)
                                                big.grid, small.grid,
                                                &small.layout,
                                                &cluster_provenance, NULL,
-                                               &carried, &err),
+                                               &carried, NULL, &err),
                      PDX_ERR_MISMATCH);
     assert_null(store);
     assert_string_equal(err.key, "replicas");
@@ -2399,7 +2399,7 @@ static void test_store_create_extended(void **state)
     assert_int_equal(pdx_store_create_extended(&store, ext, shard, NULL,
                                                big.grid, &big.layout,
                                                &cluster_provenance, NULL,
-                                               &carried, &err),
+                                               &carried, NULL, &err),
                      PDX_ERR_MISMATCH);
     assert_non_null(strstr(err.message, "merge the shards first"));
     /* the base grid must be the grid of the spec stored in the base */
@@ -2407,13 +2407,13 @@ static void test_store_create_extended(void **state)
                                                small.grid, big.grid,
                                                &big.layout,
                                                &cluster_provenance, NULL,
-                                               &carried, &err),
+                                               &carried, NULL, &err),
                      PDX_ERR_MISMATCH);
     assert_null(store);
     assert_int_equal(pdx_store_create_extended(&store, ext, fresh, NULL,
                                                big.grid, &big.layout,
                                                &cluster_provenance, NULL,
-                                               &carried, &err),
+                                               &carried, NULL, &err),
                      PDX_ERR_USAGE);
     assert_null(store);
     assert_same_data(fresh, ext);

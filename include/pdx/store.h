@@ -160,6 +160,49 @@ pdx_status pdx_store_gather_status(const char *path, const pdx_grid *grid,
                                    const pdx_layout *layout, int8_t *status,
                                    pdx_error *err);
 
+/* What the check of a file's per-task checksums found (docs/FORMAT.md,
+ * "Checksums"). Owns `damaged`: free with pdx_store_verify_report_clear. */
+typedef struct pdx_store_verify_report {
+    int verified;       /* 1: the file has checksums and every finished
+                         * task was checked; 0: a file of an older pdx
+                         * without them, nothing checked ("unverified") */
+    uint64_t finished;  /* tasks of the file that are not pending */
+    uint64_t checked;   /* of them, checked (all when verified, else 0) */
+    uint64_t n_damaged; /* of them, damaged: data or checksum unreadable,
+                         * or the checksum does not match the data */
+    uint64_t *damaged;  /* their tasks (global index), ascending */
+} pdx_store_verify_report;
+
+/* Free the list of a report and zero it. Accepts NULL. */
+void pdx_store_verify_report_clear(pdx_store_verify_report *report);
+
+/* Check every finished task of the open working file against its
+ * checksum (reads all of their data). *report is zeroed first and filled
+ * (also for a file without checksums: verified 0). Returns PDX_OK (damage
+ * is reported, not an error), PDX_ERR_HDF5 (e.g. `status` unreadable),
+ * PDX_ERR_NOMEM, PDX_ERR_USAGE. */
+pdx_status pdx_store_verify(pdx_store *store,
+                            pdx_store_verify_report *report, pdx_error *err);
+
+/* The same for the file at `path` (working or finished, whole grid or
+ * shard), opened read-only without the file lock (a live file too), for
+ * `grid` and `layout` of its spec (borrowed; the caller builds them, as
+ * for pdx_store_gather_status). Returns PDX_OK, PDX_ERR_IO, PDX_ERR_HDF5,
+ * PDX_ERR_MISMATCH (not a result file of this grid), PDX_ERR_NOMEM,
+ * PDX_ERR_USAGE. */
+pdx_status pdx_store_verify_file(const char *path, const pdx_grid *grid,
+                                 const pdx_layout *layout,
+                                 pdx_store_verify_report *report,
+                                 pdx_error *err);
+
+/* Make `tasks` (n global indices, in the file) pending again, with the
+ * values of a pending task (NaN, steps -1, checksum 0): first every status
+ * (flushed and fsynced), then the data. For damaged tasks before a
+ * resume runs them again. Returns PDX_OK, PDX_ERR_HDF5, PDX_ERR_IO,
+ * PDX_ERR_USAGE (a task not in the file). */
+pdx_status pdx_store_reset_tasks(pdx_store *store, const uint64_t *tasks,
+                                 size_t n, pdx_error *err);
+
 /* What pdx_store_merge found. */
 typedef struct pdx_store_merge_report {
     uint64_t tasks;        /* of the whole grid */
@@ -170,6 +213,14 @@ typedef struct pdx_store_merge_report {
     int target_read;       /* the existing target was a source */
     uint64_t kept;         /* finished only in the existing target */
     char warning[512];     /* inputs written by different pdx builds */
+    uint64_t damaged;      /* damaged finished tasks found in the sources
+                            * (pdx_store_verify_report): never copied */
+    uint64_t damaged_task[8];   /* the first min(damaged, 8) of them */
+    size_t damaged_source[8];   /* ... and their source: an index into
+                                 * inputs, n_inputs for the target */
+    uint64_t damaged_missing;   /* damaged tasks no source holds intact:
+                                 * counted in `missing` too */
+    uint64_t unverified;   /* sources without checksums (an older pdx) */
 } pdx_store_merge_report;
 
 /* Merge result files of the spec of `grid` (shard files and whole-grid
@@ -178,7 +229,10 @@ typedef struct pdx_store_merge_report {
  * spec) and fills *report (always, also on failure). Every input must
  * be for the same spec (SHA-256), grid, layout and random-number streams;
  * a task finished in several inputs must agree in every variable but
- * wall_seconds. A merge only adds finished tasks: an existing file at
+ * wall_seconds. Every source's finished tasks are checked against their
+ * checksums first: a damaged one is never copied (the report lists it;
+ * another source's intact copy is taken, else it is missing). A merge
+ * only adds finished tasks: an existing file at
  * `path` of the same spec is a source too (after the inputs; it must be
  * readable, of the same streams, and agree with the inputs like one), so
  * a task finished (done, diverged or failed) there stays finished with
@@ -209,7 +263,11 @@ pdx_status pdx_store_merge(const char *path, const char *const *inputs,
  * then says why) and is only borrowed. `base` may be `path` itself
  * (extending a file in place: it is replaced only by the complete new
  * file), or the merged file of an earlier sweep when `options` name a
- * shard. *carried receives the tasks kept. Returns PDX_OK,
+ * shard. `base` may also be a shard file when `options` name the same
+ * shard and `base_grid` is `grid` (a damaged finished shard file rebuilt
+ * with its intact tasks). Tasks of `base` whose checksum does not match
+ * are not kept (pdx_store_verify_report: *damage, zeroed first, when not
+ * NULL; clear it). *carried receives the tasks kept. Returns PDX_OK,
  * PDX_ERR_MISMATCH (not an extension: the message names the key; `base` a
  * shard file or holding no spec; `base_grid` not the grid of its spec),
  * PDX_ERR_USAGE (out, base or, for a whole-grid pdx file, base_grid
@@ -221,7 +279,9 @@ pdx_status pdx_store_create_extended(pdx_store **out, const char *path,
                                      const pdx_layout *layout,
                                      const pdx_provenance *provenance,
                                      const pdx_store_options *options,
-                                     uint64_t *carried, pdx_error *err);
+                                     uint64_t *carried,
+                                     pdx_store_verify_report *damage,
+                                     pdx_error *err);
 
 /* Status of every task of the grid into `status` (the caller's n_tasks
  * int8 values, pdx_task_status; tasks outside a shard file's shard read as

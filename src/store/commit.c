@@ -198,6 +198,14 @@ pdx_status pdx_store_commit_many(pdx_store *store,
         if (status == PDX_OK)
             status = pdx__write_task_block(store, DVAR_WALL_INDEX, record->task,
                                            &record->wall_seconds, err);
+        /* the checksum goes with the data, before the status: a status
+         * never reaches the file without it */
+        if (status == PDX_OK && pdx__has_checksum(store)) {
+            uint32_t sum = pdx__record_checksum(store, record->status,
+                                                record->steps, record->values);
+            status = pdx__write_task_block(store, store->checksum_k,
+                                           record->task, &sum, err);
+        }
     }
     if (status == PDX_OK)
         status = flush_commit(store, records[0].task, "results", err);

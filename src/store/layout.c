@@ -7,31 +7,35 @@
 
 hid_t pdx__dvar_file_type(dvar_kind kind)
 {
-    return kind == DVAR_STATUS  ? H5T_STD_I8LE
-           : kind == DVAR_STEPS ? H5T_STD_I64LE
-                                : H5T_IEEE_F64LE;
+    return kind == DVAR_STATUS     ? H5T_STD_I8LE
+           : kind == DVAR_STEPS    ? H5T_STD_I64LE
+           : kind == DVAR_CHECKSUM ? H5T_STD_U32LE
+                                   : H5T_IEEE_F64LE;
 }
 
 hid_t pdx__dvar_mem_type(dvar_kind kind)
 {
-    return kind == DVAR_STATUS  ? H5T_NATIVE_INT8
-           : kind == DVAR_STEPS ? H5T_NATIVE_INT64
-                                : H5T_NATIVE_DOUBLE;
+    return kind == DVAR_STATUS     ? H5T_NATIVE_INT8
+           : kind == DVAR_STEPS    ? H5T_NATIVE_INT64
+           : kind == DVAR_CHECKSUM ? H5T_NATIVE_UINT32
+                                   : H5T_NATIVE_DOUBLE;
 }
 
 size_t pdx__dvar_elem_size(dvar_kind kind)
 {
-    return kind == DVAR_STATUS ? 1 : 8;
+    return kind == DVAR_STATUS ? 1 : kind == DVAR_CHECKSUM ? 4 : 8;
 }
 
 static const int8_t status_fill = PDX_TASK_PENDING;
 static const int64_t steps_fill = -1;
+static const uint32_t checksum_fill = 0;
 
 const void *pdx__dvar_fill(dvar_kind kind, const double *nan_value)
 {
-    return kind == DVAR_STATUS  ? (const void *)&status_fill
-           : kind == DVAR_STEPS ? (const void *)&steps_fill
-                                : (const void *)nan_value;
+    return kind == DVAR_STATUS     ? (const void *)&status_fill
+           : kind == DVAR_STEPS    ? (const void *)&steps_fill
+           : kind == DVAR_CHECKSUM ? (const void *)&checksum_fill
+                                   : (const void *)nan_value;
 }
 
 /* Dimensions of data variable k: (axes..., replica, extra...). */
@@ -75,7 +79,7 @@ uint64_t pdx__file_slot(const pdx_store *s, uint64_t task)
                : s->n_file_tasks;
 }
 
-static size_t dvar_block_length(const pdx_store *s, size_t k)
+size_t pdx__dvar_block_length(const pdx_store *s, size_t k)
 {
     size_t n = 1;
     for (size_t j = 0; j < s->dvars[k].n_extra; j++)
@@ -249,7 +253,7 @@ static pdx_status add_layout_vars(pdx_store *s, const pdx_layout *layout,
             d->extra[j] = desc->dims[j];
             s->dim_used[desc->dims[j]] = 1;
         }
-        size_t block = dvar_block_length(s, k);
+        size_t block = pdx__dvar_block_length(s, k);
         if (block > s->nan_block_length)
             s->nan_block_length = block;
     }
@@ -282,7 +286,8 @@ pdx_status pdx__store_new(pdx_store **out, const char *path,
     if (options != NULL)
         s->options = *options;
     s->path = strdup(path);
-    s->n_dvars = DVAR_FIXED + layout->n_vars;
+    s->checksum_k = DVAR_FIXED + layout->n_vars;
+    s->n_dvars = s->checksum_k + 1;
     s->dvars = calloc(s->n_dvars, sizeof *s->dvars);
     s->datasets = malloc(s->n_dvars * sizeof *s->datasets);
     if (s->path == NULL || s->dvars == NULL || s->datasets == NULL) {
@@ -301,7 +306,16 @@ pdx_status pdx__store_new(pdx_store **out, const char *path,
     s->dvars[DVAR_WALL_INDEX] = (dvar){
         "wall_seconds", "wall-clock time of the task", "s", DVAR_F64, 0,
         {PDX_DIM_TIME, PDX_DIM_TIME, PDX_DIM_TIME}};
+    s->nan_block_length = 1; /* wall_seconds, and a layout without variables */
     st = add_layout_vars(s, layout, path, err);
+    if (st == PDX_OK && pdx__name_taken(s, "checksum", s->checksum_k))
+        st = pdx_error_set(err, PDX_ERR_USAGE, path, 0, 0, "checksum",
+                           "store: 'checksum' is reserved for the store's "
+                           "per-task checksum");
+    s->dvars[s->checksum_k] = (dvar){
+        "checksum",
+        "CRC-32 of the task's results (0 while pending; docs/FORMAT.md)",
+        NULL, DVAR_CHECKSUM, 0, {PDX_DIM_TIME, PDX_DIM_TIME, PDX_DIM_TIME}};
     if (st != PDX_OK) {
         pdx__store_free(s);
         return st;

@@ -5,11 +5,11 @@
 #include <sys/stat.h>
 
 /* Do inputs a and b hold the same results for `task` (every variable but
- * wall_seconds, bit for bit)? */
+ * wall_seconds, bit for bit; the checksums follow from them)? */
 static pdx_status compare_task(pdx_store *a, pdx_store *b, uint64_t task,
                                void *buf_a, void *buf_b, pdx_error *err)
 {
-    for (size_t k = 0; k < a->n_dvars; k++) {
+    for (size_t k = 0; k < a->checksum_k; k++) {
         if (k == DVAR_WALL_INDEX)
             continue;
         hsize_t start[MAX_RANK], count[MAX_RANK], length;
@@ -81,17 +81,33 @@ static pdx_status check_origin(const pdx_store *in, size_t j,
 /* Each task finished in source j goes to owner[task] = j unless an
  * earlier source has it, which must then hold the same results. The
  * existing target (`target`: the last source) only adds tasks that no
- * input holds: those count as kept, not as overlaps. */
+ * input holds: those count as kept, not as overlaps. A task whose
+ * checksum does not match is not claimed: it is counted in the report and
+ * marked in damaged[task]. */
 static pdx_status claim_tasks(pdx_store *const *in, size_t j, int target,
-                              uint32_t *owner, void *buf_a, void *buf_b,
-                              pdx_store_merge_report *report, pdx_error *err)
+                              uint32_t *owner, uint8_t *damaged, void *buf_a,
+                              void *buf_b, pdx_store_merge_report *report,
+                              pdx_error *err)
 {
     int8_t *status = NULL;
-    pdx_status st = pdx__read_file_status(in[j], &status, err);
+    uint8_t *bad = NULL;
+    uint64_t checked = 0;
+    pdx_status st = pdx__status_and_damage(in[j], &status, &bad, &checked,
+                                           err);
+    report->unverified += st == PDX_OK && bad == NULL;
     for (uint64_t i = 0; st == PDX_OK && i < in[j]->n_file_tasks; i++) {
         if (status[i] == PDX_TASK_PENDING)
             continue;
         uint64_t task = pdx__file_task(in[j], i);
+        if (bad != NULL && bad[i]) {
+            if (report->damaged < 8) {
+                report->damaged_task[report->damaged] = task;
+                report->damaged_source[report->damaged] = j;
+            }
+            report->damaged++;
+            damaged[task] = 1;
+            continue;
+        }
         if (owner[task] == UINT32_MAX) {
             owner[task] = (uint32_t)j;
             report->kept += target != 0;
@@ -101,6 +117,7 @@ static pdx_status claim_tasks(pdx_store *const *in, size_t j, int target,
         report->overlapping += target == 0;
     }
     free(status);
+    free(bad);
     return st;
 }
 
@@ -132,7 +149,8 @@ static int target_is_source(const char *path, const char *const *inputs,
 static pdx_status open_sources(const char *path, const char *const *inputs,
                                size_t n_inputs, const pdx_grid *grid,
                                const pdx_layout *layout, pdx_store **in,
-                               uint32_t *owner, void **buf_a, void **buf_b,
+                               uint32_t *owner, uint8_t *damaged,
+                               void **buf_a, void **buf_b,
                                pdx_store_merge_report *report, pdx_error *err)
 {
     merge_origin first = {"", "", "", 0};
@@ -155,8 +173,8 @@ static pdx_status open_sources(const char *path, const char *const *inputs,
                                    "out of memory");
         }
         if (st == PDX_OK)
-            st = claim_tasks(in, j, target, owner, *buf_a, *buf_b, report,
-                             err);
+            st = claim_tasks(in, j, target, owner, damaged, *buf_a, *buf_b,
+                             report, err);
         if (st == PDX_OK && j + 1 == n_inputs &&
             target_is_source(path, inputs, n_inputs, in[0]->spec_sha256)) {
             report->target_read = 1;
@@ -188,12 +206,16 @@ static pdx_status write_merged(const char *path, const char *work,
     for (uint64_t t = 0; t < grid->n_tasks && st == PDX_OK; t++) {
         if (owner[t] == UINT32_MAX)
             continue;
-        for (size_t k = 0; k < s->n_dvars && st == PDX_OK; k++) {
+        for (size_t k = 0; k < s->checksum_k && st == PDX_OK; k++) {
             st = pdx__task_block_io(in[owner[t]], k, t, NULL, buf, err);
             if (st == PDX_OK)
                 st = pdx__write_task_block(s, k, t, buf, err);
         }
     }
+    /* computed from the copies (the sources' were checked): also for
+     * sources of an older pdx without them */
+    if (st == PDX_OK)
+        st = pdx__write_checksums(s, err);
     if (st != PDX_OK) {
         for (size_t k = 0; k < s->n_dvars; k++)
             pdx__close_id(&s->datasets[k]);
@@ -229,10 +251,11 @@ pdx_status pdx_store_merge(const char *path, const char *const *inputs,
     pdx_store **in = calloc(n_inputs + 1, sizeof *in);
     uint32_t *owner = malloc((size_t)(grid->n_tasks ? grid->n_tasks : 1) *
                              sizeof *owner);
+    uint8_t *damaged = calloc((size_t)(grid->n_tasks ? grid->n_tasks : 1), 1);
     void *buf_a = NULL, *buf_b = NULL;
     char *work = pdx_file_temporary_path(path, "merge");
     pdx_status st = PDX_OK;
-    if (in == NULL || owner == NULL || work == NULL) {
+    if (in == NULL || owner == NULL || damaged == NULL || work == NULL) {
         st = pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, NULL,
                            "out of memory");
         goto done;
@@ -240,7 +263,7 @@ pdx_status pdx_store_merge(const char *path, const char *const *inputs,
     for (uint64_t t = 0; t < grid->n_tasks; t++)
         owner[t] = none;
     st = open_sources(path, inputs, n_inputs, grid, layout, in, owner,
-                      &buf_a, &buf_b, report, err);
+                      damaged, &buf_a, &buf_b, report, err);
     if (st != PDX_OK)
         goto done;
     for (uint64_t t = 0; t < grid->n_tasks; t++) {
@@ -250,17 +273,24 @@ pdx_status pdx_store_merge(const char *path, const char *const *inputs,
             if (report->missing < 8)
                 report->first_missing[report->missing] = t;
             report->missing++;
+            report->damaged_missing += damaged[t];
         }
     }
     if (report->missing > 0 && !partial) {
         char where[512];
         pdx__describe_task(in[0], report->first_missing[0], where,
                            sizeof where);
+        char damage[128] = "";
+        if (report->damaged_missing > 0)
+            snprintf(damage, sizeof damage,
+                     "; %" PRIu64 " of them damaged (checksum mismatch) "
+                     "where they are finished",
+                     report->damaged_missing);
         st = pdx_error_set(err, PDX_ERR_MISMATCH, path, 0, 0, NULL,
                            "%" PRIu64 " of %" PRIu64 " tasks are missing "
-                           "(pending in every input), the first: task %" PRIu64
-                           " (%s); nothing written",
-                           report->missing, report->tasks,
+                           "(pending in every input, or damaged%s), the "
+                           "first: task %" PRIu64 " (%s); nothing written",
+                           report->missing, report->tasks, damage,
                            report->first_missing[0], where);
         goto done;
     }
@@ -274,6 +304,7 @@ done:
             pdx__store_free(in[j]);
     free(in);
     free(owner);
+    free(damaged);
     free(buf_a);
     free(buf_b);
     free(work);
@@ -319,24 +350,25 @@ static uint64_t embedded_task(const pdx_grid *old_grid, const pdx_grid *grid,
 
 /* Every finished task of the old file that the new file holds, by cell
  * values: the new task's block takes the old block (extra dimensions may
- * have grown: the rest stays NaN). `block` holds the largest old block. */
+ * have grown: the rest stays NaN). `block` holds the largest old block.
+ * Damaged tasks (bad[slot], bad may be NULL) are left pending. */
 static pdx_status carry_tasks(pdx_store *old, pdx_store *s,
                               const size_t *map, const int8_t *status,
-                              double *block, uint64_t *carried,
-                              pdx_error *err)
+                              const uint8_t *bad, double *block,
+                              uint64_t *carried, pdx_error *err)
 {
     const pdx_grid *old_grid = old->grid, *grid = s->grid;
-    size_t n_axes = old_grid->n_axes;
     pdx_status st = PDX_OK;
-    for (uint64_t task = 0; task < old_grid->n_tasks && st == PDX_OK;
-         task++) {
-        if (status[task] == PDX_TASK_PENDING)
+    for (uint64_t slot = 0; slot < old->n_file_tasks && st == PDX_OK;
+         slot++) {
+        if (status[slot] == PDX_TASK_PENDING || (bad != NULL && bad[slot]))
             continue;
+        uint64_t task = pdx__file_task(old, slot);
         uint64_t new_task = embedded_task(old_grid, grid, map, task);
         if (s->shard_count > 1 &&
             pdx__file_slot(s, new_task) == s->n_file_tasks)
             continue;
-        for (size_t k = 0; k < s->n_dvars && st == PDX_OK; k++) {
+        for (size_t k = 0; k < s->checksum_k && st == PDX_OK; k++) {
             hsize_t start[MAX_RANK], count[MAX_RANK], length;
             hsize_t old_start[MAX_RANK], old_count[MAX_RANK];
             int rank =
@@ -344,7 +376,7 @@ static pdx_status carry_tasks(pdx_store *old, pdx_store *s,
             int old_rank = pdx__task_selection(old, k, task, old_start,
                                                old_count, &length);
             /* extra dimensions: the old extents */
-            int extra = old_rank - (int)n_axes - 1;
+            int extra = (int)old->dvars[k].n_extra;
             for (int i = 0; i < extra; i++)
                 count[rank - extra + i] = old_count[old_rank - extra + i];
             st = pdx__task_block_io(old, k, task, NULL, block, err);
@@ -357,30 +389,36 @@ static pdx_status carry_tasks(pdx_store *old, pdx_store *s,
     return st;
 }
 
-pdx_status pdx_store_create_extended(pdx_store **out, const char *path,
-                                     const char *base,
-                                     const pdx_grid *base_grid,
-                                     const pdx_grid *grid,
-                                     const pdx_layout *layout,
-                                     const pdx_provenance *provenance,
-                                     const pdx_store_options *options,
-                                     uint64_t *carried, pdx_error *err)
+/* May `base`, a shard file (shard `index` of `count`), be carried into
+ * the new file? Only into the same shard of the same spec: a damaged
+ * finished shard file rebuilt with its intact tasks. */
+static int same_shard_rebuild(uint64_t index, uint64_t count,
+                              const pdx_grid *old_grid, const pdx_grid *grid,
+                              const pdx_store_options *options)
 {
-    pdx__silence_hdf5();
-    *carried = 0;
-    if (out == NULL || base == NULL)
-        return pdx_error_set(err, PDX_ERR_USAGE, path, 0, 0, NULL,
-                             "store: out and base are required");
-    *out = NULL;
-    const pdx_grid *old_grid = base_grid;
-    pdx_store *old = NULL, *s = NULL;
-    size_t *map = NULL;
-    int8_t *status = NULL;
-    double *block = NULL;
-    char *text = NULL, *tmp = NULL;
-    pdx_layout old_layout = *layout;
+    if (options == NULL || options->shard_count != count ||
+        options->shard_index != index || old_grid == NULL)
+        return 0;
+    char a[65], b[65];
+    pdx_store_sha256_hex(old_grid->spec->text, old_grid->spec->text_length,
+                         a);
+    pdx_store_sha256_hex(grid->spec->text, grid->spec->text_length, b);
+    return strcmp(a, b) == 0;
+}
+
+/* Open `base` as the old store of an extension: its spec, its shard, its
+ * extra dimensions' sizes (K and M of the old grid), matched against
+ * old_grid; *map receives pdx_grid_embed's map. */
+static pdx_status open_base(pdx_store **old, const char *base,
+                            const pdx_grid *old_grid, const pdx_grid *grid,
+                            const pdx_layout *layout,
+                            const pdx_store_options *options,
+                            pdx_layout *old_layout, size_t **map,
+                            pdx_error *err)
+{
+    char *text = NULL;
     uint64_t index = 0, count = 1;
-    pdx_file_remove_stale_temporaries(path);
+    *old_layout = *layout;
     hid_t file = pdx__open_file(base, H5F_ACC_RDONLY, 0);
     pdx_status st = PDX_OK;
     if (file < 0)
@@ -391,40 +429,105 @@ pdx_status pdx_store_create_extended(pdx_store **out, const char *path,
     else if (text == NULL)
         st = pdx_error_set(err, PDX_ERR_MISMATCH, base, 0, 0, NULL,
                            "not a pdx result file (no spec attribute)");
-    else if (count > 1)
+    else if (count > 1 &&
+             !same_shard_rebuild(index, count, old_grid, grid, options))
         st = pdx_error_set(err, PDX_ERR_MISMATCH, base, 0, 0, NULL,
                            "a shard file (shard %llu of %llu) cannot be "
                            "extended: merge the shards first",
                            (unsigned long long)index,
                            (unsigned long long)count);
+    free(text);
     if (st == PDX_OK && old_grid == NULL)
         st = pdx_error_set(err, PDX_ERR_USAGE, base, 0, 0, NULL,
                            "store: the grid of the spec stored in the file "
                            "is required");
     if (st == PDX_OK)
-        st = pdx_grid_embed(old_grid, grid, &map, err);
-    /* The old file's extra dimensions (units: K and M of the old grid). */
+        st = pdx_grid_embed(old_grid, grid, map, err);
     for (int d = 0; d < PDX_DIM_COUNT && st == PDX_OK; d++) {
-        old_layout.dim_size[d] =
+        old_layout->dim_size[d] =
             coordinate_length(file, dim_names[d], layout->dim_size[d]);
-        if (old_layout.dim_size[d] > layout->dim_size[d])
+        if (old_layout->dim_size[d] > layout->dim_size[d])
             st = pdx_error_set(err, PDX_ERR_MISMATCH, base, 0, 0,
                                dim_names[d],
                                "the file has %zu values of %s, this run %zu",
-                               old_layout.dim_size[d], dim_names[d],
+                               old_layout->dim_size[d], dim_names[d],
                                layout->dim_size[d]);
     }
+    pdx_store_options shard = {.shard_index = index, .shard_count = count};
     if (st == PDX_OK)
-        st = pdx__store_new(&old, base, old_grid, &old_layout, NULL, err);
+        st = pdx__store_new(old, base, old_grid, old_layout, &shard, err);
     if (st == PDX_OK) {
-        old->file = file;
+        (*old)->file = file;
         file = H5I_INVALID_HID;
-        st = pdx__check_matches(old, 0, err);
+        st = pdx__check_matches(*old, 0, err);
     }
     if (st == PDX_OK)
-        st = pdx__open_datasets(old, err);
+        st = pdx__open_datasets(*old, err);
+    pdx__close_id(&file);
+    return st;
+}
+
+/* The damaged slots of `old` as a report (damage may be NULL). */
+static pdx_status report_damage(const pdx_store *old, const int8_t *status,
+                                const uint8_t *bad, uint64_t checked,
+                                pdx_store_verify_report *damage,
+                                pdx_error *err)
+{
+    if (damage == NULL)
+        return PDX_OK;
+    damage->verified = bad != NULL;
+    damage->checked = checked;
+    uint64_t n_bad = 0;
+    for (uint64_t slot = 0; slot < old->n_file_tasks; slot++) {
+        damage->finished += status[slot] != PDX_TASK_PENDING;
+        n_bad += bad != NULL && bad[slot];
+    }
+    if (n_bad == 0)
+        return PDX_OK;
+    damage->damaged = malloc((size_t)n_bad * sizeof *damage->damaged);
+    if (damage->damaged == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, old->path, 0, 0, NULL,
+                             "out of memory");
+    for (uint64_t slot = 0; slot < old->n_file_tasks; slot++)
+        if (bad[slot])
+            damage->damaged[damage->n_damaged++] = pdx__file_task(old, slot);
+    return PDX_OK;
+}
+
+pdx_status pdx_store_create_extended(pdx_store **out, const char *path,
+                                     const char *base,
+                                     const pdx_grid *base_grid,
+                                     const pdx_grid *grid,
+                                     const pdx_layout *layout,
+                                     const pdx_provenance *provenance,
+                                     const pdx_store_options *options,
+                                     uint64_t *carried,
+                                     pdx_store_verify_report *damage,
+                                     pdx_error *err)
+{
+    pdx__silence_hdf5();
+    *carried = 0;
+    if (damage != NULL)
+        memset(damage, 0, sizeof *damage);
+    if (out == NULL || base == NULL)
+        return pdx_error_set(err, PDX_ERR_USAGE, path, 0, 0, NULL,
+                             "store: out and base are required");
+    *out = NULL;
+    pdx_store *old = NULL, *s = NULL;
+    size_t *map = NULL;
+    int8_t *status = NULL;
+    uint8_t *bad = NULL;
+    uint64_t checked = 0;
+    double *block = NULL;
+    char *tmp = NULL;
+    pdx_layout old_layout;
+    pdx_file_remove_stale_temporaries(path);
+    pdx_status st = open_base(&old, base, base_grid, grid, layout, options,
+                              &old_layout, &map, err);
     if (st == PDX_OK)
-        st = pdx__read_file_status(old, &status, err);
+        st = pdx__status_and_damage(old, &status, &bad, &checked, err);
+    if (st == PDX_OK)
+        st = report_damage(old, status, bad, checked, damage, err);
     if (st == PDX_OK)
         st = pdx__store_new(&s, path, grid, layout, options, err);
     if (st == PDX_OK && (tmp = pdx_file_tmp_path(path)) == NULL)
@@ -440,7 +543,9 @@ pdx_status pdx_store_create_extended(pdx_store **out, const char *path,
         st = pdx__build_working_file(s, tmp, provenance, err);
     if (st != PDX_OK)
         goto done;
-    st = carry_tasks(old, s, map, status, block, carried, err);
+    st = carry_tasks(old, s, map, status, bad, block, carried, err);
+    if (st == PDX_OK)
+        st = pdx__write_checksums(s, err);
     if (st == PDX_OK)
         st = pdx__install_working_file(s, tmp, path, 1, err);
     else {
@@ -455,13 +560,14 @@ pdx_status pdx_store_create_extended(pdx_store **out, const char *path,
     }
 
 done:
-    pdx__close_id(&file);
+    if (st != PDX_OK)
+        pdx_store_verify_report_clear(damage);
     pdx__store_free(old);
     pdx__store_free(s);
     free(map);
     free(status);
+    free(bad);
     free(block);
-    free(text);
     free(tmp);
     return st;
 }

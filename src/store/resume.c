@@ -260,6 +260,13 @@ pdx_status pdx__check_matches(pdx_store *s, int writing, pdx_error *err)
                              "the run in this file is finished and the file "
                              "repacked; it cannot take more results");
 
+    /* a file of an older pdx has no checksums: opened all the same, its
+     * tasks unverified (the store then leaves the variable out) */
+    htri_t has_checksum = H5Lexists(s->file, "checksum", H5P_DEFAULT);
+    if (has_checksum < 0)
+        return pdx__h5_error(err, s->path, "checksum", "cannot look up");
+    if (has_checksum == 0)
+        s->n_dvars = s->checksum_k;
     return check_contents(s, err);
 }
 

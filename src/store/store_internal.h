@@ -58,10 +58,18 @@ static const char *const dim_long_names[PDX_DIM_COUNT] = {
 static const char *const scale_names[] = {"list", "lin", "log"};
 static const char *const status_meanings = "pending done diverged failed";
 
-typedef enum dvar_kind { DVAR_STATUS, DVAR_STEPS, DVAR_F64 } dvar_kind;
+typedef enum dvar_kind {
+    DVAR_STATUS,
+    DVAR_STEPS,
+    DVAR_F64,
+    DVAR_CHECKSUM
+} dvar_kind;
 
 /* One data variable of shape (axes..., replica, extra...). The first three
- * are store's own (status, steps, wall_seconds); layout variables follow. */
+ * are store's own (status, steps, wall_seconds); layout variables follow,
+ * and last the per-task checksum (checksum.c), absent from files of older
+ * pdx versions: there the store's n_dvars stops before it, so every loop
+ * over the data variables leaves it out. */
 typedef struct dvar {
     const char *name;
     const char *long_name;
@@ -80,7 +88,9 @@ struct pdx_store {
     const pdx_layout *layout;
     pdx_store_options options;
     char spec_sha256[65];
-    size_t n_dvars;
+    size_t n_dvars;    /* checksum_k + 1, or checksum_k for a file without
+                        * checksums (written by an older pdx) */
+    size_t checksum_k; /* index of the checksum variable in dvars */
     dvar *dvars;
     int dim_used[PDX_DIM_COUNT];
     hid_t file;
@@ -104,6 +114,30 @@ typedef enum ds_mode {
     DS_WORKING,    /* contiguous, allocated early, filled */
     DS_FINAL       /* chunked, shuffle + deflate */
 } ds_mode;
+
+/* checksum.c: the per-task CRC-32 (docs/FORMAT.md, "Checksums") */
+/* 1 if the store's file has (or will have) the checksum variable. */
+int pdx__has_checksum(const pdx_store *s);
+/* CRC-32 of a task's results as pdx_store_commit writes them: its status,
+ * steps and each layout variable's block (values[v], NULL: NaN). */
+uint32_t pdx__record_checksum(const pdx_store *s, int8_t status,
+                              int64_t steps, const double *const *values);
+/* For each slot of the file (n_file_tasks) that is not pending in
+ * `status`: bad[slot] = 1 if its data or checksum cannot be read or do
+ * not match. *checked counts the slots verified. The file must have
+ * checksums. */
+pdx_status pdx__verify_slots(pdx_store *s, const int8_t *status,
+                             uint8_t *bad, uint64_t *checked,
+                             pdx_error *err);
+/* Compute the checksum of every finished task of the open working file
+ * from its data and write the checksum variable whole (merge, extend:
+ * files built from copies). No-op for a file without checksums. */
+pdx_status pdx__write_checksums(pdx_store *s, pdx_error *err);
+/* The file's status and which finished slots are damaged (*bad: NULL for
+ * a file without checksums; both owned by the caller). */
+pdx_status pdx__status_and_damage(pdx_store *s, int8_t **status,
+                                  uint8_t **bad, uint64_t *checked,
+                                  pdx_error *err);
 
 /* commit.c: a task's block of a data variable (selection, read, write) */
 pdx_status pdx__block_io(pdx_store *s, size_t k, const hsize_t *start,
@@ -191,6 +225,7 @@ void pdx__describe_task(const pdx_store *s, uint64_t task, char *buf,
                         size_t size);
 void pdx__discard_frame(pdx_store *s);
 int pdx__dvar_dims(const pdx_store *s, size_t k, hsize_t *dims);
+size_t pdx__dvar_block_length(const pdx_store *s, size_t k);
 size_t pdx__dvar_elem_size(dvar_kind kind);
 hid_t pdx__dvar_file_type(dvar_kind kind);
 const void *pdx__dvar_fill(dvar_kind kind, const double *nan_value);

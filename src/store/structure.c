@@ -259,6 +259,33 @@ pdx_status pdx__create_dim_coordinates(const pdx_store *s, hid_t file,
 }
 
 
+/* What the checksum variable covers, for readers that verify it
+ * themselves: the algorithm and the variables whose bytes it sums, in
+ * order (docs/FORMAT.md, "Checksums"). */
+static pdx_status put_checksum_attributes(const pdx_store *s, hid_t ds,
+                                          const char *path, pdx_error *err)
+{
+    size_t size = 1;
+    for (size_t k = 0; k < s->checksum_k; k++)
+        size += strlen(s->dvars[k].name) + 1;
+    char *names = calloc(size, 1);
+    if (names == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, "checksum",
+                             "out of memory");
+    size_t used = 0;
+    for (size_t k = 0; k < s->checksum_k; k++)
+        if (k != DVAR_WALL_INDEX)
+            used += (size_t)snprintf(names + used, size - used, "%s%s",
+                                     used > 0 ? " " : "", s->dvars[k].name);
+    pdx_status status = pdx__put_string(ds, "checksum", "checksum_algorithm",
+                                        "crc32", path, err);
+    if (status == PDX_OK)
+        status = pdx__put_string(ds, "checksum", "checksum_of", names, path,
+                                 err);
+    free(names);
+    return status;
+}
+
 static pdx_status create_variable(const pdx_store *s, hid_t file, size_t k,
                                   ds_mode mode, const hid_t *axis_scales,
                                   hid_t replica_scale, hid_t task_scale,
@@ -293,6 +320,8 @@ static pdx_status create_variable(const pdx_store *s, hid_t file, size_t k,
             status = pdx__put_string(ds, d->name, "flag_meanings",
                                      status_meanings, path, err);
     }
+    if (status == PDX_OK && d->kind == DVAR_CHECKSUM)
+        status = put_checksum_attributes(s, ds, path, err);
     unsigned dim = 0;
     if (s->shard_count > 1) {
         if (status == PDX_OK && H5DSattach_scale(ds, task_scale, dim++) < 0)
