@@ -45,6 +45,8 @@ struct pdx_run {
     pdx_store *store;
     int8_t *status;
     pdx_output_lock *lock; /* of `file`, from pdx_run_open to destroy */
+    pdx_store_verify_report verify; /* the check of the file's checksums */
+    int verified;          /* verify holds a check (pdx_run_outcome) */
 };
 
 pdx_run_settings pdx_run_settings_default(void)
@@ -273,6 +275,15 @@ pdx_run_decision pdx_run_decide(const pdx_run_settings *s,
     if (s->force)
         return decision(PDX_RUN_CREATE, 0, 0, "--force: start over");
     if (f->file_exists) {
+        if (f->file_complete && f->file_same_spec && f->file_damaged)
+            return f->extend_refused
+                       ? decision(PDX_RUN_REFUSE, 0, 0,
+                                  "finished with damaged tasks, and it "
+                                  "cannot be rebuilt")
+                       : decision(PDX_RUN_EXTEND, 0, 0,
+                                  "finished with damaged tasks: rebuild it "
+                                  "from its intact tasks, run the damaged "
+                                  "ones again");
         if (f->file_complete && f->file_same_spec)
             return decision(PDX_RUN_COMPLETE, 0, 0,
                             "finished for this spec");
@@ -450,6 +461,17 @@ static pdx_status look_at(const char *path, pdx_file_kind *kind,
     return st;
 }
 
+/* Check the checksums of the file at `path` (of this run's spec) into
+ * run->verify. */
+static pdx_status check_file(pdx_run *run, const char *path, pdx_error *err)
+{
+    pdx_store_verify_report_clear(&run->verify);
+    pdx_status st = pdx_store_verify_file(path, run->grid, &run->layout,
+                                          &run->verify, err);
+    run->verified = st == PDX_OK;
+    return st;
+}
+
 /* Look at the disk as far as the table needs (the settings decide what is
  * read: only the kinds of the files under --force). A file that is not a
  * pdx result file is a fact; other failures to read are errors. */
@@ -480,6 +502,12 @@ static pdx_status survey(pdx_run *run, const char *spec_sha,
             info.complete && info.shard_count <= 1 &&
             strcmp(info.spec_sha256, spec_sha) == 0;
         pdx_store_info_clear(&info);
+        /* complete only when intact: else this shard takes its intact
+         * tasks from it and runs the damaged ones again */
+        if (f->merged_complete)
+            f->merged_complete = check_file(run, run->output, &ignored) ==
+                                     PDX_OK &&
+                                 run->verify.n_damaged == 0;
         f->merged_same_spec = f->merged_complete;
         if (f->merged_complete)
             return PDX_OK;
@@ -500,6 +528,13 @@ static pdx_status survey(pdx_run *run, const char *spec_sha,
         f->file_complete = info.complete && info.shard_count == count &&
                            info.shard_index == run->shard_index;
         pdx_store_info_clear(&info);
+        /* a finished file is only complete when its checksums match */
+        if (f->file_complete && f->file_same_spec) {
+            st = check_file(run, run->file, err);
+            if (st != PDX_OK)
+                return st;
+            f->file_damaged = run->verify.n_damaged > 0;
+        }
     } else if (f->merged_exists) {
         char file_sha[65];
         int complete = 0;
@@ -521,7 +556,11 @@ static pdx_status create_extended(pdx_run *run, const char *base,
     pdx_spec *base_spec = NULL;
     pdx_grid *base_grid = NULL;
     pdx_status st = pdx_store_inspect(base, &info, err);
-    if (st == PDX_OK && info.spec_text != NULL && info.shard_count <= 1) {
+    /* a shard file: only its own rebuild (same shard, same spec) */
+    if (st == PDX_OK && info.spec_text != NULL &&
+        (info.shard_count <= 1 ||
+         (info.shard_count == run->shard_count &&
+          info.shard_index == run->shard_index))) {
         pdx_error inner;
         pdx_error_clear(&inner);
         if (pdx_spec_parse_string(&base_spec, info.spec_text,
@@ -539,11 +578,13 @@ static pdx_status create_extended(pdx_run *run, const char *base,
             st = pdx_grid_create(&base_grid, base_spec, err);
         }
     }
+    pdx_store_verify_report_clear(&run->verify);
     if (st == PDX_OK)
         st = pdx_store_create_extended(&run->store, run->file, base,
                                        base_grid, run->grid, &run->layout,
                                        &run->provenance, &run->store_options,
-                                       carried, NULL, err);
+                                       carried, &run->verify, err);
+    run->verified = st == PDX_OK;
     pdx_grid_destroy(&base_grid);
     pdx_spec_destroy(&base_spec);
     pdx_store_info_clear(&info);
@@ -689,6 +730,21 @@ pdx_status pdx_run_open(pdx_run *run, pdx_run_outcome *outcome,
     if (d->action == PDX_RUN_REFUSE && !d->even_forced)
         explain_other_spec(run, outcome->path, spec_sha, outcome);
     run->create = d->action == PDX_RUN_CREATE;
+    /* a resumed file's finished tasks are checked; damaged ones run again */
+    if (d->action == PDX_RUN_RESUME && run->store != NULL) {
+        pdx_store_verify_report_clear(&run->verify);
+        st = pdx_store_verify(run->store, &run->verify, err);
+        run->verified = st == PDX_OK;
+        if (st == PDX_OK && run->verify.n_damaged > 0)
+            st = pdx_store_reset_tasks(run->store, run->verify.damaged,
+                                       (size_t)run->verify.n_damaged, err);
+        if (st != PDX_OK)
+            return st;
+    }
+    outcome->verify = run->verified && d->action != PDX_RUN_CREATE &&
+                              d->action != PDX_RUN_REFUSE
+                          ? &run->verify
+                          : NULL;
     if (!run->create && run->store == NULL)
         return PDX_OK;
     run->status = calloc((size_t)run->grid->n_tasks, 1); /* 0: pending */
@@ -803,6 +859,7 @@ void pdx_run_destroy(pdx_run **run)
         return;
     pdx_store_destroy(&(*run)->store);
     pdx_file_lock_release(&(*run)->lock);
+    pdx_store_verify_report_clear(&(*run)->verify);
     free((*run)->status);
     free((*run)->resolved_file);
     pdx_grid_destroy(&(*run)->grid);

@@ -204,6 +204,8 @@ typedef struct pdx_run_found {
     pdx_file_kind file_kind;  /* what the file is (for the reason) */
     int file_same_spec;       /* of this spec (SHA-256) */
     int file_complete;        /* finished, with this run's shard */
+    int file_damaged;         /* finished for this spec, but some tasks'
+                               * checksums do not match their data */
     int resume_refused;       /* pdx_store_open: does not match */
     int merged_exists;
     int merged_foreign;       /* the merged file is not a pdx result file
@@ -230,6 +232,11 @@ typedef struct pdx_run_decision {
  *                                              --force)
  *   sharded, no force, merged finished for this spec -> SWEEP_COMPLETE
  *   force                                   -> CREATE
+ *   file exists, finished for this spec, damaged tasks -> EXTEND (from
+ *                                              the file: its intact tasks
+ *                                              kept, the damaged run
+ *                                              again), or REFUSE when that
+ *                                              rebuild was refused
  *   file exists, finished for this spec     -> COMPLETE
  *   file exists, resume not refused         -> RESUME
  *   file refused, no --extend / sharded / same spec -> REFUSE
@@ -265,6 +272,12 @@ typedef struct pdx_run_outcome {
     int spec_extends;   /* REFUSE of a file of another spec: 1 this spec
                          * extends it (pdx_grid_embed: --extend keeps its
                          * results), 0 it does not, -1 not known */
+    const pdx_store_verify_report *verify; /* RESUME, EXTEND, COMPLETE,
+                         * SWEEP_COMPLETE: the check of the file's (for
+                         * EXTEND: the base's) checksums; RESUME's damaged
+                         * tasks were made pending and run again, EXTEND's
+                         * are not kept. Owned by the run; NULL if no check
+                         * was made */
 } pdx_run_outcome;
 
 /* Check the settings, choose the shard (settings, MPI rank, SLURM array),

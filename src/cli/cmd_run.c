@@ -310,6 +310,44 @@ static int execute(pdx_run *run, int quiet)
     return 0;
 }
 
+/* What the check of the file's checksums found (stderr): damaged tasks by
+ * cell, always; a file without checksums, unless quiet. */
+static void report_check(const pdx_run *run, const pdx_run_outcome *o,
+                         int quiet)
+{
+    const pdx_store_verify_report *v = o->verify;
+    if (v == NULL)
+        return;
+    const char *file = o->decision.action == PDX_RUN_EXTEND && o->base != NULL
+                           ? o->base
+                           : o->path;
+    if (v->n_damaged > 0) {
+        fprintf(stderr,
+                "pdx: warning: %s: %llu of %llu finished tasks are damaged "
+                "(their data do not match their checksum): not trusted, "
+                "run again%s:\n",
+                file, (unsigned long long)v->n_damaged,
+                (unsigned long long)v->finished,
+                o->decision.about_merged ? " by the shards they belong to"
+                                         : "");
+        for (uint64_t i = 0; i < v->n_damaged && i < 16; i++) {
+            char where[512];
+            pdx_grid_describe_task(pdx_run_grid(run), v->damaged[i], where,
+                                   sizeof where);
+            fprintf(stderr, "  task %llu: %s\n",
+                    (unsigned long long)v->damaged[i], where);
+        }
+        if (v->n_damaged > 16)
+            fprintf(stderr, "  ... and %llu more\n",
+                    (unsigned long long)(v->n_damaged - 16));
+    } else if (!v->verified && v->finished > 0 && !quiet) {
+        fprintf(stderr, "pdx: note: %s has no checksums (written by an "
+                        "older pdx): its %llu finished tasks are kept "
+                        "unverified\n",
+                file, (unsigned long long)v->finished);
+    }
+}
+
 /* Open the output as the run module decides, then run or not; returns
  * the exit code. *nothing_to_do: the sweep's merged file is complete. */
 static int open_and_execute(pdx_run *run, const pdx_run_settings *s,
@@ -319,6 +357,7 @@ static int open_and_execute(pdx_run *run, const pdx_run_settings *s,
     pdx_error_clear(&err);
     pdx_run_outcome o;
     pdx_status st = pdx_run_open(run, &o, &err);
+    report_check(run, &o, s->quiet);
     if (o.opened && !s->quiet) {
         if (o.decision.action == PDX_RUN_RESUME)
             fprintf(stderr, "pdx: resuming %s\n", o.path);
