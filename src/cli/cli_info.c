@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pdx/grid.h"
+#include "pdx/spec.h"
 #include "pdx/store.h"
+#include "pdx/sweep.h"
 
 void pdx_cli_info_unlock(void)
 {
@@ -125,8 +128,100 @@ static void print_tasks(FILE *f, const pdx_store_description *d)
                 : 100.0);
 }
 
-pdx_status pdx_cli_print_info(const char *path, FILE *out, pdx_error *err)
+pdx_status pdx_cli_verify_file(const char *path,
+                               pdx_store_verify_report *report,
+                               pdx_spec **spec, pdx_grid **grid,
+                               pdx_error *err)
 {
+    memset(report, 0, sizeof *report);
+    *grid = NULL;
+    *spec = NULL;
+    pdx_store_info info;
+    pdx_status st = pdx_store_inspect(path, &info, err);
+    if (st == PDX_OK && info.spec_text == NULL)
+        st = pdx_error_set(err, PDX_ERR_MISMATCH, path, 0, 0, NULL,
+                           "the file holds no spec");
+    if (st == PDX_OK &&
+        pdx_spec_parse_string(spec, info.spec_text, info.spec_length,
+                              info.spec_path != NULL ? info.spec_path : path,
+                              NULL) != PDX_OK)
+        st = pdx_error_set(err, PDX_ERR_SPEC, path, 0, 0, NULL,
+                           "the spec stored in the file does not parse with "
+                           "this pdx");
+    if (st == PDX_OK)
+        st = pdx_grid_create(grid, *spec, err);
+    if (st == PDX_OK) {
+        pdx_layout layout;
+        pdx_sweep_layout(*grid, &layout);
+        st = pdx_store_verify_file(path, *grid, &layout, report, err);
+    }
+    if (st != PDX_OK) {
+        pdx_grid_destroy(grid);
+        pdx_spec_destroy(spec);
+    }
+    pdx_store_info_clear(&info);
+    return st;
+}
+
+/* The "checksums" line of a result file and its damaged tasks; *damaged
+ * their number. A file this pdx cannot check (its spec or layout differ:
+ * an older pdx) says so; a failure to read is returned. */
+static pdx_status print_checksums(FILE *f, const char *path, int verify,
+                                  uint64_t *damaged, pdx_error *err)
+{
+    *damaged = 0;
+    if (!verify) {
+        fprintf(f, "%-16s not checked (--no-verify)\n", "checksums");
+        return PDX_OK;
+    }
+    pdx_store_verify_report r;
+    pdx_spec *spec = NULL;
+    pdx_grid *grid = NULL;
+    pdx_error why;
+    pdx_error_clear(&why);
+    pdx_status st = pdx_cli_verify_file(path, &r, &spec, &grid, &why);
+    if (st == PDX_ERR_MISMATCH || st == PDX_ERR_SPEC) {
+        fprintf(f, "%-16s not checked: %s\n", "checksums", why.message);
+        return PDX_OK;
+    }
+    if (st != PDX_OK) {
+        if (err != NULL)
+            *err = why;
+        return st;
+    }
+    if (!r.verified)
+        fprintf(f, "%-16s none (written by an older pdx): %llu finished "
+                   "tasks unverified\n",
+                "checksums", (unsigned long long)r.finished);
+    else if (r.n_damaged == 0)
+        fprintf(f, "%-16s %llu finished tasks intact (CRC-32 of each "
+                   "task's data)\n",
+                "checksums", (unsigned long long)r.checked);
+    else
+        fprintf(f, "%-16s %llu of %llu finished tasks DAMAGED (their data "
+                   "do not match their checksum):\n",
+                "checksums", (unsigned long long)r.n_damaged,
+                (unsigned long long)r.checked);
+    for (uint64_t i = 0; i < r.n_damaged && i < 100; i++) {
+        char where[512];
+        pdx_grid_describe_task(grid, r.damaged[i], where, sizeof where);
+        fprintf(f, "  task %llu: %s\n", (unsigned long long)r.damaged[i],
+                where);
+    }
+    if (r.n_damaged > 100)
+        fprintf(f, "  ... and %llu more\n",
+                (unsigned long long)(r.n_damaged - 100));
+    *damaged = r.n_damaged;
+    pdx_store_verify_report_clear(&r);
+    pdx_grid_destroy(&grid);
+    pdx_spec_destroy(&spec);
+    return PDX_OK;
+}
+
+pdx_status pdx_cli_print_info(const char *path, FILE *out, int verify,
+                              uint64_t *damaged, pdx_error *err)
+{
+    *damaged = 0;
     FILE *f = out != NULL ? out : stdout;
     pdx_store_description d;
     pdx_status st = pdx_store_describe(path, &d, err);
@@ -145,6 +240,11 @@ pdx_status pdx_cli_print_info(const char *path, FILE *out, pdx_error *err)
     print_text(f, "spec", d.spec_path);
     print_text(f, "spec sha256", d.spec_sha256);
     print_tasks(f, &d);
+    st = print_checksums(f, path, verify, damaged, err);
+    if (st != PDX_OK) {
+        pdx_store_description_clear(&d);
+        return st;
+    }
     print_dims_and_variables(f, &d);
     print_text(f, "pdx version", d.pdx_version);
     print_text(f, "git describe", d.git_describe);

@@ -12,8 +12,57 @@
 #include "pdx/layout.h"
 #include "pdx/sweep.h"
 
+/* The checksums of each of the n files (of one spec): damaged tasks by
+ * cell and file, files without checksums. Returns 1 if any task is
+ * damaged or a file cannot be read, else 0. */
+static int check_set(int n, char **paths)
+{
+    int rc = 0;
+    uint64_t intact = 0, unverified = 0;
+    for (int i = 0; i < n; i++) {
+        pdx_store_verify_report r;
+        pdx_spec *spec = NULL;
+        pdx_grid *grid = NULL;
+        pdx_error err;
+        pdx_error_clear(&err);
+        pdx_status st = pdx_cli_verify_file(paths[i], &r, &spec, &grid, &err);
+        if (st != PDX_OK) {
+            printf("%s: checksums not checked: %s\n", paths[i], err.message);
+            rc = st == PDX_ERR_MISMATCH || st == PDX_ERR_SPEC ? rc : 1;
+            continue;
+        }
+        unverified += !r.verified;
+        intact += r.checked - r.n_damaged;
+        if (r.n_damaged > 0) {
+            printf("%s: %llu of %llu finished tasks DAMAGED (their data do "
+                   "not match their checksum):\n",
+                   paths[i], (unsigned long long)r.n_damaged,
+                   (unsigned long long)r.checked);
+            rc = 1;
+        }
+        for (uint64_t t = 0; t < r.n_damaged && t < 20; t++) {
+            char where[512];
+            pdx_grid_describe_task(grid, r.damaged[t], where, sizeof where);
+            printf("  task %llu: %s\n", (unsigned long long)r.damaged[t],
+                   where);
+        }
+        if (r.n_damaged > 20)
+            printf("  ... and %llu more\n",
+                   (unsigned long long)(r.n_damaged - 20));
+        pdx_store_verify_report_clear(&r);
+        pdx_grid_destroy(&grid);
+        pdx_spec_destroy(&spec);
+    }
+    printf("checksums: %llu finished tasks intact", (unsigned long long)intact);
+    if (unverified > 0)
+        printf(", %llu file(s) without checksums (an older pdx: unverified)",
+               (unsigned long long)unverified);
+    printf("\n");
+    return rc;
+}
+
 /* `pdx info` of several files: one line each, then the sweep they make. */
-static int info_of_set(int n, char **paths)
+static int info_of_set(int n, char **paths, int verify)
 {
     pdx_store_info *infos = calloc((size_t)n, sizeof *infos);
     if (infos == NULL)
@@ -91,6 +140,12 @@ static int info_of_set(int n, char **paths)
                        (unsigned long long)count);
         }
     }
+    if (rc == 0 && verify && check_set(n, paths) != 0) {
+        fprintf(stderr, "pdx: error: damaged tasks (listed above): `pdx run "
+                        "SPEC` on each damaged file (with its -o and "
+                        "--shard) runs them again\n");
+        rc = 1;
+    }
     free(status);
     pdx_grid_destroy(&grid);
     pdx_spec_destroy(&spec);
@@ -103,21 +158,46 @@ static int info_of_set(int n, char **paths)
 int pdx_cli_info(int argc, char **argv)
 {
     if (pdx_cli_want_help(argc, argv)) {
-        printf("usage: pdx info FILE...\n\nSummary of a result file: axes, "
-               "variables, tasks by status, provenance.\nWith several files "
-               "(the shards of a sweep): a line per file, then the\nprogress "
-               "of the whole sweep and the shards no file holds. Works while "
-               "a\nrun is still writing the files.\n");
+        printf("usage: pdx info FILE... [--no-verify]\n\nSummary of a result "
+               "file: axes, variables, tasks by status, provenance,\nand the "
+               "check of every finished task against its checksum (damaged\n"
+               "tasks are listed by cell). With several files (the shards of "
+               "a sweep):\na line per file, then the progress of the whole "
+               "sweep, the shards no file\nholds and the damaged tasks. "
+               "Works while a run is still writing the files.\n\n"
+               "  --no-verify   skip the check (it reads all the data)\n\n"
+               "Exit codes: 0 ok (also for a file of an older pdx without "
+               "checksums:\n\"unverified\"), 1 a file cannot be read or holds "
+               "damaged tasks, 2 bad usage.\n");
         return 0;
     }
-    if (argc < 2)
+    int verify = 1, n = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--no-verify") == 0)
+            verify = 0;
+        else if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return pdx_cli_usage_error("pdx", "info: unknown option '%s'",
+                                       argv[i]);
+        else
+            argv[++n] = argv[i];
+    }
+    if (n < 1)
         return pdx_cli_usage_error("pdx", "info needs at least one FILE");
     pdx_cli_info_unlock(); /* before the first HDF5 file call */
-    if (argc > 2)
-        return info_of_set(argc - 1, argv + 1);
+    if (n > 1)
+        return info_of_set(n, argv + 1, verify);
     pdx_error err;
     pdx_error_clear(&err);
-    if (pdx_cli_print_info(argv[1], stdout, &err) != PDX_OK)
+    uint64_t damaged = 0;
+    if (pdx_cli_print_info(argv[1], stdout, verify, &damaged, &err) != PDX_OK)
         return pdx_cli_report(&err);
+    if (damaged > 0) {
+        fflush(stdout);
+        fprintf(stderr, "pdx: error: %s: %llu finished tasks are damaged "
+                        "(listed above): `pdx run SPEC -o %s` (with its "
+                        "--shard) runs them again\n",
+                argv[1], (unsigned long long)damaged, argv[1]);
+        return 1;
+    }
     return 0;
 }

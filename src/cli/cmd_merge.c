@@ -27,7 +27,10 @@ static const char *const merge_usage =
     "stays finished with its data (with\n--partial and --force "
     "too). With every task finished, OUT is the file a\nsingle "
     "`pdx run` writes (docs/FORMAT.md, \"Identity\"); missing "
-    "tasks are\nlisted and nothing is written.\n\n"
+    "tasks are\nlisted and nothing is written. Every finished task is "
+    "checked against its\nchecksum first: a damaged one is never copied "
+    "(listed by cell; an intact\ncopy in another file is taken, else it "
+    "is missing).\n\n"
     "  --partial   with tasks missing, write OUT as a working "
     "file that\n"
     "              `pdx run SPEC -o OUT` completes\n"
@@ -169,15 +172,45 @@ static int check_target(const char *out, const char *const *inputs, int n,
     return 0;
 }
 
+/* Damaged tasks found in the sources (checksum mismatch), by cell and
+ * file (stderr): never copied. */
+static void report_damaged(const pdx_store_merge_report *rep,
+                           const pdx_grid *grid, const char *const *inputs,
+                           int n, const char *out)
+{
+    fprintf(stderr, "pdx: warning: %llu finished tasks in the files are "
+                    "damaged (their data do not match their checksum) and "
+                    "were not copied%s, e.g.:\n",
+            (unsigned long long)rep->damaged,
+            rep->damaged_missing == 0 ? "; an intact copy in another file "
+                                        "was taken"
+                                      : "");
+    for (uint64_t i = 0; i < rep->damaged && i < 8; i++) {
+        char where[512];
+        pdx_grid_describe_task(grid, rep->damaged_task[i], where,
+                               sizeof where);
+        size_t j = rep->damaged_source[i];
+        fprintf(stderr, "  task %llu in %s: %s\n",
+                (unsigned long long)rep->damaged_task[i],
+                j < (size_t)n ? inputs[j] : out, where);
+    }
+    if (rep->damaged_missing > 0)
+        fprintf(stderr, "pdx: %llu of them are intact in no file: `pdx run "
+                        "SPEC` on a damaged file (with its -o and --shard) "
+                        "runs its damaged tasks again\n",
+                (unsigned long long)rep->damaged_missing);
+}
+
 /* The tasks no input holds, and what to do about them (stderr). */
 static void report_missing(const pdx_store_merge_report *rep,
                            const pdx_grid *grid, const pdx_store_info *infos,
                            int n, const char *out, pdx_status st)
 {
     fprintf(stderr, "pdx: %llu of %llu tasks are missing (pending "
-                    "in every file), e.g.:\n",
+                    "in every file%s), e.g.:\n",
             (unsigned long long)rep->missing,
-            (unsigned long long)rep->tasks);
+            (unsigned long long)rep->tasks,
+            rep->damaged_missing > 0 ? ", or damaged" : "");
     for (uint64_t i = 0; i < rep->missing && i < 8; i++) {
         char where[512];
         pdx_grid_describe_task(grid, rep->first_missing[i], where,
@@ -293,6 +326,13 @@ int pdx_cli_merge(int argc, char **argv, const char *command_line)
             fprintf(stderr, "pdx: warning: %s\n", rep.warning);
         if (st != PDX_OK)
             rc = pdx_cli_report(&err);
+        if (rep.damaged > 0)
+            report_damaged(&rep, grid, inputs, n, out);
+        if (rep.unverified > 0 && !quiet)
+            fprintf(stderr, "pdx: note: %llu of the files have no checksums "
+                            "(written by an older pdx): their tasks were "
+                            "copied unverified\n",
+                    (unsigned long long)rep.unverified);
         if (rep.missing > 0)
             report_missing(&rep, grid, infos, n, out, st);
         char kept[600] = "";
