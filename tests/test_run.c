@@ -123,6 +123,26 @@ static void test_run_complete(void **state)
     expect(pdx_run_decide(&s, &f), PDX_RUN_RESUME, 0, 0);
 }
 
+/* A finished file of this spec with damaged tasks (checksum mismatch)
+ * is not complete: it is rebuilt from its intact tasks (EXTEND from
+ * itself) and the damaged run again; a refused rebuild is refused, not
+ * retried forever. --force still starts over. */
+static void test_run_damaged_rebuilt(void **state)
+{
+    (void)state;
+    pdx_run_settings s = pdx_run_settings_default();
+    pdx_run_found f = {.file_exists = 1, .file_is_pdx = 1,
+                       .file_same_spec = 1, .file_complete = 1,
+                       .file_damaged = 1};
+    expect(pdx_run_decide(&s, &f), PDX_RUN_EXTEND, 0, 0);
+    f.sharded = 1; /* a shard file the same */
+    expect(pdx_run_decide(&s, &f), PDX_RUN_EXTEND, 0, 0);
+    f.extend_refused = 1;
+    expect(pdx_run_decide(&s, &f), PDX_RUN_REFUSE, 0, 0);
+    s.force = 1;
+    expect(pdx_run_decide(&s, &f), PDX_RUN_CREATE, 0, 0);
+}
+
 /* A pdx file not finished for this spec: try to resume it first. */
 static void test_run_resume(void **state)
 {
@@ -758,6 +778,7 @@ int main(void)
         cmocka_unit_test(test_run_refuse_not_pdx),
         cmocka_unit_test(test_run_refuse_merged_not_pdx),
         cmocka_unit_test(test_run_complete),
+        cmocka_unit_test(test_run_damaged_rebuilt),
         cmocka_unit_test(test_run_resume),
         cmocka_unit_test(test_run_refuse_mismatch),
         cmocka_unit_test(test_run_refuse_extension_refused),
