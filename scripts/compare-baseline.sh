@@ -8,7 +8,11 @@
 # scales; not the timing and provenance attributes), and the text of
 # `pdx plan`, `pdx info`, `pdx keys` and `pdx theory --curve` byte for
 # byte. Issue 21 changes one attribute on purpose (`intended_lr` below:
-# param:train.learning_rate of the specs that set train.temperature).
+# param:train.learning_rate of the specs that set train.temperature), and
+# adds the per-task checksums (item 6, docs/FORMAT.md "Checksums"): a new
+# variable `checksum` in every result file (left out of the comparison,
+# which checks that the new file has it and that it matches the data) and
+# its lines in `pdx info` (left out of the text comparison).
 # Run by .ci/run after the test suite; takes about 2 minutes.
 # Usage: scripts/compare-baseline.sh [NEW_PDX]  (default build/pdx)
 set -euo pipefail
@@ -39,7 +43,7 @@ trap 'rm -rf "$W"' EXIT
 mkdir -p "$W/old" "$W/new"
 fails=0
 ident() {  # ident NAME.h5: the two files of a case are identical
-  local name=$1 ignore=(--ignore-attr git_describe)
+  local name=$1 ignore=(--ignore-attr git_describe --ignore-dataset checksum)
   # Issue 21 (item 5) changes one attribute on purpose: a spec that sets
   # sgd's or gd's learning rate by train.temperature records the learning
   # rate used (here, as it follows an axis, the rule that sets it), where
@@ -54,6 +58,7 @@ got = h5py.File(sys.argv[1], "r").attrs["param:train.learning_rate"]
 sys.exit(0 if got == sys.argv[2].encode() else "param:train.learning_rate = %r, expected %r" % (got, sys.argv[2]))' \
         "$W/new/$name" "$lr" >"$W/diff" 2>&1; }; then
     echo "identical: $name${lr:+ (but param:train.learning_rate, issue 21)}"
+    checksums_match "$W/new/$name"
   else
     echo "DIFFERENT: $name"; sed 's/^/  /' "$W/diff" | head -20 || true; fails=$((fails + 1))
   fi
@@ -64,6 +69,24 @@ declare -A intended_lr=(
   [memcheck-sgd]="= train.temperature x train.batch (sgd), train.temperature x P (gd, P = round(data.alpha N)), 0.5 (other algorithms)"
   [memcheck-sgd-theory]="= train.temperature x train.batch (sgd), train.temperature x P (gd, P = round(data.alpha N)), 0.5 (other algorithms)"
 )
+checksums_match() {  # the new result file's checksums match its data (issue 21)
+  if ! /usr/bin/python3 - "$1" >"$W/diff" 2>&1 <<'PYEOF'
+import sys, zlib, h5py, numpy as np
+with h5py.File(sys.argv[1], "r") as f:
+    if f.attrs.get("source", b"") == b"theory":
+        sys.exit(0)
+    c = f["checksum"]
+    names = c.attrs["checksum_of"].decode().split()
+    sums, status = c[()], f["status"][()]
+    data = {n: f[n][()] for n in names}
+    for idx in np.ndindex(status.shape):
+        want = zlib.crc32(b"".join(np.ascontiguousarray(data[n][idx]).tobytes()
+                                   for n in names)) if status[idx] else 0
+        if want != sums[idx]:
+            sys.exit(f"checksum of task {idx}: {sums[idx]} in the file, {want} from its data")
+PYEOF
+  then echo "CHECKSUMS WRONG: $1"; sed 's/^/  /' "$W/diff" | head -5; fails=$((fails + 1)); fi
+}
 same_text() {  # same_text NAME: old/NAME and new/NAME byte for byte
   if cmp -s "$W/old/$1" "$W/new/$1"; then
     echo "identical: $1"
@@ -79,7 +102,9 @@ both() {  # both NAME CMD...: run CMD with PDX=old and new, stdout+stderr and ex
     ( cd "$W/$side" && PDX=$exe; set +e
       eval "$@" >"$name.raw" 2>&1; echo "exit $?" >>"$name.raw"
       # what legitimately differs: the binary's path, times, build, host
+      # issue 21 (checksums): pdx info's `checksums` line(s) and variable
       sed -e "s|$exe|PDX|g" -e '/^\(git describe\|command line\|started\|finished\|host\) /d' \
+          -e '/^checksums[ :] /d' -e '/^  checksum  /d' \
           -e 's/[0-9.]* s\b/T s/g' "$name.raw" >"$name" )
   done
 }
