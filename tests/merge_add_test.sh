@@ -94,14 +94,21 @@ same "partial merges + run = single run" single.h5 q.h5
 # ---- diverged and failed tasks are finished too --------------------------------
 cp p.h5 d.h5
 "$PDX" merge w.h5 m.shard-0-of-3.h5 --partial >/dev/null 2>&1
+# (each change keeps its task's checksum matching: a file as a pdx that
+# computed these values writes it; tests/checksum_test.sh damages files)
 $PY - w.h5 <<'PYEOF'
-import sys, h5py, numpy as np
+import sys, zlib, h5py, numpy as np
 with h5py.File(sys.argv[1], "r+") as f:
     s = f["status"][()]
     flat = s.reshape(-1)
     done = np.flatnonzero(flat == 1)
     flat[done[0]], flat[done[1]] = 2, 3
     f["status"][()] = flat.reshape(s.shape)
+    names = f["checksum"].attrs["checksum_of"].decode().split()
+    for t in done[:2]:
+        i = np.unravel_index(t, s.shape)
+        f["checksum"][i] = zlib.crc32(b"".join(
+            np.ascontiguousarray(f[n][i]).tobytes() for n in names))
 PYEOF
 expect_exit 0 "shard 1 onto a target with diverged and failed tasks" -- "$PDX" merge w.h5 m.shard-1-of-3.h5 --partial
 [[ $(counts 2 w.h5) == 1 && $(counts 3 w.h5) == 1 && $(counts 1 w.h5) == $((m0 + m1 - 2)) ]] \
@@ -111,9 +118,13 @@ expect_exit 0 "shard 1 onto a target with diverged and failed tasks" -- "$PDX" m
 # ---- a target that disagrees with an input is refused, and left alone ---------
 cp single.h5 bad.h5
 $PY - bad.h5 <<'PYEOF'
-import sys, h5py
+import sys, zlib, h5py, numpy as np
 with h5py.File(sys.argv[1], "r+") as f:
     f["eg"][(0,) * (f["eg"].ndim - 1) + (2,)] += 1e-12
+    i = (0,) * f["status"].ndim
+    names = f["checksum"].attrs["checksum_of"].decode().split()
+    f["checksum"][i] = zlib.crc32(b"".join(
+        np.ascontiguousarray(f[n][i]).tobytes() for n in names))
 PYEOF
 sum_before=$(sha256sum bad.h5)
 expect_exit 1 "a target that disagrees with an input is refused" -- "$PDX" merge bad.h5 m.shard-0-of-3.h5 m.shard-1-of-3.h5 m.shard-2-of-3.h5

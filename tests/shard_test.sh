@@ -102,10 +102,13 @@ expect_err "[1-9][0-9]* in several files, identical" "overlaps are counted"
 same "merge with overlaps = single run" single.h5 o.h5
 cp m.shard-1-of-3.h5 bad.shard-1-of-3.h5
 $PY - bad.shard-1-of-3.h5 <<'PYEOF'
-import sys, h5py
-with h5py.File(sys.argv[1], "r+") as f:
+import sys, zlib, h5py, numpy as np
+with h5py.File(sys.argv[1], "r+") as f:   # other values, checksum matching
     i = list(f["status"][()]).index(1)
     f["eg"][i, 3] += 1e-12
+    names = f["checksum"].attrs["checksum_of"].decode().split()
+    f["checksum"][i] = zlib.crc32(b"".join(
+        np.ascontiguousarray(f[n][i]).tobytes() for n in names))
 PYEOF
 expect_exit 1 "overlapping files that disagree are refused" -- "$PDX" merge x.h5 single.h5 bad.shard-1-of-3.h5
 expect_err "eg: task [0-9]+ \(.*replica=[0-9]\) is finished in both .* different values" "the disagreeing task and files are named"

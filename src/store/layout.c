@@ -166,6 +166,13 @@ void pdx__store_free(pdx_store *s)
         for (size_t k = 0; k < s->n_dvars; k++)
             pdx__close_id(&s->datasets[k]);
     pdx__close_id(&s->file);
+    for (size_t k = 0; s->io_file_space != NULL && k < s->n_dvars; k++)
+        pdx__close_id(&s->io_file_space[k]);
+    for (size_t k = 0; s->io_mem_space != NULL && k < s->n_dvars; k++)
+        pdx__close_id(&s->io_mem_space[k]);
+    free(s->io_file_space);
+    free(s->io_mem_space);
+    free(s->io_length);
     free(s->file_tasks);
     free(s->datasets);
     free(s->dvars);
@@ -290,13 +297,24 @@ pdx_status pdx__store_new(pdx_store **out, const char *path,
     s->n_dvars = s->checksum_k + 1;
     s->dvars = calloc(s->n_dvars, sizeof *s->dvars);
     s->datasets = malloc(s->n_dvars * sizeof *s->datasets);
-    if (s->path == NULL || s->dvars == NULL || s->datasets == NULL) {
+    s->io_file_space = malloc(s->n_dvars * sizeof *s->io_file_space);
+    s->io_mem_space = malloc(s->n_dvars * sizeof *s->io_mem_space);
+    s->io_length = calloc(s->n_dvars, sizeof *s->io_length);
+    for (size_t k = 0; k < s->n_dvars; k++) {
+        if (s->datasets != NULL)
+            s->datasets[k] = H5I_INVALID_HID;
+        if (s->io_file_space != NULL)
+            s->io_file_space[k] = H5I_INVALID_HID;
+        if (s->io_mem_space != NULL)
+            s->io_mem_space[k] = H5I_INVALID_HID;
+    }
+    if (s->path == NULL || s->dvars == NULL || s->datasets == NULL ||
+        s->io_file_space == NULL || s->io_mem_space == NULL ||
+        s->io_length == NULL) {
         pdx__store_free(s);
         return pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, NULL,
                              "out of memory");
     }
-    for (size_t k = 0; k < s->n_dvars; k++)
-        s->datasets[k] = H5I_INVALID_HID;
     s->dvars[DVAR_STATUS_INDEX] = (dvar){
         "status", "task status: 0 pending, 1 done, 2 diverged, 3 failed",
         NULL, DVAR_STATUS, 0, {PDX_DIM_TIME, PDX_DIM_TIME, PDX_DIM_TIME}};

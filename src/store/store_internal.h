@@ -95,6 +95,11 @@ struct pdx_store {
     int dim_used[PDX_DIM_COUNT];
     hid_t file;
     hid_t *datasets; /* n_dvars, open in the working file */
+    /* pdx__block_io's dataspaces, made once (a commit's writes each
+     * created two; dataset shapes never change): per data variable, the
+     * file space and a memory space of io_length elements */
+    hid_t *io_file_space, *io_mem_space;
+    hsize_t *io_length;
     /* A shard file (shard_count > 1) holds only the tasks of its shard,
      * file_tasks[0..n_file_tasks-1] ascending, along a `task` dimension. */
     uint64_t shard_index, shard_count;
