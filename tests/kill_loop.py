@@ -56,7 +56,11 @@ train: {learning_rate: LR, alpha: 20}
 record: {times: {log: [0.05, 20, 16]}, test_size: 300}
 """
 
-VOLATILE = {"wall_seconds"}
+# not compared task by task: wall-clock time, and the checksum, which is
+# derived from the data compared here and depends on the block's extent (an
+# extended file's base has smaller unit dimensions); `pdx info` in
+# check_partial verifies every finished task's checksum after each kill
+VOLATILE = {"wall_seconds", "checksum"}
 
 
 class Failure(Exception):
