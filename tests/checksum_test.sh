@@ -115,6 +115,23 @@ expect_out "^  task 5: " "info names task 5 (unreadable)"
 expect_exit 0 "run on it" -- "$PDX" run sweep.yaml -o z.h5 --quiet
 same "rebuilt after an unreadable chunk = uninterrupted run" clean.h5 z.h5
 
+# a flipped bit in a coordinate (the labels of whole rows of cells): loud
+cp clean.h5 c.h5
+$PY - c.h5 <<'PYEOF' || fail "flip a bit of train.learning_rate"
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r+") as f:
+    d = f["train.learning_rate"]
+    bits = d[()].view(np.uint64).copy()
+    bits[1] ^= np.uint64(1)
+    d[...] = bits.view(np.float64)
+PYEOF
+expect_exit 1 "info on a file with a damaged coordinate" -- "$PDX" info c.h5
+expect_err "train.learning_rate: coordinate value 1 is 1.2999999999999998 in the file but 1.3 for this spec" "info names the coordinate"
+expect_exit 1 "run on it" -- "$PDX" run sweep.yaml -o c.h5
+expect_err "labels are damaged" "run says the labels are damaged"
+expect_exit 1 "merge of it" -- "$PDX" merge cm.h5 c.h5
+expect_err "train.learning_rate: coordinate value 1" "merge names the coordinate"
+
 # ---- (c) a shard before its merge ----
 read -r s1 _ <<<"$(tasks_of shard1.h5 1)"
 $FLIP sh.shard-1-of-2.h5 v "$s1" >/dev/null || fail "flip v of task $s1 in shard 1"

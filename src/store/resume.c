@@ -128,8 +128,77 @@ static pdx_status check_task_list(pdx_store *s, pdx_error *err)
     return st;
 }
 
-/* Does the open file match the store's spec, grid, layout and shard?
- * `writing`: also refuse a finished file (it takes no more commits). */
+/* The n values of coordinate `name` are `want` (as doubles; integer
+ * coordinates read as such): else the file's labels are damaged. */
+static pdx_status check_values(const pdx_store *s, const char *name,
+                               const double *want, size_t n, pdx_error *err)
+{
+    double *have = malloc((n > 0 ? n : 1) * sizeof *have);
+    if (have == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, s->path, 0, 0, name,
+                             "out of memory");
+    hid_t ds = H5Dopen2(s->file, name, H5P_DEFAULT);
+    pdx_status st = PDX_OK;
+    if (ds < 0 || (n > 0 && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
+                                    H5P_DEFAULT, have) < 0))
+        st = pdx__h5_error(err, s->path, name, "cannot read the coordinate");
+    for (size_t i = 0; st == PDX_OK && i < n; i++)
+        if (memcmp(&have[i], &want[i], sizeof *have) != 0)
+            st = pdx_error_set(err, PDX_ERR_IO, s->path, 0, 0, name,
+                               "coordinate value %zu is %.17g in the file "
+                               "but %.17g for this spec: the file's labels "
+                               "are damaged (a flipped bit?); its tasks "
+                               "cannot be placed: --force recomputes it",
+                               i, have[i], want[i]);
+    pdx__close_id(&ds);
+    free(have);
+    return st;
+}
+
+/* Every coordinate holds the values of the spec (files with checksums:
+ * the labels of the checked data; a flipped bit there would mislabel
+ * whole rows of cells). */
+static pdx_status check_coordinates(const pdx_store *s, pdx_error *err)
+{
+    const pdx_grid *g = s->grid;
+    size_t longest = g->replicas;
+    for (size_t i = 0; i < g->n_axes; i++)
+        longest = g->shape[i] > longest ? g->shape[i] : longest;
+    for (int d = 0; d < PDX_DIM_COUNT; d++)
+        longest = s->layout->dim_size[d] > longest ? s->layout->dim_size[d]
+                                                   : longest;
+    double *want = malloc((longest > 0 ? longest : 1) * sizeof *want);
+    if (want == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, s->path, 0, 0, NULL,
+                             "out of memory");
+    pdx_status st = PDX_OK;
+    for (size_t i = 0; i < g->n_axes && st == PDX_OK; i++) {
+        const pdx_axis *axis = &s->spec->axes[i];
+        pdx_key_type type = pdx__axis_key(s, i)->type;
+        for (size_t j = 0; j < axis->n; j++)
+            want[j] = type == PDX_KEY_REAL ? axis->values[j]
+                      : type == PDX_KEY_INT
+                          ? (double)llround(axis->values[j])
+                          : (double)lround(axis->values[j]);
+        st = check_values(s, pdx__axis_key(s, i)->name, want, axis->n, err);
+    }
+    for (size_t r = 0; r < g->replicas; r++)
+        want[r] = (double)r;
+    if (st == PDX_OK)
+        st = check_values(s, "replica", want, g->replicas, err);
+    for (int d = 0; d < PDX_DIM_COUNT && st == PDX_OK; d++) {
+        if (!s->dim_used[d])
+            continue;
+        size_t n = s->layout->dim_size[d];
+        for (size_t j = 0; j < n; j++)
+            want[j] = d == PDX_DIM_TIME ? s->spec->times[j] : (double)j;
+        if (d != PDX_DIM_TIME || s->spec->times != NULL)
+            st = check_values(s, dim_names[d], want, n, err);
+    }
+    free(want);
+    return st;
+}
+
 /* The file's datasets have the shapes of this grid and layout, and no
  * other variables. */
 static pdx_status check_contents(pdx_store *s, pdx_error *err)
@@ -267,7 +336,10 @@ pdx_status pdx__check_matches(pdx_store *s, int writing, pdx_error *err)
         return pdx__h5_error(err, s->path, "checksum", "cannot look up");
     if (has_checksum == 0)
         s->n_dvars = s->checksum_k;
-    return check_contents(s, err);
+    pdx_status st = check_contents(s, err);
+    if (st == PDX_OK && has_checksum > 0)
+        st = check_coordinates(s, err);
+    return st;
 }
 
 pdx_status pdx_store_probe(const char *path, char spec_sha256[65],
