@@ -156,6 +156,24 @@ rm -f m.h5
 expect_exit 0 "merge after the rerun" -- "$PDX" merge m.h5 sh.shard-0-of-2.h5 sh.shard-1-of-2.h5
 same "merged = uninterrupted run" clean.h5 m.h5
 
+# ---- damaged HDF5 metadata: the global heap of the dimension lists ----
+# (HDF5 1.10 aborts or segfaults reading it: pdx info reports, never dies)
+"$PDX" merge g.h5 shard0.h5 --partial >/dev/null 2>&1 || fail "partial merge g.h5"
+$PY - g.h5 <<'PYEOF' || fail "damage the global heap"
+import sys
+path = sys.argv[1]
+at = open(path, "rb").read().find(b"GCOL") + 24  # first object's size
+with open(path, "r+b") as f:
+    f.seek(at)
+    b = f.read(1)[0]
+    f.seek(at)
+    f.write(bytes([b ^ 0x80]))
+PYEOF
+expect_exit 1 "info on a file whose dimension lists are damaged" -- "$PDX" info g.h5
+expect_err "g.h5: reading the file crashed the HDF5 library \(signal [0-9]+\): its metadata are damaged" "info says so"
+expect_exit 0 "run resumes it (it reads no dimension list)" -- "$PDX" run sweep.yaml -o g.h5 --quiet
+same "resumed = uninterrupted run (metadata rebuilt by the repack)" clean.h5 g.h5
+
 # ---- (d) files without checksums (an older pdx): unverified, not refused ----
 drop_checksums() {
   $PY - "$1" <<'PYEOF' || fail "drop the checksums of $1"
