@@ -70,7 +70,7 @@ expect_exit 1 "info on the damaged working file" -- "$PDX" info w.h5
 expect_out "checksums +2 of [0-9]+ finished tasks DAMAGED" "info: 2 damaged tasks"
 expect_out "^  task $a1: student.hidden=[0-9]+, student.activation=[a-z]+, train.learning_rate=[0-9.]+, replica=[0-9]" "info names the cell of task $a1"
 expect_out "^  task $a2: " "info names task $a2"
-expect_err "2 finished tasks are damaged" "info: the error says so"
+expect_err "w.h5: 2 damaged \(listed above" "info: the error says so"
 expect_exit 0 "info --no-verify does not check" -- "$PDX" info w.h5 --no-verify
 expect_out "checksums +not checked \(--no-verify\)" "info --no-verify says so"
 expect_exit 0 "resume the damaged working file" -- "$PDX" run sweep.yaml -o w.h5

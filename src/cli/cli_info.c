@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pdx/grid.h"
+#include "pdx/layout.h"
 #include "pdx/spec.h"
 #include "pdx/store.h"
 #include "pdx/sweep.h"
@@ -163,10 +164,72 @@ pdx_status pdx_cli_verify_file(const char *path,
     return st;
 }
 
+/* The dimension names variable x should have in a result file of `grid`
+ * and `layout` into want[] (their number; 0: a variable this pdx does not
+ * know, not checked). */
+static size_t expected_dims(const pdx_store_variable *x, const pdx_grid *grid,
+                            const pdx_layout *layout, int shard,
+                            const char **want, size_t max)
+{
+    static const char *const dim_names[PDX_DIM_COUNT] = PDX_DIM_NAMES;
+    const pdx_var_desc *v = NULL;
+    for (size_t i = 0; i < layout->n_vars && v == NULL; i++)
+        if (strcmp(layout->vars[i].name, x->name) == 0)
+            v = &layout->vars[i];
+    if (v == NULL && strcmp(x->name, "status") != 0 &&
+        strcmp(x->name, "steps") != 0 &&
+        strcmp(x->name, "wall_seconds") != 0 &&
+        strcmp(x->name, "checksum") != 0)
+        return 0;
+    size_t n = 0;
+    if (shard)
+        want[n++] = "task";
+    for (size_t i = 0; !shard && i < grid->n_axes && n < max; i++)
+        want[n++] = pdx_spec_keys(NULL)[grid->spec->axes[i].key].name;
+    if (!shard && n < max)
+        want[n++] = "replica";
+    for (size_t j = 0; v != NULL && j < v->n_dims && n < max; j++)
+        want[n++] = dim_names[v->dims[j]];
+    return n;
+}
+
+/* Every variable's dimension list names the dimensions this pdx gives it
+ * (a flipped bit there relabels a variable's axes for netCDF readers, or
+ * makes them unreadable: "?"). Prints the first mismatches; returns how
+ * many variables have one. */
+static uint64_t check_dimension_lists(FILE *f, const pdx_store_description *d,
+                                      const pdx_grid *grid)
+{
+    pdx_layout layout;
+    pdx_sweep_layout(grid, &layout);
+    uint64_t bad = 0;
+    for (size_t i = 0; i < d->n_variables; i++) {
+        const pdx_store_variable *x = &d->variables[i];
+        const char *want[40];
+        size_t n = expected_dims(x, grid, &layout, d->shard_count > 1, want,
+                                 40);
+        if (n == 0)
+            continue;
+        size_t at = 0;
+        while (at < n && at < x->rank && strcmp(x->dims[at], want[at]) == 0)
+            at++;
+        if (at == n && x->rank == n)
+            continue;
+        if (bad++ < 8)
+            fprintf(f, "%-16s %s: dimension %zu is '%s', expected '%s': its "
+                       "dimension list is DAMAGED\n",
+                    "labels", x->name, at,
+                    at < x->rank && x->dims[at][0] != '\0' ? x->dims[at] : "?",
+                    at < n ? want[at] : "(none)");
+    }
+    return bad;
+}
+
 /* The "checksums" line of a result file and its damaged tasks; *damaged
- * their number. A file this pdx cannot check (its spec or layout differ:
+ * their number (and that of variables with damaged dimension lists). A file this pdx cannot check (its spec or layout differ:
  * an older pdx) says so; a failure to read is returned. */
-static pdx_status print_checksums(FILE *f, const char *path, int verify,
+static pdx_status print_checksums(FILE *f, const char *path,
+                                  const pdx_store_description *d, int verify,
                                   uint64_t *damaged, pdx_error *err)
 {
     *damaged = 0;
@@ -212,6 +275,8 @@ static pdx_status print_checksums(FILE *f, const char *path, int verify,
         fprintf(f, "  ... and %llu more\n",
                 (unsigned long long)(r.n_damaged - 100));
     *damaged = r.n_damaged;
+    if (r.verified) /* a file of this format: its labels too */
+        *damaged += check_dimension_lists(f, d, grid);
     pdx_store_verify_report_clear(&r);
     pdx_grid_destroy(&grid);
     pdx_spec_destroy(&spec);
@@ -240,7 +305,7 @@ pdx_status pdx_cli_print_info(const char *path, FILE *out, int verify,
     print_text(f, "spec", d.spec_path);
     print_text(f, "spec sha256", d.spec_sha256);
     print_tasks(f, &d);
-    st = print_checksums(f, path, verify, damaged, err);
+    st = print_checksums(f, path, &d, verify, damaged, err);
     if (st != PDX_OK) {
         pdx_store_description_clear(&d);
         return st;
