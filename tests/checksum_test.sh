@@ -156,6 +156,20 @@ rm -f m.h5
 expect_exit 0 "merge after the rerun" -- "$PDX" merge m.h5 sh.shard-0-of-2.h5 sh.shard-1-of-2.h5
 same "merged = uninterrupted run" clean.h5 m.h5
 
+# ---- a dimension list pointing at the wrong coordinate (netCDF readers
+# would label the axis wrongly): info names it ----
+cp clean.h5 dl.h5
+$PY - dl.h5 <<'PYEOF' || fail "relabel a dimension of eg"
+import sys, h5py
+with h5py.File(sys.argv[1], "r+") as f:
+    eg = f["eg"]
+    at = eg.ndim - 2  # replica
+    eg.dims[at].detach_scale(f["replica"])
+    eg.dims[at].attach_scale(f["time"])
+PYEOF
+expect_exit 1 "info on a file with a wrong dimension list" -- "$PDX" info dl.h5
+expect_out "^labels +eg: dimension 3 is 'time', expected 'replica': its dimension list is DAMAGED" "info names the variable and dimension"
+
 # ---- damaged HDF5 metadata: the global heap of the dimension lists ----
 # (HDF5 1.10 aborts or segfaults reading it: pdx info reports, never dies)
 "$PDX" merge g.h5 shard0.h5 --partial >/dev/null 2>&1 || fail "partial merge g.h5"

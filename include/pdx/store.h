@@ -352,6 +352,8 @@ typedef struct pdx_store_variable {
                       * where none is attached */
     char *long_name; /* NULL if none */
     char *units;     /* NULL if none */
+    int damaged_attributes; /* an attribute cannot be read (HDF5 found its
+                             * header damaged) */
 } pdx_store_variable;
 
 /* Status codes counted separately by pdx_store_describe (0 .. 7: task
@@ -369,6 +371,7 @@ typedef struct pdx_store_description {
                          * a theory file) */
     uint64_t status_counts[PDX_STORE_STATUS_CODES]; /* entries by code */
     uint64_t status_other; /* entries with any other code */
+    int damaged_root_attributes; /* a root attribute cannot be read */
     char *title, *spec_path, *spec_sha256, *theories, *pdx_version,
         *git_describe, *rng, *host, *command_line, *start_time, *end_time;
     size_t n_dimensions;   /* in creation order (name order for a file */

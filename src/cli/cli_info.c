@@ -306,6 +306,13 @@ pdx_status pdx_cli_print_info(const char *path, FILE *out, int verify,
     print_text(f, "spec sha256", d.spec_sha256);
     print_tasks(f, &d);
     st = print_checksums(f, path, &d, verify, damaged, err);
+    if (st == PDX_OK && d.damaged_root_attributes && ++*damaged > 0)
+        fprintf(f, "%-16s /: the root attributes cannot be read: DAMAGED\n",
+                "labels");
+    for (size_t i = 0; st == PDX_OK && i < d.n_variables; i++)
+        if (d.variables[i].damaged_attributes && ++*damaged > 0)
+            fprintf(f, "%-16s %s: its attributes cannot be read: DAMAGED\n",
+                    "labels", d.variables[i].name);
     if (st != PDX_OK) {
         pdx_store_description_clear(&d);
         return st;

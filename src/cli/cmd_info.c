@@ -241,10 +241,9 @@ static int info_of(int n, char **paths, int verify)
         return pdx_cli_report(&err);
     if (damaged > 0) {
         fflush(stdout);
-        fprintf(stderr, "pdx: error: %s: %llu damaged (listed above: "
-                        "finished tasks, dimension lists): `pdx run SPEC -o "
-                        "%s` (with its --shard) runs damaged tasks again and "
-                        "rebuilds a finished file\n",
+        fprintf(stderr, "pdx: error: %s: %llu damaged (listed above): "
+                        "`pdx run SPEC -o %s` (with its --shard) runs damaged "
+                        "tasks again; damaged labels need --force\n",
                 argv[1], (unsigned long long)damaged, argv[1]);
         return 1;
     }

@@ -86,6 +86,29 @@ static int add_dimension(describe_walk *w, hid_t ds, const char *name,
     return x->name != NULL;
 }
 
+static herr_t open_attribute(hid_t obj, const char *name,
+                             const H5A_info_t *info, void *data)
+{
+    (void)info;
+    (void)data;
+    hid_t attr = H5Aopen(obj, name, H5P_DEFAULT);
+    if (attr < 0)
+        return -1;
+    H5Aclose(attr);
+    return 0;
+}
+
+/* 1 if every attribute of obj opens (HDF5 checks the checksums of the
+ * object header messages that hold them), 0 if one does not. */
+static int attributes_readable(hid_t obj)
+{
+    hsize_t idx = 0;
+    herr_t rc = H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &idx,
+                            open_attribute, NULL);
+    H5Eclear2(H5E_DEFAULT);
+    return rc >= 0;
+}
+
 static int add_variable(describe_walk *w, hid_t ds, const char *name)
 {
     pdx_store_description *d = w->d;
@@ -94,6 +117,7 @@ static int add_variable(describe_walk *w, hid_t ds, const char *name)
         return 0;
     pdx_store_variable *x = &d->variables[d->n_variables++];
     x->name = strdup(name);
+    x->damaged_attributes = !attributes_readable(ds);
     x->long_name = text_or_null(ds, "long_name");
     x->units = text_or_null(ds, "units");
     hid_t space = H5Dget_space(ds);
@@ -279,6 +303,7 @@ pdx_status pdx_store_describe(const char *path, pdx_store_description *d,
         }
         H5Eclear2(H5E_DEFAULT);
         read_root_texts(file, d);
+        d->damaged_root_attributes = !attributes_readable(file);
         st = describe_datasets(file, path, d, err);
     }
     pdx__close_id(&file);
