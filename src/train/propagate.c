@@ -156,7 +156,7 @@ static void propagate_start(pdx_trainer *t)
         const double *ha = a.H, *hb = a.H + n;
         double aa = pdx_model_dot(ha, ha, n), bb = pdx_model_dot(hb, hb, n);
         a.q[l - 1] = aa / (double)n;
-        a.c[l - 1] = pdx_model_dot(ha, hb, n) / sqrt(aa * bb);
+        a.c[l - 1] = pdx_model_dot(ha, hb, n) / (sqrt(aa) * sqrt(bb));
         double length = 0.0;
         for (size_t k = 0; k < C; k++) {
             const double *h0 = a.H + (2 + k) * n;
