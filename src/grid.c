@@ -281,9 +281,44 @@ int64_t pdx_grid_total_steps(const pdx_params *params)
                                          : params->train_alpha);
 }
 
+/* Multiply-adds of one input through a deep net of one side. */
+static double deep_net_work(const pdx_params *p, int student)
+{
+    double N = (double)p->N;
+    double n = (double)(student ? p->student_width : p->teacher_width);
+    double L = (double)(student ? p->student_depth : p->teacher_depth);
+    return N * n + (L - 1.0) * n * n + 15.0 * L * n; /* + activations */
+}
+
+/* Work of a deep task: propagate (each layer's Gaussians and its
+ * columns), or training by backpropagation (3 passes per example) plus
+ * the test set at the checkpoints and the training set's labels. */
+static double deep_task_cost(const pdx_params *p)
+{
+    double P = (double)pdx_params_train_size(p);
+    double teacher = p->teacher_kind == PDX_MODEL_DEEP
+                         ? deep_net_work(p, 0)
+                         : 2.0 * (double)p->N *
+                               (double)pdx_params_teacher_units(p);
+    if (p->train_algorithm == PDX_ALG_PROPAGATE) {
+        double N = (double)p->N, n = (double)p->student_width;
+        double fan = N * n + ((double)p->student_depth - 1.0) * n * n;
+        double cols = 2.0 + (double)(p->propagate_curve_points +
+                                     p->propagate_probes);
+        return fan * (20.0 + 2.0 * cols);
+    }
+    double net = 2.0 * deep_net_work(p, 1);
+    return p->train_epochs * P * 3.0 * net +
+           2.0 * (double)p->record_test_size * (net + 2.0 * teacher) +
+           P * ((double)p->N * 20.0 + 2.0 * teacher);
+}
+
 /* Work of a finite-set task: examples seen times the work per example. */
 static double finite_task_cost(const pdx_params *params)
 {
+    if (params->student_kind == PDX_MODEL_DEEP ||
+        params->teacher_kind == PDX_MODEL_DEEP)
+        return deep_task_cost(params);
     double N = (double)params->N;
     double K = (double)pdx_params_student_units(params);
     double M = (double)pdx_params_teacher_units(params);

@@ -186,15 +186,20 @@ double pdx_observe_eg_test_set(const pdx_trainer *t)
     enum { BLOCK = 16 };
     double act[BLOCK * 64];
     double sum = 0.0;
-    if (s->deep != NULL) { /* one input at a time through the deep net */
-        for (size_t mu = 0; mu < test_size; mu++) {
-            double yhat = pdx_deep_forward(s->deep, test_x + mu * N);
-            double y = test_y[mu];
-            if (classification) {
-                sum += (yhat >= 0.0) != (y > 0.0);
-            } else {
-                double d = y - yhat;
-                sum += 0.5 * d * d;
+    if (s->deep != NULL) { /* blocks of inputs through the deep net */
+        double yhat[PDX_DEEP_BLOCK];
+        for (size_t first = 0; first < test_size; first += PDX_DEEP_BLOCK) {
+            size_t nb = test_size - first < PDX_DEEP_BLOCK ? test_size - first
+                                                           : PDX_DEEP_BLOCK;
+            pdx_deep_outputs(s->deep, test_x + first * N, nb, yhat);
+            for (size_t b = 0; b < nb; b++) {
+                double y = test_y[first + b];
+                if (classification) {
+                    sum += (yhat[b] >= 0.0) != (y > 0.0);
+                } else {
+                    double d = y - yhat[b];
+                    sum += 0.5 * d * d;
+                }
             }
         }
         return test_size > 0 ? sum / (double)test_size : NAN;

@@ -73,15 +73,20 @@ double pdx_model_forward(const pdx_committee *model, const double *x,
  * Sums run in a fixed order (pdx_model_dot_rows, row by row in order), so
  * results do not depend on threads or vector width. Thread-safe on
  * distinct nets; no allocation but pdx_deep_create. */
+/* Inputs a forward pass without gradients takes at a time. */
+#define PDX_DEEP_BLOCK 32
+
 struct pdx_deep {
     size_t N, depth, width;
     int activation;           /* pdx_activation */
     double sigma_w2, sigma_b2;
-    double *w;     /* W^1 (n x N), W^2 .. W^L (n x n), row-major, in turn */
+    double *w;     /* (W^1)^T (N x n), (W^2)^T .. (W^L)^T (n x n), each
+                    * row-major: W^l_ij at w_l[j n + i] */
     double *b;     /* depth x n biases */
     double *a;     /* n readout weights */
     double a0;     /* readout bias */
-    double *work;  /* 2 n scratch of pdx_deep_forward */
+    double *work;  /* 2 PDX_DEEP_BLOCK max(n, N) scratch of the forward
+                    * passes without gradients */
     size_t max_weights, max_depth, max_width; /* capacity */
 };
 
@@ -103,21 +108,34 @@ void pdx_deep_init(pdx_deep *net, const pdx_rng_stream *stream, size_t N,
                    size_t depth, size_t width, int activation,
                    double sigma_w2, double sigma_b2);
 
-/* Layer l (1-based) alone: W (width x fan_in) and b (width), the same
- * numbers pdx_deep_init puts there (for nets too large to keep whole). */
+/* Layer l (1-based) alone: W^T (fan_in x width) and b (width; also
+ * fan_in doubles of scratch before it is written), the same numbers
+ * pdx_deep_init puts there (for nets too large to keep whole). */
 void pdx_deep_make_layer(const pdx_rng_stream *stream, size_t l,
                          size_t fan_in, size_t width, double sigma_w2,
                          double sigma_b2, double *W, double *b);
 
-/* out[r * n_out + i] = W_i . in_r + bias_i for the B inputs in_r = in +
- * r ld_in (W: n_out x fan_in row-major). Each entry is the bits of
- * pdx_model_dot(W_i, in_r, fan_in) + bias_i. */
+/* out[r * n_out + i] = (sum_j in_r[j] W[j n_out + i]) + bias_i for the B
+ * inputs in_r = in + r ld_in (W = W^T: fan_in x n_out row-major; bias NULL:
+ * none), the sum over j in order from +0: the same bits for any B and any
+ * vector width. */
 void pdx_deep_affine(const double *W, const double *bias, size_t n_out,
                      size_t fan_in, const double *in, size_t ld_in, size_t B,
                      double *out);
 
-/* f(x) of one input (uses net->work). */
+/* f(x) of one input (uses net->work), the bits of pdx_deep_outputs. */
 double pdx_deep_forward(const pdx_deep *net, const double *x);
+
+/* yhat[r] = f(x_r) of B inputs (x: B x N row-major), PDX_DEEP_BLOCK at a
+ * time through net->work. */
+void pdx_deep_outputs(const pdx_deep *net, const double *x, size_t B,
+                      double *yhat);
+
+/* out[i] = g(z[i]) as deep nets evaluate it: tanh is pdx's own vectorised
+ * tanh (within 2 ulp of libm's, the same bits with every libm), the
+ * others pdx_model_g_many's. z and out must not overlap. */
+void pdx_deep_g_many(int activation, const double *z, double *out,
+                     size_t n);
 
 /* Forward pass of a batch of B inputs (x: B x N row-major) keeping what
  * backpropagation needs: pre-activations h (depth x B x n: layer l-1 at

@@ -47,7 +47,7 @@ static double propagate_doubles(const pdx__trainer_sizes *sz)
     double n = (double)d->student_width;
     double m = (double)wider(d->student_width, sz->max_N);
     double cols = (double)d->columns;
-    return n * m + n + cols * (2.0 * m + 2.0 * n) +
+    return n * m + m + cols * (2.0 * m + 2.0 * n) +
            4.0 * (double)d->student_depth;
 }
 
@@ -66,7 +66,7 @@ static propagate_arrays arrays_of(const pdx_trainer *t)
     a.W = (double *)((char *)t->family +
                      (sizeof(propagate_state) + 63) / 64 * 64);
     a.b = a.W + n * m;
-    a.X = a.b + n;
+    a.X = a.b + m; /* b is also make_layer's scratch of fan_in doubles */
     a.H = a.X + cols * m;
     a.V = a.H + cols * n;
     a.U = a.V + cols * m;
@@ -121,9 +121,7 @@ static double layer_chi(pdx_trainer *t, const pdx_rng_stream *probes,
     for (size_t k = 0; k < np; k++)
         pdx_rng_gaussian(probes, ((uint64_t)l << 32) | k, a->V + k * fan_in,
                          fan_in);
-    double *zero = a->U + np * n; /* n zeros: no bias */
-    memset(zero, 0, n * sizeof *zero);
-    pdx_deep_affine(a->W, zero, n, fan_in, a->V, fan_in, np, a->U);
+    pdx_deep_affine(a->W, NULL, n, fan_in, a->V, fan_in, np, a->U);
     double sum = 0.0;
     for (size_t k = 0; k < np; k++) {
         double *Jv = a->U + k * n;
@@ -168,7 +166,7 @@ static void propagate_start(pdx_trainer *t)
         }
         a.length[l - 1] = length / sqrt((double)n);
         a.chi[l - 1] = layer_chi(t, &probes, l, &a, fan_in, n);
-        pdx_model_g_many(g, a.H, a.X, rows * n); /* next layer's input */
+        pdx_deep_g_many(g, a.H, a.X, rows * n); /* next layer's input */
     }
     st->layers = L;
 }
