@@ -149,7 +149,7 @@ def d1(a, res):
     try:
         import torch  # noqa: F401
     except ImportError:
-        res["d1_peer"] = "not run: python3-torch missing (scripts/setup.sh python3-torch)"
+        res["d1_peer"] = "not run: python3-torch missing (scripts/setup.sh --bench)"
         return
     if not os.path.exists(peer):
         res["d1_peer"] = f"not run: {peer} not found"
