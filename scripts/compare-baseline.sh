@@ -97,7 +97,8 @@ SPECS=("${SPECS[@]}")
 # Issue 15 (deep networks) changes two texts on purpose. `pdx keys` gains
 # the keys of deep networks (rows after record.test_size) and new choices
 # at the end of five choice lists (teacher.kind, teacher.activation,
-# student.kind, student.activation, train.algorithm, whose docs grow): every
+# student.kind, student.activation, train.algorithm; their docs, which
+# result files store as the axes' long_name, stay as they were): every
 # other row must stay byte for byte, and those five must keep their old
 # choices as a prefix. `pdx plan`'s memory line grows by the trainer's
 # larger object (pdx_params holds the new keys: 1152 bytes counted, 872

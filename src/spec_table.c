@@ -56,9 +56,7 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                             "committee", "",
                             "teacher network: committee = soft committee "
                             "machine y = sum_m g(B_m.x/sqrt N) (regression); "
-                            "perceptron = sign(B.x/sqrt N), labels +-1; "
-                            "deep = deep net of teacher.depth layers "
-                            "(regression; student.kind has the formula)",
+                            "perceptron = sign(B.x/sqrt N), labels +-1",
                             OFF(teacher_kind)},
     [PDX_K_TEACHER_HIDDEN] = {"teacher.hidden", PDX_KEY_INT, PDX_KEYF_AXIS, 1,
                               64, NO_CHOICES, 2, "2", "",
@@ -67,9 +65,7 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                                   PDX_KEYF_AXIS, 0, 0, teacher_activations,
                                   PDX_ACT_ERF, "erf", "",
                                   "teacher activation g: erf = erf(z/sqrt 2), "
-                                  "relu, tanh, linear, sign, hard_tanh = "
-                                  "max(-1, min(1, z)), sigmoid = 1/(1 + "
-                                  "exp(-z))",
+                                  "relu, tanh, linear, sign",
                                   OFF(teacher_activation)},
     [PDX_K_TEACHER_OUTPUT_NOISE] = {"teacher.output_noise", PDX_KEY_REAL,
                                     PDX_KEYF_AXIS, 0, 1e3, NO_CHOICES, 0, "0",
@@ -92,12 +88,7 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                             "perceptron = w.x/sqrt N (predicts its sign; "
                             "needs a perceptron teacher); twolayer = "
                             "committee with trained v_k, v_k(0) ~ "
-                            "second_layer_init N(0, 1/K); deep = "
-                            "h^1 = W^1 x + b^1, h^l = W^l g(h^(l-1)) + b^l "
-                            "(l <= depth), yhat = a.g(h^depth) + a_0, "
-                            "W_ij ~ N(0, sigma_w2/fan_in), b_i ~ N(0, "
-                            "sigma_b2), a_i ~ N(0, sigma_w2/width), a_0 ~ "
-                            "N(0, sigma_b2) (Poole et al. 2016)",
+                            "second_layer_init N(0, 1/K)",
                             OFF(student_kind)},
     [PDX_K_STUDENT_HIDDEN] = {"student.hidden", PDX_KEY_INT, PDX_KEYF_AXIS, 1,
                               64, NO_CHOICES, 2, "2", "",
@@ -106,8 +97,7 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                                   PDX_KEYF_AXIS, 0, 0, student_activations,
                                   PDX_ACT_ERF, "erf", "",
                                   "student activation g: erf = erf(z/sqrt 2), "
-                                  "relu, tanh, linear, hard_tanh, sigmoid "
-                                  "(as teacher.activation)",
+                                  "relu, tanh, linear",
                                   OFF(student_activation)},
     [PDX_K_STUDENT_INIT_SCALE] = {"student.init_scale", PDX_KEY_REAL,
                                   PDX_KEYF_AXIS, 0, 1e3, NO_CHOICES, 1e-3,
@@ -168,10 +158,7 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                                "step (Saad-Solla), time alpha = steps/N; on "
                                "a fixed training set (time in epochs): hebb, "
                                "perceptron, sgd, gd, langevin; metropolis "
-                               "(Gibbs learning, time in MC sweeps); "
-                               "propagate = signals through the random deep "
-                               "student (no training: per-layer q, c, chi, "
-                               "curve length)",
+                               "(Gibbs learning, time in MC sweeps)",
                                OFF(train_algorithm)},
     [PDX_K_TRAIN_LEARNING_RATE] = {"train.learning_rate", PDX_KEY_REAL,
                                    PDX_KEYF_AXIS | PDX_KEYF_MIN_OPEN, 0, 1e4,
@@ -283,8 +270,14 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
 
     [PDX_K_STUDENT_DEPTH] = {"student.depth", PDX_KEY_INT, PDX_KEYF_AXIS, 1,
                              1e5, NO_CHOICES, 10, "10", "",
-                             "deep students: hidden layers L (pre-activations "
-                             "h^1 .. h^L, then the linear readout)",
+                             "student.kind deep (a deep fully connected "
+                             "net): hidden layers L; h^1 = W^1 x + b^1, "
+                             "h^l = W^l g(h^(l-1)) + b^l, yhat = "
+                             "a.g(h^L) + a_0, W_ij ~ N(0, sigma_w2/fan_in), "
+                             "b_i, a_0 ~ N(0, sigma_b2), a_i ~ N(0, "
+                             "sigma_w2/width) (Poole et al. 2016); "
+                             "activations also hard_tanh = max(-1, min(1, "
+                             "z)) and sigmoid = 1/(1 + exp(-z))",
                              OFF(student_depth)},
     [PDX_K_STUDENT_WIDTH] = {"student.width", PDX_KEY_INT, PDX_KEYF_AXIS, 1,
                              1e6, NO_CHOICES, 100, "100", "",
@@ -306,7 +299,8 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                                 OFF(student_sigma_b2)},
     [PDX_K_TEACHER_DEPTH] = {"teacher.depth", PDX_KEY_INT, PDX_KEYF_AXIS, 1,
                              1e5, NO_CHOICES, 10, "10", "",
-                             "deep teachers: hidden layers L",
+                             "teacher.kind deep (as student.depth; "
+                             "regression labels): hidden layers L",
                              OFF(teacher_depth)},
     [PDX_K_TEACHER_WIDTH] = {"teacher.width", PDX_KEY_INT, PDX_KEYF_AXIS, 1,
                              1e6, NO_CHOICES, 100, "100", "",
@@ -326,7 +320,9 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
     [PDX_K_PROPAGATE_Q0] = {"propagate.q0", PDX_KEY_REAL,
                             PDX_KEYF_AXIS | PDX_KEYF_MIN_OPEN, 0, 1e6,
                             NO_CHOICES, 1, "1", "1",
-                            "propagate: squared length per component "
+                            "train.algorithm propagate (signals through "
+                            "the random deep student, no training: per "
+                            "layer q, c, chi, curve length): squared length "
                             "|x|^2/N of each input (both inputs and the "
                             "curve)",
                             OFF(propagate_q0)},
