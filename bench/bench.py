@@ -2,7 +2,11 @@
 """pdx benchmark: W1 (sweeps/bench-online.yaml) with 1 and 2 threads, the
 PyTorch peer on the same grid in the same invocation, and the Gaussian
 generator; W2 (sweeps/bench-minibatch.yaml, minibatch SGD on finite
-training sets) against torch_minibatch_grid.py, also in this invocation. Prints a table and one JSON line. Figures, not assertions."""
+training sets) against torch_minibatch_grid.py, also in this invocation;
+D1 (sweeps/bench-deep.yaml, SGD of deep tanh students) against
+torch_deep_grid.py with 1 and 2 threads each, and the deep kernels' flop
+rate next to the machine's peak (bench_deep). Prints a table and one JSON
+line. Figures, not assertions. --workloads d1 runs D1 alone."""
 import argparse, json, os, re, subprocess, sys, tempfile, time
 
 def run_measured(cmd):
@@ -36,8 +40,23 @@ def main():
     ap.add_argument("--pdx", required=True)
     ap.add_argument("--rng", required=True)
     ap.add_argument("--source-root", required=True)
+    ap.add_argument("--deep", help="bench_deep (the deep kernels' flop rate)")
+    ap.add_argument("--peers", default=None,
+                    help="the peers' folder (default SOURCE_ROOT/../shared/peers; "
+                         "a git worktree elsewhere names it)")
     ap.add_argument("--no-peer", action="store_true")
+    ap.add_argument("--workloads", default="w1,w2,d1",
+                    help="comma-separated subset of w1, w2, d1")
     a = ap.parse_args()
+    todo = set(a.workloads.split(","))
+    if "w1" not in todo:
+        res = {"cpu": cpu_name(), "cores": os.cpu_count()}
+        if "w2" in todo:
+            w2(a, res)
+        if "d1" in todo:
+            d1(a, res)
+        report(res)
+        return
     spec = os.path.join(a.source_root, "sweeps", "bench-online.yaml")
     steps_total = 8 * 8 * 20 * 500
     res = {"workload": "W1 bench-online (N=500, K=M=2 erf, 8 lr x 8 replicas, alpha=20)",
@@ -85,11 +104,62 @@ def main():
         else:
             res["peer"] = ("not run: " + ("python3-torch missing (scripts/setup.sh python3-torch)"
                                           if not have_torch else f"{peer} not found"))
-    w2(a, res)
+    if "w2" in todo:
+        w2(a, res)
+    if "d1" in todo:
+        d1(a, res)
+    report(res)
+
+def report(res):
     print()
     for k, v in res.items():
         print(f"{k:28s} {v:,.3f}" if isinstance(v, float) else f"{k:28s} {v}")
     print(json.dumps(res))
+
+def d1(a, res):
+    """D1: sweeps/bench-deep.yaml (the grid, nets and epochs of
+    torch_deep_grid.py: 15,000 SGD steps and a 10,000-input test error per
+    cell) with 1 and 2 threads (best of 2 each), the peer with 1 and 2
+    threads, in this same invocation; then bench_deep's flop rates."""
+    spec = os.path.join(a.source_root, "sweeps", "bench-deep.yaml")
+    steps = 15000
+    res["d1_workload"] = ("D1 bench-deep (N=100, width 64 tanh, depths 2..32 x 6 sigma_w2 "
+                          "x 2 seeds, P=400, B=16, 10 epochs, test 10,000)")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "d1.h5")
+        for threads in (1, 2):
+            best = None
+            for _ in range(2):
+                wall, _, _ = run_measured([a.pdx, "run", spec, "-o", out, "--force",
+                                           "--quiet", "--threads", str(threads)])
+                best = wall if best is None else min(best, wall)
+            res[f"d1_pdx_wall_s_{threads}t"] = best
+            res[f"d1_pdx_steps_per_s_{threads}t"] = steps / best
+    if a.deep:
+        kr = json.loads(subprocess.check_output([a.deep], text=True).strip().splitlines()[-1])
+        res["d1_sgd_step_gflops_1t"] = kr["sgd_step_gflops"]
+        res["d1_affine_gflops_1t"] = kr["affine_16x64x64_gflops"]
+        if kr.get("openblas_dgemm_16x64x64_gflops") is not None:
+            res["d1_openblas_dgemm_gflops_1t"] = kr["openblas_dgemm_16x64x64_gflops"]
+        res["d1_peak_gflops_per_core"] = kr["peak_gflops_per_core"]
+    peer = os.path.join(a.peers or os.path.join(a.source_root, "..", "shared", "peers"),
+                        "torch_deep_grid.py")
+    if a.no_peer:
+        return
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        res["d1_peer"] = "not run: python3-torch missing (scripts/setup.sh --bench)"
+        return
+    if not os.path.exists(peer):
+        res["d1_peer"] = f"not run: {peer} not found"
+        return
+    for threads in (1, 2):
+        out = subprocess.check_output(["/usr/bin/python3", peer, "--threads", str(threads)],
+                                      text=True)
+        pr = json.loads(out.strip().splitlines()[-1])
+        res[f"d1_peer_wall_s_{threads}t"] = pr["wall_s"]
+        res[f"d1_ratio_to_peer_{threads}t"] = pr["wall_s"] / res[f"d1_pdx_wall_s_{threads}t"]
 
 def w2(a, res):
     """W2: sweeps/bench-minibatch.yaml (the grid, model and epochs of

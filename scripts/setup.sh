@@ -14,11 +14,15 @@ PACKAGES=(
   python3-h5netcdf python3-pytest python3-scipy
   slurm-wlm munge openmpi-bin libopenmpi-dev
 )
-# --packages-only: install, do not build. Extra arguments are more
-# packages a caller needs (e.g. python3-torch for the benchmark).
+# --packages-only: install, do not build. --bench: also what the
+# benchmark needs (the PyTorch peers; OpenBLAS, measured by bench_deep
+# against pdx's kernels, not used by pdx). Extra arguments are more
+# packages a caller needs.
 build=1
 for a in "$@"; do
-  if [[ $a == --packages-only ]]; then build=0; else PACKAGES+=("$a"); fi
+  if [[ $a == --packages-only ]]; then build=0
+  elif [[ $a == --bench ]]; then PACKAGES+=(python3-torch libopenblas-dev)
+  else PACKAGES+=("$a"); fi
 done
 
 missing=()

@@ -227,6 +227,74 @@ assert np.isfinite(fin).all() and ((fin >= 0) & (fin <= 1)).all()
 print("ok")
 PYEOF
 
+# ---- deep networks (issue 15): threads, shards, the layer dimension -----
+cat > deep-train.yaml <<'YAML'
+name: deep-train
+seed: 15
+replicas: 2
+N: 24
+teacher: {kind: deep, depth: 3, width: 12, activation: erf}
+student: {kind: deep, depth: [1, 4], width: 20, activation: [tanh, relu], sigma_w2: 1.5}
+data: {alpha: 3, input_noise: 0.1}
+train: {algorithm: [sgd, gd], batch: 8, learning_rate: 0.02, epochs: 12}
+record: {times: {log: [1, 12, 4]}, test_size: 300}
+YAML
+cat > deep-prop.yaml <<'YAML'
+name: deep-prop
+seed: 16
+replicas: 2
+N: 30
+student: {kind: deep, depth: [3, 7], width: 40, activation: [tanh, hard_tanh, sigmoid], sigma_w2: [1, 3], sigma_b2: 0.1}
+train: {algorithm: propagate}
+propagate: {c0: [0.1, 0.9], probes: 3, curve_points: 12}
+record: {times: [1]}
+YAML
+for f in deep-train deep-prop; do
+  expect_exit 0 "run $f (1 thread)" -- "$PDX" run $f.yaml -o $f-1.h5 --threads 1 --quiet
+  expect_exit 0 "run $f (2 threads)" -- "$PDX" run $f.yaml -o $f-2.h5 --threads 2 --quiet
+  expect_exit 0 "run $f (shard 0/3)" -- "$PDX" run $f.yaml -o $f-s.h5 --shard 0/3 --quiet
+  expect_exit 0 "run $f (shard 1/3)" -- "$PDX" run $f.yaml -o $f-s.h5 --shard 1/3 --threads 1 --quiet
+  expect_exit 0 "run $f (shard 2/3)" -- "$PDX" run $f.yaml -o $f-s.h5 --shard 2/3 --quiet
+  expect_exit 0 "merge $f" -- "$PDX" merge $f-m.h5 $f-s.shard-*-of-3.h5 --quiet
+  expect_exit 0 "$f: 1 and 2 threads and 3 shards bit-identical" -- $PY - $f-1.h5 $f-2.h5 $f-m.h5 <<'PYEOF'
+import sys, h5py, numpy as np
+a = h5py.File(sys.argv[1], "r")
+names = sorted(k for k in a.keys() if k != "wall_seconds")
+for other in sys.argv[2:]:
+    b = h5py.File(other, "r")
+    assert names == sorted(k for k in b.keys() if k != "wall_seconds"), names
+    for k in names:
+        x, y = a[k][()], b[k][()]
+        assert x.shape == y.shape and np.array_equal(x.view(np.uint8), y.view(np.uint8)), (other, k)
+PYEOF
+done
+expect_exit 0 "deep files: layer dimension, NaN beyond depth, status" -- $PY - deep-train-1.h5 deep-prop-1.h5 <<'PYEOF'
+import sys, warnings, numpy as np, xarray as xr
+warnings.simplefilter("error")
+t = xr.open_dataset(sys.argv[1], engine="h5netcdf")
+assert "layer" not in t.dims and "q_layer" not in t  # training: no layer dimension
+assert (t["status"].values == 1).all()
+assert np.isfinite(t["eg"].values).all() and np.isfinite(t["train_error"].values).all()
+assert "param:student.depth" not in t.attrs and "param:student.width" in t.attrs
+p = xr.open_dataset(sys.argv[2], engine="h5netcdf")
+assert list(p["layer"].values) == [1, 2, 3, 4, 5, 6, 7], p["layer"].values
+for v in ["q_layer", "c_layer", "chi_layer", "curve_length_layer"]:
+    assert p[v].dims[-2:] == ("replica", "layer"), (v, p[v].dims)
+    short = p[v].sel({"student.depth": 3})
+    assert np.isfinite(short.isel(layer=slice(0, 3))).all() and np.isnan(short.isel(layer=slice(3, None))).all(), v
+    assert np.isfinite(p[v].sel({"student.depth": 7})).all(), v
+# c0 at the input: c^1 = (sigma_w2 q0 c0 + sigma_b2)/q^1 up to sampling noise
+c1 = p["c_layer"].isel(layer=0).mean("replica")
+assert (c1.sel({"propagate.c0": 0.9}) > c1.sel({"propagate.c0": 0.1})).all()
+assert "param:propagate.probes" in p.attrs and "param:teacher.depth" not in p.attrs
+PYEOF
+printf 'student: {kind: deep, width: 0}\n' > bad-deep.yaml
+expect_exit 2 "deep: width 0" -- "$PDX" validate bad-deep.yaml
+expect_err "bad-deep.yaml:1:30: student.width: 0 is out of range" "deep: width 0 message"
+printf 'student: {kind: deep}\ntrain: {algorithm: metropolis, temperature: 1}\n' > bad-deep.yaml
+expect_exit 2 "deep: metropolis" -- "$PDX" validate bad-deep.yaml
+expect_err "train.algorithm: deep students are trained by sgd or gd" "deep: metropolis message"
+
 # ---- a small real sweep -------------------------------------------------
 cat > small.yaml <<'YAML'
 name: small

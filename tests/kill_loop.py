@@ -56,6 +56,29 @@ train: {learning_rate: LR, alpha: 20}
 record: {times: {log: [0.05, 20, 16]}, test_size: 300}
 """
 
+# --deep: the same harness on deep students trained by SGD from a deep
+# teacher (issue 15): resume, shards, extension and merge of deep runs.
+DEEP_SPEC = """name: killloop
+seed: 31337
+replicas: 4
+N: 40
+teacher: {kind: deep, depth: 2, width: 16, activation: tanh}
+student: {kind: deep, depth: [2, 5], width: 24, activation: tanh, sigma_w2: 1.5}
+data: {alpha: 3, label_noise: 0.1}
+train: {algorithm: sgd, batch: 8, learning_rate: {log: [0.005, 0.2, 6]}, epochs: 30}
+record: {times: {log: [1, 30, 6]}, test_size: 400}
+"""
+DEEP_SUB_SPEC = """name: killloop
+seed: 31337
+replicas: 3
+N: 40
+teacher: {kind: deep, depth: 2, width: 16, activation: tanh}
+student: {kind: deep, depth: [2, 5], width: 24, activation: tanh, sigma_w2: 1.5}
+data: {alpha: 3, label_noise: 0.1}
+train: {algorithm: sgd, batch: 8, learning_rate: LR, epochs: 30}
+record: {times: {log: [1, 30, 6]}, test_size: 400}
+"""
+
 # not compared task by task: wall-clock time, and the checksum, which is
 # derived from the data compared here and depends on the block's extent (an
 # extended file's base has smaller unit dimensions); `pdx info` in
@@ -182,7 +205,11 @@ def main():
     ap.add_argument("--kills", type=int, default=40)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--work", default=None)
+    ap.add_argument("--deep", action="store_true",
+                    help="deep students and teacher (DEEP_SPEC)")
     args = ap.parse_args()
+    spec_text = DEEP_SPEC if args.deep else SPEC
+    sub_text = DEEP_SUB_SPEC if args.deep else SUB_SPEC
     seed = args.seed if args.seed is not None else int(time.time())
     rng = random.Random(seed)
     pdx = os.path.abspath(args.pdx)
@@ -200,7 +227,7 @@ def main():
         os.makedirs(ref_dir, exist_ok=True)
         spec = os.path.join(ref_dir, "spec.yaml")
         with open(spec, "w") as f:
-            f.write(SPEC)
+            f.write(spec_text)
         ref = os.path.join(ref_dir, "ref.h5")
         t0 = time.monotonic()
         finish([pdx, "run", spec, "-o", ref, "--quiet"], "reference run")
@@ -210,7 +237,7 @@ def main():
             lr = list(f["train.learning_rate"][()])
         sub = os.path.join(ref_dir, "sub.yaml")
         with open(sub, "w") as f:
-            f.write(SUB_SPEC.replace(
+            f.write(sub_text.replace(
                 "LR", "[" + ", ".join(repr(float(x)) for x in lr[::2]) + "]"))
         base = os.path.join(ref_dir, "base.h5")
         finish([pdx, "run", sub, "-o", base, "--quiet"], "sub-grid run")

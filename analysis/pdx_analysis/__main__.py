@@ -102,7 +102,7 @@ def _kind(text: str) -> str:
     if k is None:
         raise argparse.ArgumentTypeError(
             f"unknown boundary kind {text!r} (interpolation, jump, hysteresis, "
-            "divergence, early-stopping, all)")
+            "divergence, early-stopping, trainable-depth, all)")
     return k
 
 
@@ -367,6 +367,10 @@ def _boundary_list(ds, kinds, x, y, var, threshold, sel, method="onset", directi
                                      direction=direction, time=time))
         elif kind == "early_stopping":
             out.append(bd.early_stopping(ds, x=x, var=var or "eg", sel=sel))
+        elif kind == "trainable_depth":
+            out.append(bd.trainable_depth(ds, x=x, y=y, var=var, sel=sel, time=time,
+                                          threshold=0.1 if threshold is None
+                                          else threshold))
     return out
 
 

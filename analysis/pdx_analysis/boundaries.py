@@ -53,6 +53,7 @@ from .detection import (
     hysteresis,
     interpolation_threshold,
     jump,
+    trainable_depth,
 )
 from .estimators import SQRT12
 from .overlays import THEORY_LINES, compare, theory_lines
@@ -61,5 +62,5 @@ __all__ = [
     "Boundary", "Hysteresis", "KINDS", "LABELS", "interpolation_threshold", "jump",
     "divergence", "early_stopping", "hysteresis", "find_boundaries",
     "compare", "theory_lines", "THEORY_LINES", "RUNAWAY_FACTOR", "SQRT12",
-    "default_across", "equilibrium_var", "KIND_ALIASES",
+    "default_across", "equilibrium_var", "KIND_ALIASES", "trainable_depth",
 ]

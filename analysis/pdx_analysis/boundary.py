@@ -22,6 +22,8 @@ KINDS = {
     "jump": "first-order jump: where the variable jumps",
     "divergence": "divergence line: where runs start to diverge",
     "early_stopping": "optimal early-stopping time tau*: minimum of the variable over time",
+    "trainable_depth": ("trainable depth: the depth beyond which deep students no longer "
+                        "fit their training set (train_error rises above the threshold)"),
 }
 
 #: Lines a theory file gives explicitly: variable -> (along axis, kind,
@@ -33,7 +35,9 @@ KIND_ALIASES = {"interpolation": "interpolation", "capacity": "interpolation",
                 "jamming": "interpolation", "jump": "jump", "first-order": "jump",
                 "hysteresis": "hysteresis", "divergence": "divergence",
                 "early-stopping": "early_stopping", "early_stopping": "early_stopping",
-                "tau": "early_stopping", "all": "all"}
+                "tau": "early_stopping", "trainable-depth": "trainable_depth",
+                "trainable_depth": "trainable_depth", "trainability": "trainable_depth",
+                "all": "all"}
 
 #: Legend labels of the kinds (simulation and theory).
 LABELS = {
@@ -41,6 +45,7 @@ LABELS = {
     "jump": "jump",
     "divergence": "divergence",
     "early_stopping": "early stopping tau*",
+    "trainable_depth": "trainable depth",
     "transition": "transition",
     "spinodal": "spinodal",
     "plateau": "plateau",

@@ -285,6 +285,33 @@ def interpolation_threshold(ds: xr.Dataset, x: Optional[str] = None,
                 direction=direction, method=method)
 
 
+def trainable_depth(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = None,
+                    var: Optional[str] = None, threshold=0.1, time="final",
+                    method: str = "level",
+                    sel: Optional[Dict[str, object]] = None) -> Boundary:
+    """The trainable depth of deep students (Schoenholz et al. 2017): for
+    every value of ``y`` (default ``student.sigma_w2``) the depth ``x``
+    (default ``student.depth``) at which ``var`` (default ``train_error``)
+    rises above ``threshold`` (default 0.1: a tenth of the training set
+    misclassified), each replica's profile located as by
+    :func:`interpolation_threshold` ("level": linear interpolation at the
+    threshold), the replicas' spread giving the uncertainty. Done tasks
+    only; diverged runs count as untrained only through their status
+    (they are left out)."""
+    depth = find_axis(ds, "student.depth")
+    x = resolve_axis(ds, x) if x else depth
+    if x is None:
+        raise PdxValueError("trainable depth needs a student.depth axis (or x=)")
+    y = resolve_axis(ds, y) if y else (find_axis(ds, "student.sigma_w2")
+                                       or default_across(ds, x))
+    if x != depth and y == depth:  # a plot of depth on its y axis
+        x, y = y, x
+    b = interpolation_threshold(ds, x=x, y=y, var=var, threshold=threshold, time=time,
+                                method=method, direction="increasing", sel=sel)
+    b.kind = "trainable_depth"
+    return b
+
+
 def jump(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = None,
          var: Optional[str] = None, threshold=None, min_ratio: float = 2.0,
          direction: Optional[str] = None, time="final",
@@ -500,6 +527,17 @@ def find_boundaries(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = 
                     continue
                 b = interpolation_threshold(ds, x=xx, y=y, var=var, sel=sel,
                                             threshold=thresholds.get(kind))
+            elif kind == "trainable_depth":
+                var = variables.get(kind) or equilibrium_var(ds, "train_error")
+                xx = x or find_axis(ds, "student.depth")
+                if var is None or xx is None or is_theory(ds):
+                    if explicit:
+                        raise PdxValueError("trainable depth needs train_error and a "
+                                            "student.depth axis (or var=, x=)")
+                    continue
+                level = thresholds.get(kind)
+                b = trainable_depth(ds, x=xx, y=y, var=var, sel=sel,
+                                    threshold=0.1 if level is None else level)
             elif kind == "jump":
                 var = variables.get(kind) or equilibrium_var(ds, "eg")
                 xx = x or find_axis(ds, "data.alpha", "alpha") or (axes[0] if axes else None)

@@ -253,3 +253,40 @@ def test_real_shards_and_merged_file(tmp_path, cli_inproc):
     assert p.returncode == 0, p.stderr
     md = (tmp_path / "rep" / "report.md").read_text()
     assert "incomplete" in md and ("partly pending (dot)" in md or "pending (grey)" in md)
+
+
+DEEP_SPEC = """\
+name: e2e-deep
+seed: 15
+replicas: 2
+N: 30
+student: {kind: deep, activation: tanh, depth: [4, 9], width: 40, sigma_w2: [1.0, 2.0, 3.5], sigma_b2: 0.05}
+train: {algorithm: propagate}
+propagate: {c0: 0.3, probes: 2, curve_points: 8}
+record: {times: [1]}
+"""
+
+
+@pytest.mark.e2e
+def test_layer_dimension(tmp_path, cli):
+    """Propagate files (issue 15): the layer dimension loads, selects and
+    plots (a heatmap at one layer, a slice along the layers); layers
+    beyond a cell's depth are NaN, not zero."""
+    out = _run(tmp_path, DEEP_SPEC)
+    ds = pa.load(out)
+    assert list(ds["layer"].values) == list(range(1, 10))
+    c = ds["c_layer"].mean("replica")
+    assert np.isnan(c.sel({"student.depth": 4}).sel(layer=slice(5, 9))).all()
+    # ordered phase: c -> 1; chaotic: c stays well below
+    deep = c.sel({"student.depth": 9, "layer": 9})
+    assert float(deep.sel({"student.sigma_w2": 1.0})) > float(deep.sel({"student.sigma_w2": 3.5}))
+    heat = tmp_path / "heat.png"
+    r = cli("plot", out, "-x", "student.sigma_w2", "-y", "student.depth",
+            "--var", "c_layer", "--sel", "layer=4", "-o", heat)
+    assert r.returncode == 0, r.stderr
+    assert matplotlib.image.imread(heat).shape[0] > 100
+    line = tmp_path / "slice.png"
+    r = cli("slice", out, "-x", "layer", "--hue", "student.sigma_w2",
+            "--var", "q_layer", "--sel", "student.depth=9", "-o", line)
+    assert r.returncode == 0, r.stderr
+    assert matplotlib.image.imread(line).shape[0] > 100
