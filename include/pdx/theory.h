@@ -272,6 +272,71 @@ double pdx_theory_scm_I4(const double *C, size_t n, size_t a, size_t b,
 double pdx_theory_scm_J2(const double *C, size_t n, size_t a, size_t b);
 
 /* ------------------------------------------------------------------------ */
+/* Random deep networks: mean-field signal propagation                       */
+/* (Poole et al. 2016; Schoenholz et al. 2017; src/theory_deep.c and
+ * docs/THEORY.md). Weights N(0, sigma_w2/fan_in), biases N(0, sigma_b2),
+ * h^1 = W^1 x + b^1, h^l = W^l phi(h^{l-1}) + b^l; two inputs of equal
+ * length. */
+
+typedef struct pdx_deep_problem {
+    int activation;  /* pdx_activation: tanh, erf (erf(z/sqrt 2)), relu,
+                      * linear */
+    double sigma_w2; /* > 0 */
+    double sigma_b2; /* >= 0 */
+    int numeric;     /* 1: Gaussian integrals also where a closed form
+                      * exists (erf, relu, linear; for tests) */
+} pdx_deep_problem;
+
+typedef struct pdx_deep_point {
+    int status;      /* solved; not_applicable when q has no finite fixed
+                      * point (relu: sigma_w2 > 2, or = 2 with a bias;
+                      * linear: sigma_w2 > 1, or = 1 with a bias): then
+                      * q_star = inf, chi_1 and xi_grad are given and the
+                      * rest is NaN; not_converged (all NaN) */
+    double q_star;   /* stable fixed point of the length map */
+    double c_star;   /* stable fixed point of the correlation map (1 in
+                      * the ordered phase chi_1 <= 1) */
+    double chi_1;    /* sigma_w2 E[phi'(sqrt(q*) z)^2] */
+    double chi_c;    /* slope of the correlation map at c* */
+    double slope_q;  /* slope of the length map at q*: chi_1 + sigma_w2
+                      * E[phi'' phi] */
+    double xi_q;     /* -1/ln(slope_q) */
+    double xi_c;     /* -1/ln(chi_c); inf at chi_c = 1 */
+    double xi_grad;  /* -1/ln(chi_1); < 0 where gradients grow */
+} pdx_deep_point;
+
+typedef struct pdx_deep_critical {
+    int status;      /* solved; not_applicable for relu and linear with
+                      * sigma_b2 > 0 (chi_1 = 1 at sigma_w2 = 2 resp. 1,
+                      * but q* is infinite there: no transition) */
+    double sigma_w2; /* the order-to-chaos line: chi_1 = 1 */
+    double q_star;   /* q* there */
+} pdx_deep_critical;
+
+/* The fixed points, chi's and depth scales at one (sigma_w2, sigma_b2).
+ * Returns PDX_OK (a failure to converge is out->status) or PDX_ERR_USAGE
+ * (unknown activation, sigma_w2 <= 0, sigma_b2 < 0, not finite). */
+pdx_status pdx_theory_deep_point(pdx_theory_workspace *ws,
+                                 const pdx_deep_problem *problem,
+                                 pdx_deep_point *out, pdx_error *err);
+
+/* q^l and c^l of layers l = 1 .. depth into q[l-1], c[l-1], from inputs of
+ * length q0 = |x|^2/N and correlation c0: q^1 = sigma_w2 q0 + sigma_b2,
+ * c^1 = (sigma_w2 q0 c0 + sigma_b2)/q^1, then the maps. *status solved or
+ * not_converged (values from the failing layer on NaN). PDX_ERR_USAGE for
+ * bad arguments (q0 < 0, c0 outside [-1, 1], depth 0, as above). */
+pdx_status pdx_theory_deep_layers(pdx_theory_workspace *ws,
+                                  const pdx_deep_problem *problem, double q0,
+                                  double c0, size_t depth, double *q,
+                                  double *c, int *status, pdx_error *err);
+
+/* The order-to-chaos line: sigma_w2 with chi_1 = 1 at this sigma_b2
+ * (tanh: 1 at sigma_b2 = 0; erf: pi/2; relu 2; linear 1). */
+pdx_status pdx_theory_deep_critical(pdx_theory_workspace *ws, int activation,
+                                    double sigma_b2, pdx_deep_critical *out,
+                                    pdx_error *err);
+
+/* ------------------------------------------------------------------------ */
 /* Grids (pdx theory SPEC)                                                   */
 
 /* Largest K + M of a committee cell that `pdx theory SPEC` integrates
