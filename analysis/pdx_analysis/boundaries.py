@@ -28,6 +28,9 @@ Kinds (functions):
   diverge (status 2, or a variable above a threshold).
 * :func:`early_stopping` -- the optimal early-stopping time tau*(x): the
   time of the minimum of ``eg(t)`` for every value of x.
+* :func:`trainable_depth` -- the largest depth at which deep networks
+  still train, for every sigma_w2 (Schoenholz et al. 2017; the theory's
+  6 xi_c line is its overlay).
 
 Each returns a :class:`Boundary` whose ``table`` (a pandas DataFrame) has
 one row per point and which writes itself to CSV and JSON. Theory files
@@ -53,6 +56,7 @@ from .detection import (
     hysteresis,
     interpolation_threshold,
     jump,
+    trainable_depth,
 )
 from .estimators import SQRT12
 from .overlays import THEORY_LINES, compare, theory_lines
@@ -61,5 +65,5 @@ __all__ = [
     "Boundary", "Hysteresis", "KINDS", "LABELS", "interpolation_threshold", "jump",
     "divergence", "early_stopping", "hysteresis", "find_boundaries",
     "compare", "theory_lines", "THEORY_LINES", "RUNAWAY_FACTOR", "SQRT12",
-    "default_across", "equilibrium_var", "KIND_ALIASES",
+    "default_across", "equilibrium_var", "KIND_ALIASES", "trainable_depth",
 ]

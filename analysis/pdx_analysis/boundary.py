@@ -22,6 +22,7 @@ KINDS = {
     "jump": "first-order jump: where the variable jumps",
     "divergence": "divergence line: where runs start to diverge",
     "early_stopping": "optimal early-stopping time tau*: minimum of the variable over time",
+    "trainable_depth": "trainable depth: the largest depth at which deep networks still train",
 }
 
 #: Lines a theory file gives explicitly: variable -> (along axis, kind,
@@ -33,7 +34,9 @@ KIND_ALIASES = {"interpolation": "interpolation", "capacity": "interpolation",
                 "jamming": "interpolation", "jump": "jump", "first-order": "jump",
                 "hysteresis": "hysteresis", "divergence": "divergence",
                 "early-stopping": "early_stopping", "early_stopping": "early_stopping",
-                "tau": "early_stopping", "all": "all"}
+                "tau": "early_stopping", "trainable-depth": "trainable_depth",
+                "trainable_depth": "trainable_depth", "depth": "trainable_depth",
+                "all": "all"}
 
 #: Legend labels of the kinds (simulation and theory).
 LABELS = {
@@ -44,6 +47,7 @@ LABELS = {
     "transition": "transition",
     "spinodal": "spinodal",
     "plateau": "plateau",
+    "trainable_depth": "trainable depth",
 }
 
 
