@@ -45,7 +45,7 @@ SRC_FILES = {
     "spec_table.c": "spec", "vec8.h": "kernels", "erf_table.h": "kernels",
     "main.c": "cli", "version.h": "cli", "version.h.in": "cli",
     "train_finite.c": "train", "train_internal.h": "train",
-    "theory_internal.h": "theory",
+    "theory_internal.h": "theory", "model_deep.c": "model",
 }
 SRC_PREFIXES = [("cli_", "cli"), ("cmd_", "cli"), ("theory", "theory"),
                 ("spec", "spec"),

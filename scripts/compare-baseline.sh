@@ -88,11 +88,59 @@ both() {  # both NAME CMD...: run CMD with PDX=old and new, stdout+stderr and ex
 # algorithm family, the rule trainers on both weight kinds)
 SPECS=("$ROOT"/sweeps/*.yaml)
 SPECS+=("$ROOT"/tests/specs/*.yaml)
+# sweeps of deep networks (issue 15) are new: the baseline cannot run them
+for i in "${!SPECS[@]}"; do
+  grep -qE 'kind: *deep|algorithm: *propagate' "${SPECS[$i]}" && unset 'SPECS[i]'
+done
+SPECS=("${SPECS[@]}")
 
-both keys '"$PDX" keys --markdown'; same_text keys
+# Issue 15 (deep networks) changes two texts on purpose. `pdx keys` gains
+# the keys of deep networks (rows after record.test_size) and new choices
+# at the end of five choice lists (teacher.kind, teacher.activation,
+# student.kind, student.activation, train.algorithm, whose docs grow): every
+# other row must stay byte for byte, and those five must keep their old
+# choices as a prefix. `pdx plan`'s memory line grows by the trainer's
+# larger object (pdx_params holds the new keys: 1152 bytes counted, 872
+# before): every other line must stay.
+keys_issue15() {
+  if /usr/bin/python3 - "$W/old/keys" "$W/new/keys" >"$W/diff" 2>&1 <<'PY'
+import sys
+old = open(sys.argv[1]).read().splitlines()
+new = open(sys.argv[2]).read().splitlines()
+grown = {"teacher.kind", "teacher.activation", "student.kind",
+         "student.activation", "train.algorithm"}
+added = ("student.depth", "student.width", "student.sigma_w2",
+         "student.sigma_b2", "teacher.depth", "teacher.width",
+         "teacher.sigma_w2", "teacher.sigma_b2", "propagate.")
+def key(line):
+    return line.split("`")[1] if line.startswith("| `") else None
+kept = [l for l in new if not (key(l) or "").startswith(added)]
+if len(kept) != len(old):
+    sys.exit("rows: %d old, %d new (without the deep keys)" % (len(old), len(kept)))
+for a, b in zip(old, kept):
+    if a == b:
+        continue
+    if key(a) in grown and key(a) == key(b):
+        ca, cb = a.split(" | ")[4], b.split(" | ")[4]
+        if cb.startswith(ca):
+            continue
+    sys.exit("row changed:\n  %s\n  %s" % (a, b))
+PY
+  then echo "identical: keys (but the deep-network keys and choices, issue 15)"
+  else echo "DIFFERENT: keys"; sed 's/^/  /' "$W/diff" | head -20; fails=$((fails + 1)); fi
+}
+plan_issue15() {  # plan_issue15 NAME: the same text but the memory line
+  if cmp -s <(sed '/^memory /d' "$W/old/$1") <(sed '/^memory /d' "$W/new/$1"); then
+    echo "identical: $1${2:-}"
+  else
+    echo "DIFFERENT: $1"; { diff "$W/old/$1" "$W/new/$1" || true; } | head -20 | sed 's/^/  /'
+    fails=$((fails + 1))
+  fi
+}
+both keys '"$PDX" keys --markdown'; keys_issue15
 for spec in "${SPECS[@]}"; do
   n=$(basename "$spec" .yaml)
-  both "plan-$n" '"$PDX" plan "'"$spec"'"'; same_text "plan-$n"
+  both "plan-$n" '"$PDX" plan "'"$spec"'"'; plan_issue15 "plan-$n" " (but the memory line, issue 15)"
   both "run-$n" '"$PDX" run "'"$spec"'" -o '"$n"'.h5 --quiet --threads 2'
   ident "$n.h5"
   both "info-$n" '"$PDX" info '"$n"'.h5 '

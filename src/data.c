@@ -81,6 +81,15 @@ static uint64_t double_bits(double v)
     return bits;
 }
 
+uint64_t pdx_data_deep_key(const pdx_params *p)
+{
+    uint64_t h = pdx_rng_mix64((uint64_t)p->teacher_depth);
+    h = pdx_rng_mix64(h ^ (uint64_t)p->teacher_width);
+    h = pdx_rng_mix64(h ^ (uint64_t)p->teacher_activation);
+    h = pdx_rng_mix64(h ^ double_bits(p->teacher_sigma_w2));
+    return pdx_rng_mix64(h ^ double_bits(p->teacher_sigma_b2));
+}
+
 /* Everything the examples depend on besides their index. */
 static void data_key(const pdx_params *p, const pdx_committee *teacher,
                      uint64_t seed, uint64_t replica, uint64_t key[8])
@@ -91,7 +100,8 @@ static void data_key(const pdx_params *p, const pdx_committee *teacher,
     key[3] = (uint64_t)p->teacher_kind | ((uint64_t)p->teacher_weights << 8) |
              ((uint64_t)teacher->activation << 16) |
              ((uint64_t)teacher->K << 24);
-    key[4] = 0; /* label noise: see labels_noise */
+    key[4] = p->teacher_kind == PDX_MODEL_DEEP ? pdx_data_deep_key(p) : 0;
+    /* (label noise: see labels_noise) */
     key[5] = double_bits(p->data_input_noise);
     key[6] = double_bits(p->data_input_corruption);
     key[7] = double_bits(p->teacher_output_noise);

@@ -37,6 +37,78 @@ static int axis_all(const pdx_spec *spec, pdx_key_id id, double base,
     return base == value;
 }
 
+/* 1 if key `id` takes the value `value` in some cell of the grid. */
+static int axis_any(const pdx_spec *spec, pdx_key_id id, double base,
+                    double value)
+{
+    for (size_t a = 0; a < spec->n_axes; a++)
+        if (spec->axes[a].key == id) {
+            for (size_t i = 0; i < spec->axes[a].n; i++)
+                if (spec->axes[a].values[i] == value)
+                    return 1;
+            return 0;
+        }
+    return base == value;
+}
+
+/* 1 if some cell trains on a fixed training set (neither online nor
+ * propagate). */
+static int any_training_set(const pdx_spec *spec)
+{
+    int alg = spec->base.train_algorithm;
+    for (size_t a = 0; a < spec->n_axes; a++)
+        if (spec->axes[a].key == PDX_K_TRAIN_ALGORITHM) {
+            for (size_t i = 0; i < spec->axes[a].n; i++) {
+                int v = (int)spec->axes[a].values[i];
+                if (v != PDX_ALG_ONLINE && v != PDX_ALG_PROPAGATE)
+                    return 1;
+            }
+            return 0;
+        }
+    return alg != PDX_ALG_ONLINE && alg != PDX_ALG_PROPAGATE;
+}
+
+/* Largest depth and width of the deep nets of one side (kind key, depth
+ * and width keys), 0 if no cell has one. */
+static void deep_max(const pdx_spec *spec, pdx_key_id kind, pdx_key_id depth,
+                     pdx_key_id width, size_t *max_depth, size_t *max_width)
+{
+    *max_depth = *max_width = 0;
+    if (!axis_any(spec, kind, pdx_params_get(&spec->base, kind),
+                  PDX_MODEL_DEEP))
+        return;
+    *max_depth = (size_t)axis_max(spec, depth,
+                                  pdx_params_get(&spec->base, depth));
+    *max_width = (size_t)axis_max(spec, width,
+                                  pdx_params_get(&spec->base, width));
+}
+
+/* What deep students need per step: a batch of examples (sgd: at most
+ * train.batch, gd: the whole set) and propagate's columns. */
+static void grid_deep_workspace(pdx_grid *grid)
+{
+    const pdx_spec *spec = grid->spec;
+    grid->max_deep_batch = 0;
+    grid->max_propagate_columns = 0;
+    if (grid->max_student_depth == 0)
+        return;
+    if (grid->max_train_size > 0) {
+        size_t P = (size_t)grid->max_train_size;
+        size_t B = (size_t)axis_max(spec, PDX_K_TRAIN_BATCH,
+                                    (double)spec->base.train_batch);
+        int gd = axis_any(spec, PDX_K_TRAIN_ALGORITHM,
+                          spec->base.train_algorithm, PDX_ALG_GD);
+        grid->max_deep_batch = gd || B > P ? P : B;
+    }
+    if (grid->max_layers > 0)
+        grid->max_propagate_columns =
+            2 +
+            (size_t)axis_max(spec, PDX_K_PROPAGATE_CURVE_POINTS,
+                             (double)spec->base.propagate_curve_points) +
+            (size_t)axis_max(spec, PDX_K_PROPAGATE_PROBES,
+                             (double)spec->base.propagate_probes);
+}
+
 pdx_status pdx_grid_create(pdx_grid **out, const pdx_spec *spec,
                            pdx_error *err)
 {
@@ -84,8 +156,7 @@ pdx_status pdx_grid_create(pdx_grid **out, const pdx_spec *spec,
     grid->max_N = (int64_t)axis_max(spec, PDX_K_N, (double)spec->base.N);
     /* finite training sets: the largest P any cell may have */
     grid->max_train_size = 0;
-    if (!axis_all(spec, PDX_K_TRAIN_ALGORITHM, spec->base.train_algorithm,
-                  PDX_ALG_ONLINE)) {
+    if (any_training_set(spec)) {
         double p = floor(axis_max(spec, PDX_K_DATA_ALPHA,
                                   spec->base.data_alpha) *
                              (double)grid->max_N +
@@ -105,8 +176,12 @@ pdx_status pdx_grid_create(pdx_grid **out, const pdx_spec *spec,
                             p.teacher_activation == PDX_ACT_ERF) ||
                                (p.student_activation == PDX_ACT_LINEAR &&
                                 p.teacher_activation == PDX_ACT_LINEAR);
-        int needs_test = p.record_eg == PDX_EG_TEST_SET ||
-                         (p.record_eg == PDX_EG_AUTO && !closed);
+        if (p.student_kind == PDX_MODEL_DEEP ||
+            p.teacher_kind == PDX_MODEL_DEEP)
+            closed = 0;
+        int needs_test = p.train_algorithm != PDX_ALG_PROPAGATE &&
+                         (p.record_eg == PDX_EG_TEST_SET ||
+                          (p.record_eg == PDX_EG_AUTO && !closed));
         if (needs_test && p.record_test_size > max_test)
             max_test = p.record_test_size;
         if (cell > 4096 && max_test > 0)
@@ -118,6 +193,18 @@ pdx_status pdx_grid_create(pdx_grid **out, const pdx_spec *spec,
             axis_max(spec, PDX_K_RECORD_TEST_SIZE,
                      (double)spec->base.record_test_size));
     grid->max_test_size = max_test;
+    deep_max(spec, PDX_K_STUDENT_KIND, PDX_K_STUDENT_DEPTH,
+             PDX_K_STUDENT_WIDTH, &grid->max_student_depth,
+             &grid->max_student_width);
+    deep_max(spec, PDX_K_TEACHER_KIND, PDX_K_TEACHER_DEPTH,
+             PDX_K_TEACHER_WIDTH, &grid->max_teacher_depth,
+             &grid->max_teacher_width);
+    grid->max_layers =
+        axis_any(spec, PDX_K_TRAIN_ALGORITHM, spec->base.train_algorithm,
+                 PDX_ALG_PROPAGATE)
+            ? grid->max_student_depth
+            : 0;
+    grid_deep_workspace(grid);
     *out = grid;
     return PDX_OK;
 }
@@ -160,6 +247,11 @@ uint64_t pdx_grid_cell_key(const pdx_params *params)
     for (size_t id = 0; id < count; id++) {
         if (keys[id].type == PDX_KEY_STRING || keys[id].type == PDX_KEY_TIMES ||
             id == PDX_K_SEED || id == PDX_K_REPLICAS)
+            continue;
+        /* keys of deep networks only where they apply, so that the cells
+         * of specs without them keep the keys they had (issue 15) */
+        if (id >= PDX_K_STUDENT_DEPTH &&
+            !pdx_params_uses_key(params, (pdx_key_id)id))
             continue;
         double v = pdx_params_get(params, (pdx_key_id)id);
         uint64_t bits;
@@ -526,4 +618,5 @@ void pdx_grid_layout_dims(const pdx_grid *grid, pdx_layout *layout)
     layout->dim_size[PDX_DIM_STUDENT_UNIT2] = grid->max_student_hidden;
     layout->dim_size[PDX_DIM_TEACHER_UNIT] = grid->max_teacher_hidden;
     layout->dim_size[PDX_DIM_TEACHER_UNIT2] = grid->max_teacher_hidden;
+    layout->dim_size[PDX_DIM_LAYER] = grid->max_layers;
 }

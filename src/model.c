@@ -70,6 +70,8 @@ double pdx_model_g(int activation, double z)
     case PDX_ACT_TANH: return tanh(z);
     case PDX_ACT_LINEAR: return z;
     case PDX_ACT_SIGN: return z > 0.0 ? 1.0 : z < 0.0 ? -1.0 : 0.0;
+    case PDX_ACT_HARD_TANH: return z > 1.0 ? 1.0 : z < -1.0 ? -1.0 : z;
+    case PDX_ACT_SIGMOID: return 1.0 / (1.0 + exp(-z));
     default: return NAN;
     }
 }
@@ -98,6 +100,11 @@ double pdx_model_dg(int activation, double z)
     }
     case PDX_ACT_LINEAR: return 1.0;
     case PDX_ACT_SIGN: return 0.0;
+    case PDX_ACT_HARD_TANH: return z > -1.0 && z < 1.0 ? 1.0 : 0.0;
+    case PDX_ACT_SIGMOID: {
+        double s = 1.0 / (1.0 + exp(-z));
+        return s * (1.0 - s);
+    }
     default: return NAN;
     }
 }
@@ -170,6 +177,8 @@ void pdx_model_dot_rows(const double *w, size_t rows, size_t ld,
 double pdx_model_forward(const pdx_committee *model, const double *x,
                          double *lambda)
 {
+    if (model->deep != NULL)
+        return pdx_deep_forward(model->deep, x);
     double scale = 1.0 / sqrt((double)model->N);
     double out = 0.0;
     double g[64]; /* K <= 64: spec student.hidden, teacher.hidden */

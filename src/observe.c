@@ -105,6 +105,26 @@ static const pdx_var_desc variables[PDX_OBS_COUNT] = {
     [PDX_OBS_ACCEPT_RATE] = {"accept_rate",
                              "fraction of Metropolis moves accepted", "1", 0,
                              {PDX_DIM_TIME}},
+    [PDX_OBS_Q_LAYER] = {"q_layer",
+                         "propagate: length q^l = |h^l|^2/width of the "
+                         "pre-activations of input a at layer l",
+                         "1", 1, {PDX_DIM_LAYER}},
+    [PDX_OBS_C_LAYER] = {"c_layer",
+                         "propagate: correlation c^l = h_a.h_b/(|h_a||h_b|) "
+                         "of the two inputs' pre-activations at layer l",
+                         "1", 1, {PDX_DIM_LAYER}},
+    [PDX_OBS_CHI_LAYER] = {"chi_layer",
+                           "propagate: mean squared singular value "
+                           "tr(J J^T)/width of the Jacobian J = D W^l of "
+                           "g(h^(l-1)) -> g(h^l) (x -> g(h^1) at l = 1), "
+                           "from random probes",
+                           "1", 1, {PDX_DIM_LAYER}},
+    [PDX_OBS_CURVE_LENGTH_LAYER] = {"curve_length_layer",
+                                    "propagate: length of the image h^l of "
+                                    "the input great circle, divided by "
+                                    "sqrt(width) (the input circle: 2 pi "
+                                    "sqrt(q0))",
+                                    "1", 1, {PDX_DIM_LAYER}},
 };
 
 const pdx_var_desc *pdx_observe_variables(size_t *count)
@@ -166,6 +186,19 @@ double pdx_observe_eg_test_set(const pdx_trainer *t)
     enum { BLOCK = 16 };
     double act[BLOCK * 64];
     double sum = 0.0;
+    if (s->deep != NULL) { /* one input at a time through the deep net */
+        for (size_t mu = 0; mu < test_size; mu++) {
+            double yhat = pdx_deep_forward(s->deep, test_x + mu * N);
+            double y = test_y[mu];
+            if (classification) {
+                sum += (yhat >= 0.0) != (y > 0.0);
+            } else {
+                double d = y - yhat;
+                sum += 0.5 * d * d;
+            }
+        }
+        return test_size > 0 ? sum / (double)test_size : NAN;
+    }
     for (size_t first = 0; first < test_size; first += BLOCK) {
         size_t nb = test_size - first < BLOCK ? test_size - first : BLOCK;
         for (size_t b = 0; b < nb; b++) {
@@ -209,6 +242,8 @@ static double measure_eg(const pdx_trainer *t, const double *Q, size_t ldq,
 {
     if (pdx_trainer_test_set(t, NULL, NULL) > 0)
         return pdx_observe_eg_test_set(t);
+    if (pdx_trainer_student(t)->deep != NULL)
+        return NAN; /* deep nets: a test set only */
     if (pdx_trainer_classification(t))
         return pdx_observe_eg_perceptron(Q[0], R[0], T[0]);
     const pdx_committee *s = pdx_trainer_student(t);
@@ -233,6 +268,8 @@ void pdx_observe_teacher(const pdx_trainer *t, const pdx_layout *layout,
 void pdx_observe_measure(pdx_trainer *t, const pdx_layout *layout,
                          size_t ti, double *const *out)
 {
+    if (pdx_trainer_params(t)->train_algorithm == PDX_ALG_PROPAGATE)
+        return; /* no training: its values are per layer (observe_task) */
     const pdx_committee *s = pdx_trainer_student(t);
     const pdx_committee *b = pdx_trainer_teacher(t);
     const size_t N = s->N, K = s->K, M = b->K;
@@ -295,6 +332,17 @@ void pdx_observe_task(const pdx_observer *o, const pdx_trainer *t,
         !pdx_params_finite(pdx_trainer_params(t)))
         return;
     out[PDX_OBS_TIME_TO_FIT][0] = pdx_trainer_time_to_fit(t);
+    if (layout->n_vars > PDX_OBS_CURVE_LENGTH_LAYER) {
+        const double *q, *c, *chi, *length;
+        size_t L = pdx_trainer_layers(t, &q, &c, &chi, &length);
+        assert(L <= layout->dim_size[PDX_DIM_LAYER]);
+        for (size_t l = 0; l < L; l++) {
+            out[PDX_OBS_Q_LAYER][l] = q[l];
+            out[PDX_OBS_C_LAYER][l] = c[l];
+            out[PDX_OBS_CHI_LAYER][l] = chi[l];
+            out[PDX_OBS_CURVE_LENGTH_LAYER][l] = length[l];
+        }
+    }
     double accept_rate = pdx_trainer_accept_rate(t);
     if (!isnan(accept_rate))
         out[PDX_OBS_ACCEPT_RATE][0] = accept_rate;

@@ -218,7 +218,9 @@ void spec_list_choices(const pdx_key *key, char *buf, size_t size)
     size_t used = 0;
     buf[0] = '\0';
     for (int c = 0; key->choices[c] != NULL && used < size; c++) {
-        int n = snprintf(buf + used, size - used, "%s%s", c ? ", " : "",
+        if (key->choices[c][0] == '\0')
+            continue; /* a hole: the index is no choice of this key */
+        int n = snprintf(buf + used, size - used, "%s%s", used ? ", " : "",
                          key->choices[c]);
         if (n < 0)
             break;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "spec_internal.h"
 /* ------------------------------------------------------------ whole spec */
@@ -91,6 +92,12 @@ static const pdx_key_id spec_rule_keys[] = {
     PDX_K_TRAIN_BATCH,
     PDX_K_TRAIN_LEARNING_RATE,
     PDX_K_RECORD_EG,
+    PDX_K_TEACHER_ACTIVATION,
+    PDX_K_STUDENT_ACTIVATION,
+    PDX_K_STUDENT_DEPTH,
+    PDX_K_STUDENT_WIDTH,
+    PDX_K_TEACHER_DEPTH,
+    PDX_K_TEACHER_WIDTH,
 };
 #define SPEC_RULE_KEYS (sizeof spec_rule_keys / sizeof spec_rule_keys[0])
 #define SPEC_MAX_RULE_CELLS 1000000u /* combinations checked at most */
@@ -158,8 +165,9 @@ static pdx_status spec_check_time_unit(const spec_parser *p,
                 "train.algorithm %s the training set has data.alpha = P/N "
                 "examples and the training time is train.epochs",
                 spec_choice(PDX_K_TRAIN_ALGORITHM, alg));
-        if ((double)pdx_params_train_size(c) < 1.0 ||
-            floor(c->data_alpha * (double)c->N + 0.5) < 1.0)
+        if (alg != PDX_ALG_PROPAGATE &&
+            ((double)pdx_params_train_size(c) < 1.0 ||
+             floor(c->data_alpha * (double)c->N + 0.5) < 1.0))
             return spec_rule_fail(
                 p, PDX_K_DATA_ALPHA,
                 "alpha = %.6g with N = %" PRId64 " gives an empty training "
@@ -188,6 +196,69 @@ static pdx_status spec_check_training_time(const spec_parser *p,
                           time, spec->times[0], spec->times[0]);
 }
 
+/* Bytes of the weights a deep net of this side keeps: every layer when
+ * trained or labelling (teacher), one layer at a time when it only
+ * propagates signals (src/train/propagate.c makes each layer afresh). */
+static double deep_weight_bytes(const pdx_params *c, int student)
+{
+    double N = (double)c->N;
+    double n = (double)(student ? c->student_width : c->teacher_width);
+    double L = (double)(student ? c->student_depth : c->teacher_depth);
+    if (student && c->train_algorithm == PDX_ALG_PROPAGATE)
+        return 8.0 * n * (n > N ? n : N);
+    return 8.0 * (n * N + (L - 1.0) * n * n + (L + 1.0) * n);
+}
+
+/* Deep networks: which algorithms train them, which kinds they meet,
+ * whether one fits in memory. */
+static pdx_status spec_check_deep(const spec_parser *p, const pdx_params *c)
+{
+    int alg = c->train_algorithm;
+    int deep_student = c->student_kind == PDX_MODEL_DEEP;
+    int deep_teacher = c->teacher_kind == PDX_MODEL_DEEP;
+    if (alg == PDX_ALG_PROPAGATE && !deep_student)
+        return spec_rule_fail(p, PDX_K_STUDENT_KIND,
+                              "train.algorithm propagate sends signals "
+                              "through a random deep student: it needs "
+                              "student.kind deep, not %s",
+                              spec_choice(PDX_K_STUDENT_KIND,
+                                          c->student_kind));
+    if (deep_student && alg != PDX_ALG_PROPAGATE && alg != PDX_ALG_SGD &&
+        alg != PDX_ALG_GD)
+        return spec_rule_fail(p, PDX_K_TRAIN_ALGORITHM,
+                              "deep students are trained by sgd or gd (or "
+                              "probed at initialisation by propagate), not "
+                              "by %s",
+                              spec_choice(PDX_K_TRAIN_ALGORITHM, alg));
+    if (deep_teacher && alg == PDX_ALG_ONLINE)
+        return spec_rule_fail(p, PDX_K_TEACHER_KIND,
+                              "deep teachers label fixed training sets "
+                              "(sgd, gd): online learning is implemented for "
+                              "committee teachers");
+    if (deep_teacher && c->student_kind == PDX_MODEL_PERCEPTRON)
+        return spec_rule_fail(p, PDX_K_STUDENT_KIND,
+                              "a perceptron student learns +-1 labels: it "
+                              "needs teacher.kind perceptron");
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    double memory = pages > 0 && page > 0 ? (double)pages * (double)page
+                                          : INFINITY;
+    for (int student = 1; student >= 0; student--) {
+        if (!(student ? deep_student : deep_teacher))
+            continue;
+        double bytes = deep_weight_bytes(c, student);
+        if (bytes > 0.5 * memory)
+            return spec_rule_fail(
+                p, student ? PDX_K_STUDENT_WIDTH : PDX_K_TEACHER_WIDTH,
+                "%" PRId64 " units (depth %" PRId64 ", N = %" PRId64 ") "
+                "need %.3g GiB of weights per thread, more than half of "
+                "this machine's %.3g GiB of memory",
+                student ? c->student_width : c->teacher_width,
+                student ? c->student_depth : c->teacher_depth, c->N,
+                bytes / 1073741824.0, memory / 1073741824.0);
+    }
+    return PDX_OK;
+}
+
 /* The rules for one combination of the rule keys (the other keys at their
  * base values). */
 static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
@@ -198,7 +269,10 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
     int perceptron_teacher = c->teacher_kind == PDX_MODEL_PERCEPTRON;
     int perceptron_student = c->student_kind == PDX_MODEL_PERCEPTRON;
 
-    pdx_status status = spec_check_time_unit(p, c);
+    pdx_status status = spec_check_deep(p, c);
+    if (status != PDX_OK)
+        return status;
+    status = spec_check_time_unit(p, c);
     if (status != PDX_OK)
         return status;
     if (c->teacher_weights == PDX_TEACHER_BINARY && !perceptron_teacher)

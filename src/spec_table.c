@@ -9,22 +9,26 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const teacher_kinds[] = {"committee", "perceptron", NULL};
+/* Choice indices are the enum values of pdx/spec.h, shared by student and
+ * teacher; "" is a hole: the value is no choice of this key (teachers are
+ * not twolayer, students have no sign activation). */
+static const char *const teacher_kinds[] = {"committee", "perceptron", "",
+                                            "deep", NULL};
 static const char *const student_kinds[] = {"committee", "perceptron",
-                                            "twolayer", NULL};
+                                            "twolayer", "deep", NULL};
 static const char *const teacher_weights[] = {"gaussian", "binary", NULL};
 static const char *const student_weights[] = {"continuous", "spherical",
                                               "binary", NULL};
 static const char *const losses[] = {"squared", "logistic", "hinge", NULL};
 static const char *const starts[] = {"hot", "cold", NULL};
-static const char *const teacher_activations[] = {"erf", "relu", "tanh",
-                                                  "linear", "sign", NULL};
-static const char *const student_activations[] = {"erf", "relu", "tanh",
-                                                  "linear", NULL};
+static const char *const teacher_activations[] = {
+    "erf", "relu", "tanh", "linear", "sign", "hard_tanh", "sigmoid", NULL};
+static const char *const student_activations[] = {
+    "erf", "relu", "tanh", "linear", "", "hard_tanh", "sigmoid", NULL};
 static const char *const second_layers[] = {"fixed", "trained", NULL};
 static const char *const algorithms[] = {"online", "hebb", "perceptron",
                                          "sgd", "gd", "langevin",
-                                         "metropolis", NULL};
+                                         "metropolis", "propagate", NULL};
 static const char *const eg_methods[] = {"auto", "closed_form", "test_set",
                                          NULL};
 
@@ -52,7 +56,9 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                             "committee", "",
                             "teacher network: committee = soft committee "
                             "machine y = sum_m g(B_m.x/sqrt N) (regression); "
-                            "perceptron = sign(B.x/sqrt N), labels +-1",
+                            "perceptron = sign(B.x/sqrt N), labels +-1; "
+                            "deep = deep net of teacher.depth layers "
+                            "(regression; student.kind has the formula)",
                             OFF(teacher_kind)},
     [PDX_K_TEACHER_HIDDEN] = {"teacher.hidden", PDX_KEY_INT, PDX_KEYF_AXIS, 1,
                               64, NO_CHOICES, 2, "2", "",
@@ -61,7 +67,9 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                                   PDX_KEYF_AXIS, 0, 0, teacher_activations,
                                   PDX_ACT_ERF, "erf", "",
                                   "teacher activation g: erf = erf(z/sqrt 2), "
-                                  "relu, tanh, linear, sign",
+                                  "relu, tanh, linear, sign, hard_tanh = "
+                                  "max(-1, min(1, z)), sigmoid = 1/(1 + "
+                                  "exp(-z))",
                                   OFF(teacher_activation)},
     [PDX_K_TEACHER_OUTPUT_NOISE] = {"teacher.output_noise", PDX_KEY_REAL,
                                     PDX_KEYF_AXIS, 0, 1e3, NO_CHOICES, 0, "0",
@@ -84,7 +92,12 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                             "perceptron = w.x/sqrt N (predicts its sign; "
                             "needs a perceptron teacher); twolayer = "
                             "committee with trained v_k, v_k(0) ~ "
-                            "second_layer_init N(0, 1/K)",
+                            "second_layer_init N(0, 1/K); deep = "
+                            "h^1 = W^1 x + b^1, h^l = W^l g(h^(l-1)) + b^l "
+                            "(l <= depth), yhat = a.g(h^depth) + a_0, "
+                            "W_ij ~ N(0, sigma_w2/fan_in), b_i ~ N(0, "
+                            "sigma_b2), a_i ~ N(0, sigma_w2/width), a_0 ~ "
+                            "N(0, sigma_b2) (Poole et al. 2016)",
                             OFF(student_kind)},
     [PDX_K_STUDENT_HIDDEN] = {"student.hidden", PDX_KEY_INT, PDX_KEYF_AXIS, 1,
                               64, NO_CHOICES, 2, "2", "",
@@ -93,7 +106,8 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                                   PDX_KEYF_AXIS, 0, 0, student_activations,
                                   PDX_ACT_ERF, "erf", "",
                                   "student activation g: erf = erf(z/sqrt 2), "
-                                  "relu, tanh, linear",
+                                  "relu, tanh, linear, hard_tanh, sigmoid "
+                                  "(as teacher.activation)",
                                   OFF(student_activation)},
     [PDX_K_STUDENT_INIT_SCALE] = {"student.init_scale", PDX_KEY_REAL,
                                   PDX_KEYF_AXIS, 0, 1e3, NO_CHOICES, 1e-3,
@@ -154,7 +168,10 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                                "step (Saad-Solla), time alpha = steps/N; on "
                                "a fixed training set (time in epochs): hebb, "
                                "perceptron, sgd, gd, langevin; metropolis "
-                               "(Gibbs learning, time in MC sweeps)",
+                               "(Gibbs learning, time in MC sweeps); "
+                               "propagate = signals through the random deep "
+                               "student (no training: per-layer q, c, chi, "
+                               "curve length)",
                                OFF(train_algorithm)},
     [PDX_K_TRAIN_LEARNING_RATE] = {"train.learning_rate", PDX_KEY_REAL,
                                    PDX_KEYF_AXIS | PDX_KEYF_MIN_OPEN, 0, 1e4,
@@ -263,6 +280,75 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                                 "inputs in the test set used for eg when "
                                 "there is no closed form (fixed per replica)",
                                 OFF(record_test_size)},
+
+    [PDX_K_STUDENT_DEPTH] = {"student.depth", PDX_KEY_INT, PDX_KEYF_AXIS, 1,
+                             1e5, NO_CHOICES, 10, "10", "",
+                             "deep students: hidden layers L (pre-activations "
+                             "h^1 .. h^L, then the linear readout)",
+                             OFF(student_depth)},
+    [PDX_K_STUDENT_WIDTH] = {"student.width", PDX_KEY_INT, PDX_KEYF_AXIS, 1,
+                             1e6, NO_CHOICES, 100, "100", "",
+                             "deep students: units n of every hidden layer "
+                             "(a width whose workspace exceeds the memory is "
+                             "an error)",
+                             OFF(student_width)},
+    [PDX_K_STUDENT_SIGMA_W2] = {"student.sigma_w2", PDX_KEY_REAL,
+                                PDX_KEYF_AXIS | PDX_KEYF_MIN_OPEN, 0, 1e4,
+                                NO_CHOICES, 1.5, "1.5", "1",
+                                "deep students: weight variance, W_ij ~ "
+                                "N(0, sigma_w2/fan_in) at initialisation",
+                                OFF(student_sigma_w2)},
+    [PDX_K_STUDENT_SIGMA_B2] = {"student.sigma_b2", PDX_KEY_REAL,
+                                PDX_KEYF_AXIS, 0, 1e4, NO_CHOICES, 0.05,
+                                "0.05", "1",
+                                "deep students: bias variance, b_i ~ N(0, "
+                                "sigma_b2) at initialisation",
+                                OFF(student_sigma_b2)},
+    [PDX_K_TEACHER_DEPTH] = {"teacher.depth", PDX_KEY_INT, PDX_KEYF_AXIS, 1,
+                             1e5, NO_CHOICES, 10, "10", "",
+                             "deep teachers: hidden layers L",
+                             OFF(teacher_depth)},
+    [PDX_K_TEACHER_WIDTH] = {"teacher.width", PDX_KEY_INT, PDX_KEYF_AXIS, 1,
+                             1e6, NO_CHOICES, 100, "100", "",
+                             "deep teachers: units n of every hidden layer",
+                             OFF(teacher_width)},
+    [PDX_K_TEACHER_SIGMA_W2] = {"teacher.sigma_w2", PDX_KEY_REAL,
+                                PDX_KEYF_AXIS | PDX_KEYF_MIN_OPEN, 0, 1e4,
+                                NO_CHOICES, 1.5, "1.5", "1",
+                                "deep teachers: W_ij ~ N(0, "
+                                "sigma_w2/fan_in)",
+                                OFF(teacher_sigma_w2)},
+    [PDX_K_TEACHER_SIGMA_B2] = {"teacher.sigma_b2", PDX_KEY_REAL,
+                                PDX_KEYF_AXIS, 0, 1e4, NO_CHOICES, 0.05,
+                                "0.05", "1",
+                                "deep teachers: b_i ~ N(0, sigma_b2)",
+                                OFF(teacher_sigma_b2)},
+    [PDX_K_PROPAGATE_Q0] = {"propagate.q0", PDX_KEY_REAL,
+                            PDX_KEYF_AXIS | PDX_KEYF_MIN_OPEN, 0, 1e6,
+                            NO_CHOICES, 1, "1", "1",
+                            "propagate: squared length per component "
+                            "|x|^2/N of each input (both inputs and the "
+                            "curve)",
+                            OFF(propagate_q0)},
+    [PDX_K_PROPAGATE_C0] = {"propagate.c0", PDX_KEY_REAL, PDX_KEYF_AXIS, -1,
+                            1, NO_CHOICES, 0.5, "0.5", "1",
+                            "propagate: correlation x_a.x_b/(|x_a||x_b|) of "
+                            "the input pair",
+                            OFF(propagate_c0)},
+    [PDX_K_PROPAGATE_PROBES] = {"propagate.probes", PDX_KEY_INT,
+                                PDX_KEYF_AXIS, 1, 1e4, NO_CHOICES, 8, "8",
+                                "",
+                                "propagate: random Gaussian probes v of each "
+                                "layer Jacobian J (chi = mean |J v|^2/|v|^2, "
+                                "scaled to tr(J J^T)/width)",
+                                OFF(propagate_probes)},
+    [PDX_K_PROPAGATE_CURVE_POINTS] = {"propagate.curve_points", PDX_KEY_INT,
+                                      PDX_KEYF_AXIS, 4, 1e5, NO_CHOICES, 64,
+                                      "64", "",
+                                      "propagate: points on the input great "
+                                      "circle whose image length is measured "
+                                      "after each layer (Poole et al. 2016)",
+                                      OFF(propagate_curve_points)},
 };
 
 const pdx_key *pdx_spec_keys(size_t *count)
@@ -286,7 +372,8 @@ const char *pdx_spec_choice_name(pdx_key_id id, int index)
         return NULL;
     for (int i = 0; keys[id].choices[i] != NULL; i++)
         if (i == index)
-            return keys[id].choices[i];
+            return keys[id].choices[i][0] != '\0' ? keys[id].choices[i]
+                                                   : NULL;
     return NULL;
 }
 
@@ -434,11 +521,15 @@ void pdx_spec_param_records(const pdx_spec *spec, pdx_param_record *records)
     for (size_t a = 0; a < spec->n_axes; a++)
         n_cells *= spec->axes[a].n;
     unsigned char varies[PDX_KEY_COUNT] = {0};
+    unsigned char used[PDX_KEY_COUNT] = {0};
     unsigned algorithm_set = 0;
     for (uint64_t cell = 0; cell < n_cells; cell++) {
         pdx_params c;
         spec_cell_params(spec, cell, &c);
         algorithm_set |= 1u << (unsigned)c.train_algorithm;
+        for (int id = 0; id < PDX_KEY_COUNT; id++)
+            used[id] |= (unsigned char)pdx_params_uses_key(&c,
+                                                           (pdx_key_id)id);
         for (int id = 0; id < PDX_KEY_COUNT; id++) {
             if (keys[id].type == PDX_KEY_STRING ||
                 keys[id].type == PDX_KEY_TIMES || records[id].is_axis)
@@ -453,6 +544,7 @@ void pdx_spec_param_records(const pdx_spec *spec, pdx_param_record *records)
     }
     for (int id = 0; id < PDX_KEY_COUNT; id++) {
         pdx_param_record *r = &records[id];
+        r->omit = !used[id] && !r->is_axis;
         if (keys[id].type == PDX_KEY_STRING ||
             keys[id].type == PDX_KEY_TIMES || r->is_axis)
             continue;
@@ -473,9 +565,32 @@ int pdx_params_finite(const pdx_params *params)
     return params->train_algorithm != PDX_ALG_ONLINE;
 }
 
+int pdx_params_uses_key(const pdx_params *params, pdx_key_id id)
+{
+    switch (id) {
+    case PDX_K_STUDENT_DEPTH:
+    case PDX_K_STUDENT_WIDTH:
+    case PDX_K_STUDENT_SIGMA_W2:
+    case PDX_K_STUDENT_SIGMA_B2:
+        return params->student_kind == PDX_MODEL_DEEP;
+    case PDX_K_TEACHER_DEPTH:
+    case PDX_K_TEACHER_WIDTH:
+    case PDX_K_TEACHER_SIGMA_W2:
+    case PDX_K_TEACHER_SIGMA_B2:
+        return params->teacher_kind == PDX_MODEL_DEEP;
+    case PDX_K_PROPAGATE_Q0:
+    case PDX_K_PROPAGATE_C0:
+    case PDX_K_PROPAGATE_PROBES:
+    case PDX_K_PROPAGATE_CURVE_POINTS:
+        return params->train_algorithm == PDX_ALG_PROPAGATE;
+    default: return 1;
+    }
+}
+
 int64_t pdx_params_train_size(const pdx_params *params)
 {
-    if (!pdx_params_finite(params))
+    if (!pdx_params_finite(params) ||
+        params->train_algorithm == PDX_ALG_PROPAGATE)
         return 0;
     double p = floor(params->data_alpha * (double)params->N + 0.5);
     return p < 1.0 ? 1 : (int64_t)p;
@@ -490,7 +605,8 @@ int64_t pdx_params_steps_per_time(const pdx_params *params)
         return (P + B - 1) / B;
     }
     case PDX_ALG_GD:
-    case PDX_ALG_LANGEVIN: return 1;
+    case PDX_ALG_LANGEVIN:
+    case PDX_ALG_PROPAGATE: return 1; /* one step: the whole propagation */
     case PDX_ALG_HEBB:
     case PDX_ALG_PERCEPTRON: return P;
     case PDX_ALG_METROPOLIS:
@@ -535,9 +651,12 @@ void pdx_spec_print_keys(FILE *f)
                      k->max);
         else if (k->type == PDX_KEY_CHOICE) {
             size_t used = 0;
-            for (int c = 0; k->choices[c] != NULL && used < sizeof bounds; c++)
-                used += (size_t)snprintf(bounds + used, sizeof bounds - used,
-                                         "%s%s", c ? ", " : "", k->choices[c]);
+            for (int c = 0; k->choices[c] != NULL && used < sizeof bounds;
+                 c++)
+                if (k->choices[c][0] != '\0') /* holes are no choice */
+                    used += (size_t)snprintf(bounds + used,
+                                             sizeof bounds - used, "%s%s",
+                                             used ? ", " : "", k->choices[c]);
         }
         fprintf(f, "| `%s` | %s | %s | %s | %s | %s |\n", k->name, type,
                 (k->flags & PDX_KEYF_AXIS) ? "yes" : "no", k->default_text,

@@ -143,6 +143,8 @@ pdx_status spec_parse_value(const spec_parser *p, pdx_key_id id,
         spec_suggestion_init(&s);
         for (int c = 0; key->choices[c] != NULL; c++) {
             size_t choice_length = strlen(key->choices[c]);
+            if (choice_length == 0)
+                continue; /* a hole (spec_table.c) */
             if (choice_length == length &&
                 memcmp(key->choices[c], text, length) == 0) {
                 *value = c;

@@ -36,8 +36,13 @@ void pdx_sweep_layout(const pdx_grid *grid, pdx_layout *layout)
 {
     memset(layout, 0, sizeof *layout);
     layout->vars = pdx_observe_variables(&layout->n_vars);
-    /* finite training sets add their variables after the online ones */
-    if (grid->max_train_size == 0)
+    /* finite training sets add their variables after the online ones,
+     * deep nets that propagate signals the per-layer ones after those */
+    if (grid->max_layers > 0)
+        layout->n_vars = PDX_OBS_COUNT;
+    else if (grid->max_train_size > 0)
+        layout->n_vars = PDX_OBS_FINITE_COUNT;
+    else
         layout->n_vars = PDX_OBS_ONLINE_COUNT;
     pdx_grid_layout_dims(grid, layout);
 }
@@ -49,6 +54,16 @@ static size_t averages_units(size_t units, const pdx_grid *grid)
     return grid->max_train_size > 0 ? units : 0;
 }
 
+/* The deep networks of the grid's cells (pdx/train.h). */
+static pdx_trainer_deep_limits deep_limits(const pdx_grid *grid)
+{
+    pdx_trainer_deep_limits d = {
+        grid->max_student_depth, grid->max_student_width,
+        grid->max_teacher_depth, grid->max_teacher_width,
+        grid->max_deep_batch,    grid->max_propagate_columns};
+    return d;
+}
+
 double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
 {
     pdx_layout layout;
@@ -56,12 +71,14 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
     double per_task = 0.0;
     for (size_t v = 0; v < layout.n_vars; v++)
         per_task += 8.0 * (double)pdx_layout_var_size(&layout, v);
+    const pdx_trainer_deep_limits deep = deep_limits(grid);
     double per_thread =
-        pdx_trainer_workspace_bytes_finite((size_t)grid->max_N,
-                                           grid->max_student_hidden,
-                                           grid->max_teacher_hidden,
-                                           (size_t)grid->max_test_size,
-                                           (size_t)grid->max_train_size) +
+        pdx_trainer_workspace_bytes_deep((size_t)grid->max_N,
+                                         grid->max_student_hidden,
+                                         grid->max_teacher_hidden,
+                                         (size_t)grid->max_test_size,
+                                         (size_t)grid->max_train_size,
+                                         &deep) +
         pdx_observer_bytes(averages_units(grid->max_student_hidden, grid),
                            averages_units(grid->max_teacher_hidden, grid)) +
         per_task;
@@ -207,12 +224,14 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
     w->nu = pdx_alloc_doubles(grid->max_teacher_hidden);
     if (w->x == NULL || w->nu == NULL)
         goto nomem;
+    const pdx_trainer_deep_limits deep = deep_limits(grid);
     for (int b = 0; b < PDX_BUNDLE; b++) {
-        st = pdx_trainer_create_finite(
+        st = pdx_trainer_create_deep(
             &w->trainer[b], (size_t)grid->max_N, grid->max_student_hidden,
             grid->max_teacher_hidden,
             b == 0 ? (size_t)grid->max_test_size : 0,
-            b == 0 ? (size_t)grid->max_train_size : 0, err);
+            b == 0 ? (size_t)grid->max_train_size : 0, b == 0 ? &deep : NULL,
+            err);
         if (st != PDX_OK) {
             worker_destroy(w);
             return st;

@@ -473,7 +473,8 @@ static void test_spec_wrong_type_errors(void **state)
                                 "integer");
     expect_spec_error("student.activation: ~\n",
                       SPEC_PATH ":1:21: student.activation: missing value: "
-                                "expected one of erf, relu, tanh, linear");
+                                "expected one of erf, relu, tanh, linear, "
+                                "hard_tanh, sigmoid");
     expect_spec_error("[N]: 500\n",
                       SPEC_PATH ":1:1: a key must be a name, not a list");
 }
@@ -511,16 +512,18 @@ static void test_spec_bad_choice_errors(void **state)
                       "  activation: erff\n",
                       SPEC_PATH ":3:15: student.activation: unknown "
                                 "activation 'erff'; choices: erf, relu, tanh, "
-                                "linear; did you mean 'erf'?");
+                                "linear, hard_tanh, sigmoid; did you mean "
+                                "'erf'?");
     /* sign is a teacher activation only */
     expect_spec_error("student.activation: sign\n",
                       SPEC_PATH ":1:21: student.activation: unknown "
                                 "activation 'sign'; choices: erf, relu, tanh, "
-                                "linear");
+                                "linear, hard_tanh, sigmoid");
     expect_spec_error("teacher.activation: [erf, Relu]\n",
                       SPEC_PATH ":1:27: teacher.activation: unknown "
                                 "activation 'Relu'; choices: erf, relu, tanh, "
-                                "linear, sign; did you mean 'relu'?");
+                                "linear, sign, hard_tanh, sigmoid; did you mean "
+                                "'relu'?");
     expect_spec_error("record.eg: closedform\n",
                       SPEC_PATH ":1:12: record.eg: unknown eg 'closedform'; "
                                 "choices: auto, closed_form, test_set; did "
@@ -921,6 +924,81 @@ static void test_spec_destroy_accepts_null(void **state)
 
 /* issue 21: a resume refused for an edited spec names the keys that
  * changed, with old and new values (scalars, axes, choices, times). */
+/* Deep networks (issue 15): the keys parse as axes; depth 0, sigma_w2 <= 0,
+ * a width whose weights exceed the memory, propagate without a deep
+ * student and deep nets with algorithms that do not train them are spec
+ * errors naming the key. */
+static void test_spec_deep_networks(void **state)
+{
+    (void)state;
+    pdx_spec *spec = parse_ok("N: 64\n"
+                              "student: {kind: deep, depth: [3, 12], "
+                              "width: 48, sigma_w2: {lin: [1, 4, 4]}, "
+                              "sigma_b2: 0.0625, activation: hard_tanh}\n"
+                              "train: {algorithm: propagate}\n"
+                              "propagate: {q0: 2.5, c0: -0.25, probes: 3, "
+                              "curve_points: 17}\n");
+    assert_int_equal(spec->n_axes, 2);
+    assert_int_equal(spec->axes[0].key, PDX_K_STUDENT_DEPTH);
+    assert_int_equal(spec->axes[1].key, PDX_K_STUDENT_SIGMA_W2);
+    assert_int_equal(spec->base.student_width, 48);
+    assert_int_equal(spec->base.student_activation, PDX_ACT_HARD_TANH);
+    assert_double_close(spec->base.propagate_c0, -0.25, 0);
+    assert_int_equal(spec->base.propagate_curve_points, 17);
+    pdx_param_record records[PDX_KEY_COUNT];
+    pdx_spec_param_records(spec, records);
+    assert_false(records[PDX_K_STUDENT_WIDTH].omit);
+    assert_true(records[PDX_K_TEACHER_WIDTH].omit); /* no deep teacher */
+    assert_false(records[PDX_K_PROPAGATE_Q0].omit);
+    pdx_spec_destroy(&spec);
+    spec = parse_ok("N: 20\n");
+    pdx_spec_param_records(spec, records);
+    assert_true(records[PDX_K_STUDENT_DEPTH].omit);
+    assert_true(records[PDX_K_PROPAGATE_PROBES].omit);
+    assert_false(records[PDX_K_STUDENT_HIDDEN].omit);
+    pdx_spec_destroy(&spec);
+
+    expect_spec_error("student: {kind: deep, depth: 0}\n",
+                      SPEC_PATH ":1:30: student.depth: 0 is out of range: "
+                                "must be in [1, 100000]");
+    expect_spec_error("teacher: {kind: deep, sigma_w2: [1.5, 0]}\n",
+                      SPEC_PATH ":1:39: teacher.sigma_w2: 0 is out of "
+                                "range: must be in (0, 10000]");
+    expect_spec_error("student: {kind: committee}\n"
+                      "train: {algorithm: propagate}\n",
+                      SPEC_PATH ":1:17: student.kind: train.algorithm "
+                                "propagate sends signals through a random "
+                                "deep student: it needs student.kind deep, "
+                                "not committee");
+    expect_spec_error("student: {kind: deep}\n"
+                      "train: {algorithm: online}\n",
+                      SPEC_PATH ":2:20: train.algorithm: deep students are "
+                                "trained by sgd or gd (or probed at "
+                                "initialisation by propagate), not by "
+                                "online");
+    expect_spec_error("teacher: {kind: deep}\n",
+                      SPEC_PATH ":1:17: teacher.kind: deep teachers label "
+                                "fixed training sets (sgd, gd): online "
+                                "learning is implemented for committee "
+                                "teachers");
+    /* a width beyond the memory (the figures are the machine's) */
+    const char *wide = "N: 100\n"
+                       "student: {kind: deep, depth: 1000, width: 900000}\n"
+                       "train: {algorithm: gd}\n";
+    pdx_error err;
+    pdx_spec *out = NULL;
+    assert_int_equal(pdx_spec_parse_string(&out, wide, strlen(wide),
+                                           SPEC_PATH, &err),
+                     PDX_ERR_SPEC);
+    char rendered[1200];
+    pdx_error_format(&err, rendered, sizeof rendered);
+    const char *want = SPEC_PATH ":2:43: student.width: 900000 units (depth "
+                                 "1000, N = 100) need ";
+    if (strncmp(rendered, want, strlen(want)) != 0)
+        fail_msg("got '%s'", rendered);
+    assert_non_null(strstr(rendered, "of this machine's"));
+}
+
 static void test_spec_describe_difference_names_keys(void **state)
 {
     (void)state;
@@ -1006,6 +1084,7 @@ int main(void)
         cmocka_unit_test(test_spec_duplicate_keys_errors),
         cmocka_unit_test(test_spec_closed_form_eg_needs_matching_activations),
         cmocka_unit_test(test_spec_training_time_before_first_checkpoint),
+        cmocka_unit_test(test_spec_deep_networks),
         cmocka_unit_test(test_spec_temperature_learning_rate_bound),
         cmocka_unit_test(test_spec_yaml_syntax_errors),
         cmocka_unit_test(test_spec_too_big_errors),

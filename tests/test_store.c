@@ -140,7 +140,8 @@ static void build_spec(fixture *f)
     f->shape[0] = N_LR;
     f->shape[1] = N_ACT;
     f->grid = (pdx_grid){&f->spec, 2, f->shape, N_LR * N_ACT, N_REPLICAS,
-                         N_TASKS, K_MAX, M_MAX, 500, 0, 0};
+                         N_TASKS, K_MAX, M_MAX, 500, 0, 0,
+                         0, 0, 0, 0, 0, 0, 0};
     memcpy(f->vars, test_vars, sizeof test_vars);
     f->layout.vars = f->vars;
     f->layout.n_vars = N_VARS;

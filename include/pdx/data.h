@@ -55,6 +55,10 @@ double pdx_dataset_bytes(size_t max_N, size_t max_P);
 double pdx_data_label(const pdx_committee *teacher, int classification,
                       const double *x, double *nu);
 
+/* 64-bit summary of a deep teacher's sizes and variances (depth, width,
+ * activation, sigma_w2, sigma_b2), for caches of labelled inputs. */
+uint64_t pdx_data_deep_key(const pdx_params *params);
+
 /* Make the training set of task (params, seed, replica) labelled by
  * `teacher` (P = pdx_params_train_size). Uses `nu` (teacher units) as
  * scratch. Returns PDX_OK, or PDX_ERR_USAGE when P or N exceed the

@@ -26,6 +26,16 @@ typedef struct pdx_grid {
     int64_t max_N;
     int64_t max_test_size;     /* largest test set any cell needs (0 if none) */
     int64_t max_train_size;    /* largest training set P (0: online only) */
+    /* deep networks (issue 15): the largest depth and width of the deep
+     * students and teachers any cell may have (0: no deep net), and the
+     * layer dimension of results: L_max over the cells that propagate
+     * signals (0: no cell does; no layer dimension) */
+    size_t max_student_depth, max_student_width;
+    size_t max_teacher_depth, max_teacher_width;
+    size_t max_layers;
+    size_t max_deep_batch;      /* examples per step of a deep student's
+                                 * training (sgd: batch, gd: P; 0: none) */
+    size_t max_propagate_columns; /* propagate: 2 + curve_points + probes */
 } pdx_grid;
 
 /* Build the grid of a validated spec. Fails with PDX_ERR_TOO_BIG (naming
@@ -86,7 +96,8 @@ pdx_status pdx_grid_embed(const pdx_grid *from, const pdx_grid *to,
                           size_t **map, pdx_error *err);
 
 /* Set the extra dimension sizes of a result layout for this grid: time
- * (record.times), student and teacher units (largest K and M). */
+ * (record.times), student and teacher units (largest K and M), layers
+ * (max_layers). */
 void pdx_grid_layout_dims(const pdx_grid *grid, pdx_layout *layout);
 
 #endif

@@ -15,12 +15,16 @@ typedef enum pdx_dim {
     PDX_DIM_STUDENT_UNIT2 = 2, /* 0 .. K_max-1, second index of K x K */
     PDX_DIM_TEACHER_UNIT = 3,  /* 0 .. M_max-1 */
     PDX_DIM_TEACHER_UNIT2 = 4, /* 0 .. M_max-1, second index of M x M */
-    PDX_DIM_COUNT = 5
+    PDX_DIM_LAYER = 5,         /* l = 1 .. L_max, hidden layers of deep nets
+                                * (size 0 and absent from files unless a
+                                * cell propagates signals) */
+    PDX_DIM_COUNT = 6
 } pdx_dim;
 
 /* Dimension names in result files, indexed by pdx_dim. */
 #define PDX_DIM_NAMES                                                          \
-    { "time", "student_unit", "student_unit2", "teacher_unit", "teacher_unit2" }
+    { "time",         "student_unit",  "student_unit2",                      \
+      "teacher_unit", "teacher_unit2", "layer" }
 
 /* One float64 variable of shape (axes..., replica, dims[0..n_dims-1]). */
 typedef struct pdx_var_desc {
@@ -34,7 +38,8 @@ typedef struct pdx_var_desc {
 typedef struct pdx_layout {
     const pdx_var_desc *vars;
     size_t n_vars;
-    size_t dim_size[PDX_DIM_COUNT]; /* time, K_max, K_max, M_max, M_max */
+    size_t dim_size[PDX_DIM_COUNT]; /* time, K_max, K_max, M_max, M_max,
+                                     * L_max */
 } pdx_layout;
 
 /* Doubles per task of layout variable v (the product of its dim sizes). */

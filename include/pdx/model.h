@@ -12,14 +12,19 @@
 
 #include <stddef.h>
 
+#include "pdx/rng.h"
 #include "pdx/spec.h"
+
+typedef struct pdx_deep pdx_deep;
 
 typedef struct pdx_committee {
     size_t N;        /* input dimension */
-    size_t K;        /* hidden units */
+    size_t K;        /* hidden units (0 for a deep net) */
     int activation;  /* pdx_activation */
     double *w;       /* K x N first-layer weights, row-major */
     double *v;       /* K second-layer weights */
+    pdx_deep *deep;  /* not NULL: the model is this deep net (K = 0, w and
+                      * v unused; pdx_model_forward runs the deep net) */
 } pdx_committee;
 
 /* g(z) for an activation (erf means erf(z/sqrt 2), see pdx_model_g_many). */
@@ -41,8 +46,96 @@ double pdx_model_dot(const double *x, const double *y, size_t n);
 void pdx_model_dot_rows(const double *w, size_t rows, size_t ld,
                         const double *x, size_t n, double *out);
 
-/* Pre-activations lambda[k] = w_k . x / sqrt(N) and the output f(x). */
+/* Pre-activations lambda[k] = w_k . x / sqrt(N) and the output f(x); a
+ * deep net's output (lambda unused) if model->deep is set. */
 double pdx_model_forward(const pdx_committee *model, const double *x,
                          double *lambda);
+
+/* ---- Deep fully connected networks (src/model_deep.c) ----
+ *
+ * Poole et al. (2016) normalisation: with L = depth hidden layers of
+ * n = width units and input x of dimension N,
+ *     h^1 = W^1 x + b^1,   h^l = W^l g(h^(l-1)) + b^l  (2 <= l <= L),
+ *     f(x) = a . g(h^L) + a_0,
+ * W^l_ij ~ N(0, sigma_w2 / fan_in) (fan_in = N for l = 1, else n),
+ * b^l_i ~ N(0, sigma_b2), a_i ~ N(0, sigma_w2 / n), a_0 ~ N(0, sigma_b2)
+ * at initialisation: pre-activations stay O(1) at any width, and the
+ * mean-field length map is q^l = sigma_w2 E[g(sqrt(q^(l-1)) z)^2] +
+ * sigma_b2 with q^0 = |x|^2 / N.
+ *
+ * Random numbers (a stream named by the caller: TEACHER or INIT of
+ * (seed, replica)): row i of W^l is the first fan_in Gaussians of block
+ * (l << 32) | i, b^l the first n of block (l << 32) | 0xFFFFFFFF, a
+ * block 0, a_0 block 0xFFFFFFFF. So a narrower or shallower net is part
+ * of a wider or deeper one of the same stream, and nets of different
+ * sigma_w2, sigma_b2 share their Gaussians (common random numbers).
+ *
+ * Sums run in a fixed order (pdx_model_dot_rows, row by row in order), so
+ * results do not depend on threads or vector width. Thread-safe on
+ * distinct nets; no allocation but pdx_deep_create. */
+struct pdx_deep {
+    size_t N, depth, width;
+    int activation;           /* pdx_activation */
+    double sigma_w2, sigma_b2;
+    double *w;     /* W^1 (n x N), W^2 .. W^L (n x n), row-major, in turn */
+    double *b;     /* depth x n biases */
+    double *a;     /* n readout weights */
+    double a0;     /* readout bias */
+    double *work;  /* 2 n scratch of pdx_deep_forward */
+    size_t max_weights, max_depth, max_width; /* capacity */
+};
+
+/* Weights W^1 .. W^L of a net (N n + (L - 1) n^2). */
+size_t pdx_deep_weight_count(size_t N, size_t depth, size_t width);
+
+/* Bytes pdx_deep_create allocates for this capacity. */
+double pdx_deep_bytes(size_t max_N, size_t max_depth, size_t max_width);
+
+/* A net of capacity (max_N, max_depth, max_width): *out owned by the
+ * caller (pdx_deep_destroy). Returns PDX_OK or PDX_ERR_NOMEM. */
+pdx_status pdx_deep_create(pdx_deep **out, size_t max_N, size_t max_depth,
+                           size_t max_width, pdx_error *err);
+void pdx_deep_destroy(pdx_deep **net);
+
+/* Draw the net's weights (sizes within the capacity, asserted) from
+ * `stream` as described above. */
+void pdx_deep_init(pdx_deep *net, const pdx_rng_stream *stream, size_t N,
+                   size_t depth, size_t width, int activation,
+                   double sigma_w2, double sigma_b2);
+
+/* Layer l (1-based) alone: W (width x fan_in) and b (width), the same
+ * numbers pdx_deep_init puts there (for nets too large to keep whole). */
+void pdx_deep_make_layer(const pdx_rng_stream *stream, size_t l,
+                         size_t fan_in, size_t width, double sigma_w2,
+                         double sigma_b2, double *W, double *b);
+
+/* out[r * n_out + i] = W_i . in_r + bias_i for the B inputs in_r = in +
+ * r ld_in (W: n_out x fan_in row-major). Each entry is the bits of
+ * pdx_model_dot(W_i, in_r, fan_in) + bias_i. */
+void pdx_deep_affine(const double *W, const double *bias, size_t n_out,
+                     size_t fan_in, const double *in, size_t ld_in, size_t B,
+                     double *out);
+
+/* f(x) of one input (uses net->work). */
+double pdx_deep_forward(const pdx_deep *net, const double *x);
+
+/* Forward pass of a batch of B inputs (x: B x N row-major) keeping what
+ * backpropagation needs: pre-activations h (depth x B x n: layer l-1 at
+ * h + (l-1) B n) and activations act (same layout), outputs yhat (B). */
+void pdx_deep_forward_batch(const pdx_deep *net, const double *x, size_t B,
+                            double *h, double *act, double *yhat);
+
+/* Gradient of sum_r dyhat[r] f(x_r) with respect to every parameter,
+ * after pdx_deep_forward_batch on the same inputs: into grad (a net of the
+ * same sizes: grad->w, grad->b, grad->a, grad->a0), using `delta` (2 B n
+ * doubles) as scratch. */
+void pdx_deep_backward_batch(const pdx_deep *net, const double *x, size_t B,
+                             const double *h, const double *act,
+                             const double *dyhat, pdx_deep *grad,
+                             double *delta);
+
+/* 1 if every parameter is finite and every layer's sum_ij W_ij^2 / n (its
+ * effective sigma_w2) is at most `limit`. */
+int pdx_deep_check(const pdx_deep *net, double limit);
 
 #endif

@@ -37,11 +37,20 @@ typedef enum pdx_observe_var {
     PDX_OBS_TRAIN_ERROR_CLEAN_MEAN,
     PDX_OBS_R_MEAN,
     PDX_OBS_ACCEPT_RATE,
+    PDX_OBS_FINITE_COUNT,          /* the variables of finite-set sweeps */
+    /* sweeps with cells that propagate signals through deep nets add the
+     * per-layer values (layer dimension; NaN beyond a cell's depth) */
+    PDX_OBS_Q_LAYER = PDX_OBS_FINITE_COUNT,
+    PDX_OBS_C_LAYER,
+    PDX_OBS_CHI_LAYER,
+    PDX_OBS_CURVE_LENGTH_LAYER,
     PDX_OBS_COUNT
 } pdx_observe_var;
 
 /* The result variables (static table): PDX_OBS_COUNT entries, of which an
- * online sweep's files hold the first PDX_OBS_ONLINE_COUNT. */
+ * online sweep's files hold the first PDX_OBS_ONLINE_COUNT, a finite-set
+ * sweep's the first PDX_OBS_FINITE_COUNT, and a sweep with a layer
+ * dimension (train.algorithm propagate) all. */
 const pdx_var_desc *pdx_observe_variables(size_t *count);
 
 /* The observation state of one task: sums of eg, the training errors
@@ -76,8 +85,10 @@ void pdx_observe_sample(pdx_observer *observer, pdx_trainer *trainer,
                         const pdx_layout *layout, double *const *out);
 
 /* Per-task values of a finished finite-set task into out: time_to_fit,
- * the acceptance rate (Monte Carlo), and the averages of the observer's
- * samples (if any). Nothing for online tasks or online layouts. */
+ * the acceptance rate (Monte Carlo), the averages of the observer's
+ * samples (if any), and the per-layer values of propagate tasks (layouts
+ * with the layer variables). Nothing for online tasks or online
+ * layouts. */
 void pdx_observe_task(const pdx_observer *observer,
                       const pdx_trainer *trainer, const pdx_layout *layout,
                       double *const *out);

@@ -37,7 +37,10 @@ typedef enum pdx_rng_purpose {
                               * (seed, cell, replica), block = epoch */
     PDX_RNG_DYNAMICS = 9,    /* Langevin noise (block = step), Metropolis
                               * moves (block = sweep): (seed, cell, replica) */
-    PDX_RNG_START = 10       /* hot start of perceptron students:
+    PDX_RNG_START = 10,      /* hot start of perceptron students:
+                              * (seed, replica) */
+    PDX_RNG_PROBES = 11      /* propagate: input directions (blocks 0, 1)
+                              * and Jacobian probes (block (l << 32) | p):
                               * (seed, replica) */
 } pdx_rng_purpose;
 

@@ -21,14 +21,17 @@ typedef enum pdx_activation {
     PDX_ACT_RELU = 1,
     PDX_ACT_TANH = 2,
     PDX_ACT_LINEAR = 3,
-    PDX_ACT_SIGN = 4 /* teacher only */
+    PDX_ACT_SIGN = 4,      /* teacher only */
+    PDX_ACT_HARD_TANH = 5, /* max(-1, min(1, z)) (deep networks) */
+    PDX_ACT_SIGMOID = 6    /* 1 / (1 + exp(-z)) (deep networks) */
 } pdx_activation;
 
 /* teacher.kind and student.kind (the teacher takes the first two). */
 typedef enum pdx_model_kind {
     PDX_MODEL_COMMITTEE = 0,
     PDX_MODEL_PERCEPTRON = 1, /* y = sign(w.x/sqrt N); student output w.x/sqrt N */
-    PDX_MODEL_TWOLAYER = 2    /* committee, trained v_k ~ N(0, 1/K) at start */
+    PDX_MODEL_TWOLAYER = 2,   /* committee, trained v_k ~ N(0, 1/K) at start */
+    PDX_MODEL_DEEP = 3        /* deep fully connected net (pdx/model.h) */
 } pdx_model_kind;
 typedef enum pdx_teacher_weights {
     PDX_TEACHER_GAUSSIAN = 0,
@@ -50,7 +53,9 @@ typedef enum pdx_algorithm {
     PDX_ALG_SGD = 3,
     PDX_ALG_GD = 4,
     PDX_ALG_LANGEVIN = 5,
-    PDX_ALG_METROPOLIS = 6
+    PDX_ALG_METROPOLIS = 6,
+    PDX_ALG_PROPAGATE = 7   /* signal propagation through a random deep
+                             * student, no training (no training set) */
 } pdx_algorithm;
 typedef enum pdx_loss {
     PDX_LOSS_SQUARED = 0,
@@ -102,6 +107,20 @@ typedef enum pdx_key_id {
     PDX_K_RECORD_TIMES,
     PDX_K_RECORD_EG,
     PDX_K_RECORD_TEST_SIZE,
+    /* deep networks (issue 15); appended so that the ids above (part of
+     * the cell keys) keep their values */
+    PDX_K_STUDENT_DEPTH,
+    PDX_K_STUDENT_WIDTH,
+    PDX_K_STUDENT_SIGMA_W2,
+    PDX_K_STUDENT_SIGMA_B2,
+    PDX_K_TEACHER_DEPTH,
+    PDX_K_TEACHER_WIDTH,
+    PDX_K_TEACHER_SIGMA_W2,
+    PDX_K_TEACHER_SIGMA_B2,
+    PDX_K_PROPAGATE_Q0,
+    PDX_K_PROPAGATE_C0,
+    PDX_K_PROPAGATE_PROBES,
+    PDX_K_PROPAGATE_CURVE_POINTS,
     PDX_KEY_COUNT
 } pdx_key_id;
 
@@ -170,6 +189,20 @@ typedef struct pdx_params {
     double train_move_scale;
     int record_eg;
     int64_t record_test_size;
+    /* deep networks (student.kind / teacher.kind deep) */
+    int64_t student_depth;       /* hidden layers L */
+    int64_t student_width;       /* units per hidden layer n */
+    double student_sigma_w2;     /* W_ij ~ N(0, sigma_w2 / fan_in) */
+    double student_sigma_b2;     /* b_i ~ N(0, sigma_b2) */
+    int64_t teacher_depth;
+    int64_t teacher_width;
+    double teacher_sigma_w2;
+    double teacher_sigma_b2;
+    /* train.algorithm propagate */
+    double propagate_q0;         /* |x|^2 / N of the inputs */
+    double propagate_c0;         /* correlation of the input pair */
+    int64_t propagate_probes;    /* random probes of each layer Jacobian */
+    int64_t propagate_curve_points; /* points on the great circle */
 } pdx_params;
 
 typedef enum pdx_axis_scale {
@@ -230,6 +263,9 @@ typedef struct pdx_param_record {
     double value;   /* the value every cell runs with (is_rule 0; choice
                      * index for CHOICE keys) */
     char rule[192]; /* how the cells' values follow from other keys */
+    int omit;       /* the key applies to no cell (the deep-network keys in
+                     * a spec without deep networks) and is not recorded,
+                     * so that such files keep the attributes they had */
 } pdx_param_record;
 
 /* The record of every key of `spec` (records[PDX_KEY_COUNT]; STRING and
@@ -267,10 +303,17 @@ pdx_status pdx_spec_parse_string(pdx_spec **out, const char *text,
 /* Free a spec; accepts NULL and sets *spec to NULL. */
 void pdx_spec_destroy(pdx_spec **spec);
 
-/* 1 if the algorithm trains on a fixed training set (all but online). */
+/* 1 if the task runs on its own (all algorithms but online, whose tasks
+ * share input streams in bundles): a fixed training set, or no data at
+ * all (propagate). */
 int pdx_params_finite(const pdx_params *params);
 
-/* Training-set size P = round(data.alpha * N) (0 for online). */
+/* 1 if a key of the deep networks (student.depth, ..., propagate.*)
+ * applies to the cell: a deep student or teacher, or propagate. */
+int pdx_params_uses_key(const pdx_params *params, pdx_key_id id);
+
+/* Training-set size P = round(data.alpha * N) (0 for online and
+ * propagate). */
 int64_t pdx_params_train_size(const pdx_params *params);
 
 /* Steps of the cell's algorithm in one unit of time: online N (alpha =

@@ -14,7 +14,11 @@
  * - rules: the Hebb rule and the perceptron rule (one step = one example,
  *   P steps an epoch);
  * - metropolis: Monte Carlo of perceptrons (one step = one attempted move,
- *   N a sweep).
+ *   N a sweep);
+ * - deep: sgd and gd of deep students (student.kind deep) by
+ *   backpropagation, the same steps as the gradient family;
+ * - propagate: no training; signals through the random deep student
+ *   (per-layer length, correlation, Jacobian, curve length).
  *
  * A trainer is a per-thread workspace sized once for the largest cell of a
  * grid; pdx_trainer_set prepares one task without allocating, and
@@ -52,6 +56,31 @@ pdx_status pdx_trainer_create_finite(pdx_trainer **out, size_t max_N,
                                      size_t max_K, size_t max_M,
                                      size_t max_test, size_t max_P,
                                      pdx_error *err);
+
+/* Deep networks a trainer must hold (all 0: none). */
+typedef struct pdx_trainer_deep_limits {
+    size_t student_depth, student_width; /* deep students */
+    size_t teacher_depth, teacher_width; /* deep teachers */
+    size_t batch;   /* examples per step of a deep student's training
+                     * (0: deep students are only probed by propagate) */
+    size_t columns; /* propagate: 2 + curve_points + probes (0: none) */
+} pdx_trainer_deep_limits;
+
+/* As pdx_trainer_create_finite, with room for the deep networks of
+ * `deep` (NULL: none): the trained student, its gradient and the batch's
+ * activations; propagate's one layer at a time and its columns; the
+ * teacher. Returns PDX_OK or PDX_ERR_NOMEM. */
+pdx_status pdx_trainer_create_deep(pdx_trainer **out, size_t max_N,
+                                   size_t max_K, size_t max_M,
+                                   size_t max_test, size_t max_P,
+                                   const pdx_trainer_deep_limits *deep,
+                                   pdx_error *err);
+
+/* Bytes pdx_trainer_create_deep would allocate. */
+double pdx_trainer_workspace_bytes_deep(size_t max_N, size_t max_K,
+                                        size_t max_M, size_t max_test,
+                                        size_t max_P,
+                                        const pdx_trainer_deep_limits *deep);
 
 /* Frees the trainer and sets *trainer to NULL; NULL or *trainer NULL is
  * fine. */
@@ -160,5 +189,14 @@ double pdx_trainer_time_to_fit(const pdx_trainer *trainer);
 /* Fraction of Monte Carlo moves accepted; NaN for other algorithms or
  * before the first step. */
 double pdx_trainer_accept_rate(const pdx_trainer *trainer);
+
+/* Per-layer measurements of a finished propagate task (train.algorithm
+ * propagate): the number of layers L (0: the task measures none, and the
+ * pointers are NULL), and into *q, *c, *chi, *length (each if not NULL)
+ * arrays of L values, layer l at index l - 1 (see pdx/observe.h,
+ * q_layer ... curve_length_layer). */
+size_t pdx_trainer_layers(const pdx_trainer *trainer, const double **q,
+                          const double **c, const double **chi,
+                          const double **length);
 
 #endif

@@ -249,11 +249,23 @@ pdx_status pdx__create_dim_coordinates(const pdx_store *s, hid_t file,
         if (!s->dim_used[d])
             continue;
         const double *values = NULL;
+        double *layers = NULL;
         if (d == PDX_DIM_TIME)
             values = s->spec->times != NULL ? s->spec->times : &(double){0};
+        if (d == PDX_DIM_LAYER) { /* l = 1 .. L_max (h^l), not an index */
+            size_t n = layout->dim_size[d];
+            layers = malloc((n > 0 ? n : 1) * sizeof *layers);
+            if (layers == NULL)
+                return pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0,
+                                     dim_names[d], "out of memory");
+            for (size_t l = 0; l < n; l++)
+                layers[l] = (double)(l + 1);
+            values = layers;
+        }
         status = pdx__create_index_coordinate(
             file, dim_names[d], dim_long_names[d], values, layout->dim_size[d],
-            scale, path, &dim_scales[d], err);
+            d == PDX_DIM_TIME ? scale : "list", path, &dim_scales[d], err);
+        free(layers);
     }
     return status;
 }
@@ -414,7 +426,7 @@ static pdx_status write_param_attributes(const pdx_store *s, hid_t root,
     pdx_status status = PDX_OK;
     for (size_t id = 0; id < n_keys && status == PDX_OK; id++) {
         const pdx_param_record *r = &records[id];
-        if (r->is_axis)
+        if (r->is_axis || r->omit)
             continue;
         const pdx_key *key = &keys[id];
         char name[160];

@@ -23,6 +23,7 @@
 /* The largest workspace a trainer is made for (pdx_trainer_create_finite). */
 typedef struct pdx__trainer_sizes {
     size_t max_N, max_K, max_M, max_test, max_P;
+    pdx_trainer_deep_limits deep; /* deep networks (all 0: none) */
 } pdx__trainer_sizes;
 
 /* One train.algorithm value a row serves. */
@@ -42,6 +43,9 @@ typedef struct pdx__trainer_type {
     int finite;   /* 1: trains on a fixed training set (pdx/data.h): the
                    * trainer makes the set and resets the common finite
                    * state (perm, time_to_fit) before start */
+    int deep;     /* 1: serves deep students (student.kind deep) of its
+                   * algorithms, 0: every other student; an algorithm has
+                   * at most one row of each */
     /* Bytes of the family's own per-task state (a struct at the start of
      * trainer->family, 64-byte aligned; counted in the fixed part of the
      * memory estimate) and doubles of its workspace after it, for a
@@ -60,6 +64,10 @@ typedef struct pdx__trainer_type {
     const double *(*fields)(const pdx_trainer *t);
     /* Optional: fraction of moves accepted so far (Monte Carlo). */
     double (*accept_rate)(const pdx_trainer *t);
+    /* Optional: per-layer measurements (pdx_trainer_layers). */
+    size_t (*layers)(const pdx_trainer *t, const double **q,
+                     const double **c, const double **chi,
+                     const double **length);
 } pdx__trainer_type;
 
 /* The rows, defined in the family files; the table is in trainer.c. */
@@ -67,10 +75,13 @@ extern const pdx__trainer_type pdx__trainer_online;
 extern const pdx__trainer_type pdx__trainer_gradient;
 extern const pdx__trainer_type pdx__trainer_rules;
 extern const pdx__trainer_type pdx__trainer_metropolis;
+extern const pdx__trainer_type pdx__trainer_deep;
+extern const pdx__trainer_type pdx__trainer_propagate;
 
-/* The table (NULL-terminated) and the row serving an algorithm (NULL: none). */
+/* The table (NULL-terminated) and the row serving an algorithm for deep
+ * (deep = 1) or other students (NULL: none). */
 extern const pdx__trainer_type *const pdx__trainer_table[];
-const pdx__trainer_type *pdx__trainer_type_of(int algorithm,
+const pdx__trainer_type *pdx__trainer_type_of(int algorithm, int deep,
                                               const pdx__trainer_algorithm
                                                   **served);
 
@@ -117,6 +128,10 @@ struct pdx_trainer {
     /* the current row's state and workspace (see state_bytes) */
     void *family;
     size_t family_bytes;
+    /* deep networks (NULL unless the limits asked for them): the trained
+     * student (student.deep points here for deep students) and the
+     * teacher (teacher.deep) */
+    pdx_deep *student_net, *teacher_net;
 };
 
 /* The row's state struct at the start of t->family, and its workspace of
@@ -161,6 +176,8 @@ static inline double pdx__student_output(const pdx_committee *s,
                                          double *g, double inv_sqrt_N)
 {
     double yhat = 0.0;
+    if (s->deep != NULL)
+        return pdx_deep_forward(s->deep, x);
     pdx_model_dot_rows(s->w, s->K, s->N, x, s->N, lambda);
     for (size_t k = 0; k < s->K; k++)
         lambda[k] *= inv_sqrt_N;

@@ -22,13 +22,17 @@ const pdx__trainer_type *const pdx__trainer_table[] = {
     &pdx__trainer_gradient,
     &pdx__trainer_rules,
     &pdx__trainer_metropolis,
+    &pdx__trainer_deep,
+    &pdx__trainer_propagate,
     NULL,
 };
 
 const pdx__trainer_type *pdx__trainer_type_of(
-    int algorithm, const pdx__trainer_algorithm **served)
+    int algorithm, int deep, const pdx__trainer_algorithm **served)
 {
     for (size_t r = 0; pdx__trainer_table[r] != NULL; r++) {
+        if (pdx__trainer_table[r]->deep != deep)
+            continue;
         const pdx__trainer_algorithm *a = pdx__trainer_table[r]->algorithms;
         for (; a->name != NULL; a++)
             if (a->algorithm == algorithm) {
@@ -43,7 +47,9 @@ const pdx__trainer_type *pdx__trainer_type_of(
 const char *pdx_trainer_family(int algorithm, const char **name)
 {
     const pdx__trainer_algorithm *a = NULL;
-    const pdx__trainer_type *row = pdx__trainer_type_of(algorithm, &a);
+    const pdx__trainer_type *row = pdx__trainer_type_of(algorithm, 0, &a);
+    if (row == NULL)
+        row = pdx__trainer_type_of(algorithm, 1, &a);
     if (name != NULL)
         *name = row != NULL ? a->name : NULL;
     return row != NULL ? row->family : NULL;
@@ -52,7 +58,9 @@ const char *pdx_trainer_family(int algorithm, const char **name)
 int pdx_trainer_samples_averages(const pdx_params *params)
 {
     const pdx__trainer_algorithm *a = NULL;
-    return pdx__trainer_type_of(params->train_algorithm, &a) != NULL &&
+    return pdx__trainer_type_of(params->train_algorithm,
+                                params->student_kind == PDX_MODEL_DEEP,
+                                &a) != NULL &&
            a->averages;
 }
 
@@ -64,7 +72,7 @@ int pdx_trainer_samples_averages(const pdx_params *params)
  * asserted in pdx_trainer_create_finite, kept at the size of the object
  * before the trainer table (issue 13) so that `pdx plan` prints the
  * figures it printed. */
-#define PDX_TRAINER_FIXED_BYTES 872.0
+#define PDX_TRAINER_FIXED_BYTES 1152.0
 
 static int test_slots(size_t max_N, size_t max_test)
 {
@@ -105,8 +113,33 @@ double pdx_trainer_workspace_bytes_finite(size_t max_N, size_t max_K,
                                           size_t max_M, size_t max_test,
                                           size_t max_P)
 {
+    return pdx_trainer_workspace_bytes_deep(max_N, max_K, max_M, max_test,
+                                            max_P, NULL);
+}
+
+/* The deep nets the trainer itself holds: the trained student (when deep
+ * students are trained) and the teacher. */
+static double deep_nets_bytes(size_t max_N, const pdx_trainer_deep_limits *d)
+{
+    double bytes = 0.0;
+    if (d->batch > 0 && d->student_depth > 0)
+        bytes += pdx_deep_bytes(max_N, d->student_depth, d->student_width);
+    if (d->teacher_depth > 0)
+        bytes += pdx_deep_bytes(max_N, d->teacher_depth, d->teacher_width);
+    return bytes;
+}
+
+double pdx_trainer_workspace_bytes_deep(size_t max_N, size_t max_K,
+                                        size_t max_M, size_t max_test,
+                                        size_t max_P,
+                                        const pdx_trainer_deep_limits *deep)
+{
     double bytes = pdx_trainer_workspace_bytes(max_N, max_K, max_M, max_test);
-    const pdx__trainer_sizes sz = {max_N, max_K, max_M, max_test, max_P};
+    pdx__trainer_sizes sz = {max_N, max_K, max_M, max_test, max_P, {0}};
+    if (deep != NULL) {
+        sz.deep = *deep;
+        bytes += deep_nets_bytes(max_N, deep);
+    }
     if (max_P == 0)
         return bytes + 8.0 * family_doubles(&sz);
     double doubles = (double)max_K * (double)max_N + (double)max_K /* grad */
@@ -147,11 +180,32 @@ pdx_status pdx_trainer_create_finite(pdx_trainer **out, size_t max_N,
                                      size_t max_test, size_t max_P,
                                      pdx_error *err)
 {
+    return pdx_trainer_create_deep(out, max_N, max_K, max_M, max_test, max_P,
+                                   NULL, err);
+}
+
+pdx_status pdx_trainer_create_deep(pdx_trainer **out, size_t max_N,
+                                   size_t max_K, size_t max_M,
+                                   size_t max_test, size_t max_P,
+                                   const pdx_trainer_deep_limits *deep,
+                                   pdx_error *err)
+{
     *out = NULL;
     pdx_trainer *t = calloc(1, sizeof *t);
     if (t == NULL)
         goto nomem;
-    t->sizes = (pdx__trainer_sizes){max_N, max_K, max_M, max_test, max_P};
+    t->sizes = (pdx__trainer_sizes){max_N, max_K, max_M, max_test, max_P,
+                                    {0}};
+    if (deep != NULL)
+        t->sizes.deep = *deep;
+    const pdx_trainer_deep_limits *d = &t->sizes.deep;
+    int deep_ok = 1;
+    if (d->batch > 0 && d->student_depth > 0)
+        deep_ok = pdx_deep_create(&t->student_net, max_N, d->student_depth,
+                                  d->student_width, NULL) == PDX_OK;
+    if (deep_ok && d->teacher_depth > 0)
+        deep_ok = pdx_deep_create(&t->teacher_net, max_N, d->teacher_depth,
+                                  d->teacher_width, NULL) == PDX_OK;
     t->student.w = pdx_alloc_doubles(max_K * max_N);
     t->student.v = pdx_alloc_doubles(max_K);
     t->teacher.w = pdx_alloc_doubles(max_M * max_N);
@@ -185,7 +239,7 @@ pdx_status pdx_trainer_create_finite(pdx_trainer **out, size_t max_N,
     t->family = pdx_alloc_doubles((t->family_bytes + 7) / 8);
     if (!t->student.w || !t->student.v || !t->teacher.w || !t->teacher.v ||
         !t->x || !t->lambda || !t->nu || !t->coef || !t->family ||
-        !test_ok || !finite_ok) {
+        !test_ok || !finite_ok || !deep_ok) {
         pdx_trainer_destroy(&t);
         goto nomem;
     }
@@ -194,8 +248,8 @@ pdx_status pdx_trainer_create_finite(pdx_trainer **out, size_t max_N,
 nomem:
     return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
                          "cannot allocate a training workspace of %.0f bytes",
-                         pdx_trainer_workspace_bytes_finite(
-                             max_N, max_K, max_M, max_test, max_P));
+                         pdx_trainer_workspace_bytes_deep(
+                             max_N, max_K, max_M, max_test, max_P, deep));
 }
 
 void pdx_trainer_destroy(pdx_trainer **trainer)
@@ -220,6 +274,8 @@ void pdx_trainer_destroy(pdx_trainer **trainer)
     free(t->scratch);
     free(t->perm);
     free(t->family);
+    pdx_deep_destroy(&t->student_net);
+    pdx_deep_destroy(&t->teacher_net);
     pdx_dataset_destroy(&t->data);
     free(t);
     *trainer = NULL;
@@ -227,6 +283,9 @@ void pdx_trainer_destroy(pdx_trainer **trainer)
 
 int pdx_trainer_has_closed_form(const pdx_params *params)
 {
+    if (params->teacher_kind == PDX_MODEL_DEEP ||
+        params->student_kind == PDX_MODEL_DEEP)
+        return 0;
     if (params->teacher_kind == PDX_MODEL_PERCEPTRON)
         return params->student_kind == PDX_MODEL_PERCEPTRON;
     return (params->student_activation == PDX_ACT_ERF &&
@@ -247,6 +306,19 @@ static void make_teacher(pdx_trainer *t, const pdx_params *params,
     pdx_rng_stream_init(&teacher_stream, seed, PDX_RNG_TEACHER, 0, replica);
     t->teacher.N = N;
     t->teacher.K = M;
+    t->teacher.deep = NULL;
+    if (params->teacher_kind == PDX_MODEL_DEEP) {
+        t->teacher.K = 0;
+        t->classification = 0;
+        t->teacher.activation = params->teacher_activation;
+        t->teacher.deep = t->teacher_net;
+        pdx_deep_init(t->teacher_net, &teacher_stream, N,
+                      (size_t)params->teacher_depth,
+                      (size_t)params->teacher_width,
+                      params->teacher_activation, params->teacher_sigma_w2,
+                      params->teacher_sigma_b2);
+        return;
+    }
     t->classification = params->teacher_kind == PDX_MODEL_PERCEPTRON;
     t->teacher.activation =
         t->classification ? PDX_ACT_SIGN : params->teacher_activation;
@@ -275,6 +347,22 @@ static void make_student(pdx_trainer *t, const pdx_params *params,
     pdx_committee *s = &t->student;
     s->N = N;
     s->K = K;
+    s->deep = NULL;
+    if (params->student_kind == PDX_MODEL_DEEP) {
+        /* propagate makes its layers one at a time (propagate.c) */
+        s->K = 0;
+        s->activation = params->student_activation;
+        if (params->train_algorithm == PDX_ALG_PROPAGATE)
+            return;
+        pdx_rng_stream_init(&init_stream, seed, PDX_RNG_INIT, 0, replica);
+        s->deep = t->student_net;
+        pdx_deep_init(t->student_net, &init_stream, N,
+                      (size_t)params->student_depth,
+                      (size_t)params->student_width,
+                      params->student_activation, params->student_sigma_w2,
+                      params->student_sigma_b2);
+        return;
+    }
     if (params->student_kind == PDX_MODEL_PERCEPTRON) {
         s->activation = PDX_ACT_LINEAR;
         s->v[0] = 1.0;
@@ -336,6 +424,8 @@ static void make_test_set(pdx_trainer *t, const pdx_params *params,
                                 ((uint64_t)M << 8) |
                                 ((uint64_t)params->teacher_weights << 16) |
                                 ((uint64_t)params->teacher_kind << 24)};
+    if (params->teacher_kind == PDX_MODEL_DEEP) /* the deep teacher's sizes */
+        test_key[2] ^= pdx_rng_mix64(pdx_data_deep_key(params));
     if (test_size > 0 &&
         memcmp(test_key, t->test_keys[t->test_slot], sizeof test_key) != 0) {
         /* the other slot holds it, or becomes the one regenerated */
@@ -357,30 +447,58 @@ static void make_test_set(pdx_trainer *t, const pdx_params *params,
     }
 }
 
+/* Whether the cell's deep nets fit the trainer's deep limits. */
+static int deep_fits(const pdx_trainer *t, const pdx_params *p)
+{
+    const pdx_trainer_deep_limits *d = &t->sizes.deep;
+    if (p->teacher_kind == PDX_MODEL_DEEP &&
+        ((size_t)p->teacher_depth > d->teacher_depth ||
+         (size_t)p->teacher_width > d->teacher_width ||
+         t->teacher_net == NULL))
+        return 0;
+    if (p->student_kind != PDX_MODEL_DEEP)
+        return 1;
+    if ((size_t)p->student_depth > d->student_depth ||
+        (size_t)p->student_width > d->student_width)
+        return 0;
+    if (p->train_algorithm == PDX_ALG_PROPAGATE)
+        return (size_t)(2 + p->propagate_curve_points +
+                        p->propagate_probes) <= d->columns;
+    size_t B = p->train_algorithm == PDX_ALG_GD
+                   ? (size_t)pdx_params_train_size(p)
+                   : (size_t)p->train_batch;
+    size_t P = (size_t)pdx_params_train_size(p);
+    return t->student_net != NULL && (B < P ? B : P) <= d->batch;
+}
+
 pdx_status pdx_trainer_set_cell(pdx_trainer *t, const pdx_params *params,
                                 uint64_t seed, uint64_t cell_key,
                                 uint64_t replica, pdx_error *err)
 {
+    const int deep = params->student_kind == PDX_MODEL_DEEP;
     const pdx__trainer_type *row =
-        pdx__trainer_type_of(params->train_algorithm, NULL);
+        pdx__trainer_type_of(params->train_algorithm, deep, NULL);
     if (row == NULL)
         return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
-                             "no trainer serves train.algorithm %d",
-                             params->train_algorithm);
+                             "no trainer serves train.algorithm %d for %s "
+                             "students",
+                             params->train_algorithm,
+                             deep ? "deep" : "these");
     size_t N = (size_t)params->N,
            K = (size_t)pdx_params_student_units(params),
            M = (size_t)pdx_params_teacher_units(params);
     size_t P = (size_t)pdx_params_train_size(params);
-    int use_test = params->record_eg == PDX_EG_TEST_SET ||
-                   (params->record_eg == PDX_EG_AUTO &&
-                    !pdx_trainer_has_closed_form(params));
+    int use_test = params->train_algorithm != PDX_ALG_PROPAGATE &&
+                   (params->record_eg == PDX_EG_TEST_SET ||
+                    (params->record_eg == PDX_EG_AUTO &&
+                     !pdx_trainer_has_closed_form(params)));
     size_t test_size = use_test ? (size_t)params->record_test_size : 0;
     const pdx__trainer_sizes *sz = &t->sizes;
     if (N > sz->max_N || K > sz->max_K || M > sz->max_M ||
-        test_size > sz->max_test || P > sz->max_P)
+        test_size > sz->max_test || P > sz->max_P || !deep_fits(t, params))
         return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
-                             "cell (N=%zu, K=%zu, M=%zu, test=%zu, P=%zu) "
-                             "exceeds the workspace",
+                             "cell (N=%zu, K=%zu, M=%zu, test=%zu, P=%zu, "
+                             "deep nets) exceeds the workspace",
                              N, K, M, test_size, P);
     t->type = row;
     t->params = *params;
@@ -390,7 +508,7 @@ pdx_status pdx_trainer_set_cell(pdx_trainer *t, const pdx_params *params,
     t->step = 0;
     t->diverged = 0;
     t->time_to_fit = NAN;
-    if (row->finite) {
+    if (pdx_params_finite(params)) { /* a training set, or propagate */
         t->steps_per_epoch = pdx_params_steps_per_time(params);
         double steps = floor(params->train_epochs *
                              (double)t->steps_per_epoch + 0.5);
@@ -418,6 +536,8 @@ static int weights_finite(const pdx_trainer *t)
 {
     const pdx_committee *s = &t->student;
     double limit = t->params.train_divergence_norm;
+    if (s->deep != NULL)
+        return pdx_deep_check(s->deep, limit);
     for (size_t k = 0; k < s->K; k++) {
         const double *w = s->w + k * s->N;
         double q = pdx_model_dot(w, w, s->N) / (double)s->N;
@@ -532,6 +652,25 @@ int64_t pdx_trainer_steps_per_time(const pdx_trainer *t)
 double pdx_trainer_time_to_fit(const pdx_trainer *t)
 {
     return t->time_to_fit;
+}
+
+size_t pdx_trainer_layers(const pdx_trainer *t, const double **q,
+                          const double **c, const double **chi,
+                          const double **length)
+{
+    const double *none = NULL;
+    if (t->type == NULL || t->type->layers == NULL) {
+        if (q != NULL)
+            *q = none;
+        if (c != NULL)
+            *c = none;
+        if (chi != NULL)
+            *chi = none;
+        if (length != NULL)
+            *length = none;
+        return 0;
+    }
+    return t->type->layers(t, q, c, chi, length);
 }
 
 double pdx_trainer_accept_rate(const pdx_trainer *t)
