@@ -45,12 +45,20 @@
 #define ROOT_TOL 1e-13
 #define ROOT_ITER 200
 
-/* The activations the theory knows: bounded odd ones (tanh, erf) and
+/* The activations the theory knows: bounded ones (tanh, erf, hard_tanh
+ * odd, sigmoid not; |phi| <= 1 and |phi'| <= phi'(0) for all four) and
  * positively homogeneous ones (relu, linear). */
 static int deep_activation_known(int act)
 {
     return act == PDX_ACT_TANH || act == PDX_ACT_ERF ||
-           act == PDX_ACT_RELU || act == PDX_ACT_LINEAR;
+           act == PDX_ACT_RELU || act == PDX_ACT_LINEAR ||
+           act == PDX_ACT_HARD_TANH || act == PDX_ACT_SIGMOID;
+}
+
+static int odd(int act)
+{
+    return act == PDX_ACT_TANH || act == PDX_ACT_ERF ||
+           act == PDX_ACT_HARD_TANH;
 }
 
 static int homogeneous(int act)
@@ -59,7 +67,8 @@ static int homogeneous(int act)
 }
 
 /* phi(x), phi'(x), phi''(x) (which = 0, 1, 2); erf is erf(x/sqrt 2);
- * relu's phi'' (a delta at 0) is 0: it only meets phi(0) = 0. */
+ * relu's phi'' (a delta at 0) is 0: it only meets phi(0) = 0; hard_tanh's
+ * (deltas at -1 and 1) is 0 here and E[phi phi''] has a closed form. */
 static double act_d(int act, int which, double x)
 {
     switch (act) {
@@ -77,6 +86,15 @@ static double act_d(int act, int which, double x)
     case PDX_ACT_RELU:
         return which == 0 ? (x > 0.0 ? x : 0.0)
                           : which == 1 ? (x > 0.0 ? 1.0 : 0.0) : 0.0;
+    case PDX_ACT_HARD_TANH:
+        return which == 0 ? (x > 1.0 ? 1.0 : x < -1.0 ? -1.0 : x)
+                          : which == 1 ? (x > -1.0 && x < 1.0 ? 1.0 : 0.0)
+                                       : 0.0;
+    case PDX_ACT_SIGMOID: {
+        double t = 1.0 / (1.0 + exp(-x));
+        return which == 0 ? t : which == 1 ? t * (1.0 - t)
+                                           : t * (1.0 - t) * (1.0 - 2.0 * t);
+    }
     default: return which == 0 ? x : which == 1 ? 1.0 : 0.0;
     }
 }
@@ -84,7 +102,10 @@ static double act_d(int act, int which, double x)
 /* phi'(0)^2: chi_1 at q* = 0 is sigma_w2 times it. */
 static double slope0_sq(int act)
 {
-    return act == PDX_ACT_ERF ? 2.0 / M_PI : act == PDX_ACT_RELU ? 0.5 : 1.0;
+    return act == PDX_ACT_ERF       ? 2.0 / M_PI
+           : act == PDX_ACT_RELU    ? 0.5
+           : act == PDX_ACT_SIGMOID ? 1.0 / 16.0
+                                    : 1.0;
 }
 
 /* --------------------------------------------------------------------- */
@@ -127,7 +148,15 @@ static double expect1_numeric(deep_ctx *x, double q, int a, int b)
 static double expect1(deep_ctx *x, double q, int kind)
 {
     static const int pa[4] = {0, 1, 0, 2}, pb[4] = {0, 1, 2, 2};
-    if (x->numeric || x->act == PDX_ACT_TANH)
+    if (x->act == PDX_ACT_HARD_TANH && kind >= 2) {
+        /* phi'' = delta(x + 1) - delta(x - 1): E[phi phi''] = -2 p_q(1)
+         * (p_q the N(0, q) density); E[phi''^2] is infinite */
+        if (kind == 3 || !(q > 0.0))
+            return kind == 3 ? INFINITY : 0.0;
+        return -2.0 * exp(-0.5 / q) / sqrt(2.0 * M_PI * q);
+    }
+    if (x->numeric || x->act == PDX_ACT_TANH ||
+        x->act == PDX_ACT_HARD_TANH || x->act == PDX_ACT_SIGMOID)
         return expect1_numeric(x, q, pa[kind], pb[kind]);
     if (x->act == PDX_ACT_ERF) {
         double r = sqrt(1.0 + 2.0 * q);
@@ -154,19 +183,21 @@ static double expect1(deep_ctx *x, double q, int kind)
 
 /* Break points of a composite rule for E_z[h(z)] over [-PANEL_RANGE,
  * PANEL_RANGE] (the Gaussian weight is below 3e-18 beyond), for an h with
- * a feature of width w at z0 (tanh(s z) at z0 = 0, w = 1/s): z0 +- w
- * {1/4, 1/2, 1, 2, 4}, then every panel cut to length <= 3/2 (finer
- * panels, down to 1/2 and eight multiples of w, changed c* by < 1e-15 at
- * the points of tests/test_theory_deep.c, at several times the cost; with
- * only {1/4, 1, 4} the Kronrod estimates of chi_c's integral near c = 1
- * exceeded 1e-11 at q ~ 5, the value unchanged).
- * Returns the number of points (<= PANEL_MAX + 1). */
+ * features (a transition, a kink) at centres z0[f] of widths w[f] (0:
+ * the point alone): z0 +- w {1/4, 1/2, 1, 2, 4, 8}, then every panel cut
+ * to length <= 3/2 (finer panels, down to 1/2 and eight multiples of w,
+ * changed c* by < 1e-15 at the points of tests/test_theory_deep.c, at
+ * several times the cost; with only {1/4, 1, 4} the Kronrod estimates of
+ * chi_c's integral near c = 1 exceeded 1e-11 at q ~ 5, without 8 those
+ * of sigmoid's slower tail at q ~ 90, the values unchanged). Returns the
+ * number of points (<= PANEL_MAX + 1). */
 #define PANEL_RANGE 9.0
 #ifndef PANEL_LEN
 #define PANEL_LEN 1.5
-#define PANEL_MULTS 0.25, 0.5, 1, 2, 4
+#define PANEL_MULTS 0.25, 0.5, 1, 2, 4, 8
 #endif
-#define PANEL_MAX 96
+#define PANEL_FEATURES 6
+#define PANEL_MAX 200
 
 static int by_value_deep(const void *a, const void *b)
 {
@@ -174,27 +205,31 @@ static int by_value_deep(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static size_t panels(double z0, double w, double *pts)
+static size_t panels(const double *z0, const double *w, size_t n_features,
+                     double *pts)
 {
     static const double mult[] = {PANEL_MULTS};
-    double raw[2 + 1 + 2 * sizeof mult / sizeof *mult];
+    enum { N_MULT = sizeof mult / sizeof *mult };
+    double raw[2 + PANEL_FEATURES * (1 + 2 * N_MULT)];
     size_t n = 0;
     raw[n++] = -PANEL_RANGE;
     raw[n++] = PANEL_RANGE;
-    if (fabs(z0) < PANEL_RANGE)
-        raw[n++] = z0;
-    for (size_t m = 0; m < sizeof mult / sizeof *mult && w > 0.0; m++)
-        for (int sign = -1; sign <= 1; sign += 2) {
-            double p = z0 + sign * mult[m] * w;
-            if (fabs(p) < PANEL_RANGE)
-                raw[n++] = p;
-        }
+    for (size_t f = 0; f < n_features && f < PANEL_FEATURES; f++) {
+        if (fabs(z0[f]) < PANEL_RANGE)
+            raw[n++] = z0[f];
+        for (size_t m = 0; m < N_MULT && w[f] > 0.0 && isfinite(w[f]); m++)
+            for (int sign = -1; sign <= 1; sign += 2) {
+                double p = z0[f] + sign * mult[m] * w[f];
+                if (fabs(p) < PANEL_RANGE)
+                    raw[n++] = p;
+            }
+    }
     qsort(raw, n, sizeof *raw, by_value_deep);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (k > 0 && raw[i] - pts[k - 1] < 1e-12)
             continue;
-        /* cut the gap to the previous point into pieces <= 1/2 */
+        /* cut the gap to the previous point into pieces <= PANEL_LEN */
         if (k > 0) {
             double gap = raw[i] - pts[k - 1];
             int pieces = (int)ceil(gap / PANEL_LEN);
@@ -213,7 +248,8 @@ static size_t panels(double z0, double w, double *pts)
 typedef struct inner_ctx {
     int act, a;
     double s, c, r, z1, base;
-    double err;           /* accumulated error estimates of inner sums */
+    double err;           /* largest |phi(u1)| x error estimate of an
+                           * inner integral */
 } inner_ctx;
 
 static double inner_integrand(double z2, void *p)
@@ -258,19 +294,29 @@ static double outer_integrand(double z1, void *p)
         inner = act_d(in->act, in->a, in->s * in->c * z1) - in->base;
     } else {
         double pts[PANEL_MAX + 1], e = 0.0;
-        size_t n = panels(-in->c * z1 / in->r,
-                          in->s > 0.0 ? 1.0 / (in->s * in->r) : 0.0, pts);
+        /* u2 = s (c z1 + r z2): phi's transition at z2 = -c z1 / r, width
+         * 1/(s r); hard_tanh's kinks at u2 = +-1 */
+        double w = in->s > 0.0 ? 1.0 / (in->s * in->r) : 0.0;
+        double z0[3] = {-in->c * z1 / in->r, 0.0, 0.0}, ws[3] = {w, 0, 0};
+        size_t nf = 1;
+        if (in->act == PDX_ACT_HARD_TANH && in->s > 0.0) {
+            z0[1] = z0[0] + w;
+            z0[2] = z0[0] - w;
+            nf = 3;
+        }
+        size_t n = panels(z0, ws, nf, pts);
         gsl_function F = {inner_integrand, in};
         inner = composite(&F, pts, n, &e);
-        in->err += e * fabs(f1) * pdx_th_phi(z1); /* weight of the point */
+        /* the outer rule weighs this node's error by w_node pdf(z1), and
+         * those weights sum to 1: the largest |f1| e bounds the total */
+        in->err = fmax(in->err, e * fabs(f1));
     }
     return f1 * inner * pdx_th_phi(z1);
 }
 
 /* The 2-D integral by composite Gauss-Kronrod rules in both variables;
- * not converged when the summed error estimates exceed 1e-11. The outer
- * rule's error sum counts the inner errors with the outer weights only
- * roughly (they are added at every node), which overstates them. */
+ * not converged when the outer rule's summed error estimates plus the
+ * largest inner one (times |phi(u1)|) exceed 1e-11. */
 static double expect2_numeric(deep_ctx *x, double q, double c, int a, int d)
 {
     outer_ctx o;
@@ -282,10 +328,30 @@ static double expect2_numeric(deep_ctx *x, double q, double c, int a, int d)
     o.in.r = sqrt(fmax(0.0, 1.0 - c * c));
     o.d = d;
     double pts[PANEL_MAX + 1], err = 0.0;
-    size_t n = panels(0.0, o.in.s > 0.0 ? 1.0 / o.in.s : 0.0, pts);
-    /* odd or even phi^(a): the integrand is even under (z1, z2) -> (-z1,
-     * -z2), so z1 >= 0 (the break points are symmetric, 0 among them) */
-    int half = x->act == PDX_ACT_TANH || x->act == PDX_ACT_ERF;
+    /* the outer integrand has phi(s z1)'s width 1/s and the inner
+     * integral's, sqrt(1/s^2 + r^2)/|c| (a smoothed step in z1);
+     * hard_tanh has kinks at z1 = +-1/s and smoothed ones (width r/|c|)
+     * at +-1/(s |c|) */
+    double s1 = o.in.s > 0.0 ? 1.0 / o.in.s : 0.0;
+    double z0[PANEL_FEATURES] = {0.0, 0.0}, ws[PANEL_FEATURES];
+    ws[0] = s1;
+    ws[1] = s1 > 0.0 && c != 0.0 ? sqrt(1.0 / q + o.in.r * o.in.r) / fabs(c)
+                                 : 0.0;
+    size_t nf = 2;
+    if (x->act == PDX_ACT_HARD_TANH && s1 > 0.0) {
+        double wr = c != 0.0 ? o.in.r / fabs(c) : 0.0;
+        double kinks[4] = {s1, -s1, c != 0.0 ? s1 / fabs(c) : 0.0,
+                           c != 0.0 ? -s1 / fabs(c) : 0.0};
+        for (int k = 0; k < 4; k++) {
+            z0[nf] = kinks[k];
+            ws[nf++] = k < 2 ? 0.25 * s1 : wr;
+        }
+    }
+    size_t n = panels(z0, ws, nf, pts);
+    /* odd or even phi^(a) (odd phi; phi' of every activation but relu):
+     * the integrand is even under (z1, z2) -> (-z1, -z2), so z1 >= 0 (the
+     * break points are symmetric, 0 among them) */
+    int half = odd(x->act) || (a == 1 && x->act != PDX_ACT_RELU);
     size_t first = 0;
     while (half && first < n && pts[first] < 0.0)
         first++;
@@ -294,11 +360,8 @@ static double expect2_numeric(deep_ctx *x, double q, double c, int a, int d)
     if (half) {
         v *= 2.0;
         err *= 2.0;
-        o.in.err *= 2.0;
     }
-    /* each outer node's inner error enters with that node's Kronrod
-     * weight, at most the panel length (<= 1/2) */
-    err += 0.5 * o.in.err;
+    err += o.in.err;
     if (!(err <= INT2_TOL) || !isfinite(v))
         x->failed = 1;
     return v;
@@ -308,7 +371,8 @@ static double expect2_numeric(deep_ctx *x, double q, double c, int a, int d)
  * (a = 1, d = 0) at length q and correlation c. */
 static double expect2(deep_ctx *x, double q, double c, int a, int d)
 {
-    if (x->numeric || x->act == PDX_ACT_TANH)
+    if (x->numeric || x->act == PDX_ACT_TANH ||
+        x->act == PDX_ACT_HARD_TANH || x->act == PDX_ACT_SIGMOID)
         return expect2_numeric(x, q, c, a, d);
     double v, full;
     if (x->act == PDX_ACT_ERF) {
@@ -394,8 +458,10 @@ static int find_q_star(deep_ctx *x, double *q_star)
         *q_star = INFINITY;
         return 1;
     }
-    /* bounded: phi^2 <= 1, so q* <= sigma_w2 + sigma_b2 */
-    if (x->sb > 0.0)
+    /* bounded: phi^2 <= 1, so q* <= sigma_w2 + sigma_b2; the map at
+     * sigma_b2 is >= sigma_b2 (sigmoid: phi(0) = 1/2, q = 0 is no fixed
+     * point even without bias) */
+    if (x->sb > 0.0 || !odd(x->act))
         return brent(q_gap, x, x->sb, x->sw + x->sb, q_star) == 0 &&
                        !x->failed
                    ? 0
@@ -439,13 +505,16 @@ static double c_gap(double c, void *p)
  * so its one root below 1 is found by brent on c_gap over [0, 1]. */
 static int find_c_star(deep_ctx *x, double q, double chi_1, double *c_star)
 {
-    if (x->sb == 0.0 && x->act != PDX_ACT_RELU) {
+    if (x->sb == 0.0 && odd(x->act)) {
         *c_star = 0.0; /* odd phi: the map is odd, c = 0 the stable root */
         return 0;
     }
     if (chi_1 - 1.0 < NEAR_CRITICAL) {
+        /* hard_tanh's kinks make the map's curvature at c = 1 infinite
+         * (the map - c ~ (1 - c)^(3/2)): no expansion, not converged */
         double K = x->sw * q * expect1(x, q, 3);
-        *c_star = K > 0.0 ? 1.0 - 2.0 * (chi_1 - 1.0) / K : NAN;
+        *c_star = K > 0.0 && isfinite(K) ? 1.0 - 2.0 * (chi_1 - 1.0) / K
+                                         : NAN;
         return isfinite(*c_star) && !x->failed ? 0 : -1;
     }
     c_gap_ctx g = {x, q, chi_1};
@@ -465,7 +534,7 @@ static pdx_status check_problem(const pdx_deep_problem *pb, pdx_error *err)
     if (!deep_activation_known(pb->activation))
         return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "activation",
                              "deep theory: activation %d is not tanh, erf, "
-                             "relu or linear",
+                             "relu, linear, hard_tanh or sigmoid",
                              pb->activation);
     if (!(pb->sigma_w2 > 0.0) || !isfinite(pb->sigma_w2))
         return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "sigma_w2",
@@ -624,7 +693,7 @@ pdx_status pdx_theory_deep_critical(pdx_theory_workspace *ws, int activation,
     if (st != PDX_OK)
         return st;
     double w0 = 1.0 / slope0_sq(activation); /* chi_1 at q* = 0 is w/w0 */
-    if (homogeneous(activation) || sigma_b2 == 0.0) {
+    if (homogeneous(activation) || (sigma_b2 == 0.0 && odd(activation))) {
         /* chi_1 = sigma_w2 phi'(0)^2 at q* = 0 (bounded phi, no bias) and
          * for every q (relu, linear); with a bias relu and linear have no
          * finite q* there: chi_1 = 1 is no order-to-chaos transition */
@@ -635,7 +704,7 @@ pdx_status pdx_theory_deep_critical(pdx_theory_workspace *ws, int activation,
             return PDX_OK;
     }
     /* bounded phi with |phi'| <= phi'(0): chi_1 <= sigma_w2 / w0, so chi_1
-     * < 1 at w0; double the upper end until chi_1 > 1 */
+     * <= 1 at w0; double the upper end until chi_1 > 1 */
     double hi = 2.0 * w0, gap = chi_gap(hi, &x);
     while (gap <= 0.0 && hi < 1e6 && !x.failed) {
         hi *= 2.0;

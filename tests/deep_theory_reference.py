@@ -14,7 +14,7 @@ at c*.
 """
 import math
 
-from scipy import integrate, optimize
+from scipy import integrate, optimize, special
 
 SQ2PI = math.sqrt(2 * math.pi)
 
@@ -113,5 +113,76 @@ def main():
         q, c = q_next, c_num / q_next
 
 
+# hard_tanh and sigmoid: the same maps with their phi (kinks of hard_tanh
+# at +-1 are break points of the quadrature)
+
+
+def act(name):
+    if name == "hard_tanh":
+        return (lambda x: max(-1.0, min(1.0, x)),
+                lambda x: 1.0 if -1.0 < x < 1.0 else 0.0)
+    return (lambda x: float(special.expit(x)),
+            lambda x: math.exp(-abs(x)) / (1.0 + math.exp(-abs(x))) ** 2)
+
+
+def gauss_k(f, kinks):
+    val, _ = integrate.quad(lambda z: f(z) * math.exp(-z * z / 2) / SQ2PI,
+                            -40, 40, epsabs=1e-15, epsrel=1e-13, limit=400,
+                            points=sorted(set([0.0] + list(kinks))))
+    return val
+
+
+def q_star_g(name, sw, sb):
+    phi, _ = act(name)
+    def gap(q):
+        s = math.sqrt(q)
+        k = [1 / s, -1 / s] if s > 0 else []
+        return sw * gauss_k(lambda z: phi(s * z) ** 2, k) + sb - q
+    return optimize.brentq(gap, sb if sb > 0 else 1e-12, sw + sb + 1,
+                           xtol=1e-15, rtol=1e-15)
+
+
+def chi1_g(name, sw, sb):
+    _, dphi = act(name)
+    s = math.sqrt(q_star_g(name, sw, sb))
+    return sw * gauss_k(lambda z: dphi(s * z) ** 2, [1 / s, -1 / s])
+
+
+def c_star_g(name, sw, sb):
+    phi, dphi = act(name)
+    q = q_star_g(name, sw, sb)
+    s = math.sqrt(q)
+
+    def e2(f, c):
+        r = math.sqrt(1 - c * c)
+        def inner(a):
+            kk = [(1 / s - c * a) / r, (-1 / s - c * a) / r]
+            return gauss_k(lambda b: f(s * a) * f(s * (c * a + r * b)), kk)
+        return gauss_k(inner, [1 / s, -1 / s])
+    c = optimize.brentq(lambda c: (sw * e2(phi, c) + sb) / q - c, 0.0, 1 - 1e-4,
+                        xtol=1e-12)
+    return c, sw * e2(dphi, c)
+
+
+def main_more():
+    print("# hard_tanh, sigmoid: q*, chi_1 (and c*, chi_c where chaotic)")
+    for name, sw, sb in (("hard_tanh", 0.5, 0.05), ("hard_tanh", 2.0, 0.05),
+                         ("sigmoid", 4.0, 0.0), ("sigmoid", 20.0, 0.5),
+                         ("sigmoid", 60.0, 0.05), ("sigmoid", 200.0, 0.05)):
+        chi = chi1_g(name, sw, sb)
+        line = "%s sw %g sb %g q* %.12f chi_1 %.12f" % (
+            name, sw, sb, q_star_g(name, sw, sb), chi)
+        if chi > 1:
+            c, chic = c_star_g(name, sw, sb)
+            line += " c* %.12f chi_c %.12f" % (c, chic)
+        print(line)
+    for name, sb in (("hard_tanh", 0.05), ("sigmoid", 0.0), ("sigmoid", 0.05)):
+        lo = 1.0 if name == "hard_tanh" else 16.0
+        w = optimize.brentq(lambda sw: chi1_g(name, sw, sb) - 1.0, lo, 1000.0,
+                            xtol=1e-12, rtol=1e-13)
+        print("%s critical sigma_b2 %g sigma_w2_c %.12f" % (name, sb, w))
+
+
 if __name__ == "__main__":
     main()
+    main_more()

@@ -14,7 +14,8 @@
  *          sigma_b2 = 0, as in He et al. 2015).
  *   [REF]  tests/deep_theory_reference.py: scipy's QUADPACK quad and brentq
  *          (nested 1-D quadrature for the 2-D integrals), independent of
- *          GSL and of pdx; the digits below are its output.
+ *          GSL and of pdx; the digits below are its output (main() for
+ *          tanh, main_more() for hard_tanh and sigmoid).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -273,6 +274,53 @@ static void test_deep_layers(void **state)
         assert_double_close(q[l], 1.5 * q[l - 1] + 0.1, 1e-14);
 }
 
+/* [REF]: hard_tanh (kinks at +-1) and sigmoid (not odd, phi(0) = 1/2:
+ * q* > 0 without bias; critical only at large sigma_w2), the activations
+ * the deep students also offer. */
+static void test_deep_hard_tanh_and_sigmoid(void **state)
+{
+    (void)state;
+    static const struct {
+        int act;
+        double sw, sb, q, chi, c, chi_c;
+    } ref[] = {
+        {PDX_ACT_HARD_TANH, 0.5, 0.05, 0.099714062794, 0.499229390977, 1, 0},
+        {PDX_ACT_HARD_TANH, 2.0, 0.05, 1.130041986244, 1.306286239686,
+         0.318911594758, 0.877770951883},
+        {PDX_ACT_SIGMOID, 4.0, 0.0, 1.196914343399, 0.171581354147, 1, 0},
+        {PDX_ACT_SIGMOID, 20.0, 0.5, 8.112188928845, 0.434257523618, 1, 0},
+        {PDX_ACT_SIGMOID, 200.0, 0.05, 91.869304486191, 1.377787161566,
+         0.937424348883, 0.794071049613},
+    };
+    for (size_t i = 0; i < sizeof ref / sizeof *ref; i++) {
+        pdx_deep_point p = deep(ref[i].act, ref[i].sw, ref[i].sb, 0);
+        assert_int_equal(p.status, PDX_THEORY_SOLVED);
+        assert_double_close(p.q_star, ref[i].q, 1e-10);
+        assert_double_near(p.chi_1, ref[i].chi, 1e-10);
+        assert_double_near(p.c_star, ref[i].c, 1e-9);
+        assert_double_near(p.chi_c, ref[i].c < 1 ? ref[i].chi_c : p.chi_1,
+                           1e-9);
+    }
+    int st;
+    assert_double_near(critical(PDX_ACT_HARD_TANH, 0.05, &st),
+                       1.165544689636, 1e-9);
+    assert_int_equal(st, PDX_THEORY_SOLVED);
+    assert_double_close(critical(PDX_ACT_HARD_TANH, 0.0, &st), 1.0, 0.0);
+    /* sigmoid: q = 0 is no fixed point, the line needs a root find even
+     * without bias */
+    assert_double_near(critical(PDX_ACT_SIGMOID, 0.0, &st), 103.007553855518,
+                       1e-8);
+    assert_int_equal(st, PDX_THEORY_SOLVED);
+    assert_double_near(critical(PDX_ACT_SIGMOID, 0.05, &st),
+                       103.128493990825, 1e-8);
+    /* hard_tanh right at its line: the expansion of the correlation map
+     * does not hold at its kinks: not converged, never a wrong value */
+    double w = critical(PDX_ACT_HARD_TANH, 0.05, &st);
+    pdx_deep_point p = deep(PDX_ACT_HARD_TANH, w * (1 + 1e-9), 0.05, 0);
+    assert_true(p.status == PDX_THEORY_NOT_CONVERGED ||
+                (p.status == PDX_THEORY_SOLVED && p.chi_1 <= 1.0));
+}
+
 static void test_deep_bad_arguments(void **state)
 {
     (void)state;
@@ -317,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_deep_xi_c_diverges),
         cmocka_unit_test(test_deep_closed_forms_and_relu),
         cmocka_unit_test(test_deep_layers),
+        cmocka_unit_test(test_deep_hard_tanh_and_sigmoid),
         cmocka_unit_test(test_deep_bad_arguments),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -280,7 +280,7 @@ double pdx_theory_scm_J2(const double *C, size_t n, size_t a, size_t b);
 
 typedef struct pdx_deep_problem {
     int activation;  /* pdx_activation: tanh, erf (erf(z/sqrt 2)), relu,
-                      * linear */
+                      * linear, hard_tanh, sigmoid */
     double sigma_w2; /* > 0 */
     double sigma_b2; /* >= 0 */
     int numeric;     /* 1: Gaussian integrals also where a closed form

@@ -25,7 +25,7 @@ const char *const pdx_cli_theory_deep_usage =
     "                          of length --q0 and correlation --c0\n"
     "                          (docs/THEORY.md)\n"
     "      --activation A      deep curves: tanh (default), erf (erf(z/sqrt 2)),\n"
-    "                          relu or linear\n"
+    "                          relu, linear, hard_tanh or sigmoid\n"
     "      --sigma-w2 LIST     deep curves: weight variances times fan-in (> 0;\n"
     "                          a list as --alpha)\n"
     "      --sigma-b2 LIST     deep curves: bias variances (>= 0)\n"
@@ -75,7 +75,9 @@ static int deep_activation(const char *name)
     } acts[] = {{"tanh", PDX_ACT_TANH},
                 {"erf", PDX_ACT_ERF},
                 {"relu", PDX_ACT_RELU},
-                {"linear", PDX_ACT_LINEAR}};
+                {"linear", PDX_ACT_LINEAR},
+                {"hard_tanh", PDX_ACT_HARD_TANH},
+                {"sigmoid", PDX_ACT_SIGMOID}};
     if (name == NULL)
         return PDX_ACT_TANH;
     for (size_t i = 0; i < sizeof acts / sizeof *acts; i++)
@@ -197,7 +199,7 @@ int pdx_cli_theory_deep_curve(const char *name, const pdx_cli_deep_opts *o)
     if (act < 0)
         return pdx_cli_usage_error("pdx theory",
                                    "--activation: '%s' is not tanh, erf, "
-                                   "relu or linear",
+                                   "relu, linear, hard_tanh or sigmoid",
                                    o->activation);
     const char *aname = o->activation != NULL ? o->activation : "tanh";
     int order = strcmp(name, "deep-order-chaos") == 0;
