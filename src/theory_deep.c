@@ -624,46 +624,112 @@ pdx_status pdx_theory_deep_point(pdx_theory_workspace *ws,
     return PDX_OK;
 }
 
-pdx_status pdx_theory_deep_layers(pdx_theory_workspace *ws,
-                                  const pdx_deep_problem *pb, double q0,
-                                  double c0, size_t depth, double *q,
-                                  double *c, int *status, pdx_error *err)
+/* q^l, 1 - c^l (kept as such: c^l near 1 loses no digits) and chi^l =
+ * sigma_w2 E[phi'(sqrt(q^l) z)^2] of layers 1 .. depth (chi may be NULL)
+ * from inputs of length q0 and 1 - c0 = omc0; NaN from a failure on. */
+static void run_layers(deep_ctx *x, double q0, double omc0, size_t depth,
+                       double *q, double *omc, double *chi)
 {
-    *status = PDX_THEORY_NOT_CONVERGED;
-    if (!(q0 >= 0.0) || !isfinite(q0) || !(c0 >= -1.0 && c0 <= 1.0) ||
-        depth == 0)
-        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "q0",
-                             "deep theory: need q0 >= 0 (finite), c0 in "
-                             "[-1, 1] and depth >= 1 (got %g, %g, %zu)",
-                             q0, c0, depth);
-    deep_ctx x;
-    pdx_status st = ctx_open(&x, ws, pb, err);
-    if (st != PDX_OK)
-        return st;
     /* layer 1: the input enters linearly */
-    double ql = x.sw * q0 + x.sb;
-    double cl = ql > 0.0 ? (x.sw * q0 * c0 + x.sb) / ql : 1.0;
+    double ql = x->sw * q0 + x->sb;
+    double dl = ql > 0.0 ? x->sw * q0 * omc0 / ql : 0.0;
     size_t l = 0;
     for (;;) {
         q[l] = ql;
-        c[l] = fmax(-1.0, fmin(1.0, cl));
-        if (++l == depth || x.failed || !isfinite(ql))
+        omc[l] = fmax(0.0, fmin(2.0, dl));
+        if (chi != NULL)
+            chi[l] = isfinite(ql) ? x->sw * expect1(x, ql, 1) : NAN;
+        if (++l == depth || x->failed || !isfinite(ql))
             break;
-        double qn = x.sw * expect1(&x, ql, 0) + x.sb;
+        double qn = x->sw * expect1(x, ql, 0) + x->sb;
         /* q12 = q^{l+1} + sw (E phi phi(c) - E phi^2), accurate at c ~ 1 */
-        double diff = c[l - 1] < 1.0 ? expect2(&x, ql, c[l - 1], 0, 1) : 0.0;
-        if (ql == qn && diff == 0.0 && c[l - 1] == 1.0) {
+        double diff =
+            omc[l - 1] > 0.0 ? expect2(x, ql, 1.0 - omc[l - 1], 0, 1) : 0.0;
+        if (ql == qn && omc[l - 1] == 0.0) {
             for (; l < depth; l++) { /* a fixed point: the rest is equal */
                 q[l] = ql;
-                c[l] = 1.0;
+                omc[l] = 0.0;
+                if (chi != NULL)
+                    chi[l] = chi[l - 1];
             }
             break;
         }
-        cl = qn > 0.0 ? 1.0 + x.sw * diff / qn : c[l - 1];
+        dl = qn > 0.0 ? -x->sw * diff / qn : omc[l - 1];
         ql = qn;
     }
-    for (; l < depth; l++)
-        q[l] = c[l] = NAN;
+    if (x->failed && l > 0)
+        l--; /* the failing layer's values are not to be trusted */
+    for (; l < depth; l++) {
+        q[l] = omc[l] = NAN;
+        if (chi != NULL)
+            chi[l] = NAN;
+    }
+}
+
+static pdx_status check_layers(double q0, size_t depth, pdx_error *err)
+{
+    if (!(q0 >= 0.0) || !isfinite(q0) || depth == 0)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "q0",
+                             "deep theory: need q0 >= 0 (finite) and depth "
+                             ">= 1 (got %g, %zu)",
+                             q0, depth);
+    return PDX_OK;
+}
+
+pdx_status pdx_theory_deep_layers(pdx_theory_workspace *ws,
+                                  const pdx_deep_problem *pb, double q0,
+                                  double c0, size_t depth, double *q,
+                                  double *c, double *chi, int *status,
+                                  pdx_error *err)
+{
+    *status = PDX_THEORY_NOT_CONVERGED;
+    if (!(c0 >= -1.0 && c0 <= 1.0))
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "c0",
+                             "deep theory: c0 must be in [-1, 1], not %g",
+                             c0);
+    deep_ctx x;
+    pdx_status st = check_layers(q0, depth, err);
+    if (st == PDX_OK)
+        st = ctx_open(&x, ws, pb, err);
+    if (st != PDX_OK)
+        return st;
+    run_layers(&x, q0, 1.0 - c0, depth, q, c, chi);
+    for (size_t l = 0; l < depth; l++)
+        c[l] = 1.0 - c[l]; /* c held 1 - c */
+    *status = x.failed ? PDX_THEORY_NOT_CONVERGED : PDX_THEORY_SOLVED;
+    return PDX_OK;
+}
+
+pdx_status pdx_theory_deep_curve_length(pdx_theory_workspace *ws,
+                                        const pdx_deep_problem *pb,
+                                        double q0, size_t points,
+                                        size_t depth, double *length,
+                                        int *status, pdx_error *err)
+{
+    *status = PDX_THEORY_NOT_CONVERGED;
+    if (points < 3)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "points",
+                             "deep theory: a curve needs >= 3 points, not "
+                             "%zu",
+                             points);
+    deep_ctx x;
+    pdx_status st = check_layers(q0, depth, err);
+    if (st == PDX_OK)
+        st = ctx_open(&x, ws, pb, err);
+    double *q = st == PDX_OK ? malloc(depth * sizeof *q) : NULL;
+    if (st == PDX_OK && q == NULL)
+        st = pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                           "out of memory");
+    if (st != PDX_OK)
+        return st;
+    /* neighbouring points of the circle: correlation cos(2 pi/C), so
+     * 1 - c0 = 2 sin(pi/C)^2; a chord of the image at layer l is
+     * sqrt(2 q^l (1 - c^l)) long (over sqrt(width)) */
+    double s = sin(M_PI / (double)points);
+    run_layers(&x, q0, 2.0 * s * s, depth, q, length, NULL);
+    for (size_t l = 0; l < depth; l++)
+        length[l] = (double)points * sqrt(2.0 * q[l] * length[l]);
+    free(q);
     *status = x.failed ? PDX_THEORY_NOT_CONVERGED : PDX_THEORY_SOLVED;
     return PDX_OK;
 }

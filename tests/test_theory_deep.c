@@ -237,7 +237,7 @@ static void test_deep_layers(void **state)
     pdx_deep_problem pb = {PDX_ACT_TANH, 2.0, 0.05, 0};
     double q[400], c[400];
     int st;
-    assert_int_equal(pdx_theory_deep_layers(ws, &pb, 1.0, 0.5, 4, q, c, &st,
+    assert_int_equal(pdx_theory_deep_layers(ws, &pb, 1.0, 0.5, 4, q, c, NULL, &st,
                                             NULL),
                      PDX_OK);
     assert_int_equal(st, PDX_THEORY_SOLVED);
@@ -250,24 +250,53 @@ static void test_deep_layers(void **state)
         assert_double_near(c[l], rc[l], 1e-10);
     }
     /* deep layers reach the fixed points */
+    double chi[400];
     assert_int_equal(pdx_theory_deep_layers(ws, &pb, 1.0, 0.5, 400, q, c,
-                                            &st, NULL),
+                                            chi, &st, NULL),
                      PDX_OK);
     pdx_deep_point p = deep(PDX_ACT_TANH, 2.0, 0.05, 0);
     assert_double_close(q[399], p.q_star, 1e-9);
     assert_double_near(c[399], p.c_star, 1e-7);
+    /* chi^l = sigma_w2 E[tanh'(sqrt(q^l) z)^2] -> chi_1 at q* */
+    assert_double_close(chi[399], p.chi_1, 1e-9);
+    for (int l = 1; l < 400; l++)
+        assert_true(chi[l] > 0.0 && chi[l] < 2.0);
+    /* the curve length: the input polygon's chords have 1 - c0 = 2
+     * sin^2(pi/C); in the chaotic phase the image grows by about
+     * sqrt(chi_1) a layer at first (Poole et al. 2016, eq. 10 in the
+     * small-chord limit), in the ordered phase it shrinks */
+    double len[30];
+    assert_int_equal(pdx_theory_deep_curve_length(ws, &pb, 1.0, 1000, 30, len,
+                                                  &st, NULL),
+                     PDX_OK);
+    assert_int_equal(st, PDX_THEORY_SOLVED);
+    /* layer 1 is linear: sqrt(sigma_w2) times the input polygon */
+    double poly = 2.0 * M_PI * 1000.0 * sin(M_PI / 1000.0) / M_PI;
+    assert_double_close(len[0], sqrt(2.0) * poly, 1e-12);
+    /* chord growth = sqrt(chi^(l-1)) = sqrt(sigma_w2 E[phi'^2] at
+     * q^(l-1)) while chords are short: layer 2 */
+    pdx_theory_deep_layers(ws, &pb, 1.0, 0.5, 1, q, c, chi, &st, NULL);
+    assert_double_close(len[1] / len[0], sqrt(chi[0]), 1e-4);
+    /* chaotic: near q* the growth per layer is sqrt(chi_1) */
+    pb.sigma_w2 = 4.0;
+    pdx_theory_deep_curve_length(ws, &pb, 1.0, 1000, 30, len, &st, NULL);
+    assert_double_close(len[12] / len[11], sqrt(1.342402414445), 1e-3);
+    assert_true(len[29] > 20.0 * len[0]);
+    pb.sigma_w2 = 1.0;
+    pdx_theory_deep_curve_length(ws, &pb, 1.0, 1000, 30, len, &st, NULL);
+    assert_true(len[29] < len[0]); /* ordered: the curve contracts */
     /* ordered phase: c^l -> 1; c0 = 1 stays 1 */
     pb.sigma_w2 = 1.2;
-    pdx_theory_deep_layers(ws, &pb, 1.0, 0.2, 400, q, c, &st, NULL);
+    pdx_theory_deep_layers(ws, &pb, 1.0, 0.2, 400, q, c, NULL, &st, NULL);
     assert_int_equal(st, PDX_THEORY_SOLVED);
     assert_double_near(c[399], 1.0, 1e-9);
     for (int l = 1; l < 400; l++)
         assert_true(c[l] >= c[l - 1] - 1e-12);
-    pdx_theory_deep_layers(ws, &pb, 1.0, 1.0, 50, q, c, &st, NULL);
+    pdx_theory_deep_layers(ws, &pb, 1.0, 1.0, 50, q, c, NULL, &st, NULL);
     assert_double_close(c[49], 1.0, 0.0);
     /* relu closed form: q^l = (sw/2) q^{l-1} + sb, grows above sw = 2 */
     pdx_deep_problem relu = {PDX_ACT_RELU, 3.0, 0.1, 0};
-    pdx_theory_deep_layers(ws, &relu, 1.0, 0.3, 10, q, c, &st, NULL);
+    pdx_theory_deep_layers(ws, &relu, 1.0, 0.3, 10, q, c, NULL, &st, NULL);
     assert_int_equal(st, PDX_THEORY_SOLVED);
     assert_double_close(q[0], 3.1, 1e-15);
     for (int l = 1; l < 10; l++)
@@ -341,13 +370,16 @@ static void test_deep_bad_arguments(void **state)
     pdx_deep_problem pb = {PDX_ACT_TANH, 1.0, 0.1, 0};
     double q[2], c[2];
     int st;
-    assert_int_equal(pdx_theory_deep_layers(ws, &pb, 1.0, 0.5, 0, q, c, &st,
+    assert_int_equal(pdx_theory_deep_layers(ws, &pb, 1.0, 0.5, 0, q, c, NULL, &st,
                                             NULL),
                      PDX_ERR_USAGE);
     assert_int_equal(pdx_theory_deep_layers(ws, &pb, -1.0, 0.5, 2, q, c,
-                                            &st, NULL),
+                                            NULL, &st, NULL),
                      PDX_ERR_USAGE);
-    assert_int_equal(pdx_theory_deep_layers(ws, &pb, 1.0, 1.5, 2, q, c, &st,
+    assert_int_equal(pdx_theory_deep_curve_length(ws, &pb, 1.0, 2, 2, q, &st,
+                                                  NULL),
+                     PDX_ERR_USAGE);
+    assert_int_equal(pdx_theory_deep_layers(ws, &pb, 1.0, 1.5, 2, q, c, NULL, &st,
                                             NULL),
                      PDX_ERR_USAGE);
     /* huge sigma_w2: a value or a status, never a crash */

@@ -322,13 +322,30 @@ pdx_status pdx_theory_deep_point(pdx_theory_workspace *ws,
 
 /* q^l and c^l of layers l = 1 .. depth into q[l-1], c[l-1], from inputs of
  * length q0 = |x|^2/N and correlation c0: q^1 = sigma_w2 q0 + sigma_b2,
- * c^1 = (sigma_w2 q0 c0 + sigma_b2)/q^1, then the maps. *status solved or
- * not_converged (values from the failing layer on NaN). PDX_ERR_USAGE for
- * bad arguments (q0 < 0, c0 outside [-1, 1], depth 0, as above). */
+ * c^1 = (sigma_w2 q0 c0 + sigma_b2)/q^1, then the maps; chi (may be NULL)
+ * gets chi^l = sigma_w2 E[phi'(sqrt(q^l) z)^2], the mean squared singular
+ * value of the Jacobian of g(h^(l-1)) -> g(h^l) (pdx's chi_layer).
+ * *status solved or not_converged (values from the failing layer on NaN).
+ * PDX_ERR_USAGE for bad arguments (q0 < 0, c0 outside [-1, 1], depth 0,
+ * as above). */
 pdx_status pdx_theory_deep_layers(pdx_theory_workspace *ws,
                                   const pdx_deep_problem *problem, double q0,
                                   double c0, size_t depth, double *q,
-                                  double *c, int *status, pdx_error *err);
+                                  double *c, double *chi, int *status,
+                                  pdx_error *err);
+
+/* Poole et al.'s expressivity measure as pdx's propagate measures it
+ * (curve_length_layer): the length, over sqrt(width), of the image after
+ * layer l = 1 .. depth of the closed polygon of `points` points on the
+ * great circle of radius sqrt(N q0): points * sqrt(2 q^l (1 - c^l)) with
+ * c^l from c^0 = cos(2 pi/points) (the chord of neighbouring points).
+ * Accurate while 1 - c^l is well above the 2-D integrals' 1e-11. Same
+ * statuses and errors as pdx_theory_deep_layers (points >= 3). */
+pdx_status pdx_theory_deep_curve_length(pdx_theory_workspace *ws,
+                                        const pdx_deep_problem *problem,
+                                        double q0, size_t points,
+                                        size_t depth, double *length,
+                                        int *status, pdx_error *err);
 
 /* The order-to-chaos line: sigma_w2 with chi_1 = 1 at this sigma_b2
  * (tanh: 1 at sigma_b2 = 0; erf: pi/2; relu 2; linear 1). */

@@ -170,7 +170,7 @@ static int layers(pdx_theory_workspace *ws, int act, const char *aname,
                 int st = PDX_THEORY_PENDING;
                 if (pdx_theory_deep_point(ws, &pb, &p, &err) != PDX_OK ||
                     pdx_theory_deep_layers(ws, &pb, o->q0, c0[k], depth, q,
-                                           c, &st, &err) != PDX_OK) {
+                                           c, NULL, &st, &err) != PDX_OK) {
                     rc = pdx_cli_report(&err);
                     break;
                 }
