@@ -787,3 +787,70 @@ pdx_status pdx_theory_deep_critical(pdx_theory_workspace *ws, int activation,
     }
     return PDX_OK;
 }
+
+/* ------------------------------------------------------------------------ */
+/* One cell of a grid (pdx theory SPEC)                                      */
+
+static void put_cell(double *const *vars, pdx_theory_var v, double value)
+{
+    if (vars[v] != NULL)
+        *vars[v] = value;
+}
+
+/* The per-layer variables of a propagate cell; returns its status. */
+static int deep_cell_layers(pdx_theory_workspace *ws,
+                            const pdx_deep_problem *pb, const pdx_params *p,
+                            double *const *vars, size_t n_layers)
+{
+    size_t depth = (size_t)p->student_depth;
+    if (depth > n_layers)
+        depth = n_layers;
+    if (depth == 0 || vars[PDX_TH_Q_LAYER] == NULL)
+        return PDX_THEORY_SOLVED;
+    int st = PDX_THEORY_NOT_CONVERGED, st_len = PDX_THEORY_NOT_CONVERGED;
+    if (pdx_theory_deep_layers(ws, pb, p->propagate_q0, p->propagate_c0,
+                               depth, vars[PDX_TH_Q_LAYER],
+                               vars[PDX_TH_C_LAYER], vars[PDX_TH_CHI_LAYER],
+                               &st, NULL) != PDX_OK ||
+        pdx_theory_deep_curve_length(
+            ws, pb, p->propagate_q0, (size_t)p->propagate_curve_points, depth,
+            vars[PDX_TH_CURVE_LENGTH_LAYER], &st_len, NULL) != PDX_OK)
+        return PDX_THEORY_NOT_APPLICABLE; /* arguments out of the maps' range */
+    return st == PDX_THEORY_SOLVED && st_len == PDX_THEORY_SOLVED
+               ? PDX_THEORY_SOLVED
+               : PDX_THEORY_NOT_CONVERGED;
+}
+
+int pdx_th_deep_cell(pdx_theory_workspace *ws, const pdx_params *p,
+                     double *const *vars, size_t n_layers)
+{
+    pdx_deep_problem pb = {p->student_activation, p->student_sigma_w2,
+                           p->student_sigma_b2, 0};
+    pdx_deep_point pt;
+    if (pdx_theory_deep_point(ws, &pb, &pt, NULL) != PDX_OK)
+        return PDX_THEORY_NOT_APPLICABLE;
+    pdx_deep_critical cr;
+    if (pdx_theory_deep_critical(ws, pb.activation, pb.sigma_b2, &cr,
+                                 NULL) != PDX_OK)
+        cr.status = PDX_THEORY_NOT_APPLICABLE;
+    put_cell(vars, PDX_TH_Q_STAR, pt.q_star);
+    put_cell(vars, PDX_TH_C_STAR, pt.c_star);
+    put_cell(vars, PDX_TH_CHI_1, pt.chi_1);
+    put_cell(vars, PDX_TH_CHI_C, pt.chi_c);
+    put_cell(vars, PDX_TH_SLOPE_Q, pt.slope_q);
+    put_cell(vars, PDX_TH_XI_Q, pt.xi_q);
+    put_cell(vars, PDX_TH_XI_C, pt.xi_c);
+    put_cell(vars, PDX_TH_XI_GRAD, pt.xi_grad);
+    put_cell(vars, PDX_TH_SIGMA_W2_CRITICAL,
+             cr.status == PDX_THEORY_SOLVED ? cr.sigma_w2 : NAN);
+    put_cell(vars, PDX_TH_TRAINABLE_DEPTH, 6.0 * pt.xi_c);
+    /* the layers are finite at any depth, even where q* is not (relu
+     * above sigma_w2 = 2): a propagate cell is solved when they are */
+    int st = pt.status;
+    if (p->train_algorithm == PDX_ALG_PROPAGATE) {
+        int layers = deep_cell_layers(ws, &pb, p, vars, n_layers);
+        if (layers != PDX_THEORY_SOLVED || st == PDX_THEORY_NOT_APPLICABLE)
+            st = layers;
+    }
+    return st;
+}

@@ -81,6 +81,9 @@ typedef enum pdx_theory_kind {
     PDX_THEORY_BAYES_SPHERICAL = 5,
     PDX_THEORY_GIBBS_ISING = 6,
     PDX_THEORY_SCM_ODE = 7,
+    PDX_THEORY_DEEP = 8,  /* deep-mean-field: random deep students (the
+                           * flag's meanings list it only in files with
+                           * deep cells) */
     PDX_THEORY_KIND_COUNT
 } pdx_theory_kind;
 
@@ -391,6 +394,25 @@ typedef enum pdx_theory_var {
     PDX_TH_PLATEAU_START,
     PDX_TH_PLATEAU_END,
     PDX_TH_ETA_MAX,
+    PDX_TH_BASE_COUNT,          /* grids without deep students stop here */
+    /* deep students, per cell (docs/THEORY.md): */
+    PDX_TH_Q_STAR = PDX_TH_BASE_COUNT,
+    PDX_TH_C_STAR,
+    PDX_TH_CHI_1,
+    PDX_TH_CHI_C,
+    PDX_TH_SLOPE_Q,
+    PDX_TH_XI_Q,
+    PDX_TH_XI_C,
+    PDX_TH_XI_GRAD,
+    PDX_TH_SIGMA_W2_CRITICAL,   /* the order-to-chaos line at the cell's
+                                 * sigma_b2 */
+    PDX_TH_TRAINABLE_DEPTH,     /* 6 xi_c */
+    PDX_TH_DEEP_COUNT,          /* ... and without propagate cells here */
+    /* train.algorithm propagate, per layer (layer): */
+    PDX_TH_Q_LAYER = PDX_TH_DEEP_COUNT,
+    PDX_TH_C_LAYER,
+    PDX_TH_CHI_LAYER,
+    PDX_TH_CURVE_LENGTH_LAYER,
     PDX_TH_COUNT
 } pdx_theory_var;
 
@@ -398,8 +420,16 @@ typedef enum pdx_theory_var {
  * (axes..., dims...) without a replica dimension). */
 const pdx_var_desc *pdx_theory_variables(size_t *count);
 
-/* The layout of a grid's theory file (variables, dimension sizes). */
+/* The layout of a grid's theory file (variables, dimension sizes): the
+ * first PDX_TH_BASE_COUNT variables, the deep students' per-cell ones up
+ * to PDX_TH_DEEP_COUNT when a cell has a deep student, and the per-layer
+ * ones when a cell propagates (so files of other sweeps stay as they
+ * were). */
 void pdx_theory_layout(const pdx_grid *grid, pdx_layout *layout);
+
+/* 1 if some cell of the grid has a deep student (its theory file has the
+ * deep variables and the deep-mean-field theory). */
+int pdx_theory_grid_has_deep(const pdx_grid *grid);
 
 /* Everything `pdx theory SPEC` computes, per cell. */
 typedef struct pdx_theory_grid_result {

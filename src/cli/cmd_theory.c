@@ -44,6 +44,7 @@ static const char *const theory_usage =
     "    gibbs-spherical / gibbs-ising at train.temperature (equilibrium)\n"
     "  erf committees, train.algorithm online                    -> scm-ode\n"
     "    (initial overlaps of typical size 1/sqrt(N), see --init)\n"
+
     "\n"
     "With --curve: print a CSV table (header row) on stdout. Curves:\n"
     "  hebb                    Hebb rule, spherical or continuous student\n"
@@ -512,6 +513,19 @@ static pdx_status write_theory_file(const char *path, const pdx_grid *grid,
     return st;
 }
 
+static const char references[] =
+    "Engel & Van den Broeck, Statistical Mechanics of Learning (2001); "
+    "Seung, Sompolinsky & Tishby, Phys. Rev. A 45, 6056 (1992); "
+    "Gyorgyi, Phys. Rev. A 41, 7097 (1990); Saad & Solla, Phys. Rev. E "
+    "52, 4225 (1995); Goldt et al., NeurIPS (2019)";
+/* files with deep cells (issue 15) */
+static const char deep_references[] =
+    "Engel & Van den Broeck, Statistical Mechanics of Learning (2001); "
+    "Seung, Sompolinsky & Tishby, Phys. Rev. A 45, 6056 (1992); "
+    "Gyorgyi, Phys. Rev. A 41, 7097 (1990); Saad & Solla, Phys. Rev. E "
+    "52, 4225 (1995); Goldt et al., NeurIPS (2019); Poole et al., "
+    "NeurIPS (2016); Schoenholz et al., ICLR (2017)";
+
 static int run_spec(const char *spec_path, const char *out_path, int quiet,
                     int force, const char *command_line)
 {
@@ -556,7 +570,11 @@ static int run_spec(const char *spec_path, const char *out_path, int quiet,
     int8_t theory_flags[PDX_THEORY_KIND_COUNT];
     char theory_meanings[256] = "";
     size_t used = 0;
-    for (int k = 0; k < PDX_THEORY_KIND_COUNT; k++) {
+    /* deep-mean-field only in files with deep cells: the others keep the
+     * flag they had */
+    int deep = pdx_theory_grid_has_deep(grid);
+    int n_kinds = deep ? PDX_THEORY_KIND_COUNT : PDX_THEORY_DEEP;
+    for (int k = 0; k < n_kinds; k++) {
         theory_flags[k] = (int8_t)k;
         used += (size_t)snprintf(theory_meanings + used,
                                  sizeof theory_meanings - used, "%s%s",
@@ -571,7 +589,7 @@ static int run_spec(const char *spec_path, const char *out_path, int quiet,
          4, status_flags, "pending solved not_applicable not_converged",
          res.status},
         {"theory", "the theory used for the cell (pdx theory --curve NAME)",
-         PDX_THEORY_KIND_COUNT, theory_flags, theory_meanings, res.theory},
+         (size_t)n_kinds, theory_flags, theory_meanings, res.theory},
         {"phase",
          "gibbs-ising phase: poor generalization (alpha < alpha_c), perfect "
          "with the poor branch metastable (alpha_c <= alpha < "
@@ -593,10 +611,7 @@ static int run_spec(const char *spec_path, const char *out_path, int quiet,
     const char *attrs[] = {
         "theories", theories,
         "theory_references",
-        "Engel & Van den Broeck, Statistical Mechanics of Learning (2001); "
-        "Seung, Sompolinsky & Tishby, Phys. Rev. A 45, 6056 (1992); "
-        "Gyorgyi, Phys. Rev. A 41, 7097 (1990); Saad & Solla, Phys. Rev. E "
-        "52, 4225 (1995); Goldt et al., NeurIPS (2019)",
+        deep ? deep_references : references,
     };
     const double *values[PDX_TH_COUNT];
     for (size_t v = 0; v < PDX_TH_COUNT; v++)
@@ -663,7 +678,7 @@ static int run_curve(curve_opts *o, const char *alpha_text)
     if (pdx_cli_theory_is_deep(o->name))
         return pdx_cli_theory_deep_curve(o->name, &o->deep);
     int kind = pdx_theory_find(o->name);
-    if (kind <= PDX_THEORY_NONE)
+    if (kind <= PDX_THEORY_NONE || kind == PDX_THEORY_DEEP)
         return pdx_cli_usage_error(
             "pdx theory",
             "--curve: unknown curve '%s' (hebb, hebb-clipped, "
