@@ -124,6 +124,116 @@ for r in rows("erf.csv"):
 print("deep curves ok")
 EOF
 
+# --- pdx theory SPEC: deep students -------------------------------------------
+cat >"$TMP/prop.yaml" <<'YAML'
+name: prop
+seed: 7
+replicas: 2
+N: 40
+student: {kind: deep, depth: [3, 5], width: 16, activation: tanh,
+          sigma_w2: [1.2, 2.0], sigma_b2: 0.05}
+train: {algorithm: propagate}
+propagate: {q0: 1.0, c0: 0.5, probes: 2, curve_points: 16}
+YAML
+cat >"$TMP/relu.yaml" <<'YAML'
+name: relu
+seed: 7
+N: 40
+student: {kind: deep, depth: 4, width: 16, activation: relu,
+          sigma_w2: [1.0, 3.0], sigma_b2: 0.1}
+train: {algorithm: propagate}
+propagate: {q0: 2.0, c0: 0.3, probes: 2, curve_points: 16}
+YAML
+cat >"$TMP/train.yaml" <<'YAML'
+name: deeptrain
+seed: 3
+N: 20
+teacher: {kind: committee, hidden: 1, activation: erf}
+student: {kind: deep, depth: [2, 4], width: 8, activation: tanh,
+          sigma_w2: [1.0, 3.0], sigma_b2: 0.05}
+data: {alpha: 2}
+train: {algorithm: sgd, learning_rate: 0.01, batch: 4, epochs: 1}
+record: {times: [1]}
+YAML
+for n in prop relu train; do
+    expect_exit 0 "$PDX" theory "$TMP/$n.yaml" -o "$TMP/$n-theory.h5" --quiet
+done
+expect_exit 0 "$PDX" theory "$ROOT/sweeps/quickstart.yaml" -o "$TMP/qs-theory.h5" --quiet
+$PY - "$PDX" "$TMP" "$ROOT" <<'EOF' || fail "deep theory files"
+import csv, io, math, os, subprocess, sys
+import h5py
+import numpy as np
+pdx, d, root = sys.argv[1:4]
+def curve(*args):
+    out = subprocess.run([pdx, "theory", "--curve", *args], capture_output=True,
+                         text=True, check=True).stdout
+    return list(csv.DictReader(io.StringIO(out)))
+f = h5py.File(os.path.join(d, "prop-theory.h5"), "r")
+assert (f["status"][:] == 1).all(), f["status"][:]
+meanings = f["theory"].attrs["flag_meanings"]
+meanings = meanings.decode() if isinstance(meanings, bytes) else meanings
+assert meanings.split()[f["theory"][0, 0]] == "deep-mean-field", meanings
+refs = f.attrs["theory_references"]
+assert b"Schoenholz" in (refs if isinstance(refs, bytes) else refs.encode())
+# same dimension and names as the simulation: (axes..., layer), layer 1..L
+assert list(f["layer"][:]) == [1, 2, 3, 4, 5], f["layer"][:]
+q, c = f["q_layer"][:], f["c_layer"][:]   # depth, sigma_w2, layer
+assert q.shape == (2, 2, 5), q.shape
+for j, sw in enumerate((1.2, 2.0)):
+    rows = curve("deep-layers", "--sigma-w2", str(sw), "--sigma-b2", "0.05",
+                 "--depth", "5", "--c0", "0.5")
+    for l, r in enumerate(rows):
+        assert abs(q[1, j, l] - float(r["q"])) < 1e-8 * q[1, j, l], (sw, l)
+        assert abs(c[1, j, l] - float(r["c"])) < 1e-8, (sw, l)
+    # the depth-3 cells stop at layer 3
+    assert np.isnan(q[0, j, 3:]).all() and np.isfinite(q[0, j, :3]).all()
+    assert np.array_equal(q[0, j, :3], q[1, j, :3])
+    sc = curve("deep-scales", "--sigma-w2", str(sw), "--sigma-b2", "0.05")[0]
+    for v in ("q_star", "c_star", "chi_1", "chi_c", "xi_q", "xi_c", "xi_grad"):
+        assert abs(f[v][1, j] - float(sc[v])) <= 1e-9 * abs(float(sc[v])), v
+    assert abs(f["trainable_depth"][1, j] - 6 * f["xi_c"][1, j]) < 1e-9
+    assert abs(f["sigma_w2_critical"][1, j] - 1.760954639607) < 1e-9
+    # layer 1 is linear: sqrt(sigma_w2) times the input polygon's length
+    # 2 pi sqrt(q0) C sin(pi/C)/pi
+    poly = 2 * 16 * math.sin(math.pi / 16)
+    assert abs(f["curve_length_layer"][1, j, 0] - math.sqrt(sw) * poly) < 1e-9
+    chi = f["chi_layer"][1, j]
+    assert np.all((chi > 0) & (chi < sw))
+# relu above sigma_w2 = 2 with a bias: q diverges, no fixed point, but the
+# layers are finite and the propagate cell is solved
+r = h5py.File(os.path.join(d, "relu-theory.h5"), "r")
+assert (r["status"][:] == 1).all()
+assert np.isinf(r["q_star"][1]) and np.isnan(r["c_star"][1])
+assert abs(r["chi_1"][1] - 1.5) < 1e-12 and np.isnan(r["sigma_w2_critical"][1])
+ql = r["q_layer"][1]
+assert abs(ql[0] - (3.0 * 2.0 + 0.1)) < 1e-12
+assert np.allclose(ql[1:], 1.5 * ql[:-1] + 0.1, rtol=1e-13)
+assert abs(r["q_star"][0] - 0.2) < 1e-12   # sb / (1 - sw/2)
+# a deep training sweep: the per-cell values, 6 xi_c, no layer dimension
+t = h5py.File(os.path.join(d, "train-theory.h5"), "r")
+assert "layer" not in t and "q_layer" not in t
+assert (t["status"][:] == 1).all()
+assert np.allclose(t["trainable_depth"][:], 6 * t["xi_c"][:], rtol=1e-15)
+# other theory files do not change: no deep variables, no deep kind
+qs = h5py.File(os.path.join(d, "qs-theory.h5"), "r")
+assert "q_star" not in qs and "layer" not in qs
+m = qs["theory"].attrs["flag_meanings"]
+assert b"deep" not in (m if isinstance(m, bytes) else m.encode())
+# the analysis package: the theory lines of deep sweeps
+sys.path.insert(0, os.path.join(root, "analysis"))
+import pdx_analysis as pa
+lines = {b.kind: b for b in pa.theory_lines(pa.load(os.path.join(d, "prop-theory.h5")))}
+assert "order_chaos" in lines and "trainable_depth" in lines, lines
+oc = lines["order_chaos"].table
+assert np.allclose(oc["student.sigma_w2"], 1.760954639607, atol=1e-9)
+td = pa.load(os.path.join(d, "train-theory.h5"))
+line = [b for b in pa.theory_lines(td) if b.kind == "trainable_depth"][0]
+assert line.along == "student.depth" and line.across == "student.sigma_w2"
+print("deep theory files ok")
+EOF
+# the deep-mean-field kind is no --curve
+expect_error "unknown curve" "$PDX" theory --curve deep-mean-field --alpha 1
+
 if [ "$fails" -ne 0 ]; then
     echo "$fails failure(s)"
     exit 1

@@ -381,7 +381,7 @@ THEORY_KINDS = {"jump": ("transition", "spinodal"), "hysteresis": ("transition",
                 "divergence": ("divergence",), "early_stopping": ("plateau",),
                 "trainable_depth": ("trainable_depth",),
                 "all": ("transition", "spinodal", "divergence", "plateau",
-                        "trainable_depth")}
+                        "trainable_depth", "order_chaos")}
 
 
 def _theory_list(theory, kinds, x, y, threshold, method="onset", direction=None,

@@ -48,6 +48,7 @@ LABELS = {
     "spinodal": "spinodal",
     "plateau": "plateau",
     "trainable_depth": "trainable depth",
+    "order_chaos": "order-to-chaos line",
 }
 
 

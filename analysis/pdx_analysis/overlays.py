@@ -1,6 +1,7 @@
 """Theory overlays of boundaries (layer 7): the lines a theory file gives
 explicitly (:func:`theory_lines`: alpha_c, alpha_spinodal, eta_max,
-plateau, trainable_depth = 6 xi_c of deep networks) as :class:`~pdx_analysis.boundary.Boundary` records, and the
+plateau; deep networks: trainable_depth = 6 xi_c and the order-to-chaos
+line sigma_w2_critical) as :class:`~pdx_analysis.boundary.Boundary` records, and the
 point-by-point comparison of a simulated line with a theoretical one
 (:func:`compare`)."""
 
@@ -29,6 +30,7 @@ THEORY_LINES = {
     "plateau_start": ("time", "plateau", "plateau start"),
     "plateau_end": ("time", "plateau", "plateau end"),
     "trainable_depth": ("depth", "trainable_depth", "6 xi_c (trainable depth, theory)"),
+    "sigma_w2_critical": ("sigma_w2", "order_chaos", "order-to-chaos line chi_1 = 1"),
 }
 
 
