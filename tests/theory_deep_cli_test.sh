@@ -231,6 +231,25 @@ line = [b for b in pa.theory_lines(td) if b.kind == "trainable_depth"][0]
 assert line.along == "student.depth" and line.across == "student.sigma_w2"
 print("deep theory files ok")
 EOF
+# simulation and theory files of a propagate sweep line up: the analysis
+# package draws the theory's q^l over the simulation's against the layer
+expect_exit 0 "$PDX" run "$TMP/prop.yaml" -o "$TMP/prop.h5" --quiet
+MPLBACKEND=Agg $PY - "$TMP" "$ROOT" <<'EOF' || fail "deep overlays"
+import os, sys
+d, root = sys.argv[1:3]
+sys.path.insert(0, os.path.join(root, "analysis"))
+import pdx_analysis as pa
+from pdx_analysis import lines
+both = pa.load_files([os.path.join(d, "prop.h5"), os.path.join(d, "prop-theory.h5")])
+res = lines.slices(both.sim, "layer", hue="student.sigma_w2",
+                   variables=["q_layer", "c_layer"], sel={"student.depth": 5},
+                   theory=both.theory)
+assert all(len(t) == 2 for t in res.theory_lines), res.theory_lines
+# the theory's layer coordinate is the simulation's
+assert list(both.sim["layer"].values) == list(both.theory["layer"].values)
+print("deep overlays ok")
+EOF
+
 # the deep-mean-field kind is no --curve
 expect_error "unknown curve" "$PDX" theory --curve deep-mean-field --alpha 1
 
