@@ -44,7 +44,6 @@ static const char *const theory_usage =
     "    gibbs-spherical / gibbs-ising at train.temperature (equilibrium)\n"
     "  erf committees, train.algorithm online                    -> scm-ode\n"
     "    (initial overlaps of typical size 1/sqrt(N), see --init)\n"
-
     "\n"
     "With --curve: print a CSV table (header row) on stdout. Curves:\n"
     "  hebb                    Hebb rule, spherical or continuous student\n"
