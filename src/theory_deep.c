@@ -642,9 +642,16 @@ static void run_layers(deep_ctx *x, double q0, double omc0, size_t depth,
         if (++l == depth || x->failed || !isfinite(ql))
             break;
         double qn = x->sw * expect1(x, ql, 0) + x->sb;
-        /* q12 = q^{l+1} + sw (E phi phi(c) - E phi^2), accurate at c ~ 1 */
-        double diff =
-            omc[l - 1] > 0.0 ? expect2(x, ql, 1.0 - omc[l - 1], 0, 1) : 0.0;
+        /* q12 = q^{l+1} + sw (E phi phi(c) - E phi^2), accurate at c ~ 1;
+         * closer to c = 1 than the 2-D integrals resolve, its first order
+         * (Price's theorem): E phi phi(c) - E phi^2 = -q (1 - c) E phi'^2
+         * (relative error O(1 - c); O((1 - c)^(1/2)) at hard_tanh's kinks) */
+        double linear = x->act == PDX_ACT_HARD_TANH ? 1e-14 : 1e-8;
+        double diff = 0.0;
+        if (omc[l - 1] > 0.0 && omc[l - 1] < linear && !x->numeric)
+            diff = -ql * omc[l - 1] * expect1(x, ql, 1);
+        else if (omc[l - 1] > 0.0)
+            diff = expect2(x, ql, 1.0 - omc[l - 1], 0, 1);
         if (ql == qn && omc[l - 1] == 0.0) {
             for (; l < depth; l++) { /* a fixed point: the rest is equal */
                 q[l] = ql;

@@ -285,6 +285,16 @@ static void test_deep_layers(void **state)
     pb.sigma_w2 = 1.0;
     pdx_theory_deep_curve_length(ws, &pb, 1.0, 1000, 30, len, &st, NULL);
     assert_true(len[29] < len[0]); /* ordered: the curve contracts */
+    /* ... geometrically, by sqrt(chi_1) a layer, also when 1 - c^l is far
+     * below the 2-D integrals' resolution (it stalled near 1e-7 before
+     * the first-order update took over there) */
+    double deep_len[60];
+    pdx_deep_problem ord = {PDX_ACT_TANH, 0.75, 0.3, 0};
+    pdx_theory_deep_curve_length(ws, &ord, 1.0, 16, 60, deep_len, &st, NULL);
+    assert_int_equal(st, PDX_THEORY_SOLVED);
+    pdx_deep_point po = deep(PDX_ACT_TANH, 0.75, 0.3, 0);
+    assert_true(deep_len[59] < 1e-9);
+    assert_double_close(deep_len[59] / deep_len[58], sqrt(po.chi_1), 1e-6);
     /* ordered phase: c^l -> 1; c0 = 1 stays 1 */
     pb.sigma_w2 = 1.2;
     pdx_theory_deep_layers(ws, &pb, 1.0, 0.2, 400, q, c, NULL, &st, NULL);
