@@ -395,6 +395,39 @@ static double expect2(deep_ctx *x, double q, double c, int a, int d)
     return d ? v - full : v;
 }
 
+/* E[phi(u1) phi(u2)] - E[phi(u1)^2] at length q and 1 - c = omc, without
+ * the cancellation of the two terms near c = 1: below a threshold the
+ * expansion in C12 = q c (Price's theorem) -q omc E[phi'^2] + (q omc)^2
+ * E[phi''^2]/2, whose next term (~omc^3) stays below the 2-D integrals'
+ * 1e-11 (tanh, sigmoid: omc < 2e-4) or erf's asin difference (1e-5);
+ * hard_tanh's kinks leave an O(omc^(3/2)) term: first order below 5e-8;
+ * relu through its arc-cosine kernel with sin t - t cos t in series for
+ * small t; linear exactly. */
+static double corr_diff(deep_ctx *x, double q, double omc)
+{
+    if (!(omc > 0.0))
+        return 0.0;
+    if (!x->numeric && x->act == PDX_ACT_LINEAR)
+        return -q * omc;
+    if (!x->numeric && x->act == PDX_ACT_RELU) {
+        double t = 2.0 * asin(sqrt(0.5 * fmin(omc, 2.0)));
+        double t2 = t * t;
+        double st = t < 1e-2 ? t * t2 * (1.0 / 3 - t2 / 30 + t2 * t2 / 840)
+                             : sin(t) - t * cos(t);
+        return q / (2.0 * M_PI) * (st - M_PI * omc);
+    }
+    double limit = x->act == PDX_ACT_ERF         ? 1e-5
+                   : x->act == PDX_ACT_HARD_TANH ? 5e-8
+                                                 : 2e-4;
+    if (omc < limit && !x->numeric) {
+        double first = -q * omc * expect1(x, q, 1);
+        return x->act == PDX_ACT_HARD_TANH
+                   ? first
+                   : first + 0.5 * q * q * omc * omc * expect1(x, q, 3);
+    }
+    return expect2(x, q, 1.0 - omc, 0, 1);
+}
+
 /* --------------------------------------------------------------------- */
 /* Fixed points                                                           */
 
@@ -642,16 +675,8 @@ static void run_layers(deep_ctx *x, double q0, double omc0, size_t depth,
         if (++l == depth || x->failed || !isfinite(ql))
             break;
         double qn = x->sw * expect1(x, ql, 0) + x->sb;
-        /* q12 = q^{l+1} + sw (E phi phi(c) - E phi^2), accurate at c ~ 1;
-         * closer to c = 1 than the 2-D integrals resolve, its first order
-         * (Price's theorem): E phi phi(c) - E phi^2 = -q (1 - c) E phi'^2
-         * (relative error O(1 - c); O((1 - c)^(1/2)) at hard_tanh's kinks) */
-        double linear = x->act == PDX_ACT_HARD_TANH ? 1e-14 : 1e-8;
-        double diff = 0.0;
-        if (omc[l - 1] > 0.0 && omc[l - 1] < linear && !x->numeric)
-            diff = -ql * omc[l - 1] * expect1(x, ql, 1);
-        else if (omc[l - 1] > 0.0)
-            diff = expect2(x, ql, 1.0 - omc[l - 1], 0, 1);
+        /* q12 = q^{l+1} + sw (E phi phi(c) - E phi^2), accurate at c ~ 1 */
+        double diff = corr_diff(x, ql, omc[l - 1]);
         if (ql == qn && omc[l - 1] == 0.0) {
             for (; l < depth; l++) { /* a fixed point: the rest is equal */
                 q[l] = ql;

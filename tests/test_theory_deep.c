@@ -295,6 +295,43 @@ static void test_deep_layers(void **state)
     pdx_deep_point po = deep(PDX_ACT_TANH, 0.75, 0.3, 0);
     assert_true(deep_len[59] < 1e-9);
     assert_double_close(deep_len[59] / deep_len[58], sqrt(po.chi_1), 1e-6);
+    /* the same for every activation (closed forms near c = 1 too: erf's
+     * asin difference, relu's arc-cosine kernel, linear exactly) */
+    static const struct {
+        int act;
+        double sw;
+    } ordered[] = {{PDX_ACT_ERF, 1.0},       {PDX_ACT_RELU, 1.2},
+                   {PDX_ACT_LINEAR, 0.6},    {PDX_ACT_SIGMOID, 8.0},
+                   {PDX_ACT_HARD_TANH, 0.8}};
+    for (size_t i = 0; i < sizeof ordered / sizeof *ordered; i++) {
+        pdx_deep_problem o = {ordered[i].act, ordered[i].sw, 0.3, 0};
+        pdx_theory_deep_curve_length(ws, &o, 1.0, 16, 60, deep_len, &st,
+                                     NULL);
+        assert_int_equal(st, PDX_THEORY_SOLVED);
+        pdx_deep_point pp = deep(ordered[i].act, ordered[i].sw, 0.3, 0);
+        assert_double_close(deep_len[59] / deep_len[58], sqrt(pp.chi_1),
+                            1e-6);
+    }
+    /* closed forms and integrals agree layer by layer (erf over 20
+     * layers; relu over 10: closer to c = 1 the Kronrod estimates of its
+     * kinked integrands exceed the 1e-11 budget, the closed form is
+     * exact there) */
+    for (int k = 0; k < 2; k++) {
+        size_t n = k ? 10 : 20;
+        pdx_deep_problem cf = {k ? PDX_ACT_RELU : PDX_ACT_ERF, 1.5, 0.1, 0};
+        pdx_deep_problem nu = cf;
+        nu.numeric = 1;
+        double qa[20], ca[20], qb[20], cb[20];
+        pdx_theory_deep_layers(ws, &cf, 1.0, 0.9, n, qa, ca, NULL, &st,
+                               NULL);
+        pdx_theory_deep_layers(ws, &nu, 1.0, 0.9, n, qb, cb, NULL, &st,
+                               NULL);
+        assert_int_equal(st, PDX_THEORY_SOLVED);
+        for (size_t l = 0; l < n; l++) {
+            assert_double_close(qa[l], qb[l], 1e-10);
+            assert_double_near(ca[l], cb[l], 1e-9);
+        }
+    }
     /* ordered phase: c^l -> 1; c0 = 1 stays 1 */
     pb.sigma_w2 = 1.2;
     pdx_theory_deep_layers(ws, &pb, 1.0, 0.2, 400, q, c, NULL, &st, NULL);

@@ -342,8 +342,8 @@ pdx_status pdx_theory_deep_layers(pdx_theory_workspace *ws,
  * layer l = 1 .. depth of the closed polygon of `points` points on the
  * great circle of radius sqrt(N q0): points * sqrt(2 q^l (1 - c^l)) with
  * c^l from c^0 = cos(2 pi/points) (the chord of neighbouring points).
- * Below 1 - c^l = 1e-8 the map is followed to first order in 1 - c
- * (Price's theorem), which the 2-D integrals cannot resolve. Same
+ * Close to c = 1 the map is expanded in 1 - c (Price's theorem), which
+ * the 2-D integrals cannot resolve (docs/THEORY.md). Same
  * statuses and errors as pdx_theory_deep_layers (points >= 3). */
 pdx_status pdx_theory_deep_curve_length(pdx_theory_workspace *ws,
                                         const pdx_deep_problem *problem,
