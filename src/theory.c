@@ -22,6 +22,7 @@ static const char *const theory_names[PDX_THEORY_KIND_COUNT] = {
     [PDX_THEORY_BAYES_SPHERICAL] = "bayes-spherical",
     [PDX_THEORY_GIBBS_ISING] = "gibbs-ising",
     [PDX_THEORY_SCM_ODE] = "scm-ode",
+    [PDX_THEORY_DEEP] = "deep-mean-field",
 };
 
 void pdx_theory_init(void)

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "theory_internal.h"
+
 static const pdx_var_desc variables[PDX_TH_COUNT] = {
     [PDX_TH_EG] = {"eg",
                    "predicted generalization error (perceptrons: "
@@ -101,6 +103,63 @@ static const pdx_var_desc variables[PDX_TH_COUNT] = {
                         "maximal learning rate: the perfect solution is "
                         "linearly stable below it (committees, K = M)",
                         "1", 0, {PDX_DIM_TIME}},
+    /* deep students (mean field, docs/THEORY.md) */
+    [PDX_TH_Q_STAR] = {"q_star",
+                       "fixed point q* of the length map q -> sigma_w2 "
+                       "E[g(sqrt(q) z)^2] + sigma_b2 (inf: q diverges)",
+                       "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_C_STAR] = {"c_star",
+                       "stable fixed point c* of the correlation map (1 in "
+                       "the ordered phase)",
+                       "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_CHI_1] = {"chi_1",
+                      "chi_1 = sigma_w2 E[g'(sqrt(q*) z)^2] (order: < 1, "
+                      "chaos: > 1)",
+                      "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_CHI_C] = {"chi_c",
+                      "slope of the correlation map at c*", "1", 0,
+                      {PDX_DIM_TIME}},
+    [PDX_TH_SLOPE_Q] = {"slope_q",
+                        "slope of the length map at q*: chi_1 + sigma_w2 "
+                        "E[g'' g]",
+                        "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_XI_Q] = {"xi_q", "depth scale of q: -1/ln(slope_q)", "1", 0,
+                     {PDX_DIM_TIME}},
+    [PDX_TH_XI_C] = {"xi_c",
+                     "depth scale of correlations: -1/ln(chi_c) (inf at the "
+                     "order-to-chaos line)",
+                     "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_XI_GRAD] = {"xi_grad",
+                        "gradient depth scale -1/ln(chi_1) (< 0: gradients "
+                        "grow)",
+                        "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_SIGMA_W2_CRITICAL] = {"sigma_w2_critical",
+                                  "the order-to-chaos line: sigma_w2 with "
+                                  "chi_1 = 1 at the cell's sigma_b2",
+                                  "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_TRAINABLE_DEPTH] = {"trainable_depth",
+                                "6 xi_c: the depth up to which deep nets "
+                                "train (Schoenholz et al. 2017)",
+                                "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_Q_LAYER] = {"q_layer",
+                        "mean-field length q^l of the pre-activations at "
+                        "layer l (inputs |x|^2/N = propagate.q0)",
+                        "1", 1, {PDX_DIM_LAYER}},
+    [PDX_TH_C_LAYER] = {"c_layer",
+                        "mean-field correlation c^l of two inputs of "
+                        "correlation propagate.c0 at layer l",
+                        "1", 1, {PDX_DIM_LAYER}},
+    [PDX_TH_CHI_LAYER] = {"chi_layer",
+                          "mean-field sigma_w2 E[g'(sqrt(q^l) z)^2]: the "
+                          "mean squared singular value of layer l's "
+                          "Jacobian",
+                          "1", 1, {PDX_DIM_LAYER}},
+    [PDX_TH_CURVE_LENGTH_LAYER] = {"curve_length_layer",
+                                   "mean-field length over sqrt(width) of "
+                                   "the image at layer l of the input "
+                                   "circle's polygon (propagate."
+                                   "curve_points points)",
+                                   "1", 1, {PDX_DIM_LAYER}},
 };
 
 const pdx_var_desc *pdx_theory_variables(size_t *count)
@@ -110,16 +169,26 @@ const pdx_var_desc *pdx_theory_variables(size_t *count)
     return variables;
 }
 
+int pdx_theory_grid_has_deep(const pdx_grid *grid)
+{
+    return grid->max_student_depth > 0;
+}
+
 void pdx_theory_layout(const pdx_grid *grid, pdx_layout *layout)
 {
     memset(layout, 0, sizeof *layout);
     layout->vars = variables;
-    layout->n_vars = PDX_TH_COUNT;
     pdx_grid_layout_dims(grid, layout);
+    layout->n_vars = !pdx_theory_grid_has_deep(grid) ? PDX_TH_BASE_COUNT
+                     : layout->dim_size[PDX_DIM_LAYER] == 0
+                         ? PDX_TH_DEEP_COUNT
+                         : PDX_TH_COUNT;
 }
 
 pdx_theory_kind pdx_theory_for_params(const pdx_params *p)
 {
+    if (p->student_kind == PDX_MODEL_DEEP)
+        return PDX_THEORY_DEEP;
     if (p->teacher_kind == PDX_MODEL_PERCEPTRON &&
         p->student_kind == PDX_MODEL_PERCEPTRON) {
         /* the theories cover label noise only */
@@ -431,6 +500,14 @@ pdx_status pdx_theory_evaluate_grid(const pdx_grid *grid,
             out->status[cell] = PDX_THEORY_NOT_APPLICABLE;
             break;
         case PDX_THEORY_SCM_ODE: eval_scm(&c, cell, &params[cell]); break;
+        case PDX_THEORY_DEEP: {
+            double *vars[PDX_TH_COUNT];
+            for (size_t v = 0; v < PDX_TH_COUNT; v++)
+                vars[v] = v < c.layout.n_vars ? cell_var(&c, cell, v) : NULL;
+            out->status[cell] = (int8_t)pdx_th_deep_cell(
+                ws, &params[cell], vars, c.layout.dim_size[PDX_DIM_LAYER]);
+            break;
+        }
         case PDX_THEORY_HEBB:
         case PDX_THEORY_HEBB_CLIPPED:
             eval_hebb(&c, cell, &params[cell], kind);

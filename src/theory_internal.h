@@ -36,4 +36,14 @@ double pdx_th_logaddexp(double a, double b);
 /* Standard normal density. */
 double pdx_th_phi(double x);
 
+/* The deep mean-field values of one cell with a deep student
+ * (theory_deep.c): vars[v] is the cell's block of theory variable v
+ * (n_layers values for the layer variables; NULL: not in the file). The
+ * per-cell values at the student's activation, sigma_w2 and sigma_b2;
+ * for train.algorithm propagate the per-layer ones from propagate.q0,
+ * propagate.c0 (layers 1 .. student.depth, NaN beyond). Returns the
+ * cell's pdx_theory_status. */
+int pdx_th_deep_cell(pdx_theory_workspace *ws, const pdx_params *p,
+                     double *const *vars, size_t n_layers);
+
 #endif

@@ -97,6 +97,7 @@ from .boundaries import (  # noqa: E402
     interpolation_threshold,
     jump,
     theory_lines,
+    trainable_depth,
 )
 from .accessor import PdxAccessor  # noqa: E402  (registers ds.pdx)
 
@@ -139,4 +140,5 @@ __all__ = [
     "summary",
     "theory_lines",
     "timings",
+    "trainable_depth",
 ]

@@ -176,7 +176,8 @@ def _add_plot(sub) -> None:
                    help="contour lines: a number of levels or the levels")
     p.add_argument("--boundary", action="append", type=_kind, metavar="KIND",
                    help="draw a boundary computed in this plane: interpolation, jump, "
-                   "hysteresis, divergence, early-stopping or all (repeatable)")
+                   "hysteresis, divergence, early-stopping, trainable-depth or all "
+                   "(repeatable)")
     p.add_argument("--threshold", type=_threshold, metavar="T|P%",
                    help="threshold of the --boundary lines (see `boundaries`)")
     p.add_argument("--log-color", action=argparse.BooleanOptionalAction, default=None,
@@ -247,14 +248,16 @@ def _add_boundaries(sub) -> None:
         "train_error, reaches zero along X = data.alpha, per Y = temperature), jump "
         "(where VAR, default eg, jumps along X), hysteresis (jump per train.start, "
         "and the window), divergence (where runs diverge along X = learning_rate), "
-        "early-stopping (tau*(X): the time of the minimum of eg). Each point has an "
+        "early-stopping (tau*(X): the time of the minimum of eg), trainable-depth (the "
+        "largest depth X = depth at which deep nets still train, per Y = sigma_w2; "
+        "theory: 6 xi_c). Each point has an "
         "uncertainty from the replicas. Prints the tables; -o DIR writes "
         "boundary_<kind>.csv and .json there; --plot draws them on the phase "
         "diagram of VAR over X and Y.")
     _files(b)
     b.add_argument("--kind", action="append", type=_kind, metavar="KIND",
-                   help="interpolation, jump, hysteresis, divergence, early-stopping or "
-                   "all (default: all that fit the file; repeatable)")
+                   help="interpolation, jump, hysteresis, divergence, early-stopping, "
+                   "trainable-depth or all (default: all that fit the file; repeatable)")
     b.add_argument("-x", "--x", metavar="AXIS", help="axis the boundary is located along "
                    "(early-stopping: the axis tau* is a function of)")
     b.add_argument("-y", "--y", metavar="AXIS", help="axis the line runs over "
@@ -368,16 +371,17 @@ def _boundary_list(ds, kinds, x, y, var, threshold, sel, method="onset", directi
         elif kind == "early_stopping":
             out.append(bd.early_stopping(ds, x=x, var=var or "eg", sel=sel))
         elif kind == "trainable_depth":
-            out.append(bd.trainable_depth(ds, x=x, y=y, var=var, sel=sel, time=time,
-                                          threshold=0.1 if threshold is None
-                                          else threshold))
+            out.append(bd.trainable_depth(ds, x=x, y=y, var=var, threshold=threshold,
+                                          sel=sel, time=time))
     return out
 
 
 #: Lines of a theory file that go with a boundary kind.
 THEORY_KINDS = {"jump": ("transition", "spinodal"), "hysteresis": ("transition", "spinodal"),
                 "divergence": ("divergence",), "early_stopping": ("plateau",),
-                "all": ("transition", "spinodal", "divergence", "plateau")}
+                "trainable_depth": ("trainable_depth",),
+                "all": ("transition", "spinodal", "divergence", "plateau",
+                        "trainable_depth", "order_chaos")}
 
 
 def _theory_list(theory, kinds, x, y, threshold, method="onset", direction=None,
@@ -392,6 +396,7 @@ def _theory_list(theory, kinds, x, y, threshold, method="onset", direction=None,
     explicit = [b for b in bd.theory_lines(theory, across=y) if b.kind in want]
     covered = {"jump" for b in explicit if b.kind in ("transition", "spinodal")}
     covered |= {"divergence" for b in explicit if b.kind == "divergence"}
+    covered.add("trainable_depth")  # the theory's line is 6 xi_c, given explicitly
     generic = []
     for kind in kinds:
         kind = "jump" if kind == "hysteresis" else kind

@@ -34,6 +34,7 @@ BOUNDARY_FUNCTIONS = {
     "hysteresis": bd.hysteresis,
     "divergence": bd.divergence,
     "early_stopping": bd.early_stopping,
+    "trainable_depth": bd.trainable_depth,
 }
 
 
@@ -115,9 +116,10 @@ class PdxAccessor:
     def boundary(self, kind: str = "interpolation", **kwargs):
         """One boundary: ``kind`` is a name ``--kind`` accepts
         (interpolation, capacity, jump, hysteresis, divergence,
-        early-stopping, tau); ``kwargs`` go to its function
+        early-stopping, tau, trainable-depth); ``kwargs`` go to its function
         (:func:`pdx_analysis.interpolation_threshold`, ``jump``,
-        ``hysteresis``, ``divergence``, ``early_stopping``). Returns a
+        ``hysteresis``, ``divergence``, ``early_stopping``,
+        ``trainable_depth``). Returns a
         :class:`~pdx_analysis.Boundary` (a ``Hysteresis`` for hysteresis)."""
         name = bd.KIND_ALIASES.get(str(kind).strip().lower())
         if name not in BOUNDARY_FUNCTIONS:

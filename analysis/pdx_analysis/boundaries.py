@@ -28,6 +28,9 @@ Kinds (functions):
   diverge (status 2, or a variable above a threshold).
 * :func:`early_stopping` -- the optimal early-stopping time tau*(x): the
   time of the minimum of ``eg(t)`` for every value of x.
+* :func:`trainable_depth` -- the largest depth at which deep networks
+  still train, for every sigma_w2 (Schoenholz et al. 2017; the theory's
+  6 xi_c line is its overlay).
 
 Each returns a :class:`Boundary` whose ``table`` (a pandas DataFrame) has
 one row per point and which writes itself to CSV and JSON. Theory files

@@ -22,8 +22,7 @@ KINDS = {
     "jump": "first-order jump: where the variable jumps",
     "divergence": "divergence line: where runs start to diverge",
     "early_stopping": "optimal early-stopping time tau*: minimum of the variable over time",
-    "trainable_depth": ("trainable depth: the depth beyond which deep students no longer "
-                        "fit their training set (train_error rises above the threshold)"),
+    "trainable_depth": "trainable depth: the largest depth at which deep networks still train",
 }
 
 #: Lines a theory file gives explicitly: variable -> (along axis, kind,
@@ -36,7 +35,8 @@ KIND_ALIASES = {"interpolation": "interpolation", "capacity": "interpolation",
                 "hysteresis": "hysteresis", "divergence": "divergence",
                 "early-stopping": "early_stopping", "early_stopping": "early_stopping",
                 "tau": "early_stopping", "trainable-depth": "trainable_depth",
-                "trainable_depth": "trainable_depth", "trainability": "trainable_depth",
+                "trainable_depth": "trainable_depth", "depth": "trainable_depth",
+                "trainability": "trainable_depth",
                 "all": "all"}
 
 #: Legend labels of the kinds (simulation and theory).
@@ -49,6 +49,8 @@ LABELS = {
     "transition": "transition",
     "spinodal": "spinodal",
     "plateau": "plateau",
+    "trainable_depth": "trainable depth",
+    "order_chaos": "order-to-chaos line",
 }
 
 

@@ -3,8 +3,8 @@ common driver (select, estimate per replica and row, aggregate into a
 :class:`~pdx_analysis.boundary.Boundary` with err^2 = sem^2 +
 resolution^2) and the kinds: :func:`interpolation_threshold`,
 :func:`jump`, :func:`hysteresis`, :func:`divergence`,
-:func:`early_stopping`, and :func:`find_boundaries` (every kind that fits a
-file). See :mod:`pdx_analysis.boundaries` for the method."""
+:func:`early_stopping`, :func:`trainable_depth` and :func:`find_boundaries`
+(every kind that fits a file). See :mod:`pdx_analysis.boundaries` for the method."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ from .stats import select_time
 __all__ = [
     "interpolation_threshold", "jump", "divergence", "early_stopping", "hysteresis",
     "find_boundaries", "equilibrium_var", "default_across", "prepare", "RUNAWAY_FACTOR",
+    "trainable_depth",
 ]
 
 
@@ -285,33 +286,6 @@ def interpolation_threshold(ds: xr.Dataset, x: Optional[str] = None,
                 direction=direction, method=method)
 
 
-def trainable_depth(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = None,
-                    var: Optional[str] = None, threshold=0.1, time="final",
-                    method: str = "level",
-                    sel: Optional[Dict[str, object]] = None) -> Boundary:
-    """The trainable depth of deep students (Schoenholz et al. 2017): for
-    every value of ``y`` (default ``student.sigma_w2``) the depth ``x``
-    (default ``student.depth``) at which ``var`` (default ``train_error``)
-    rises above ``threshold`` (default 0.1: a tenth of the training set
-    misclassified), each replica's profile located as by
-    :func:`interpolation_threshold` ("level": linear interpolation at the
-    threshold), the replicas' spread giving the uncertainty. Done tasks
-    only; diverged runs count as untrained only through their status
-    (they are left out)."""
-    depth = find_axis(ds, "student.depth")
-    x = resolve_axis(ds, x) if x else depth
-    if x is None:
-        raise PdxValueError("trainable depth needs a student.depth axis (or x=)")
-    y = resolve_axis(ds, y) if y else (find_axis(ds, "student.sigma_w2")
-                                       or default_across(ds, x))
-    if x != depth and y == depth:  # a plot of depth on its y axis
-        x, y = y, x
-    b = interpolation_threshold(ds, x=x, y=y, var=var, threshold=threshold, time=time,
-                                method=method, direction="increasing", sel=sel)
-    b.kind = "trainable_depth"
-    return b
-
-
 def jump(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = None,
          var: Optional[str] = None, threshold=None, min_ratio: float = 2.0,
          direction: Optional[str] = None, time="final",
@@ -453,6 +427,67 @@ def early_stopping(ds: xr.Dataset, x: Optional[str] = None, var: str = "eg",
 
 
 
+def trainable_depth(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = None,
+                    var: Optional[str] = None, threshold=None, time="final",
+                    sel: Optional[Dict[str, object]] = None) -> Boundary:
+    """The trainable depth of deep networks (Schoenholz et al. 2017): for
+    every value of ``y`` (default the ``sigma_w2`` axis), the largest depth
+    (``x``, default the ``depth`` axis) up to which networks still train.
+
+    A task has trained when ``var`` (default ``train_error``) at ``time``
+    is at most ``threshold`` (a number, "P%" of the largest value, or None:
+    halfway between the smallest and the largest finite value, i.e.
+    between fitted and chance); a diverged task (status 2) has not.
+    Per replica the switch from trained (shallow) to untrained (deep) is
+    found by the best step fit (isolated exceptions do not move it); the
+    location is the bracket midpoint in the depth axis' plot scale (log
+    for a log-spaced axis), with err^2 = sem^2 + resolution^2 as for every
+    boundary. Replicas that train at every depth (or at none) are censored
+    ("beyond the range", "below the range"); the extra column
+    ``last_trained`` is the mean over replicas of the deepest grid depth
+    that trained. Compare with the theory's 6 xi_c line
+    (:func:`~pdx_analysis.overlays.theory_lines`, ``trainable_depth``)."""
+    var = resolve_variable(ds, var) if var else (
+        equilibrium_var(ds, "train_error") or find_variable(ds, "loss"))
+    if var is None:
+        raise PdxNameError("no training-error variable (train_error) in this file: "
+                           "give var=")
+    x = resolve_axis(ds, x) if x else find_axis(ds, "depth")
+    if x is None:
+        raise PdxValueError("no depth axis: give the axis to scan (x=, --x)")
+    y = resolve_axis(ds, y) if y else (find_axis(ds, "sigma_w2")
+                                       if find_axis(ds, "sigma_w2") != x else None)
+    y = y or default_across(ds, x)
+    vals = _values(ds, var, time)
+    if threshold is None:
+        finite = vals.values[np.isfinite(vals.values)]
+        level = (0.5 * float(finite.min() + finite.max())) if finite.size else 0.0
+    else:
+        level = _parse_threshold(threshold, vals.values, 0.5)
+    untrained = xr.where(vals > level, 1.0, 0.0).where(np.isfinite(vals))
+    if "status" in ds.variables:
+        untrained = xr.where(ds["status"] == DIVERGED, 1.0, untrained)
+    untrained.name = "untrained"
+    xv = np.asarray(ds[x].values, dtype=float)
+
+    def est(s, xvals, block, scale):
+        out = []
+        for b in block:
+            e = step_estimate(s, b)
+            ok = np.flatnonzero(np.isfinite(b))
+            trained = ok[b[ok] < 0.5]
+            if np.isfinite(e.s):
+                below = trained[s[trained] < e.s]
+                if below.size:
+                    e.extra["last_trained"] = float(xv[below].max())
+            out.append(e)
+        return [((), out)]
+
+    return _run(ds, untrained, "trainable_depth", x, y, sel, est, var=var,
+                threshold=level, time=str(time) if time else None, direction="increasing",
+                method="step (bracket midpoint) between trained and untrained depths")
+
+
 def hysteresis(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = None,
                var: Optional[str] = None, start: str = "start",
                starts: Tuple[str, str] = ("cold", "hot"), **kwargs) -> Hysteresis:
@@ -501,7 +536,9 @@ def find_boundaries(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = 
     * divergence -- some task diverged (status 2) and ``learning_rate``
       (or ``x``) is an axis;
     * early_stopping -- ``eg`` has a time dimension with at least 3
-      checkpoints and the minimum is inside the run somewhere.
+      checkpoints and the minimum is inside the run somewhere;
+    * trainable_depth -- a ``depth`` axis (or ``x``) and a training-error
+      variable exist (deep networks).
 
     Boundaries with no point at all are left out unless ``strict`` (default:
     true when ``kinds`` is given), which also turns a kind that does not fit
@@ -572,6 +609,16 @@ def find_boundaries(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = 
                     b.method = ("step (bracket midpoint); no run diverged: a run counts "
                                 f"as unstable when its final norm exceeds {level:.3g} "
                                 f"= {RUNAWAY_FACTOR:g} x the teacher's")
+            elif kind == "trainable_depth":
+                xx = x or find_axis(ds, "depth")
+                var = variables.get(kind) or equilibrium_var(ds, "train_error")
+                if xx is None or var is None or is_theory(ds):
+                    if explicit:
+                        raise PdxValueError("trainable depth needs a simulation file "
+                                            "with a depth axis and train_error")
+                    continue
+                b = trainable_depth(ds, x=xx, y=y, var=var, sel=sel,
+                                    threshold=thresholds.get(kind))
             else:
                 var = variables.get(kind) or find_variable(ds, "eg")
                 xx = x or find_axis(ds, "data.alpha", "alpha") or (axes[0] if axes else None)

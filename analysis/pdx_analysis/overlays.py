@@ -1,6 +1,7 @@
 """Theory overlays of boundaries (layer 7): the lines a theory file gives
 explicitly (:func:`theory_lines`: alpha_c, alpha_spinodal, eta_max,
-plateau) as :class:`~pdx_analysis.boundary.Boundary` records, and the
+plateau; deep networks: trainable_depth = 6 xi_c and the order-to-chaos
+line sigma_w2_critical) as :class:`~pdx_analysis.boundary.Boundary` records, and the
 point-by-point comparison of a simulated line with a theoretical one
 (:func:`compare`)."""
 
@@ -28,6 +29,8 @@ THEORY_LINES = {
     "eta_max": ("train.learning_rate", "divergence", "maximal learning rate eta_max"),
     "plateau_start": ("time", "plateau", "plateau start"),
     "plateau_end": ("time", "plateau", "plateau end"),
+    "trainable_depth": ("depth", "trainable_depth", "6 xi_c (trainable depth, theory)"),
+    "sigma_w2_critical": ("sigma_w2", "order_chaos", "order-to-chaos line chi_1 = 1"),
 }
 
 
@@ -79,7 +82,8 @@ def theory_lines(theory: xr.Dataset, across: Optional[str] = None,
                          selection=notes)
         else:
             acr = (resolve_axis(theory, across) if across and resolve_axis(theory, across)
-                   != along else default_across(theory, along, "temperature", "hidden"))
+                   != along else default_across(theory, along, "temperature", "hidden",
+                                                   "sigma_w2"))
             prof, groups, notes = prepare(theory, da, along, acr, sel)
             values = np.asarray(prof.values, dtype=float)[..., 0, :]  # drop replica
             rows = []

@@ -81,6 +81,9 @@ typedef enum pdx_theory_kind {
     PDX_THEORY_BAYES_SPHERICAL = 5,
     PDX_THEORY_GIBBS_ISING = 6,
     PDX_THEORY_SCM_ODE = 7,
+    PDX_THEORY_DEEP = 8,  /* deep-mean-field: random deep students (the
+                           * flag's meanings list it only in files with
+                           * deep cells) */
     PDX_THEORY_KIND_COUNT
 } pdx_theory_kind;
 
@@ -272,6 +275,89 @@ double pdx_theory_scm_I4(const double *C, size_t n, size_t a, size_t b,
 double pdx_theory_scm_J2(const double *C, size_t n, size_t a, size_t b);
 
 /* ------------------------------------------------------------------------ */
+/* Random deep networks: mean-field signal propagation                       */
+/* (Poole et al. 2016; Schoenholz et al. 2017; src/theory_deep.c and
+ * docs/THEORY.md). Weights N(0, sigma_w2/fan_in), biases N(0, sigma_b2),
+ * h^1 = W^1 x + b^1, h^l = W^l phi(h^{l-1}) + b^l; two inputs of equal
+ * length. */
+
+typedef struct pdx_deep_problem {
+    int activation;  /* pdx_activation: tanh, erf (erf(z/sqrt 2)), relu,
+                      * linear, hard_tanh, sigmoid */
+    double sigma_w2; /* > 0 */
+    double sigma_b2; /* >= 0 */
+    int numeric;     /* 1: Gaussian integrals also where a closed form
+                      * exists (erf, relu, linear; for tests) */
+} pdx_deep_problem;
+
+typedef struct pdx_deep_point {
+    int status;      /* solved; not_applicable when q has no finite fixed
+                      * point (relu: sigma_w2 > 2, or = 2 with a bias;
+                      * linear: sigma_w2 > 1, or = 1 with a bias): then
+                      * q_star = inf, chi_1 and xi_grad are given and the
+                      * rest is NaN; not_converged (all NaN) */
+    double q_star;   /* stable fixed point of the length map */
+    double c_star;   /* stable fixed point of the correlation map (1 in
+                      * the ordered phase chi_1 <= 1) */
+    double chi_1;    /* sigma_w2 E[phi'(sqrt(q*) z)^2] */
+    double chi_c;    /* slope of the correlation map at c* */
+    double slope_q;  /* slope of the length map at q*: chi_1 + sigma_w2
+                      * E[phi'' phi] */
+    double xi_q;     /* -1/ln(slope_q) */
+    double xi_c;     /* -1/ln(chi_c); inf at chi_c = 1 */
+    double xi_grad;  /* -1/ln(chi_1); < 0 where gradients grow */
+} pdx_deep_point;
+
+typedef struct pdx_deep_critical {
+    int status;      /* solved; not_applicable for relu and linear with
+                      * sigma_b2 > 0 (chi_1 = 1 at sigma_w2 = 2 resp. 1,
+                      * but q* is infinite there: no transition) */
+    double sigma_w2; /* the order-to-chaos line: chi_1 = 1 */
+    double q_star;   /* q* there */
+} pdx_deep_critical;
+
+/* The fixed points, chi's and depth scales at one (sigma_w2, sigma_b2).
+ * Returns PDX_OK (a failure to converge is out->status) or PDX_ERR_USAGE
+ * (unknown activation, sigma_w2 <= 0, sigma_b2 < 0, not finite). */
+pdx_status pdx_theory_deep_point(pdx_theory_workspace *ws,
+                                 const pdx_deep_problem *problem,
+                                 pdx_deep_point *out, pdx_error *err);
+
+/* q^l and c^l of layers l = 1 .. depth into q[l-1], c[l-1], from inputs of
+ * length q0 = |x|^2/N and correlation c0: q^1 = sigma_w2 q0 + sigma_b2,
+ * c^1 = (sigma_w2 q0 c0 + sigma_b2)/q^1, then the maps; chi (may be NULL)
+ * gets chi^l = sigma_w2 E[phi'(sqrt(q^l) z)^2], the mean squared singular
+ * value of the Jacobian of g(h^(l-1)) -> g(h^l) (pdx's chi_layer).
+ * *status solved or not_converged (values from the failing layer on NaN).
+ * PDX_ERR_USAGE for bad arguments (q0 < 0, c0 outside [-1, 1], depth 0,
+ * as above). */
+pdx_status pdx_theory_deep_layers(pdx_theory_workspace *ws,
+                                  const pdx_deep_problem *problem, double q0,
+                                  double c0, size_t depth, double *q,
+                                  double *c, double *chi, int *status,
+                                  pdx_error *err);
+
+/* Poole et al.'s expressivity measure as pdx's propagate measures it
+ * (curve_length_layer): the length, over sqrt(width), of the image after
+ * layer l = 1 .. depth of the closed polygon of `points` points on the
+ * great circle of radius sqrt(N q0): points * sqrt(2 q^l (1 - c^l)) with
+ * c^l from c^0 = cos(2 pi/points) (the chord of neighbouring points).
+ * Close to c = 1 the map is expanded in 1 - c (Price's theorem), which
+ * the 2-D integrals cannot resolve (docs/THEORY.md). Same
+ * statuses and errors as pdx_theory_deep_layers (points >= 3). */
+pdx_status pdx_theory_deep_curve_length(pdx_theory_workspace *ws,
+                                        const pdx_deep_problem *problem,
+                                        double q0, size_t points,
+                                        size_t depth, double *length,
+                                        int *status, pdx_error *err);
+
+/* The order-to-chaos line: sigma_w2 with chi_1 = 1 at this sigma_b2
+ * (tanh: 1 at sigma_b2 = 0; erf: pi/2; relu 2; linear 1). */
+pdx_status pdx_theory_deep_critical(pdx_theory_workspace *ws, int activation,
+                                    double sigma_b2, pdx_deep_critical *out,
+                                    pdx_error *err);
+
+/* ------------------------------------------------------------------------ */
 /* Grids (pdx theory SPEC)                                                   */
 
 /* Largest K + M of a committee cell that `pdx theory SPEC` integrates
@@ -309,6 +395,25 @@ typedef enum pdx_theory_var {
     PDX_TH_PLATEAU_START,
     PDX_TH_PLATEAU_END,
     PDX_TH_ETA_MAX,
+    PDX_TH_BASE_COUNT,          /* grids without deep students stop here */
+    /* deep students, per cell (docs/THEORY.md): */
+    PDX_TH_Q_STAR = PDX_TH_BASE_COUNT,
+    PDX_TH_C_STAR,
+    PDX_TH_CHI_1,
+    PDX_TH_CHI_C,
+    PDX_TH_SLOPE_Q,
+    PDX_TH_XI_Q,
+    PDX_TH_XI_C,
+    PDX_TH_XI_GRAD,
+    PDX_TH_SIGMA_W2_CRITICAL,   /* the order-to-chaos line at the cell's
+                                 * sigma_b2 */
+    PDX_TH_TRAINABLE_DEPTH,     /* 6 xi_c */
+    PDX_TH_DEEP_COUNT,          /* ... and without propagate cells here */
+    /* train.algorithm propagate, per layer (layer): */
+    PDX_TH_Q_LAYER = PDX_TH_DEEP_COUNT,
+    PDX_TH_C_LAYER,
+    PDX_TH_CHI_LAYER,
+    PDX_TH_CURVE_LENGTH_LAYER,
     PDX_TH_COUNT
 } pdx_theory_var;
 
@@ -316,8 +421,16 @@ typedef enum pdx_theory_var {
  * (axes..., dims...) without a replica dimension). */
 const pdx_var_desc *pdx_theory_variables(size_t *count);
 
-/* The layout of a grid's theory file (variables, dimension sizes). */
+/* The layout of a grid's theory file (variables, dimension sizes): the
+ * first PDX_TH_BASE_COUNT variables, the deep students' per-cell ones up
+ * to PDX_TH_DEEP_COUNT when a cell has a deep student, and the per-layer
+ * ones when a cell propagates (so files of other sweeps stay as they
+ * were). */
 void pdx_theory_layout(const pdx_grid *grid, pdx_layout *layout);
+
+/* 1 if some cell of the grid has a deep student (its theory file has the
+ * deep variables and the deep-mean-field theory). */
+int pdx_theory_grid_has_deep(const pdx_grid *grid);
 
 /* Everything `pdx theory SPEC` computes, per cell. */
 typedef struct pdx_theory_grid_result {

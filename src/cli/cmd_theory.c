@@ -1,6 +1,7 @@
 /* cmd_theory.c — `pdx theory`: a spec's grid into a theory file, or one
  * curve as CSV on stdout. Public headers only. */
 #include "cli_common.h"
+#include "cmd_theory_deep.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -56,6 +57,7 @@ static const char *const theory_usage =
     "  scm-ode                 online SGD of erf committees (Saad-Solla ODEs);\n"
     "                          alpha is the training time steps/N; R is each\n"
     "                          student unit's largest R_km, averaged over k\n"
+    "  deep-*                  random deep networks: below\n"
     "\n"
     "  -o, --output OUT        theory file (SPEC mode). Overwrite policy (as\n"
     "                          pdx run and pdx merge): a theory file of this\n"
@@ -196,6 +198,7 @@ typedef struct curve_opts {
     int both;
     pdx_scm_problem scm;
     int eta_second_given;
+    pdx_cli_deep_opts deep;
 } curve_opts;
 
 /* The CSV header row of a perceptron curve. */
@@ -509,6 +512,19 @@ static pdx_status write_theory_file(const char *path, const pdx_grid *grid,
     return st;
 }
 
+static const char references[] =
+    "Engel & Van den Broeck, Statistical Mechanics of Learning (2001); "
+    "Seung, Sompolinsky & Tishby, Phys. Rev. A 45, 6056 (1992); "
+    "Gyorgyi, Phys. Rev. A 41, 7097 (1990); Saad & Solla, Phys. Rev. E "
+    "52, 4225 (1995); Goldt et al., NeurIPS (2019)";
+/* files with deep cells (issue 15) */
+static const char deep_references[] =
+    "Engel & Van den Broeck, Statistical Mechanics of Learning (2001); "
+    "Seung, Sompolinsky & Tishby, Phys. Rev. A 45, 6056 (1992); "
+    "Gyorgyi, Phys. Rev. A 41, 7097 (1990); Saad & Solla, Phys. Rev. E "
+    "52, 4225 (1995); Goldt et al., NeurIPS (2019); Poole et al., "
+    "NeurIPS (2016); Schoenholz et al., ICLR (2017)";
+
 static int run_spec(const char *spec_path, const char *out_path, int quiet,
                     int force, const char *command_line)
 {
@@ -553,7 +569,11 @@ static int run_spec(const char *spec_path, const char *out_path, int quiet,
     int8_t theory_flags[PDX_THEORY_KIND_COUNT];
     char theory_meanings[256] = "";
     size_t used = 0;
-    for (int k = 0; k < PDX_THEORY_KIND_COUNT; k++) {
+    /* deep-mean-field only in files with deep cells: the others keep the
+     * flag they had */
+    int deep = pdx_theory_grid_has_deep(grid);
+    int n_kinds = deep ? PDX_THEORY_KIND_COUNT : PDX_THEORY_DEEP;
+    for (int k = 0; k < n_kinds; k++) {
         theory_flags[k] = (int8_t)k;
         used += (size_t)snprintf(theory_meanings + used,
                                  sizeof theory_meanings - used, "%s%s",
@@ -568,7 +588,7 @@ static int run_spec(const char *spec_path, const char *out_path, int quiet,
          4, status_flags, "pending solved not_applicable not_converged",
          res.status},
         {"theory", "the theory used for the cell (pdx theory --curve NAME)",
-         PDX_THEORY_KIND_COUNT, theory_flags, theory_meanings, res.theory},
+         (size_t)n_kinds, theory_flags, theory_meanings, res.theory},
         {"phase",
          "gibbs-ising phase: poor generalization (alpha < alpha_c), perfect "
          "with the poor branch metastable (alpha_c <= alpha < "
@@ -590,10 +610,7 @@ static int run_spec(const char *spec_path, const char *out_path, int quiet,
     const char *attrs[] = {
         "theories", theories,
         "theory_references",
-        "Engel & Van den Broeck, Statistical Mechanics of Learning (2001); "
-        "Seung, Sompolinsky & Tishby, Phys. Rev. A 45, 6056 (1992); "
-        "Gyorgyi, Phys. Rev. A 41, 7097 (1990); Saad & Solla, Phys. Rev. E "
-        "52, 4225 (1995); Goldt et al., NeurIPS (2019)",
+        deep ? deep_references : references,
     };
     const double *values[PDX_TH_COUNT];
     for (size_t v = 0; v < PDX_TH_COUNT; v++)
@@ -644,20 +661,29 @@ enum {
     OPT_INIT_SCALE,
     OPT_SECOND_INIT,
     OPT_N,
-    OPT_INIT
+    OPT_INIT,
+    OPT_ACTIVATION,
+    OPT_SIGMA_W2,
+    OPT_SIGMA_B2,
+    OPT_Q0,
+    OPT_C0,
+    OPT_DEPTH
 };
 
 /* --curve mode: the curve named in o->name at the alphas of `alpha_text`
  * as CSV on stdout; returns the exit code. */
 static int run_curve(curve_opts *o, const char *alpha_text)
 {
+    if (pdx_cli_theory_is_deep(o->name))
+        return pdx_cli_theory_deep_curve(o->name, &o->deep);
     int kind = pdx_theory_find(o->name);
-    if (kind <= PDX_THEORY_NONE)
+    if (kind <= PDX_THEORY_NONE || kind == PDX_THEORY_DEEP)
         return pdx_cli_usage_error(
             "pdx theory",
             "--curve: unknown curve '%s' (hebb, hebb-clipped, "
             "gibbs-spherical, gibbs-high-temperature, "
-            "bayes-spherical, gibbs-ising, scm-ode)",
+            "bayes-spherical, gibbs-ising, scm-ode, deep-order-chaos, "
+            "deep-scales, deep-layers)",
             o->name);
     if (alpha_text == NULL)
         return pdx_cli_usage_error("pdx theory",
@@ -752,41 +778,95 @@ static int take_number(int c, const char *arg, curve_opts *o)
     return -1;
 }
 
+static void free_deep(pdx_cli_deep_opts *d)
+{
+    free(d->sigma_w2);
+    free(d->sigma_b2);
+    free(d->c0);
+    memset(d, 0, sizeof *d);
+}
+
+/* An option of the deep curves into *d; -1 to go on, else the exit code. */
+static int take_deep(int c, const char *arg, pdx_cli_deep_opts *d)
+{
+    double x;
+    double **list = c == OPT_SIGMA_W2   ? &d->sigma_w2
+                    : c == OPT_SIGMA_B2 ? &d->sigma_b2
+                    : c == OPT_C0       ? &d->c0
+                                        : NULL;
+    size_t *n = c == OPT_SIGMA_W2   ? &d->n_sigma_w2
+                : c == OPT_SIGMA_B2 ? &d->n_sigma_b2
+                                    : &d->n_c0;
+    if (c == OPT_ACTIVATION) {
+        d->activation = arg;
+    } else if (list != NULL) {
+        free(*list);
+        if (parse_alpha_list(arg, list, n) != 0)
+            return pdx_cli_usage_error(
+                "pdx theory",
+                "'%s' is not a list of numbers, lin:START:STOP:N or "
+                "log:START:STOP:N",
+                arg);
+    } else if (parse_double(arg, &x) != 0) {
+        return pdx_cli_usage_error("pdx theory", "'%s' is not a number", arg);
+    } else if (c == OPT_Q0) {
+        if (!(x >= 0.0))
+            return pdx_cli_usage_error("pdx theory",
+                                       "--q0: '%s' is negative", arg);
+        d->q0 = x;
+    } else {
+        if (!(x >= 1.0 && x <= 100000.0) || x != floor(x))
+            return pdx_cli_usage_error(
+                "pdx theory", "--depth: '%s' is not an integer in 1 .. 100000",
+                arg);
+        d->depth = (long)x;
+    }
+    return -1;
+}
+
+static const struct option theory_options[] = {
+    {"output", required_argument, 0, 'o'},
+    {"quiet", no_argument, 0, 'q'},
+    {"force", no_argument, 0, 'f'},
+    {"help", no_argument, 0, 'h'},
+    {"curve", required_argument, 0, OPT_CURVE},
+    {"alpha", required_argument, 0, OPT_ALPHA},
+    {"T", required_argument, 0, OPT_T},
+    {"temperature", required_argument, 0, OPT_T},
+    {"label-noise", required_argument, 0, OPT_LABEL_NOISE},
+    {"teacher", required_argument, 0, OPT_TEACHER},
+    {"epochs", required_argument, 0, OPT_EPOCHS},
+    {"both-branches", no_argument, 0, OPT_BOTH},
+    {"eta", required_argument, 0, OPT_ETA},
+    {"eta-second", required_argument, 0, OPT_ETA_SECOND},
+    {"K", required_argument, 0, OPT_K},
+    {"M", required_argument, 0, OPT_M},
+    {"noise", required_argument, 0, OPT_NOISE},
+    {"init-scale", required_argument, 0, OPT_INIT_SCALE},
+    {"second-layer-init", required_argument, 0, OPT_SECOND_INIT},
+    {"N", required_argument, 0, OPT_N},
+    {"init", required_argument, 0, OPT_INIT},
+    {"activation", required_argument, 0, OPT_ACTIVATION},
+    {"sigma-w2", required_argument, 0, OPT_SIGMA_W2},
+    {"sigma-b2", required_argument, 0, OPT_SIGMA_B2},
+    {"q0", required_argument, 0, OPT_Q0},
+    {"c0", required_argument, 0, OPT_C0},
+    {"depth", required_argument, 0, OPT_DEPTH},
+    {0, 0, 0, 0}};
+
 int pdx_cli_theory(int argc, char **argv, const char *command_line)
 {
     pdx_theory_init();
-    static const struct option opts[] = {
-        {"output", required_argument, 0, 'o'},
-        {"quiet", no_argument, 0, 'q'},
-        {"force", no_argument, 0, 'f'},
-        {"help", no_argument, 0, 'h'},
-        {"curve", required_argument, 0, OPT_CURVE},
-        {"alpha", required_argument, 0, OPT_ALPHA},
-        {"T", required_argument, 0, OPT_T},
-        {"temperature", required_argument, 0, OPT_T},
-        {"label-noise", required_argument, 0, OPT_LABEL_NOISE},
-        {"teacher", required_argument, 0, OPT_TEACHER},
-        {"epochs", required_argument, 0, OPT_EPOCHS},
-        {"both-branches", no_argument, 0, OPT_BOTH},
-        {"eta", required_argument, 0, OPT_ETA},
-        {"eta-second", required_argument, 0, OPT_ETA_SECOND},
-        {"K", required_argument, 0, OPT_K},
-        {"M", required_argument, 0, OPT_M},
-        {"noise", required_argument, 0, OPT_NOISE},
-        {"init-scale", required_argument, 0, OPT_INIT_SCALE},
-        {"second-layer-init", required_argument, 0, OPT_SECOND_INIT},
-        {"N", required_argument, 0, OPT_N},
-        {"init", required_argument, 0, OPT_INIT},
-        {0, 0, 0, 0}};
     curve_opts o;
     memset(&o, 0, sizeof o);
     o.teacher = -1;
     o.epochs = 1.0;
     o.scm = pdx_theory_scm_default();
+    o.deep.q0 = 1.0;
     const char *out_path = NULL, *alpha_text = NULL;
     int quiet = 0, force = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qfh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:qfh", theory_options, NULL)) != -1) {
         switch (c) {
         case 'o':
             out_path = optarg;
@@ -797,7 +877,10 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
             break;
         case 'q': quiet = 1; break;
         case 'f': force = 1; break;
-        case 'h': fputs(theory_usage, stdout); return 0;
+        case 'h':
+            fputs(theory_usage, stdout);
+            fputs(pdx_cli_theory_deep_usage, stdout);
+            return 0;
         case OPT_CURVE: o.name = optarg; break;
         case OPT_ALPHA: alpha_text = optarg; break;
         case OPT_TEACHER:
@@ -839,6 +922,20 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
                                                optarg);
                 }
             break;
+        case OPT_ACTIVATION:
+        case OPT_SIGMA_W2:
+        case OPT_SIGMA_B2:
+        case OPT_Q0:
+        case OPT_C0:
+        case OPT_DEPTH:
+            {
+                int rc = take_deep(c, optarg, &o.deep);
+                if (rc >= 0) {
+                    free_deep(&o.deep);
+                    return rc;
+                }
+            }
+            break;
         case OPT_LABEL_NOISE:
         case OPT_EPOCHS:
         case OPT_ETA:
@@ -864,8 +961,12 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
                 "pdx theory", "theory needs a SPEC file or --curve NAME");
         return run_spec(argv[optind], out_path, quiet, force, command_line);
     }
+    int rc;
     if (optind != argc)
-        return pdx_cli_usage_error(
+        rc = pdx_cli_usage_error(
             "pdx theory", "--curve takes no SPEC (got '%s')", argv[optind]);
-    return run_curve(&o, alpha_text);
+    else
+        rc = run_curve(&o, alpha_text);
+    free_deep(&o.deep);
+    return rc;
 }

@@ -1,0 +1,126 @@
+"""The trainable-depth boundary of deep networks (Schoenholz et al. 2017)
+and its theory overlay, 6 xi_c: a hand-made sweep whose networks train up
+to a known depth L*(sigma_w2) per replica must give L* back within the
+boundary's uncertainty, and a theory file's ``trainable_depth`` comes back
+as the theory line in the same plane."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import pdx_analysis as pa
+from pdx_synth import DIVERGED, DONE, PENDING, Axis, write_custom
+
+DEPTH = np.array([2, 4, 8, 16, 32, 64, 128])
+SW = np.array([1.0, 1.5, 1.76, 2.0, 3.0])
+#: the depth networks train up to (geometric midpoints of DEPTH brackets)
+L_STAR = np.array([6.0, 22.0, 90.0, 45.0, 11.0])
+
+
+def _axes():
+    return [Axis("student.depth", DEPTH, "int", "log", units="", long_name="depth"),
+            Axis("student.sigma_w2", SW, "real", "list", long_name="sigma_w^2")]
+
+
+def sweep(path, replicas=4, seed=3, jitter=0.15):
+    rng = np.random.default_rng(seed)
+    shape = (len(DEPTH), len(SW), replicas)
+    err = np.empty(shape)
+    status = np.full(shape, DONE, dtype=np.int8)
+    for j, ls in enumerate(L_STAR):
+        for r in range(replicas):
+            lr = ls * np.exp(rng.normal(0.0, jitter))
+            trained = DEPTH < lr
+            err[:, j, r] = np.where(trained, 0.01 + 0.01 * rng.random(len(DEPTH)),
+                                    0.45 + 0.05 * rng.random(len(DEPTH)))
+    # a diverged run counts as untrained; replica 1 at sigma_w2 = 1.5 pending
+    status[-1, 0, 0] = DIVERGED
+    err[-1, 0, 0] = np.nan
+    status[:, 1, 1] = PENDING
+    err[:, 1, 1] = np.nan
+    times = np.array([1.0, 10.0])
+    err_t = np.stack([np.full_like(err, 0.5), err], axis=-1)
+    write_custom(path, _axes(), {"train_error": err_t}, replicas=replicas, times=times,
+                 status=status, title="deep trainability")
+    return str(path)
+
+
+def theory(path):
+    six_xi = np.broadcast_to((L_STAR * 1.1)[None, :], (len(DEPTH), len(SW))).copy()
+    status = np.full(six_xi.shape, 1, dtype=np.int8)
+    status[:, 2] = 5  # not converged cells give no point
+    write_custom(path, _axes(), {"trainable_depth": six_xi,
+                                 "xi_c": six_xi / 6.0}, theory=True, status=status,
+                 title="deep theory")
+    return str(path)
+
+
+def test_trainable_depth_recovers_the_depth(tmp_path):
+    ds = pa.load(sweep(tmp_path / "d.h5"))
+    b = pa.trainable_depth(ds)
+    assert (b.kind, b.along, b.across) == ("trainable_depth", "student.depth",
+                                           "student.sigma_w2")
+    assert b.along_scale == "log" and b.var == "train_error"
+    t = b.table.sort_values("student.sigma_w2")
+    est = t["student.depth"].to_numpy()
+    # within a factor 2 (one grid step of a log2 axis) and within 3 err in
+    # log space of the true depth
+    assert np.all(np.abs(np.log2(est / L_STAR)) < 1.0), est
+    log_err = np.log(t["hi"] / t["lo"]) / 2
+    assert np.all(np.abs(np.log(est / L_STAR)) < 3 * log_err + 0.35), (est, log_err)
+    assert np.all(t["err"] > 0) and np.all(t["resolution"] > 0)
+    # the deepest grid depth that trained lies below the estimate
+    assert np.all(t["last_trained"] < est)
+    # the pending replica is not counted
+    assert t.set_index("student.sigma_w2").loc[1.5, "n"] == 3
+    # the aliases and find_boundaries know the kind
+    assert ds.pdx.boundary("trainable-depth").kind == "trainable_depth"
+    kinds = {x.kind for x in pa.find_boundaries(ds)}
+    assert "trainable_depth" in kinds
+
+
+def test_trainable_depth_censoring_and_threshold(tmp_path):
+    ds = pa.load(sweep(tmp_path / "d.h5"))
+    # a threshold above every error: everything trains -> censored
+    b = pa.trainable_depth(ds, threshold=1.0)
+    assert b.table["student.depth"].isna().all()
+    assert set(b.table["note"]) == {"beyond the range"}
+    with pytest.raises(pa.PdxValueError):
+        pa.trainable_depth(ds, x="student.sigma_w2", y="student.sigma_w2")
+
+
+def test_theory_line_and_comparison(tmp_path):
+    sim = pa.load(sweep(tmp_path / "d.h5"))
+    th = pa.load(theory(tmp_path / "t.h5"))
+    lines = [b for b in pa.theory_lines(th) if b.kind == "trainable_depth"]
+    assert len(lines) == 1
+    line = lines[0]
+    assert (line.along, line.across) == ("student.depth", "student.sigma_w2")
+    t = line.table.set_index("student.sigma_w2")
+    np.testing.assert_allclose(t.loc[[1.0, 1.5, 2.0, 3.0], "student.depth"],
+                               L_STAR[[0, 1, 3, 4]] * 1.1)
+    assert np.isnan(t.loc[1.76, "student.depth"])
+    cmp = pa.boundaries.compare(pa.trainable_depth(sim), line)
+    assert len(cmp) == len(SW) and np.isfinite(cmp["z"]).sum() == 4
+
+
+def test_cli_boundary_and_plot(tmp_path):
+    d = sweep(tmp_path / "d.h5")
+    t = theory(tmp_path / "t.h5")
+    out = tmp_path / "b"
+    r = subprocess.run([sys.executable, "-m", "pdx_analysis", "boundaries", d, "--theory", t,
+                        "--kind", "trainable-depth", "-o", str(out)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "student.depth" in (out / "boundary_trainable_depth_train_error.csv").read_text()
+    assert (out / "boundary_trainable_depth_trainable_depth_theory.csv").exists()
+    assert "6 xi_c" in r.stdout
+    png = tmp_path / "p.png"
+    r = subprocess.run([sys.executable, "-m", "pdx_analysis", "plot", d, "--theory", t,
+                        "--var", "train_error", "--x", "student.sigma_w2",
+                        "--y", "student.depth", "--boundary", "trainable-depth",
+                        "-o", str(png)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert png.stat().st_size > 1000
