@@ -191,7 +191,7 @@ static pdx_status check_coordinates(const pdx_store *s, pdx_error *err)
             continue;
         size_t n = s->layout->dim_size[d];
         for (size_t j = 0; j < n; j++)
-            want[j] = d == PDX_DIM_TIME ? s->spec->times[j] : (double)j;
+            want[j] = pdx__dim_coordinate(s, d, j);
         if (d != PDX_DIM_TIME || s->spec->times != NULL)
             st = check_values(s, dim_names[d], want, n, err);
     }

@@ -254,6 +254,10 @@ pdx_status pdx__store_new(pdx_store **out, const char *path,
 pdx_status pdx__check_matches(pdx_store *s, int writing, pdx_error *err);
 int pdx__read_shard(hid_t file, uint64_t *index, uint64_t *count);
 
+/* The value of coordinate d (a pdx_dim) at index j: the recorded time,
+ * the layer l = j + 1, or the index itself. */
+double pdx__dim_coordinate(const pdx_store *s, int d, size_t j);
+
 /* structure.c: datasets, coordinates and root attributes */
 pdx_status pdx__build_structure(const pdx_store *s, hid_t file, ds_mode mode,
                                 const char *path, hid_t *datasets,

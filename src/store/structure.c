@@ -237,6 +237,15 @@ pdx_status pdx__create_index_coordinate(hid_t file, const char *name,
 /* The coordinates of the extra dimensions the store's variables use
  * (time with its values and scale, unit indices), sized by `layout`,
  * into dim_scales[d] (the caller closes them). */
+double pdx__dim_coordinate(const pdx_store *s, int d, size_t j)
+{
+    if (d == PDX_DIM_TIME)
+        return s->spec->times != NULL ? s->spec->times[j] : 0.0;
+    if (d == PDX_DIM_LAYER) /* l = 1 .. L_max (h^l), not an index */
+        return (double)(j + 1);
+    return (double)j;
+}
+
 pdx_status pdx__create_dim_coordinates(const pdx_store *s, hid_t file,
                                        const pdx_layout *layout,
                                        const char *path, hid_t *dim_scales,
@@ -252,14 +261,14 @@ pdx_status pdx__create_dim_coordinates(const pdx_store *s, hid_t file,
         double *layers = NULL;
         if (d == PDX_DIM_TIME)
             values = s->spec->times != NULL ? s->spec->times : &(double){0};
-        if (d == PDX_DIM_LAYER) { /* l = 1 .. L_max (h^l), not an index */
+        if (d == PDX_DIM_LAYER) {
             size_t n = layout->dim_size[d];
             layers = malloc((n > 0 ? n : 1) * sizeof *layers);
             if (layers == NULL)
                 return pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0,
                                      dim_names[d], "out of memory");
             for (size_t l = 0; l < n; l++)
-                layers[l] = (double)(l + 1);
+                layers[l] = pdx__dim_coordinate(s, d, l);
             values = layers;
         }
         status = pdx__create_index_coordinate(
