@@ -138,7 +138,18 @@ typedef struct pdx_perceptron_point {
     double eg_perfect, phi_perfect;                     /* R = 1 state */
     double alpha_c;      /* first-order transition: phi_poor = phi_perfect */
     double alpha_sp;     /* spinodal: the poor branch ends */
+    /* the residual of the saddle-point equations at the reported state:
+     * the largest relative mismatch of the two sides of an equation
+     * (theory_gibbs_check.c); a point is SOLVED only if it is at most
+     * PDX_THEORY_RESIDUAL_TOL. 0 for closed forms (hebb, hebb-clipped,
+     * gibbs-high-temperature) and the perfect Ising state R = 1; NaN where
+     * nothing was solved */
+    double residual;
 } pdx_perceptron_point;
+
+/* The largest residual of a solved perceptron point (pdx_perceptron_point
+ * .residual; theory files' variable `residual`). */
+#define PDX_THEORY_RESIDUAL_TOL 1e-6
 
 typedef struct pdx_theory_workspace pdx_theory_workspace;
 
