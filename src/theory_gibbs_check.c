@@ -15,14 +15,17 @@
  *     dE/dq = (1-2p) a b I1 / (4 pi (1-q)) + I2 / (2 (1-q)^2),
  * (d = q - R^2, 1 + a^2 = q/d, b^2 (1-q)^2 = q (1-q)). The equations are
  * then written relative to their terms:
- *   spherical  G1 = 1 + 4 alpha (1-q)^2 dE/dq / d      (q equation),
- *              G2 = 2 alpha (1-q) dE/dR / R - 1         (R equation);
+ *   spherical  1 + A + B = 0 with A = alpha (1-q) (1-2p) a b I1 / (pi d),
+ *              B = 2 alpha I2 / d (the q equation, 1 + 4 alpha (1-q)^2
+ *              dE/dq / d = 0): G1 = (1 + A + B) / max(1, |A|, |B|);
+ *              R = 2 alpha (1-q) dE/dR (the R equation):
+ *              G2 = (2 alpha (1-q) dE/dR - R) / max of the two sides;
  *   Ising      G1 = (<tanh^2> - q) / (q (1-q)),
  *              G2 = (<tanh> - R) / (R (1-R)),
  *              with qh = -4 alpha dE/dq, Rh = 2 alpha dE/dR;
- * and the residual is max(|G1|, |G2|): the relative mismatch of the two
- * sides of each equation (of q or 1 - q, whichever is smaller, for Ising
- * weights). */
+ * and the residual is max(|G1|, |G2|): the mismatch of each equation
+ * relative to its largest term (for Ising weights, relative to q or 1 - q
+ * and R or 1 - R, whichever is smaller). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,8 +131,12 @@ static int relative_equations(pdx_theory_workspace *ws, const perc_model *m,
     double ER = k / (2.0 * M_PI * sqrt(s.d));
     double Eq = k * c.a / (4.0 * M_PI * s.omq) + I2 / (2.0 * s.omq * s.omq);
     if (!m->ising) {
-        G[0] = 1.0 + 4.0 * m->alpha * s.omq * s.omq * Eq / s.d;
-        G[1] = 2.0 * m->alpha * s.omq * ER / s.R - 1.0;
+        /* 1 + A + B = 0 and E_R = R: each relative to its largest term */
+        double A = m->alpha * s.omq * k * c.a / (M_PI * s.d);
+        double B = 2.0 * m->alpha * I2 / s.d;
+        double ER_side = 2.0 * m->alpha * s.omq * ER;
+        G[0] = (1.0 + A + B) / fmax(1.0, fmax(fabs(A), fabs(B)));
+        G[1] = (ER_side - s.R) / fmax(s.R, fabs(ER_side));
     } else {
         ising_conj kc;
         rc = pdx_th_ising_conj(ws, m->alpha, Eq, ER, &kc);

@@ -101,6 +101,11 @@ static const pdx_var_desc variables[PDX_TH_COUNT] = {
                         "maximal learning rate: the perfect solution is "
                         "linearly stable below it (committees, K = M)",
                         "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_RESIDUAL] = {"residual",
+                         "residual of the saddle-point equations at the "
+                         "reported state (largest relative mismatch; "
+                         "solved only if <= 1e-6; 0 for closed forms)",
+                         "1", 0, {PDX_DIM_TIME}},
 };
 
 const pdx_var_desc *pdx_theory_variables(size_t *count)
@@ -284,6 +289,7 @@ static void eval_hebb(const grid_ctx *c, uint64_t cell, const pdx_params *p,
         pdx_perceptron_point one_pass;
         pdx_theory_hebb_at(kind, &pb, p->data_alpha, 1.0, &one_pass);
         *cell_var(c, cell, PDX_TH_EG_LARGE_ALPHA) = one_pass.eg_large_alpha;
+        *cell_var(c, cell, PDX_TH_RESIDUAL) = one_pass.residual;
     }
     c->out->status[cell] = (int8_t)status;
 }
@@ -297,6 +303,7 @@ static void store_gibbs(const grid_ctx *c, uint64_t cell, const pdx_params *p,
     double horizon = cell_horizon(p);
     c->out->status[cell] = (int8_t)pt->status;
     c->out->phase[cell] = (int8_t)pt->phase;
+    *cell_var(c, cell, PDX_TH_RESIDUAL) = pt->residual;
     if (pt->status != PDX_THEORY_SOLVED)
         return;
     for (size_t i = 0; i < spec->n_times; i++) {

@@ -775,25 +775,30 @@ static void ising_point(pdx_perceptron_point *pt, const perc_model *m,
 }
 
 /* Verify the saddle point x of m by its residual (the well-conditioned
- * equations of theory_gibbs_check.c); above PDX_THEORY_RESIDUAL_TOL, solve
- * those equations from x and keep their root if it passes. 0 when x (in
- * and out) passes, with its *residual. */
+ * equations of theory_gibbs_check.c); above PDX_THEORY_RESIDUAL_TOL / 10,
+ * solve those equations from x and keep their root if its residual is
+ * smaller. 0 when x (in and out) passes (residual at most
+ * PDX_THEORY_RESIDUAL_TOL), with its *residual (NaN: not computable). */
 static int checked_point(pdx_theory_workspace *ws, const perc_model *m,
                          double x[2], double *residual)
 {
-    if (pdx_th_gibbs_residual(ws, m, x, residual) == 0 &&
-        *residual <= PDX_THEORY_RESIDUAL_TOL)
+    if (pdx_th_gibbs_residual(ws, m, x, residual) != 0)
+        *residual = INFINITY;
+    if (*residual <= 0.1 * PDX_THEORY_RESIDUAL_TOL)
         return 0;
+    /* polish (or rescue) in the well-conditioned form; its iterate is
+     * kept if its residual is smaller, even when the solver stopped on a
+     * step-size problem at the integrals' round-off */
     double y[2], r;
-    if (pdx_th_gibbs_solve_stable(ws, m, x, y) == 0 &&
-        pdx_th_gibbs_residual(ws, m, y, &r) == 0 &&
-        r <= PDX_THEORY_RESIDUAL_TOL) {
+    pdx_th_gibbs_solve_stable(ws, m, x, y);
+    if (pdx_th_gibbs_residual(ws, m, y, &r) == 0 && r < *residual) {
         x[0] = y[0];
         x[1] = y[1];
         *residual = r;
-        return 0;
     }
-    return GSL_EFAILED;
+    if (isinf(*residual))
+        *residual = NAN;
+    return *residual <= PDX_THEORY_RESIDUAL_TOL ? 0 : GSL_EFAILED;
 }
 
 static void saddle_curve(pdx_theory_workspace *ws, pdx_theory_kind kind,

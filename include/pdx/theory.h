@@ -320,6 +320,7 @@ typedef enum pdx_theory_var {
     PDX_TH_PLATEAU_START,
     PDX_TH_PLATEAU_END,
     PDX_TH_ETA_MAX,
+    PDX_TH_RESIDUAL,            /* per cell: of the saddle-point equations */
     PDX_TH_COUNT
 } pdx_theory_var;
 

@@ -209,21 +209,21 @@ static void print_perceptron_header(pdx_theory_kind kind, const curve_opts *o)
         break;
     case PDX_THEORY_GIBBS_SPHERICAL:
         printf("alpha,T,label_noise,eg,R,q,train_error,train_error_clean,"
-               "phi,eg_large_alpha,status\n");
+               "phi,eg_large_alpha,residual,status\n");
         break;
     case PDX_THEORY_GIBBS_HIGH_T:
         printf("alpha,T,alpha_over_T,label_noise,eg,R,q,train_error,phi,"
                "eg_large_alpha,status\n");
         break;
     case PDX_THEORY_BAYES_SPHERICAL:
-        printf("alpha,label_noise,eg,R,q,eg_large_alpha,status\n");
+        printf("alpha,label_noise,eg,R,q,eg_large_alpha,residual,status\n");
         break;
     default:
         printf("alpha,T,label_noise,phase,eg,R,q,train_error,phi,alpha_c,"
                "alpha_spinodal");
         if (o->both)
             printf(",eg_poor,R_poor,q_poor,phi_poor,eg_perfect,phi_perfect");
-        printf(",status\n");
+        printf(",residual,status\n");
         break;
     }
 }
@@ -289,6 +289,7 @@ static int print_perceptron_rows(pdx_theory_kind kind, const curve_opts *o,
             put(p->et_clean);
             put(p->phi);
             put(p->eg_large_alpha);
+            put(p->residual);
             break;
         case PDX_THEORY_GIBBS_HIGH_T:
             put(o->T);
@@ -307,6 +308,7 @@ static int print_perceptron_rows(pdx_theory_kind kind, const curve_opts *o,
             put(p->R);
             put(p->q);
             put(p->eg_large_alpha);
+            put(p->residual);
             break;
         default:
             put(o->T);
@@ -329,6 +331,7 @@ static int print_perceptron_rows(pdx_theory_kind kind, const curve_opts *o,
                 put(p->eg_perfect);
                 put(p->phi_perfect);
             }
+            put(p->residual);
             break;
         }
         printf(",%s\n", status_text(p->status));
