@@ -248,13 +248,57 @@ pdx_status pdx_theory_scm_trajectory(const pdx_scm_problem *problem,
                                      double *eg, double *Q, double *R,
                                      double *v, int *status, pdx_error *err);
 
-/* The symmetric plateau: eg at the fixed point of the dynamics restricted
- * to the symmetric subspace (all R_kn equal, all Q_kk equal, all Q_kl
- * equal, all v_k equal), when that fixed point is a saddle of the full
- * dynamics (else NaN: no plateau, e.g. K = 1), and the interval
- * [*start, *end] of the trajectory from the problem's initial conditions
- * up to alpha_max during which |eg - eg_plateau| <= 0.01 eg_plateau
- * (NaN if never). Returns PDX_OK (values NaN when not found). */
+/* A fixed point of the committee ODEs in the symmetric subspace (all
+ * Q_kk equal, all Q_kl (k != l) equal, all R_kn equal, all v_k equal). */
+typedef struct pdx_scm_fixed_point {
+    double eg;
+    double Q, C, R, v;  /* Q_kk, Q_kl (k != l; = Q: students collinear),
+                         * R_kn, v_k */
+    double growth;      /* largest real part of the eigenvalues of the
+                         * Jacobian of the full flow (all Q, R, v) */
+    int unstable;       /* eigenvalues with real part > 1e-9 eta: 0 stable,
+                         * >= 1 a saddle (a plateau the dynamics leaves) */
+    int visited;        /* 1: the trajectory's plateau sits at it */
+} pdx_scm_fixed_point;
+
+#define PDX_SCM_MAX_FIXED_POINTS 8
+
+/* Plateau of the slow phase: |d eg / d(eta alpha)| <= this eg (eg changes
+ * by less than 0.1 % per unit of eta alpha). */
+#define PDX_SCM_PLATEAU_SLOW 1e-3
+
+typedef struct pdx_scm_plateau_info {
+    size_t n_fixed;     /* symmetric fixed points found */
+    pdx_scm_fixed_point fixed[PDX_SCM_MAX_FIXED_POINTS];
+    double eg;          /* eg of the visited fixed point (NaN: none) */
+    double growth;      /* its escape rate (largest real eigenvalue) */
+    double start, end;  /* the trajectory's plateau (NaN: none; end NaN:
+                         * still on it at alpha_max) */
+} pdx_scm_plateau_info;
+
+/* The symmetric fixed points and the plateau of the trajectory from the
+ * problem's initial conditions up to alpha_max.
+ * Fixed points: roots (gsl_multiroot hybrids) of the flow restricted to
+ * the symmetric subspace, started from the states of the symmetric
+ * trajectory (Q = s^2 I, R = 0) wherever it is slow and from their
+ * collinear projections (C = Q); each with the eigenvalues of the
+ * Jacobian of the full flow there. Plateau: the longest interval during
+ * which the trajectory is slow, |d eg / d(eta alpha)| <=
+ * PDX_SCM_PLATEAU_SLOW eg (crossings interpolated between steps), and
+ * symmetric (the R_kn at its slowest point within 5 % of each other);
+ * the visited fixed point is the root reached from the trajectory's
+ * slowest point projected onto the symmetric subspace. With alpha_max <=
+ * 0 (no trajectory) the visited point is the first one the symmetric
+ * trajectory reaches. K = 1: no plateau (eg NaN, no fixed points).
+ * Returns PDX_OK (values NaN when not found), PDX_ERR_USAGE,
+ * PDX_ERR_NOMEM. */
+pdx_status pdx_theory_scm_fixed_points(const pdx_scm_problem *problem,
+                                       double alpha_max,
+                                       pdx_scm_plateau_info *info,
+                                       pdx_error *err);
+
+/* The plateau of pdx_theory_scm_fixed_points: eg at the visited fixed
+ * point and the interval [*start, *end] of the trajectory's plateau. */
 pdx_status pdx_theory_scm_plateau(const pdx_scm_problem *problem,
                                   double alpha_max, double *eg_plateau,
                                   double *start, double *end, pdx_error *err);

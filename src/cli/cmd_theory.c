@@ -56,7 +56,10 @@ static const char *const theory_usage =
     "  scm-ode                 online SGD of erf committees (Saad-Solla ODEs);\n"
     "                          alpha is the training time steps/N; R is each\n"
     "                          student unit's largest R_km, averaged over k\n"
-    "\n"
+    "\n";
+
+/* the options (a second string: ISO C's 4095-character limit) */
+static const char *const theory_options =
     "  -o, --output OUT        theory file (SPEC mode). Overwrite policy (as\n"
     "                          pdx run and pdx merge): a theory file of this\n"
     "                          spec is left as it is (nothing to do); one of\n"
@@ -86,6 +89,8 @@ static const char *const theory_usage =
     "      --init-scale S      initial weight std (1e-3)\n"
     "      --second-layer-init V  initial v_k (1)\n"
     "      --N N               input dimension for the initial overlaps (500)\n"
+    "      --fixed-points      scm-ode: the symmetric fixed points, stability\n"
+    "                          and the one visited (docs/FORMAT.md)\n"
     "      --init MODE         typical (default): R, Q off-diagonal of size\n"
     "                          s/sqrt(N); expected: R = 0 exactly (the\n"
     "                          symmetric trajectory, stays on the plateau)\n"
@@ -194,6 +199,7 @@ typedef struct curve_opts {
     size_t n_T;
     int teacher; /* -1 default, 0 gaussian, 1 binary */
     int both;
+    int fixed_points; /* scm-ode: the table of symmetric fixed points */
     pdx_scm_problem scm;
     int eta_second_given;
 } curve_opts;
@@ -368,8 +374,42 @@ static int by_time(const void *a, const void *b)
     return (x->t > y->t) - (x->t < y->t);
 }
 
+/* --fixed-points: one row per symmetric fixed point (up to the largest
+ * --alpha for the trajectory's plateau). */
+static int print_scm_fixed_points(const curve_opts *o)
+{
+    double alpha_max = 0.0;
+    for (size_t i = 0; i < o->n_alpha; i++)
+        alpha_max = fmax(alpha_max, o->alpha[i]);
+    pdx_scm_plateau_info info;
+    pdx_error err;
+    pdx_error_clear(&err);
+    if (pdx_theory_scm_fixed_points(&o->scm, alpha_max, &info, &err) !=
+        PDX_OK)
+        return pdx_cli_report(&err);
+    printf("eta,K,M,fixed_point,eg,Q,C,R,v,growth,unstable,visited,"
+           "plateau_start,plateau_end\n");
+    for (size_t i = 0; i < info.n_fixed; i++) {
+        const pdx_scm_fixed_point *f = &info.fixed[i];
+        printf("%.10g,%zu,%zu,%zu", o->scm.eta, o->scm.K, o->scm.M, i);
+        put(f->eg);
+        put(f->Q);
+        put(f->C);
+        put(f->R);
+        put(f->v);
+        put(f->growth);
+        printf(",%d,%d", f->unstable, f->visited);
+        put(info.start);
+        put(info.end);
+        printf("\n");
+    }
+    return 0;
+}
+
 static int print_scm_curve(const curve_opts *o)
 {
+    if (o->fixed_points)
+        return print_scm_fixed_points(o);
     const pdx_scm_problem *pb = &o->scm;
     const size_t K = pb->K, M = pb->M, n = o->n_alpha;
     for (size_t i = 0; i < n; i++)
@@ -639,6 +679,7 @@ enum {
     OPT_TEACHER,
     OPT_EPOCHS,
     OPT_BOTH,
+    OPT_FIXED,
     OPT_ETA,
     OPT_ETA_SECOND,
     OPT_K,
@@ -771,6 +812,7 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
         {"teacher", required_argument, 0, OPT_TEACHER},
         {"epochs", required_argument, 0, OPT_EPOCHS},
         {"both-branches", no_argument, 0, OPT_BOTH},
+        {"fixed-points", no_argument, 0, OPT_FIXED},
         {"eta", required_argument, 0, OPT_ETA},
         {"eta-second", required_argument, 0, OPT_ETA_SECOND},
         {"K", required_argument, 0, OPT_K},
@@ -800,7 +842,10 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
             break;
         case 'q': quiet = 1; break;
         case 'f': force = 1; break;
-        case 'h': fputs(theory_usage, stdout); return 0;
+        case 'h':
+            fputs(theory_usage, stdout);
+            fputs(theory_options, stdout);
+            return 0;
         case OPT_CURVE: o.name = optarg; break;
         case OPT_ALPHA: alpha_text = optarg; break;
         case OPT_TEACHER:
@@ -815,6 +860,7 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
                                            optarg);
             break;
         case OPT_BOTH: o.both = 1; break;
+        case OPT_FIXED: o.fixed_points = 1; break;
         case OPT_INIT:
             if (strcmp(optarg, "typical") == 0)
                 o.scm.init = PDX_SCM_INIT_TYPICAL;
