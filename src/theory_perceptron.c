@@ -837,8 +837,17 @@ static void saddle_curve(pdx_theory_workspace *ws, pdx_theory_kind kind,
         rc = tracker_start(&t, ws);
     }
     ising_lines lines = {NAN, NAN, 0};
-    if (ising && rc == 0)
-        ising_transition(ws, &t, &lines);
+    if (ising && rc == 0 && ising_transition(ws, &t, &lines) == 0) {
+        /* the transition is where the poor branch meets the perfect
+         * state: that branch point must satisfy its equations too */
+        double xc[2], rc_res;
+        perc_model mc = m;
+        mc.alpha = lines.alpha_c;
+        if (poor_branch_at(ws, &t, lines.alpha_c, xc) != 0 ||
+            pdx_th_gibbs_residual(ws, &mc, xc, &rc_res) != 0 ||
+            !(rc_res <= PDX_THEORY_RESIDUAL_TOL))
+            lines.ok = 0;
+    }
     double c_large = NAN;
     if (kind == PDX_THEORY_GIBBS_SPHERICAL)
         c_large = pdx_theory_gibbs_large_alpha(ws, T, pb->label_noise);

@@ -10,7 +10,8 @@ byte for byte, NaN equal to NaN) and the same data bit for bit -- except
 the data of `wall_seconds` (wall-clock time) and the values of the root
 attributes that record how, where and when the file was made:
 command_line, spec_path, host, start_time, end_time (and any root attribute
-named with --ignore-attr, e.g. git_describe when comparing two builds).
+named with --ignore-attr, e.g. git_describe when comparing two builds;
+--ignore-attr DATASET@NAME skips the attribute NAME of a dataset).
 --ignore-data NAME compares everything of dataset NAME but its values;
 --new-dataset NAME lets B have a dataset NAME that A lacks (compared with
 nothing). Both are for outputs changed on purpose
@@ -93,7 +94,8 @@ def compare(path_a, path_b, ignore=frozenset(), ignore_data=frozenset(),
             dims_y = [[s.name for s in d.values()] for d in y.dims]
             if dims_x != dims_y:
                 out.append(f"{name}: dimensions {dims_x} vs {dims_y}")
-            attrs_differ(name, x, y, set(), out)
+            attrs_differ(name, x, y, {i.split("@", 1)[1] for i in ignore
+                                      if i.startswith(name + "@")}, out)
             if (name not in VOLATILE_DATA and name not in ignore_data and
                     not same_array(x[()], y[()])):
                 out.append(f"{name}: data differs")

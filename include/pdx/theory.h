@@ -44,7 +44,10 @@
  * between break points at the integrand's scales; H(x) = erfc(x/sqrt 2)/2 and
  * log H through gsl_sf_log_erfc and gsl_sf_hazard so that tails never
  * underflow; saddle points with gsl_multiroot (hybrids) by continuation in
- * alpha; transition lines with gsl_root (brent) and bisection. GSL's
+ * alpha; every saddle point checked by the residual of its equations
+ * written without cancellations (and solved in that form where the first
+ * form loses its precision: small q, high temperature); transition lines
+ * with gsl_root (brent) and bisection. GSL's
  * error handler must be off (pdx_theory_init does it); a failure to
  * converge is a per-point status, never a crash or an abort.
  *
@@ -165,7 +168,8 @@ void pdx_theory_workspace_destroy(pdx_theory_workspace **ws);
  * followed by continuation in alpha (so a curve costs about as much as its
  * largest alpha). Every point gets a status: solved, not applicable (e.g.
  * gibbs-ising with a Gaussian teacher, T = 0 with label noise) or not
- * converged. Returns PDX_OK, or PDX_ERR_USAGE for bad arguments (kind not
+ * converged (GSL failed, or the residual of the saddle-point equations is
+ * above PDX_THEORY_RESIDUAL_TOL: see pdx_perceptron_point.residual). Returns PDX_OK, or PDX_ERR_USAGE for bad arguments (kind not
  * a perceptron theory, alpha <= 0 or not finite, T < 0, p outside
  * [0, 1/2)). */
 pdx_status pdx_theory_perceptron(pdx_theory_workspace *ws, pdx_theory_kind kind,

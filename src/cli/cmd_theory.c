@@ -842,10 +842,7 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
             break;
         case 'q': quiet = 1; break;
         case 'f': force = 1; break;
-        case 'h':
-            fputs(theory_usage, stdout);
-            fputs(theory_options, stdout);
-            return 0;
+        case 'h': printf("%s%s", theory_usage, theory_options); return 0;
         case OPT_CURVE: o.name = optarg; break;
         case OPT_ALPHA: alpha_text = optarg; break;
         case OPT_TEACHER:
