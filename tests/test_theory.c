@@ -519,6 +519,46 @@ static void test_theory_gibbs_residual(void **state)
     assert_true(r > 1e-5);
 }
 
+/* Held-out points against the independent solver (mpmath, 20-30 digits,
+ * numerical derivatives of -beta f, no code shared with src/:
+ * tests/theory_independent.py, minutes per point, so its numbers are
+ * written here). */
+static void test_theory_gibbs_independent(void **state)
+{
+    (void)state;
+    static const struct {
+        pdx_theory_kind kind;
+        double alpha, T, p, q, R;
+    } cases[] = {
+        /* tests/theory_independent.py s 2 1000 0 (30 digits) */
+        {PDX_THEORY_GIBBS_SPHERICAL, 2, 1000, 0, 7.23593488228e-7,
+         6.36619387668e-4},
+        /* s 6 1000 0: the cell (the old solver: R = 9.67e-4) */
+        {PDX_THEORY_GIBBS_SPHERICAL, 6, 1000, 0, 4.60246128065e-6,
+         1.90985385103e-3},
+        /* s 1 0 0: the version space, R = q ([EVdB] ch. 2) */
+        {PDX_THEORY_GIBBS_SPHERICAL, 1, 0, 0, 0.486263637016, 0.486263637016},
+        /* s 30 10 0.1: label noise at high temperature */
+        {PDX_THEORY_GIBBS_SPHERICAL, 30, 10, 0.1, 0.37358711686,
+         0.594866601744},
+        /* i 1 0 0: Ising, T = 0 ([G90]) */
+        {PDX_THEORY_GIBBS_ISING, 1, 0, 0, 0.560714737095, 0.560714737095},
+        /* i 100 1000 0: Ising at T = 1000 (the old solver: not_converged
+         * above T ~ 280) */
+        {PDX_THEORY_GIBBS_ISING, 100, 1000, 0, 0.00102940442873,
+         0.0318358602813},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int binary = cases[i].kind == PDX_THEORY_GIBBS_ISING;
+        pdx_perceptron_point pt = point(cases[i].kind, cases[i].alpha,
+                                        cases[i].T, cases[i].p, binary);
+        assert_int_equal(pt.status, PDX_THEORY_SOLVED);
+        double q = binary ? pt.q_poor : pt.q, R = binary ? pt.R_poor : pt.R;
+        assert_double_close(q, cases[i].q, 1e-7);
+        assert_double_close(R, cases[i].R, 1e-7);
+    }
+}
+
 static void test_theory_perceptron_bad_arguments(void **state)
 {
     (void)state;
@@ -1040,6 +1080,7 @@ int main(void)
         cmocka_unit_test(test_theory_gibbs_wide_grid),
         cmocka_unit_test(test_theory_gibbs_high_temperature_limits),
         cmocka_unit_test(test_theory_gibbs_residual),
+        cmocka_unit_test(test_theory_gibbs_independent),
         cmocka_unit_test(test_theory_perceptron_bad_arguments),
         cmocka_unit_test(test_theory_scm_integrals),
         cmocka_unit_test(test_theory_scm_ode_identities),
