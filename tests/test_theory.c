@@ -420,6 +420,35 @@ static void test_theory_gibbs_wide_grid(void **state)
                     fail_msg("%s alpha %g: eg(T = %g) = %g < eg(T = %g) = %g",
                              pdx_theory_name(kinds[k]), alpha[i], Ts[it],
                              eg_T[k][it][i], Ts[it - 1], eg_T[k][it - 1][i]);
+    /* the closed forms on the same grid: hebb, hebb-clipped (Gaussian
+     * teacher), gibbs-high-temperature (T > 0) */
+    const pdx_theory_kind closed[] = {PDX_THEORY_HEBB, PDX_THEORY_HEBB_CLIPPED,
+                                      PDX_THEORY_GIBBS_HIGH_T};
+    for (int k = 0; k < 3; k++)
+        for (int it = 0; it < 7; it++) {
+            if (closed[k] != PDX_THEORY_GIBBS_HIGH_T && it > 0)
+                continue;
+            if (closed[k] == PDX_THEORY_GIBBS_HIGH_T && it == 0)
+                continue;
+            pdx_perceptron_problem pb = {Ts[it], 0.1, 0};
+            pdx_perceptron_point pt[NA];
+            assert_int_equal(pdx_theory_perceptron(ws, closed[k], &pb, alpha,
+                                                   NA, pt, NULL),
+                             PDX_OK);
+            for (int i = 0; i < NA; i++) {
+                assert_int_equal(pt[i].status, PDX_THEORY_SOLVED);
+                assert_true(pt[i].residual == 0.0);
+                if (i > 0)
+                    assert_true(pt[i].eg < pt[i - 1].eg);
+            }
+            /* small alpha: eg -> 1/2 (Hebb: R = A = 0.8 sqrt(2 alpha/pi);
+             * high T: R = kappa/pi) */
+            assert_true(pt[0].eg > 0.4 && pt[0].eg < 0.5);
+            /* large alpha: the asymptote (high T: where kappa >> 1) */
+            if (closed[k] != PDX_THEORY_GIBBS_HIGH_T || Ts[it] <= 10)
+                assert_double_close(pt[NA - 1].eg, pt[NA - 1].eg_large_alpha,
+                                    0.01);
+        }
     /* Bayes is optimal: never above Gibbs at T = 0 */
     for (int i = 0; i < NA; i++)
         assert_true(point(PDX_THEORY_BAYES_SPHERICAL, alpha[i], 0, 0, 0).eg <=
@@ -1061,6 +1090,9 @@ static void test_theory_grid_evaluate(void **state)
         assert_double_close(res.values[PDX_TH_EG][c * nt + 1], pt.eg, 1e-9);
         assert_double_close(res.values[PDX_TH_EG_MEAN][c], pt.eg, 1e-9);
         assert_int_equal(res.phase[c], pt.phase);
+        /* the residual of its equations, as a variable */
+        assert_true(pt.residual <= PDX_THEORY_RESIDUAL_TOL);
+        assert_true(res.values[PDX_TH_RESIDUAL][c] <= PDX_THEORY_RESIDUAL_TOL);
     }
     pdx_theory_grid_result_clear(&res);
     pdx_grid_destroy(&grid);
