@@ -106,6 +106,11 @@ static const pdx_var_desc variables[PDX_TH_COUNT] = {
                          "reported state (largest relative mismatch; "
                          "solved only if <= 1e-6; 0 for closed forms)",
                          "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_PLATEAU_GROWTH] = {"plateau_growth",
+                               "largest real part of the eigenvalues of the "
+                               "flow's Jacobian at the plateau's fixed point "
+                               "(> 0: a saddle, the rate of escape)",
+                               "1", 0, {PDX_DIM_TIME}},
 };
 
 const pdx_var_desc *pdx_theory_variables(size_t *count)
@@ -238,12 +243,13 @@ static void eval_scm(const grid_ctx *c, uint64_t cell, const pdx_params *p)
     free(Q);
     free(R);
     free(v);
-    double plateau, start, end;
-    if (pdx_theory_scm_plateau(&pb, p->train_alpha, &plateau, &start, &end,
-                               NULL) == PDX_OK) {
-        *cell_var(c, cell, PDX_TH_PLATEAU_EG) = plateau;
-        *cell_var(c, cell, PDX_TH_PLATEAU_START) = start;
-        *cell_var(c, cell, PDX_TH_PLATEAU_END) = end;
+    pdx_scm_plateau_info plateau;
+    if (pdx_theory_scm_fixed_points(&pb, p->train_alpha, &plateau, NULL) ==
+        PDX_OK) {
+        *cell_var(c, cell, PDX_TH_PLATEAU_EG) = plateau.eg;
+        *cell_var(c, cell, PDX_TH_PLATEAU_START) = plateau.start;
+        *cell_var(c, cell, PDX_TH_PLATEAU_END) = plateau.end;
+        *cell_var(c, cell, PDX_TH_PLATEAU_GROWTH) = plateau.growth;
     }
     *cell_var(c, cell, PDX_TH_ETA_MAX) = pdx_theory_scm_eta_max(&pb);
     c->out->status[cell] = (int8_t)status;

@@ -745,7 +745,8 @@ static void symmetric_fixed_points(sym_ctx *c, const pdx_scm_problem *p,
  * steps (|d eg/d(eta alpha)| <= PDX_SCM_PLATEAU_SLOW eg, from the
  * difference of eg over a step, at the step's midpoint) whose slowest state
  * is symmetric; its bounds (the slowness crossing, interpolated between
- * midpoints) and that state into y_slow. 0 if found. */
+ * midpoints) and that state into y_slow; the state at alpha_max into
+ * y_end. 0 if found. */
 typedef struct slow_run {
     double start, end, best_ratio;
     int open, symmetric;
@@ -753,7 +754,7 @@ typedef struct slow_run {
 
 static int trajectory_plateau(scm_sys *s, const pdx_scm_problem *p,
                               double alpha_max, double *start, double *end,
-                              double *y_slow)
+                              double *y_slow, double *y_end)
 {
     double *y = calloc(2 * s->dim, sizeof *y), *y_best = y + s->dim;
     gsl_odeiv2_step *step =
@@ -824,6 +825,7 @@ static int trajectory_plateau(scm_sys *s, const pdx_scm_problem *p,
         *start = best.start;
         *end = best.end;
     }
+    memcpy(y_end, y, s->dim * sizeof *y);
 done:
     gsl_odeiv2_evolve_free(evolve);
     gsl_odeiv2_control_free(control);
@@ -851,7 +853,7 @@ pdx_status pdx_theory_scm_fixed_points(const pdx_scm_problem *p,
     sym_ctx c = {&s, calloc(s.dim, sizeof(double)),
                  calloc(s.dim, sizeof(double)),
                  (s.K > 1 ? 3u : 2u) + (s.train_v ? 1u : 0u)};
-    double *y_slow = calloc(s.dim, sizeof *y_slow);
+    double *y_slow = calloc(2 * s.dim, sizeof *y_slow), *y_end = y_slow + s.dim;
     if (c.y == NULL || c.dy == NULL || y_slow == NULL) {
         free(c.y);
         free(c.dy);
@@ -861,21 +863,42 @@ pdx_status pdx_theory_scm_fixed_points(const pdx_scm_problem *p,
                              "out of memory");
     }
     symmetric_fixed_points(&c, p, info);
-    int visited = info->n_fixed > 0 ? 0 : -1;
-    if (alpha_max > 0.0) {
-        visited = -1;
-        double r[4], root[4];
-        if (trajectory_plateau(&s, p, alpha_max, &info->start, &info->end,
-                               y_slow) == 0) {
-            sym_reduce(&c, y_slow, r);
-            if (sym_root(&c, r, root) == 0)
-                visited = add_fixed_point(&c, root, info);
-        }
+    int visited = -1;
+    double r[4], root[4];
+    int heading = -1; /* no plateau by alpha_max: the one it heads for */
+    int found = alpha_max > 0.0 ? trajectory_plateau(&s, p, alpha_max,
+                                                     &info->start, &info->end,
+                                                     y_slow, y_end)
+                                : -1;
+    if (found == 0) {
+        /* a plateau is a stay near a fixed point: the root reached from
+         * the slowest state, where eg is within 1 % of the fixed point's
+         * (a slow drift with no fixed point, e.g. beyond eta_max, is none) */
+        double eg_slow = state_eg(&s, y_slow);
+        sym_reduce(&c, y_slow, r);
+        int i = sym_root(&c, r, root) == 0 ? add_fixed_point(&c, root, info)
+                                           : -1;
+        if (i >= 0 && fabs(info->fixed[i].eg - eg_slow) <=
+                          0.01 * info->fixed[i].eg)
+            visited = i;
+        else
+            info->start = info->end = NAN;
+    } else if (alpha_max > 0.0) {
+        /* not on a plateau yet: the root reached from the state at
+         * alpha_max (projected), the plateau it heads for */
+        sym_reduce(&c, y_end, r);
+        if (sym_root(&c, r, root) == 0)
+            heading = add_fixed_point(&c, root, info);
+    } else if (info->n_fixed > 0) {
+        heading = 0; /* no trajectory: the symmetric trajectory's first */
     }
     if (visited >= 0) {
         info->fixed[visited].visited = 1;
-        info->eg = info->fixed[visited].eg;
-        info->growth = info->fixed[visited].growth;
+        heading = visited;
+    }
+    if (heading >= 0) {
+        info->eg = info->fixed[heading].eg;
+        info->growth = info->fixed[heading].growth;
     }
     free(c.y);
     free(c.dy);

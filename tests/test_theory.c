@@ -887,6 +887,17 @@ static void test_theory_scm_fixed_points(void **state)
     pdx_theory_scm_fixed_points(&p, 60.0, &info, NULL);
     assert_true(isfinite(info.start) && isnan(info.end));
     assert_double_close(info.eg, 0.021156454, 1e-6);
+    /* not there yet at alpha_max: no bounds, the plateau it heads for */
+    p.eta = 0.5;
+    pdx_theory_scm_fixed_points(&p, 8.0, &info, NULL);
+    assert_true(isnan(info.start) && isnan(info.end));
+    assert_double_close(info.eg, 0.01467702, 1e-6);
+    for (size_t k = 0; k < info.n_fixed; k++)
+        assert_int_equal(info.fixed[k].visited, 0);
+    /* beyond eta_max Q grows without bound: a slow drift, no plateau */
+    p.eta = 5.0;
+    pdx_theory_scm_fixed_points(&p, 20.0, &info, NULL);
+    assert_true(isnan(info.eg) && isnan(info.start) && isnan(info.end));
 }
 
 static void test_theory_scm_eta_max(void **state)

@@ -274,7 +274,8 @@ typedef struct pdx_scm_fixed_point {
 typedef struct pdx_scm_plateau_info {
     size_t n_fixed;     /* symmetric fixed points found */
     pdx_scm_fixed_point fixed[PDX_SCM_MAX_FIXED_POINTS];
-    double eg;          /* eg of the visited fixed point (NaN: none) */
+    double eg;          /* eg of the visited fixed point (or of the one
+                         * the trajectory heads for; NaN: none) */
     double growth;      /* its escape rate (largest real eigenvalue) */
     double start, end;  /* the trajectory's plateau (NaN: none; end NaN:
                          * still on it at alpha_max) */
@@ -291,9 +292,14 @@ typedef struct pdx_scm_plateau_info {
  * PDX_SCM_PLATEAU_SLOW eg (crossings interpolated between steps), and
  * symmetric (the R_kn at its slowest point within 5 % of each other);
  * the visited fixed point is the root reached from the trajectory's
- * slowest point projected onto the symmetric subspace. With alpha_max <=
- * 0 (no trajectory) the visited point is the first one the symmetric
- * trajectory reaches. K = 1: no plateau (eg NaN, no fixed points).
+ * slowest point projected onto the symmetric subspace, if eg there is
+ * within 1 % of the fixed point's (else, e.g. a slow drift beyond eta_max,
+ * there is no plateau). When the trajectory has no plateau by alpha_max,
+ * start and end are NaN and eg, growth are those of the root reached from
+ * its state at alpha_max projected onto the symmetric subspace (the
+ * plateau it heads for; none marked visited); with alpha_max <= 0 (no
+ * trajectory), of the first fixed point the symmetric trajectory comes to.
+ * K = 1: no plateau (eg NaN, no fixed points).
  * Returns PDX_OK (values NaN when not found), PDX_ERR_USAGE,
  * PDX_ERR_NOMEM. */
 pdx_status pdx_theory_scm_fixed_points(const pdx_scm_problem *problem,
@@ -369,6 +375,7 @@ typedef enum pdx_theory_var {
     PDX_TH_PLATEAU_END,
     PDX_TH_ETA_MAX,
     PDX_TH_RESIDUAL,            /* per cell: of the saddle-point equations */
+    PDX_TH_PLATEAU_GROWTH,      /* per cell: escape rate of the plateau */
     PDX_TH_COUNT
 } pdx_theory_var;
 
