@@ -554,8 +554,10 @@ static int ising_transition(pdx_theory_workspace *ws, tracker *t,
 {
     out->ok = 0;
     out->alpha_c = out->alpha_sp = NAN;
-    /* the branch ends well before alpha = 10^3 (1 + T) */
-    double far = 1e3 * (1.0 + (isinf(t->m.beta) ? 0.0 : 1.0 / t->m.beta));
+    /* the branch ends well before alpha = 10^3 (1 + T) / (1-2p)^2 (the
+     * loads scale as 1/(1-2p)^2 with label noise) */
+    double far = 1e3 * (1.0 + (isinf(t->m.beta) ? 0.0 : 1.0 / t->m.beta)) /
+                 ((1.0 - 2.0 * t->m.p) * (1.0 - 2.0 * t->m.p));
     int rc = tracker_advance(t, ws, far);
     if (rc == 0)
         return GSL_EFAILED; /* no spinodal found */

@@ -519,6 +519,19 @@ static void test_theory_gibbs_high_temperature_limits(void **state)
         assert_double_close(ip[1].R, lo, 3.0 / Ts[i]);
         assert_int_equal(ip[2].phase, PDX_PHASE_PERFECT);
     }
+    /* strong label noise moves the transition far out (as 1/(1-2p)^2):
+     * p = 0.45 at T = 0.2 has alpha_c ~ 2600 (the spinodal search stopped
+     * at 1200 before) */
+    double an[2] = {1.0, 1e4};
+    pdx_perceptron_problem nb = {0.2, 0.45, 1};
+    pdx_perceptron_point np[2];
+    assert_int_equal(pdx_theory_perceptron(ws, PDX_THEORY_GIBBS_ISING, &nb, an,
+                                           2, np, NULL),
+                     PDX_OK);
+    assert_int_equal(np[0].status, PDX_THEORY_SOLVED);
+    assert_int_equal(np[0].phase, PDX_PHASE_POOR);
+    assert_int_equal(np[1].phase, PDX_PHASE_PERFECT);
+    assert_true(np[0].alpha_c > 2000 && np[0].alpha_c < np[0].alpha_sp);
 }
 
 /* The residual sees a wrong point: the saddle point moved by 1e-4. */
