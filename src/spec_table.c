@@ -132,9 +132,11 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                           OFF(data_alpha)},
     [PDX_K_DATA_LABEL_NOISE] = {"data.label_noise", PDX_KEY_REAL,
                                 PDX_KEYF_AXIS, 0, 1, NO_CHOICES, 0, "0", "1",
-                                "probability that a training label is "
-                                "replaced by a random one (+-1, or the "
-                                "teacher on a random input); 1 = random "
+                                "fraction F of training labels replaced "
+                                "by a random one (+-1 equally likely, or "
+                                "the teacher on a random input): a +-1 "
+                                "label is flipped with probability F/2 "
+                                "(the p of perceptron theory); 1 = random "
                                 "labels",
                                 OFF(data_label_noise)},
     [PDX_K_DATA_INPUT_NOISE] = {"data.input_noise", PDX_KEY_REAL,
@@ -158,7 +160,9 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                                "step (Saad-Solla), time alpha = steps/N; on "
                                "a fixed training set (time in epochs): hebb, "
                                "perceptron, sgd, gd, langevin; metropolis "
-                               "(Gibbs learning, time in MC sweeps)",
+                               "(Gibbs learning, time in MC sweeps); each "
+                               "reads train.temperature its own way (see "
+                               "there)",
                                OFF(train_algorithm)},
     [PDX_K_TRAIN_LEARNING_RATE] = {"train.learning_rate", PDX_KEY_REAL,
                                    PDX_KEYF_AXIS | PDX_KEYF_MIN_OPEN, 0, 1e4,
@@ -195,10 +199,18 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                                  PDX_KEYF_AXIS | PDX_KEYF_DERIVED, 0, 1e6,
                                  NO_CHOICES, NAN,
                                  "= learning_rate / batch (sgd, gd)", "1",
-                                 "sgd, gd: the SGD temperature eta/B, given "
-                                 "instead of learning_rate (eta = T B; gd: "
-                                 "B = P); langevin, metropolis: the "
-                                 "temperature T (required)",
+                                 "three conventions: sgd, gd: the noise "
+                                 "scale eta/B, given instead of "
+                                 "learning_rate (eta = T B; gd: B = P); "
+                                 "langevin: T of exp(-(mean loss + "
+                                 "decay)/T), steps of the mean loss's "
+                                 "gradient plus sqrt(2 eta T) N(0, 1); "
+                                 "metropolis: T of exp(-(training "
+                                 "errors)/T) (Gibbs learning; the energy "
+                                 "is the number of errors, not their mean, "
+                                 "so a metropolis T weighs as T/P does on "
+                                 "a langevin mean loss); "
+                                 "required for langevin, metropolis",
                                  OFF(train_temperature)},
     [PDX_K_TRAIN_BATCH] = {"train.batch", PDX_KEY_INT, PDX_KEYF_AXIS, 1, 1e9,
                            NO_CHOICES, 1, "1", "",

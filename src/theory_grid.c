@@ -103,6 +103,16 @@ static const pdx_var_desc variables[PDX_TH_COUNT] = {
                         "maximal learning rate: the perfect solution is "
                         "linearly stable below it (committees, K = M)",
                         "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_RESIDUAL] = {"residual",
+                         "residual of the saddle-point equations at the "
+                         "reported state (largest relative mismatch; "
+                         "solved only if <= 1e-6; 0 for closed forms)",
+                         "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_PLATEAU_GROWTH] = {"plateau_growth",
+                               "largest real part of the eigenvalues of the "
+                               "flow's Jacobian at the plateau's fixed point "
+                               "(> 0: a saddle, the rate of escape)",
+                               "1", 0, {PDX_DIM_TIME}},
     /* deep students (mean field, docs/THEORY.md) */
     [PDX_TH_Q_STAR] = {"q_star",
                        "fixed point q* of the length map q -> sigma_w2 "
@@ -302,12 +312,13 @@ static void eval_scm(const grid_ctx *c, uint64_t cell, const pdx_params *p)
     free(Q);
     free(R);
     free(v);
-    double plateau, start, end;
-    if (pdx_theory_scm_plateau(&pb, p->train_alpha, &plateau, &start, &end,
-                               NULL) == PDX_OK) {
-        *cell_var(c, cell, PDX_TH_PLATEAU_EG) = plateau;
-        *cell_var(c, cell, PDX_TH_PLATEAU_START) = start;
-        *cell_var(c, cell, PDX_TH_PLATEAU_END) = end;
+    pdx_scm_plateau_info plateau;
+    if (pdx_theory_scm_fixed_points(&pb, p->train_alpha, &plateau, NULL) ==
+        PDX_OK) {
+        *cell_var(c, cell, PDX_TH_PLATEAU_EG) = plateau.eg;
+        *cell_var(c, cell, PDX_TH_PLATEAU_START) = plateau.start;
+        *cell_var(c, cell, PDX_TH_PLATEAU_END) = plateau.end;
+        *cell_var(c, cell, PDX_TH_PLATEAU_GROWTH) = plateau.growth;
     }
     *cell_var(c, cell, PDX_TH_ETA_MAX) = pdx_theory_scm_eta_max(&pb);
     c->out->status[cell] = (int8_t)status;
@@ -353,6 +364,7 @@ static void eval_hebb(const grid_ctx *c, uint64_t cell, const pdx_params *p,
         pdx_perceptron_point one_pass;
         pdx_theory_hebb_at(kind, &pb, p->data_alpha, 1.0, &one_pass);
         *cell_var(c, cell, PDX_TH_EG_LARGE_ALPHA) = one_pass.eg_large_alpha;
+        *cell_var(c, cell, PDX_TH_RESIDUAL) = one_pass.residual;
     }
     c->out->status[cell] = (int8_t)status;
 }
@@ -366,6 +378,7 @@ static void store_gibbs(const grid_ctx *c, uint64_t cell, const pdx_params *p,
     double horizon = cell_horizon(p);
     c->out->status[cell] = (int8_t)pt->status;
     c->out->phase[cell] = (int8_t)pt->phase;
+    *cell_var(c, cell, PDX_TH_RESIDUAL) = pt->residual;
     if (pt->status != PDX_THEORY_SOLVED)
         return;
     for (size_t i = 0; i < spec->n_times; i++) {

@@ -38,88 +38,10 @@
 #include <gsl/gsl_roots.h>
 #include <gsl/gsl_vector.h>
 
-#include "theory_internal.h"
-
-#define SQRT_2PI 2.5066282746310002
+#include "theory_gibbs_internal.h"
 
 /* ------------------------------------------------------------------------ */
-/* Model and order parameters                                                */
-
-typedef struct perc_model {
-    double alpha;
-    double beta;        /* INFINITY at T = 0 */
-    double log1m_emb;   /* ln(1 - e^-beta); 0 at T = 0 */
-    double p;           /* label noise */
-    int ising;          /* binary student (and teacher) */
-} perc_model;
-
-typedef struct perc_state {
-    double q, omq, R, d; /* q, 1 - q, R, q - R^2 */
-} perc_state;
-
-static perc_model model_make(double alpha, double temperature, double p,
-                             int ising)
-{
-    perc_model m;
-    m.alpha = alpha;
-    m.beta = temperature > 0.0 ? 1.0 / temperature : INFINITY;
-    m.log1m_emb = isinf(m.beta) ? 0.0 : log1p(-exp(-m.beta));
-    m.p = p;
-    m.ising = ising;
-    return m;
-}
-
-static perc_state state_of(const double x[2])
-{
-    perc_state s;
-    double u = x[0], v = x[1];
-    s.q = 1.0 / (1.0 + exp(-u));
-    s.omq = 1.0 / (1.0 + exp(u));
-    double c = cosh(v);
-    s.R = sqrt(s.q) * tanh(v);
-    s.d = s.q / (c * c);
-    return s;
-}
-
-static void x_of(double q, double R, double x[2])
-{
-    x[0] = log(q / (1.0 - q));
-    double r = R / sqrt(q);
-    if (r > 1.0 - 1e-15)
-        r = 1.0 - 1e-15;
-    if (r < -1.0 + 1e-15)
-        r = -1.0 + 1e-15;
-    x[1] = atanh(r);
-}
-
-/* L(x) = ln psi(x), L'(x), and e^-beta H(x) / psi(x). */
-static double L_of(const perc_model *m, double x)
-{
-    double lh = pdx_theory_log_H(-x);
-    if (isinf(m->beta))
-        return lh;
-    return pdx_th_logaddexp(-m->beta, m->log1m_emb + lh);
-}
-
-static double L_prime(const perc_model *m, double x)
-{
-    if (isinf(m->beta))
-        return pdx_theory_mills(-x);
-    double log_phi = -0.5 * x * x - 0.5 * log(2.0 * M_PI);
-    return exp(m->log1m_emb + log_phi - L_of(m, x));
-}
-
-static double error_kernel(const perc_model *m, double x)
-{
-    if (isinf(m->beta))
-        return 0.0;
-    return exp(-m->beta + pdx_theory_log_H(x) - L_of(m, x));
-}
-
-static double W_of(const perc_model *m, double u)
-{
-    return (1.0 - m->p) * pdx_theory_H(-u) + m->p * pdx_theory_H(u);
-}
+/* The energetic part                                                        */
 
 typedef struct energetic_ctx {
     const perc_model *m;
@@ -204,62 +126,11 @@ static int energetic_eval(pdx_theory_workspace *ws, const perc_model *m,
     return rc;
 }
 
-/* ------------------------------------------------------------------------ */
-/* Ising entropic part                                                       */
-
-typedef struct ising_ctx {
-    double sq, Rh; /* sqrt(qh), Rh */
-} ising_ctx;
-
-static double f_sech2(double z, void *p)
-{
-    const ising_ctx *c = p;
-    double h = c->sq * z + c->Rh;
-    double ch = cosh(h);
-    return pdx_th_phi(z) / (ch * ch);
-}
-
-static double f_one_minus_tanh(double z, void *p)
-{
-    const ising_ctx *c = p;
-    double h = c->sq * z + c->Rh;
-    return pdx_th_phi(z) * 2.0 / (1.0 + exp(2.0 * h));
-}
-
 static double f_lncosh(double z, void *p)
 {
     const ising_ctx *c = p;
     double h = fabs(c->sq * z + c->Rh);
     return pdx_th_phi(z) * (h + log1p(exp(-2.0 * h))); /* ln 2cosh h */
-}
-
-typedef struct ising_conj {
-    double qh, Rh;
-    double one_minus_Phi_q, one_minus_Phi_R; /* 1 - <tanh^2>, 1 - <tanh> */
-} ising_conj;
-
-static int ising_entropic(pdx_theory_workspace *ws, double alpha,
-                          const energetic *e, ising_conj *out)
-{
-    out->qh = -4.0 * alpha * e->Eq;
-    out->Rh = 2.0 * alpha * e->ER;
-    if (!(out->qh > 0.0))
-        out->qh = 0.0;
-    ising_ctx c = {sqrt(out->qh), out->Rh};
-    double center = c.sq > 0.0 ? -c.Rh / c.sq : 0.0;
-    double scales[1] = {c.sq > 0.0 ? 1.0 / c.sq : 0.0};
-    if (c.sq == 0.0) {
-        double t = tanh(c.Rh);
-        out->one_minus_Phi_q = 1.0 - t * t;
-        out->one_minus_Phi_R = 1.0 - t;
-        return 0;
-    }
-    int rc = pdx_th_integrate(ws, f_sech2, &c, center, scales, 1,
-                              &out->one_minus_Phi_q);
-    if (rc == 0)
-        rc = pdx_th_integrate(ws, f_one_minus_tanh, &c, center, scales, 1,
-                              &out->one_minus_Phi_R);
-    return rc;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -295,7 +166,7 @@ static int saddle_f(const gsl_vector *xv, void *params, gsl_vector *f)
         F2 = -s.R + 2.0 * alpha * s.omq * e.ER;
     } else {
         ising_conj k;
-        if (ising_entropic(c->ws, alpha, &e, &k) != 0) {
+        if (pdx_th_ising_conj(c->ws, alpha, e.Eq, e.ER, &k) != 0) {
             c->failed = 1;
             return GSL_EFAILED;
         }
@@ -442,8 +313,25 @@ static void high_temperature_guess(const perc_model *m, double x[2])
     x_of(q, R, x);
 }
 
+/* The small-alpha solution to the first two orders at any temperature:
+ * R = 2 alpha (1-2p) phi(0) L'(0) and q = R^2 + alpha L'(0)^2 (at high
+ * temperature R^2 is not small against alpha L'(0)^2: the guess above
+ * clamps it). */
+static void small_alpha_point(const perc_model *m, double x[2])
+{
+    double L1 = L_prime(m, 0.0);
+    double R = 2.0 * m->alpha * (1.0 - 2.0 * m->p) * L1 / SQRT_2PI;
+    double q = R * R + m->alpha * L1 * L1;
+    if (q > 0.5) {
+        R *= sqrt(0.5 / q);
+        q = 0.5;
+    }
+    x_of(q, R, x);
+}
+
 /* Start: solve at alpha0 from the small-alpha guess, else from the
- * high-temperature one. */
+ * high-temperature one, else the well-conditioned equations from the
+ * small-alpha solution. */
 static int tracker_start(tracker *t, pdx_theory_workspace *ws)
 {
     double guess[2], x[2];
@@ -452,6 +340,11 @@ static int tracker_start(tracker *t, pdx_theory_workspace *ws)
     if (rc != 0 && !isinf(t->m.beta)) {
         high_temperature_guess(&t->m, guess);
         rc = saddle_solve(ws, &t->m, guess, x);
+    }
+    if (rc != 0) {
+        /* the equations in their well-conditioned form (small q) */
+        small_alpha_point(&t->m, guess);
+        rc = pdx_th_gibbs_solve_stable(ws, &t->m, guess, x);
     }
     if (rc == 0)
         tracker_record(t, t->m.alpha, x);
@@ -509,9 +402,10 @@ static int tracker_advance(tracker *t, pdx_theory_workspace *ws,
 }
 
 /* The branch at `alpha` below the start of `t`: continued downwards from
- * the start; where the small-alpha solution has q < 1e-6 (and the
- * saddle-point equations are lost in the integrals' round-off) it is the
- * leading order of the small-alpha expansion, exact to O(alpha^2). */
+ * the start; where the small-alpha solution has alpha L'(0)^2 < 1e-6 (and
+ * the saddle-point equations of saddle_f are lost in the integrals'
+ * round-off) the well-conditioned equations are solved from the
+ * small-alpha solution. */
 static int branch_below(pdx_theory_workspace *ws, const tracker *t,
                         double alpha, double x[2])
 {
@@ -519,8 +413,9 @@ static int branch_below(pdx_theory_workspace *ws, const tracker *t,
     m.alpha = alpha;
     double L1 = L_prime(&m, 0.0);
     if (alpha * L1 * L1 < 1e-6) {
-        small_alpha_guess(&m, x);
-        return 0;
+        double guess[2];
+        small_alpha_point(&m, guess);
+        return pdx_th_gibbs_solve_stable(ws, &m, guess, x);
     }
     tracker down;
     tracker_init(&down, &t->m, t->history[0].alpha, t->max_factor,
@@ -530,6 +425,11 @@ static int branch_below(pdx_theory_workspace *ws, const tracker *t,
     x[0] = down.last[1].x[0];
     x[1] = down.last[1].x[1];
     tracker_free(&down);
+    if (rc != 0) {
+        double guess[2];
+        small_alpha_point(&m, guess);
+        rc = pdx_th_gibbs_solve_stable(ws, &m, guess, x);
+    }
     return rc;
 }
 
@@ -558,7 +458,7 @@ static int saddle_values_at(pdx_theory_workspace *ws, const perc_model *m,
         out->phi = 0.5 * log(s.omq) + s.d / (2.0 * s.omq) + 2.0 * m->alpha * e.E;
     } else {
         ising_conj k;
-        rc = ising_entropic(ws, m->alpha, &e, &k);
+        rc = pdx_th_ising_conj(ws, m->alpha, e.Eq, e.ER, &k);
         ising_ctx c = {sqrt(k.qh), k.Rh};
         double lc = 0.0;
         if (rc == 0 && c.sq > 0.0) {
@@ -571,100 +471,6 @@ static int saddle_values_at(pdx_theory_workspace *ws, const perc_model *m,
         out->phi = -0.5 * k.qh * s.omq - k.Rh * s.R + lc + 2.0 * m->alpha * e.E;
     }
     return rc;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Large-alpha limit of spherical Gibbs learning                             */
-
-/* With 1 - q ~ 1/(B alpha)^2 and q - R^2 ~ 1/(A alpha)^2, the saddle-point
- * equations become, with m = min(A, B) and s = t/m,
- *   B^2 = 2 A^3 Ia / sqrt(2 pi),
- *   B^4 / (2 A^2) + (B^3 Ib - A^3 Ia) / sqrt(2 pi) = 0,
- *   Ia = (1-2p) int s phi(A s) L(B s) ds,  Ib = int W(A s) s L'(B s) ds,
- * and alpha eg -> sqrt(1/A^2 + 1/B^2) / pi. */
-typedef struct large_ctx {
-    pdx_theory_workspace *ws;
-    perc_model m;
-    double A, B, scale;
-} large_ctx;
-
-static double f_Ia(double t, void *p)
-{
-    const large_ctx *c = p;
-    double s = t / c->scale;
-    return (1.0 - 2.0 * c->m.p) * s * pdx_th_phi(c->A * s) *
-           L_of(&c->m, c->B * s) / c->scale;
-}
-
-static double f_Ib(double t, void *p)
-{
-    const large_ctx *c = p;
-    double s = t / c->scale;
-    return W_of(&c->m, c->A * s) * s * L_prime(&c->m, c->B * s) / c->scale;
-}
-
-static int large_f(const gsl_vector *xv, void *params, gsl_vector *f)
-{
-    large_ctx *c = params;
-    double lA = gsl_vector_get(xv, 0), lB = gsl_vector_get(xv, 1);
-    if (!isfinite(lA) || !isfinite(lB) || fabs(lA) > 30 || fabs(lB) > 30)
-        return GSL_EDOM;
-    c->A = exp(lA);
-    c->B = exp(lB);
-    c->scale = fmin(c->A, c->B);
-    double scales[2] = {c->scale / c->A, c->scale / c->B};
-    double Ia, Ib;
-    if (pdx_th_integrate(c->ws, f_Ia, c, 0.0, scales, 2, &Ia) != 0 ||
-        pdx_th_integrate(c->ws, f_Ib, c, 0.0, scales, 2, &Ib) != 0)
-        return GSL_EFAILED;
-    double A = c->A, B = c->B;
-    double F2 = 2.0 * A * A * A * Ia / (SQRT_2PI * B * B) - 1.0;
-    double F1 = 1.0 + 2.0 * A * A * (B * B * B * Ib - A * A * A * Ia) /
-                          (SQRT_2PI * B * B * B * B);
-    gsl_vector_set(f, 0, F1);
-    gsl_vector_set(f, 1, F2);
-    return isfinite(F1) && isfinite(F2) ? GSL_SUCCESS : GSL_EDOM;
-}
-
-double pdx_theory_gibbs_large_alpha(pdx_theory_workspace *ws,
-                                    double temperature, double label_noise)
-{
-    if (!(temperature >= 0.0) || !(label_noise >= 0.0) ||
-        !(label_noise < 0.5) || (temperature == 0.0 && label_noise > 0.0))
-        return NAN;
-    large_ctx c;
-    memset(&c, 0, sizeof c);
-    c.ws = ws;
-    c.m = model_make(1.0, temperature, label_noise, 0);
-    gsl_multiroot_fsolver *s =
-        gsl_multiroot_fsolver_alloc(gsl_multiroot_fsolver_hybrids, 2);
-    gsl_vector *x0 = gsl_vector_alloc(2);
-    double result = NAN;
-    if (s == NULL || x0 == NULL)
-        goto done;
-    gsl_multiroot_function F = {large_f, 2, &c};
-    /* T = 0: A = B = sqrt(2) / (pi 0.6247); higher T and noise: smaller */
-    double start = log(0.72 / (1.0 + temperature) * (1.0 - 2.0 * label_noise));
-    gsl_vector_set(x0, 0, start);
-    gsl_vector_set(x0, 1, start);
-    if (gsl_multiroot_fsolver_set(s, &F, x0) != GSL_SUCCESS)
-        goto done;
-    int status = GSL_CONTINUE;
-    for (int iter = 0; iter < 200 && status == GSL_CONTINUE; iter++) {
-        if (gsl_multiroot_fsolver_iterate(s) != GSL_SUCCESS)
-            break;
-        status = gsl_multiroot_test_residual(s->f, 1e-11);
-    }
-    double r = fabs(gsl_vector_get(s->f, 0)) + fabs(gsl_vector_get(s->f, 1));
-    if (isfinite(r) && r < 1e-8) {
-        double A = exp(gsl_vector_get(s->x, 0));
-        double B = exp(gsl_vector_get(s->x, 1));
-        result = sqrt(1.0 / (A * A) + 1.0 / (B * B)) / M_PI;
-    }
-done:
-    gsl_vector_free(x0);
-    gsl_multiroot_fsolver_free(s);
-    return result;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -748,8 +554,10 @@ static int ising_transition(pdx_theory_workspace *ws, tracker *t,
 {
     out->ok = 0;
     out->alpha_c = out->alpha_sp = NAN;
-    /* the branch ends well before alpha = 10^3 (1 + T) */
-    double far = 1e3 * (1.0 + (isinf(t->m.beta) ? 0.0 : 1.0 / t->m.beta));
+    /* the branch ends well before alpha = 10^3 (1 + T) / (1-2p)^2 (the
+     * loads scale as 1/(1-2p)^2 with label noise) */
+    double far = 1e3 * (1.0 + (isinf(t->m.beta) ? 0.0 : 1.0 / t->m.beta)) /
+                 ((1.0 - 2.0 * t->m.p) * (1.0 - 2.0 * t->m.p));
     int rc = tracker_advance(t, ws, far);
     if (rc == 0)
         return GSL_EFAILED; /* no spinodal found */
@@ -821,6 +629,7 @@ static void point_clear(pdx_perceptron_point *pt, double alpha)
     pt->eg_poor = pt->R_poor = pt->q_poor = pt->phi_poor = pt->et_poor = NAN;
     pt->eg_perfect = pt->phi_perfect = NAN;
     pt->alpha_c = pt->alpha_sp = NAN;
+    pt->residual = NAN;
 }
 
 static void hebb_fill(pdx_theory_kind kind, const pdx_perceptron_problem *pb,
@@ -854,6 +663,7 @@ static void hebb_fill(pdx_theory_kind kind, const pdx_perceptron_problem *pb,
         pt->eg_large_alpha = acos(sqrt(2.0 / M_PI)) / M_PI;
     }
     pt->eg = acos(pt->R) / M_PI;
+    pt->residual = 0.0; /* a closed form */
     pt->status = PDX_THEORY_SOLVED;
 }
 
@@ -896,6 +706,7 @@ static void high_temperature_point(const pdx_perceptron_problem *pb,
     pt->et = p + (1.0 - 2.0 * p) * pt->eg;
     pt->phi = 0.5 * log1p(-pt->q) - alpha / T * pt->et;
     pt->eg_large_alpha = 1.0 / kappa;
+    pt->residual = 0.0; /* a closed form */
     pt->status = PDX_THEORY_SOLVED;
 }
 
@@ -965,6 +776,33 @@ static void ising_point(pdx_perceptron_point *pt, const perc_model *m,
     pt->status = PDX_THEORY_SOLVED;
 }
 
+/* Verify the saddle point x of m by its residual (the well-conditioned
+ * equations of theory_gibbs_check.c); above PDX_THEORY_RESIDUAL_TOL / 10,
+ * solve those equations from x and keep their root if its residual is
+ * smaller. 0 when x (in and out) passes (residual at most
+ * PDX_THEORY_RESIDUAL_TOL), with its *residual (NaN: not computable). */
+static int checked_point(pdx_theory_workspace *ws, const perc_model *m,
+                         double x[2], double *residual)
+{
+    if (pdx_th_gibbs_residual(ws, m, x, residual) != 0)
+        *residual = INFINITY;
+    if (*residual <= 0.1 * PDX_THEORY_RESIDUAL_TOL)
+        return 0;
+    /* polish (or rescue) in the well-conditioned form; its iterate is
+     * kept if its residual is smaller, even when the solver stopped on a
+     * step-size problem at the integrals' round-off */
+    double y[2], r;
+    pdx_th_gibbs_solve_stable(ws, m, x, y);
+    if (pdx_th_gibbs_residual(ws, m, y, &r) == 0 && r < *residual) {
+        x[0] = y[0];
+        x[1] = y[1];
+        *residual = r;
+    }
+    if (isinf(*residual))
+        *residual = NAN;
+    return *residual <= PDX_THEORY_RESIDUAL_TOL ? 0 : GSL_EFAILED;
+}
+
 static void saddle_curve(pdx_theory_workspace *ws, pdx_theory_kind kind,
                          const pdx_perceptron_problem *pb,
                          const alpha_index *order, size_t n,
@@ -980,6 +818,13 @@ static void saddle_curve(pdx_theory_workspace *ws, pdx_theory_kind kind,
      * L'(0) ~ 1/T at high temperature); retry further out if needed */
     double L1 = L_prime(&m, 0.0);
     double alpha0 = 1e-3 / (L1 * L1);
+    /* at high temperature q ~ R^2 + alpha L'(0)^2 with R ~ 2 alpha (1-2p)
+     * phi(0) L'(0) (small_alpha_point): once R^2 dominates, start where
+     * the sum is 1e-3 (for Ising weights, below the transition at alpha
+     * ~ 1.7 T) */
+    double c2 = 2.0 / M_PI * (1.0 - 2.0 * m.p) * (1.0 - 2.0 * m.p);
+    if (c2 * alpha0 > 1.0)
+        alpha0 = (sqrt(1.0 + 4.0 * c2 * alpha0) - 1.0) / (2.0 * c2);
     /* Ising: the whole poor branch up to its spinodal first (for the
      * transition lines), then each point from the nearest branch point;
      * spherical: one continuation through the sorted loads */
@@ -988,14 +833,23 @@ static void saddle_curve(pdx_theory_workspace *ws, pdx_theory_kind kind,
     for (int attempt = 0; attempt < 6 && rc != 0; attempt++) {
         if (attempt > 0) {
             tracker_free(&t);
-            alpha0 = fmax(4.0 * alpha0, 1e-3 / (L1 * L1));
+            alpha0 *= 4.0;
         }
         tracker_init(&t, &m, alpha0, ising ? 1.08 : 1.3, ising ? 0.08 : 0.3);
         rc = tracker_start(&t, ws);
     }
     ising_lines lines = {NAN, NAN, 0};
-    if (ising && rc == 0)
-        ising_transition(ws, &t, &lines);
+    if (ising && rc == 0 && ising_transition(ws, &t, &lines) == 0) {
+        /* the transition is where the poor branch meets the perfect
+         * state: that branch point must satisfy its equations too */
+        double xc[2], rc_res;
+        perc_model mc = m;
+        mc.alpha = lines.alpha_c;
+        if (poor_branch_at(ws, &t, lines.alpha_c, xc) != 0 ||
+            pdx_th_gibbs_residual(ws, &mc, xc, &rc_res) != 0 ||
+            !(rc_res <= PDX_THEORY_RESIDUAL_TOL))
+            lines.ok = 0;
+    }
     double c_large = NAN;
     if (kind == PDX_THEORY_GIBBS_SPHERICAL)
         c_large = pdx_theory_gibbs_large_alpha(ws, T, pb->label_noise);
@@ -1025,12 +879,15 @@ static void saddle_curve(pdx_theory_workspace *ws, pdx_theory_kind kind,
             have = poor_branch_at(ws, &t, alpha, x) == 0;
         }
         saddle_values v = {NAN, NAN, NAN, NAN, NAN, NAN};
+        double residual = NAN;
         if (have) {
             perc_model mi = m;
             mi.alpha = alpha;
-            have = saddle_values_at(ws, &mi, x, &v) == 0;
+            have = checked_point(ws, &mi, x, &residual) == 0 &&
+                   saddle_values_at(ws, &mi, x, &v) == 0;
         }
         if (!ising) {
+            pt->residual = residual;
             if (!have) {
                 pt->status = PDX_THEORY_NOT_CONVERGED;
                 continue;
@@ -1051,6 +908,8 @@ static void saddle_curve(pdx_theory_workspace *ws, pdx_theory_kind kind,
             continue;
         }
         ising_point(pt, &m, alpha, have, &v, &lines, pb->label_noise);
+        pt->residual = pt->phase == PDX_PHASE_POOR ? residual
+                       : pt->status == PDX_THEORY_SOLVED ? 0.0 : residual;
     }
     tracker_free(&t);
 }

@@ -480,18 +480,6 @@ static double max_real_eig(gsl_matrix *J)
     return result;
 }
 
-/* Largest real part of the eigenvalues of the Jacobian of the flow at y.
- * NaN on failure. */
-static double max_real_eigenvalue(scm_sys *s, const double *y)
-{
-    gsl_matrix *J = gsl_matrix_alloc(s->dim, s->dim);
-    double result = NAN;
-    if (J != NULL && jacobian(s, y, J) == 0)
-        result = max_real_eig(J);
-    gsl_matrix_free(J);
-    return result;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Plateau                                                                   */
 
@@ -556,19 +544,165 @@ static int sym_f(const gsl_vector *x, void *params, gsl_vector *f)
     return GSL_SUCCESS;
 }
 
-/* The symmetric fixed point reached from Q = s^2 I, R = 0: integrate the
- * dynamics restricted to the symmetric subspace (where rounding cannot
- * break the symmetry), then polish with hybrids. 0 on success. */
-static int symmetric_fixed_point(scm_sys *s, const pdx_scm_problem *p,
-                                 double *y_out)
+/* Expand the reduced state to the full one in c->y and check that it is
+ * admissible: qd > 0 and the covariance of the K + M fields positive
+ * semi-definite (to rounding). */
+static int sym_admissible(sym_ctx *c, const double *r)
 {
-    sym_ctx c = {s, calloc(s->dim, sizeof(double)),
-                 calloc(s->dim, sizeof(double)),
-                 (s->K > 1 ? 3u : 2u) + (s->train_v ? 1u : 0u)};
+    scm_sys *s = c->s;
+    sym_expand(c, r, c->y);
+    if (!state_finite(s, c->y) || !(r[0] > 0.0))
+        return 0;
+    sys_load(s, c->y);
+    const size_t n = s->n;
+    gsl_matrix *C = gsl_matrix_alloc(n, n);
+    gsl_vector *eval = gsl_vector_alloc(n);
+    gsl_eigen_symm_workspace *w = gsl_eigen_symm_alloc(n);
     int ok = 0;
-    if (c.y == NULL || c.dy == NULL)
-        goto done;
-    double r[4] = {0}, dr[4];
+    if (C != NULL && eval != NULL && w != NULL) {
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++)
+                gsl_matrix_set(C, i, j, s->C[i * n + j]);
+        if (gsl_eigen_symm(C, eval, w) == GSL_SUCCESS)
+            ok = gsl_vector_min(eval) >= -1e-9 * (1.0 + gsl_vector_max(eval));
+    }
+    gsl_eigen_symm_free(w);
+    gsl_vector_free(eval);
+    gsl_matrix_free(C);
+    return ok;
+}
+
+/* A root of the reduced flow from `start` (hybrids). 0 on success. */
+static int sym_root(sym_ctx *c, const double *start, double *root)
+{
+    gsl_multiroot_fsolver *solver =
+        gsl_multiroot_fsolver_alloc(gsl_multiroot_fsolver_hybrids, c->n_red);
+    gsl_vector *x = gsl_vector_alloc(c->n_red);
+    int ok = 0;
+    if (solver != NULL && x != NULL) {
+        for (size_t j = 0; j < c->n_red; j++)
+            gsl_vector_set(x, j, start[j]);
+        gsl_multiroot_function F = {sym_f, c->n_red, c};
+        if (gsl_multiroot_fsolver_set(solver, &F, x) == GSL_SUCCESS) {
+            int status = GSL_CONTINUE;
+            for (int iter = 0; iter < 200 && status == GSL_CONTINUE; iter++) {
+                if (gsl_multiroot_fsolver_iterate(solver) != GSL_SUCCESS)
+                    break;
+                status = gsl_multiroot_test_residual(solver->f, 1e-14);
+            }
+            double res = 0.0;
+            for (size_t j = 0; j < c->n_red; j++) {
+                res += fabs(gsl_vector_get(solver->f, j));
+                root[j] = gsl_vector_get(solver->x, j);
+            }
+            ok = res < 1e-12 * fmax(1.0, c->s->eta) &&
+                 sym_admissible(c, root);
+        }
+    }
+    gsl_vector_free(x);
+    gsl_multiroot_fsolver_free(solver);
+    return ok ? 0 : -1;
+}
+
+/* Eigenvalues of J (overwritten): the largest real part and the number
+ * of real parts above tol. 0 on success. */
+static int eig_stats(gsl_matrix *J, double tol, double *lead, int *n_pos)
+{
+    const size_t n = J->size1;
+    gsl_vector_complex *eval = gsl_vector_complex_alloc(n);
+    gsl_eigen_nonsymm_workspace *w = gsl_eigen_nonsymm_alloc(n);
+    int rc = -1;
+    if (eval != NULL && w != NULL &&
+        gsl_eigen_nonsymm(J, eval, w) == GSL_SUCCESS) {
+        *lead = -INFINITY;
+        *n_pos = 0;
+        for (size_t i = 0; i < n; i++) {
+            double re = GSL_REAL(gsl_vector_complex_get(eval, i));
+            *lead = fmax(*lead, re);
+            *n_pos += re > tol;
+        }
+        rc = 0;
+    }
+    gsl_eigen_nonsymm_free(w);
+    gsl_vector_complex_free(eval);
+    return rc;
+}
+
+/* Add the root r to info (unless known); its index, or -1. */
+static int add_fixed_point(sym_ctx *c, const double *r,
+                           pdx_scm_plateau_info *info)
+{
+    scm_sys *s = c->s;
+    for (size_t i = 0; i < info->n_fixed; i++) {
+        const pdx_scm_fixed_point *f = &info->fixed[i];
+        double known[4], d = 0.0;
+        size_t j = 0;
+        known[j++] = f->Q;
+        if (s->K > 1)
+            known[j++] = f->C;
+        known[j++] = f->R;
+        if (s->train_v)
+            known[j++] = f->v;
+        for (j = 0; j < c->n_red; j++)
+            d = fmax(d, fabs(r[j] - known[j]) / (1e-3 + fabs(known[j])));
+        if (d < 1e-6)
+            return (int)i;
+    }
+    if (info->n_fixed == PDX_SCM_MAX_FIXED_POINTS)
+        return -1;
+    pdx_scm_fixed_point *f = &info->fixed[info->n_fixed];
+    size_t j = 0;
+    f->Q = r[j++];
+    f->C = s->K > 1 ? r[j++] : NAN;
+    f->R = r[j++];
+    f->v = s->train_v ? r[j] : s->v_fixed[0];
+    f->visited = 0;
+    double *y = malloc(s->dim * sizeof *y);
+    gsl_matrix *J = gsl_matrix_alloc(s->dim, s->dim);
+    int ok = y != NULL && J != NULL;
+    if (ok) {
+        sym_expand(c, r, y);
+        f->eg = state_eg(s, y);
+        ok = jacobian(s, y, J) == 0 &&
+             eig_stats(J, 1e-9 * s->eta, &f->growth, &f->unstable) == 0;
+    }
+    free(y);
+    gsl_matrix_free(J);
+    if (!ok)
+        return -1;
+    return (int)info->n_fixed++;
+}
+
+/* The projection of a full state onto the symmetric subspace (means). */
+static void sym_reduce(const sym_ctx *c, const double *y, double *r)
+{
+    const scm_sys *s = c->s;
+    const size_t K = s->K, M = s->M;
+    double qd = 0.0, qo = 0.0, rr = 0.0, vd = 0.0;
+    for (size_t k = 0; k < K; k++)
+        for (size_t l = k; l < K; l++)
+            *(k == l ? &qd : &qo) += y[q_index(K, k, l)];
+    for (size_t j = 0; j < K * M; j++)
+        rr += y[s->nQ + j];
+    for (size_t k = 0; s->train_v && k < K; k++)
+        vd += y[s->nQ + K * M + k];
+    size_t i = 0;
+    r[i++] = qd / (double)K;
+    if (K > 1)
+        r[i++] = qo / (double)(K * (K - 1) / 2);
+    r[i++] = rr / (double)(K * M);
+    if (s->train_v)
+        r[i] = vd / (double)K;
+}
+
+/* Fixed points from the symmetric trajectory (Q = s^2 I, R = 0): where it
+ * is slow, a root from its state and from the state's collinear
+ * projection (C = Q). The first found is info->fixed[0]. */
+static void symmetric_fixed_points(sym_ctx *c, const pdx_scm_problem *p,
+                                   pdx_scm_plateau_info *info)
+{
+    scm_sys *s = c->s;
+    double r[4] = {0}, dr[4], root[4], start[4];
     size_t i = 0;
     r[i++] = p->init_scale * p->init_scale;
     if (s->K > 1)
@@ -576,11 +710,11 @@ static int symmetric_fixed_point(scm_sys *s, const pdx_scm_problem *p,
     r[i++] = 0.0;
     if (s->train_v)
         r[i] = p->second_layer_init;
-    gsl_odeiv2_system sys = {sym_rhs, NULL, c.n_red, &c};
+    gsl_odeiv2_system sys = {sym_rhs, NULL, c->n_red, c};
     gsl_odeiv2_driver *d = gsl_odeiv2_driver_alloc_y_new(
         &sys, gsl_odeiv2_step_rk8pd, 1e-4, 1e-12, 1e-10);
     if (d == NULL)
-        goto done;
+        return;
     gsl_odeiv2_driver_set_nmax(d, 1000000);
     double t = 0.0, horizon = 1.0 / p->eta;
     int settled = 0;
@@ -588,96 +722,125 @@ static int symmetric_fixed_point(scm_sys *s, const pdx_scm_problem *p,
         if (gsl_odeiv2_driver_apply(d, &t, t + horizon, r) != GSL_SUCCESS)
             break;
         horizon *= 1.5;
-        if (sym_rhs(0.0, r, dr, &c) != GSL_SUCCESS)
+        if (sym_rhs(0.0, r, dr, c) != GSL_SUCCESS)
             break;
         double speed = 0.0;
-        for (size_t j = 0; j < c.n_red; j++)
+        for (size_t j = 0; j < c->n_red; j++)
             speed = fmax(speed, fabs(dr[j]) / (1e-3 + fabs(r[j])));
         settled = speed < 1e-7 * p->eta;
-    }
-    gsl_odeiv2_driver_free(d);
-    if (!settled)
-        goto done;
-    /* polish */
-    gsl_multiroot_fsolver *solver =
-        gsl_multiroot_fsolver_alloc(gsl_multiroot_fsolver_hybrids, c.n_red);
-    gsl_vector *x = gsl_vector_alloc(c.n_red);
-    if (solver != NULL && x != NULL) {
-        for (size_t j = 0; j < c.n_red; j++)
-            gsl_vector_set(x, j, r[j]);
-        gsl_multiroot_function F = {sym_f, c.n_red, &c};
-        if (gsl_multiroot_fsolver_set(solver, &F, x) == GSL_SUCCESS) {
-            int status = GSL_CONTINUE;
-            for (int iter = 0; iter < 100 && status == GSL_CONTINUE; iter++) {
-                if (gsl_multiroot_fsolver_iterate(solver) != GSL_SUCCESS)
-                    break;
-                status = gsl_multiroot_test_residual(solver->f, 1e-14);
-            }
-            double res = 0.0;
-            for (size_t j = 0; j < c.n_red; j++)
-                res += fabs(gsl_vector_get(solver->f, j));
-            if (res < 1e-10)
-                for (size_t j = 0; j < c.n_red; j++)
-                    r[j] = gsl_vector_get(solver->x, j);
+        if (speed > 1e-2 * p->eta)
+            continue;
+        for (int collinear = 0; collinear <= (s->K > 1); collinear++) {
+            memcpy(start, r, sizeof start);
+            if (collinear)
+                start[1] = start[0];
+            if (sym_root(c, start, root) == 0)
+                add_fixed_point(c, root, info);
         }
     }
-    gsl_vector_free(x);
-    gsl_multiroot_fsolver_free(solver);
-    sym_expand(&c, r, y_out);
-    ok = 1;
-done:
-    free(c.y);
-    free(c.dy);
-    return ok ? 0 : -1;
+    gsl_odeiv2_driver_free(d);
 }
 
-/* Follow the trajectory from the problem's start with adaptive steps and
- * record when eg enters and leaves the band |eg - plateau| <= 0.01 plateau
- * (crossings interpolated linearly between steps). */
-static void plateau_interval(scm_sys *s, const pdx_scm_problem *p,
-                             double alpha_max, double plateau, double *start,
-                             double *end)
+/* The slowest symmetric phase of the trajectory: the longest run of slow
+ * steps (|d eg/d(eta alpha)| <= PDX_SCM_PLATEAU_SLOW eg, from the
+ * difference of eg over a step, at the step's midpoint) whose slowest state
+ * is symmetric; its bounds (the slowness crossing, interpolated between
+ * midpoints) and that state into y_slow; the state at alpha_max into
+ * y_end. 0 if found. */
+typedef struct slow_run {
+    double start, end, best_ratio;
+    int open, symmetric;
+} slow_run;
+
+static int trajectory_plateau(scm_sys *s, const pdx_scm_problem *p,
+                              double alpha_max, double *start, double *end,
+                              double *y_slow, double *y_end)
 {
-    double *y = calloc(s->dim, sizeof *y);
+    double *y = calloc(2 * s->dim, sizeof *y), *y_best = y + s->dim;
     gsl_odeiv2_step *step =
         gsl_odeiv2_step_alloc(gsl_odeiv2_step_rk8pd, s->dim);
     gsl_odeiv2_control *control = gsl_odeiv2_control_y_new(1e-11, 1e-10);
     gsl_odeiv2_evolve *evolve = gsl_odeiv2_evolve_alloc(s->dim);
+    int found = 0;
     if (y == NULL || step == NULL || control == NULL || evolve == NULL)
         goto done;
     initial_state(s, p, y);
     gsl_odeiv2_system sys = {scm_rhs, NULL, s->dim, s};
-    const double band = 0.01 * plateau;
-    double t = 0.0, h = 1e-4, t_prev = 0.0;
-    double d_prev = fabs(state_eg(s, y) - plateau);
-    for (long n = 0; n < 10000000 && t < alpha_max && isnan(*end); n++) {
+    const double slow = PDX_SCM_PLATEAU_SLOW;
+    double t = 0.0, h = 1e-4, t_prev = 0.0, eg_prev = state_eg(s, y);
+    double mid_prev = NAN, ratio_prev = NAN;
+    slow_run cur = {NAN, NAN, INFINITY, 0, 0}, best = cur;
+    for (long n = 0; n < 10000000 && t < alpha_max; n++) {
         if (gsl_odeiv2_evolve_apply(evolve, control, step, &sys, &t,
                                     alpha_max, &h, y) != GSL_SUCCESS)
             break;
-        double d = fabs(state_eg(s, y) - plateau);
-        /* the time where d crosses the band, linear in between */
-        double cross = d == d_prev ? t
-                                   : t_prev + (t - t_prev) * (d_prev - band) /
-                                                  (d_prev - d);
-        if (isnan(*start) && d <= band)
-            *start = d_prev > band ? cross : t_prev;
-        else if (!isnan(*start) && d > band)
-            *end = cross;
+        double eg = state_eg(s, y), mid = 0.5 * (t + t_prev);
+        double ratio = fabs(eg - eg_prev) /
+                       (p->eta * (t - t_prev) * fmax(0.5 * (eg + eg_prev),
+                                                     1e-300));
+        int is_slow = ratio <= slow && eg > 1e-10;
+        /* where ratio crosses `slow` between the two midpoints */
+        double cross = isnan(ratio_prev) || ratio == ratio_prev
+                           ? t_prev
+                           : mid_prev + (mid - mid_prev) *
+                                            (ratio_prev - slow) /
+                                            (ratio_prev - ratio);
+        if (is_slow && !cur.open)
+            cur = (slow_run){isnan(ratio_prev) ? t_prev : cross, NAN,
+                             INFINITY, 1, 0};
+        if (is_slow && ratio < cur.best_ratio) {
+            cur.best_ratio = ratio;
+            double rmin = INFINITY, rmax = -INFINITY;
+            for (size_t j = 0; j < s->K * s->M; j++) {
+                rmin = fmin(rmin, y[s->nQ + j]);
+                rmax = fmax(rmax, y[s->nQ + j]);
+            }
+            cur.symmetric = rmax - rmin <= 0.05 * fmax(fabs(rmax), fabs(rmin));
+            if (cur.symmetric)
+                memcpy(y_best, y, s->dim * sizeof *y);
+        }
+        if (!is_slow && cur.open) {
+            cur.end = cross;
+            cur.open = 0;
+            if (cur.symmetric &&
+                (!found || cur.end - cur.start > best.end - best.start)) {
+                best = cur;
+                found = 1;
+                memcpy(y_slow, y_best, s->dim * sizeof *y);
+            }
+        }
         t_prev = t;
-        d_prev = d;
+        eg_prev = eg;
+        mid_prev = mid;
+        ratio_prev = ratio;
     }
+    if (cur.open && cur.symmetric &&
+        (!found || t - cur.start > best.end - best.start)) {
+        best = cur;
+        best.end = NAN; /* still there at alpha_max */
+        found = 1;
+        memcpy(y_slow, y_best, s->dim * sizeof *y);
+    }
+    if (found) {
+        *start = best.start;
+        *end = best.end;
+    }
+    memcpy(y_end, y, s->dim * sizeof *y);
 done:
     gsl_odeiv2_evolve_free(evolve);
     gsl_odeiv2_control_free(control);
     gsl_odeiv2_step_free(step);
     free(y);
+    return found ? 0 : -1;
 }
 
-pdx_status pdx_theory_scm_plateau(const pdx_scm_problem *p, double alpha_max,
-                                  double *eg_plateau, double *start,
-                                  double *end, pdx_error *err)
+pdx_status pdx_theory_scm_fixed_points(const pdx_scm_problem *p,
+                                       double alpha_max,
+                                       pdx_scm_plateau_info *info,
+                                       pdx_error *err)
 {
-    *eg_plateau = *start = *end = NAN;
+    memset(info, 0, sizeof *info);
+    info->eg = info->growth = info->start = info->end = NAN;
     pdx_status st = check_problem(p, err);
     if (st != PDX_OK)
         return st;
@@ -687,23 +850,73 @@ pdx_status pdx_theory_scm_plateau(const pdx_scm_problem *p, double alpha_max,
     if (sys_init(&s, p) != 0)
         return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
                              "out of memory");
-    double *y = calloc(s.dim, sizeof *y);
-    if (y == NULL) {
+    sym_ctx c = {&s, calloc(s.dim, sizeof(double)),
+                 calloc(s.dim, sizeof(double)),
+                 (s.K > 1 ? 3u : 2u) + (s.train_v ? 1u : 0u)};
+    double *y_slow = calloc(2 * s.dim, sizeof *y_slow), *y_end = y_slow + s.dim;
+    if (c.y == NULL || c.dy == NULL || y_slow == NULL) {
+        free(c.y);
+        free(c.dy);
+        free(y_slow);
         sys_free(&s);
         return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
                              "out of memory");
     }
-    if (symmetric_fixed_point(&s, p, y) == 0) {
-        double lead = max_real_eigenvalue(&s, y);
-        double e = state_eg(&s, y);
-        if (lead > 1e-9 * p->eta && e > 1e-12) /* a saddle: a plateau */
-            *eg_plateau = e;
+    symmetric_fixed_points(&c, p, info);
+    int visited = -1;
+    double r[4], root[4];
+    int heading = -1; /* no plateau by alpha_max: the one it heads for */
+    int found = alpha_max > 0.0 ? trajectory_plateau(&s, p, alpha_max,
+                                                     &info->start, &info->end,
+                                                     y_slow, y_end)
+                                : -1;
+    if (found == 0) {
+        /* a plateau is a stay near a fixed point: the root reached from
+         * the slowest state, where eg is within 1 % of the fixed point's
+         * (a slow drift with no fixed point, e.g. beyond eta_max, is none) */
+        double eg_slow = state_eg(&s, y_slow);
+        sym_reduce(&c, y_slow, r);
+        int i = sym_root(&c, r, root) == 0 ? add_fixed_point(&c, root, info)
+                                           : -1;
+        if (i >= 0 && fabs(info->fixed[i].eg - eg_slow) <=
+                          0.01 * info->fixed[i].eg)
+            visited = i;
+        else
+            info->start = info->end = NAN;
+    } else if (alpha_max > 0.0) {
+        /* not on a plateau yet: the root reached from the state at
+         * alpha_max (projected), the plateau it heads for */
+        sym_reduce(&c, y_end, r);
+        if (sym_root(&c, r, root) == 0)
+            heading = add_fixed_point(&c, root, info);
+    } else if (info->n_fixed > 0) {
+        heading = 0; /* no trajectory: the symmetric trajectory's first */
     }
-    if (!isnan(*eg_plateau) && alpha_max > 0.0)
-        plateau_interval(&s, p, alpha_max, *eg_plateau, start, end);
-    free(y);
+    if (visited >= 0) {
+        info->fixed[visited].visited = 1;
+        heading = visited;
+    }
+    if (heading >= 0) {
+        info->eg = info->fixed[heading].eg;
+        info->growth = info->fixed[heading].growth;
+    }
+    free(c.y);
+    free(c.dy);
+    free(y_slow);
     sys_free(&s);
     return PDX_OK;
+}
+
+pdx_status pdx_theory_scm_plateau(const pdx_scm_problem *p, double alpha_max,
+                                  double *eg_plateau, double *start,
+                                  double *end, pdx_error *err)
+{
+    pdx_scm_plateau_info info;
+    pdx_status st = pdx_theory_scm_fixed_points(p, alpha_max, &info, err);
+    *eg_plateau = info.eg;
+    *start = info.start;
+    *end = info.end;
+    return st;
 }
 
 /* ------------------------------------------------------------------------ */

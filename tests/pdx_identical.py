@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""pdx_identical.py [--ignore-attr NAME ...] [--ignore-dataset NAME ...] A B:
-are two pdx result files
+"""pdx_identical.py [--ignore-attr NAME ...] [--ignore-data NAME ...]
+[--new-dataset NAME ...] [--ignore-dataset NAME ...] A B: are two pdx result files
 identical (docs/FORMAT.md, "Identity")? Exit 0 if so, 1 with every difference listed otherwise.
 
 Identical means: the same datasets in the same creation order, each with
@@ -10,7 +10,12 @@ byte for byte, NaN equal to NaN) and the same data bit for bit -- except
 the data of `wall_seconds` (wall-clock time) and the values of the root
 attributes that record how, where and when the file was made:
 command_line, spec_path, host, start_time, end_time (and any root attribute
-named with --ignore-attr, e.g. git_describe when comparing two builds).
+named with --ignore-attr, e.g. git_describe when comparing two builds;
+--ignore-attr DATASET@NAME skips the attribute NAME of a dataset).
+--ignore-data NAME compares everything of dataset NAME but its values;
+--new-dataset NAME lets B have a dataset NAME that A lacks (compared with
+nothing). Both are for outputs changed on purpose
+(scripts/compare-baseline.sh says which and why).
 --ignore-dataset NAME leaves out a dataset that only one file may have
 (scripts/compare-baseline.sh: `checksum`, which pdx before issue 21's
 checksums did not write), with the dimension-scale references to it.
@@ -71,12 +76,14 @@ def datasets(f):
     return names
 
 
-def compare(path_a, path_b, ignore=frozenset(), skip=frozenset()):
+def compare(path_a, path_b, ignore=frozenset(), ignore_data=frozenset(),
+            new_datasets=frozenset(), skip=frozenset()):
     out = []
     with h5py.File(path_a, "r") as a, h5py.File(path_b, "r") as b:
         attrs_differ("/", a, b, VOLATILE_ROOT_ATTRS | set(ignore), out)
         na = [n for n in datasets(a) if n not in skip]
-        nb = [n for n in datasets(b) if n not in skip]
+        nb = [n for n in datasets(b)
+              if n not in skip and (n not in new_datasets or n in na)]
         if na != nb:
             out.append(f"datasets {na} vs {nb}")
             return out
@@ -91,20 +98,26 @@ def compare(path_a, path_b, ignore=frozenset(), skip=frozenset()):
             dims_y = [[s.name for s in d.values()] for d in y.dims]
             if dims_x != dims_y:
                 out.append(f"{name}: dimensions {dims_x} vs {dims_y}")
-            attrs_differ(name, x, y, set(), out)
-            if name not in VOLATILE_DATA and not same_array(x[()], y[()]):
+            attrs_differ(name, x, y, {i.split("@", 1)[1] for i in ignore
+                                      if i.startswith(name + "@")}, out)
+            if (name not in VOLATILE_DATA and name not in ignore_data and
+                    not same_array(x[()], y[()])):
                 out.append(f"{name}: data differs")
     return out
 
 
 def main():
-    args, ignore, skip = sys.argv[1:], set(), set()
-    while len(args) >= 2 and args[0] in ("--ignore-attr", "--ignore-dataset"):
-        (ignore if args[0] == "--ignore-attr" else skip).add(args[1])
+    args = sys.argv[1:]
+    sets = {"--ignore-attr": set(), "--ignore-data": set(),
+            "--new-dataset": set(), "--ignore-dataset": set()}
+    while len(args) >= 2 and args[0] in sets:
+        sets[args[0]].add(args[1])
         args = args[2:]
     if len(args) != 2:
         sys.exit(__doc__)
-    differences = compare(args[0], args[1], ignore, skip)
+    differences = compare(args[0], args[1], sets["--ignore-attr"],
+                          sets["--ignore-data"], sets["--new-dataset"],
+                          sets["--ignore-dataset"])
     for d in differences:
         print(f"{args[0]} vs {args[1]}: {d}")
     if differences:

@@ -31,6 +31,8 @@
 #include "pdx/train.h"
 #include "pdx_test.h"
 
+#include "../src/theory_gibbs_internal.h" /* the residual (internals) */
+
 static pdx_theory_workspace *ws;
 
 static int setup(void **state)
@@ -331,6 +333,274 @@ static void test_theory_ising(void **state)
                      PDX_THEORY_NOT_APPLICABLE);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Wide grids: solved only where the equations hold (issue 14)               */
+
+/* The leading small-alpha solution at temperature T, noise p: R = 2 alpha
+ * (1-2p) phi(0) L'(0) with L'(0) = (1-e^-b) phi(0) / (e^-b + (1-e^-b)/2)
+ * (b = 1/T; T = 0: L'(0) = 2 phi(0)). */
+static double small_alpha_R(double alpha, double T, double p)
+{
+    double phi0 = 1.0 / sqrt(2.0 * M_PI);
+    double e = T > 0.0 ? exp(-1.0 / T) : 0.0;
+    double L1 = (1.0 - e) * phi0 / (e + 0.5 * (1.0 - e));
+    return 2.0 * alpha * (1.0 - 2.0 * p) * phi0 * L1;
+}
+
+static void test_theory_gibbs_wide_grid(void **state)
+{
+    (void)state;
+    enum { NA = 13 };
+    const double Ts[] = {0, 0.1, 1, 10, 100, 1e3, 1e4};
+    const double ps[] = {0, 0.1};
+    const pdx_theory_kind kinds[] = {PDX_THEORY_GIBBS_SPHERICAL,
+                                     PDX_THEORY_BAYES_SPHERICAL,
+                                     PDX_THEORY_GIBBS_ISING};
+    double alpha[NA];
+    for (int i = 0; i < NA; i++)
+        alpha[i] = 1e-2 * pow(10.0, 0.5 * i); /* 1e-2 .. 1e4 */
+    double eg_T[3][7][NA]; /* p = 0, for monotonicity in T */
+    for (int k = 0; k < 3; k++)
+        for (int ip = 0; ip < 2; ip++)
+            for (int it = 0; it < 7; it++) {
+                double T = Ts[it], p = ps[ip];
+                if (kinds[k] == PDX_THEORY_BAYES_SPHERICAL && it > 0)
+                    continue; /* Bayes has no temperature */
+                pdx_perceptron_problem pb = {T, p, 1};
+                pdx_perceptron_point pt[NA];
+                assert_int_equal(pdx_theory_perceptron(ws, kinds[k], &pb, alpha,
+                                                       NA, pt, NULL),
+                                 PDX_OK);
+                int na = T == 0.0 && p > 0.0 &&
+                         kinds[k] != PDX_THEORY_BAYES_SPHERICAL;
+                for (int i = 0; i < NA; i++) {
+                    if (na) {
+                        assert_int_equal(pt[i].status, PDX_THEORY_NOT_APPLICABLE);
+                        continue;
+                    }
+                    /* every cell of the grid solves, and a solved cell
+                     * satisfies its equations */
+                    if (pt[i].status != PDX_THEORY_SOLVED)
+                        fail_msg("%s T %g p %g alpha %g: status %d",
+                                 pdx_theory_name(kinds[k]), T, p, alpha[i],
+                                 pt[i].status);
+                    if (!(pt[i].residual <= PDX_THEORY_RESIDUAL_TOL))
+                        fail_msg("%s T %g p %g alpha %g: residual %g",
+                                 pdx_theory_name(kinds[k]), T, p, alpha[i],
+                                 pt[i].residual);
+                    /* eg falls with the load */
+                    if (i > 0 && !(pt[i].eg <= pt[i - 1].eg))
+                        fail_msg("%s T %g p %g: eg(%g) = %g > eg(%g) = %g",
+                                 pdx_theory_name(kinds[k]), T, p, alpha[i],
+                                 pt[i].eg, alpha[i - 1], pt[i - 1].eg);
+                    if (ip == 0)
+                        eg_T[k][it][i] = pt[i].eg;
+                }
+                if (na)
+                    continue;
+                /* small alpha: eg = arccos(R) / pi, R to leading order
+                 * (Nishimori for Bayes: R = sqrt(q), q = R_Gibbs(T_N)) */
+                if (kinds[k] != PDX_THEORY_BAYES_SPHERICAL) {
+                    double R0 = small_alpha_R(alpha[0], T, p);
+                    assert_double_close(0.5 - pt[0].eg, R0 / M_PI, 0.05);
+                }
+                /* large alpha (spherical, alpha >> T): alpha eg -> c(T, p) */
+                if (kinds[k] != PDX_THEORY_GIBBS_ISING && T <= 10)
+                    assert_double_close(pt[NA - 1].eg, pt[NA - 1].eg_large_alpha,
+                                        0.01);
+                /* Ising: perfect generalization beyond the spinodal */
+                if (kinds[k] == PDX_THEORY_GIBBS_ISING && T <= 1e3)
+                    assert_int_equal(pt[NA - 1].phase, PDX_PHASE_PERFECT);
+            }
+    /* without noise a hotter student generalizes worse (spherical, Ising) */
+    for (int k = 0; k < 3; k += 2)
+        for (int it = 1; it < 7; it++)
+            for (int i = 0; i < NA; i++)
+                if (!(eg_T[k][it][i] >= eg_T[k][it - 1][i]))
+                    fail_msg("%s alpha %g: eg(T = %g) = %g < eg(T = %g) = %g",
+                             pdx_theory_name(kinds[k]), alpha[i], Ts[it],
+                             eg_T[k][it][i], Ts[it - 1], eg_T[k][it - 1][i]);
+    /* the closed forms on the same grid: hebb, hebb-clipped (Gaussian
+     * teacher), gibbs-high-temperature (T > 0) */
+    const pdx_theory_kind closed[] = {PDX_THEORY_HEBB, PDX_THEORY_HEBB_CLIPPED,
+                                      PDX_THEORY_GIBBS_HIGH_T};
+    for (int k = 0; k < 3; k++)
+        for (int it = 0; it < 7; it++) {
+            if (closed[k] != PDX_THEORY_GIBBS_HIGH_T && it > 0)
+                continue;
+            if (closed[k] == PDX_THEORY_GIBBS_HIGH_T && it == 0)
+                continue;
+            pdx_perceptron_problem pb = {Ts[it], 0.1, 0};
+            pdx_perceptron_point pt[NA];
+            assert_int_equal(pdx_theory_perceptron(ws, closed[k], &pb, alpha,
+                                                   NA, pt, NULL),
+                             PDX_OK);
+            for (int i = 0; i < NA; i++) {
+                assert_int_equal(pt[i].status, PDX_THEORY_SOLVED);
+                assert_true(pt[i].residual == 0.0);
+                if (i > 0)
+                    assert_true(pt[i].eg < pt[i - 1].eg);
+            }
+            /* small alpha: eg -> 1/2 (Hebb: R = A = 0.8 sqrt(2 alpha/pi);
+             * high T: R = kappa/pi) */
+            assert_true(pt[0].eg > 0.4 && pt[0].eg < 0.5);
+            /* large alpha: the asymptote (high T: where kappa >> 1) */
+            if (closed[k] != PDX_THEORY_GIBBS_HIGH_T || Ts[it] <= 10)
+                assert_double_close(pt[NA - 1].eg, pt[NA - 1].eg_large_alpha,
+                                    0.01);
+        }
+    /* Bayes is optimal: never above Gibbs at T = 0 */
+    for (int i = 0; i < NA; i++)
+        assert_true(point(PDX_THEORY_BAYES_SPHERICAL, alpha[i], 0, 0, 0).eg <=
+                    eg_T[0][0][i]);
+}
+
+static void test_theory_gibbs_high_temperature_limits(void **state)
+{
+    (void)state;
+    /* the issue's cells: gibbs-spherical at T = 1000 (the old solver
+     * returned the clamped small-alpha guess 4.77e-4, 5.59e-4, 6.84e-4,
+     * 9.67e-4); the saddle point, by the independent mpmath solver of
+     * tests/theory_independent.py: R = 6.36619387668e-4 (alpha 2),
+     * 1.90985... e-3 (alpha 6) */
+    const double a[] = {1.5, 2, 3, 6};
+    pdx_perceptron_problem pb = {1000.0, 0.0, 0};
+    pdx_perceptron_point pt[4];
+    assert_int_equal(pdx_theory_perceptron(ws, PDX_THEORY_GIBBS_SPHERICAL, &pb,
+                                           a, 4, pt, NULL),
+                     PDX_OK);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pt[i].status, PDX_THEORY_SOLVED);
+        /* high-T limit R = kappa / pi / sqrt(1 + (kappa/pi)^2), kappa =
+         * alpha/T, to O(1/T) */
+        double r = a[i] / 1000.0 / M_PI;
+        assert_double_close(pt[i].R, r / sqrt(1 + r * r), 2e-3);
+    }
+    assert_double_close(pt[1].R, 6.36619387668e-4, 1e-8);
+    assert_double_close(pt[1].q, 7.23593488228e-7, 1e-7);
+    /* the large-alpha coefficient exists at every T (was NaN for T >= 7)
+     * and tends to the high-temperature T / (1-2p) (plus 1/(2 sqrt 2) at
+     * p = 0, measured) */
+    for (double T = 0.5; T <= 2e4; T *= 3) {
+        double c = pdx_theory_gibbs_large_alpha(ws, T, 0.0);
+        assert_true(isfinite(c));
+        if (T > 100)
+            assert_double_close(c, T + 1 / (2 * M_SQRT2), 1e-6);
+        double cp = pdx_theory_gibbs_large_alpha(ws, T, 0.1);
+        assert_true(isfinite(cp) && cp > c);
+        if (T > 100)
+            assert_double_close(cp * 0.8, T, 1.0 / T); /* T + O(1) */
+    }
+    /* gibbs-ising above T = 280 (was not_converged at every alpha): the
+     * transition lines tend to kappa_c T, kappa_sp T ([SST92]) */
+    double kc, ksp;
+    assert_int_equal(pdx_theory_ising_high_temperature(0.0, &kc, &ksp), 0);
+    const double Ts[] = {300, 1e3, 1e4};
+    for (int i = 0; i < 3; i++) {
+        double al[3] = {1e-2, Ts[i], 1e4 * Ts[i]};
+        pdx_perceptron_problem ib = {Ts[i], 0.0, 1};
+        pdx_perceptron_point ip[3];
+        assert_int_equal(pdx_theory_perceptron(ws, PDX_THEORY_GIBBS_ISING, &ib,
+                                               al, 3, ip, NULL),
+                         PDX_OK);
+        for (int j = 0; j < 3; j++)
+            assert_int_equal(ip[j].status, PDX_THEORY_SOLVED);
+        assert_double_close(ip[0].alpha_c / Ts[i], kc, 2.0 / Ts[i]);
+        assert_double_close(ip[0].alpha_sp / Ts[i], ksp, 2.0 / Ts[i]);
+        /* poor branch at alpha = T (kappa = 1 < kappa_c), perfect beyond */
+        assert_int_equal(ip[1].phase, PDX_PHASE_POOR);
+        /* the annealed Ising poor branch at kappa = 1: d/dR [s(R) -
+         * kappa arccos(R)/pi] = 0, i.e. atanh(R) sqrt(1-R^2) = 1/pi */
+        double lo = 0.0, hi = 0.9;
+        for (int it = 0; it < 100; it++) {
+            double R = 0.5 * (lo + hi);
+            *(atanh(R) * sqrt(1 - R * R) < 1 / M_PI ? &lo : &hi) = R;
+        }
+        assert_double_close(ip[1].R, lo, 3.0 / Ts[i]);
+        assert_int_equal(ip[2].phase, PDX_PHASE_PERFECT);
+    }
+    /* strong label noise moves the transition far out (as 1/(1-2p)^2):
+     * p = 0.45 at T = 0.2 has alpha_c ~ 2600 (the spinodal search stopped
+     * at 1200 before) */
+    double an[2] = {1.0, 1e4};
+    pdx_perceptron_problem nb = {0.2, 0.45, 1};
+    pdx_perceptron_point np[2];
+    assert_int_equal(pdx_theory_perceptron(ws, PDX_THEORY_GIBBS_ISING, &nb, an,
+                                           2, np, NULL),
+                     PDX_OK);
+    assert_int_equal(np[0].status, PDX_THEORY_SOLVED);
+    assert_int_equal(np[0].phase, PDX_PHASE_POOR);
+    assert_int_equal(np[1].phase, PDX_PHASE_PERFECT);
+    assert_true(np[0].alpha_c > 2000 && np[0].alpha_c < np[0].alpha_sp);
+}
+
+/* The residual sees a wrong point: the saddle point moved by 1e-4. */
+static void test_theory_gibbs_residual(void **state)
+{
+    (void)state;
+    perc_model m = model_make(2.385, 0.5, 0.05, 0);
+    pdx_perceptron_point pt = point(PDX_THEORY_GIBBS_SPHERICAL, 2.385, 0.5,
+                                    0.05, 0);
+    assert_int_equal(pt.status, PDX_THEORY_SOLVED);
+    double x[2], r;
+    x_of(pt.q, pt.R, x);
+    assert_int_equal(pdx_th_gibbs_residual(ws, &m, x, &r), 0);
+    assert_true(r < 1e-9);
+    x_of(pt.q, pt.R * (1 + 1e-4), x);
+    assert_int_equal(pdx_th_gibbs_residual(ws, &m, x, &r), 0);
+    assert_true(r > 1e-5);
+    /* Ising */
+    m = model_make(1.0, 0.5, 0.0, 1);
+    pt = point(PDX_THEORY_GIBBS_ISING, 1.0, 0.5, 0.0, 1);
+    x_of(pt.q, pt.R, x);
+    assert_int_equal(pdx_th_gibbs_residual(ws, &m, x, &r), 0);
+    assert_true(r < 1e-8);
+    assert_double_close(r, pt.residual, 1.0);
+    x_of(pt.q * (1 - 1e-4), pt.R, x);
+    assert_int_equal(pdx_th_gibbs_residual(ws, &m, x, &r), 0);
+    assert_true(r > 1e-5);
+}
+
+/* Held-out points against the independent solver (mpmath, 20-30 digits,
+ * numerical derivatives of -beta f, no code shared with src/:
+ * tests/theory_independent.py, minutes per point, so its numbers are
+ * written here). */
+static void test_theory_gibbs_independent(void **state)
+{
+    (void)state;
+    static const struct {
+        pdx_theory_kind kind;
+        double alpha, T, p, q, R;
+    } cases[] = {
+        /* tests/theory_independent.py s 2 1000 0 (30 digits) */
+        {PDX_THEORY_GIBBS_SPHERICAL, 2, 1000, 0, 7.23593488228e-7,
+         6.36619387668e-4},
+        /* s 6 1000 0: the issue's cell (the old solver: R = 9.67e-4) */
+        {PDX_THEORY_GIBBS_SPHERICAL, 6, 1000, 0, 4.60246128065e-6,
+         1.90985385103e-3},
+        /* s 1 0 0: the version space, R = q ([EVdB] ch. 2) */
+        {PDX_THEORY_GIBBS_SPHERICAL, 1, 0, 0, 0.486263637016, 0.486263637016},
+        /* s 30 10 0.1: label noise at high temperature */
+        {PDX_THEORY_GIBBS_SPHERICAL, 30, 10, 0.1, 0.37358711686,
+         0.594866601744},
+        /* i 1 0 0: Ising, T = 0 ([G90]) */
+        {PDX_THEORY_GIBBS_ISING, 1, 0, 0, 0.560714737095, 0.560714737095},
+        /* i 100 1000 0: Ising at T = 1000 (the old solver: not_converged
+         * above T ~ 280) */
+        {PDX_THEORY_GIBBS_ISING, 100, 1000, 0, 0.00102940442873,
+         0.0318358602813},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int binary = cases[i].kind == PDX_THEORY_GIBBS_ISING;
+        pdx_perceptron_point pt = point(cases[i].kind, cases[i].alpha,
+                                        cases[i].T, cases[i].p, binary);
+        assert_int_equal(pt.status, PDX_THEORY_SOLVED);
+        double q = binary ? pt.q_poor : pt.q, R = binary ? pt.R_poor : pt.R;
+        assert_double_close(q, cases[i].q, 1e-7);
+        assert_double_close(R, cases[i].R, 1e-7);
+    }
+}
+
 static void test_theory_perceptron_bad_arguments(void **state)
 {
     (void)state;
@@ -541,6 +811,108 @@ static void test_theory_scm_plateau(void **state)
     assert_true(isnan(e));
 }
 
+/* ------------------------------------------------------------------------ */
+/* Committee plateau: fixed points by root finding (issue 14)                */
+
+static double trajectory_eg(const pdx_scm_problem *p, double t)
+{
+    double times[1] = {t}, eg;
+    int status;
+    assert_int_equal(pdx_theory_scm_trajectory(p, times, 1, &eg, NULL, NULL,
+                                               NULL, &status, NULL),
+                     PDX_OK);
+    assert_int_equal(status, PDX_THEORY_SOLVED);
+    return eg;
+}
+
+static void test_theory_scm_fixed_points(void **state)
+{
+    (void)state;
+    /* K = M = 2, the simulation's start (N = 500, s = 1e-3). plateau_eg:
+     * the collinear (Q = C) fixed point the trajectory visits, by root
+     * finding here; each value is checked below against the trajectory
+     * itself at the middle of its plateau. The old integrate-until-settled
+     * jumped to the Q > C point above eta ~ 0.98 (0.0206565 at eta 1). */
+    static const struct {
+        double eta, eg, other; /* other: eg of a second (Q > C) point */
+    } cases[] = {
+        {0.5, 0.01467702, NAN},      {0.75, 0.017220941, NAN},
+        {0.97, 0.020576044, NAN},    {1.0, 0.021156454, 0.020656533},
+        {1.2, 0.026202522, 0.024822314}, {1.5, 0.041105979, 0.034627736},
+    };
+    double eg_prev = 0.0;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        pdx_scm_problem p = pdx_theory_scm_default();
+        p.eta = cases[i].eta;
+        pdx_scm_plateau_info info;
+        assert_int_equal(pdx_theory_scm_fixed_points(&p, 2000.0, &info, NULL),
+                         PDX_OK);
+        assert_double_close(info.eg, cases[i].eg, 1e-6);
+        assert_true(info.eg > eg_prev); /* no jump between branches */
+        eg_prev = info.eg;
+        int visited = 0, others = 0;
+        for (size_t k = 0; k < info.n_fixed; k++) {
+            const pdx_scm_fixed_point *f = &info.fixed[k];
+            if (f->visited) {
+                visited++;
+                assert_double_close(f->C, f->Q, 1e-8); /* collinear */
+                assert_true(f->unstable >= 1 && f->growth > 0.0); /* saddle */
+                assert_double_close(f->growth, info.growth, 0);
+            } else {
+                others++;
+                assert_true(f->Q > f->C + 0.05);
+                assert_int_equal(f->unstable, 1);
+                assert_double_close(f->eg, cases[i].other, 1e-6);
+            }
+        }
+        assert_int_equal(visited, 1);
+        assert_int_equal(others, isnan(cases[i].other) ? 0 : 1);
+        /* the plateau is the trajectory's: there eg is the fixed point's,
+         * it moves by less than 0.1 % per unit of eta alpha, and it moves
+         * faster just outside */
+        assert_true(info.start > 8 && info.start < 20);
+        assert_true(info.end > 50 && info.end < 260);
+        double mid = 0.5 * (info.start + info.end), h = 1.0 / p.eta;
+        double e_mid = trajectory_eg(&p, mid);
+        assert_double_close(e_mid, info.eg, 2e-3);
+        double slope = fabs(trajectory_eg(&p, mid + h) - e_mid) / (p.eta * h);
+        assert_true(slope < PDX_SCM_PLATEAU_SLOW * e_mid);
+        double e_out = trajectory_eg(&p, info.end + 5 * h);
+        slope = fabs(e_out - trajectory_eg(&p, info.end + 4 * h)) / (p.eta * h);
+        assert_true(slope > PDX_SCM_PLATEAU_SLOW * e_out);
+        /* pdx_theory_scm_plateau reports the same */
+        double e, start, end;
+        assert_int_equal(pdx_theory_scm_plateau(&p, 2000.0, &e, &start, &end,
+                                                NULL),
+                         PDX_OK);
+        assert_double_close(e, info.eg, 0);
+        assert_double_close(start, info.start, 0);
+        assert_double_close(end, info.end, 0);
+    }
+    /* the issue's numbers at eta = 1: plateau from alpha ~ 10 to ~ 110 */
+    pdx_scm_problem p = pdx_theory_scm_default();
+    p.eta = 1.0;
+    pdx_scm_plateau_info info;
+    pdx_theory_scm_fixed_points(&p, 2000.0, &info, NULL);
+    assert_true(info.start > 9 && info.start < 12);
+    assert_true(info.end > 100 && info.end < 120);
+    /* still on the plateau at alpha_max: end NaN */
+    pdx_theory_scm_fixed_points(&p, 60.0, &info, NULL);
+    assert_true(isfinite(info.start) && isnan(info.end));
+    assert_double_close(info.eg, 0.021156454, 1e-6);
+    /* not there yet at alpha_max: no bounds, the plateau it heads for */
+    p.eta = 0.5;
+    pdx_theory_scm_fixed_points(&p, 8.0, &info, NULL);
+    assert_true(isnan(info.start) && isnan(info.end));
+    assert_double_close(info.eg, 0.01467702, 1e-6);
+    for (size_t k = 0; k < info.n_fixed; k++)
+        assert_int_equal(info.fixed[k].visited, 0);
+    /* beyond eta_max Q grows without bound: a slow drift, no plateau */
+    p.eta = 5.0;
+    pdx_theory_scm_fixed_points(&p, 20.0, &info, NULL);
+    assert_true(isnan(info.eg) && isnan(info.start) && isnan(info.end));
+}
+
 static void test_theory_scm_eta_max(void **state)
 {
     (void)state;
@@ -742,6 +1114,9 @@ static void test_theory_grid_evaluate(void **state)
         assert_double_close(res.values[PDX_TH_EG][c * nt + 1], pt.eg, 1e-9);
         assert_double_close(res.values[PDX_TH_EG_MEAN][c], pt.eg, 1e-9);
         assert_int_equal(res.phase[c], pt.phase);
+        /* the residual of its equations, as a variable */
+        assert_true(pt.residual <= PDX_THEORY_RESIDUAL_TOL);
+        assert_true(res.values[PDX_TH_RESIDUAL][c] <= PDX_THEORY_RESIDUAL_TOL);
     }
     pdx_theory_grid_result_clear(&res);
     pdx_grid_destroy(&grid);
@@ -758,10 +1133,15 @@ int main(void)
         cmocka_unit_test(test_theory_bayes),
         cmocka_unit_test(test_theory_gibbs_temperature),
         cmocka_unit_test(test_theory_ising),
+        cmocka_unit_test(test_theory_gibbs_wide_grid),
+        cmocka_unit_test(test_theory_gibbs_high_temperature_limits),
+        cmocka_unit_test(test_theory_gibbs_residual),
+        cmocka_unit_test(test_theory_gibbs_independent),
         cmocka_unit_test(test_theory_perceptron_bad_arguments),
         cmocka_unit_test(test_theory_scm_integrals),
         cmocka_unit_test(test_theory_scm_ode_identities),
         cmocka_unit_test(test_theory_scm_plateau),
+        cmocka_unit_test(test_theory_scm_fixed_points),
         cmocka_unit_test(test_theory_scm_eta_max),
         cmocka_unit_test(test_theory_scm_matches_simulation),
         cmocka_unit_test(test_theory_grid_mapping),

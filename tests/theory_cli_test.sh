@@ -301,6 +301,36 @@ print(f"theory write signalled {caught} of 5 times; left: {left}")
 sys.exit(1 if left else 0)
 EOF
 "$PDX" theory --help | grep -q "never" || fail "theory --help lacks the overwrite policy"
+# issue 14: the residual column of saddle-point curves (a solved row has
+# residual <= 1e-6), the issue's high-temperature cells solved and right,
+# and the committee's symmetric fixed points with the visited one
+"$PDX" theory --curve gibbs-spherical --T 1000 --alpha 1.5,2,3,6 >"$TMP/hot.csv" ||
+    fail "gibbs-spherical at T = 1000"
+$PY - "$TMP/hot.csv" <<'EOF' || fail "gibbs-spherical at T = 1000: wrong values or residuals"
+import csv, math, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 4
+for r in rows:
+    a, R = float(r["alpha"]), float(r["R"])
+    k = a / 1000 / math.pi
+    assert r["status"] == "solved" and float(r["residual"]) <= 1e-6, r
+    assert abs(R / (k / math.sqrt(1 + k * k)) - 1) < 2e-3, r  # high-T limit
+EOF
+"$PDX" theory --curve gibbs-ising --T 300 --alpha 1,100,1000 | grep -c ",solved$" | grep -q "^3$" ||
+    fail "gibbs-ising at T = 300 not solved"
+"$PDX" theory --curve scm-ode --fixed-points --eta 1 --alpha 2000 >"$TMP/fp.csv" ||
+    fail "scm-ode --fixed-points"
+$PY - "$TMP/fp.csv" <<'EOF' || fail "scm-ode --fixed-points: wrong table"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 2, rows
+v = [r for r in rows if r["visited"] == "1"]
+assert len(v) == 1 and v[0]["Q"] == v[0]["C"], v  # the collinear point
+assert abs(float(v[0]["eg"]) - 0.0211565) < 1e-6, v
+assert 9 < float(v[0]["plateau_start"]) < 12 and 100 < float(v[0]["plateau_end"]) < 120, v
+o = [r for r in rows if r["visited"] == "0"][0]
+assert float(o["Q"]) > float(o["C"]) and o["unstable"] == "1", o
+EOF
 
 if [ "$fails" -ne 0 ]; then
     echo "$fails failure(s)"

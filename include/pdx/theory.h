@@ -44,7 +44,10 @@
  * between break points at the integrand's scales; H(x) = erfc(x/sqrt 2)/2 and
  * log H through gsl_sf_log_erfc and gsl_sf_hazard so that tails never
  * underflow; saddle points with gsl_multiroot (hybrids) by continuation in
- * alpha; transition lines with gsl_root (brent) and bisection. GSL's
+ * alpha; every saddle point checked by the residual of its equations
+ * written without cancellations (and solved in that form where the first
+ * form loses its precision: small q, high temperature); transition lines
+ * with gsl_root (brent) and bisection. GSL's
  * error handler must be off (pdx_theory_init does it); a failure to
  * converge is a per-point status, never a crash or an abort.
  *
@@ -141,7 +144,18 @@ typedef struct pdx_perceptron_point {
     double eg_perfect, phi_perfect;                     /* R = 1 state */
     double alpha_c;      /* first-order transition: phi_poor = phi_perfect */
     double alpha_sp;     /* spinodal: the poor branch ends */
+    /* the residual of the saddle-point equations at the reported state:
+     * the largest relative mismatch of the two sides of an equation
+     * (theory_gibbs_check.c); a point is SOLVED only if it is at most
+     * PDX_THEORY_RESIDUAL_TOL. 0 for closed forms (hebb, hebb-clipped,
+     * gibbs-high-temperature) and the perfect Ising state R = 1; NaN where
+     * nothing was solved */
+    double residual;
 } pdx_perceptron_point;
+
+/* The largest residual of a solved perceptron point (pdx_perceptron_point
+ * .residual; theory files' variable `residual`). */
+#define PDX_THEORY_RESIDUAL_TOL 1e-6
 
 typedef struct pdx_theory_workspace pdx_theory_workspace;
 
@@ -157,7 +171,8 @@ void pdx_theory_workspace_destroy(pdx_theory_workspace **ws);
  * followed by continuation in alpha (so a curve costs about as much as its
  * largest alpha). Every point gets a status: solved, not applicable (e.g.
  * gibbs-ising with a Gaussian teacher, T = 0 with label noise) or not
- * converged. Returns PDX_OK, or PDX_ERR_USAGE for bad arguments (kind not
+ * converged (GSL failed, or the residual of the saddle-point equations is
+ * above PDX_THEORY_RESIDUAL_TOL: see pdx_perceptron_point.residual). Returns PDX_OK, or PDX_ERR_USAGE for bad arguments (kind not
  * a perceptron theory, alpha <= 0 or not finite, T < 0, p outside
  * [0, 1/2)). */
 pdx_status pdx_theory_perceptron(pdx_theory_workspace *ws, pdx_theory_kind kind,
@@ -240,13 +255,63 @@ pdx_status pdx_theory_scm_trajectory(const pdx_scm_problem *problem,
                                      double *eg, double *Q, double *R,
                                      double *v, int *status, pdx_error *err);
 
-/* The symmetric plateau: eg at the fixed point of the dynamics restricted
- * to the symmetric subspace (all R_kn equal, all Q_kk equal, all Q_kl
- * equal, all v_k equal), when that fixed point is a saddle of the full
- * dynamics (else NaN: no plateau, e.g. K = 1), and the interval
- * [*start, *end] of the trajectory from the problem's initial conditions
- * up to alpha_max during which |eg - eg_plateau| <= 0.01 eg_plateau
- * (NaN if never). Returns PDX_OK (values NaN when not found). */
+/* A fixed point of the committee ODEs in the symmetric subspace (all
+ * Q_kk equal, all Q_kl (k != l) equal, all R_kn equal, all v_k equal). */
+typedef struct pdx_scm_fixed_point {
+    double eg;
+    double Q, C, R, v;  /* Q_kk, Q_kl (k != l; = Q: students collinear),
+                         * R_kn, v_k */
+    double growth;      /* largest real part of the eigenvalues of the
+                         * Jacobian of the full flow (all Q, R, v) */
+    int unstable;       /* eigenvalues with real part > 1e-9 eta: 0 stable,
+                         * >= 1 a saddle (a plateau the dynamics leaves) */
+    int visited;        /* 1: the trajectory's plateau sits at it */
+} pdx_scm_fixed_point;
+
+#define PDX_SCM_MAX_FIXED_POINTS 8
+
+/* Plateau of the slow phase: |d eg / d(eta alpha)| <= this eg (eg changes
+ * by less than 0.1 % per unit of eta alpha). */
+#define PDX_SCM_PLATEAU_SLOW 1e-3
+
+typedef struct pdx_scm_plateau_info {
+    size_t n_fixed;     /* symmetric fixed points found */
+    pdx_scm_fixed_point fixed[PDX_SCM_MAX_FIXED_POINTS];
+    double eg;          /* eg of the visited fixed point (or of the one
+                         * the trajectory heads for; NaN: none) */
+    double growth;      /* its escape rate (largest real eigenvalue) */
+    double start, end;  /* the trajectory's plateau (NaN: none; end NaN:
+                         * still on it at alpha_max) */
+} pdx_scm_plateau_info;
+
+/* The symmetric fixed points and the plateau of the trajectory from the
+ * problem's initial conditions up to alpha_max.
+ * Fixed points: roots (gsl_multiroot hybrids) of the flow restricted to
+ * the symmetric subspace, started from the states of the symmetric
+ * trajectory (Q = s^2 I, R = 0) wherever it is slow and from their
+ * collinear projections (C = Q); each with the eigenvalues of the
+ * Jacobian of the full flow there. Plateau: the longest interval during
+ * which the trajectory is slow, |d eg / d(eta alpha)| <=
+ * PDX_SCM_PLATEAU_SLOW eg (crossings interpolated between steps), and
+ * symmetric (the R_kn at its slowest point within 5 % of each other);
+ * the visited fixed point is the root reached from the trajectory's
+ * slowest point projected onto the symmetric subspace, if eg there is
+ * within 1 % of the fixed point's (else, e.g. a slow drift beyond eta_max,
+ * there is no plateau). When the trajectory has no plateau by alpha_max,
+ * start and end are NaN and eg, growth are those of the root reached from
+ * its state at alpha_max projected onto the symmetric subspace (the
+ * plateau it heads for; none marked visited); with alpha_max <= 0 (no
+ * trajectory), of the first fixed point the symmetric trajectory comes to.
+ * K = 1: no plateau (eg NaN, no fixed points).
+ * Returns PDX_OK (values NaN when not found), PDX_ERR_USAGE,
+ * PDX_ERR_NOMEM. */
+pdx_status pdx_theory_scm_fixed_points(const pdx_scm_problem *problem,
+                                       double alpha_max,
+                                       pdx_scm_plateau_info *info,
+                                       pdx_error *err);
+
+/* The plateau of pdx_theory_scm_fixed_points: eg at the visited fixed
+ * point and the interval [*start, *end] of the trajectory's plateau. */
 pdx_status pdx_theory_scm_plateau(const pdx_scm_problem *problem,
                                   double alpha_max, double *eg_plateau,
                                   double *start, double *end, pdx_error *err);
@@ -395,6 +460,8 @@ typedef enum pdx_theory_var {
     PDX_TH_PLATEAU_START,
     PDX_TH_PLATEAU_END,
     PDX_TH_ETA_MAX,
+    PDX_TH_RESIDUAL,            /* per cell: of the saddle-point equations */
+    PDX_TH_PLATEAU_GROWTH,      /* per cell: escape rate of the plateau */
     PDX_TH_BASE_COUNT,          /* grids without deep students stop here */
     /* deep students, per cell (docs/THEORY.md): */
     PDX_TH_Q_STAR = PDX_TH_BASE_COUNT,

@@ -58,7 +58,10 @@ static const char *const theory_usage =
     "                          alpha is the training time steps/N; R is each\n"
     "                          student unit's largest R_km, averaged over k\n"
     "  deep-*                  random deep networks: below\n"
-    "\n"
+    "\n";
+
+/* the options (a second string: ISO C's 4095-character limit) */
+static const char *const theory_usage_options =
     "  -o, --output OUT        theory file (SPEC mode). Overwrite policy (as\n"
     "                          pdx run and pdx merge): a theory file of this\n"
     "                          spec is left as it is (nothing to do); one of\n"
@@ -88,6 +91,8 @@ static const char *const theory_usage =
     "      --init-scale S      initial weight std (1e-3)\n"
     "      --second-layer-init V  initial v_k (1)\n"
     "      --N N               input dimension for the initial overlaps (500)\n"
+    "      --fixed-points      scm-ode: the symmetric fixed points, stability\n"
+    "                          and the one visited (docs/FORMAT.md)\n"
     "      --init MODE         typical (default): R, Q off-diagonal of size\n"
     "                          s/sqrt(N); expected: R = 0 exactly (the\n"
     "                          symmetric trajectory, stays on the plateau)\n"
@@ -196,6 +201,7 @@ typedef struct curve_opts {
     size_t n_T;
     int teacher; /* -1 default, 0 gaussian, 1 binary */
     int both;
+    int fixed_points; /* scm-ode: the table of symmetric fixed points */
     pdx_scm_problem scm;
     int eta_second_given;
     pdx_cli_deep_opts deep;
@@ -212,21 +218,21 @@ static void print_perceptron_header(pdx_theory_kind kind, const curve_opts *o)
         break;
     case PDX_THEORY_GIBBS_SPHERICAL:
         printf("alpha,T,label_noise,eg,R,q,train_error,train_error_clean,"
-               "phi,eg_large_alpha,status\n");
+               "phi,eg_large_alpha,residual,status\n");
         break;
     case PDX_THEORY_GIBBS_HIGH_T:
         printf("alpha,T,alpha_over_T,label_noise,eg,R,q,train_error,phi,"
                "eg_large_alpha,status\n");
         break;
     case PDX_THEORY_BAYES_SPHERICAL:
-        printf("alpha,label_noise,eg,R,q,eg_large_alpha,status\n");
+        printf("alpha,label_noise,eg,R,q,eg_large_alpha,residual,status\n");
         break;
     default:
         printf("alpha,T,label_noise,phase,eg,R,q,train_error,phi,alpha_c,"
                "alpha_spinodal");
         if (o->both)
             printf(",eg_poor,R_poor,q_poor,phi_poor,eg_perfect,phi_perfect");
-        printf(",status\n");
+        printf(",residual,status\n");
         break;
     }
 }
@@ -292,6 +298,7 @@ static int print_perceptron_rows(pdx_theory_kind kind, const curve_opts *o,
             put(p->et_clean);
             put(p->phi);
             put(p->eg_large_alpha);
+            put(p->residual);
             break;
         case PDX_THEORY_GIBBS_HIGH_T:
             put(o->T);
@@ -310,6 +317,7 @@ static int print_perceptron_rows(pdx_theory_kind kind, const curve_opts *o,
             put(p->R);
             put(p->q);
             put(p->eg_large_alpha);
+            put(p->residual);
             break;
         default:
             put(o->T);
@@ -332,6 +340,7 @@ static int print_perceptron_rows(pdx_theory_kind kind, const curve_opts *o,
                 put(p->eg_perfect);
                 put(p->phi_perfect);
             }
+            put(p->residual);
             break;
         }
         printf(",%s\n", status_text(p->status));
@@ -368,8 +377,42 @@ static int by_time(const void *a, const void *b)
     return (x->t > y->t) - (x->t < y->t);
 }
 
+/* --fixed-points: one row per symmetric fixed point (up to the largest
+ * --alpha for the trajectory's plateau). */
+static int print_scm_fixed_points(const curve_opts *o)
+{
+    double alpha_max = 0.0;
+    for (size_t i = 0; i < o->n_alpha; i++)
+        alpha_max = fmax(alpha_max, o->alpha[i]);
+    pdx_scm_plateau_info info;
+    pdx_error err;
+    pdx_error_clear(&err);
+    if (pdx_theory_scm_fixed_points(&o->scm, alpha_max, &info, &err) !=
+        PDX_OK)
+        return pdx_cli_report(&err);
+    printf("eta,K,M,fixed_point,eg,Q,C,R,v,growth,unstable,visited,"
+           "plateau_start,plateau_end\n");
+    for (size_t i = 0; i < info.n_fixed; i++) {
+        const pdx_scm_fixed_point *f = &info.fixed[i];
+        printf("%.10g,%zu,%zu,%zu", o->scm.eta, o->scm.K, o->scm.M, i);
+        put(f->eg);
+        put(f->Q);
+        put(f->C);
+        put(f->R);
+        put(f->v);
+        put(f->growth);
+        printf(",%d,%d", f->unstable, f->visited);
+        put(info.start);
+        put(info.end);
+        printf("\n");
+    }
+    return 0;
+}
+
 static int print_scm_curve(const curve_opts *o)
 {
+    if (o->fixed_points)
+        return print_scm_fixed_points(o);
     const pdx_scm_problem *pb = &o->scm;
     const size_t K = pb->K, M = pb->M, n = o->n_alpha;
     for (size_t i = 0; i < n; i++)
@@ -653,6 +696,7 @@ enum {
     OPT_TEACHER,
     OPT_EPOCHS,
     OPT_BOTH,
+    OPT_FIXED,
     OPT_ETA,
     OPT_ETA_SECOND,
     OPT_K,
@@ -837,6 +881,7 @@ static const struct option theory_options[] = {
     {"teacher", required_argument, 0, OPT_TEACHER},
     {"epochs", required_argument, 0, OPT_EPOCHS},
     {"both-branches", no_argument, 0, OPT_BOTH},
+    {"fixed-points", no_argument, 0, OPT_FIXED},
     {"eta", required_argument, 0, OPT_ETA},
     {"eta-second", required_argument, 0, OPT_ETA_SECOND},
     {"K", required_argument, 0, OPT_K},
@@ -879,6 +924,7 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
         case 'f': force = 1; break;
         case 'h':
             fputs(theory_usage, stdout);
+            fputs(theory_usage_options, stdout);
             fputs(pdx_cli_theory_deep_usage, stdout);
             return 0;
         case OPT_CURVE: o.name = optarg; break;
@@ -895,6 +941,7 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
                                            optarg);
             break;
         case OPT_BOTH: o.both = 1; break;
+        case OPT_FIXED: o.fixed_points = 1; break;
         case OPT_INIT:
             if (strcmp(optarg, "typical") == 0)
                 o.scm.init = PDX_SCM_INIT_TYPICAL;
