@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import pdx_analysis as pa
@@ -89,6 +90,21 @@ def test_trainable_depth_censoring_and_threshold(tmp_path):
     assert set(b.table["note"]) == {"beyond the range"}
     with pytest.raises(pa.PdxValueError):
         pa.trainable_depth(ds, x="student.sigma_w2", y="student.sigma_w2")
+
+
+def test_trainable_depth_in_plot_order(tmp_path):
+    """A heatmap of sigma_w2 (x) against depth (y) passes its axes in plot
+    order: the boundary is still located along depth, one point per
+    sigma_w2 (before the fix it scanned sigma_w2 at each depth and drew
+    two stray points on the README's trainability picture)."""
+    ds = pa.load(sweep(tmp_path / "d.h5"))
+    ref = pa.trainable_depth(ds)
+    b = pa.trainable_depth(ds, x="student.sigma_w2", y="student.depth")
+    assert (b.along, b.across) == ("student.depth", "student.sigma_w2")
+    pd.testing.assert_frame_equal(b.table, ref.table)
+    found = pa.find_boundaries(ds, x="student.sigma_w2", y="student.depth",
+                               kinds=["trainable_depth"])
+    assert [(f.along, f.across) for f in found] == [("student.depth", "student.sigma_w2")]
 
 
 def test_theory_line_and_comparison(tmp_path):
