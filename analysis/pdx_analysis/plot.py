@@ -296,8 +296,9 @@ def draw_boundary(ax, b, x: str, y: str, data: Optional[xr.DataArray] = None,
 def _contour_levels(values: np.ndarray, contours, log: bool) -> np.ndarray:
     """Return contour levels: the given sequence, or ``contours`` "nice"
     levels inside the range of the finite values (log-spaced if ``log``)."""
-    if contours is None or contours is False:
-        return np.array([])
+    if contours is None or contours is False or (
+            isinstance(contours, (int, np.integer)) and contours == 0):
+        return np.array([])  # --contours 0: none (MaxNLocator(1) would give one)
     if not isinstance(contours, (int, np.integer)) or isinstance(contours, bool):
         return np.sort(np.asarray(list(contours), dtype=float))
     finite = values[np.isfinite(values)]

@@ -178,3 +178,21 @@ def test_order_to_chaos_line(tmp_path):
     line = h.boundary_lines[0]
     assert line.get_color() == "#e41a1c" and line.get_linestyle() == "--"
     np.testing.assert_allclose(line.get_xdata(), crit)
+
+
+def test_contours_zero_draws_none(tmp_path):
+    """--contours 0 means no contour lines: on errors from 0 to 0.48 (the
+    README's trainability picture) it drew one level, 0.4, over the
+    simulated trainable-depth line."""
+    axes = [Axis("student.sigma_w2", np.array([1.0, 2.0, 3.0]), "real", "list"),
+            Axis("student.depth", np.array([2, 4, 8, 16]), "int", "list")]
+    err = np.linspace(0.0, 0.48, 12).reshape(3, 4)
+    path = write_custom(tmp_path / "d.h5", axes,
+                        {"train_error": np.repeat(err[..., None], 2, -1)}, replicas=2)
+    ds = pa.load(path)
+    h = heatmap(ds, "student.sigma_w2", "student.depth", var="train_error", contours=0,
+                ax=Figure().add_subplot())
+    assert h.contour_set is None and len(h.levels) == 0
+    h = heatmap(ds, "student.sigma_w2", "student.depth", var="train_error", contours=2,
+                ax=Figure().add_subplot())
+    assert h.contour_set is not None
