@@ -433,6 +433,8 @@ def trainable_depth(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = 
     """The trainable depth of deep networks (Schoenholz et al. 2017): for
     every value of ``y`` (default the ``sigma_w2`` axis), the largest depth
     (``x``, default the ``depth`` axis) up to which networks still train.
+    When ``y`` is the depth axis and ``x`` is not (a heatmap's axes, depth
+    vertical), the two are swapped: the location is always a depth.
 
     A task has trained when ``var`` (default ``train_error``) at ``time``
     is at most ``threshold`` (a number, "P%" of the largest value, or None:
@@ -457,6 +459,12 @@ def trainable_depth(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = 
         raise PdxValueError("no depth axis: give the axis to scan (x=, --x)")
     y = resolve_axis(ds, y) if y else (find_axis(ds, "sigma_w2")
                                        if find_axis(ds, "sigma_w2") != x else None)
+    # a depth is located along the depth axis, whichever of x, y names it
+    # (a heatmap of sigma_w2 (x) against depth (y) passes its axes in
+    # plot order; scanning sigma_w2 at each depth would mean nothing)
+    depth = find_axis(ds, "student.depth", "depth")
+    if depth is not None and y == depth and x != depth:
+        x, y = y, x
     y = y or default_across(ds, x)
     vals = _values(ds, var, time)
     if threshold is None:

@@ -109,7 +109,9 @@ def _theory_match(theory_data: xr.DataArray, hue: Optional[str], value):
 
 def _draw_lines(ax, ds, pl, xdim, hue, theory_pl, max_lines, errorbars, label_fmt):
     """Draw ``pl.data`` (dims hue, x) as lines with +-sem bands; return
-    (lines, theory lines, bands, hue values drawn)."""
+    (lines, theory lines, bands, hue values drawn). With error bars and a
+    matching theory curve, the simulation is drawn as dots with error bars
+    only and the theory curve is the line."""
     data = pl.data
     err = pl.err
     if hue is None:
@@ -140,30 +142,38 @@ def _draw_lines(ax, ds, pl, xdim, hue, theory_pl, max_lines, errorbars, label_fm
             label = label_fmt(hue, hv)
         if pend:
             label += f" ({pend} pending)"
+        curve = None
+        if theory_pl is not None:
+            td = theory_pl.data
+            curve = _theory_match(td, hue, hv) if hue is not None else td
+            if curve is not None and xdim not in curve.dims:
+                curve = None
+        # slices with a theory curve: the simulation as dots with error
+        # bars (no connecting line, no band), the theory as the line
+        dots = errorbars and curve is not None
         marker = "o" if errorbars else None
-        (line,) = ax.plot(xpos, y, color=c, marker=marker, markersize=3.5,
-                          linewidth=1.5, label=label, zorder=3)
+        (line,) = ax.plot(xpos, y, color=c, marker=marker, markersize=4 if dots else 3.5,
+                          linewidth=1.5, linestyle="none" if dots else "-", label=label,
+                          zorder=5 if dots else 3)
         line.pdx_err = e  # the standard errors drawn as the band
         lines.append(line)
         values.append(hv)
         ok = np.isfinite(y) & np.isfinite(e)
         if ok.any():
-            band = ax.fill_between(xpos, np.where(ok, y - e, np.nan),
-                                   np.where(ok, y + e, np.nan), color=c, alpha=0.25,
-                                   linewidth=0, zorder=2)
-            bands.append(band)
+            if not dots:
+                band = ax.fill_between(xpos, np.where(ok, y - e, np.nan),
+                                       np.where(ok, y + e, np.nan), color=c, alpha=0.25,
+                                       linewidth=0, zorder=2)
+                bands.append(band)
             if errorbars:
                 ax.errorbar(xpos[ok], y[ok], yerr=e[ok], fmt="none", ecolor=c,
-                            elinewidth=1, capsize=2, zorder=3)
-        if theory_pl is not None:
-            td = theory_pl.data
-            curve = _theory_match(td, hue, hv) if hue is not None else td
-            if curve is not None and xdim in curve.dims:
-                tx = (np.arange(curve.sizes[xdim], dtype=float) if is_categorical(curve, xdim)
-                      else np.asarray(curve[xdim].values, dtype=float))
-                (tl,) = ax.plot(tx, np.asarray(curve.values, dtype=float), color=c,
-                                linestyle="--", linewidth=1.3, zorder=4)
-                tlines.append(tl)
+                            elinewidth=1, capsize=2, zorder=5 if dots else 3)
+        if curve is not None:
+            tx = (np.arange(curve.sizes[xdim], dtype=float) if is_categorical(curve, xdim)
+                  else np.asarray(curve[xdim].values, dtype=float))
+            (tl,) = ax.plot(tx, np.asarray(curve.values, dtype=float), color=c,
+                            linestyle="--", linewidth=1.3, zorder=4)
+            tlines.append(tl)
     if xs_cat:
         ax.set_xticks(xpos, [str(v) for v in data[xdim].values])
     return lines, tlines, bands, values
@@ -291,7 +301,9 @@ def slices(ds: xr.Dataset, x: str, hue: Optional[str] = None,
     axis with several values), replica mean with error bars and a
     +-standard-error band; the other axes fixed by ``sel`` or reduced by
     ``reduce``. ``theory``: dashed theory curves in the same colours
-    (matched by hue value). ``boundaries``: boundaries located along ``x``
+    (matched by hue value); where one is drawn, the simulation is shown as
+    dots with error bars (no line, no band) so the two stay apart.
+    ``boundaries``: boundaries located along ``x``
     with ``hue`` as their across axis (or with no across axis) are marked
     by vertical dotted lines with a shaded uncertainty, in the matching
     colour."""

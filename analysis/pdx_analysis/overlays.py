@@ -29,7 +29,7 @@ THEORY_LINES = {
     "eta_max": ("train.learning_rate", "divergence", "maximal learning rate eta_max"),
     "plateau_start": ("time", "plateau", "plateau start"),
     "plateau_end": ("time", "plateau", "plateau end"),
-    "trainable_depth": ("depth", "trainable_depth", "6 xi_c (trainable depth, theory)"),
+    "trainable_depth": ("depth", "trainable_depth", "6 xi_c (trainable depth)"),
     "sigma_w2_critical": ("sigma_w2", "order_chaos", "order-to-chaos line chi_1 = 1"),
 }
 

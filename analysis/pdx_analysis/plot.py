@@ -177,6 +177,10 @@ def _contour(ax, px, py, values, levels, **kwargs):
 BOUNDARY_COLORS = {"interpolation": "#ffffff", "jump": "#ff4fd8",
                    "divergence": "#ffa500", "early_stopping": "#00e5ff",
                    "transition": "#ff4fd8", "spinodal": "#ff4fd8", "plateau": "#00e5ff"}
+#: Colours of theory lines that are not the theory of a drawn simulated
+#: boundary (default black): the order-to-chaos line must stand out from
+#: the black dashed theory contours it runs beside.
+THEORY_COLORS = {"order_chaos": "#e41a1c"}
 #: Line styles of theory lines by kind (simulation lines are solid).
 THEORY_STYLES = {"spinodal": ":", "plateau": "-."}
 GROUP_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -222,7 +226,8 @@ def draw_boundary(ax, b, x: str, y: str, data: Optional[xr.DataArray] = None,
     theory = b.source == "theory"
     # simulation lines: the kind's colour outlined in black; theory lines:
     # black outlined in white (dashed; spinodals dotted)
-    color = color or ("black" if theory else BOUNDARY_COLORS.get(b.kind, "white"))
+    color = color or (THEORY_COLORS.get(b.kind, "black") if theory
+                      else BOUNDARY_COLORS.get(b.kind, "white"))
     outline = [patheffects.Stroke(linewidth=3.2, foreground="white" if theory else "black"),
                patheffects.Normal()]
     arts, handles, drawn = [], [], {}
@@ -291,8 +296,9 @@ def draw_boundary(ax, b, x: str, y: str, data: Optional[xr.DataArray] = None,
 def _contour_levels(values: np.ndarray, contours, log: bool) -> np.ndarray:
     """Return contour levels: the given sequence, or ``contours`` "nice"
     levels inside the range of the finite values (log-spaced if ``log``)."""
-    if contours is None or contours is False:
-        return np.array([])
+    if contours is None or contours is False or (
+            isinstance(contours, (int, np.integer)) and contours == 0):
+        return np.array([])  # --contours 0: none (MaxNLocator(1) would give one)
     if not isinstance(contours, (int, np.integer)) or isinstance(contours, bool):
         return np.sort(np.asarray(list(contours), dtype=float))
     finite = values[np.isfinite(values)]

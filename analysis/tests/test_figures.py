@@ -159,6 +159,10 @@ def test_slices_with_theory_and_boundaries(physics, tmp_path):
     # theory curves, one per temperature on each panel, dashed
     assert len(res.theory_lines[0]) == 3 and len(res.theory_lines[1]) == 3
     assert all(t.get_linestyle() == "--" for t in res.theory_lines[0])
+    # against a theory the simulation is dots with error bars: no line, no band
+    assert all(line.get_linestyle() == "None" and line.get_marker() == "o"
+               for line in res.lines[0])
+    assert res.bands == [[], []]
     # the interpolation threshold is marked on the train_error panel only
     assert len(res.boundary_marks) == 3
     xs = sorted(m.get_xdata()[0] for m in res.boundary_marks)
@@ -177,3 +181,4 @@ def test_pending_in_line_labels(tmp_path):
     labels = [line.get_label() for line in res.lines[0]]
     assert labels == ["temperature = 0", "temperature = 0.1 (22 pending)",
                       "temperature = 0.2"]
+

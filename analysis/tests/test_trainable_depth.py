@@ -8,9 +8,12 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import pdx_analysis as pa
+from matplotlib.figure import Figure
+from pdx_analysis.plot import heatmap
 from pdx_synth import DIVERGED, DONE, PENDING, Axis, write_custom
 
 DEPTH = np.array([2, 4, 8, 16, 32, 64, 128])
@@ -91,6 +94,21 @@ def test_trainable_depth_censoring_and_threshold(tmp_path):
         pa.trainable_depth(ds, x="student.sigma_w2", y="student.sigma_w2")
 
 
+def test_trainable_depth_in_plot_order(tmp_path):
+    """A heatmap of sigma_w2 (x) against depth (y) passes its axes in plot
+    order: the boundary is still located along depth, one point per
+    sigma_w2 (before the fix it scanned sigma_w2 at each depth and drew
+    two stray points on the README's trainability picture)."""
+    ds = pa.load(sweep(tmp_path / "d.h5"))
+    ref = pa.trainable_depth(ds)
+    b = pa.trainable_depth(ds, x="student.sigma_w2", y="student.depth")
+    assert (b.along, b.across) == ("student.depth", "student.sigma_w2")
+    pd.testing.assert_frame_equal(b.table, ref.table)
+    found = pa.find_boundaries(ds, x="student.sigma_w2", y="student.depth",
+                               kinds=["trainable_depth"])
+    assert [(f.along, f.across) for f in found] == [("student.depth", "student.sigma_w2")]
+
+
 def test_theory_line_and_comparison(tmp_path):
     sim = pa.load(sweep(tmp_path / "d.h5"))
     th = pa.load(theory(tmp_path / "t.h5"))
@@ -124,3 +142,57 @@ def test_cli_boundary_and_plot(tmp_path):
                         "-o", str(png)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert png.stat().st_size > 1000
+
+
+def test_order_to_chaos_line(tmp_path):
+    """The theory's sigma_w2_critical (chi_1 = 1) is a line along sigma_w2,
+    one point per sigma_b2, drawn by ``plot --boundary all`` in red (not
+    the black of the theory contours beside it)."""
+    sb = np.array([0.0, 0.05, 0.3])
+    crit = np.array([1.0, 1.76095464, 2.50512719])  # pdx theory --curve deep-order-chaos
+    axes = [Axis("student.sigma_w2", np.array([0.5, 1.0, 2.0, 3.0, 4.0]), "real", "list"),
+            Axis("student.sigma_b2", sb, "real", "list")]
+    sw = axes[0].values[:, None]
+    c = np.where(sw < crit[None, :], 1.0, 0.5).astype(float)
+    th = write_custom(tmp_path / "t.h5", axes,
+                      {"sigma_w2_critical": np.broadcast_to(crit, (5, 3)).copy(),
+                       "c_star": c}, theory=True, title="chaos theory")
+    lines = [b for b in pa.theory_lines(pa.load(th)) if b.kind == "order_chaos"]
+    assert len(lines) == 1
+    b = lines[0]
+    assert (b.along, b.across) == ("student.sigma_w2", "student.sigma_b2")
+    np.testing.assert_allclose(b.table.set_index("student.sigma_b2")["student.sigma_w2"]
+                               .loc[sb], crit)
+    sim = write_custom(tmp_path / "s.h5", axes, {"c_star": np.repeat(c[..., None], 2, -1)},
+                       replicas=2, title="chaos")
+    png = tmp_path / "c.png"
+    r = subprocess.run([sys.executable, "-m", "pdx_analysis", "plot", sim, "--theory", th,
+                        "-x", "student.sigma_w2", "-y", "student.sigma_b2", "--var",
+                        "c_star", "--boundary", "all", "-o", str(png)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    ax = Figure().add_subplot()
+    h = heatmap(pa.load(sim), "student.sigma_w2", "student.sigma_b2", var="c_star",
+                   theory=pa.load(th), boundaries=lines, ax=ax)
+    assert len(h.boundary_lines) == 1
+    line = h.boundary_lines[0]
+    assert line.get_color() == "#e41a1c" and line.get_linestyle() == "--"
+    np.testing.assert_allclose(line.get_xdata(), crit)
+
+
+def test_contours_zero_draws_none(tmp_path):
+    """--contours 0 means no contour lines: on errors from 0 to 0.48 (the
+    README's trainability picture) it drew one level, 0.4, over the
+    simulated trainable-depth line."""
+    axes = [Axis("student.sigma_w2", np.array([1.0, 2.0, 3.0]), "real", "list"),
+            Axis("student.depth", np.array([2, 4, 8, 16]), "int", "list")]
+    err = np.linspace(0.0, 0.48, 12).reshape(3, 4)
+    path = write_custom(tmp_path / "d.h5", axes,
+                        {"train_error": np.repeat(err[..., None], 2, -1)}, replicas=2)
+    ds = pa.load(path)
+    h = heatmap(ds, "student.sigma_w2", "student.depth", var="train_error", contours=0,
+                ax=Figure().add_subplot())
+    assert h.contour_set is None and len(h.levels) == 0
+    h = heatmap(ds, "student.sigma_w2", "student.depth", var="train_error", contours=2,
+                ax=Figure().add_subplot())
+    assert h.contour_set is not None
