@@ -572,17 +572,6 @@ def find_boundaries(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = 
                     continue
                 b = interpolation_threshold(ds, x=xx, y=y, var=var, sel=sel,
                                             threshold=thresholds.get(kind))
-            elif kind == "trainable_depth":
-                var = variables.get(kind) or equilibrium_var(ds, "train_error")
-                xx = x or find_axis(ds, "student.depth")
-                if var is None or xx is None or is_theory(ds):
-                    if explicit:
-                        raise PdxValueError("trainable depth needs train_error and a "
-                                            "student.depth axis (or var=, x=)")
-                    continue
-                level = thresholds.get(kind)
-                b = trainable_depth(ds, x=xx, y=y, var=var, sel=sel,
-                                    threshold=0.1 if level is None else level)
             elif kind == "jump":
                 var = variables.get(kind) or equilibrium_var(ds, "eg")
                 xx = x or find_axis(ds, "data.alpha", "alpha") or (axes[0] if axes else None)
