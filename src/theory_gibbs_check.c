@@ -199,36 +199,54 @@ static int stable_f(const gsl_vector *xv, void *params, gsl_vector *f)
     return GSL_SUCCESS;
 }
 
-int pdx_th_gibbs_solve_stable(pdx_theory_workspace *ws, const perc_model *m,
-                              const double guess[2], double x[2])
+int pdx_th_hybrids2(gsl_multiroot_function *F, const double start[2],
+                    int max_iter, double res_tol, double delta_abs,
+                    double delta_rel, double x[2], double f[2])
 {
-    x[0] = guess[0];
-    x[1] = guess[1];
     gsl_multiroot_fsolver *s =
         gsl_multiroot_fsolver_alloc(gsl_multiroot_fsolver_hybrids, 2);
     gsl_vector *x0 = gsl_vector_alloc(2);
-    int ok = 0;
-    if (s == NULL || x0 == NULL)
-        goto done;
-    stable_ctx ctx = {ws, m};
-    gsl_multiroot_function F = {stable_f, 2, &ctx};
-    gsl_vector_set(x0, 0, guess[0]);
-    gsl_vector_set(x0, 1, guess[1]);
-    if (gsl_multiroot_fsolver_set(s, &F, x0) != GSL_SUCCESS)
-        goto done;
+    if (s == NULL || x0 == NULL) {
+        gsl_vector_free(x0);
+        if (s != NULL)
+            gsl_multiroot_fsolver_free(s);
+        return GSL_ENOMEM;
+    }
+    gsl_vector_set(x0, 0, start[0]);
+    gsl_vector_set(x0, 1, start[1]);
+    int rc = gsl_multiroot_fsolver_set(s, F, x0);
     int status = GSL_CONTINUE;
-    for (int iter = 0; status == GSL_CONTINUE && iter < 200; iter++) {
+    for (int iter = 0; rc == GSL_SUCCESS && status == GSL_CONTINUE &&
+                       iter < max_iter;
+         iter++) {
         if (gsl_multiroot_fsolver_iterate(s) != GSL_SUCCESS)
             break;
-        status = gsl_multiroot_test_residual(s->f, 1e-13);
+        status = gsl_multiroot_test_residual(s->f, res_tol);
+        if (status == GSL_CONTINUE && delta_abs > 0.0)
+            status = gsl_multiroot_test_delta(s->dx, s->x, delta_abs,
+                                              delta_rel);
     }
-    double r = fmax(fabs(gsl_vector_get(s->f, 0)),
-                    fabs(gsl_vector_get(s->f, 1)));
-    ok = isfinite(r) && r < 1e-10;
-    x[0] = gsl_vector_get(s->x, 0);
-    x[1] = gsl_vector_get(s->x, 1);
-done:
+    for (int k = 0; k < 2; k++) {
+        x[k] = gsl_vector_get(s->x, k);
+        f[k] = gsl_vector_get(s->f, k);
+    }
     gsl_vector_free(x0);
     gsl_multiroot_fsolver_free(s);
-    return ok ? 0 : GSL_ENOPROG;
+    return rc;
+}
+
+int pdx_th_gibbs_solve_stable(pdx_theory_workspace *ws, const perc_model *m,
+                              const double guess[2], double x[2])
+{
+    stable_ctx ctx = {ws, m};
+    gsl_multiroot_function F = {stable_f, 2, &ctx};
+    double xs[2], f[2];
+    x[0] = guess[0];
+    x[1] = guess[1];
+    if (pdx_th_hybrids2(&F, guess, 200, 1e-13, 0.0, 0.0, xs, f) != 0)
+        return GSL_ENOPROG;
+    double r = fmax(fabs(f[0]), fabs(f[1]));
+    x[0] = xs[0];
+    x[1] = xs[1];
+    return isfinite(r) && r < 1e-10 ? 0 : GSL_ENOPROG;
 }

@@ -9,6 +9,8 @@
 
 #include <math.h>
 
+#include <gsl/gsl_multiroots.h>
+
 #include "theory_internal.h"
 
 #define SQRT_2PI 2.5066282746310002
@@ -119,6 +121,17 @@ int pdx_th_ising_conj(pdx_theory_workspace *ws, double alpha, double Eq,
  * 0 and *residual, or a GSL error code (*residual = NaN). */
 int pdx_th_gibbs_residual(pdx_theory_workspace *ws, const perc_model *m,
                           const double x[2], double *residual);
+
+/* GSL's hybrids on the 2-D system F from start[2]: at most max_iter
+ * iterations, until |f| passes the residual test at res_tol and, when
+ * delta_abs > 0, then the step test (delta_abs, delta_rel). x and f get
+ * the last iterate and its function values, also when the start fails.
+ * 0 when the solver ran, GSL_ENOMEM, or the start's GSL error code. The
+ * caller judges the root (theory_perceptron.c, theory_gibbs_check.c,
+ * theory_gibbs_large_alpha.c each with its own acceptance). */
+int pdx_th_hybrids2(gsl_multiroot_function *F, const double start[2],
+                    int max_iter, double res_tol, double delta_abs,
+                    double delta_rel, double x[2], double f[2]);
 
 /* Solve the well-conditioned (relative) form of the saddle-point
  * equations of m from `guess` (GSL hybrids). 0 on success (residual below

@@ -74,33 +74,16 @@ static int large_solve(pdx_theory_workspace *ws, double temperature,
     memset(&c, 0, sizeof c);
     c.ws = ws;
     c.m = model_make(1.0, temperature, label_noise, 0);
-    gsl_multiroot_fsolver *s =
-        gsl_multiroot_fsolver_alloc(gsl_multiroot_fsolver_hybrids, 2);
-    gsl_vector *x0 = gsl_vector_alloc(2);
-    int ok = 0;
-    if (s == NULL || x0 == NULL)
-        goto done;
     gsl_multiroot_function F = {large_f, 2, &c};
-    gsl_vector_set(x0, 0, x[0]);
-    gsl_vector_set(x0, 1, x[1]);
-    if (gsl_multiroot_fsolver_set(s, &F, x0) != GSL_SUCCESS)
-        goto done;
-    int status = GSL_CONTINUE;
-    for (int iter = 0; iter < 200 && status == GSL_CONTINUE; iter++) {
-        if (gsl_multiroot_fsolver_iterate(s) != GSL_SUCCESS)
-            break;
-        status = gsl_multiroot_test_residual(s->f, 1e-11);
-    }
-    double r = fabs(gsl_vector_get(s->f, 0)) + fabs(gsl_vector_get(s->f, 1));
-    if (isfinite(r) && r < 1e-8) {
-        x[0] = gsl_vector_get(s->x, 0);
-        x[1] = gsl_vector_get(s->x, 1);
-        ok = 1;
-    }
-done:
-    gsl_vector_free(x0);
-    gsl_multiroot_fsolver_free(s);
-    return ok ? 0 : GSL_ENOPROG;
+    double xs[2], f[2];
+    if (pdx_th_hybrids2(&F, x, 200, 1e-11, 0.0, 0.0, xs, f) != 0)
+        return GSL_ENOPROG;
+    double r = fabs(f[0]) + fabs(f[1]);
+    if (!(isfinite(r) && r < 1e-8))
+        return GSL_ENOPROG;
+    x[0] = xs[0];
+    x[1] = xs[1];
+    return 0;
 }
 
 double pdx_theory_gibbs_large_alpha(pdx_theory_workspace *ws,

@@ -184,43 +184,16 @@ static int saddle_f(const gsl_vector *xv, void *params, gsl_vector *f)
 static int saddle_solve(pdx_theory_workspace *ws, const perc_model *m,
                         const double guess[2], double x[2])
 {
-    gsl_multiroot_fsolver *s =
-        gsl_multiroot_fsolver_alloc(gsl_multiroot_fsolver_hybrids, 2);
-    if (s == NULL)
-        return GSL_ENOMEM;
     solve_ctx ctx = {ws, m, 0};
     gsl_multiroot_function F = {saddle_f, 2, &ctx};
-    gsl_vector *x0 = gsl_vector_alloc(2);
-    if (x0 == NULL) {
-        gsl_multiroot_fsolver_free(s);
+    double f[2];
+    /* the start's own failure is judged by its residual like any iterate
+     * (hybrids may stop on a step-size problem at the root itself) */
+    if (pdx_th_hybrids2(&F, guess, 100, 1e-11, 1e-13, 1e-11, x, f) ==
+        GSL_ENOMEM)
         return GSL_ENOMEM;
-    }
-    gsl_vector_set(x0, 0, guess[0]);
-    gsl_vector_set(x0, 1, guess[1]);
-    int rc = gsl_multiroot_fsolver_set(s, &F, x0);
-    int status = GSL_CONTINUE;
-    for (int iter = 0; rc == GSL_SUCCESS && status == GSL_CONTINUE &&
-                       iter < 100;
-         iter++) {
-        rc = gsl_multiroot_fsolver_iterate(s);
-        if (rc != GSL_SUCCESS)
-            break;
-        status = gsl_multiroot_test_residual(s->f, 1e-11);
-        if (status == GSL_CONTINUE)
-            status = gsl_multiroot_test_delta(s->dx, s->x, 1e-13, 1e-11);
-    }
-    int ok = 0;
-    if (s->f != NULL) {
-        double r = fabs(gsl_vector_get(s->f, 0)) +
-                   fabs(gsl_vector_get(s->f, 1));
-        ok = isfinite(r) && r < 1e-8 && !ctx.failed;
-        /* hybrids may stop on a step-size problem at the root itself */
-    }
-    x[0] = gsl_vector_get(s->x, 0);
-    x[1] = gsl_vector_get(s->x, 1);
-    gsl_vector_free(x0);
-    gsl_multiroot_fsolver_free(s);
-    return ok ? 0 : GSL_ENOPROG;
+    double r = fabs(f[0]) + fabs(f[1]);
+    return isfinite(r) && r < 1e-8 && !ctx.failed ? 0 : GSL_ENOPROG;
 }
 
 /* The leading small-alpha solution: q = alpha L'(0)^2,

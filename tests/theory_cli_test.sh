@@ -2,21 +2,7 @@
 # theory_cli_test.sh PDX SOURCE_ROOT — `pdx theory`: CSV curves, theory
 # files read back with ncdump, h5py, xarray and pdx_analysis, and every
 # class of bad usage.
-set -u
-PDX=$(readlink -f "$1")
-ROOT=$2
-PY=/usr/bin/python3
-export HDF5_USE_FILE_LOCKING=FALSE
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect_exit() { # CODE CMD...
-    local want=$1; shift
-    "$@" >"$TMP/out" 2>"$TMP/err"
-    local got=$?
-    [ "$got" = "$want" ] || { fail "exit $got (want $want): $*"; cat "$TMP/err"; }
-}
+source "$(dirname "$0")/theory_test_lib.sh" "$@"
 
 # --- help and usage errors ---------------------------------------------------
 expect_exit 0 "$PDX" theory --help

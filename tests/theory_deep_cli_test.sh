@@ -3,21 +3,7 @@
 # mean-field theory of random deep networks as CSV (values against the
 # independent reference of tests/deep_theory_reference.py and exact
 # limits), and every class of bad usage.
-set -u
-PDX=$(readlink -f "$1")
-ROOT=$2
-PY=/usr/bin/python3
-export HDF5_USE_FILE_LOCKING=FALSE
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect_exit() { # CODE CMD...
-    local want=$1; shift
-    "$@" >"$TMP/out" 2>"$TMP/err"
-    local got=$?
-    [ "$got" = "$want" ] || { fail "exit $got (want $want): $*"; cat "$TMP/err"; }
-}
+source "$(dirname "$0")/theory_test_lib.sh" "$@"
 expect_error() { # MESSAGE CMD...: exit 2 and MESSAGE on stderr, no crash
     local msg=$1; shift
     expect_exit 2 "$@"
