@@ -35,6 +35,27 @@ def peak_rss_mib(cmd):
     _, _, ru = os.wait4(pid, 0)
     return ru.ru_maxrss / 1024.0
 
+def run_peer(a, res, key, script, threads):
+    """The JSON result line of peer SCRIPT (in --peers, default
+    SOURCE_ROOT/../shared/peers) run with THREADS threads, or None with
+    the reason in res[KEY] when it cannot run (--no-peer: None, no note)."""
+    if a.no_peer:
+        return None
+    folder = a.peers or os.path.join(a.source_root, "..", "shared", "peers")
+    peer = os.path.normpath(os.path.join(folder, script))
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        res[key] = "not run: python3-torch missing (scripts/setup.sh --bench)"
+        return None
+    if not os.path.exists(peer):
+        res[key] = f"not run: {peer} not found"
+        return None
+    out = subprocess.check_output(["/usr/bin/python3", peer, "--threads", str(threads)],
+                                  text=True)
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pdx", required=True)
@@ -88,22 +109,11 @@ def main():
     rng = json.loads(subprocess.check_output([a.rng], text=True))
     res["ns_per_gaussian"] = rng["ns_per_gaussian"]
     res["gflops_effective_2t"] = res["pdx_steps_per_s_2t"] * 500 * (2 * 2 + 2 * 2 + 2 * 2) / 1e9
-    peer = os.path.normpath(os.path.join(a.source_root, "..", "shared", "peers", "torch_online_scm.py"))
-    if not a.no_peer:
-        try:
-            import torch  # noqa: F401
-            have_torch = True
-        except ImportError:
-            have_torch = False
-        if have_torch and os.path.exists(peer):
-            out = subprocess.check_output(["/usr/bin/python3", peer, "--threads", "2"], text=True)
-            pr = json.loads(out.strip().splitlines()[-1])
-            res["peer_steps_per_s"] = pr["steps_per_s"]
-            res["peer_threads"] = pr["threads"]
-            res["ratio_to_peer"] = res["pdx_steps_per_s_2t"] / pr["steps_per_s"]
-        else:
-            res["peer"] = ("not run: " + ("python3-torch missing (scripts/setup.sh python3-torch)"
-                                          if not have_torch else f"{peer} not found"))
+    pr = run_peer(a, res, "peer", "torch_online_scm.py", 2)
+    if pr is not None:
+        res["peer_steps_per_s"] = pr["steps_per_s"]
+        res["peer_threads"] = pr["threads"]
+        res["ratio_to_peer"] = res["pdx_steps_per_s_2t"] / pr["steps_per_s"]
     if "w2" in todo:
         w2(a, res)
     if "d1" in todo:
@@ -142,22 +152,10 @@ def d1(a, res):
         if kr.get("openblas_dgemm_16x64x64_gflops") is not None:
             res["d1_openblas_dgemm_gflops_1t"] = kr["openblas_dgemm_16x64x64_gflops"]
         res["d1_peak_gflops_per_core"] = kr["peak_gflops_per_core"]
-    peer = os.path.join(a.peers or os.path.join(a.source_root, "..", "shared", "peers"),
-                        "torch_deep_grid.py")
-    if a.no_peer:
-        return
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        res["d1_peer"] = "not run: python3-torch missing (scripts/setup.sh --bench)"
-        return
-    if not os.path.exists(peer):
-        res["d1_peer"] = f"not run: {peer} not found"
-        return
     for threads in (1, 2):
-        out = subprocess.check_output(["/usr/bin/python3", peer, "--threads", str(threads)],
-                                      text=True)
-        pr = json.loads(out.strip().splitlines()[-1])
+        pr = run_peer(a, res, "d1_peer", "torch_deep_grid.py", threads)
+        if pr is None:
+            return
         res[f"d1_peer_wall_s_{threads}t"] = pr["wall_s"]
         res[f"d1_ratio_to_peer_{threads}t"] = pr["wall_s"] / res[f"d1_pdx_wall_s_{threads}t"]
 
@@ -186,20 +184,9 @@ def w2(a, res):
     res["w2_sgd_steps"] = steps
     res["w2_pdx_wall_s_2t"] = best
     res["w2_pdx_steps_per_s_2t"] = steps / best
-    peer = os.path.normpath(os.path.join(a.source_root, "..", "shared", "peers",
-                                         "torch_minibatch_grid.py"))
-    if a.no_peer:
+    pr = run_peer(a, res, "w2_peer", "torch_minibatch_grid.py", 2)
+    if pr is None:
         return
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        res["w2_peer"] = "not run: python3-torch missing (scripts/setup.sh python3-torch)"
-        return
-    if not os.path.exists(peer):
-        res["w2_peer"] = f"not run: {peer} not found"
-        return
-    out = subprocess.check_output(["/usr/bin/python3", peer, "--threads", "2"], text=True)
-    pr = json.loads(out.strip().splitlines()[-1])
     res["w2_peer_sgd_steps"] = pr["sgd_steps"]
     res["w2_peer_wall_s"] = pr["wall_s"]
     res["w2_peer_steps_per_s"] = pr["steps_per_s"]
