@@ -81,20 +81,15 @@ int pdx_th_ising_conj(pdx_theory_workspace *ws, double alpha, double Eq,
 /* ------------------------------------------------------------------------ */
 /* The derivatives of E without cancellation                                 */
 
-typedef struct parts_ctx {
-    const perc_model *m;
-    double a, b;
-} parts_ctx;
-
 static double f_I1(double t, void *p)
 {
-    const parts_ctx *c = p;
+    const ab_ctx *c = p;
     return exp(-0.5 * (1.0 + c->a * c->a) * t * t) * L_prime(c->m, c->b * t);
 }
 
 static double f_I2(double t, void *p)
 {
-    const parts_ctx *c = p;
+    const ab_ctx *c = p;
     double x = c->b * t, l1 = L_prime(c->m, x);
     return pdx_th_phi(t) * W_of(c->m, c->a * t) * -l1 * (x + l1);
 }
@@ -118,7 +113,7 @@ static int relative_equations(pdx_theory_workspace *ws, const perc_model *m,
     perc_state s = state_of(x);
     if (!(s.d > 0.0) || !(s.omq > 0.0) || !(s.q > 0.0) || !(s.R > 0.0))
         return GSL_EDOM;
-    parts_ctx c = {m, s.R / sqrt(s.d), sqrt(s.q / s.omq)};
+    ab_ctx c = {m, s.R / sqrt(s.d), sqrt(s.q / s.omq)};
     double scales[3] = {1.0 / sqrt(1.0 + c.a * c.a),
                         c.a != 0.0 ? 1.0 / c.a : 0.0, 1.0 / c.b};
     double I1, I2;

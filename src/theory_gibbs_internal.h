@@ -26,6 +26,13 @@ typedef struct perc_model {
     int ising;          /* binary student (and teacher) */
 } perc_model;
 
+/* The parameters of a Gaussian integrand of t that depends on the model
+ * through a t and b t (the energetic part and its derivatives). */
+typedef struct ab_ctx {
+    const perc_model *m;
+    double a, b;
+} ab_ctx;
+
 typedef struct perc_state {
     double q, omq, R, d; /* q, 1 - q, R, q - R^2 */
 } perc_state;

@@ -43,34 +43,29 @@
 /* ------------------------------------------------------------------------ */
 /* The energetic part                                                        */
 
-typedef struct energetic_ctx {
-    const perc_model *m;
-    double a, b;
-} energetic_ctx;
-
 static double f_E(double t, void *p)
 {
-    const energetic_ctx *c = p;
+    const ab_ctx *c = p;
     return pdx_th_phi(t) * W_of(c->m, c->a * t) * L_of(c->m, c->b * t);
 }
 
 static double f_Ea(double t, void *p)
 {
-    const energetic_ctx *c = p;
+    const ab_ctx *c = p;
     double g = exp(-0.5 * (1.0 + c->a * c->a) * t * t) / (2.0 * M_PI);
     return (1.0 - 2.0 * c->m->p) * g * t * L_of(c->m, c->b * t);
 }
 
 static double f_Eb(double t, void *p)
 {
-    const energetic_ctx *c = p;
+    const ab_ctx *c = p;
     return pdx_th_phi(t) * W_of(c->m, c->a * t) * t *
            L_prime(c->m, c->b * t);
 }
 
 static double f_Et(double t, void *p)
 {
-    const energetic_ctx *c = p;
+    const ab_ctx *c = p;
     return 2.0 * pdx_th_phi(t) * W_of(c->m, c->a * t) *
            error_kernel(c->m, c->b * t);
 }
@@ -79,7 +74,7 @@ static double f_Et(double t, void *p)
  * kept label, or agrees with a flipped one */
 static double f_Etc(double t, void *p)
 {
-    const energetic_ctx *c = p;
+    const ab_ctx *c = p;
     double k = error_kernel(c->m, c->b * t);
     double u = c->a * t;
     return 2.0 * pdx_th_phi(t) *
@@ -99,7 +94,7 @@ typedef struct energetic {
 static int energetic_eval(pdx_theory_workspace *ws, const perc_model *m,
                           const perc_state *s, unsigned what, energetic *e)
 {
-    energetic_ctx c = {m, s->R / sqrt(s->d), sqrt(s->q / s->omq)};
+    ab_ctx c = {m, s->R / sqrt(s->d), sqrt(s->q / s->omq)};
     double scales[2] = {c.a != 0.0 ? 1.0 / c.a : 0.0, 1.0 / c.b};
     int rc = 0;
     memset(e, 0, sizeof *e);
