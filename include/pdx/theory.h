@@ -521,4 +521,54 @@ pdx_status pdx_theory_evaluate_grid(const pdx_grid *grid,
                                     FILE *progress, pdx_error *err);
 void pdx_theory_grid_result_clear(pdx_theory_grid_result *result);
 
+/* ------------------------------------------------------------------------ */
+/* Capacities (theory_capacity.c)                                            */
+
+/* The Gardner capacity of a spherical perceptron: the largest alpha = P/N
+ * at which some weight vector gives every training pattern the margin
+ * y w.x/|w| >= kappa (kappa >= 0), for labels of a teacher of which a
+ * fraction label_noise F in [0, 1] is replaced by random ones (flip
+ * probability F/2; F = 1: random labels, the storage problem, where
+ * alpha_c = pdx_theory_gardner_random(kappa), 2 at kappa = 0). Replica
+ * symmetric at q -> 1, exact for kappa >= 0 (the volume is convex):
+ * alpha_c = max_R (1 - R^2)/(2 I(R)), I(R) = int_{-inf}^kappa Dt
+ * [(1-p) H(-s t) + p H(s t)] (kappa - t)^2, s = R/sqrt(1-R^2); *R is the
+ * maximiser, the teacher overlap of the last solutions (NaN for F = 1).
+ * F = 0, kappa = 0: alpha_c = inf, R = 1. Returns a pdx_theory_status
+ * (NOT_APPLICABLE for kappa < 0 or F outside [0, 1]). */
+int pdx_theory_gardner_capacity(pdx_theory_workspace *ws, double kappa,
+                                double label_noise, double *alpha_c,
+                                double *R);
+
+/* Closed form of the storage capacity with margin kappa (random labels):
+ * 1/alpha_c = (1 + kappa^2) H(-kappa) + kappa phi(kappa) (Gardner 1988). */
+double pdx_theory_gardner_random(double kappa);
+
+/* The replica-symmetric entropy of binary weights (+-1) that store P =
+ * alpha N random patterns with margin kappa >= 0 (Gardner & Derrida 1988):
+ * s = extr_{q, qhat} [-qhat (1-q)/2 + int Dz ln 2cosh(sqrt(qhat) z)
+ *                     + alpha int Dt ln H((kappa + sqrt(q) t)/sqrt(1-q))].
+ * Where it is negative it is only an upper bound (the true entropy is
+ * zero: no solutions); its zero is the Krauth-Mezard capacity. */
+typedef struct pdx_binary_storage_point {
+    int status;          /* pdx_theory_status */
+    double alpha, kappa;
+    double q, qhat;      /* the RS saddle point */
+    double entropy;      /* s (per weight, nats) */
+    double annealed_entropy; /* ln 2 + alpha ln H(kappa) */
+    double residual;     /* largest relative mismatch of the saddle point */
+} pdx_binary_storage_point;
+
+/* Solve at alpha (start: {q, qhat} to continue from, or NULL). Returns
+ * out->status. */
+int pdx_theory_binary_storage(pdx_theory_workspace *ws, double alpha,
+                              double kappa, const double start[2],
+                              pdx_binary_storage_point *out);
+
+/* The Krauth-Mezard capacity: the alpha where the RS entropy vanishes
+ * (0.8330786 at kappa = 0; Krauth & Mezard 1989, Ding & Sun 2019), to a
+ * relative 1e-12, and q there. Returns a pdx_theory_status. */
+int pdx_theory_binary_capacity(pdx_theory_workspace *ws, double kappa,
+                               double *alpha_c, double *q_c);
+
 #endif
