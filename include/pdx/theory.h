@@ -12,7 +12,9 @@
  *                           errors, replica-symmetric saddle point in
  *                           (q, R) (Seung, Sompolinsky & Tishby 1992;
  *                           Engel & Van den Broeck ch. 2 and 4); T = 0 is
- *                           version-space learning, where R = q
+ *                           version-space learning, where R = q without
+ *                           label noise; with noise it exists below the
+ *                           interpolation threshold only
  *   gibbs-high-temperature  its T -> infinity limit at fixed alpha/T
  *                           (annealed, exact there): eg = arctan(pi T /
  *                           (alpha (1-2p))) / pi
@@ -170,7 +172,11 @@ void pdx_theory_workspace_destroy(pdx_theory_workspace **ws);
  * alpha[0..n-1] (any order, alpha > 0) for one problem. Saddle points are
  * followed by continuation in alpha (so a curve costs about as much as its
  * largest alpha). Every point gets a status: solved, not applicable (e.g.
- * gibbs-ising with a Gaussian teacher, T = 0 with label noise) or not
+ * gibbs-ising with a Gaussian teacher or at T = 0 with label noise;
+ * gibbs-spherical at T = 0 with label noise from the interpolation
+ * threshold pdx_theory_gardner_capacity on, where no student fits the
+ * noisy training set; below it the version space of the noisy labels,
+ * with q > R, et = 0 and et_clean = p) or not
  * converged (GSL failed, or the residual of the saddle-point equations is
  * above PDX_THEORY_RESIDUAL_TOL: see pdx_perceptron_point.residual). Returns PDX_OK, or PDX_ERR_USAGE for bad arguments (kind not
  * a perceptron theory, alpha <= 0 or not finite, T < 0, p outside
