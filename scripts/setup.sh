@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   gcc pkg-config git meson ninja-build
   libgsl-dev libhdf5-dev hdf5-tools netcdf-bin libcmocka-dev libyaml-dev
-  librandom123-dev zlib1g-dev nettle-dev
+  librandom123-dev zlib1g-dev nettle-dev libglpk-dev
   python3 python3-h5py python3-numpy python3-matplotlib python3-xarray
   python3-h5netcdf python3-pytest python3-scipy
   slurm-wlm munge openmpi-bin libopenmpi-dev

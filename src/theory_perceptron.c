@@ -419,7 +419,9 @@ static int saddle_values_at(pdx_theory_workspace *ws, const perc_model *m,
     out->R = s.R;
     out->eg = acos(s.R) / M_PI;
     out->et = isinf(m->beta) ? 0.0 : e.et;
-    out->et_clean = isinf(m->beta) ? 0.0 : e.et_clean;
+    /* T = 0: every training label is fitted, so the clean ones are missed
+     * exactly where they were flipped */
+    out->et_clean = isinf(m->beta) ? m->p : e.et_clean;
     if (rc != 0)
         return rc;
     if (!m->ising) {
@@ -825,10 +827,21 @@ static void saddle_curve(pdx_theory_workspace *ws, pdx_theory_kind kind,
         c_large = pdx_theory_gibbs_large_alpha(ws, T, pb->label_noise) /
                   M_SQRT2;
 
+    /* T = 0 with noisy labels: the version space is empty from the
+     * interpolation threshold on (theory_capacity.c) */
+    double alpha_empty = INFINITY, R_empty;
+    if (kind == PDX_THEORY_GIBBS_SPHERICAL && T == 0.0 && m.p > 0.0 &&
+        pdx_theory_gardner_capacity(ws, 0.0, 2.0 * m.p, &alpha_empty,
+                                    &R_empty) != PDX_THEORY_SOLVED)
+        alpha_empty = 0.0; /* not known: nothing is applicable */
     int branch_alive = rc == 0;
     for (size_t i = 0; i < n; i++) {
         pdx_perceptron_point *pt = &out[order[i].index];
         double alpha = order[i].alpha;
+        if (alpha >= alpha_empty) {
+            pt->status = PDX_THEORY_NOT_APPLICABLE;
+            continue;
+        }
         double x[2] = {NAN, NAN};
         int have = 0;
         if (!ising) {
@@ -918,10 +931,7 @@ pdx_status pdx_theory_perceptron(pdx_theory_workspace *ws, pdx_theory_kind kind,
 
     int applicable = 1;
     switch (kind) {
-    case PDX_THEORY_GIBBS_SPHERICAL:
-        /* T = 0 with noisy labels: the version space is empty */
-        applicable = !(pb->temperature == 0.0 && pb->label_noise > 0.0);
-        break;
+    case PDX_THEORY_GIBBS_SPHERICAL: break; /* T = 0 with noise: below */
     case PDX_THEORY_GIBBS_ISING:
         applicable = pb->teacher_binary &&
                      !(pb->temperature == 0.0 && pb->label_noise > 0.0);

@@ -265,8 +265,27 @@ static void test_theory_gibbs_temperature(void **state)
     pdx_perceptron_point big = point(PDX_THEORY_GIBBS_SPHERICAL, 1e4, 1.0, 0, 0);
     assert_double_close(1e4 * big.eg, c1, 2e-4);
     assert_true(c1 > pdx_theory_gibbs_large_alpha(ws, 0.2, 0.0));
-    /* T = 0 with noisy labels: the version space is empty */
-    assert_int_equal(point(PDX_THEORY_GIBBS_SPHERICAL, 1, 0, 0.1, 0).status,
+    /* T = 0 with noisy labels (flip probability 0.1): every training label
+     * is fitted (et = 0, et_clean = p), the teacher is not in the version
+     * space (q > R), the zero-temperature limit is continuous, and the
+     * version space is empty beyond the interpolation threshold alpha_c(F
+     * = 0.2) = 2.9923 (theory_capacity.c), where R tends to the capacity's
+     * teacher overlap */
+    pdx_perceptron_point v0 = point(PDX_THEORY_GIBBS_SPHERICAL, 1, 0, 0.1, 0);
+    assert_int_equal(v0.status, PDX_THEORY_SOLVED);
+    assert_true(v0.et == 0.0 && v0.et_clean == 0.1 && v0.q > v0.R + 0.1);
+    pdx_perceptron_point v1 = point(PDX_THEORY_GIBBS_SPHERICAL, 1, 1e-4, 0.1, 0);
+    assert_double_close(v0.eg, v1.eg, 1e-9);
+    assert_double_close(v0.q, v1.q, 1e-9);
+    double ac, Rc;
+    assert_int_equal(pdx_theory_gardner_capacity(ws, 0.0, 0.2, &ac, &Rc),
+                     PDX_THEORY_SOLVED);
+    pdx_perceptron_point edge =
+        point(PDX_THEORY_GIBBS_SPHERICAL, ac - 1e-3, 0, 0.1, 0);
+    assert_int_equal(edge.status, PDX_THEORY_SOLVED);
+    assert_true(edge.q > 0.999);
+    assert_double_close(edge.R, Rc, 2e-3);
+    assert_int_equal(point(PDX_THEORY_GIBBS_SPHERICAL, ac, 0, 0.1, 0).status,
                      PDX_THEORY_NOT_APPLICABLE);
     assert_int_equal(point(PDX_THEORY_GIBBS_HIGH_T, 1, 0, 0, 0).status,
                      PDX_THEORY_NOT_APPLICABLE);
@@ -371,10 +390,20 @@ static void test_theory_gibbs_wide_grid(void **state)
                 assert_int_equal(pdx_theory_perceptron(ws, kinds[k], &pb, alpha,
                                                        NA, pt, NULL),
                                  PDX_OK);
+                /* T = 0 with noise: Ising weights have no theory, the
+                 * spherical version space is empty from the
+                 * interpolation threshold on */
                 int na = T == 0.0 && p > 0.0 &&
-                         kinds[k] != PDX_THEORY_BAYES_SPHERICAL;
+                         kinds[k] == PDX_THEORY_GIBBS_ISING;
+                double a_empty = INFINITY, R_empty;
+                if (T == 0.0 && p > 0.0 &&
+                    kinds[k] == PDX_THEORY_GIBBS_SPHERICAL)
+                    assert_int_equal(pdx_theory_gardner_capacity(
+                                         ws, 0.0, 2.0 * p, &a_empty,
+                                         &R_empty),
+                                     PDX_THEORY_SOLVED);
                 for (int i = 0; i < NA; i++) {
-                    if (na) {
+                    if (na || alpha[i] >= a_empty) {
                         assert_int_equal(pt[i].status, PDX_THEORY_NOT_APPLICABLE);
                         continue;
                     }
@@ -405,7 +434,8 @@ static void test_theory_gibbs_wide_grid(void **state)
                     assert_double_close(0.5 - pt[0].eg, R0 / M_PI, 0.05);
                 }
                 /* large alpha (spherical, alpha >> T): alpha eg -> c(T, p) */
-                if (kinds[k] != PDX_THEORY_GIBBS_ISING && T <= 10)
+                if (kinds[k] != PDX_THEORY_GIBBS_ISING && T <= 10 &&
+                    isinf(a_empty))
                     assert_double_close(pt[NA - 1].eg, pt[NA - 1].eg_large_alpha,
                                         0.01);
                 /* Ising: perfect generalization beyond the spinodal */

@@ -12,7 +12,9 @@
  *                           errors, replica-symmetric saddle point in
  *                           (q, R) (Seung, Sompolinsky & Tishby 1992;
  *                           Engel & Van den Broeck ch. 2 and 4); T = 0 is
- *                           version-space learning, where R = q
+ *                           version-space learning, where R = q without
+ *                           label noise; with noise it exists below the
+ *                           interpolation threshold only
  *   gibbs-high-temperature  its T -> infinity limit at fixed alpha/T
  *                           (annealed, exact there): eg = arctan(pi T /
  *                           (alpha (1-2p))) / pi
@@ -170,7 +172,11 @@ void pdx_theory_workspace_destroy(pdx_theory_workspace **ws);
  * alpha[0..n-1] (any order, alpha > 0) for one problem. Saddle points are
  * followed by continuation in alpha (so a curve costs about as much as its
  * largest alpha). Every point gets a status: solved, not applicable (e.g.
- * gibbs-ising with a Gaussian teacher, T = 0 with label noise) or not
+ * gibbs-ising with a Gaussian teacher or at T = 0 with label noise;
+ * gibbs-spherical at T = 0 with label noise from the interpolation
+ * threshold pdx_theory_gardner_capacity on, where no student fits the
+ * noisy training set; below it the version space of the noisy labels,
+ * with q > R, et = 0 and et_clean = p) or not
  * converged (GSL failed, or the residual of the saddle-point equations is
  * above PDX_THEORY_RESIDUAL_TOL: see pdx_perceptron_point.residual). Returns PDX_OK, or PDX_ERR_USAGE for bad arguments (kind not
  * a perceptron theory, alpha <= 0 or not finite, T < 0, p outside
@@ -520,5 +526,55 @@ pdx_status pdx_theory_evaluate_grid(const pdx_grid *grid,
                                     pdx_theory_grid_result *out,
                                     FILE *progress, pdx_error *err);
 void pdx_theory_grid_result_clear(pdx_theory_grid_result *result);
+
+/* ------------------------------------------------------------------------ */
+/* Capacities (theory_capacity.c)                                            */
+
+/* The Gardner capacity of a spherical perceptron: the largest alpha = P/N
+ * at which some weight vector gives every training pattern the margin
+ * y w.x/|w| >= kappa (kappa >= 0), for labels of a teacher of which a
+ * fraction label_noise F in [0, 1] is replaced by random ones (flip
+ * probability F/2; F = 1: random labels, the storage problem, where
+ * alpha_c = pdx_theory_gardner_random(kappa), 2 at kappa = 0). Replica
+ * symmetric at q -> 1, exact for kappa >= 0 (the volume is convex):
+ * alpha_c = max_R (1 - R^2)/(2 I(R)), I(R) = int_{-inf}^kappa Dt
+ * [(1-p) H(-s t) + p H(s t)] (kappa - t)^2, s = R/sqrt(1-R^2); *R is the
+ * maximiser, the teacher overlap of the last solutions (NaN for F = 1).
+ * F = 0, kappa = 0: alpha_c = inf, R = 1. Returns a pdx_theory_status
+ * (NOT_APPLICABLE for kappa < 0 or F outside [0, 1]). */
+int pdx_theory_gardner_capacity(pdx_theory_workspace *ws, double kappa,
+                                double label_noise, double *alpha_c,
+                                double *R);
+
+/* Closed form of the storage capacity with margin kappa (random labels):
+ * 1/alpha_c = (1 + kappa^2) H(-kappa) + kappa phi(kappa) (Gardner 1988). */
+double pdx_theory_gardner_random(double kappa);
+
+/* The replica-symmetric entropy of binary weights (+-1) that store P =
+ * alpha N random patterns with margin kappa >= 0 (Gardner & Derrida 1988):
+ * s = extr_{q, qhat} [-qhat (1-q)/2 + int Dz ln 2cosh(sqrt(qhat) z)
+ *                     + alpha int Dt ln H((kappa + sqrt(q) t)/sqrt(1-q))].
+ * Where it is negative it is only an upper bound (the true entropy is
+ * zero: no solutions); its zero is the Krauth-Mezard capacity. */
+typedef struct pdx_binary_storage_point {
+    int status;          /* pdx_theory_status */
+    double alpha, kappa;
+    double q, qhat;      /* the RS saddle point */
+    double entropy;      /* s (per weight, nats) */
+    double annealed_entropy; /* ln 2 + alpha ln H(kappa) */
+    double residual;     /* largest relative mismatch of the saddle point */
+} pdx_binary_storage_point;
+
+/* Solve at alpha (start: {q, qhat} to continue from, or NULL). Returns
+ * out->status. */
+int pdx_theory_binary_storage(pdx_theory_workspace *ws, double alpha,
+                              double kappa, const double start[2],
+                              pdx_binary_storage_point *out);
+
+/* The Krauth-Mezard capacity: the alpha where the RS entropy vanishes
+ * (0.8330786 at kappa = 0; Krauth & Mezard 1989, Ding & Sun 2019), to a
+ * relative 1e-12, and q there. Returns a pdx_theory_status. */
+int pdx_theory_binary_capacity(pdx_theory_workspace *ws, double kappa,
+                               double *alpha_c, double *q_c);
 
 #endif

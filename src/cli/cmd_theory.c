@@ -1,6 +1,7 @@
 /* cmd_theory.c — `pdx theory`: a spec's grid into a theory file, or one
  * curve as CSV on stdout. Public headers only. */
 #include "cli_common.h"
+#include "cmd_theory_capacity.h"
 #include "cmd_theory_deep.h"
 
 #include <getopt.h>
@@ -205,6 +206,7 @@ typedef struct curve_opts {
     pdx_scm_problem scm;
     int eta_second_given;
     pdx_cli_deep_opts deep;
+    pdx_cli_capacity_opts capacity;
 } curve_opts;
 
 /* The CSV header row of a perceptron curve. */
@@ -711,7 +713,8 @@ enum {
     OPT_SIGMA_B2,
     OPT_Q0,
     OPT_C0,
-    OPT_DEPTH
+    OPT_DEPTH,
+    OPT_KAPPA
 };
 
 /* --curve mode: the curve named in o->name at the alphas of `alpha_text`
@@ -720,6 +723,20 @@ static int run_curve(curve_opts *o, const char *alpha_text)
 {
     if (pdx_cli_theory_is_deep(o->name))
         return pdx_cli_theory_deep_curve(o->name, &o->deep);
+    if (pdx_cli_theory_is_capacity(o->name)) {
+        if (alpha_text != NULL &&
+            parse_alpha_list(alpha_text, &o->alpha, &o->n_alpha) != 0)
+            return pdx_cli_usage_error("pdx theory",
+                                       "--alpha: '%s' is not a list of loads",
+                                       alpha_text);
+        o->capacity.alpha = o->alpha;
+        o->capacity.n_alpha = o->n_alpha;
+        o->capacity.label_noise = o->label_noise;
+        int rc = pdx_cli_theory_capacity_curve(o->name, &o->capacity);
+        free(o->alpha);
+        fflush(stdout);
+        return rc;
+    }
     int kind = pdx_theory_find(o->name);
     if (kind <= PDX_THEORY_NONE || kind == PDX_THEORY_DEEP)
         return pdx_cli_usage_error(
@@ -727,7 +744,8 @@ static int run_curve(curve_opts *o, const char *alpha_text)
             "--curve: unknown curve '%s' (hebb, hebb-clipped, "
             "gibbs-spherical, gibbs-high-temperature, "
             "bayes-spherical, gibbs-ising, scm-ode, deep-order-chaos, "
-            "deep-scales, deep-layers)",
+            "deep-scales, deep-layers, gardner-capacity, binary-storage, "
+            "binary-capacity)",
             o->name);
     if (alpha_text == NULL)
         return pdx_cli_usage_error("pdx theory",
@@ -758,10 +776,10 @@ static int take_number(int c, const char *arg, curve_opts *o)
                                    arg);
     switch (c) {
     case OPT_LABEL_NOISE:
-        if (x < 0 || x >= 1)
+        if (x < 0 || x > 1)
             return pdx_cli_usage_error("pdx theory",
                                        "--label-noise: '%s' is not in "
-                                       "[0, 1)",
+                                       "[0, 1]",
                                        arg);
         o->label_noise = x;
         break;
@@ -819,6 +837,37 @@ static int take_number(int c, const char *arg, curve_opts *o)
         break;
     default: break;
     }
+    return -1;
+}
+
+/* --T or --kappa (lists) into *o; -1 to go on, else the exit code. */
+static int take_list(int c, const char *arg, curve_opts *o)
+{
+    if (c == OPT_KAPPA) {
+        free(o->capacity.kappa);
+        o->capacity.kappa = NULL;
+        if (parse_alpha_list(arg, &o->capacity.kappa,
+                             &o->capacity.n_kappa) != 0)
+            return pdx_cli_usage_error(
+                "pdx theory", "--kappa: '%s' is not a list of margins", arg);
+        return -1;
+    }
+    free(o->Ts);
+    o->Ts = NULL;
+    if (parse_alpha_list(arg, &o->Ts, &o->n_T) != 0)
+        return pdx_cli_usage_error("pdx theory",
+                                   "--T: '%s' is not a temperature or a list "
+                                   "of them",
+                                   arg);
+    for (size_t i = 0; i < o->n_T; i++)
+        if (!(o->Ts[i] >= 0.0)) {
+            free(o->Ts);
+            o->Ts = NULL;
+            return pdx_cli_usage_error("pdx theory",
+                                       "--T: '%s' has a negative "
+                                       "temperature",
+                                       arg);
+        }
     return -1;
 }
 
@@ -897,6 +946,7 @@ static const struct option theory_options[] = {
     {"q0", required_argument, 0, OPT_Q0},
     {"c0", required_argument, 0, OPT_C0},
     {"depth", required_argument, 0, OPT_DEPTH},
+    {"kappa", required_argument, 0, OPT_KAPPA},
     {0, 0, 0, 0}};
 
 int pdx_cli_theory(int argc, char **argv, const char *command_line)
@@ -926,6 +976,7 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
             fputs(theory_usage, stdout);
             fputs(theory_usage_options, stdout);
             fputs(pdx_cli_theory_deep_usage, stdout);
+            fputs(pdx_cli_theory_capacity_usage, stdout);
             return 0;
         case OPT_CURVE: o.name = optarg; break;
         case OPT_ALPHA: alpha_text = optarg; break;
@@ -953,21 +1004,12 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
                     optarg);
             break;
         case OPT_T:
-            free(o.Ts);
-            if (parse_alpha_list(optarg, &o.Ts, &o.n_T) != 0)
-                return pdx_cli_usage_error(
-                    "pdx theory",
-                    "--T: '%s' is not a temperature or a list "
-                    "of them",
-                    optarg);
-            for (size_t i = 0; i < o.n_T; i++)
-                if (!(o.Ts[i] >= 0.0)) {
-                    free(o.Ts);
-                    return pdx_cli_usage_error("pdx theory",
-                                               "--T: '%s' has a negative "
-                                               "temperature",
-                                               optarg);
-                }
+        case OPT_KAPPA:
+            {
+                int rc = take_list(c, optarg, &o);
+                if (rc >= 0)
+                    return rc;
+            }
             break;
         case OPT_ACTIVATION:
         case OPT_SIGMA_W2:
@@ -984,6 +1026,8 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
             }
             break;
         case OPT_LABEL_NOISE:
+            o.capacity.label_noise_given = 1;
+            /* fall through */
         case OPT_EPOCHS:
         case OPT_ETA:
         case OPT_ETA_SECOND:
@@ -1015,5 +1059,6 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
     else
         rc = run_curve(&o, alpha_text);
     free_deep(&o.deep);
+    free(o.capacity.kappa);
     return rc;
 }

@@ -1,0 +1,143 @@
+/* cmd_theory_capacity.c — `pdx theory --curve gardner-capacity |
+ * binary-storage | binary-capacity`: the storage capacities of spherical
+ * and binary perceptrons (pdx_theory_gardner_capacity,
+ * pdx_theory_binary_storage, pdx_theory_binary_capacity) as CSV tables on
+ * stdout. Public headers only. */
+#include "cmd_theory_capacity.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_common.h"
+#include "pdx/theory.h"
+
+const char *const pdx_cli_theory_capacity_usage =
+    "\n"
+    "Capacities (docs/THEORY.md, \"Capacities\"):\n"
+    "usage: pdx theory --curve NAME [--kappa LIST] [--label-noise F]\n"
+    "  gardner-capacity        spherical perceptron: the largest alpha at\n"
+    "                          which some weights give every training pattern\n"
+    "                          the margin kappa, per --kappa; labels random\n"
+    "                          (F = 1, alpha_c = 2 at kappa = 0) unless\n"
+    "                          --label-noise F is given (a teacher with a\n"
+    "                          fraction F of labels replaced: the\n"
+    "                          interpolation threshold; R = teacher overlap\n"
+    "                          of the last solutions)\n"
+    "  binary-storage          binary (+-1) weights, random labels: the\n"
+    "                          replica-symmetric entropy of the solutions at\n"
+    "                          each --alpha and the first --kappa\n"
+    "  binary-capacity         its zero per --kappa: the Krauth-Mezard\n"
+    "                          capacity (0.8331 at kappa = 0)\n"
+    "      --kappa LIST        margins >= 0 (default 0; a list as --alpha)\n";
+
+static const char *const capacity_curves[] = {
+    "gardner-capacity", "binary-storage", "binary-capacity"};
+
+int pdx_cli_theory_is_capacity(const char *name)
+{
+    for (size_t i = 0; i < sizeof capacity_curves / sizeof *capacity_curves;
+         i++)
+        if (name != NULL && strcmp(name, capacity_curves[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static const char *status_text(int status)
+{
+    switch (status) {
+    case PDX_THEORY_SOLVED: return "solved";
+    case PDX_THEORY_NOT_APPLICABLE: return "not_applicable";
+    case PDX_THEORY_NOT_CONVERGED: return "not_converged";
+    default: return "pending";
+    }
+}
+
+static void put_value(double v)
+{
+    if (isnan(v))
+        printf(",nan");
+    else if (isinf(v))
+        printf(v > 0 ? ",inf" : ",-inf");
+    else
+        printf(",%.12g", v);
+}
+
+static int run_curve(const char *name, const pdx_cli_capacity_opts *o,
+                     pdx_theory_workspace *ws)
+{
+    static const double zero = 0.0;
+    const double *kappa = o->n_kappa > 0 ? o->kappa : &zero;
+    size_t n_kappa = o->n_kappa > 0 ? o->n_kappa : 1;
+    if (strcmp(name, "gardner-capacity") == 0) {
+        double F = o->label_noise_given ? o->label_noise : 1.0;
+        printf("kappa,label_noise,flip_probability,alpha_c,R,status\n");
+        for (size_t i = 0; i < n_kappa; i++) {
+            double a, R;
+            int st = pdx_theory_gardner_capacity(ws, kappa[i], F, &a, &R);
+            printf("%.12g", kappa[i]);
+            put_value(F);
+            put_value(F / 2.0);
+            put_value(a);
+            put_value(R);
+            printf(",%s\n", status_text(st));
+        }
+        return 0;
+    }
+    if (strcmp(name, "binary-capacity") == 0) {
+        printf("kappa,alpha_c,q,status\n");
+        for (size_t i = 0; i < n_kappa; i++) {
+            double a, q;
+            int st = pdx_theory_binary_capacity(ws, kappa[i], &a, &q);
+            printf("%.12g", kappa[i]);
+            put_value(a);
+            put_value(q);
+            printf(",%s\n", status_text(st));
+        }
+        return 0;
+    }
+    if (o->n_alpha == 0)
+        return pdx_cli_usage_error("pdx theory",
+                                   "--curve binary-storage needs --alpha "
+                                   "A1,A2,...");
+    printf("alpha,kappa,q,qhat,entropy,annealed_entropy,residual,status\n");
+    for (size_t i = 0; i < o->n_alpha; i++) {
+        pdx_binary_storage_point pt;
+        pdx_theory_binary_storage(ws, o->alpha[i], kappa[0], NULL, &pt);
+        printf("%.12g", pt.alpha);
+        put_value(pt.kappa);
+        put_value(pt.q);
+        put_value(pt.qhat);
+        put_value(pt.entropy);
+        put_value(pt.annealed_entropy);
+        put_value(pt.residual);
+        printf(",%s\n", status_text(pt.status));
+    }
+    return 0;
+}
+
+int pdx_cli_theory_capacity_curve(const char *name,
+                                  const pdx_cli_capacity_opts *o)
+{
+    for (size_t i = 0; i < o->n_kappa; i++)
+        if (!(o->kappa[i] >= 0.0))
+            return pdx_cli_usage_error("pdx theory",
+                                       "--kappa: %g is negative (the "
+                                       "replica-symmetric capacities are "
+                                       "exact or established only for "
+                                       "kappa >= 0)",
+                                       o->kappa[i]);
+    if (o->label_noise_given && strcmp(name, "gardner-capacity") != 0 &&
+        o->label_noise != 1.0)
+        return pdx_cli_usage_error("pdx theory",
+                                   "--label-noise: %s has random labels "
+                                   "only",
+                                   name);
+    pdx_theory_workspace *ws = NULL;
+    pdx_error err;
+    if (pdx_theory_workspace_create(&ws, &err) != PDX_OK)
+        return pdx_cli_report(&err);
+    int rc = run_curve(name, o, ws);
+    pdx_theory_workspace_destroy(&ws);
+    return rc;
+}
