@@ -2472,7 +2472,7 @@ static void test_store_describe_theory_file(void **state)
     size_t n_cells = (size_t)s.grid->n_cells;
     static const pdx_var_desc vars[1] = {
         {"eg_theory", "theory eg at the last time", "1", 0, {PDX_DIM_TIME}}};
-    pdx_layout layout = {vars, 1, {3}}; /* the spec's 3 times */
+    pdx_layout layout = {vars, 1, {3}, 0}; /* the spec's 3 times */
     double *eg = calloc(n_cells, sizeof *eg);
     int8_t *status = calloc(n_cells, 1);
     assert_true(eg != NULL && status != NULL);
