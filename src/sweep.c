@@ -51,6 +51,8 @@ static uint64_t sweep_omitted(const pdx_grid *grid)
                 1u << PDX_OBS_TRAIN_ERROR_CLEAN_MEAN | 1u << PDX_OBS_R_MEAN;
     if (!metropolis)
         omit |= 1u << PDX_OBS_ACCEPT_RATE;
+    if (!grid->spec->base.record_overlaps)
+        omit |= 1u << PDX_OBS_Q | 1u << PDX_OBS_R | 1u << PDX_OBS_T;
     return omit;
 }
 
@@ -67,8 +69,7 @@ void pdx_sweep_layout(const pdx_grid *grid, pdx_layout *layout)
     else
         layout->n_vars = PDX_OBS_ONLINE_COUNT;
     pdx_grid_layout_dims(grid, layout);
-    if (layout->n_vars > PDX_OBS_ACCEPT_RATE)
-        layout->omit = sweep_omitted(grid);
+    layout->omit = sweep_omitted(grid);
 }
 
 /* Units an observer keeps averages for: only finite training sets take

@@ -124,6 +124,7 @@ static const label labels[] = {
     {"record.times", "checkpoint times", TIME_UNITS},
     {"record.eg", "ε_g estimator", NULL},
     {"record.test_size", "test-set size", "1"},
+    {"record.overlaps", "overlaps recorded", NULL},
     {"student.depth", "student depth L", "1"},
     {"student.width", "student width n", "1"},
     {"student.sigma_w2", "σ_w²", "1"},
