@@ -4,6 +4,8 @@
 
 #include "pdx/spec.h"
 #include "pdx/train.h"
+#include "pdx/observe.h"
+#include "pdx/theory.h"
 
 #include <hdf5.h>
 #include <hdf5_hl.h>
@@ -2646,6 +2648,38 @@ static void test_store_params_recorded_as_used(void **state)
         check_learning_rates(*state, &cases[i]);
 }
 
+/* Issue 19: every spec key, result variable, theory variable and
+ * dimension has a short label (src/store/metadata.c), so that a new one
+ * cannot reach a file labelled by its name only. */
+static void test_store_everything_has_a_label(void **state)
+{
+    (void)state;
+    size_t n;
+    const pdx_key *keys = pdx_spec_keys(&n);
+    for (size_t i = 0; i < n; i++)
+        if (!pdx_store_has_label(keys[i].name))
+            fail_msg("spec key %s has no label in src/store/metadata.c",
+                     keys[i].name);
+    const pdx_var_desc *obs = pdx_observe_variables(&n);
+    for (size_t i = 0; i < n; i++)
+        if (!pdx_store_has_label(obs[i].name))
+            fail_msg("variable %s has no label", obs[i].name);
+    const pdx_var_desc *th = pdx_theory_variables(&n);
+    for (size_t i = 0; i < n; i++)
+        if (!pdx_store_has_label(th[i].name))
+            fail_msg("theory variable %s has no label", th[i].name);
+    static const char *const dims[] = PDX_DIM_NAMES;
+    for (size_t i = 0; i < sizeof dims / sizeof *dims; i++)
+        assert_true(pdx_store_has_label(dims[i]));
+    static const char *const own[] = {"status", "steps", "wall_seconds",
+                                      "checksum", "replica", "task",
+                                      "theory", "phase"};
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+        if (!pdx_store_has_label(own[i]))
+            fail_msg("%s has no label", own[i]);
+    assert_false(pdx_store_has_label("no_such_variable"));
+}
+
 /* Every HDF5 object the store opened has been closed again. */
 static void test_store_leaves_no_open_objects(void **state)
 {
@@ -2705,6 +2739,7 @@ int main(int argc, char **argv)
         C(test_store_removes_stale_temporaries),
         C(test_store_params_recorded_as_used),
 #undef C
+        cmocka_unit_test(test_store_everything_has_a_label),
         cmocka_unit_test(test_store_leaves_no_open_objects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

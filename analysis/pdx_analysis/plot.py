@@ -25,6 +25,7 @@ What is drawn (documented in analysis/README.md):
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import textwrap
 import warnings
@@ -42,7 +43,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from .errors import PdxValueError
-from .labels import axis_label, axis_scale, is_categorical, label_text
+from .labels import (axis_label, axis_scale, is_categorical, label_text,
+                     readable_log_ticks, short_name, units_text)
 from .loading import load
 from .names import is_theory
 from .planes import COUNT_NAMES, REDUCTIONS, Plane, plane, theory_plane
@@ -87,6 +89,18 @@ class Heatmap:
     boundary_labels: list = dataclasses.field(default_factory=list)
     theory_data: Optional[xr.DataArray] = None
     err: Optional[xr.DataArray] = None
+    annotations: list = dataclasses.field(default_factory=list)
+
+    def _repr_png_(self):
+        """The figure as PNG: a Heatmap displays itself in Jupyter."""
+        return figure_png(self.figure)
+
+
+def figure_png(fig) -> bytes:
+    """Return ``fig`` rendered as PNG bytes (for ``_repr_png_``)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
 
 
 # --------------------------------------------------------------------------
@@ -151,6 +165,8 @@ def _set_ticks(ax, which: str, dim: str, data: xr.DataArray, scale: str,
     if gap >= need:
         set_ticks(pos, labels)
         axis.set_minor_locator(mticker.NullLocator())
+    elif scale == "log":
+        readable_log_ticks(axis)
 
 
 def _contour(ax, px, py, values, levels, **kwargs):
@@ -321,7 +337,8 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
             xscale: Optional[str] = None, yscale: Optional[str] = None,
             cmap: str = "viridis", stat: str = "mean", contours=None,
             boundaries: Sequence = (), theory: Optional[xr.Dataset] = None,
-            colorbar: bool = True, legend: bool = True) -> Heatmap:
+            colorbar: bool = True, legend: bool = True,
+            annotate: Optional[str] = None) -> Heatmap:
     """Draw a replica statistic (default the mean) of ``var`` over axes
     ``x`` (horizontal) and ``y`` (vertical) as a heatmap.
 
@@ -341,7 +358,10 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
     :class:`pdx_analysis.boundaries.Boundary` or ``Hysteresis``) draws each
     boundary line in this plane with its uncertainty band; ``theory`` (a
     theory Dataset) draws its contour lines of ``var`` at the same levels,
-    dashed (5 levels when ``contours`` is None).
+    dashed (5 levels when ``contours`` is None); ``annotate`` = "n"/"sem"
+    writes each cell's number of done replicas / standard error in it.
+    Labels come from the file's ``long_name`` and ``units``; geometric
+    lists are drawn on log scales; the result displays in Jupyter.
 
     Returns a :class:`Heatmap`. Raises :class:`pdx_analysis.PdxError`
     subclasses for bad names or selections (the message names them)."""
@@ -381,6 +401,9 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
     cbar = (fig.colorbar(mesh, ax=ax, label=_colorbar_label(ds[var], mean, stat, theory_file,
                                                              ax))
             if colorbar else None)
+    if cbar is not None and log_color:
+        readable_log_ticks(cbar.ax.yaxis)
+    notes = _annotate(ax, annotate, counts, pl.err, (px, py))
 
     # overlays: contours, theory contours, boundary lines
     levels = _contour_levels(values, 5 if (contours is None and theory is not None)
@@ -425,7 +448,31 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
                    markers=markers, not_applicable_cells=int(cells["not_applicable"].sum()),
                    levels=levels, contour_set=contour_set, theory_contours=theory_set,
                    boundary_lines=blines, boundary_labels=[h.get_label() for h in bhandles],
-                   theory_data=None if tpl is None else tpl.data, err=pl.err)
+                   theory_data=None if tpl is None else tpl.data, err=pl.err,
+                   annotations=notes)
+
+
+def _annotate(ax, what: Optional[str], counts: xr.Dataset, err, centres) -> list:
+    """Write each cell's replica count ("n") or standard error ("sem") in
+    it; return the Text artists."""
+    if what is None:
+        return []
+    if what not in ("n", "sem"):
+        raise PdxValueError(f"annotate must be 'n' or 'sem', not {what!r}")
+    if what == "sem" and err is None:
+        raise PdxValueError("annotate='sem' needs stat='mean' (the standard error of the mean)")
+    values = (counts["n_done"].values if what == "n"
+              else np.asarray(err.values, dtype=float))
+    cx, cy = np.meshgrid(*centres)
+    out = []
+    effects = [patheffects.withStroke(linewidth=1.5, foreground="black")]
+    for xx, yy, v in zip(cx.ravel(), cy.ravel(), values.ravel()):
+        if what == "sem" and not np.isfinite(v):
+            continue
+        text = f"n={int(v)}" if what == "n" else f"±{label_text(float(v), 2)}"
+        out.append(ax.text(xx, yy, text, ha="center", va="center", fontsize="xx-small",
+                           color="white", path_effects=effects, zorder=6))
+    return out
 
 
 def _color_norm(values: np.ndarray, log_color: Optional[bool]):
@@ -505,16 +552,17 @@ def _colorbar_label(da: xr.DataArray, mean: xr.DataArray, stat, theory_file: boo
     statistic, wrapped to the bar's height."""
     fig = ax.figure
     var = da.name
-    long_name = da.attrs.get("long_name") or var
-    units = da.attrs.get("units", "")
+    long_name = short_name(da.attrs, str(var))
+    units = units_text(da.attrs)
     stat_l = str(stat).strip().lower()
     if stat_l == "time":
-        cbar_label = (mean.attrs.get("long_name", "time") + f" of {var}"
+        cbar_label = (short_name(mean.attrs, "time") + f" of {long_name}"
+                      + (f" [{units_text(mean.attrs)}]" if units_text(mean.attrs) else "")
                       + (" (replica mean)" if not theory_file else ""))
     else:
-        cbar_label = (long_name + (f" [{units}]" if units not in ("", "1") else "")
+        cbar_label = (long_name + (f" [{units}]" if units else "")
                       + (" (theory)" if theory_file else f" (replica {stat_l})"))
-    # wrap long labels (long_name is the key's one-line doc) to the bar height
+    # wrap long labels to the bar height
     panel_h = fig.get_size_inches()[1] * ax.get_position().height / 0.8
     width = max(20, int(min(fig.get_size_inches()[1], panel_h) * 72 * 0.8 / 6.5))
     return textwrap.fill(cbar_label, width=width)

@@ -152,7 +152,7 @@ static const label *find_label(const char *name, int theory)
 
 int pdx_store_has_label(const char *name)
 {
-    return name != NULL && find_label(name, 0) != NULL;
+    return name != NULL && find_label(name, 1) != NULL;
 }
 
 /* Bit set of the algorithms of the sweep's cells. */
