@@ -167,10 +167,12 @@ def _add_plot(sub) -> None:
                    help="'final' (last finite checkpoint of each task, the default), "
                    "'best' (each task's minimum over time: early stopping) or the "
                    "nearest checkpoint to time T")
-    p.add_argument("--stat", default="mean", metavar="STAT",
+    p.add_argument("--stat", default=None, metavar="STAT",
                    help="replica statistic: mean (default), median, std, sem, count, "
                    "qP (quantile, e.g. q0.9) or time (the time used; with --time "
-                   "best the early-stopping time)")
+                   "best the early-stopping time); for time_to_fit km_median "
+                   "(Kaplan-Meier median, its default) or fraction (of replicas "
+                   "that fitted); cells where some replica is censored are hatched")
     _selection(p)
     p.add_argument("--contours", type=_contours, metavar="N|L1,L2,...",
                    help="contour lines: a number of levels or the levels")

@@ -80,6 +80,7 @@ class Heatmap:
     pending_cells: int
     partial_cells: int
     markers: Dict[str, object]
+    censored_cells: int = 0
     output: Optional[str] = None
     not_applicable_cells: int = 0
     levels: object = None
@@ -335,7 +336,7 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
             reduce: Optional[str] = None, log_color: Optional[bool] = None,
             title: Optional[str] = None, ax=None,
             xscale: Optional[str] = None, yscale: Optional[str] = None,
-            cmap: str = "viridis", stat: str = "mean", contours=None,
+            cmap: str = "viridis", stat: Optional[str] = None, contours=None,
             boundaries: Sequence = (), theory: Optional[xr.Dataset] = None,
             colorbar: bool = True, legend: bool = True,
             annotate: Optional[str] = None) -> Heatmap:
@@ -368,7 +369,7 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
     if cmap not in matplotlib.colormaps:
         raise PdxValueError(f"unknown colour map {cmap!r} (e.g. viridis, magma, RdBu_r)")
     pl = plane(ds, x, y, var=var, time=time, sel=sel, reduce=reduce, stat=stat)
-    var, xd, yd = pl.var, pl.x, pl.y
+    var, xd, yd, stat = pl.var, pl.x, pl.y, pl.stat
     mean, counts = pl.data, pl.counts
 
     if ax is None:
@@ -445,6 +446,7 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
                    failed_cells=int(cells["failed"].sum()),
                    pending_cells=int(cells["pending"].sum()),
                    partial_cells=int(cells["partial"].sum()),
+                   censored_cells=int(cells["censored"].sum()),
                    markers=markers, not_applicable_cells=int(cells["not_applicable"].sum()),
                    levels=levels, contour_set=contour_set, theory_contours=theory_set,
                    boundary_lines=blines, boundary_labels=[h.get_label() for h in bhandles],
@@ -509,7 +511,9 @@ def _mark_cells(ax, counts: xr.Dataset, values: np.ndarray, centres, edges,
     cells = {"pending": (n_pend > 0) & (n_run == 0), "partial": (n_pend > 0) & (n_run > 0),
              "diverged": counts["n_diverged"].values > 0,
              "failed": counts["n_failed"].values > 0,
-             "not_applicable": (n_na > 0) & (n_run == 0) & (n_pend == 0)}
+             "not_applicable": (n_na > 0) & (n_run == 0) & (n_pend == 0),
+             "censored": ((counts["n_censored"].values > 0) & (n_run > 0)
+                          if "n_censored" in counts else np.zeros_like(n_pend, dtype=bool))}
     pending, partial = cells["pending"], cells["partial"]
     diverged, failed, not_applicable = (cells["diverged"], cells["failed"],
                                         cells["not_applicable"])
@@ -538,6 +542,11 @@ def _mark_cells(ax, counts: xr.Dataset, values: np.ndarray, centres, edges,
         markers[failed_label] = ax.scatter(
             cx[failed], cy[failed], s=size, marker="^", facecolors="white",
             edgecolors="black", linewidths=1, zorder=5)
+    if cells["censored"].any():
+        cens = np.ma.masked_where(~cells["censored"], np.ones_like(values))
+        markers["censored"] = ax.pcolor(
+            xe, ye, cens, cmap=ListedColormap(["none"]), vmin=0, vmax=2,
+            hatch="xx", edgecolor="0.35", linewidth=0.0, zorder=2)
     if not_applicable.any():
         na = np.ma.masked_where(~not_applicable, np.ones_like(values))
         markers["not applicable"] = ax.pcolor(
@@ -555,7 +564,10 @@ def _colorbar_label(da: xr.DataArray, mean: xr.DataArray, stat, theory_file: boo
     long_name = short_name(da.attrs, str(var))
     units = units_text(da.attrs)
     stat_l = str(stat).strip().lower()
-    if stat_l == "time":
+    if stat_l in ("km_median", "fraction"):
+        cbar_label = ("fraction of replicas that fitted" if stat_l == "fraction" else
+                      long_name + (f" [{units}]" if units else "") + " (Kaplan–Meier median)")
+    elif stat_l == "time":
         cbar_label = (short_name(mean.attrs, "time") + f" of {long_name}"
                       + (f" [{units_text(mean.attrs)}]" if units_text(mean.attrs) else "")
                       + (" (replica mean)" if not theory_file else ""))
@@ -599,6 +611,9 @@ def _legend_handles(markers, failed_label, contour_set, theory_set) -> list:
     if "not applicable" in markers:
         handles.append(Patch(facecolor="white", edgecolor="0.5", hatch="//",
                              label="not applicable"))
+    if "censored" in markers:
+        handles.append(Patch(facecolor="none", edgecolor="0.35", hatch="xx",
+                             label="censored"))
     if contour_set is not None:
         handles.append(Line2D([], [], color="0.5", linewidth=1, label="contours"))
     if theory_set is not None:
