@@ -120,6 +120,14 @@ def main():
                   "param:record.overlaps")
             check("param:record.overlaps" not in g.attrs,
                   "param:record.overlaps written at its default")
+        # pdx plan's estimate of the file counts only what is written
+        def planned(name):
+            out = subprocess.run([PDX, "plan", os.path.join(work, name + ".yaml")],
+                                 capture_output=True, text=True, check=True).stdout
+            line = [x for x in out.splitlines() if x.startswith("output")][0]
+            value, unit = line.split()[1:3]
+            return float(value) * {"B": 1, "KiB": 1024, "MiB": 1024 ** 2}[unit]
+        check(planned("sgd_no_overlaps") < planned("sgd"), "pdx plan counts Q, R, T")
         ds = xr.open_dataset(files["sgd"], engine="h5netcdf")
         check(ds.sel({"data.alpha": 1})["eg"].shape == (2, 3), "sel alpha = 1")
         check(ds["eg"].attrs["long_name"] == "generalization error ε_g", "xarray long_name")

@@ -399,11 +399,8 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
     _set_ticks(ax, "y", yd, mean, sy, ye)
     ax.set_xlabel(axis_label(ds, xd))
     ax.set_ylabel(axis_label(ds, yd))
-    cbar = (fig.colorbar(mesh, ax=ax, label=_colorbar_label(ds[var], mean, stat, theory_file,
-                                                             ax))
-            if colorbar else None)
-    if cbar is not None and log_color:
-        readable_log_ticks(cbar.ax.yaxis)
+    cbar = _colorbar(fig, ax, mesh, _colorbar_label(ds[var], mean, stat, theory_file, ax),
+                     log_color) if colorbar else None
     notes = _annotate(ax, annotate, counts, pl.err, (px, py))
 
     # overlays: contours, theory contours, boundary lines
@@ -452,6 +449,14 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
                    boundary_lines=blines, boundary_labels=[h.get_label() for h in bhandles],
                    theory_data=None if tpl is None else tpl.data, err=pl.err,
                    annotations=notes)
+
+
+def _colorbar(fig, ax, mesh, label: str, log_color: bool):
+    """The colour bar, with readable ticks on a log scale."""
+    cbar = fig.colorbar(mesh, ax=ax, label=label)
+    if log_color:
+        readable_log_ticks(cbar.ax.yaxis)
+    return cbar
 
 
 def _annotate(ax, what: Optional[str], counts: xr.Dataset, err, centres) -> list:

@@ -133,3 +133,10 @@ def test_old_long_names_fall_back_to_the_key(synth):
     assert h.ax.get_xlabel().startswith("train.learning_rate")
     h2 = heatmap(pa.load(synth.path), "learning_rate", "activation", sel={"student.hidden": 1})
     assert h2.ax.get_xlabel() == "learning rate eta"
+
+
+def test_cli_annotate(synth, tmp_path, cli_inproc):
+    out = tmp_path / "a.png"
+    r = cli_inproc("plot", synth.path, "-x", "learning_rate", "-y", "activation",
+                   "--sel", "student.hidden=1", "--annotate", "n", "-o", out)
+    assert r.returncode == 0 and out.exists()
