@@ -43,12 +43,17 @@ SPECS = {
                   + "data: {alpha: [0.5, 2]}\n"
                          "train: {algorithm: metropolis, temperature: 0.5, epochs: 3, burn_in: 1}\n"
                          "record: {times: [1, 3]}\n",
+    "propagate": "name: prop\nN: 50\nreplicas: 2\n"
+                 "student: {kind: deep, activation: tanh, depth: 4, width: 30, "
+                 "sigma_w2: [1.0, 2.0]}\n"
+                 "train: {algorithm: propagate}\n"
+                 "propagate: {probes: 2, curve_points: 8}\nrecord: {times: [1]}\n",
     "online": "name: online\nN: 30\nreplicas: 2\n"
               "train: {learning_rate: {log: [0.1, 1, 3]}, alpha: 2}\n"
               "record: {times: [1, 2]}\n",
 }
 TIME_UNITS = {"sgd": "epochs", "sgd_no_overlaps": "epochs", "metropolis": "sweeps",
-              "online": "steps/N"}
+              "online": "steps/N", "propagate": "checkpoints"}
 
 
 def check(ok, what):
@@ -104,6 +109,11 @@ def main():
             check(text(f["time_to_fit"].attrs["units"]) == "epochs", "time_to_fit units")
             check(f["data.alpha"][2] == 1.0 and f["data.alpha"][3] == 2.0,
                   f"decades/octaves not exact: {f['data.alpha'][()]!r}")
+        with h5py.File(files["propagate"], "r") as f:
+            for v in ("eg", "Q", "R", "v", "norm", "train_error", "loss", "time_to_fit"):
+                check(v not in f, f"propagate file holds {v}")
+            for v in ("q_layer", "c_layer", "chi_layer", "curve_length_layer"):
+                check(v in f, f"propagate file lacks {v}")
         with h5py.File(files["metropolis"], "r") as f:
             for v in ("eg_mean", "R_mean", "accept_rate"):
                 check(v in f, f"metropolis file lacks {v}")
