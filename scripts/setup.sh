@@ -14,6 +14,9 @@ PACKAGES=(
   python3-h5netcdf python3-pytest python3-scipy
   slurm-wlm munge openmpi-bin libopenmpi-dev
 )
+# Test only (issue 19): the example notebook run headless by the python
+# suite (analysis/tests/test_notebook.py)
+PACKAGES+=(python3-nbclient python3-nbformat python3-ipykernel)
 # --packages-only: install, do not build. --bench: also what the
 # benchmark needs (the PyTorch peers; OpenBLAS, measured by bench_deep
 # against pdx's kernels, not used by pdx). Extra arguments are more

@@ -246,7 +246,8 @@ uint64_t pdx_grid_cell_key(const pdx_params *params)
     uint64_t h = 0x6A09E667F3BCC908ull;
     for (size_t id = 0; id < count; id++) {
         if (keys[id].type == PDX_KEY_STRING || keys[id].type == PDX_KEY_TIMES ||
-            id == PDX_K_SEED || id == PDX_K_REPLICAS)
+            id == PDX_K_SEED || id == PDX_K_REPLICAS ||
+            id == PDX_K_RECORD_OVERLAPS) /* what is written, not computed */
             continue;
         /* keys of deep networks only where they apply, so that the cells
          * of specs without them keep the keys they had (issue 15) */

@@ -31,6 +31,7 @@ static const char *const algorithms[] = {"online", "hebb", "perceptron",
                                          "metropolis", "propagate", NULL};
 static const char *const eg_methods[] = {"auto", "closed_form", "test_set",
                                          NULL};
+static const char *const false_true[] = {"false", "true", NULL};
 
 #define OFF(field) offsetof(pdx_params, field)
 #define NO_CHOICES NULL
@@ -357,6 +358,12 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                                       "circle whose image length is measured "
                                       "after each layer (Poole et al. 2016)",
                                       OFF(propagate_curve_points)},
+    [PDX_K_RECORD_OVERLAPS] = {"record.overlaps", PDX_KEY_CHOICE, 0, 0, 0,
+                               false_true, 1, "true", "",
+                               "false: result files leave out the overlaps "
+                               "Q, R, T (K x K, K x M, M x M per checkpoint; "
+                               "still used for eg); the numbers do not change",
+                               OFF(record_overlaps)},
 };
 
 const pdx_key *pdx_spec_keys(size_t *count)
@@ -591,6 +598,8 @@ int pdx_params_uses_key(const pdx_params *params, pdx_key_id id)
     case PDX_K_PROPAGATE_PROBES:
     case PDX_K_PROPAGATE_CURVE_POINTS:
         return params->train_algorithm == PDX_ALG_PROPAGATE;
+    case PDX_K_RECORD_OVERLAPS: /* recorded (param:) only when turned off */
+        return !params->record_overlaps;
     default: return 1;
     }
 }

@@ -2,6 +2,7 @@
  * axis forms (lists, {lin: ...}, {log: ...}) turned into value arrays. */
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -251,14 +252,29 @@ static void spec_fill_lin(double *values, size_t n, double start, double stop)
         values[n - 1] = stop;
 }
 
-/* n geometrically spaced values from start to stop (both > 0). */
+/* v, or the number of at most 10 significant digits within 4 ulp of it:
+ * a log range's decades and octaves come out of exp(log ...) an ulp or two
+ * off (1 as 0.9999999999999998), and must be exactly what the user
+ * means, so that a coordinate can be selected by its value (issue 19). */
+static double spec_snap_short(double v)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%.10g", v);
+    double w = strtod(text, NULL);
+    return fabs(w - v) <= 4 * DBL_EPSILON * fabs(v) ? w : v;
+}
+
+/* n geometrically spaced values from start to stop (both > 0); interior
+ * values of at most 10 significant digits are exact (spec_snap_short). */
 void spec_fill_log(double *values, size_t n, double start, double stop)
 {
     double log_start = log(start), log_stop = log(stop);
     for (size_t i = 0; i < n; i++)
         values[i] = n == 1 ? start
-                           : exp(log_start + (log_stop - log_start) *
-                                                 (double)i / (double)(n - 1));
+                           : spec_snap_short(
+                                 exp(log_start + (log_stop - log_start) *
+                                                     (double)i /
+                                                     (double)(n - 1)));
     values[0] = start;
     if (n > 1)
         values[n - 1] = stop;

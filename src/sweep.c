@@ -32,6 +32,38 @@ pdx_sweep_options pdx_sweep_options_default(void)
     return o;
 }
 
+/* The variables no cell of the grid produces, as a pdx_layout omit mask:
+ * the averages after burn-in outside the trainers that sample them
+ * (metropolis, langevin), accept_rate outside metropolis, and what is
+ * trained (eg, Q, R, v, norm, training errors, loss, time_to_fit) when
+ * every cell only propagates signals (issue 19). */
+static uint64_t sweep_omitted(const pdx_grid *grid)
+{
+    int averages = 0, metropolis = 0, trains = 0;
+    for (uint64_t c = 0;
+         c < grid->n_cells && !(averages && metropolis && trains); c++) {
+        pdx_params params;
+        pdx_grid_cell_params(grid, c, &params);
+        averages |= pdx_trainer_samples_averages(&params);
+        metropolis |= params.train_algorithm == PDX_ALG_METROPOLIS;
+        trains |= params.train_algorithm != PDX_ALG_PROPAGATE;
+    }
+    uint64_t omit = 0;
+    if (!trains)
+        omit |= 1u << PDX_OBS_EG | 1u << PDX_OBS_Q | 1u << PDX_OBS_R |
+                1u << PDX_OBS_V | 1u << PDX_OBS_NORM |
+                1u << PDX_OBS_TRAIN_ERROR | 1u << PDX_OBS_TRAIN_ERROR_CLEAN |
+                1u << PDX_OBS_LOSS | 1u << PDX_OBS_TIME_TO_FIT;
+    if (!averages)
+        omit |= 1u << PDX_OBS_EG_MEAN | 1u << PDX_OBS_TRAIN_ERROR_MEAN |
+                1u << PDX_OBS_TRAIN_ERROR_CLEAN_MEAN | 1u << PDX_OBS_R_MEAN;
+    if (!metropolis)
+        omit |= 1u << PDX_OBS_ACCEPT_RATE;
+    if (!grid->spec->base.record_overlaps)
+        omit |= 1u << PDX_OBS_Q | 1u << PDX_OBS_R | 1u << PDX_OBS_T;
+    return omit;
+}
+
 void pdx_sweep_layout(const pdx_grid *grid, pdx_layout *layout)
 {
     memset(layout, 0, sizeof *layout);
@@ -45,6 +77,7 @@ void pdx_sweep_layout(const pdx_grid *grid, pdx_layout *layout)
     else
         layout->n_vars = PDX_OBS_ONLINE_COUNT;
     pdx_grid_layout_dims(grid, layout);
+    layout->omit = sweep_omitted(grid);
 }
 
 /* Units an observer keeps averages for: only finite training sets take

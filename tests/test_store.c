@@ -4,6 +4,8 @@
 
 #include "pdx/spec.h"
 #include "pdx/train.h"
+#include "pdx/observe.h"
+#include "pdx/theory.h"
 
 #include <hdf5.h>
 #include <hdf5_hl.h>
@@ -569,7 +571,9 @@ static void test_store_coordinates_and_attributes(void **state)
                         lr_values) >= 0);
     for (size_t i = 0; i < N_LR; i++)
         assert_double_close(lr_values[i], f->lr[i], 0.0);
-    assert_attr_text(lr, "long_name", keys[PDX_K_TRAIN_LEARNING_RATE].doc);
+    /* issue 19: a short long_name with its symbol, the doc as description */
+    assert_attr_text(lr, "long_name", "learning rate \u03b7");
+    assert_attr_text(lr, "description", keys[PDX_K_TRAIN_LEARNING_RATE].doc);
     assert_attr_text(lr, "units", "1");
     assert_attr_text(lr, "pdx_scale", "log");
     assert_true(H5DSis_scale(lr) > 0);
@@ -613,7 +617,8 @@ static void test_store_coordinates_and_attributes(void **state)
     /* Variables: _FillValue NaN on float64 matching the fill property, none
      * on status and steps. */
     hid_t eg = H5Dopen2(file, "eg", H5P_DEFAULT);
-    assert_attr_text(eg, "long_name", "generalization error");
+    assert_attr_text(eg, "long_name", "generalization error \u03b5_g");
+    assert_attr_text(eg, "description", "generalization error");
     assert_attr_text(eg, "units", "1");
     assert_true(isnan(attr_double(eg, "_FillValue")));
     assert_attr_type(eg, "_FillValue", H5T_IEEE_F64LE);
@@ -2472,7 +2477,7 @@ static void test_store_describe_theory_file(void **state)
     size_t n_cells = (size_t)s.grid->n_cells;
     static const pdx_var_desc vars[1] = {
         {"eg_theory", "theory eg at the last time", "1", 0, {PDX_DIM_TIME}}};
-    pdx_layout layout = {vars, 1, {3}}; /* the spec's 3 times */
+    pdx_layout layout = {vars, 1, {3}, 0}; /* the spec's 3 times */
     double *eg = calloc(n_cells, sizeof *eg);
     int8_t *status = calloc(n_cells, 1);
     assert_true(eg != NULL && status != NULL);
@@ -2514,7 +2519,9 @@ static void test_store_describe_theory_file(void **state)
         assert_int_equal(x->rank, 2);
         assert_string_equal(x->dims[0], "student.hidden");
         assert_string_equal(x->dims[1], "train.learning_rate");
-        assert_string_equal(x->long_name, "theory eg at the last time");
+        /* a variable without a row in the label table (metadata.c) is
+         * labelled by its name */
+        assert_string_equal(x->long_name, "eg_theory");
     }
     assert_true(found);
     found = 0;
@@ -2641,6 +2648,38 @@ static void test_store_params_recorded_as_used(void **state)
         check_learning_rates(*state, &cases[i]);
 }
 
+/* Issue 19: every spec key, result variable, theory variable and
+ * dimension has a short label (src/store/metadata.c), so that a new one
+ * cannot reach a file labelled by its name only. */
+static void test_store_everything_has_a_label(void **state)
+{
+    (void)state;
+    size_t n;
+    const pdx_key *keys = pdx_spec_keys(&n);
+    for (size_t i = 0; i < n; i++)
+        if (!pdx_store_has_label(keys[i].name))
+            fail_msg("spec key %s has no label in src/store/metadata.c",
+                     keys[i].name);
+    const pdx_var_desc *obs = pdx_observe_variables(&n);
+    for (size_t i = 0; i < n; i++)
+        if (!pdx_store_has_label(obs[i].name))
+            fail_msg("variable %s has no label", obs[i].name);
+    const pdx_var_desc *th = pdx_theory_variables(&n);
+    for (size_t i = 0; i < n; i++)
+        if (!pdx_store_has_label(th[i].name))
+            fail_msg("theory variable %s has no label", th[i].name);
+    static const char *const dims[] = PDX_DIM_NAMES;
+    for (size_t i = 0; i < sizeof dims / sizeof *dims; i++)
+        assert_true(pdx_store_has_label(dims[i]));
+    static const char *const own[] = {"status", "steps", "wall_seconds",
+                                      "checksum", "replica", "task",
+                                      "theory", "phase"};
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+        if (!pdx_store_has_label(own[i]))
+            fail_msg("%s has no label", own[i]);
+    assert_false(pdx_store_has_label("no_such_variable"));
+}
+
 /* Every HDF5 object the store opened has been closed again. */
 static void test_store_leaves_no_open_objects(void **state)
 {
@@ -2700,6 +2739,7 @@ int main(int argc, char **argv)
         C(test_store_removes_stale_temporaries),
         C(test_store_params_recorded_as_used),
 #undef C
+        cmocka_unit_test(test_store_everything_has_a_label),
         cmocka_unit_test(test_store_leaves_no_open_objects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,6 +19,8 @@ Public API::
     from pdx_analysis.lines import learning_curves, slices
     from pdx_analysis.report import report
     ds.pdx.mean("eg"), ds.pdx.boundary("jump"), ds.pdx.plot("alpha", "T")
+    ds = run({"name": "demo", ...}, "demo.h5", threads=2)  # pdx run, loaded
+    th = theory({"name": "demo", ...}, "demo-theory.h5")   # pdx theory
 
 Module map (layers: a module imports only from lower layers; the same
 layer never imports itself; tests/test_layers.py checks this table, the
@@ -31,6 +33,7 @@ absence of cycles and of private cross-module imports)::
     3      loading       read files (h5netcdf or h5py), expand shards, combine files
     4      stats         select_time, replica statistics
     4      info          timings and the text summary (what `info` prints)
+    4      launcher      run pdx (run, theory) from Python and load the result
     5      planes        a variable reduced to the plane of two axes (no drawing)
     5      boundary      the Boundary and Hysteresis records, kinds
     5      estimators    per-replica location estimators (numpy only)
@@ -87,6 +90,7 @@ from .stats import (  # noqa: E402
     select_time,
 )
 from .info import summary, timings  # noqa: E402
+from .launcher import run, theory  # noqa: E402
 from .boundaries import (  # noqa: E402
     Boundary,
     Hysteresis,
@@ -133,11 +137,13 @@ __all__ = [
     "replica_stats",
     "resolve_axis",
     "resolve_variable",
+    "run",
     "select_time",
     "spec_axes",
     "status_counts",
     "status_names",
     "summary",
+    "theory",
     "theory_lines",
     "timings",
     "trainable_depth",

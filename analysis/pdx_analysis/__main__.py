@@ -167,13 +167,18 @@ def _add_plot(sub) -> None:
                    help="'final' (last finite checkpoint of each task, the default), "
                    "'best' (each task's minimum over time: early stopping) or the "
                    "nearest checkpoint to time T")
-    p.add_argument("--stat", default="mean", metavar="STAT",
+    p.add_argument("--stat", default=None, metavar="STAT",
                    help="replica statistic: mean (default), median, std, sem, count, "
                    "qP (quantile, e.g. q0.9) or time (the time used; with --time "
-                   "best the early-stopping time)")
+                   "best the early-stopping time); for time_to_fit km_median "
+                   "(Kaplan-Meier median, its default) or fraction (of replicas "
+                   "that fitted); cells where some replica is censored are hatched")
     _selection(p)
     p.add_argument("--contours", type=_contours, metavar="N|L1,L2,...",
                    help="contour lines: a number of levels or the levels")
+    p.add_argument("--annotate", choices=("n", "sem"),
+                   help="write each cell's number of done replicas (n) or standard "
+                   "error (sem) in it")
     p.add_argument("--boundary", action="append", type=_kind, metavar="KIND",
                    help="draw a boundary computed in this plane: interpolation, jump, "
                    "hysteresis, divergence, early-stopping, trainable-depth or all "
@@ -460,7 +465,7 @@ def _cmd_plot(args, parser):
     heatmap(ds, args.x, args.y, var=args.var, time=args.time, sel=sel, reduce=args.reduce,
             log_color=args.log_color, title=args.title, ax=ax, xscale=args.xscale,
             yscale=args.yscale, cmap=args.cmap, stat=args.stat, contours=args.contours,
-            boundaries=blist, theory=theory)
+            boundaries=blist, theory=theory, annotate=args.annotate)
     fig.savefig(output, dpi=args.dpi)
     print(output)
 

@@ -548,6 +548,12 @@ def find_boundaries(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = 
     * trainable_depth -- a ``depth`` axis (or ``x``) and a training-error
       variable exist (deep networks).
 
+    Kinds that do not make sense for any algorithm of the file are left
+    out unless asked for (:data:`NOT_FOR`): early stopping for Monte Carlo
+    equilibrium sampling (metropolis), one-pass hebb and propagate;
+    divergence for the rule trainers and metropolis; the interpolation
+    threshold for online learning (no training set) and propagate.
+
     Boundaries with no point at all are left out unless ``strict`` (default:
     true when ``kinds`` is given), which also turns a kind that does not fit
     into an error. ``thresholds`` / ``variables`` map kinds to options."""
@@ -559,7 +565,10 @@ def find_boundaries(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = 
             raise PdxValueError(f"unknown boundary kind {k!r} (use {', '.join(KINDS)})")
     out = []
     axes = [d for d in spec_axes(ds) if ds.sizes[d] > 1]
+    algs = algorithms(ds)
     for kind in kinds:
+        if not explicit and algs and algs <= NOT_FOR.get(kind, set()):
+            continue
         try:
             if kind == "interpolation":
                 var = variables.get(kind) or equilibrium_var(ds, "train_error") or (
@@ -655,6 +664,22 @@ def _runaway_norm(ds: xr.Dataset) -> Optional[float]:
     level = RUNAWAY_FACTOR * teacher
     final = _values(ds, "norm", "final").values
     return level if np.nanmax(np.where(np.isfinite(final), final, -np.inf)) > level else None
+
+
+#: Boundary kinds and the algorithms they mean nothing for (issue 19).
+NOT_FOR = {"early_stopping": {"metropolis", "hebb", "propagate"},
+           "divergence": {"metropolis", "hebb", "perceptron", "propagate"},
+           "interpolation": {"online", "propagate"}}
+
+
+def algorithms(ds: xr.Dataset) -> set:
+    """The ``train.algorithm`` names of a file's cells (its coordinate, or
+    the ``param:train.algorithm`` attribute; empty when unknown)."""
+    if "train.algorithm" in ds.coords:
+        return {str(v) for v in np.atleast_1d(ds.coords["train.algorithm"].values)}
+    a = ds.attrs.get("param:train.algorithm")
+    a = a.decode() if isinstance(a, bytes) else a
+    return {str(a)} if a and not str(a).startswith("=") else set()
 
 
 def equilibrium_var(ds: xr.Dataset, name: str) -> Optional[str]:

@@ -105,7 +105,11 @@ def onset(s, x, v, level, method, scale) -> Estimate:
 def jump_estimate(s, v, sign, min_height, min_ratio) -> Estimate:
     """The largest step of ``v`` in direction ``sign`` (+1 up, -1 down)
     between consecutive finite points, if it is at least ``min_height``
-    and ``min_ratio`` times every other step; location = bracket midpoint."""
+    and ``min_ratio`` times every other step, and if it persists: the
+    finite points next to the step on either side (where there are any)
+    lie on the same side of the step's midpoint as its end next to them,
+    so that one outlying point (a spike) is not a jump; location = bracket
+    midpoint."""
     ok = np.flatnonzero(np.isfinite(v))
     if len(ok) < 2:
         return Estimate()  # no data
@@ -116,6 +120,10 @@ def jump_estimate(s, v, sign, min_height, min_ratio) -> Estimate:
     if d[k] < min_height or d[k] < min_ratio * second:
         return Estimate(censored="none")
     j0, j1 = ok[k], ok[k + 1]
+    mid = 0.5 * (v[j0] + v[j1])
+    if (k + 2 < len(ok) and sign * (v[ok[k + 2]] - mid) <= 0) or \
+            (k >= 1 and sign * (v[ok[k - 1]] - mid) >= 0):
+        return Estimate(censored="none")  # a single-point spike
     return Estimate(s=0.5 * (s[j0] + s[j1]), res=abs(s[j1] - s[j0]) / SQRT12,
                 extra={"height": float(v[j1] - v[j0]), "before": float(v[j0]),
                        "after": float(v[j1])})

@@ -9,6 +9,7 @@ Like :mod:`pdx_analysis.plot`, nothing here uses pyplot.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import textwrap
 import warnings
@@ -21,7 +22,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .errors import PdxError, PdxValueError
-from .labels import axis_label, axis_scale, is_categorical, label_text
+from .labels import (axis_label, axis_scale, is_categorical, label_text,
+                     readable_log_ticks, short_name, variable_label)
 from .names import find_variable, resolve_axis, resolve_variable, spec_axes
 from .planes import plane, theory_plane
 
@@ -46,6 +48,12 @@ class LinePlot:
     notes: list
     boundary_marks: list = dataclasses.field(default_factory=list)
     output: Optional[str] = None
+
+    def _repr_png_(self):
+        """The figure as PNG: a LinePlot displays itself in Jupyter."""
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format="png")
+        return buf.getvalue()
 
 
 def default_hue(ds: xr.Dataset, exclude: Sequence[str] = (), max_values: int = 12):
@@ -189,6 +197,7 @@ def _finish(ax, ds, xdim, var_da, ylog, xscale=None):
     sx = axis_scale(ds, xdim, xscale)
     if sx == "log":
         ax.set_xscale("log")
+        readable_log_ticks(ax.xaxis)
     ax.set_xlabel(axis_label(ds, xdim))
     values = np.concatenate([np.asarray(line.get_ydata(), dtype=float)
                              for line in ax.get_lines()] or [np.array([])])
@@ -197,10 +206,11 @@ def _finish(ax, ds, xdim, var_da, ylog, xscale=None):
         ylog = bool(finite.size and np.all(finite > 0) and finite.max() > 100 * finite.min())
     if ylog and finite.size and np.any(finite > 0):
         ax.set_yscale("log")
-    long_name = var_da.attrs.get("long_name") or var_da.name
-    units = var_da.attrs.get("units", "")
-    ax.set_ylabel(f"{var_da.name}" + (f" [{units}]" if units not in ("", "1") else ""))
-    ax.set_title(_wrap(str(long_name), ax), fontsize="small")
+        readable_log_ticks(ax.yaxis)
+    ax.set_ylabel(variable_label(var_da))
+    long_name = short_name(var_da.attrs, "")
+    ax.set_title(_wrap(f"{var_da.name}: {long_name}" if long_name else str(var_da.name), ax),
+                 fontsize="small")
     ax.grid(True, which="major", alpha=0.3)
 
 

@@ -14,7 +14,7 @@ import xarray as xr
 from .errors import PdxError, PdxValueError
 from .labels import is_categorical, label_text
 from .names import index_of, is_theory, resolve_axis, resolve_variable
-from .stats import STATISTICS, replica_mean, replica_reduce
+from .stats import CENSORED, STATISTICS, replica_mean, replica_reduce
 
 #: How the axes left over may be reduced (of the cell statistics).
 REDUCTIONS = ("mean", "median", "min", "max")
@@ -40,9 +40,11 @@ class Plane:
     time_used: object
     stats: xr.Dataset
     selected: Dict[str, str] = dataclasses.field(default_factory=dict)
+    stat: str = "mean"
 
 
-COUNT_NAMES = ("n_done", "n_diverged", "n_pending", "n_failed", "n_not_applicable")
+COUNT_NAMES = ("n_done", "n_diverged", "n_pending", "n_failed", "n_not_applicable",
+               "n_censored")
 
 
 def _selection(ds: xr.Dataset, da: xr.DataArray, plot_axes, sel, time):
@@ -72,10 +74,12 @@ def _selection(ds: xr.Dataset, da: xr.DataArray, plot_axes, sel, time):
 
 def plane(ds: xr.Dataset, x: str, y: Optional[str], var: str = "eg", time="final",
           sel: Optional[Dict[str, object]] = None, reduce: Optional[str] = None,
-          stat: str = "mean") -> Plane:
+          stat: Optional[str] = None) -> Plane:
     """Reduce ``var`` to the plane of axes ``x`` and ``y``: replica
     statistic ``stat`` (mean, median, std, sem, count, qP, or time: the
-    time used -- with ``time="best"`` the early-stopping time) of the done
+    time used -- with ``time="best"`` the early-stopping time; for the
+    censored times of :data:`pdx_analysis.stats.CENSORED` also km_median,
+    their default, and fraction; None: the default, else mean) of the done
     tasks at ``time``; every other axis fixed by ``sel`` or reduced by
     ``reduce`` (mean, median, min or max of the cell statistics) or of size
     1. Works on theory datasets too (no replicas: the solved cells'
@@ -85,6 +89,8 @@ def plane(ds: xr.Dataset, x: str, y: Optional[str], var: str = "eg", time="final
     var = resolve_variable(ds, var)
     da = ds[var]
     theory = is_theory(ds) or "replica" not in ds["status"].dims
+    if stat is None:
+        stat = "km_median" if var in CENSORED and not theory else "mean"
     if "replica" not in da.dims and not theory:
         raise PdxValueError(f"{var} has no replica dimension: it is not a per-task result")
     xd = resolve_axis(ds, x)
@@ -125,9 +131,13 @@ def plane(ds: xr.Dataset, x: str, y: Optional[str], var: str = "eg", time="final
         mean = mean.rename("time")
         mean.attrs = {"long_name": ("early-stopping time" if str(stats.attrs.get("time"))
                                     == "best" else "time used"), "units": "1"}
+    elif stat_name in ("km_median", "fraction") and stat_name not in stats:
+        raise PdxValueError(f"statistic {stat_name!r} is only for censored times "
+                            f"({', '.join(CENSORED)})")
     else:
         mean = stats[stat_name]
-        mean.attrs = dict(stats["mean"].attrs)
+        mean.attrs = (dict(stats["mean"].attrs) if stat_name != "fraction" else
+                      {"long_name": "fraction of replicas that fitted", "units": "1"})
     err = stats["sem"] if stat_name == "mean" else None
     if stat_name == "time" and "time_sem" in stats:
         err = stats["time_sem"]
@@ -170,7 +180,7 @@ def plane(ds: xr.Dataset, x: str, y: Optional[str], var: str = "eg", time="final
             if err is not None:
                 err = err.sortby(d)
     return Plane(data=mean, counts=counts, err=err, x=xd, y=yd, var=var, notes=notes,
-                 time_used=time_used, stats=stats, selected=selected)
+                 time_used=time_used, stats=stats, selected=selected, stat=stat_name)
 
 
 def theory_plane(theory: xr.Dataset, pl: Plane, sel, reduce, time) -> Optional[Plane]:

@@ -25,6 +25,7 @@ What is drawn (documented in analysis/README.md):
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import textwrap
 import warnings
@@ -42,7 +43,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from .errors import PdxValueError
-from .labels import axis_label, axis_scale, is_categorical, label_text
+from .labels import (axis_label, axis_scale, is_categorical, label_text,
+                     readable_log_ticks, short_name, units_text)
 from .loading import load
 from .names import is_theory
 from .planes import COUNT_NAMES, REDUCTIONS, Plane, plane, theory_plane
@@ -78,6 +80,7 @@ class Heatmap:
     pending_cells: int
     partial_cells: int
     markers: Dict[str, object]
+    censored_cells: int = 0
     output: Optional[str] = None
     not_applicable_cells: int = 0
     levels: object = None
@@ -87,6 +90,18 @@ class Heatmap:
     boundary_labels: list = dataclasses.field(default_factory=list)
     theory_data: Optional[xr.DataArray] = None
     err: Optional[xr.DataArray] = None
+    annotations: list = dataclasses.field(default_factory=list)
+
+    def _repr_png_(self):
+        """The figure as PNG: a Heatmap displays itself in Jupyter."""
+        return figure_png(self.figure)
+
+
+def figure_png(fig) -> bytes:
+    """Return ``fig`` rendered as PNG bytes (for ``_repr_png_``)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
 
 
 # --------------------------------------------------------------------------
@@ -151,6 +166,8 @@ def _set_ticks(ax, which: str, dim: str, data: xr.DataArray, scale: str,
     if gap >= need:
         set_ticks(pos, labels)
         axis.set_minor_locator(mticker.NullLocator())
+    elif scale == "log":
+        readable_log_ticks(axis)
 
 
 def _contour(ax, px, py, values, levels, **kwargs):
@@ -319,9 +336,10 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
             reduce: Optional[str] = None, log_color: Optional[bool] = None,
             title: Optional[str] = None, ax=None,
             xscale: Optional[str] = None, yscale: Optional[str] = None,
-            cmap: str = "viridis", stat: str = "mean", contours=None,
+            cmap: str = "viridis", stat: Optional[str] = None, contours=None,
             boundaries: Sequence = (), theory: Optional[xr.Dataset] = None,
-            colorbar: bool = True, legend: bool = True) -> Heatmap:
+            colorbar: bool = True, legend: bool = True,
+            annotate: Optional[str] = None) -> Heatmap:
     """Draw a replica statistic (default the mean) of ``var`` over axes
     ``x`` (horizontal) and ``y`` (vertical) as a heatmap.
 
@@ -341,14 +359,17 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
     :class:`pdx_analysis.boundaries.Boundary` or ``Hysteresis``) draws each
     boundary line in this plane with its uncertainty band; ``theory`` (a
     theory Dataset) draws its contour lines of ``var`` at the same levels,
-    dashed (5 levels when ``contours`` is None).
+    dashed (5 levels when ``contours`` is None); ``annotate`` = "n"/"sem"
+    writes each cell's number of done replicas / standard error in it.
+    Labels come from the file's ``long_name`` and ``units``; geometric
+    lists are drawn on log scales; the result displays in Jupyter.
 
     Returns a :class:`Heatmap`. Raises :class:`pdx_analysis.PdxError`
     subclasses for bad names or selections (the message names them)."""
     if cmap not in matplotlib.colormaps:
         raise PdxValueError(f"unknown colour map {cmap!r} (e.g. viridis, magma, RdBu_r)")
     pl = plane(ds, x, y, var=var, time=time, sel=sel, reduce=reduce, stat=stat)
-    var, xd, yd = pl.var, pl.x, pl.y
+    var, xd, yd, stat = pl.var, pl.x, pl.y, pl.stat
     mean, counts = pl.data, pl.counts
 
     if ax is None:
@@ -378,9 +399,9 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
     _set_ticks(ax, "y", yd, mean, sy, ye)
     ax.set_xlabel(axis_label(ds, xd))
     ax.set_ylabel(axis_label(ds, yd))
-    cbar = (fig.colorbar(mesh, ax=ax, label=_colorbar_label(ds[var], mean, stat, theory_file,
-                                                             ax))
-            if colorbar else None)
+    cbar = _colorbar(fig, ax, mesh, _colorbar_label(ds[var], mean, stat, theory_file, ax),
+                     log_color) if colorbar else None
+    notes = _annotate(ax, annotate, counts, pl.err, (px, py))
 
     # overlays: contours, theory contours, boundary lines
     levels = _contour_levels(values, 5 if (contours is None and theory is not None)
@@ -422,10 +443,43 @@ def heatmap(ds: xr.Dataset, x: str, y: str, var: str = "eg",
                    failed_cells=int(cells["failed"].sum()),
                    pending_cells=int(cells["pending"].sum()),
                    partial_cells=int(cells["partial"].sum()),
+                   censored_cells=int(cells["censored"].sum()),
                    markers=markers, not_applicable_cells=int(cells["not_applicable"].sum()),
                    levels=levels, contour_set=contour_set, theory_contours=theory_set,
                    boundary_lines=blines, boundary_labels=[h.get_label() for h in bhandles],
-                   theory_data=None if tpl is None else tpl.data, err=pl.err)
+                   theory_data=None if tpl is None else tpl.data, err=pl.err,
+                   annotations=notes)
+
+
+def _colorbar(fig, ax, mesh, label: str, log_color: bool):
+    """The colour bar, with readable ticks on a log scale."""
+    cbar = fig.colorbar(mesh, ax=ax, label=label)
+    if log_color:
+        readable_log_ticks(cbar.ax.yaxis)
+    return cbar
+
+
+def _annotate(ax, what: Optional[str], counts: xr.Dataset, err, centres) -> list:
+    """Write each cell's replica count ("n") or standard error ("sem") in
+    it; return the Text artists."""
+    if what is None:
+        return []
+    if what not in ("n", "sem"):
+        raise PdxValueError(f"annotate must be 'n' or 'sem', not {what!r}")
+    if what == "sem" and err is None:
+        raise PdxValueError("annotate='sem' needs stat='mean' (the standard error of the mean)")
+    values = (counts["n_done"].values if what == "n"
+              else np.asarray(err.values, dtype=float))
+    cx, cy = np.meshgrid(*centres)
+    out = []
+    effects = [patheffects.withStroke(linewidth=1.5, foreground="black")]
+    for xx, yy, v in zip(cx.ravel(), cy.ravel(), values.ravel()):
+        if what == "sem" and not np.isfinite(v):
+            continue
+        text = f"n={int(v)}" if what == "n" else f"±{label_text(float(v), 2)}"
+        out.append(ax.text(xx, yy, text, ha="center", va="center", fontsize="xx-small",
+                           color="white", path_effects=effects, zorder=6))
+    return out
 
 
 def _color_norm(values: np.ndarray, log_color: Optional[bool]):
@@ -462,7 +516,9 @@ def _mark_cells(ax, counts: xr.Dataset, values: np.ndarray, centres, edges,
     cells = {"pending": (n_pend > 0) & (n_run == 0), "partial": (n_pend > 0) & (n_run > 0),
              "diverged": counts["n_diverged"].values > 0,
              "failed": counts["n_failed"].values > 0,
-             "not_applicable": (n_na > 0) & (n_run == 0) & (n_pend == 0)}
+             "not_applicable": (n_na > 0) & (n_run == 0) & (n_pend == 0),
+             "censored": ((counts["n_censored"].values > 0) & (n_run > 0)
+                          if "n_censored" in counts else np.zeros_like(n_pend, dtype=bool))}
     pending, partial = cells["pending"], cells["partial"]
     diverged, failed, not_applicable = (cells["diverged"], cells["failed"],
                                         cells["not_applicable"])
@@ -491,6 +547,11 @@ def _mark_cells(ax, counts: xr.Dataset, values: np.ndarray, centres, edges,
         markers[failed_label] = ax.scatter(
             cx[failed], cy[failed], s=size, marker="^", facecolors="white",
             edgecolors="black", linewidths=1, zorder=5)
+    if cells["censored"].any():
+        cens = np.ma.masked_where(~cells["censored"], np.ones_like(values))
+        markers["censored"] = ax.pcolor(
+            xe, ye, cens, cmap=ListedColormap(["none"]), vmin=0, vmax=2,
+            hatch="xx", edgecolor="0.35", linewidth=0.0, zorder=2)
     if not_applicable.any():
         na = np.ma.masked_where(~not_applicable, np.ones_like(values))
         markers["not applicable"] = ax.pcolor(
@@ -505,16 +566,20 @@ def _colorbar_label(da: xr.DataArray, mean: xr.DataArray, stat, theory_file: boo
     statistic, wrapped to the bar's height."""
     fig = ax.figure
     var = da.name
-    long_name = da.attrs.get("long_name") or var
-    units = da.attrs.get("units", "")
+    long_name = short_name(da.attrs, str(var))
+    units = units_text(da.attrs)
     stat_l = str(stat).strip().lower()
-    if stat_l == "time":
-        cbar_label = (mean.attrs.get("long_name", "time") + f" of {var}"
+    if stat_l in ("km_median", "fraction"):
+        cbar_label = ("fraction of replicas that fitted" if stat_l == "fraction" else
+                      long_name + (f" [{units}]" if units else "") + " (Kaplan–Meier median)")
+    elif stat_l == "time":
+        cbar_label = (short_name(mean.attrs, "time") + f" of {long_name}"
+                      + (f" [{units_text(mean.attrs)}]" if units_text(mean.attrs) else "")
                       + (" (replica mean)" if not theory_file else ""))
     else:
-        cbar_label = (long_name + (f" [{units}]" if units not in ("", "1") else "")
+        cbar_label = (long_name + (f" [{units}]" if units else "")
                       + (" (theory)" if theory_file else f" (replica {stat_l})"))
-    # wrap long labels (long_name is the key's one-line doc) to the bar height
+    # wrap long labels to the bar height
     panel_h = fig.get_size_inches()[1] * ax.get_position().height / 0.8
     width = max(20, int(min(fig.get_size_inches()[1], panel_h) * 72 * 0.8 / 6.5))
     return textwrap.fill(cbar_label, width=width)
@@ -551,6 +616,9 @@ def _legend_handles(markers, failed_label, contour_set, theory_set) -> list:
     if "not applicable" in markers:
         handles.append(Patch(facecolor="white", edgecolor="0.5", hatch="//",
                              label="not applicable"))
+    if "censored" in markers:
+        handles.append(Patch(facecolor="none", edgecolor="0.35", hatch="xx",
+                             label="censored"))
     if contour_set is not None:
         handles.append(Line2D([], [], color="0.5", linewidth=1, label="contours"))
     if theory_set is not None:

@@ -735,9 +735,16 @@ def _boundary_blocks(sim_b, th_b, hyst, out_dir, r) -> List[_Block]:
         cols = [c for c in b.table.columns if c not in ("std", "sem", "lo", "hi")]
         valid = b.valid()
         left = len(b.table) - len(valid)
-        out.append(_Block("table", valid[cols] if len(valid) else b.table[cols],
-                          f"{left} of {len(b.table)} points without a location are only "
-                          "in the files" if left and len(valid) else ""))
+        if len(valid):  # rows without a location (all NaN) only in the files
+            out.append(_Block("table", valid[cols],
+                              f"{left} of {len(b.table)} points without a location are "
+                              "only in the files" if left else ""))
+        else:
+            notes = b.table["note"].value_counts() if "note" in b.table else {}
+            out.append(_Block("p", f"No point has a location ({len(b.table)} rows in "
+                                   "the files; "
+                                   + (", ".join(f"{k}: {v}" for k, v in notes.items())
+                                      or "no data") + ")."))
     if hyst is not None:
         path = hyst.to_csv(os.path.join(out_dir, "hysteresis_window.csv"))
         r.tables.append(path)

@@ -25,7 +25,28 @@ from .names import (
 )
 
 #: The statistics :func:`replica_reduce` knows (plus ``qP`` quantiles).
-STATISTICS = ("mean", "median", "std", "sem", "count", "time")
+STATISTICS = ("mean", "median", "std", "sem", "count", "time", "km_median", "fraction")
+
+#: Right-censored times: NaN for a done replica means "not within the
+#: run" (never fitted), not "unknown". Their replica statistics add
+#: ``n_censored``, ``fraction`` (of done replicas with a time) and
+#: ``km_median`` (:func:`km_median`), and planes default to the latter.
+CENSORED = ("time_to_fit",)
+
+
+def km_median(values: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Kaplan-Meier median over the last axis of ``values``: each row
+    holds the event times of its ``n`` replicas, NaN where the event did
+    not happen within the run (right-censored at the end, after every
+    event). The survival estimate is then S(t) = 1 - k/n after the k-th
+    event, so the median is the ceil(n/2)-th smallest event time, and NaN
+    ("not reached") when fewer than half the replicas had the event."""
+    v = np.sort(np.asarray(values, dtype=float), axis=-1)  # NaN last
+    n = np.asarray(n)
+    k = np.clip(np.ceil(n / 2.0).astype(int) - 1, 0, max(v.shape[-1] - 1, 0))
+    med = np.take_along_axis(v, k[..., None], axis=-1)[..., 0] if v.shape[-1] else \
+        np.full(n.shape, np.nan)
+    return np.where(n > 0, med, np.nan)
 
 
 def _parse_time(time):
@@ -148,9 +169,15 @@ def replica_mean(ds: xr.Dataset, var, time=None, quantiles=()) -> xr.Dataset:
                                                 skipna=True).drop_vars("quantile")
         for code, label in STATUS_NAMES.items():
             out["n_" + label] = (status == code).sum("replica")
+        if name in CENSORED:
+            _censored_stats(out, x, (status == DONE).sum("replica"))
         if best_time is not None:
             bt = _moments(best_time.drop_vars("time"), "replica")
             out["time_mean"], out["time_sem"] = bt["mean"], bt["sem"]
+            # tau* censored: the minimum is the last finite checkpoint (no
+            # minimum inside the run)
+            out["n_censored"] = _best_at_end(da.astype(float).where(status == DONE),
+                                             best_time.drop_vars("time"))
             out = out.assign_coords(time=best_time.max("replica", skipna=True))
         elif "time" in x.coords and "replica" in x.coords["time"].dims:
             out = out.assign_coords(time=x.coords["time"].max("replica", skipna=True))
@@ -160,6 +187,23 @@ def replica_mean(ds: xr.Dataset, var, time=None, quantiles=()) -> xr.Dataset:
     if time is not None:
         out.attrs["time"] = str(_parse_time(time))
     return out
+
+
+def _censored_stats(out: xr.Dataset, x: xr.DataArray, n_done: xr.DataArray) -> None:
+    """Add n_censored, fraction and km_median of a censored time ``x``
+    (done replicas only; NaN: censored) to ``out``."""
+    count = x.notnull().sum("replica")
+    out["n_censored"] = n_done - count
+    out["fraction"] = (count / n_done).where(n_done > 0)
+    med = xr.apply_ufunc(km_median, x, n_done, input_core_dims=[["replica"], []])
+    out["km_median"] = med
+
+
+def _best_at_end(x: xr.DataArray, best_time: xr.DataArray) -> xr.DataArray:
+    """Replicas per cell whose best time is their last finite checkpoint:
+    the minimum was not found inside the run (tau* censored)."""
+    last = x.coords["time"].where(x.notnull()).max("time")
+    return ((best_time == last) & best_time.notnull()).sum("replica")
 
 
 def _moments(x: xr.DataArray, dim: str) -> xr.Dataset:
@@ -237,8 +281,13 @@ def replica_reduce(ds: xr.Dataset, var, stat: str = "mean", time=None) -> xr.Dat
                                             if str(stats.attrs.get("time")) == "best"
                                             else " used"), "units": "1"}
         return out.rename("time")
+    if stat not in stats:
+        raise PdxValueError(f"statistic {stat!r} is only for censored times "
+                            f"({', '.join(CENSORED)})")
     out = stats[stat]
-    if stat != "mean":
+    if stat == "fraction":
+        out.attrs = {"long_name": "fraction of replicas that fitted", "units": "1"}
+    elif stat != "mean":
         out.attrs = dict(stats["mean"].attrs)
     return out
 

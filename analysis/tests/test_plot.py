@@ -93,7 +93,7 @@ def test_unsorted_list_axis_is_sorted(make_file):
     axes = [pdx_synth.Axis("student.hidden", [4, 1, 2], "int", "list", units=""),
             pdx_synth.Axis("train.learning_rate", [0.5, 1.0], "real", "lin")]
     ds = pa.load(make_file(axes=axes).path)
-    r = heatmap(ds, "hidden", "learning_rate")
+    r = heatmap(ds, "hidden", "learning_rate", xscale="lin")
     assert r.data["student.hidden"].values.tolist() == [1, 2, 4]
     x_edges = r.mesh.get_coordinates()[0, :, 0]
     np.testing.assert_allclose(x_edges, [0.5, 1.5, 3.0, 5.0])

@@ -40,6 +40,10 @@ typedef struct pdx_layout {
     size_t n_vars;
     size_t dim_size[PDX_DIM_COUNT]; /* time, K_max, K_max, M_max, M_max,
                                      * L_max */
+    /* bit v set: variable v is measured (buffers, NaN) but not written to
+     * files, as no cell of the sweep produces it (e.g. eg_mean outside
+     * metropolis and langevin; docs/FORMAT.md). v < 64. */
+    uint64_t omit;
 } pdx_layout;
 
 /* Doubles per task of layout variable v (the product of its dim sizes). */

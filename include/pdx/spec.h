@@ -121,6 +121,7 @@ typedef enum pdx_key_id {
     PDX_K_PROPAGATE_C0,
     PDX_K_PROPAGATE_PROBES,
     PDX_K_PROPAGATE_CURVE_POINTS,
+    PDX_K_RECORD_OVERLAPS, /* issue 19; not part of the cell key */
     PDX_KEY_COUNT
 } pdx_key_id;
 
@@ -203,6 +204,7 @@ typedef struct pdx_params {
     double propagate_c0;         /* correlation of the input pair */
     int64_t propagate_probes;    /* random probes of each layer Jacobian */
     int64_t propagate_curve_points; /* points on the great circle */
+    int record_overlaps;         /* 1: files hold Q, R, T (the default) */
 } pdx_params;
 
 typedef enum pdx_axis_scale {

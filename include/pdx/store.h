@@ -394,6 +394,11 @@ pdx_status pdx_store_describe(const char *path,
                               pdx_store_description *description,
                               pdx_error *err);
 
+/* 1 if the store has a short label (long_name and units, docs/FORMAT.md
+ * "Attributes") for the variable, coordinate or spec key `name`, else 0:
+ * a name without one is written with its name as long_name. */
+int pdx_store_has_label(const char *name);
+
 /* Free the strings of a description and zero it. Accepts NULL. */
 void pdx_store_description_clear(pdx_store_description *description);
 

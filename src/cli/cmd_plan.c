@@ -18,7 +18,8 @@ static double output_bytes(const pdx_grid *grid)
     pdx_sweep_layout(grid, &layout);
     double per_task = 1.0 + 8.0 + 8.0; /* status, steps, wall_seconds */
     for (size_t v = 0; v < layout.n_vars; v++)
-        per_task += 8.0 * (double)pdx_layout_var_size(&layout, v);
+        if (!(v < 64 && (layout.omit >> v & 1u))) /* not written (issue 19) */
+            per_task += 8.0 * (double)pdx_layout_var_size(&layout, v);
     return per_task * (double)grid->n_tasks;
 }
 

@@ -56,7 +56,7 @@ uint32_t pdx__record_checksum(const pdx_store *s, int8_t status,
     uint32_t crc = crc_of_status(status);
     crc = crc_le(crc, &steps, 1, sizeof steps);
     for (size_t k = DVAR_FIXED; k < s->checksum_k; k++) {
-        size_t v = k - DVAR_FIXED;
+        size_t v = s->dvars[k].source;
         const double *data = values != NULL && values[v] != NULL
                                  ? values[v]
                                  : s->nan_block;

@@ -190,14 +190,14 @@ pdx_status pdx_store_commit_many(pdx_store *store,
      * is marked finished only once all of its data is on disk */
     for (size_t i = 0; i < n && status == PDX_OK; i++) {
         const pdx_task_record *record = &records[i];
-        for (size_t v = 0; v < store->layout->n_vars && status == PDX_OK;
-             v++) {
+        for (size_t k = DVAR_FIXED; k < store->checksum_k && status == PDX_OK;
+             k++) {
+            size_t v = store->dvars[k].source;
             const double *data =
                 record->values != NULL && record->values[v] != NULL
                     ? record->values[v]
                     : store->nan_block;
-            status = pdx__write_task_block(store, DVAR_FIXED + v, record->task,
-                                           data, err);
+            status = pdx__write_task_block(store, k, record->task, data, err);
         }
         if (status == PDX_OK)
             status = pdx__write_task_block(store, DVAR_STEPS_INDEX,

@@ -179,14 +179,19 @@ pdx_status pdx__put_attr(hid_t obj, const char *object, const char *name,
 
 /* Fixed-length ASCII string, as netCDF-C writes NC_CHAR attributes: size =
  * length (at least 1), NUL-terminated padding, scalar. */
-static hid_t text_type(size_t length)
+/* UTF-8 when the text has a byte outside ASCII (the symbols of the
+ * short labels, metadata.c), else ASCII as before. */
+static hid_t text_type(const char *value, size_t length)
 {
+    int utf8 = 0;
+    for (size_t i = 0; i < length; i++)
+        utf8 |= (unsigned char)value[i] >= 0x80;
     hid_t type = H5Tcopy(H5T_C_S1);
     if (type < 0)
         return type;
     if (H5Tset_size(type, length > 0 ? length : 1) < 0 ||
         H5Tset_strpad(type, H5T_STR_NULLTERM) < 0 ||
-        H5Tset_cset(type, H5T_CSET_ASCII) < 0) {
+        H5Tset_cset(type, utf8 ? H5T_CSET_UTF8 : H5T_CSET_ASCII) < 0) {
         H5Tclose(type);
         return H5I_INVALID_HID;
     }
@@ -198,7 +203,7 @@ pdx_status pdx__put_text(hid_t obj, const char *object, const char *name,
                          pdx_error *err)
 {
     static const char nul[1] = {0};
-    hid_t type = text_type(length);
+    hid_t type = text_type(value, length);
     if (type < 0)
         return pdx__h5_error(err, path, object,
                              "cannot make a string type for '%s'", name);

@@ -227,13 +227,24 @@ static pdx_status check_grid(const char *path, const pdx_grid *grid,
     return PDX_OK;
 }
 
+/* Variables of the layout that files hold (not omitted). */
+static size_t pdx__written_vars(const pdx_layout *layout)
+{
+    size_t n = 0;
+    for (size_t v = 0; v < layout->n_vars; v++)
+        n += !(v < 64 && (layout->omit >> v & 1u));
+    return n;
+}
+
 /* The layout's variables after the store's own, as data variables. */
 static pdx_status add_layout_vars(pdx_store *s, const pdx_layout *layout,
                                   const char *path, pdx_error *err)
 {
+    size_t k = DVAR_FIXED;
     for (size_t v = 0; v < layout->n_vars; v++) {
         const pdx_var_desc *desc = &layout->vars[v];
-        size_t k = DVAR_FIXED + v;
+        if (v < 64 && (layout->omit >> v & 1u))
+            continue;
         if (desc->name == NULL || desc->name[0] == '\0' ||
             strchr(desc->name, '/') != NULL || desc->n_dims > 3 ||
             pdx__name_taken(s, desc->name, k)) {
@@ -244,7 +255,8 @@ static pdx_status add_layout_vars(pdx_store *s, const pdx_layout *layout,
                                  "extra dimensions",
                                  v);
         }
-        dvar *d = &s->dvars[k];
+        dvar *d = &s->dvars[k++];
+        d->source = v;
         d->name = desc->name;
         d->long_name = desc->long_name;
         d->units = desc->units;
@@ -260,7 +272,7 @@ static pdx_status add_layout_vars(pdx_store *s, const pdx_layout *layout,
             d->extra[j] = desc->dims[j];
             s->dim_used[desc->dims[j]] = 1;
         }
-        size_t block = pdx__dvar_block_length(s, k);
+        size_t block = pdx__dvar_block_length(s, k - 1);
         if (block > s->nan_block_length)
             s->nan_block_length = block;
     }
@@ -293,7 +305,7 @@ pdx_status pdx__store_new(pdx_store **out, const char *path,
     if (options != NULL)
         s->options = *options;
     s->path = strdup(path);
-    s->checksum_k = DVAR_FIXED + layout->n_vars;
+    s->checksum_k = DVAR_FIXED + pdx__written_vars(layout);
     s->n_dvars = s->checksum_k + 1;
     s->dvars = calloc(s->n_dvars, sizeof *s->dvars);
     s->datasets = malloc(s->n_dvars * sizeof *s->datasets);
@@ -317,13 +329,13 @@ pdx_status pdx__store_new(pdx_store **out, const char *path,
     }
     s->dvars[DVAR_STATUS_INDEX] = (dvar){
         "status", "task status: 0 pending, 1 done, 2 diverged, 3 failed",
-        NULL, DVAR_STATUS, 0, {PDX_DIM_TIME, PDX_DIM_TIME, PDX_DIM_TIME}};
+        NULL, DVAR_STATUS, 0, {PDX_DIM_TIME, PDX_DIM_TIME, PDX_DIM_TIME}, 0};
     s->dvars[DVAR_STEPS_INDEX] = (dvar){
         "steps", "SGD steps taken (-1 while pending)", "1", DVAR_STEPS, 0,
-        {PDX_DIM_TIME, PDX_DIM_TIME, PDX_DIM_TIME}};
+        {PDX_DIM_TIME, PDX_DIM_TIME, PDX_DIM_TIME}, 0};
     s->dvars[DVAR_WALL_INDEX] = (dvar){
         "wall_seconds", "wall-clock time of the task", "s", DVAR_F64, 0,
-        {PDX_DIM_TIME, PDX_DIM_TIME, PDX_DIM_TIME}};
+        {PDX_DIM_TIME, PDX_DIM_TIME, PDX_DIM_TIME}, 0};
     s->nan_block_length = 1; /* wall_seconds, and a layout without variables */
     st = add_layout_vars(s, layout, path, err);
     if (st == PDX_OK && pdx__name_taken(s, "checksum", s->checksum_k))
@@ -333,7 +345,7 @@ pdx_status pdx__store_new(pdx_store **out, const char *path,
     s->dvars[s->checksum_k] = (dvar){
         "checksum",
         "CRC-32 of the task's results (0 while pending; docs/FORMAT.md)",
-        NULL, DVAR_CHECKSUM, 0, {PDX_DIM_TIME, PDX_DIM_TIME, PDX_DIM_TIME}};
+        NULL, DVAR_CHECKSUM, 0, {PDX_DIM_TIME, PDX_DIM_TIME, PDX_DIM_TIME}, 0};
     if (st != PDX_OK) {
         pdx__store_free(s);
         return st;

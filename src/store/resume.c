@@ -242,7 +242,10 @@ static pdx_status check_contents(pdx_store *s, pdx_error *err)
         return pdx_error_set(err, PDX_ERR_MISMATCH, s->path, 0, 0,
                              e.unexpected,
                              "the file has variable '%s' that this run's "
-                             "axes and layout do not",
+                             "axes and layout do not (a file of a pdx before "
+                             "issue 19 holds variables no cell produces: "
+                             "finish it with that pdx, or rewrite it with "
+                             "--force)",
                              e.unexpected);
     return PDX_OK;
 }

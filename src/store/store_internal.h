@@ -78,6 +78,8 @@ typedef struct dvar {
     dvar_kind kind;
     size_t n_extra;
     pdx_dim extra[3];
+    size_t source; /* layout variables: index in the layout (and in a task
+                    * record's values), which skips omitted ones */
 } dvar;
 
 enum { DVAR_STATUS_INDEX, DVAR_STEPS_INDEX, DVAR_WALL_INDEX, DVAR_FIXED };
@@ -272,12 +274,20 @@ pdx_status pdx__create_dim_coordinates(const pdx_store *s, hid_t file,
                                        const pdx_layout *layout,
                                        const char *path, hid_t *dim_scales,
                                        pdx_error *err);
-pdx_status pdx__create_index_coordinate(hid_t file, const char *name,
+pdx_status pdx__create_index_coordinate(hid_t file, const pdx_spec *spec,
+                                        const char *name,
                                         const char *long_name,
                                         const double *times, hsize_t n,
                                         const char *times_scale,
                                         const char *path, hid_t *out,
                                         pdx_error *err);
+/* metadata.c: long_name (short, with its symbol), units (none for flags)
+ * and description (the long text, if any) of variable or coordinate
+ * `name`; `theory` picks the theory file's labels where they differ. */
+pdx_status pdx__put_labels(hid_t ds, const pdx_spec *spec, int theory,
+                           const char *name, const char *description,
+                           const char *path, pdx_error *err);
+void pdx__time_units(const pdx_spec *spec, char *out, size_t size);
 pdx_status pdx__write_root_attributes(const pdx_store *s, hid_t file,
                                       const pdx_provenance *p, const char *path,
                                       pdx_error *err);

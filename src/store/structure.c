@@ -129,17 +129,11 @@ pdx_status pdx__create_axis(const pdx_store *s, hid_t file, size_t i,
             pdx__h5_error(err, path, key->name, "cannot create coordinate");
     if (status == PDX_OK)
         status = write_all(ds, mtype, values, key->name, path, err);
+    /* short long_name and units (metadata.c; choice coordinates are
+     * flags: no units), the key's doc as description */
     if (status == PDX_OK)
-        status =
-            pdx__put_string(ds, key->name, "long_name", key->doc, path, err);
-    /* Choice coordinates are flags (CF: no units); numbers are "1" when the
-     * table gives no unit. */
-    if (status == PDX_OK && key->type != PDX_KEY_CHOICE)
-        status = pdx__put_string(ds, key->name, "units",
-                                 key->units != NULL && key->units[0] != '\0'
-                                ? key->units
-                                : "1",
-                            path, err);
+        status = pdx__put_labels(ds, s->spec, 0, key->name, key->doc, path,
+                                 err);
     if (status == PDX_OK)
         status = pdx__put_string(ds, key->name, "pdx_scale",
                                  scale_names[axis->scale <= PDX_SCALE_LOG
@@ -184,8 +178,9 @@ pdx_status pdx__create_axis(const pdx_store *s, hid_t file, size_t i,
 }
 
 /* Coordinate 0..n-1 (replica, unit dimensions) or the times. */
-pdx_status pdx__create_index_coordinate(hid_t file, const char *name,
-                                        const char *long_name,
+pdx_status pdx__create_index_coordinate(hid_t file, const pdx_spec *spec,
+                                        const char *name,
+                                        const char *description,
                                         const double *times, hsize_t n,
                                         const char *times_scale,
                                         const char *path, hid_t *out,
@@ -217,14 +212,9 @@ pdx_status pdx__create_index_coordinate(hid_t file, const char *name,
         free(index);
     }
     if (status == PDX_OK)
-        status = pdx__put_string(ds, name, "long_name", long_name, path, err);
-    if (status == PDX_OK && times != NULL) {
-        const pdx_key *key = &pdx_spec_keys(NULL)[PDX_K_RECORD_TIMES];
-        status = pdx__put_string(ds, name, "units", key->units, path, err);
-        if (status == PDX_OK)
-            status =
-                pdx__put_string(ds, name, "pdx_scale", times_scale, path, err);
-    }
+        status = pdx__put_labels(ds, spec, 0, name, description, path, err);
+    if (status == PDX_OK && times != NULL)
+        status = pdx__put_string(ds, name, "pdx_scale", times_scale, path, err);
     if (status == PDX_OK && H5DSset_scale(ds, name) < 0)
         status =
             pdx__h5_error(err, path, name, "cannot make a dimension scale");
@@ -272,7 +262,7 @@ pdx_status pdx__create_dim_coordinates(const pdx_store *s, hid_t file,
             values = layers;
         }
         status = pdx__create_index_coordinate(
-            file, dim_names[d], dim_long_names[d], values, layout->dim_size[d],
+            file, s->spec, dim_names[d], dim_long_names[d], values, layout->dim_size[d],
             d == PDX_DIM_TIME ? scale : "list", path, &dim_scales[d], err);
         free(layers);
     }
@@ -325,11 +315,8 @@ static pdx_status create_variable(const pdx_store *s, hid_t file, size_t k,
     if (ds < 0)
         status = pdx__h5_error(err, path, d->name, "cannot create variable");
     if (status == PDX_OK)
-        status = pdx__put_string(ds, d->name, "long_name",
-                                 d->long_name != NULL ? d->long_name : d->name,
-                                 path, err);
-    if (status == PDX_OK && d->units != NULL)
-        status = pdx__put_string(ds, d->name, "units", d->units, path, err);
+        status = pdx__put_labels(ds, s->spec, 0, d->name, d->long_name, path,
+                                 err);
     if (status == PDX_OK && d->kind == DVAR_F64)
         status = pdx__put_double(ds, d->name, "_FillValue", NAN, path, err);
     if (status == PDX_OK && d->kind == DVAR_STATUS) {
@@ -386,11 +373,11 @@ static pdx_status create_task_coordinate(const pdx_store *s, hid_t file,
                                H5P_DEFAULT, s->file_tasks) < 0)
         status = pdx__h5_error(err, path, "task", "cannot write the task list");
     if (status == PDX_OK)
-        status =
-            pdx__put_string(ds, "task", "long_name",
-                            "task of the whole grid: cell * replicas + "
-                            "replica, cells in row-major order of the axes",
-                            path, err);
+        status = pdx__put_labels(ds, s->spec, 0, "task",
+                                 "task of the whole grid: cell * replicas + "
+                                 "replica, cells in row-major order of the "
+                                 "axes",
+                                 path, err);
     if (status == PDX_OK && H5DSset_scale(ds, "task") < 0)
         status =
             pdx__h5_error(err, path, "task", "cannot make a dimension scale");
@@ -425,7 +412,7 @@ pdx_status pdx__build_structure(const pdx_store *s, hid_t file,
         status = pdx__create_axis(s, file, i, path, &axis_scales[i], err);
     if (status == PDX_OK)
         status = pdx__create_index_coordinate(
-            file, "replica",
+            file, s->spec, "replica",
             "replica: independent run (own teacher, data and initialisation, "
             "shared by every cell)",
             NULL, g->replicas, NULL, path, &replica_scale, err);

@@ -91,7 +91,7 @@ static pdx_status write_theory_content(const pdx_store *s, hid_t file,
                                 1, &zero, rank, dims, g->n_axes, fv->data,
                                 scales, path, &ds, err);
         if (status == PDX_OK)
-            status = pdx__put_string(ds, fv->name, "long_name", fv->long_name,
+            status = pdx__put_labels(ds, s->spec, 1, fv->name, fv->long_name,
                                      path, err);
         if (status == PDX_OK && fv->n_flags > 0)
             status = pdx__put_attr(ds, fv->name, "flag_values", H5T_STD_I8LE,
@@ -116,13 +116,8 @@ static pdx_status write_theory_content(const pdx_store *s, hid_t file,
                                 g->n_axes, th->values[v], scales, path, &ds,
                                 err);
         if (status == PDX_OK)
-            status = pdx__put_string(ds, desc->name, "long_name",
-                                     desc->long_name != NULL ? desc->long_name
-                                                        : desc->name,
-                                path, err);
-        if (status == PDX_OK && desc->units != NULL)
-            status = pdx__put_string(ds, desc->name, "units", desc->units, path,
-                                     err);
+            status = pdx__put_labels(ds, s->spec, 1, desc->name,
+                                     desc->long_name, path, err);
         if (status == PDX_OK)
             status =
                 pdx__put_double(ds, desc->name, "_FillValue", NAN, path, err);
