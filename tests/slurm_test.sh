@@ -42,7 +42,7 @@ trap cleanup EXIT
 
 [[ $(id -u) -eq 0 ]] || die "the SLURM test runs slurmctld, slurmd and munged: it needs root (CI runs as root)"
 for cmd in slurmctld slurmd munged sbatch squeue scontrol scancel sinfo runuser; do
-  command -v $cmd >/dev/null || die "$cmd not found: scripts/setup.sh installs slurm-wlm and munge"
+  command -v $cmd >/dev/null || die "$cmd not found: scripts/setup.sh --test installs slurm-wlm and munge"
 done
 
 host=$(hostname -s)

@@ -1480,7 +1480,7 @@ static void check_ncdump(const char *path)
     char *out = run_command(cmd, &rc);
     if (rc == 127) {
         free(out);
-        fail_msg("ncdump not found: scripts/setup.sh installs netcdf-bin");
+        fail_msg("ncdump not found: scripts/setup.sh --test installs netcdf-bin");
         return;
     }
     if (rc != 0)
@@ -1555,7 +1555,7 @@ static void test_store_ncdump_reads_finished_file(void **state)
     char *out = run_command(cmd, &rc);
     if (rc == 127) {
         free(out);
-        fail_msg("ncdump not found: scripts/setup.sh installs netcdf-bin");
+        fail_msg("ncdump not found: scripts/setup.sh --test installs netcdf-bin");
         return;
     }
     assert_int_equal(rc, 0);
@@ -1570,7 +1570,7 @@ static void test_store_xarray_opens_with_labels(void **state)
 {
     fixture *f = *state;
     if (access("/usr/bin/python3", X_OK) != 0)
-        fail_msg("/usr/bin/python3 not found: scripts/setup.sh installs it");
+        fail_msg("/usr/bin/python3 not found: scripts/setup.sh --test installs it");
     pdx_store *store = create_store(f);
     commit(f, store, 14, PDX_TASK_DONE);
     pdx_store_destroy(&store);
@@ -1610,7 +1610,7 @@ static void test_store_xarray_opens_with_labels(void **state)
     char *out = run_command(cmd, &rc);
     if (rc == 77) {
         fail_msg("xarray/h5netcdf missing for /usr/bin/python3 "
-                 "(scripts/setup.sh installs them): %s", out);
+                 "(scripts/setup.sh --test installs them): %s", out);
         free(out);
         return;
     }
