@@ -373,7 +373,9 @@ pdx_status pdx_run_create(pdx_run **out, const char *spec_path,
         run->settings.command_line = "";
     st = choose_shard(run, err);
     if (st == PDX_OK)
-        st = pdx_spec_parse_file(&run->spec, spec_path, err);
+        st = pdx_spec_parse_file_overrides(&run->spec, spec_path,
+                                           settings->overrides,
+                                           settings->n_overrides, err);
     if (st == PDX_OK)
         st = pdx_grid_create(&run->grid, run->spec, err);
     if (st != PDX_OK) {
@@ -500,7 +502,7 @@ static pdx_status survey(pdx_run *run, const char *spec_sha,
         f->merged_complete =
             pdx_store_inspect(run->output, &info, &ignored) == PDX_OK &&
             info.complete && info.shard_count <= 1 &&
-            strcmp(info.spec_sha256, spec_sha) == 0;
+            pdx_store_spec_matches(run->spec, info.spec_sha256);
         pdx_store_info_clear(&info);
         /* complete only when intact: else this shard takes its intact
          * tasks from it and runs the damaged ones again */
@@ -523,7 +525,8 @@ static pdx_status survey(pdx_run *run, const char *spec_sha,
                                      "again");
             return st;
         }
-        f->file_same_spec = strcmp(info.spec_sha256, spec_sha) == 0;
+        f->file_same_spec = pdx_store_spec_matches(run->spec,
+                                                   info.spec_sha256);
         uint64_t count = run->shard_count > 1 ? run->shard_count : 1;
         f->file_complete = info.complete && info.shard_count == count &&
                            info.shard_index == run->shard_index;
@@ -541,7 +544,7 @@ static pdx_status survey(pdx_run *run, const char *spec_sha,
         st = pdx_store_probe(run->output, file_sha, &complete, err);
         if (st != PDX_OK)
             return st;
-        f->merged_same_spec = strcmp(file_sha, spec_sha) == 0;
+        f->merged_same_spec = pdx_store_spec_matches(run->spec, file_sha);
     }
     return PDX_OK;
 }
@@ -607,7 +610,8 @@ static void explain_other_spec(const pdx_run *run, const char *path,
     pdx_error_clear(&why);
     if (pdx_store_inspect(path, &info, NULL) != PDX_OK)
         return;
-    if (info.spec_text != NULL && strcmp(info.spec_sha256, spec_sha) != 0 &&
+    if (info.spec_text != NULL &&
+        !pdx_store_spec_matches(run->spec, info.spec_sha256) &&
         pdx_spec_parse_string(&old_spec, info.spec_text, info.spec_length,
                               path, NULL) == PDX_OK) {
         size_t n = pdx_spec_describe_difference(old_spec, run->spec, diff,
@@ -700,7 +704,7 @@ pdx_status pdx_run_open(pdx_run *run, pdx_run_outcome *outcome,
             return st;
     }
     char spec_sha[65];
-    pdx_store_sha256_hex(run->spec->text, run->spec->text_length, spec_sha);
+    pdx_store_spec_sha256(run->spec, spec_sha);
     pdx_run_found found;
     st = survey(run, spec_sha, &found, err);
     int retry = 1;

@@ -544,3 +544,126 @@ size_t pdx_spec_describe_difference(const pdx_spec *old_spec,
     }
     return n_diff;
 }
+
+/* ---- the canonical text of a spec (issue 19: its identity) ---- */
+
+typedef struct canon_buf {
+    char *text;
+    size_t length, capacity;
+    int failed;
+} canon_buf;
+
+SPEC_PRINTF(2, 3)
+static void canon_add(canon_buf *b, const char *fmt, ...)
+{
+    if (b->failed)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->text + b->length, b->capacity - b->length, fmt,
+                          ap);
+        va_end(ap);
+        if (n < 0) {
+            b->failed = 1;
+            return;
+        }
+        if ((size_t)n < b->capacity - b->length) {
+            b->length += (size_t)n;
+            return;
+        }
+        size_t capacity = 2 * b->capacity + (size_t)n + 1;
+        char *grown = realloc(b->text, capacity);
+        if (grown == NULL) {
+            b->failed = 1;
+            return;
+        }
+        b->text = grown;
+        b->capacity = capacity;
+    }
+}
+
+/* One value exactly: a choice's name, an integer, a real to 17 digits. */
+static void canon_value(canon_buf *b, pdx_key_id id, double v)
+{
+    const pdx_key *k = &pdx_spec_keys(NULL)[id];
+    if (isnan(v))
+        canon_add(b, "(derived)");
+    else if (k->type == PDX_KEY_CHOICE)
+        canon_add(b, "%s", pdx_spec_choice_name(id, (int)v));
+    else if (k->type == PDX_KEY_INT)
+        canon_add(b, "%" PRId64, (int64_t)v);
+    else
+        canon_add(b, "%.17g", v);
+}
+
+static void canon_values(canon_buf *b, pdx_key_id id, const double *v,
+                         size_t n)
+{
+    canon_add(b, "[");
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            canon_add(b, ", ");
+        canon_value(b, id, v[i]);
+    }
+    canon_add(b, "]");
+}
+
+static const char *canon_scale(pdx_axis_scale scale)
+{
+    return scale == PDX_SCALE_LIN ? "lin" : scale == PDX_SCALE_LOG ? "log"
+                                                                   : "list";
+}
+
+/* The spec as parsed, in one fixed form: every given key that is no axis
+ * in table order with its exact value, then the axes in document order
+ * (their order is the grid's) with their scales and exact values, then
+ * record.times (given or defaulted). Comments, layout, quoting, nesting
+ * and key order leave it unchanged; any value that changes a result
+ * changes it. */
+pdx_status spec_build_canonical(const spec_parser *p)
+{
+    pdx_spec *spec = p->spec;
+    size_t count = 0;
+    const pdx_key *keys = pdx_spec_keys(&count);
+    canon_buf b = {malloc(1024), 0, 1024, 0};
+    if (b.text == NULL)
+        return spec_fail_nomem(p);
+    canon_add(&b, "pdx canonical spec 1\n");
+    for (size_t id = 0; id < count; id++) {
+        int is_axis = 0;
+        for (size_t a = 0; a < spec->n_axes; a++)
+            is_axis |= (size_t)spec->axes[a].key == id;
+        if (!spec->given[id] || is_axis || keys[id].type == PDX_KEY_TIMES)
+            continue;
+        if (keys[id].type == PDX_KEY_STRING) {
+            /* length-prefixed: any text, no quoting rules */
+            canon_add(&b, "%s: %zu:%s\n", keys[id].name,
+                      strlen(spec->base.name), spec->base.name);
+            continue;
+        }
+        canon_add(&b, "%s: ", keys[id].name);
+        canon_value(&b, (pdx_key_id)id,
+                    pdx_params_get(&spec->base, (pdx_key_id)id));
+        canon_add(&b, "\n");
+    }
+    for (size_t a = 0; a < spec->n_axes; a++) {
+        const pdx_axis *axis = &spec->axes[a];
+        canon_add(&b, "axis %s: %s ", keys[axis->key].name,
+                  canon_scale(axis->scale));
+        canon_values(&b, axis->key, axis->values, axis->n);
+        canon_add(&b, "\n");
+    }
+    canon_add(&b, "%s: %s%s ", keys[PDX_K_RECORD_TIMES].name,
+              spec->given[PDX_K_RECORD_TIMES] ? "" : "(default) ",
+              canon_scale(spec->times_scale));
+    canon_values(&b, PDX_K_RECORD_TIMES, spec->times, spec->n_times);
+    canon_add(&b, "\n");
+    if (b.failed) {
+        free(b.text);
+        return spec_fail_nomem(p);
+    }
+    spec->canonical = b.text;
+    spec->canonical_length = b.length;
+    return PDX_OK;
+}

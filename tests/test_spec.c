@@ -769,9 +769,127 @@ static void test_spec_yaml_syntax_errors(void **state)
                       SPEC_PATH ":1:4: anchors and aliases are not supported");
     expect_spec_error("N: !!int 500\n",
                       SPEC_PATH ":1:4: YAML tags are not supported");
-    expect_spec_error("N: 500\n---\nN: 750\n",
-                      SPEC_PATH ":2:1: a spec is one YAML document; found a "
-                                "second one");
+    expect_spec_error("N: 500\n---\nN: 750\n---\nN: 3\n",
+                      SPEC_PATH ":4:1: a spec is one YAML document, "
+                                "optionally followed by a second one of "
+                                "overrides; found a third");
+}
+
+/* Issue 19: a second document replaces keys of the first; an overridden
+ * axis keeps its place among the axes, new keys come after the spec's. */
+static void test_spec_override_document(void **state)
+{
+    (void)state;
+    pdx_spec *spec = parse_ok("N: 500\n---\nN: 750\n");
+    assert_int_equal(spec->base.N, 750);
+    pdx_spec_destroy(&spec);
+    spec = parse_ok("N: [10, 20]\nstudent: {hidden: [1, 2]}\n"
+                    "train.learning_rate: 0.3\n"
+                    "--- # overrides\n"
+                    "train: {alpha: 4}\nN: [30, 40, 50]\n"
+                    "train.learning_rate: {log: [0.1, 1, 3]}\n");
+    assert_int_equal(spec->n_axes, 3);
+    assert_int_equal(spec->axes[0].key, PDX_K_N);
+    assert_int_equal(spec->axes[0].n, 3);
+    assert_true(spec->axes[0].values[2] == 50);
+    assert_int_equal(spec->axes[1].key, PDX_K_STUDENT_HIDDEN);
+    assert_int_equal(spec->axes[2].key, PDX_K_TRAIN_LEARNING_RATE);
+    assert_true(spec->base.train_alpha == 4);
+    pdx_spec_destroy(&spec);
+    /* an empty override document overrides nothing */
+    spec = parse_ok("N: 20\n---\n");
+    assert_int_equal(spec->base.N, 20);
+    pdx_spec_destroy(&spec);
+    expect_spec_error("N: 20\n---\nN: 30\nN: 40\n",
+                      SPEC_PATH ":4:1: N: overridden twice; first at line 3");
+    expect_spec_error("N: 20\n---\nstudent.hiden: 3\n",
+                      SPEC_PATH ":3:1: student.hiden: unknown key; did you "
+                                "mean 'student.hidden'?");
+    expect_spec_error("N: 20\n---\n- 3\n",
+                      SPEC_PATH ":3:1: the override document (after ---) "
+                                "must be a mapping of keys (key: value), got "
+                                "a list");
+    expect_spec_error("N: 20\n---\nN: -3\n",
+                      SPEC_PATH ":3:4: N: -3 is out of range: must be in "
+                                "[1, 10000000]");
+}
+
+static void write_text(const char *path, const char *text);
+
+/* Issue 19: KEY=VALUE overrides of the command line, recorded in the
+ * spec's text as a second document that parses back to the same spec. */
+static void test_spec_command_line_overrides(void **state)
+{
+    (void)state;
+    char path[] = "test_spec_over_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_text(path, "name: o\nN: 20 # no newline at the end");
+    const char *over[] = {"N=[30, 40]", "train.alpha=5",
+                          "student={hidden: 3}"};
+    pdx_spec *spec = NULL, *again = NULL;
+    pdx_error err;
+    pdx_error_clear(&err);
+    assert_int_equal(pdx_spec_parse_file_overrides(&spec, path, over, 3, &err),
+                     PDX_OK);
+    assert_int_equal(spec->n_axes, 1);
+    assert_int_equal(spec->axes[0].n, 2);
+    assert_true(spec->base.train_alpha == 5);
+    assert_int_equal(spec->base.student_hidden, 3);
+    assert_string_equal(spec->text,
+                        "name: o\nN: 20 # no newline at the end\n"
+                        "--- # pdx command-line overrides\n"
+                        "N: [30, 40]\ntrain.alpha: 5\n"
+                        "student: {hidden: 3}\n");
+    assert_int_equal(pdx_spec_parse_string(&again, spec->text,
+                                           spec->text_length, path, &err),
+                     PDX_OK);
+    assert_string_equal(again->canonical, spec->canonical);
+    pdx_spec_destroy(&again);
+    pdx_spec_destroy(&spec);
+    /* an error in an override names it, not a line of the built text */
+    const char *bad[] = {"train.alpha=5", "N=many"};
+    assert_int_equal(pdx_spec_parse_file_overrides(&spec, path, bad, 2, &err),
+                     PDX_ERR_SPEC);
+    char rendered[1200];
+    pdx_error_format(&err, rendered, sizeof rendered);
+    assert_string_equal(rendered, "<command line>:2: N: (override 2) expected "
+                                  "an integer, got 'many'");
+    const char *no_key[] = {"=5"};
+    assert_int_equal(
+        pdx_spec_parse_file_overrides(&spec, path, no_key, 1, &err),
+        PDX_ERR_USAGE);
+    const char *two_lines[] = {"N=5\nseed: 3"};
+    assert_int_equal(
+        pdx_spec_parse_file_overrides(&spec, path, two_lines, 1, &err),
+        PDX_ERR_USAGE);
+    assert_null(spec);
+    unlink(path);
+}
+
+/* Issue 19: the canonical text (the spec's identity) ignores comments,
+ * layout, nesting and key order, and changes with any value. */
+static void test_spec_canonical_identity(void **state)
+{
+    (void)state;
+    pdx_spec *a = parse_ok("name: c\nN: 20\nstudent: {hidden: [1, 2]}\n"
+                           "train: {alpha: 3, learning_rate: 0.25}\n");
+    pdx_spec *b = parse_ok("# a comment\ntrain.learning_rate: 0.250  # eta\n"
+                           "name: \"c\"\ntrain:\n  alpha: 3.0\nN: 20\n"
+                           "student.hidden:\n  - 1\n  - 2\n");
+    pdx_spec *c = parse_ok("name: c\nN: 20\nstudent: {hidden: [1, 2]}\n"
+                           "train: {alpha: 3, learning_rate: 0.26}\n");
+    pdx_spec *d = parse_ok("name: c\nN: 20\nstudent: {hidden: [2, 1]}\n"
+                           "train: {alpha: 3, learning_rate: 0.25}\n");
+    assert_string_equal(a->canonical, b->canonical);
+    assert_int_equal(a->canonical_length, strlen(a->canonical));
+    assert_string_not_equal(a->canonical, c->canonical);
+    assert_string_not_equal(a->canonical, d->canonical); /* axis order */
+    pdx_spec_destroy(&a);
+    pdx_spec_destroy(&b);
+    pdx_spec_destroy(&c);
+    pdx_spec_destroy(&d);
 }
 
 static void test_spec_too_big_errors(void **state)
@@ -1095,6 +1213,17 @@ int main(void)
         cmocka_unit_test(test_spec_destroy_accepts_null),
         cmocka_unit_test(test_spec_describe_difference_names_keys),
         cmocka_unit_test(test_spec_describe_difference_same_and_long),
+        cmocka_unit_test(test_spec_override_document),
+        cmocka_unit_test(test_spec_command_line_overrides),
+        cmocka_unit_test(test_spec_canonical_identity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
 }

@@ -230,6 +230,12 @@ typedef struct pdx_spec {
     double *times;         /* record.times, sorted ascending, >= 0 */
     pdx_axis_scale times_scale;
     unsigned char given[PDX_KEY_COUNT]; /* 1 if the key appeared in the file */
+    char *canonical;       /* the spec as parsed in one fixed form (issue
+                            * 19): given keys with exact values, axes in
+                            * order, record.times; comments, layout and
+                            * key order do not change it. Its SHA-256 is
+                            * the spec's identity (pdx_store_spec_sha256) */
+    size_t canonical_length;
 } pdx_spec;
 
 /* The key table: *count receives PDX_KEY_COUNT. Static, thread-safe. */
@@ -293,6 +299,24 @@ void pdx_spec_param_records(const pdx_spec *spec, pdx_param_record *records);
  * PDX_ERR_USAGE (out or path NULL). Thread-safe (no shared state). */
 pdx_status pdx_spec_parse_file(pdx_spec **out, const char *path,
                                pdx_error *err);
+
+/* As pdx_spec_parse_file, with `n_overrides` command-line overrides
+ * "KEY=VALUE" (issue 19): KEY a dotted key, VALUE one line of YAML (a
+ * scalar, a list, {lin: ...}, {log: ...}), each replacing the key's value
+ * in the file (an overridden axis keeps its place among the axes; a key
+ * the file lacks is added after its keys). spec->text is the file's text
+ * followed by a second YAML document of the overrides,
+ *     --- # pdx command-line overrides
+ *     train.alpha: 20
+ * which parses back to the same spec (a spec may hold such a document
+ * itself: its keys replace the first document's). Errors in an override
+ * name the file "<command line>" and the override's position. A file that
+ * already has an override document takes no more (a third document is an
+ * error). Returns as pdx_spec_parse_file, PDX_ERR_USAGE for an override
+ * that is not KEY=VALUE. Thread-safe. */
+pdx_status pdx_spec_parse_file_overrides(pdx_spec **out, const char *path,
+                                         const char *const *overrides,
+                                         size_t n_overrides, pdx_error *err);
 
 /* As pdx_spec_parse_file, from `length` bytes of text in memory (need not
  * be NUL-terminated); `path` names it in errors ("<string>" if NULL). */

@@ -59,12 +59,33 @@ int pdx_cli_check_spec_path(const char *path)
 
 int pdx_cli_load_spec(const char *path, pdx_spec **spec, pdx_grid **grid)
 {
+    return pdx_cli_load_spec_overrides(path, NULL, 0, spec, grid);
+}
+
+int pdx_cli_take_overrides(int n, char **args, const char *command)
+{
+    for (int i = 0; i < n; i++)
+        if (strchr(args[i], '=') == NULL)
+            return pdx_cli_usage_error(
+                "pdx",
+                "%s needs exactly one SPEC file; '%s' after it is no "
+                "KEY=VALUE override",
+                command, args[i]);
+    return -1;
+}
+
+int pdx_cli_load_spec_overrides(const char *path,
+                                const char *const *overrides,
+                                size_t n_overrides, pdx_spec **spec,
+                                pdx_grid **grid)
+{
     pdx_error err;
     pdx_error_clear(&err);
     int rc = pdx_cli_check_spec_path(path);
     if (rc != 0)
         return rc;
-    if (pdx_spec_parse_file(spec, path, &err) != PDX_OK)
+    if (pdx_spec_parse_file_overrides(spec, path, overrides, n_overrides,
+                                      &err) != PDX_OK)
         return pdx_cli_report(&err);
     if (pdx_grid_create(grid, *spec, &err) != PDX_OK) {
         pdx_spec_destroy(spec);

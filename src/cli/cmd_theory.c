@@ -514,8 +514,15 @@ static int check_output(const pdx_spec *spec, const char *out_path,
     pdx_error err, reason;
     pdx_error_clear(&err);
     pdx_error_clear(&reason);
-    char sha[65];
-    pdx_store_sha256_hex(spec->text, spec->text_length, sha);
+    char sha[65], file_sha[65];
+    int complete = 0;
+    pdx_store_spec_sha256(spec, sha);
+    /* a theory file of an older pdx holds the hash of the raw text: it is
+     * of this spec when that matches (issue 19) */
+    pdx_error ignored;
+    if (pdx_store_probe(out_path, file_sha, &complete, &ignored) == PDX_OK &&
+        pdx_store_spec_matches(spec, file_sha))
+        memcpy(sha, file_sha, sizeof sha);
     pdx_output_decision d;
     if (pdx_output_check(PDX_WRITER_THEORY, out_path, sha, force, &d, target,
                          &reason, &err) != PDX_OK)

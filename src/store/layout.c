@@ -351,9 +351,7 @@ pdx_status pdx__store_new(pdx_store **out, const char *path,
         for (size_t i = 0; i < s->nan_block_length; i++)
             s->nan_block[i] = NAN;
     }
-    pdx_store_sha256_hex(spec->text != NULL ? spec->text : "",
-                         spec->text != NULL ? spec->text_length : 0,
-                         s->spec_sha256);
+    pdx_store_spec_sha256(spec, s->spec_sha256);
     s->shard_count = s->options.shard_count > 1 ? s->options.shard_count : 1;
     s->shard_index = s->shard_count > 1 ? s->options.shard_index : 0;
     if (s->shard_count > 1) {

@@ -268,7 +268,7 @@ pdx_status pdx__check_matches(pdx_store *s, int writing, pdx_error *err)
     if (pdx__get_text(s->file, "spec_sha256", &text) < 0)
         return pdx__h5_error(err, s->path, "/@spec_sha256",
                              "cannot read attribute");
-    if (text == NULL || strcmp(text, s->spec_sha256) != 0) {
+    if (!pdx_store_spec_matches(s->spec, text)) {
         pdx_status st = pdx_error_set(
             err, PDX_ERR_MISMATCH, s->path, 0, 0, "/@spec_sha256",
             "the file was written for a different spec (SHA-256 %.16s... in "
