@@ -991,6 +991,7 @@ void pdx_spec_destroy(pdx_spec **spec)
     free(s->axes);
     free(s->times);
     free(s->canonical);
+    free(s->warnings);
     free(s->text);
     free(s->path);
     free(s);

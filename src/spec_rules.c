@@ -380,6 +380,149 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
     return spec_check_training_time(p, c);
 }
 
+/* ------------------------------------------- keys that apply (issue 19) */
+
+/* Where a key matters, for the keys whose use depends on the model or the
+ * algorithm (NULL: every cell uses the key, or the rules above decide). */
+static const char *spec_applies_text(pdx_key_id id)
+{
+    switch (id) {
+    case PDX_K_TEACHER_HIDDEN: return "teacher.kind committee";
+    case PDX_K_TEACHER_ACTIVATION:
+        return "teacher.kind committee or deep (a perceptron teacher is "
+               "sign(B.x/sqrt N))";
+    case PDX_K_STUDENT_HIDDEN:
+        return "student.kind committee or twolayer (a perceptron has one "
+               "unit, a deep student student.width)";
+    case PDX_K_STUDENT_ACTIVATION:
+        return "student.kind committee, twolayer or deep (a perceptron "
+               "student is linear, w.x/sqrt N)";
+    case PDX_K_STUDENT_SECOND_LAYER:
+    case PDX_K_STUDENT_SECOND_LAYER_INIT:
+        return "student.kind committee or twolayer";
+    case PDX_K_STUDENT_INIT_SCALE:
+        return "committee and twolayer students, and perceptron students "
+               "with continuous weights";
+    case PDX_K_TRAIN_BATCH: return "train.algorithm sgd";
+    case PDX_K_TRAIN_WEIGHT_DECAY: return "train.algorithm sgd, gd or langevin";
+    case PDX_K_TRAIN_MOVE_SCALE:
+        return "train.algorithm metropolis with student.weights spherical";
+    case PDX_K_TRAIN_BURN_IN: return "train.algorithm metropolis or langevin";
+    case PDX_K_TRAIN_LEARNING_RATE:
+        return "every train.algorithm but hebb, metropolis and propagate";
+    case PDX_K_TRAIN_TEMPERATURE:
+        return "train.algorithm sgd, gd, langevin or metropolis";
+    default:
+        return id >= PDX_K_STUDENT_DEPTH
+                   ? "deep students or teachers (kind deep) and "
+                     "train.algorithm propagate"
+                   : NULL;
+    }
+}
+
+/* Does key `id` change what the cell `c` computes? */
+static int spec_key_applies(const pdx_params *c, pdx_key_id id)
+{
+    int alg = c->train_algorithm;
+    int committee = c->student_kind == PDX_MODEL_COMMITTEE ||
+                    c->student_kind == PDX_MODEL_TWOLAYER;
+    switch (id) {
+    case PDX_K_TEACHER_HIDDEN: return c->teacher_kind == PDX_MODEL_COMMITTEE;
+    case PDX_K_TEACHER_ACTIVATION:
+        return c->teacher_kind != PDX_MODEL_PERCEPTRON;
+    case PDX_K_STUDENT_HIDDEN:
+    case PDX_K_STUDENT_SECOND_LAYER:
+    case PDX_K_STUDENT_SECOND_LAYER_INIT: return committee;
+    case PDX_K_STUDENT_ACTIVATION:
+        return c->student_kind != PDX_MODEL_PERCEPTRON;
+    case PDX_K_STUDENT_INIT_SCALE:
+        return committee || (c->student_kind == PDX_MODEL_PERCEPTRON &&
+                             c->student_weights == PDX_WEIGHTS_CONTINUOUS);
+    case PDX_K_TRAIN_BATCH: return alg == PDX_ALG_SGD;
+    case PDX_K_TRAIN_WEIGHT_DECAY:
+        return alg == PDX_ALG_SGD || alg == PDX_ALG_GD ||
+               alg == PDX_ALG_LANGEVIN;
+    case PDX_K_TRAIN_MOVE_SCALE:
+        return alg == PDX_ALG_METROPOLIS &&
+               c->student_weights == PDX_WEIGHTS_SPHERICAL;
+    case PDX_K_TRAIN_BURN_IN:
+        return alg == PDX_ALG_METROPOLIS || alg == PDX_ALG_LANGEVIN;
+    case PDX_K_TRAIN_LEARNING_RATE:
+        return alg != PDX_ALG_HEBB && alg != PDX_ALG_METROPOLIS &&
+               alg != PDX_ALG_PROPAGATE;
+    case PDX_K_TRAIN_TEMPERATURE:
+        return alg == PDX_ALG_SGD || alg == PDX_ALG_GD ||
+               alg == PDX_ALG_LANGEVIN || alg == PDX_ALG_METROPOLIS;
+    default:
+        return id >= PDX_K_STUDENT_DEPTH ? pdx_params_uses_key(c, id) : 1;
+    }
+}
+
+/* A spec's own warning (the parse succeeds): appended to spec->warnings,
+ * one line "FILE:LINE:COLUMN: key: message". */
+SPEC_PRINTF(3, 4)
+static pdx_status spec_warn(const spec_parser *p, pdx_key_id id,
+                            const char *fmt, ...)
+{
+    pdx_spec *spec = p->spec;
+    char message[768], line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    int n = snprintf(line, sizeof line, "%s:%d:%d: %s: %s\n", p->path,
+                     p->value_line[id], p->value_column[id], p->keys[id].name,
+                     message);
+    if (n < 0)
+        return PDX_OK;
+    size_t used = spec->warnings != NULL ? strlen(spec->warnings) : 0;
+    char *grown = realloc(spec->warnings, used + (size_t)n + 1);
+    if (grown == NULL)
+        return spec_fail_nomem(p);
+    memcpy(grown + used, line, (size_t)n + 1);
+    spec->warnings = grown;
+    return PDX_OK;
+}
+
+/* A key given in the spec that applies to no cell (student.hidden for a
+ * perceptron, two activations for a Hebb perceptron) is an error: it
+ * would run duplicate cells or change nothing. An axis that applies to
+ * some cells only (student.hidden over committee and perceptron students)
+ * is a warning: the cells where it does not apply repeat the same run. */
+static pdx_status spec_check_applies(const spec_parser *p,
+                                     const unsigned char *applies_some,
+                                     const unsigned char *applies_all)
+{
+    const pdx_spec *spec = p->spec;
+    for (int id = 0; id < PDX_KEY_COUNT; id++) {
+        const char *where = spec_applies_text((pdx_key_id)id);
+        if (!spec->given[id] || where == NULL)
+            continue;
+        size_t n = 1;
+        for (size_t a = 0; a < spec->n_axes; a++)
+            if ((int)spec->axes[a].key == id)
+                n = spec->axes[a].n;
+        if (!applies_some[id])
+            return spec_rule_fail(p, (pdx_key_id)id,
+                                  "applies to no cell of this sweep: it is "
+                                  "for %s%s",
+                                  where,
+                                  n > 1 ? "; as an axis it would repeat "
+                                          "every run"
+                                        : "; remove it");
+        if (n > 1 && !applies_all[id]) {
+            pdx_status status = spec_warn(
+                p, (pdx_key_id)id,
+                "warning: the axis applies to some cells only (%s); the "
+                "others run the same task for each of its %zu values",
+                where, n);
+            if (status != PDX_OK)
+                return status;
+        }
+    }
+    return PDX_OK;
+}
+
 /* Apply the cross-key rules to every combination of the rule keys' values
  * (their axes crossed; other keys at base values), and forbid mixing the
  * online time unit (alpha) with epochs in one sweep. */
@@ -397,6 +540,9 @@ pdx_status spec_check_finite(const spec_parser *p)
             }
     int online = 0, finite = 0;
     size_t index[SPEC_RULE_KEYS] = {0};
+    unsigned char applies_some[PDX_KEY_COUNT] = {0};
+    unsigned char applies_all[PDX_KEY_COUNT];
+    memset(applies_all, 1, sizeof applies_all);
     for (double done = 0; done < combinations && done < SPEC_MAX_RULE_CELLS;
          done++) {
         pdx_params c = spec->base;
@@ -410,6 +556,11 @@ pdx_status spec_check_finite(const spec_parser *p)
         pdx_status status = spec_check_cell(p, &c);
         if (status != PDX_OK)
             return status;
+        for (int id = 0; id < PDX_KEY_COUNT; id++) {
+            int applies = spec_key_applies(&c, (pdx_key_id)id);
+            applies_some[id] |= (unsigned char)applies;
+            applies_all[id] &= (unsigned char)applies;
+        }
         for (size_t a = n_axes; a-- > 0;) { /* odometer, last fastest */
             if (++index[a] < axes[a]->n)
                 break;
@@ -422,7 +573,7 @@ pdx_status spec_check_finite(const spec_parser *p)
                               "training on a fixed set (time in epochs or "
                               "sweeps) cannot share one time axis: run them "
                               "as separate sweeps");
-    return PDX_OK;
+    return spec_check_applies(p, applies_some, applies_all);
 }
 
 /* cells x replicas must stay <= 2^53. */

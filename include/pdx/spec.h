@@ -236,6 +236,10 @@ typedef struct pdx_spec {
                             * key order do not change it. Its SHA-256 is
                             * the spec's identity (pdx_store_spec_sha256) */
     size_t canonical_length;
+    char *warnings;        /* what is legal but probably not meant, one
+                            * "FILE:LINE:COLUMN: key: warning: ..." line
+                            * each (an axis that applies to some cells
+                            * only); NULL if none */
 } pdx_spec;
 
 /* The key table: *count receives PDX_KEY_COUNT. Static, thread-safe. */

@@ -61,6 +61,9 @@ int pdx_cli_load_spec_overrides(const char *path,
                                 size_t n_overrides, pdx_spec **spec,
                                 pdx_grid **grid);
 
+/* The spec's warnings (spec->warnings) on stderr. */
+void pdx_cli_print_warnings(const pdx_spec *spec);
+
 /* Check the n arguments after a command's SPEC: each must be KEY=VALUE
  * (an override). Returns -1 if they are, else prints a usage error naming
  * `command` and returns 2. */

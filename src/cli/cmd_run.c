@@ -421,6 +421,8 @@ int pdx_cli_run(int argc, char **argv, const char *command_line,
         return rc;
     if (pdx_run_create(&run, spec_path, &s, &err) != PDX_OK)
         return pdx_cli_report(&err);
+    if (!s.quiet && mpi_rank == 0)
+        pdx_cli_print_warnings(pdx_run_spec(run));
     int nothing_to_do = 0;
     if (stop_requested) /* before anything is opened or written */
         rc = stopped_before_work();
