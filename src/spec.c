@@ -112,6 +112,42 @@ static pdx_status spec_fail_yaml(const spec_parser *p,
     }
 }
 
+/* ------------------------------------------------------------ the cells */
+
+/* Index of the first axis of the dimension that ends at axis `last`. */
+static size_t spec_dim_first(const pdx_spec *spec, size_t last)
+{
+    size_t first = last;
+    while (first > 0 && spec->axes[last].zip != 0 &&
+           spec->axes[first - 1].zip == spec->axes[last].zip)
+        first--;
+    return first;
+}
+
+uint64_t pdx_spec_cells(const pdx_spec *spec)
+{
+    uint64_t cells = 1;
+    for (size_t a = 0; a < spec->n_axes; a++)
+        if (a == 0 || spec->axes[a].zip == 0 ||
+            spec->axes[a].zip != spec->axes[a - 1].zip)
+            cells *= spec->axes[a].n;
+    return cells;
+}
+
+void pdx_spec_set_cell(const pdx_spec *spec, uint64_t cell,
+                       pdx_params *params)
+{
+    for (size_t end = spec->n_axes; end > 0;) {
+        size_t first = spec_dim_first(spec, end - 1);
+        uint64_t n = spec->axes[first].n;
+        size_t i = (size_t)(cell % n);
+        cell /= n;
+        for (size_t a = first; a < end; a++)
+            pdx_params_set(params, spec->axes[a].key, spec->axes[a].values[i]);
+        end = first;
+    }
+}
+
 /* ------------------------------------------------------------ yaml helpers */
 
 yaml_node_t *spec_node(const spec_parser *p, int index)
@@ -426,6 +462,7 @@ static pdx_status spec_add_axis(const spec_parser *p, pdx_key_id id,
         .scale = v->scale,
         .line = (int)node->start_mark.line + 1,
         .column = (int)node->start_mark.column + 1,
+        .zip = p->zip_group,
     };
     spec->n_axes++;
     return PDX_OK;
@@ -489,6 +526,14 @@ static pdx_status spec_set_key_now(spec_parser *p, pdx_key_id id,
     p->value_line[id] = (int)value->start_mark.line + 1;
     p->value_column[id] = (int)value->start_mark.column + 1;
 
+    if (p->zip_group != 0 &&
+        (!(key->flags & PDX_KEYF_AXIS) || value->type == YAML_SCALAR_NODE))
+        return spec_fail(p, value, key->name,
+                         "a zip group holds axes that vary together (lists, "
+                         "{lin: ...}, {log: ...}); %s",
+                         key->flags & PDX_KEYF_AXIS
+                             ? "give a single value outside zip:"
+                             : "this key cannot be an axis");
     if (key->type == PDX_KEY_TIMES) {
         spec_values v;
         pdx_status status = spec_parse_values(p, id, value, &v);
@@ -525,6 +570,91 @@ static pdx_status spec_set_key_now(spec_parser *p, pdx_key_id id,
         return status;
     pdx_params_set(&spec->base, id, number);
     return PDX_OK;
+}
+
+static pdx_status spec_walk(spec_parser *p, const yaml_node_t *mapping,
+                            const char *prefix);
+
+/* One zip group (issue 19): a mapping of axes (nested or dotted keys) that
+ * vary together along one dimension. */
+static pdx_status spec_zip_group(spec_parser *p, const yaml_node_t *group)
+{
+    pdx_spec *spec = p->spec;
+    if (group->type != YAML_MAPPING_NODE)
+        return spec_fail(p, group, "zip",
+                         "a zip group is a mapping of axes that vary "
+                         "together ({data.alpha: [1, 2], train.epochs: [20, "
+                         "10]}), got %s",
+                         spec_node_kind(group));
+    p->zip_group = ++p->n_zip_groups;
+    p->zip_first_axis = spec->n_axes;
+    pdx_status status = spec_walk(p, group, "");
+    p->zip_group = 0;
+    if (status != PDX_OK)
+        return status;
+    size_t first = p->zip_first_axis, n = spec->n_axes - first;
+    if (n < 2)
+        return spec_fail(p, group, "zip",
+                         "a zip group needs at least two axes, got %zu", n);
+    for (size_t a = first + 1; a < spec->n_axes; a++)
+        if (spec->axes[a].n != spec->axes[first].n)
+            return spec_fail_at(
+                p, PDX_ERR_SPEC, spec->axes[a].line, spec->axes[a].column,
+                p->keys[spec->axes[a].key].name,
+                "has %zu values, but %s, the first axis of its zip group "
+                "(line %d), has %zu: zipped axes vary together and need as "
+                "many values",
+                spec->axes[a].n, p->keys[spec->axes[first].key].name,
+                spec->axes[first].line, spec->axes[first].n);
+    return PDX_OK;
+}
+
+/* `zip:` (top level): one group (a mapping) or a list of groups; taken
+ * from the override document when it overrides `zip`. */
+static pdx_status spec_zip_key(spec_parser *p, const yaml_node_t *key_node,
+                               const yaml_node_t *value)
+{
+    yaml_document_t *doc = p->doc;
+    switch (p->mode) {
+    case SPEC_WALK_COLLECT:
+        if (p->zip_override_key != NULL)
+            return spec_fail(p, key_node, "zip",
+                             "overridden twice; first at line %d",
+                             (int)p->zip_override_key->start_mark.line + 1);
+        p->zip_override_key = key_node;
+        p->zip_override_value = value;
+        return PDX_OK;
+    case SPEC_WALK_MAIN:
+        if (p->zip_override_value != NULL) {
+            if (p->zip_override_used)
+                return spec_fail(p, key_node, "zip", "given twice");
+            p->zip_override_used = 1;
+            p->doc = p->overrides;
+            value = p->zip_override_value;
+        }
+        break;
+    case SPEC_WALK_REST:
+        if (p->zip_override_used)
+            return PDX_OK;
+        break;
+    case SPEC_WALK_SET:
+        break;
+    }
+    pdx_status status = PDX_OK;
+    if (p->zip_group != 0)
+        status = spec_fail(p, key_node, "zip", "zip groups do not nest");
+    else if (p->zip_given++)
+        status = spec_fail(p, key_node, "zip",
+                           "given twice; give several groups as a list");
+    else if (value->type == YAML_SEQUENCE_NODE)
+        for (yaml_node_item_t *item = value->data.sequence.items.start;
+             item < value->data.sequence.items.top && status == PDX_OK;
+             item++)
+            status = spec_zip_group(p, spec_node(p, *item));
+    else
+        status = spec_zip_group(p, value);
+    p->doc = doc;
+    return status;
 }
 
 /* "algorithm, learning_rate, ..." — the keys of a section. */
@@ -567,6 +697,12 @@ static pdx_status spec_walk(spec_parser *p, const yaml_node_t *mapping,
                     ? snprintf(full, sizeof full, "%s.%s", prefix,
                                spec_scalar(key_node))
                     : snprintf(full, sizeof full, "%s", spec_scalar(key_node));
+        if (prefix[0] == '\0' && strcmp(full, "zip") == 0) {
+            pdx_status status = spec_zip_key(p, key_node, value);
+            if (status != PDX_OK)
+                return status;
+            continue;
+        }
         int id = n > 0 && (size_t)n < sizeof full ? pdx_spec_key_find(full)
                                                   : -1;
         if (id >= 0) {

@@ -45,6 +45,13 @@ typedef struct spec_parser {
     const yaml_node_t *override_value[PDX_KEY_COUNT];
     unsigned char override_used[PDX_KEY_COUNT];
     int override_line;     /* first line of the override document (0: none) */
+    int zip_group;         /* the zip group being read (0: none) */
+    int n_zip_groups;
+    size_t zip_first_axis; /* its first axis in spec->axes */
+    /* `zip:` overridden by the override document: its name and value */
+    const yaml_node_t *zip_override_key, *zip_override_value;
+    int zip_override_used;
+    int zip_given;         /* `zip:` met (once per spec) */
     int command_line;      /* the overrides came from the command line: */
                            /* errors there name "<command line>" */
     pdx_error *err;

@@ -529,15 +529,28 @@ static pdx_status spec_check_applies(const spec_parser *p,
 pdx_status spec_check_finite(const spec_parser *p)
 {
     const pdx_spec *spec = p->spec;
+    /* the dimensions holding a rule key: an axis, or a whole zip group
+     * (its members vary together: only their own combinations are cells) */
     const pdx_axis *axes[SPEC_RULE_KEYS];
+    size_t members[SPEC_RULE_KEYS];
     size_t n_axes = 0;
     double combinations = 1.0;
-    for (size_t a = 0; a < spec->n_axes; a++)
-        for (size_t r = 0; r < SPEC_RULE_KEYS; r++)
-            if (spec->axes[a].key == spec_rule_keys[r]) {
-                axes[n_axes++] = &spec->axes[a];
-                combinations *= (double)spec->axes[a].n;
-            }
+    for (size_t a = 0; a < spec->n_axes;) {
+        size_t end = a + 1;
+        while (end < spec->n_axes && spec->axes[a].zip != 0 &&
+               spec->axes[end].zip == spec->axes[a].zip)
+            end++;
+        int rule = 0;
+        for (size_t m = a; m < end; m++)
+            for (size_t r = 0; r < SPEC_RULE_KEYS; r++)
+                rule |= spec->axes[m].key == spec_rule_keys[r];
+        if (rule && n_axes < SPEC_RULE_KEYS) {
+            axes[n_axes] = &spec->axes[a];
+            members[n_axes++] = end - a;
+            combinations *= (double)spec->axes[a].n;
+        }
+        a = end;
+    }
     int online = 0, finite = 0;
     size_t index[SPEC_RULE_KEYS] = {0};
     unsigned char applies_some[PDX_KEY_COUNT] = {0};
@@ -547,7 +560,8 @@ pdx_status spec_check_finite(const spec_parser *p)
          done++) {
         pdx_params c = spec->base;
         for (size_t a = 0; a < n_axes; a++)
-            pdx_params_set(&c, axes[a]->key, axes[a]->values[index[a]]);
+            for (size_t m = 0; m < members[a]; m++)
+                pdx_params_set(&c, axes[a][m].key, axes[a][m].values[index[a]]);
         pdx_params_resolve(&c, spec);
         if (spec->given[PDX_K_TRAIN_BURN_IN] == 0)
             c.train_burn_in = 0.5 * c.train_epochs;
@@ -583,6 +597,8 @@ pdx_status spec_check_size(const spec_parser *p)
     uint64_t cells = 1;
     for (size_t a = 0; a < spec->n_axes; a++) {
         const pdx_axis *axis = &spec->axes[a];
+        if (a > 0 && axis->zip != 0 && axis->zip == spec->axes[a - 1].zip)
+            continue; /* the rest of a zip group: no new dimension */
         if (cells > SPEC_MAX_TASKS / axis->n)
             return spec_fail_at(p, PDX_ERR_TOO_BIG, axis->line, axis->column,
                                 p->keys[axis->key].name,

@@ -400,7 +400,11 @@ pdx_status spec_parse_values(const spec_parser *p, pdx_key_id id,
         status = spec_fail(p, node, key->name, "missing value");
         break;
     }
-    if (status == PDX_OK)
+    /* the later members of a zip group may repeat values: the group's
+     * first axis names its cells */
+    int zip_member = p->zip_group != 0 &&
+                     p->spec->n_axes > p->zip_first_axis;
+    if (status == PDX_OK && !zip_member)
         status = spec_check_repeats(p, id, node, out,
                                     key->type == PDX_KEY_TIMES);
     if (status != PDX_OK) {
@@ -649,6 +653,8 @@ pdx_status spec_build_canonical(const spec_parser *p)
     }
     for (size_t a = 0; a < spec->n_axes; a++) {
         const pdx_axis *axis = &spec->axes[a];
+        if (axis->zip != 0)
+            canon_add(&b, "zip %d ", axis->zip);
         canon_add(&b, "axis %s: %s ", keys[axis->key].name,
                   canon_scale(axis->scale));
         canon_values(&b, axis->key, axis->values, axis->n);

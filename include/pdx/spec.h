@@ -217,6 +217,13 @@ typedef struct pdx_axis {
     double *values;        /* numbers, or choice indices for CHOICE keys */
     pdx_axis_scale scale;
     int line, column;      /* where the axis was given */
+    int zip;               /* 0: an axis of its own (a dimension of the
+                            * grid); g >= 1: a member of the spec's zip
+                            * group g (issue 19): the members are adjacent
+                            * in spec->axes, have as many values and vary
+                            * together along one dimension, named by the
+                            * first member (its values distinct; the
+                            * others' may repeat) */
 } pdx_axis;
 
 typedef struct pdx_spec {
@@ -241,6 +248,16 @@ typedef struct pdx_spec {
                             * each (an axis that applies to some cells
                             * only); NULL if none */
 } pdx_spec;
+
+/* Cells of the spec's grid: the product of its dimensions' sizes (an
+ * axis of its own or a zip group is one dimension). Thread-safe. */
+uint64_t pdx_spec_cells(const pdx_spec *spec);
+
+/* Set the axis values of cell `cell` (dimensions in document order, the
+ * first slowest; every member of a zip group at the same index) in
+ * *params, the other keys left as they are. Thread-safe. */
+void pdx_spec_set_cell(const pdx_spec *spec, uint64_t cell,
+                       pdx_params *params);
 
 /* The key table: *count receives PDX_KEY_COUNT. Static, thread-safe. */
 const pdx_key *pdx_spec_keys(size_t *count);

@@ -173,7 +173,7 @@ static pdx_status check_coordinates(const pdx_store *s, pdx_error *err)
                              "out of memory");
     pdx_status st = PDX_OK;
     for (size_t i = 0; i < g->n_axes && st == PDX_OK; i++) {
-        const pdx_axis *axis = &s->spec->axes[i];
+        const pdx_axis *axis = pdx__axis(s, i);
         pdx_key_type type = pdx__axis_key(s, i)->type;
         for (size_t j = 0; j < axis->n; j++)
             want[j] = type == PDX_KEY_REAL ? axis->values[j]
