@@ -555,6 +555,67 @@ static void format_value(pdx_key_id id, double v, char *buf, size_t size)
         }
 }
 
+/* The map of pdx_grid_embed: for each dimension of `from`, the index in
+ * `to` of each of its values (a zip group's members must match too). */
+static pdx_status embed_map(const pdx_grid *from, const pdx_grid *to,
+                            size_t **map, pdx_error *err)
+{
+    const pdx_spec *a = from->spec, *b = to->spec;
+    const pdx_key *keys = pdx_spec_keys(NULL);
+    size_t total = 0;
+    for (size_t d = 0; d < from->n_axes; d++)
+        total += from->shape[d];
+    size_t *m = malloc((total ? total : 1) * sizeof *m);
+    if (m == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                             "out of memory");
+    size_t at = 0;
+    for (size_t d = 0; d < from->n_axes; d++) {
+        const pdx_axis *x = &a->axes[from->dim_axis[d]];
+        const pdx_axis *y = &b->axes[to->dim_axis[d]];
+        for (size_t j = 0; j < x->n; j++, at++) {
+            size_t found = y->n;
+            for (size_t l = 0; l < y->n && found == y->n; l++)
+                if (x->values[j] == y->values[l])
+                    found = l;
+            /* the other members of a zip group keep their values too */
+            size_t member = 1;
+            while (found < y->n && member < from->dim_members[d] &&
+                   x[member].values[j] == y[member].values[found])
+                member++;
+            if (found < y->n && member < from->dim_members[d]) {
+                char v[64], w[64];
+                format_value(x[member].key, x[member].values[j], v, sizeof v);
+                format_value(x->key, x->values[j], w, sizeof w);
+                free(m);
+                return pdx_error_set(
+                    err, PDX_ERR_MISMATCH, b->path, y[member].line,
+                    y[member].column, keys[x[member].key].name,
+                    "value %s of the file's zip group at %s = %s is not "
+                    "this spec's value there; an extension keeps the zipped "
+                    "values",
+                    v, keys[x->key].name, w);
+            }
+            if (found == y->n) {
+                char v[64];
+                format_value(x->key, x->values[j], v, sizeof v);
+                free(m);
+                return pdx_error_set(
+                    err, PDX_ERR_MISMATCH, b->path, y->line, y->column,
+                    keys[x->key].name,
+                    "value %s of the file's axis is not a value of this "
+                    "spec's axis; an extension keeps every value (exactly: "
+                    "write them as a list if a lin/log range rounds them "
+                    "differently)",
+                    v);
+            }
+            m[at] = found;
+        }
+    }
+    *map = m;
+    return PDX_OK;
+}
+
 pdx_status pdx_grid_embed(const pdx_grid *from, const pdx_grid *to,
                           size_t **map, pdx_error *err)
 {
@@ -631,58 +692,7 @@ pdx_status pdx_grid_embed(const pdx_grid *from, const pdx_grid *to,
                                  "replicas)",
                                  have, want);
     }
-    size_t total = 0;
-    for (size_t d = 0; d < from->n_axes; d++)
-        total += from->shape[d];
-    size_t *m = malloc((total ? total : 1) * sizeof *m);
-    if (m == NULL)
-        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
-                             "out of memory");
-    size_t at = 0;
-    for (size_t d = 0; d < from->n_axes; d++) {
-        const pdx_axis *x = &a->axes[from->dim_axis[d]];
-        const pdx_axis *y = &b->axes[to->dim_axis[d]];
-        for (size_t j = 0; j < x->n; j++, at++) {
-            size_t found = y->n;
-            for (size_t l = 0; l < y->n && found == y->n; l++)
-                if (x->values[j] == y->values[l])
-                    found = l;
-            /* the other members of a zip group keep their values too */
-            size_t member = 1;
-            while (found < y->n && member < from->dim_members[d] &&
-                   x[member].values[j] == y[member].values[found])
-                member++;
-            if (found < y->n && member < from->dim_members[d]) {
-                char v[64], w[64];
-                format_value(x[member].key, x[member].values[j], v, sizeof v);
-                format_value(x->key, x->values[j], w, sizeof w);
-                free(m);
-                return pdx_error_set(
-                    err, PDX_ERR_MISMATCH, b->path, y[member].line,
-                    y[member].column, keys[x[member].key].name,
-                    "value %s of the file's zip group at %s = %s is not "
-                    "this spec's value there; an extension keeps the zipped "
-                    "values",
-                    v, keys[x->key].name, w);
-            }
-            if (found == y->n) {
-                char v[64];
-                format_value(x->key, x->values[j], v, sizeof v);
-                free(m);
-                return pdx_error_set(
-                    err, PDX_ERR_MISMATCH, b->path, y->line, y->column,
-                    keys[x->key].name,
-                    "value %s of the file's axis is not a value of this "
-                    "spec's axis; an extension keeps every value (exactly: "
-                    "write them as a list if a lin/log range rounds them "
-                    "differently)",
-                    v);
-            }
-            m[at] = found;
-        }
-    }
-    *map = m;
-    return PDX_OK;
+    return embed_map(from, to, map, err);
 }
 
 void pdx_grid_layout_dims(const pdx_grid *grid, pdx_layout *layout)

@@ -892,6 +892,139 @@ static void test_spec_canonical_identity(void **state)
     pdx_spec_destroy(&d);
 }
 
+/* Issue 19: zip groups (one mapping, a list of them, nested keys), their
+ * errors, and overrides of a group or of one member. */
+static void test_spec_zip_groups(void **state)
+{
+    (void)state;
+    pdx_spec *spec = parse_ok("N: [10, 20]\n"
+                              "zip:\n  - {student.hidden: [1, 2, 3], "
+                              "train: {learning_rate: [0.5, 0.5, 1]}}\n"
+                              "  - {teacher.hidden: [1, 2], "
+                              "teacher.output_noise: [0, 0.5]}\n"
+                              "train.alpha: 2\n");
+    assert_int_equal(spec->n_axes, 5);
+    assert_int_equal(spec->axes[0].zip, 0);
+    assert_int_equal(spec->axes[1].zip, 1);
+    assert_int_equal(spec->axes[2].zip, 1);
+    assert_int_equal(spec->axes[2].key, PDX_K_TRAIN_LEARNING_RATE);
+    assert_int_equal(spec->axes[3].zip, 2);
+    assert_int_equal(spec->axes[4].zip, 2);
+    assert_int_equal(pdx_spec_cells(spec), 12);
+    pdx_params p = spec->base;
+    pdx_spec_set_cell(spec, 1 * 6 + 2 * 2 + 1, &p);
+    assert_int_equal(p.N, 20);
+    assert_int_equal(p.student_hidden, 3);
+    assert_true(p.train_learning_rate == 1.0);
+    assert_int_equal(p.teacher_hidden, 2);
+    assert_true(p.teacher_output_noise == 0.5);
+    assert_non_null(strstr(spec->canonical, "zip 1 axis student.hidden"));
+    pdx_spec_destroy(&spec);
+    expect_spec_error("zip: {student.hidden: [1, 2, 3], "
+                      "train.learning_rate: [0.5, 1]}\n",
+                      SPEC_PATH ":1:55: train.learning_rate: has 2 values, "
+                                "but student.hidden, the first axis of its "
+                                "zip group (line 1), has 3: zipped axes vary "
+                                "together and need as many values");
+    expect_spec_error("zip: {student.hidden: [1, 2], N: 20}\n",
+                      SPEC_PATH ":1:34: N: a zip group holds axes that vary "
+                                "together (lists, {lin: ...}, {log: ...}); "
+                                "give a single value outside zip:");
+    expect_spec_error("zip: {student.hidden: [1, 2]}\n",
+                      SPEC_PATH ":1:6: zip: a zip group needs at least two "
+                                "axes, got 1");
+    expect_spec_error("zip: [1, 2]\n",
+                      SPEC_PATH ":1:7: zip: a zip group is a mapping of axes "
+                                "that vary together ({data.alpha: [1, 2], "
+                                "train.epochs: [20, 10]}), got a scalar");
+    expect_spec_error("zip: {student.hidden: [1, 1], N: [10, 20]}\n",
+                      SPEC_PATH ":1:27: student.hidden: repeated value 1 "
+                                "(first at line 1, column 24); values must "
+                                "be distinct");
+    expect_spec_error("zip: {N: [10, 20], student.hidden: [1, 2]}\n"
+                      "student.hidden: 3\n",
+                      SPEC_PATH ":2:1: student.hidden: given twice; first "
+                                "given at line 1");
+    /* a later member may repeat a value: the first names the cells */
+    spec = parse_ok("zip: {N: [10, 20], student.hidden: [2, 2]}\n");
+    assert_int_equal(spec->axes[1].n, 2);
+    pdx_spec_destroy(&spec);
+    /* overrides: one member keeps its group; `zip` replaces the groups */
+    spec = parse_ok("zip: {N: [10, 20], student.hidden: [1, 2]}\n---\n"
+                    "student.hidden: [3, 4]\n");
+    assert_int_equal(spec->axes[1].zip, 1);
+    assert_true(spec->axes[1].values[0] == 3);
+    pdx_spec_destroy(&spec);
+    spec = parse_ok("zip: {N: [10, 20], student.hidden: [1, 2]}\n---\n"
+                    "zip: {N: [5, 6, 7], teacher.hidden: [1, 2, 3]}\n");
+    assert_int_equal(spec->n_axes, 2);
+    assert_int_equal(spec->axes[1].key, PDX_K_TEACHER_HIDDEN);
+    assert_int_equal(spec->axes[0].n, 3);
+    pdx_spec_destroy(&spec);
+}
+
+/* Issue 19: a key that applies to no cell is an error; an axis that
+ * applies to some cells only, a warning. */
+static void test_spec_keys_that_do_not_apply(void **state)
+{
+    (void)state;
+    static const char perceptron[] =
+        "N: 20\nteacher: {kind: perceptron}\ndata.alpha: 1\n";
+    char text[512];
+    snprintf(text, sizeof text,
+             "%sstudent: {kind: perceptron, hidden: [1, 2]}\n"
+             "train: {algorithm: hebb, epochs: 1}\n",
+             perceptron);
+    expect_spec_error(text, SPEC_PATH ":4:37: student.hidden: applies to no "
+                            "cell of this sweep: it is for student.kind "
+                            "committee or twolayer (a perceptron has one "
+                            "unit, a deep student student.width); as an axis "
+                            "it would repeat every run");
+    snprintf(text, sizeof text,
+             "%sstudent: {kind: perceptron, activation: [erf, relu]}\n"
+             "train: {algorithm: hebb, epochs: 1}\n",
+             perceptron);
+    expect_spec_error(text, SPEC_PATH ":4:41: student.activation: applies to "
+                            "no cell of this sweep: it is for student.kind "
+                            "committee, twolayer or deep (a perceptron "
+                            "student is linear, w.x/sqrt N); as an axis it "
+                            "would repeat every run");
+    snprintf(text, sizeof text,
+             "%sstudent: {kind: perceptron}\n"
+             "train: {algorithm: hebb, epochs: 1, batch: 4}\n",
+             perceptron);
+    expect_spec_error(text, SPEC_PATH ":5:44: train.batch: applies to no cell "
+                            "of this sweep: it is for train.algorithm sgd; "
+                            "remove it");
+    expect_spec_error("student: {kind: committee, depth: 3}\n",
+                      SPEC_PATH ":1:35: student.depth: applies to no cell of "
+                                "this sweep: it is for deep students or "
+                                "teachers (kind deep) and train.algorithm "
+                                "propagate; remove it");
+    /* applies to some cells: a warning, the spec parses */
+    snprintf(text, sizeof text,
+             "%sstudent: {kind: [perceptron, committee], hidden: [1, 2]}\n"
+             "train: {algorithm: sgd, epochs: 1}\n",
+             perceptron);
+    pdx_spec *spec = parse_ok(text);
+    assert_non_null(spec->warnings);
+    assert_string_equal(spec->warnings,
+                        SPEC_PATH ":4:50: student.hidden: warning: the axis "
+                        "applies to some cells only (student.kind committee "
+                        "or twolayer (a perceptron has one unit, a deep "
+                        "student student.width)); the others run the same "
+                        "task for each of its 2 values\n");
+    pdx_spec_destroy(&spec);
+    /* a zip of kinds with their own keys applies everywhere: no warning */
+    spec = parse_ok("N: 20\nteacher: {kind: perceptron}\ndata.alpha: 1\n"
+                    "train: {algorithm: sgd, epochs: 1}\n"
+                    "student.hidden: 2\n"
+                    "zip: {student.kind: [committee, twolayer], "
+                    "student.init_scale: [0.1, 0.2]}\n");
+    assert_null(spec->warnings);
+    pdx_spec_destroy(&spec);
+}
+
 static void test_spec_too_big_errors(void **state)
 {
     (void)state;
@@ -1216,6 +1349,8 @@ int main(void)
         cmocka_unit_test(test_spec_override_document),
         cmocka_unit_test(test_spec_command_line_overrides),
         cmocka_unit_test(test_spec_canonical_identity),
+        cmocka_unit_test(test_spec_zip_groups),
+        cmocka_unit_test(test_spec_keys_that_do_not_apply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
