@@ -477,8 +477,7 @@ static pdx_status check_file(pdx_run *run, const char *path, pdx_error *err)
 /* Look at the disk as far as the table needs (the settings decide what is
  * read: only the kinds of the files under --force). A file that is not a
  * pdx result file is a fact; other failures to read are errors. */
-static pdx_status survey(pdx_run *run, const char *spec_sha,
-                         pdx_run_found *f, pdx_error *err)
+static pdx_status survey(pdx_run *run, pdx_run_found *f, pdx_error *err)
 {
     const pdx_run_settings *s = &run->settings;
     memset(f, 0, sizeof *f);
@@ -599,7 +598,7 @@ static pdx_status create_extended(pdx_run *run, const char *base,
  * this spec extends the file's (pdx_grid_embed). Left as it was when the
  * file's spec cannot be read or is this spec. */
 static void explain_other_spec(const pdx_run *run, const char *path,
-                               const char *spec_sha, pdx_run_outcome *outcome)
+                               pdx_run_outcome *outcome)
 {
     pdx_store_info info;
     pdx_spec *old_spec = NULL;
@@ -703,10 +702,8 @@ pdx_status pdx_run_open(pdx_run *run, pdx_run_outcome *outcome,
         if (st != PDX_OK)
             return st;
     }
-    char spec_sha[65];
-    pdx_store_spec_sha256(run->spec, spec_sha);
     pdx_run_found found;
-    st = survey(run, spec_sha, &found, err);
+    st = survey(run, &found, err);
     int retry = 1;
     while (st == PDX_OK && retry) {
         outcome->decision = pdx_run_decide(&run->settings, &found);
@@ -732,7 +729,7 @@ pdx_status pdx_run_open(pdx_run *run, pdx_run_outcome *outcome,
                       "another spec");
     outcome->spec_extends = -1;
     if (d->action == PDX_RUN_REFUSE && !d->even_forced)
-        explain_other_spec(run, outcome->path, spec_sha, outcome);
+        explain_other_spec(run, outcome->path, outcome);
     run->create = d->action == PDX_RUN_CREATE;
     /* a resumed file's finished tasks are checked; damaged ones run again */
     if (d->action == PDX_RUN_RESUME && run->store != NULL) {
