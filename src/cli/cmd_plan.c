@@ -81,6 +81,8 @@ int pdx_cli_plan(int argc, char **argv)
                        pdx_spec_choice_name(ax->key, (int)ax->values[i]));
         else
             printf("%g .. %g", ax->values[0], ax->values[ax->n - 1]);
+        if (ax->zip != 0) /* issue 19: axes that vary together */
+            printf("  (zip %d)", ax->zip);
         printf("\n");
     }
     printf("cells    %llu\n", (unsigned long long)grid->n_cells);
