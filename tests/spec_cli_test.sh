@@ -56,6 +56,13 @@ expect_exit 0 "the same overrides: complete" -- "$PDX" run base.yaml -o over.h5 
 expect_err "already complete for this spec" "rerun with the same overrides finds the file complete"
 expect_exit 2 "without the overrides: refused" -- "$PDX" run base.yaml -o over.h5
 expect_err "different spec: seed: 7 -> 1903; train.temperature: \[0.25, 1\] -> 0.5" "the refusal names the overridden keys"
+expect_exit 0 "theory with the same overrides" -- "$PDX" theory base.yaml -o over-theory.h5 --quiet 'train.temperature=[0.25, 1]' seed=7
+$PY - over.h5 over-theory.h5 <<'EOF' && pass "the theory file of the overridden spec has the run's identity and axes" || fail "theory with overrides"
+import sys, h5py
+a, b = (h5py.File(p, "r") for p in sys.argv[1:3])
+assert a.attrs["spec_sha256"] == b.attrs["spec_sha256"]
+assert list(b["train.temperature"][()]) == [0.25, 1.0]
+EOF
 # the spec text of the file runs as a spec of its own
 $PY -c 'import h5py, sys; open("from-file.yaml", "w").write(h5py.File("over.h5", "r").attrs["spec"].decode())'
 expect_exit 0 "the file's spec text is a spec of this file" -- "$PDX" run from-file.yaml -o over.h5

@@ -27,7 +27,7 @@
 #endif
 
 static const char *const theory_usage =
-    "usage: pdx theory SPEC [-o OUT] [--force] [--quiet]\n"
+    "usage: pdx theory SPEC [KEY=VALUE ...] [-o OUT] [--force] [--quiet]\n"
     "       pdx theory --curve NAME --alpha A1,A2,... [options]\n"
     "\n"
     "Statistical-mechanics predictions (GSL) of the learning problems pdx\n"
@@ -575,14 +575,20 @@ static const char deep_references[] =
     "52, 4225 (1995); Goldt et al., NeurIPS (2019); Poole et al., "
     "NeurIPS (2016); Schoenholz et al., ICLR (2017)";
 
-static int run_spec(const char *spec_path, const char *out_path, int quiet,
+static int run_spec(const char *spec_path, char **overrides,
+                    int n_overrides, const char *out_path, int quiet,
                     int force, const char *command_line)
 {
     pdx_error err;
     pdx_error_clear(&err);
     pdx_spec *spec = NULL;
     pdx_grid *grid = NULL;
-    int rc = pdx_cli_load_spec(spec_path, &spec, &grid);
+    int rc = pdx_cli_take_overrides(n_overrides, overrides, "theory");
+    if (rc >= 0)
+        return rc;
+    rc = pdx_cli_load_spec_overrides(spec_path,
+                                     (const char *const *)overrides,
+                                     (size_t)n_overrides, &spec, &grid);
     if (rc != 0)
         return rc;
     char default_out[192];
@@ -1010,10 +1016,11 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
         }
     }
     if (o.name == NULL) {
-        if (optind != argc - 1)
+        if (optind >= argc)
             return pdx_cli_usage_error(
                 "pdx theory", "theory needs a SPEC file or --curve NAME");
-        return run_spec(argv[optind], out_path, quiet, force, command_line);
+        return run_spec(argv[optind], argv + optind + 1, argc - optind - 1,
+                        out_path, quiet, force, command_line);
     }
     int rc;
     if (optind != argc)
