@@ -494,6 +494,26 @@ static int same_values(const double *a, size_t na, const double *b,
     return 1;
 }
 
+/* "data.alpha+train.epochs, N+seed" — the zip groups of a spec ("none"). */
+static void zip_groups_text(const pdx_spec *spec, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t a = 0; a < spec->n_axes && used < size; a++) {
+        if (spec->axes[a].zip == 0)
+            continue;
+        int first = a == 0 || spec->axes[a - 1].zip != spec->axes[a].zip;
+        int w = snprintf(buf + used, size - used, "%s%s",
+                         first ? (used > 0 ? ", " : "") : "+",
+                         pdx_spec_keys(NULL)[spec->axes[a].key].name);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    if (used == 0)
+        snprintf(buf, size, "none");
+}
+
 size_t pdx_spec_describe_difference(const pdx_spec *old_spec,
                                     const pdx_spec *new_spec, char *buf,
                                     size_t size)
@@ -545,6 +565,16 @@ size_t pdx_spec_describe_difference(const pdx_spec *old_spec,
         }
         append_values(k, (pdx_key_id)id, new_v, n_new, new_list, buf, size,
                       &used);
+    }
+    /* the zip groups (issue 19): the same axes, grouped otherwise */
+    char old_zip[256], new_zip[256];
+    zip_groups_text(old_spec, old_zip, sizeof old_zip);
+    zip_groups_text(new_spec, new_zip, sizeof new_zip);
+    if (strcmp(old_zip, new_zip) != 0) {
+        n_diff++;
+        if (size > 0 && used + 1 < size)
+            snprintf(buf + used, size - used, "%szip: %s -> %s",
+                     n_diff > 1 ? "; " : "", old_zip, new_zip);
     }
     return n_diff;
 }

@@ -145,6 +145,22 @@ sed -e 's/epochs: \[40, 20, 20, 10\]/epochs: [40, 20, 30, 10]/' zip.yaml > zip-o
 cp zip.h5 zother.h5
 expect_exit 2 "a changed zipped value is no extension" -- "$PDX" run zip-other.yaml -o zother.h5 --extend
 expect_err "train.epochs: value 20 of the file's zip group at data.alpha = 2" "the refusal names the zipped key"
+cat > crossed.yaml <<'YAML'
+name: zipped
+seed: 1903
+replicas: 2
+N: 30
+teacher: {kind: perceptron}
+student: {kind: perceptron, weights: spherical}
+train: {algorithm: metropolis, temperature: [0.5, 1]}
+zip:
+  - {data.alpha: [0.5, 1, 2, 4], train.epochs: [40, 20, 20, 10]}
+  - {train.burn_in: [9, 8, 7, 5], data.label_noise: [0, 0, 0, 0.5]}
+record: {times: [5, 10]}
+YAML
+cp zip.h5 zgroups.h5
+expect_exit 2 "other zip groups: refused" -- "$PDX" run crossed.yaml -o zgroups.h5
+expect_err "zip: data.alpha\+train.epochs\+train.burn_in -> data.alpha\+train.epochs, train.burn_in\+data.label_noise" "the refusal names the zip groups"
 expect_exit 0 "theory of a zip spec" -- "$PDX" theory zip.yaml -o zip-theory.h5 --quiet
 $PY - zip-theory.h5 <<'EOF' && pass "theory file of a zip spec: the same coordinates" || fail "zip theory file"
 import sys, xarray as xr

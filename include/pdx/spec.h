@@ -381,7 +381,8 @@ const char *pdx_spec_choice_name(pdx_key_id id, int index);
  * student.hidden: [1, 2] -> [1, 2, 3]" — old and new values as the spec
  * says them (choice names, integers, the shortest exact number, lists of
  * axis values and record.times, at most 7 values shown), "(derived)" for
- * a derived key left to its rule. Keys are compared as parsed, so two
+ * a derived key left to its rule; "zip: data.alpha+train.epochs -> none"
+ * when the zip groups differ. Keys are compared as parsed, so two
  * texts that differ only in comments, layout or order describe no
  * difference. Returns the number of keys that differ (0: none). Both
  * specs are read only; thread-safe. */
