@@ -470,9 +470,15 @@ static pdx_status spec_warn(const spec_parser *p, pdx_key_id id,
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    int n = snprintf(line, sizeof line, "%s:%d:%d: %s: %s\n", p->path,
-                     p->value_line[id], p->value_column[id], p->keys[id].name,
-                     message);
+    int at = p->value_line[id];
+    int n = p->command_line && p->override_line > 0 && at >= p->override_line
+                ? snprintf(line, sizeof line,
+                           "<command line>:%d: %s: (override %d) %s\n",
+                           at - p->override_line + 1, p->keys[id].name,
+                           at - p->override_line + 1, message)
+                : snprintf(line, sizeof line, "%s:%d:%d: %s: %s\n", p->path,
+                           at, p->value_column[id], p->keys[id].name,
+                           message);
     if (n < 0)
         return PDX_OK;
     size_t used = spec->warnings != NULL ? strlen(spec->warnings) : 0;

@@ -176,5 +176,17 @@ expect_err "student.hidden: \(override 1\) applies to no cell of this sweep: it 
 expect_exit 0 "an axis that applies to some cells: a warning" -- "$PDX" validate "$SRC/sweeps/online-committee.yaml" 'student.kind=[committee, twolayer]' 'student.second_layer_init=[1, 2]'
 [[ ! -s $WORK/err.txt ]] && pass "no warning where the key applies to every cell" || fail "unexpected warning: $(cat "$WORK/err.txt")"
 
+cat > committee.yaml <<'YAML'
+name: w
+N: 20
+teacher: {kind: committee, hidden: 1}
+student: {kind: committee, hidden: 1}
+data.alpha: 1
+train: {algorithm: sgd, epochs: 1, learning_rate: 0.1}
+record: {times: [1]}
+YAML
+expect_exit 0 "an override axis that applies to some cells: a warning" -- "$PDX" validate committee.yaml 'train.algorithm=[sgd, gd]' 'train.batch=[2, 4]'
+expect_err "^pdx: <command line>:2: train.batch: \(override 2\) warning: the axis applies to some cells only \(train.algorithm sgd\); the others run the same task for each of its 2 values" "the warning names the override"
+
 no_temporaries "spec CLI checks"
 finish "all spec CLI checks passed"
