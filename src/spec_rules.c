@@ -45,8 +45,18 @@ pdx_status spec_check_eg(const spec_parser *p)
         closed_form |= (int)eg[i] == PDX_EG_CLOSED_FORM;
     if (!closed_form)
         return PDX_OK;
+    /* zipped activations meet only at the same index (issue 19) */
+    int zipped = 0;
+    for (size_t a = 0; a < spec->n_axes; a++)
+        for (size_t b = 0; b < spec->n_axes; b++)
+            zipped |= spec->axes[a].key == PDX_K_TEACHER_ACTIVATION &&
+                      spec->axes[b].key == PDX_K_STUDENT_ACTIVATION &&
+                      spec->axes[a].zip != 0 &&
+                      spec->axes[a].zip == spec->axes[b].zip;
     for (size_t t = 0; t < n_teacher; t++)
         for (size_t s = 0; s < n_student; s++) {
+            if (zipped && s != t)
+                continue;
             int g_teacher = (int)teacher[t], g_student = (int)student[s];
             if (g_teacher == g_student &&
                 (g_teacher == PDX_ACT_ERF || g_teacher == PDX_ACT_LINEAR))

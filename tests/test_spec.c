@@ -945,6 +945,20 @@ static void test_spec_zip_groups(void **state)
                       "student.hidden: 3\n",
                       SPEC_PATH ":2:1: student.hidden: given twice; first "
                                 "given at line 1");
+    /* zipped activations meet only pairwise: closed_form holds */
+    spec = parse_ok("zip: {teacher.activation: [erf, linear], "
+                    "student.activation: [erf, linear]}\n"
+                    "record.eg: closed_form\n");
+    pdx_spec_destroy(&spec);
+    expect_spec_error("teacher.activation: [erf, linear]\n"
+                      "student.activation: [erf, linear]\n"
+                      "record.eg: closed_form\n",
+                      SPEC_PATH ":3:12: record.eg: closed_form needs "
+                                "teacher.activation and student.activation "
+                                "both erf or both linear, but the sweep has "
+                                "teacher.activation = erf with "
+                                "student.activation = linear; use auto or "
+                                "test_set");
     /* a later member may repeat a value: the first names the cells */
     spec = parse_ok("zip: {N: [10, 20], student.hidden: [2, 2]}\n");
     assert_int_equal(spec->axes[1].n, 2);
