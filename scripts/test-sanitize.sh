@@ -7,7 +7,7 @@
 #     whose files must be bit-identical to the native build's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh valgrind   # packages, and the native build in build/
+scripts/setup.sh --test   # packages, and the native build in build/
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS=detect_leaks=1
 if [[ ! -f build-asan/build.ninja ]]; then

@@ -6,7 +6,7 @@
 # only (e.g. --suite unit); the long suite runs with --suite long.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --test   # the build and the test-only packages
 meson test -C build --print-errorlogs "$@"
 if (($# == 0)); then
   if [[ ! -f build-mpi/build.ninja ]]; then

@@ -118,17 +118,28 @@ pdx_status pdx_grid_create(pdx_grid **out, const pdx_spec *spec,
         return pdx_error_set(err, PDX_ERR_NOMEM, spec->path, 0, 0, NULL,
                              "out of memory building the grid");
     grid->spec = spec;
-    grid->n_axes = spec->n_axes;
-    grid->shape = calloc(spec->n_axes ? spec->n_axes : 1, sizeof *grid->shape);
-    if (grid->shape == NULL) {
-        free(grid);
+    size_t slots = spec->n_axes ? spec->n_axes : 1;
+    grid->shape = calloc(slots, sizeof *grid->shape);
+    grid->dim_axis = calloc(slots, sizeof *grid->dim_axis);
+    grid->dim_members = calloc(slots, sizeof *grid->dim_members);
+    if (grid->shape == NULL || grid->dim_axis == NULL ||
+        grid->dim_members == NULL) {
+        pdx_grid_destroy(&grid);
         return pdx_error_set(err, PDX_ERR_NOMEM, spec->path, 0, 0, NULL,
                              "out of memory building the grid");
     }
     double cells = 1.0;
-    for (size_t a = 0; a < spec->n_axes; a++) {
-        grid->shape[a] = spec->axes[a].n;
+    for (size_t a = 0; a < spec->n_axes;) {
+        size_t end = a + 1;
+        while (end < spec->n_axes && spec->axes[a].zip != 0 &&
+               spec->axes[end].zip == spec->axes[a].zip)
+            end++;
+        grid->shape[grid->n_axes] = spec->axes[a].n;
+        grid->dim_axis[grid->n_axes] = a;
+        grid->dim_members[grid->n_axes] = end - a;
+        grid->n_axes++;
         cells *= (double)spec->axes[a].n;
+        a = end;
     }
     double tasks = cells * (double)spec->base.replicas;
     if (tasks > PDX_GRID_MAX_TASKS) {
@@ -214,6 +225,8 @@ void pdx_grid_destroy(pdx_grid **grid)
     if (grid == NULL || *grid == NULL)
         return;
     free((*grid)->shape);
+    free((*grid)->dim_axis);
+    free((*grid)->dim_members);
     free(*grid);
     *grid = NULL;
 }
@@ -231,11 +244,7 @@ void pdx_grid_cell_params(const pdx_grid *grid, uint64_t cell,
 {
     const pdx_spec *spec = grid->spec;
     *params = spec->base;
-    for (size_t a = grid->n_axes; a-- > 0;) {
-        size_t i = (size_t)(cell % grid->shape[a]);
-        cell /= grid->shape[a];
-        pdx_params_set(params, spec->axes[a].key, spec->axes[a].values[i]);
-    }
+    pdx_spec_set_cell(spec, cell, params);
     pdx_params_resolve(params, spec);
 }
 
@@ -369,10 +378,13 @@ void pdx_grid_describe_task(const pdx_grid *grid, uint64_t task, char *buf,
     size_t index[64];
     size_t n = grid->n_axes < 64 ? grid->n_axes : 64;
     pdx_grid_cell_index(grid, cell, index);
-    for (size_t a = 0; a < n && used < size; a++) {
+    for (size_t a = 0; a < spec->n_axes && used < size; a++) {
+        size_t d = 0;
+        while (d + 1 < n && grid->dim_axis[d + 1] <= a)
+            d++;
         const pdx_axis *axis = &spec->axes[a];
         const pdx_key *key = &pdx_spec_keys(NULL)[axis->key];
-        double v = axis->values[index[a]];
+        double v = axis->values[index[d]];
         int w;
         if (key->type == PDX_KEY_CHOICE)
             w = snprintf(buf + used, size - used, "%s=%s, ", key->name,
@@ -544,6 +556,67 @@ static void format_value(pdx_key_id id, double v, char *buf, size_t size)
         }
 }
 
+/* The map of pdx_grid_embed: for each dimension of `from`, the index in
+ * `to` of each of its values (a zip group's members must match too). */
+static pdx_status embed_map(const pdx_grid *from, const pdx_grid *to,
+                            size_t **map, pdx_error *err)
+{
+    const pdx_spec *a = from->spec, *b = to->spec;
+    const pdx_key *keys = pdx_spec_keys(NULL);
+    size_t total = 0;
+    for (size_t d = 0; d < from->n_axes; d++)
+        total += from->shape[d];
+    size_t *m = malloc((total ? total : 1) * sizeof *m);
+    if (m == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                             "out of memory");
+    size_t at = 0;
+    for (size_t d = 0; d < from->n_axes; d++) {
+        const pdx_axis *x = &a->axes[from->dim_axis[d]];
+        const pdx_axis *y = &b->axes[to->dim_axis[d]];
+        for (size_t j = 0; j < x->n; j++, at++) {
+            size_t found = y->n;
+            for (size_t l = 0; l < y->n && found == y->n; l++)
+                if (x->values[j] == y->values[l])
+                    found = l;
+            /* the other members of a zip group keep their values too */
+            size_t member = 1;
+            while (found < y->n && member < from->dim_members[d] &&
+                   x[member].values[j] == y[member].values[found])
+                member++;
+            if (found < y->n && member < from->dim_members[d]) {
+                char v[64], w[64];
+                format_value(x[member].key, x[member].values[j], v, sizeof v);
+                format_value(x->key, x->values[j], w, sizeof w);
+                free(m);
+                return pdx_error_set(
+                    err, PDX_ERR_MISMATCH, b->path, y[member].line,
+                    y[member].column, keys[x[member].key].name,
+                    "value %s of the file's zip group at %s = %s is not "
+                    "this spec's value there; an extension keeps the zipped "
+                    "values",
+                    v, keys[x->key].name, w);
+            }
+            if (found == y->n) {
+                char v[64];
+                format_value(x->key, x->values[j], v, sizeof v);
+                free(m);
+                return pdx_error_set(
+                    err, PDX_ERR_MISMATCH, b->path, y->line, y->column,
+                    keys[x->key].name,
+                    "value %s of the file's axis is not a value of this "
+                    "spec's axis; an extension keeps every value (exactly: "
+                    "write them as a list if a lin/log range rounds them "
+                    "differently)",
+                    v);
+            }
+            m[at] = found;
+        }
+    }
+    *map = m;
+    return PDX_OK;
+}
+
 pdx_status pdx_grid_embed(const pdx_grid *from, const pdx_grid *to,
                           size_t **map, pdx_error *err)
 {
@@ -567,6 +640,14 @@ pdx_status pdx_grid_embed(const pdx_grid *from, const pdx_grid *to,
                              "values to the same axes, in the same order",
                              have, want);
     }
+    int zips_differ = from->n_axes != to->n_axes;
+    for (size_t d = 0; d < from->n_axes && !zips_differ; d++)
+        zips_differ = from->dim_axis[d] != to->dim_axis[d] ||
+                      from->dim_members[d] != to->dim_members[d];
+    if (zips_differ)
+        return pdx_error_set(err, PDX_ERR_MISMATCH, b->path, 0, 0, "zip",
+                             "the zip groups differ between the file's spec "
+                             "and this spec; an extension keeps them");
     if (from->replicas > to->replicas)
         return pdx_error_set(err, PDX_ERR_MISMATCH, b->path, 0, 0, "replicas",
                              "the file has %llu replicas, this spec %llu; an "
@@ -612,39 +693,7 @@ pdx_status pdx_grid_embed(const pdx_grid *from, const pdx_grid *to,
                                  "replicas)",
                                  have, want);
     }
-    size_t total = 0;
-    for (size_t i = 0; i < a->n_axes; i++)
-        total += a->axes[i].n;
-    size_t *m = malloc((total ? total : 1) * sizeof *m);
-    if (m == NULL)
-        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
-                             "out of memory");
-    size_t at = 0;
-    for (size_t i = 0; i < a->n_axes; i++) {
-        const pdx_axis *x = &a->axes[i], *y = &b->axes[i];
-        for (size_t j = 0; j < x->n; j++, at++) {
-            size_t found = y->n;
-            for (size_t l = 0; l < y->n && found == y->n; l++)
-                if (x->values[j] == y->values[l])
-                    found = l;
-            if (found == y->n) {
-                char v[64];
-                format_value(x->key, x->values[j], v, sizeof v);
-                free(m);
-                return pdx_error_set(
-                    err, PDX_ERR_MISMATCH, b->path, y->line, y->column,
-                    keys[x->key].name,
-                    "value %s of the file's axis is not a value of this "
-                    "spec's axis; an extension keeps every value (exactly: "
-                    "write them as a list if a lin/log range rounds them "
-                    "differently)",
-                    v);
-            }
-            m[at] = found;
-        }
-    }
-    *map = m;
-    return PDX_OK;
+    return embed_map(from, to, map, err);
 }
 
 void pdx_grid_layout_dims(const pdx_grid *grid, pdx_layout *layout)

@@ -373,7 +373,9 @@ pdx_status pdx_run_create(pdx_run **out, const char *spec_path,
         run->settings.command_line = "";
     st = choose_shard(run, err);
     if (st == PDX_OK)
-        st = pdx_spec_parse_file(&run->spec, spec_path, err);
+        st = pdx_spec_parse_file_overrides(&run->spec, spec_path,
+                                           settings->overrides,
+                                           settings->n_overrides, err);
     if (st == PDX_OK)
         st = pdx_grid_create(&run->grid, run->spec, err);
     if (st != PDX_OK) {
@@ -475,8 +477,7 @@ static pdx_status check_file(pdx_run *run, const char *path, pdx_error *err)
 /* Look at the disk as far as the table needs (the settings decide what is
  * read: only the kinds of the files under --force). A file that is not a
  * pdx result file is a fact; other failures to read are errors. */
-static pdx_status survey(pdx_run *run, const char *spec_sha,
-                         pdx_run_found *f, pdx_error *err)
+static pdx_status survey(pdx_run *run, pdx_run_found *f, pdx_error *err)
 {
     const pdx_run_settings *s = &run->settings;
     memset(f, 0, sizeof *f);
@@ -500,7 +501,7 @@ static pdx_status survey(pdx_run *run, const char *spec_sha,
         f->merged_complete =
             pdx_store_inspect(run->output, &info, &ignored) == PDX_OK &&
             info.complete && info.shard_count <= 1 &&
-            strcmp(info.spec_sha256, spec_sha) == 0;
+            pdx_store_spec_matches(run->spec, info.spec_sha256);
         pdx_store_info_clear(&info);
         /* complete only when intact: else this shard takes its intact
          * tasks from it and runs the damaged ones again */
@@ -523,7 +524,8 @@ static pdx_status survey(pdx_run *run, const char *spec_sha,
                                      "again");
             return st;
         }
-        f->file_same_spec = strcmp(info.spec_sha256, spec_sha) == 0;
+        f->file_same_spec = pdx_store_spec_matches(run->spec,
+                                                   info.spec_sha256);
         uint64_t count = run->shard_count > 1 ? run->shard_count : 1;
         f->file_complete = info.complete && info.shard_count == count &&
                            info.shard_index == run->shard_index;
@@ -541,7 +543,7 @@ static pdx_status survey(pdx_run *run, const char *spec_sha,
         st = pdx_store_probe(run->output, file_sha, &complete, err);
         if (st != PDX_OK)
             return st;
-        f->merged_same_spec = strcmp(file_sha, spec_sha) == 0;
+        f->merged_same_spec = pdx_store_spec_matches(run->spec, file_sha);
     }
     return PDX_OK;
 }
@@ -596,7 +598,7 @@ static pdx_status create_extended(pdx_run *run, const char *base,
  * this spec extends the file's (pdx_grid_embed). Left as it was when the
  * file's spec cannot be read or is this spec. */
 static void explain_other_spec(const pdx_run *run, const char *path,
-                               const char *spec_sha, pdx_run_outcome *outcome)
+                               pdx_run_outcome *outcome)
 {
     pdx_store_info info;
     pdx_spec *old_spec = NULL;
@@ -607,7 +609,8 @@ static void explain_other_spec(const pdx_run *run, const char *path,
     pdx_error_clear(&why);
     if (pdx_store_inspect(path, &info, NULL) != PDX_OK)
         return;
-    if (info.spec_text != NULL && strcmp(info.spec_sha256, spec_sha) != 0 &&
+    if (info.spec_text != NULL &&
+        !pdx_store_spec_matches(run->spec, info.spec_sha256) &&
         pdx_spec_parse_string(&old_spec, info.spec_text, info.spec_length,
                               path, NULL) == PDX_OK) {
         size_t n = pdx_spec_describe_difference(old_spec, run->spec, diff,
@@ -699,10 +702,8 @@ pdx_status pdx_run_open(pdx_run *run, pdx_run_outcome *outcome,
         if (st != PDX_OK)
             return st;
     }
-    char spec_sha[65];
-    pdx_store_sha256_hex(run->spec->text, run->spec->text_length, spec_sha);
     pdx_run_found found;
-    st = survey(run, spec_sha, &found, err);
+    st = survey(run, &found, err);
     int retry = 1;
     while (st == PDX_OK && retry) {
         outcome->decision = pdx_run_decide(&run->settings, &found);
@@ -728,7 +729,7 @@ pdx_status pdx_run_open(pdx_run *run, pdx_run_outcome *outcome,
                       "another spec");
     outcome->spec_extends = -1;
     if (d->action == PDX_RUN_REFUSE && !d->even_forced)
-        explain_other_spec(run, outcome->path, spec_sha, outcome);
+        explain_other_spec(run, outcome->path, outcome);
     run->create = d->action == PDX_RUN_CREATE;
     /* a resumed file's finished tasks are checked; damaged ones run again */
     if (d->action == PDX_RUN_RESUME && run->store != NULL) {

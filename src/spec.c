@@ -25,6 +25,13 @@ pdx_status spec_vfail(const spec_parser *p, pdx_status status,
 {
     char message[sizeof ((pdx_error *)NULL)->message];
     vsnprintf(message, sizeof message, fmt, ap);
+    /* an override given on the command line: name it by its position
+     * (the text pdx built from it is nobody's file) */
+    if (p->command_line && p->override_line > 0 && line >= p->override_line)
+        return pdx_error_set(p->err, status, "<command line>",
+                             line - p->override_line + 1, 0, key,
+                             "(override %d) %s",
+                             line - p->override_line + 1, message);
     return pdx_error_set(p->err, status, p->path, line, column, key, "%s",
                          message);
 }
@@ -102,6 +109,42 @@ static pdx_status spec_fail_yaml(const spec_parser *p,
         return spec_fail_at(p, PDX_ERR_SPEC, line, column, NULL,
                             "YAML syntax error: %s", problem);
     }
+    }
+}
+
+/* ------------------------------------------------------------ the cells */
+
+/* Index of the first axis of the dimension that ends at axis `last`. */
+static size_t spec_dim_first(const pdx_spec *spec, size_t last)
+{
+    size_t first = last;
+    while (first > 0 && spec->axes[last].zip != 0 &&
+           spec->axes[first - 1].zip == spec->axes[last].zip)
+        first--;
+    return first;
+}
+
+uint64_t pdx_spec_cells(const pdx_spec *spec)
+{
+    uint64_t cells = 1;
+    for (size_t a = 0; a < spec->n_axes; a++)
+        if (a == 0 || spec->axes[a].zip == 0 ||
+            spec->axes[a].zip != spec->axes[a - 1].zip)
+            cells *= spec->axes[a].n;
+    return cells;
+}
+
+void pdx_spec_set_cell(const pdx_spec *spec, uint64_t cell,
+                       pdx_params *params)
+{
+    for (size_t end = spec->n_axes; end > 0;) {
+        size_t first = spec_dim_first(spec, end - 1);
+        uint64_t n = spec->axes[first].n;
+        size_t i = (size_t)(cell % n);
+        cell /= n;
+        for (size_t a = first; a < end; a++)
+            pdx_params_set(params, spec->axes[a].key, spec->axes[a].values[i]);
+        end = first;
     }
 }
 
@@ -419,15 +462,58 @@ static pdx_status spec_add_axis(const spec_parser *p, pdx_key_id id,
         .scale = v->scale,
         .line = (int)node->start_mark.line + 1,
         .column = (int)node->start_mark.column + 1,
+        .zip = p->zip_group,
     };
     spec->n_axes++;
     return PDX_OK;
 }
 
-/* Key `id` named by `key_node` with value `value`. */
+static pdx_status spec_set_key_now(spec_parser *p, pdx_key_id id,
+                                   const yaml_node_t *key_node,
+                                   const yaml_node_t *value);
+
+/* Key `id` named by `key_node` with value `value`, as the walk's mode
+ * says: noted (the override document), set from its override (the spec's
+ * walk over an overridden key, at the key's place in the spec, so that an
+ * overridden axis keeps its position among the axes), skipped (the
+ * override document's keys already used) or set. */
 static pdx_status spec_set_key(spec_parser *p, pdx_key_id id,
                                const yaml_node_t *key_node,
                                const yaml_node_t *value)
+{
+    switch (p->mode) {
+    case SPEC_WALK_COLLECT:
+        if (p->override_key[id] != NULL)
+            return spec_fail(p, key_node, p->keys[id].name,
+                             "overridden twice; first at line %d",
+                             (int)p->override_key[id]->start_mark.line + 1);
+        p->override_key[id] = key_node;
+        p->override_value[id] = value;
+        return PDX_OK;
+    case SPEC_WALK_MAIN:
+        if (p->override_value[id] != NULL && !p->spec->given[id]) {
+            yaml_document_t *doc = p->doc;
+            p->doc = p->overrides;
+            pdx_status status = spec_set_key_now(p, id, p->override_key[id],
+                                                 p->override_value[id]);
+            p->doc = doc;
+            p->override_used[id] = 1;
+            return status;
+        }
+        break;
+    case SPEC_WALK_REST:
+        if (p->override_used[id])
+            return PDX_OK;
+        break;
+    case SPEC_WALK_SET:
+        break;
+    }
+    return spec_set_key_now(p, id, key_node, value);
+}
+
+static pdx_status spec_set_key_now(spec_parser *p, pdx_key_id id,
+                                   const yaml_node_t *key_node,
+                                   const yaml_node_t *value)
 {
     const pdx_key *key = &p->keys[id];
     pdx_spec *spec = p->spec;
@@ -440,6 +526,14 @@ static pdx_status spec_set_key(spec_parser *p, pdx_key_id id,
     p->value_line[id] = (int)value->start_mark.line + 1;
     p->value_column[id] = (int)value->start_mark.column + 1;
 
+    if (p->zip_group != 0 &&
+        (!(key->flags & PDX_KEYF_AXIS) || value->type == YAML_SCALAR_NODE))
+        return spec_fail(p, value, key->name,
+                         "a zip group holds axes that vary together (lists, "
+                         "{lin: ...}, {log: ...}); %s",
+                         key->flags & PDX_KEYF_AXIS
+                             ? "give a single value outside zip:"
+                             : "this key cannot be an axis");
     if (key->type == PDX_KEY_TIMES) {
         spec_values v;
         pdx_status status = spec_parse_values(p, id, value, &v);
@@ -476,6 +570,91 @@ static pdx_status spec_set_key(spec_parser *p, pdx_key_id id,
         return status;
     pdx_params_set(&spec->base, id, number);
     return PDX_OK;
+}
+
+static pdx_status spec_walk(spec_parser *p, const yaml_node_t *mapping,
+                            const char *prefix);
+
+/* One zip group (issue 19): a mapping of axes (nested or dotted keys) that
+ * vary together along one dimension. */
+static pdx_status spec_zip_group(spec_parser *p, const yaml_node_t *group)
+{
+    pdx_spec *spec = p->spec;
+    if (group->type != YAML_MAPPING_NODE)
+        return spec_fail(p, group, "zip",
+                         "a zip group is a mapping of axes that vary "
+                         "together ({data.alpha: [1, 2], train.epochs: [20, "
+                         "10]}), got %s",
+                         spec_node_kind(group));
+    p->zip_group = ++p->n_zip_groups;
+    p->zip_first_axis = spec->n_axes;
+    pdx_status status = spec_walk(p, group, "");
+    p->zip_group = 0;
+    if (status != PDX_OK)
+        return status;
+    size_t first = p->zip_first_axis, n = spec->n_axes - first;
+    if (n < 2)
+        return spec_fail(p, group, "zip",
+                         "a zip group needs at least two axes, got %zu", n);
+    for (size_t a = first + 1; a < spec->n_axes; a++)
+        if (spec->axes[a].n != spec->axes[first].n)
+            return spec_fail_at(
+                p, PDX_ERR_SPEC, spec->axes[a].line, spec->axes[a].column,
+                p->keys[spec->axes[a].key].name,
+                "has %zu values, but %s, the first axis of its zip group "
+                "(line %d), has %zu: zipped axes vary together and need as "
+                "many values",
+                spec->axes[a].n, p->keys[spec->axes[first].key].name,
+                spec->axes[first].line, spec->axes[first].n);
+    return PDX_OK;
+}
+
+/* `zip:` (top level): one group (a mapping) or a list of groups; taken
+ * from the override document when it overrides `zip`. */
+static pdx_status spec_zip_key(spec_parser *p, const yaml_node_t *key_node,
+                               const yaml_node_t *value)
+{
+    yaml_document_t *doc = p->doc;
+    switch (p->mode) {
+    case SPEC_WALK_COLLECT:
+        if (p->zip_override_key != NULL)
+            return spec_fail(p, key_node, "zip",
+                             "overridden twice; first at line %d",
+                             (int)p->zip_override_key->start_mark.line + 1);
+        p->zip_override_key = key_node;
+        p->zip_override_value = value;
+        return PDX_OK;
+    case SPEC_WALK_MAIN:
+        if (p->zip_override_value != NULL) {
+            if (p->zip_override_used)
+                return spec_fail(p, key_node, "zip", "given twice");
+            p->zip_override_used = 1;
+            p->doc = p->overrides;
+            value = p->zip_override_value;
+        }
+        break;
+    case SPEC_WALK_REST:
+        if (p->zip_override_used)
+            return PDX_OK;
+        break;
+    case SPEC_WALK_SET:
+        break;
+    }
+    pdx_status status = PDX_OK;
+    if (p->zip_group != 0)
+        status = spec_fail(p, key_node, "zip", "zip groups do not nest");
+    else if (p->zip_given++)
+        status = spec_fail(p, key_node, "zip",
+                           "given twice; give several groups as a list");
+    else if (value->type == YAML_SEQUENCE_NODE)
+        for (yaml_node_item_t *item = value->data.sequence.items.start;
+             item < value->data.sequence.items.top && status == PDX_OK;
+             item++)
+            status = spec_zip_group(p, spec_node(p, *item));
+    else
+        status = spec_zip_group(p, value);
+    p->doc = doc;
+    return status;
 }
 
 /* "algorithm, learning_rate, ..." — the keys of a section. */
@@ -518,6 +697,12 @@ static pdx_status spec_walk(spec_parser *p, const yaml_node_t *mapping,
                     ? snprintf(full, sizeof full, "%s.%s", prefix,
                                spec_scalar(key_node))
                     : snprintf(full, sizeof full, "%s", spec_scalar(key_node));
+        if (prefix[0] == '\0' && strcmp(full, "zip") == 0) {
+            pdx_status status = spec_zip_key(p, key_node, value);
+            if (status != PDX_OK)
+                return status;
+            continue;
+        }
         int id = n > 0 && (size_t)n < sizeof full ? pdx_spec_key_find(full)
                                                   : -1;
         if (id >= 0) {
@@ -606,12 +791,13 @@ static pdx_status spec_check_events(const spec_parser *p)
             depth--;
             break;
         case YAML_DOCUMENT_START_EVENT:
-            if (++documents > 1)
+            if (++documents > 2)
                 status = spec_fail_at(p, PDX_ERR_SPEC,
                                       (int)event.start_mark.line + 1,
                                       (int)event.start_mark.column + 1, NULL,
-                                      "a spec is one YAML document; found a "
-                                      "second one");
+                                      "a spec is one YAML document, "
+                                      "optionally followed by a second one "
+                                      "of overrides; found a third");
             break;
         case YAML_STREAM_END_EVENT:
             done = 1;
@@ -638,11 +824,45 @@ static pdx_status spec_check_events(const spec_parser *p)
     return status;
 }
 
-/* Second pass: load the document and read its keys. */
+/* The keys of the override document (issue 19): noted first, so that the
+ * spec's walk sets each overridden key at its own place from its
+ * override; then the keys the spec lacks, in the overrides' order. An
+ * empty override document overrides nothing. */
+static pdx_status spec_walk_overrides(spec_parser *p, yaml_document_t *spec,
+                                      const yaml_node_t *root)
+{
+    const yaml_node_t *over = yaml_document_get_root_node(p->overrides);
+    if (over == NULL || spec_scalar_is_null(over)) {
+        p->mode = SPEC_WALK_SET;
+        return spec_walk(p, root, "");
+    }
+    p->doc = p->overrides;
+    if (over->type != YAML_MAPPING_NODE)
+        return spec_fail(p, over, NULL,
+                         "the override document (after ---) must be a "
+                         "mapping of keys (key: value), got %s",
+                         spec_node_kind(over));
+    p->mode = SPEC_WALK_COLLECT;
+    pdx_status status = spec_walk(p, over, "");
+    if (status != PDX_OK)
+        return status;
+    p->mode = SPEC_WALK_MAIN;
+    p->doc = spec;
+    status = spec_walk(p, root, "");
+    if (status != PDX_OK)
+        return status;
+    p->mode = SPEC_WALK_REST;
+    p->doc = p->overrides;
+    return spec_walk(p, over, "");
+}
+
+/* Second pass: load the document (and the override document after it, if
+ * any) and read its keys. */
 static pdx_status spec_read_document(spec_parser *p)
 {
     yaml_parser_t parser;
-    yaml_document_t document;
+    yaml_document_t document, overrides;
+    int have_overrides = 0;
     if (!yaml_parser_initialize(&parser))
         return spec_fail_nomem(p);
     yaml_parser_set_input_string(&parser,
@@ -653,28 +873,46 @@ static pdx_status spec_read_document(spec_parser *p)
         yaml_parser_delete(&parser);
         return status;
     }
-    pdx_status status;
+    pdx_status status = PDX_OK;
     const yaml_node_t *root = yaml_document_get_root_node(&document);
+    if (root != NULL) {
+        if (!yaml_parser_load(&parser, &overrides))
+            status = spec_fail_yaml(p, &parser);
+        else if (yaml_document_get_root_node(&overrides) == NULL)
+            yaml_document_delete(&overrides); /* the end of the stream */
+        else
+            have_overrides = 1;
+    }
     p->doc = &document;
-    if (root == NULL)
+    p->overrides = have_overrides ? &overrides : NULL;
+    if (status == PDX_OK && root == NULL)
         status = pdx_error_set(p->err, PDX_ERR_SPEC, p->path, 0, 0, NULL,
                                "the spec is empty");
-    else if (root->type != YAML_MAPPING_NODE)
+    else if (status == PDX_OK && root->type != YAML_MAPPING_NODE)
         status = spec_fail(p, root, NULL,
                            "the top level must be a mapping of keys "
                            "(key: value), got %s",
                            spec_node_kind(root));
-    else
+    else if (status == PDX_OK && have_overrides)
+        status = spec_walk_overrides(p, &document, root);
+    else if (status == PDX_OK)
         status = spec_walk(p, root, "");
     p->doc = NULL;
+    p->overrides = NULL;
+    p->mode = SPEC_WALK_SET;
+    if (have_overrides)
+        yaml_document_delete(&overrides);
     yaml_document_delete(&document);
     yaml_parser_delete(&parser);
     return status;
 }
 
-pdx_status pdx_spec_parse_string(pdx_spec **out, const char *text,
-                                 size_t length, const char *path,
-                                 pdx_error *err)
+/* Parse `length` bytes of `text`; `override_line` > 0: the text's
+ * override document holds the command line's overrides from that line on
+ * (errors there name the override, not the line). */
+static pdx_status spec_parse(pdx_spec **out, const char *text, size_t length,
+                             const char *path, int override_line,
+                             pdx_error *err)
 {
     if (out == NULL)
         return pdx_error_set(err, PDX_ERR_USAGE, path, 0, 0, NULL,
@@ -707,6 +945,8 @@ pdx_status pdx_spec_parse_string(pdx_spec **out, const char *text,
         .path = spec->path,
         .err = err,
         .keys = pdx_spec_keys(NULL),
+        .override_line = override_line,
+        .command_line = override_line > 0,
     };
     pdx_status status = spec_check_events(&p);
     if (status == PDX_OK)
@@ -719,6 +959,8 @@ pdx_status pdx_spec_parse_string(pdx_spec **out, const char *text,
         status = spec_default_times(&p);
     if (status == PDX_OK)
         status = spec_check_finite(&p);
+    if (status == PDX_OK)
+        status = spec_build_canonical(&p);
     if (status != PDX_OK) {
         pdx_spec_destroy(&spec);
         return status;
@@ -727,16 +969,18 @@ pdx_status pdx_spec_parse_string(pdx_spec **out, const char *text,
     return PDX_OK;
 }
 
-pdx_status pdx_spec_parse_file(pdx_spec **out, const char *path,
-                               pdx_error *err)
+pdx_status pdx_spec_parse_string(pdx_spec **out, const char *text,
+                                 size_t length, const char *path,
+                                 pdx_error *err)
 {
-    if (out == NULL)
-        return pdx_error_set(err, PDX_ERR_USAGE, path, 0, 0, NULL,
-                             "pdx_spec_parse_file: out is NULL");
-    *out = NULL;
-    if (path == NULL)
-        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
-                             "pdx_spec_parse_file: path is NULL");
+    return spec_parse(out, text, length, path, 0, err);
+}
+
+/* The whole file at `path` into *text (malloc'd, NUL-terminated) and
+ * *length. */
+static pdx_status spec_read_file(const char *path, char **text_out,
+                                 size_t *length_out, pdx_error *err)
+{
     char reason[256];
     FILE *file = fopen(path, "rb");
     if (file == NULL) {
@@ -781,9 +1025,96 @@ pdx_status pdx_spec_parse_file(pdx_spec **out, const char *path,
         return pdx_error_set(err, PDX_ERR_IO, path, 0, 0, NULL,
                              "cannot read the spec: %s", reason);
     }
-    pdx_status status = pdx_spec_parse_string(out, text, length, path, err);
+    *text_out = text;
+    *length_out = length;
+    return PDX_OK;
+}
+
+/* "key=value" of the command line into "key: value\n" at the end of
+ * *text (grown); the key a dotted name, the value one line of YAML. */
+static pdx_status spec_add_override(char **text, size_t *length,
+                                    const char *override, size_t index,
+                                    pdx_error *err)
+{
+    const char *eq = strchr(override, '=');
+    size_t key_length = eq != NULL ? (size_t)(eq - override) : 0;
+    int key_ok = key_length > 0;
+    for (size_t i = 0; i < key_length && key_ok; i++)
+        key_ok = isalnum((unsigned char)override[i]) || override[i] == '_' ||
+                 override[i] == '.';
+    if (!key_ok)
+        return pdx_error_set(err, PDX_ERR_USAGE, "<command line>",
+                             (int)index + 1, 0, NULL,
+                             "(override %zu) '%.100s' is not KEY=VALUE with "
+                             "a dotted key such as train.alpha=20",
+                             index + 1, override);
+    if (strpbrk(eq + 1, "\n\r") != NULL)
+        return pdx_error_set(err, PDX_ERR_USAGE, "<command line>",
+                             (int)index + 1, 0, NULL,
+                             "(override %zu) the value of %.*s is more than "
+                             "one line",
+                             index + 1, (int)key_length, override);
+    size_t add = strlen(override) + 3;
+    char *grown = realloc(*text, *length + add + 1);
+    if (grown == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                             "out of memory while reading the overrides");
+    *text = grown;
+    int n = snprintf(grown + *length, add + 1, "%.*s: %s\n", (int)key_length,
+                     override, eq + 1);
+    *length += (size_t)n;
+    return PDX_OK;
+}
+
+pdx_status pdx_spec_parse_file_overrides(pdx_spec **out, const char *path,
+                                         const char *const *overrides,
+                                         size_t n_overrides, pdx_error *err)
+{
+    if (out == NULL)
+        return pdx_error_set(err, PDX_ERR_USAGE, path, 0, 0, NULL,
+                             "pdx_spec_parse_file: out is NULL");
+    *out = NULL;
+    if (path == NULL || (overrides == NULL && n_overrides > 0))
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, NULL,
+                             "pdx_spec_parse_file: path is NULL");
+    char *text = NULL;
+    size_t length = 0;
+    pdx_status status = spec_read_file(path, &text, &length, err);
+    if (status != PDX_OK)
+        return status;
+    int override_line = 0;
+    if (n_overrides > 0) {
+        /* the file's text, then a second document of the overrides, one
+         * line each: the spec text files record parses back to this spec */
+        static const char header[] = "--- # pdx command-line overrides\n";
+        int newline = length == 0 || text[length - 1] == '\n';
+        char *grown = realloc(text, length + sizeof header + 1);
+        if (grown == NULL) {
+            free(text);
+            return pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, NULL,
+                                 "out of memory while reading the spec");
+        }
+        text = grown;
+        if (!newline)
+            text[length++] = '\n';
+        memcpy(text + length, header, sizeof header);
+        length += sizeof header - 1;
+        override_line = 1; /* the first override's line: after the header */
+        for (size_t i = 0; i < length; i++)
+            override_line += text[i] == '\n';
+        for (size_t i = 0; i < n_overrides && status == PDX_OK; i++)
+            status = spec_add_override(&text, &length, overrides[i], i, err);
+    }
+    if (status == PDX_OK)
+        status = spec_parse(out, text, length, path, override_line, err);
     free(text);
     return status;
+}
+
+pdx_status pdx_spec_parse_file(pdx_spec **out, const char *path,
+                               pdx_error *err)
+{
+    return pdx_spec_parse_file_overrides(out, path, NULL, 0, err);
 }
 
 void pdx_spec_destroy(pdx_spec **spec)
@@ -795,6 +1126,8 @@ void pdx_spec_destroy(pdx_spec **spec)
         free(s->axes[a].values);
     free(s->axes);
     free(s->times);
+    free(s->canonical);
+    free(s->warnings);
     free(s->text);
     free(s->path);
     free(s);

@@ -24,10 +24,36 @@
 #define SPEC_PRINTF(fmt, args)
 #endif
 
+/* What spec_walk does with the keys it meets (issue 19, overrides: a
+ * second YAML document after the spec replaces its keys). */
+typedef enum spec_walk_mode {
+    SPEC_WALK_SET,      /* the one document: set every key */
+    SPEC_WALK_COLLECT,  /* the override document: note where each key is */
+    SPEC_WALK_MAIN,     /* the spec: set each key, from its override if any */
+    SPEC_WALK_REST      /* the override document: the keys the spec lacks */
+} spec_walk_mode;
+
 typedef struct spec_parser {
     pdx_spec *spec;
     const char *path;      /* spec->path, for messages */
     yaml_document_t *doc;  /* while walking the document */
+    yaml_document_t *overrides; /* the override document, or NULL */
+    spec_walk_mode mode;
+    /* each overridden key's name and value nodes in `overrides` (NULL:
+     * not overridden), and whether the spec's walk has set it from them */
+    const yaml_node_t *override_key[PDX_KEY_COUNT];
+    const yaml_node_t *override_value[PDX_KEY_COUNT];
+    unsigned char override_used[PDX_KEY_COUNT];
+    int override_line;     /* first line of the override document (0: none) */
+    int zip_group;         /* the zip group being read (0: none) */
+    int n_zip_groups;
+    size_t zip_first_axis; /* its first axis in spec->axes */
+    /* `zip:` overridden by the override document: its name and value */
+    const yaml_node_t *zip_override_key, *zip_override_value;
+    int zip_override_used;
+    int zip_given;         /* `zip:` met (once per spec) */
+    int command_line;      /* the overrides came from the command line: */
+                           /* errors there name "<command line>" */
     pdx_error *err;
     const pdx_key *keys;   /* the table */
     int key_line[PDX_KEY_COUNT];    /* where each given key was named */
@@ -84,6 +110,7 @@ pdx_status spec_parse_value(const spec_parser *p, pdx_key_id id,
 void spec_fill_log(double *values, size_t n, double start, double stop);
 pdx_status spec_parse_values(const spec_parser *p, pdx_key_id id,
                              const yaml_node_t *node, spec_values *out);
+pdx_status spec_build_canonical(const spec_parser *p);
 
 /* spec_rules.c: whole-spec rules */
 pdx_status spec_check_eg(const spec_parser *p);

@@ -45,8 +45,18 @@ pdx_status spec_check_eg(const spec_parser *p)
         closed_form |= (int)eg[i] == PDX_EG_CLOSED_FORM;
     if (!closed_form)
         return PDX_OK;
+    /* zipped activations meet only at the same index (issue 19) */
+    int zipped = 0;
+    for (size_t a = 0; a < spec->n_axes; a++)
+        for (size_t b = 0; b < spec->n_axes; b++)
+            zipped |= spec->axes[a].key == PDX_K_TEACHER_ACTIVATION &&
+                      spec->axes[b].key == PDX_K_STUDENT_ACTIVATION &&
+                      spec->axes[a].zip != 0 &&
+                      spec->axes[a].zip == spec->axes[b].zip;
     for (size_t t = 0; t < n_teacher; t++)
         for (size_t s = 0; s < n_student; s++) {
+            if (zipped && s != t)
+                continue;
             int g_teacher = (int)teacher[t], g_student = (int)student[s];
             if (g_teacher == g_student &&
                 (g_teacher == PDX_ACT_ERF || g_teacher == PDX_ACT_LINEAR))
@@ -380,28 +390,194 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
     return spec_check_training_time(p, c);
 }
 
+/* ------------------------------------------- keys that apply (issue 19) */
+
+/* Where a key matters, for the keys whose use depends on the model or the
+ * algorithm (NULL: every cell uses the key, or the rules above decide). */
+static const char *spec_applies_text(pdx_key_id id)
+{
+    switch (id) {
+    case PDX_K_TEACHER_HIDDEN: return "teacher.kind committee";
+    case PDX_K_TEACHER_ACTIVATION:
+        return "teacher.kind committee or deep (a perceptron teacher is "
+               "sign(B.x/sqrt N))";
+    case PDX_K_STUDENT_HIDDEN:
+        return "student.kind committee or twolayer (a perceptron has one "
+               "unit, a deep student student.width)";
+    case PDX_K_STUDENT_ACTIVATION:
+        return "student.kind committee, twolayer or deep (a perceptron "
+               "student is linear, w.x/sqrt N)";
+    case PDX_K_STUDENT_SECOND_LAYER:
+    case PDX_K_STUDENT_SECOND_LAYER_INIT:
+        return "student.kind committee or twolayer";
+    case PDX_K_STUDENT_INIT_SCALE:
+        return "committee and twolayer students, and perceptron students "
+               "with continuous weights";
+    case PDX_K_TRAIN_BATCH: return "train.algorithm sgd";
+    case PDX_K_TRAIN_WEIGHT_DECAY: return "train.algorithm sgd, gd or langevin";
+    case PDX_K_TRAIN_MOVE_SCALE:
+        return "train.algorithm metropolis with student.weights spherical";
+    case PDX_K_TRAIN_BURN_IN: return "train.algorithm metropolis or langevin";
+    case PDX_K_TRAIN_LEARNING_RATE:
+        return "every train.algorithm but hebb, metropolis and propagate";
+    case PDX_K_TRAIN_TEMPERATURE:
+        return "train.algorithm sgd, gd, langevin or metropolis";
+    default:
+        return id >= PDX_K_STUDENT_DEPTH
+                   ? "deep students or teachers (kind deep) and "
+                     "train.algorithm propagate"
+                   : NULL;
+    }
+}
+
+/* Does key `id` change what the cell `c` computes? */
+static int spec_key_applies(const pdx_params *c, pdx_key_id id)
+{
+    int alg = c->train_algorithm;
+    int committee = c->student_kind == PDX_MODEL_COMMITTEE ||
+                    c->student_kind == PDX_MODEL_TWOLAYER;
+    switch (id) {
+    case PDX_K_TEACHER_HIDDEN: return c->teacher_kind == PDX_MODEL_COMMITTEE;
+    case PDX_K_TEACHER_ACTIVATION:
+        return c->teacher_kind != PDX_MODEL_PERCEPTRON;
+    case PDX_K_STUDENT_HIDDEN:
+    case PDX_K_STUDENT_SECOND_LAYER:
+    case PDX_K_STUDENT_SECOND_LAYER_INIT: return committee;
+    case PDX_K_STUDENT_ACTIVATION:
+        return c->student_kind != PDX_MODEL_PERCEPTRON;
+    case PDX_K_STUDENT_INIT_SCALE:
+        return committee || (c->student_kind == PDX_MODEL_PERCEPTRON &&
+                             c->student_weights == PDX_WEIGHTS_CONTINUOUS);
+    case PDX_K_TRAIN_BATCH: return alg == PDX_ALG_SGD;
+    case PDX_K_TRAIN_WEIGHT_DECAY:
+        return alg == PDX_ALG_SGD || alg == PDX_ALG_GD ||
+               alg == PDX_ALG_LANGEVIN;
+    case PDX_K_TRAIN_MOVE_SCALE:
+        return alg == PDX_ALG_METROPOLIS &&
+               c->student_weights == PDX_WEIGHTS_SPHERICAL;
+    case PDX_K_TRAIN_BURN_IN:
+        return alg == PDX_ALG_METROPOLIS || alg == PDX_ALG_LANGEVIN;
+    case PDX_K_TRAIN_LEARNING_RATE:
+        return alg != PDX_ALG_HEBB && alg != PDX_ALG_METROPOLIS &&
+               alg != PDX_ALG_PROPAGATE;
+    case PDX_K_TRAIN_TEMPERATURE:
+        return alg == PDX_ALG_SGD || alg == PDX_ALG_GD ||
+               alg == PDX_ALG_LANGEVIN || alg == PDX_ALG_METROPOLIS;
+    default:
+        return id >= PDX_K_STUDENT_DEPTH ? pdx_params_uses_key(c, id) : 1;
+    }
+}
+
+/* A spec's own warning (the parse succeeds): appended to spec->warnings,
+ * one line "FILE:LINE:COLUMN: key: message". */
+SPEC_PRINTF(3, 4)
+static pdx_status spec_warn(const spec_parser *p, pdx_key_id id,
+                            const char *fmt, ...)
+{
+    pdx_spec *spec = p->spec;
+    char message[768], line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    int at = p->value_line[id];
+    int n = p->command_line && p->override_line > 0 && at >= p->override_line
+                ? snprintf(line, sizeof line,
+                           "<command line>:%d: %s: (override %d) %s\n",
+                           at - p->override_line + 1, p->keys[id].name,
+                           at - p->override_line + 1, message)
+                : snprintf(line, sizeof line, "%s:%d:%d: %s: %s\n", p->path,
+                           at, p->value_column[id], p->keys[id].name,
+                           message);
+    if (n < 0)
+        return PDX_OK;
+    size_t used = spec->warnings != NULL ? strlen(spec->warnings) : 0;
+    char *grown = realloc(spec->warnings, used + (size_t)n + 1);
+    if (grown == NULL)
+        return spec_fail_nomem(p);
+    memcpy(grown + used, line, (size_t)n + 1);
+    spec->warnings = grown;
+    return PDX_OK;
+}
+
+/* A key given in the spec that applies to no cell (student.hidden for a
+ * perceptron, two activations for a Hebb perceptron) is an error: it
+ * would run duplicate cells or change nothing. An axis that applies to
+ * some cells only (student.hidden over committee and perceptron students)
+ * is a warning: the cells where it does not apply repeat the same run. */
+static pdx_status spec_check_applies(const spec_parser *p,
+                                     const unsigned char *applies_some,
+                                     const unsigned char *applies_all)
+{
+    const pdx_spec *spec = p->spec;
+    for (int id = 0; id < PDX_KEY_COUNT; id++) {
+        const char *where = spec_applies_text((pdx_key_id)id);
+        if (!spec->given[id] || where == NULL)
+            continue;
+        size_t n = 1;
+        for (size_t a = 0; a < spec->n_axes; a++)
+            if ((int)spec->axes[a].key == id)
+                n = spec->axes[a].n;
+        if (!applies_some[id])
+            return spec_rule_fail(p, (pdx_key_id)id,
+                                  "applies to no cell of this sweep: it is "
+                                  "for %s%s",
+                                  where,
+                                  n > 1 ? "; as an axis it would repeat "
+                                          "every run"
+                                        : "; remove it");
+        if (n > 1 && !applies_all[id]) {
+            pdx_status status = spec_warn(
+                p, (pdx_key_id)id,
+                "warning: the axis applies to some cells only (%s); the "
+                "others run the same task for each of its %zu values",
+                where, n);
+            if (status != PDX_OK)
+                return status;
+        }
+    }
+    return PDX_OK;
+}
+
 /* Apply the cross-key rules to every combination of the rule keys' values
  * (their axes crossed; other keys at base values), and forbid mixing the
  * online time unit (alpha) with epochs in one sweep. */
 pdx_status spec_check_finite(const spec_parser *p)
 {
     const pdx_spec *spec = p->spec;
+    /* the dimensions holding a rule key: an axis, or a whole zip group
+     * (its members vary together: only their own combinations are cells) */
     const pdx_axis *axes[SPEC_RULE_KEYS];
+    size_t members[SPEC_RULE_KEYS];
     size_t n_axes = 0;
     double combinations = 1.0;
-    for (size_t a = 0; a < spec->n_axes; a++)
-        for (size_t r = 0; r < SPEC_RULE_KEYS; r++)
-            if (spec->axes[a].key == spec_rule_keys[r]) {
-                axes[n_axes++] = &spec->axes[a];
-                combinations *= (double)spec->axes[a].n;
-            }
+    for (size_t a = 0; a < spec->n_axes;) {
+        size_t end = a + 1;
+        while (end < spec->n_axes && spec->axes[a].zip != 0 &&
+               spec->axes[end].zip == spec->axes[a].zip)
+            end++;
+        int rule = 0;
+        for (size_t m = a; m < end; m++)
+            for (size_t r = 0; r < SPEC_RULE_KEYS; r++)
+                rule |= spec->axes[m].key == spec_rule_keys[r];
+        if (rule && n_axes < SPEC_RULE_KEYS) {
+            axes[n_axes] = &spec->axes[a];
+            members[n_axes++] = end - a;
+            combinations *= (double)spec->axes[a].n;
+        }
+        a = end;
+    }
     int online = 0, finite = 0;
     size_t index[SPEC_RULE_KEYS] = {0};
+    unsigned char applies_some[PDX_KEY_COUNT] = {0};
+    unsigned char applies_all[PDX_KEY_COUNT];
+    memset(applies_all, 1, sizeof applies_all);
     for (double done = 0; done < combinations && done < SPEC_MAX_RULE_CELLS;
          done++) {
         pdx_params c = spec->base;
         for (size_t a = 0; a < n_axes; a++)
-            pdx_params_set(&c, axes[a]->key, axes[a]->values[index[a]]);
+            for (size_t m = 0; m < members[a]; m++)
+                pdx_params_set(&c, axes[a][m].key, axes[a][m].values[index[a]]);
         pdx_params_resolve(&c, spec);
         if (spec->given[PDX_K_TRAIN_BURN_IN] == 0)
             c.train_burn_in = 0.5 * c.train_epochs;
@@ -410,6 +586,11 @@ pdx_status spec_check_finite(const spec_parser *p)
         pdx_status status = spec_check_cell(p, &c);
         if (status != PDX_OK)
             return status;
+        for (int id = 0; id < PDX_KEY_COUNT; id++) {
+            int applies = spec_key_applies(&c, (pdx_key_id)id);
+            applies_some[id] |= (unsigned char)applies;
+            applies_all[id] &= (unsigned char)applies;
+        }
         for (size_t a = n_axes; a-- > 0;) { /* odometer, last fastest */
             if (++index[a] < axes[a]->n)
                 break;
@@ -422,7 +603,7 @@ pdx_status spec_check_finite(const spec_parser *p)
                               "training on a fixed set (time in epochs or "
                               "sweeps) cannot share one time axis: run them "
                               "as separate sweeps");
-    return PDX_OK;
+    return spec_check_applies(p, applies_some, applies_all);
 }
 
 /* cells x replicas must stay <= 2^53. */
@@ -432,6 +613,8 @@ pdx_status spec_check_size(const spec_parser *p)
     uint64_t cells = 1;
     for (size_t a = 0; a < spec->n_axes; a++) {
         const pdx_axis *axis = &spec->axes[a];
+        if (a > 0 && axis->zip != 0 && axis->zip == spec->axes[a - 1].zip)
+            continue; /* the rest of a zip group: no new dimension */
         if (cells > SPEC_MAX_TASKS / axis->n)
             return spec_fail_at(p, PDX_ERR_TOO_BIG, axis->line, axis->column,
                                 p->keys[axis->key].name,

@@ -518,12 +518,7 @@ static void spec_cell_params(const pdx_spec *spec, uint64_t cell,
                              pdx_params *params)
 {
     *params = spec->base;
-    for (size_t a = spec->n_axes; a-- > 0;) {
-        uint64_t n = spec->axes[a].n;
-        pdx_params_set(params, spec->axes[a].key,
-                       spec->axes[a].values[cell % n]);
-        cell /= n;
-    }
+    pdx_spec_set_cell(spec, cell, params);
     pdx_params_resolve(params, spec);
 }
 
@@ -532,9 +527,7 @@ void pdx_spec_param_records(const pdx_spec *spec, pdx_param_record *records)
     memset(records, 0, PDX_KEY_COUNT * sizeof *records);
     for (size_t a = 0; a < spec->n_axes; a++)
         records[spec->axes[a].key].is_axis = 1;
-    uint64_t n_cells = 1;
-    for (size_t a = 0; a < spec->n_axes; a++)
-        n_cells *= spec->axes[a].n;
+    uint64_t n_cells = pdx_spec_cells(spec);
     unsigned char varies[PDX_KEY_COUNT] = {0};
     unsigned char used[PDX_KEY_COUNT] = {0};
     unsigned algorithm_set = 0;

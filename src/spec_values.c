@@ -416,7 +416,11 @@ pdx_status spec_parse_values(const spec_parser *p, pdx_key_id id,
         status = spec_fail(p, node, key->name, "missing value");
         break;
     }
-    if (status == PDX_OK)
+    /* the later members of a zip group may repeat values: the group's
+     * first axis names its cells */
+    int zip_member = p->zip_group != 0 &&
+                     p->spec->n_axes > p->zip_first_axis;
+    if (status == PDX_OK && !zip_member)
         status = spec_check_repeats(p, id, node, out,
                                     key->type == PDX_KEY_TIMES);
     if (status != PDX_OK) {
@@ -506,6 +510,26 @@ static int same_values(const double *a, size_t na, const double *b,
     return 1;
 }
 
+/* "data.alpha+train.epochs, N+seed" — the zip groups of a spec ("none"). */
+static void zip_groups_text(const pdx_spec *spec, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t a = 0; a < spec->n_axes && used < size; a++) {
+        if (spec->axes[a].zip == 0)
+            continue;
+        int first = a == 0 || spec->axes[a - 1].zip != spec->axes[a].zip;
+        int w = snprintf(buf + used, size - used, "%s%s",
+                         first ? (used > 0 ? ", " : "") : "+",
+                         pdx_spec_keys(NULL)[spec->axes[a].key].name);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    if (used == 0)
+        snprintf(buf, size, "none");
+}
+
 size_t pdx_spec_describe_difference(const pdx_spec *old_spec,
                                     const pdx_spec *new_spec, char *buf,
                                     size_t size)
@@ -558,5 +582,140 @@ size_t pdx_spec_describe_difference(const pdx_spec *old_spec,
         append_values(k, (pdx_key_id)id, new_v, n_new, new_list, buf, size,
                       &used);
     }
+    /* the zip groups (issue 19): the same axes, grouped otherwise */
+    char old_zip[256], new_zip[256];
+    zip_groups_text(old_spec, old_zip, sizeof old_zip);
+    zip_groups_text(new_spec, new_zip, sizeof new_zip);
+    if (strcmp(old_zip, new_zip) != 0) {
+        n_diff++;
+        if (size > 0 && used + 1 < size)
+            snprintf(buf + used, size - used, "%szip: %s -> %s",
+                     n_diff > 1 ? "; " : "", old_zip, new_zip);
+    }
     return n_diff;
+}
+
+/* ---- the canonical text of a spec (issue 19: its identity) ---- */
+
+typedef struct canon_buf {
+    char *text;
+    size_t length, capacity;
+    int failed;
+} canon_buf;
+
+SPEC_PRINTF(2, 3)
+static void canon_add(canon_buf *b, const char *fmt, ...)
+{
+    if (b->failed)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->text + b->length, b->capacity - b->length, fmt,
+                          ap);
+        va_end(ap);
+        if (n < 0) {
+            b->failed = 1;
+            return;
+        }
+        if ((size_t)n < b->capacity - b->length) {
+            b->length += (size_t)n;
+            return;
+        }
+        size_t capacity = 2 * b->capacity + (size_t)n + 1;
+        char *grown = realloc(b->text, capacity);
+        if (grown == NULL) {
+            b->failed = 1;
+            return;
+        }
+        b->text = grown;
+        b->capacity = capacity;
+    }
+}
+
+/* One value exactly: a choice's name, an integer, a real to 17 digits. */
+static void canon_value(canon_buf *b, pdx_key_id id, double v)
+{
+    const pdx_key *k = &pdx_spec_keys(NULL)[id];
+    if (isnan(v))
+        canon_add(b, "(derived)");
+    else if (k->type == PDX_KEY_CHOICE)
+        canon_add(b, "%s", pdx_spec_choice_name(id, (int)v));
+    else if (k->type == PDX_KEY_INT)
+        canon_add(b, "%" PRId64, (int64_t)v);
+    else
+        canon_add(b, "%.17g", v);
+}
+
+static void canon_values(canon_buf *b, pdx_key_id id, const double *v,
+                         size_t n)
+{
+    canon_add(b, "[");
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            canon_add(b, ", ");
+        canon_value(b, id, v[i]);
+    }
+    canon_add(b, "]");
+}
+
+static const char *canon_scale(pdx_axis_scale scale)
+{
+    return scale == PDX_SCALE_LIN ? "lin" : scale == PDX_SCALE_LOG ? "log"
+                                                                   : "list";
+}
+
+/* The spec as parsed, in one fixed form: every given key that is no axis
+ * in table order with its exact value, then the axes in document order
+ * (their order is the grid's) with their scales and exact values, then
+ * record.times (given or defaulted). Comments, layout, quoting, nesting
+ * and key order leave it unchanged; any value that changes a result
+ * changes it. */
+pdx_status spec_build_canonical(const spec_parser *p)
+{
+    pdx_spec *spec = p->spec;
+    size_t count = 0;
+    const pdx_key *keys = pdx_spec_keys(&count);
+    canon_buf b = {malloc(1024), 0, 1024, 0};
+    if (b.text == NULL)
+        return spec_fail_nomem(p);
+    canon_add(&b, "pdx canonical spec 1\n");
+    for (size_t id = 0; id < count; id++) {
+        int is_axis = 0;
+        for (size_t a = 0; a < spec->n_axes; a++)
+            is_axis |= (size_t)spec->axes[a].key == id;
+        if (!spec->given[id] || is_axis || keys[id].type == PDX_KEY_TIMES)
+            continue;
+        if (keys[id].type == PDX_KEY_STRING) {
+            /* length-prefixed: any text, no quoting rules */
+            canon_add(&b, "%s: %zu:%s\n", keys[id].name,
+                      strlen(spec->base.name), spec->base.name);
+            continue;
+        }
+        canon_add(&b, "%s: ", keys[id].name);
+        canon_value(&b, (pdx_key_id)id,
+                    pdx_params_get(&spec->base, (pdx_key_id)id));
+        canon_add(&b, "\n");
+    }
+    for (size_t a = 0; a < spec->n_axes; a++) {
+        const pdx_axis *axis = &spec->axes[a];
+        if (axis->zip != 0)
+            canon_add(&b, "zip %d ", axis->zip);
+        canon_add(&b, "axis %s: %s ", keys[axis->key].name,
+                  canon_scale(axis->scale));
+        canon_values(&b, axis->key, axis->values, axis->n);
+        canon_add(&b, "\n");
+    }
+    canon_add(&b, "%s: %s%s ", keys[PDX_K_RECORD_TIMES].name,
+              spec->given[PDX_K_RECORD_TIMES] ? "" : "(default) ",
+              canon_scale(spec->times_scale));
+    canon_values(&b, PDX_K_RECORD_TIMES, spec->times, spec->n_times);
+    canon_add(&b, "\n");
+    if (b.failed) {
+        free(b.text);
+        return spec_fail_nomem(p);
+    }
+    spec->canonical = b.text;
+    spec->canonical_length = b.length;
+    return PDX_OK;
 }

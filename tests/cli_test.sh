@@ -50,7 +50,7 @@ else fail "docs/SPEC.md key table differs from 'pdx keys' (regenerate it)"; fi
 for s in "$SRC"/sweeps/*.yaml; do
   expect_exit 0 "validate $(basename "$s")" -- "$PDX" validate "$s"
 done
-expect_exit 0 "plan quickstart" -- "$PDX" plan "$SRC/sweeps/quickstart.yaml"
+expect_exit 0 "plan online-committee" -- "$PDX" plan "$SRC/sweeps/online-committee.yaml"
 grep -q "^cells *36" "$WORK/out.txt" && grep -q "^tasks *144" "$WORK/out.txt" \
   && grep -q "^memory" "$WORK/out.txt" && grep -q "^output" "$WORK/out.txt" \
   && pass "plan reports cells, tasks, memory, output" || fail "plan content"

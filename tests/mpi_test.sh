@@ -15,7 +15,7 @@ export HDF5_USE_FILE_LOCKING=FALSE
 # root (CI) needs --allow-run-as-root; 3 ranks on 2 cores need --oversubscribe
 MPIRUN=(mpirun --allow-run-as-root --oversubscribe)
 source "$SRC/tests/test_lib.sh"
-command -v mpirun >/dev/null || { echo "FAIL mpirun not found: scripts/setup.sh installs openmpi-bin"; exit 1; }
+command -v mpirun >/dev/null || { echo "FAIL mpirun not found: scripts/setup.sh --test installs openmpi-bin"; exit 1; }
 # mpi NAME EXPECTED_EXIT NP ARGS...: run under mpirun with a time limit
 mpi() {
   local name=$1 code=$2 np=$3; shift 3

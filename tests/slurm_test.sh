@@ -42,7 +42,7 @@ trap cleanup EXIT
 
 [[ $(id -u) -eq 0 ]] || die "the SLURM test runs slurmctld, slurmd and munged: it needs root (CI runs as root)"
 for cmd in slurmctld slurmd munged sbatch squeue scontrol scancel sinfo runuser; do
-  command -v $cmd >/dev/null || die "$cmd not found: scripts/setup.sh installs slurm-wlm and munge"
+  command -v $cmd >/dev/null || die "$cmd not found: scripts/setup.sh --test installs slurm-wlm and munge"
 done
 
 host=$(hostname -s)
@@ -136,6 +136,13 @@ PDX=$PDX timeout 30 "$SRC/scripts/slurm/submit.sh" -n 3 -c 1 sweep.yaml sweep.h5
 eval "$(grep '^array=' "$WORK/log/submit.txt")"
 [[ -n ${array:-} && -n ${merge:-} ]] || { cat "$WORK/log/submit.txt"; die "submit.sh printed no job ids"; }
 pass "submitted array job $array (3 tasks) and merge job $merge"
+# issue 19: the jobs run a snapshot of the spec: editing the live spec
+# while the array is queued (task 1 is requeued below and reads it again)
+# changes nothing
+snap=$(sed -n 's/^spec snapshot: //p' "$WORK/log/submit.txt")
+[[ -n $snap && -f $snap && $(stat -c %A "$snap") != *w* ]] && cmp -s "$snap" sweep.yaml \
+  && pass "submit.sh made a read-only snapshot of the spec" || fail "no spec snapshot ($snap)"
+sed -i 's/^seed: 1203$/seed: 4711/' sweep.yaml
 
 job_state() { # JOB -> JobState (COMPLETED, RUNNING, ...)
   timeout 10 scontrol -o show job "$1" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | head -n 1 | cut -d= -f2

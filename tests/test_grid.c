@@ -290,6 +290,74 @@ static void test_grid_embed_refuses_other_changes(void **state)
     pdx_spec_destroy(&sa);
 }
 
+/* Issue 19: a zip group is one dimension; its cells take the members'
+ * values at the same index, and each cell's parameters (and key) are
+ * those of the same values in a crossed grid. */
+static void test_grid_zip_is_one_dimension(void **state)
+{
+    (void)state;
+    pdx_spec *sz = NULL, *sx = NULL;
+    pdx_grid *z = grid_of("replicas: 2\nN: [40, 80]\n"
+                          "zip: {student.hidden: [1, 2, 4], "
+                          "train: {learning_rate: [0.5, 0.5, 2.385]}}\n"
+                          "train.alpha: 3\n",
+                          &sz);
+    assert_int_equal(sz->n_axes, 3);
+    assert_int_equal(z->n_axes, 2);
+    assert_int_equal(z->shape[0], 2);
+    assert_int_equal(z->shape[1], 3);
+    assert_int_equal(z->dim_axis[1], 1);
+    assert_int_equal(z->dim_members[1], 2);
+    assert_int_equal(z->n_cells, 6);
+    assert_int_equal(z->n_tasks, 12);
+    pdx_params p;
+    pdx_grid_cell_params(z, 5, &p); /* N = 80, third zip entry */
+    assert_int_equal(p.N, 80);
+    assert_int_equal(p.student_hidden, 4);
+    assert_true(p.train_learning_rate == 2.385);
+    char where[256];
+    pdx_grid_describe_task(z, 5 * 2 + 1, where, sizeof where);
+    assert_string_equal(where, "N=80, student.hidden=4, "
+                               "train.learning_rate=2.385, replica=1");
+    /* the same cell of a crossed grid has the same key */
+    pdx_grid *x = grid_of("replicas: 2\nN: [40, 80]\n"
+                          "student: {hidden: [1, 2, 4]}\n"
+                          "train: {learning_rate: [0.5, 2.385], alpha: 3}\n",
+                          &sx);
+    pdx_params q;
+    pdx_grid_cell_params(x, 1 * 6 + 2 * 2 + 1, &q);
+    assert_int_equal(pdx_grid_cell_key(&p), pdx_grid_cell_key(&q));
+    /* zip groups must match for an extension */
+    size_t *map = NULL;
+    pdx_error err;
+    assert_int_equal(pdx_grid_embed(z, x, &map, &err), PDX_ERR_MISMATCH);
+    pdx_grid_destroy(&x);
+    pdx_spec_destroy(&sx);
+    x = grid_of("replicas: 2\nN: [40, 80]\n"
+                "zip: {student.hidden: [1, 2, 4, 8], "
+                "train: {learning_rate: [0.5, 0.5, 2.385, 1]}}\n"
+                "train.alpha: 3\n",
+                &sx);
+    assert_int_equal(pdx_grid_embed(z, x, &map, &err), PDX_OK);
+    assert_int_equal(map[2], 0);
+    assert_int_equal(map[4], 2);
+    free(map);
+    pdx_grid_destroy(&x);
+    pdx_spec_destroy(&sx);
+    x = grid_of("replicas: 2\nN: [40, 80]\n"
+                "zip: {student.hidden: [1, 2, 4], "
+                "train: {learning_rate: [0.5, 0.75, 2.385]}}\n"
+                "train.alpha: 3\n",
+                &sx);
+    pdx_error_clear(&err);
+    assert_int_equal(pdx_grid_embed(z, x, &map, &err), PDX_ERR_MISMATCH);
+    assert_string_equal(err.key, "train.learning_rate");
+    pdx_grid_destroy(&x);
+    pdx_spec_destroy(&sx);
+    pdx_grid_destroy(&z);
+    pdx_spec_destroy(&sz);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +369,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_grid_shards_reject_bad_numbers, setup, teardown),
         cmocka_unit_test(test_grid_embed_maps_values),
         cmocka_unit_test(test_grid_embed_refuses_other_changes),
+        cmocka_unit_test(test_grid_zip_is_one_dimension),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -769,9 +769,274 @@ static void test_spec_yaml_syntax_errors(void **state)
                       SPEC_PATH ":1:4: anchors and aliases are not supported");
     expect_spec_error("N: !!int 500\n",
                       SPEC_PATH ":1:4: YAML tags are not supported");
-    expect_spec_error("N: 500\n---\nN: 750\n",
-                      SPEC_PATH ":2:1: a spec is one YAML document; found a "
-                                "second one");
+    expect_spec_error("N: 500\n---\nN: 750\n---\nN: 3\n",
+                      SPEC_PATH ":4:1: a spec is one YAML document, "
+                                "optionally followed by a second one of "
+                                "overrides; found a third");
+}
+
+/* Issue 19: a second document replaces keys of the first; an overridden
+ * axis keeps its place among the axes, new keys come after the spec's. */
+static void test_spec_override_document(void **state)
+{
+    (void)state;
+    pdx_spec *spec = parse_ok("N: 500\n---\nN: 750\n");
+    assert_int_equal(spec->base.N, 750);
+    pdx_spec_destroy(&spec);
+    spec = parse_ok("N: [10, 20]\nstudent: {hidden: [1, 2]}\n"
+                    "train.learning_rate: 0.3\n"
+                    "--- # overrides\n"
+                    "train: {alpha: 4}\nN: [30, 40, 50]\n"
+                    "train.learning_rate: {log: [0.1, 1, 3]}\n");
+    assert_int_equal(spec->n_axes, 3);
+    assert_int_equal(spec->axes[0].key, PDX_K_N);
+    assert_int_equal(spec->axes[0].n, 3);
+    assert_true(spec->axes[0].values[2] == 50);
+    assert_int_equal(spec->axes[1].key, PDX_K_STUDENT_HIDDEN);
+    assert_int_equal(spec->axes[2].key, PDX_K_TRAIN_LEARNING_RATE);
+    assert_true(spec->base.train_alpha == 4);
+    pdx_spec_destroy(&spec);
+    /* an empty override document overrides nothing */
+    spec = parse_ok("N: 20\n---\n");
+    assert_int_equal(spec->base.N, 20);
+    pdx_spec_destroy(&spec);
+    expect_spec_error("N: 20\n---\nN: 30\nN: 40\n",
+                      SPEC_PATH ":4:1: N: overridden twice; first at line 3");
+    expect_spec_error("N: 20\n---\nstudent.hiden: 3\n",
+                      SPEC_PATH ":3:1: student.hiden: unknown key; did you "
+                                "mean 'student.hidden'?");
+    expect_spec_error("N: 20\n---\n- 3\n",
+                      SPEC_PATH ":3:1: the override document (after ---) "
+                                "must be a mapping of keys (key: value), got "
+                                "a list");
+    expect_spec_error("N: 20\n---\nN: -3\n",
+                      SPEC_PATH ":3:4: N: -3 is out of range: must be in "
+                                "[1, 10000000]");
+}
+
+static void write_text(const char *path, const char *text);
+
+/* Issue 19: KEY=VALUE overrides of the command line, recorded in the
+ * spec's text as a second document that parses back to the same spec. */
+static void test_spec_command_line_overrides(void **state)
+{
+    (void)state;
+    char path[] = "test_spec_over_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_text(path, "name: o\nN: 20 # no newline at the end");
+    const char *over[] = {"N=[30, 40]", "train.alpha=5",
+                          "student={hidden: 3}"};
+    pdx_spec *spec = NULL, *again = NULL;
+    pdx_error err;
+    pdx_error_clear(&err);
+    assert_int_equal(pdx_spec_parse_file_overrides(&spec, path, over, 3, &err),
+                     PDX_OK);
+    assert_int_equal(spec->n_axes, 1);
+    assert_int_equal(spec->axes[0].n, 2);
+    assert_true(spec->base.train_alpha == 5);
+    assert_int_equal(spec->base.student_hidden, 3);
+    assert_string_equal(spec->text,
+                        "name: o\nN: 20 # no newline at the end\n"
+                        "--- # pdx command-line overrides\n"
+                        "N: [30, 40]\ntrain.alpha: 5\n"
+                        "student: {hidden: 3}\n");
+    assert_int_equal(pdx_spec_parse_string(&again, spec->text,
+                                           spec->text_length, path, &err),
+                     PDX_OK);
+    assert_string_equal(again->canonical, spec->canonical);
+    pdx_spec_destroy(&again);
+    pdx_spec_destroy(&spec);
+    /* an error in an override names it, not a line of the built text */
+    const char *bad[] = {"train.alpha=5", "N=many"};
+    assert_int_equal(pdx_spec_parse_file_overrides(&spec, path, bad, 2, &err),
+                     PDX_ERR_SPEC);
+    char rendered[1200];
+    pdx_error_format(&err, rendered, sizeof rendered);
+    assert_string_equal(rendered, "<command line>:2: N: (override 2) expected "
+                                  "an integer, got 'many'");
+    const char *no_key[] = {"=5"};
+    assert_int_equal(
+        pdx_spec_parse_file_overrides(&spec, path, no_key, 1, &err),
+        PDX_ERR_USAGE);
+    const char *two_lines[] = {"N=5\nseed: 3"};
+    assert_int_equal(
+        pdx_spec_parse_file_overrides(&spec, path, two_lines, 1, &err),
+        PDX_ERR_USAGE);
+    assert_null(spec);
+    unlink(path);
+}
+
+/* Issue 19: the canonical text (the spec's identity) ignores comments,
+ * layout, nesting and key order, and changes with any value. */
+static void test_spec_canonical_identity(void **state)
+{
+    (void)state;
+    pdx_spec *a = parse_ok("name: c\nN: 20\nstudent: {hidden: [1, 2]}\n"
+                           "train: {alpha: 3, learning_rate: 0.25}\n");
+    pdx_spec *b = parse_ok("# a comment\ntrain.learning_rate: 0.250  # eta\n"
+                           "name: \"c\"\ntrain:\n  alpha: 3.0\nN: 20\n"
+                           "student.hidden:\n  - 1\n  - 2\n");
+    pdx_spec *c = parse_ok("name: c\nN: 20\nstudent: {hidden: [1, 2]}\n"
+                           "train: {alpha: 3, learning_rate: 0.26}\n");
+    pdx_spec *d = parse_ok("name: c\nN: 20\nstudent: {hidden: [2, 1]}\n"
+                           "train: {alpha: 3, learning_rate: 0.25}\n");
+    assert_string_equal(a->canonical, b->canonical);
+    assert_int_equal(a->canonical_length, strlen(a->canonical));
+    assert_string_not_equal(a->canonical, c->canonical);
+    assert_string_not_equal(a->canonical, d->canonical); /* axis order */
+    pdx_spec_destroy(&a);
+    pdx_spec_destroy(&b);
+    pdx_spec_destroy(&c);
+    pdx_spec_destroy(&d);
+}
+
+/* Issue 19: zip groups (one mapping, a list of them, nested keys), their
+ * errors, and overrides of a group or of one member. */
+static void test_spec_zip_groups(void **state)
+{
+    (void)state;
+    pdx_spec *spec = parse_ok("N: [10, 20]\n"
+                              "zip:\n  - {student.hidden: [1, 2, 3], "
+                              "train: {learning_rate: [0.5, 0.5, 1]}}\n"
+                              "  - {teacher.hidden: [1, 2], "
+                              "teacher.output_noise: [0, 0.5]}\n"
+                              "train.alpha: 2\n");
+    assert_int_equal(spec->n_axes, 5);
+    assert_int_equal(spec->axes[0].zip, 0);
+    assert_int_equal(spec->axes[1].zip, 1);
+    assert_int_equal(spec->axes[2].zip, 1);
+    assert_int_equal(spec->axes[2].key, PDX_K_TRAIN_LEARNING_RATE);
+    assert_int_equal(spec->axes[3].zip, 2);
+    assert_int_equal(spec->axes[4].zip, 2);
+    assert_int_equal(pdx_spec_cells(spec), 12);
+    pdx_params p = spec->base;
+    pdx_spec_set_cell(spec, 1 * 6 + 2 * 2 + 1, &p);
+    assert_int_equal(p.N, 20);
+    assert_int_equal(p.student_hidden, 3);
+    assert_true(p.train_learning_rate == 1.0);
+    assert_int_equal(p.teacher_hidden, 2);
+    assert_true(p.teacher_output_noise == 0.5);
+    assert_non_null(strstr(spec->canonical, "zip 1 axis student.hidden"));
+    pdx_spec_destroy(&spec);
+    expect_spec_error("zip: {student.hidden: [1, 2, 3], "
+                      "train.learning_rate: [0.5, 1]}\n",
+                      SPEC_PATH ":1:55: train.learning_rate: has 2 values, "
+                                "but student.hidden, the first axis of its "
+                                "zip group (line 1), has 3: zipped axes vary "
+                                "together and need as many values");
+    expect_spec_error("zip: {student.hidden: [1, 2], N: 20}\n",
+                      SPEC_PATH ":1:34: N: a zip group holds axes that vary "
+                                "together (lists, {lin: ...}, {log: ...}); "
+                                "give a single value outside zip:");
+    expect_spec_error("zip: {student.hidden: [1, 2]}\n",
+                      SPEC_PATH ":1:6: zip: a zip group needs at least two "
+                                "axes, got 1");
+    expect_spec_error("zip: [1, 2]\n",
+                      SPEC_PATH ":1:7: zip: a zip group is a mapping of axes "
+                                "that vary together ({data.alpha: [1, 2], "
+                                "train.epochs: [20, 10]}), got a scalar");
+    expect_spec_error("zip: {student.hidden: [1, 1], N: [10, 20]}\n",
+                      SPEC_PATH ":1:27: student.hidden: repeated value 1 "
+                                "(first at line 1, column 24); values must "
+                                "be distinct");
+    expect_spec_error("zip: {N: [10, 20], student.hidden: [1, 2]}\n"
+                      "student.hidden: 3\n",
+                      SPEC_PATH ":2:1: student.hidden: given twice; first "
+                                "given at line 1");
+    /* zipped activations meet only pairwise: closed_form holds */
+    spec = parse_ok("zip: {teacher.activation: [erf, linear], "
+                    "student.activation: [erf, linear]}\n"
+                    "record.eg: closed_form\n");
+    pdx_spec_destroy(&spec);
+    expect_spec_error("teacher.activation: [erf, linear]\n"
+                      "student.activation: [erf, linear]\n"
+                      "record.eg: closed_form\n",
+                      SPEC_PATH ":3:12: record.eg: closed_form needs "
+                                "teacher.activation and student.activation "
+                                "both erf or both linear, but the sweep has "
+                                "teacher.activation = erf with "
+                                "student.activation = linear; use auto or "
+                                "test_set");
+    /* a later member may repeat a value: the first names the cells */
+    spec = parse_ok("zip: {N: [10, 20], student.hidden: [2, 2]}\n");
+    assert_int_equal(spec->axes[1].n, 2);
+    pdx_spec_destroy(&spec);
+    /* overrides: one member keeps its group; `zip` replaces the groups */
+    spec = parse_ok("zip: {N: [10, 20], student.hidden: [1, 2]}\n---\n"
+                    "student.hidden: [3, 4]\n");
+    assert_int_equal(spec->axes[1].zip, 1);
+    assert_true(spec->axes[1].values[0] == 3);
+    pdx_spec_destroy(&spec);
+    spec = parse_ok("zip: {N: [10, 20], student.hidden: [1, 2]}\n---\n"
+                    "zip: {N: [5, 6, 7], teacher.hidden: [1, 2, 3]}\n");
+    assert_int_equal(spec->n_axes, 2);
+    assert_int_equal(spec->axes[1].key, PDX_K_TEACHER_HIDDEN);
+    assert_int_equal(spec->axes[0].n, 3);
+    pdx_spec_destroy(&spec);
+}
+
+/* Issue 19: a key that applies to no cell is an error; an axis that
+ * applies to some cells only, a warning. */
+static void test_spec_keys_that_do_not_apply(void **state)
+{
+    (void)state;
+    static const char perceptron[] =
+        "N: 20\nteacher: {kind: perceptron}\ndata.alpha: 1\n";
+    char text[512];
+    snprintf(text, sizeof text,
+             "%sstudent: {kind: perceptron, hidden: [1, 2]}\n"
+             "train: {algorithm: hebb, epochs: 1}\n",
+             perceptron);
+    expect_spec_error(text, SPEC_PATH ":4:37: student.hidden: applies to no "
+                            "cell of this sweep: it is for student.kind "
+                            "committee or twolayer (a perceptron has one "
+                            "unit, a deep student student.width); as an axis "
+                            "it would repeat every run");
+    snprintf(text, sizeof text,
+             "%sstudent: {kind: perceptron, activation: [erf, relu]}\n"
+             "train: {algorithm: hebb, epochs: 1}\n",
+             perceptron);
+    expect_spec_error(text, SPEC_PATH ":4:41: student.activation: applies to "
+                            "no cell of this sweep: it is for student.kind "
+                            "committee, twolayer or deep (a perceptron "
+                            "student is linear, w.x/sqrt N); as an axis it "
+                            "would repeat every run");
+    snprintf(text, sizeof text,
+             "%sstudent: {kind: perceptron}\n"
+             "train: {algorithm: hebb, epochs: 1, batch: 4}\n",
+             perceptron);
+    expect_spec_error(text, SPEC_PATH ":5:44: train.batch: applies to no cell "
+                            "of this sweep: it is for train.algorithm sgd; "
+                            "remove it");
+    expect_spec_error("student: {kind: committee, depth: 3}\n",
+                      SPEC_PATH ":1:35: student.depth: applies to no cell of "
+                                "this sweep: it is for deep students or "
+                                "teachers (kind deep) and train.algorithm "
+                                "propagate; remove it");
+    /* applies to some cells: a warning, the spec parses */
+    snprintf(text, sizeof text,
+             "%sstudent: {kind: [perceptron, committee], hidden: [1, 2]}\n"
+             "train: {algorithm: sgd, epochs: 1}\n",
+             perceptron);
+    pdx_spec *spec = parse_ok(text);
+    assert_non_null(spec->warnings);
+    assert_string_equal(spec->warnings,
+                        SPEC_PATH ":4:50: student.hidden: warning: the axis "
+                        "applies to some cells only (student.kind committee "
+                        "or twolayer (a perceptron has one unit, a deep "
+                        "student student.width)); the others run the same "
+                        "task for each of its 2 values\n");
+    pdx_spec_destroy(&spec);
+    /* a zip of kinds with their own keys applies everywhere: no warning */
+    spec = parse_ok("N: 20\nteacher: {kind: perceptron}\ndata.alpha: 1\n"
+                    "train: {algorithm: sgd, epochs: 1}\n"
+                    "student.hidden: 2\n"
+                    "zip: {student.kind: [committee, twolayer], "
+                    "student.init_scale: [0.1, 0.2]}\n");
+    assert_null(spec->warnings);
+    pdx_spec_destroy(&spec);
 }
 
 static void test_spec_too_big_errors(void **state)
@@ -1095,6 +1360,19 @@ int main(void)
         cmocka_unit_test(test_spec_destroy_accepts_null),
         cmocka_unit_test(test_spec_describe_difference_names_keys),
         cmocka_unit_test(test_spec_describe_difference_same_and_long),
+        cmocka_unit_test(test_spec_override_document),
+        cmocka_unit_test(test_spec_command_line_overrides),
+        cmocka_unit_test(test_spec_canonical_identity),
+        cmocka_unit_test(test_spec_zip_groups),
+        cmocka_unit_test(test_spec_keys_that_do_not_apply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
 }

@@ -55,7 +55,7 @@ typedef struct fixture {
     double lr[N_LR];
     double act[N_ACT];
     double times[N_TIMES];
-    size_t shape[2];
+    size_t shape[2], dim_axis[2], dim_members[2];
     pdx_grid grid;
     pdx_var_desc vars[N_VARS];
     pdx_layout layout;
@@ -128,9 +128,9 @@ static void build_spec(fixture *f)
     f->act[0] = PDX_ACT_TANH;
     f->act[1] = PDX_ACT_RELU;
     f->axes[0] = (pdx_axis){PDX_K_TRAIN_LEARNING_RATE, N_LR, f->lr,
-                            PDX_SCALE_LOG, 6, 8};
+                            PDX_SCALE_LOG, 6, 8, 0};
     f->axes[1] = (pdx_axis){PDX_K_STUDENT_ACTIVATION, N_ACT, f->act,
-                            PDX_SCALE_LIST, 4, 24};
+                            PDX_SCALE_LIST, 4, 24, 0};
     f->spec.n_axes = 2;
     f->spec.axes = f->axes;
     static const double times[N_TIMES] = {0.0137, 0.118, 1.0, 7.25, 10.5};
@@ -143,7 +143,10 @@ static void build_spec(fixture *f)
     f->shape[1] = N_ACT;
     f->grid = (pdx_grid){&f->spec, 2, f->shape, N_LR * N_ACT, N_REPLICAS,
                          N_TASKS, K_MAX, M_MAX, 500, 0, 0,
-                         0, 0, 0, 0, 0, 0, 0};
+                         0, 0, 0, 0, 0, 0, 0, f->dim_axis, f->dim_members};
+    f->dim_axis[0] = 0;
+    f->dim_axis[1] = 1;
+    f->dim_members[0] = f->dim_members[1] = 1;
     memcpy(f->vars, test_vars, sizeof test_vars);
     f->layout.vars = f->vars;
     f->layout.n_vars = N_VARS;
@@ -1485,7 +1488,7 @@ static void check_ncdump(const char *path)
     char *out = run_command(cmd, &rc);
     if (rc == 127) {
         free(out);
-        fail_msg("ncdump not found: scripts/setup.sh installs netcdf-bin");
+        fail_msg("ncdump not found: scripts/setup.sh --test installs netcdf-bin");
         return;
     }
     if (rc != 0)
@@ -1560,7 +1563,7 @@ static void test_store_ncdump_reads_finished_file(void **state)
     char *out = run_command(cmd, &rc);
     if (rc == 127) {
         free(out);
-        fail_msg("ncdump not found: scripts/setup.sh installs netcdf-bin");
+        fail_msg("ncdump not found: scripts/setup.sh --test installs netcdf-bin");
         return;
     }
     assert_int_equal(rc, 0);
@@ -1575,7 +1578,7 @@ static void test_store_xarray_opens_with_labels(void **state)
 {
     fixture *f = *state;
     if (access("/usr/bin/python3", X_OK) != 0)
-        fail_msg("/usr/bin/python3 not found: scripts/setup.sh installs it");
+        fail_msg("/usr/bin/python3 not found: scripts/setup.sh --test installs it");
     pdx_store *store = create_store(f);
     commit(f, store, 14, PDX_TASK_DONE);
     pdx_store_destroy(&store);
@@ -1615,7 +1618,7 @@ static void test_store_xarray_opens_with_labels(void **state)
     char *out = run_command(cmd, &rc);
     if (rc == 77) {
         fail_msg("xarray/h5netcdf missing for /usr/bin/python3 "
-                 "(scripts/setup.sh installs them): %s", out);
+                 "(scripts/setup.sh --test installs them): %s", out);
         free(out);
         return;
     }

@@ -118,7 +118,7 @@ if command -v ncdump >/dev/null; then
     grep -q "byte status(student.weights, data.alpha, data.label_noise, train.algorithm)" "$TMP/cdl" \
         || { fail "ncdump: status dims"; grep status "$TMP/cdl"; }
 else
-    fail "ncdump missing (scripts/setup.sh installs netcdf-bin)"
+    fail "ncdump missing (scripts/setup.sh --test installs netcdf-bin)"
 fi
 $PY - "$TMP/mixed-theory.h5" "$PDX" "$ROOT" <<'EOF' || fail "theory file contents"
 import csv, io, os, subprocess, sys

@@ -16,7 +16,9 @@
 
 typedef struct pdx_grid {
     const pdx_spec *spec;  /* borrowed; must outlive the grid */
-    size_t n_axes;
+    size_t n_axes;         /* dimensions of the cells: an axis of its own
+                            * or a whole zip group each (issue 19), so
+                            * spec->n_axes when the spec has no zip: */
     size_t *shape;         /* n_axes sizes */
     uint64_t n_cells;      /* product of shape (1 without axes) */
     uint64_t replicas;
@@ -36,6 +38,11 @@ typedef struct pdx_grid {
     size_t max_deep_batch;      /* examples per step of a deep student's
                                  * training (sgd: batch, gd: P; 0: none) */
     size_t max_propagate_columns; /* propagate: 2 + curve_points + probes */
+    size_t *dim_axis;      /* n_axes: the first axis of each dimension in
+                            * spec->axes (its coordinate names it) */
+    size_t *dim_members;   /* n_axes: axes of each dimension (1, or the
+                            * size of its zip group; they follow the
+                            * first in spec->axes) */
 } pdx_grid;
 
 /* Build the grid of a validated spec. Fails with PDX_ERR_TOO_BIG (naming

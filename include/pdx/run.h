@@ -59,6 +59,9 @@ typedef struct pdx_run_settings {
                                   * (NULL: never stopped) */
     const char *command_line; /* provenance; "" if NULL */
     int mpi_rank, mpi_size;   /* this process under MPI (0 and 1: none) */
+    const char *const *overrides; /* "KEY=VALUE" replacing keys of the spec
+                                   * (pdx_spec_parse_file_overrides) */
+    size_t n_overrides;
 } pdx_run_settings;
 
 /* Defaults: output from the spec, shard not chosen, no force, no extend,

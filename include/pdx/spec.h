@@ -219,6 +219,13 @@ typedef struct pdx_axis {
     double *values;        /* numbers, or choice indices for CHOICE keys */
     pdx_axis_scale scale;
     int line, column;      /* where the axis was given */
+    int zip;               /* 0: an axis of its own (a dimension of the
+                            * grid); g >= 1: a member of the spec's zip
+                            * group g (issue 19): the members are adjacent
+                            * in spec->axes, have as many values and vary
+                            * together along one dimension, named by the
+                            * first member (its values distinct; the
+                            * others' may repeat) */
 } pdx_axis;
 
 typedef struct pdx_spec {
@@ -232,7 +239,27 @@ typedef struct pdx_spec {
     double *times;         /* record.times, sorted ascending, >= 0 */
     pdx_axis_scale times_scale;
     unsigned char given[PDX_KEY_COUNT]; /* 1 if the key appeared in the file */
+    char *canonical;       /* the spec as parsed in one fixed form (issue
+                            * 19): given keys with exact values, axes in
+                            * order, record.times; comments, layout and
+                            * key order do not change it. Its SHA-256 is
+                            * the spec's identity (pdx_store_spec_sha256) */
+    size_t canonical_length;
+    char *warnings;        /* what is legal but probably not meant, one
+                            * "FILE:LINE:COLUMN: key: warning: ..." line
+                            * each (an axis that applies to some cells
+                            * only); NULL if none */
 } pdx_spec;
+
+/* Cells of the spec's grid: the product of its dimensions' sizes (an
+ * axis of its own or a zip group is one dimension). Thread-safe. */
+uint64_t pdx_spec_cells(const pdx_spec *spec);
+
+/* Set the axis values of cell `cell` (dimensions in document order, the
+ * first slowest; every member of a zip group at the same index) in
+ * *params, the other keys left as they are. Thread-safe. */
+void pdx_spec_set_cell(const pdx_spec *spec, uint64_t cell,
+                       pdx_params *params);
 
 /* The key table: *count receives PDX_KEY_COUNT. Static, thread-safe. */
 const pdx_key *pdx_spec_keys(size_t *count);
@@ -296,6 +323,24 @@ void pdx_spec_param_records(const pdx_spec *spec, pdx_param_record *records);
 pdx_status pdx_spec_parse_file(pdx_spec **out, const char *path,
                                pdx_error *err);
 
+/* As pdx_spec_parse_file, with `n_overrides` command-line overrides
+ * "KEY=VALUE" (issue 19): KEY a dotted key, VALUE one line of YAML (a
+ * scalar, a list, {lin: ...}, {log: ...}), each replacing the key's value
+ * in the file (an overridden axis keeps its place among the axes; a key
+ * the file lacks is added after its keys). spec->text is the file's text
+ * followed by a second YAML document of the overrides,
+ *     --- # pdx command-line overrides
+ *     train.alpha: 20
+ * which parses back to the same spec (a spec may hold such a document
+ * itself: its keys replace the first document's). Errors in an override
+ * name the file "<command line>" and the override's position. A file that
+ * already has an override document takes no more (a third document is an
+ * error). Returns as pdx_spec_parse_file, PDX_ERR_USAGE for an override
+ * that is not KEY=VALUE. Thread-safe. */
+pdx_status pdx_spec_parse_file_overrides(pdx_spec **out, const char *path,
+                                         const char *const *overrides,
+                                         size_t n_overrides, pdx_error *err);
+
 /* As pdx_spec_parse_file, from `length` bytes of text in memory (need not
  * be NUL-terminated); `path` names it in errors ("<string>" if NULL). */
 pdx_status pdx_spec_parse_string(pdx_spec **out, const char *text,
@@ -338,7 +383,8 @@ const char *pdx_spec_choice_name(pdx_key_id id, int index);
  * student.hidden: [1, 2] -> [1, 2, 3]" — old and new values as the spec
  * says them (choice names, integers, the shortest exact number, lists of
  * axis values and record.times, at most 7 values shown), "(derived)" for
- * a derived key left to its rule. Keys are compared as parsed, so two
+ * a derived key left to its rule; "zip: data.alpha+train.epochs -> none"
+ * when the zip groups differ. Keys are compared as parsed, so two
  * texts that differ only in comments, layout or order describe no
  * difference. Returns the number of keys that differ (0: none). Both
  * specs are read only; thread-safe. */

@@ -415,6 +415,17 @@ void pdx_store_init_library(void);
  * `spec_sha256` attribute). Thread-safe. */
 void pdx_store_sha256_hex(const void *data, size_t length, char hex[65]);
 
+/* The identity of a spec (issue 19), the `spec_sha256` attribute of the
+ * result and theory files pdx writes: the SHA-256 (hex) of its canonical
+ * text (pdx_spec's `canonical`), so comments, layout and key order do not
+ * change it. Thread-safe. */
+void pdx_store_spec_sha256(const pdx_spec *spec, char hex[65]);
+
+/* 1 if `file_sha`, a file's `spec_sha256`, identifies `spec`: its
+ * canonical hash, or the hash of its raw text (spec->text), which files of
+ * pdx before issue 19 hold. 0 for NULL or "". Thread-safe. */
+int pdx_store_spec_matches(const pdx_spec *spec, const char *file_sha);
+
 /* An int8 variable per cell (axes only) with CF flags, for theory files
  * (`status`, `theory`, `phase`). */
 typedef struct pdx_store_flag_var {

@@ -16,6 +16,13 @@
 # Logs go next to OUT: OUT.logs/pdx-ARRAYJOB_TASK.log, pdx-merge-JOB.log.
 # Prints the two job ids. Follow with squeue; `pdx info OUT.shard-*` shows
 # the progress of the shards, OUT is written by the merge job.
+#
+# The jobs run a snapshot of SPEC (OUT.logs/spec-TIME.yaml, read-only),
+# not SPEC itself: editing SPEC while the array is queued (or a task is
+# requeued) cannot give the shards different specs. KEY=VALUE arguments
+# among the pdx run options are overrides (pdx run SPEC KEY=VALUE).
+# Resubmitting after an edit makes a new snapshot; its spec must still be
+# the same (keys and values) for the shards to resume.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 n=4 cpus=2 time_limit="" partition="" extra=""
@@ -48,10 +55,19 @@ if [[ -z ${PDX:-} ]]; then
 fi
 PDX=$(readlink -f "$PDX")
 export PDX
-# refuse a bad spec here, not in N jobs
-"$PDX" validate "$spec" >/dev/null
+# refuse a bad spec here, not in N jobs (with the overrides of "$@")
+overrides=()
+for a in "$@"; do
+  [[ $a =~ ^[A-Za-z_][A-Za-z0-9_.]*= ]] && overrides+=("$a")
+done
+"$PDX" validate "$spec" "${overrides[@]}" >/dev/null
 logs="$out.logs"
 mkdir -p "$logs"
+# the jobs read this copy, never the live spec
+snapshot="$logs/spec-$(date -u +%Y%m%dT%H%M%S)-$$.yaml"
+cp -- "$spec" "$snapshot"
+chmod a-w "$snapshot"
+spec=$snapshot
 common=(--parsable)
 [[ -n $partition ]] && common+=(--partition="$partition")
 # shellcheck disable=SC2206
@@ -63,7 +79,7 @@ if ((n == 1)); then
   # one task needs no merge: it writes OUT itself
   job=$(sbatch "${common[@]}" --cpus-per-task="$cpus" --output="$logs/pdx-%j.log" \
         ${time_limit:+--time="$time_limit"} "$here/pdx-array.sbatch" "$spec" "$out" --shard 0/1 "$@")
-  echo "pdx job $job (1 task) -> $out"
+  echo "pdx job $job (1 task) -> $out (spec snapshot: $spec)"
   exit 0
 fi
 array=$(sbatch "${common[@]}" "${array_opts[@]}" "$here/pdx-array.sbatch" "$spec" "$out" "$@")
@@ -72,4 +88,5 @@ merge=$(sbatch "${common[@]}" --dependency="afterok:$array" --kill-on-invalid-de
         --output="$logs/pdx-merge-%j.log" "$here/pdx-merge.sbatch" "$out" "$n")
 merge=${merge%%;*}
 echo "pdx array job $array ($n shards), merge job $merge -> $out"
+echo "spec snapshot: $spec"
 echo "array=$array merge=$merge"

@@ -59,13 +59,45 @@ int pdx_cli_check_spec_path(const char *path)
 
 int pdx_cli_load_spec(const char *path, pdx_spec **spec, pdx_grid **grid)
 {
+    return pdx_cli_load_spec_overrides(path, NULL, 0, spec, grid);
+}
+
+void pdx_cli_print_warnings(const pdx_spec *spec)
+{
+    for (const char *line = spec->warnings; line != NULL && *line != '\0';) {
+        const char *end = strchr(line, '\n');
+        int length = end != NULL ? (int)(end - line) : (int)strlen(line);
+        fprintf(stderr, "pdx: %.*s\n", length, line);
+        line = end != NULL ? end + 1 : NULL;
+    }
+}
+
+int pdx_cli_take_overrides(int n, char **args, const char *command)
+{
+    for (int i = 0; i < n; i++)
+        if (strchr(args[i], '=') == NULL)
+            return pdx_cli_usage_error(
+                "pdx",
+                "%s needs exactly one SPEC file; '%s' after it is no "
+                "KEY=VALUE override",
+                command, args[i]);
+    return -1;
+}
+
+int pdx_cli_load_spec_overrides(const char *path,
+                                const char *const *overrides,
+                                size_t n_overrides, pdx_spec **spec,
+                                pdx_grid **grid)
+{
     pdx_error err;
     pdx_error_clear(&err);
     int rc = pdx_cli_check_spec_path(path);
     if (rc != 0)
         return rc;
-    if (pdx_spec_parse_file(spec, path, &err) != PDX_OK)
+    if (pdx_spec_parse_file_overrides(spec, path, overrides, n_overrides,
+                                      &err) != PDX_OK)
         return pdx_cli_report(&err);
+    pdx_cli_print_warnings(*spec);
     if (pdx_grid_create(grid, *spec, &err) != PDX_OK) {
         pdx_spec_destroy(spec);
         return pdx_cli_report(&err);

@@ -54,6 +54,21 @@ int pdx_cli_check_spec_path(const char *path);
  * exit code on failure (0 on success). */
 int pdx_cli_load_spec(const char *path, pdx_spec **spec, pdx_grid **grid);
 
+/* As pdx_cli_load_spec, with command-line overrides "KEY=VALUE"
+ * (pdx_spec_parse_file_overrides); prints the spec's warnings. */
+int pdx_cli_load_spec_overrides(const char *path,
+                                const char *const *overrides,
+                                size_t n_overrides, pdx_spec **spec,
+                                pdx_grid **grid);
+
+/* The spec's warnings (spec->warnings) on stderr. */
+void pdx_cli_print_warnings(const pdx_spec *spec);
+
+/* Check the n arguments after a command's SPEC: each must be KEY=VALUE
+ * (an override). Returns -1 if they are, else prints a usage error naming
+ * `command` and returns 2. */
+int pdx_cli_take_overrides(int n, char **args, const char *command);
+
 /* Parse the spec stored in a result file (merge, info). Returns 0 or the
  * exit code (the error printed). */
 int pdx_cli_load_spec_of_file(const pdx_store_info *info, const char *path,

@@ -185,7 +185,8 @@ static size_t expected_dims(const pdx_store_variable *x, const pdx_grid *grid,
     if (shard)
         want[n++] = "task";
     for (size_t i = 0; !shard && i < grid->n_axes && n < max; i++)
-        want[n++] = pdx_spec_keys(NULL)[grid->spec->axes[i].key].name;
+        want[n++] =
+            pdx_spec_keys(NULL)[grid->spec->axes[grid->dim_axis[i]].key].name;
     if (!shard && n < max)
         want[n++] = "replica";
     for (size_t j = 0; v != NULL && j < v->n_dims && n < max; j++)

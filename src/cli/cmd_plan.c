@@ -46,18 +46,25 @@ int pdx_cli_plan(int argc, char **argv)
         if (c == 't')
             threads = atoi(optarg);
         else if (c == 'h') {
-            printf("usage: pdx plan SPEC [--threads N]\n\nShow the axes, "
+            printf("usage: pdx plan SPEC [KEY=VALUE ...] [--threads N]\n\nShow the axes, "
                    "number of cells and tasks, estimated work and time, the\n"
                    "output size and the memory a run needs.\n");
             return 0;
         } else
             return 2;
     }
-    if (optind != argc - 1)
+    if (optind >= argc)
         return pdx_cli_usage_error("pdx", "plan needs exactly one SPEC file");
+    int rc = pdx_cli_take_overrides(argc - optind - 1, argv + optind + 1,
+                                    "plan");
+    if (rc >= 0)
+        return rc;
     pdx_spec *spec = NULL;
     pdx_grid *grid = NULL;
-    int rc = pdx_cli_load_spec(argv[optind], &spec, &grid);
+    rc = pdx_cli_load_spec_overrides(argv[optind],
+                                     (const char *const *)(argv + optind + 1),
+                                     (size_t)(argc - optind - 1), &spec,
+                                     &grid);
     if (rc != 0)
         return rc;
     threads = threads > 0 ? threads : omp_get_max_threads();
@@ -75,6 +82,8 @@ int pdx_cli_plan(int argc, char **argv)
                        pdx_spec_choice_name(ax->key, (int)ax->values[i]));
         else
             printf("%g .. %g", ax->values[0], ax->values[ax->n - 1]);
+        if (ax->zip != 0) /* issue 19: axes that vary together */
+            printf("  (zip %d)", ax->zip);
         printf("\n");
     }
     printf("cells    %llu\n", (unsigned long long)grid->n_cells);

@@ -56,9 +56,9 @@ static int stopped_before_work(void)
 }
 
 static const char *const run_usage =
-    "usage: pdx run SPEC [-o OUT] [--threads N] [--quiet] "
-    "[--force] [--extend]\n"
-    "               [--shard I/N] [--grace SECONDS] [--fsync] "
+    "usage: pdx run SPEC [KEY=VALUE ...] [-o OUT] [--threads N] [--quiet] "
+    "[--force]\n"
+    "               [--extend] [--shard I/N] [--grace SECONDS] [--fsync] "
     "[--bundle N]\n\n"
     "Run every task (cell x replica) of SPEC into the HDF5 file "
     "OUT (default:\n<name>.h5). Each finished task is committed "
@@ -67,6 +67,11 @@ static const char *const run_usage =
     "tasks are kept, the others run again). Every finished task of an\n"
     "existing OUT is first checked against its checksum: damaged tasks "
     "are listed\nby cell and run again, even in a finished file.\n\n"
+    "  KEY=VALUE          replace a key of SPEC, e.g. train.alpha=20 or\n"
+    "                     'data.alpha={log: [0.5, 8, 9]}' (VALUE is YAML); "
+    "recorded\n"
+    "                     in OUT's spec text, so give the same overrides "
+    "to resume\n"
     "  -o, --output OUT   result file\n"
     "  -t, --threads N    OpenMP threads (default: "
     "OMP_NUM_THREADS or all cores)\n"
@@ -183,9 +188,15 @@ static int parse_run_args(int argc, char **argv, pdx_run_settings *s,
         if (rc >= 0)
             return rc;
     }
-    if (optind != argc - 1)
+    if (optind >= argc)
         return pdx_cli_usage_error("pdx", "run needs exactly one SPEC file");
     *spec_path = argv[optind];
+    int rc = pdx_cli_take_overrides(argc - optind - 1, argv + optind + 1,
+                                    "run");
+    if (rc >= 0)
+        return rc;
+    s->overrides = (const char *const *)(argv + optind + 1);
+    s->n_overrides = (size_t)(argc - optind - 1);
     pdx_error err;
     pdx_error_clear(&err);
     if (shard_text != NULL && s->mpi_size > 1)
@@ -410,6 +421,8 @@ int pdx_cli_run(int argc, char **argv, const char *command_line,
         return rc;
     if (pdx_run_create(&run, spec_path, &s, &err) != PDX_OK)
         return pdx_cli_report(&err);
+    if (!s.quiet && mpi_rank == 0)
+        pdx_cli_print_warnings(pdx_run_spec(run));
     int nothing_to_do = 0;
     if (stop_requested) /* before anything is opened or written */
         rc = stopped_before_work();

@@ -28,7 +28,7 @@
 #endif
 
 static const char *const theory_usage =
-    "usage: pdx theory SPEC [-o OUT] [--force] [--quiet]\n"
+    "usage: pdx theory SPEC [KEY=VALUE ...] [-o OUT] [--force] [--quiet]\n"
     "       pdx theory --curve NAME --alpha A1,A2,... [options]\n"
     "\n"
     "Statistical-mechanics predictions (GSL) of the learning problems pdx\n"
@@ -516,8 +516,15 @@ static int check_output(const pdx_spec *spec, const char *out_path,
     pdx_error err, reason;
     pdx_error_clear(&err);
     pdx_error_clear(&reason);
-    char sha[65];
-    pdx_store_sha256_hex(spec->text, spec->text_length, sha);
+    char sha[65], file_sha[65];
+    int complete = 0;
+    pdx_store_spec_sha256(spec, sha);
+    /* a theory file of an older pdx holds the hash of the raw text: it is
+     * of this spec when that matches (issue 19) */
+    pdx_error ignored;
+    if (pdx_store_probe(out_path, file_sha, &complete, &ignored) == PDX_OK &&
+        pdx_store_spec_matches(spec, file_sha))
+        memcpy(sha, file_sha, sizeof sha);
     pdx_output_decision d;
     if (pdx_output_check(PDX_WRITER_THEORY, out_path, sha, force, &d, target,
                          &reason, &err) != PDX_OK)
@@ -570,14 +577,20 @@ static const char deep_references[] =
     "52, 4225 (1995); Goldt et al., NeurIPS (2019); Poole et al., "
     "NeurIPS (2016); Schoenholz et al., ICLR (2017)";
 
-static int run_spec(const char *spec_path, const char *out_path, int quiet,
+static int run_spec(const char *spec_path, char **overrides,
+                    int n_overrides, const char *out_path, int quiet,
                     int force, const char *command_line)
 {
     pdx_error err;
     pdx_error_clear(&err);
     pdx_spec *spec = NULL;
     pdx_grid *grid = NULL;
-    int rc = pdx_cli_load_spec(spec_path, &spec, &grid);
+    int rc = pdx_cli_take_overrides(n_overrides, overrides, "theory");
+    if (rc >= 0)
+        return rc;
+    rc = pdx_cli_load_spec_overrides(spec_path,
+                                     (const char *const *)overrides,
+                                     (size_t)n_overrides, &spec, &grid);
     if (rc != 0)
         return rc;
     char default_out[192];
@@ -1047,10 +1060,11 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
         }
     }
     if (o.name == NULL) {
-        if (optind != argc - 1)
+        if (optind >= argc)
             return pdx_cli_usage_error(
                 "pdx theory", "theory needs a SPEC file or --curve NAME");
-        return run_spec(argv[optind], out_path, quiet, force, command_line);
+        return run_spec(argv[optind], argv + optind + 1, argc - optind - 1,
+                        out_path, quiet, force, command_line);
     }
     int rc;
     if (optind != argc)

@@ -87,9 +87,32 @@ size_t pdx__dvar_block_length(const pdx_store *s, size_t k)
     return n;
 }
 
+const pdx_axis *pdx__axis(const pdx_store *s, size_t i)
+{
+    return &s->spec->axes[s->grid->dim_axis[i]];
+}
+
 const pdx_key *pdx__axis_key(const pdx_store *s, size_t i)
 {
-    return &pdx_spec_keys(NULL)[s->spec->axes[i].key];
+    return &pdx_spec_keys(NULL)[pdx__axis(s, i)->key];
+}
+
+size_t pdx__zip_coordinates(const pdx_store *s, char *buf, size_t size)
+{
+    const pdx_grid *g = s->grid;
+    size_t n = 0, used = 0;
+    if (size > 0)
+        buf[0] = '\0';
+    for (size_t i = 0; i < g->n_axes; i++)
+        for (size_t m = 1; m < g->dim_members[i]; m++, n++) {
+            const pdx_axis *member = &pdx__axis(s, i)[m];
+            int w = snprintf(buf + used, used < size ? size - used : 0,
+                             "%s%s", used > 0 ? " " : "",
+                             pdx_spec_keys(NULL)[member->key].name);
+            if (w > 0)
+                used += (size_t)w;
+        }
+    return n;
 }
 
 /* "train.learning_rate=0.5, student.activation=relu, replica=2" */
@@ -105,11 +128,13 @@ void pdx__describe_task(const pdx_store *s, uint64_t task, char *buf,
     }
     size_t used = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < g->n_axes && used < size; i++) {
-        const pdx_key *key = pdx__axis_key(s, i);
-        double v = s->spec->axes[i].values[index[i]];
+    for (size_t a = 0, i = 0; a < s->spec->n_axes && used < size; a++) {
+        while (i + 1 < g->n_axes && g->dim_axis[i + 1] <= a)
+            i++;
+        const pdx_key *key = &pdx_spec_keys(NULL)[s->spec->axes[a].key];
+        double v = s->spec->axes[a].values[index[i]];
         const char *choice = key->type == PDX_KEY_CHOICE
-                                 ? pdx_spec_choice_name(s->spec->axes[i].key,
+                                 ? pdx_spec_choice_name(s->spec->axes[a].key,
                                                         (int)v)
                                  : NULL;
         int n = choice != NULL
@@ -127,8 +152,8 @@ void pdx__describe_task(const pdx_store *s, uint64_t task, char *buf,
 
 int pdx__name_taken(const pdx_store *s, const char *name, size_t n_dvars)
 {
-    for (size_t i = 0; i < s->grid->n_axes; i++)
-        if (strcmp(pdx__axis_key(s, i)->name, name) == 0)
+    for (size_t a = 0; a < s->spec->n_axes; a++) /* zip members too */
+        if (strcmp(pdx_spec_keys(NULL)[s->spec->axes[a].key].name, name) == 0)
             return 1;
     if (strcmp(name, "replica") == 0 || strcmp(name, "task") == 0)
         return 1;
@@ -188,25 +213,29 @@ static pdx_status check_grid(const char *path, const pdx_grid *grid,
                              const pdx_layout *layout, pdx_error *err)
 {
     const pdx_spec *spec = grid->spec;
-    if (grid->n_axes != spec->n_axes)
+    size_t members = 0;
+    for (size_t i = 0; i < grid->n_axes; i++)
+        members += grid->dim_members[i];
+    if (members != spec->n_axes)
         return pdx_error_set(err, PDX_ERR_USAGE, path, 0, 0, NULL,
                              "store: grid has %zu axes but its spec %zu",
-                             grid->n_axes, spec->n_axes);
+                             members, spec->n_axes);
     if (grid->n_axes + 4 > MAX_RANK)
         return pdx_error_set(err, PDX_ERR_TOO_BIG, path, 0, 0, NULL,
                              "store: %zu axes exceed HDF5's %d dimensions",
                              grid->n_axes, MAX_RANK - 4);
     uint64_t cells = 1;
     for (size_t i = 0; i < grid->n_axes; i++) {
-        pdx_key_type type = pdx_spec_keys(NULL)[spec->axes[i].key].type;
-        if (grid->shape[i] == 0 || grid->shape[i] != spec->axes[i].n ||
+        const pdx_axis *axis = &spec->axes[grid->dim_axis[i]];
+        pdx_key_type type = pdx_spec_keys(NULL)[axis->key].type;
+        if (grid->shape[i] == 0 || grid->shape[i] != axis->n ||
             (type != PDX_KEY_INT && type != PDX_KEY_REAL &&
              type != PDX_KEY_CHOICE))
             return pdx_error_set(
                 err, PDX_ERR_USAGE, path, 0, 0,
-                pdx_spec_keys(NULL)[spec->axes[i].key].name,
+                pdx_spec_keys(NULL)[axis->key].name,
                 "store: axis %zu has %zu values in the grid, %zu in the spec",
-                i, grid->shape[i], spec->axes[i].n);
+                i, grid->shape[i], axis->n);
         cells *= grid->shape[i];
     }
     if (grid->replicas == 0 || cells != grid->n_cells ||
@@ -363,9 +392,7 @@ pdx_status pdx__store_new(pdx_store **out, const char *path,
         for (size_t i = 0; i < s->nan_block_length; i++)
             s->nan_block[i] = NAN;
     }
-    pdx_store_sha256_hex(spec->text != NULL ? spec->text : "",
-                         spec->text != NULL ? spec->text_length : 0,
-                         s->spec_sha256);
+    pdx_store_spec_sha256(spec, s->spec_sha256);
     s->shard_count = s->options.shard_count > 1 ? s->options.shard_count : 1;
     s->shard_index = s->shard_count > 1 ? s->options.shard_index : 0;
     if (s->shard_count > 1) {

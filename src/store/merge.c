@@ -400,9 +400,8 @@ static int same_shard_rebuild(uint64_t index, uint64_t count,
         options->shard_index != index || old_grid == NULL)
         return 0;
     char a[65], b[65];
-    pdx_store_sha256_hex(old_grid->spec->text, old_grid->spec->text_length,
-                         a);
-    pdx_store_sha256_hex(grid->spec->text, grid->spec->text_length, b);
+    pdx_store_spec_sha256(old_grid->spec, a);
+    pdx_store_spec_sha256(grid->spec, b);
     return strcmp(a, b) == 0;
 }
 

@@ -173,7 +173,7 @@ static pdx_status check_coordinates(const pdx_store *s, pdx_error *err)
                              "out of memory");
     pdx_status st = PDX_OK;
     for (size_t i = 0; i < g->n_axes && st == PDX_OK; i++) {
-        const pdx_axis *axis = &s->spec->axes[i];
+        const pdx_axis *axis = pdx__axis(s, i);
         pdx_key_type type = pdx__axis_key(s, i)->type;
         for (size_t j = 0; j < axis->n; j++)
             want[j] = type == PDX_KEY_REAL ? axis->values[j]
@@ -271,7 +271,7 @@ pdx_status pdx__check_matches(pdx_store *s, int writing, pdx_error *err)
     if (pdx__get_text(s->file, "spec_sha256", &text) < 0)
         return pdx__h5_error(err, s->path, "/@spec_sha256",
                              "cannot read attribute");
-    if (text == NULL || strcmp(text, s->spec_sha256) != 0) {
+    if (!pdx_store_spec_matches(s->spec, text)) {
         pdx_status st = pdx_error_set(
             err, PDX_ERR_MISMATCH, s->path, 0, 0, "/@spec_sha256",
             "the file was written for a different spec (SHA-256 %.16s... in "

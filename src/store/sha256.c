@@ -4,12 +4,18 @@
  * well-kept library with a plain C API and no global state, chosen over
  * libgcrypt (needs gcry_check_version initialisation, pulls libgpg-error)
  * and over the hand-written FIPS 180-4 code pdx carried before: the same
- * digest, so files written before and after match. */
+ * digest, so files written before and after match.
+ *
+ * What is hashed (issue 19): the spec's canonical text (pdx_spec's
+ * `canonical`: keys and values as parsed), so that a comment or a change
+ * of layout does not make a file "another spec"; files of pdx before it
+ * hold the hash of the raw text, which pdx_store_spec_matches accepts. */
 #include "pdx/store.h"
 
 #include <nettle/sha2.h>
 
 #include <stdio.h>
+#include <string.h>
 
 void pdx_store_sha256_hex(const void *data, size_t length, char hex[65])
 {
@@ -22,4 +28,27 @@ void pdx_store_sha256_hex(const void *data, size_t length, char hex[65])
     for (size_t i = 0; i < sizeof digest; i++)
         snprintf(hex + 2 * i, 3, "%02x", digest[i]);
     hex[64] = '\0';
+}
+
+void pdx_store_spec_sha256(const pdx_spec *spec, char hex[65])
+{
+    if (spec->canonical != NULL)
+        pdx_store_sha256_hex(spec->canonical, spec->canonical_length, hex);
+    else
+        pdx_store_sha256_hex(spec->text != NULL ? spec->text : "",
+                             spec->text != NULL ? spec->text_length : 0, hex);
+}
+
+int pdx_store_spec_matches(const pdx_spec *spec, const char *file_sha)
+{
+    char hex[65];
+    if (file_sha == NULL || file_sha[0] == '\0')
+        return 0;
+    pdx_store_spec_sha256(spec, hex);
+    if (strcmp(hex, file_sha) == 0)
+        return 1;
+    /* written by a pdx before issue 19: the hash of the raw text */
+    pdx_store_sha256_hex(spec->text != NULL ? spec->text : "",
+                         spec->text != NULL ? spec->text_length : 0, hex);
+    return strcmp(hex, file_sha) == 0;
 }

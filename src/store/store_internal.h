@@ -228,7 +228,13 @@ pdx_status pdx__open_pdx_file(const char *path, int live, hid_t *out,
 pdx_status pdx__read_file_status(pdx_store *s, int8_t **out, pdx_error *err);
 
 /* layout.c: the store object, its data variables and their shapes */
+/* dimension i of the grid: its (first) axis and that axis' key */
+const pdx_axis *pdx__axis(const pdx_store *s, size_t i);
 const pdx_key *pdx__axis_key(const pdx_store *s, size_t i);
+/* The zip members that are no dimension (issue 19: auxiliary coordinates
+ * along their group's dimension) as the `coordinates` attribute lists
+ * them, "key key ..." into buf; returns how many (0: no zip group). */
+size_t pdx__zip_coordinates(const pdx_store *s, char *buf, size_t size);
 void pdx__describe_task(const pdx_store *s, uint64_t task, char *buf,
                         size_t size);
 void pdx__discard_frame(pdx_store *s);

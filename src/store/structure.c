@@ -93,12 +93,14 @@ static pdx_status write_all(hid_t ds, hid_t mem_type, const void *data,
     return PDX_OK;
 }
 
-/* Coordinate of axis i: values, attributes, dimension scale. */
-pdx_status pdx__create_axis(const pdx_store *s, hid_t file, size_t i,
-                            const char *path, hid_t *out, pdx_error *err)
+/* The coordinate of `axis`: values, attributes, and a dimension scale of
+ * its name (`dim_scale` invalid), or, for a zip group's later member, an
+ * auxiliary coordinate along its group's dimension `dim_scale`. */
+static pdx_status create_coordinate(hid_t file, const pdx_axis *axis,
+                                    hid_t dim_scale, const char *path,
+                                    hid_t *out, pdx_error *err)
 {
-    const pdx_axis *axis = &s->spec->axes[i];
-    const pdx_key *key = pdx__axis_key(s, i);
+    const pdx_key *key = &pdx_spec_keys(NULL)[axis->key];
     hsize_t n = axis->n;
     pdx_status status = PDX_OK;
     hid_t ds = H5I_INVALID_HID;
@@ -167,13 +169,37 @@ pdx_status pdx__create_axis(const pdx_store *s, hid_t file, size_t i,
         }
         free(meanings);
     }
-    if (status == PDX_OK && H5DSset_scale(ds, key->name) < 0)
+    if (status == PDX_OK && dim_scale < 0 && H5DSset_scale(ds, key->name) < 0)
         status = pdx__h5_error(err, path, key->name,
                                "cannot make a dimension scale");
+    if (status == PDX_OK && dim_scale >= 0 &&
+        H5DSattach_scale(ds, dim_scale, 0) < 0)
+        status = pdx__h5_error(err, path, key->name,
+                               "cannot attach its zip group's dimension");
     free(values);
     if (status != PDX_OK)
         pdx__close_id(&ds);
     *out = ds;
+    return status;
+}
+
+/* Coordinate of dimension i: values, attributes, dimension scale; a zip
+ * group (issue 19) is one dimension named by its first axis, the other
+ * members auxiliary coordinates along it (CF: listed in the variables'
+ * `coordinates` attribute). */
+pdx_status pdx__create_axis(const pdx_store *s, hid_t file, size_t i,
+                            const char *path, hid_t *out, pdx_error *err)
+{
+    const pdx_axis *axis = pdx__axis(s, i);
+    pdx_status status =
+        create_coordinate(file, axis, H5I_INVALID_HID, path, out, err);
+    for (size_t m = 1; m < s->grid->dim_members[i] && status == PDX_OK; m++) {
+        hid_t member = H5I_INVALID_HID;
+        status = create_coordinate(file, &axis[m], *out, path, &member, err);
+        pdx__close_id(&member);
+    }
+    if (status != PDX_OK)
+        pdx__close_id(out);
     return status;
 }
 
@@ -330,6 +356,11 @@ static pdx_status create_variable(const pdx_store *s, hid_t file, size_t k,
     }
     if (status == PDX_OK && d->kind == DVAR_CHECKSUM)
         status = put_checksum_attributes(s, ds, path, err);
+    /* zip groups (issue 19): their later members are coordinates */
+    char zipped[1024];
+    if (status == PDX_OK && s->shard_count <= 1 &&
+        pdx__zip_coordinates(s, zipped, sizeof zipped) > 0)
+        status = pdx__put_string(ds, d->name, "coordinates", zipped, path, err);
     unsigned dim = 0;
     if (s->shard_count > 1) {
         if (status == PDX_OK && H5DSattach_scale(ds, task_scale, dim++) < 0)

@@ -80,6 +80,9 @@ static pdx_status write_theory_content(const pdx_store *s, hid_t file,
                                              dim_scales, err);
     for (size_t i = 0; i < g->n_axes; i++)
         scales[i] = axis_scales[i];
+    /* zip groups (issue 19): their later members are coordinates */
+    char zipped[1024];
+    size_t n_zipped = pdx__zip_coordinates(s, zipped, sizeof zipped);
     /* int8 per-cell flag variables */
     for (size_t k = 0; k < th->n_flags && status == PDX_OK; k++) {
         const pdx_store_flag_var *fv = &th->flags[k];
@@ -92,6 +95,9 @@ static pdx_status write_theory_content(const pdx_store *s, hid_t file,
                                 scales, path, &ds, err);
         if (status == PDX_OK)
             status = pdx__put_labels(ds, s->spec, 1, fv->name, fv->long_name,
+                                     path, err);
+        if (status == PDX_OK && n_zipped > 0)
+            status = pdx__put_string(ds, fv->name, "coordinates", zipped,
                                      path, err);
         if (status == PDX_OK && fv->n_flags > 0)
             status = pdx__put_attr(ds, fv->name, "flag_values", H5T_STD_I8LE,
@@ -118,6 +124,9 @@ static pdx_status write_theory_content(const pdx_store *s, hid_t file,
         if (status == PDX_OK)
             status = pdx__put_labels(ds, s->spec, 1, desc->name,
                                      desc->long_name, path, err);
+        if (status == PDX_OK && n_zipped > 0)
+            status = pdx__put_string(ds, desc->name, "coordinates", zipped,
+                                     path, err);
         if (status == PDX_OK)
             status =
                 pdx__put_double(ds, desc->name, "_FillValue", NAN, path, err);
