@@ -96,8 +96,9 @@ static pdx_status write_all(hid_t ds, hid_t mem_type, const void *data,
 /* The coordinate of `axis`: values, attributes, and a dimension scale of
  * its name (`dim_scale` invalid), or, for a zip group's later member, an
  * auxiliary coordinate along its group's dimension `dim_scale`. */
-static pdx_status create_coordinate(hid_t file, const pdx_axis *axis,
-                                    hid_t dim_scale, const char *path,
+static pdx_status create_coordinate(hid_t file, const pdx_spec *spec,
+                                    const pdx_axis *axis, hid_t dim_scale,
+                                    const char *path,
                                     hid_t *out, pdx_error *err)
 {
     const pdx_key *key = &pdx_spec_keys(NULL)[axis->key];
@@ -134,7 +135,7 @@ static pdx_status create_coordinate(hid_t file, const pdx_axis *axis,
     /* short long_name and units (metadata.c; choice coordinates are
      * flags: no units), the key's doc as description */
     if (status == PDX_OK)
-        status = pdx__put_labels(ds, s->spec, 0, key->name, key->doc, path,
+        status = pdx__put_labels(ds, spec, 0, key->name, key->doc, path,
                                  err);
     if (status == PDX_OK)
         status = pdx__put_string(ds, key->name, "pdx_scale",
@@ -192,10 +193,12 @@ pdx_status pdx__create_axis(const pdx_store *s, hid_t file, size_t i,
 {
     const pdx_axis *axis = pdx__axis(s, i);
     pdx_status status =
-        create_coordinate(file, axis, H5I_INVALID_HID, path, out, err);
+        create_coordinate(file, s->spec, axis, H5I_INVALID_HID, path, out,
+                          err);
     for (size_t m = 1; m < s->grid->dim_members[i] && status == PDX_OK; m++) {
         hid_t member = H5I_INVALID_HID;
-        status = create_coordinate(file, &axis[m], *out, path, &member, err);
+        status = create_coordinate(file, s->spec, &axis[m], *out, path,
+                                   &member, err);
         pdx__close_id(&member);
     }
     if (status != PDX_OK)
