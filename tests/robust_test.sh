@@ -94,6 +94,42 @@ for name in ["Q", "R", "train_error", "loss", "eg"]:
         assert np.array_equal(x[:, :, n], b[name][:], equal_nan=True), name
 PY
 
+# theory on the same grid: the closed form from the theory's R against
+# the replica mean of the exact perceptron robust error (N = 400, loads and
+# budgets held back from the unit tests), within 3 standard errors; and
+# the same numbers as pdx theory --curve hebb --budgets
+cat > hebb.yaml <<'YAML'
+name: robust-hebb-theory
+seed: 21
+replicas: 6
+N: 400
+teacher: {kind: perceptron}
+student: {kind: perceptron, weights: continuous}
+data: {alpha: [1.5, 6]}
+train: {algorithm: hebb, epochs: 1}
+record: {times: [1], test_size: 5000, budgets: [0.03, 0.25, 0.6], norm: [l2, linf]}
+YAML
+expect_exit 0 "hebb sweep" -- "$PDX" run hebb.yaml -o hebb.h5 --quiet
+expect_exit 0 "hebb theory" -- "$PDX" theory hebb.yaml -o hebb-theory.h5 --quiet
+"$PDX" theory --curve hebb --alpha 1.5,6 --budgets 0.03,0.25,0.6 > curve.csv 2>"$WORK/err.txt" || fail "theory --curve hebb --budgets"
+if $PY - <<'PY' >"$WORK/py.txt" 2>&1; then pass "theory file against simulation and --curve"; else fail "theory file against simulation and --curve"; sed 's/^/     /' "$WORK/py.txt"; fi
+import csv, h5py, numpy as np
+s, t = h5py.File("hebb.h5", "r"), h5py.File("hebb-theory.h5", "r")
+assert list(t["budget"][:]) == list(s["budget"][:])
+th = t["robust_error"][:, :, 0, :]              # alpha, norm, budget
+sim = s["robust_error"][:, :, :, 0, :]          # alpha, norm, replica, budget
+m, se = sim.mean(2), sim.std(2, ddof=1) / np.sqrt(sim.shape[2])
+z = np.abs(m - th) / np.maximum(se, 1e-12)
+bad = (z > 3) & (np.abs(m - th) > 1e-3)
+assert not bad.any(), f"simulation vs theory beyond 3 se: z = {z}"
+rows = list(csv.DictReader(open("curve.csv")))
+for r in rows:
+    a = [1.5, 6].index(float(r["alpha"]))
+    b = [0.03, 0.25, 0.6].index(float(r["budget"]))
+    assert abs(float(r["robust_error"]) - th[a, 0, b]) < 1e-9, (r, th[a, 0, b])
+assert len(rows) == 6
+PY
+
 # adversarial training: budget 0 is plain sgd bit for bit, a budget
 # trains differently, and the same bits for any thread count
 cat > adv.yaml <<'YAML'
