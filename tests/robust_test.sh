@@ -81,6 +81,14 @@ for i in 0 1 2; do "$PDX" run sweep.yaml -o sh.h5 --shard "$i/3" --threads 1 --q
 expect_exit 0 "merge shards" -- "$PDX" merge merged.h5 sh.shard-*-of-3.h5
 same "same bits from 3 shards" one.h5 merged.h5
 
+# an extension (more replicas and a new width) keeps the finished tasks'
+# bits and computes the new ones as a fresh run of the bigger spec does
+sed 's/^replicas: 2/replicas: 3/; s/hidden: \[2, 4\]/hidden: [2, 4, 3]/' sweep.yaml > big.yaml
+cp one.h5 ext.h5
+expect_exit 0 "extend" -- "$PDX" run big.yaml -o ext.h5 --extend --threads 2 --quiet
+expect_exit 0 "bigger spec, fresh" -- "$PDX" run big.yaml -o big.h5 --threads 1 --quiet
+same "extended file identical to a fresh run" ext.h5 big.h5
+
 # budgets change no training: the other variables equal a run without them
 if $PY - one.h5 <<'PY' >"$WORK/py.txt" 2>&1; then pass "training unchanged by the budgets"; else fail "training unchanged by the budgets"; sed 's/^/     /' "$WORK/py.txt"; fi
 import sys, subprocess, h5py, numpy as np, os
