@@ -182,6 +182,14 @@ static const pdx_var_desc variables[PDX_TH_COUNT] = {
                                 "(1 + R)/sqrt(2 pi) (l2; linf: over sqrt(N) "
                                 "|w|_1/(|w|_2 sqrt(N)))",
                                 "1", 1, {PDX_DIM_TIME}},
+    [PDX_TH_ROBUST_ERROR_CONSISTENT] = {"robust_error_consistent",
+                                        "perceptrons, l2 budgets: consistent "
+                                        "robust error (only delta that keep "
+                                        "the teacher's label), arccos(R)/pi + "
+                                        "2 int_0^eps Dx Phi(min(R x/sqrt(1 - "
+                                        "R^2), sqrt(eps^2 - x^2))); NaN for "
+                                        "linf",
+                                        "1", 2, {PDX_DIM_TIME, PDX_DIM_BUDGET}},
 };
 
 /* The theory layouts with budgets: the first `base` variables then the
@@ -511,11 +519,15 @@ static void eval_robust(const grid_ctx *c, uint64_t cell, const pdx_params *p,
             continue;
         double rho = pdx_theory_robust_l1_ratio(R, teacher_binary,
                                                 student_binary);
-        for (size_t j = 0; j < nb; j++)
+        for (size_t j = 0; j < nb; j++) {
             cell_var(c, cell, PDX_TH_ROBUST_ERROR)[i * nb + j] =
                 pdx_theory_robust_error(
                     R, pdx_theory_robust_kappa(p->record_norm, spec->budgets[j],
                                                (double)p->N, rho));
+            if (p->record_norm == PDX_NORM_L2)
+                cell_var(c, cell, PDX_TH_ROBUST_ERROR_CONSISTENT)[i * nb + j] =
+                    pdx_theory_robust_error_consistent(R, spec->budgets[j]);
+        }
         cell_var(c, cell, PDX_TH_ROBUST_DISTANCE)[i] =
             pdx_theory_robust_distance(R, p->record_norm, (double)p->N, rho);
     }

@@ -15,16 +15,25 @@ static double normal_cdf(double z)
 }
 
 typedef struct robust_ctx {
-    double c; /* R / sqrt(1 - R^2) */
+    double c;          /* R / sqrt(1 - R^2) */
+    double kappa;      /* the budget's margin shift */
+    int consistent;    /* 1: min(c x, sqrt(kappa^2 - x^2)) */
 } robust_ctx;
 
 static double robust_integrand(double x, void *params)
 {
     const robust_ctx *ctx = params;
-    return exp(-0.5 * x * x) / sqrt(2.0 * M_PI) * normal_cdf(ctx->c * x);
+    double z = x > 0.0 ? ctx->c * x : 0.0;
+    if (ctx->consistent) {
+        double w = ctx->kappa * ctx->kappa - x * x;
+        double s = sqrt(w > 0.0 ? w : 0.0);
+        z = z < s ? z : s;
+    }
+    return exp(-0.5 * x * x) / sqrt(2.0 * M_PI) * normal_cdf(z);
 }
 
-double pdx_theory_robust_error(double R, double kappa)
+/* arccos(R)/pi + 2 int_0^kappa Dx Phi(z(x)), z as robust_integrand. */
+static double robust_integral(double R, double kappa, int consistent)
 {
     if (isnan(R) || isnan(kappa) || kappa < 0.0)
         return NAN;
@@ -33,11 +42,12 @@ double pdx_theory_robust_error(double R, double kappa)
     if (kappa == 0.0)
         return clean;
     double top = kappa < 40.0 ? kappa : 40.0; /* Dx is 0 beyond */
-    if (R >= 1.0)
+    if (R >= 1.0 && !consistent)
         return 2.0 * (normal_cdf(top) - 0.5);
     if (R <= -1.0)
         return 1.0;
-    robust_ctx ctx = {R / sqrt(1.0 - R * R)};
+    robust_ctx ctx = {R < 1.0 ? R / sqrt(1.0 - R * R) : INFINITY, kappa,
+                      consistent};
     gsl_function f = {robust_integrand, &ctx};
     gsl_integration_workspace *ws = gsl_integration_workspace_alloc(200);
     if (ws == NULL)
@@ -52,6 +62,16 @@ double pdx_theory_robust_error(double R, double kappa)
         return NAN;
     double e = clean + 2.0 * value;
     return e > 1.0 ? 1.0 : e;
+}
+
+double pdx_theory_robust_error(double R, double kappa)
+{
+    return robust_integral(R, kappa, 0);
+}
+
+double pdx_theory_robust_error_consistent(double R, double kappa)
+{
+    return robust_integral(R, kappa, 1);
 }
 
 double pdx_theory_robust_l1_ratio(double R, int teacher_binary,

@@ -379,6 +379,17 @@ static void test_robust_closed_form_matches_simulation(void **state)
                              "%.5f (R %.4f, kappa %.4f, 3 se %.5f)",
                              loads[a], norms[n], eps, e[j], E, R, kappa,
                              3 * se);
+                if (n == 1)
+                    continue;
+                /* the consistent variant (l2): exact given R */
+                double c = robust(&m, PDX_ROBUST_ERROR_CONSISTENT)[j];
+                double Ec = pdx_theory_robust_error_consistent(R, eps);
+                double sec = sqrt(Ec * (1 - Ec) / 20000.0);
+                assert_true(Ec <= E + 1e-12);
+                if (fabs(c - Ec) > 3 * sec + 1e-12)
+                    fail_msg("alpha %s eps %g: consistent simulated %.5f, "
+                             "closed form %.5f (R %.4f, 3 se %.5f)",
+                             loads[a], eps, c, Ec, R, 3 * sec);
             }
             /* the mean minimal perturbation, (1 + R)/sqrt(2 pi) in l2 */
             double d = robust(&m, PDX_ROBUST_DISTANCE)[0];
@@ -412,6 +423,15 @@ static void test_robust_closed_form_limits(void **state)
                         1e-8);
     assert_double_close(pdx_theory_robust_l1_ratio(1 - 1e-12, 1, 0), 1.0,
                         1e-5);
+    /* consistent: at R = 0 as the plain one (min(0, .) = 0); below it */
+    assert_double_close(pdx_theory_robust_error_consistent(0.0, 0.8),
+                        pdx_theory_robust_error(0.0, 0.8), 1e-12);
+    assert_true(pdx_theory_robust_error_consistent(0.9, 0.5) <
+                pdx_theory_robust_error(0.9, 0.5) - 1e-3);
+    assert_true(pdx_theory_robust_error_consistent(0.9, 0.5) >
+                acos(0.9) / M_PI + 1e-3);
+    assert_double_close(pdx_theory_robust_error_consistent(0.7, 0),
+                        acos(0.7) / M_PI, 1e-15);
     /* the integral: E(kappa, 0) = 1/2 + (Phi(kappa) - 1/2) */
     assert_double_close(pdx_theory_robust_error(0.0, 0.8),
                         0.5 + 0.5 * erf(0.8 / M_SQRT2), 1e-12);

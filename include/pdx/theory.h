@@ -485,6 +485,7 @@ typedef enum pdx_theory_var {
     /* record.budgets, perceptron theories (issue 18; src/theory_robust.c) */
     PDX_TH_ROBUST_ERROR = PDX_TH_LAYER_COUNT, /* (time, budget) */
     PDX_TH_ROBUST_DISTANCE,     /* (time) */
+    PDX_TH_ROBUST_ERROR_CONSISTENT, /* (time, budget): l2 only */
     PDX_TH_COUNT
 } pdx_theory_var;
 
@@ -500,6 +501,18 @@ size_t pdx_theory_layout_var(const pdx_layout *layout, size_t v);
  *   E(kappa, R) = arccos(R)/pi + 2 int_0^kappa Dx H(-R x / sqrt(1 - R^2))
  * (Dx the Gaussian measure, H(-z) = Phi(z)). */
 double pdx_theory_robust_error(double R, double kappa);
+
+/* The consistent variant for l2 budgets (only delta that keep the
+ * teacher's label count): the smallest such delta of an input both
+ * classify right, with a = |lambda_s|, b = |lambda_t|, is a when a R <= b,
+ * else sqrt((a^2 - 2 a b R + b^2)/(1 - R^2)) (the point of both planes),
+ * so that
+ *   E_c(kappa, R) = arccos(R)/pi
+ *                   + 2 int_0^kappa Dx Phi(min(R x/sqrt(1 - R^2),
+ *                                              sqrt(kappa^2 - x^2))).
+ * kappa = eps (l2 only: in linf the smallest delta depends on every
+ * weight, not on R alone). */
+double pdx_theory_robust_error_consistent(double R, double kappa);
 
 /* |w|_1 / (|w|_2 sqrt(N)) of a typical student of overlap R, assuming w
  * is its teacher's direction plus an isotropic Gaussian remainder:

@@ -24,7 +24,7 @@ int pdx_cli_theory_robust_rows(pdx_theory_kind kind, const double *alpha,
     const char *norm = o->norm == PDX_NORM_LINF ? "linf" : "l2";
     if (header)
         printf("alpha,T,label_noise,R,norm,N,budget,robust_error,"
-               "robust_distance,status\n");
+               "robust_error_consistent,robust_distance,status\n");
     for (size_t i = 0; i < n; i++) {
         const pdx_perceptron_point *p = &pts[i];
         int solved = p->status == PDX_THEORY_SOLVED;
@@ -39,9 +39,14 @@ int pdx_cli_theory_robust_rows(pdx_theory_kind kind, const double *alpha,
                                               o->norm, o->budgets[j], o->N,
                                               rho))
                               : NAN;
-            printf("%.10g,%.10g,%.10g,%.10g,%s,%.10g,%.10g,%.10g,%.10g,%s\n",
+            double ec = solved && o->norm == PDX_NORM_L2
+                            ? pdx_theory_robust_error_consistent(
+                                  p->R, o->budgets[j])
+                            : NAN;
+            printf("%.10g,%.10g,%.10g,%.10g,%s,%.10g,%.10g,%.10g,%.10g,%.10g,"
+                   "%s\n",
                    alpha[i], T, label_noise, p->R, norm, o->N, o->budgets[j],
-                   e, d,
+                   e, ec, d,
                    solved ? "solved"
                           : p->status == PDX_THEORY_NOT_APPLICABLE
                                 ? "not_applicable"

@@ -21,7 +21,8 @@ int pdx_cli_theory_robust_option(int is_norm, const char *arg,
                                  pdx_cli_robust_opts *o);
 
 /* One row per (alpha, budget) of the curve `kind` at temperature T:
- * alpha,T,label_noise,R,norm,N,budget,robust_error,robust_distance,status
+ * alpha,T,label_noise,R,norm,N,budget,robust_error,
+ * robust_error_consistent (l2), robust_distance,status
  * (the header first when `header`). Returns the exit code. */
 int pdx_cli_theory_robust_rows(pdx_theory_kind kind, const double *alpha,
                                const pdx_perceptron_point *pts, size_t n,
