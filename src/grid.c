@@ -192,6 +192,7 @@ pdx_status pdx_grid_create(pdx_grid **out, const pdx_spec *spec,
             closed = 0;
         int needs_test = p.train_algorithm != PDX_ALG_PROPAGATE &&
                          (p.record_eg == PDX_EG_TEST_SET ||
+                          p.record_budget_count > 0 ||
                           (p.record_eg == PDX_EG_AUTO && !closed));
         if (needs_test && p.record_test_size > max_test)
             max_test = p.record_test_size;
@@ -262,6 +263,10 @@ uint64_t pdx_grid_cell_key(const pdx_params *params)
          * of specs without them keep the keys they had (issue 15) */
         if (id >= PDX_K_STUDENT_DEPTH &&
             !pdx_params_uses_key(params, (pdx_key_id)id))
+            continue;
+        /* how the robust error is measured never changes training */
+        if (id >= PDX_K_RECORD_BUDGETS && id <= PDX_K_RECORD_ATTACK_RESTARTS &&
+            !(id == PDX_K_RECORD_NORM && params->train_adversarial_budget > 0))
             continue;
         double v = pdx_params_get(params, (pdx_key_id)id);
         uint64_t bits;
@@ -349,15 +354,18 @@ static double finite_task_cost(const pdx_params *params)
     case PDX_ALG_GD:
     default: work = epochs * P * (6.0 * N * K + 40.0 * K); break;
     }
+    if (params->train_adversarial_budget > 0.0) /* an attack per example */
+        work *= 1.0 + (params->train_adversarial_attack == PDX_ATTACK_FGSM
+                           ? 2.0
+                           : 2.0 * (double)params->train_adversarial_steps);
     /* the training set (and a test set, at most once per checkpoint) */
     work += P * N * (20.0 + 2.0 * M);
     return work;
 }
 
-double pdx_grid_task_cost(const pdx_params *params)
+/* Work of an online task. */
+static double online_task_cost(const pdx_params *params)
 {
-    if (pdx_params_finite(params))
-        return finite_task_cost(params);
     double N = (double)params->N;
     double K = (double)params->student_hidden;
     double M = (double)params->teacher_hidden;
@@ -365,6 +373,43 @@ double pdx_grid_task_cost(const pdx_params *params)
     /* per step: N Gaussians (~20 flop each), K+M dot products, K updates */
     double per_step = N * (20.0 + 2.0 * (K + M) + 2.0 * K);
     return steps * per_step;
+}
+
+/* Work of the robust error at the checkpoints (issue 18): per test input
+ * one distance (exact), or budgets x starts x steps of a forward and a
+ * gradient pass and the teacher's check (fgsm, pgd). */
+static double robust_cost(const pdx_params *p)
+{
+    if (p->record_budget_count == 0)
+        return 0.0;
+    double N = (double)p->N, K = (double)pdx_params_student_units(p);
+    double M = (double)pdx_params_teacher_units(p);
+    int attack = p->record_attack;
+    if (attack == PDX_ATTACK_AUTO)
+        attack = p->student_kind == PDX_MODEL_PERCEPTRON ? PDX_ATTACK_EXACT
+                                                         : PDX_ATTACK_PGD;
+    double per_input;
+    if (attack == PDX_ATTACK_EXACT)
+        per_input = N * (p->record_norm == PDX_NORM_LINF ? 40.0 : 6.0);
+    else if (attack == PDX_ATTACK_FGSM)
+        per_input = (double)p->record_budget_count * N * (8.0 * K + 2.0 * M);
+    else
+        per_input = (double)p->record_budget_count *
+                    (double)p->record_attack_restarts *
+                    (double)p->record_attack_steps * N * (8.0 * K + 2.0 * M);
+    return (double)p->record_checkpoints * (double)p->record_test_size *
+           per_input;
+}
+
+double pdx_grid_task_cost(const pdx_params *params)
+{
+    if (params->record_budget_count > 0)
+        return (pdx_params_finite(params) ? finite_task_cost(params)
+                                          : online_task_cost(params)) +
+               robust_cost(params);
+    if (pdx_params_finite(params))
+        return finite_task_cost(params);
+    return online_task_cost(params);
 }
 
 void pdx_grid_describe_task(const pdx_grid *grid, uint64_t task, char *buf,
@@ -672,12 +717,16 @@ pdx_status pdx_grid_embed(const pdx_grid *from, const pdx_grid *to,
             snprintf(have, sizeof have, "'%s'", x);
             snprintf(want, sizeof want, "'%s'", y);
         } else if (k->type == PDX_KEY_TIMES) {
-            same = a->n_times == b->n_times;
-            for (size_t t = 0; same && t < a->n_times; t++)
-                same = a->times[t] == b->times[t];
-            snprintf(have, sizeof have, "%zu times", a->n_times);
-            snprintf(want, sizeof want, "%zu times", b->n_times);
-            if (a->n_times == b->n_times)
+            size_t na, nb;
+            const double *ta = pdx_spec_list(a, (pdx_key_id)id, &na);
+            const double *tb = pdx_spec_list(b, (pdx_key_id)id, &nb);
+            same = na == nb;
+            for (size_t t = 0; same && t < na; t++)
+                same = ta[t] == tb[t];
+            const char *what = id == PDX_K_RECORD_TIMES ? "times" : "values";
+            snprintf(have, sizeof have, "%zu %s", na, what);
+            snprintf(want, sizeof want, "%zu %s", nb, what);
+            if (na == nb)
                 snprintf(want, sizeof want, "other values");
         } else {
             double x = pdx_params_get(&a->base, (pdx_key_id)id);
@@ -704,4 +753,5 @@ void pdx_grid_layout_dims(const pdx_grid *grid, pdx_layout *layout)
     layout->dim_size[PDX_DIM_TEACHER_UNIT] = grid->max_teacher_hidden;
     layout->dim_size[PDX_DIM_TEACHER_UNIT2] = grid->max_teacher_hidden;
     layout->dim_size[PDX_DIM_LAYER] = grid->max_layers;
+    layout->dim_size[PDX_DIM_BUDGET] = grid->spec->n_budgets;
 }

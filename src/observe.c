@@ -245,7 +245,10 @@ static double measure_eg(const pdx_trainer *t, const double *Q, size_t ldq,
                          const double *R, size_t ldr, const double *T,
                          size_t ldt)
 {
-    if (pdx_trainer_test_set(t, NULL, NULL) > 0)
+    const pdx_params *p = pdx_trainer_params(t);
+    /* a test set made for the robust error only leaves eg in closed form */
+    if (pdx_trainer_test_set(t, NULL, NULL) > 0 &&
+        !(p->record_eg != PDX_EG_TEST_SET && pdx_trainer_has_closed_form(p)))
         return pdx_observe_eg_test_set(t);
     if (pdx_trainer_student(t)->deep != NULL)
         return NAN; /* deep nets: a test set only */
@@ -296,7 +299,7 @@ void pdx_observe_measure(pdx_trainer *t, const pdx_layout *layout,
     }
     out[PDX_OBS_NORM][ti] = norm / (double)K;
     out[PDX_OBS_EG][ti] = measure_eg(t, Q, kk, R, mm, T, mm);
-    if (layout->n_vars > PDX_OBS_LOSS &&
+    if (pdx_observe_robust_base(layout) > PDX_OBS_LOSS &&
         pdx_params_finite(pdx_trainer_params(t))) {
         double loss;
         out[PDX_OBS_TRAIN_ERROR][ti] = pdx_trainer_train_error(t, 0, &loss);
@@ -333,11 +336,11 @@ void pdx_observe_sample(pdx_observer *o, pdx_trainer *t,
 void pdx_observe_task(const pdx_observer *o, const pdx_trainer *t,
                       const pdx_layout *layout, double *const *out)
 {
-    if (layout->n_vars <= PDX_OBS_ACCEPT_RATE ||
+    if (pdx_observe_robust_base(layout) <= PDX_OBS_ACCEPT_RATE ||
         !pdx_params_finite(pdx_trainer_params(t)))
         return;
     out[PDX_OBS_TIME_TO_FIT][0] = pdx_trainer_time_to_fit(t);
-    if (layout->n_vars > PDX_OBS_CURVE_LENGTH_LAYER) {
+    if (pdx_observe_robust_base(layout) > PDX_OBS_CURVE_LENGTH_LAYER) {
         const double *q, *c, *chi, *length;
         size_t L = pdx_trainer_layers(t, &q, &c, &chi, &length);
         assert(L <= layout->dim_size[PDX_DIM_LAYER]);

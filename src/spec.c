@@ -539,6 +539,11 @@ static pdx_status spec_set_key_now(spec_parser *p, pdx_key_id id,
         pdx_status status = spec_parse_values(p, id, value, &v);
         if (status != PDX_OK)
             return status;
+        if (id == PDX_K_RECORD_BUDGETS) {
+            spec->budgets = v.values;
+            spec->n_budgets = v.n;
+            return PDX_OK;
+        }
         spec->times = v.values;
         spec->n_times = v.n;
         spec->times_scale = v.scale;
@@ -1128,6 +1133,7 @@ void pdx_spec_destroy(pdx_spec **spec)
     free(s->times);
     free(s->canonical);
     free(s->warnings);
+    free(s->budgets);
     free(s->text);
     free(s->path);
     free(s);

@@ -108,6 +108,8 @@ static const pdx_key_id spec_rule_keys[] = {
     PDX_K_STUDENT_WIDTH,
     PDX_K_TEACHER_DEPTH,
     PDX_K_TEACHER_WIDTH,
+    PDX_K_RECORD_ATTACK,
+    PDX_K_TRAIN_ADVERSARIAL_BUDGET,
 };
 #define SPEC_RULE_KEYS (sizeof spec_rule_keys / sizeof spec_rule_keys[0])
 #define SPEC_MAX_RULE_CELLS 1000000u /* combinations checked at most */
@@ -269,6 +271,33 @@ static pdx_status spec_check_deep(const spec_parser *p, const pdx_params *c)
     return PDX_OK;
 }
 
+/* Robust error and adversarial training (issue 18): which students and
+ * algorithms they serve. */
+static pdx_status spec_check_robust(const spec_parser *p, const pdx_params *c)
+{
+    const pdx_spec *spec = p->spec;
+    int measured = spec->n_budgets > 0;
+    if (measured && (c->student_kind == PDX_MODEL_DEEP ||
+                     c->train_algorithm == PDX_ALG_PROPAGATE))
+        return spec_rule_fail(p, PDX_K_RECORD_BUDGETS,
+                              "the robust error is measured for perceptron, "
+                              "committee and twolayer students (deep "
+                              "students have no attack yet)");
+    if (measured && c->record_attack == PDX_ATTACK_EXACT &&
+        c->student_kind != PDX_MODEL_PERCEPTRON)
+        return spec_rule_fail(p, PDX_K_RECORD_ATTACK,
+                              "exact needs a perceptron student (the "
+                              "distance to its plane); use fgsm, pgd or auto");
+    if (c->train_adversarial_budget > 0 &&
+        (c->train_algorithm != PDX_ALG_SGD ||
+         c->student_kind == PDX_MODEL_DEEP ||
+         c->student_kind == PDX_MODEL_PERCEPTRON))
+        return spec_rule_fail(p, PDX_K_TRAIN_ADVERSARIAL_BUDGET,
+                              "adversarial training needs train.algorithm "
+                              "sgd and a committee or twolayer student");
+    return PDX_OK;
+}
+
 /* The rules for one combination of the rule keys (the other keys at their
  * base values). */
 static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
@@ -280,6 +309,8 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
     int perceptron_student = c->student_kind == PDX_MODEL_PERCEPTRON;
 
     pdx_status status = spec_check_deep(p, c);
+    if (status == PDX_OK)
+        status = spec_check_robust(p, c);
     if (status != PDX_OK)
         return status;
     status = spec_check_time_unit(p, c);

@@ -32,6 +32,9 @@ static const char *const algorithms[] = {"online", "hebb", "perceptron",
 static const char *const eg_methods[] = {"auto", "closed_form", "test_set",
                                          NULL};
 static const char *const false_true[] = {"false", "true", NULL};
+static const char *const norms[] = {"l2", "linf", NULL};
+static const char *const attacks[] = {"auto", "exact", "fgsm", "pgd", NULL};
+static const char *const training_attacks[] = {"", "", "fgsm", "pgd", NULL};
 
 #define OFF(field) offsetof(pdx_params, field)
 #define NO_CHOICES NULL
@@ -364,7 +367,79 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                                "Q, R, T (K x K, K x M, M x M per checkpoint; "
                                "still used for eg); the numbers do not change",
                                OFF(record_overlaps)},
+    [PDX_K_RECORD_BUDGETS] = {"record.budgets", PDX_KEY_TIMES, 0, 0, 1e6,
+                              NO_CHOICES, NAN, "none", "1",
+                              "perturbation budgets eps of the robust error "
+                              "(the budget dimension): at each checkpoint "
+                              "the fraction of test inputs x for which some "
+                              "delta with |delta| <= eps (record.norm) makes "
+                              "the student's sign differ from the teacher's "
+                              "clean label; x has N(0, 1) entries, so an l2 "
+                              "eps is on the scale of the margin w.x/|w|; "
+                              "none: no robust error",
+                              0},
+    [PDX_K_RECORD_NORM] = {"record.norm", PDX_KEY_CHOICE, PDX_KEYF_AXIS, 0, 0,
+                           norms, PDX_NORM_L2, "l2", "",
+                           "norm of the budgets: l2 |delta|_2 <= eps or "
+                           "linf max_i |delta_i| <= eps",
+                           OFF(record_norm)},
+    [PDX_K_RECORD_ATTACK] = {"record.attack", PDX_KEY_CHOICE, PDX_KEYF_AXIS,
+                             0, 0, attacks, PDX_ATTACK_AUTO, "auto", "",
+                             "how the robust error is found: exact "
+                             "(perceptron students: the distance "
+                             "|w.x|/|w|_dual to the plane), fgsm (one step "
+                             "of size eps along the gradient's sign or "
+                             "direction), pgd (record.attack_steps steps of "
+                             "2.5 eps/steps, projected on the ball, "
+                             "record.attack_restarts starts); auto = exact "
+                             "where possible, else pgd",
+                             OFF(record_attack)},
+    [PDX_K_RECORD_ATTACK_STEPS] = {"record.attack_steps", PDX_KEY_INT,
+                                   PDX_KEYF_AXIS, 1, 1e5, NO_CHOICES, 10,
+                                   "10", "", "pgd: steps k of each start",
+                                   OFF(record_attack_steps)},
+    [PDX_K_RECORD_ATTACK_RESTARTS] = {"record.attack_restarts", PDX_KEY_INT,
+                                      PDX_KEYF_AXIS, 1, 1e4, NO_CHOICES, 1,
+                                      "1", "",
+                                      "pgd: starts per input and budget, the "
+                                      "first at delta = 0, the others "
+                                      "uniform in the ball (counter-based "
+                                      "random numbers)",
+                                      OFF(record_attack_restarts)},
+    [PDX_K_TRAIN_ADVERSARIAL_BUDGET] = {"train.adversarial_budget",
+                                        PDX_KEY_REAL, PDX_KEYF_AXIS, 0, 1e6,
+                                        NO_CHOICES, 0, "0", "1",
+                                        "sgd on a finite set: adversarial "
+                                        "training, each example of a batch "
+                                        "replaced by its attack x + delta, "
+                                        "|delta| <= this budget in "
+                                        "record.norm (0: plain training)",
+                                        OFF(train_adversarial_budget)},
+    [PDX_K_TRAIN_ADVERSARIAL_ATTACK] = {"train.adversarial_attack",
+                                        PDX_KEY_CHOICE, PDX_KEYF_AXIS, 0, 0,
+                                        training_attacks, PDX_ATTACK_FGSM,
+                                        "fgsm", "",
+                                        "adversarial training: fgsm or pgd "
+                                        "(train.adversarial_steps steps) "
+                                        "against the training loss",
+                                        OFF(train_adversarial_attack)},
+    [PDX_K_TRAIN_ADVERSARIAL_STEPS] = {"train.adversarial_steps",
+                                       PDX_KEY_INT, PDX_KEYF_AXIS, 1, 1e4,
+                                       NO_CHOICES, 5, "5", "",
+                                       "adversarial training with pgd: steps "
+                                       "of 2.5 budget/steps",
+                                       OFF(train_adversarial_steps)},
 };
+
+const double *pdx_spec_list(const pdx_spec *spec, pdx_key_id id, size_t *n)
+{
+    if (id == PDX_K_RECORD_BUDGETS) {
+        *n = spec->n_budgets;
+        return spec->budgets;
+    }
+    *n = spec->n_times;
+    return spec->times;
+}
 
 const pdx_key *pdx_spec_keys(size_t *count)
 {
@@ -459,6 +534,8 @@ void pdx_params_resolve(pdx_params *params, const pdx_spec *spec)
     double last_time = spec != NULL && spec->n_times > 0
                            ? spec->times[spec->n_times - 1]
                            : 10.0;
+    params->record_budget_count = spec != NULL ? (int)spec->n_budgets : 0;
+    params->record_checkpoints = spec != NULL ? (int)spec->n_times : 0;
     if (params->train_algorithm == PDX_ALG_SGD ||
         params->train_algorithm == PDX_ALG_GD) {
         /* the SGD temperature eta/B; gd's batch is the whole set */
@@ -593,6 +670,17 @@ int pdx_params_uses_key(const pdx_params *params, pdx_key_id id)
         return params->train_algorithm == PDX_ALG_PROPAGATE;
     case PDX_K_RECORD_OVERLAPS: /* recorded (param:) only when turned off */
         return !params->record_overlaps;
+    case PDX_K_RECORD_NORM:
+        return params->record_budget_count > 0 ||
+               params->train_adversarial_budget > 0;
+    case PDX_K_RECORD_ATTACK:
+    case PDX_K_RECORD_ATTACK_STEPS:
+    case PDX_K_RECORD_ATTACK_RESTARTS:
+        return params->record_budget_count > 0;
+    case PDX_K_TRAIN_ADVERSARIAL_BUDGET:
+    case PDX_K_TRAIN_ADVERSARIAL_ATTACK:
+    case PDX_K_TRAIN_ADVERSARIAL_STEPS:
+        return params->train_adversarial_budget > 0;
     default: return 1;
     }
 }

@@ -395,7 +395,8 @@ pdx_status spec_parse_values(const spec_parser *p, pdx_key_id id,
         if (n == 0)
             return spec_fail(p, node, key->name,
                              "empty %s: give at least one value",
-                             key->type == PDX_KEY_TIMES ? "list of times"
+                             id == PDX_K_RECORD_BUDGETS ? "list of budgets"
+                             : key->type == PDX_KEY_TIMES ? "list of times"
                                                         : "axis");
         if (n > SPEC_MAX_AXIS_VALUES)
             return spec_fail_too_many(p, node, key->name, (double)n);
@@ -488,10 +489,9 @@ static const double *key_values(const pdx_spec *spec, pdx_key_id id,
             *is_list = 1;
             return spec->axes[a].values;
         }
-    if (id == PDX_K_RECORD_TIMES) {
-        *n = spec->n_times;
+    if (pdx_spec_keys(NULL)[id].type == PDX_KEY_TIMES) {
         *is_list = 1;
-        return spec->times;
+        return pdx_spec_list(spec, id, n);
     }
     *scratch = pdx_params_get(&spec->base, id);
     *n = 1;

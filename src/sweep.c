@@ -67,15 +67,14 @@ static uint64_t sweep_omitted(const pdx_grid *grid)
 void pdx_sweep_layout(const pdx_grid *grid, pdx_layout *layout)
 {
     memset(layout, 0, sizeof *layout);
-    layout->vars = pdx_observe_variables(&layout->n_vars);
     /* finite training sets add their variables after the online ones,
-     * deep nets that propagate signals the per-layer ones after those */
-    if (grid->max_layers > 0)
-        layout->n_vars = PDX_OBS_COUNT;
-    else if (grid->max_train_size > 0)
-        layout->n_vars = PDX_OBS_FINITE_COUNT;
-    else
-        layout->n_vars = PDX_OBS_ONLINE_COUNT;
+     * deep nets that propagate signals the per-layer ones after those,
+     * budgets the robust ones last */
+    size_t base = grid->max_layers > 0        ? PDX_OBS_COUNT
+                  : grid->max_train_size > 0 ? PDX_OBS_FINITE_COUNT
+                                             : PDX_OBS_ONLINE_COUNT;
+    layout->vars = pdx_observe_layout_variables(
+        base, grid->spec->n_budgets > 0, &layout->n_vars);
     pdx_grid_layout_dims(grid, layout);
     layout->omit = sweep_omitted(grid);
 }
@@ -114,6 +113,9 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
                                          &deep) +
         pdx_observer_bytes(averages_units(grid->max_student_hidden, grid),
                            averages_units(grid->max_teacher_hidden, grid)) +
+        (grid->spec->n_budgets > 0
+             ? pdx_attacker_bytes((size_t)grid->max_N, grid->spec->n_budgets)
+             : 0.0) +
         per_task;
     /* task list, job list and the status array, ~64 bytes per task */
     double shared = (double)grid->n_tasks * 64.0;
@@ -189,6 +191,7 @@ static void progress_report(progress *p, int final)
 typedef struct worker {
     pdx_trainer *trainer[PDX_BUNDLE];
     pdx_observer *observer;
+    pdx_attacker *attacker; /* NULL unless the spec has record.budgets */
     double *x, *nu;
     double **values[PDX_BUNDLE];
     size_t n_vars;
@@ -230,6 +233,7 @@ static int worker_abandons(const worker *w)
 static void worker_destroy(worker *w)
 {
     pdx_observer_destroy(&w->observer);
+    pdx_attacker_destroy(&w->attacker);
     free(w->x);
     free(w->nu);
     w->x = w->nu = NULL;
@@ -251,8 +255,14 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
     pdx_status st = pdx_observer_create(
         &w->observer, averages_units(grid->max_student_hidden, grid),
         averages_units(grid->max_teacher_hidden, grid), err);
-    if (st != PDX_OK)
+    if (st == PDX_OK && grid->spec->n_budgets > 0)
+        st = pdx_attacker_create(&w->attacker, (size_t)grid->max_N,
+                                 grid->max_student_hidden, grid->spec->budgets,
+                                 grid->spec->n_budgets, err);
+    if (st != PDX_OK) {
+        pdx_observer_destroy(&w->observer);
         return st;
+    }
     w->x = pdx_alloc_doubles((size_t)grid->max_N + 2);
     w->nu = pdx_alloc_doubles(grid->max_teacher_hidden);
     if (w->x == NULL || w->nu == NULL)
@@ -378,6 +388,8 @@ static void run_online_bundle(worker *w, const pdx_grid *grid,
                     break;
                 }
                 pdx_observe_measure(t, layout, m[i].next_time, w->values[i]);
+                pdx_observe_robust(w->attacker, t, layout, m[i].next_time,
+                                   w->values[i]);
                 m[i].next_time++;
             }
             if (m[i].finished)
@@ -466,6 +478,7 @@ static void run_finite_task(worker *w, const pdx_grid *grid,
         while (ti < spec->n_times && spec->times[ti] <= params.train_epochs &&
                pdx_grid_steps_at(&params, spec->times[ti]) == next) {
             pdx_observe_measure(t, layout, ti, out);
+            pdx_observe_robust(w->attacker, t, layout, ti, out);
             ti++;
         }
         int more_times = ti < spec->n_times &&
@@ -486,6 +499,7 @@ static int bundle_key(const pdx_grid *grid, uint64_t task, uint64_t *key)
     pdx_params p;
     pdx_grid_cell_params(grid, task / grid->replicas, &p);
     int needs_test = p.record_eg == PDX_EG_TEST_SET ||
+                     p.record_budget_count > 0 ||
                      (p.record_eg == PDX_EG_AUTO &&
                       !pdx_trainer_has_closed_form(&p));
     if (p.train_algorithm != PDX_ALG_ONLINE || needs_test)

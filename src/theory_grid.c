@@ -3,6 +3,7 @@
 #include "pdx/theory.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,7 +171,51 @@ static const pdx_var_desc variables[PDX_TH_COUNT] = {
                                    "circle's polygon (propagate."
                                    "curve_points points)",
                                    "1", 1, {PDX_DIM_LAYER}},
+    [PDX_TH_ROBUST_ERROR] = {"robust_error",
+                             "perceptrons: robust error at the budget, "
+                             "arccos(R)/pi + 2 int_0^kappa Dx H(-R x/sqrt(1 "
+                             "- R^2)), kappa = eps (l2) or eps sqrt(N) "
+                             "|w|_1/(|w|_2 sqrt(N)) (linf; docs/THEORY.md)",
+                             "1", 2, {PDX_DIM_TIME, PDX_DIM_BUDGET}},
+    [PDX_TH_ROBUST_DISTANCE] = {"robust_distance",
+                                "perceptrons: mean minimal perturbation, "
+                                "(1 + R)/sqrt(2 pi) (l2; linf: over sqrt(N) "
+                                "|w|_1/(|w|_2 sqrt(N)))",
+                                "1", 1, {PDX_DIM_TIME}},
+    [PDX_TH_ROBUST_ERROR_CONSISTENT] = {"robust_error_consistent",
+                                        "perceptrons, l2 budgets: consistent "
+                                        "robust error (only delta that keep "
+                                        "the teacher's label), arccos(R)/pi + "
+                                        "2 int_0^eps Dx Phi(min(R x/sqrt(1 - "
+                                        "R^2), sqrt(eps^2 - x^2))); NaN for "
+                                        "linf",
+                                        "1", 2, {PDX_DIM_TIME, PDX_DIM_BUDGET}},
 };
+
+/* The theory layouts with budgets: the first `base` variables then the
+ * robust ones (base: PDX_TH_BASE_COUNT, _DEEP_COUNT or _LAYER_COUNT). */
+enum { TH_ROBUST = PDX_TH_COUNT - PDX_TH_ROBUST_ERROR };
+static const size_t th_bases[3] = {PDX_TH_BASE_COUNT, PDX_TH_DEEP_COUNT,
+                                   PDX_TH_LAYER_COUNT};
+static pdx_var_desc th_with_robust[3][PDX_TH_COUNT];
+static pthread_once_t th_with_robust_once = PTHREAD_ONCE_INIT;
+
+static void fill_th_with_robust(void)
+{
+    for (size_t b = 0; b < 3; b++) {
+        memcpy(th_with_robust[b], variables, th_bases[b] * sizeof *variables);
+        memcpy(th_with_robust[b] + th_bases[b],
+               variables + PDX_TH_ROBUST_ERROR,
+               TH_ROBUST * sizeof *variables);
+    }
+}
+
+size_t pdx_theory_layout_var(const pdx_layout *layout, size_t v)
+{
+    if (layout->dim_size[PDX_DIM_BUDGET] == 0 || v + TH_ROBUST < layout->n_vars)
+        return v;
+    return PDX_TH_ROBUST_ERROR + (v + TH_ROBUST - layout->n_vars);
+}
 
 const pdx_var_desc *pdx_theory_variables(size_t *count)
 {
@@ -189,10 +234,15 @@ void pdx_theory_layout(const pdx_grid *grid, pdx_layout *layout)
     memset(layout, 0, sizeof *layout);
     layout->vars = variables;
     pdx_grid_layout_dims(grid, layout);
-    layout->n_vars = !pdx_theory_grid_has_deep(grid) ? PDX_TH_BASE_COUNT
-                     : layout->dim_size[PDX_DIM_LAYER] == 0
-                         ? PDX_TH_DEEP_COUNT
-                         : PDX_TH_COUNT;
+    size_t b = !pdx_theory_grid_has_deep(grid)          ? 0
+               : layout->dim_size[PDX_DIM_LAYER] == 0 ? 1
+                                                      : 2;
+    layout->n_vars = th_bases[b];
+    if (layout->dim_size[PDX_DIM_BUDGET] > 0) {
+        pthread_once(&th_with_robust_once, fill_th_with_robust);
+        layout->vars = th_with_robust[b];
+        layout->n_vars += TH_ROBUST;
+    }
 }
 
 pdx_theory_kind pdx_theory_for_params(const pdx_params *p)
@@ -449,6 +499,40 @@ static pdx_status eval_gibbs_group(const grid_ctx *c,
     return st;
 }
 
+/* The robust error of a solved perceptron cell at every time it has an
+ * overlap R and every budget (issue 18). */
+static void eval_robust(const grid_ctx *c, uint64_t cell, const pdx_params *p,
+                        pdx_theory_kind kind)
+{
+    if (c->out->status[cell] != PDX_THEORY_SOLVED ||
+        !(kind == PDX_THEORY_HEBB || kind == PDX_THEORY_HEBB_CLIPPED ||
+          kind == PDX_THEORY_GIBBS_SPHERICAL ||
+          kind == PDX_THEORY_GIBBS_ISING))
+        return;
+    const pdx_spec *spec = c->grid->spec;
+    const size_t nb = spec->n_budgets;
+    int student_binary = p->student_weights == PDX_WEIGHTS_BINARY;
+    int teacher_binary = p->teacher_weights == PDX_TEACHER_BINARY;
+    for (size_t i = 0; i < c->n_times; i++) {
+        double R = cell_var(c, cell, PDX_TH_R)[i * c->kk * c->mm];
+        if (isnan(R))
+            continue;
+        double rho = pdx_theory_robust_l1_ratio(R, teacher_binary,
+                                                student_binary);
+        for (size_t j = 0; j < nb; j++) {
+            cell_var(c, cell, PDX_TH_ROBUST_ERROR)[i * nb + j] =
+                pdx_theory_robust_error(
+                    R, pdx_theory_robust_kappa(p->record_norm, spec->budgets[j],
+                                               (double)p->N, rho));
+            if (p->record_norm == PDX_NORM_L2)
+                cell_var(c, cell, PDX_TH_ROBUST_ERROR_CONSISTENT)[i * nb + j] =
+                    pdx_theory_robust_error_consistent(R, spec->budgets[j]);
+        }
+        cell_var(c, cell, PDX_TH_ROBUST_DISTANCE)[i] =
+            pdx_theory_robust_distance(R, p->record_norm, (double)p->N, rho);
+    }
+}
+
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -475,8 +559,10 @@ pdx_status pdx_theory_evaluate_grid(const pdx_grid *grid,
     out->theory = calloc(n_cells, 1);
     out->phase = calloc(n_cells, 1);
     int ok = out->status != NULL && out->theory != NULL && out->phase != NULL;
+    pdx_layout all = c.layout; /* every variable, by pdx_theory_var */
+    all.vars = variables;
     for (size_t v = 0; v < PDX_TH_COUNT && ok; v++) {
-        c.block[v] = pdx_layout_var_size(&c.layout, v);
+        c.block[v] = pdx_layout_var_size(&all, v);
         size_t n = (size_t)n_cells * c.block[v];
         out->values[v] = malloc((n > 0 ? n : 1) * sizeof(double));
         ok = out->values[v] != NULL;
@@ -545,6 +631,9 @@ pdx_status pdx_theory_evaluate_grid(const pdx_grid *grid,
                     (unsigned long long)n_cells);
         }
     }
+    for (uint64_t cell = 0; cell < n_cells && c.layout.dim_size[PDX_DIM_BUDGET];
+         cell++)
+        eval_robust(&c, cell, &params[cell], (pdx_theory_kind)out->theory[cell]);
     for (uint64_t cell = 0; cell < n_cells; cell++) {
         if (out->status[cell] == PDX_THEORY_PENDING)
             out->status[cell] = PDX_THEORY_NOT_CONVERGED;

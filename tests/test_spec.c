@@ -424,7 +424,9 @@ static void test_spec_unknown_section(void **state)
                                 "learning_rate, learning_rate_second, alpha, "
                                 "divergence_norm, temperature, batch, "
                                 "epochs, loss, weight_decay, burn_in, start, "
-                                "move_scale), got a scalar");
+                                "move_scale, adversarial_budget, "
+                                "adversarial_attack, adversarial_steps), got "
+                                "a scalar");
 }
 
 static void test_spec_wrong_type_errors(void **state)

@@ -18,6 +18,8 @@ Public API::
     from pdx_analysis.plot import heatmap, plot_file
     from pdx_analysis.lines import learning_curves, slices
     from pdx_analysis.report import report
+    robust_cells(ds), power_law(ds, by=[...]), robust_correlations(ds)
+    from pdx_analysis.robust_plot import robust_vs_clean, robust_vs_budget
     ds.pdx.mean("eg"), ds.pdx.boundary("jump"), ds.pdx.plot("alpha", "T")
     ds = run({"name": "demo", ...}, "demo.h5", threads=2)  # pdx run, loaded
     th = theory({"name": "demo", ...}, "demo-theory.h5")   # pdx theory
@@ -37,11 +39,13 @@ absence of cycles and of private cross-module imports)::
     5      planes        a variable reduced to the plane of two axes (no drawing)
     5      boundary      the Boundary and Hysteresis records, kinds
     5      estimators    per-replica location estimators (numpy only)
+    5      robust        robust vs clean error: cells, power laws in eps, correlations
     6      detection     boundaries in datasets: interpolation, jump, ...
     7      overlays      theory lines as boundaries; simulation vs theory
     8      boundaries    front of 5-7 (``pdx_analysis.boundaries`` as before)
     9      plot          heatmaps, boundary lines on them (Matplotlib)
     9      lines         learning curves and slices (Matplotlib)
+    9      robust_plot   robust vs clean error, robust error vs eps (Matplotlib)
     10     report        the one-command report (Markdown / HTML)
     11     accessor      ``ds.pdx``: the functions above as Dataset methods
     12     __init__      this package's public names
@@ -103,6 +107,7 @@ from .boundaries import (  # noqa: E402
     theory_lines,
     trainable_depth,
 )
+from .robust import power_law, robust_cells, robust_correlations  # noqa: E402
 from .accessor import PdxAccessor  # noqa: E402  (registers ds.pdx)
 
 __version__ = "0.3.0"
@@ -132,12 +137,15 @@ __all__ = [
     "jump",
     "load",
     "load_files",
+    "power_law",
     "replica_mean",
     "replica_reduce",
     "replica_stats",
     "resolve_axis",
     "resolve_variable",
     "run",
+    "robust_cells",
+    "robust_correlations",
     "select_time",
     "spec_axes",
     "status_counts",

@@ -310,10 +310,11 @@ def _add_report(sub) -> None:
                    help="draw one figure per combination of the remaining axes' values "
                    "up to this many (else at their middle value; default 4)")
     r.add_argument("--sections", type=_sections, metavar="LIST",
-                   default="phase,time,curves,slices",
+                   default="phase,time,curves,slices,robust",
                    help="figure sections, comma-separated (default phase,time,curves,"
-                   "slices: phase diagrams, x-time maps with tau*, learning curves, "
-                   "slices); summary and boundary tables are always written")
+                   "slices,robust: phase diagrams, x-time maps with tau*, learning "
+                   "curves, slices, robust vs clean error when the file has budgets); "
+                   "summary and boundary tables are always written")
     r.add_argument("--title", help="report title")
     r.add_argument("--dpi", type=float, default=100, help="dots per inch (default 100)")
 

@@ -47,6 +47,8 @@ from .lines import slices as slice_plot
 from .loading import load_files
 from .names import find_axis, find_variable, is_theory, spec_axes, status_counts
 from .plot import heatmap
+from .robust import SIZE_AXES, has_robust, power_law
+from .robust_plot import robust_vs_budget, robust_vs_clean
 
 __all__ = ["Report", "report", "choose_axes"]
 
@@ -235,7 +237,7 @@ def _slug(text: str) -> str:
 
 
 #: Figure sections of a report, in order.
-SECTIONS = ("phase", "time", "curves", "slices")
+SECTIONS = ("phase", "time", "curves", "slices", "robust")
 
 
 def report(paths, out_dir, theory=None, fmt: str = "md", dpi: float = 100,
@@ -341,6 +343,8 @@ def _report(paths, out_dir, fmt, dpi, max_slices, size, title, thresholds,
         _curves_section(c)
     if x is not None and "slices" in sections:
         _slices_section(c)
+    if "robust" in sections:
+        _robust_section(c)
     tab_blocks = _boundary_blocks(sim_b, th_b, c.hyst, out_dir, r)
 
     blocks.extend(c.blocks)
@@ -510,6 +514,45 @@ def _slices_section(c: _Context) -> None:
                      + (f" at several {y}" if y else "") + (f", {sel_t}" if sel_t else "")
                      + "; error bars: standard error; dashed: theory; dotted verticals: "
                      "boundaries")
+
+
+def _robust_section(c: _Context) -> None:
+    """Robust against clean error across cells (with the correlations with
+    clean error and model size), robust error against the budget on log
+    axes with the theory, and the fitted power laws (issue 18)."""
+    sim = c.sim
+    if sim is None or not has_robust(sim):
+        return
+    c.blocks.append(_Block("h2", "Robust error"))
+    c.blocks.append(_Block("p", (
+        "robust_error: the fraction of test inputs for which some perturbation "
+        "within the budget changes the student's sign away from the teacher's "
+        "clean label; consistent: counting only perturbations that keep the "
+        "teacher's label (docs/FORMAT.md, 'Robust error'). Correlations across "
+        "cells with bootstrap 95% intervals (resampled cells); power laws "
+        "robust - clean = A eps^k with bootstrap standard errors (resampled "
+        "replicas).")))
+    for var in ("robust_error", "robust_error_consistent"):
+        if var not in sim or not np.isfinite(sim[var].values).any():
+            continue
+        try:
+            res = robust_vs_clean(sim, var=var, size=c.size)
+        except PdxError as exc:
+            c.r.warnings.append(f"robust vs clean: {exc}")
+            continue
+        c.add_figure(res, f"robust_vs_clean_{var}",
+                     f"{var} against the clean error, one point per cell")
+        c.blocks.append(_Block("table", res.table, f"correlations of {var}"))
+    try:
+        res = robust_vs_budget(sim, theory=c.th, size=c.size)
+        c.add_figure(res, "robust_vs_budget", "robust error against the budget (log "
+                     "axes); lines: theory where the file has one")
+        by = [a for a in SIZE_AXES if a in sim.dims] or None
+        fits = power_law(sim, by=by) if by else res.table
+        c.blocks.append(_Block("table", fits, "power law of the excess robust error "
+                               "per " + (", ".join(by) if by else "cell")))
+    except PdxError as exc:
+        c.r.warnings.append(f"robust vs budget: {exc}")
 
 
 @dataclasses.dataclass

@@ -18,13 +18,16 @@ typedef enum pdx_dim {
     PDX_DIM_LAYER = 5,         /* l = 1 .. L_max, hidden layers of deep nets
                                 * (size 0 and absent from files unless a
                                 * cell propagates signals) */
-    PDX_DIM_COUNT = 6
+    PDX_DIM_BUDGET = 6,        /* record.budgets (size 0 and absent from
+                                * files unless the spec gives budgets) */
+    PDX_DIM_COUNT = 7
 } pdx_dim;
 
 /* Dimension names in result files, indexed by pdx_dim. */
 #define PDX_DIM_NAMES                                                          \
     { "time",         "student_unit",  "student_unit2",                      \
-      "teacher_unit", "teacher_unit2", "layer" }
+      "teacher_unit", "teacher_unit2", "layer",                           \
+      "budget" }
 
 /* One float64 variable of shape (axes..., replica, dims[0..n_dims-1]). */
 typedef struct pdx_var_desc {
@@ -39,7 +42,7 @@ typedef struct pdx_layout {
     const pdx_var_desc *vars;
     size_t n_vars;
     size_t dim_size[PDX_DIM_COUNT]; /* time, K_max, K_max, M_max, M_max,
-                                     * L_max */
+                                     * L_max, budgets */
     /* bit v set: variable v is measured (buffers, NaN) but not written to
      * files, as no cell of the sweep produces it (e.g. eg_mean outside
      * metropolis and langevin; docs/FORMAT.md). v < 64. */

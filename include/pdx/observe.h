@@ -53,6 +53,60 @@ typedef enum pdx_observe_var {
  * dimension (train.algorithm propagate) all. */
 const pdx_var_desc *pdx_observe_variables(size_t *count);
 
+/* ---- Robust error (issue 18; src/robust.c) ----
+ * A layout with a budget dimension (record.budgets) ends with these
+ * variables, after the online, finite-set or per-layer ones: variable
+ * pdx_observe_robust_base(layout) + PDX_ROBUST_*. */
+typedef enum pdx_robust_var {
+    PDX_ROBUST_ERROR = 0,          /* time x budget */
+    PDX_ROBUST_ERROR_CONSISTENT,   /* time x budget */
+    PDX_ROBUST_DISTANCE,           /* time: mean minimal perturbation */
+    PDX_ROBUST_ATTACK,             /* per task: the pdx_attack used */
+    PDX_ROBUST_COUNT
+} pdx_robust_var;
+
+/* The variables of a layout: the first `base` of pdx_observe_variables()
+ * (PDX_OBS_ONLINE_COUNT, PDX_OBS_FINITE_COUNT or PDX_OBS_COUNT), followed
+ * by the PDX_ROBUST_COUNT robust ones when `robust`. Static tables,
+ * thread-safe. */
+const pdx_var_desc *pdx_observe_layout_variables(size_t base, int robust,
+                                                 size_t *count);
+
+/* Index of the layout's first robust variable: its variable count when it
+ * has no budget dimension. */
+size_t pdx_observe_robust_base(const pdx_layout *layout);
+
+/* The workspace of the attacks of one worker thread (inputs of dimension
+ * up to max_N, students of up to max_K units) and the budgets (sorted
+ * ascending; the caller keeps them alive). Opaque. */
+typedef struct pdx_attacker pdx_attacker;
+
+pdx_status pdx_attacker_create(pdx_attacker **out, size_t max_N,
+                               size_t max_K, const double *budgets,
+                               size_t n_budgets, pdx_error *err);
+void pdx_attacker_destroy(pdx_attacker **attacker);
+double pdx_attacker_bytes(size_t max_N, size_t n_budgets);
+
+/* The robust error of the trainer's student now, at every budget, into
+ * checkpoint `time_index` of the robust variables (nothing when the
+ * layout has no budget dimension): on the task's test set, exactly for
+ * perceptron students (record.attack exact or auto), else by FGSM or PGD
+ * (docs/FORMAT.md, "Robust error"). Deterministic: random starts come
+ * from the (seed, cell, replica) ATTACK stream. */
+void pdx_observe_robust(pdx_attacker *attacker, const pdx_trainer *trainer,
+                        const pdx_layout *layout, size_t time_index,
+                        double *const *out);
+
+/* The consistent minimal perturbation for perceptron student w and
+ * teacher B: the smallest |delta| (norm) with sign(w.(x + delta)) != s and
+ * sign(B.(x + delta)) = s, s = +-1 the clean label, given a = s w.x > 0,
+ * b = s B.x >= 0 and, for linf, the positive kinks w_i/B_i sorted
+ * ascending (n_kinks of them). inf when there is none. */
+double pdx_robust_consistent_distance(int norm, const double *w,
+                                      const double *B, size_t N, double a,
+                                      double b, const double *kinks,
+                                      size_t n_kinks);
+
 /* The observation state of one task: sums of eg, the training errors
  * and R over the samples taken after burn-in, and their count. Opaque. */
 typedef struct pdx_observer pdx_observer;

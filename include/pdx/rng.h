@@ -39,9 +39,12 @@ typedef enum pdx_rng_purpose {
                               * moves (block = sweep): (seed, cell, replica) */
     PDX_RNG_START = 10,      /* hot start of perceptron students:
                               * (seed, replica) */
-    PDX_RNG_PROBES = 11      /* propagate: input directions (blocks 0, 1)
+    PDX_RNG_PROBES = 11,     /* propagate: input directions (blocks 0, 1)
                               * and Jacobian probes (block (l << 32) | p):
                               * (seed, replica) */
+    PDX_RNG_ATTACK = 12      /* random starts of attacks (issue 18):
+                              * (seed, cell, replica), block hashed from
+                              * (checkpoint, input, budget, start) */
 } pdx_rng_purpose;
 
 typedef struct pdx_rng_stream {

@@ -69,6 +69,15 @@ typedef enum pdx_eg_method {
     PDX_EG_TEST_SET = 2
 } pdx_eg_method;
 
+/* The norm of perturbation budgets and the attacks (issue 18). */
+typedef enum pdx_norm { PDX_NORM_L2 = 0, PDX_NORM_LINF = 1 } pdx_norm;
+typedef enum pdx_attack {
+    PDX_ATTACK_AUTO = 0,  /* exact for perceptron students, else pgd */
+    PDX_ATTACK_EXACT = 1, /* perceptron students: distance to the plane */
+    PDX_ATTACK_FGSM = 2,
+    PDX_ATTACK_PGD = 3
+} pdx_attack;
+
 /* Key identifiers: index into the table returned by pdx_spec_keys(). */
 typedef enum pdx_key_id {
     PDX_K_NAME,
@@ -122,6 +131,16 @@ typedef enum pdx_key_id {
     PDX_K_PROPAGATE_PROBES,
     PDX_K_PROPAGATE_CURVE_POINTS,
     PDX_K_RECORD_OVERLAPS, /* issue 19; not part of the cell key */
+    /* adversarial robustness (issue 18); appended, and in cell keys only
+     * where they change training (train.adversarial_* with a budget) */
+    PDX_K_RECORD_BUDGETS,
+    PDX_K_RECORD_NORM,
+    PDX_K_RECORD_ATTACK,
+    PDX_K_RECORD_ATTACK_STEPS,
+    PDX_K_RECORD_ATTACK_RESTARTS,
+    PDX_K_TRAIN_ADVERSARIAL_BUDGET,
+    PDX_K_TRAIN_ADVERSARIAL_ATTACK,
+    PDX_K_TRAIN_ADVERSARIAL_STEPS,
     PDX_KEY_COUNT
 } pdx_key_id;
 
@@ -205,6 +224,17 @@ typedef struct pdx_params {
     int64_t propagate_probes;    /* random probes of each layer Jacobian */
     int64_t propagate_curve_points; /* points on the great circle */
     int record_overlaps;         /* 1: files hold Q, R, T (the default) */
+    /* adversarial robustness (issue 18); ints first: the trainer object
+     * that holds a pdx_params stays within its fixed 1152 bytes */
+    int record_norm;             /* pdx_norm of the budgets */
+    int record_attack;           /* pdx_attack */
+    int train_adversarial_attack; /* pdx_attack: fgsm or pgd */
+    int record_budget_count;     /* not keys: the spec's record.budgets and */
+    int record_checkpoints;      /* record.times counts (pdx_params_resolve) */
+    int64_t record_attack_steps; /* PGD steps k */
+    int64_t record_attack_restarts; /* PGD starts (the first at delta 0) */
+    double train_adversarial_budget; /* 0: plain training */
+    int64_t train_adversarial_steps;
 } pdx_params;
 
 typedef enum pdx_axis_scale {
@@ -249,6 +279,8 @@ typedef struct pdx_spec {
                             * "FILE:LINE:COLUMN: key: warning: ..." line
                             * each (an axis that applies to some cells
                             * only); NULL if none */
+    size_t n_budgets;      /* record.budgets (0: no robust error) */
+    double *budgets;       /* sorted ascending, >= 0 */
 } pdx_spec;
 
 /* Cells of the spec's grid: the product of its dimensions' sizes (an
@@ -260,6 +292,10 @@ uint64_t pdx_spec_cells(const pdx_spec *spec);
  * *params, the other keys left as they are. Thread-safe. */
 void pdx_spec_set_cell(const pdx_spec *spec, uint64_t cell,
                        pdx_params *params);
+
+/* The values of a list key (PDX_KEY_TIMES: record.times, record.budgets)
+ * of `spec`, *n of them (NULL, 0 when not given). */
+const double *pdx_spec_list(const pdx_spec *spec, pdx_key_id id, size_t *n);
 
 /* The key table: *count receives PDX_KEY_COUNT. Static, thread-safe. */
 const pdx_key *pdx_spec_keys(size_t *count);

@@ -487,8 +487,56 @@ typedef enum pdx_theory_var {
     PDX_TH_C_LAYER,
     PDX_TH_CHI_LAYER,
     PDX_TH_CURVE_LENGTH_LAYER,
+    PDX_TH_LAYER_COUNT,         /* grids without record.budgets stop here */
+    /* record.budgets, perceptron theories (issue 18; src/theory_robust.c) */
+    PDX_TH_ROBUST_ERROR = PDX_TH_LAYER_COUNT, /* (time, budget) */
+    PDX_TH_ROBUST_DISTANCE,     /* (time) */
+    PDX_TH_ROBUST_ERROR_CONSISTENT, /* (time, budget): l2 only */
     PDX_TH_COUNT
 } pdx_theory_var;
+
+/* The pdx_theory_var of variable v of a layout from pdx_theory_layout
+ * (the robust variables follow the others in its table). */
+size_t pdx_theory_layout_var(const pdx_layout *layout, size_t v);
+
+/* ---- Robust error of perceptrons (issue 18; docs/THEORY.md) ----
+ * Teacher sign(B.x), student sign(w.x), x ~ N(0, I): with the normalised
+ * overlap R = cos(w, B), a perturbation of budget eps shifts the
+ * student's normalised margin w.x/|w|_2 by at most kappa (l2: kappa =
+ * eps; linf: kappa = eps |w|_1/|w|_2), and the robust error is
+ *   E(kappa, R) = arccos(R)/pi + 2 int_0^kappa Dx H(-R x / sqrt(1 - R^2))
+ * (Dx the Gaussian measure, H(-z) = Phi(z)). */
+double pdx_theory_robust_error(double R, double kappa);
+
+/* The consistent variant for l2 budgets (only delta that keep the
+ * teacher's label count): the smallest such delta of an input both
+ * classify right, with a = |lambda_s|, b = |lambda_t|, is a when a R <= b,
+ * else sqrt((a^2 - 2 a b R + b^2)/(1 - R^2)) (the point of both planes),
+ * so that
+ *   E_c(kappa, R) = arccos(R)/pi
+ *                   + 2 int_0^kappa Dx Phi(min(R x/sqrt(1 - R^2),
+ *                                              sqrt(kappa^2 - x^2))).
+ * kappa = eps (l2 only: in linf the smallest delta depends on every
+ * weight, not on R alone). */
+double pdx_theory_robust_error_consistent(double R, double kappa);
+
+/* |w|_1 / (|w|_2 sqrt(N)) of a typical student of overlap R, assuming w
+ * is its teacher's direction plus an isotropic Gaussian remainder:
+ * E|R b + sqrt(1 - R^2) z| with b a teacher entry over its rms (Gaussian
+ * teacher: sqrt(2/pi) for every R; binary teacher: R (1 - 2 H(R/s)) +
+ * s sqrt(2/pi) exp(-R^2/(2 s^2)), s = sqrt(1 - R^2)); 1 for binary
+ * students. */
+double pdx_theory_robust_l1_ratio(double R, int teacher_binary,
+                                  int student_binary);
+
+/* kappa of a budget eps in `norm` (pdx_norm) at input dimension N with
+ * the student's l1 ratio rho (above): eps, or eps rho sqrt(N). */
+double pdx_theory_robust_kappa(int norm, double eps, double N, double rho);
+
+/* Mean minimal perturbation E[d] (d = 0 for misclassified inputs, else
+ * |w.x|/|w|_dual): (1 + R)/sqrt(2 pi) for l2, divided by rho sqrt(N) for
+ * linf. */
+double pdx_theory_robust_distance(double R, int norm, double N, double rho);
 
 /* The float64 variables of theory files (static table; shapes are
  * (axes..., dims...) without a replica dimension). */

@@ -199,4 +199,10 @@ size_t pdx_trainer_layers(const pdx_trainer *trainer, const double **q,
                           const double **c, const double **chi,
                           const double **length);
 
+/* The task's stream names (seed, cell key, replica) as pdx_trainer_set_cell
+ * received them, for observers that draw their own random numbers (the
+ * attacks' random starts, issue 18). */
+void pdx_trainer_stream_names(const pdx_trainer *trainer, uint64_t *seed,
+                              uint64_t *cell_key, uint64_t *replica);
+
 #endif

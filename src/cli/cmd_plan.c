@@ -91,6 +91,10 @@ int pdx_cli_plan(int argc, char **argv)
     printf("tasks    %llu\n", (unsigned long long)grid->n_tasks);
     printf("times    %zu checkpoints, %g .. %g\n", spec->n_times,
            spec->times[0], spec->times[spec->n_times - 1]);
+    if (spec->n_budgets > 0) /* the robust error's attacks are in "work" */
+        printf("budgets  %zu robust-error budgets, %g .. %g\n",
+               spec->n_budgets, spec->budgets[0],
+               spec->budgets[spec->n_budgets - 1]);
     double cost = 0.0, steps = 0.0;
     for (uint64_t cell = 0; cell < grid->n_cells; cell++) {
         pdx_params p;

@@ -3,6 +3,7 @@
 #include "cli_common.h"
 #include "cmd_theory_capacity.h"
 #include "cmd_theory_deep.h"
+#include "cmd_theory_robust.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -94,6 +95,10 @@ static const char *const theory_usage_options =
     "      --N N               input dimension for the initial overlaps (500)\n"
     "      --fixed-points      scm-ode: the symmetric fixed points, stability\n"
     "                          and the one visited (docs/FORMAT.md)\n"
+    "      --budgets LIST      perceptron curves: the robust error at these\n"
+    "                          budgets eps instead of the curve's columns, a\n"
+    "                          row per alpha and budget (docs/THEORY.md)\n"
+    "      --norm NORM         l2 (default) or linf budgets (linf: with --N)\n"
     "      --init MODE         typical (default): R, Q off-diagonal of size\n"
     "                          s/sqrt(N); expected: R = 0 exactly (the\n"
     "                          symmetric trajectory, stays on the plateau)\n"
@@ -207,6 +212,7 @@ typedef struct curve_opts {
     int eta_second_given;
     pdx_cli_deep_opts deep;
     pdx_cli_capacity_opts capacity;
+    pdx_cli_robust_opts robust; /* --budgets, --norm */
 } curve_opts;
 
 /* The CSV header row of a perceptron curve. */
@@ -275,6 +281,14 @@ static int print_perceptron_rows(pdx_theory_kind kind, const curve_opts *o,
     if (st != PDX_OK) {
         free(pts);
         return pdx_cli_report(&err);
+    }
+    if (o->robust.n_budgets > 0) { /* the robust error (issue 18) */
+        int rc = pdx_cli_theory_robust_rows(kind, o->alpha, pts, o->n_alpha,
+                                            o->T, o->label_noise,
+                                            pb.teacher_binary, &o->robust,
+                                            header);
+        free(pts);
+        return rc;
     }
     if (header)
         print_perceptron_header(kind, o);
@@ -671,8 +685,8 @@ static int run_spec(const char *spec_path, char **overrides,
         deep ? deep_references : references,
     };
     const double *values[PDX_TH_COUNT];
-    for (size_t v = 0; v < PDX_TH_COUNT; v++)
-        values[v] = res.values[v];
+    for (size_t v = 0; v < layout.n_vars && v < PDX_TH_COUNT; v++)
+        values[v] = res.values[pdx_theory_layout_var(&layout, v)];
     pdx_store_theory th = {&layout, values, flags, 3, attrs, 2};
     char host[256] = "unknown", start_time[64];
     gethostname(host, sizeof host - 1);
@@ -727,12 +741,14 @@ enum {
     OPT_Q0,
     OPT_C0,
     OPT_DEPTH,
-    OPT_KAPPA
+    OPT_KAPPA,
+    OPT_BUDGETS,
+    OPT_NORM
 };
 
 /* --curve mode: the curve named in o->name at the alphas of `alpha_text`
  * as CSV on stdout; returns the exit code. */
-static int run_curve(curve_opts *o, const char *alpha_text)
+static int curve_rows(curve_opts *o, const char *alpha_text)
 {
     if (pdx_cli_theory_is_deep(o->name))
         return pdx_cli_theory_deep_curve(o->name, &o->deep);
@@ -779,10 +795,22 @@ static int run_curve(curve_opts *o, const char *alpha_text)
     return rc;
 }
 
+/* The curve, with --N for linf budgets; frees --budgets. */
+static int run_curve(curve_opts *o, const char *alpha_text)
+{
+    o->robust.N = o->scm.N;
+    int rc = curve_rows(o, alpha_text);
+    free(o->robust.budgets);
+    o->robust.budgets = NULL;
+    return rc;
+}
+
 /* A numeric option of the curve mode into *o; -1 to go on, else the exit
  * code (the error printed). */
 static int take_number(int c, const char *arg, curve_opts *o)
 {
+    if (c == OPT_BUDGETS || c == OPT_NORM) /* the robust error, issue 18 */
+        return pdx_cli_theory_robust_option(c == OPT_NORM, arg, &o->robust);
     double x;
     if (parse_double(arg, &x) != 0)
         return pdx_cli_usage_error("pdx theory", "'%s' is not a number",
@@ -960,6 +988,8 @@ static const struct option theory_options[] = {
     {"c0", required_argument, 0, OPT_C0},
     {"depth", required_argument, 0, OPT_DEPTH},
     {"kappa", required_argument, 0, OPT_KAPPA},
+    {"budgets", required_argument, 0, OPT_BUDGETS},
+    {"norm", required_argument, 0, OPT_NORM},
     {0, 0, 0, 0}};
 
 int pdx_cli_theory(int argc, char **argv, const char *command_line)
@@ -992,6 +1022,7 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
             fputs(pdx_cli_theory_capacity_usage, stdout);
             return 0;
         case OPT_CURVE: o.name = optarg; break;
+
         case OPT_ALPHA: alpha_text = optarg; break;
         case OPT_TEACHER:
             if (strcmp(optarg, "gaussian") == 0)
@@ -1050,6 +1081,8 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
         case OPT_INIT_SCALE:
         case OPT_SECOND_INIT:
         case OPT_N:
+        case OPT_BUDGETS:
+        case OPT_NORM:
             {
                 int rc = take_number(c, optarg, &o);
                 if (rc >= 0)

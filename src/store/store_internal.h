@@ -55,6 +55,7 @@ static const char *const dim_long_names[PDX_DIM_COUNT] = {
     "teacher hidden unit m",
     "teacher hidden unit n (second index of M x M)",
     "hidden layer l of a deep network (pre-activations h^l)",
+    "perturbation budget eps (record.budgets, in record.norm)",
 };
 static const char *const scale_names[] = {"list", "lin", "log"};
 static const char *const status_meanings = "pending done diverged failed";

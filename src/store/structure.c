@@ -262,6 +262,8 @@ double pdx__dim_coordinate(const pdx_store *s, int d, size_t j)
         return s->spec->times != NULL ? s->spec->times[j] : 0.0;
     if (d == PDX_DIM_LAYER) /* l = 1 .. L_max (h^l), not an index */
         return (double)(j + 1);
+    if (d == PDX_DIM_BUDGET)
+        return s->spec->budgets != NULL ? s->spec->budgets[j] : 0.0;
     return (double)j;
 }
 
@@ -280,7 +282,7 @@ pdx_status pdx__create_dim_coordinates(const pdx_store *s, hid_t file,
         double *layers = NULL;
         if (d == PDX_DIM_TIME)
             values = s->spec->times != NULL ? s->spec->times : &(double){0};
-        if (d == PDX_DIM_LAYER) {
+        if (d == PDX_DIM_LAYER || d == PDX_DIM_BUDGET) {
             size_t n = layout->dim_size[d];
             layers = malloc((n > 0 ? n : 1) * sizeof *layers);
             if (layers == NULL)
@@ -498,12 +500,14 @@ static pdx_status write_param_attributes(const pdx_store *s, hid_t root,
                                    path, err);
             break;
         }
-        case PDX_KEY_TIMES:
-            if (s->spec->n_times > 0)
+        case PDX_KEY_TIMES: {
+            size_t n;
+            const double *list = pdx_spec_list(s->spec, (pdx_key_id)id, &n);
+            if (n > 0)
                 status = pdx__put_attr(root, "/", name, H5T_IEEE_F64LE,
-                                       H5T_NATIVE_DOUBLE, s->spec->n_times,
-                                       s->spec->times, path, err);
+                                       H5T_NATIVE_DOUBLE, n, list, path, err);
             break;
+        }
         case PDX_KEY_CHOICE:
         case PDX_KEY_INT:
         case PDX_KEY_REAL:

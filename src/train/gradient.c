@@ -136,8 +136,11 @@ static int gradient_step(pdx_trainer *t, const uint32_t *idx, size_t b,
     double *restrict gw = t->grad_w;
     double *restrict gv = t->grad_v;
     double *lambda = t->lambda;
-    const int direct = b == 1 && temperature == 0.0;
-    const int fused = !direct && b <= FUSED;
+    /* adversarial training: each example's attack x + delta in t->x,
+     * summed into grad_w (rows are not kept) */
+    const int adversarial = t->params.train_adversarial_budget > 0.0;
+    const int direct = !adversarial && b == 1 && temperature == 0.0;
+    const int fused = !adversarial && !direct && b <= FUSED;
     const double *rows[FUSED];
     double coefs[FUSED * 64]; /* [i][k], K <= 64 */
     if (!direct) {
@@ -151,6 +154,10 @@ static int gradient_step(pdx_trainer *t, const uint32_t *idx, size_t b,
         size_t mu = idx != NULL ? idx[i] : i;
         const double *restrict x = d->x + mu * N;
         const double y = d->y[mu];
+        if (adversarial) {
+            pdx__adversarial_input(t, x, y, t->x);
+            x = t->x;
+        }
         double yhat = pdx__student_output(s, x, lambda, g, inv_sqrt_N);
         if (errors != NULL && t->classification)
             wrong += pdx__misclassified(yhat, y);

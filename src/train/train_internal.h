@@ -201,4 +201,11 @@ void pdx__make_perm(pdx_trainer *t, int64_t epoch);
  * classifies every training example (noisy labels) correctly. */
 void pdx__note_fit(pdx_trainer *t);
 
+/* adversarial.c: x + delta into out (N doubles), the attack of
+ * train.adversarial_attack (budget train.adversarial_budget, norm
+ * record.norm) on the training loss of (x, y) at the current weights;
+ * uses t->lambda and t->coef. */
+void pdx__adversarial_input(pdx_trainer *t, const double *x, double y,
+                            double *out);
+
 #endif

@@ -490,6 +490,7 @@ pdx_status pdx_trainer_set_cell(pdx_trainer *t, const pdx_params *params,
     size_t P = (size_t)pdx_params_train_size(params);
     int use_test = params->train_algorithm != PDX_ALG_PROPAGATE &&
                    (params->record_eg == PDX_EG_TEST_SET ||
+                    params->record_budget_count > 0 ||
                     (params->record_eg == PDX_EG_AUTO &&
                      !pdx_trainer_has_closed_form(params)));
     size_t test_size = use_test ? (size_t)params->record_test_size : 0;
@@ -652,6 +653,14 @@ int64_t pdx_trainer_steps_per_time(const pdx_trainer *t)
 double pdx_trainer_time_to_fit(const pdx_trainer *t)
 {
     return t->time_to_fit;
+}
+
+void pdx_trainer_stream_names(const pdx_trainer *t, uint64_t *seed,
+                              uint64_t *cell_key, uint64_t *replica)
+{
+    *seed = t->seed;
+    *cell_key = t->cell_key;
+    *replica = t->replica;
 }
 
 size_t pdx_trainer_layers(const pdx_trainer *t, const double **q,
