@@ -422,6 +422,10 @@ static const char *spec_applies_text(pdx_key_id id)
         return "every train.algorithm but hebb, metropolis and propagate";
     case PDX_K_TRAIN_TEMPERATURE:
         return "train.algorithm sgd, gd, langevin or metropolis";
+    case PDX_K_RECORD_OVERLAPS: return NULL; /* every cell */
+    case PDX_K_RECORD_SEPARABLE:
+        return "finite training sets (data.alpha), every train.algorithm but "
+               "propagate";
     default:
         return id >= PDX_K_STUDENT_DEPTH
                    ? "deep students or teachers (kind deep) and "
@@ -463,6 +467,9 @@ static int spec_key_applies(const pdx_params *c, pdx_key_id id)
     case PDX_K_TRAIN_TEMPERATURE:
         return alg == PDX_ALG_SGD || alg == PDX_ALG_GD ||
                alg == PDX_ALG_LANGEVIN || alg == PDX_ALG_METROPOLIS;
+    case PDX_K_RECORD_OVERLAPS: return 1; /* what is written */
+    case PDX_K_RECORD_SEPARABLE:
+        return pdx_params_finite(c) && alg != PDX_ALG_PROPAGATE;
     default:
         return id >= PDX_K_STUDENT_DEPTH ? pdx_params_uses_key(c, id) : 1;
     }

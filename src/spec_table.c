@@ -364,6 +364,16 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                                "Q, R, T (K x K, K x M, M x M per checkpoint; "
                                "still used for eg); the numbers do not change",
                                OFF(record_overlaps)},
+    [PDX_K_RECORD_SEPARABLE] = {"record.separable", PDX_KEY_CHOICE, 0, 0, 0,
+                                false_true, 0, "false", "",
+                                "true: test each replica's training set "
+                                "(inputs and noisy labels) for strict linear "
+                                "separability through the origin, exactly, "
+                                "by a linear program (GLPK): variable "
+                                "`separable` (1 or 0; NaN for real labels); "
+                                "costs about 1 s per set at N = 200, P = 400 "
+                                "(pdx plan counts it); finite training sets",
+                                OFF(record_separable)},
 };
 
 const pdx_key *pdx_spec_keys(size_t *count)
@@ -593,6 +603,8 @@ int pdx_params_uses_key(const pdx_params *params, pdx_key_id id)
         return params->train_algorithm == PDX_ALG_PROPAGATE;
     case PDX_K_RECORD_OVERLAPS: /* recorded (param:) only when turned off */
         return !params->record_overlaps;
+    case PDX_K_RECORD_SEPARABLE: /* recorded (param:) only when turned on */
+        return params->record_separable;
     default: return 1;
     }
 }

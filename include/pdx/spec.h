@@ -122,6 +122,7 @@ typedef enum pdx_key_id {
     PDX_K_PROPAGATE_PROBES,
     PDX_K_PROPAGATE_CURVE_POINTS,
     PDX_K_RECORD_OVERLAPS, /* issue 19; not part of the cell key */
+    PDX_K_RECORD_SEPARABLE, /* issue 14; not part of the cell key */
     PDX_KEY_COUNT
 } pdx_key_id;
 
@@ -205,6 +206,8 @@ typedef struct pdx_params {
     int64_t propagate_probes;    /* random probes of each layer Jacobian */
     int64_t propagate_curve_points; /* points on the great circle */
     int record_overlaps;         /* 1: files hold Q, R, T (the default) */
+    int record_separable;        /* 1: the exact separability test of the
+                                  * training set (pdx/separable.h) */
 } pdx_params;
 
 typedef enum pdx_axis_scale {
