@@ -2,6 +2,8 @@
  * burn-in averages. Reads trainers through pdx/train.h's getters only. */
 #include "pdx/observe.h"
 
+#include "pdx/separable.h"
+
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
@@ -105,6 +107,13 @@ static const pdx_var_desc variables[PDX_OBS_COUNT] = {
     [PDX_OBS_ACCEPT_RATE] = {"accept_rate",
                              "fraction of Metropolis moves accepted", "1", 0,
                              {PDX_DIM_TIME}},
+    [PDX_OBS_SEPARABLE] = {"separable",
+                           "1 if the training set (inputs and noisy "
+                           "labels) is strictly linearly separable "
+                           "through the origin, 0 if not: an exact test "
+                           "(linear program, GLPK); NaN for real labels "
+                           "or where the LP failed (record.separable)",
+                           "1", 0, {PDX_DIM_TIME}},
     [PDX_OBS_Q_LAYER] = {"q_layer",
                          "propagate: length q^l = |h^l|^2/width of the "
                          "pre-activations of input a at layer l",
@@ -354,6 +363,12 @@ void pdx_observe_task(const pdx_observer *o, const pdx_trainer *t,
     double accept_rate = pdx_trainer_accept_rate(t);
     if (!isnan(accept_rate))
         out[PDX_OBS_ACCEPT_RATE][0] = accept_rate;
+    const pdx_dataset *d = pdx_trainer_dataset(t);
+    if (pdx_trainer_params(t)->record_separable && d != NULL &&
+        d->classification && d->P > 0) {
+        int r = pdx_separable(d->x, d->y, d->P, d->N, NULL);
+        out[PDX_OBS_SEPARABLE][0] = r < 0 ? NAN : (double)r;
+    }
     if (o == NULL || o->n_samples == 0)
         return;
     const double n = (double)o->n_samples;

@@ -453,6 +453,20 @@ static const char *spec_applies_text(pdx_key_id id)
         return "every train.algorithm but hebb, metropolis and propagate";
     case PDX_K_TRAIN_TEMPERATURE:
         return "train.algorithm sgd, gd, langevin or metropolis";
+    case PDX_K_RECORD_OVERLAPS: return NULL; /* every cell */
+    case PDX_K_RECORD_BUDGETS: return NULL;
+    case PDX_K_RECORD_NORM:
+        return "record.budgets or train.adversarial_budget > 0";
+    case PDX_K_RECORD_ATTACK:
+    case PDX_K_RECORD_ATTACK_STEPS:
+    case PDX_K_RECORD_ATTACK_RESTARTS: return "record.budgets";
+    case PDX_K_TRAIN_ADVERSARIAL_BUDGET: return "train.algorithm sgd";
+    case PDX_K_TRAIN_ADVERSARIAL_ATTACK:
+    case PDX_K_TRAIN_ADVERSARIAL_STEPS:
+        return "train.algorithm sgd with train.adversarial_budget > 0";
+    case PDX_K_RECORD_SEPARABLE:
+        return "finite training sets (data.alpha), every train.algorithm but "
+               "propagate";
     default:
         return id >= PDX_K_STUDENT_DEPTH
                    ? "deep students or teachers (kind deep) and "
@@ -494,6 +508,18 @@ static int spec_key_applies(const pdx_params *c, pdx_key_id id)
     case PDX_K_TRAIN_TEMPERATURE:
         return alg == PDX_ALG_SGD || alg == PDX_ALG_GD ||
                alg == PDX_ALG_LANGEVIN || alg == PDX_ALG_METROPOLIS;
+    case PDX_K_RECORD_OVERLAPS: return 1; /* what is written */
+    case PDX_K_RECORD_BUDGETS: return 1;
+    case PDX_K_RECORD_NORM:
+    case PDX_K_RECORD_ATTACK:
+    case PDX_K_RECORD_ATTACK_STEPS:
+    case PDX_K_RECORD_ATTACK_RESTARTS:
+    case PDX_K_TRAIN_ADVERSARIAL_ATTACK:
+    case PDX_K_TRAIN_ADVERSARIAL_STEPS:
+        return pdx_params_uses_key(c, id);
+    case PDX_K_TRAIN_ADVERSARIAL_BUDGET: return alg == PDX_ALG_SGD;
+    case PDX_K_RECORD_SEPARABLE:
+        return pdx_params_finite(c) && alg != PDX_ALG_PROPAGATE;
     default:
         return id >= PDX_K_STUDENT_DEPTH ? pdx_params_uses_key(c, id) : 1;
     }

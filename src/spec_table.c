@@ -429,6 +429,16 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                                        "adversarial training with pgd: steps "
                                        "of 2.5 budget/steps",
                                        OFF(train_adversarial_steps)},
+    [PDX_K_RECORD_SEPARABLE] = {"record.separable", PDX_KEY_CHOICE, 0, 0, 0,
+                                false_true, 0, "false", "",
+                                "true: test each replica's training set "
+                                "(inputs and noisy labels) for strict linear "
+                                "separability through the origin, exactly, "
+                                "by a linear program (GLPK): variable "
+                                "`separable` (1 or 0; NaN for real labels); "
+                                "costs about 1 s per set at N = 200, P = 400 "
+                                "(pdx plan counts it); finite training sets",
+                                OFF(record_separable)},
 };
 
 const double *pdx_spec_list(const pdx_spec *spec, pdx_key_id id, size_t *n)
@@ -681,6 +691,8 @@ int pdx_params_uses_key(const pdx_params *params, pdx_key_id id)
     case PDX_K_TRAIN_ADVERSARIAL_ATTACK:
     case PDX_K_TRAIN_ADVERSARIAL_STEPS:
         return params->train_adversarial_budget > 0;
+    case PDX_K_RECORD_SEPARABLE: /* recorded (param:) only when turned on */
+        return params->record_separable;
     default: return 1;
     }
 }

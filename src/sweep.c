@@ -36,17 +36,20 @@ pdx_sweep_options pdx_sweep_options_default(void)
  * the averages after burn-in outside the trainers that sample them
  * (metropolis, langevin), accept_rate outside metropolis, and what is
  * trained (eg, Q, R, v, norm, training errors, loss, time_to_fit) when
- * every cell only propagates signals (issue 19). */
+ * every cell only propagates signals (issue 19); separable unless some
+ * cell asks for the test (record.separable). */
 static uint64_t sweep_omitted(const pdx_grid *grid)
 {
-    int averages = 0, metropolis = 0, trains = 0;
+    int averages = 0, metropolis = 0, trains = 0, separable = 0;
     for (uint64_t c = 0;
-         c < grid->n_cells && !(averages && metropolis && trains); c++) {
+         c < grid->n_cells && !(averages && metropolis && trains && separable);
+         c++) {
         pdx_params params;
         pdx_grid_cell_params(grid, c, &params);
         averages |= pdx_trainer_samples_averages(&params);
         metropolis |= params.train_algorithm == PDX_ALG_METROPOLIS;
         trains |= params.train_algorithm != PDX_ALG_PROPAGATE;
+        separable |= params.record_separable;
     }
     uint64_t omit = 0;
     if (!trains)
@@ -59,6 +62,8 @@ static uint64_t sweep_omitted(const pdx_grid *grid)
                 1u << PDX_OBS_TRAIN_ERROR_CLEAN_MEAN | 1u << PDX_OBS_R_MEAN;
     if (!metropolis)
         omit |= 1u << PDX_OBS_ACCEPT_RATE;
+    if (!separable)
+        omit |= (uint64_t)1 << PDX_OBS_SEPARABLE;
     if (!grid->spec->base.record_overlaps)
         omit |= 1u << PDX_OBS_Q | 1u << PDX_OBS_R | 1u << PDX_OBS_T;
     return omit;

@@ -37,6 +37,7 @@ typedef enum pdx_observe_var {
     PDX_OBS_TRAIN_ERROR_CLEAN_MEAN,
     PDX_OBS_R_MEAN,
     PDX_OBS_ACCEPT_RATE,
+    PDX_OBS_SEPARABLE,             /* record.separable */
     PDX_OBS_FINITE_COUNT,          /* the variables of finite-set sweeps */
     /* sweeps with cells that propagate signals through deep nets add the
      * per-layer values (layer dimension; NaN beyond a cell's depth) */

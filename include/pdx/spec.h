@@ -141,6 +141,7 @@ typedef enum pdx_key_id {
     PDX_K_TRAIN_ADVERSARIAL_BUDGET,
     PDX_K_TRAIN_ADVERSARIAL_ATTACK,
     PDX_K_TRAIN_ADVERSARIAL_STEPS,
+    PDX_K_RECORD_SEPARABLE, /* issue 14; not part of the cell key */
     PDX_KEY_COUNT
 } pdx_key_id;
 
@@ -235,6 +236,8 @@ typedef struct pdx_params {
     int64_t record_attack_restarts; /* PGD starts (the first at delta 0) */
     double train_adversarial_budget; /* 0: plain training */
     int64_t train_adversarial_steps;
+    int record_separable;        /* 1: the exact separability test of the
+                                  * training set (pdx/separable.h) */
 } pdx_params;
 
 typedef enum pdx_axis_scale {
