@@ -59,6 +59,11 @@ typedef struct pdx_run_settings {
                                   * (NULL: never stopped) */
     const char *command_line; /* provenance; "" if NULL */
     int mpi_rank, mpi_size;   /* this process under MPI (0 and 1: none) */
+    const uint8_t *task_mask; /* NULL: every pending task; else only the
+                               * pending tasks t with task_mask[t] != 0
+                               * (n_tasks entries, owned by the caller;
+                               * pdx refine's rounds). Whole grid only:
+                               * shard_count must be 1 and no MPI */
 } pdx_run_settings;
 
 /* Defaults: output from the spec, shard not chosen, no force, no extend,
@@ -66,8 +71,8 @@ typedef struct pdx_run_settings {
 pdx_run_settings pdx_run_settings_default(void);
 
 /* Check every field. Returns PDX_OK or PDX_ERR_USAGE, with err->key the
- * field ("output", "force" (with extend), "shard", "threads", "bundle",
- * "grace", "mpi") and a
+ * field ("output", "force" (with extend), "shard" (also a task mask with
+ * shards), "threads", "bundle", "grace", "mpi") and a
  * message naming the command-line option. Thread-safe. */
 pdx_status pdx_run_settings_validate(const pdx_run_settings *settings,
                                      pdx_error *err);
