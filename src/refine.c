@@ -132,8 +132,9 @@ static pdx_status read_input(const char *input, pdx_spec **spec,
 }
 
 /* Write `text` to `path` (temporary name, fsync, rename) unless the file
- * already holds exactly it. *changed: 1 if the file held something else. */
-static pdx_status write_text(const char *path, const char *text,
+ * already holds exactly it. *changed: 1 if the file held something else;
+ * then it is replaced only when `replace`. */
+static pdx_status write_text(const char *path, const char *text, int replace,
                              int *changed, pdx_error *err)
 {
     size_t len = strlen(text);
@@ -148,6 +149,8 @@ static pdx_status write_text(const char *path, const char *text,
         if (same)
             return PDX_OK;
         *changed = 1;
+        if (!replace)
+            return PDX_OK;
     }
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
@@ -463,9 +466,10 @@ pdx_status pdx_refine_run(const pdx_refine_settings *s,
     int changed = 0;
     if (st == PDX_OK) {
         int exists = access(sum->output, F_OK) == 0;
-        st = write_text(sum->lattice_spec, text, &changed, err);
+        st = write_text(sum->lattice_spec, text, !exists || s->force,
+                        &changed, err);
         if (st == PDX_OK && changed && exists && !s->force)
-            st = pdx_error_set(err, PDX_ERR_MISMATCH, sum->output, 0, 0,
+            st = pdx_error_set(err, PDX_ERR_USAGE, sum->output, 0, 0,
                                "output", "%s holds a refinement of another "
                                "lattice (%s changed: another spec, axis range "
                                "or --tol); use another -o, or --force to "

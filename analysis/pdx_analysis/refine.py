@@ -16,19 +16,23 @@ from the cells of rounds 0 .. r-1 only. So a rerun after a kill (some
 cells of round r done, some not) replays the same rounds and runs the
 same cells: the file is the one an uninterrupted run writes.
 
-Every cell is classified as on the *positive* side or not (replica means
-of done tasks; kinds as in :mod:`pdx_analysis.detection`):
+Every cell is classified as on the *positive* side or not, from its done
+tasks (kinds as in :mod:`pdx_analysis.detection`, whose estimators work
+replica by replica: here a cell is positive when more than half of its
+replicas are, so the bisection follows the median replica; ``contour``
+and ``jump`` use the replica mean, the value a phase diagram draws):
 
 * ``interpolation``: ``train_error`` (``_mean`` for Monte Carlo) at its
-  final time above ``level`` (default 1% of the largest value of the
-  setting's round-0 cells);
+  final time above ``level`` (default 1% of the largest replica mean of
+  the setting's round-0 cells);
 * ``contour``: ``var`` above ``level`` (both required);
 * ``jump``: ``var`` (default ``eg``) nearer the value at the far end of
   the along range than the near end (level = their midpoint, per setting);
 * ``divergence``: more than half the replicas diverged (status 2), or with
-  ``var``: ``var`` above ``level``;
+  ``var``: more than half above ``level``;
 * ``trainable_depth``: ``train_error`` above ``level`` (default halfway
-  between the smallest and largest value of the setting's round-0 cells);
+  between the smallest and largest replica mean of the setting's round-0
+  cells);
 * ``early_stopping``: the replica mean of ``var`` (default ``eg``) has a
   significant minimum inside the run (tau* exists; the boundary is where
   early stopping starts to pay; tau* of every cell run is in the report).
@@ -132,6 +136,7 @@ class _Cells:
             raise PdxValueError(f"{self.var} has dimensions {', '.join(extra)} besides "
                                 "the axes: refine a variable with one value per task")
         vals = np.asarray(da.transpose(*(axes + ["replica"])).values).reshape(ncell, -1)
+        self.values = vals
         with np.errstate(invalid="ignore"):
             cnt = np.isfinite(vals).sum(axis=1)
             self.mean = np.where(cnt > 0, np.nansum(vals, axis=1) / np.maximum(cnt, 1),
@@ -148,8 +153,16 @@ class _Cells:
         m = self.mean[cells]
         if self.kind == "divergence" and self.var is None:
             return np.where(self.finished[cells], (m > 0.5).astype(float), np.nan)
+        if self.kind in ("contour", "jump"):
+            with np.errstate(invalid="ignore"):
+                return np.where(np.isfinite(m), (m > level).astype(float), np.nan)
+        # replica by replica, as detection's estimators: the majority
+        v = self.values[cells]
+        ok = np.isfinite(v)
+        cnt = ok.sum(axis=1)
         with np.errstate(invalid="ignore"):
-            return np.where(np.isfinite(m), (m > level).astype(float), np.nan)
+            above = np.where(ok, v > level, False).sum(axis=1)
+        return np.where(cnt > 0, (2 * above > cnt).astype(float), np.nan)
 
 
 def _settings(shape: Sequence[int], along: int) -> Tuple[List[Tuple[int, ...]], np.ndarray]:
@@ -371,7 +384,8 @@ class Refinement:
             var=record.get("var"), threshold=record.get("level"), source="simulation",
             file=record.get("file", ""), along_scale="log" if record["lattice_scale"] == "log"
             else "lin", method=f"pdx refine ({record['cells_run']} of "
-            f"{record['cells_uniform']} lattice cells)")
+            f"{record['cells_uniform']} lattice cells)",
+            title=f"refined {record['kind']} ({record['cells_run']} cells)")
 
     def load(self):
         """The lattice result file (cells not run are pending, NaN)."""
