@@ -37,6 +37,7 @@ absence of cycles and of private cross-module imports)::
     6      detection     boundaries in datasets: interpolation, jump, ...
     7      overlays      theory lines as boundaries; simulation vs theory
     8      boundaries    front of 5-7 (``pdx_analysis.boundaries`` as before)
+    8      refine        ``pdx refine``'s planner (rounds of bisection) and its record
     9      plot          heatmaps, boundary lines on them (Matplotlib)
     9      lines         learning curves and slices (Matplotlib)
     10     report        the one-command report (Markdown / HTML)
