@@ -26,6 +26,7 @@ static int find_value(const char *text, size_t length, const char *want,
     int is_map[MAXD];
     char pending[256] = "";   /* the key whose value comes next */
     int depth = 0, found = 0, capture = -1, done = 0;
+    size_t last_end = 0;      /* end of the last event with some text */
     while (!done) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev))
@@ -72,7 +73,11 @@ static int find_value(const char *text, size_t length, const char *want,
             if (depth > 0 && is_map[depth - 1])
                 expect_key[depth - 1] = 1;
             if (capture == depth) {
-                *end = ev.end_mark.index;
+                /* a block collection ends where the next token starts
+                 * (zero width): its text ends with its last node */
+                *end = ev.end_mark.index > ev.start_mark.index
+                           ? ev.end_mark.index
+                           : last_end;
                 found = done = 1;
             }
             break;
@@ -82,6 +87,8 @@ static int find_value(const char *text, size_t length, const char *want,
         default:
             break;
         }
+        if (ev.end_mark.index > ev.start_mark.index)
+            last_end = ev.end_mark.index;
         yaml_event_delete(&ev);
     }
     yaml_parser_delete(&parser);
