@@ -195,5 +195,22 @@ for r in (a, b):
 assert a == b
 EOF
 
+# ---- scripts/slurm/pdx-refine.sbatch, its array tasks and its final job ----
+# (run here with the variables SLURM sets; the real scheduler: slurm_test.sh)
+for i in 0 1; do
+  PDX=$PDX SLURM_ARRAY_TASK_ID=$i SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_JOB_ID=7 \
+    bash "$SRC/scripts/slurm/pdx-refine.sbatch" perc.yaml b.h5 2 --along data.alpha \
+    --kind interpolation --tol 0.05 -q >/dev/null 2>&1 || fail "sbatch array task $i"
+done
+PDX=$PDX bash "$SRC/scripts/slurm/pdx-refine.sbatch" perc.yaml b.h5 2 --along data.alpha \
+  --kind interpolation --tol 0.05 -q >/dev/null 2>"$WORK/err.txt" || fail "sbatch final job"
+$PY - <<'EOF' && pass "sbatch script: parts, merge, the whole record" || fail "sbatch record"
+import json
+a, b = json.load(open("b.refine.json")), json.load(open("p2.refine.json"))
+for r in (a, b):
+    r.pop("command_line"); r.pop("file")
+assert a == b
+EOF
+
 echo "$failures failure(s)"
 [[ $failures -eq 0 ]]

@@ -14,6 +14,7 @@ Public API::
     eg_best = select_time(ds["eg"], "best")  # minimum over time, and when
     b = interpolation_threshold(ds)          # also jump, hysteresis,
     b.table, b.to_csv("b.csv")               # divergence, early_stopping
+    r = load_refine("OUT.h5")                # pdx refine: r.boundary, r.cells_run
     spec_axes(ds), status_counts(ds), summary(ds), timings(ds)
     from pdx_analysis.plot import heatmap, plot_file
     from pdx_analysis.lines import learning_curves, slices
@@ -100,6 +101,7 @@ from .boundaries import (  # noqa: E402
     theory_lines,
     trainable_depth,
 )
+from .refine import Refinement, load_refine  # noqa: E402
 from .accessor import PdxAccessor  # noqa: E402  (registers ds.pdx)
 
 __version__ = "0.3.0"
@@ -129,6 +131,8 @@ __all__ = [
     "jump",
     "load",
     "load_files",
+    "load_refine",
+    "Refinement",
     "replica_mean",
     "replica_reduce",
     "replica_stats",

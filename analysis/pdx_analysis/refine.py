@@ -28,6 +28,9 @@ and ``jump`` use the replica mean, the value a phase diagram draws):
 * ``contour``: ``var`` above ``level`` (both required);
 * ``jump``: ``var`` (default ``eg``) nearer the value at the far end of
   the along range than the near end (level = their midpoint, per setting);
+  the result is a jump only when the final bracket holds at least
+  :data:`JUMP_SHARE` of the change between the ends (else the setting's
+  location is NaN, noted "no jump");
 * ``divergence``: more than half the replicas diverged (status 2), or with
   ``var``: more than half above ``level``;
 * ``trainable_depth``: ``train_error`` above ``level`` (default halfway
@@ -78,6 +81,10 @@ REFINE_KINDS = {"interpolation": "interpolation", "capacity": "interpolation",
                 "tau": "early_stopping", "trainable_depth": "trainable_depth",
                 "trainable-depth": "trainable_depth", "depth": "trainable_depth",
                 "contour": "contour"}
+
+#: ``jump``: the final bracket must hold at least this share of the
+#: change of the replica mean between the ends of the range.
+JUMP_SHARE = 0.5
 
 #: Version of the JSON record (docs/FORMAT.md).
 REFINE_VERSION = 1
@@ -302,6 +309,15 @@ def _location(plan, ds, s, kind, method):
         if np.isfinite(v0) and np.isfinite(v1) and v1 != v0:
             f = min(max((lev - v0) / (v1 - v0), 0.0), 1.0)
             loc, res = s0 + f * (s1 - s0), w / (2 * SQRT12)
+    if kind == "jump":
+        # a jump, as detection.jump asks: the final bracket holds most of
+        # the change between the ends of the range (else a smooth crossing)
+        m, lat = plan["cells"].mean, plan["lattice"][s]
+        step, total = abs(m[lat[j1]] - m[lat[j0]]), abs(m[lat[-1]] - m[lat[0]])
+        if not step >= JUMP_SHARE * total:
+            return (math.nan, float(x[j0]), float(x[j1]), math.nan,
+                    f"no jump: the last bracket holds {step / total:.0%} of the change"
+                    if total > 0 else "no jump: no change")
     d = float(np.exp(loc)) if log else 1.0
     return float(inv(loc)), float(x[j0]), float(x[j1]), res * d, ""
 

@@ -109,6 +109,23 @@ def test_every_kind_brackets_the_known_boundary(kind, extra):
         assert XS[j0] <= want <= XS[j1] + 1e-12, (kind, f, XS[j0], XS[j1])
 
 
+def test_a_smooth_crossing_is_no_jump(tmp_path):
+    plan, ds = refine_to_end("jump", var="eg")
+    ds.encoding["source"] = str(tmp_path / "j.h5")
+    rec = rf.write_report(str(tmp_path / "j.refine.json"), plan, ds, "jump", "data.alpha",
+                          "eg", None, 0.1)
+    assert all(r["location"] is not None for r in rec["settings"])
+    # the contour data (eg linear in alpha) crosses its midpoint smoothly
+    plan, ds = refine_to_end("contour", var="eg", level=3.0)
+    plan["levels"][:] = 3.0
+    ds.encoding["source"] = str(tmp_path / "c.h5")
+    rec = rf.write_report(str(tmp_path / "c.refine.json"), plan, ds, "jump", "data.alpha",
+                          "eg", None, 0.1)
+    for r in rec["settings"]:
+        if r["lo"] is not None:
+            assert r["location"] is None and r["note"].startswith("no jump"), r
+
+
 def test_a_kill_mid_round_replays_the_same_rounds():
     kind = "interpolation"
     plan, ds = refine_to_end(kind)
