@@ -210,6 +210,7 @@ typedef struct planner {
     const pdx_grid *grid;
     size_t along_index;
     const char *python;
+    const char *along; /* the axis' dotted name */
 } planner;
 
 /* The planner's argv for `action` (report: with the record's path). The
@@ -245,7 +246,7 @@ static void planner_args(const planner *p, const char *action, int exists,
     argv[n++] = "--shape";
     argv[n++] = shape;
     argv[n++] = "--along";
-    argv[n++] = pdx_spec_keys(NULL)[pdx_spec_key_find(s->along)].name;
+    argv[n++] = p->along;
     argv[n++] = "--along-index";
     argv[n++] = along_i;
     argv[n++] = "--kind";
@@ -480,11 +481,13 @@ pdx_status pdx_refine_run(const pdx_refine_settings *s,
                                    sum->lattice_spec, err);
     if (st == PDX_OK)
         st = pdx_grid_create(&grid, lattice, err);
-    planner p = {s, sum, grid, 0, s->python};
+    planner p = {s, sum, grid, 0, s->python,
+                 st == PDX_OK ? pdx_refine_axis_name(lattice, s->along)
+                              : NULL};
     if (p.python == NULL)
         p.python = getenv("PDX_PYTHON") ? getenv("PDX_PYTHON") : "python3";
     if (st == PDX_OK) {
-        int id = pdx_spec_key_find(s->along);
+        int id = pdx_spec_key_find(p.along);
         for (size_t a = 0; a < lattice->n_axes; a++)
             if ((int)lattice->axes[a].key == id)
                 p.along_index = a;
@@ -507,6 +510,11 @@ pdx_status pdx_refine_run(const pdx_refine_settings *s,
         free(plan);
         plan = NULL;
         st = call_planner(&p, "plan", exists, &plan, err);
+        if (st != PDX_OK && s->stop != NULL && *s->stop)
+            /* a Ctrl-C reaches the planner too: a stop, not a failure */
+            st = pdx_error_set(err, PDX_ERR_STOPPED, NULL, 0, 0, NULL,
+                               "stopped by a signal; run the same command "
+                               "again to continue");
         uint64_t cells = 0;
         int round = -1;
         if (st == PDX_OK)

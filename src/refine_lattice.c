@@ -174,12 +174,33 @@ static pdx_status lattice_value(const pdx_axis *axis, const pdx_key *key,
     return PDX_OK;
 }
 
+const char *pdx_refine_axis_name(const pdx_spec *spec, const char *along)
+{
+    const pdx_key *keys = pdx_spec_keys(NULL);
+    const char *found = NULL;
+    size_t len = strlen(along);
+    for (size_t a = 0; a < spec->n_axes; a++) {
+        const char *name = keys[spec->axes[a].key].name;
+        size_t n = strlen(name);
+        if (strcmp(name, along) == 0)
+            return name;
+        if (n > len && name[n - len - 1] == '.' &&
+            strcmp(name + n - len, along) == 0) {
+            if (found != NULL)
+                return NULL; /* ambiguous */
+            found = name;
+        }
+    }
+    return found;
+}
+
 pdx_status pdx_refine_lattice_text(const pdx_spec *spec, const char *along,
                                    double tolerance, char **text, size_t *n,
                                    pdx_error *err)
 {
     *text = NULL;
-    int id = pdx_spec_key_find(along);
+    const char *name = pdx_refine_axis_name(spec, along);
+    int id = name ? pdx_spec_key_find(name) : -1;
     const pdx_axis *axis = NULL;
     for (size_t a = 0; a < spec->n_axes && id >= 0; a++)
         if ((int)spec->axes[a].key == id)

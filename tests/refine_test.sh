@@ -103,6 +103,13 @@ grep -q "257" a.refine.yaml && pass "its lattice spec kept" || fail "lattice spe
 "$PDX" refine steps.yaml --along data.alpha --kind contour --var steps --level 37.5 \
   --tol 0.02 -o a.h5 -q --force 2>/dev/null
 
+# ---- a result file as input (its stored spec), a short axis name -----------
+expect_exit 0 "uniform run of the spec" -- "$PDX" run steps.yaml -o coarse.h5 -q
+expect_exit 0 "refine a result file, --along alpha" -- "$PDX" refine coarse.h5 --along alpha \
+  --kind contour --var steps --level 37.5 --tol 0.02 -o fromfile.h5 -q
+cmp -s fromfile.refine.yaml a.refine.yaml && pass "the result file's spec, the same lattice" \
+  || fail "lattice spec from a result file"
+
 # ---- the interpolation threshold against a uniform run of the lattice -------
 cat > perc.yaml <<'EOF'
 name: refine-perc

@@ -151,6 +151,27 @@ static void test_refine_lattice_errors(void **state)
                          "tolerance", "more than 1000000 points");
 }
 
+static void test_refine_axis_names(void **state)
+{
+    (void)state;
+    pdx_spec *spec = parse("name: t\nN: [20, 40]\n"
+                           "data: {alpha: {lin: [0.5, 3, 6]}}\n"
+                           "train: {algorithm: gd, epochs: 1, "
+                           "alpha: [1, 2]}\n");
+    assert_string_equal(pdx_refine_axis_name(spec, "data.alpha"),
+                        "data.alpha");
+    assert_string_equal(pdx_refine_axis_name(spec, "N"), "N");
+    /* "alpha" is data.alpha or train.alpha: ambiguous */
+    assert_null(pdx_refine_axis_name(spec, "alpha"));
+    assert_null(pdx_refine_axis_name(spec, "pha"));
+    assert_null(pdx_refine_axis_name(spec, "train.learning_rate"));
+    pdx_spec_destroy(&spec);
+    spec = parse("name: t\nN: 20\ntrain: {learning_rate: [0.5, 1]}\n");
+    assert_string_equal(pdx_refine_axis_name(spec, "learning_rate"),
+                        "train.learning_rate");
+    pdx_spec_destroy(&spec);
+}
+
 static void expect_settings_error(pdx_refine_settings s, const char *key)
 {
     pdx_error err;
@@ -208,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_refine_lattice_log_and_dotted),
         cmocka_unit_test(test_refine_lattice_block_list_and_integers),
         cmocka_unit_test(test_refine_lattice_errors),
+        cmocka_unit_test(test_refine_axis_names),
         cmocka_unit_test(test_refine_settings_validate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

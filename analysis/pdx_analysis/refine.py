@@ -278,9 +278,12 @@ def plan_rounds(ds, along: str, kind: str, var=None, level=None, start: int = 5,
             j0, j1, orient = _split(ks, pos, direction)
             bracket[s] = (j0, j1, orient)
             if j0 >= 0 and j1 - j0 > 1:
+                # the midpoint, unless it ran without data (failed or
+                # diverged tasks): then the bracket stays as it is
                 mid = (j0 + j1) // 2
-                known[s].append(mid)
-                nxt.append(lattice[s, mid])
+                if mid not in known[s]:
+                    known[s].append(mid)
+                    nxt.append(lattice[s, mid])
         if not nxt:
             return dict(rounds=rounds, pending=np.array([], dtype=np.int64),
                         settings=settings, lattice=lattice, brackets=bracket,
@@ -301,6 +304,7 @@ def _location(plan, ds, s, kind, method):
                                    "none": "no data"}[orient],)
     s0, s1 = fwd(x[j0]), fwd(x[j1])
     w = abs(s1 - s0)
+    note = "" if j1 == j0 + 1 else "bracket not resolved: cells in it without data"
     loc, res = 0.5 * (s0 + s1), w / SQRT12
     if method == "level" and kind in ("contour", "interpolation"):
         m = plan["cells"].mean
@@ -319,7 +323,7 @@ def _location(plan, ds, s, kind, method):
                     f"no jump: the last bracket holds {step / total:.0%} of the change"
                     if total > 0 else "no jump: no change")
     d = float(np.exp(loc)) if log else 1.0
-    return float(inv(loc)), float(x[j0]), float(x[j1]), res * d, ""
+    return float(inv(loc)), float(x[j0]), float(x[j1]), res * d, note
 
 
 def write_report(path: str, plan, ds, kind: str, along: str, var, level, tolerance,

@@ -142,6 +142,22 @@ def test_a_kill_mid_round_replays_the_same_rounds():
     assert [list(r) for r in again["rounds"]] == [list(r) for r in rounds[:3]]
 
 
+def test_a_cell_without_data_ends_its_setting(monkeypatch):
+    # every task of the cells near the boundary of the middle setting fails
+    real = cell_values
+
+    def failing(kind, x, f, r):
+        if f == 0.5 and abs(x - CROSS[f]) < 0.3:
+            return 3, np.full(len(TIMES), np.nan)
+        return real(kind, x, f, r)
+    monkeypatch.setattr(__import__(__name__), "cell_values", failing)
+    plan, ds = refine_to_end("interpolation")
+    j0, j1, _ = plan["brackets"][1]
+    assert j1 - j0 > 1 and XS[j0] <= CROSS[0.5] <= XS[j1]
+    j0, j1, _ = plan["brackets"][0]
+    assert j1 == j0 + 1
+
+
 def test_shards_of_the_settings_make_the_whole():
     kind = "jump"
     whole, _ = refine_to_end(kind)

@@ -81,7 +81,12 @@ const char *pdx_refine_kind_name(const char *name);
 pdx_status pdx_refine_settings_validate(const pdx_refine_settings *s,
                                         pdx_error *err);
 
-/* The lattice spec of `spec` for axis `along` (a key name) at tolerance
+/* The dotted name of the axis of `spec` that `along` names: its full name
+ * ("data.alpha") or a unique last part ("alpha"); NULL if none or
+ * ambiguous. Static storage; thread-safe. */
+const char *pdx_refine_axis_name(const pdx_spec *spec, const char *along);
+
+/* The lattice spec of `spec` for axis `along` (as pdx_refine_axis_name) (a key name) at tolerance
  * `tolerance`: *text (malloc'ed, NUL-terminated; the caller frees it) is
  * spec->text with that axis' value replaced; *n its number of values.
  * Returns PDX_OK, PDX_ERR_USAGE (key "along": not an axis of the spec, or
