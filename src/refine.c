@@ -237,7 +237,7 @@ static void planner_args(const planner *p, const char *action, int exists,
     int n = 0;
     argv[n++] = p->python;
     argv[n++] = "-m";
-    argv[n++] = "pdx_analysis.refine";
+    argv[n++] = "pdx_analysis.refine_cli";
     argv[n++] = action;
     argv[n++] = "--file";
     argv[n++] = p->sum->output;
@@ -316,7 +316,7 @@ static pdx_status call_planner(const planner *p, const char *action,
             close(fds[0]);
         return pdx_error_set(err, PDX_ERR_IO, NULL, 0, 0, "python",
                              "cannot start the planner '%s -m "
-                             "pdx_analysis.refine': %s (set PDX_PYTHON to a "
+                             "pdx_analysis.refine_cli': %s (set PDX_PYTHON to a "
                              "Python 3 with pdx_analysis)", p->python,
                              strerror(rc));
     }
@@ -349,7 +349,7 @@ static pdx_status call_planner(const planner *p, const char *action,
         free(buf);
         return pdx_error_set(err, code == 2 ? PDX_ERR_USAGE : PDX_ERR_IO,
                              NULL, 0, 0, "planner",
-                             "the planner (%s -m pdx_analysis.refine %s) "
+                             "the planner (%s -m pdx_analysis.refine_cli %s) "
                              "failed with exit %d (its message is above; a "
                              "missing module: set PYTHONPATH or PDX_PYTHON)",
                              p->python, action, code);

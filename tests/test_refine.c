@@ -155,14 +155,15 @@ static void test_refine_axis_names(void **state)
 {
     (void)state;
     pdx_spec *spec = parse("name: t\nN: [20, 40]\n"
-                           "data: {alpha: {lin: [0.5, 3, 6]}}\n"
-                           "train: {algorithm: gd, epochs: 1, "
-                           "alpha: [1, 2]}\n");
-    assert_string_equal(pdx_refine_axis_name(spec, "data.alpha"),
-                        "data.alpha");
+                           "student: {hidden: [1, 2]}\n"
+                           "teacher: {hidden: [1, 3]}\n"
+                           "train: {alpha: [1, 2]}\n");
+    assert_string_equal(pdx_refine_axis_name(spec, "train.alpha"),
+                        "train.alpha");
+    assert_string_equal(pdx_refine_axis_name(spec, "alpha"), "train.alpha");
     assert_string_equal(pdx_refine_axis_name(spec, "N"), "N");
-    /* "alpha" is data.alpha or train.alpha: ambiguous */
-    assert_null(pdx_refine_axis_name(spec, "alpha"));
+    /* student.hidden or teacher.hidden: ambiguous */
+    assert_null(pdx_refine_axis_name(spec, "hidden"));
     assert_null(pdx_refine_axis_name(spec, "pha"));
     assert_null(pdx_refine_axis_name(spec, "train.learning_rate"));
     pdx_spec_destroy(&spec);

@@ -45,6 +45,7 @@ absence of cycles and of private cross-module imports)::
     11     accessor      ``ds.pdx``: the functions above as Dataset methods
     12     __init__      this package's public names
     13     __main__      the command line
+    13     refine_cli    ``pdx refine``'s planner entry (python3 -m pdx_analysis.refine_cli)
 
 Matplotlib is imported by layers 9 and up only; ``import pdx_analysis``
 (layers 0-8 and the accessor) does not load it.

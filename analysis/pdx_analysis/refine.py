@@ -4,8 +4,8 @@
 ``pdx refine`` runs the cells of a *lattice* grid (the spec with the along
 axis replaced by a fine uniform grid of spacing <= the tolerance) that
 bisection needs, and only those. This module decides which: it is called
-by the C command between rounds (``python3 -m pdx_analysis.refine plan``)
-and at the end (``... report``), and it reads the result back for plots
+by the C command between rounds (``python3 -m pdx_analysis.refine_cli
+plan``) and at the end (``... report``), and it reads the result back for plots
 (:func:`load_refine`).
 
 The rounds are a pure function of the data: round 0 is a fixed coarse
@@ -53,11 +53,9 @@ replica mean at the level (resolution halved, as in :func:`onset`).
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
-import sys
 import tempfile
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -65,7 +63,7 @@ import numpy as np
 import pandas as pd
 
 from .boundary import Boundary
-from .errors import PdxError, PdxValueError
+from .errors import PdxValueError
 from .estimators import SQRT12, significant_minimum, step_fit
 from .loading import load
 from .names import DIVERGED, DONE, resolve_variable, spec_axes
@@ -426,58 +424,3 @@ def load_refine(path: str) -> Refinement:
     if rec.get("pdx_refine_version") != REFINE_VERSION:
         raise PdxValueError(f"{path}: not a refine record of version {REFINE_VERSION}")
     return Refinement(rec, path)
-
-
-def _main(argv=None) -> int:
-    """``python3 -m pdx_analysis.refine plan|report ...`` (called by ``pdx
-    refine``): plan prints the cells of the current round still to run, one
-    flat cell index a line, then ``round R``; report writes the record."""
-    p = argparse.ArgumentParser(prog="python3 -m pdx_analysis.refine")
-    p.add_argument("action", choices=["plan", "report"])
-    p.add_argument("--file", required=True)
-    p.add_argument("--exists", type=int, default=1)
-    p.add_argument("--shape", default="")
-    p.add_argument("--along", required=True)
-    p.add_argument("--along-index", type=int, default=0)
-    p.add_argument("--kind", required=True)
-    p.add_argument("--var")
-    p.add_argument("--level", type=float)
-    p.add_argument("--start", type=int, default=5)
-    p.add_argument("--direction", choices=["increasing", "decreasing"])
-    p.add_argument("--time", default="final")
-    p.add_argument("--method", default="step", choices=["step", "level"])
-    p.add_argument("--tolerance", type=float, default=math.nan)
-    p.add_argument("--shard", default="0/1")
-    p.add_argument("--report")
-    p.add_argument("--command-line", default="")
-    a = p.parse_args(argv)
-    try:
-        shard = tuple(int(v) for v in a.shard.split("/"))
-        time = a.time if a.time in ("final", "best") else float(a.time)
-        if not a.exists:
-            shape = tuple(int(v) for v in a.shape.split(",") if v)
-            plan = plan_rounds(None, a.along_index, a.kind, start=a.start, shard=shard,
-                               shape=shape)
-            ds = None
-        else:
-            ds = load(a.file)
-            plan = plan_rounds(ds, a.along, a.kind, var=a.var, level=a.level, start=a.start,
-                               direction=a.direction, time=time, shard=shard)
-        if a.action == "plan":
-            out = sys.stdout
-            for c in plan["pending"]:
-                out.write(f"{int(c)}\n")
-            out.write(f"round {len(plan['rounds']) - 1}\n")
-            return 0
-        if ds is None or len(plan["pending"]):
-            raise PdxValueError("the refinement is not finished: run pdx refine again")
-        write_report(a.report, plan, ds, REFINE_KINDS[a.kind], a.along, a.var, a.level,
-                     a.tolerance, a.method, a.command_line)
-        return 0
-    except (PdxError, ValueError) as e:
-        print(f"pdx refine: {e}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(_main())

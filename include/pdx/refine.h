@@ -12,7 +12,7 @@
  * same cell of a uniform `pdx run` of the lattice spec, the file is
  * crash-safe and resumable as any run's, and it stays a working file
  * (cells not needed are pending). Which cells each round needs is decided
- * by pdx_analysis (python3 -m pdx_analysis.refine plan): the boundary
+ * by pdx_analysis (python3 -m pdx_analysis.refine_cli plan): the boundary
  * kinds are defined once, in Python, and the plan is a pure function of
  * the data of the earlier rounds, so a rerun after a kill replays the same
  * rounds. At the end the planner writes the record OUT.refine.json

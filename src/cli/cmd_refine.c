@@ -68,7 +68,7 @@ static const char *const refine_usage =
     "Crash-safe and resumable as pdx run: a kill loses at most the running "
     "cells,\nand the same command continues (the rounds are replayed from "
     "the data).\nThe planner is pdx_analysis (python3 -m "
-    "pdx_analysis.refine; PDX_PYTHON\nnames another Python). Exit codes: 0 "
+    "pdx_analysis.refine_cli; PDX_PYTHON\nnames another Python). Exit codes: 0 "
     "ok, 1 runtime failure, 2 bad usage,\n75 stopped early.\n";
 
 /* A number from an option argument; 0 if it is not one. */
