@@ -381,7 +381,7 @@ class Refinement:
     ``boundaries``), ``cells_run``, ``cells_uniform``, and :meth:`load`
     (the lattice result file with the cells it ran)."""
 
-    def __init__(self, record: dict, path: str):
+    def __init__(self, record: dict, path: str, across: Optional[str] = None):
         self.record, self.path = record, path
         self.cells_run = int(record["cells_run"])
         self.cells_uniform = int(record["cells_uniform"])
@@ -395,10 +395,17 @@ class Refinement:
                         "std": math.nan, "resolution": nan(r["resolution"]), "n": 1,
                         "n_censored": 0, "note": r["note"], "cells": r["cells"]})
             rows.append(row)
-        across = others[-1] if others else None
+        if across is None:  # the last numeric one: a plot's y axis
+            numeric = [d for d in others if all(
+                isinstance(r["coords"][d], (int, float)) for r in record["settings"])]
+            across = (numeric or others or [None])[-1]
+        elif across not in others:
+            raise PdxValueError(f"{across} is not one of the settings' axes "
+                                f"({', '.join(others) or 'none'})")
         self.boundary = Boundary(
             kind=record["kind"] if record["kind"] != "contour" else "interpolation",
-            along=along, across=across, groups=others[:-1], table=pd.DataFrame(rows),
+            along=along, across=across, groups=[d for d in others if d != across],
+            table=pd.DataFrame(rows),
             var=record.get("var"), threshold=record.get("level"), source="simulation",
             file=record.get("file", ""), along_scale="log" if record["lattice_scale"] == "log"
             else "lin", method=f"pdx refine ({record['cells_run']} of "
@@ -411,9 +418,11 @@ class Refinement:
                                  self.record["file"]))
 
 
-def load_refine(path: str) -> Refinement:
+def load_refine(path: str, across: Optional[str] = None) -> Refinement:
     """Read a refine record (``OUT.refine.json``, or the result file
-    ``OUT.h5`` next to it)."""
+    ``OUT.h5`` next to it). ``across``: the settings' axis the boundary
+    is drawn against (default: the last numeric one); the others are its
+    groups (one line per combination, as a Boundary's)."""
     if path.endswith(".h5"):
         path = path[:-3] + ".refine.json"
     try:
@@ -423,4 +432,4 @@ def load_refine(path: str) -> Refinement:
         raise PdxValueError(f"{path}: cannot read the refine record ({e.strerror})") from None
     if rec.get("pdx_refine_version") != REFINE_VERSION:
         raise PdxValueError(f"{path}: not a refine record of version {REFINE_VERSION}")
-    return Refinement(rec, path)
+    return Refinement(rec, path, across)

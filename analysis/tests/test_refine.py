@@ -184,6 +184,10 @@ def test_record_round_trip(tmp_path):
     for _, row in t.iterrows():
         assert row["lo"] <= CROSS[row["data.label_noise"]] <= row["hi"]
         assert row["err"] == pytest.approx((row["hi"] - row["lo"]) / math.sqrt(12))
+    assert got.boundary.across == "data.label_noise" and got.boundary.groups == []
+    assert rf.load_refine(path, across="data.label_noise").boundary.across == "data.label_noise"
+    with pytest.raises(PdxValueError, match="not one of the settings' axes"):
+        rf.load_refine(path, across="N")
     assert got.cells_run == sum(len(r) for r in plan["rounds"])
     assert got.cells_uniform == N_LAT * len(NOISE)
 
