@@ -28,9 +28,10 @@ and ``jump`` use the replica mean, the value a phase diagram draws):
 * ``contour``: ``var`` above ``level`` (both required);
 * ``jump``: ``var`` (default ``eg``) nearer the value at the far end of
   the along range than the near end (level = their midpoint, per setting);
-  the result is a jump only when the final bracket holds at least
-  :data:`JUMP_SHARE` of the change between the ends (else the setting's
-  location is NaN, noted "no jump");
+  when the final bracket holds less than :data:`JUMP_SHARE` of the
+  change between the ends, the location (the midpoint crossing) is noted
+  "no jump at the lattice's resolution" (at finite N a first-order jump
+  is rounded over a width a fine lattice resolves);
 * ``divergence``: more than half the replicas diverged (status 2), or with
   ``var``: more than half above ``level``;
 * ``trainable_depth``: ``train_error`` above ``level`` (default halfway
@@ -80,8 +81,9 @@ REFINE_KINDS = {"interpolation": "interpolation", "capacity": "interpolation",
                 "trainable-depth": "trainable_depth", "depth": "trainable_depth",
                 "contour": "contour"}
 
-#: ``jump``: the final bracket must hold at least this share of the
-#: change of the replica mean between the ends of the range.
+#: ``jump``: a final bracket holding less than this share of the change
+#: of the replica mean between the ends of the range is noted "no jump at
+#: the lattice's resolution" (its location is still the midpoint crossing).
 JUMP_SHARE = 0.5
 
 #: Version of the JSON record (docs/FORMAT.md).
@@ -317,9 +319,10 @@ def _location(plan, ds, s, kind, method):
         m, lat = plan["cells"].mean, plan["lattice"][s]
         step, total = abs(m[lat[j1]] - m[lat[j0]]), abs(m[lat[-1]] - m[lat[0]])
         if not step >= JUMP_SHARE * total:
-            return (math.nan, float(x[j0]), float(x[j1]), math.nan,
-                    f"no jump: the last bracket holds {step / total:.0%} of the change"
-                    if total > 0 else "no jump: no change")
+            note = (f"no jump at the lattice's resolution: the last bracket holds "
+                    f"{step / total:.0%} of the change (the midpoint crossing of a "
+                    "smooth or finite-size-rounded transition)" if total > 0
+                    else "no jump: no change")
     d = float(np.exp(loc)) if log else 1.0
     return float(inv(loc)), float(x[j0]), float(x[j1]), res * d, note
 

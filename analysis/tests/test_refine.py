@@ -123,7 +123,7 @@ def test_a_smooth_crossing_is_no_jump(tmp_path):
                           "eg", None, 0.1)
     for r in rec["settings"]:
         if r["lo"] is not None:
-            assert r["location"] is None and r["note"].startswith("no jump"), r
+            assert r["location"] is not None and r["note"].startswith("no jump"), r
 
 
 def test_a_kill_mid_round_replays_the_same_rounds():
