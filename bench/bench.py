@@ -5,8 +5,11 @@ generator; W2 (sweeps/bench-minibatch.yaml, minibatch SGD on finite
 training sets) against torch_minibatch_grid.py, also in this invocation;
 D1 (sweeps/bench-deep.yaml, SGD of deep tanh students) against
 torch_deep_grid.py with 1 and 2 threads each, and the deep kernels' flop
-rate next to the machine's peak (bench_deep). Prints a table and one JSON
-line. Figures, not assertions. --workloads d1 runs D1 alone."""
+rate next to the machine's peak (bench_deep); R1 (`pdx refine` of the
+interpolation threshold of sweeps/refine-perceptron.yaml against a uniform
+run of its lattice: cells, time, where each puts the boundary; --figure
+draws the README's picture). Prints a table and one JSON line. Figures,
+not assertions. --workloads d1 runs D1 alone."""
 import argparse, json, os, re, subprocess, sys, tempfile, time
 
 def run_measured(cmd):
@@ -66,8 +69,9 @@ def main():
                     help="the peers' folder (default SOURCE_ROOT/../shared/peers; "
                          "a git worktree elsewhere names it)")
     ap.add_argument("--no-peer", action="store_true")
-    ap.add_argument("--workloads", default="w1,w2,d1",
-                    help="comma-separated subset of w1, w2, d1")
+    ap.add_argument("--workloads", default="w1,w2,d1,refine",
+                    help="comma-separated subset of w1, w2, d1, refine")
+    ap.add_argument("--figure", help="refine: write the overlay figure (PNG) here")
     a = ap.parse_args()
     todo = set(a.workloads.split(","))
     if "w1" not in todo:
@@ -76,6 +80,8 @@ def main():
             w2(a, res)
         if "d1" in todo:
             d1(a, res)
+        if "refine" in todo:
+            refine(a, res)
         report(res)
         return
     spec = os.path.join(a.source_root, "sweeps", "bench-online.yaml")
@@ -118,6 +124,8 @@ def main():
         w2(a, res)
     if "d1" in todo:
         d1(a, res)
+    if "refine" in todo:
+        refine(a, res)
     report(res)
 
 def report(res):
@@ -201,6 +209,96 @@ def cpu_name():
     except OSError:
         pass
     return "unknown"
+
+def refine(a, res):
+    """R1: `pdx refine sweeps/refine-perceptron.yaml --along data.alpha
+    --kind interpolation --tol 0.05` against `pdx run` of its lattice spec
+    (the uniform grid of the same spacing, 97 alpha values x 6 label
+    noises x 8 replicas): the cells each ran, their wall times, and the
+    largest distance between the refined boundary and the uniform grid's
+    (its majority-of-replicas step fit at the same level, and
+    pdx_analysis's own interpolation_threshold, step method)."""
+    src = a.source_root
+    os.environ.setdefault("PDX_PYTHON", "/usr/bin/python3")
+    os.environ["PYTHONPATH"] = os.path.join(src, "analysis")
+    sys.path.insert(0, os.path.join(src, "analysis"))
+    import numpy as np
+    import pdx_analysis as pa
+    from pdx_analysis.estimators import step_fit
+    from pdx_analysis.refine import load_refine
+    spec = os.path.join(src, "sweeps", "refine-perceptron.yaml")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "r.h5")
+        wall_r, _, _ = run_measured([a.pdx, "refine", spec, "--along", "data.alpha",
+                                     "--kind", "interpolation", "--tol", "0.05",
+                                     "-o", out, "--threads", "2", "--quiet"])
+        ref = load_refine(out)
+        uni = os.path.join(tmp, "u.h5")
+        wall_u, _, _ = run_measured([a.pdx, "run", os.path.join(tmp, "r.refine.yaml"),
+                                     "-o", uni, "--threads", "2", "--quiet"])
+        u = pa.load(uni)
+        coarse = os.path.join(tmp, "c.h5")
+        run_measured([a.pdx, "run", spec, "-o", coarse, "--threads", "2", "--quiet"])
+        c = pa.load(coarse)
+    x = u["data.alpha"].values
+    te = u["train_error"].isel(time=-1).transpose("data.label_noise", "data.alpha",
+                                                  "replica").values
+    rows, diff_major, diff_pa = ref.record["settings"], 0.0, 0.0
+    b_uni = pa.interpolation_threshold(u, x="data.alpha", y="data.label_noise", method="step")
+    b_coarse = pa.interpolation_threshold(c, x="data.alpha", y="data.label_noise",
+                                          method="step")
+    for s, row in enumerate(rows):
+        pos = 2 * (te[s] > row["level"]).sum(axis=1) > te.shape[2]
+        k, _ = step_fit(pos)
+        diff_major = max(diff_major, abs(row["location"] - 0.5 * (x[k - 1] + x[k])))
+        diff_pa = max(diff_pa, abs(row["location"] - float(b_uni.table["data.alpha"][s])))
+    res["refine_workload"] = ("R1 refine-perceptron interpolation threshold along "
+                              "data.alpha, tol 0.05 (lattice 97 x 6 settings x 8 replicas)")
+    res["refine_cells"] = ref.cells_run
+    res["refine_uniform_cells"] = ref.cells_uniform
+    res["refine_cell_fraction"] = ref.cells_run / ref.cells_uniform
+    res["refine_rounds"] = len(ref.record["rounds"])
+    res["refine_wall_s"] = wall_r
+    res["refine_uniform_wall_s"] = wall_u
+    res["refine_lattice_step"] = float(x[1] - x[0])
+    res["refine_vs_uniform_majority_max_abs"] = diff_major
+    res["refine_vs_uniform_analysis_max_abs"] = diff_pa
+    res["uniform_analysis_err_mean"] = float(b_uni.table["err"].mean())
+    if a.figure:
+        refine_figure(a.figure, u, ref, b_uni, b_coarse, c)
+
+
+def refine_figure(path, u, ref, b_uni, b_coarse, coarse):
+    """The README's picture: the uniform lattice's mean final training
+    error, the refined boundary (its brackets), the uniform grid's
+    boundary and the cells refine ran."""
+    import numpy as np
+    from matplotlib.figure import Figure
+    from pdx_analysis.plot import draw_boundary, heatmap
+    fig = Figure(figsize=(11, 4.2))
+    ax1, ax2 = fig.subplots(1, 2)
+    b_coarse.title = "uniform spec grid"
+    heatmap(coarse, "data.alpha", "data.label_noise", var="train_error", ax=ax1,
+            boundaries=[b_coarse], title=f"uniform spec grid: {coarse.sizes['data.alpha']} "
+            f"x {coarse.sizes['data.label_noise']} cells")
+    b_uni.title = f"uniform lattice ({ref.cells_uniform} cells)"
+    h = heatmap(u, "data.alpha", "data.label_noise", var="train_error", ax=ax2,
+                boundaries=[b_uni], legend=False,
+                title=f"lattice: {ref.cells_uniform} cells uniform vs "
+                      f"{ref.cells_run} refined ({100 * ref.cells_run / ref.cells_uniform:.0f} %)")
+    _, hs = draw_boundary(ax2, ref.boundary, "data.alpha", "data.label_noise", data=h.data,
+                          index=1, color="#e41a1c")
+    _, hu = draw_boundary(ax2, b_uni, "data.alpha", "data.label_noise", data=h.data)
+    ax2.legend(handles=list(hu) + list(hs) + [ax2.plot([], [], "w.", ms=5,
+               markeredgecolor="k", label="cells refine ran")[0]], fontsize=7, loc="upper right")
+    x = u["data.alpha"].values
+    noise = u["data.label_noise"].values
+    for r in ref.record["rounds"]:
+        cells = np.asarray(r)
+        ax2.plot(x[cells // len(noise)], noise[cells % len(noise)], "w.", ms=3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
 
 if __name__ == "__main__":
     main()

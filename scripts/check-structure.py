@@ -37,7 +37,8 @@ LAYERS = {
     "observe": 5,
     "sweep": 6,
     "run": 7,
-    "cli": 8,
+    "refine": 8,
+    "cli": 9,
 }
 
 # src/ files whose module is not their name (module folders are by folder)
@@ -50,7 +51,7 @@ SRC_FILES = {
 }
 SRC_PREFIXES = [("cli_", "cli"), ("cmd_", "cli"), ("theory", "theory"),
                 ("spec", "spec"),
-                ("store", "store"), ("train", "train"), ("run", "run"),
+                ("store", "store"), ("train", "train"), ("run", "run"), ("refine", "refine"),
                 ("fileutil", "fileutil"), ("sweep", "sweep")]
 SRC_FOLDERS = {"store": "store", "train": "train", "cli": "cli",
                "run": "run", "theory": "theory"}

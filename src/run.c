@@ -94,6 +94,10 @@ pdx_status pdx_run_settings_validate(const pdx_run_settings *s,
                              "--shard cannot be given under MPI: each of "
                              "the %d ranks runs its own shard",
                              s->mpi_size);
+    if (s->task_mask != NULL && (s->shard_count != 1 || s->mpi_size > 1))
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "shard",
+                             "a task mask runs the whole grid's file: "
+                             "shard count 1, no MPI");
     if (s->shard_count != 0 && s->shard_index >= s->shard_count)
         return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "shard",
                              "--shard: shard %llu of %llu does not exist "
@@ -776,6 +780,13 @@ pdx_status pdx_run_execute(pdx_run *run, pdx_sweep_summary *summary,
         o.grace_seconds = s->grace;
     o.shard_index = run->shard_index;
     o.shard_count = run->shard_count;
+    if (s->task_mask != NULL && run->status != NULL) {
+        /* tasks outside the mask count as not pending for this sweep
+         * only (the array is this run's; the file keeps them pending) */
+        for (uint64_t t = 0; t < run->grid->n_tasks; t++)
+            if (!s->task_mask[t] && run->status[t] == PDX_TASK_PENDING)
+                run->status[t] = PDX_TASK_DONE;
+    }
     pdx_status st = pdx_sweep_run(run->grid, &run->layout, run->store,
                                   run->status, &o, summary, err);
     if (run->create)

@@ -14,6 +14,7 @@ Public API::
     eg_best = select_time(ds["eg"], "best")  # minimum over time, and when
     b = interpolation_threshold(ds)          # also jump, hysteresis,
     b.table, b.to_csv("b.csv")               # divergence, early_stopping
+    r = load_refine("OUT.h5")                # pdx refine: r.boundary, r.cells_run
     spec_axes(ds), status_counts(ds), summary(ds), timings(ds)
     from pdx_analysis.plot import heatmap, plot_file
     from pdx_analysis.lines import learning_curves, slices
@@ -43,6 +44,7 @@ absence of cycles and of private cross-module imports)::
     6      detection     boundaries in datasets: interpolation, jump, ...
     7      overlays      theory lines as boundaries; simulation vs theory
     8      boundaries    front of 5-7 (``pdx_analysis.boundaries`` as before)
+    8      refine        ``pdx refine``'s planner (rounds of bisection) and its record
     9      plot          heatmaps, boundary lines on them (Matplotlib)
     9      lines         learning curves and slices (Matplotlib)
     9      robust_plot   robust vs clean error, robust error vs eps (Matplotlib)
@@ -50,6 +52,7 @@ absence of cycles and of private cross-module imports)::
     11     accessor      ``ds.pdx``: the functions above as Dataset methods
     12     __init__      this package's public names
     13     __main__      the command line
+    13     refine_cli    ``pdx refine``'s planner entry (python3 -m pdx_analysis.refine_cli)
 
 Matplotlib is imported by layers 9 and up only; ``import pdx_analysis``
 (layers 0-8 and the accessor) does not load it.
@@ -108,6 +111,7 @@ from .boundaries import (  # noqa: E402
     trainable_depth,
 )
 from .robust import power_law, robust_cells, robust_correlations  # noqa: E402
+from .refine import Refinement, load_refine  # noqa: E402
 from .accessor import PdxAccessor  # noqa: E402  (registers ds.pdx)
 
 __version__ = "0.3.0"
@@ -138,6 +142,8 @@ __all__ = [
     "load",
     "load_files",
     "power_law",
+    "load_refine",
+    "Refinement",
     "replica_mean",
     "replica_reduce",
     "replica_stats",

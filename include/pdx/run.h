@@ -62,6 +62,11 @@ typedef struct pdx_run_settings {
     const char *const *overrides; /* "KEY=VALUE" replacing keys of the spec
                                    * (pdx_spec_parse_file_overrides) */
     size_t n_overrides;
+    const uint8_t *task_mask; /* NULL: every pending task; else only the
+                               * pending tasks t with task_mask[t] != 0
+                               * (n_tasks entries, owned by the caller;
+                               * pdx refine's rounds). Whole grid only:
+                               * shard_count must be 1 and no MPI */
 } pdx_run_settings;
 
 /* Defaults: output from the spec, shard not chosen, no force, no extend,
@@ -69,8 +74,8 @@ typedef struct pdx_run_settings {
 pdx_run_settings pdx_run_settings_default(void);
 
 /* Check every field. Returns PDX_OK or PDX_ERR_USAGE, with err->key the
- * field ("output", "force" (with extend), "shard", "threads", "bundle",
- * "grace", "mpi") and a
+ * field ("output", "force" (with extend), "shard" (also a task mask with
+ * shards), "threads", "bundle", "grace", "mpi") and a
  * message naming the command-line option. Thread-safe. */
 pdx_status pdx_run_settings_validate(const pdx_run_settings *settings,
                                      pdx_error *err);

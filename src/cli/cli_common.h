@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <signal.h>
+
 #include "pdx/error.h"
 #include "pdx/grid.h"
 #include "pdx/spec.h"
@@ -28,6 +30,9 @@ int pdx_cli_run(int argc, char **argv, const char *command_line,
  * unblocked if the parent blocked them): main calls it before anything
  * else for `pdx run`. */
 void pdx_cli_run_catch_stop_signals(void);
+/* The flag those handlers raise (pdx refine passes it to its rounds). */
+volatile sig_atomic_t *pdx_cli_stop_flag(void);
+int pdx_cli_refine(int argc, char **argv, const char *command_line);
 int pdx_cli_merge(int argc, char **argv, const char *command_line);
 int pdx_cli_info(int argc, char **argv);
 int pdx_cli_keys(int argc, char **argv);

@@ -24,6 +24,11 @@ static void on_stop_signal(int sig)
         stop_requested++;
 }
 
+volatile sig_atomic_t *pdx_cli_stop_flag(void)
+{
+    return &stop_requested;
+}
+
 void pdx_cli_run_catch_stop_signals(void)
 {
     struct sigaction sa;

@@ -25,6 +25,8 @@ static const char *const main_usage =
     "  keys [--markdown]    every spec key with type, default, bounds, meaning\n"
     "  theory SPEC [-o OUT] statistical-mechanics predictions on the grid\n"
     "  theory --curve NAME --alpha A1,A2,...   one predicted curve as CSV\n"
+    "  refine INPUT --along AXIS --kind KIND --tol TOL   locate a boundary\n"
+    "                       to TOL running only the cells bisection needs\n"
     "\n"
     "options: --help (also after a command), --version\n"
     "exit codes: 0 ok, 1 runtime failure, 2 bad usage or spec, 75 stopped early\n";
@@ -77,6 +79,8 @@ static int run_command(int argc, char **argv, int mpi_rank, int mpi_size)
         return pdx_cli_keys(argc - 1, argv + 1);
     if (strcmp(cmd, "theory") == 0)
         return pdx_cli_theory(argc - 1, argv + 1, command_line);
+    if (strcmp(cmd, "refine") == 0)
+        return pdx_cli_refine(argc - 1, argv + 1, command_line);
     return pdx_cli_usage_error("pdx", "unknown command '%s'", cmd);
 }
 
@@ -87,7 +91,8 @@ int main(int argc, char **argv)
     int mpi_rank = 0, mpi_size = 1;
     /* pdx run's stop signals first of all: a SIGTERM in the first
      * milliseconds stops the run (exit 75), it does not kill it */
-    if (argc > 1 && strcmp(argv[1], "run") == 0)
+    if (argc > 1 && (strcmp(argv[1], "run") == 0 ||
+                     strcmp(argv[1], "refine") == 0))
         pdx_cli_run_catch_stop_signals();
     if (pdx_cluster_init(&argc, &argv, &mpi_rank, &mpi_size, &err) != PDX_OK)
         return pdx_cli_report(&err);
