@@ -180,6 +180,11 @@ typedef struct pdx_params {
     int64_t replicas;
     int64_t N;
     int teacher_kind;
+    int record_separable;        /* 1: the exact separability test of the
+                                  * training set (pdx/separable.h); here,
+                                  * in the padding before an int64_t, so
+                                  * that the trainer object keeps its
+                                  * PDX_TRAINER_FIXED_BYTES */
     int64_t teacher_hidden;      /* M */
     int teacher_activation;
     double teacher_output_noise; /* std of Gaussian noise added to labels */
@@ -236,8 +241,6 @@ typedef struct pdx_params {
     int64_t record_attack_restarts; /* PGD starts (the first at delta 0) */
     double train_adversarial_budget; /* 0: plain training */
     int64_t train_adversarial_steps;
-    int record_separable;        /* 1: the exact separability test of the
-                                  * training set (pdx/separable.h) */
 } pdx_params;
 
 typedef enum pdx_axis_scale {
