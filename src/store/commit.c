@@ -291,13 +291,13 @@ static pdx_status group_boxes(const pdx_store *s, const group_entry *order,
     return PDX_OK;
 }
 
-/* One write of variable k for the whole group: the boxes selected in the
- * file (extra dimensions whole), `data` holding the tasks' blocks in task
- * order (HDF5 maps a selection's elements in the file's row-major order). */
-static pdx_status group_write(pdx_store *s, size_t k, const group_box *boxes,
-                              size_t n_boxes, size_t n_tasks,
-                              const void *data, uint64_t first_task,
-                              pdx_error *err)
+/* One write (in: not NULL) or read (into out) of variable k for a whole
+ * group: the boxes selected in the file (extra dimensions whole), the
+ * memory holding the tasks' blocks in task order (HDF5 maps a
+ * selection's elements in the file's row-major order). */
+static pdx_status group_io(pdx_store *s, size_t k, const group_box *boxes,
+                           size_t n_boxes, size_t n_tasks, const void *in,
+                           void *out, uint64_t first_task, pdx_error *err)
 {
     hsize_t dims[MAX_RANK], start[MAX_RANK], count[MAX_RANK];
     int rank = pdx__dvar_dims(s, k, dims);
@@ -324,17 +324,21 @@ static pdx_status group_write(pdx_store *s, size_t k, const group_box *boxes,
                                 b == 0 ? H5S_SELECT_SET : H5S_SELECT_OR,
                                 start, NULL, count, NULL);
     }
+    hid_t type = pdx__dvar_mem_type(s->dvars[k].kind);
     if (h >= 0)
-        h = H5Dwrite(s->datasets[k], pdx__dvar_mem_type(s->dvars[k].kind),
-                     mem_space, file_space, H5P_DEFAULT, data);
+        h = in != NULL ? H5Dwrite(s->datasets[k], type, mem_space, file_space,
+                                  H5P_DEFAULT, in)
+                       : H5Dread(s->datasets[k], type, mem_space, file_space,
+                                 H5P_DEFAULT, out);
     pdx_status status = PDX_OK;
     if (h < 0) {
         char where[512];
         pdx__describe_task(s, first_task, where, sizeof where);
         status = pdx__h5_error(err, s->path, s->dvars[k].name,
-                               "cannot write a group of %zu tasks (the "
+                               "cannot %s a group of %zu tasks (the "
                                "first: task %" PRIu64 ", %s)",
-                               n_tasks, first_task, where);
+                               in != NULL ? "write" : "read", n_tasks,
+                               first_task, where);
     }
     pdx__close_id(&mem_space);
     return status;
@@ -426,15 +430,15 @@ pdx_status pdx_store_commit_many(pdx_store *store,
         if (k == DVAR_STATUS_INDEX)
             continue;
         group_gather(store, k, records, order, n, sums, stage);
-        status = group_write(store, k, boxes, n_boxes, n, stage,
-                             order[0].task, err);
+        status = group_io(store, k, boxes, n_boxes, n, stage, NULL,
+                          order[0].task, err);
     }
     if (status == PDX_OK)
         status = flush_commit(store, order[0].task, "results", err);
     if (status == PDX_OK) {
         group_gather(store, DVAR_STATUS_INDEX, records, order, n, sums, stage);
-        status = group_write(store, DVAR_STATUS_INDEX, boxes, n_boxes, n,
-                             stage, order[0].task, err);
+        status = group_io(store, DVAR_STATUS_INDEX, boxes, n_boxes, n, stage,
+                          NULL, order[0].task, err);
     }
     if (status == PDX_OK)
         status = flush_commit(store, order[0].task, "status", err);
@@ -443,6 +447,25 @@ pdx_status pdx_store_commit_many(pdx_store *store,
     free(sums);
     free(order);
     return status;
+}
+
+pdx_status pdx__slots_read(pdx_store *s, size_t k, uint64_t first,
+                           uint64_t n, void *out, pdx_error *err)
+{
+    if (n == 0)
+        return PDX_OK;
+    hsize_t dims[MAX_RANK];
+    size_t lead = group_lead(s, dims);
+    group_box *boxes = malloc(2 * lead * sizeof *boxes + sizeof *boxes);
+    if (boxes == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, s->path, 0, 0, NULL,
+                             "out of memory");
+    size_t n_boxes = 0;
+    group_run_boxes(lead, dims, first, first + n, boxes, &n_boxes);
+    pdx_status st = group_io(s, k, boxes, n_boxes, (size_t)n, NULL, out,
+                             pdx__file_task(s, first), err);
+    free(boxes);
+    return st;
 }
 
 pdx_status pdx_store_sync(pdx_store *store, pdx_error *err)
