@@ -193,26 +193,14 @@ static pdx_status read_checksums(pdx_store *s, uint32_t **sums,
     return PDX_OK;
 }
 
-static pdx_status differ_error(const merge_state *m, const pdx_store *in,
-                               const char *other, const char *what,
-                               uint64_t task, pdx_error *err)
-{
-    (void)m;
-    char where[512];
-    pdx__describe_task(in, task, where, sizeof where);
-    return pdx_error_set(err, PDX_ERR_MISMATCH, in->path, 0, 0, what,
-                         "task %" PRIu64 " (%s) is finished in both %s and "
-                         "%s with different values; refusing to merge",
-                         task, where, other, in->path);
-}
-
 /* Do `in` and the output hold the same results for `task` (every
- * variable but wall_seconds, bit for bit)? `blocks`: in's blocks of the
- * task (NULL: read them). */
+ * variable but wall_seconds, bit for bit)? Else an error naming the
+ * variable and both files: `first` (where the task was first found) and
+ * `second`, the file of the error. */
 static pdx_status compare_with_output(const merge_state *m, pdx_store *in,
-                                      uint64_t task, const char *other,
-                                      void *buf_a, void *buf_b,
-                                      pdx_error *err)
+                                      uint64_t task, const char *first,
+                                      const char *second, void *buf_a,
+                                      void *buf_b, pdx_error *err)
 {
     for (size_t k = 0; k < in->checksum_k && k < m->out->checksum_k; k++) {
         if (k == DVAR_WALL_INDEX)
@@ -224,8 +212,16 @@ static pdx_status compare_with_output(const merge_state *m, pdx_store *in,
             st = pdx__task_block_io(m->out, k, task, NULL, buf_b, err);
         if (st != PDX_OK)
             return st;
-        if (memcmp(buf_a, buf_b, bytes) != 0)
-            return differ_error(m, in, other, in->dvars[k].name, task, err);
+        if (memcmp(buf_a, buf_b, bytes) != 0) {
+            char where[512];
+            pdx__describe_task(in, task, where, sizeof where);
+            return pdx_error_set(err, PDX_ERR_MISMATCH, second, 0, 0,
+                                 in->dvars[k].name,
+                                 "task %" PRIu64 " (%s) is finished in both "
+                                 "%s and %s with different values; refusing "
+                                 "to merge",
+                                 task, where, first, second);
+        }
     }
     return PDX_OK;
 }
@@ -251,14 +247,21 @@ static pdx_status claim_source(merge_state *m, size_t j, pdx_store *in,
             m->owner[task] = (uint32_t)j;
             m->pass2[j] = 1;
         } else if (o == MERGE_TARGET) {
-            /* merged before: the same results have the same checksum */
-            if (sums != NULL && m->target_sum != NULL)
-                st = sums[i] != m->target_sum[task]
-                         ? differ_error(m, in, m->path, "checksum", task, err)
-                         : PDX_OK;
-            else
-                st = compare_with_output(m, in, task, m->path, buf_a, buf_b,
-                                         err);
+            /* merged before: the same results have the same checksum
+             * (the data are compared, to name the variable, only when
+             * the checksums differ or are missing) */
+            if (sums == NULL || m->target_sum == NULL ||
+                sums[i] != m->target_sum[task])
+                st = compare_with_output(m, in, task, in->path, m->path,
+                                         buf_a, buf_b, err);
+            if (st == PDX_OK && sums != NULL && m->target_sum != NULL &&
+                sums[i] != m->target_sum[task])
+                st = pdx_error_set(err, PDX_ERR_MISMATCH, m->path, 0, 0,
+                                   "checksum",
+                                   "task %" PRIu64 " is finished in both %s "
+                                   "and %s with different checksums; "
+                                   "refusing to merge",
+                                   task, in->path, m->path);
         } else {
             m->pass2[j] = 1; /* compared with the owner's copy in pass 2 */
             m->report->overlapping += !target;
@@ -368,8 +371,8 @@ static pdx_status copy_slab(merge_state *m, size_t j, pdx_store *in,
         if (o != j && o != MERGE_NONE) { /* an earlier source's copy */
             st = group_flush(m, err); /* it may still wait in the group */
             if (st == PDX_OK)
-                st = compare_with_output(m, in, task, m->names[o], buf_a,
-                                         buf_b, err);
+                st = compare_with_output(m, in, task, m->names[o], in->path,
+                                         buf_a, buf_b, err);
             continue;
         }
         if (o == MERGE_NONE) { /* damaged where it was claimed */
