@@ -234,6 +234,17 @@ def run_summary(stderr):
         sys.exit(f"bench: no summary line in pdx run's output:\n{stderr}")
     return int(m.group(1)), float(m.group(2)), int(m.group(3)), float(m.group(4))
 
+def run_timed(cmd):
+    """(wall seconds, CPU seconds user + system, stderr) of cmd. On a
+    shared machine the CPU time is the figure a busy neighbour does not
+    inflate (the wall time of a 2-thread run is at least CPU / 2)."""
+    t0 = os.times()
+    wall, _, err = run_measured(cmd)
+    t1 = os.times()
+    cpu = (t1.children_user - t0.children_user +
+           t1.children_system - t0.children_system)
+    return wall, cpu, err
+
 def tiny(a, res):
     """TINY: 10^6 Hebb perceptrons (N = 20, 1 replica, data.alpha 1000 x
     data.label_noise 1000 values) in one process with 2 threads, best of
@@ -244,12 +255,13 @@ def tiny(a, res):
         out = os.path.join(tmp, "tiny.h5")
         best = None
         for _ in range(a.repeat):
-            wall, _, err = run_measured([a.pdx, "run", spec, "-o", out, "--force",
-                                         "--threads", "2"])
+            wall, cpu, err = run_timed([a.pdx, "run", spec, "-o", out, "--force",
+                                        "--threads", "2"])
             tasks, sweep, commits, commit_s = run_summary(err)
             if best is None or wall < best[0]:
-                best = (wall, tasks, sweep, commits, commit_s)
-        wall, tasks, sweep, commits, commit_s = best
+                best = (wall, tasks, sweep, commits, commit_s, cpu)
+        wall, tasks, sweep, commits, commit_s, cpu = best
+        res["tiny_cpu_s"] = cpu
         res["tiny_workload"] = "10^6 Hebb perceptrons N=20, 1 replica, 2 threads"
         res["tiny_tasks"] = tasks
         res["tiny_wall_s"] = wall
@@ -262,9 +274,10 @@ def tiny(a, res):
                                              "--quiet", "--threads", "2"])
 
 def best_of(a, cmd):
-    """Best wall time of --repeat runs of cmd, and its peak memory (MiB)."""
-    best = min(run_measured(cmd)[0] for _ in range(a.repeat))
-    return best, peak_rss_mib(cmd)
+    """Best wall and CPU times of --repeat runs of cmd, and its peak
+    memory (MiB)."""
+    runs = [run_timed(cmd) for _ in range(a.repeat)]
+    return min(r[0] for r in runs), min(r[1] for r in runs), peak_rss_mib(cmd)
 
 def shards(a, res):
     """SHARDS: a 10^5-cell tiny sweep run as 1,000 shards (one process
@@ -286,15 +299,17 @@ def shards(a, res):
         def merge():
             if os.path.exists(merged):
                 os.unlink(merged)
-            return run_measured([a.pdx, "merge", merged] + files + ["--quiet"])[0]
-        res["shards_merge_s"] = min(merge() for _ in range(a.repeat))
+            return run_timed([a.pdx, "merge", merged] + files + ["--quiet"])[:2]
+        runs = [merge() for _ in range(a.repeat)]
+        res["shards_merge_s"] = min(r[0] for r in runs)
+        res["shards_merge_cpu_s"] = min(r[1] for r in runs)
         os.unlink(merged)
         res["shards_merge_peak_mib"] = peak_rss_mib([a.pdx, "merge", merged] + files +
                                                     ["--quiet"])
-        info, res["shards_info_peak_mib"] = best_of(a, [a.pdx, "info"] + files)
-        res["shards_info_s"] = info
-        res["shards_info_no_verify_s"], _ = best_of(a, [a.pdx, "info", "--no-verify"] +
-                                                     files)
+        (res["shards_info_s"], res["shards_info_cpu_s"],
+         res["shards_info_peak_mib"]) = best_of(a, [a.pdx, "info"] + files)
+        (res["shards_info_no_verify_s"], res["shards_info_no_verify_cpu_s"],
+         _) = best_of(a, [a.pdx, "info", "--no-verify"] + files)
         os.unlink(merged)
         res["shards_merge_half_partial_s"] = run_measured(
             [a.pdx, "merge", merged] + files[:500] + ["--partial", "--quiet"])[0]

@@ -65,6 +65,9 @@ static pdx_trainer_deep_limits deep_limits(const pdx_grid *grid)
     return d;
 }
 
+/* The commit group's values take at most this many bytes. */
+#define PDX_SWEEP_GROUP_BYTES (16.0 * 1024 * 1024)
+
 double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
 {
     pdx_layout layout;
@@ -85,7 +88,11 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
         per_task;
     /* task list, job list and the status array, ~64 bytes per task */
     double shared = (double)grid->n_tasks * 64.0;
-    return (double)threads * per_thread + shared;
+    /* the commit group: copies of finished tasks, at most 16 MiB */
+    double group = (per_task + 64.0) * (double)grid->n_tasks;
+    if (group > PDX_SWEEP_GROUP_BYTES)
+        group = PDX_SWEEP_GROUP_BYTES;
+    return (double)threads * per_thread + shared + group;
 }
 
 
@@ -620,7 +627,6 @@ typedef struct commit_group {
 
 /* Group memory: at most PDX_SWEEP_GROUP_BYTES of values, and room for a
  * whole bundle. */
-#define PDX_SWEEP_GROUP_BYTES (16.0 * 1024 * 1024)
 
 static size_t group_capacity(const pdx_layout *layout, size_t *per_task)
 {

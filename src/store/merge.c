@@ -70,20 +70,23 @@ static int target_is_source(const char *path, const char *const *inputs,
 }
 
 /* ------------------------------------------------------------------------ */
-/* Merge: two passes over the sources, one source open at a time            */
+/* Merge: one source open at a time                                         */
 /*
- * Pass 1 reads each source's status (and checksums) only and claims its
- * finished tasks: owner[task] = the first source holding it. Tasks the
- * existing working target already holds (a merge into it in place) are
- * compared by their checksums. Missing tasks are known before anything is
- * written. Pass 2 opens the sources that own tasks (or repeat tasks of an
- * earlier one) again, reads their data in slabs of slots, checks every
- * task it reads against its checksum, copies the owned intact tasks into
- * the output with group commits (one write per variable per slab: data
- * and checksum, flush, status, flush), and compares the repeated ones with
- * the copy already in the output. A damaged task is not copied: a later
- * source holding it takes it. Memory: per-task arrays of the grid and one
- * slab (MERGE_SLAB_BYTES), whatever the number of sources.
+ * Each source is opened once: its status (and checksums) claim its
+ * finished tasks (owner[task] = the first source holding it; tasks the
+ * existing working target already holds, merged into in place, are
+ * compared by their checksums), then its data are read in slabs of slots,
+ * every task read is checked against its checksum, the owned intact tasks
+ * are copied into the output through a group of copies (MERGE_GROUP_BYTES,
+ * written with one write per variable: data and checksums, flush,
+ * statuses, flush), and tasks an earlier source holds are compared with
+ * the copy in the output. A damaged task is not copied: a later source
+ * holding it takes it. A new output is a temporary file, discarded when
+ * the merge is refused (tasks missing, disagreeing sources). Into an
+ * existing working target without --partial, the claims are a first pass
+ * of their own, so that a refusal writes nothing, and the copies a second.
+ * Memory: per-task arrays of the grid, one slab and the group, whatever
+ * the number of sources.
  */
 #define MERGE_NONE UINT32_MAX
 #define MERGE_TARGET (UINT32_MAX - 1) /* held by the target merged into */
@@ -409,16 +412,21 @@ static pdx_status open_source(merge_state *m, size_t j, int pass,
 {
     pdx_status st = pdx__open_for_reading(in, m->names[j], m->grid,
                                           m->layout, 0, err);
-    if (st == PDX_OK && pass == 1)
+    if (st == PDX_OK && pass != 2)
         st = check_origin(*in, j, m->names[j], m->names[0], &m->first,
                           m->report, err);
-    if (st == PDX_OK && pass == 1 && !pdx__has_checksum(*in))
+    /* the working target merged into: the first input's streams too */
+    if (st == PDX_OK && pass != 2 && j == 0 && m->in_place)
+        st = check_origin(m->out, m->n_inputs, m->path, m->names[0],
+                          &m->first, m->report, err);
+    if (st == PDX_OK && pass != 2 && !pdx__has_checksum(*in))
         m->report->unverified++;
     return st;
 }
 
-/* One pass over the sources (pass 1: claim; 2: copy), then the tally:
- * with tasks missing and not `partial`, PDX_ERR_MISMATCH. */
+/* One pass over the sources (pass 1: claim; 2: copy what pass 1 claimed;
+ * 0: both, one opening per source), then the tally: with tasks missing
+ * and not `partial`, PDX_ERR_MISMATCH. */
 static pdx_status merge_pass(merge_state *m, int pass, int partial,
                              void *buf_a, void *buf_b, pdx_error *err)
 {
@@ -428,12 +436,13 @@ static pdx_status merge_pass(merge_state *m, int pass, int partial,
             continue;
         pdx_store *in = NULL;
         st = open_source(m, j, pass, &in, err);
-        if (st == PDX_OK)
-            st = pass == 1 ? claim_source(m, j, in, buf_a, buf_b, err)
-                           : copy_source(m, j, in, buf_a, buf_b, err);
+        if (st == PDX_OK && pass != 2)
+            st = claim_source(m, j, in, buf_a, buf_b, err);
+        if (st == PDX_OK && pass != 1 && m->pass2[j])
+            st = copy_source(m, j, in, buf_a, buf_b, err);
         pdx__store_free(in);
     }
-    if (st == PDX_OK && pass == 2)
+    if (st == PDX_OK && pass != 1)
         st = group_flush(m, err);
     if (st != PDX_OK)
         return st;
@@ -617,11 +626,6 @@ pdx_status pdx_store_merge(const char *path, const char *const *inputs,
     }
     if (st == PDX_OK && m.in_place)
         st = open_target(&m, err);
-    if (st == PDX_OK)
-        st = merge_pass(&m, 1, partial, buf_a, buf_b, err);
-    if (st == PDX_OK && m.in_place)
-        st = check_origin(m.out, n_inputs, path, inputs[0], &m.first, report,
-                          err);
     if (st == PDX_OK && !m.in_place) {
         pdx_file_remove_stale_temporaries(path);
         st = pdx__store_new(&m.out, path, grid, layout, NULL, err);
@@ -630,7 +634,13 @@ pdx_status pdx_store_merge(const char *path, const char *const *inputs,
     }
     if (st == PDX_OK)
         st = group_alloc(&m, err);
+    /* one opening per source, but into an existing working target that a
+     * refusal must leave as it was: first the claims (status and
+     * checksums only), then the copies */
+    int two_passes = m.in_place && !partial;
     if (st == PDX_OK)
+        st = merge_pass(&m, two_passes ? 1 : 0, partial, buf_a, buf_b, err);
+    if (st == PDX_OK && two_passes)
         st = merge_pass(&m, 2, partial, buf_a, buf_b, err);
     if (st == PDX_OK)
         st = merge_finish(&m, work, end_time, err);
