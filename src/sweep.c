@@ -625,10 +625,10 @@ typedef struct commit_group {
     double due;            /* when the group must be written (0: empty) */
 } commit_group;
 
-/* Group memory: at most PDX_SWEEP_GROUP_BYTES of values, and room for a
- * whole bundle. */
-
-static size_t group_capacity(const pdx_layout *layout, size_t *per_task)
+/* Tasks the group holds: at most PDX_SWEEP_GROUP_BYTES of values and the
+ * tasks to run, at least a whole bundle. */
+static size_t group_capacity(const pdx_layout *layout, size_t n_todo,
+                             size_t *per_task)
 {
     *per_task = 0;
     for (size_t v = 0; v < layout->n_vars; v++)
@@ -637,6 +637,8 @@ static size_t group_capacity(const pdx_layout *layout, size_t *per_task)
                  (8.0 * (double)*per_task + sizeof(pdx_task_record) + 64.0);
     if (cap > 1 << 20)
         cap = 1 << 20;
+    if (cap > (double)n_todo)
+        cap = (double)n_todo;
     return cap < PDX_BUNDLE ? PDX_BUNDLE : (size_t)cap;
 }
 
@@ -650,12 +652,12 @@ static void group_free(commit_group *g)
 }
 
 static pdx_status group_init(commit_group *g, const pdx_layout *layout,
-                             double window, pdx_error *err)
+                             size_t n_todo, double window, pdx_error *err)
 {
     memset(g, 0, sizeof *g);
     g->window = window > 0.0 ? window : 0.0;
     g->n_vars = layout->n_vars;
-    g->cap = group_capacity(layout, &g->per_task);
+    g->cap = group_capacity(layout, n_todo, &g->per_task);
     if (g->window <= 0.0)
         g->cap = PDX_BUNDLE; /* each job committed alone */
     g->recs = malloc(g->cap * sizeof *g->recs);
@@ -870,7 +872,7 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
     int threads_out = 0;              /* threads past the job loop */
     run_failure run = {&result, err, &abort_run};
     commit_group group;
-    pst = group_init(&group, layout, options->commit_window, err);
+    pst = group_init(&group, layout, n_todo, options->commit_window, err);
     if (pst != PDX_OK) {
         free(todo);
         free(jobs);

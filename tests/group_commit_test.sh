@@ -62,23 +62,24 @@ cat > slow.yaml <<'YAML'
 name: slow
 seed: 4711
 replicas: 1
-N: 100
+N: 150
 teacher: {kind: perceptron}
 student: {kind: perceptron}
-data: {alpha: {lin: [1, 12, 60]}, label_noise: {lin: [0, 0.5, 60]}}
+data: {alpha: {lin: [1, 30, 80]}, label_noise: {lin: [0, 0.5, 60]}}
 train: {algorithm: hebb, epochs: 1}
 record: {times: [1]}
 YAML
 expect_exit 0 "reference run" -- "$PDX" run slow.yaml -o ref.h5 --threads 2 --quiet
-# run_until_busy OUT SIGNAL: start a run with an hour-long window, wait
-# until its file exists and tasks have been finishing for 1 s, send SIGNAL;
-# prints the exit code
+# run_until_busy OUT SIGNAL: start a run with an hour-long window on one
+# thread (whose group is written only when it runs out of tasks), wait
+# until its file exists and tasks have been finishing for 1 s (the run
+# takes ~4 s on one core), send SIGNAL; prints the exit code
 run_until_busy() {
-  "$PDX" run slow.yaml -o "$1" --threads 2 --quiet --commit-window 3600 &
+  "$PDX" run slow.yaml -o "$1" --threads 1 --quiet --commit-window 3600 &
   local pid=$! i
   for i in $(seq 1 200); do [[ -e $1 ]] && break; sleep 0.05; done
   sleep 1
-  if ! kill -0 "$pid" 2>/dev/null; then echo "finished-early"; wait "$pid"; return; fi
+  if ! kill -0 "$pid" 2>/dev/null; then wait "$pid"; echo "finished-early"; return; fi
   kill "-$2" "$pid"
   wait "$pid"
   echo $?
