@@ -603,12 +603,17 @@ pdx_status pdx_store_merge(const char *path, const char *const *inputs,
     if (st == PDX_OK) {
         names[n_inputs] = path;
         if (target_is_source(path, inputs, n_inputs, sha)) {
-            int complete = 0;
-            char have[65];
+            /* a working whole-grid target is merged into in place; a
+             * finished one (or a shard file) is read as one more source
+             * and replaced by the new file */
+            pdx_store_info info;
             report->target_read = 1;
-            st = pdx_store_probe(path, have, &complete, err);
-            m.in_place = st == PDX_OK && !complete;
-            m.n_sources += st == PDX_OK && complete; /* read as a source */
+            st = pdx_store_inspect(path, &info, err);
+            m.in_place = st == PDX_OK && !info.complete &&
+                         info.shard_count <= 1;
+            m.n_sources += st == PDX_OK && !m.in_place;
+            if (st == PDX_OK)
+                pdx_store_info_clear(&info);
         }
     }
     if (st == PDX_OK) {
