@@ -326,7 +326,7 @@ def plan(a, res):
                     if n.endswith(".yaml"))
     with tempfile.TemporaryDirectory() as tmp:
         sweeps.append(tiny_spec(tmp, 100))
-        worst = 1.0
+        worst = worst_cpu = 1.0
         for spec in sweeps:
             name = os.path.basename(spec)[:-5]
             out = subprocess.check_output([a.pdx, "plan", spec, "--threads", "2"],
@@ -349,7 +349,10 @@ def plan(a, res):
             res[f"plan_{name}_ratio_cpu_over_2"] = best_cpu / 2 / est
             r = best_wall / est
             worst = max(worst, r, 1 / r)
+            r = best_cpu / 2 / est
+            worst_cpu = max(worst_cpu, r, 1 / r)
         res["plan_worst_factor_wall"] = worst
+        res["plan_worst_factor_cpu_over_2"] = worst_cpu
 
 def cpu_name():
     try:
