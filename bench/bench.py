@@ -8,8 +8,15 @@ torch_deep_grid.py with 1 and 2 threads each, and the deep kernels' flop
 rate next to the machine's peak (bench_deep); R1 (`pdx refine` of the
 interpolation threshold of sweeps/refine-perceptron.yaml against a uniform
 run of its lattice: cells, time, where each puts the boundary; --figure
-draws the README's picture). Prints a table and one JSON line. Figures,
-not assertions. --workloads d1 runs D1 alone."""
+draws the README's picture). Scale (issue 20): TINY (10^6
+tiny Hebb tasks in one process: tasks/s of the whole run and of its
+commits), SHARDS (1,000 shard files of a 10^5-cell sweep: pdx merge and
+pdx info times and peak memory, and an incremental merge), PLAN (pdx
+plan's estimate against the measured time on the shipped sweeps and a
+tiny-task sweep). Prints a table and one JSON line. Figures, not
+assertions. --workloads d1 runs D1 alone; tiny,shards,plan the scale
+ones (not in the default set: SHARDS runs 1,000 processes, PLAN every
+shipped sweep)."""
 import argparse, json, os, re, subprocess, sys, tempfile, time
 
 def run_measured(cmd):
@@ -70,18 +77,28 @@ def main():
                          "a git worktree elsewhere names it)")
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("--workloads", default="w1,w2,d1,refine",
-                    help="comma-separated subset of w1, w2, d1, refine")
+                    help="comma-separated subset of w1, w2, d1, refine, tiny, "
+                         "shards, plan")
     ap.add_argument("--figure", help="refine: write the overlay figure (PNG) here")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs of each scale measurement (the best is kept)")
     a = ap.parse_args()
     todo = set(a.workloads.split(","))
     if "w1" not in todo:
-        res = {"cpu": cpu_name(), "cores": os.cpu_count()}
+        res = {"cpu": cpu_name(), "cores": os.cpu_count(),
+               "load_average_1min": os.getloadavg()[0]}
         if "w2" in todo:
             w2(a, res)
         if "d1" in todo:
             d1(a, res)
         if "refine" in todo:
             refine(a, res)
+        if "tiny" in todo:
+            tiny(a, res)
+        if "shards" in todo:
+            shards(a, res)
+        if "plan" in todo:
+            plan(a, res)
         report(res)
         return
     spec = os.path.join(a.source_root, "sweeps", "bench-online.yaml")
@@ -199,6 +216,152 @@ def w2(a, res):
     res["w2_peer_wall_s"] = pr["wall_s"]
     res["w2_peer_steps_per_s"] = pr["steps_per_s"]
     res["w2_ratio_to_peer"] = res["w2_pdx_steps_per_s_2t"] / pr["steps_per_s"]
+
+TINY_SPEC = """name: tiny
+seed: 2020
+replicas: 1
+N: 20
+teacher: {kind: perceptron}
+student: {kind: perceptron}
+data: {alpha: {lin: [0.1, 10, 1000]}, label_noise: {lin: [0, 0.5, CELLS]}}
+train: {algorithm: hebb, epochs: 1}
+record: {times: [1]}
+"""
+
+def tiny_spec(folder, noise_values):
+    """A tiny-task spec of 1000 x noise_values cells, written in folder."""
+    path = os.path.join(folder, f"tiny-{noise_values}.yaml")
+    with open(path, "w") as f:
+        f.write(TINY_SPEC.replace("CELLS", str(noise_values)))
+    return path
+
+def run_summary(stderr):
+    """(tasks, sweep seconds, commits, commit seconds) of pdx run's summary."""
+    m = re.search(r"pdx: (\d+) tasks run .* in ([0-9.]+) s, .*; (\d+) commits in "
+                  r"([0-9.]+) s", stderr)
+    if m is None:
+        sys.exit(f"bench: no summary line in pdx run's output:\n{stderr}")
+    return int(m.group(1)), float(m.group(2)), int(m.group(3)), float(m.group(4))
+
+def run_timed(cmd):
+    """(wall seconds, CPU seconds user + system, stderr) of cmd. On a
+    shared machine the CPU time is the figure a busy neighbour does not
+    inflate (the wall time of a 2-thread run is at least CPU / 2)."""
+    t0 = os.times()
+    wall, _, err = run_measured(cmd)
+    t1 = os.times()
+    cpu = (t1.children_user - t0.children_user +
+           t1.children_system - t0.children_system)
+    return wall, cpu, err
+
+def tiny(a, res):
+    """TINY: 10^6 Hebb perceptrons (N = 20, 1 replica, data.alpha 1000 x
+    data.label_noise 1000 values) in one process with 2 threads, best of
+    --repeat: tasks/s of the whole command and of the sweep, and of the
+    commits alone (the bookkeeping the issue measured at 155 us a task)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = tiny_spec(tmp, 1000)
+        out = os.path.join(tmp, "tiny.h5")
+        best = None
+        for _ in range(a.repeat):
+            wall, cpu, err = run_timed([a.pdx, "run", spec, "-o", out, "--force",
+                                        "--threads", "2"])
+            tasks, sweep, commits, commit_s = run_summary(err)
+            if best is None or wall < best[0]:
+                best = (wall, tasks, sweep, commits, commit_s, cpu)
+        wall, tasks, sweep, commits, commit_s, cpu = best
+        res["tiny_cpu_s"] = cpu
+        res["tiny_workload"] = "10^6 Hebb perceptrons N=20, 1 replica, 2 threads"
+        res["tiny_tasks"] = tasks
+        res["tiny_wall_s"] = wall
+        res["tiny_tasks_per_s_whole_run"] = tasks / wall
+        res["tiny_tasks_per_s_sweep"] = tasks / sweep
+        res["tiny_commits"] = commits
+        res["tiny_commit_s"] = commit_s
+        res["tiny_tasks_per_s_bookkeeping"] = tasks / commit_s if commit_s > 0 else float("inf")
+        res["tiny_peak_mib"] = peak_rss_mib([a.pdx, "run", spec, "-o", out, "--force",
+                                             "--quiet", "--threads", "2"])
+
+def best_of(a, cmd):
+    """Best wall and CPU times of --repeat runs of cmd, and its peak
+    memory (MiB)."""
+    runs = [run_timed(cmd) for _ in range(a.repeat)]
+    return min(r[0] for r in runs), min(r[1] for r in runs), peak_rss_mib(cmd)
+
+def shards(a, res):
+    """SHARDS: a 10^5-cell tiny sweep run as 1,000 shards (one process
+    each, 100 tasks), then pdx merge of the 1,000 files and pdx info over
+    them (best of --repeat, peak memory of one more run each); and an
+    incremental merge: 500 shards with --partial, then all 1,000 into the
+    working target (in place: only the new shards' tasks are copied)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = tiny_spec(tmp, 100)
+        out = os.path.join(tmp, "s.h5")
+        t0 = time.perf_counter()
+        for i in range(1000):
+            run_measured([a.pdx, "run", spec, "-o", out, "--shard", f"{i}/1000",
+                          "--quiet", "--threads", "1"])
+        res["shards_run_s"] = time.perf_counter() - t0
+        files = sorted(os.path.join(tmp, n) for n in os.listdir(tmp)
+                       if n.startswith("s.shard-"))
+        merged = os.path.join(tmp, "m.h5")
+        def merge():
+            if os.path.exists(merged):
+                os.unlink(merged)
+            return run_timed([a.pdx, "merge", merged] + files + ["--quiet"])[:2]
+        runs = [merge() for _ in range(a.repeat)]
+        res["shards_merge_s"] = min(r[0] for r in runs)
+        res["shards_merge_cpu_s"] = min(r[1] for r in runs)
+        os.unlink(merged)
+        res["shards_merge_peak_mib"] = peak_rss_mib([a.pdx, "merge", merged] + files +
+                                                    ["--quiet"])
+        (res["shards_info_s"], res["shards_info_cpu_s"],
+         res["shards_info_peak_mib"]) = best_of(a, [a.pdx, "info"] + files)
+        (res["shards_info_no_verify_s"], res["shards_info_no_verify_cpu_s"],
+         _) = best_of(a, [a.pdx, "info", "--no-verify"] + files)
+        os.unlink(merged)
+        res["shards_merge_half_partial_s"] = run_measured(
+            [a.pdx, "merge", merged] + files[:500] + ["--partial", "--quiet"])[0]
+        res["shards_merge_rest_incremental_s"] = run_measured(
+            [a.pdx, "merge", merged] + files + ["--quiet"])[0]
+
+def plan(a, res):
+    """PLAN: pdx plan's time estimate over the measured wall time of pdx
+    run (2 threads, best of --repeat; the CPU time over 2 too, which a
+    shared machine's load does not inflate) for every shipped sweep and a
+    10^5-cell tiny sweep."""
+    sweeps = sorted(os.path.join(a.source_root, "sweeps", n)
+                    for n in os.listdir(os.path.join(a.source_root, "sweeps"))
+                    if n.endswith(".yaml"))
+    with tempfile.TemporaryDirectory() as tmp:
+        sweeps.append(tiny_spec(tmp, 100))
+        worst = worst_cpu = 1.0
+        for spec in sweeps:
+            name = os.path.basename(spec)[:-5]
+            out = subprocess.check_output([a.pdx, "plan", spec, "--threads", "2"],
+                                          text=True)
+            est = float(re.search(r"^time +about ([0-9.e+]+) s", out, re.M).group(1))
+            best_wall = best_cpu = None
+            for _ in range(a.repeat):
+                t0 = os.times()
+                wall, _, _ = run_measured([a.pdx, "run", spec, "-o",
+                                           os.path.join(tmp, "p.h5"), "--force",
+                                           "--quiet", "--threads", "2"])
+                t1 = os.times()
+                cpu = (t1.children_user - t0.children_user +
+                       t1.children_system - t0.children_system)
+                best_wall = wall if best_wall is None else min(best_wall, wall)
+                best_cpu = cpu if best_cpu is None else min(best_cpu, cpu)
+            res[f"plan_{name}_estimate_s"] = est
+            res[f"plan_{name}_wall_s"] = best_wall
+            res[f"plan_{name}_ratio_wall"] = best_wall / est
+            res[f"plan_{name}_ratio_cpu_over_2"] = best_cpu / 2 / est
+            r = best_wall / est
+            worst = max(worst, r, 1 / r)
+            r = best_cpu / 2 / est
+            worst_cpu = max(worst_cpu, r, 1 / r)
+        res["plan_worst_factor_wall"] = worst
+        res["plan_worst_factor_cpu_over_2"] = worst_cpu
 
 def cpu_name():
     try:

@@ -213,6 +213,7 @@ pdx_status pdx_file_lock_take(pdx_file_lock **out, const char *path,
     /* A released lock's file is removed while locked: a file opened just
      * before may be locked after its removal; the lock is ours only when
      * the name still leads to the file locked. */
+    int waits = 0;
     for (int attempt = 0; attempt < 1000; attempt++) {
         int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0 && (errno == EROFS || errno == EACCES)) {
@@ -237,6 +238,21 @@ pdx_status pdx_file_lock_take(pdx_file_lock **out, const char *path,
         }
         if (flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
             int e = errno;
+            /* a holder without a name holds it for a moment: a writer
+             * before it writes its name, or a shard run releasing its
+             * shared lock (made exclusive to remove the file, which
+             * failed MPI ranks starting while another released it):
+             * wait up to 0.5 s for it */
+            char holder[300];
+            if (e == EWOULDBLOCK && waits < 250) {
+                lock_holder(fd, holder, sizeof holder);
+                if (holder[0] == '\0') {
+                    close(fd);
+                    waits++;
+                    usleep(2000);
+                    continue;
+                }
+            }
             pdx_status st =
                 e == EWOULDBLOCK
                     ? lock_busy(path, fd, shared, err)

@@ -502,26 +502,17 @@ static void load_sift_down(shard_load *heap, uint64_t n)
     }
 }
 
-static int by_task_asc(const void *a, const void *b)
+pdx_status pdx_grid_shard_deal(const pdx_grid *grid, uint64_t count,
+                               uint32_t **shard_of, pdx_error *err)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-pdx_status pdx_grid_shard_tasks(const pdx_grid *grid, uint64_t index,
-                                uint64_t count, uint64_t **tasks, uint64_t *n,
-                                pdx_error *err)
-{
-    *tasks = NULL;
-    *n = 0;
-    if (count == 0 || index >= count)
+    *shard_of = NULL;
+    if (count == 0 || count > UINT32_MAX)
         return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "shard",
-                             "shard %llu of %llu does not exist (shards are "
-                             "numbered 0 .. count-1)",
-                             (unsigned long long)index,
-                             (unsigned long long)count);
-    uint64_t cap = grid->n_tasks / count + 1, used = 0;
-    uint64_t *out = malloc((size_t)cap * sizeof *out);
+                             "%llu shards: the count must be 1 .. %lu",
+                             (unsigned long long)count,
+                             (unsigned long)UINT32_MAX);
+    uint32_t *out = malloc((size_t)(grid->n_tasks ? grid->n_tasks : 1) *
+                           sizeof *out);
     /* Shards beyond the number of tasks never receive one: the deal gives
      * the first n_tasks shards one task each before any gets a second. */
     uint64_t live = count < grid->n_tasks ? count : grid->n_tasks;
@@ -549,32 +540,47 @@ pdx_status pdx_grid_shard_tasks(const pdx_grid *grid, uint64_t index,
         heap[s] = (shard_load){0.0, 0, s}; /* ascending: a valid heap */
     for (uint64_t c = 0; c < grid->n_cells && live > 0; c++)
         for (uint64_t r = 0; r < grid->replicas; r++) {
-            if (heap[0].shard == index) {
-                if (used == cap) {
-                    cap *= 2;
-                    uint64_t *grown = realloc(out, (size_t)cap * sizeof *out);
-                    if (grown == NULL) {
-                        free(out);
-                        free(heap);
-                        free(cells);
-                        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0,
-                                             "shard", "out of memory");
-                    }
-                    out = grown;
-                }
-                out[used++] = cells[c].cell * grid->replicas + r;
-            }
+            out[cells[c].cell * grid->replicas + r] = (uint32_t)heap[0].shard;
             heap[0].cost += cells[c].cost;
             heap[0].tasks++;
             load_sift_down(heap, live);
         }
     free(heap);
     free(cells);
-    qsort(out, (size_t)used, sizeof *out, by_task_asc);
-    if (used == 0) {
-        free(out);
-        out = NULL;
+    *shard_of = out;
+    return PDX_OK;
+}
+
+pdx_status pdx_grid_shard_tasks(const pdx_grid *grid, uint64_t index,
+                                uint64_t count, uint64_t **tasks, uint64_t *n,
+                                pdx_error *err)
+{
+    *tasks = NULL;
+    *n = 0;
+    if (count == 0 || index >= count)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "shard",
+                             "shard %llu of %llu does not exist (shards are "
+                             "numbered 0 .. count-1)",
+                             (unsigned long long)index,
+                             (unsigned long long)count);
+    uint32_t *shard_of = NULL;
+    pdx_status st = pdx_grid_shard_deal(grid, count, &shard_of, err);
+    if (st != PDX_OK)
+        return st;
+    uint64_t used = 0;
+    for (uint64_t t = 0; t < grid->n_tasks; t++)
+        used += shard_of[t] == index;
+    uint64_t *out = used > 0 ? malloc((size_t)used * sizeof *out) : NULL;
+    if (used > 0 && out == NULL) {
+        free(shard_of);
+        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, "shard",
+                             "out of memory");
     }
+    used = 0;
+    for (uint64_t t = 0; t < grid->n_tasks; t++)
+        if (shard_of[t] == index)
+            out[used++] = t; /* ascending */
+    free(shard_of);
     *tasks = out;
     *n = used;
     return PDX_OK;

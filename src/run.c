@@ -54,6 +54,7 @@ pdx_run_settings pdx_run_settings_default(void)
     pdx_run_settings s;
     memset(&s, 0, sizeof s);
     s.grace = -1.0;
+    s.commit_window = -1.0;
     s.mpi_size = 1;
     return s;
 }
@@ -85,6 +86,12 @@ pdx_status pdx_run_settings_validate(const pdx_run_settings *s,
         return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "grace",
                              "--grace: '%g' is not a number of seconds",
                              s->grace);
+    if (isnan(s->commit_window) ||
+        s->commit_window > PDX_SWEEP_MAX_COMMIT_WINDOW)
+        return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "commit_window",
+                             "--commit-window: '%g' is not a number of "
+                             "seconds (0 .. %g)",
+                             s->commit_window, PDX_SWEEP_MAX_COMMIT_WINDOW);
     if (s->mpi_size < 1 || s->mpi_rank < 0 || s->mpi_rank >= s->mpi_size)
         return pdx_error_set(err, PDX_ERR_USAGE, NULL, 0, 0, "mpi",
                              "MPI rank %d of %d does not exist", s->mpi_rank,
@@ -778,6 +785,8 @@ pdx_status pdx_run_execute(pdx_run *run, pdx_sweep_summary *summary,
     o.max_bundle = s->bundle;
     if (s->grace >= 0.0)
         o.grace_seconds = s->grace;
+    if (s->commit_window >= 0.0)
+        o.commit_window = s->commit_window;
     o.shard_index = run->shard_index;
     o.shard_count = run->shard_count;
     if (s->task_mask != NULL && run->status != NULL) {

@@ -29,6 +29,7 @@ pdx_sweep_options pdx_sweep_options_default(void)
     o.progress_interval = 10.0;
     o.shard_count = 1;
     o.grace_seconds = 20.0;
+    o.commit_window = PDX_SWEEP_COMMIT_WINDOW;
     return o;
 }
 
@@ -101,6 +102,9 @@ static pdx_trainer_deep_limits deep_limits(const pdx_grid *grid)
     return d;
 }
 
+/* The commit group's values take at most this many bytes. */
+#define PDX_SWEEP_GROUP_BYTES (16.0 * 1024 * 1024)
+
 double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
 {
     pdx_layout layout;
@@ -124,7 +128,11 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
         per_task;
     /* task list, job list and the status array, ~64 bytes per task */
     double shared = (double)grid->n_tasks * 64.0;
-    return (double)threads * per_thread + shared;
+    /* the commit group: copies of finished tasks, at most 16 MiB */
+    double group = (per_task + 64.0) * (double)grid->n_tasks;
+    if (group > PDX_SWEEP_GROUP_BYTES)
+        group = PDX_SWEEP_GROUP_BYTES;
+    return (double)threads * per_thread + shared + group;
 }
 
 
@@ -205,7 +213,10 @@ typedef struct worker {
     const pdx_sweep_options *options;
     double *stop_since;
     const volatile int *abort_run;
+    const struct run_shared *shared; /* the commit group to poll */
 } worker;
+
+static void group_poll(const struct run_shared *c);
 
 /* Has the grace period of a stop request run out (or a second signal
  * come)? Running tasks are then abandoned: left pending, to be run again
@@ -214,6 +225,8 @@ static int worker_abandons(const worker *w)
 {
     if (w->abort_run != NULL && *w->abort_run)
         return 1; /* nothing more can be committed */
+    if (w->shared != NULL)
+        group_poll(w->shared); /* a commit group due is written */
     const pdx_sweep_options *o = w->options;
     if (o == NULL || o->stop == NULL || *o->stop == 0)
         return 0;
@@ -650,6 +663,76 @@ static pdx_status plan_jobs(const pdx_grid *grid, const int8_t *status,
     return PDX_OK;
 }
 
+/* The commit group: finished tasks waiting to be committed together
+ * (pdx_store_commit_many: one write per variable, one flush pair), with
+ * copies of their values. Touched only inside critical(pdx_hdf5), but for
+ * `due`, which group_poll reads without the lock (atomically). */
+typedef struct commit_group {
+    pdx_task_record *recs; /* cap */
+    double *pool;          /* cap * per_task values */
+    double **ptrs;         /* cap * n_vars: the records' values */
+    size_t *job_task;      /* cap: index in the sorted task list (cost) */
+    size_t n, cap, n_vars, per_task;
+    double window;         /* seconds a finished task may wait */
+    double due;            /* when the group must be written (0: empty) */
+} commit_group;
+
+/* Tasks the group holds: at most PDX_SWEEP_GROUP_BYTES of values and the
+ * tasks to run, at least a whole bundle. */
+static size_t group_capacity(const pdx_layout *layout, size_t n_todo,
+                             size_t *per_task)
+{
+    *per_task = 0;
+    for (size_t v = 0; v < layout->n_vars; v++)
+        *per_task += pdx_layout_var_size(layout, v);
+    double cap = PDX_SWEEP_GROUP_BYTES /
+                 (8.0 * (double)*per_task + sizeof(pdx_task_record) + 64.0);
+    if (cap > 1 << 20)
+        cap = 1 << 20;
+    if (cap > (double)n_todo)
+        cap = (double)n_todo;
+    return cap < PDX_BUNDLE ? PDX_BUNDLE : (size_t)cap;
+}
+
+static void group_free(commit_group *g)
+{
+    free(g->recs);
+    free(g->pool);
+    free(g->ptrs);
+    free(g->job_task);
+    memset(g, 0, sizeof *g);
+}
+
+static pdx_status group_init(commit_group *g, const pdx_layout *layout,
+                             size_t n_todo, double window, pdx_error *err)
+{
+    memset(g, 0, sizeof *g);
+    g->window = window > 0.0 ? window : 0.0;
+    g->n_vars = layout->n_vars;
+    g->cap = group_capacity(layout, n_todo, &g->per_task);
+    if (g->window <= 0.0)
+        g->cap = PDX_BUNDLE; /* each job committed alone */
+    g->recs = malloc(g->cap * sizeof *g->recs);
+    g->pool = malloc(g->cap * (g->per_task + 1) * sizeof *g->pool);
+    g->ptrs = malloc(g->cap * (g->n_vars + 1) * sizeof *g->ptrs);
+    g->job_task = malloc(g->cap * sizeof *g->job_task);
+    if (g->recs == NULL || g->pool == NULL || g->ptrs == NULL ||
+        g->job_task == NULL) {
+        group_free(g);
+        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                             "cannot allocate the commit group");
+    }
+    for (size_t i = 0; i < g->cap; i++) {
+        double *at = g->pool + i * g->per_task;
+        for (size_t v = 0; v < g->n_vars; v++) {
+            g->ptrs[i * g->n_vars + v] = at;
+            at += pdx_layout_var_size(layout, v);
+        }
+        g->recs[i].values = (const double *const *)(g->ptrs + i * g->n_vars);
+    }
+    return PDX_OK;
+}
+
 /* What the threads of one run share, for commit_job. */
 typedef struct run_shared {
     pdx_store **store;            /* set once the file exists */
@@ -659,31 +742,75 @@ typedef struct run_shared {
     const pending *todo;
     pdx_sweep_summary *summary;   /* counted inside critical(pdx_hdf5) */
     progress *prog;
+    commit_group *group;
+    const pdx_layout *layout;
 } run_shared;
 
-/* Commit the finished tasks of job j (status, steps and the worker's
- * values of each member; abandoned ones stay pending) once the file
- * exists, inside critical(pdx_hdf5), and count them. */
-static void commit_job(const run_shared *c, worker *w, const job *j,
-                       const uint64_t *tasks, const int8_t *task_status,
-                       const int64_t *steps, double t0, pdx_error *local_err)
+/* Commit the group (inside critical(pdx_hdf5)) and count its tasks; a
+ * failure stops the run (its tasks stay pending in the file). */
+static void group_commit(const run_shared *c, pdx_error *local_err)
 {
-    /* a bundle's wall time is shared equally by its tasks */
-    double wall = (now_seconds() - t0) / (double)j->n;
-    /* the bundle's finished tasks, committed together */
-    pdx_task_record recs[PDX_BUNDLE];
-    size_t member_of[PDX_BUNDLE], n_recs = 0;
-    for (size_t i = 0; i < j->n; i++) {
-        if (task_status[i] == PDX_TASK_PENDING)
-            continue; /* abandoned after the grace period */
-        pdx_task_record *rec = &recs[n_recs];
-        rec->task = tasks[i];
-        rec->status = task_status[i];
-        rec->steps = steps[i];
-        rec->wall_seconds = wall;
-        rec->values = (const double *const *)w->values[i];
-        member_of[n_recs++] = i;
+    commit_group *g = c->group;
+    if (g->n == 0 || *c->abort_run) {
+        g->n = 0;
+#pragma omp atomic write
+        g->due = 0.0;
+        return;
     }
+    double t0 = now_seconds();
+    pdx_status cst = pdx_store_commit_many(*c->store, g->recs, g->n, local_err);
+    c->summary->commits++;
+    c->summary->commit_seconds += now_seconds() - t0;
+    if (cst != PDX_OK) {
+        fail_run(c->run, cst, local_err);
+    } else {
+        for (size_t r = 0; r < g->n; r++) {
+            const pdx_task_record *rec = &g->recs[r];
+            c->summary->run++;
+            c->summary->steps += (double)rec->steps;
+            if (rec->status == PDX_TASK_DONE)
+                c->summary->done++;
+            else if (rec->status == PDX_TASK_DIVERGED)
+                c->summary->diverged++;
+            else
+                c->summary->failed++;
+            c->prog->finished++;
+            c->prog->cost_done += c->todo[g->job_task[r]].cost;
+        }
+        progress_report(c->prog, 0);
+    }
+    g->n = 0;
+#pragma omp atomic write
+    g->due = 0.0;
+}
+
+/* Write the group if its oldest task has waited the window (called by
+ * every worker between blocks of work, so that a finished task waits at
+ * most the window plus one such block). */
+static void group_poll(const run_shared *c)
+{
+    double due;
+#pragma omp atomic read
+    due = c->group->due;
+    if (due == 0.0 || now_seconds() < due)
+        return;
+    int ready;
+#pragma omp atomic read
+    ready = *c->store_ready;
+    if (!ready)
+        return;
+    pdx_error local_err;
+    pdx_error_clear(&local_err);
+#pragma omp critical(pdx_hdf5)
+    if (c->group->due != 0.0 && now_seconds() >= c->group->due)
+        group_commit(c, &local_err);
+}
+
+/* Write whatever the group holds (a thread out of jobs, the run's end). */
+static void group_drain(const run_shared *c)
+{
+    pdx_error local_err;
+    pdx_error_clear(&local_err);
     for (int ready = 0; !ready;) { /* the file being created */
 #pragma omp atomic read
         ready = *c->store_ready;
@@ -691,27 +818,51 @@ static void commit_job(const run_shared *c, worker *w, const job *j,
             sched_yield();
     }
 #pragma omp critical(pdx_hdf5)
-    if (!*c->abort_run && n_recs > 0) {
-        pdx_status cst =
-            pdx_store_commit_many(*c->store, recs, n_recs, local_err);
-        if (cst != PDX_OK) {
-            fail_run(c->run, cst, local_err);
-        } else {
-            for (size_t r = 0; r < n_recs; r++) {
-                size_t i = member_of[r];
-                c->summary->run++;
-                c->summary->steps += (double)steps[i];
-                if (task_status[i] == PDX_TASK_DONE)
-                    c->summary->done++;
-                else if (task_status[i] == PDX_TASK_DIVERGED)
-                    c->summary->diverged++;
-                else
-                    c->summary->failed++;
-                c->prog->finished++;
-                c->prog->cost_done += c->todo[j->first + i].cost;
+    group_commit(c, &local_err);
+}
+
+/* Add the finished tasks of job j (status, steps and the worker's values
+ * of each member; abandoned ones stay pending) to the commit group, and
+ * write the group once the file exists when it is full or due (inside
+ * critical(pdx_hdf5)). */
+static void commit_job(const run_shared *c, worker *w, const job *j,
+                       const uint64_t *tasks, const int8_t *task_status,
+                       const int64_t *steps, double t0, pdx_error *local_err)
+{
+    /* a bundle's wall time is shared equally by its tasks */
+    double now = now_seconds();
+    double wall = (now - t0) / (double)j->n;
+    commit_group *g = c->group;
+    for (int ready = 0; !ready;) { /* the file being created */
+#pragma omp atomic read
+        ready = *c->store_ready;
+        if (!ready)
+            sched_yield();
+    }
+#pragma omp critical(pdx_hdf5)
+    if (!*c->abort_run) {
+        if (g->n + j->n > g->cap)
+            group_commit(c, local_err);
+        for (size_t i = 0; i < j->n && !*c->abort_run; i++) {
+            if (task_status[i] == PDX_TASK_PENDING)
+                continue; /* abandoned after the grace period */
+            pdx_task_record *rec = &g->recs[g->n];
+            rec->task = tasks[i];
+            rec->status = task_status[i];
+            rec->steps = steps[i];
+            rec->wall_seconds = wall;
+            for (size_t v = 0; v < g->n_vars; v++)
+                memcpy(g->ptrs[g->n * g->n_vars + v], w->values[i][v],
+                       pdx_layout_var_size(c->layout, v) * sizeof(double));
+            g->job_task[g->n] = j->first + i;
+            g->n++;
+            if (g->due == 0.0) {
+#pragma omp atomic write
+                g->due = now + g->window;
             }
-            progress_report(c->prog, 0);
         }
+        if (g->n > 0 && (g->window <= 0.0 || now >= g->due))
+            group_commit(c, local_err);
     }
 }
 
@@ -772,8 +923,15 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
     int store_ready = create == NULL; /* commits wait for it */
     int threads_out = 0;              /* threads past the job loop */
     run_failure run = {&result, err, &abort_run};
+    commit_group group;
+    pst = group_init(&group, layout, n_todo, options->commit_window, err);
+    if (pst != PDX_OK) {
+        free(todo);
+        free(jobs);
+        return pst;
+    }
     run_shared shared = {&store, &store_ready, &abort_run, &run, todo,
-                         summary, &prog};
+                         summary, &prog, &group, layout};
     double start = now_seconds();
 
 #pragma omp parallel num_threads(threads)
@@ -801,6 +959,7 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
         w.options = options;
         w.stop_since = &stop_since;
         w.abort_run = &abort_run;
+        w.shared = &shared;
         if (wst != PDX_OK) {
 #pragma omp critical(pdx_hdf5)
             fail_run(&run, wst, &local_err);
@@ -828,10 +987,14 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
             commit_job(&shared, &w, j, tasks, task_status, steps, t0,
                        &local_err);
         }
+        /* the tasks this thread and others finished are written before
+         * it waits or leaves */
+        group_drain(&shared);
         if (options->prepare_finish && threads > 1)
             prepare_finish_early(&shared, options, &threads_out);
         worker_destroy(&w);
     }
+    group_free(&group);
     summary->wall_seconds = now_seconds() - start;
     if (prog.enabled)
         progress_report(&prog, 1);

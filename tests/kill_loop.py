@@ -14,7 +14,11 @@ running the same command again, and checks that
 
 A kill lands either at a uniformly random moment of the remaining run or,
 for a third of them, the moment a temporary file appears (file creation,
-the compressed repack, an extension, a merge), to hit the renames. Prints
+the compressed repack, an extension, a merge), to hit the renames. Trials
+of kind "group" run with a short --commit-window (many group commits to
+hit); trials of kind "incremental" merge the shards into a working target
+one more at a time with --partial (in place), killed in between, then
+complete it. Prints
 the counts of kills by phase, resumes and corruptions; exits 1 on any
 corruption.
 """
@@ -260,16 +264,20 @@ def main():
         total = lambda: sum(stats.kills.values())  # noqa: E731
         while total() < args.kills:
             trial += 1
-            kind = rng.choices(["run", "shard", "extend", "merge"],
-                               [6, 2, 2, 1])[0]
+            kind = rng.choices(["run", "shard", "extend", "merge", "group",
+                                "incremental"],
+                               [6, 2, 2, 1, 2, 2])[0]
             stats.trials[kind] = stats.trials.get(kind, 0) + 1
             work = os.path.join(top, f"t{trial}")
             os.makedirs(work)
             out = os.path.join(work, "out.h5")
             budget = rng.randint(1, 3)
             try:
-                if kind in ("run", "extend"):
+                if kind in ("run", "extend", "group"):
                     cmd = [pdx, "run", spec, "-o", out, "--quiet"]
+                    if kind == "group":
+                        cmd += ["--commit-window",
+                                str(rng.choice([0.002, 0.02, 0.2]))]
                     if kind == "extend":
                         shutil.copy(base, out)
                         cmd.append("--extend")
@@ -311,6 +319,23 @@ def main():
                                     if x.startswith("out.shard-") and x.endswith(".h5"))
                     finish([pdx, "merge", out] + shards + ["--quiet"],
                            f"trial {trial} merge")
+                    compare_final(out, ref)
+                elif kind == "incremental":
+                    # merge what has finished now, more later: a working
+                    # target grows in place, one shard at a time
+                    for m in range(1, len(shard_files) + 1):
+                        cmd = [pdx, "merge", out] + shard_files[:m] + \
+                              ["--quiet"] + \
+                              (["--partial"] if m < len(shard_files) else [])
+                        for k in range(budget):
+                            if kill_at_random(cmd, work, merge_estimate, rng,
+                                              stats) and os.path.exists(out):
+                                check_partial(out, reference, pdx)
+                                stats.checks += 1
+                        stats.resumes += os.path.exists(out)
+                        finish(cmd, f"trial {trial} incremental merge {m}")
+                        if m < len(shard_files):
+                            check_partial(out, reference, pdx)
                     compare_final(out, ref)
                 else:  # merge
                     cmd = [pdx, "merge", out] + shard_files + ["--quiet"]

@@ -143,6 +143,40 @@ static void test_grid_shards_partition_the_tasks(void **state)
 
 /* The deal balances cost where task % n does not: a last axis whose two
  * values differ 30-fold in cost, dealt to 2 shards. */
+/* The whole deal at once (what merge and info use for 1,000 shard files)
+ * gives every task the shard whose task list holds it. */
+static void test_grid_shard_deal_matches_shard_tasks(void **state)
+{
+    pdx_grid *grid = NULL;
+    assert_int_equal(pdx_grid_create(&grid, *state, NULL), PDX_OK);
+    const uint64_t counts[] = {1, 3, 7, 180, 1000};
+    for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+        uint32_t *shard_of = NULL;
+        assert_int_equal(pdx_grid_shard_deal(grid, counts[c], &shard_of, NULL),
+                         PDX_OK);
+        for (uint64_t s = 0; s < counts[c] && s < 200; s++) {
+            uint64_t *tasks = NULL, n = 0;
+            assert_int_equal(pdx_grid_shard_tasks(grid, s, counts[c], &tasks,
+                                                  &n, NULL),
+                             PDX_OK);
+            uint64_t mine = 0;
+            for (uint64_t t = 0; t < grid->n_tasks; t++)
+                mine += shard_of[t] == s;
+            assert_int_equal(mine, n);
+            for (uint64_t i = 0; i < n; i++)
+                assert_int_equal(shard_of[tasks[i]], s);
+            free(tasks);
+        }
+        free(shard_of);
+    }
+    uint32_t *none = NULL;
+    pdx_error err;
+    assert_int_equal(pdx_grid_shard_deal(grid, 0, &none, &err),
+                     PDX_ERR_USAGE);
+    assert_null(none);
+    pdx_grid_destroy(&grid);
+}
+
 static void test_grid_shards_balance_cost(void **state)
 {
     (void)state;
@@ -365,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_grid_cell_key_by_value),
         cmocka_unit_test_setup_teardown(test_grid_cost_orders_tasks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grid_shards_partition_the_tasks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grid_shard_deal_matches_shard_tasks, setup, teardown),
         cmocka_unit_test(test_grid_shards_balance_cost),
         cmocka_unit_test_setup_teardown(test_grid_shards_reject_bad_numbers, setup, teardown),
         cmocka_unit_test(test_grid_embed_maps_values),

@@ -438,6 +438,86 @@ static void test_store_commit_writes_values_and_fills_nan(void **state)
     H5Fclose(file);
 }
 
+/* Every byte of dataset `name` of two files is the same. */
+static void assert_same_dataset(hid_t a, hid_t b, const char *name)
+{
+    hid_t da = H5Dopen2(a, name, H5P_DEFAULT), db = H5Dopen2(b, name,
+                                                            H5P_DEFAULT);
+    assert_true(da >= 0 && db >= 0);
+    hid_t type = H5Dget_type(da), space = H5Dget_space(da);
+    size_t bytes = H5Tget_size(type) *
+                   (size_t)H5Sget_simple_extent_npoints(space);
+    unsigned char *x = malloc(bytes), *y = malloc(bytes);
+    assert_true(H5Dread(da, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) >= 0);
+    assert_true(H5Dread(db, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, y) >= 0);
+    if (memcmp(x, y, bytes) != 0)
+        fail_msg("dataset %s differs between the files", name);
+    free(x);
+    free(y);
+    H5Sclose(space);
+    H5Tclose(type);
+    H5Dclose(da);
+    H5Dclose(db);
+}
+
+/* A group commit (pdx_store_commit_many: one write per variable over the
+ * union of the tasks' blocks) of records in any order -- runs across rows
+ * of the grid, lone tasks, the last task -- writes exactly what committing
+ * them one by one writes; a task twice in one group is refused. */
+static void test_store_group_commit_equals_single_commits(void **state)
+{
+    fixture *f = *state;
+    const uint64_t tasks[] = {17, 3, 4, 5, 6, 7, 8, 9, 0, 12, 13, 11, 1};
+    const size_t n = sizeof tasks / sizeof tasks[0];
+    double *values[13][N_VARS];
+    const double *ptrs[13][N_VARS];
+    pdx_task_record recs[13];
+    for (size_t i = 0; i < n; i++) {
+        recs[i] = record_of(f, tasks[i],
+                            i % 4 == 1 ? PDX_TASK_DIVERGED : PDX_TASK_DONE);
+        for (size_t v = 0; v < N_VARS; v++) {
+            size_t len = var_length(&f->layout, v);
+            values[i][v] = malloc(len * sizeof(double));
+            memcpy(values[i][v], f->values[v], len * sizeof(double));
+            ptrs[i][v] = values[i][v];
+        }
+        recs[i].values = ptrs[i];
+    }
+    pdx_error err;
+    pdx_error_clear(&err);
+    pdx_store *store = create_store(f);
+    check_ok(pdx_store_commit_many(store, recs, n, &err), &err);
+    pdx_task_record twice[2] = {recs[0], recs[0]};
+    assert_int_equal(pdx_store_commit_many(store, twice, 2, &err),
+                     PDX_ERR_USAGE);
+    assert_non_null(strstr(err.message, "twice in one commit"));
+    pdx_store_destroy(&store);
+    char group_path[200];
+    snprintf(group_path, sizeof group_path, "%s/group.h5", f->dir);
+    assert_int_equal(rename(f->path, group_path), 0);
+    store = create_store(f);
+    for (size_t i = 0; i < n; i++)
+        check_ok(pdx_store_commit(store, &recs[i], &err), &err);
+    pdx_store_destroy(&store);
+    hid_t a = open_read(group_path), b = open_read(f->path);
+    const char *names[] = {"status", "steps", "wall_seconds", "checksum"};
+    for (size_t k = 0; k < 4; k++)
+        assert_same_dataset(a, b, names[k]);
+    for (size_t v = 0; v < N_VARS; v++)
+        assert_same_dataset(a, b, test_vars[v].name);
+    int8_t status[N_TASKS];
+    read_status(a, status);
+    int finished = 0;
+    for (size_t t = 0; t < N_TASKS; t++)
+        finished += status[t] != PDX_TASK_PENDING;
+    assert_int_equal(finished, (int)n);
+    H5Fclose(a);
+    H5Fclose(b);
+    for (size_t i = 0; i < n; i++)
+        for (size_t v = 0; v < N_VARS; v++)
+            free(values[i][v]);
+}
+
 static void test_store_null_values_are_nan(void **state)
 {
     fixture *f = *state;
@@ -2708,6 +2788,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_store_sha256_fips_vectors),
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
         T(test_store_commit_writes_values_and_fills_nan),
+        T(test_store_group_commit_equals_single_commits),
         T(test_store_null_values_are_nan),
         T(test_store_commit_rejects_bad_records),
         T(test_store_create_rejects_inconsistent_arguments),

@@ -91,6 +91,14 @@ pdx_status pdx_grid_shard_tasks(const pdx_grid *grid, uint64_t index,
                                 uint64_t count, uint64_t **tasks, uint64_t *n,
                                 pdx_error *err);
 
+/* The whole deal at once: (*shard_of)[task] = the shard of each task of
+ * the grid among `count` (a new array of n_tasks entries, free()); the
+ * same partition as pdx_grid_shard_tasks gives shard by shard, for callers
+ * that read many shards (merge, info). Returns PDX_OK, PDX_ERR_USAGE
+ * (count 0 or above 2^32 - 1), PDX_ERR_NOMEM. Thread-safe. */
+pdx_status pdx_grid_shard_deal(const pdx_grid *grid, uint64_t count,
+                               uint32_t **shard_of, pdx_error *err);
+
 /* Whether the grid `from` lies inside the grid `to` (an extended spec):
  * the same axis keys in the same order, every value of every axis of
  * `from` also a value of the same axis of `to`, at most as many replicas,

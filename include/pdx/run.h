@@ -54,6 +54,9 @@ typedef struct pdx_run_settings {
                                * (0: the sweep's default) */
     double grace;             /* seconds running tasks get after a stop
                                * signal; < 0: the sweep's default */
+    double commit_window;     /* seconds a finished task may wait to be
+                               * committed with others (0: each job
+                               * alone); < 0: the sweep's default */
     int progress_tty;         /* progress as a live bar (stderr a TTY) */
     volatile sig_atomic_t *stop; /* raised by the caller's signal handler
                                   * (NULL: never stopped) */
@@ -75,7 +78,7 @@ pdx_run_settings pdx_run_settings_default(void);
 
 /* Check every field. Returns PDX_OK or PDX_ERR_USAGE, with err->key the
  * field ("output", "force" (with extend), "shard" (also a task mask with
- * shards), "threads", "bundle", "grace", "mpi") and a
+ * shards), "threads", "bundle", "grace", "commit_window", "mpi") and a
  * message naming the command-line option. Thread-safe. */
 pdx_status pdx_run_settings_validate(const pdx_run_settings *settings,
                                      pdx_error *err);

@@ -195,6 +195,15 @@ pdx_status pdx_store_verify_file(const char *path, const pdx_grid *grid,
                                  pdx_store_verify_report *report,
                                  pdx_error *err);
 
+/* pdx_store_gather_status, (report not NULL) pdx_store_verify_file and
+ * (info not NULL) pdx_store_inspect of one file with one opening: what
+ * `pdx info` does for each of a sweep's shard files. Same returns as
+ * pdx_store_verify_file (a file of another spec: PDX_ERR_MISMATCH). */
+pdx_status pdx_store_scan_file(const char *path, const pdx_grid *grid,
+                               const pdx_layout *layout, int8_t *status,
+                               pdx_store_verify_report *report,
+                               pdx_store_info *info, pdx_error *err);
+
 /* Make `tasks` (n global indices, in the file) pending again, with the
  * values of a pending task (NaN, steps -1, checksum 0): first every status
  * (flushed and fsynced), then the data. For damaged tasks before a

@@ -29,6 +29,11 @@ typedef struct pdx_sweep_new_store {
     pdx_store *store; /* out: the new store; NULL if creation failed */
 } pdx_sweep_new_store;
 
+/* Default commit window, seconds: a kill loses at most the tasks
+ * finished in the last window (plus those still running). */
+#define PDX_SWEEP_COMMIT_WINDOW 1.0
+#define PDX_SWEEP_MAX_COMMIT_WINDOW 3600.0
+
 typedef struct pdx_sweep_options {
     int threads;                /* 0: OpenMP's default */
     int quiet;                  /* no progress output */
@@ -47,6 +52,11 @@ typedef struct pdx_sweep_options {
                                    are identical for any value */
     pdx_sweep_new_store *create;/* non-NULL: create the store during the
                                    run (pdx_sweep_run's store is NULL) */
+    double commit_window;       /* seconds a finished task may wait to be
+                                   committed with others (one write per
+                                   variable and one flush pair per group);
+                                   0: each job alone. Default
+                                   PDX_SWEEP_COMMIT_WINDOW */
     int prepare_finish;         /* the first thread left without a job,
                                    while others still run, builds the
                                    finished file's frame
@@ -60,6 +70,8 @@ typedef struct pdx_sweep_summary {
     uint64_t done, diverged, failed;
     double steps;        /* SGD steps taken by this run */
     double wall_seconds;
+    uint64_t commits;      /* commit groups written */
+    double commit_seconds; /* wall time spent writing them */
     int threads;
 } pdx_sweep_summary;
 

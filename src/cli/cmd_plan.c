@@ -23,6 +23,66 @@ static double output_bytes(const pdx_grid *grid)
     return per_task * (double)grid->n_tasks;
 }
 
+/* The time model of `pdx plan` (seconds on the reference machine of
+ * docs/ARCHITECTURE.md, a 2-core x86-64 VM), measured with bench/bench.py
+ * --workloads plan, which prints the estimate next to the measured time
+ * of every shipped sweep and of a tiny-task sweep:
+ * - computing: the grid's cost model (flop) at ~6 GFLOP/s per thread;
+ *   online SGD runs ~3.5 times faster than its flop count says (bundles
+ *   of tasks share each input, the Gaussians are vectorised), trained deep
+ *   students ~4 times (blocked, vectorised kernels: bench_deep);
+ * - per task, besides its flop: setting up the trainer and the observer,
+ *   the result buffers, the job list (~6 us of a thread);
+ * - commits (issue 20): groups of tasks at most --commit-window apart,
+ *   ~1 us a task plus ~3 ms per group (two flushes), plus the bytes;
+ * - the file: created filled (~1 GB/s) and repacked compressed
+ *   (~150 MB/s per thread), 20 ms of start-up. */
+#define PLAN_FLOP_PER_S 6e9
+#define PLAN_ONLINE_SPEEDUP 3.5
+#define PLAN_DEEP_SPEEDUP 4.0
+#define PLAN_TASK_SECONDS 6e-6
+#define PLAN_COMMIT_TASK_SECONDS 1e-6
+#define PLAN_COMMIT_GROUP_SECONDS 3e-3
+#define PLAN_CREATE_BYTES_PER_S 1e9
+#define PLAN_REPACK_BYTES_PER_S 1.5e8
+#define PLAN_START_SECONDS 0.02
+
+typedef struct plan_time {
+    double compute, commits, file, total;
+} plan_time;
+
+static plan_time plan_seconds(const pdx_grid *grid, int threads,
+                              double window)
+{
+    plan_time t;
+    double tasks = (double)grid->n_tasks, flop = 0.0;
+    for (uint64_t cell = 0; cell < grid->n_cells; cell++) {
+        pdx_params p;
+        pdx_grid_cell_params(grid, cell, &p);
+        double c = pdx_grid_task_cost(&p) * (double)grid->replicas;
+        if (p.train_algorithm == PDX_ALG_ONLINE)
+            c /= PLAN_ONLINE_SPEEDUP;
+        else if (p.student_kind == PDX_MODEL_DEEP &&
+                 p.train_algorithm != PDX_ALG_PROPAGATE)
+            c /= PLAN_DEEP_SPEEDUP;
+        flop += c;
+    }
+    t.compute = (flop / PLAN_FLOP_PER_S + tasks * PLAN_TASK_SECONDS) /
+                threads;
+    /* a group per window of the run, at most one per task */
+    double groups = window > 0.0 ? 1.0 + t.compute / window : tasks;
+    if (groups > tasks)
+        groups = tasks;
+    double bytes = output_bytes(grid);
+    t.commits = tasks * PLAN_COMMIT_TASK_SECONDS +
+                groups * PLAN_COMMIT_GROUP_SECONDS +
+                bytes / PLAN_CREATE_BYTES_PER_S;
+    t.file = PLAN_START_SECONDS + bytes / PLAN_CREATE_BYTES_PER_S +
+             bytes / (PLAN_REPACK_BYTES_PER_S * threads);
+    t.total = t.compute + t.commits + t.file;
+    return t;
+}
+
 static void print_bytes(FILE *f, double bytes)
 {
     const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -37,7 +97,9 @@ static void print_bytes(FILE *f, double bytes)
 int pdx_cli_plan(int argc, char **argv)
 {
     int threads = 0;
+    double window = PDX_SWEEP_COMMIT_WINDOW;
     static const struct option opts[] = {{"threads", required_argument, 0, 't'},
+                                         {"commit-window", required_argument, 0, 'w'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int c;
@@ -45,10 +107,24 @@ int pdx_cli_plan(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
         if (c == 't')
             threads = atoi(optarg);
-        else if (c == 'h') {
-            printf("usage: pdx plan SPEC [KEY=VALUE ...] [--threads N]\n\nShow the axes, "
-                   "number of cells and tasks, estimated work and time, the\n"
-                   "output size and the memory a run needs.\n");
+        else if (c == 'w') {
+            char *end;
+            window = strtod(optarg, &end);
+            if (*end != '\0' || !(window >= 0.0) ||
+                window > PDX_SWEEP_MAX_COMMIT_WINDOW)
+                return pdx_cli_usage_error(
+                    "pdx", "--commit-window: '%s' is not a number of seconds "
+                    "(0 .. %g)", optarg, PDX_SWEEP_MAX_COMMIT_WINDOW);
+        } else if (c == 'h') {
+            printf("usage: pdx plan SPEC [KEY=VALUE ...] [--threads N] "
+                   "[--commit-window S]\n\n"
+                   "Show the axes, number of cells and tasks, estimated work "
+                   "and time, the\noutput size and the memory a run needs. "
+                   "The time is computing (the cost\nmodel), commits (groups "
+                   "of tasks --commit-window S apart, as pdx run\n"
+                   "--commit-window; default 1) and the file (creation and "
+                   "compressed repack),\nmeasured on a 2-core x86-64 VM "
+                   "(bench/bench.py --workloads plan).\n");
             return 0;
         } else
             return 2;
@@ -103,11 +179,11 @@ int pdx_cli_plan(int argc, char **argv)
         steps += (double)pdx_grid_total_steps(&p) *
                  (double)grid->replicas;
     }
-    /* ~6 GFLOP/s of the cost model per thread on a 2020s x86-64 core */
-    double seconds = cost / (6e9 * threads);
+    plan_time t = plan_seconds(grid, threads, window);
     printf("work     %.3g SGD steps, %.3g flop (cost model)\n", steps, cost);
-    printf("time     about %.3g s with %d threads (estimate)\n", seconds,
-           threads);
+    printf("time     about %.3g s with %d threads (estimate: computing "
+           "%.3g s, commits %.3g s, file %.3g s)\n",
+           t.total, threads, t.compute, t.commits, t.file);
     printf("output   ");
     print_bytes(stdout, output_bytes(grid));
     printf(" uncompressed\nmemory   ");

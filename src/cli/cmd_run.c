@@ -64,11 +64,13 @@ static const char *const run_usage =
     "usage: pdx run SPEC [KEY=VALUE ...] [-o OUT] [--threads N] [--quiet] "
     "[--force]\n"
     "               [--extend] [--shard I/N] [--grace SECONDS] [--fsync] "
-    "[--bundle N]\n\n"
+    "[--bundle N]\n"
+    "               [--commit-window SECONDS]\n\n"
     "Run every task (cell x replica) of SPEC into the HDF5 file "
-    "OUT (default:\n<name>.h5). Each finished task is committed "
-    "at once, so the file is valid\nat every moment; running the "
-    "same command again resumes an interrupted run\n(finished "
+    "OUT (default:\n<name>.h5). Finished tasks are committed "
+    "within the commit window, so\nthe file is valid at every moment "
+    "and a kill loses at most the tasks\nfinished in the last window; "
+    "running the same command again resumes an interrupted run\n(finished "
     "tasks are kept, the others run again). Every finished task of an\n"
     "existing OUT is first checked against its checksum: damaged tasks "
     "are listed\nby cell and run again, even in a finished file.\n\n"
@@ -101,8 +103,16 @@ static const char *const run_usage =
     "have S seconds to\n"
     "                     finish (default 20); the others are "
     "run again on resume\n"
-    "      --fsync        fsync after every task (node "
+    "      --fsync        fsync after every commit (node "
     "crashes)\n"
+    "      --commit-window S  finished tasks are committed together "
+    "at most S\n"
+    "                     seconds after they finish (default 1; 0: "
+    "each task or\n"
+    "                     bundle at once): one write per variable "
+    "and one flush\n"
+    "                     pair per group, for sweeps of many tiny "
+    "tasks\n"
     "      --bundle N     online tasks of one replica share "
     "each input, up to N\n"
     "                     at a time (default 8; 1 = alone); "
@@ -164,6 +174,16 @@ static int take_option(int c, const char *arg, pdx_run_settings *s,
                 "pdx", "--grace: '%s' is not a number of seconds", arg);
         return -1;
     }
+    case 'w': {
+        char *end;
+        s->commit_window = strtod(arg, &end);
+        if (*end != '\0' || !(s->commit_window >= 0.0) ||
+            s->commit_window > PDX_SWEEP_MAX_COMMIT_WINDOW)
+            return pdx_cli_usage_error(
+                "pdx", "--commit-window: '%s' is not a number of seconds "
+                "(0 .. %g)", arg, PDX_SWEEP_MAX_COMMIT_WINDOW);
+        return -1;
+    }
     case 'h': fputs(run_usage, stdout); return 0;
     default: return 2;
     }
@@ -183,6 +203,7 @@ static int parse_run_args(int argc, char **argv, pdx_run_settings *s,
         {"shard", required_argument, 0, 'S'},
         {"extend", no_argument, 0, 'e'},
         {"grace", required_argument, 0, 'g'},
+        {"commit-window", required_argument, 0, 'w'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *shard_text = NULL;
@@ -279,7 +300,7 @@ static void print_summary(const pdx_sweep_summary *summary)
     fprintf(stderr,
             "pdx: %llu tasks run (%llu done, %llu diverged, %llu "
             "failed; %llu already done) in %.3f s, %.3g SGD "
-            "steps/s\n",
+            "steps/s; %llu commits in %.3f s\n",
             (unsigned long long)summary->run,
             (unsigned long long)summary->done,
             (unsigned long long)summary->diverged,
@@ -287,7 +308,8 @@ static void print_summary(const pdx_sweep_summary *summary)
             (unsigned long long)summary->skipped, summary->wall_seconds,
             summary->wall_seconds > 0
                 ? summary->steps / summary->wall_seconds
-                : 0.0);
+                : 0.0,
+            (unsigned long long)summary->commits, summary->commit_seconds);
 }
 
 /* Run the sweep into the opened output and finish the file; returns the

@@ -175,6 +175,204 @@ pdx_status pdx_store_commit(pdx_store *store, const pdx_task_record *record,
     return pdx_store_commit_many(store, record, record != NULL ? 1 : 0, err);
 }
 
+/* A group's tasks in file order: the records' indices sorted by task (the
+ * file order of a whole-grid file and of a shard file's slots). */
+typedef struct group_entry {
+    uint64_t task;
+    size_t record;
+} group_entry;
+
+static int by_group_task(const void *a, const void *b)
+{
+    const group_entry *x = a, *y = b;
+    return x->task < y->task ? -1 : x->task > y->task;
+}
+
+/* A box of the lead dimensions (axes..., replica of a whole-grid file, or
+ * the slot of a shard file): start and count per lead dimension. */
+typedef struct group_box {
+    hsize_t start[MAX_RANK], count[MAX_RANK];
+} group_box;
+
+/* The lead dimensions of the file and their sizes; returns their number. */
+static size_t group_lead(const pdx_store *s, hsize_t *dims)
+{
+    if (s->shard_count > 1) {
+        dims[0] = s->n_file_tasks;
+        return 1;
+    }
+    for (size_t i = 0; i < s->grid->n_axes; i++)
+        dims[i] = s->grid->shape[i];
+    dims[s->grid->n_axes] = s->grid->replicas;
+    return s->grid->n_axes + 1;
+}
+
+/* Split the run of positions [a, b) of the row-major lead dimensions into
+ * boxes (at most 2 per dimension), appended to boxes[*n]. */
+static void group_run_boxes(size_t lead, const hsize_t *dims, uint64_t a,
+                            uint64_t b, group_box *boxes, size_t *n)
+{
+    hsize_t stride[MAX_RANK];
+    stride[lead - 1] = 1;
+    for (size_t i = lead - 1; i-- > 0;)
+        stride[i] = stride[i + 1] * dims[i + 1];
+    while (a < b) {
+        /* the outermost dimension whose whole rows start at a and fit */
+        size_t level = lead - 1;
+        for (size_t i = 0; i < lead; i++)
+            if (a % stride[i] == 0 && a + stride[i] <= b) {
+                level = i;
+                break;
+            }
+        group_box *box = &boxes[(*n)++];
+        uint64_t rest = a;
+        for (size_t i = 0; i < lead; i++) {
+            box->start[i] = rest / stride[i];
+            rest %= stride[i];
+            box->count[i] = 1;
+        }
+        for (size_t i = 0; i < level; i++)
+            box->start[i] %= dims[i];
+        /* position of a along `level` within its row */
+        uint64_t along = (a / stride[level]) % dims[level];
+        uint64_t fit = (b - a) / stride[level];
+        if (fit > dims[level] - along)
+            fit = dims[level] - along;
+        box->count[level] = fit;
+        for (size_t i = level + 1; i < lead; i++) {
+            box->start[i] = 0;
+            box->count[i] = dims[i];
+        }
+        a += fit * stride[level];
+    }
+}
+
+/* The boxes of a group's sorted tasks: runs of neighbouring positions,
+ * each split into boxes. *boxes (allocated) receives them. */
+static pdx_status group_boxes(const pdx_store *s, const group_entry *order,
+                              size_t n, group_box **boxes, size_t *n_boxes,
+                              pdx_error *err)
+{
+    hsize_t dims[MAX_RANK];
+    size_t lead = group_lead(s, dims);
+    /* count the runs first: each yields at most 2 lead boxes */
+    size_t runs = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t pos = s->shard_count > 1 ? pdx__file_slot(s, order[i].task)
+                                          : order[i].task;
+        uint64_t prev = i > 0 ? (s->shard_count > 1
+                                     ? pdx__file_slot(s, order[i - 1].task)
+                                     : order[i - 1].task)
+                              : 0;
+        if (i == 0 || pos != prev + 1)
+            runs++;
+    }
+    *boxes = malloc(runs * 2 * lead * sizeof **boxes + sizeof **boxes);
+    if (*boxes == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, s->path, 0, 0, NULL,
+                             "out of memory for a commit group");
+    *n_boxes = 0;
+    for (size_t i = 0; i < n;) {
+        uint64_t a = s->shard_count > 1 ? pdx__file_slot(s, order[i].task)
+                                        : order[i].task;
+        uint64_t b = a + 1;
+        size_t j = i + 1;
+        for (; j < n; j++) {
+            uint64_t pos = s->shard_count > 1
+                               ? pdx__file_slot(s, order[j].task)
+                               : order[j].task;
+            if (pos != b)
+                break;
+            b++;
+        }
+        group_run_boxes(lead, dims, a, b, *boxes, n_boxes);
+        i = j;
+    }
+    return PDX_OK;
+}
+
+/* One write (in: not NULL) or read (into out) of variable k for a whole
+ * group: the boxes selected in the file (extra dimensions whole), the
+ * memory holding the tasks' blocks in task order (HDF5 maps a
+ * selection's elements in the file's row-major order). */
+static pdx_status group_io(pdx_store *s, size_t k, const group_box *boxes,
+                           size_t n_boxes, size_t n_tasks, const void *in,
+                           void *out, uint64_t first_task, pdx_error *err)
+{
+    hsize_t dims[MAX_RANK], start[MAX_RANK], count[MAX_RANK];
+    int rank = pdx__dvar_dims(s, k, dims);
+    hsize_t lead_dims[MAX_RANK];
+    size_t lead = group_lead(s, lead_dims);
+    hsize_t length = (hsize_t)n_tasks * pdx__dvar_block_length(s, k);
+    if (length == 0)
+        return PDX_OK;
+    if (s->io_file_space[k] < 0)
+        s->io_file_space[k] = H5Dget_space(s->datasets[k]);
+    hid_t file_space = s->io_file_space[k];
+    hid_t mem_space = H5Screate_simple(1, &length, NULL);
+    herr_t h = file_space < 0 || mem_space < 0 ? -1 : 0;
+    for (size_t b = 0; h >= 0 && b < n_boxes; b++) {
+        for (size_t i = 0; i < lead; i++) {
+            start[i] = boxes[b].start[i];
+            count[i] = boxes[b].count[i];
+        }
+        for (int i = (int)lead; i < rank; i++) {
+            start[i] = 0;
+            count[i] = dims[i];
+        }
+        h = H5Sselect_hyperslab(file_space,
+                                b == 0 ? H5S_SELECT_SET : H5S_SELECT_OR,
+                                start, NULL, count, NULL);
+    }
+    hid_t type = pdx__dvar_mem_type(s->dvars[k].kind);
+    if (h >= 0)
+        h = in != NULL ? H5Dwrite(s->datasets[k], type, mem_space, file_space,
+                                  H5P_DEFAULT, in)
+                       : H5Dread(s->datasets[k], type, mem_space, file_space,
+                                 H5P_DEFAULT, out);
+    pdx_status status = PDX_OK;
+    if (h < 0) {
+        char where[512];
+        pdx__describe_task(s, first_task, where, sizeof where);
+        status = pdx__h5_error(err, s->path, s->dvars[k].name,
+                               "cannot %s a group of %zu tasks (the "
+                               "first: task %" PRIu64 ", %s)",
+                               in != NULL ? "write" : "read", n_tasks,
+                               first_task, where);
+    }
+    pdx__close_id(&mem_space);
+    return status;
+}
+
+/* Gather the group's blocks of variable k into `stage` in task order:
+ * layout variables from the records' values (NULL: NaN), steps,
+ * wall_seconds, the checksums (sums[]) and the status. */
+static void group_gather(const pdx_store *s, size_t k,
+                         const pdx_task_record *records,
+                         const group_entry *order, size_t n,
+                         const uint32_t *sums, void *stage)
+{
+    size_t block = pdx__dvar_block_length(s, k);
+    for (size_t i = 0; i < n; i++) {
+        const pdx_task_record *r = &records[order[i].record];
+        if (k == DVAR_STATUS_INDEX)
+            ((int8_t *)stage)[i] = r->status;
+        else if (k == DVAR_STEPS_INDEX)
+            ((int64_t *)stage)[i] = r->steps;
+        else if (k == DVAR_WALL_INDEX)
+            ((double *)stage)[i] = r->wall_seconds;
+        else if (pdx__has_checksum(s) && k == s->checksum_k)
+            ((uint32_t *)stage)[i] = sums[order[i].record];
+        else {
+            size_t v = s->dvars[k].source; /* the layout variable */
+            const double *data = r->values != NULL && r->values[v] != NULL
+                                     ? r->values[v]
+                                     : s->nan_block;
+            memcpy((double *)stage + i * block, data, block * sizeof(double));
+        }
+    }
+}
+
 pdx_status pdx_store_commit_many(pdx_store *store,
                                  const pdx_task_record *records, size_t n,
                                  pdx_error *err)
@@ -186,42 +384,88 @@ pdx_status pdx_store_commit_many(pdx_store *store,
     pdx_status status = PDX_OK;
     for (size_t i = 0; i < n && status == PDX_OK; i++)
         status = check_record(store, &records[i], err);
-    /* every task's data, one flush, then every status, one flush: a task
-     * is marked finished only once all of its data is on disk */
-    for (size_t i = 0; i < n && status == PDX_OK; i++) {
-        const pdx_task_record *record = &records[i];
-        for (size_t k = DVAR_FIXED; k < store->checksum_k && status == PDX_OK;
-             k++) {
-            size_t v = store->dvars[k].source;
-            const double *data =
-                record->values != NULL && record->values[v] != NULL
-                    ? record->values[v]
-                    : store->nan_block;
-            status = pdx__write_task_block(store, k, record->task, data, err);
-        }
-        if (status == PDX_OK)
-            status = pdx__write_task_block(store, DVAR_STEPS_INDEX,
-                                           record->task, &record->steps, err);
-        if (status == PDX_OK)
-            status = pdx__write_task_block(store, DVAR_WALL_INDEX, record->task,
-                                           &record->wall_seconds, err);
-        /* the checksum goes with the data, before the status: a status
-         * never reaches the file without it */
-        if (status == PDX_OK && pdx__has_checksum(store)) {
-            uint32_t sum = pdx__record_checksum(store, record->status,
-                                                record->steps, record->values);
-            status = pdx__write_task_block(store, store->checksum_k,
-                                           record->task, &sum, err);
-        }
+    if (status != PDX_OK)
+        return status;
+    group_entry *order = malloc(n * sizeof *order);
+    uint32_t *sums = malloc(n * sizeof *sums);
+    size_t widest = 1;
+    for (size_t k = 0; k < store->n_dvars; k++) {
+        size_t b = pdx__dvar_block_length(store, k);
+        if (b > widest)
+            widest = b;
+    }
+    void *stage = malloc(n * widest * sizeof(double));
+    group_box *boxes = NULL;
+    size_t n_boxes = 0;
+    if (order == NULL || sums == NULL || stage == NULL)
+        status = pdx_error_set(err, PDX_ERR_NOMEM, store->path, 0, 0, NULL,
+                               "out of memory for a commit group of %zu "
+                               "tasks",
+                               n);
+    for (size_t i = 0; status == PDX_OK && i < n; i++) {
+        order[i].task = records[i].task;
+        order[i].record = i;
     }
     if (status == PDX_OK)
-        status = flush_commit(store, records[0].task, "results", err);
-    for (size_t i = 0; i < n && status == PDX_OK; i++)
-        status = pdx__write_task_block(
-            store, DVAR_STATUS_INDEX, records[i].task, &records[i].status, err);
+        qsort(order, n, sizeof *order, by_group_task);
+    for (size_t i = 1; status == PDX_OK && i < n; i++)
+        if (order[i].task == order[i - 1].task)
+            status = pdx_error_set(err, PDX_ERR_USAGE, store->path, 0, 0,
+                                   NULL,
+                                   "store: task %" PRIu64
+                                   " twice in one commit",
+                                   order[i].task);
     if (status == PDX_OK)
-        status = flush_commit(store, records[0].task, "status", err);
+        status = group_boxes(store, order, n, &boxes, &n_boxes, err);
+    /* the checksum goes with the data, before the status: a status never
+     * reaches the file without it */
+    for (size_t i = 0; status == PDX_OK && pdx__has_checksum(store) && i < n;
+         i++)
+        sums[i] = pdx__record_checksum(store, records[i].status,
+                                       records[i].steps, records[i].values);
+    /* every task's data (one write per variable), one flush, every
+     * status (one write), one flush: a task is marked finished only once
+     * all of its data is on disk */
+    for (size_t k = 0; status == PDX_OK && k < store->n_dvars; k++) {
+        if (k == DVAR_STATUS_INDEX)
+            continue;
+        group_gather(store, k, records, order, n, sums, stage);
+        status = group_io(store, k, boxes, n_boxes, n, stage, NULL,
+                          order[0].task, err);
+    }
+    if (status == PDX_OK)
+        status = flush_commit(store, order[0].task, "results", err);
+    if (status == PDX_OK) {
+        group_gather(store, DVAR_STATUS_INDEX, records, order, n, sums, stage);
+        status = group_io(store, DVAR_STATUS_INDEX, boxes, n_boxes, n, stage,
+                          NULL, order[0].task, err);
+    }
+    if (status == PDX_OK)
+        status = flush_commit(store, order[0].task, "status", err);
+    free(boxes);
+    free(stage);
+    free(sums);
+    free(order);
     return status;
+}
+
+pdx_status pdx__slots_read(pdx_store *s, size_t k, uint64_t first,
+                           uint64_t n, void *out, pdx_error *err)
+{
+    if (n == 0)
+        return PDX_OK;
+    hsize_t dims[MAX_RANK];
+    size_t lead = group_lead(s, dims);
+    group_box *boxes = malloc(2 * lead * sizeof *boxes + sizeof *boxes);
+    if (boxes == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, s->path, 0, 0, NULL,
+                             "out of memory");
+    size_t n_boxes = 0;
+    group_run_boxes(lead, dims, first, first + n, boxes, &n_boxes);
+    pdx_status st = group_io(s, k, boxes, n_boxes, (size_t)n, NULL, out,
+                             pdx__file_task(s, first), err);
+    free(boxes);
+    return st;
 }
 
 pdx_status pdx_store_sync(pdx_store *store, pdx_error *err)

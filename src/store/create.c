@@ -81,6 +81,8 @@ pdx_status pdx__seal_file(hid_t *file, const char *name, const char *path,
 pdx_status pdx__open_datasets(pdx_store *s, pdx_error *err)
 {
     for (size_t k = 0; k < s->n_dvars; k++) {
+        if (s->datasets[k] >= 0)
+            continue; /* opened by pdx__check_matches */
         s->datasets[k] = H5Dopen2(s->file, s->dvars[k].name, H5P_DEFAULT);
         if (s->datasets[k] < 0)
             return pdx__h5_error(err, s->path, s->dvars[k].name,

@@ -104,17 +104,13 @@ void pdx_store_info_clear(pdx_store_info *info)
     memset(info, 0, sizeof *info);
 }
 
-pdx_status pdx_store_inspect(const char *path, pdx_store_info *info,
-                             pdx_error *err)
+/* pdx_store_inspect of the open `file`: its attributes and its tasks by
+ * status. */
+static pdx_status inspect_open(hid_t file, const char *path,
+                               pdx_store_info *info, pdx_error *err)
 {
-    pdx__silence_hdf5();
-    memset(info, 0, sizeof *info);
-    info->shard_count = 1;
-    hid_t file;
     double value = 0;
-    pdx_status st = pdx__open_pdx_file(path, 1, &file, err);
-    if (st != PDX_OK)
-        return st;
+    pdx_status st = PDX_OK;
     if (pdx__get_text(file, "spec", &info->spec_text) < 0 ||
         pdx__get_text(file, "spec_path", &info->spec_path) < 0 ||
         pdx__read_shard(file, &info->shard_index, &info->shard_count) < 0)
@@ -167,9 +163,23 @@ pdx_status pdx_store_inspect(const char *path, pdx_store_info *info,
     free(status);
     pdx__close_id(&space);
     pdx__close_id(&ds);
-    pdx__close_id(&file);
     if (st != PDX_OK)
         pdx_store_info_clear(info);
+    return st;
+}
+
+pdx_status pdx_store_inspect(const char *path, pdx_store_info *info,
+                             pdx_error *err)
+{
+    pdx__silence_hdf5();
+    memset(info, 0, sizeof *info);
+    info->shard_count = 1;
+    hid_t file;
+    pdx_status st = pdx__open_pdx_file(path, 1, &file, err);
+    if (st != PDX_OK)
+        return st;
+    st = inspect_open(file, path, info, err);
+    pdx__close_id(&file);
     return st;
 }
 
@@ -282,4 +292,127 @@ const char *pdx_file_kind_text(pdx_file_kind kind)
         return "not a regular file (a directory, device or pipe)";
     }
     return "unknown";
+}
+
+/* ------------------------------------------------------------------------ */
+/* The shard deal, once per process                                         */
+
+/* The last deal computed: every task's shard, and the tasks of each shard
+ * (ascending) at first[shard] .. first[shard + 1] of by_shard. The store
+ * is called from one thread at a time (pdx/store.h), so is this. */
+static struct {
+    char spec_sha256[65];
+    uint64_t n_tasks, n_cells, replicas, count;
+    uint64_t *first;    /* count + 1 */
+    uint64_t *by_shard; /* n_tasks */
+} shard_deal_cache;
+
+static void shard_deal_forget(void)
+{
+    free(shard_deal_cache.first);
+    free(shard_deal_cache.by_shard);
+    memset(&shard_deal_cache, 0, sizeof shard_deal_cache);
+}
+
+pdx_status pdx__shard_file_tasks(const pdx_store *s, uint64_t **tasks,
+                                 uint64_t *n, pdx_error *err)
+{
+    const pdx_grid *g = s->grid;
+    *tasks = NULL;
+    *n = 0;
+    if (s->shard_index >= s->shard_count)
+        return pdx_grid_shard_tasks(g, s->shard_index, s->shard_count, tasks,
+                                    n, err); /* its error */
+    if (shard_deal_cache.first == NULL ||
+        strcmp(shard_deal_cache.spec_sha256, s->spec_sha256) != 0 ||
+        shard_deal_cache.n_tasks != g->n_tasks ||
+        shard_deal_cache.n_cells != g->n_cells ||
+        shard_deal_cache.replicas != g->replicas ||
+        shard_deal_cache.count != s->shard_count) {
+        shard_deal_forget();
+        uint32_t *shard_of = NULL;
+        pdx_status st = pdx_grid_shard_deal(g, s->shard_count, &shard_of, err);
+        if (st != PDX_OK)
+            return st;
+        uint64_t *first = calloc((size_t)s->shard_count + 1, sizeof *first);
+        uint64_t *by_shard =
+            malloc((size_t)(g->n_tasks ? g->n_tasks : 1) * sizeof *by_shard);
+        if (first == NULL || by_shard == NULL) {
+            free(shard_of);
+            free(first);
+            free(by_shard);
+            return pdx_error_set(err, PDX_ERR_NOMEM, s->path, 0, 0, NULL,
+                                 "out of memory dealing the shards");
+        }
+        for (uint64_t t = 0; t < g->n_tasks; t++)
+            first[shard_of[t] + 1]++;
+        for (uint64_t k = 0; k < s->shard_count; k++)
+            first[k + 1] += first[k];
+        /* a counting sort: tasks stay ascending within each shard */
+        uint64_t *next = malloc((size_t)s->shard_count * sizeof *next);
+        if (next == NULL) {
+            free(shard_of);
+            free(first);
+            free(by_shard);
+            return pdx_error_set(err, PDX_ERR_NOMEM, s->path, 0, 0, NULL,
+                                 "out of memory dealing the shards");
+        }
+        memcpy(next, first, (size_t)s->shard_count * sizeof *next);
+        for (uint64_t t = 0; t < g->n_tasks; t++)
+            by_shard[next[shard_of[t]]++] = t;
+        free(next);
+        free(shard_of);
+        memcpy(shard_deal_cache.spec_sha256, s->spec_sha256, 65);
+        shard_deal_cache.n_tasks = g->n_tasks;
+        shard_deal_cache.n_cells = g->n_cells;
+        shard_deal_cache.replicas = g->replicas;
+        shard_deal_cache.count = s->shard_count;
+        shard_deal_cache.first = first;
+        shard_deal_cache.by_shard = by_shard;
+    }
+    uint64_t a = shard_deal_cache.first[s->shard_index];
+    uint64_t b = shard_deal_cache.first[s->shard_index + 1];
+    if (b == a)
+        return PDX_OK;
+    *tasks = malloc((size_t)(b - a) * sizeof **tasks);
+    if (*tasks == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, s->path, 0, 0, NULL,
+                             "out of memory");
+    memcpy(*tasks, shard_deal_cache.by_shard + a,
+           (size_t)(b - a) * sizeof **tasks);
+    *n = b - a;
+    return PDX_OK;
+}
+
+pdx_status pdx_store_scan_file(const char *path, const pdx_grid *grid,
+                               const pdx_layout *layout, int8_t *status,
+                               pdx_store_verify_report *report,
+                               pdx_store_info *info, pdx_error *err)
+{
+    pdx__silence_hdf5();
+    if (report != NULL)
+        memset(report, 0, sizeof *report);
+    if (info != NULL) {
+        memset(info, 0, sizeof *info);
+        info->shard_count = 1;
+    }
+    if (path == NULL || grid == NULL || layout == NULL || status == NULL)
+        return pdx_error_set(err, PDX_ERR_USAGE, path, 0, 0, NULL,
+                             "store: path, grid, layout and status are "
+                             "required");
+    pdx_store *s = NULL;
+    pdx_status st = pdx__open_for_reading(&s, path, grid, layout, 1, err);
+    int8_t *mine = NULL;
+    if (st == PDX_OK)
+        st = pdx__read_file_status(s, &mine, err);
+    for (uint64_t i = 0; st == PDX_OK && i < s->n_file_tasks; i++)
+        if (mine[i] != PDX_TASK_PENDING)
+            status[pdx__file_task(s, i)] = mine[i];
+    free(mine);
+    if (st == PDX_OK && info != NULL)
+        st = inspect_open(s->file, path, info, err);
+    if (st == PDX_OK && report != NULL)
+        st = pdx_store_verify(s, report, err);
+    pdx__store_free(s);
+    return st;
 }

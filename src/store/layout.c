@@ -396,9 +396,8 @@ pdx_status pdx__store_new(pdx_store **out, const char *path,
     s->shard_count = s->options.shard_count > 1 ? s->options.shard_count : 1;
     s->shard_index = s->shard_count > 1 ? s->options.shard_index : 0;
     if (s->shard_count > 1) {
-        st = pdx_grid_shard_tasks(grid, s->shard_index,
-                                             s->shard_count, &s->file_tasks,
-                                             &s->n_file_tasks, err);
+        st = pdx__shard_file_tasks(s, &s->file_tasks, &s->n_file_tasks,
+                                   err);
         if (st != PDX_OK) {
             pdx__store_free(s);
             return st;

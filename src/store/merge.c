@@ -4,37 +4,6 @@
 
 #include <sys/stat.h>
 
-/* Do inputs a and b hold the same results for `task` (every variable but
- * wall_seconds, bit for bit; the checksums follow from them)? */
-static pdx_status compare_task(pdx_store *a, pdx_store *b, uint64_t task,
-                               void *buf_a, void *buf_b, pdx_error *err)
-{
-    for (size_t k = 0; k < a->checksum_k; k++) {
-        if (k == DVAR_WALL_INDEX)
-            continue;
-        hsize_t start[MAX_RANK], count[MAX_RANK], length;
-        pdx__task_selection(a, k, task, start, count, &length);
-        pdx_status st = pdx__task_block_io(a, k, task, NULL, buf_a, err);
-        if (st == PDX_OK)
-            st = pdx__task_block_io(b, k, task, NULL, buf_b, err);
-        if (st != PDX_OK)
-            return st;
-        if (memcmp(buf_a, buf_b,
-                   (size_t)length * pdx__dvar_elem_size(a->dvars[k].kind)) !=
-            0) {
-            char where[512];
-            pdx__describe_task(a, task, where, sizeof where);
-            return pdx_error_set(err, PDX_ERR_MISMATCH, b->path, 0, 0,
-                                 a->dvars[k].name,
-                                 "task %" PRIu64 " (%s) is finished in both "
-                                 "%s and %s with different values; refusing "
-                                 "to merge",
-                                 task, where, a->path, b->path);
-        }
-    }
-    return PDX_OK;
-}
-
 /* The random-number streams every input of a merge must share, and the
  * build that wrote the first input. */
 typedef struct merge_origin {
@@ -78,49 +47,6 @@ static pdx_status check_origin(const pdx_store *in, size_t j,
     return PDX_OK;
 }
 
-/* Each task finished in source j goes to owner[task] = j unless an
- * earlier source has it, which must then hold the same results. The
- * existing target (`target`: the last source) only adds tasks that no
- * input holds: those count as kept, not as overlaps. A task whose
- * checksum does not match is not claimed: it is counted in the report and
- * marked in damaged[task]. */
-static pdx_status claim_tasks(pdx_store *const *in, size_t j, int target,
-                              uint32_t *owner, uint8_t *damaged, void *buf_a,
-                              void *buf_b, pdx_store_merge_report *report,
-                              pdx_error *err)
-{
-    int8_t *status = NULL;
-    uint8_t *bad = NULL;
-    uint64_t checked = 0;
-    pdx_status st = pdx__status_and_damage(in[j], &status, &bad, &checked,
-                                           err);
-    report->unverified += st == PDX_OK && bad == NULL;
-    for (uint64_t i = 0; st == PDX_OK && i < in[j]->n_file_tasks; i++) {
-        if (status[i] == PDX_TASK_PENDING)
-            continue;
-        uint64_t task = pdx__file_task(in[j], i);
-        if (bad != NULL && bad[i]) {
-            if (report->damaged < 8) {
-                report->damaged_task[report->damaged] = task;
-                report->damaged_source[report->damaged] = j;
-            }
-            report->damaged++;
-            damaged[task] = 1;
-            continue;
-        }
-        if (owner[task] == UINT32_MAX) {
-            owner[task] = (uint32_t)j;
-            report->kept += target != 0;
-            continue;
-        }
-        st = compare_task(in[owner[task]], in[j], task, buf_a, buf_b, err);
-        report->overlapping += target == 0;
-    }
-    free(status);
-    free(bad);
-    return st;
-}
-
 /* Is the merge's target `path` a source too: an existing pdx file of the
  * inputs' spec (`spec_sha256`) that is not one of the inputs (compared by
  * device and inode, so any name of an input counts)? A file of another
@@ -143,92 +69,493 @@ static int target_is_source(const char *path, const char *const *inputs,
     return strcmp(sha, spec_sha256) == 0;
 }
 
-/* Open the inputs, then the target if it is a source (in[n_inputs],
- * report->target_read), check their origins and claim their finished
- * tasks. */
-static pdx_status open_sources(const char *path, const char *const *inputs,
-                               size_t n_inputs, const pdx_grid *grid,
-                               const pdx_layout *layout, pdx_store **in,
-                               uint32_t *owner, uint8_t *damaged,
-                               void **buf_a, void **buf_b,
-                               pdx_store_merge_report *report, pdx_error *err)
+/* ------------------------------------------------------------------------ */
+/* Merge: one source open at a time                                         */
+/*
+ * Each source is opened once: its status (and checksums) claim its
+ * finished tasks (owner[task] = the first source holding it; tasks the
+ * existing working target already holds, merged into in place, are
+ * compared by their checksums), then its data are read in slabs of slots,
+ * every task read is checked against its checksum, the owned intact tasks
+ * are copied into the output through a group of copies (MERGE_GROUP_BYTES,
+ * written with one write per variable: data and checksums, flush,
+ * statuses, flush), and tasks an earlier source holds are compared with
+ * the copy in the output. A damaged task is not copied: a later source
+ * holding it takes it. A new output is a temporary file, discarded when
+ * the merge is refused (tasks missing, disagreeing sources). Into an
+ * existing working target without --partial, the claims are a first pass
+ * of their own, so that a refusal writes nothing, and the copies a second.
+ * Memory: per-task arrays of the grid, one slab and the group, whatever
+ * the number of sources.
+ */
+#define MERGE_NONE UINT32_MAX
+#define MERGE_TARGET (UINT32_MAX - 1) /* held by the target merged into */
+#define MERGE_SLAB_BYTES (16.0 * 1024 * 1024)
+#define MERGE_SEEN_IN_INPUT 2         /* flags[task] bits; 1: damaged */
+
+typedef struct merge_state {
+    const char *path;          /* the target */
+    const char **names;        /* of the sources: inputs, then the target */
+    size_t n_inputs, n_sources;
+    const pdx_grid *grid;
+    const pdx_layout *layout;
+    uint32_t *owner;           /* n_tasks */
+    uint8_t *flags;            /* n_tasks */
+    uint8_t *pass2;            /* n_sources: source has work in pass 2 */
+    uint32_t *target_sum;      /* in place: the target's checksums */
+    pdx_store *out;            /* the file written */
+    int in_place;              /* out is the existing working target */
+    merge_origin first;
+    pdx_store_merge_report *report;
+    /* copied tasks waiting to be written together (sorted by task, most
+     * of a merge goes out in a few long runs): records and their values */
+    pdx_task_record *recs;
+    double *pool;
+    double **ptrs;
+    size_t n_recs, cap, per_task;
+} merge_state;
+
+#define MERGE_GROUP_BYTES (64.0 * 1024 * 1024)
+
+/* Room for the group of copied tasks. */
+static pdx_status group_alloc(merge_state *m, pdx_error *err)
 {
-    merge_origin first = {"", "", "", 0};
+    const pdx_layout *l = m->layout;
+    m->per_task = 0;
+    for (size_t v = 0; v < l->n_vars; v++)
+        m->per_task += pdx_layout_var_size(l, v);
+    double cap = MERGE_GROUP_BYTES /
+                 (8.0 * (double)m->per_task + 16.0 * (double)l->n_vars + 64.0);
+    m->cap = cap < 1.0 ? 1 : (size_t)cap;
+    if (m->cap > m->grid->n_tasks)
+        m->cap = m->grid->n_tasks > 0 ? (size_t)m->grid->n_tasks : 1;
+    m->recs = malloc(m->cap * sizeof *m->recs);
+    m->pool = malloc(m->cap * (m->per_task + 1) * sizeof *m->pool);
+    m->ptrs = malloc(m->cap * (l->n_vars + 1) * sizeof *m->ptrs);
+    if (m->recs == NULL || m->pool == NULL || m->ptrs == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, m->path, 0, 0, NULL,
+                             "out of memory for the merge's group");
+    for (size_t i = 0; i < m->cap; i++) {
+        double *at = m->pool + i * m->per_task;
+        for (size_t v = 0; v < l->n_vars; v++) {
+            m->ptrs[i * l->n_vars + v] = at;
+            at += pdx_layout_var_size(l, v);
+        }
+        m->recs[i].values = (const double *const *)(m->ptrs + i * l->n_vars);
+    }
+    return PDX_OK;
+}
+
+/* Write the group (one write per variable, one flush pair). */
+static pdx_status group_flush(merge_state *m, pdx_error *err)
+{
     pdx_status st = PDX_OK;
-    size_t n = n_inputs;
-    for (size_t j = 0; j < n && st == PDX_OK; j++) {
-        int target = j == n_inputs;
-        const char *name = target ? path : inputs[j];
-        st = pdx__open_for_reading(&in[j], name, grid, layout, 0, err);
+    if (m->n_recs > 0)
+        st = pdx_store_commit_many(m->out, m->recs, m->n_recs, err);
+    m->n_recs = 0;
+    return st;
+}
+
+/* Add a copied task to the group (written when full). */
+static pdx_status group_add(merge_state *m, const pdx_task_record *r,
+                            pdx_error *err)
+{
+    pdx_status st = PDX_OK;
+    if (m->n_recs == m->cap)
+        st = group_flush(m, err);
+    if (st != PDX_OK)
+        return st;
+    pdx_task_record *to = &m->recs[m->n_recs];
+    const double *const *values = to->values;
+    *to = *r;
+    to->values = values;
+    for (size_t v = 0; v < m->layout->n_vars; v++)
+        memcpy(m->ptrs[m->n_recs * m->layout->n_vars + v], r->values[v],
+               pdx_layout_var_size(m->layout, v) * sizeof(double));
+    m->n_recs++;
+    return PDX_OK;
+}
+
+/* The checksum variable of an open file, whole (NULL: none). */
+static pdx_status read_checksums(pdx_store *s, uint32_t **sums,
+                                 pdx_error *err)
+{
+    *sums = NULL;
+    if (!pdx__has_checksum(s) || s->n_file_tasks == 0)
+        return PDX_OK;
+    *sums = malloc((size_t)s->n_file_tasks * sizeof **sums);
+    if (*sums == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, s->path, 0, 0, "checksum",
+                             "out of memory");
+    if (H5Dread(s->datasets[s->checksum_k], H5T_NATIVE_UINT32, H5S_ALL,
+                H5S_ALL, H5P_DEFAULT, *sums) < 0) {
+        free(*sums);
+        *sums = NULL;
+        return pdx__h5_error(err, s->path, "checksum", "cannot read");
+    }
+    return PDX_OK;
+}
+
+/* Do `in` and the output hold the same results for `task` (every
+ * variable but wall_seconds, bit for bit)? Else an error naming the
+ * variable and both files: `first` (where the task was first found) and
+ * `second`, the file of the error. */
+static pdx_status compare_with_output(const merge_state *m, pdx_store *in,
+                                      uint64_t task, const char *first,
+                                      const char *second, void *buf_a,
+                                      void *buf_b, pdx_error *err)
+{
+    for (size_t k = 0; k < in->checksum_k && k < m->out->checksum_k; k++) {
+        if (k == DVAR_WALL_INDEX)
+            continue;
+        size_t bytes = pdx__dvar_block_length(in, k) *
+                       pdx__dvar_elem_size(in->dvars[k].kind);
+        pdx_status st = pdx__task_block_io(in, k, task, NULL, buf_a, err);
         if (st == PDX_OK)
-            st = check_origin(in[j], j, name, inputs[0], &first, report, err);
-        if (st == PDX_OK && *buf_a == NULL) {
-            size_t bytes = 8 * (in[j]->nan_block_length > 0
-                                    ? in[j]->nan_block_length
-                                    : 1);
-            *buf_a = malloc(bytes);
-            *buf_b = malloc(bytes);
-            if (*buf_a == NULL || *buf_b == NULL)
-                st = pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, NULL,
-                                   "out of memory");
+            st = pdx__task_block_io(m->out, k, task, NULL, buf_b, err);
+        if (st != PDX_OK)
+            return st;
+        if (memcmp(buf_a, buf_b, bytes) != 0) {
+            char where[512];
+            pdx__describe_task(in, task, where, sizeof where);
+            return pdx_error_set(err, PDX_ERR_MISMATCH, second, 0, 0,
+                                 in->dvars[k].name,
+                                 "task %" PRIu64 " (%s) is finished in both "
+                                 "%s and %s with different values; refusing "
+                                 "to merge",
+                                 task, where, first, second);
         }
-        if (st == PDX_OK)
-            st = claim_tasks(in, j, target, owner, damaged, *buf_a, *buf_b,
-                             report, err);
-        if (st == PDX_OK && j + 1 == n_inputs &&
-            target_is_source(path, inputs, n_inputs, in[0]->spec_sha256)) {
-            report->target_read = 1;
-            n++;
+    }
+    return PDX_OK;
+}
+
+/* Pass 1 for source j (open in `in`): claim its finished tasks. */
+static pdx_status claim_source(merge_state *m, size_t j, pdx_store *in,
+                               void *buf_a, void *buf_b, pdx_error *err)
+{
+    int target = j == m->n_inputs;
+    int8_t *status = NULL;
+    uint32_t *sums = NULL;
+    pdx_status st = pdx__read_file_status(in, &status, err);
+    if (st == PDX_OK && m->in_place)
+        st = read_checksums(in, &sums, err);
+    for (uint64_t i = 0; st == PDX_OK && i < in->n_file_tasks; i++) {
+        if (status[i] == PDX_TASK_PENDING)
+            continue;
+        uint64_t task = pdx__file_task(in, i);
+        if (!target)
+            m->flags[task] |= MERGE_SEEN_IN_INPUT;
+        uint32_t o = m->owner[task];
+        if (o == MERGE_NONE) {
+            m->owner[task] = (uint32_t)j;
+            m->pass2[j] = 1;
+        } else if (o == MERGE_TARGET) {
+            /* merged before: the same results have the same checksum
+             * (the data are compared, to name the variable, only when
+             * the checksums differ or are missing) */
+            if (sums == NULL || m->target_sum == NULL ||
+                sums[i] != m->target_sum[task])
+                st = compare_with_output(m, in, task, in->path, m->path,
+                                         buf_a, buf_b, err);
+            if (st == PDX_OK && sums != NULL && m->target_sum != NULL &&
+                sums[i] != m->target_sum[task])
+                st = pdx_error_set(err, PDX_ERR_MISMATCH, m->path, 0, 0,
+                                   "checksum",
+                                   "task %" PRIu64 " is finished in both %s "
+                                   "and %s with different checksums; "
+                                   "refusing to merge",
+                                   task, in->path, m->path);
+        } else {
+            m->pass2[j] = 1; /* compared with the owner's copy in pass 2 */
+            m->report->overlapping += !target;
         }
+    }
+    free(status);
+    free(sums);
+    return st;
+}
+
+/* The damaged copy of `task` in source j: counted, never copied. */
+static void note_damaged(merge_state *m, size_t j, uint64_t task)
+{
+    pdx_store_merge_report *r = m->report;
+    if (r->damaged < 8) {
+        r->damaged_task[r->damaged] = task;
+        r->damaged_source[r->damaged] = j;
+    }
+    r->damaged++;
+    m->flags[task] |= 1;
+}
+
+/* A slab of slots of a source: each variable's blocks, the records. */
+typedef struct merge_slab {
+    void **var;             /* n_dvars buffers of `cap` blocks */
+    const double **values;  /* cap * n_vars pointers */
+    pdx_task_record *recs;  /* cap */
+    uint64_t cap;
+} merge_slab;
+
+static void slab_free(merge_slab *b, size_t n_dvars)
+{
+    for (size_t k = 0; b->var != NULL && k < n_dvars; k++)
+        free(b->var[k]);
+    free(b->var);
+    free(b->values);
+    free(b->recs);
+    memset(b, 0, sizeof *b);
+}
+
+static pdx_status slab_init(merge_slab *b, const pdx_store *in,
+                            pdx_error *err)
+{
+    memset(b, 0, sizeof *b);
+    double per_slot = 64.0;
+    for (size_t k = 0; k < in->n_dvars; k++)
+        per_slot += (double)(pdx__dvar_block_length(in, k) *
+                             pdx__dvar_elem_size(in->dvars[k].kind));
+    double cap = MERGE_SLAB_BYTES / per_slot;
+    b->cap = cap < 1.0 ? 1 : (uint64_t)cap;
+    if (b->cap > in->n_file_tasks)
+        b->cap = in->n_file_tasks > 0 ? in->n_file_tasks : 1;
+    size_t n_vars = in->layout->n_vars;
+    b->var = calloc(in->n_dvars, sizeof *b->var);
+    b->values = malloc((size_t)b->cap * (n_vars + 1) * sizeof *b->values);
+    b->recs = malloc((size_t)b->cap * sizeof *b->recs);
+    int ok = b->var != NULL && b->values != NULL && b->recs != NULL;
+    for (size_t k = 0; ok && k < in->n_dvars; k++)
+        ok = (b->var[k] = malloc((size_t)b->cap *
+                                 pdx__dvar_block_length(in, k) *
+                                 pdx__dvar_elem_size(in->dvars[k].kind) +
+                                 1)) != NULL;
+    if (!ok) {
+        slab_free(b, in->n_dvars);
+        return pdx_error_set(err, PDX_ERR_NOMEM, in->path, 0, 0, NULL,
+                             "out of memory for a slab of the merge");
+    }
+    return PDX_OK;
+}
+
+/* Pass 2 for slots first .. first + n - 1 of source j: read, check,
+ * compare the repeated tasks, copy the owned ones (one group commit). */
+static pdx_status copy_slab(merge_state *m, size_t j, pdx_store *in,
+                            merge_slab *b, uint64_t first, uint64_t n,
+                            void *buf_a, void *buf_b, pdx_error *err)
+{
+    int target = j == m->n_inputs;
+    pdx_status st = PDX_OK;
+    for (size_t k = 0; k < in->n_dvars && st == PDX_OK; k++)
+        st = pdx__slots_read(in, k, first, n, b->var[k], err);
+    if (st != PDX_OK)
+        return st;
+    const int8_t *status = b->var[DVAR_STATUS_INDEX];
+    const int64_t *steps = b->var[DVAR_STEPS_INDEX];
+    const double *wall = b->var[DVAR_WALL_INDEX];
+    const uint32_t *sums = pdx__has_checksum(in) ? b->var[in->checksum_k]
+                                                 : NULL;
+    size_t n_vars = in->layout->n_vars, n_recs = 0;
+    for (uint64_t i = 0; i < n && st == PDX_OK; i++) {
+        if (status[i] == PDX_TASK_PENDING)
+            continue;
+        uint64_t task = pdx__file_task(in, first + i);
+        uint32_t o = m->owner[task];
+        if (o == MERGE_TARGET || (o != MERGE_NONE && o > j))
+            continue;
+        const double **values = b->values + n_recs * (n_vars + 1);
+        for (size_t v = 0; v < n_vars; v++)
+            values[v] = (const double *)b->var[DVAR_FIXED + v] +
+                        i * pdx__dvar_block_length(in, DVAR_FIXED + v);
+        if (sums != NULL &&
+            pdx__record_checksum(in, status[i], steps[i], values) != sums[i]) {
+            note_damaged(m, j, task);
+            if (o == j)
+                m->owner[task] = MERGE_NONE; /* a later source may have it */
+            continue;
+        }
+        if (o != j && o != MERGE_NONE) { /* an earlier source's copy */
+            st = group_flush(m, err); /* it may still wait in the group */
+            if (st == PDX_OK)
+                st = compare_with_output(m, in, task, m->names[o], in->path,
+                                         buf_a, buf_b, err);
+            continue;
+        }
+        if (o == MERGE_NONE) { /* damaged where it was claimed */
+            m->owner[task] = (uint32_t)j;
+            m->report->overlapping -= m->report->overlapping > 0 && !target;
+        }
+        pdx_task_record r = {task, status[i], steps[i], wall[i], values};
+        st = group_add(m, &r, err);
+        n_recs++;
     }
     return st;
 }
 
-/* Write the merged file: every owned task from its owner, into a working
- * file at `work`, then finished into `path` (no task missing) or renamed
- * to `path` as a working file. */
-static pdx_status write_merged(const char *path, const char *work,
-                               pdx_store *const *in, const uint32_t *owner,
-                               const pdx_grid *grid, const pdx_layout *layout,
-                               const pdx_provenance *provenance,
-                               const char *end_time, uint64_t missing,
-                               void *buf, pdx_error *err)
+/* Pass 2 for source j (open in `in`). */
+static pdx_status copy_source(merge_state *m, size_t j, pdx_store *in,
+                              void *buf_a, void *buf_b, pdx_error *err)
 {
-    pdx_store *s = NULL;
-    pdx_file_remove_stale_temporaries(path);
-    pdx_status st = pdx__store_new(&s, path, grid, layout, NULL, err);
+    merge_slab b;
+    pdx_status st = slab_init(&b, in, err);
+    for (uint64_t first = 0; st == PDX_OK && first < in->n_file_tasks;
+         first += b.cap) {
+        uint64_t n = in->n_file_tasks - first < b.cap
+                         ? in->n_file_tasks - first
+                         : b.cap;
+        st = copy_slab(m, j, in, &b, first, n, buf_a, buf_b, err);
+    }
+    slab_free(&b, in->n_dvars);
+    return st;
+}
+
+/* Open source j for reading (and check its origin on the first pass). */
+static pdx_status open_source(merge_state *m, size_t j, int pass,
+                              pdx_store **in, pdx_error *err)
+{
+    pdx_status st = pdx__open_for_reading(in, m->names[j], m->grid,
+                                          m->layout, 0, err);
+    if (st == PDX_OK && pass != 2)
+        st = check_origin(*in, j, m->names[j], m->names[0], &m->first,
+                          m->report, err);
+    /* the working target merged into: the first input's streams too */
+    if (st == PDX_OK && pass != 2 && j == 0 && m->in_place)
+        st = check_origin(m->out, m->n_inputs, m->path, m->names[0],
+                          &m->first, m->report, err);
+    if (st == PDX_OK && pass != 2 && !pdx__has_checksum(*in))
+        m->report->unverified++;
+    return st;
+}
+
+/* One pass over the sources (pass 1: claim; 2: copy what pass 1 claimed;
+ * 0: both, one opening per source), then the tally: with tasks missing
+ * and not `partial`, PDX_ERR_MISMATCH. */
+static pdx_status merge_pass(merge_state *m, int pass, int partial,
+                             void *buf_a, void *buf_b, pdx_error *err)
+{
+    pdx_status st = PDX_OK;
+    for (size_t j = 0; j < m->n_sources && st == PDX_OK; j++) {
+        if (pass == 2 && !m->pass2[j])
+            continue;
+        pdx_store *in = NULL;
+        st = open_source(m, j, pass, &in, err);
+        if (st == PDX_OK && pass != 2)
+            st = claim_source(m, j, in, buf_a, buf_b, err);
+        if (st == PDX_OK && pass != 1 && m->pass2[j])
+            st = copy_source(m, j, in, buf_a, buf_b, err);
+        pdx__store_free(in);
+    }
+    if (st == PDX_OK && pass != 1)
+        st = group_flush(m, err);
+    if (st != PDX_OK)
+        return st;
+    pdx_store_merge_report *r = m->report;
+    r->finished = r->missing = r->kept = r->damaged_missing = 0;
+    for (uint64_t t = 0; t < m->grid->n_tasks; t++) {
+        uint32_t o = m->owner[t];
+        if (o != MERGE_NONE) {
+            r->finished++;
+            r->kept += (o == MERGE_TARGET || o == m->n_inputs) &&
+                       !(m->flags[t] & MERGE_SEEN_IN_INPUT);
+            continue;
+        }
+        if (r->missing < 8)
+            r->first_missing[r->missing] = t;
+        r->missing++;
+        r->damaged_missing += m->flags[t] & 1;
+    }
+    if (r->missing == 0 || partial)
+        return PDX_OK;
+    char where[512];
+    pdx_grid_describe_task(m->grid, r->first_missing[0], where, sizeof where);
+    char damage[128] = "";
+    if (r->damaged_missing > 0)
+        snprintf(damage, sizeof damage,
+                 "; %" PRIu64 " of them damaged (checksum mismatch) "
+                 "where they are finished",
+                 r->damaged_missing);
+    return pdx_error_set(err, PDX_ERR_MISMATCH, m->path, 0, 0, NULL,
+                         "%" PRIu64 " of %" PRIu64 " tasks are missing "
+                         "(pending in every input, or damaged%s), the "
+                         "first: task %" PRIu64 " (%s); nothing written",
+                         r->missing, r->tasks, damage, r->first_missing[0],
+                         where);
+}
+
+/* The existing working target, merged into in place: opened for writing,
+ * its damaged tasks made pending (reported as the target's), its finished
+ * tasks and their checksums noted. */
+static pdx_status open_target(merge_state *m, pdx_error *err)
+{
+    pdx_store_verify_report v;
+    memset(&v, 0, sizeof v);
+    pdx_status st = pdx_store_open(&m->out, m->path, m->grid, m->layout,
+                                   NULL, err);
     if (st == PDX_OK)
-        st = pdx__build_working_file(s, work, provenance, err);
-    if (st != PDX_OK) {
-        pdx__store_free(s);
+        st = pdx_store_verify(m->out, &v, err);
+    for (uint64_t i = 0; st == PDX_OK && i < v.n_damaged; i++)
+        note_damaged(m, m->n_inputs, v.damaged[i]);
+    if (st == PDX_OK && v.n_damaged > 0)
+        st = pdx_store_reset_tasks(m->out, v.damaged, (size_t)v.n_damaged,
+                                   err);
+    m->report->unverified += st == PDX_OK && !v.verified;
+    pdx_store_verify_report_clear(&v);
+    int8_t *status = malloc((size_t)m->grid->n_tasks + 1);
+    if (st == PDX_OK && status == NULL)
+        st = pdx_error_set(err, PDX_ERR_NOMEM, m->path, 0, 0, NULL,
+                           "out of memory");
+    if (st == PDX_OK)
+        st = pdx_store_read_status(m->out, status, err);
+    for (uint64_t t = 0; st == PDX_OK && t < m->grid->n_tasks; t++)
+        if (status[t] != PDX_TASK_PENDING)
+            m->owner[t] = MERGE_TARGET;
+    free(status);
+    if (st == PDX_OK)
+        st = read_checksums(m->out, &m->target_sum, err);
+    return st;
+}
+
+/* The merged file: finished into `path` when no task is missing, else
+ * left a working file (in place) or installed as one. */
+static pdx_status merge_finish(merge_state *m, const char *work,
+                               const char *end_time, pdx_error *err)
+{
+    pdx_status st;
+    if (m->in_place) {
+        if (m->report->missing == 0)
+            return pdx_store_finish(&m->out, end_time, err);
+        st = pdx_store_sync(m->out, err);
+        pdx_store_destroy(&m->out);
         return st;
     }
-    for (uint64_t t = 0; t < grid->n_tasks && st == PDX_OK; t++) {
-        if (owner[t] == UINT32_MAX)
-            continue;
-        for (size_t k = 0; k < s->checksum_k && st == PDX_OK; k++) {
-            st = pdx__task_block_io(in[owner[t]], k, t, NULL, buf, err);
-            if (st == PDX_OK)
-                st = pdx__write_task_block(s, k, t, buf, err);
-        }
-    }
-    /* computed from the copies (the sources' were checked): also for
-     * sources of an older pdx without them */
-    if (st == PDX_OK)
-        st = pdx__write_checksums(s, err);
-    if (st != PDX_OK) {
-        for (size_t k = 0; k < s->n_dvars; k++)
-            pdx__close_id(&s->datasets[k]);
-        pdx__discard_file(&s->file);
-        unlink(work);
-    } else if (missing == 0) {
-        st = pdx__finish_into(&s, path, end_time, err);
+    if (m->report->missing == 0) {
+        st = pdx__finish_into(&m->out, m->path, end_time, err);
         unlink(work);
     } else {
-        st = pdx__install_working_file(s, work, path, 0, err);
+        st = pdx__install_working_file(m->out, work, m->path, 0, err);
     }
-    pdx__store_free(s);
+    pdx__store_free(m->out);
+    m->out = NULL;
     return st;
+}
+
+static void merge_state_free(merge_state *m, const char *work)
+{
+    if (m->out != NULL && !m->in_place) {
+        for (size_t k = 0; k < m->out->n_dvars; k++)
+            pdx__close_id(&m->out->datasets[k]);
+        pdx__discard_file(&m->out->file);
+        unlink(work);
+        pdx__store_free(m->out);
+    } else if (m->out != NULL) {
+        pdx_store_destroy(&m->out);
+    }
+    m->out = NULL;
+    free(m->owner);
+    free(m->flags);
+    free(m->pass2);
+    free(m->target_sum);
+    free(m->names);
+    free(m->recs);
+    free(m->pool);
+    free(m->ptrs);
 }
 
 pdx_status pdx_store_merge(const char *path, const char *const *inputs,
@@ -242,69 +569,87 @@ pdx_status pdx_store_merge(const char *path, const char *const *inputs,
     memset(report, 0, sizeof *report);
     report->tasks = grid != NULL ? grid->n_tasks : 0;
     if (path == NULL || inputs == NULL || n_inputs == 0 || grid == NULL ||
-        n_inputs >= UINT32_MAX)
+        n_inputs >= UINT32_MAX - 2)
         return pdx_error_set(err, PDX_ERR_USAGE, path, 0, 0, NULL,
-                             "merge: an output, a grid and 1 .. 2^32-2 "
+                             "merge: an output, a grid and 1 .. 2^32-3 "
                              "inputs are required");
-    const uint32_t none = UINT32_MAX;
-    /* the inputs and, last, the existing target */
-    pdx_store **in = calloc(n_inputs + 1, sizeof *in);
-    uint32_t *owner = malloc((size_t)(grid->n_tasks ? grid->n_tasks : 1) *
-                             sizeof *owner);
-    uint8_t *damaged = calloc((size_t)(grid->n_tasks ? grid->n_tasks : 1), 1);
-    void *buf_a = NULL, *buf_b = NULL;
+    merge_state m;
+    memset(&m, 0, sizeof m);
+    m.path = path;
+    m.grid = grid;
+    m.layout = layout;
+    m.report = report;
+    m.n_inputs = n_inputs;
+    size_t n_tasks = (size_t)(grid->n_tasks ? grid->n_tasks : 1);
+    const char **names = malloc((n_inputs + 1) * sizeof *names);
+    m.names = names;
+    m.owner = malloc(n_tasks * sizeof *m.owner);
+    m.flags = calloc(n_tasks, 1);
+    m.pass2 = calloc(n_inputs + 1, 1);
     char *work = pdx_file_temporary_path(path, "merge");
+    void *buf_a = NULL, *buf_b = NULL;
     pdx_status st = PDX_OK;
-    if (in == NULL || owner == NULL || damaged == NULL || work == NULL) {
+    if (names == NULL || m.owner == NULL || m.flags == NULL ||
+        m.pass2 == NULL || work == NULL)
         st = pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, NULL,
                            "out of memory");
-        goto done;
-    }
-    for (uint64_t t = 0; t < grid->n_tasks; t++)
-        owner[t] = none;
-    st = open_sources(path, inputs, n_inputs, grid, layout, in, owner,
-                      damaged, &buf_a, &buf_b, report, err);
-    if (st != PDX_OK)
-        goto done;
-    for (uint64_t t = 0; t < grid->n_tasks; t++) {
-        if (owner[t] != none) {
-            report->finished++;
-        } else {
-            if (report->missing < 8)
-                report->first_missing[report->missing] = t;
-            report->missing++;
-            report->damaged_missing += damaged[t];
+    for (size_t j = 0; st == PDX_OK && j < n_inputs; j++)
+        names[j] = inputs[j];
+    for (uint64_t t = 0; st == PDX_OK && t < grid->n_tasks; t++)
+        m.owner[t] = MERGE_NONE;
+    char sha[65];
+    pdx_store_sha256_hex(grid->spec->text, grid->spec->text_length, sha);
+    m.n_sources = n_inputs;
+    if (st == PDX_OK) {
+        names[n_inputs] = path;
+        if (target_is_source(path, inputs, n_inputs, sha)) {
+            /* a working whole-grid target is merged into in place; a
+             * finished one (or a shard file) is read as one more source
+             * and replaced by the new file */
+            pdx_store_info info;
+            report->target_read = 1;
+            st = pdx_store_inspect(path, &info, err);
+            m.in_place = st == PDX_OK && !info.complete &&
+                         info.shard_count <= 1;
+            m.n_sources += st == PDX_OK && !m.in_place;
+            if (st == PDX_OK)
+                pdx_store_info_clear(&info);
         }
     }
-    if (report->missing > 0 && !partial) {
-        char where[512];
-        pdx__describe_task(in[0], report->first_missing[0], where,
-                           sizeof where);
-        char damage[128] = "";
-        if (report->damaged_missing > 0)
-            snprintf(damage, sizeof damage,
-                     "; %" PRIu64 " of them damaged (checksum mismatch) "
-                     "where they are finished",
-                     report->damaged_missing);
-        st = pdx_error_set(err, PDX_ERR_MISMATCH, path, 0, 0, NULL,
-                           "%" PRIu64 " of %" PRIu64 " tasks are missing "
-                           "(pending in every input, or damaged%s), the "
-                           "first: task %" PRIu64 " (%s); nothing written",
-                           report->missing, report->tasks, damage,
-                           report->first_missing[0], where);
-        goto done;
+    if (st == PDX_OK) {
+        size_t widest = 1;
+        pdx_store *probe = NULL;
+        st = pdx__store_new(&probe, path, grid, layout, NULL, err);
+        if (st == PDX_OK)
+            widest = probe->nan_block_length;
+        pdx__store_free(probe);
+        buf_a = malloc(8 * widest);
+        buf_b = malloc(8 * widest);
+        if (st == PDX_OK && (buf_a == NULL || buf_b == NULL))
+            st = pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, NULL,
+                               "out of memory");
     }
-
-    st = write_merged(path, work, in, owner, grid, layout, provenance,
-                      end_time, report->missing, buf_a, err);
-
-done:
-    if (in != NULL)
-        for (size_t j = 0; j <= n_inputs; j++)
-            pdx__store_free(in[j]);
-    free(in);
-    free(owner);
-    free(damaged);
+    if (st == PDX_OK && m.in_place)
+        st = open_target(&m, err);
+    if (st == PDX_OK && !m.in_place) {
+        pdx_file_remove_stale_temporaries(path);
+        st = pdx__store_new(&m.out, path, grid, layout, NULL, err);
+        if (st == PDX_OK)
+            st = pdx__build_working_file(m.out, work, provenance, err);
+    }
+    if (st == PDX_OK)
+        st = group_alloc(&m, err);
+    /* one opening per source, but into an existing working target that a
+     * refusal must leave as it was: first the claims (status and
+     * checksums only), then the copies */
+    int two_passes = m.in_place && !partial;
+    if (st == PDX_OK)
+        st = merge_pass(&m, two_passes ? 1 : 0, partial, buf_a, buf_b, err);
+    if (st == PDX_OK && two_passes)
+        st = merge_pass(&m, 2, partial, buf_a, buf_b, err);
+    if (st == PDX_OK)
+        st = merge_finish(&m, work, end_time, err);
+    merge_state_free(&m, work);
     free(buf_a);
     free(buf_b);
     free(work);

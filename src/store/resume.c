@@ -18,9 +18,11 @@ static void format_dims(char *buf, size_t size, int rank, const hsize_t *dims)
         snprintf(buf + used, size - used, ")");
 }
 
-/* Dataset `name` has exactly `dims`. */
-static pdx_status check_shape(const pdx_store *s, const char *name, int rank,
-                              const hsize_t *dims, pdx_error *err)
+/* Dataset `name` has exactly `dims`; *keep (not NULL) receives the open
+ * dataset (the caller closes it), so that a variable is opened once. */
+static pdx_status check_shape_keep(const pdx_store *s, const char *name,
+                                   int rank, const hsize_t *dims, hid_t *keep,
+                                   pdx_error *err)
 {
     htri_t exists = H5Lexists(s->file, name, H5P_DEFAULT);
     if (exists < 0)
@@ -39,7 +41,10 @@ static pdx_status check_shape(const pdx_store *s, const char *name, int rank,
         H5Sget_simple_extent_dims(space, have, NULL) < 0)
         status = pdx__h5_error(err, s->path, name, "cannot read the shape");
     pdx__close_id(&space);
-    pdx__close_id(&ds);
+    if (keep != NULL && status == PDX_OK)
+        *keep = ds;
+    else
+        pdx__close_id(&ds);
     if (status != PDX_OK)
         return status;
     int same = have_rank == rank;
@@ -53,6 +58,29 @@ static pdx_status check_shape(const pdx_store *s, const char *name, int rank,
                              "shape %s in the file but %s in this run", a, b);
     }
     return PDX_OK;
+}
+
+static pdx_status check_shape(const pdx_store *s, const char *name, int rank,
+                              const hsize_t *dims, pdx_error *err)
+{
+    return check_shape_keep(s, name, rank, dims, NULL, err);
+}
+
+/* A transfer property list with a small conversion buffer: HDF5 zeroes
+ * its default 1 MiB buffer for every read that converts (an int64
+ * coordinate read as double), which dominated opening a small file. */
+static hid_t small_transfer(void)
+{
+    hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+    if (dxpl >= 0 && H5Pset_buffer(dxpl, 64 * 1024, NULL, NULL) < 0)
+        pdx__close_id(&dxpl);
+    return dxpl >= 0 ? dxpl : H5P_DEFAULT;
+}
+
+static void close_transfer(hid_t *dxpl)
+{
+    if (*dxpl != H5P_DEFAULT)
+        pdx__close_id(dxpl);
 }
 
 typedef struct expected_names {
@@ -111,9 +139,11 @@ static pdx_status check_task_list(pdx_store *s, pdx_error *err)
         return pdx_error_set(err, PDX_ERR_NOMEM, s->path, 0, 0, "task",
                              "out of memory");
     hid_t ds = H5Dopen2(s->file, "task", H5P_DEFAULT);
-    if (ds < 0 || H5Dread(ds, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL,
-                          H5P_DEFAULT, have) < 0)
+    hid_t dxpl = small_transfer();
+    if (ds < 0 || H5Dread(ds, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, dxpl,
+                          have) < 0)
         st = pdx__h5_error(err, s->path, "task", "cannot read the task list");
+    close_transfer(&dxpl);
     pdx__close_id(&ds);
     if (st == PDX_OK &&
         memcmp(have, s->file_tasks,
@@ -138,10 +168,12 @@ static pdx_status check_values(const pdx_store *s, const char *name,
         return pdx_error_set(err, PDX_ERR_NOMEM, s->path, 0, 0, name,
                              "out of memory");
     hid_t ds = H5Dopen2(s->file, name, H5P_DEFAULT);
+    hid_t dxpl = small_transfer();
     pdx_status st = PDX_OK;
     if (ds < 0 || (n > 0 && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
-                                    H5P_DEFAULT, have) < 0))
+                                    dxpl, have) < 0))
         st = pdx__h5_error(err, s->path, name, "cannot read the coordinate");
+    close_transfer(&dxpl);
     for (size_t i = 0; st == PDX_OK && i < n; i++)
         if (memcmp(&have[i], &want[i], sizeof *have) != 0)
             st = pdx_error_set(err, PDX_ERR_IO, s->path, 0, 0, name,
@@ -224,9 +256,12 @@ static pdx_status check_contents(pdx_store *s, pdx_error *err)
         dims[0] = s->layout->dim_size[d];
         st = check_shape(s, dim_names[d], 1, dims, err);
     }
+    /* the data variables stay open for the store (pdx__open_datasets) */
     for (size_t k = 0; k < s->n_dvars && st == PDX_OK; k++) {
         int rank = pdx__dvar_dims(s, k, dims);
-        st = check_shape(s, s->dvars[k].name, rank, dims, err);
+        st = check_shape_keep(s, s->dvars[k].name, rank, dims,
+                              s->datasets[k] < 0 ? &s->datasets[k] : NULL,
+                              err);
     }
     if (st != PDX_OK)
         return st;

@@ -158,6 +158,11 @@ int pdx__task_selection(const pdx_store *s, size_t k, uint64_t task,
                         hsize_t *start, hsize_t *count, hsize_t *length);
 pdx_status pdx__write_task_block(pdx_store *s, size_t k, uint64_t task,
                                  const void *data, pdx_error *err);
+/* Read the blocks of variable k of the n slots first .. first + n - 1 of
+ * the file (file order: tasks of a whole-grid file, the task list of a
+ * shard file) into `out`, with one read. */
+pdx_status pdx__slots_read(pdx_store *s, size_t k, uint64_t first,
+                           uint64_t n, void *out, pdx_error *err);
 
 /* create.c: files, their property lists, the working file */
 pdx_status pdx__build_working_file(pdx_store *s, const char *tmp,
@@ -220,6 +225,12 @@ pdx_status pdx__put_uint8(hid_t obj, const char *object, const char *name,
 void pdx__silence_hdf5(void);
 
 /* inspect.c: existing pdx files opened read-only */
+/* The tasks of the store's shard (ascending; a new array, NULL when
+ * none), from the deal of its grid among shard_count shards, computed
+ * once per (spec, count) and kept for the process: reading 1,000 shard
+ * files of one sweep deals once, not 1,000 times. */
+pdx_status pdx__shard_file_tasks(const pdx_store *s, uint64_t **tasks,
+                                 uint64_t *n, pdx_error *err);
 uint64_t pdx__file_task(const pdx_store *s, uint64_t slot);
 pdx_status pdx__open_for_reading(pdx_store **out, const char *path,
                                  const pdx_grid *grid, const pdx_layout *layout,
