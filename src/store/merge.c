@@ -48,12 +48,12 @@ static pdx_status check_origin(const pdx_store *in, size_t j,
 }
 
 /* Is the merge's target `path` a source too: an existing pdx file of the
- * inputs' spec (`spec_sha256`) that is not one of the inputs (compared by
+ * inputs' spec (pdx_store_spec_matches) that is not one of the inputs (compared by
  * device and inode, so any name of an input counts)? A file of another
  * spec, or no pdx file, is not: the caller decided that it may be
  * replaced. */
 static int target_is_source(const char *path, const char *const *inputs,
-                            size_t n_inputs, const char *spec_sha256)
+                            size_t n_inputs, const pdx_spec *spec)
 {
     struct stat target, input;
     if (stat(path, &target) != 0 || !S_ISREG(target.st_mode))
@@ -66,7 +66,7 @@ static int target_is_source(const char *path, const char *const *inputs,
     int complete = 0;
     if (pdx_store_probe(path, sha, &complete, NULL) != PDX_OK)
         return 0;
-    return strcmp(sha, spec_sha256) == 0;
+    return pdx_store_spec_matches(spec, sha); /* canonical or raw (older) */
 }
 
 /* ------------------------------------------------------------------------ */
@@ -169,9 +169,15 @@ static pdx_status group_add(merge_state *m, const pdx_task_record *r,
     const double *const *values = to->values;
     *to = *r;
     to->values = values;
-    for (size_t v = 0; v < m->layout->n_vars; v++)
-        memcpy(m->ptrs[m->n_recs * m->layout->n_vars + v], r->values[v],
-               pdx_layout_var_size(m->layout, v) * sizeof(double));
+    for (size_t v = 0; v < m->layout->n_vars; v++) {
+        double *at = m->ptrs[m->n_recs * m->layout->n_vars + v];
+        size_t size = pdx_layout_var_size(m->layout, v);
+        if (r->values[v] != NULL)
+            memcpy(at, r->values[v], size * sizeof(double));
+        else /* a variable the files leave out (issue 19): never written */
+            for (size_t i = 0; i < size; i++)
+                at[i] = NAN;
+    }
     m->n_recs++;
     return PDX_OK;
 }
@@ -361,9 +367,15 @@ static pdx_status copy_slab(merge_state *m, size_t j, pdx_store *in,
         if (o == MERGE_TARGET || (o != MERGE_NONE && o > j))
             continue;
         const double **values = b->values + n_recs * (n_vars + 1);
+        /* the file's variables by their layout index (issue 19: a file
+         * holds only the variables some cell produces; the others NULL) */
         for (size_t v = 0; v < n_vars; v++)
-            values[v] = (const double *)b->var[DVAR_FIXED + v] +
-                        i * pdx__dvar_block_length(in, DVAR_FIXED + v);
+            values[v] = NULL;
+        for (size_t k = DVAR_FIXED; k < in->n_dvars; k++)
+            if (!pdx__has_checksum(in) || k != in->checksum_k)
+                values[in->dvars[k].source] =
+                    (const double *)b->var[k] +
+                    i * pdx__dvar_block_length(in, k);
         if (sums != NULL &&
             pdx__record_checksum(in, status[i], steps[i], values) != sums[i]) {
             note_damaged(m, j, task);
@@ -597,12 +609,10 @@ pdx_status pdx_store_merge(const char *path, const char *const *inputs,
         names[j] = inputs[j];
     for (uint64_t t = 0; st == PDX_OK && t < grid->n_tasks; t++)
         m.owner[t] = MERGE_NONE;
-    char sha[65];
-    pdx_store_sha256_hex(grid->spec->text, grid->spec->text_length, sha);
     m.n_sources = n_inputs;
     if (st == PDX_OK) {
         names[n_inputs] = path;
-        if (target_is_source(path, inputs, n_inputs, sha)) {
+        if (target_is_source(path, inputs, n_inputs, grid->spec)) {
             /* a working whole-grid target is merged into in place; a
              * finished one (or a shard file) is read as one more source
              * and replaced by the new file */
