@@ -2,6 +2,7 @@
 #include "cli_common.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include "pdx/run.h"
+#include "pdx/theory.h"
 
 int pdx_cli_usage_error(const char *help, const char *fmt, ...)
 {
@@ -180,4 +182,22 @@ void pdx_cli_missing_shards(const pdx_store_info *infos, int n,
         s = e + 1;
     }
     free(seen);
+}
+
+const char *pdx_cli_theory_status(int status)
+{
+    switch (status) {
+    case PDX_THEORY_SOLVED: return "solved";
+    case PDX_THEORY_NOT_APPLICABLE: return "not_applicable";
+    case PDX_THEORY_NOT_CONVERGED: return "not_converged";
+    default: return "pending";
+    }
+}
+
+void pdx_cli_put_csv(double v)
+{
+    if (isnan(v))
+        printf(",nan");
+    else
+        printf(",%.10g", v); /* inf, -inf */
 }

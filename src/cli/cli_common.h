@@ -47,6 +47,13 @@ int pdx_cli_usage_error(const char *help, const char *fmt, ...)
  * resumes) and return its exit code. */
 int pdx_cli_report(const pdx_error *err);
 
+/* The CSV text of a theory point's status (pdx_theory_status): "solved",
+ * "not_applicable", "not_converged" or "pending". */
+const char *pdx_cli_theory_status(int status);
+
+/* ",VALUE" of a CSV row on stdout: %.10g (nan, inf, -inf as such). */
+void pdx_cli_put_csv(double v);
+
 /* 1 if an argument after argv[0] is --help or -h. */
 int pdx_cli_want_help(int argc, char **argv);
 

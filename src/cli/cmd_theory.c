@@ -174,26 +174,8 @@ static int parse_alpha_list(const char *text, double **out, size_t *n)
     return 0;
 }
 
-static const char *status_text(int status)
-{
-    switch (status) {
-    case PDX_THEORY_SOLVED: return "solved";
-    case PDX_THEORY_NOT_APPLICABLE: return "not_applicable";
-    case PDX_THEORY_NOT_CONVERGED: return "not_converged";
-    default: return "pending";
-    }
-}
-
 static const char *const phase_names[] = {"none", "poor", "perfect-metastable",
                                           "perfect"};
-
-static void put(double v)
-{
-    if (isnan(v))
-        printf(",nan");
-    else
-        printf(",%.10g", v);
-}
 
 /* ------------------------------------------------------------------------ */
 /* --curve                                                                   */
@@ -298,68 +280,68 @@ static int print_perceptron_rows(pdx_theory_kind kind, const curve_opts *o,
         switch (kind) {
         case PDX_THEORY_HEBB:
         case PDX_THEORY_HEBB_CLIPPED:
-            put(o->epochs);
-            put(o->label_noise);
-            put(p->eg);
-            put(p->R);
-            put(p->eg_large_alpha);
+            pdx_cli_put_csv(o->epochs);
+            pdx_cli_put_csv(o->label_noise);
+            pdx_cli_put_csv(p->eg);
+            pdx_cli_put_csv(p->R);
+            pdx_cli_put_csv(p->eg_large_alpha);
             break;
         case PDX_THEORY_GIBBS_SPHERICAL:
-            put(o->T);
-            put(o->label_noise);
-            put(p->eg);
-            put(p->R);
-            put(p->q);
-            put(p->et);
-            put(p->et_clean);
-            put(p->phi);
-            put(p->eg_large_alpha);
-            put(p->residual);
+            pdx_cli_put_csv(o->T);
+            pdx_cli_put_csv(o->label_noise);
+            pdx_cli_put_csv(p->eg);
+            pdx_cli_put_csv(p->R);
+            pdx_cli_put_csv(p->q);
+            pdx_cli_put_csv(p->et);
+            pdx_cli_put_csv(p->et_clean);
+            pdx_cli_put_csv(p->phi);
+            pdx_cli_put_csv(p->eg_large_alpha);
+            pdx_cli_put_csv(p->residual);
             break;
         case PDX_THEORY_GIBBS_HIGH_T:
-            put(o->T);
-            put(o->T > 0.0 ? o->alpha[i] / o->T : NAN);
-            put(o->label_noise);
-            put(p->eg);
-            put(p->R);
-            put(p->q);
-            put(p->et);
-            put(p->phi);
-            put(p->eg_large_alpha);
+            pdx_cli_put_csv(o->T);
+            pdx_cli_put_csv(o->T > 0.0 ? o->alpha[i] / o->T : NAN);
+            pdx_cli_put_csv(o->label_noise);
+            pdx_cli_put_csv(p->eg);
+            pdx_cli_put_csv(p->R);
+            pdx_cli_put_csv(p->q);
+            pdx_cli_put_csv(p->et);
+            pdx_cli_put_csv(p->phi);
+            pdx_cli_put_csv(p->eg_large_alpha);
             break;
         case PDX_THEORY_BAYES_SPHERICAL:
-            put(o->label_noise);
-            put(p->eg);
-            put(p->R);
-            put(p->q);
-            put(p->eg_large_alpha);
-            put(p->residual);
+            pdx_cli_put_csv(o->label_noise);
+            pdx_cli_put_csv(p->eg);
+            pdx_cli_put_csv(p->R);
+            pdx_cli_put_csv(p->q);
+            pdx_cli_put_csv(p->eg_large_alpha);
+            pdx_cli_put_csv(p->residual);
             break;
         default:
-            put(o->T);
-            put(o->label_noise);
+            pdx_cli_put_csv(o->T);
+            pdx_cli_put_csv(o->label_noise);
             printf(",%s", phase_names[p->phase >= 0 && p->phase <= 3
                                           ? p->phase
                                           : 0]);
-            put(p->eg);
-            put(p->R);
-            put(p->q);
-            put(p->et);
-            put(p->phi);
-            put(p->alpha_c);
-            put(p->alpha_sp);
+            pdx_cli_put_csv(p->eg);
+            pdx_cli_put_csv(p->R);
+            pdx_cli_put_csv(p->q);
+            pdx_cli_put_csv(p->et);
+            pdx_cli_put_csv(p->phi);
+            pdx_cli_put_csv(p->alpha_c);
+            pdx_cli_put_csv(p->alpha_sp);
             if (o->both) {
-                put(p->eg_poor);
-                put(p->R_poor);
-                put(p->q_poor);
-                put(p->phi_poor);
-                put(p->eg_perfect);
-                put(p->phi_perfect);
+                pdx_cli_put_csv(p->eg_poor);
+                pdx_cli_put_csv(p->R_poor);
+                pdx_cli_put_csv(p->q_poor);
+                pdx_cli_put_csv(p->phi_poor);
+                pdx_cli_put_csv(p->eg_perfect);
+                pdx_cli_put_csv(p->phi_perfect);
             }
-            put(p->residual);
+            pdx_cli_put_csv(p->residual);
             break;
         }
-        printf(",%s\n", status_text(p->status));
+        printf(",%s\n", pdx_cli_theory_status(p->status));
     }
     free(pts);
     return 0;
@@ -411,15 +393,15 @@ static int print_scm_fixed_points(const curve_opts *o)
     for (size_t i = 0; i < info.n_fixed; i++) {
         const pdx_scm_fixed_point *f = &info.fixed[i];
         printf("%.10g,%zu,%zu,%zu", o->scm.eta, o->scm.K, o->scm.M, i);
-        put(f->eg);
-        put(f->Q);
-        put(f->C);
-        put(f->R);
-        put(f->v);
-        put(f->growth);
+        pdx_cli_put_csv(f->eg);
+        pdx_cli_put_csv(f->Q);
+        pdx_cli_put_csv(f->C);
+        pdx_cli_put_csv(f->R);
+        pdx_cli_put_csv(f->v);
+        pdx_cli_put_csv(f->growth);
         printf(",%d,%d", f->unstable, f->visited);
-        put(info.start);
-        put(info.end);
+        pdx_cli_put_csv(info.start);
+        pdx_cli_put_csv(info.end);
         printf("\n");
     }
     return 0;
@@ -478,9 +460,9 @@ static int print_scm_curve(const curve_opts *o)
         while (order[i].i != r)
             i++;
         printf("%.10g", times[i]);
-        put(pb->eta);
+        pdx_cli_put_csv(pb->eta);
         printf(",%zu,%zu", K, M);
-        put(eg[i]);
+        pdx_cli_put_csv(eg[i]);
         /* R: each student unit's largest overlap with a teacher unit,
          * averaged over the student units (-> 1 when every unit has
          * specialised on a teacher unit) */
@@ -491,20 +473,20 @@ static int print_scm_curve(const curve_opts *o)
                 best = fmax(best, R[(i * K + k) * M + m]);
             r_best += best / (double)K;
         }
-        put(r_best);
+        pdx_cli_put_csv(r_best);
         for (size_t k = 0; k < K; k++)
             for (size_t m = 0; m < M; m++)
-                put(R[(i * K + k) * M + m]);
+                pdx_cli_put_csv(R[(i * K + k) * M + m]);
         for (size_t k = 0; k < K; k++)
             for (size_t l = k; l < K; l++)
-                put(Q[(i * K + k) * K + l]);
+                pdx_cli_put_csv(Q[(i * K + k) * K + l]);
         for (size_t k = 0; k < K; k++)
-            put(v[i * K + k]);
-        put(plateau);
-        put(start);
-        put(end);
-        put(eta_max);
-        printf(",%s\n", status_text(isnan(eg[i]) ? PDX_THEORY_NOT_CONVERGED
+            pdx_cli_put_csv(v[i * K + k]);
+        pdx_cli_put_csv(plateau);
+        pdx_cli_put_csv(start);
+        pdx_cli_put_csv(end);
+        pdx_cli_put_csv(eta_max);
+        printf(",%s\n", pdx_cli_theory_status(isnan(eg[i]) ? PDX_THEORY_NOT_CONVERGED
                                                  : PDX_THEORY_SOLVED));
     }
     rc = 0;

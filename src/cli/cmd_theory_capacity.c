@@ -43,26 +43,6 @@ int pdx_cli_theory_is_capacity(const char *name)
     return 0;
 }
 
-static const char *status_text(int status)
-{
-    switch (status) {
-    case PDX_THEORY_SOLVED: return "solved";
-    case PDX_THEORY_NOT_APPLICABLE: return "not_applicable";
-    case PDX_THEORY_NOT_CONVERGED: return "not_converged";
-    default: return "pending";
-    }
-}
-
-static void put_value(double v)
-{
-    if (isnan(v))
-        printf(",nan");
-    else if (isinf(v))
-        printf(v > 0 ? ",inf" : ",-inf");
-    else
-        printf(",%.12g", v);
-}
-
 static int run_curve(const char *name, const pdx_cli_capacity_opts *o,
                      pdx_theory_workspace *ws)
 {
@@ -75,12 +55,12 @@ static int run_curve(const char *name, const pdx_cli_capacity_opts *o,
         for (size_t i = 0; i < n_kappa; i++) {
             double a, R;
             int st = pdx_theory_gardner_capacity(ws, kappa[i], F, &a, &R);
-            printf("%.12g", kappa[i]);
-            put_value(F);
-            put_value(F / 2.0);
-            put_value(a);
-            put_value(R);
-            printf(",%s\n", status_text(st));
+            printf("%.10g", kappa[i]);
+            pdx_cli_put_csv(F);
+            pdx_cli_put_csv(F / 2.0);
+            pdx_cli_put_csv(a);
+            pdx_cli_put_csv(R);
+            printf(",%s\n", pdx_cli_theory_status(st));
         }
         return 0;
     }
@@ -89,10 +69,10 @@ static int run_curve(const char *name, const pdx_cli_capacity_opts *o,
         for (size_t i = 0; i < n_kappa; i++) {
             double a, q;
             int st = pdx_theory_binary_capacity(ws, kappa[i], &a, &q);
-            printf("%.12g", kappa[i]);
-            put_value(a);
-            put_value(q);
-            printf(",%s\n", status_text(st));
+            printf("%.10g", kappa[i]);
+            pdx_cli_put_csv(a);
+            pdx_cli_put_csv(q);
+            printf(",%s\n", pdx_cli_theory_status(st));
         }
         return 0;
     }
@@ -104,14 +84,14 @@ static int run_curve(const char *name, const pdx_cli_capacity_opts *o,
     for (size_t i = 0; i < o->n_alpha; i++) {
         pdx_binary_storage_point pt;
         pdx_theory_binary_storage(ws, o->alpha[i], kappa[0], NULL, &pt);
-        printf("%.12g", pt.alpha);
-        put_value(pt.kappa);
-        put_value(pt.q);
-        put_value(pt.qhat);
-        put_value(pt.entropy);
-        put_value(pt.annealed_entropy);
-        put_value(pt.residual);
-        printf(",%s\n", status_text(pt.status));
+        printf("%.10g", pt.alpha);
+        pdx_cli_put_csv(pt.kappa);
+        pdx_cli_put_csv(pt.q);
+        pdx_cli_put_csv(pt.qhat);
+        pdx_cli_put_csv(pt.entropy);
+        pdx_cli_put_csv(pt.annealed_entropy);
+        pdx_cli_put_csv(pt.residual);
+        printf(",%s\n", pdx_cli_theory_status(pt.status));
     }
     return 0;
 }

@@ -50,26 +50,6 @@ int pdx_cli_theory_is_deep(const char *name)
     return 0;
 }
 
-static const char *deep_status_text(int status)
-{
-    switch (status) {
-    case PDX_THEORY_SOLVED: return "solved";
-    case PDX_THEORY_NOT_APPLICABLE: return "not_applicable";
-    case PDX_THEORY_NOT_CONVERGED: return "not_converged";
-    default: return "pending";
-    }
-}
-
-static void put_value(double v)
-{
-    if (isnan(v))
-        printf(",nan");
-    else if (isinf(v))
-        printf(v > 0 ? ",inf" : ",-inf");
-    else
-        printf(",%.10g", v);
-}
-
 /* The activation of --activation (tanh when not given), or -1. */
 static int deep_activation(const char *name)
 {
@@ -113,10 +93,10 @@ static int order_chaos(pdx_theory_workspace *ws, int act, const char *aname,
             PDX_OK)
             return pdx_cli_report(&err);
         printf("%s", aname);
-        put_value(o->sigma_b2[i]);
-        put_value(cr.sigma_w2);
-        put_value(cr.q_star);
-        printf(",%s\n", deep_status_text(cr.status));
+        pdx_cli_put_csv(o->sigma_b2[i]);
+        pdx_cli_put_csv(cr.sigma_w2);
+        pdx_cli_put_csv(cr.q_star);
+        printf(",%s\n", pdx_cli_theory_status(cr.status));
     }
     return 0;
 }
@@ -140,8 +120,8 @@ static int scales(pdx_theory_workspace *ws, int act, const char *aname,
                                 p.slope_q,   p.xi_q,      p.xi_c,
                                 p.xi_grad};
             for (size_t k = 0; k < sizeof v / sizeof *v; k++)
-                put_value(v[k]);
-            printf(",%s\n", deep_status_text(p.status));
+                pdx_cli_put_csv(v[k]);
+            printf(",%s\n", pdx_cli_theory_status(p.status));
         }
     return 0;
 }
@@ -180,16 +160,16 @@ static int layers(pdx_theory_workspace *ws, int act, const char *aname,
                 }
                 for (size_t l = 0; l < depth; l++) {
                     printf("%s", aname);
-                    put_value(pb.sigma_w2);
-                    put_value(pb.sigma_b2);
-                    put_value(o->q0);
-                    put_value(c0[k]);
+                    pdx_cli_put_csv(pb.sigma_w2);
+                    pdx_cli_put_csv(pb.sigma_b2);
+                    pdx_cli_put_csv(o->q0);
+                    pdx_cli_put_csv(c0[k]);
                     printf(",%zu", l + 1);
-                    put_value(q[l]);
-                    put_value(c[l]);
-                    put_value(p.q_star);
-                    put_value(p.c_star);
-                    printf(",%s\n", deep_status_text(st));
+                    pdx_cli_put_csv(q[l]);
+                    pdx_cli_put_csv(c[l]);
+                    pdx_cli_put_csv(p.q_star);
+                    pdx_cli_put_csv(p.c_star);
+                    printf(",%s\n", pdx_cli_theory_status(st));
                 }
             }
     free(q);
