@@ -183,6 +183,19 @@ pdx_status pdx_store_inspect(const char *path, pdx_store_info *info,
     return st;
 }
 
+/* The file's finished tasks' statuses into status[task] (the whole
+ * grid's array; pending tasks of the file leave their entries alone). */
+static pdx_status scatter_status(pdx_store *s, int8_t *status, pdx_error *err)
+{
+    int8_t *mine = NULL;
+    pdx_status st = pdx__read_file_status(s, &mine, err);
+    for (uint64_t i = 0; st == PDX_OK && i < s->n_file_tasks; i++)
+        if (mine[i] != PDX_TASK_PENDING)
+            status[pdx__file_task(s, i)] = mine[i];
+    free(mine);
+    return st;
+}
+
 pdx_status pdx_store_gather_status(const char *path, const pdx_grid *grid,
                                    const pdx_layout *layout, int8_t *status,
                                    pdx_error *err)
@@ -190,13 +203,8 @@ pdx_status pdx_store_gather_status(const char *path, const pdx_grid *grid,
     pdx__silence_hdf5();
     pdx_store *s = NULL;
     pdx_status st = pdx__open_for_reading(&s, path, grid, layout, 1, err);
-    int8_t *mine = NULL;
     if (st == PDX_OK)
-        st = pdx__read_file_status(s, &mine, err);
-    for (uint64_t i = 0; st == PDX_OK && i < s->n_file_tasks; i++)
-        if (mine[i] != PDX_TASK_PENDING)
-            status[pdx__file_task(s, i)] = mine[i];
-    free(mine);
+        st = scatter_status(s, status, err);
     pdx__store_free(s);
     return st;
 }
@@ -402,13 +410,8 @@ pdx_status pdx_store_scan_file(const char *path, const pdx_grid *grid,
                              "required");
     pdx_store *s = NULL;
     pdx_status st = pdx__open_for_reading(&s, path, grid, layout, 1, err);
-    int8_t *mine = NULL;
     if (st == PDX_OK)
-        st = pdx__read_file_status(s, &mine, err);
-    for (uint64_t i = 0; st == PDX_OK && i < s->n_file_tasks; i++)
-        if (mine[i] != PDX_TASK_PENDING)
-            status[pdx__file_task(s, i)] = mine[i];
-    free(mine);
+        st = scatter_status(s, status, err);
     if (st == PDX_OK && info != NULL)
         st = inspect_open(s->file, path, info, err);
     if (st == PDX_OK && report != NULL)
