@@ -20,7 +20,9 @@ import glob
 import logging
 import os
 import pickle
+import select
 import signal
+import time
 import warnings
 from typing import List, Optional, Sequence
 
@@ -234,8 +236,10 @@ def load(path, engine: str = "auto", isolate: bool = False) -> xr.Dataset:
 
     ``isolate``: read each file in a forked child process (POSIX), so that a
     damaged file on which libhdf5 itself crashes (a segmentation fault or
-    an abort: a few bit flips in a thousand do that) is a
-    :class:`PdxFileError` naming it rather than the death of the caller.
+    an abort: a few bit flips in a thousand do that) or loops forever
+    (the child is killed after 20 s and 1 s per 10 MiB of file) is a
+    :class:`PdxFileError` naming it rather than the death or the hang of
+    the caller.
     The command line uses it.
 
     Raises :class:`PdxFileNotFoundError` for a missing path and
@@ -267,6 +271,11 @@ def load(path, engine: str = "auto", isolate: bool = False) -> xr.Dataset:
                            f"{_reason(exc)}") from exc
 
 
+# load(isolate=True): seconds a child may take on any file, plus 1 s per
+# 10 MiB of it, before it is killed as hung
+ISOLATE_SECONDS = 20.0
+
+
 def _load_isolated(path: str, engine: str) -> xr.Dataset:
     """:func:`load` of one path in a forked child; the Dataset (or the
     error's message) comes back pickled through a pipe."""
@@ -290,9 +299,34 @@ def _load_isolated(path: str, engine: str) -> xr.Dataset:
         finally:
             os._exit(code)
     os.close(write_end)
-    with os.fdopen(read_end, "rb") as inp:
-        data = inp.read()
+    # HDF5 can loop forever on some damaged metadata: the child gets a
+    # deadline (20 s and 1 s per 10 MiB of file) and is killed after it
+    limit = ISOLATE_SECONDS + os.path.getsize(path) / 10e6
+    deadline = time.monotonic() + limit
+    chunks, done = [], False
+    try:
+        with os.fdopen(read_end, "rb", buffering=0) as inp:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([inp], [], [], left)[0]:
+                    break
+                chunk = inp.read(1 << 20)
+                if not chunk:
+                    done = True
+                    break
+                chunks.append(chunk)
+    finally:
+        if not done:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
     _, status = os.waitpid(pid, 0)
+    if not done:
+        raise PdxFileError(f"{path}: cannot read it: the HDF5 library did not "
+                           f"finish reading it in {limit:.0f} s "
+                           f"(a damaged file?)")
+    data = b"".join(chunks)
     if os.WIFSIGNALED(status):
         name = signal.Signals(os.WTERMSIG(status)).name
         raise PdxFileError(f"{path}: cannot read it: the HDF5 library crashed "

@@ -139,3 +139,21 @@ def test_cli_damaged_files_one_line(real_files, tmp_path):
             ours = [line for line in lines if "pdx_analysis: error: " in line]
             assert len(ours) == 1 and ours[0] == lines[-1], f"{name}: {res.stderr}"
             assert str(path) in ours[0], f"{name}: the error does not name the file: {ours[0]}"
+
+
+def test_load_isolated_hang_is_an_error(real_files, tmp_path, monkeypatch):
+    """A reader that never finishes (HDF5 looping on damaged metadata) is
+    killed after the deadline and reported as a PdxFileError naming the
+    file, not a hang of the caller (seen once in CI on a flipped shard)."""
+    import time as _time
+    from pdx_analysis import loading
+    path = tmp_path / "slow.h5"
+    path.write_bytes(real_files["finished"])
+    monkeypatch.setattr(loading, "ISOLATE_SECONDS", 1.0)
+    monkeypatch.setattr(loading, "_load_one",
+                        lambda p, e: _time.sleep(600))
+    start = _time.monotonic()
+    with pytest.raises(pa.PdxError) as info:
+        pa.load(str(path), isolate=True)
+    assert _time.monotonic() - start < 10
+    assert str(path) in str(info.value) and "did not finish" in str(info.value)
