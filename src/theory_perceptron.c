@@ -773,6 +773,21 @@ static int checked_point(pdx_theory_workspace *ws, const perc_model *m,
     return *residual <= PDX_THEORY_RESIDUAL_TOL ? 0 : GSL_EFAILED;
 }
 
+/* The load from which Gibbs learning has no version space: the
+ * interpolation threshold at T = 0 with noisy labels (theory_capacity.c),
+ * 0 if it is not known (nothing is applicable), else infinity. */
+static double version_space_end(pdx_theory_workspace *ws, pdx_theory_kind kind,
+                                double T, double p)
+{
+    double alpha_c, R_c;
+    if (kind != PDX_THEORY_GIBBS_SPHERICAL || T != 0.0 || !(p > 0.0))
+        return INFINITY;
+    return pdx_theory_gardner_capacity(ws, 0.0, 2.0 * p, &alpha_c, &R_c) ==
+                   PDX_THEORY_SOLVED
+               ? alpha_c
+               : 0.0;
+}
+
 static void saddle_curve(pdx_theory_workspace *ws, pdx_theory_kind kind,
                          const pdx_perceptron_problem *pb,
                          const alpha_index *order, size_t n,
@@ -827,13 +842,7 @@ static void saddle_curve(pdx_theory_workspace *ws, pdx_theory_kind kind,
         c_large = pdx_theory_gibbs_large_alpha(ws, T, pb->label_noise) /
                   M_SQRT2;
 
-    /* T = 0 with noisy labels: the version space is empty from the
-     * interpolation threshold on (theory_capacity.c) */
-    double alpha_empty = INFINITY, R_empty;
-    if (kind == PDX_THEORY_GIBBS_SPHERICAL && T == 0.0 && m.p > 0.0 &&
-        pdx_theory_gardner_capacity(ws, 0.0, 2.0 * m.p, &alpha_empty,
-                                    &R_empty) != PDX_THEORY_SOLVED)
-        alpha_empty = 0.0; /* not known: nothing is applicable */
+    double alpha_empty = version_space_end(ws, kind, T, m.p);
     int branch_alive = rc == 0;
     for (size_t i = 0; i < n; i++) {
         pdx_perceptron_point *pt = &out[order[i].index];
