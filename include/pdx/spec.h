@@ -181,10 +181,8 @@ typedef struct pdx_params {
     int64_t N;
     int teacher_kind;
     int record_separable;        /* 1: the exact separability test of the
-                                  * training set (pdx/separable.h); here,
-                                  * in the padding before an int64_t, so
-                                  * that the trainer object keeps its
-                                  * PDX_TRAINER_FIXED_BYTES */
+                                  * training set (pdx/separable.h), in
+                                  * the padding before an int64_t */
     int64_t teacher_hidden;      /* M */
     int teacher_activation;
     double teacher_output_noise; /* std of Gaussian noise added to labels */
