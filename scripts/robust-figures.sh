@@ -5,7 +5,9 @@
 # (robust against clean error across widths and loads of two-layer
 # students, with the correlations) and docs/robust-vs-eps.png (robust
 # error against the budget on log axes for perceptron cells, with the
-# closed-form theory lines).
+# closed-form theory lines); and sweeps/robust-adversarial.yaml:
+# docs/robust-adversarial.png (clean, robust and consistent robust error
+# over alpha x adversarial-training budget).
 #   scripts/robust-figures.sh [OUT]   (default OUT: out; FIGS=dir for the
 #                                      pictures, default docs; PDX=pdx)
 set -euo pipefail
@@ -15,7 +17,7 @@ FIGS=${FIGS:-docs}
 PDX=${PDX:-build/pdx}
 export MPLBACKEND=Agg PYTHONPATH=analysis
 mkdir -p "$OUT" "$FIGS"
-for s in robust-twolayer robust-perceptron; do
+for s in robust-twolayer robust-perceptron robust-adversarial; do
   SECONDS=0
   "$PDX" run "sweeps/$s.yaml" -o "$OUT/$s.h5" --quiet
   echo "$s: ${SECONDS} s" >&2
@@ -36,4 +38,17 @@ th = pa.load(f"{out}/robust-perceptron-theory.h5")
 cells = [{"data.alpha": a, "record.norm": n} for n in ("l2", "linf") for a in (0.5, 8)]
 res = robust_vs_budget(sim, theory=th, cells=cells, size=(6.4, 4.6))
 res.figure.savefig(f"{figs}/robust-vs-eps.png", dpi=90)
+from matplotlib.figure import Figure
+from pdx_analysis.plot import heatmap
+adv = pa.load(f"{out}/robust-adversarial.h5")
+fig = Figure(figsize=(13, 3.9), layout="constrained")
+panels = [("robust_error", 0, "clean error (budget 0)"),
+          ("robust_error", 0.3, "robust error, l2 budget 0.3"),
+          ("robust_error_consistent", 0.3, "consistent robust error, 0.3")]
+for ax, (var, eps, title) in zip(fig.subplots(1, 3), panels):
+    heatmap(adv, "data.alpha", "train.adversarial_budget", var=var,
+            sel={"budget": eps}, ax=ax, title=title)
+fig.savefig(f"{figs}/robust-adversarial.png", dpi=80)
+m = adv["robust_error_consistent"].mean("replica").sel(budget=0.3).squeeze()
+print(m.round(3).to_series().unstack().to_string())
 PY

@@ -393,15 +393,20 @@ static double robust_cost(const pdx_params *p)
     if (attack == PDX_ATTACK_AUTO)
         attack = p->student_kind == PDX_MODEL_PERCEPTRON ? PDX_ATTACK_EXACT
                                                          : PDX_ATTACK_PGD;
+    /* one step: the student's gradient and output, the teacher's check
+     * (deep students: a forward and a backward pass to the input) */
+    double step = p->student_kind == PDX_MODEL_DEEP
+                      ? 6.0 * deep_net_work(p, 1) + 2.0 * N * M
+                      : N * (8.0 * K + 2.0 * M);
     double per_input;
     if (attack == PDX_ATTACK_EXACT)
         per_input = N * (p->record_norm == PDX_NORM_LINF ? 40.0 : 6.0);
     else if (attack == PDX_ATTACK_FGSM)
-        per_input = (double)p->record_budget_count * N * (8.0 * K + 2.0 * M);
+        per_input = (double)p->record_budget_count * step;
     else
         per_input = (double)p->record_budget_count *
                     (double)p->record_attack_restarts *
-                    (double)p->record_attack_steps * N * (8.0 * K + 2.0 * M);
+                    (double)p->record_attack_steps * step;
     return (double)p->record_checkpoints * (double)p->record_test_size *
            per_input;
 }

@@ -382,3 +382,31 @@ int pdx_deep_check(const pdx_deep *net, double limit)
     double s = pdx_model_dot(net->a, net->a, n);
     return isfinite(s) && isfinite(net->a0) && s <= limit;
 }
+
+double pdx_deep_input_gradient(const pdx_deep *net, const double *x,
+                               double *h, double *act, double *delta,
+                               double *grad)
+{
+    const size_t n = net->width, N = net->N, L = net->depth;
+    const int g = net->activation;
+    double y;
+    pdx_deep_forward_batch(net, x, 1, h, act, &y);
+    double *d = delta, *below = delta + n;
+    /* d f / d h^L_i = a_i g'(h^L_i) */
+    dg_many(g, h + (L - 1) * n, act + (L - 1) * n, d, n);
+    for (size_t i = 0; i < n; i++)
+        d[i] *= net->a[i];
+    for (size_t l = L; l >= 2; l--) {
+        /* below_j = sum_i W^l_ij d_i, times g'(h^(l-1)_j) */
+        pdx_model_dot_rows(net->w + layer_offset(N, n, l), n, n, d, n, below);
+        dg_many(g, h + (l - 2) * n, act + (l - 2) * n, d, n);
+        for (size_t j = 0; j < n; j++)
+            below[j] *= d[j];
+        double *t = d;
+        d = below;
+        below = t;
+    }
+    /* d f / d x_j = sum_i W^1_ij d_i ((W^1)^T is N x n) */
+    pdx_model_dot_rows(net->w, N, n, d, n, grad);
+    return y;
+}

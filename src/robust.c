@@ -89,24 +89,44 @@ size_t pdx_observe_robust_base(const pdx_layout *layout)
 
 struct pdx_attacker {
     size_t max_N, max_K;
+    size_t max_depth, max_width; /* deep students (0: none) */
+    double *deep_work;  /* their input gradient: h, act (depth x width
+                         * each) and 2 width of backpropagation */
     const double *budgets;
     size_t n_budgets;
     double *x_adv, *delta, *grad, *kinks, *nu;
     unsigned char *broken; /* per budget: plain, consistent */
 };
 
-double pdx_attacker_bytes(size_t max_N, size_t n_budgets)
+static size_t deep_work_doubles(size_t max_depth, size_t max_width)
 {
-    return 8.0 * (5.0 * (double)max_N + 64.0) + 2.0 * (double)n_budgets;
+    return max_depth > 0 ? 2 * (max_depth + 1) * max_width : 0;
+}
+
+double pdx_attacker_bytes(size_t max_N, size_t max_depth, size_t max_width,
+                          size_t n_budgets)
+{
+    return 8.0 * (5.0 * (double)max_N + 64.0 +
+                  (double)deep_work_doubles(max_depth, max_width)) +
+           2.0 * (double)n_budgets;
 }
 
 pdx_status pdx_attacker_create(pdx_attacker **out, size_t max_N,
-                               size_t max_K, const double *budgets,
+                               size_t max_K, size_t max_depth,
+                               size_t max_width, const double *budgets,
                                size_t n_budgets, pdx_error *err)
 {
     *out = NULL;
     pdx_attacker *a = calloc(1, sizeof *a);
     size_t n = max_N > 0 ? max_N : 1;
+    size_t deep = deep_work_doubles(max_depth, max_width);
+    if (a != NULL && deep > 0) {
+        a->deep_work = malloc(deep * sizeof *a->deep_work);
+        if (a->deep_work == NULL) {
+            free(a);
+            a = NULL;
+        }
+    }
     if (a != NULL) {
         a->x_adv = malloc(n * sizeof *a->x_adv);
         a->delta = malloc(n * sizeof *a->delta);
@@ -122,10 +142,13 @@ pdx_status pdx_attacker_create(pdx_attacker **out, size_t max_N,
         return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
                              "cannot allocate the attacks' workspace of "
                              "%.0f bytes",
-                             pdx_attacker_bytes(max_N, n_budgets));
+                             pdx_attacker_bytes(max_N, max_depth, max_width,
+                                                n_budgets));
     }
     a->max_N = max_N;
     a->max_K = max_K;
+    a->max_depth = max_depth;
+    a->max_width = max_width;
     a->budgets = budgets;
     a->n_budgets = n_budgets;
     *out = a;
@@ -143,6 +166,7 @@ void pdx_attacker_destroy(pdx_attacker **attacker)
     free(a->kinks);
     free(a->nu);
     free(a->broken);
+    free(a->deep_work);
     free(a);
     *attacker = NULL;
 }
@@ -289,11 +313,18 @@ static double robust_exact(pdx_attacker *at, const pdx_trainer *t,
 
 /* ---- committees: FGSM and PGD ---- */
 
-/* d student(x) / dx = sum_k v_k g'(lambda_k) w_k / sqrt(N) into grad;
+/* d student(x) / dx into grad: sum_k v_k g'(lambda_k) w_k / sqrt(N) for
+ * committees, backpropagation for deep students (in at->deep_work);
  * returns the output. */
-static double student_gradient(const pdx_committee *s, const double *x,
-                               double *grad)
+static double student_gradient(pdx_attacker *at, const pdx_committee *s,
+                               const double *x, double *grad)
 {
+    if (s->deep != NULL) {
+        const pdx_deep *net = s->deep;
+        double *h = at->deep_work, *act = h + net->depth * net->width;
+        return pdx_deep_input_gradient(net, x, h, act,
+                                       act + net->depth * net->width, grad);
+    }
     double lambda[64];
     double yhat = pdx_model_forward(s, x, lambda);
     const size_t N = s->N;
@@ -395,7 +426,7 @@ static int attack_input(pdx_attacker *at, const pdx_trainer *t,
         for (int64_t k = 0; k < steps && found != 3; k++) {
             for (size_t i = 0; i < N; i++)
                 at->x_adv[i] = x[i] + at->delta[i];
-            student_gradient(s, at->x_adv, at->grad);
+            student_gradient(at, s, at->x_adv, at->grad);
             attack_step(linf, at->delta, at->grad, N, (double)label, step,
                         eps);
             found |= attack_check(at, t, x, label);

@@ -277,12 +277,10 @@ static pdx_status spec_check_robust(const spec_parser *p, const pdx_params *c)
 {
     const pdx_spec *spec = p->spec;
     int measured = spec->n_budgets > 0;
-    if (measured && (c->student_kind == PDX_MODEL_DEEP ||
-                     c->train_algorithm == PDX_ALG_PROPAGATE))
+    if (measured && c->train_algorithm == PDX_ALG_PROPAGATE)
         return spec_rule_fail(p, PDX_K_RECORD_BUDGETS,
-                              "the robust error is measured for perceptron, "
-                              "committee and twolayer students (deep "
-                              "students have no attack yet)");
+                              "the robust error is measured on trained "
+                              "students (propagate has no test set)");
     if (measured && c->record_attack == PDX_ATTACK_EXACT &&
         c->student_kind != PDX_MODEL_PERCEPTRON)
         return spec_rule_fail(p, PDX_K_RECORD_ATTACK,

@@ -123,7 +123,9 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
         pdx_observer_bytes(averages_units(grid->max_student_hidden, grid),
                            averages_units(grid->max_teacher_hidden, grid)) +
         (grid->spec->n_budgets > 0
-             ? pdx_attacker_bytes((size_t)grid->max_N, grid->spec->n_budgets)
+             ? pdx_attacker_bytes((size_t)grid->max_N, grid->max_student_depth,
+                                  grid->max_student_width,
+                                  grid->spec->n_budgets)
              : 0.0) +
         per_task;
     /* task list, job list and the status array, ~64 bytes per task */
@@ -275,7 +277,9 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
         averages_units(grid->max_teacher_hidden, grid), err);
     if (st == PDX_OK && grid->spec->n_budgets > 0)
         st = pdx_attacker_create(&w->attacker, (size_t)grid->max_N,
-                                 grid->max_student_hidden, grid->spec->budgets,
+                                 grid->max_student_hidden,
+                                 grid->max_student_depth,
+                                 grid->max_student_width, grid->spec->budgets,
                                  grid->spec->n_budgets, err);
     if (st != PDX_OK) {
         pdx_observer_destroy(&w->observer);

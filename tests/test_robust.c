@@ -43,10 +43,14 @@ static void measure(measured *m, const char *text, uint64_t cell)
     }
     pdx_grid_cell_params(m->grid, cell, &m->params);
     const pdx_params *p = &m->params;
-    assert_int_equal(pdx_trainer_create_finite(
+    const pdx_grid *g = m->grid;
+    pdx_trainer_deep_limits deep = {
+        g->max_student_depth, g->max_student_width, g->max_teacher_depth,
+        g->max_teacher_width, g->max_deep_batch,    g->max_propagate_columns};
+    assert_int_equal(pdx_trainer_create_deep(
                          &m->trainer, (size_t)p->N, 8, 4,
-                         (size_t)m->grid->max_test_size,
-                         (size_t)pdx_params_train_size(p), NULL),
+                         (size_t)g->max_test_size,
+                         (size_t)pdx_params_train_size(p), &deep, NULL),
                      PDX_OK);
     if (pdx_trainer_set_cell(m->trainer, p, 7, pdx_grid_cell_key(p), 0,
                              &err) != PDX_OK)
@@ -56,6 +60,8 @@ static void measure(measured *m, const char *text, uint64_t cell)
                      0);
     pdx_attacker *a = NULL;
     assert_int_equal(pdx_attacker_create(&a, (size_t)p->N, 8,
+                                         g->max_student_depth,
+                                         g->max_student_width,
                                          m->spec->budgets, m->spec->n_budgets,
                                          NULL),
                      PDX_OK);
@@ -192,6 +198,97 @@ static void test_robust_committee_attacks(void **state)
     assert_true(robust(&mf, PDX_ROBUST_ATTACK)[0] == PDX_ATTACK_FGSM);
     measured_free(&mp);
     measured_free(&mf);
+}
+
+#define DEEP_SPEC(attack, budgets, norm)                                       \
+    "N: 30\nteacher: {kind: perceptron}\n"                                    \
+    "student: {kind: deep, depth: 3, width: 16, activation: tanh, "           \
+    "sigma_w2: 1.5}\n"                                                        \
+    "data: {alpha: 4}\ntrain: {algorithm: sgd, epochs: 15, batch: 8, "        \
+    "learning_rate: 0.05}\n"                                                  \
+    "record: {times: [15], test_size: 300, budgets: " budgets ", "            \
+    "norm: " norm ", attack: " attack ", attack_steps: 8, "                   \
+    "attack_restarts: 2}\n"
+
+/* The input gradient of a deep net against central differences, for
+ * smooth activations and relu (away from its kinks: a relu net is
+ * piecewise linear, so a small step stays on one piece). */
+static void test_robust_deep_input_gradient(void **state)
+{
+    (void)state;
+    enum { N = 11, L = 4, n = 9 };
+    const int acts[] = {PDX_ACT_TANH, PDX_ACT_ERF, PDX_ACT_RELU};
+    pdx_deep *net = NULL;
+    assert_int_equal(pdx_deep_create(&net, N, L, n, NULL), PDX_OK);
+    double h[L * n], act[L * n], delta[2 * n], grad[N], x[N], xp[N];
+    pdx_rng_stream s;
+    pdx_rng_stream_init(&s, 5, PDX_RNG_TEST, 0, 0);
+    for (size_t k = 0; k < sizeof acts / sizeof acts[0]; k++) {
+        pdx_deep_init(net, &s, N, L, n, acts[k], 1.7, 0.05);
+        pdx_rng_gaussian(&s, 100 + k, x, N);
+        double y = pdx_deep_input_gradient(net, x, h, act, delta, grad);
+        assert_double_close(y, pdx_deep_forward(net, x), 1e-12);
+        for (size_t j = 0; j < N; j++) {
+            const double step = 1e-6;
+            memcpy(xp, x, sizeof x);
+            xp[j] = x[j] + step;
+            double up = pdx_deep_forward(net, xp);
+            xp[j] = x[j] - step;
+            double down = pdx_deep_forward(net, xp);
+            double fd = (up - down) / (2 * step);
+            if (fabs(fd - grad[j]) > 1e-6 * (1 + fabs(fd)))
+                fail_msg("activation %d, x_%zu: backpropagated %.10g, "
+                         "central difference %.10g",
+                         acts[k], j, grad[j], fd);
+        }
+    }
+    pdx_deep_destroy(&net);
+}
+
+/* Deep students are attacked (issue 18): budget 0 is the clean error bit
+ * for bit, the robust error rises with the budget, PGD with restarts finds
+ * at least what FGSM finds, and the attack used is recorded, in both
+ * norms; every counted input has a delta that flips the student (the
+ * check of attack_check), so an input gradient of the wrong sign would
+ * leave the error at the clean one. */
+static void test_robust_deep_students(void **state)
+{
+    (void)state;
+    const char *norms[] = {"l2", "linf"};
+    const char *budgets[] = {"[0, 0.3, 1, 3]", "[0, 0.03, 0.1, 0.3]"};
+    for (int k = 0; k < 2; k++) {
+        char pgd[1024], fgsm[1024];
+        snprintf(pgd, sizeof pgd, DEEP_SPEC("pgd", "%s", "%s"), budgets[k],
+                 norms[k]);
+        snprintf(fgsm, sizeof fgsm, DEEP_SPEC("fgsm", "%s", "%s"),
+                 budgets[k], norms[k]);
+        measured mp, mf;
+        measure(&mp, pgd, 0);
+        measure(&mf, fgsm, 0);
+        double eg = mp.values[PDX_OBS_EG][0];
+        assert_true(eg > 0.0 && eg < 0.4);
+        const double *g = robust(&mp, PDX_ROBUST_ERROR);
+        const double *f = robust(&mf, PDX_ROBUST_ERROR);
+        assert_memory_equal(&g[0], &eg, sizeof eg);
+        assert_memory_equal(&f[0], &eg, sizeof eg);
+        for (size_t j = 1; j < 4; j++) {
+            assert_true(g[j] >= g[j - 1] && f[j] >= f[j - 1]);
+            if (g[j] < f[j])
+                fail_msg("%s budget %zu: pgd %.4f below fgsm %.4f", norms[k],
+                         j, g[j], f[j]);
+        }
+        assert_true(f[3] > eg + 0.2); /* a large budget breaks many */
+        assert_true(g[3] > eg + 0.2);
+        assert_true(robust(&mp, PDX_ROBUST_ATTACK)[0] == PDX_ATTACK_PGD);
+        assert_true(robust(&mf, PDX_ROBUST_ATTACK)[0] == PDX_ATTACK_FGSM);
+        measured_free(&mp);
+        measured_free(&mf);
+    }
+    /* auto picks pgd for a deep student */
+    measured ma;
+    measure(&ma, DEEP_SPEC("auto", "[0, 0.3]", "l2"), 0);
+    assert_true(robust(&ma, PDX_ROBUST_ATTACK)[0] == PDX_ATTACK_PGD);
+    measured_free(&ma);
 }
 
 /* Smallest t with a delta in the box |delta_i| <= t, u.delta <= -a and
@@ -491,6 +588,8 @@ int main(void)
         cmocka_unit_test(test_robust_monotone_and_recorded),
         cmocka_unit_test(test_robust_pgd_matches_exact_on_perceptrons),
         cmocka_unit_test(test_robust_committee_attacks),
+        cmocka_unit_test(test_robust_deep_input_gradient),
+        cmocka_unit_test(test_robust_deep_students),
         cmocka_unit_test(test_robust_consistent_distance_linf),
         cmocka_unit_test(test_robust_consistent_distance_l2),
         cmocka_unit_test(test_robust_absent_without_budgets),

@@ -152,6 +152,14 @@ void pdx_deep_backward_batch(const pdx_deep *net, const double *x, size_t B,
                              const double *dyhat, pdx_deep *grad,
                              double *delta);
 
+/* The gradient of the net's output with respect to its input x (N) into
+ * grad (N), by backpropagation through the activations only; h and act
+ * (depth x n each) and delta (2 n) are scratch. Returns f(x) of
+ * pdx_deep_forward_batch. Used by the attacks of the robust error. */
+double pdx_deep_input_gradient(const pdx_deep *net, const double *x,
+                               double *h, double *act, double *delta,
+                               double *grad);
+
 /* 1 if every parameter is finite and every layer's sum_ij W_ij^2 / n (its
  * effective sigma_w2) is at most `limit`. */
 int pdx_deep_check(const pdx_deep *net, double limit);

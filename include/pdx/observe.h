@@ -78,15 +78,18 @@ const pdx_var_desc *pdx_observe_layout_variables(size_t base, int robust,
 size_t pdx_observe_robust_base(const pdx_layout *layout);
 
 /* The workspace of the attacks of one worker thread (inputs of dimension
- * up to max_N, students of up to max_K units) and the budgets (sorted
+ * up to max_N, students of up to max_K units, deep students of up to
+ * max_depth layers of max_width units; 0: none) and the budgets (sorted
  * ascending; the caller keeps them alive). Opaque. */
 typedef struct pdx_attacker pdx_attacker;
 
 pdx_status pdx_attacker_create(pdx_attacker **out, size_t max_N,
-                               size_t max_K, const double *budgets,
+                               size_t max_K, size_t max_depth,
+                               size_t max_width, const double *budgets,
                                size_t n_budgets, pdx_error *err);
 void pdx_attacker_destroy(pdx_attacker **attacker);
-double pdx_attacker_bytes(size_t max_N, size_t n_budgets);
+double pdx_attacker_bytes(size_t max_N, size_t max_depth, size_t max_width,
+                          size_t n_budgets);
 
 /* The robust error of the trainer's student now, at every budget, into
  * checkpoint `time_index` of the robust variables (nothing when the
