@@ -38,6 +38,13 @@ void pdx_model_g_many(int activation, const double *z, double *out,
 /* g'(z); 0 for sign. */
 double pdx_model_dg(int activation, double z);
 
+/* Inverted dropout (issue 17): mask[k] = 0 if u[k] < rate (the unit is
+ * dropped, probability rate), else 1/(1 - rate), so that the mean of a
+ * masked unit's output over masks is its unmasked output. u holds n
+ * uniforms in (0, 1); u and mask may be the same array. 0 <= rate < 1. */
+void pdx_model_dropout_mask(const double *u, size_t n, double rate,
+                            double *mask);
+
 /* x . y over n entries (fixed summation order). */
 double pdx_model_dot(const double *x, const double *y, size_t n);
 
