@@ -305,8 +305,8 @@ static pdx_status spec_check_robust(const spec_parser *p, const pdx_params *c)
  * base values). */
 /* The noise scale, dropout and the evidence (issue 17): which students
  * and algorithms they serve; the noise scale replaces the learning rate. */
-static pdx_status spec_check_noise_dropout_evidence(const spec_parser *p,
-                                                    const pdx_params *c)
+static pdx_status spec_check_bayes_sgd(const spec_parser *p,
+                                       const pdx_params *c)
 {
     const pdx_spec *spec = p->spec;
     int alg = c->train_algorithm;
@@ -355,10 +355,8 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
     int perceptron_student = c->student_kind == PDX_MODEL_PERCEPTRON;
 
     pdx_status status = spec_check_deep(p, c);
-    if (status == PDX_OK)
-        status = spec_check_robust(p, c);
-    if (status == PDX_OK)
-        status = spec_check_noise_dropout_evidence(p, c);
+    status = status != PDX_OK ? status : spec_check_robust(p, c);
+    status = status != PDX_OK ? status : spec_check_bayes_sgd(p, c);
     if (status != PDX_OK)
         return status;
     status = spec_check_time_unit(p, c);
