@@ -117,3 +117,14 @@ def test_evidence_table_ratio_per_example():
     assert np.allclose(t["occam"], -10.0 / P)
     with pytest.raises(PdxValueError):
         pa.evidence_table(ds.drop_vars("log_evidence"))
+
+
+def test_batch_size_command(monkeypatch, capsys):
+    from pdx_analysis import __main__ as cli
+    ds, _ = _batch_ds(slope=1.0)
+    monkeypatch.setattr(cli, "_load", lambda args: (ds, None))
+    assert cli.main(["batch-size", "x.h5", "--bootstrap", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "log(eta P)" in out and "separately train.learning_rate" in out
+    slope = float(out.split("+ (")[1].split(" +-")[0])
+    assert abs(slope - 1.0) < 0.05
