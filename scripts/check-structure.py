@@ -30,7 +30,7 @@ LAYERS = {
     "error": 0, "rng": 0, "kernels": 0, "cpu_check": 0,
     "fileutil": 1, "separable": 1,
     "layout": 1, "spec": 1, "cluster": 1,
-    "grid": 2, "model": 2,
+    "grid": 2, "model": 2, "evidence": 2,
     "data": 3,
     "store": 3,
     "train": 4, "theory": 4,

@@ -178,9 +178,10 @@ both() {  # both NAME CMD...: run CMD with PDX=old and new, stdout+stderr and ex
 SPECS=("$ROOT"/sweeps/*.yaml)
 SPECS+=("$ROOT"/tests/specs/*.yaml)
 # sweeps of deep networks (issue 15) and of the robust error (issue 18:
-# budgets, adversarial training) are new: the baseline cannot run them
+# budgets, adversarial training) are new: the baseline cannot run them;
+# nor those of issue 17 (noise_scale, dropout, evidence)
 for i in "${!SPECS[@]}"; do
-  grep -qE 'kind: *deep|algorithm: *propagate|budgets:|adversarial_' "${SPECS[$i]}" && unset 'SPECS[i]'
+  grep -qE 'kind: *deep|algorithm: *propagate|budgets:|adversarial_|noise_scale|dropout|evidence' "${SPECS[$i]}" && unset 'SPECS[i]'
 done
 SPECS=("${SPECS[@]}")
 
@@ -209,7 +210,11 @@ added = ("student.depth", "student.width", "student.sigma_w2",
          "record.budgets", "record.norm", "record.attack",
          "train.adversarial_",
          # issue 14 (item 6) on purpose: record.separable, a new row
-         "record.separable")
+         "record.separable",
+         # issue 17 (items 3-5) on purpose: new rows; cells without them
+         # keep their keys, streams and param: attributes
+         "train.noise_scale", "train.dropout", "record.evidence",
+         "record.prior_precision")
 def key(line):
     return line.split("`")[1] if line.startswith("| `") else None
 kept = [l for l in new if not (key(l) or "").startswith(added)

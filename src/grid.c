@@ -258,7 +258,9 @@ uint64_t pdx_grid_cell_key(const pdx_params *params)
         if (keys[id].type == PDX_KEY_STRING || keys[id].type == PDX_KEY_TIMES ||
             id == PDX_K_SEED || id == PDX_K_REPLICAS ||
             id == PDX_K_RECORD_OVERLAPS || /* what is written, not computed */
-            id == PDX_K_RECORD_SEPARABLE)  /* computed beside, no change */
+            id == PDX_K_RECORD_SEPARABLE ||  /* computed beside, no change */
+            id == PDX_K_TRAIN_NOISE_SCALE || /* in learning_rate already */
+            id == PDX_K_RECORD_EVIDENCE || id == PDX_K_RECORD_PRIOR_PRECISION)
             continue;
         /* keys of deep networks only where they apply, so that the cells
          * of specs without them keep the keys they had (issue 15) */
@@ -365,6 +367,10 @@ static double finite_task_cost(const pdx_params *params)
      * 0.5 s at N = 200, P = 400 on a 2020s core, ~N^2 P */
     if (params->record_separable && params->train_algorithm != PDX_ALG_PROPAGATE)
         work += 200.0 * N * N * P;
+    /* the Laplace evidence: about 15 Newton steps, each a Hessian (P N^2)
+     * and its Cholesky factor (N^3/3) (src/evidence.c) */
+    if (params->record_evidence != PDX_EVIDENCE_NONE)
+        work += 15.0 * (P * N * N + N * N * N / 3.0 + 4.0 * P * N);
     return work;
 }
 

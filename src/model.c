@@ -190,3 +190,11 @@ double pdx_model_forward(const pdx_committee *model, const double *x,
         out += model->v[k] * g[k];
     return out;
 }
+
+void pdx_model_dropout_mask(const double *u, size_t n, double rate,
+                            double *mask)
+{
+    const double keep = 1.0 / (1.0 - rate);
+    for (size_t k = 0; k < n; k++)
+        mask[k] = u[k] < rate ? 0.0 : keep;
+}

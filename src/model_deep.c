@@ -298,8 +298,28 @@ double pdx_deep_forward(const pdx_deep *net, const double *x)
     return y;
 }
 
+/* Multiply the B n values v of layer l by that layer's dropout mask
+ * (drawn into scratch, B n doubles). */
+static void apply_dropout(const pdx_deep_dropout *drop, size_t l, size_t Bn,
+                          double *scratch, double *v)
+{
+    pdx_rng_uniform(&drop->stream, (drop->step << 20) | (uint64_t)(l - 1),
+                    scratch, Bn);
+    pdx_model_dropout_mask(scratch, Bn, drop->rate, scratch);
+    for (size_t k = 0; k < Bn; k++)
+        v[k] *= scratch[k];
+}
+
 void pdx_deep_forward_batch(const pdx_deep *net, const double *x, size_t B,
                             double *h, double *act, double *yhat)
+{
+    pdx_deep_forward_batch_dropout(net, x, B, NULL, NULL, h, act, yhat);
+}
+
+void pdx_deep_forward_batch_dropout(const pdx_deep *net, const double *x,
+                                    size_t B, const pdx_deep_dropout *drop,
+                                    double *scratch, double *h, double *act,
+                                    double *yhat)
 {
     const size_t n = net->width, N = net->N;
     for (size_t l = 1; l <= net->depth; l++) {
@@ -309,6 +329,8 @@ void pdx_deep_forward_batch(const pdx_deep *net, const double *x, size_t B,
         pdx_deep_affine(net->w + layer_offset(N, n, l),
                         net->b + (l - 1) * n, n, fan_in, in, fan_in, B, hl);
         pdx_deep_g_many(net->activation, hl, act + (l - 1) * B * n, B * n);
+        if (drop != NULL)
+            apply_dropout(drop, l, B * n, scratch, act + (l - 1) * B * n);
     }
     const double *top = act + (net->depth - 1) * B * n;
     for (size_t r = 0; r < B; r++)
@@ -319,6 +341,29 @@ void pdx_deep_backward_batch(const pdx_deep *net, const double *x, size_t B,
                              const double *h, const double *act,
                              const double *dyhat, pdx_deep *grad,
                              double *delta)
+{
+    pdx_deep_backward_batch_dropout(net, x, B, h, act, dyhat, NULL, grad,
+                                    delta);
+}
+
+/* g'(z) of layer l into out: from g (dg_many) without dropout; from z
+ * alone with it, since act then holds the masked g. */
+static void layer_dg(int activation, const pdx_deep_dropout *drop,
+                     const double *z, const double *g, double *out, size_t n)
+{
+    if (drop == NULL) {
+        dg_many(activation, z, g, out, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = pdx_model_dg(activation, z[i]);
+}
+
+void pdx_deep_backward_batch_dropout(const pdx_deep *net, const double *x,
+                                     size_t B, const double *h,
+                                     const double *act, const double *dyhat,
+                                     const pdx_deep_dropout *drop,
+                                     pdx_deep *grad, double *delta)
 {
     const size_t n = net->width, N = net->N, L = net->depth;
     const int g = net->activation;
@@ -331,10 +376,12 @@ void pdx_deep_backward_batch(const pdx_deep *net, const double *x, size_t B,
     for (size_t r = 0; r < B; r++)
         a0 += dyhat[r];
     grad->a0 = a0;
-    dg_many(g, h + (L - 1) * B * n, top, d, B * n);
+    layer_dg(g, drop, h + (L - 1) * B * n, top, d, B * n);
     for (size_t r = 0; r < B; r++)
         for (size_t i = 0; i < n; i++)
             d[r * n + i] *= dyhat[r] * net->a[i];
+    if (drop != NULL)
+        apply_dropout(drop, L, B * n, below, d);
     for (size_t l = L; l >= 1; l--) {
         size_t fan_in = l == 1 ? N : n;
         const double *in = l == 1 ? x : act + (l - 2) * B * n;
@@ -355,9 +402,11 @@ void pdx_deep_backward_batch(const pdx_deep *net, const double *x, size_t B,
             pdx_model_dot_rows(Wt, n, n, d + r * n, n, below + r * n);
         const double *hb = h + (l - 2) * B * n, *ab = act + (l - 2) * B * n;
         double *dg = d; /* d is spent: its room takes g'(h^(l-1)) */
-        dg_many(g, hb, ab, dg, B * n);
+        layer_dg(g, drop, hb, ab, dg, B * n);
         for (size_t k = 0; k < B * n; k++)
             below[k] *= dg[k];
+        if (drop != NULL)
+            apply_dropout(drop, l - 1, B * n, d, below);
         double *t = d;
         d = below;
         below = t;

@@ -2,6 +2,7 @@
  * burn-in averages. Reads trainers through pdx/train.h's getters only. */
 #include "pdx/observe.h"
 
+#include "pdx/evidence.h"
 #include "pdx/separable.h"
 
 #include <assert.h>
@@ -114,6 +115,29 @@ static const pdx_var_desc variables[PDX_OBS_COUNT] = {
                            "(linear program, GLPK); NaN for real labels "
                            "or where the LP failed (record.separable)",
                            "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_LOG_EVIDENCE] = {"log_evidence",
+                              "Laplace log-evidence ln P(y|X) of the "
+                              "training labels under record.evidence's "
+                              "likelihood and the prior N(0, 1/lambda), "
+                              "lambda = record.prior_precision: "
+                              "evidence_cost + evidence_occam (pdx/evidence.h)",
+                              "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_EVIDENCE_COST] = {"evidence_cost",
+                               "-C(w0) = sum ln P(y|x, w0) - lambda |w0|^2/2 "
+                               "at the MAP weights w0",
+                               "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_EVIDENCE_OCCAM] = {"evidence_occam",
+                                "Occam factor -(1/2) ln det(H/lambda), H the "
+                                "Hessian of C at w0",
+                                "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_EVIDENCE_NULL] = {"evidence_null",
+                               "log-evidence of the null model (each label "
+                               "+-1 with probability 1/2): -P ln 2",
+                               "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_EVIDENCE_EG] = {"evidence_eg",
+                             "generalization error arccos(R/sqrt(QT))/pi of "
+                             "the MAP weights w0",
+                             "1", 0, {PDX_DIM_TIME}},
     [PDX_OBS_Q_LAYER] = {"q_layer",
                          "propagate: length q^l = |h^l|^2/width of the "
                          "pre-activations of input a at layer l",
@@ -342,6 +366,35 @@ void pdx_observe_sample(pdx_observer *o, pdx_trainer *t,
     o->n_samples++;
 }
 
+/* The Laplace evidence of the task's training set (record.evidence): its
+ * workspace (N^2 + 5 N + 2 P doubles) is allocated per task, since it is
+ * needed once per task and only when asked for; NaN if that fails. */
+static void observe_evidence(const pdx_trainer *t, const pdx_dataset *d,
+                             double *const *out)
+{
+    const pdx_params *p = pdx_trainer_params(t);
+    const pdx_committee *b = pdx_trainer_teacher(t);
+    const size_t N = d->N;
+    double *work = malloc((pdx_evidence_workspace_doubles(d->P, N) + N) *
+                          sizeof *work);
+    if (work == NULL)
+        return;
+    double *w = work + pdx_evidence_workspace_doubles(d->P, N);
+    pdx_evidence_result r;
+    if (pdx_evidence_laplace(d->x, d->y, d->P, N, p->record_prior_precision,
+                             p->record_evidence, work, w, &r) == 0) {
+        out[PDX_OBS_LOG_EVIDENCE][0] = r.log_evidence;
+        out[PDX_OBS_EVIDENCE_COST][0] = r.cost;
+        out[PDX_OBS_EVIDENCE_OCCAM][0] = r.occam;
+        out[PDX_OBS_EVIDENCE_NULL][0] = r.null_model;
+        double Q = pdx_model_dot(w, w, N) / (double)N;
+        double R = pdx_model_dot(w, b->w, N) / (double)N;
+        double T = pdx_model_dot(b->w, b->w, N) / (double)N;
+        out[PDX_OBS_EVIDENCE_EG][0] = pdx_observe_eg_perceptron(Q, R, T);
+    }
+    free(work);
+}
+
 void pdx_observe_task(const pdx_observer *o, const pdx_trainer *t,
                       const pdx_layout *layout, double *const *out)
 {
@@ -369,6 +422,9 @@ void pdx_observe_task(const pdx_observer *o, const pdx_trainer *t,
         int r = pdx_separable(d->x, d->y, d->P, d->N, NULL);
         out[PDX_OBS_SEPARABLE][0] = r < 0 ? NAN : (double)r;
     }
+    if (pdx_trainer_params(t)->record_evidence != PDX_EVIDENCE_NONE &&
+        d != NULL && d->classification && d->P > 0)
+        observe_evidence(t, d, out);
     if (o == NULL || o->n_samples == 0)
         return;
     const double n = (double)o->n_samples;

@@ -110,6 +110,9 @@ static const pdx_key_id spec_rule_keys[] = {
     PDX_K_TEACHER_WIDTH,
     PDX_K_RECORD_ATTACK,
     PDX_K_TRAIN_ADVERSARIAL_BUDGET,
+    PDX_K_TRAIN_NOISE_SCALE,
+    PDX_K_TRAIN_DROPOUT,
+    PDX_K_RECORD_EVIDENCE,
 };
 #define SPEC_RULE_KEYS (sizeof spec_rule_keys / sizeof spec_rule_keys[0])
 #define SPEC_MAX_RULE_CELLS 1000000u /* combinations checked at most */
@@ -298,6 +301,49 @@ static pdx_status spec_check_robust(const spec_parser *p, const pdx_params *c)
 
 /* The rules for one combination of the rule keys (the other keys at their
  * base values). */
+/* The noise scale, dropout and the evidence (issue 17): which students
+ * and algorithms they serve; the noise scale replaces the learning rate. */
+static pdx_status spec_check_bayes_sgd(const spec_parser *p,
+                                       const pdx_params *c)
+{
+    const pdx_spec *spec = p->spec;
+    int alg = c->train_algorithm;
+    if (spec->given[PDX_K_TRAIN_NOISE_SCALE]) {
+        if (spec->given[PDX_K_TRAIN_LEARNING_RATE] ||
+            spec->given[PDX_K_TRAIN_TEMPERATURE])
+            return spec_rule_fail(
+                p, PDX_K_TRAIN_NOISE_SCALE,
+                "sets the learning rate (eta = g B/P): give "
+                "train.noise_scale, train.temperature or "
+                "train.learning_rate, only one");
+        if (alg == PDX_ALG_SGD &&
+            !(c->train_learning_rate <= p->keys[PDX_K_TRAIN_LEARNING_RATE].max))
+            return spec_rule_fail(
+                p, PDX_K_TRAIN_NOISE_SCALE,
+                "%.6g gives sgd the learning rate %.6g (g B/P), above "
+                "train.learning_rate's bound %.6g",
+                c->train_noise_scale, c->train_learning_rate,
+                p->keys[PDX_K_TRAIN_LEARNING_RATE].max);
+    }
+    if (c->train_dropout > 0 &&
+        ((alg != PDX_ALG_SGD && alg != PDX_ALG_GD) ||
+         c->student_kind == PDX_MODEL_PERCEPTRON))
+        return spec_rule_fail(p, PDX_K_TRAIN_DROPOUT,
+                              "dropout drops hidden units: it needs "
+                              "train.algorithm sgd or gd and a committee, "
+                              "twolayer or deep student");
+    if (c->record_evidence != PDX_EVIDENCE_NONE &&
+        (c->student_kind != PDX_MODEL_PERCEPTRON ||
+         c->teacher_kind != PDX_MODEL_PERCEPTRON ||
+         !pdx_params_finite(c) || alg == PDX_ALG_PROPAGATE))
+        return spec_rule_fail(p, PDX_K_RECORD_EVIDENCE,
+                              "the evidence is of a perceptron student's "
+                              "+-1 labels: it needs student.kind and "
+                              "teacher.kind perceptron and a finite "
+                              "training set");
+    return PDX_OK;
+}
+
 static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
 {
     const pdx_spec *spec = p->spec;
@@ -307,8 +353,8 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
     int perceptron_student = c->student_kind == PDX_MODEL_PERCEPTRON;
 
     pdx_status status = spec_check_deep(p, c);
-    if (status == PDX_OK)
-        status = spec_check_robust(p, c);
+    status = status != PDX_OK ? status : spec_check_robust(p, c);
+    status = status != PDX_OK ? status : spec_check_bayes_sgd(p, c);
     if (status != PDX_OK)
         return status;
     status = spec_check_time_unit(p, c);
@@ -465,6 +511,12 @@ static const char *spec_applies_text(pdx_key_id id)
     case PDX_K_RECORD_SEPARABLE:
         return "finite training sets (data.alpha), every train.algorithm but "
                "propagate";
+    case PDX_K_TRAIN_NOISE_SCALE: return "train.algorithm sgd";
+    case PDX_K_TRAIN_DROPOUT:
+        return "train.algorithm sgd or gd with committee, twolayer or deep "
+               "students";
+    case PDX_K_RECORD_EVIDENCE: return NULL; /* the rule above decides */
+    case PDX_K_RECORD_PRIOR_PRECISION: return "record.evidence not none";
     default:
         return id >= PDX_K_STUDENT_DEPTH
                    ? "deep students or teachers (kind deep) and "
@@ -518,6 +570,13 @@ static int spec_key_applies(const pdx_params *c, pdx_key_id id)
     case PDX_K_TRAIN_ADVERSARIAL_BUDGET: return alg == PDX_ALG_SGD;
     case PDX_K_RECORD_SEPARABLE:
         return pdx_params_finite(c) && alg != PDX_ALG_PROPAGATE;
+    case PDX_K_TRAIN_NOISE_SCALE: return alg == PDX_ALG_SGD;
+    case PDX_K_TRAIN_DROPOUT:
+        return (alg == PDX_ALG_SGD || alg == PDX_ALG_GD) &&
+               c->student_kind != PDX_MODEL_PERCEPTRON;
+    case PDX_K_RECORD_EVIDENCE: return 1;
+    case PDX_K_RECORD_PRIOR_PRECISION:
+        return c->record_evidence != PDX_EVIDENCE_NONE;
     default:
         return id >= PDX_K_STUDENT_DEPTH ? pdx_params_uses_key(c, id) : 1;
     }

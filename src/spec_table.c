@@ -35,6 +35,8 @@ static const char *const false_true[] = {"false", "true", NULL};
 static const char *const norms[] = {"l2", "linf", NULL};
 static const char *const attacks[] = {"auto", "exact", "fgsm", "pgd", NULL};
 static const char *const training_attacks[] = {"", "", "fgsm", "pgd", NULL};
+static const char *const evidence_likelihoods[] = {"none", "logistic",
+                                                   "probit", NULL};
 
 #define OFF(field) offsetof(pdx_params, field)
 #define NO_CHOICES NULL
@@ -439,6 +441,45 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                                 "costs about 1 s per set at N = 200, P = 400 "
                                 "(pdx plan counts it); finite training sets",
                                 OFF(record_separable)},
+    [PDX_K_TRAIN_NOISE_SCALE] = {"train.noise_scale", PDX_KEY_REAL,
+                                 PDX_KEYF_AXIS | PDX_KEYF_MIN_OPEN |
+                                     PDX_KEYF_DERIVED,
+                                 0, 1e9, NO_CHOICES, NAN,
+                                 "not given (learning_rate sets eta)", "1",
+                                 "sgd: the SGD noise scale g = eta P/B "
+                                 "(Smith & Le 2017's eta (P/B - 1) for "
+                                 "B << P; P = round(data.alpha N)), given "
+                                 "instead of learning_rate or temperature: "
+                                 "eta = g B/P; g = T P with T = eta/B the "
+                                 "temperature",
+                                 OFF(train_noise_scale)},
+    [PDX_K_TRAIN_DROPOUT] = {"train.dropout", PDX_KEY_REAL, PDX_KEYF_AXIS, 0,
+                             0.95, NO_CHOICES, 0, "0", "1",
+                             "sgd, gd of committee, twolayer and deep "
+                             "students: rate p of inverted dropout of the "
+                             "hidden units in training (each unit's output "
+                             "times m/(1 - p), m ~ Bernoulli(1 - p), fresh "
+                             "per example and step; no dropout when "
+                             "measuring, so E[output] is the measured net's)",
+                             OFF(train_dropout)},
+    [PDX_K_RECORD_EVIDENCE] = {"record.evidence", PDX_KEY_CHOICE,
+                               PDX_KEYF_AXIS, 0, 0, evidence_likelihoods,
+                               PDX_EVIDENCE_NONE, "none", "",
+                               "perceptron students on +-1 labels: the "
+                               "Laplace log-evidence of the training set "
+                               "(likelihood logistic sigma(y w.x/sqrt N) "
+                               "or probit Phi(y w.x/sqrt N), prior "
+                               "N(0, 1/record.prior_precision) per weight) "
+                               "at the MAP weights found by Newton's "
+                               "method, with its cost and Occam terms and "
+                               "the MAP's eg (per task; training unchanged)",
+                               OFF(record_evidence)},
+    [PDX_K_RECORD_PRIOR_PRECISION] = {"record.prior_precision", PDX_KEY_REAL,
+                                      PDX_KEYF_AXIS | PDX_KEYF_MIN_OPEN, 0,
+                                      1e6, NO_CHOICES, 1, "1", "1",
+                                      "record.evidence: precision lambda of "
+                                      "the Gaussian prior of each weight",
+                                      OFF(record_prior_precision)},
 };
 
 const double *pdx_spec_list(const pdx_spec *spec, pdx_key_id id, size_t *n)
@@ -552,6 +593,14 @@ void pdx_params_resolve(pdx_params *params, const pdx_spec *spec)
         double batch = params->train_algorithm == PDX_ALG_SGD
                            ? (double)params->train_batch
                            : (double)pdx_params_train_size(params);
+        /* the noise scale g = eta P/B (sgd) sets eta = g B/P */
+        if (!isnan(params->train_noise_scale) &&
+            params->train_algorithm == PDX_ALG_SGD)
+            params->train_learning_rate =
+                params->train_noise_scale *
+                fmin((double)params->train_batch,
+                     (double)pdx_params_train_size(params)) /
+                (double)pdx_params_train_size(params);
         if (isnan(params->train_temperature))
             params->train_temperature = params->train_learning_rate / batch;
         else
@@ -579,6 +628,11 @@ static void override_rule(pdx_key_id id, const pdx_spec *spec,
         return;
     }
     const unsigned sgd = 1u << PDX_ALG_SGD, gd = 1u << PDX_ALG_GD;
+    if (spec->given[PDX_K_TRAIN_NOISE_SCALE]) {
+        snprintf(rule, size, "= train.noise_scale x min(train.batch, P) / P "
+                             "(sgd, P = round(data.alpha N))");
+        return;
+    }
     size_t used = (size_t)snprintf(rule, size, "=");
     const char *sep = " ";
     if ((algorithm_set & sgd) != 0 && used < size) {
@@ -693,6 +747,10 @@ int pdx_params_uses_key(const pdx_params *params, pdx_key_id id)
         return params->train_adversarial_budget > 0;
     case PDX_K_RECORD_SEPARABLE: /* recorded (param:) only when turned on */
         return params->record_separable;
+    case PDX_K_TRAIN_NOISE_SCALE: return !isnan(params->train_noise_scale);
+    case PDX_K_TRAIN_DROPOUT: return params->train_dropout > 0;
+    case PDX_K_RECORD_EVIDENCE: return params->record_evidence != 0;
+    case PDX_K_RECORD_PRIOR_PRECISION: return params->record_evidence != 0;
     default: return 1;
     }
 }

@@ -42,8 +42,10 @@ pdx_sweep_options pdx_sweep_options_default(void)
 static uint64_t sweep_omitted(const pdx_grid *grid)
 {
     int averages = 0, metropolis = 0, trains = 0, separable = 0;
+    int evidence = 0;
     for (uint64_t c = 0;
-         c < grid->n_cells && !(averages && metropolis && trains && separable);
+         c < grid->n_cells &&
+         !(averages && metropolis && trains && separable && evidence);
          c++) {
         pdx_params params;
         pdx_grid_cell_params(grid, c, &params);
@@ -51,6 +53,7 @@ static uint64_t sweep_omitted(const pdx_grid *grid)
         metropolis |= params.train_algorithm == PDX_ALG_METROPOLIS;
         trains |= params.train_algorithm != PDX_ALG_PROPAGATE;
         separable |= params.record_separable;
+        evidence |= params.record_evidence != PDX_EVIDENCE_NONE;
     }
     uint64_t omit = 0;
     if (!trains)
@@ -65,6 +68,9 @@ static uint64_t sweep_omitted(const pdx_grid *grid)
         omit |= 1u << PDX_OBS_ACCEPT_RATE;
     if (!separable)
         omit |= (uint64_t)1 << PDX_OBS_SEPARABLE;
+    if (!evidence)
+        for (int v = PDX_OBS_LOG_EVIDENCE; v <= PDX_OBS_EVIDENCE_EG; v++)
+            omit |= (uint64_t)1 << v;
     if (!grid->spec->base.record_overlaps)
         omit |= 1u << PDX_OBS_Q | 1u << PDX_OBS_R | 1u << PDX_OBS_T;
     return omit;

@@ -425,8 +425,8 @@ static void test_spec_unknown_section(void **state)
                                 "divergence_norm, temperature, batch, "
                                 "epochs, loss, weight_decay, burn_in, start, "
                                 "move_scale, adversarial_budget, "
-                                "adversarial_attack, adversarial_steps), got "
-                                "a scalar");
+                                "adversarial_attack, adversarial_steps, "
+                                "noise_scale, dropout), got a scalar");
 }
 
 static void test_spec_wrong_type_errors(void **state)
@@ -1328,6 +1328,100 @@ static void test_spec_describe_difference_same_and_long(void **state)
     pdx_spec_destroy(&a);
 }
 
+/* Issue 17: the noise scale g = eta P/B sets sgd's learning rate and is
+ * exclusive with learning_rate and temperature; dropout and the evidence
+ * serve the students and algorithms they are defined for. */
+static const char issue17_head[] = "N: 50\n"
+                                   "teacher: {kind: perceptron}\n";
+
+static void issue17_cell(const pdx_spec *spec, uint64_t cell, pdx_params *c)
+{
+    *c = spec->base;
+    pdx_spec_set_cell(spec, cell, c);
+    pdx_params_resolve(c, spec);
+}
+
+static void expect_issue17_error(const char *rest, const char *expected)
+{
+    char text[512];
+    snprintf(text, sizeof text, "%s%s", issue17_head, rest);
+    expect_spec_error(text, expected);
+}
+
+static void test_spec_noise_scale_dropout_evidence(void **state)
+{
+    (void)state;
+    pdx_spec *spec = parse_ok("N: 50\n"
+                              "teacher: {kind: perceptron}\n"
+                              "student: {kind: twolayer}\n"
+                              "data: {alpha: 4}\n"
+                              "train: {algorithm: sgd, batch: [8, 500], "
+                              "noise_scale: 2.5}\n");
+    pdx_params c;
+    issue17_cell(spec, 0, &c); /* B = 8, P = 200: eta = 0.1 */
+    assert_double_close(c.train_learning_rate, 2.5 * 8.0 / 200.0, 1e-15);
+    assert_double_close(c.train_temperature, 2.5 / 200.0, 1e-15);
+    issue17_cell(spec, 1, &c); /* B > P: the batch is the set */
+    assert_double_close(c.train_learning_rate, 2.5, 1e-15);
+    pdx_spec_destroy(&spec);
+    expect_issue17_error("student: {kind: twolayer}\n"
+                         "train: {algorithm: sgd, learning_rate: 0.1, "
+                         "noise_scale: 2}\n",
+                         SPEC_PATH ":4:58: train.noise_scale: sets the "
+                                   "learning rate (eta = g B/P): give "
+                                   "train.noise_scale, train.temperature or "
+                                   "train.learning_rate, only one");
+    expect_issue17_error("student: {kind: twolayer}\n"
+                         "train: {algorithm: sgd, temperature: 0.1, "
+                         "noise_scale: 2}\n",
+                         SPEC_PATH ":4:56: train.noise_scale: sets the "
+                                   "learning rate (eta = g B/P): give "
+                                   "train.noise_scale, train.temperature or "
+                                   "train.learning_rate, only one");
+    expect_issue17_error("student: {kind: twolayer}\n"
+                         "train: {algorithm: gd, noise_scale: 2}\n",
+                         SPEC_PATH ":4:37: train.noise_scale: applies to no "
+                                   "cell of this sweep: it is for "
+                                   "train.algorithm sgd; remove it");
+    expect_issue17_error("student: {kind: perceptron}\n"
+                         "train: {algorithm: sgd, dropout: 0.5}\n",
+                         SPEC_PATH ":4:34: train.dropout: dropout drops "
+                                   "hidden units: it needs train.algorithm "
+                                   "sgd or gd and a committee, twolayer or "
+                                   "deep student");
+    expect_issue17_error("student: {kind: twolayer}\n"
+                         "train: {algorithm: langevin, temperature: 0.1, "
+                         "dropout: 0.5}\n",
+                         SPEC_PATH ":4:57: train.dropout: dropout drops "
+                                   "hidden units: it needs train.algorithm "
+                                   "sgd or gd and a committee, twolayer or "
+                                   "deep student");
+    expect_issue17_error("student: {kind: twolayer}\n"
+                         "train: {algorithm: sgd, dropout: 0.96}\n",
+                         SPEC_PATH ":4:34: train.dropout: 0.96 is out of "
+                                   "range: must be in [0, 0.95]");
+    expect_issue17_error("student: {kind: twolayer}\n"
+                         "train: {algorithm: sgd}\n"
+                         "record: {evidence: logistic}\n",
+                         SPEC_PATH ":5:20: record.evidence: the evidence is "
+                                   "of a perceptron student's +-1 labels: it "
+                                   "needs student.kind and teacher.kind "
+                                   "perceptron and a finite training set");
+    expect_issue17_error("student: {kind: perceptron}\n"
+                         "train: {algorithm: hebb}\n"
+                         "record: {prior_precision: 2}\n",
+                         SPEC_PATH ":5:27: record.prior_precision: applies "
+                                   "to no cell of this sweep: it is for "
+                                   "record.evidence not none; remove it");
+    spec = parse_ok("N: 50\n"
+                    "teacher: {kind: perceptron}\n"
+                    "student: {kind: perceptron}\n"
+                    "train: {algorithm: hebb}\n"
+                    "record: {evidence: probit, prior_precision: [0.5, 2]}\n");
+    assert_int_equal(spec->base.record_evidence, PDX_EVIDENCE_PROBIT);
+    pdx_spec_destroy(&spec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1353,6 +1447,7 @@ int main(void)
         cmocka_unit_test(test_spec_training_time_before_first_checkpoint),
         cmocka_unit_test(test_spec_deep_networks),
         cmocka_unit_test(test_spec_temperature_learning_rate_bound),
+        cmocka_unit_test(test_spec_noise_scale_dropout_evidence),
         cmocka_unit_test(test_spec_yaml_syntax_errors),
         cmocka_unit_test(test_spec_too_big_errors),
         cmocka_unit_test(test_spec_name_errors),

@@ -20,6 +20,8 @@ Public API::
     from pdx_analysis.lines import learning_curves, slices
     from pdx_analysis.report import report
     robust_cells(ds), power_law(ds, by=[...]), robust_correlations(ds)
+    t = optimal_batch(ds); batch_scaling(t)   # B_opt vs eta P (issue 17)
+    regularizer_gains(ds), evidence_table(ds)
     from pdx_analysis.robust_plot import robust_vs_clean, robust_vs_budget
     ds.pdx.mean("eg"), ds.pdx.boundary("jump"), ds.pdx.plot("alpha", "T")
     ds = run({"name": "demo", ...}, "demo.h5", threads=2)  # pdx run, loaded
@@ -41,6 +43,7 @@ absence of cycles and of private cross-module imports)::
     5      boundary      the Boundary and Hysteresis records, kinds
     5      estimators    per-replica location estimators (numpy only)
     5      robust        robust vs clean error: cells, power laws in eps, correlations
+    5      generalization  B_opt against eta P, regularizer gains, evidence tables
     6      detection     boundaries in datasets: interpolation, jump, ...
     7      overlays      theory lines as boundaries; simulation vs theory
     8      boundaries    front of 5-7 (``pdx_analysis.boundaries`` as before)
@@ -111,6 +114,12 @@ from .boundaries import (  # noqa: E402
     trainable_depth,
 )
 from .robust import power_law, robust_cells, robust_correlations  # noqa: E402
+from .generalization import (  # noqa: E402
+    batch_scaling,
+    evidence_table,
+    optimal_batch,
+    regularizer_gains,
+)
 from .refine import Refinement, load_refine  # noqa: E402
 from .accessor import PdxAccessor  # noqa: E402  (registers ds.pdx)
 
@@ -119,6 +128,10 @@ __version__ = "0.3.0"
 __all__ = [
     "STATISTICS",
     "STATUS_NAMES",
+    "batch_scaling",
+    "evidence_table",
+    "optimal_batch",
+    "regularizer_gains",
     "THEORY_STATUS_NAMES",
     "Boundary",
     "Hysteresis",

@@ -22,6 +22,7 @@ import pandas as pd
 
 from . import boundaries as bd
 from .errors import PdxError
+from .generalization import batch_scaling, optimal_batch
 from .info import summary
 from .loading import load_files
 from .names import find_axis, resolve_axis
@@ -147,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_boundaries(sub)
     _add_report(sub)
     _add_info(sub)
+    _add_batch_size(sub)
     return parser
 
 
@@ -325,6 +327,46 @@ def _add_info(sub) -> None:
                        description="Print dimensions, variables, task status counts and "
                        "timings of a pdx result file (or of shards combined).")
     _files(i, theory=False)
+
+
+def _add_batch_size(sub) -> None:
+    """Add the ``batch-size`` command (issue 17)."""
+    b = sub.add_parser(
+        "batch-size", help="optimal batch size B_opt per (eta, P) and its fit "
+        "against eta P (Smith & Le)",
+        description="From a sweep over train.batch: B_opt minimising VAR at the "
+        "final checkpoint per learning rate and every other axis (a parabola in "
+        "log B, bootstrap over replicas; censored at the grid's ends), then the "
+        "weighted fit log B_opt = a + s log(eta P) with the slope's standard "
+        "error, and the slopes in eta and P separately when both vary.")
+    _files(b, theory=False)
+    b.add_argument("--var", default="eg", help="the error to minimise (default eg)")
+    b.add_argument("--by", metavar="AXIS", default=None,
+                   help="fit separately for each value of this axis "
+                   "(e.g. data.label_noise)")
+    b.add_argument("--bootstrap", type=int, default=400,
+                   help="bootstrap resamples (default 400)")
+
+
+def _cmd_batch_size(args) -> None:
+    """Print the B_opt table and the scaling fits."""
+    ds, _ = _load(args)
+    table = optimal_batch(ds, var=args.var, n_boot=args.bootstrap)
+    print(table.to_string(index=False, float_format=lambda v: format(v, ".4g")))
+    by = args.by
+    groups = table.groupby(by) if by else [(None, table)]
+    for value, t in groups:
+        head = f"{by} = {value}: " if by else ""
+        fit = batch_scaling(t)
+        line = (f"{head}log B_opt = {fit['intercept']:.3f} + "
+                f"({fit['slope']:.3f} +- {fit['slope_se']:.3f}) log(eta P)"
+                f"  [{fit['n']} optima, chi2/dof {fit['chi2_dof']:.2f}]")
+        if t["train.learning_rate"].nunique() > 1 and t["P"].nunique() > 1:
+            sep = batch_scaling(t, x=["train.learning_rate", "P"])
+            line += "; separately " + ", ".join(
+                f"{k} {v:.3f} +- {sep['slopes_se'][k]:.3f}"
+                for k, v in sep["slopes"].items())
+        print(line)
 
 
 def _load(args):
@@ -598,6 +640,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             _cmd_boundaries(args, parser)
         elif args.command == "report":
             _cmd_report(args, parser)
+        elif args.command == "batch-size":
+            _cmd_batch_size(args)
     except BrokenPipeError:  # e.g. `... info FILE | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

@@ -38,6 +38,13 @@ void pdx_model_g_many(int activation, const double *z, double *out,
 /* g'(z); 0 for sign. */
 double pdx_model_dg(int activation, double z);
 
+/* Inverted dropout (issue 17): mask[k] = 0 if u[k] < rate (the unit is
+ * dropped, probability rate), else 1/(1 - rate), so that the mean of a
+ * masked unit's output over masks is its unmasked output. u holds n
+ * uniforms in (0, 1); u and mask may be the same array. 0 <= rate < 1. */
+void pdx_model_dropout_mask(const double *u, size_t n, double rate,
+                            double *mask);
+
 /* x . y over n entries (fixed summation order). */
 double pdx_model_dot(const double *x, const double *y, size_t n);
 
@@ -159,6 +166,34 @@ void pdx_deep_backward_batch(const pdx_deep *net, const double *x, size_t B,
 double pdx_deep_input_gradient(const pdx_deep *net, const double *x,
                                double *h, double *act, double *delta,
                                double *grad);
+
+/* Inverted dropout of a deep net's hidden units in training (issue 17):
+ * after layer l's activation, unit i of batch row r is multiplied by the
+ * mask of pdx_model_dropout_mask at rate `rate`, from uniform r n + i of
+ * block (step << 20) | (l - 1) of `stream` (PDX_RNG_DROPOUT of the cell;
+ * depth < 2^20). The masks are drawn again in the backward pass (no
+ * memory for them). */
+typedef struct pdx_deep_dropout {
+    pdx_rng_stream stream;
+    uint64_t step;
+    double rate;   /* 0 < rate < 1 */
+} pdx_deep_dropout;
+
+/* pdx_deep_forward_batch with dropout `drop` (NULL: none, the same bits
+ * as pdx_deep_forward_batch); act holds the masked activations; scratch
+ * holds B n doubles. */
+void pdx_deep_forward_batch_dropout(const pdx_deep *net, const double *x,
+                                    size_t B, const pdx_deep_dropout *drop,
+                                    double *scratch, double *h, double *act,
+                                    double *yhat);
+
+/* pdx_deep_backward_batch after pdx_deep_forward_batch_dropout with the
+ * same `drop`: the gradient of the masked net. */
+void pdx_deep_backward_batch_dropout(const pdx_deep *net, const double *x,
+                                     size_t B, const double *h,
+                                     const double *act, const double *dyhat,
+                                     const pdx_deep_dropout *drop,
+                                     pdx_deep *grad, double *delta);
 
 /* 1 if every parameter is finite and every layer's sum_ij W_ij^2 / n (its
  * effective sigma_w2) is at most `limit`. */

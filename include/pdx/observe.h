@@ -38,6 +38,11 @@ typedef enum pdx_observe_var {
     PDX_OBS_R_MEAN,
     PDX_OBS_ACCEPT_RATE,
     PDX_OBS_SEPARABLE,             /* record.separable */
+    PDX_OBS_LOG_EVIDENCE,          /* record.evidence (issue 17) */
+    PDX_OBS_EVIDENCE_COST,
+    PDX_OBS_EVIDENCE_OCCAM,
+    PDX_OBS_EVIDENCE_NULL,
+    PDX_OBS_EVIDENCE_EG,
     PDX_OBS_FINITE_COUNT,          /* the variables of finite-set sweeps */
     /* sweeps with cells that propagate signals through deep nets add the
      * per-layer values (layer dimension; NaN beyond a cell's depth) */

@@ -62,6 +62,14 @@ typedef enum pdx_loss {
     PDX_LOSS_LOGISTIC = 1,
     PDX_LOSS_HINGE = 2
 } pdx_loss;
+/* record.evidence: the likelihood of the Laplace evidence (issue 17) */
+typedef enum pdx_evidence_likelihood {
+    PDX_EVIDENCE_NONE = 0,
+    PDX_EVIDENCE_LOGISTIC = 1, /* P(y|x) = 1/(1 + exp(-y w.x/sqrt N)) */
+    PDX_EVIDENCE_PROBIT = 2,   /* P(y|x) = Phi(y w.x/sqrt N) */
+    PDX_EVIDENCE_GAUSSIAN = 3  /* y = w.x/sqrt N + N(0, 1) noise (library
+                                * and tests only: exact under Laplace) */
+} pdx_evidence_likelihood;
 typedef enum pdx_start { PDX_START_HOT = 0, PDX_START_COLD = 1 } pdx_start;
 typedef enum pdx_eg_method {
     PDX_EG_AUTO = 0,        /* closed form where one exists, else test set */
@@ -142,6 +150,11 @@ typedef enum pdx_key_id {
     PDX_K_TRAIN_ADVERSARIAL_ATTACK,
     PDX_K_TRAIN_ADVERSARIAL_STEPS,
     PDX_K_RECORD_SEPARABLE, /* issue 14; not part of the cell key */
+    /* issue 17 (items 3-5): in cell keys only where they change training */
+    PDX_K_TRAIN_NOISE_SCALE,     /* sets train.learning_rate (never keyed) */
+    PDX_K_TRAIN_DROPOUT,         /* keyed when > 0 */
+    PDX_K_RECORD_EVIDENCE,       /* measured beside: never keyed */
+    PDX_K_RECORD_PRIOR_PRECISION,/* measured beside: never keyed */
     PDX_KEY_COUNT
 } pdx_key_id;
 
@@ -239,6 +252,11 @@ typedef struct pdx_params {
     int64_t record_attack_restarts; /* PGD starts (the first at delta 0) */
     double train_adversarial_budget; /* 0: plain training */
     int64_t train_adversarial_steps;
+    /* issue 17 */
+    double train_noise_scale;    /* g = eta P/B (NaN: not given) */
+    double train_dropout;        /* rate p of inverted dropout (0: none) */
+    int record_evidence;         /* pdx_evidence_likelihood (0: none) */
+    double record_prior_precision; /* lambda of the evidence's prior */
 } pdx_params;
 
 typedef enum pdx_axis_scale {

@@ -152,6 +152,15 @@ static const label labels[] = {
     {"propagate.c0", "input correlation c^0", "1"},
     {"propagate.probes", "Jacobian probes", "1"},
     {"propagate.curve_points", "curve points", "1"},
+    {"train.noise_scale", "SGD noise scale g = ηP/B", "1"},
+    {"train.dropout", "dropout rate p", "1"},
+    {"record.evidence", "evidence likelihood", NULL},
+    {"record.prior_precision", "prior precision λ", "1"},
+    {"log_evidence", "Laplace log-evidence ln P(y|X)", "1"},
+    {"evidence_cost", "evidence cost term −C(w₀)", "1"},
+    {"evidence_occam", "Occam factor −½ ln det(H/λ)", "1"},
+    {"evidence_null", "null log-evidence −P ln 2", "1"},
+    {"evidence_eg", "ε_g of the MAP weights", "1"},
 };
 
 static const label *find_label(const char *name, int theory)

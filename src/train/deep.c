@@ -7,8 +7,10 @@
  * for every weight, bias and readout parameter, as torch.optim.SGD does.
  * A non-finite loss slope is divergence; so are weights whose effective
  * sigma_w2 (sum_ij W_ij^2 / n) exceeds train.divergence_norm
- * (pdx_trainer_check). No random numbers besides the order of examples;
- * no allocation. */
+ * (pdx_trainer_check). No random numbers besides the order of examples
+ * and, with train.dropout > 0, the dropout masks (pdx_deep_dropout:
+ * DROPOUT stream of the cell, block (step << 20) | layer); no
+ * allocation. */
 #include <math.h>
 #include <string.h>
 
@@ -96,15 +98,25 @@ static int deep_step(pdx_trainer *t, const uint32_t *idx, size_t B)
     deep_arrays a = deep_arrays_of(t);
     for (size_t r = 0; r < B; r++)
         memcpy(a.x + r * N, d->x + (size_t)idx[r] * N, N * sizeof *a.x);
-    pdx_deep_forward_batch(s, a.x, B, a.h, a.act, a.yhat);
+    pdx_deep_dropout dropout, *drop = NULL;
+    if (t->params.train_dropout > 0.0) {
+        pdx_rng_stream_init(&dropout.stream, t->seed, PDX_RNG_DROPOUT,
+                            t->cell_key, t->replica);
+        dropout.step = (uint64_t)t->step;
+        dropout.rate = t->params.train_dropout;
+        drop = &dropout;
+    }
+    /* the errors' room (2 B n) is free until the backward pass */
+    pdx_deep_forward_batch_dropout(s, a.x, B, drop, a.delta, a.h, a.act,
+                                   a.yhat);
     for (size_t r = 0; r < B; r++) {
         a.dyhat[r] = pdx__loss_slope(t->params.train_loss, d->y[idx[r]],
                                      a.yhat[r]);
         if (!isfinite(a.dyhat[r]))
             return 1;
     }
-    pdx_deep_backward_batch(s, a.x, B, a.h, a.act, a.dyhat, &st->grad,
-                            a.delta);
+    pdx_deep_backward_batch_dropout(s, a.x, B, a.h, a.act, a.dyhat, drop,
+                                    &st->grad, a.delta);
     const double eta = t->params.train_learning_rate;
     const double decay = t->params.train_weight_decay;
     const double scale = 1.0 / (double)B;

@@ -10,6 +10,8 @@
  *   SHUFFLE block e: P uniforms, the Fisher-Yates order of epoch e;
  *   DYNAMICS block (s << 8) | k: N Gaussians, Langevin noise of unit k at
  *     step s (k = 255: the K second-layer weights).
+ *   DROPOUT block (s << 24) | i: K uniforms, the dropout mask of the i-th
+ *     example of step s's batch (train.dropout > 0; sgd, gd).
  * No allocation. */
 #include <math.h>
 #include <string.h>
@@ -149,7 +151,13 @@ static int gradient_step(pdx_trainer *t, const uint32_t *idx, size_t b,
         memset(gv, 0, K * sizeof *gv);
     }
     int64_t wrong = 0;
-    double g[64];
+    double g[64], mask[64];
+    /* inverted dropout of the hidden units (train.dropout; not Langevin) */
+    const double dropout = temperature > 0.0 ? 0.0 : t->params.train_dropout;
+    pdx_rng_stream drop;
+    if (dropout > 0.0)
+        pdx_rng_stream_init(&drop, t->seed, PDX_RNG_DROPOUT, t->cell_key,
+                            t->replica);
     for (size_t i = 0; i < b; i++) {
         size_t mu = idx != NULL ? idx[i] : i;
         const double *restrict x = d->x + mu * N;
@@ -161,12 +169,24 @@ static int gradient_step(pdx_trainer *t, const uint32_t *idx, size_t b,
         double yhat = pdx__student_output(s, x, lambda, g, inv_sqrt_N);
         if (errors != NULL && t->classification)
             wrong += pdx__misclassified(yhat, y);
+        if (dropout > 0.0) { /* the masked output; errors are unmasked */
+            pdx_rng_uniform(&drop, ((uint64_t)t->step << 24) | i, mask, K);
+            pdx_model_dropout_mask(mask, K, dropout, mask);
+            yhat = 0.0;
+            for (size_t k = 0; k < K; k++) {
+                g[k] *= mask[k];
+                yhat += s->v[k] * g[k];
+            }
+        }
         double slope = pdx__loss_slope(loss, y, yhat);
         if (!isfinite(slope))
             return 1;
         for (size_t k = 0; k < K; k++)
             t->coef[k] = slope * s->v[k] * pdx_model_dg(act, lambda[k]) *
                          inv_sqrt_N;
+        if (dropout > 0.0)
+            for (size_t k = 0; k < K; k++)
+                t->coef[k] *= mask[k];
         if (direct) {
             /* b = 1: update in place (the gradient is of the old weights
              * since every coefficient is already computed) */
