@@ -258,7 +258,8 @@ uint64_t pdx_grid_cell_key(const pdx_params *params)
         if (keys[id].type == PDX_KEY_STRING || keys[id].type == PDX_KEY_TIMES ||
             id == PDX_K_SEED || id == PDX_K_REPLICAS ||
             id == PDX_K_RECORD_OVERLAPS || /* what is written, not computed */
-            id == PDX_K_RECORD_SEPARABLE)  /* computed beside, no change */
+            id == PDX_K_RECORD_SEPARABLE || /* computed beside, no change */
+            id == PDX_K_RECORD_BAYES)  /* a second chain beside the first */
             continue;
         /* keys of deep networks only where they apply, so that the cells
          * of specs without them keep the keys they had (issue 15) */

@@ -527,6 +527,8 @@ static int bundle_key(const pdx_grid *grid, uint64_t task, uint64_t *key)
     k = pdx_rng_mix64(k ^ (uint64_t)p.teacher_hidden);
     k = pdx_rng_mix64(k ^ (uint64_t)p.teacher_activation);
     k = pdx_rng_mix64(k ^ (uint64_t)p.teacher_kind);
+    if (p.teacher_normalise != PDX_NORMALISE_NONE) /* (none: keys as before) */
+        k = pdx_rng_mix64(k ^ ((uint64_t)p.teacher_normalise << 40));
     *key = k;
     return 1;
 }

@@ -37,6 +37,15 @@ typedef enum pdx_teacher_weights {
     PDX_TEACHER_GAUSSIAN = 0,
     PDX_TEACHER_BINARY = 1
 } pdx_teacher_weights;
+/* teacher.normalise (committee and perceptron teachers): the rows B_m of
+ * the teacher as drawn (N(0, 1) entries), each rescaled to |B_m|^2 = N,
+ * or made orthogonal (Gram-Schmidt in order m = 0, 1, ...) and rescaled:
+ * T = B B^T / N is then I up to rounding. */
+typedef enum pdx_teacher_normalise {
+    PDX_NORMALISE_NONE = 0,
+    PDX_NORMALISE_UNIT_NORM = 1,
+    PDX_NORMALISE_ORTHONORMAL = 2
+} pdx_teacher_normalise;
 typedef enum pdx_student_weights {
     PDX_WEIGHTS_CONTINUOUS = 0,
     PDX_WEIGHTS_SPHERICAL = 1, /* kept on |w|^2 = N */
@@ -142,6 +151,8 @@ typedef enum pdx_key_id {
     PDX_K_TRAIN_ADVERSARIAL_ATTACK,
     PDX_K_TRAIN_ADVERSARIAL_STEPS,
     PDX_K_RECORD_SEPARABLE, /* issue 14; not part of the cell key */
+    PDX_K_TEACHER_NORMALISE, /* issue 14; in the cell key unless none */
+    PDX_K_RECORD_BAYES,      /* issue 14; in the cell key when on */
     PDX_KEY_COUNT
 } pdx_key_id;
 
@@ -239,6 +250,10 @@ typedef struct pdx_params {
     int64_t record_attack_restarts; /* PGD starts (the first at delta 0) */
     double train_adversarial_budget; /* 0: plain training */
     int64_t train_adversarial_steps;
+    int teacher_normalise;       /* pdx_teacher_normalise (issue 14) */
+    int record_bayes;            /* 1: a second sampler per replica, the
+                                  * overlap q of the two and the error of
+                                  * their centre of mass (issue 14) */
 } pdx_params;
 
 typedef enum pdx_axis_scale {

@@ -152,6 +152,10 @@ static const label labels[] = {
     {"propagate.c0", "input correlation c^0", "1"},
     {"propagate.probes", "Jacobian probes", "1"},
     {"propagate.curve_points", "curve points", "1"},
+    {"teacher.normalise", "teacher normalisation", NULL},
+    {"record.bayes", "Bayes estimator recorded", NULL},
+    {"q_mean", "q averaged after burn-in", "1"},
+    {"eg_bayes", "ε_g of the Bayes estimator", "1"},
 };
 
 static const label *find_label(const char *name, int theory)
