@@ -381,7 +381,8 @@ static void make_student(pdx_trainer *t, const pdx_params *params,
         if (params->train_start == PDX_START_COLD) {
             memcpy(w, t->teacher.w, N * sizeof *w);
         } else {
-            pdx_rng_stream_init(&init_stream, seed, PDX_RNG_START, 0, replica);
+            pdx_rng_stream_init(&init_stream, seed, PDX_RNG_START, t->chain,
+                                replica);
             pdx_rng_gaussian(&init_stream, 0, w, N);
             if (weights == PDX_WEIGHTS_CONTINUOUS)
                 for (size_t j = 0; j < N; j++)
@@ -486,6 +487,14 @@ pdx_status pdx_trainer_set_cell(pdx_trainer *t, const pdx_params *params,
                                 uint64_t seed, uint64_t cell_key,
                                 uint64_t replica, pdx_error *err)
 {
+    return pdx_trainer_set_chain(t, params, seed, cell_key, replica, 0, err);
+}
+
+pdx_status pdx_trainer_set_chain(pdx_trainer *t, const pdx_params *params,
+                                 uint64_t seed, uint64_t cell_key,
+                                 uint64_t replica, uint64_t chain,
+                                 pdx_error *err)
+{
     const int deep = params->student_kind == PDX_MODEL_DEEP;
     const pdx__trainer_type *row =
         pdx__trainer_type_of(params->train_algorithm, deep, NULL);
@@ -516,7 +525,9 @@ pdx_status pdx_trainer_set_cell(pdx_trainer *t, const pdx_params *params,
     t->params = *params;
     t->seed = seed;
     t->replica = replica;
-    t->cell_key = cell_key;
+    t->chain = chain;
+    t->cell_key = chain == 0 ? cell_key
+                             : pdx_rng_mix64(cell_key ^ pdx_rng_mix64(chain));
     t->step = 0;
     t->diverged = 0;
     t->time_to_fit = NAN;
