@@ -209,7 +209,10 @@ added = ("student.depth", "student.width", "student.sigma_w2",
          "record.budgets", "record.norm", "record.attack",
          "train.adversarial_",
          # issue 14 (item 6) on purpose: record.separable, a new row
-         "record.separable")
+         "record.separable",
+         # issue 14 (items 3, 5) on purpose: new rows; their defaults
+         # (none, false) change no cell key, attribute or number
+         "teacher.normalise", "record.bayes")
 def key(line):
     return line.split("`")[1] if line.startswith("| `") else None
 kept = [l for l in new if not (key(l) or "").startswith(added)
