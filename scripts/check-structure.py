@@ -47,7 +47,7 @@ SRC_FILES = {
     "main.c": "cli", "version.h": "cli", "version.h.in": "cli",
     "train_finite.c": "train", "train_internal.h": "train",
     "theory_internal.h": "theory", "model_deep.c": "model",
-    "robust.c": "observe",
+    "robust.c": "observe", "bayes.c": "observe",
 }
 SRC_PREFIXES = [("cli_", "cli"), ("cmd_", "cli"), ("theory", "theory"),
                 ("spec", "spec"),

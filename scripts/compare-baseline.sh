@@ -177,11 +177,12 @@ both() {  # both NAME CMD...: run CMD with PDX=old and new, stdout+stderr and ex
 # algorithm family, the rule trainers on both weight kinds)
 SPECS=("$ROOT"/sweeps/*.yaml)
 SPECS+=("$ROOT"/tests/specs/*.yaml)
-# sweeps of deep networks (issue 15) and of the robust error (issue 18:
-# budgets, adversarial training) are new: the baseline cannot run them;
-# nor those of issue 17 (noise_scale, dropout, evidence)
+# sweeps of deep networks (issue 15), of the robust error (issue 18:
+# budgets, adversarial training), with issue 14's teacher.normalise or
+# record.bayes, and those of issue 17 (noise_scale, dropout, evidence) are
+# new: the baseline cannot run them
 for i in "${!SPECS[@]}"; do
-  grep -qE 'kind: *deep|algorithm: *propagate|budgets:|adversarial_|noise_scale|dropout|evidence' "${SPECS[$i]}" && unset 'SPECS[i]'
+  grep -qE 'kind: *deep|algorithm: *propagate|budgets:|adversarial_|noise_scale|dropout|evidence|normalise:|bayes:' "${SPECS[$i]}" && unset 'SPECS[i]'
 done
 SPECS=("${SPECS[@]}")
 
@@ -214,7 +215,10 @@ added = ("student.depth", "student.width", "student.sigma_w2",
          # issue 17 (items 3-5) on purpose: new rows; cells without them
          # keep their keys, streams and param: attributes
          "train.noise_scale", "train.dropout", "record.evidence",
-         "record.prior_precision")
+         "record.prior_precision",
+         # issue 14 (items 3, 5) on purpose: new rows; their defaults
+         # (none, false) change no cell key, attribute or number
+         "teacher.normalise", "record.bayes")
 def key(line):
     return line.split("`")[1] if line.startswith("| `") else None
 kept = [l for l in new if not (key(l) or "").startswith(added)

@@ -100,7 +100,9 @@ static void data_key(const pdx_params *p, const pdx_committee *teacher,
     key[3] = (uint64_t)p->teacher_kind | ((uint64_t)p->teacher_weights << 8) |
              ((uint64_t)teacher->activation << 16) |
              ((uint64_t)teacher->K << 24);
-    key[4] = p->teacher_kind == PDX_MODEL_DEEP ? pdx_data_deep_key(p) : 0;
+    key[4] = p->teacher_kind == PDX_MODEL_DEEP
+                 ? pdx_data_deep_key(p)
+                 : (uint64_t)p->teacher_normalise; /* 0: none */
     /* (label noise: see labels_noise) */
     key[5] = double_bits(p->data_input_noise);
     key[6] = double_bits(p->data_input_corruption);

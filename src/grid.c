@@ -260,7 +260,8 @@ uint64_t pdx_grid_cell_key(const pdx_params *params)
             id == PDX_K_RECORD_OVERLAPS || /* what is written, not computed */
             id == PDX_K_RECORD_SEPARABLE ||  /* computed beside, no change */
             id == PDX_K_TRAIN_NOISE_SCALE || /* in learning_rate already */
-            id == PDX_K_RECORD_EVIDENCE || id == PDX_K_RECORD_PRIOR_PRECISION)
+            id == PDX_K_RECORD_EVIDENCE || id == PDX_K_RECORD_PRIOR_PRECISION ||
+            id == PDX_K_RECORD_BAYES)  /* a second chain beside the first */
             continue;
         /* keys of deep networks only where they apply, so that the cells
          * of specs without them keep the keys they had (issue 15) */
@@ -361,6 +362,11 @@ static double finite_task_cost(const pdx_params *params)
         work *= 1.0 + (params->train_adversarial_attack == PDX_ATTACK_FGSM
                            ? 2.0
                            : 2.0 * (double)params->train_adversarial_steps);
+    /* record.bayes: a second chain, its training set and samples */
+    if (params->record_bayes && params->student_kind == PDX_MODEL_PERCEPTRON &&
+        (params->train_algorithm == PDX_ALG_METROPOLIS ||
+         params->train_algorithm == PDX_ALG_LANGEVIN))
+        work = 2.0 * work + P * N * (20.0 + 2.0 * M) + 4.0 * epochs * N;
     /* the training set (and a test set, at most once per checkpoint) */
     work += P * N * (20.0 + 2.0 * M);
     /* the separability LP (GLPK's dual simplex, dense rows): measured

@@ -198,3 +198,46 @@ void pdx_model_dropout_mask(const double *u, size_t n, double rate,
     for (size_t k = 0; k < n; k++)
         mask[k] = u[k] < rate ? 0.0 : keep;
 }
+
+/* ---- teachers (committee and perceptron) ---- */
+
+void pdx_model_teacher_rows(double *B, size_t M, size_t N, uint64_t seed,
+                            uint64_t replica, int binary, int normalise)
+{
+    pdx_rng_stream stream;
+    pdx_rng_stream_init(&stream, seed, PDX_RNG_TEACHER, 0, replica);
+    for (size_t m = 0; m < M; m++) {
+        double *b = B + m * N;
+        pdx_rng_gaussian(&stream, m, b, N);
+        if (binary)
+            for (size_t j = 0; j < N; j++)
+                b[j] = b[j] >= 0.0 ? 1.0 : -1.0;
+    }
+    if (normalise == PDX_NORMALISE_NONE)
+        return;
+    for (size_t m = 0; m < M; m++) {
+        double *b = B + m * N;
+        /* modified Gram-Schmidt against the rows before (orthonormal) */
+        for (size_t o = 0; normalise == PDX_NORMALISE_ORTHONORMAL && o < m;
+             o++) {
+            const double *c = B + o * N;
+            double proj = pdx_model_dot(b, c, N) / (double)N; /* |c|^2 = N */
+            for (size_t j = 0; j < N; j++)
+                b[j] -= proj * c[j];
+        }
+        double norm2 = pdx_model_dot(b, b, N);
+        if (norm2 == (double)N || !(norm2 > 0.0))
+            continue; /* binary rows: already |B|^2 = N, kept bit for bit */
+        double scale = sqrt((double)N / norm2);
+        for (size_t j = 0; j < N; j++)
+            b[j] *= scale;
+    }
+}
+
+void pdx_model_teacher_overlaps(const double *B, size_t M, size_t N,
+                                double *T)
+{
+    for (size_t m = 0; m < M; m++)
+        for (size_t o = 0; o < M; o++)
+            T[m * M + o] = pdx_model_dot(B + m * N, B + o * N, N) / (double)N;
+}

@@ -138,6 +138,20 @@ static const pdx_var_desc variables[PDX_OBS_COUNT] = {
                              "generalization error arccos(R/sqrt(QT))/pi of "
                              "the MAP weights w0",
                              "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_Q_PAIR] = {"q",
+                        "overlap w.w'/N of the students of two independent "
+                        "chains sampling the same training set "
+                        "(record.bayes; the cosine for spherical and "
+                        "binary students)",
+                        "1", 1, {PDX_DIM_TIME}},
+    [PDX_OBS_Q_MEAN] = {"q_mean", "q averaged after train.burn_in "
+                                  "(record.bayes)",
+                        "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_EG_BAYES] = {"eg_bayes",
+                          "classification error of the centre of mass of "
+                          "both chains' samples after train.burn_in, the "
+                          "Bayes estimator (record.bayes)",
+                          "1", 0, {PDX_DIM_TIME}},
     [PDX_OBS_Q_LAYER] = {"q_layer",
                          "propagate: length q^l = |h^l|^2/width of the "
                          "pre-activations of input a at layer l",

@@ -113,6 +113,8 @@ static const pdx_key_id spec_rule_keys[] = {
     PDX_K_TRAIN_NOISE_SCALE,
     PDX_K_TRAIN_DROPOUT,
     PDX_K_RECORD_EVIDENCE,
+    PDX_K_TEACHER_NORMALISE,
+    PDX_K_TEACHER_HIDDEN,
 };
 #define SPEC_RULE_KEYS (sizeof spec_rule_keys / sizeof spec_rule_keys[0])
 #define SPEC_MAX_RULE_CELLS 1000000u /* combinations checked at most */
@@ -299,6 +301,19 @@ static pdx_status spec_check_robust(const spec_parser *p, const pdx_params *c)
     return PDX_OK;
 }
 
+/* teacher.normalise: orthonormal rows need M <= N. */
+static pdx_status spec_check_normalise(const spec_parser *p,
+                                       const pdx_params *c)
+{
+    if (c->teacher_normalise == PDX_NORMALISE_ORTHONORMAL &&
+        c->teacher_kind == PDX_MODEL_COMMITTEE && c->teacher_hidden > c->N)
+        return spec_rule_fail(p, PDX_K_TEACHER_NORMALISE,
+                              "orthonormal rows need teacher.hidden <= N "
+                              "(M = %" PRId64 ", N = %" PRId64 ")",
+                              c->teacher_hidden, c->N);
+    return PDX_OK;
+}
+
 /* The rules for one combination of the rule keys (the other keys at their
  * base values). */
 /* The noise scale, dropout and the evidence (issue 17): which students
@@ -355,6 +370,7 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
     pdx_status status = spec_check_deep(p, c);
     status = status != PDX_OK ? status : spec_check_robust(p, c);
     status = status != PDX_OK ? status : spec_check_bayes_sgd(p, c);
+    status = status == PDX_OK ? spec_check_normalise(p, c) : status;
     if (status != PDX_OK)
         return status;
     status = spec_check_time_unit(p, c);
@@ -517,6 +533,12 @@ static const char *spec_applies_text(pdx_key_id id)
                "students";
     case PDX_K_RECORD_EVIDENCE: return NULL; /* the rule above decides */
     case PDX_K_RECORD_PRIOR_PRECISION: return "record.evidence not none";
+    case PDX_K_TEACHER_NORMALISE:
+        return "teacher.kind committee or perceptron (a deep teacher has "
+               "its own sigma_w2 normalisation)";
+    case PDX_K_RECORD_BAYES:
+        return "perceptron students with train.algorithm metropolis or "
+               "langevin";
     default:
         return id >= PDX_K_STUDENT_DEPTH
                    ? "deep students or teachers (kind deep) and "
@@ -577,6 +599,10 @@ static int spec_key_applies(const pdx_params *c, pdx_key_id id)
     case PDX_K_RECORD_EVIDENCE: return 1;
     case PDX_K_RECORD_PRIOR_PRECISION:
         return c->record_evidence != PDX_EVIDENCE_NONE;
+    case PDX_K_TEACHER_NORMALISE: return c->teacher_kind != PDX_MODEL_DEEP;
+    case PDX_K_RECORD_BAYES:
+        return c->student_kind == PDX_MODEL_PERCEPTRON &&
+               (alg == PDX_ALG_METROPOLIS || alg == PDX_ALG_LANGEVIN);
     default:
         return id >= PDX_K_STUDENT_DEPTH ? pdx_params_uses_key(c, id) : 1;
     }

@@ -32,6 +32,8 @@ static const char *const algorithms[] = {"online", "hebb", "perceptron",
 static const char *const eg_methods[] = {"auto", "closed_form", "test_set",
                                          NULL};
 static const char *const false_true[] = {"false", "true", NULL};
+static const char *const normalisations[] = {"none", "unit_norm",
+                                             "orthonormal", NULL};
 static const char *const norms[] = {"l2", "linf", NULL};
 static const char *const attacks[] = {"auto", "exact", "fgsm", "pgd", NULL};
 static const char *const training_attacks[] = {"", "", "fgsm", "pgd", NULL};
@@ -480,6 +482,29 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                                       "record.evidence: precision lambda of "
                                       "the Gaussian prior of each weight",
                                       OFF(record_prior_precision)},
+    [PDX_K_TEACHER_NORMALISE] = {"teacher.normalise", PDX_KEY_CHOICE,
+                                 PDX_KEYF_AXIS, 0, 0, normalisations,
+                                 PDX_NORMALISE_NONE, "none", "",
+                                 "committee and perceptron teachers: none = "
+                                 "rows B_m as drawn, N(0, 1) entries (T_mm = "
+                                 "B_m.B_m/N = 1 +- sqrt(2/N)); unit_norm = "
+                                 "each row rescaled to B_m.B_m = N; "
+                                 "orthonormal = rows made orthogonal "
+                                 "(Gram-Schmidt in order) and rescaled, T = "
+                                 "I (needs M <= N); binary teachers already "
+                                 "have B.B = N; T is in the file",
+                                 OFF(teacher_normalise)},
+    [PDX_K_RECORD_BAYES] = {"record.bayes", PDX_KEY_CHOICE, 0, 0, 0,
+                            false_true, 0, "false", "",
+                            "true: metropolis and langevin perceptron "
+                            "students run a second, independent sampler "
+                            "(own start and noise) on the same training set "
+                            "per replica: variables q (overlap w.w'/N of the "
+                            "two samples), q_mean (after train.burn_in) and "
+                            "eg_bayes (error of the centre of mass of both "
+                            "chains' samples after burn-in, the Bayes "
+                            "estimator); doubles the cost",
+                            OFF(record_bayes)},
 };
 
 const double *pdx_spec_list(const pdx_spec *spec, pdx_key_id id, size_t *n)
@@ -751,6 +776,10 @@ int pdx_params_uses_key(const pdx_params *params, pdx_key_id id)
     case PDX_K_TRAIN_DROPOUT: return params->train_dropout > 0;
     case PDX_K_RECORD_EVIDENCE: return params->record_evidence != 0;
     case PDX_K_RECORD_PRIOR_PRECISION: return params->record_evidence != 0;
+    case PDX_K_TEACHER_NORMALISE: /* recorded (param:) only when not none */
+        return params->teacher_normalise != PDX_NORMALISE_NONE;
+    case PDX_K_RECORD_BAYES: /* recorded (param:) only when turned on */
+        return params->record_bayes;
     default: return 1;
     }
 }

@@ -71,6 +71,9 @@ static uint64_t sweep_omitted(const pdx_grid *grid)
     if (!evidence)
         for (int v = PDX_OBS_LOG_EVIDENCE; v <= PDX_OBS_EVIDENCE_EG; v++)
             omit |= (uint64_t)1 << v;
+    if (!grid->spec->base.record_bayes) /* not an axis: every cell's */
+        omit |= (uint64_t)1 << PDX_OBS_Q_PAIR | (uint64_t)1 << PDX_OBS_Q_MEAN |
+                (uint64_t)1 << PDX_OBS_EG_BAYES;
     if (!grid->spec->base.record_overlaps)
         omit |= 1u << PDX_OBS_Q | 1u << PDX_OBS_R | 1u << PDX_OBS_T;
     return omit;
@@ -134,6 +137,12 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
                                   grid->spec->n_budgets)
              : 0.0) +
         per_task;
+    if (grid->spec->base.record_bayes) /* the second chain (record.bayes) */
+        per_thread += pdx_trainer_workspace_bytes_deep(
+                          (size_t)grid->max_N, 1, 1,
+                          (size_t)grid->max_test_size,
+                          (size_t)grid->max_train_size, NULL) +
+                      pdx_pair_observer_bytes((size_t)grid->max_N);
     /* task list, job list and the status array, ~64 bytes per task */
     double shared = (double)grid->n_tasks * 64.0;
     /* the commit group: copies of finished tasks, at most 16 MiB */
@@ -213,6 +222,8 @@ typedef struct worker {
     pdx_trainer *trainer[PDX_BUNDLE];
     pdx_observer *observer;
     pdx_attacker *attacker; /* NULL unless the spec has record.budgets */
+    pdx_trainer *twin;      /* record.bayes: the second chain, and */
+    pdx_pair_observer *pair; /* its pair observer (else NULL) */
     double *x, *nu;
     double **values[PDX_BUNDLE];
     size_t n_vars;
@@ -260,6 +271,8 @@ static void worker_destroy(worker *w)
 {
     pdx_observer_destroy(&w->observer);
     pdx_attacker_destroy(&w->attacker);
+    pdx_trainer_destroy(&w->twin);
+    pdx_pair_observer_destroy(&w->pair);
     free(w->x);
     free(w->nu);
     w->x = w->nu = NULL;
@@ -287,8 +300,17 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
                                  grid->max_student_depth,
                                  grid->max_student_width, grid->spec->budgets,
                                  grid->spec->n_budgets, err);
+    if (st == PDX_OK && grid->spec->base.record_bayes) /* perceptrons */
+        st = pdx_trainer_create_finite(&w->twin, (size_t)grid->max_N, 1, 1,
+                                       (size_t)grid->max_test_size,
+                                       (size_t)grid->max_train_size, err);
+    if (st == PDX_OK && grid->spec->base.record_bayes)
+        st = pdx_pair_observer_create(&w->pair, (size_t)grid->max_N, err);
     if (st != PDX_OK) {
         pdx_observer_destroy(&w->observer);
+        pdx_attacker_destroy(&w->attacker);
+        pdx_trainer_destroy(&w->twin);
+        pdx_pair_observer_destroy(&w->pair);
         return st;
     }
     w->x = pdx_alloc_doubles((size_t)grid->max_N + 2);
@@ -475,6 +497,21 @@ static void run_finite_task(worker *w, const pdx_grid *grid,
     pdx_observe_teacher(t, layout, out);
     pdx_observer_start(w->observer);
     const int averages = pdx_trainer_samples_averages(&params);
+    /* record.bayes: a second chain on the same data, stepped alongside */
+    pdx_trainer *twin = params.record_bayes && averages &&
+                                params.student_kind == PDX_MODEL_PERCEPTRON
+                            ? w->twin
+                            : NULL;
+    if (twin != NULL &&
+        pdx_trainer_set_chain(twin, &params, (uint64_t)spec->base.seed,
+                              pdx_grid_cell_key(&params),
+                              task % grid->replicas, 1, NULL) != PDX_OK) {
+        *status = PDX_TASK_FAILED;
+        *steps = 0;
+        return;
+    }
+    if (twin != NULL)
+        pdx_pair_observer_start(w->pair);
     const int64_t per_time = pdx_trainer_steps_per_time(t);
     const int64_t total_steps = pdx_trainer_total_steps(t);
     /* samples at whole sweeps (epochs) from burn_in on */
@@ -495,18 +532,23 @@ static void run_finite_task(worker *w, const pdx_grid *grid,
         }
         if (averages && sample <= total_steps && sample < next)
             next = sample;
-        if (pdx_trainer_iterate(t, next)) {
+        if (pdx_trainer_iterate(t, next) ||
+            (twin != NULL && pdx_trainer_iterate(twin, next))) {
             *status = PDX_TASK_DIVERGED;
             break;
         }
         if (averages && next == sample) {
             pdx_observe_sample(w->observer, t, layout, out);
+            if (twin != NULL)
+                pdx_observe_pair_sample(w->pair, t, twin);
             sample += per_time;
         }
         while (ti < spec->n_times && spec->times[ti] <= params.train_epochs &&
                pdx_grid_steps_at(&params, spec->times[ti]) == next) {
             pdx_observe_measure(t, layout, ti, out);
             pdx_observe_robust(w->attacker, t, layout, ti, out);
+            if (twin != NULL)
+                pdx_observe_pair_measure(t, twin, layout, ti, out);
             ti++;
         }
         int more_times = ti < spec->n_times &&
@@ -517,6 +559,8 @@ static void run_finite_task(worker *w, const pdx_grid *grid,
     }
     if (*status == PDX_TASK_DONE)
         pdx_observe_task(w->observer, t, layout, out);
+    if (*status == PDX_TASK_DONE && twin != NULL)
+        pdx_observe_pair_task(w->pair, t, layout, out);
     *steps = pdx_trainer_step(t);
 }
 
@@ -537,6 +581,8 @@ static int bundle_key(const pdx_grid *grid, uint64_t task, uint64_t *key)
     k = pdx_rng_mix64(k ^ (uint64_t)p.teacher_hidden);
     k = pdx_rng_mix64(k ^ (uint64_t)p.teacher_activation);
     k = pdx_rng_mix64(k ^ (uint64_t)p.teacher_kind);
+    if (p.teacher_normalise != PDX_NORMALISE_NONE) /* (none: keys as before) */
+        k = pdx_rng_mix64(k ^ ((uint64_t)p.teacher_normalise << 40));
     *key = k;
     return 1;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "pdx/model.h"
 #include "theory_internal.h"
 
 static const pdx_var_desc variables[PDX_TH_COUNT] = {
@@ -296,6 +297,7 @@ typedef struct grid_ctx {
     size_t block[PDX_TH_COUNT];
     size_t n_times, kk, mm; /* times, K_max, M_max */
     pdx_theory_grid_result *out;
+    pdx_theory_grid_options options;
 } grid_ctx;
 
 static double *cell_var(const grid_ctx *c, uint64_t cell, pdx_theory_var v)
@@ -310,6 +312,70 @@ static double cell_horizon(const pdx_params *p)
     if (p->train_algorithm == PDX_ALG_ONLINE)
         return p->train_alpha;
     return isnan(p->train_epochs) ? INFINITY : p->train_epochs;
+}
+
+/* The cell's trajectory (times 0 .. n-1) into eg, Q, R, v: of T = I, or
+ * with replica_teachers the mean over the spec's replicas of the
+ * trajectories of each replica's own teacher overlaps T (its teacher drawn
+ * as the simulation draws it: pdx_model_teacher_rows). Returns the status
+ * (NOT_CONVERGED if any replica's integration failed). */
+static int scm_trajectories(const grid_ctx *c, uint64_t cell,
+                            const pdx_params *p, pdx_scm_problem *pb,
+                            size_t n)
+{
+    const size_t K = pb->K, M = pb->M, N = (size_t)p->N;
+    const int own = c->options.replica_teachers;
+    const uint64_t replicas = own ? (uint64_t)c->grid->spec->base.replicas : 1;
+    double *eg = malloc((n + 1) * sizeof *eg);
+    double *Q = malloc((n * K * K + 1) * sizeof *Q);
+    double *R = malloc((n * K * M + 1) * sizeof *R);
+    double *v = malloc((n * K + 1) * sizeof *v);
+    double *B = own ? malloc(M * N * sizeof *B) : NULL;
+    double *T = malloc(M * M * sizeof *T);
+    int status = PDX_THEORY_NOT_CONVERGED;
+    int ok = eg != NULL && Q != NULL && R != NULL && v != NULL &&
+             T != NULL && (B != NULL || !own);
+    double *vars[4] = {cell_var(c, cell, PDX_TH_EG),
+                       cell_var(c, cell, PDX_TH_Q),
+                       cell_var(c, cell, PDX_TH_R),
+                       cell_var(c, cell, PDX_TH_V)};
+    int all_solved = 1;
+    for (uint64_t r = 0; ok && r < replicas; r++) {
+        if (own) {
+            pdx_model_teacher_rows(B, M, N, (uint64_t)p->seed, r, 0,
+                                   p->teacher_normalise);
+            pdx_model_teacher_overlaps(B, M, N, T);
+            pb->T0 = T;
+        }
+        ok = pdx_theory_scm_trajectory(pb, c->grid->spec->times, n, eg, Q, R,
+                                       v, &status, NULL) == PDX_OK;
+        all_solved &= ok && status == PDX_THEORY_SOLVED;
+        /* the mean, summed in replica order (one replica: the values) */
+        const double w = 1.0 / (double)replicas;
+#define SCM_MEAN(dst, x) (dst) = r == 0 ? w * (x) : (dst) + w * (x)
+        for (size_t i = 0; ok && i < n; i++) {
+            SCM_MEAN(vars[0][i], eg[i]);
+            for (size_t k = 0; k < K; k++) {
+                for (size_t l = 0; l < K; l++)
+                    SCM_MEAN(vars[1][(i * c->kk + k) * c->kk + l],
+                             Q[(i * K + k) * K + l]);
+                for (size_t m = 0; m < M; m++)
+                    SCM_MEAN(vars[2][(i * c->kk + k) * c->mm + m],
+                             R[(i * K + k) * M + m]);
+                SCM_MEAN(vars[3][i * c->kk + k], v[i * K + k]);
+            }
+        }
+#undef SCM_MEAN
+    }
+    if (!ok || !all_solved)
+        status = PDX_THEORY_NOT_CONVERGED;
+    free(eg);
+    free(Q);
+    free(R);
+    free(v);
+    free(B);
+    free(T);
+    return status;
 }
 
 static void eval_scm(const grid_ctx *c, uint64_t cell, const pdx_params *p)
@@ -337,31 +403,8 @@ static void eval_scm(const grid_ctx *c, uint64_t cell, const pdx_params *p)
     size_t n = 0;
     while (n < spec->n_times && spec->times[n] <= horizon)
         n++;
-    double *eg = malloc((n + 1) * sizeof *eg);
-    double *Q = malloc((n * K * K + 1) * sizeof *Q);
-    double *R = malloc((n * K * M + 1) * sizeof *R);
-    double *v = malloc((n * K + 1) * sizeof *v);
-    int status = PDX_THEORY_NOT_CONVERGED;
-    if (eg != NULL && Q != NULL && R != NULL && v != NULL &&
-        pdx_theory_scm_trajectory(&pb, spec->times, n, eg, Q, R, v, &status,
-                                  NULL) == PDX_OK) {
-        for (size_t i = 0; i < n; i++) {
-            cell_var(c, cell, PDX_TH_EG)[i] = eg[i];
-            for (size_t k = 0; k < K; k++) {
-                for (size_t l = 0; l < K; l++)
-                    cell_var(c, cell, PDX_TH_Q)[(i * c->kk + k) * c->kk + l] =
-                        Q[(i * K + k) * K + l];
-                for (size_t m = 0; m < M; m++)
-                    cell_var(c, cell, PDX_TH_R)[(i * c->kk + k) * c->mm + m] =
-                        R[(i * K + k) * M + m];
-                cell_var(c, cell, PDX_TH_V)[i * c->kk + k] = v[i * K + k];
-            }
-        }
-    }
-    free(eg);
-    free(Q);
-    free(R);
-    free(v);
+    int status = scm_trajectories(c, cell, p, &pb, n);
+    pb.T0 = NULL; /* the plateau and eta_max: of the T = I teacher */
     pdx_scm_plateau_info plateau;
     if (pdx_theory_scm_fixed_points(&pb, p->train_alpha, &plateau, NULL) ==
         PDX_OK) {
@@ -544,11 +587,21 @@ pdx_status pdx_theory_evaluate_grid(const pdx_grid *grid,
                                     pdx_theory_grid_result *out,
                                     FILE *progress, pdx_error *err)
 {
+    return pdx_theory_evaluate_grid_with(grid, NULL, out, progress, err);
+}
+
+pdx_status pdx_theory_evaluate_grid_with(const pdx_grid *grid,
+                                         const pdx_theory_grid_options *options,
+                                         pdx_theory_grid_result *out,
+                                         FILE *progress, pdx_error *err)
+{
     memset(out, 0, sizeof *out);
     grid_ctx c;
     memset(&c, 0, sizeof c);
     c.grid = grid;
     c.out = out;
+    if (options != NULL)
+        c.options = *options;
     pdx_theory_layout(grid, &c.layout);
     c.n_times = c.layout.dim_size[PDX_DIM_TIME];
     c.kk = c.layout.dim_size[PDX_DIM_STUDENT_UNIT];

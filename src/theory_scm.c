@@ -166,8 +166,7 @@ static int sys_init(scm_sys *s, const pdx_scm_problem *p)
     for (size_t m = 0; m < p->M; m++)
         for (size_t o = 0; o < p->M; o++)
             s->T[m * p->M + o] =
-                p->init == PDX_SCM_INIT_GIVEN && p->T0 != NULL
-                    ? p->T0[m * p->M + o]
+                p->T0 != NULL ? p->T0[m * p->M + o]
                     : (m == o ? 1.0 : 0.0);
     for (size_t k = 0; k < p->K; k++)
         s->v_fixed[k] = p->init == PDX_SCM_INIT_GIVEN && p->v0 != NULL
@@ -304,7 +303,8 @@ static void initial_state(const scm_sys *s, const pdx_scm_problem *p,
             if (p->init == PDX_SCM_INIT_GIVEN)
                 r = p->R0[k * M + m];
             else if (p->init == PDX_SCM_INIT_TYPICAL)
-                r = p->init_scale * typical_normal(k * M + m + 1) / n_sqrt;
+                r = p->init_scale * typical_normal(k * M + m + 1) / n_sqrt *
+                    (p->T0 != NULL ? sqrt(s->T[m * M + m]) : 1.0);
             y[s->nQ + k * M + m] = r;
         }
     if (s->train_v)
@@ -948,6 +948,7 @@ static int perfect_jacobian(const pdx_scm_problem *p, double ratio,
     q.eta_second = ratio * eta;
     q.output_noise = 0.0;
     q.init = PDX_SCM_INIT_EXPECTED;
+    q.T0 = NULL; /* the perfect solution of T = I */
     q.second_layer_init = 1.0;
     scm_sys s;
     if (sys_init(&s, &q) != 0)

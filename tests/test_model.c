@@ -271,6 +271,51 @@ static void test_model_workspace_limits(void **state)
     pdx_trainer_destroy(&t); /* NULL is fine */
 }
 
+/* teacher.normalise (issue 14): none is the raw TEACHER stream bit for bit;
+ * unit_norm gives |B_m|^2 = N; orthonormal gives T = I; binary rows keep
+ * their bits. */
+static void test_model_teacher_normalise(void **state)
+{
+    (void)state;
+    enum { M = 3, N = 37 };
+    static double B[M * N], raw[M * N], T[M * M];
+    pdx_rng_stream stream;
+    pdx_rng_stream_init(&stream, 4711, PDX_RNG_TEACHER, 0, 3);
+    for (size_t m = 0; m < M; m++)
+        pdx_rng_gaussian(&stream, m, raw + m * N, N);
+    pdx_model_teacher_rows(B, M, N, 4711, 3, 0, PDX_NORMALISE_NONE);
+    assert_memory_equal(B, raw, sizeof B);
+    pdx_model_teacher_overlaps(B, M, N, T);
+    double off = 0.0, diag = 0.0;
+    for (size_t m = 0; m < M; m++)
+        for (size_t o = 0; o < M; o++)
+            if (m == o)
+                diag += fabs(T[m * M + o] - 1.0);
+            else
+                off += fabs(T[m * M + o]);
+    assert_true(diag > 1e-2 && off > 1e-2); /* as drawn: not normalised */
+    pdx_model_teacher_rows(B, M, N, 4711, 3, 0, PDX_NORMALISE_UNIT_NORM);
+    pdx_model_teacher_overlaps(B, M, N, T);
+    for (size_t m = 0; m < M; m++) {
+        assert_double_close(T[m * M + m], 1.0, 1e-14);
+        for (size_t j = 0; j < N; j++) /* the same direction */
+            assert_true(B[m * N + j] * raw[m * N + j] >= 0.0);
+    }
+    assert_true(fabs(T[1]) > 1e-2); /* rows stay correlated */
+    pdx_model_teacher_rows(B, M, N, 4711, 3, 0, PDX_NORMALISE_ORTHONORMAL);
+    pdx_model_teacher_overlaps(B, M, N, T);
+    for (size_t m = 0; m < M; m++)
+        for (size_t o = 0; o < M; o++)
+            if (m == o)
+                assert_double_close(T[m * M + o], 1.0, 1e-14);
+            else
+                assert_true(fabs(T[m * M + o]) < 1e-14);
+    /* binary rows: |B|^2 = N already, unchanged by any normalisation */
+    pdx_model_teacher_rows(raw, 1, N, 99, 0, 1, PDX_NORMALISE_NONE);
+    pdx_model_teacher_rows(B, 1, N, 99, 0, 1, PDX_NORMALISE_ORTHONORMAL);
+    assert_memory_equal(B, raw, N * sizeof *B);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_model_sgd_matches_reference_relu_noise_second_layer),
         cmocka_unit_test(test_model_divergence_detected),
         cmocka_unit_test(test_model_workspace_limits),
+        cmocka_unit_test(test_model_teacher_normalise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

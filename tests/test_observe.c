@@ -215,6 +215,101 @@ static void test_observe_observer_averages(void **state)
     pdx_trainer_destroy(&t);
 }
 
+/* record.bayes (issue 14): chain 0 of pdx_trainer_set_chain is
+ * pdx_trainer_set_cell bit for bit; chain 1 has the same teacher and data
+ * but its own start and moves; the pair observer's q is w.w'/N, q_mean the
+ * mean of the samples' q, eg_bayes the error of the sum of both chains'
+ * samples (here summed by hand). Spherical Metropolis, N = 30. */
+static void test_observe_pair_centre_of_mass(void **state)
+{
+    (void)state;
+    enum { N = 30, SAMPLES = 7 };
+    pdx_params p;
+    pdx_params_default(&p);
+    p.N = N;
+    p.teacher_kind = PDX_MODEL_PERCEPTRON;
+    p.student_kind = PDX_MODEL_PERCEPTRON;
+    p.student_weights = PDX_WEIGHTS_SPHERICAL;
+    p.data_alpha = 1.85;
+    p.train_algorithm = PDX_ALG_METROPOLIS;
+    p.train_temperature = 0.615;
+    p.train_epochs = 20;
+    p.record_bayes = 1;
+    pdx_params_resolve(&p, NULL);
+    size_t P = (size_t)pdx_params_train_size(&p);
+    pdx_trainer *a = NULL, *b = NULL, *c = NULL;
+    pdx_pair_observer *pair = NULL;
+    assert_int_equal(pdx_trainer_create_finite(&a, N, 1, 1, 0, P, NULL),
+                     PDX_OK);
+    assert_int_equal(pdx_trainer_create_finite(&b, N, 1, 1, 0, P, NULL),
+                     PDX_OK);
+    assert_int_equal(pdx_trainer_create_finite(&c, N, 1, 1, 0, P, NULL),
+                     PDX_OK);
+    assert_int_equal(pdx_pair_observer_create(&pair, N, NULL), PDX_OK);
+    assert_int_equal(pdx_trainer_set_chain(a, &p, 77, 4242, 2, 0, NULL),
+                     PDX_OK);
+    assert_int_equal(pdx_trainer_set_chain(b, &p, 77, 4242, 2, 1, NULL),
+                     PDX_OK);
+    assert_int_equal(pdx_trainer_set_cell(c, &p, 77, 4242, 2, NULL), PDX_OK);
+    const pdx_committee *sa = pdx_trainer_student(a),
+                        *sb = pdx_trainer_student(b),
+                        *sc = pdx_trainer_student(c);
+    /* same teacher and training set, different start */
+    assert_memory_equal(pdx_trainer_teacher(a)->w, pdx_trainer_teacher(b)->w,
+                        N * sizeof(double));
+    assert_memory_equal(pdx_trainer_dataset(a)->y, pdx_trainer_dataset(b)->y,
+                        P * sizeof(double));
+    assert_true(memcmp(sa->w, sb->w, N * sizeof(double)) != 0);
+
+    pdx_layout layout = {0};
+    layout.vars = pdx_observe_variables(&layout.n_vars);
+    layout.dim_size[PDX_DIM_TIME] = 1;
+    double v[PDX_OBS_COUNT];
+    double *out[PDX_OBS_COUNT];
+    for (size_t i = 0; i < PDX_OBS_COUNT; i++) {
+        v[i] = -2.385;
+        out[i] = &v[i];
+    }
+    pdx_pair_observer_start(pair);
+    pdx_observe_pair_task(pair, a, &layout, out); /* no samples: nothing */
+    assert_true(v[PDX_OBS_EG_BAYES] == -2.385);
+    double sum[N] = {0}, q_sum = 0.0;
+    for (int s = 1; s <= SAMPLES; s++) {
+        int64_t at = (int64_t)(2 * s) * N;
+        assert_int_equal(pdx_trainer_iterate(a, at), 0);
+        assert_int_equal(pdx_trainer_iterate(b, at), 0);
+        assert_int_equal(pdx_trainer_iterate(c, at), 0);
+        assert_memory_equal(sa->w, sc->w, N * sizeof(double)); /* chain 0 */
+        assert_true(memcmp(sa->w, sb->w, N * sizeof(double)) != 0);
+        double q = 0.0;
+        for (size_t j = 0; j < N; j++) {
+            q += sa->w[j] * sb->w[j];
+            sum[j] += sa->w[j] + sb->w[j];
+        }
+        q_sum += q / N;
+        pdx_observe_pair_measure(a, b, &layout, 0, out);
+        assert_double_close(v[PDX_OBS_Q_PAIR], q / N, 1e-13);
+        pdx_observe_pair_sample(pair, a, b);
+    }
+    pdx_observe_pair_task(pair, a, &layout, out);
+    assert_double_close(v[PDX_OBS_Q_MEAN], q_sum / SAMPLES, 1e-13);
+    const double *B = pdx_trainer_teacher(a)->w;
+    double ww = 0.0, wb = 0.0, bb = 0.0;
+    for (size_t j = 0; j < N; j++) {
+        ww += sum[j] * sum[j];
+        wb += sum[j] * B[j];
+        bb += B[j] * B[j];
+    }
+    assert_double_close(v[PDX_OBS_EG_BAYES],
+                        acos(wb / sqrt(ww * bb)) / M_PI, 1e-12);
+    assert_true(v[PDX_OBS_EG_BAYES] > 0.0 && v[PDX_OBS_EG_BAYES] < 0.5);
+    pdx_pair_observer_destroy(&pair);
+    pdx_pair_observer_destroy(&pair); /* NULL is fine */
+    pdx_trainer_destroy(&a);
+    pdx_trainer_destroy(&b);
+    pdx_trainer_destroy(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_observe_closed_form_identities),
         cmocka_unit_test(test_observe_uninformed_student),
         cmocka_unit_test(test_observe_observer_averages),
+        cmocka_unit_test(test_observe_pair_centre_of_mass),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

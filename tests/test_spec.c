@@ -400,8 +400,8 @@ static void test_spec_unknown_key_did_you_mean(void **state)
                                 "'teacher.hidden' or 'student.hidden'?");
     expect_spec_error("n: 500\n",
                       SPEC_PATH ":1:1: n: unknown key; did you mean 'N'?");
-    expect_spec_error("record:\n  times: [1.5]\n  banana: 7\n",
-                      SPEC_PATH ":3:3: record.banana: unknown key (`pdx "
+    expect_spec_error("record:\n  times: [1.5]\n  pineapple: 7\n",
+                      SPEC_PATH ":3:3: record.pineapple: unknown key (`pdx "
                                 "keys` lists the keys a spec may hold)");
     /* an axis under a misspelt key is still a key, not a section */
     expect_spec_error("train: {learning_rat: {log: [0.5, 2.5, 3]}}\n",

@@ -26,6 +26,7 @@
 #include <gsl/gsl_sf_erf.h>
 #include <gsl/gsl_sf_gamma.h>
 
+#include "pdx/model.h"
 #include "pdx/observe.h"
 #include "pdx/theory.h"
 #include "pdx/train.h"
@@ -1080,6 +1081,88 @@ static void test_theory_scm_matches_simulation(void **state)
     }
 }
 
+/* Like for like (issue 14): at small N the drawn teacher's overlaps T
+ * differ from I by O(1/sqrt N) and move the plateau's eg. Integrated from
+ * each replica's measured start with its OWN T, the ODE must follow that
+ * replica's simulation more closely than the same ODE with T = I (summed
+ * over replicas and plateau times). */
+enum { OWN_N = 100, OWN_REPLICAS = 8, OWN_TIMES = 3 };
+
+static void test_theory_scm_own_teacher_overlaps(void **state)
+{
+    (void)state;
+    const double times[OWN_TIMES] = {5, 10, 20};
+    pdx_params p;
+    pdx_params_default(&p);
+    p.N = OWN_N;
+    p.train_learning_rate = 1.0;
+    p.student_init_scale = 0.3;
+    p.train_alpha = times[OWN_TIMES - 1];
+    pdx_params_resolve(&p, NULL);
+    pdx_trainer *t = NULL;
+    assert_int_equal(pdx_trainer_create(&t, OWN_N, 2, 2, 0, NULL), PDX_OK);
+    pdx_layout layout = {0};
+    layout.vars = pdx_observe_variables(NULL);
+    layout.n_vars = PDX_OBS_ONLINE_COUNT;
+    layout.dim_size[PDX_DIM_TIME] = 1;
+    for (int d = PDX_DIM_STUDENT_UNIT; d <= PDX_DIM_TEACHER_UNIT2; d++)
+        layout.dim_size[d] = 2;
+    double eg[1], Q[4], R[4], T[4], v[2], norm[1];
+    double *out[PDX_OBS_ONLINE_COUNT] = {eg, Q, R, T, v, norm};
+    double miss_own = 0.0, miss_identity = 0.0, t_spread = 0.0;
+    for (int r = 0; r < OWN_REPLICAS; r++) {
+        assert_int_equal(pdx_trainer_set(t, &p, 1717, (uint64_t)r, NULL),
+                         PDX_OK);
+        pdx_observe_teacher(t, &layout, out);
+        pdx_observe_measure(t, &layout, 0, out);
+        t_spread += fabs(T[0] - 1.0) + fabs(T[3] - 1.0);
+        /* the theory's own draw of the replica's teacher is the trainer's */
+        double B[2 * OWN_N], T_model[4];
+        pdx_model_teacher_rows(B, 2, OWN_N, 1717, (uint64_t)r, 0,
+                               PDX_NORMALISE_NONE);
+        pdx_model_teacher_overlaps(B, 2, OWN_N, T_model);
+        assert_memory_equal(T_model, T, sizeof T);
+        pdx_scm_problem own = pdx_theory_scm_default();
+        own.eta = 1.0;
+        own.init_scale = 0.3;
+        own.N = OWN_N;
+        own.init = PDX_SCM_INIT_GIVEN;
+        double Q0[4], R0[4];
+        memcpy(Q0, Q, sizeof Q0);
+        memcpy(R0, R, sizeof R0);
+        own.Q0 = Q0;
+        own.R0 = R0;
+        own.T0 = T_model;
+        pdx_scm_problem identity = own;
+        identity.T0 = NULL;
+        double ode_own[OWN_TIMES], ode_identity[OWN_TIMES];
+        int status;
+        assert_int_equal(pdx_theory_scm_trajectory(&own, times, OWN_TIMES,
+                                                   ode_own, NULL, NULL, NULL,
+                                                   &status, NULL),
+                         PDX_OK);
+        assert_int_equal(status, PDX_THEORY_SOLVED);
+        assert_int_equal(pdx_theory_scm_trajectory(&identity, times,
+                                                   OWN_TIMES, ode_identity,
+                                                   NULL, NULL, NULL, &status,
+                                                   NULL),
+                         PDX_OK);
+        for (int i = 0; i < OWN_TIMES; i++) {
+            assert_int_equal(
+                pdx_trainer_iterate(t, pdx_grid_steps_at(&p, times[i])), 0);
+            pdx_observe_measure(t, &layout, 0, out);
+            miss_own += fabs(eg[0] - ode_own[i]);
+            miss_identity += fabs(eg[0] - ode_identity[i]);
+        }
+    }
+    pdx_trainer_destroy(&t);
+    /* T_nn = 1 +- sqrt(2/N) = 1 +- 0.14 at N = 100 */
+    assert_true(t_spread / (2 * OWN_REPLICAS) > 0.05);
+    if (!(miss_own < 0.6 * miss_identity))
+        fail_msg("|sim - ODE| summed: own T %.4g, T = I %.4g", miss_own,
+                 miss_identity);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Grids                                                                     */
 
@@ -1174,6 +1257,7 @@ int main(void)
         cmocka_unit_test(test_theory_scm_fixed_points),
         cmocka_unit_test(test_theory_scm_eta_max),
         cmocka_unit_test(test_theory_scm_matches_simulation),
+        cmocka_unit_test(test_theory_scm_own_teacher_overlaps),
         cmocka_unit_test(test_theory_grid_mapping),
         cmocka_unit_test(test_theory_grid_evaluate),
     };

@@ -27,6 +27,21 @@ typedef struct pdx_committee {
                       * v unused; pdx_model_forward runs the deep net) */
 } pdx_committee;
 
+/* The first-layer rows B_m (M rows of N, row-major, caller-owned) of the
+ * committee or perceptron teacher of (seed, replica): N(0, 1) entries from
+ * the TEACHER stream (block m: row m), their signs when `binary`, then
+ * teacher.normalise `normalise` (pdx_teacher_normalise): none leaves them,
+ * unit_norm rescales each to |B_m|^2 = N, orthonormal makes them
+ * orthogonal by modified Gram-Schmidt in the order m = 0, 1, ... and
+ * rescales each to |B_m|^2 = N (M <= N). The same numbers wherever it is
+ * called (trainers, theory). Thread-safe; never allocates. */
+void pdx_model_teacher_rows(double *B, size_t M, size_t N, uint64_t seed,
+                            uint64_t replica, int binary, int normalise);
+
+/* T_mn = B_m.B_n / N of M rows of N (T: M x M, row-major). */
+void pdx_model_teacher_overlaps(const double *B, size_t M, size_t N,
+                                double *T);
+
 /* g(z) for an activation (erf means erf(z/sqrt 2), see pdx_model_g_many). */
 double pdx_model_g(int activation, double z);
 

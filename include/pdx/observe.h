@@ -43,6 +43,9 @@ typedef enum pdx_observe_var {
     PDX_OBS_EVIDENCE_OCCAM,
     PDX_OBS_EVIDENCE_NULL,
     PDX_OBS_EVIDENCE_EG,
+    PDX_OBS_Q_PAIR,                /* record.bayes: q = w.w'/N per time */
+    PDX_OBS_Q_MEAN,                /* ... q averaged after burn-in */
+    PDX_OBS_EG_BAYES,              /* ... eg of the centre of mass */
     PDX_OBS_FINITE_COUNT,          /* the variables of finite-set sweeps */
     /* sweeps with cells that propagate signals through deep nets add the
      * per-layer values (layer dimension; NaN beyond a cell's depth) */
@@ -155,6 +158,43 @@ void pdx_observe_sample(pdx_observer *observer, pdx_trainer *trainer,
 void pdx_observe_task(const pdx_observer *observer,
                       const pdx_trainer *trainer, const pdx_layout *layout,
                       double *const *out);
+
+/* ---- Bayes by simulation (record.bayes, issue 14; src/bayes.c) ----
+ * Two chains (trainers set with pdx_trainer_set_chain 0 and 1) sample the
+ * same Gibbs measure of the same training set. A pdx_pair_observer (one
+ * per worker thread) keeps the sum of both chains' students over the
+ * samples after burn-in (their centre of mass, the Bayes estimator of the
+ * posterior mean) and of their overlap q. Opaque; used by one thread at
+ * a time. */
+typedef struct pdx_pair_observer pdx_pair_observer;
+
+/* A pair observer for students of up to max_N weights (one perceptron
+ * unit). Returns PDX_OK or PDX_ERR_NOMEM (*out NULL). */
+pdx_status pdx_pair_observer_create(pdx_pair_observer **out, size_t max_N,
+                                    pdx_error *err);
+void pdx_pair_observer_destroy(pdx_pair_observer **pair);
+double pdx_pair_observer_bytes(size_t max_N);
+
+/* Forget the previous task's samples. */
+void pdx_pair_observer_start(pdx_pair_observer *pair);
+
+/* q = w.w'/N of the two chains' (perceptron) students at checkpoint
+ * `time_index` into out[PDX_OBS_Q_PAIR]. */
+void pdx_observe_pair_measure(const pdx_trainer *a, const pdx_trainer *b,
+                              const pdx_layout *layout, size_t time_index,
+                              double *const *out);
+
+/* One sample of both chains: their students added to the centre of mass
+ * (a first, then b, weight by weight), q to its sum. */
+void pdx_observe_pair_sample(pdx_pair_observer *pair, const pdx_trainer *a,
+                             const pdx_trainer *b);
+
+/* q_mean and eg_bayes = arccos(w_cm.B / (|w_cm| |B|)) / pi of the centre
+ * of mass w_cm of the samples (teacher B of trainer a) into out; nothing
+ * without samples. */
+void pdx_observe_pair_task(const pdx_pair_observer *pair,
+                           const pdx_trainer *a, const pdx_layout *layout,
+                           double *const *out);
 
 /* Classification error arccos(R / sqrt(Q T)) / pi of a perceptron student
  * against a perceptron teacher (0.5 when Q or T is 0). */

@@ -37,6 +37,15 @@ typedef enum pdx_teacher_weights {
     PDX_TEACHER_GAUSSIAN = 0,
     PDX_TEACHER_BINARY = 1
 } pdx_teacher_weights;
+/* teacher.normalise (committee and perceptron teachers): the rows B_m of
+ * the teacher as drawn (N(0, 1) entries), each rescaled to |B_m|^2 = N,
+ * or made orthogonal (Gram-Schmidt in order m = 0, 1, ...) and rescaled:
+ * T = B B^T / N is then I up to rounding. */
+typedef enum pdx_teacher_normalise {
+    PDX_NORMALISE_NONE = 0,
+    PDX_NORMALISE_UNIT_NORM = 1,
+    PDX_NORMALISE_ORTHONORMAL = 2
+} pdx_teacher_normalise;
 typedef enum pdx_student_weights {
     PDX_WEIGHTS_CONTINUOUS = 0,
     PDX_WEIGHTS_SPHERICAL = 1, /* kept on |w|^2 = N */
@@ -155,6 +164,8 @@ typedef enum pdx_key_id {
     PDX_K_TRAIN_DROPOUT,         /* keyed when > 0 */
     PDX_K_RECORD_EVIDENCE,       /* measured beside: never keyed */
     PDX_K_RECORD_PRIOR_PRECISION,/* measured beside: never keyed */
+    PDX_K_TEACHER_NORMALISE, /* issue 14; in the cell key unless none */
+    PDX_K_RECORD_BAYES,      /* issue 14; in the cell key when on */
     PDX_KEY_COUNT
 } pdx_key_id;
 
@@ -257,6 +268,10 @@ typedef struct pdx_params {
     double train_dropout;        /* rate p of inverted dropout (0: none) */
     int record_evidence;         /* pdx_evidence_likelihood (0: none) */
     double record_prior_precision; /* lambda of the evidence's prior */
+    int teacher_normalise;       /* pdx_teacher_normalise (issue 14) */
+    int record_bayes;            /* 1: a second sampler per replica, the
+                                  * overlap q of the two and the error of
+                                  * their centre of mass (issue 14) */
 } pdx_params;
 
 typedef enum pdx_axis_scale {

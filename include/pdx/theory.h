@@ -243,7 +243,9 @@ typedef struct pdx_scm_problem {
     int init;               /* pdx_scm_init */
     const double *Q0;       /* GIVEN: K x K */
     const double *R0;       /* GIVEN: K x M */
-    const double *T0;       /* GIVEN: M x M (NULL: identity) */
+    const double *T0;       /* M x M teacher overlaps B_m.B_n/N, for any
+                             * init (NULL: identity; TYPICAL scales R_kn
+                             * by sqrt(T_nn), the size of w_k.B_n/N) */
     const double *v0;       /* GIVEN: K (NULL: second_layer_init) */
 } pdx_scm_problem;
 
@@ -573,6 +575,23 @@ typedef struct pdx_theory_grid_result {
 pdx_status pdx_theory_evaluate_grid(const pdx_grid *grid,
                                     pdx_theory_grid_result *out,
                                     FILE *progress, pdx_error *err);
+
+/* Options of pdx_theory_evaluate_grid_with (zero: the defaults). */
+typedef struct pdx_theory_grid_options {
+    int replica_teachers; /* 1: scm-ode cells integrate each replica's own
+                           * teacher overlaps T (the teacher of (seed,
+                           * replica, teacher.normalise) as the simulation
+                           * draws it) and write the mean over the spec's
+                           * replicas of eg, Q, R, v, to set against the
+                           * simulation's replica mean like for like; 0:
+                           * T = I (the N -> infinity teacher) */
+} pdx_theory_grid_options;
+
+/* pdx_theory_evaluate_grid with options (NULL: the defaults). */
+pdx_status pdx_theory_evaluate_grid_with(const pdx_grid *grid,
+                                         const pdx_theory_grid_options *options,
+                                         pdx_theory_grid_result *out,
+                                         FILE *progress, pdx_error *err);
 void pdx_theory_grid_result_clear(pdx_theory_grid_result *result);
 
 /* ------------------------------------------------------------------------ */

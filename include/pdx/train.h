@@ -128,6 +128,17 @@ pdx_status pdx_trainer_set_cell(pdx_trainer *trainer,
                                 uint64_t cell_key, uint64_t replica,
                                 pdx_error *err);
 
+/* The second chain of record.bayes (issue 14), as pdx_trainer_set_cell
+ * for chain 0: the same teacher, test and training sets, an independent
+ * start (hot perceptron starts from the START stream of cell `chain`
+ * instead of 0) and independent dynamics (per-cell streams keyed by
+ * pdx_rng_mix64(cell_key ^ pdx_rng_mix64(chain)) instead of cell_key).
+ * chain 0 is pdx_trainer_set_cell itself. Same returns. */
+pdx_status pdx_trainer_set_chain(pdx_trainer *trainer,
+                                 const pdx_params *params, uint64_t seed,
+                                 uint64_t cell_key, uint64_t replica,
+                                 uint64_t chain, pdx_error *err);
+
 /* Train the task set last until `until_step` (capped at the total) or
  * divergence. Returns 1 if the run is diverged (non-finite error signal
  * or weights, or Q_kk above train.divergence_norm at the end), else 0. */

@@ -102,6 +102,14 @@ static const char *const theory_usage_options =
     "      --init MODE         typical (default): R, Q off-diagonal of size\n"
     "                          s/sqrt(N); expected: R = 0 exactly (the\n"
     "                          symmetric trajectory, stays on the plateau)\n"
+    "      --replica-teachers  SPEC mode, scm-ode cells: integrate each\n"
+    "                          replica's own teacher overlaps T (drawn from\n"
+    "                          seed and replica as pdx run draws them, with\n"
+    "                          teacher.normalise) and write the mean over\n"
+    "                          the replicas: like for like with the\n"
+    "                          simulation's replica mean (default OUT\n"
+    "                          <name>-theory-replicas.h5; an existing OUT of\n"
+    "                          the same spec is replaced only with --force)\n"
     "\n"
     "Exit codes: 0 ok (points that do not converge are marked, not errors),\n"
     "1 runtime failure, 2 bad usage, bad spec or a refused output (see\n"
@@ -573,9 +581,26 @@ static const char deep_references[] =
     "52, 4225 (1995); Goldt et al., NeurIPS (2019); Poole et al., "
     "NeurIPS (2016); Schoenholz et al., ICLR (2017)";
 
+/* The names of the theories some cell uses, space-separated. */
+static void theories_present(const pdx_theory_grid_result *res, char *text,
+                             size_t size)
+{
+    int present[PDX_THEORY_KIND_COUNT] = {0};
+    for (uint64_t c = 0; c < res->n_cells; c++)
+        if (res->theory[c] >= 0 && res->theory[c] < PDX_THEORY_KIND_COUNT)
+            present[res->theory[c]] = 1;
+    size_t used = 0;
+    text[0] = '\0';
+    for (int k = 1; k < PDX_THEORY_KIND_COUNT; k++)
+        if (present[k])
+            used += (size_t)snprintf(text + used, size - used, "%s%s",
+                                     used ? " " : "",
+                                     pdx_theory_name((pdx_theory_kind)k));
+}
+
 static int run_spec(const char *spec_path, char **overrides,
                     int n_overrides, const char *out_path, int quiet,
-                    int force, const char *command_line)
+                    int force, int replica_teachers, const char *command_line)
 {
     pdx_error err;
     pdx_error_clear(&err);
@@ -591,8 +616,8 @@ static int run_spec(const char *spec_path, char **overrides,
         return rc;
     char default_out[192];
     if (out_path == NULL) {
-        snprintf(default_out, sizeof default_out, "%s-theory.h5",
-                 spec->base.name);
+        snprintf(default_out, sizeof default_out, "%s-theory%s.h5",
+                 spec->base.name, replica_teachers ? "-replicas" : "");
         out_path = default_out;
     }
     char *target = NULL;
@@ -610,8 +635,9 @@ static int run_spec(const char *spec_path, char **overrides,
     rc = 0;
     pdx_theory_grid_result res;
     memset(&res, 0, sizeof res);
-    if (pdx_theory_evaluate_grid(grid, &res, quiet ? NULL : stderr, &err) !=
-        PDX_OK) {
+    pdx_theory_grid_options options = {replica_teachers};
+    if (pdx_theory_evaluate_grid_with(grid, &options, &res,
+                                      quiet ? NULL : stderr, &err) != PDX_OK) {
         rc = pdx_cli_report(&err);
         goto done;
     }
@@ -650,26 +676,22 @@ static int run_spec(const char *spec_path, char **overrides,
          4, phase_flags, "none poor perfect-metastable perfect", res.phase},
     };
     /* the theories present, and what they rest on */
-    int present[PDX_THEORY_KIND_COUNT] = {0};
-    for (uint64_t c = 0; c < res.n_cells; c++)
-        if (res.theory[c] >= 0 && res.theory[c] < PDX_THEORY_KIND_COUNT)
-            present[res.theory[c]] = 1;
-    char theories[256] = "";
-    used = 0;
-    for (int k = 1; k < PDX_THEORY_KIND_COUNT; k++)
-        if (present[k])
-            used += (size_t)snprintf(theories + used, sizeof theories - used,
-                                     "%s%s", used ? " " : "",
-                                     pdx_theory_name((pdx_theory_kind)k));
+    char theories[256];
+    theories_present(&res, theories, sizeof theories);
     const char *attrs[] = {
         "theories", theories,
         "theory_references",
         deep ? deep_references : references,
+        /* only with --replica-teachers: other files stay as they were */
+        "scm_teachers",
+        "replicas: scm-ode values are the mean over the replicas of the "
+        "ODE with each replica's own teacher overlaps T",
     };
     const double *values[PDX_TH_COUNT];
     for (size_t v = 0; v < layout.n_vars && v < PDX_TH_COUNT; v++)
         values[v] = res.values[pdx_theory_layout_var(&layout, v)];
-    pdx_store_theory th = {&layout, values, flags, 3, attrs, 2};
+    pdx_store_theory th = {&layout, values, flags, 3, attrs,
+                           replica_teachers ? 3 : 2};
     char host[256] = "unknown", start_time[64];
     gethostname(host, sizeof host - 1);
     pdx_cli_iso_time_now(start_time, sizeof start_time);
@@ -725,7 +747,8 @@ enum {
     OPT_DEPTH,
     OPT_KAPPA,
     OPT_BUDGETS,
-    OPT_NORM
+    OPT_NORM,
+    OPT_REPLICA_TEACHERS
 };
 
 /* --curve mode: the curve named in o->name at the alphas of `alpha_text`
@@ -972,6 +995,7 @@ static const struct option theory_options[] = {
     {"kappa", required_argument, 0, OPT_KAPPA},
     {"budgets", required_argument, 0, OPT_BUDGETS},
     {"norm", required_argument, 0, OPT_NORM},
+    {"replica-teachers", no_argument, 0, OPT_REPLICA_TEACHERS},
     {0, 0, 0, 0}};
 
 int pdx_cli_theory(int argc, char **argv, const char *command_line)
@@ -984,7 +1008,7 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
     o.scm = pdx_theory_scm_default();
     o.deep.q0 = 1.0;
     const char *out_path = NULL, *alpha_text = NULL;
-    int quiet = 0, force = 0, c;
+    int quiet = 0, force = 0, replica_teachers = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:qfh", theory_options, NULL)) != -1) {
         switch (c) {
@@ -1018,6 +1042,7 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
                                            optarg);
             break;
         case OPT_BOTH: o.both = 1; break;
+        case OPT_REPLICA_TEACHERS: replica_teachers = 1; break;
         case OPT_FIXED: o.fixed_points = 1; break;
         case OPT_INIT:
             if (strcmp(optarg, "typical") == 0)
@@ -1079,7 +1104,8 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
             return pdx_cli_usage_error(
                 "pdx theory", "theory needs a SPEC file or --curve NAME");
         return run_spec(argv[optind], argv + optind + 1, argc - optind - 1,
-                        out_path, quiet, force, command_line);
+                        out_path, quiet, force, replica_teachers,
+                        command_line);
     }
     int rc;
     if (optind != argc)

@@ -161,6 +161,10 @@ static const label labels[] = {
     {"evidence_occam", "Occam factor −½ ln det(H/λ)", "1"},
     {"evidence_null", "null log-evidence −P ln 2", "1"},
     {"evidence_eg", "ε_g of the MAP weights", "1"},
+    {"teacher.normalise", "teacher normalisation", NULL},
+    {"record.bayes", "Bayes estimator recorded", NULL},
+    {"q_mean", "q averaged after burn-in", "1"},
+    {"eg_bayes", "ε_g of the Bayes estimator", "1"},
 };
 
 static const label *find_label(const char *name, int theory)

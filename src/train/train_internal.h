@@ -97,6 +97,8 @@ struct pdx_trainer {
     int classification;     /* +-1 labels (perceptron teacher) */
     uint64_t seed, replica;
     uint64_t cell_key;      /* pdx_grid_cell_key: per-cell streams */
+    uint64_t chain;         /* 0, or record.bayes's second chain (its own
+                             * START stream and dynamics keys) */
     double time_to_fit;     /* first time the training error was 0 (NaN) */
     pdx__trainer_sizes sizes;
     /* common workspace */

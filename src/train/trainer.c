@@ -308,7 +308,7 @@ int pdx_trainer_has_closed_form(const pdx_params *params)
 
 /* The teacher of (params, seed, replica): a committee of M units, or a
  * perceptron (one sign unit; binary weights are the signs of the same
- * Gaussians). */
+ * Gaussians), normalised by teacher.normalise (pdx_model_teacher_rows). */
 static void make_teacher(pdx_trainer *t, const pdx_params *params,
                          uint64_t seed, uint64_t replica)
 {
@@ -334,14 +334,12 @@ static void make_teacher(pdx_trainer *t, const pdx_params *params,
     t->classification = params->teacher_kind == PDX_MODEL_PERCEPTRON;
     t->teacher.activation =
         t->classification ? PDX_ACT_SIGN : params->teacher_activation;
-    for (size_t m = 0; m < M; m++) {
-        double *b = t->teacher.w + m * N;
-        pdx_rng_gaussian(&teacher_stream, m, b, N);
-        if (t->classification && params->teacher_weights == PDX_TEACHER_BINARY)
-            for (size_t j = 0; j < N; j++)
-                b[j] = b[j] >= 0.0 ? 1.0 : -1.0;
+    pdx_model_teacher_rows(t->teacher.w, M, N, seed, replica,
+                           t->classification &&
+                               params->teacher_weights == PDX_TEACHER_BINARY,
+                           params->teacher_normalise);
+    for (size_t m = 0; m < M; m++)
         t->teacher.v[m] = 1.0;
-    }
 }
 
 /* The student's initial weights. Committees: w from the INIT stream times
@@ -383,7 +381,8 @@ static void make_student(pdx_trainer *t, const pdx_params *params,
         if (params->train_start == PDX_START_COLD) {
             memcpy(w, t->teacher.w, N * sizeof *w);
         } else {
-            pdx_rng_stream_init(&init_stream, seed, PDX_RNG_START, 0, replica);
+            pdx_rng_stream_init(&init_stream, seed, PDX_RNG_START, t->chain,
+                                replica);
             pdx_rng_gaussian(&init_stream, 0, w, N);
             if (weights == PDX_WEIGHTS_CONTINUOUS)
                 for (size_t j = 0; j < N; j++)
@@ -435,7 +434,8 @@ static void make_test_set(pdx_trainer *t, const pdx_params *params,
                             (uint64_t)t->teacher.activation |
                                 ((uint64_t)M << 8) |
                                 ((uint64_t)params->teacher_weights << 16) |
-                                ((uint64_t)params->teacher_kind << 24)};
+                                ((uint64_t)params->teacher_kind << 24) |
+                                ((uint64_t)params->teacher_normalise << 32)};
     if (params->teacher_kind == PDX_MODEL_DEEP) /* the deep teacher's sizes */
         test_key[2] ^= pdx_rng_mix64(pdx_data_deep_key(params));
     if (test_size > 0 &&
@@ -487,6 +487,14 @@ pdx_status pdx_trainer_set_cell(pdx_trainer *t, const pdx_params *params,
                                 uint64_t seed, uint64_t cell_key,
                                 uint64_t replica, pdx_error *err)
 {
+    return pdx_trainer_set_chain(t, params, seed, cell_key, replica, 0, err);
+}
+
+pdx_status pdx_trainer_set_chain(pdx_trainer *t, const pdx_params *params,
+                                 uint64_t seed, uint64_t cell_key,
+                                 uint64_t replica, uint64_t chain,
+                                 pdx_error *err)
+{
     const int deep = params->student_kind == PDX_MODEL_DEEP;
     const pdx__trainer_type *row =
         pdx__trainer_type_of(params->train_algorithm, deep, NULL);
@@ -517,7 +525,9 @@ pdx_status pdx_trainer_set_cell(pdx_trainer *t, const pdx_params *params,
     t->params = *params;
     t->seed = seed;
     t->replica = replica;
-    t->cell_key = cell_key;
+    t->chain = chain;
+    t->cell_key = chain == 0 ? cell_key
+                             : pdx_rng_mix64(cell_key ^ pdx_rng_mix64(chain));
     t->step = 0;
     t->diverged = 0;
     t->time_to_fit = NAN;
