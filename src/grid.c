@@ -249,6 +249,22 @@ void pdx_grid_cell_params(const pdx_grid *grid, uint64_t cell,
     pdx_params_resolve(params, spec);
 }
 
+/* What a key contributes to the cell key besides its value: its id for
+ * the keys up to record.separable (the order of the key table then; the
+ * keys of every file written before stay what they were), else a hash
+ * (FNV-1a) of its name, so that a key's cells do not depend on where it
+ * sits in the table: keys added on parallel branches keep, once merged,
+ * the streams they had on their branch. */
+static uint64_t key_salt(const pdx_key *key, size_t id)
+{
+    if (id <= PDX_K_RECORD_SEPARABLE)
+        return id;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *c = key->name; *c != '\0'; c++)
+        h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+    return h;
+}
+
 uint64_t pdx_grid_cell_key(const pdx_params *params)
 {
     size_t count;
@@ -277,7 +293,7 @@ uint64_t pdx_grid_cell_key(const pdx_params *params)
         if (v == 0.0)
             v = 0.0; /* -0 and +0 are the same cell */
         memcpy(&bits, &v, sizeof bits);
-        h = pdx_rng_mix64(h ^ pdx_rng_mix64(bits + id));
+        h = pdx_rng_mix64(h ^ pdx_rng_mix64(bits + key_salt(&keys[id], id)));
     }
     return h;
 }

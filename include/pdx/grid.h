@@ -60,7 +60,9 @@ void pdx_grid_cell_params(const pdx_grid *grid, uint64_t cell,
                           pdx_params *params);
 
 /* 64-bit identity of a cell computed from its parameter values (not its
- * index), so that extending an axis changes no existing cell's key. */
+ * index), so that extending an axis changes no existing cell's key; keys
+ * after record.separable enter by a hash of their name, not their place
+ * in the key table (src/grid.c, key_salt). */
 uint64_t pdx_grid_cell_key(const pdx_params *params);
 
 /* Estimated work of one task of these parameters, in floating-point
