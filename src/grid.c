@@ -260,6 +260,11 @@ uint64_t pdx_grid_cell_key(const pdx_params *params)
             id == PDX_K_RECORD_OVERLAPS || /* what is written, not computed */
             id == PDX_K_RECORD_SEPARABLE)  /* computed beside, no change */
             continue;
+        /* issue 14 item 4: in the key only when turned on, so that the
+         * cells of specs without them keep their streams */
+        if ((id == PDX_K_TRAIN_ENTRY || id == PDX_K_TRAIN_PARALLEL_TEMPERING) &&
+            pdx_params_get(params, (pdx_key_id)id) == 0.0)
+            continue;
         /* keys of deep networks only where they apply, so that the cells
          * of specs without them keep the keys they had (issue 15) */
         if (id >= PDX_K_STUDENT_DEPTH &&

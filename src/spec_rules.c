@@ -300,6 +300,36 @@ static pdx_status spec_check_robust(const spec_parser *p, const pdx_params *c)
 
 /* The rules for one combination of the rule keys (the other keys at their
  * base values). */
+/* train.parallel_tempering (issue 14 item 4): the ladder is the
+ * train.temperature axis, an axis of its own (cells that differ only in
+ * temperature), of 2 to PDX_LADDER_MAX values. */
+static pdx_status spec_check_tempering(const spec_parser *p,
+                                       const pdx_params *c)
+{
+    if (!c->train_parallel_tempering ||
+        c->train_algorithm != PDX_ALG_METROPOLIS)
+        return PDX_OK;
+    const pdx_axis *axis = NULL;
+    for (size_t i = 0; i < p->spec->n_axes; i++)
+        if (p->spec->axes[i].key == PDX_K_TRAIN_TEMPERATURE)
+            axis = &p->spec->axes[i];
+    if (axis == NULL || axis->n < 2)
+        return spec_rule_fail(p, PDX_K_TRAIN_PARALLEL_TEMPERING,
+                              "replica exchange runs along the temperature "
+                              "axis: give train.temperature as an axis of at "
+                              "least 2 values");
+    if (axis->zip != 0)
+        return spec_rule_fail(p, PDX_K_TRAIN_PARALLEL_TEMPERING,
+                              "train.temperature is in a zip group: its "
+                              "cells differ in more than the temperature, so "
+                              "they are no ladder");
+    if (axis->n > PDX_LADDER_MAX)
+        return spec_rule_fail(p, PDX_K_TRAIN_PARALLEL_TEMPERING,
+                              "a ladder of %zu temperatures; at most %d",
+                              axis->n, PDX_LADDER_MAX);
+    return PDX_OK;
+}
+
 static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
 {
     const pdx_spec *spec = p->spec;
@@ -418,7 +448,8 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
                               "%.6g is not below train.epochs = %.6g: "
                               "nothing would be averaged",
                               c->train_burn_in, c->train_epochs);
-    return spec_check_training_time(p, c);
+    pdx_status st = spec_check_tempering(p, c);
+    return st != PDX_OK ? st : spec_check_training_time(p, c);
 }
 
 /* ------------------------------------------- keys that apply (issue 19) */
@@ -467,6 +498,9 @@ static const char *spec_applies_text(pdx_key_id id)
     case PDX_K_RECORD_SEPARABLE:
         return "finite training sets (data.alpha), every train.algorithm but "
                "propagate";
+    case PDX_K_TRAIN_ENTRY:
+        return "train.algorithm metropolis with student.weights spherical";
+    case PDX_K_TRAIN_PARALLEL_TEMPERING: return "train.algorithm metropolis";
     default:
         return id >= PDX_K_STUDENT_DEPTH
                    ? "deep students or teachers (kind deep) and "
@@ -520,6 +554,10 @@ static int spec_key_applies(const pdx_params *c, pdx_key_id id)
     case PDX_K_TRAIN_ADVERSARIAL_BUDGET: return alg == PDX_ALG_SGD;
     case PDX_K_RECORD_SEPARABLE:
         return pdx_params_finite(c) && alg != PDX_ALG_PROPAGATE;
+    case PDX_K_TRAIN_ENTRY:
+        return alg == PDX_ALG_METROPOLIS &&
+               c->student_weights == PDX_WEIGHTS_SPHERICAL;
+    case PDX_K_TRAIN_PARALLEL_TEMPERING: return alg == PDX_ALG_METROPOLIS;
     default:
         return id >= PDX_K_STUDENT_DEPTH ? pdx_params_uses_key(c, id) : 1;
     }

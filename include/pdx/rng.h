@@ -42,9 +42,11 @@ typedef enum pdx_rng_purpose {
     PDX_RNG_PROBES = 11,     /* propagate: input directions (blocks 0, 1)
                               * and Jacobian probes (block (l << 32) | p):
                               * (seed, replica) */
-    PDX_RNG_ATTACK = 12      /* random starts of attacks (issue 18):
+    PDX_RNG_ATTACK = 12,     /* random starts of attacks (issue 18):
                               * (seed, cell, replica), block hashed from
                               * (checkpoint, input, budget, start) */
+    PDX_RNG_EXCHANGE = 13    /* parallel-tempering swaps (issue 14):
+                              * (seed, ladder, replica), block = sweep */
 } pdx_rng_purpose;
 
 typedef struct pdx_rng_stream {

@@ -63,6 +63,11 @@ typedef enum pdx_loss {
     PDX_LOSS_HINGE = 2
 } pdx_loss;
 typedef enum pdx_start { PDX_START_HOT = 0, PDX_START_COLD = 1 } pdx_start;
+/* train.entry: how a spherical metropolis student enters the version
+ * space before sampling (issue 14 item 4) */
+/* the most temperatures of a parallel-tempering ladder */
+#define PDX_LADDER_MAX 64
+typedef enum pdx_entry { PDX_ENTRY_NONE = 0, PDX_ENTRY_PERCEPTRON = 1 } pdx_entry;
 typedef enum pdx_eg_method {
     PDX_EG_AUTO = 0,        /* closed form where one exists, else test set */
     PDX_EG_CLOSED_FORM = 1, /* error if no closed form for the activations */
@@ -142,6 +147,8 @@ typedef enum pdx_key_id {
     PDX_K_TRAIN_ADVERSARIAL_ATTACK,
     PDX_K_TRAIN_ADVERSARIAL_STEPS,
     PDX_K_RECORD_SEPARABLE, /* issue 14; not part of the cell key */
+    PDX_K_TRAIN_ENTRY,      /* issue 14 item 4; in the cell key if not none */
+    PDX_K_TRAIN_PARALLEL_TEMPERING, /* issue 14 item 4; if true */
     PDX_KEY_COUNT
 } pdx_key_id;
 
@@ -239,6 +246,14 @@ typedef struct pdx_params {
     int64_t record_attack_restarts; /* PGD starts (the first at delta 0) */
     double train_adversarial_budget; /* 0: plain training */
     int64_t train_adversarial_steps;
+    /* equilibrated Monte Carlo (issue 14 item 4) */
+    int train_entry;             /* pdx_entry: the version-space entry */
+    int train_parallel_tempering; /* 1: replica exchange along the
+                                   * train.temperature axis */
+    /* not keys: the temperature ladder of parallel tempering (the
+     * spec's train.temperature axis, ascending; pdx_params_resolve) */
+    int train_ladder_size;
+    const double *train_ladder;
 } pdx_params;
 
 typedef enum pdx_axis_scale {

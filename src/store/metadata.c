@@ -152,6 +152,15 @@ static const label labels[] = {
     {"propagate.c0", "input correlation c^0", "1"},
     {"propagate.probes", "Jacobian probes", "1"},
     {"propagate.curve_points", "curve points", "1"},
+    {"train.entry", "version-space entry", NULL},
+    {"train.parallel_tempering", "parallel tempering", NULL},
+    {"tau_energy", "autocorrelation time τ_int of ε_t", TIME_UNITS},
+    {"tau_eg", "autocorrelation time τ_int of ε_g", TIME_UNITS},
+    {"n_eff", "effective samples n/(2τ_int)", "1"},
+    {"drift_z", "drift |z| (first 10 % vs last 50 %)", "1"},
+    {"equilibrated", "equilibrated", NULL},
+    {"entry_epochs", "version-space entry time", "epochs"},
+    {"swap_rate", "replica-exchange acceptance", "1"},
 };
 
 static const label *find_label(const char *name, int theory)
