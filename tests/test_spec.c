@@ -425,7 +425,8 @@ static void test_spec_unknown_section(void **state)
                                 "divergence_norm, temperature, batch, "
                                 "epochs, loss, weight_decay, burn_in, start, "
                                 "move_scale, adversarial_budget, "
-                                "adversarial_attack, adversarial_steps), got "
+                                "adversarial_attack, adversarial_steps, entry, "
+                                "parallel_tempering), got "
                                 "a scalar");
 }
 
