@@ -82,14 +82,19 @@ double pdx_drift_z(const double *x, size_t n, double tau)
 /* One series' part of the verdict: 1 when it shows no failure (a
  * constant series shows none: it has no time scale), its tau (NaN when
  * constant) into *tau and |z| into *z. */
-static int eq_series(const double *x, size_t n, double *tau, double *z)
+static int eq_series(const double *x, size_t n, double *tau, double *z,
+                     double *sem)
 {
     size_t window;
     *tau = pdx_autocorr_time(x, n, &window);
     if (isnan(*tau)) {
         *z = 0.0;
+        *sem = 0.0;
         return 1;
     }
+    double mean, var;
+    eq_moments(x, n, &mean, &var);
+    *sem = sqrt(2.0 * *tau * var / (double)n);
     *z = pdx_drift_z(x, n, *tau);
     return window > 0 && *z <= PDX_EQ_DRIFT_Z_MAX;
 }
@@ -99,12 +104,14 @@ void pdx_equilibration_assess(const double *energy, const double *eg,
                               pdx_equilibration *out)
 {
     out->tau_energy = out->tau_eg = out->n_eff = out->drift_z = NAN;
+    out->sem_energy = out->sem_eg = NAN;
     out->equilibrated = 0;
     if (n < PDX_EQ_MIN_SAMPLES)
         return;
     double z_energy, z_eg;
-    int ok = eq_series(energy, n, &out->tau_energy, &z_energy);
-    ok &= eq_series(eg, n, &out->tau_eg, &z_eg);
+    int ok = eq_series(energy, n, &out->tau_energy, &z_energy,
+                       &out->sem_energy);
+    ok &= eq_series(eg, n, &out->tau_eg, &z_eg, &out->sem_eg);
     out->drift_z = z_energy > z_eg ? z_energy : z_eg;
     double tau = isnan(out->tau_energy) ? out->tau_eg
                  : isnan(out->tau_eg) || out->tau_energy > out->tau_eg

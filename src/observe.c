@@ -185,6 +185,15 @@ static const pdx_var_desc variables[PDX_OBS_COUNT] = {
                            "the next higher one of the ladder (NaN at the "
                            "top)",
                            "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_TRAIN_ERROR_SEM] = {"train_error_sem",
+                                 "standard error of train_error_mean: "
+                                 "sqrt(2 tau_energy var / n) over the n "
+                                 "samples after train.burn_in (0 for a "
+                                 "constant series)",
+                                 "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_EG_SEM] = {"eg_sem",
+                        "standard error of eg_mean: sqrt(2 tau_eg var / n)",
+                        "1", 0, {PDX_DIM_TIME}},
     [PDX_OBS_Q_LAYER] = {"q_layer",
                          "propagate: length q^l = |h^l|^2/width of the "
                          "pre-activations of input a at layer l",
@@ -426,7 +435,7 @@ static void observe_equilibration(const pdx_observer *o, const pdx_trainer *t,
 {
     out[PDX_OBS_ENTRY_EPOCHS][0] = pdx_trainer_entry_epochs(t);
     out[PDX_OBS_SWAP_RATE][0] = pdx_trainer_swap_rate(t);
-    pdx_equilibration e = {NAN, NAN, NAN, NAN, 0};
+    pdx_equilibration e = {NAN, NAN, NAN, NAN, NAN, NAN, 0};
     if ((size_t)o->n_samples <= o->series_room)
         pdx_equilibration_assess(o->series_energy, o->series_eg,
                                  (size_t)o->n_samples,
@@ -444,6 +453,8 @@ static void observe_equilibration(const pdx_observer *o, const pdx_trainer *t,
     out[PDX_OBS_N_EFF][0] = e.n_eff;
     out[PDX_OBS_DRIFT_Z][0] = e.drift_z;
     out[PDX_OBS_EQUILIBRATED][0] = (double)e.equilibrated;
+    out[PDX_OBS_TRAIN_ERROR_SEM][0] = e.sem_energy;
+    out[PDX_OBS_EG_SEM][0] = e.sem_eg;
 }
 
 void pdx_observe_task(const pdx_observer *o, const pdx_trainer *t,

@@ -72,7 +72,9 @@ static uint64_t sweep_omitted(const pdx_grid *grid)
         omit |= (uint64_t)1 << PDX_OBS_TAU_ENERGY |
                 (uint64_t)1 << PDX_OBS_TAU_EG | (uint64_t)1 << PDX_OBS_N_EFF |
                 (uint64_t)1 << PDX_OBS_DRIFT_Z |
-                (uint64_t)1 << PDX_OBS_EQUILIBRATED;
+                (uint64_t)1 << PDX_OBS_EQUILIBRATED |
+                (uint64_t)1 << PDX_OBS_TRAIN_ERROR_SEM |
+                (uint64_t)1 << PDX_OBS_EG_SEM;
     if (!entry)
         omit |= (uint64_t)1 << PDX_OBS_ENTRY_EPOCHS;
     if (!tempering)

@@ -87,6 +87,10 @@ static void test_equilibration_verdict(void **state)
     assert_true(q.equilibrated);
     assert_double_near(q.n_eff, (double)n / (2.0 * fmax(q.tau_energy, q.tau_eg)),
                        1e-9);
+    /* the standard error of the mean: sqrt(2 tau var / n), var = 1 and
+     * tau = 1.5 for phi = 0.5 */
+    assert_double_near(q.sem_energy, sqrt(3.0 / (double)n),
+                       0.1 * sqrt(3.0 / (double)n));
     /* too few samples */
     pdx_equilibration_assess(e, g, 50, 0, &q);
     assert_false(q.equilibrated);

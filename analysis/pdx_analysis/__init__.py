@@ -20,6 +20,7 @@ Public API::
     from pdx_analysis.lines import learning_curves, slices
     from pdx_analysis.report import report
     robust_cells(ds), power_law(ds, by=[...]), robust_correlations(ds)
+    eq = equilibration(ds)  # hot/cold agreement: eq.hot_cold_z, eq.equilibrated_all
     from pdx_analysis.robust_plot import robust_vs_clean, robust_vs_budget
     ds.pdx.mean("eg"), ds.pdx.boundary("jump"), ds.pdx.plot("alpha", "T")
     ds = run({"name": "demo", ...}, "demo.h5", threads=2)  # pdx run, loaded
@@ -37,6 +38,7 @@ absence of cycles and of private cross-module imports)::
     4      stats         select_time, replica statistics
     4      info          timings and the text summary (what `info` prints)
     4      launcher      run pdx (run, theory) from Python and load the result
+    4      equilibration hot/cold agreement of Monte Carlo cells (issue 14)
     5      planes        a variable reduced to the plane of two axes (no drawing)
     5      boundary      the Boundary and Hysteresis records, kinds
     5      estimators    per-replica location estimators (numpy only)
@@ -98,6 +100,7 @@ from .stats import (  # noqa: E402
 )
 from .info import summary, timings  # noqa: E402
 from .launcher import run, theory  # noqa: E402
+from .equilibration import equilibration  # noqa: E402
 from .boundaries import (  # noqa: E402
     Boundary,
     Hysteresis,
@@ -132,6 +135,7 @@ __all__ = [
     "combine",
     "divergence",
     "early_stopping",
+    "equilibration",
     "find_axis",
     "find_boundaries",
     "find_variable",

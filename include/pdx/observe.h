@@ -46,6 +46,8 @@ typedef enum pdx_observe_var {
     PDX_OBS_EQUILIBRATED,
     PDX_OBS_ENTRY_EPOCHS,          /* train.entry perceptron */
     PDX_OBS_SWAP_RATE,             /* train.parallel_tempering */
+    PDX_OBS_TRAIN_ERROR_SEM,       /* standard errors of the averages */
+    PDX_OBS_EG_SEM,
     PDX_OBS_FINITE_COUNT,          /* the variables of finite-set sweeps */
     /* sweeps with cells that propagate signals through deep nets add the
      * per-layer values (layer dimension; NaN beyond a cell's depth) */
@@ -187,6 +189,8 @@ typedef struct pdx_equilibration {
     double tau_energy, tau_eg; /* NaN: constant series */
     double n_eff;              /* n / (2 max tau) */
     double drift_z;            /* the larger |z| of the two series */
+    double sem_energy, sem_eg; /* sqrt(2 tau var / n) of the means (0 for a
+                                * constant series) */
     int equilibrated;
 } pdx_equilibration;
 

@@ -161,6 +161,8 @@ static const label labels[] = {
     {"equilibrated", "equilibrated", NULL},
     {"entry_epochs", "version-space entry time", "epochs"},
     {"swap_rate", "replica-exchange acceptance", "1"},
+    {"train_error_sem", "standard error of ε_t after burn-in", "1"},
+    {"eg_sem", "standard error of ε_g after burn-in", "1"},
 };
 
 static const label *find_label(const char *name, int theory)
