@@ -84,6 +84,21 @@ PYEOF
 sed 's/temperature: \[0, 0.2, 0.5, 1.5\]/temperature: 0.5/' pt.yaml > one-t.yaml
 expect_exit 2 "a single temperature is no ladder" -- "$PDX" run one-t.yaml -o x.h5 --quiet
 expect_err "one-t.yaml:[0-9]+:[0-9]+: train.parallel_tempering: replica exchange runs along the temperature axis" "the error names file, line and key"
+cat > zip.yaml <<'YAML'
+N: 20
+teacher: {kind: perceptron, weights: binary}
+student: {kind: perceptron, weights: binary}
+zip:
+  data.alpha: [1, 2]
+  train.temperature: [0.5, 1]
+train: {algorithm: metropolis, parallel_tempering: true, epochs: 10}
+record: {times: [1]}
+YAML
+expect_exit 2 "a zipped temperature is no ladder" -- "$PDX" run zip.yaml -o x.h5 --quiet
+expect_err "zip.yaml:7:[0-9]+: train.parallel_tempering: train.temperature is in a zip group" "the zip error names file, line and key"
+sed 's/student: {kind: perceptron, weights: \[binary, spherical\]}/student: {kind: perceptron, weights: binary}/' pt.yaml > binentry.yaml
+expect_exit 2 "train.entry for binary students only" -- "$PDX" run binentry.yaml -o x.h5 --quiet
+expect_err "binentry.yaml:[0-9]+:[0-9]+: train.entry: applies to no cell" "the entry error names file, line and key"
 sed 's/temperature: \[0, 0.2, 0.5, 1.5\]/temperature: [0, 0.2, 0.5, 1.5, 3]/' pt.yaml > ext.yaml
 expect_exit 2 "an extension cannot change the ladder" -- "$PDX" run ext.yaml -o one.h5 --extend --quiet
 expect_err "train.temperature.*whole temperature ladder" "the extension's error says why"
