@@ -10,7 +10,9 @@
  * rule M >= c tau(M), c ~ 5); N. Madras and A. D. Sokal, J. Stat. Phys.
  * 50, 109 (1988); J. Geweke, "Evaluating the accuracy of sampling-based
  * approaches to calculating posterior moments", Bayesian Statistics 4
- * (1992) (first 10 % against last 50 %). */
+ * (1992) (first 10 % against last 50 %); batch means: e.g. W. Janke,
+ * "Statistical analysis of simulations: data correlations and error
+ * estimation", NIC Series 10, 423 (2002), sec. 3.3. */
 #include "pdx/observe.h"
 
 #include <math.h>
@@ -79,6 +81,27 @@ double pdx_drift_z(const double *x, size_t n, double tau)
     return se2 > 0.0 ? fabs(ma - mb) / sqrt(se2) : INFINITY;
 }
 
+double pdx_batch_means_time(const double *x, size_t n)
+{
+    const size_t batches = PDX_EQ_BATCHES, b = n / batches;
+    if (b < 2)
+        return NAN;
+    double mean, var;
+    eq_moments(x, b * batches, &mean, &var);
+    if (!(var > 0.0))
+        return NAN;
+    double s2 = 0.0;
+    for (size_t k = 0; k < batches; k++) {
+        double m = 0.0;
+        for (size_t i = 0; i < b; i++)
+            m += x[k * b + i];
+        m /= (double)b;
+        s2 += (m - mean) * (m - mean);
+    }
+    s2 /= (double)(batches - 1);
+    return 0.5 * (double)b * s2 / var;
+}
+
 /* One series' part of the verdict: 1 when it shows no failure (a
  * constant series shows none: it has no time scale), its tau (NaN when
  * constant) into *tau and |z| into *z. */
@@ -87,6 +110,12 @@ static int eq_series(const double *x, size_t n, double *tau, double *z,
 {
     size_t window;
     *tau = pdx_autocorr_time(x, n, &window);
+    /* a slow mode of small amplitude under fast noise (e.g. tempering's
+     * exchanges among rungs of equal energy) ends Sokal's window early;
+     * batch means see it: take the larger */
+    double tau_bm = pdx_batch_means_time(x, n);
+    if (!isnan(*tau) && tau_bm > *tau)
+        *tau = tau_bm;
     if (isnan(*tau)) {
         *z = 0.0;
         *sem = 0.0;

@@ -145,8 +145,9 @@ static const pdx_var_desc variables[PDX_OBS_COUNT] = {
                             "integrated autocorrelation time of the "
                             "training error (the Monte Carlo energy) over "
                             "the samples after train.burn_in, in sweeps "
-                            "(epochs): Sokal's automatic window M >= 5 tau; "
-                            "NaN for a constant series",
+                            "(epochs): Sokal's automatic window M >= 5 tau, "
+                            "or the batch-means estimate (20 batches) when "
+                            "larger; NaN for a constant series",
                             "1", 0, {PDX_DIM_TIME}},
     [PDX_OBS_TAU_EG] = {"tau_eg",
                         "integrated autocorrelation time of eg over the "

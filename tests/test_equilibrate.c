@@ -76,6 +76,38 @@ static void test_autocorr_time_edge_cases(void **state)
     free(y);
 }
 
+/* Fast noise over a slow mode of small amplitude (a = 0.3, phi = 0.999):
+ * rho(t) = a^2 phi^t / (1 + a^2), tau = 0.5 + a^2/(1 + a^2) phi/(1 - phi)
+ * = 83. Sokal's window closes at once (tau ~ 0.6); batch means see the
+ * slow mode, and the verdict takes the larger. */
+static void test_batch_means_sees_slow_mode(void **state)
+{
+    (void)state;
+    const size_t n = 40000;
+    double *slow = ar1(0.999, n, 31), *fast = ar1(0.0, n, 32);
+    double *x = malloc(n * sizeof *x);
+    for (size_t i = 0; i < n; i++)
+        x[i] = 0.3 * slow[i] + fast[i];
+    const double want = 0.5 + 0.09 / 1.09 * 0.999 / 0.001;
+    double sokal = pdx_autocorr_time(x, n, NULL);
+    double bm = pdx_batch_means_time(x, n);
+    pdx_equilibration q;
+    pdx_equilibration_assess(x, fast, n, 0, &q);
+    printf("# slow mode: Sokal %.2f, batch means %.1f, exact %.1f; verdict "
+           "tau %.1f\n", sokal, bm, want, q.tau_energy);
+    assert_true(sokal < 5.0);
+    assert_true(bm > 0.4 * want && bm < 2.0 * want);
+    assert_true(q.tau_energy == bm);
+    /* AR(1): batch means agree with the exact tau within its noise */
+    double *y = ar1(0.8, 200000, 33);
+    double bm1 = pdx_batch_means_time(y, 200000);
+    assert_true(bm1 > 4.5 * 0.4 && bm1 < 4.5 * 1.8);
+    free(y);
+    free(x);
+    free(slow);
+    free(fast);
+}
+
 /* The verdict: what it must refuse. */
 static void test_equilibration_verdict(void **state)
 {
@@ -331,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_autocorr_time_ar1),
         cmocka_unit_test(test_autocorr_time_edge_cases),
         cmocka_unit_test(test_equilibration_verdict),
+        cmocka_unit_test(test_batch_means_sees_slow_mode),
         cmocka_unit_test(test_tempering_boltzmann),
         cmocka_unit_test(test_tempering_cut_independent),
         cmocka_unit_test(test_entry_version_space),

@@ -175,6 +175,14 @@ pdx_status pdx_observer_reserve(pdx_observer *observer, size_t max_samples,
  * below n/2 (tau is then the sum up to n/2, unreliable). */
 double pdx_autocorr_time(const double *x, size_t n, size_t *window);
 
+/* The batch-means estimate of tau_int: x split into PDX_EQ_BATCHES
+ * batches of b = n / PDX_EQ_BATCHES (the rest left out), tau = b
+ * var(batch means) / (2 var). Sees slow modes of small amplitude that end
+ * Sokal's window early; noisy (relative error ~ sqrt(2 / (batches - 1))).
+ * NaN for b < 2 or a constant series. */
+double pdx_batch_means_time(const double *x, size_t n);
+#define PDX_EQ_BATCHES 20
+
 /* Geweke's drift statistic: |mean of the first 10 % - mean of the last
  * 50 %| over its standard error sqrt(2 tau (var_a/n_a + var_b/n_b)). NaN
  * when n < 20, 0 for equal means, inf for different constant parts. */
@@ -186,7 +194,8 @@ double pdx_drift_z(const double *x, size_t n, double tau);
 #define PDX_EQ_DRIFT_Z_MAX 4.0    /* |z| of either series */
 
 typedef struct pdx_equilibration {
-    double tau_energy, tau_eg; /* NaN: constant series */
+    double tau_energy, tau_eg; /* the larger of Sokal's and the batch-means
+                                * estimate; NaN: constant series */
     double n_eff;              /* n / (2 max tau) */
     double drift_z;            /* the larger |z| of the two series */
     double sem_energy, sem_eg; /* sqrt(2 tau var / n) of the means (0 for a
