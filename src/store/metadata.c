@@ -158,7 +158,7 @@ static const label labels[] = {
     {"tau_eg", "autocorrelation time τ_int of ε_g", TIME_UNITS},
     {"n_eff", "effective samples n/(2τ_int)", "1"},
     {"drift_z", "drift |z| (first 10 % vs last 50 %)", "1"},
-    {"equilibrated", "equilibrated", NULL},
+    {"equilibrated", "equilibrated (1) or not (0)", "1"},
     {"entry_epochs", "version-space entry time", "epochs"},
     {"swap_rate", "replica-exchange acceptance", "1"},
     {"train_error_sem", "standard error of ε_t after burn-in", "1"},
