@@ -279,6 +279,11 @@ uint64_t pdx_grid_cell_key(const pdx_params *params)
             id == PDX_K_RECORD_EVIDENCE || id == PDX_K_RECORD_PRIOR_PRECISION ||
             id == PDX_K_RECORD_BAYES)  /* a second chain beside the first */
             continue;
+        /* issue 14 item 4: in the key only when turned on, so that the
+         * cells of specs without them keep their streams */
+        if ((id == PDX_K_TRAIN_ENTRY || id == PDX_K_TRAIN_PARALLEL_TEMPERING) &&
+            pdx_params_get(params, (pdx_key_id)id) == 0.0)
+            continue;
         /* keys of deep networks only where they apply, so that the cells
          * of specs without them keep the keys they had (issue 15) */
         if (id >= PDX_K_STUDENT_DEPTH &&
@@ -366,6 +371,10 @@ static double finite_task_cost(const pdx_params *params)
     case PDX_ALG_METROPOLIS:
         work = epochs * N * P *
                (params->student_weights == PDX_WEIGHTS_SPHERICAL ? 8.0 : 4.0);
+        if (params->train_parallel_tempering && params->train_ladder_size > 0)
+            work *= (double)params->train_ladder_size; /* the whole ladder */
+        if (params->train_entry == PDX_ENTRY_PERCEPTRON)
+            work += 100.0 * N * P; /* a typical entry (at most 10^4 epochs) */
         break;
     case PDX_ALG_LANGEVIN:
         work = epochs * (P * 6.0 * N * K + 30.0 * N * K);
@@ -706,6 +715,30 @@ static pdx_status embed_map(const pdx_grid *from, const pdx_grid *to,
     return PDX_OK;
 }
 
+/* Parallel tempering (issue 14 item 4): a task's results depend on the
+ * whole temperature ladder, so an extension keeps the ladder as it is. */
+static pdx_status embed_ladder(const pdx_spec *a, const pdx_spec *b,
+                               pdx_error *err)
+{
+    if (!a->base.train_parallel_tempering)
+        return PDX_OK;
+    for (size_t i = 0; i < a->n_axes && i < b->n_axes; i++) {
+        if (a->axes[i].key != PDX_K_TRAIN_TEMPERATURE)
+            continue;
+        int same = a->axes[i].n == b->axes[i].n;
+        for (size_t j = 0; same && j < a->axes[i].n; j++)
+            same = a->axes[i].values[j] == b->axes[i].values[j];
+        if (!same)
+            return pdx_error_set(err, PDX_ERR_MISMATCH, b->path, 0, 0,
+                                 "train.temperature",
+                                 "with train.parallel_tempering every task "
+                                 "simulates the whole temperature ladder: "
+                                 "an extension cannot change it (run a new "
+                                 "file)");
+    }
+    return PDX_OK;
+}
+
 pdx_status pdx_grid_embed(const pdx_grid *from, const pdx_grid *to,
                           size_t **map, pdx_error *err)
 {
@@ -743,6 +776,9 @@ pdx_status pdx_grid_embed(const pdx_grid *from, const pdx_grid *to,
                              "extension may add replicas, not remove them",
                              (unsigned long long)from->replicas,
                              (unsigned long long)to->replicas);
+    pdx_status ladder = embed_ladder(a, b, err);
+    if (ladder != PDX_OK)
+        return ladder;
     size_t count;
     keys = pdx_spec_keys(&count);
     for (size_t id = 0; id < count; id++) {

@@ -15,6 +15,9 @@ struct pdx_observer {
     double sum_eg, sum_train_error, sum_train_error_clean;
     double *sum_R;          /* K x M of the current task */
     int64_t n_samples;
+    /* the samples' series (pdx_observer_reserve): training error, eg */
+    double *series_energy, *series_eg;
+    size_t series_room;
 };
 
 pdx_status pdx_observer_create(pdx_observer **out, size_t max_K, size_t max_M,
@@ -40,6 +43,8 @@ void pdx_observer_destroy(pdx_observer **observer)
     if (observer == NULL || *observer == NULL)
         return;
     free((*observer)->sum_R);
+    free((*observer)->series_energy);
+    free((*observer)->series_eg);
     free(*observer);
     *observer = NULL;
 }
@@ -55,6 +60,28 @@ void pdx_observer_start(pdx_observer *o)
     for (size_t i = 0; i < o->max_K * o->max_M; i++)
         o->sum_R[i] = 0.0;
     o->n_samples = 0;
+}
+
+pdx_status pdx_observer_reserve(pdx_observer *o, size_t max_samples,
+                                pdx_error *err)
+{
+    if (max_samples <= o->series_room)
+        return PDX_OK;
+    free(o->series_energy);
+    free(o->series_eg);
+    o->series_room = 0;
+    o->series_energy = malloc(max_samples * sizeof *o->series_energy);
+    o->series_eg = malloc(max_samples * sizeof *o->series_eg);
+    if (o->series_energy == NULL || o->series_eg == NULL) {
+        free(o->series_energy);
+        free(o->series_eg);
+        o->series_energy = o->series_eg = NULL;
+        return pdx_error_set(err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
+                             "cannot allocate the series of %zu samples",
+                             max_samples);
+    }
+    o->series_room = max_samples;
+    return PDX_OK;
 }
 
 int64_t pdx_observer_samples(const pdx_observer *o)
@@ -152,6 +179,60 @@ static const pdx_var_desc variables[PDX_OBS_COUNT] = {
                           "both chains' samples after train.burn_in, the "
                           "Bayes estimator (record.bayes)",
                           "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_TAU_ENERGY] = {"tau_energy",
+                            "integrated autocorrelation time of the "
+                            "training error (the Monte Carlo energy) over "
+                            "the samples after train.burn_in, in sweeps "
+                            "(epochs): Sokal's automatic window M >= 5 tau, "
+                            "or the batch-means estimate (20 batches) when "
+                            "larger; NaN for a constant series",
+                            "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_TAU_EG] = {"tau_eg",
+                        "integrated autocorrelation time of eg over the "
+                        "samples after train.burn_in (as tau_energy)",
+                        "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_N_EFF] = {"n_eff",
+                       "effective number of independent samples after "
+                       "train.burn_in: n / (2 max(tau_energy, tau_eg))",
+                       "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_DRIFT_Z] = {"drift_z",
+                         "Geweke's drift |z|: mean of the first 10 % of the "
+                         "samples after burn-in against the last 50 %, in "
+                         "standard errors (tau-corrected); the larger of "
+                         "the training error's and eg's",
+                         "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_EQUILIBRATED] = {"equilibrated",
+                              "1 if the test says the task sampled its "
+                              "Gibbs measure, else 0. Test (docs/"
+                              "TRAINERS.md): >= 100 samples after burn-in; "
+                              "each non-constant series (training error, "
+                              "eg) has a Sokal window and drift_z <= 4; "
+                              "not both constant; n_eff >= 50; at T = 0 "
+                              "every training error sample is 0; with "
+                              "train.entry, an entry was found. Hot/cold "
+                              "agreement: pdx_analysis.equilibration",
+                              "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_ENTRY_EPOCHS] = {"entry_epochs",
+                              "train.entry perceptron: epochs of the "
+                              "perceptron rule until no training error "
+                              "(0: the start was in the version space; "
+                              "NaN: no entry within 10000 epochs)",
+                              "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_SWAP_RATE] = {"swap_rate",
+                           "train.parallel_tempering: fraction of accepted "
+                           "exchanges between this cell's temperature and "
+                           "the next higher one of the ladder (NaN at the "
+                           "top)",
+                           "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_TRAIN_ERROR_SEM] = {"train_error_sem",
+                                 "standard error of train_error_mean: "
+                                 "sqrt(2 tau_energy var / n) over the n "
+                                 "samples after train.burn_in (0 for a "
+                                 "constant series)",
+                                 "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_EG_SEM] = {"eg_sem",
+                        "standard error of eg_mean: sqrt(2 tau_eg var / n)",
+                        "1", 0, {PDX_DIM_TIME}},
     [PDX_OBS_Q_LAYER] = {"q_layer",
                          "propagate: length q^l = |h^l|^2/width of the "
                          "pre-activations of input a at layer l",
@@ -372,8 +453,14 @@ void pdx_observe_sample(pdx_observer *o, pdx_trainer *t,
         for (size_t m = 0; m < M; m++)
             R[k * M + m] = pdx_model_dot(wk, b->w + m * N, N) / (double)N;
     }
-    o->sum_eg += measure_eg(t, Q, K, R, M, out[PDX_OBS_T], mm);
-    o->sum_train_error += pdx_trainer_train_error(t, 0, NULL);
+    double eg = measure_eg(t, Q, K, R, M, out[PDX_OBS_T], mm);
+    double energy = pdx_trainer_train_error(t, 0, NULL);
+    if ((size_t)o->n_samples < o->series_room) {
+        o->series_energy[o->n_samples] = energy;
+        o->series_eg[o->n_samples] = eg;
+    }
+    o->sum_eg += eg;
+    o->sum_train_error += energy;
     o->sum_train_error_clean += pdx_trainer_train_error(t, 1, NULL);
     for (size_t i = 0; i < K * M; i++)
         o->sum_R[i] += R[i];
@@ -407,6 +494,35 @@ static void observe_evidence(const pdx_trainer *t, const pdx_dataset *d,
         out[PDX_OBS_EVIDENCE_EG][0] = pdx_observe_eg_perceptron(Q, R, T);
     }
     free(work);
+}
+
+/* The equilibration diagnostics of the task's samples (issue 14 item 4;
+ * src/equilibrate.c), the version-space entry and the swap rate. */
+static void observe_equilibration(const pdx_observer *o, const pdx_trainer *t,
+                                  double *const *out)
+{
+    out[PDX_OBS_ENTRY_EPOCHS][0] = pdx_trainer_entry_epochs(t);
+    out[PDX_OBS_SWAP_RATE][0] = pdx_trainer_swap_rate(t);
+    pdx_equilibration e = {NAN, NAN, NAN, NAN, NAN, NAN, 0};
+    if ((size_t)o->n_samples <= o->series_room)
+        pdx_equilibration_assess(o->series_energy, o->series_eg,
+                                 (size_t)o->n_samples,
+                                 pdx_trainer_params(t)->train_temperature ==
+                                     0.0,
+                                 &e);
+    /* a version-space entry that failed: not equilibrated, whatever the
+     * series say */
+    if (pdx_trainer_params(t)->train_entry != PDX_ENTRY_NONE &&
+        isnan(out[PDX_OBS_ENTRY_EPOCHS][0]) &&
+        pdx_trainer_params(t)->student_weights == PDX_WEIGHTS_SPHERICAL)
+        e.equilibrated = 0;
+    out[PDX_OBS_TAU_ENERGY][0] = e.tau_energy;
+    out[PDX_OBS_TAU_EG][0] = e.tau_eg;
+    out[PDX_OBS_N_EFF][0] = e.n_eff;
+    out[PDX_OBS_DRIFT_Z][0] = e.drift_z;
+    out[PDX_OBS_EQUILIBRATED][0] = (double)e.equilibrated;
+    out[PDX_OBS_TRAIN_ERROR_SEM][0] = e.sem_energy;
+    out[PDX_OBS_EG_SEM][0] = e.sem_eg;
 }
 
 void pdx_observe_task(const pdx_observer *o, const pdx_trainer *t,
@@ -450,4 +566,5 @@ void pdx_observe_task(const pdx_observer *o, const pdx_trainer *t,
     for (size_t k = 0; k < K; k++)
         for (size_t m = 0; m < M; m++)
             out[PDX_OBS_R_MEAN][k * mm + m] = o->sum_R[k * M + m] / n;
+    observe_equilibration(o, t, out);
 }

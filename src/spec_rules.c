@@ -359,6 +359,44 @@ static pdx_status spec_check_bayes_sgd(const spec_parser *p,
     return PDX_OK;
 }
 
+/* train.parallel_tempering (issue 14 item 4): the ladder is the
+ * train.temperature axis, an axis of its own (cells that differ only in
+ * temperature), of 2 to PDX_LADDER_MAX values. */
+static pdx_status spec_check_tempering(const spec_parser *p,
+                                       const pdx_params *c)
+{
+    if (!c->train_parallel_tempering ||
+        c->train_algorithm != PDX_ALG_METROPOLIS)
+        return PDX_OK;
+    const pdx_axis *axis = NULL;
+    for (size_t i = 0; i < p->spec->n_axes; i++)
+        if (p->spec->axes[i].key == PDX_K_TRAIN_TEMPERATURE)
+            axis = &p->spec->axes[i];
+    if (axis == NULL || axis->n < 2)
+        return spec_rule_fail(p, PDX_K_TRAIN_PARALLEL_TEMPERING,
+                              "replica exchange runs along the temperature "
+                              "axis: give train.temperature as an axis of at "
+                              "least 2 values");
+    if (axis->zip != 0)
+        return spec_rule_fail(p, PDX_K_TRAIN_PARALLEL_TEMPERING,
+                              "train.temperature is in a zip group: its "
+                              "cells differ in more than the temperature, so "
+                              "they are no ladder");
+    if (axis->n > PDX_LADDER_MAX)
+        return spec_rule_fail(p, PDX_K_TRAIN_PARALLEL_TEMPERING,
+                              "a ladder of %zu temperatures; at most %d",
+                              axis->n, PDX_LADDER_MAX);
+    return PDX_OK;
+}
+
+/* The rules of one feature each, checked in this order before the
+ * general ones of spec_check_cell (a new feature appends its rule). */
+typedef pdx_status (*spec_cell_rule)(const spec_parser *p,
+                                     const pdx_params *c);
+static const spec_cell_rule spec_cell_rules[] = {
+    spec_check_deep,      spec_check_robust,    spec_check_bayes_sgd,
+    spec_check_normalise, spec_check_time_unit, NULL};
+
 static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
 {
     const pdx_spec *spec = p->spec;
@@ -367,15 +405,11 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
     int perceptron_teacher = c->teacher_kind == PDX_MODEL_PERCEPTRON;
     int perceptron_student = c->student_kind == PDX_MODEL_PERCEPTRON;
 
-    pdx_status status = spec_check_deep(p, c);
-    status = status != PDX_OK ? status : spec_check_robust(p, c);
-    status = status != PDX_OK ? status : spec_check_bayes_sgd(p, c);
-    status = status == PDX_OK ? spec_check_normalise(p, c) : status;
-    if (status != PDX_OK)
-        return status;
-    status = spec_check_time_unit(p, c);
-    if (status != PDX_OK)
-        return status;
+    for (size_t k = 0; spec_cell_rules[k] != NULL; k++) {
+        pdx_status status = spec_cell_rules[k](p, c);
+        if (status != PDX_OK)
+            return status;
+    }
     if (c->teacher_weights == PDX_TEACHER_BINARY && !perceptron_teacher)
         return spec_rule_fail(p, PDX_K_TEACHER_WEIGHTS,
                               "binary weights are for teacher.kind "
@@ -478,7 +512,8 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
                               "%.6g is not below train.epochs = %.6g: "
                               "nothing would be averaged",
                               c->train_burn_in, c->train_epochs);
-    return spec_check_training_time(p, c);
+    pdx_status st = spec_check_tempering(p, c);
+    return st != PDX_OK ? st : spec_check_training_time(p, c);
 }
 
 /* ------------------------------------------- keys that apply (issue 19) */
@@ -539,6 +574,9 @@ static const char *spec_applies_text(pdx_key_id id)
     case PDX_K_RECORD_BAYES:
         return "perceptron students with train.algorithm metropolis or "
                "langevin";
+    case PDX_K_TRAIN_ENTRY:
+        return "train.algorithm metropolis with student.weights spherical";
+    case PDX_K_TRAIN_PARALLEL_TEMPERING: return "train.algorithm metropolis";
     default:
         return id >= PDX_K_STUDENT_DEPTH
                    ? "deep students or teachers (kind deep) and "
@@ -603,6 +641,10 @@ static int spec_key_applies(const pdx_params *c, pdx_key_id id)
     case PDX_K_RECORD_BAYES:
         return c->student_kind == PDX_MODEL_PERCEPTRON &&
                (alg == PDX_ALG_METROPOLIS || alg == PDX_ALG_LANGEVIN);
+    case PDX_K_TRAIN_ENTRY:
+        return alg == PDX_ALG_METROPOLIS &&
+               c->student_weights == PDX_WEIGHTS_SPHERICAL;
+    case PDX_K_TRAIN_PARALLEL_TEMPERING: return alg == PDX_ALG_METROPOLIS;
     default:
         return id >= PDX_K_STUDENT_DEPTH ? pdx_params_uses_key(c, id) : 1;
     }

@@ -39,6 +39,7 @@ static const char *const attacks[] = {"auto", "exact", "fgsm", "pgd", NULL};
 static const char *const training_attacks[] = {"", "", "fgsm", "pgd", NULL};
 static const char *const evidence_likelihoods[] = {"none", "logistic",
                                                    "probit", NULL};
+static const char *const entries[] = {"none", "perceptron", NULL};
 
 #define OFF(field) offsetof(pdx_params, field)
 #define NO_CHOICES NULL
@@ -505,6 +506,24 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                             "chains' samples after burn-in, the Bayes "
                             "estimator); doubles the cost",
                             OFF(record_bayes)},
+    [PDX_K_TRAIN_ENTRY] = {"train.entry", PDX_KEY_CHOICE, PDX_KEYF_AXIS, 0, 0,
+                           entries, PDX_ENTRY_NONE, "none", "",
+                           "metropolis, spherical students: perceptron = "
+                           "before sampling, run the perceptron rule (cyclic "
+                           "order, at most 10000 epochs) from the start "
+                           "weights until no training error, so that T = 0 "
+                           "samples the version space (variable "
+                           "entry_epochs; NaN and not equilibrated when no "
+                           "entry is found)",
+                           OFF(train_entry)},
+    [PDX_K_TRAIN_PARALLEL_TEMPERING] = {
+        "train.parallel_tempering", PDX_KEY_CHOICE, 0, 0, 0, false_true, 0,
+        "false", "",
+        "metropolis: true = replica exchange between the temperatures of "
+        "the train.temperature axis (the ladder; each task simulates the "
+        "whole ladder and records its own temperature; swaps after every "
+        "sweep; variable swap_rate)",
+        OFF(train_parallel_tempering)},
 };
 
 const double *pdx_spec_list(const pdx_spec *spec, pdx_key_id id, size_t *n)
@@ -639,6 +658,16 @@ void pdx_params_resolve(pdx_params *params, const pdx_spec *spec)
         params->train_epochs = last_time;
     if (isnan(params->train_burn_in))
         params->train_burn_in = 0.5 * params->train_epochs;
+    /* parallel tempering: the ladder is the train.temperature axis */
+    params->train_ladder_size = 0;
+    params->train_ladder = NULL;
+    for (size_t i = 0; spec != NULL && params->train_parallel_tempering &&
+                       i < spec->n_axes;
+         i++)
+        if (spec->axes[i].key == PDX_K_TRAIN_TEMPERATURE) {
+            params->train_ladder_size = (int)spec->axes[i].n;
+            params->train_ladder = spec->axes[i].values;
+        }
 }
 
 /* The rule behind a value of key `id` that differs between cells though
@@ -780,6 +809,10 @@ int pdx_params_uses_key(const pdx_params *params, pdx_key_id id)
         return params->teacher_normalise != PDX_NORMALISE_NONE;
     case PDX_K_RECORD_BAYES: /* recorded (param:) only when turned on */
         return params->record_bayes;
+    case PDX_K_TRAIN_ENTRY: /* recorded (param:) only when turned on */
+        return params->train_entry != PDX_ENTRY_NONE;
+    case PDX_K_TRAIN_PARALLEL_TEMPERING:
+        return params->train_parallel_tempering;
     default: return 1;
     }
 }

@@ -43,6 +43,7 @@ static uint64_t sweep_omitted(const pdx_grid *grid)
 {
     int averages = 0, metropolis = 0, trains = 0, separable = 0;
     int evidence = 0;
+    int entry = 0, tempering = 0;
     for (uint64_t c = 0;
          c < grid->n_cells &&
          !(averages && metropolis && trains && separable && evidence);
@@ -54,6 +55,10 @@ static uint64_t sweep_omitted(const pdx_grid *grid)
         trains |= params.train_algorithm != PDX_ALG_PROPAGATE;
         separable |= params.record_separable;
         evidence |= params.record_evidence != PDX_EVIDENCE_NONE;
+        entry |= params.train_entry != PDX_ENTRY_NONE &&
+                 params.train_algorithm == PDX_ALG_METROPOLIS;
+        tempering |= params.train_parallel_tempering &&
+                     params.train_algorithm == PDX_ALG_METROPOLIS;
     }
     uint64_t omit = 0;
     if (!trains)
@@ -66,6 +71,17 @@ static uint64_t sweep_omitted(const pdx_grid *grid)
                 1u << PDX_OBS_TRAIN_ERROR_CLEAN_MEAN | 1u << PDX_OBS_R_MEAN;
     if (!metropolis)
         omit |= 1u << PDX_OBS_ACCEPT_RATE;
+    if (!averages) /* issue 14 item 4: the equilibration diagnostics */
+        omit |= (uint64_t)1 << PDX_OBS_TAU_ENERGY |
+                (uint64_t)1 << PDX_OBS_TAU_EG | (uint64_t)1 << PDX_OBS_N_EFF |
+                (uint64_t)1 << PDX_OBS_DRIFT_Z |
+                (uint64_t)1 << PDX_OBS_EQUILIBRATED |
+                (uint64_t)1 << PDX_OBS_TRAIN_ERROR_SEM |
+                (uint64_t)1 << PDX_OBS_EG_SEM;
+    if (!entry)
+        omit |= (uint64_t)1 << PDX_OBS_ENTRY_EPOCHS;
+    if (!tempering)
+        omit |= (uint64_t)1 << PDX_OBS_SWAP_RATE;
     if (!separable)
         omit |= (uint64_t)1 << PDX_OBS_SEPARABLE;
     if (!evidence)
@@ -286,6 +302,26 @@ static void worker_destroy(worker *w)
     }
 }
 
+/* The most samples after burn-in a task of the grid takes (one per sweep
+ * or epoch from ceil(burn_in) to epochs): the observer's series. */
+static size_t sweep_max_samples(const pdx_grid *grid,
+                                const pdx_layout *layout)
+{
+    double most = 0.0;
+    if (layout->omit >> PDX_OBS_EQUILIBRATED & 1u)
+        return 0; /* no cell samples averages */
+    for (uint64_t c = 0; grid->max_train_size > 0 && c < grid->n_cells; c++) {
+        pdx_params p;
+        pdx_grid_cell_params(grid, c, &p);
+        if (!pdx_trainer_samples_averages(&p))
+            continue;
+        double n = floor(p.train_epochs + 0.5) - ceil(p.train_burn_in) + 2.0;
+        if (n > most)
+            most = n;
+    }
+    return (size_t)most;
+}
+
 static pdx_status worker_init(worker *w, const pdx_grid *grid,
                               const pdx_layout *layout, pdx_error *err)
 {
@@ -294,6 +330,9 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
     pdx_status st = pdx_observer_create(
         &w->observer, averages_units(grid->max_student_hidden, grid),
         averages_units(grid->max_teacher_hidden, grid), err);
+    if (st == PDX_OK)
+        st = pdx_observer_reserve(w->observer, sweep_max_samples(grid, layout),
+                                   err);
     if (st == PDX_OK && grid->spec->n_budgets > 0)
         st = pdx_attacker_create(&w->attacker, (size_t)grid->max_N,
                                  grid->max_student_hidden,

@@ -426,7 +426,8 @@ static void test_spec_unknown_section(void **state)
                                 "epochs, loss, weight_decay, burn_in, start, "
                                 "move_scale, adversarial_budget, "
                                 "adversarial_attack, adversarial_steps, "
-                                "noise_scale, dropout), got a scalar");
+                                "noise_scale, dropout, entry, "
+                                "parallel_tempering), got a scalar");
 }
 
 static void test_spec_wrong_type_errors(void **state)

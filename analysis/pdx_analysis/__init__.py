@@ -22,6 +22,7 @@ Public API::
     robust_cells(ds), power_law(ds, by=[...]), robust_correlations(ds)
     t = optimal_batch(ds); batch_scaling(t)   # B_opt vs eta P (issue 17)
     regularizer_gains(ds), evidence_table(ds)
+    eq = equilibration(ds)  # hot/cold agreement: eq.hot_cold_z, eq.equilibrated_all
     from pdx_analysis.robust_plot import robust_vs_clean, robust_vs_budget
     ds.pdx.mean("eg"), ds.pdx.boundary("jump"), ds.pdx.plot("alpha", "T")
     ds = run({"name": "demo", ...}, "demo.h5", threads=2)  # pdx run, loaded
@@ -39,6 +40,7 @@ absence of cycles and of private cross-module imports)::
     4      stats         select_time, replica statistics
     4      info          timings and the text summary (what `info` prints)
     4      launcher      run pdx (run, theory) from Python and load the result
+    4      equilibration hot/cold agreement of Monte Carlo cells (issue 14)
     5      planes        a variable reduced to the plane of two axes (no drawing)
     5      boundary      the Boundary and Hysteresis records, kinds
     5      estimators    per-replica location estimators (numpy only)
@@ -101,6 +103,7 @@ from .stats import (  # noqa: E402
 )
 from .info import summary, timings  # noqa: E402
 from .launcher import run, theory  # noqa: E402
+from .equilibration import equilibration  # noqa: E402
 from .boundaries import (  # noqa: E402
     Boundary,
     Hysteresis,
@@ -145,6 +148,7 @@ __all__ = [
     "combine",
     "divergence",
     "early_stopping",
+    "equilibration",
     "find_axis",
     "find_boundaries",
     "find_variable",

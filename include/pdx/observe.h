@@ -46,6 +46,16 @@ typedef enum pdx_observe_var {
     PDX_OBS_Q_PAIR,                /* record.bayes: q = w.w'/N per time */
     PDX_OBS_Q_MEAN,                /* ... q averaged after burn-in */
     PDX_OBS_EG_BAYES,              /* ... eg of the centre of mass */
+    /* equilibration diagnostics (issue 14 item 4; metropolis, langevin) */
+    PDX_OBS_TAU_ENERGY,
+    PDX_OBS_TAU_EG,
+    PDX_OBS_N_EFF,
+    PDX_OBS_DRIFT_Z,
+    PDX_OBS_EQUILIBRATED,
+    PDX_OBS_ENTRY_EPOCHS,          /* train.entry perceptron */
+    PDX_OBS_SWAP_RATE,             /* train.parallel_tempering */
+    PDX_OBS_TRAIN_ERROR_SEM,       /* standard errors of the averages */
+    PDX_OBS_EG_SEM,
     PDX_OBS_FINITE_COUNT,          /* the variables of finite-set sweeps */
     /* sweeps with cells that propagate signals through deep nets add the
      * per-layer values (layer dimension; NaN beyond a cell's depth) */
@@ -195,6 +205,63 @@ void pdx_observe_pair_sample(pdx_pair_observer *pair, const pdx_trainer *a,
 void pdx_observe_pair_task(const pdx_pair_observer *pair,
                            const pdx_trainer *a, const pdx_layout *layout,
                            double *const *out);
+
+/* Series of the samples after burn-in: room for up to max_samples of
+ * each (the most sweeps, epochs, a task of the sweep samples). Returns
+ * PDX_OK or PDX_ERR_NOMEM; samples beyond the room are not kept (their
+ * task's diagnostics are then NaN and not equilibrated). */
+pdx_status pdx_observer_reserve(pdx_observer *observer, size_t max_samples,
+                                pdx_error *err);
+
+/* ---- Equilibration diagnostics (issue 14 item 4; src/equilibrate.c) ----
+ * The integrated autocorrelation time tau_int = 1/2 + sum_{t=1}^{M}
+ * rho(t) of x[0..n-1] (rho(t) = C(t)/C(0), C(t) the mean of (x_i - m)
+ * (x_{i+t} - m) over the n - t pairs), with Sokal's automatic window: the
+ * smallest M >= 5 tau(M) (M < n/2). In units of the sampling interval; the
+ * variance of the mean is 2 tau var/n. NaN for a constant series (or
+ * n < 2); *window (may be NULL) receives M, 0 when no window was found
+ * below n/2 (tau is then the sum up to n/2, unreliable). */
+double pdx_autocorr_time(const double *x, size_t n, size_t *window);
+
+/* The batch-means estimate of tau_int: x split into PDX_EQ_BATCHES
+ * batches of b = n / PDX_EQ_BATCHES (the rest left out), tau = b
+ * var(batch means) / (2 var). Sees slow modes of small amplitude that end
+ * Sokal's window early; noisy (relative error ~ sqrt(2 / (batches - 1))).
+ * NaN for b < 2 or a constant series. */
+double pdx_batch_means_time(const double *x, size_t n);
+#define PDX_EQ_BATCHES 20
+
+/* Geweke's drift statistic: |mean of the first 10 % - mean of the last
+ * 50 %| over its standard error sqrt(2 tau (var_a/n_a + var_b/n_b)). NaN
+ * when n < 20, 0 for equal means, inf for different constant parts. */
+double pdx_drift_z(const double *x, size_t n, double tau);
+
+/* The verdict's thresholds. */
+#define PDX_EQ_MIN_SAMPLES 100    /* samples after burn-in */
+#define PDX_EQ_MIN_EFFECTIVE 50.0 /* n / (2 tau) */
+#define PDX_EQ_DRIFT_Z_MAX 4.0    /* |z| of either series */
+
+typedef struct pdx_equilibration {
+    double tau_energy, tau_eg; /* the larger of Sokal's and the batch-means
+                                * estimate; NaN: constant series */
+    double n_eff;              /* n / (2 max tau) */
+    double drift_z;            /* the larger |z| of the two series */
+    double sem_energy, sem_eg; /* sqrt(2 tau var / n) of the means (0 for a
+                                * constant series) */
+    int equilibrated;
+} pdx_equilibration;
+
+/* The test `equilibrated` of a task's samples after burn-in (the energy
+ * is the training error, eg the generalization error, one sample per
+ * sweep or epoch): at least PDX_EQ_MIN_SAMPLES samples; every
+ * non-constant series has a Sokal window and |drift z| <=
+ * PDX_EQ_DRIFT_Z_MAX; at least one series is not constant (else
+ * nothing moved); n_eff >= PDX_EQ_MIN_EFFECTIVE; and at zero
+ * temperature every energy sample is 0 (the Gibbs measure at T = 0 lives
+ * on the version space). */
+void pdx_equilibration_assess(const double *energy, const double *eg,
+                              size_t n, int zero_temperature,
+                              pdx_equilibration *out);
 
 /* Classification error arccos(R / sqrt(Q T)) / pi of a perceptron student
  * against a perceptron teacher (0.5 when Q or T is 0). */

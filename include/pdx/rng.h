@@ -45,9 +45,11 @@ typedef enum pdx_rng_purpose {
     PDX_RNG_ATTACK = 12,     /* random starts of attacks (issue 18):
                               * (seed, cell, replica), block hashed from
                               * (checkpoint, input, budget, start) */
-    PDX_RNG_DROPOUT = 13     /* dropout masks (issue 17): (seed, cell,
+    PDX_RNG_DROPOUT = 13,    /* dropout masks (issue 17): (seed, cell,
                               * replica), block (step << 24) | example
                               * (committees), (step << 20) | layer (deep) */
+    PDX_RNG_EXCHANGE = 14    /* parallel-tempering swaps (issue 14):
+                              * (seed, ladder, replica), block = sweep */
 } pdx_rng_purpose;
 
 typedef struct pdx_rng_stream {

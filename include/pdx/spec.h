@@ -80,6 +80,11 @@ typedef enum pdx_evidence_likelihood {
                                 * and tests only: exact under Laplace) */
 } pdx_evidence_likelihood;
 typedef enum pdx_start { PDX_START_HOT = 0, PDX_START_COLD = 1 } pdx_start;
+/* train.entry: how a spherical metropolis student enters the version
+ * space before sampling (issue 14 item 4) */
+/* the most temperatures of a parallel-tempering ladder */
+#define PDX_LADDER_MAX 64
+typedef enum pdx_entry { PDX_ENTRY_NONE = 0, PDX_ENTRY_PERCEPTRON = 1 } pdx_entry;
 typedef enum pdx_eg_method {
     PDX_EG_AUTO = 0,        /* closed form where one exists, else test set */
     PDX_EG_CLOSED_FORM = 1, /* error if no closed form for the activations */
@@ -166,6 +171,8 @@ typedef enum pdx_key_id {
     PDX_K_RECORD_PRIOR_PRECISION,/* measured beside: never keyed */
     PDX_K_TEACHER_NORMALISE, /* issue 14; in the cell key unless none */
     PDX_K_RECORD_BAYES,      /* issue 14; in the cell key when on */
+    PDX_K_TRAIN_ENTRY,      /* issue 14 item 4; in the cell key if not none */
+    PDX_K_TRAIN_PARALLEL_TEMPERING, /* issue 14 item 4; if true */
     PDX_KEY_COUNT
 } pdx_key_id;
 
@@ -272,6 +279,14 @@ typedef struct pdx_params {
     int record_bayes;            /* 1: a second sampler per replica, the
                                   * overlap q of the two and the error of
                                   * their centre of mass (issue 14) */
+    /* equilibrated Monte Carlo (issue 14 item 4) */
+    int train_entry;             /* pdx_entry: the version-space entry */
+    int train_parallel_tempering; /* 1: replica exchange along the
+                                   * train.temperature axis */
+    /* not keys: the temperature ladder of parallel tempering (the
+     * spec's train.temperature axis, ascending; pdx_params_resolve) */
+    int train_ladder_size;
+    const double *train_ladder;
 } pdx_params;
 
 typedef enum pdx_axis_scale {

@@ -200,6 +200,14 @@ double pdx_trainer_time_to_fit(const pdx_trainer *trainer);
 /* Fraction of Monte Carlo moves accepted; NaN for other algorithms or
  * before the first step. */
 double pdx_trainer_accept_rate(const pdx_trainer *trainer);
+/* train.entry perceptron: the epochs the perceptron rule took to reach no
+ * training error (0: the start was in the version space), NaN when none
+ * was found or no entry was asked for (issue 14 item 4). */
+double pdx_trainer_entry_epochs(const pdx_trainer *trainer);
+/* train.parallel_tempering: the fraction of accepted exchanges between
+ * the task's temperature and the next higher one of the ladder (NaN at
+ * the top, or without tempering). */
+double pdx_trainer_swap_rate(const pdx_trainer *trainer);
 
 /* Per-layer measurements of a finished propagate task (train.algorithm
  * propagate): the number of layers L (0: the task measures none, and the

@@ -165,6 +165,17 @@ static const label labels[] = {
     {"record.bayes", "Bayes estimator recorded", NULL},
     {"q_mean", "q averaged after burn-in", "1"},
     {"eg_bayes", "ε_g of the Bayes estimator", "1"},
+    {"train.entry", "version-space entry", NULL},
+    {"train.parallel_tempering", "parallel tempering", NULL},
+    {"tau_energy", "autocorrelation time τ_int of ε_t", TIME_UNITS},
+    {"tau_eg", "autocorrelation time τ_int of ε_g", TIME_UNITS},
+    {"n_eff", "effective samples n/(2τ_int)", "1"},
+    {"drift_z", "drift |z| (first 10 % vs last 50 %)", "1"},
+    {"equilibrated", "equilibrated (1) or not (0)", "1"},
+    {"entry_epochs", "version-space entry time", "epochs"},
+    {"swap_rate", "replica-exchange acceptance", "1"},
+    {"train_error_sem", "standard error of ε_t after burn-in", "1"},
+    {"eg_sem", "standard error of ε_g after burn-in", "1"},
 };
 
 static const label *find_label(const char *name, int theory)

@@ -5,11 +5,14 @@
  *
  * Random numbers: DYNAMICS block s (keyed by (seed, cell_key, replica)):
  * 4N uniforms, the N moves of sweep s (binary: site, acceptance;
- * spherical: two sites, angle, acceptance). No allocation. */
+ * spherical: two sites, angle, acceptance). No allocation.
+ * train.entry perceptron: metropolis_entry.c; train.parallel_tempering:
+ * tempering.c (its own streams). */
 #include <math.h>
 #include <string.h>
 
 #include "pdx/rng.h"
+#include "metropolis_move.h"
 #include "train_internal.h"
 
 /* Fields and energy are recomputed from scratch every this many sweeps,
@@ -25,12 +28,14 @@ typedef struct mc_state {
     int64_t uniforms_sweep; /* sweep `uniforms` belongs to (-1: none) */
     double *xt;
     double *uniforms;
+    double *tempering; /* tempering.c's region (train.parallel_tempering) */
 } mc_state;
 
 static double mc_workspace_doubles(const pdx__trainer_sizes *sz)
 {
     return (double)sz->max_N * (double)sz->max_P /* xt */
-           + 4.0 * (double)sz->max_N + 4.0;      /* uniforms */
+           + 4.0 * (double)sz->max_N + 4.0       /* uniforms */
+           + pdx__tempering_doubles(sz);          /* tempering.c */
 }
 
 /* Fields h_mu = w.x_mu and the energy, from scratch. */
@@ -60,7 +65,13 @@ static void mc_start(pdx_trainer *t)
     for (size_t mu = 0; mu < P; mu++)
         for (size_t j = 0; j < N; j++)
             mc->xt[j * P + mu] = d->x[mu * N + j];
+    mc->tempering = mc->uniforms + 4 * t->sizes.max_N + 4;
+    if (t->params.train_entry == PDX_ENTRY_PERCEPTRON &&
+        t->params.student_weights == PDX_WEIGHTS_SPHERICAL)
+        t->entry_epochs = pdx__metropolis_entry(t);
     mc_refresh(t, mc);
+    if (t->params.train_parallel_tempering)
+        pdx__tempering_start(t, mc->tempering);
     if (mc->energy == 0)
         t->time_to_fit = 0.0;
 }
@@ -95,53 +106,8 @@ static void run_metropolis(pdx_trainer *t, mc_state *mc, int64_t until)
             }
         }
         const double *u = mc->uniforms + 4 * pos;
-        size_t i = (size_t)(u[0] * (double)N);
-        if (i >= N)
-            i = N - 1;
-        const double *restrict xi = mc->xt + i * P;
-        int64_t dE = 0;
-        if (!spherical) {
-            const double step_i = -2.0 * w[i];
-            for (size_t mu = 0; mu < P; mu++) {
-                double hn = h[mu] + step_i * xi[mu];
-                dE += pdx__misclassified(hn, y[mu]) -
-                      pdx__misclassified(h[mu], y[mu]);
-            }
-            int accept = dE <= 0 || (T > 0.0 && u[1] < exp(-(double)dE / T));
-            if (accept) {
-                w[i] = -w[i];
-                for (size_t mu = 0; mu < P; mu++)
-                    h[mu] += step_i * xi[mu];
-                mc->energy += dE;
-                mc->accepted++;
-            }
-        } else {
-            size_t j = (size_t)(u[1] * (double)(N - 1));
-            if (j >= N - 1)
-                j = N - 2;
-            if (j >= i)
-                j++;
-            const double *restrict xj = mc->xt + j * P;
-            double theta = angle * (2.0 * u[2] - 1.0);
-            double c = cos(theta), sn = sin(theta);
-            double wi = c * w[i] - sn * w[j];
-            double wj = sn * w[i] + c * w[j];
-            double di = wi - w[i], dj = wj - w[j];
-            for (size_t mu = 0; mu < P; mu++) {
-                double hn = h[mu] + di * xi[mu] + dj * xj[mu];
-                dE += pdx__misclassified(hn, y[mu]) -
-                      pdx__misclassified(h[mu], y[mu]);
-            }
-            int accept = dE <= 0 || (T > 0.0 && u[3] < exp(-(double)dE / T));
-            if (accept) {
-                w[i] = wi;
-                w[j] = wj;
-                for (size_t mu = 0; mu < P; mu++)
-                    h[mu] += di * xi[mu] + dj * xj[mu];
-                mc->energy += dE;
-                mc->accepted++;
-            }
-        }
+        mc->accepted += pdx__mc_move(w, h, mc->xt, y, N, P, spherical, angle,
+                                     T, u, &mc->energy);
         if (mc->energy == 0 && isnan(t->time_to_fit))
             t->time_to_fit = (double)(t->step + 1) / (double)N;
     }
@@ -150,7 +116,11 @@ static void run_metropolis(pdx_trainer *t, mc_state *mc, int64_t until)
 static int mc_iterate(pdx_trainer *t, int64_t until)
 {
     mc_state *mc = pdx__family_state(t);
-    run_metropolis(t, mc, until);
+    if (t->params.train_parallel_tempering)
+        pdx__tempering_iterate(t, mc->tempering, mc->xt, until, &mc->energy,
+                               &mc->accepted);
+    else
+        run_metropolis(t, mc, until);
     /* a fit is noted after every move; this catches none the loop missed
      * but keeps the rule of the other finite families */
     if (t->step == t->total_steps && isnan(t->time_to_fit) &&

@@ -78,6 +78,23 @@ extern const pdx__trainer_type pdx__trainer_metropolis;
 extern const pdx__trainer_type pdx__trainer_deep;
 extern const pdx__trainer_type pdx__trainer_propagate;
 
+/* The metropolis family's helpers in their own files (issue 14 item 4):
+ * the version-space entry (metropolis_entry.c: perceptron rule from the
+ * student's weights until no training error, then back on the sphere;
+ * returns the epochs taken or NaN after PDX_ENTRY_MAX_EPOCHS) and the
+ * parallel-tempering run (tempering.c). */
+#define PDX_ENTRY_MAX_EPOCHS 10000
+double pdx__metropolis_entry(pdx_trainer *t);
+/* Parallel tempering (tempering.c): its workspace (after metropolis'
+ * own), the ladder's start from the student's weights, and the run to
+ * `until` (the task's configuration into the student and the fields into
+ * t->scratch; its energy and accepted moves into *energy, *accepted). */
+double pdx__tempering_doubles(const pdx__trainer_sizes *sz);
+void pdx__tempering_start(pdx_trainer *t, double *region);
+void pdx__tempering_iterate(pdx_trainer *t, double *region, const double *xt,
+                            int64_t until, int64_t *energy,
+                            int64_t *accepted);
+
 /* The table (NULL-terminated) and the row serving an algorithm for deep
  * (deep = 1) or other students (NULL: none). */
 extern const pdx__trainer_type *const pdx__trainer_table[];
@@ -134,6 +151,10 @@ struct pdx_trainer {
      * student (student.deep points here for deep students) and the
      * teacher (teacher.deep) */
     pdx_deep *student_net, *teacher_net;
+    /* equilibrated Monte Carlo (issue 14 item 4; metropolis.c,
+     * metropolis_entry.c, tempering.c); NaN unless used */
+    double entry_epochs;    /* train.entry: epochs to the version space */
+    double swap_rate;       /* parallel tempering: exchange acceptance */
 };
 
 /* The row's state struct at the start of t->family, and its workspace of

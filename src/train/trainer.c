@@ -531,6 +531,8 @@ pdx_status pdx_trainer_set_chain(pdx_trainer *t, const pdx_params *params,
     t->step = 0;
     t->diverged = 0;
     t->time_to_fit = NAN;
+    t->entry_epochs = NAN;
+    t->swap_rate = NAN;
     if (pdx_params_finite(params)) { /* a training set, or propagate */
         t->steps_per_epoch = pdx_params_steps_per_time(params);
         double steps = floor(params->train_epochs *
@@ -702,6 +704,16 @@ size_t pdx_trainer_layers(const pdx_trainer *t, const double **q,
         return 0;
     }
     return t->type->layers(t, q, c, chi, length);
+}
+
+double pdx_trainer_entry_epochs(const pdx_trainer *t)
+{
+    return t->entry_epochs;
+}
+
+double pdx_trainer_swap_rate(const pdx_trainer *t)
+{
+    return t->swap_rate;
 }
 
 double pdx_trainer_accept_rate(const pdx_trainer *t)
