@@ -333,6 +333,20 @@ static pdx_status spec_check_replicated(const spec_parser *p,
     return PDX_OK;
 }
 
+/* The rules of deep nets, robust error, time units and replicated
+ * training, in this order. */
+static pdx_status spec_check_parts(const spec_parser *p, const pdx_params *c)
+{
+    pdx_status status = spec_check_deep(p, c);
+    if (status == PDX_OK)
+        status = spec_check_robust(p, c);
+    if (status == PDX_OK)
+        status = spec_check_time_unit(p, c);
+    if (status == PDX_OK)
+        status = spec_check_replicated(p, c);
+    return status;
+}
+
 /* The rules for one combination of the rule keys (the other keys at their
  * base values). */
 static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
@@ -343,14 +357,7 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
     int perceptron_teacher = c->teacher_kind == PDX_MODEL_PERCEPTRON;
     int perceptron_student = c->student_kind == PDX_MODEL_PERCEPTRON;
 
-    pdx_status status = spec_check_deep(p, c);
-    if (status == PDX_OK)
-        status = spec_check_robust(p, c);
-    if (status != PDX_OK)
-        return status;
-    status = spec_check_time_unit(p, c);
-    if (status == PDX_OK)
-        status = spec_check_replicated(p, c);
+    pdx_status status = spec_check_parts(p, c);
     if (status != PDX_OK)
         return status;
     if (c->teacher_weights == PDX_TEACHER_BINARY && !perceptron_teacher)
