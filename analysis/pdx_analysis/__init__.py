@@ -100,6 +100,7 @@ from .info import summary, timings  # noqa: E402
 from .launcher import run, theory  # noqa: E402
 from .boundaries import (  # noqa: E402
     Boundary,
+    algorithmic_threshold,
     Hysteresis,
     divergence,
     early_stopping,
@@ -117,6 +118,7 @@ from .accessor import PdxAccessor  # noqa: E402  (registers ds.pdx)
 __version__ = "0.3.0"
 
 __all__ = [
+    "algorithmic_threshold",
     "STATISTICS",
     "STATUS_NAMES",
     "THEORY_STATUS_NAMES",
