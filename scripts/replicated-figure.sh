@@ -56,7 +56,7 @@ ax.set_ylabel("success probability")
 ax.set_title("binary perceptron storage, N = 301: plain vs replicated annealing",
              fontsize=10)
 ax.set_ylim(-0.05, 1.05)
-ax.legend(fontsize=7.5, loc="center right", framealpha=0.95)
+ax.legend(fontsize=7.5, loc="upper right", framealpha=0.95)
 fig.tight_layout()
 fig.savefig(f"{figs}/replicated-perceptron.png", dpi=90)
 PY
