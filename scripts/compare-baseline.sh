@@ -209,7 +209,10 @@ added = ("student.depth", "student.width", "student.sigma_w2",
          "record.budgets", "record.norm", "record.attack",
          "train.adversarial_",
          # issue 14 (item 6) on purpose: record.separable, a new row
-         "record.separable")
+         "record.separable",
+         # issue 16 on purpose: replicated training's keys, new rows (in
+         # the cell key only where they apply: no existing cell changes)
+         "train.replica_", "train.beta_growth", "train.mc_energy")
 def key(line):
     return line.split("`")[1] if line.startswith("| `") else None
 kept = [l for l in new if not (key(l) or "").startswith(added)
