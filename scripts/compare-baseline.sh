@@ -177,10 +177,11 @@ both() {  # both NAME CMD...: run CMD with PDX=old and new, stdout+stderr and ex
 # algorithm family, the rule trainers on both weight kinds)
 SPECS=("$ROOT"/sweeps/*.yaml)
 SPECS+=("$ROOT"/tests/specs/*.yaml)
-# sweeps of deep networks (issue 15) and of the robust error (issue 18:
-# budgets, adversarial training) are new: the baseline cannot run them
+# sweeps of deep networks (issue 15), of the robust error (issue 18:
+# budgets, adversarial training) and of replicated training (issue 16)
+# are new: the baseline cannot run them
 for i in "${!SPECS[@]}"; do
-  grep -qE 'kind: *deep|algorithm: *propagate|budgets:|adversarial_' "${SPECS[$i]}" && unset 'SPECS[i]'
+  grep -qE 'kind: *deep|algorithm: *propagate|budgets:|adversarial_|algorithm: *replicated_' "${SPECS[$i]}" && unset 'SPECS[i]'
 done
 SPECS=("${SPECS[@]}")
 
