@@ -13,10 +13,12 @@ tiny Hebb tasks in one process: tasks/s of the whole run and of its
 commits), SHARDS (1,000 shard files of a 10^5-cell sweep: pdx merge and
 pdx info times and peak memory, and an incremental merge), PLAN (pdx
 plan's estimate against the measured time on the shipped sweeps and a
-tiny-task sweep). Prints a table and one JSON line. Figures, not
+tiny-task sweep). REPLICATED (issue 16): steps/s of replicated_mc and
+replicated_sgd against the plain metropolis and sgd trainers on the same
+cells, and the per-replica cost ratio. Prints a table and one JSON line. Figures, not
 assertions. --workloads d1 runs D1 alone; tiny,shards,plan the scale
 ones (not in the default set: SHARDS runs 1,000 processes, PLAN every
-shipped sweep)."""
+shipped sweep); replicated the replicated trainers."""
 import argparse, json, os, re, subprocess, sys, tempfile, time
 
 def run_measured(cmd):
@@ -78,7 +80,7 @@ def main():
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("--workloads", default="w1,w2,d1,refine",
                     help="comma-separated subset of w1, w2, d1, refine, tiny, "
-                         "shards, plan")
+                         "shards, plan, replicated")
     ap.add_argument("--figure", help="refine: write the overlay figure (PNG) here")
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs of each scale measurement (the best is kept)")
@@ -99,6 +101,8 @@ def main():
             shards(a, res)
         if "plan" in todo:
             plan(a, res)
+        if "replicated" in todo:
+            replicated(a, res)
         report(res)
         return
     spec = os.path.join(a.source_root, "sweeps", "bench-online.yaml")
@@ -462,6 +466,64 @@ def refine_figure(path, u, ref, b_uni, b_coarse, coarse):
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
+
+
+
+#: REPLICATED's cells: (name, plain spec, replicated spec, moves per step
+#: of one replica's sweep or epoch). The same cell for both, y = 3, the
+#: coupling on and no stop at success (every run does all its steps).
+REPLICATED_COMMON = {
+    "mc": ("N: 301\nreplicas: 4\nseed: 3\nteacher: {kind: perceptron}\n"
+           "student: {kind: perceptron, weights: binary}\n"
+           "data: {alpha: 0.7, label_noise: 1}\nrecord: {times: [2000]}\n"),
+    "sgd": ("N: 200\nreplicas: 4\nseed: 3\nteacher: {kind: perceptron}\n"
+            "student: {kind: committee, hidden: 2}\n"
+            "data: {alpha: 2, label_noise: 1}\nrecord: {times: [600], test_size: 500}\n"),
+}
+REPLICATED_TRAIN = {
+    "mc": ("train: {algorithm: metropolis, temperature: 1, epochs: 2000}\n",
+           "train: {algorithm: replicated_mc, temperature: 1, epochs: 2000, "
+           "replica_count: 3, replica_gamma: 0.3, replica_gamma_growth: 0.01, "
+           "replica_stop: false}\n"),
+    "sgd": ("train: {algorithm: sgd, learning_rate: 0.5, batch: 20, loss: logistic, "
+            "epochs: 600}\n",
+            "train: {algorithm: replicated_sgd, learning_rate: 0.5, batch: 20, "
+            "loss: logistic, epochs: 600, replica_count: 3, replica_gamma: 0.05, "
+            "replica_gamma_growth: 0.05, replica_stop: false}\n"),
+}
+
+def replicated(a, res):
+    """REPLICATED: replicated Metropolis (y = 3, binary perceptron storage
+    at N = 301, alpha = 0.7) and replicated SGD (y = 3, committee K = 2,
+    N = 200, P = 400, B = 20) against the plain metropolis and sgd trainers
+    on the same cells, one thread, the CPU time of the whole run (best of
+    --repeat, plain and replicated alternating). Steps/s count one replica's
+    moves (mc) or minibatch steps (sgd); the per-replica cost is the
+    replicated run's CPU time over y, divided by the plain run's (the
+    issue asks for at most 1.3)."""
+    y = 3
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("mc", "sgd"):
+            cpu = {}
+            for kind, train in zip(("plain", "replicated"), REPLICATED_TRAIN[name]):
+                path = os.path.join(tmp, f"{name}-{kind}.yaml")
+                with open(path, "w") as f:
+                    f.write(f"name: bench-{name}-{kind}\n" + REPLICATED_COMMON[name] + train)
+                cpu[kind] = path
+            best = {}
+            for _ in range(a.repeat):
+                for kind in ("plain", "replicated"):
+                    out = os.path.join(tmp, f"{name}-{kind}.h5")
+                    _, c, err = run_timed([a.pdx, "run", cpu[kind], "-o", out, "--force",
+                                           "--threads", "1"])
+                    best[kind] = min(best.get(kind, c), c)
+            steps = {"mc": 4 * 2000 * 301, "sgd": 4 * 600 * 20}[name]
+            res[f"replicated_{name}_plain_cpu_s"] = best["plain"]
+            res[f"replicated_{name}_cpu_s"] = best["replicated"]
+            res[f"replicated_{name}_plain_steps_per_s"] = steps / best["plain"]
+            res[f"replicated_{name}_replica_steps_per_s"] = y * steps / best["replicated"]
+            res[f"replicated_{name}_per_replica_cost"] = (best["replicated"] / y /
+                                                          best["plain"])
 
 if __name__ == "__main__":
     main()

@@ -49,6 +49,7 @@ SRC_FILES = {
     "theory_internal.h": "theory", "model_deep.c": "model",
     "robust.c": "observe", "bayes.c": "observe",
     "equilibrate.c": "observe",
+    "observe_replicas.c": "observe",
 }
 SRC_PREFIXES = [("cli_", "cli"), ("cmd_", "cli"), ("theory", "theory"),
                 ("spec", "spec"),

@@ -186,13 +186,11 @@ both() {  # both NAME CMD...: run CMD with PDX=old and new, stdout+stderr and ex
 # algorithm family, the rule trainers on both weight kinds)
 SPECS=("$ROOT"/sweeps/*.yaml)
 SPECS+=("$ROOT"/tests/specs/*.yaml)
-# sweeps of deep networks (issue 15), of the robust error (issue 18:
-# budgets, adversarial training), with issue 14's teacher.normalise,
-# record.bayes, train.parallel_tempering or train.entry, and those of
-# issue 17 (noise_scale, dropout, evidence) are new: the baseline cannot
-# run them
+# sweeps whose keys are newer than the baseline (deep networks, the
+# robust error, and the keys of issues 14, 16 and 17 in the pattern
+# below) are new: the baseline cannot run them
 for i in "${!SPECS[@]}"; do
-  grep -qE 'kind: *deep|algorithm: *propagate|budgets:|adversarial_|noise_scale|dropout|evidence|normalise:|bayes:|parallel_tempering|entry: *perceptron' "${SPECS[$i]}" && unset 'SPECS[i]'
+  grep -qE 'kind: *deep|algorithm: *propagate|budgets:|adversarial_|noise_scale|dropout|evidence|normalise:|bayes:|parallel_tempering|entry: *perceptron|algorithm: *replicated_' "${SPECS[$i]}" && unset 'SPECS[i]'
 done
 SPECS=("${SPECS[@]}")
 
@@ -232,7 +230,10 @@ added = ("student.depth", "student.width", "student.sigma_w2",
          # issue 14 (item 4) on purpose: the version-space entry and
          # parallel tempering, new rows (off by default: no cell key,
          # param: attribute or file of a spec without them changes)
-         "train.entry", "train.parallel_tempering")
+         "train.entry", "train.parallel_tempering",
+         # issue 16 on purpose: replicated training's keys, new rows (in
+         # the cell key only where they apply: no existing cell changes)
+         "train.replica_", "train.beta_growth", "train.mc_energy")
 def key(line):
     return line.split("`")[1] if line.startswith("| `") else None
 kept = [l for l in new if not (key(l) or "").startswith(added)

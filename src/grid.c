@@ -293,6 +293,10 @@ uint64_t pdx_grid_cell_key(const pdx_params *params)
         if (id >= PDX_K_RECORD_BUDGETS && id <= PDX_K_RECORD_ATTACK_RESTARTS &&
             !(id == PDX_K_RECORD_NORM && params->train_adversarial_budget > 0))
             continue;
+        /* replicated training's keys only where they apply (issue 16) */
+        if (id >= PDX_K_TRAIN_REPLICA_COUNT &&
+            !pdx_params_uses_key(params, (pdx_key_id)id))
+            continue;
         double v = pdx_params_get(params, (pdx_key_id)id);
         uint64_t bits;
         if (v == 0.0)
@@ -378,6 +382,13 @@ static double finite_task_cost(const pdx_params *params)
         break;
     case PDX_ALG_LANGEVIN:
         work = epochs * (P * 6.0 * N * K + 30.0 * N * K);
+        break;
+    case PDX_ALG_REPLICATED_MC: /* y replicas' moves, O(P) each */
+        work = epochs * (double)params->train_replica_count * N * P * 4.0;
+        break;
+    case PDX_ALG_REPLICATED_SGD:
+        work = epochs * (double)params->train_replica_count * P *
+               (6.0 * N * K + 40.0 * K);
         break;
     case PDX_ALG_SGD:
     case PDX_ALG_GD:

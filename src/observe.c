@@ -253,6 +253,31 @@ static const pdx_var_desc variables[PDX_OBS_COUNT] = {
                                     "sqrt(width) (the input circle: 2 pi "
                                     "sqrt(q0))",
                                     "1", 1, {PDX_DIM_LAYER}},
+    [PDX_OBS_SUCCESS] = {"success",
+                         "replicated training: 1 if the centre or a "
+                         "replica reached zero training error (noisy "
+                         "labels) by the end, else 0; NaN for real labels",
+                         "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_TIME_TO_SUCCESS] = {"time_to_success",
+                                 "replicated training: first time (sweeps "
+                                 "or epochs) the centre or a replica had "
+                                 "zero training error (NaN: never)",
+                                 "1", 0, {PDX_DIM_TIME}},
+    [PDX_OBS_REPLICA_DISTANCE] = {"replica_distance",
+                                  "replicated training: mean over the "
+                                  "replicas of |w^a - centre|^2/(K N) of "
+                                  "the first-layer weights (binary: 4 x "
+                                  "the fraction of weights that differ)",
+                                  "1", 1, {PDX_DIM_TIME}},
+    [PDX_OBS_REPLICA_TRAIN_ERROR] = {"replica_train_error",
+                                     "replicated training: the replicas' "
+                                     "mean training error (noisy labels; "
+                                     "train_error is the centre's)",
+                                     "1", 1, {PDX_DIM_TIME}},
+    [PDX_OBS_REPLICA_EG] = {"replica_eg",
+                            "replicated training: the replicas' mean "
+                            "generalization error (eg is the centre's)",
+                            "1", 1, {PDX_DIM_TIME}},
 };
 
 const pdx_var_desc *pdx_observe_variables(size_t *count)
@@ -302,7 +327,12 @@ double pdx_observe_eg_closed_form(int activation, size_t K, size_t M,
 
 double pdx_observe_eg_test_set(const pdx_trainer *t)
 {
-    const pdx_committee *s = pdx_trainer_student(t);
+    return pdx_observe_eg_test_set_of(t, pdx_trainer_student(t));
+}
+
+double pdx_observe_eg_test_set_of(const pdx_trainer *t,
+                                  const pdx_committee *s)
+{
     const double *test_x, *test_y;
     const size_t test_size = pdx_trainer_test_set(t, &test_x, &test_y);
     const int classification = pdx_trainer_classification(t);
@@ -435,6 +465,8 @@ void pdx_observe_measure(pdx_trainer *t, const pdx_layout *layout,
         out[PDX_OBS_TRAIN_ERROR_CLEAN][ti] = pdx_trainer_train_error(t, 1,
                                                                      NULL);
     }
+    if (pdx_observe_robust_base(layout) > PDX_OBS_REPLICA_EG)
+        pdx_observe_replicas(t, layout, ti, out);
 }
 
 void pdx_observe_sample(pdx_observer *o, pdx_trainer *t,
@@ -532,6 +564,8 @@ void pdx_observe_task(const pdx_observer *o, const pdx_trainer *t,
         !pdx_params_finite(pdx_trainer_params(t)))
         return;
     out[PDX_OBS_TIME_TO_FIT][0] = pdx_trainer_time_to_fit(t);
+    if (pdx_observe_robust_base(layout) > PDX_OBS_REPLICA_EG)
+        pdx_observe_replicas_task(t, out);
     if (pdx_observe_robust_base(layout) > PDX_OBS_CURVE_LENGTH_LAYER) {
         const double *q, *c, *chi, *length;
         size_t L = pdx_trainer_layers(t, &q, &c, &chi, &length);

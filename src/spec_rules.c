@@ -314,6 +314,41 @@ static pdx_status spec_check_normalise(const spec_parser *p,
     return PDX_OK;
 }
 
+/* Replicated training (issue 16): which students and teachers. */
+static pdx_status spec_check_replicated(const spec_parser *p,
+                                        const pdx_params *c)
+{
+    int alg = c->train_algorithm;
+    if (alg == PDX_ALG_REPLICATED_MC &&
+        (c->student_kind != PDX_MODEL_PERCEPTRON ||
+         c->student_weights != PDX_WEIGHTS_BINARY))
+        return spec_rule_fail(p,
+                              p->spec->given[PDX_K_STUDENT_WEIGHTS]
+                                  ? PDX_K_STUDENT_WEIGHTS
+                                  : PDX_K_TRAIN_ALGORITHM,
+                              "replicated_mc trains binary perceptrons "
+                              "(student.kind perceptron, student.weights "
+                              "binary); binary committee machines are not "
+                              "done yet");
+    if (alg == PDX_ALG_REPLICATED_MC && !p->spec->given[PDX_K_TRAIN_TEMPERATURE])
+        return spec_rule_fail(p, PDX_K_TRAIN_ALGORITHM,
+                              "replicated_mc needs train.temperature (the "
+                              "starting temperature 1/beta0; 0: zero "
+                              "temperature)");
+    if (alg == PDX_ALG_REPLICATED_SGD &&
+        (c->student_kind == PDX_MODEL_DEEP ||
+         c->student_weights == PDX_WEIGHTS_BINARY))
+        return spec_rule_fail(p, PDX_K_STUDENT_KIND,
+                              "replicated_sgd trains perceptron (continuous "
+                              "or spherical weights), committee and twolayer "
+                              "students; deep students are not done yet");
+    if (alg == PDX_ALG_REPLICATED_SGD && c->train_adversarial_budget > 0)
+        return spec_rule_fail(p, PDX_K_TRAIN_ADVERSARIAL_BUDGET,
+                              "adversarial training is for train.algorithm "
+                              "sgd, not replicated_sgd");
+    return PDX_OK;
+}
+
 /* The rules for one combination of the rule keys (the other keys at their
  * base values). */
 /* The noise scale, dropout and the evidence (issue 17): which students
@@ -395,7 +430,8 @@ typedef pdx_status (*spec_cell_rule)(const spec_parser *p,
                                      const pdx_params *c);
 static const spec_cell_rule spec_cell_rules[] = {
     spec_check_deep,      spec_check_robust,    spec_check_bayes_sgd,
-    spec_check_normalise, spec_check_time_unit, NULL};
+    spec_check_normalise, spec_check_time_unit, spec_check_replicated,
+    NULL};
 
 static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
 {
@@ -429,14 +465,15 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
                               spec_choice(PDX_K_STUDENT_KIND,
                                           c->student_kind));
     if (c->student_weights == PDX_WEIGHTS_BINARY && alg != PDX_ALG_METROPOLIS &&
-        alg != PDX_ALG_HEBB && alg != PDX_ALG_PERCEPTRON)
+        alg != PDX_ALG_HEBB && alg != PDX_ALG_PERCEPTRON &&
+        alg != PDX_ALG_REPLICATED_MC)
         return spec_rule_fail(p, PDX_K_STUDENT_WEIGHTS,
                               "binary weights are trained by metropolis, or "
                               "by hebb or perceptron with clipping, not by "
                               "%s",
                               alg_name);
     if ((alg == PDX_ALG_HEBB || alg == PDX_ALG_PERCEPTRON ||
-         alg == PDX_ALG_METROPOLIS) &&
+         alg == PDX_ALG_METROPOLIS || alg == PDX_ALG_REPLICATED_MC) &&
         !perceptron_student)
         return spec_rule_fail(p, PDX_K_TRAIN_ALGORITHM,
                               "%s trains perceptron students (student.kind "
@@ -539,15 +576,18 @@ static const char *spec_applies_text(pdx_key_id id)
     case PDX_K_STUDENT_INIT_SCALE:
         return "committee and twolayer students, and perceptron students "
                "with continuous weights";
-    case PDX_K_TRAIN_BATCH: return "train.algorithm sgd";
-    case PDX_K_TRAIN_WEIGHT_DECAY: return "train.algorithm sgd, gd or langevin";
+    case PDX_K_TRAIN_BATCH: return "train.algorithm sgd or replicated_sgd";
+    case PDX_K_TRAIN_WEIGHT_DECAY:
+        return "train.algorithm sgd, gd, langevin or replicated_sgd";
     case PDX_K_TRAIN_MOVE_SCALE:
         return "train.algorithm metropolis with student.weights spherical";
     case PDX_K_TRAIN_BURN_IN: return "train.algorithm metropolis or langevin";
     case PDX_K_TRAIN_LEARNING_RATE:
-        return "every train.algorithm but hebb, metropolis and propagate";
+        return "every train.algorithm but hebb, metropolis, replicated_mc "
+               "and propagate";
     case PDX_K_TRAIN_TEMPERATURE:
-        return "train.algorithm sgd, gd, langevin or metropolis";
+        return "train.algorithm sgd, gd, langevin, metropolis or "
+               "replicated_mc";
     case PDX_K_RECORD_OVERLAPS: return NULL; /* every cell */
     case PDX_K_RECORD_BUDGETS: return NULL;
     case PDX_K_RECORD_NORM:
@@ -577,6 +617,15 @@ static const char *spec_applies_text(pdx_key_id id)
     case PDX_K_TRAIN_ENTRY:
         return "train.algorithm metropolis with student.weights spherical";
     case PDX_K_TRAIN_PARALLEL_TEMPERING: return "train.algorithm metropolis";
+    case PDX_K_TRAIN_REPLICA_COUNT:
+    case PDX_K_TRAIN_REPLICA_COUPLING:
+    case PDX_K_TRAIN_REPLICA_GAMMA:
+    case PDX_K_TRAIN_REPLICA_GAMMA_GROWTH:
+    case PDX_K_TRAIN_REPLICA_GAMMA_MAX:
+    case PDX_K_TRAIN_REPLICA_STOP:
+        return "train.algorithm replicated_mc or replicated_sgd";
+    case PDX_K_TRAIN_BETA_GROWTH:
+    case PDX_K_TRAIN_MC_ENERGY: return "train.algorithm replicated_mc";
     default:
         return id >= PDX_K_STUDENT_DEPTH
                    ? "deep students or teachers (kind deep) and "
@@ -603,10 +652,11 @@ static int spec_key_applies(const pdx_params *c, pdx_key_id id)
     case PDX_K_STUDENT_INIT_SCALE:
         return committee || (c->student_kind == PDX_MODEL_PERCEPTRON &&
                              c->student_weights == PDX_WEIGHTS_CONTINUOUS);
-    case PDX_K_TRAIN_BATCH: return alg == PDX_ALG_SGD;
+    case PDX_K_TRAIN_BATCH:
+        return alg == PDX_ALG_SGD || alg == PDX_ALG_REPLICATED_SGD;
     case PDX_K_TRAIN_WEIGHT_DECAY:
         return alg == PDX_ALG_SGD || alg == PDX_ALG_GD ||
-               alg == PDX_ALG_LANGEVIN;
+               alg == PDX_ALG_LANGEVIN || alg == PDX_ALG_REPLICATED_SGD;
     case PDX_K_TRAIN_MOVE_SCALE:
         return alg == PDX_ALG_METROPOLIS &&
                c->student_weights == PDX_WEIGHTS_SPHERICAL;
@@ -614,10 +664,11 @@ static int spec_key_applies(const pdx_params *c, pdx_key_id id)
         return alg == PDX_ALG_METROPOLIS || alg == PDX_ALG_LANGEVIN;
     case PDX_K_TRAIN_LEARNING_RATE:
         return alg != PDX_ALG_HEBB && alg != PDX_ALG_METROPOLIS &&
-               alg != PDX_ALG_PROPAGATE;
+               alg != PDX_ALG_PROPAGATE && alg != PDX_ALG_REPLICATED_MC;
     case PDX_K_TRAIN_TEMPERATURE:
         return alg == PDX_ALG_SGD || alg == PDX_ALG_GD ||
-               alg == PDX_ALG_LANGEVIN || alg == PDX_ALG_METROPOLIS;
+               alg == PDX_ALG_LANGEVIN || alg == PDX_ALG_METROPOLIS ||
+               alg == PDX_ALG_REPLICATED_MC;
     case PDX_K_RECORD_OVERLAPS: return 1; /* what is written */
     case PDX_K_RECORD_BUDGETS: return 1;
     case PDX_K_RECORD_NORM:
@@ -645,6 +696,14 @@ static int spec_key_applies(const pdx_params *c, pdx_key_id id)
         return alg == PDX_ALG_METROPOLIS &&
                c->student_weights == PDX_WEIGHTS_SPHERICAL;
     case PDX_K_TRAIN_PARALLEL_TEMPERING: return alg == PDX_ALG_METROPOLIS;
+    case PDX_K_TRAIN_REPLICA_COUNT:
+    case PDX_K_TRAIN_REPLICA_COUPLING:
+    case PDX_K_TRAIN_REPLICA_GAMMA:
+    case PDX_K_TRAIN_REPLICA_GAMMA_GROWTH:
+    case PDX_K_TRAIN_REPLICA_GAMMA_MAX:
+    case PDX_K_TRAIN_REPLICA_STOP:
+    case PDX_K_TRAIN_BETA_GROWTH:
+    case PDX_K_TRAIN_MC_ENERGY: return pdx_params_uses_key(c, id);
     default:
         return id >= PDX_K_STUDENT_DEPTH ? pdx_params_uses_key(c, id) : 1;
     }

@@ -28,7 +28,9 @@ static const char *const student_activations[] = {
 static const char *const second_layers[] = {"fixed", "trained", NULL};
 static const char *const algorithms[] = {"online", "hebb", "perceptron",
                                          "sgd", "gd", "langevin",
-                                         "metropolis", "propagate", NULL};
+                                         "metropolis", "propagate",
+                                         "replicated_mc", "replicated_sgd",
+                                         NULL};
 static const char *const eg_methods[] = {"auto", "closed_form", "test_set",
                                          NULL};
 static const char *const false_true[] = {"false", "true", NULL};
@@ -40,6 +42,8 @@ static const char *const training_attacks[] = {"", "", "fgsm", "pgd", NULL};
 static const char *const evidence_likelihoods[] = {"none", "logistic",
                                                    "probit", NULL};
 static const char *const entries[] = {"none", "perceptron", NULL};
+static const char *const couplings[] = {"traced", "centre", NULL};
+static const char *const mc_energies[] = {"errors", "stability", NULL};
 
 #define OFF(field) offsetof(pdx_params, field)
 #define NO_CHOICES NULL
@@ -524,6 +528,69 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
         "whole ladder and records its own temperature; swaps after every "
         "sweep; variable swap_rate)",
         OFF(train_parallel_tempering)},
+    [PDX_K_TRAIN_REPLICA_COUNT] = {"train.replica_count", PDX_KEY_INT,
+                                   PDX_KEYF_AXIS, 1, 64, NO_CHOICES, 3, "3",
+                                   "",
+                                   "replicated_mc, replicated_sgd: the "
+                                   "number y of coupled replicas (1 with "
+                                   "gamma 0: plain annealing or sgd)",
+                                   OFF(train_replica_count)},
+    [PDX_K_TRAIN_REPLICA_COUPLING] = {"train.replica_coupling",
+                                      PDX_KEY_CHOICE, PDX_KEYF_AXIS, 0, 0,
+                                      couplings, PDX_COUPLING_TRACED,
+                                      "traced", "",
+                                      "traced: the centre summed out "
+                                      "(binary: replicas interact through "
+                                      "ln 2cosh(gamma/2 sum_a w_i^a); sgd: "
+                                      "the centre is the replicas' mean); "
+                                      "centre: an explicit centre (binary: "
+                                      "heat-bath sites; sgd: its own "
+                                      "gradient step on the coupling)",
+                                      OFF(train_replica_coupling)},
+    [PDX_K_TRAIN_REPLICA_GAMMA] = {"train.replica_gamma", PDX_KEY_REAL,
+                                   PDX_KEYF_AXIS, 0, 1e6, NO_CHOICES, 0, "0",
+                                   "1",
+                                   "coupling gamma0 of the replicas to "
+                                   "their centre at time 0 (binary: per "
+                                   "unit Hamming distance; sgd: the force "
+                                   "gamma (w_centre - w^a))",
+                                   OFF(train_replica_gamma)},
+    [PDX_K_TRAIN_REPLICA_GAMMA_GROWTH] = {"train.replica_gamma_growth",
+                                          PDX_KEY_REAL, PDX_KEYF_AXIS, 0,
+                                          100, NO_CHOICES, 0, "0", "1",
+                                          "scoping: gamma(t) = gamma0 (1 + "
+                                          "growth)^t, t in sweeps or epochs "
+                                          "(whole ones), at most "
+                                          "train.replica_gamma_max",
+                                          OFF(train_replica_gamma_growth)},
+    [PDX_K_TRAIN_REPLICA_GAMMA_MAX] = {"train.replica_gamma_max",
+                                       PDX_KEY_REAL, PDX_KEYF_AXIS, 0, 1e12,
+                                       NO_CHOICES, 1e6, "1e6", "1",
+                                       "the target (largest) coupling of "
+                                       "the schedule",
+                                       OFF(train_replica_gamma_max)},
+    [PDX_K_TRAIN_BETA_GROWTH] = {"train.beta_growth", PDX_KEY_REAL,
+                                 PDX_KEYF_AXIS, 0, 100, NO_CHOICES, 0, "0",
+                                 "1",
+                                 "replicated_mc: simulated annealing, "
+                                 "beta(t) = (1 + growth)^t / "
+                                 "train.temperature, t in whole sweeps "
+                                 "(0: fixed temperature)",
+                                 OFF(train_beta_growth)},
+    [PDX_K_TRAIN_MC_ENERGY] = {"train.mc_energy", PDX_KEY_CHOICE,
+                               PDX_KEYF_AXIS, 0, 0, mc_energies,
+                               PDX_ENERGY_ERRORS, "errors", "",
+                               "replicated_mc: the energy of a replica, "
+                               "errors (misclassified examples) or "
+                               "stability (sum over them of -y w.x/sqrt N)",
+                               OFF(train_mc_energy)},
+    [PDX_K_TRAIN_REPLICA_STOP] = {"train.replica_stop", PDX_KEY_CHOICE,
+                                  PDX_KEYF_AXIS, 0, 0, false_true, 1, "true",
+                                  "",
+                                  "true: replicated training stops at "
+                                  "success (the centre or a replica has no "
+                                  "training error) and keeps that state",
+                                  OFF(train_replica_stop)},
 };
 
 const double *pdx_spec_list(const pdx_spec *spec, pdx_key_id id, size_t *n)
@@ -813,6 +880,17 @@ int pdx_params_uses_key(const pdx_params *params, pdx_key_id id)
         return params->train_entry != PDX_ENTRY_NONE;
     case PDX_K_TRAIN_PARALLEL_TEMPERING:
         return params->train_parallel_tempering;
+    case PDX_K_TRAIN_REPLICA_COUNT:
+    case PDX_K_TRAIN_REPLICA_COUPLING:
+    case PDX_K_TRAIN_REPLICA_GAMMA:
+    case PDX_K_TRAIN_REPLICA_GAMMA_GROWTH:
+    case PDX_K_TRAIN_REPLICA_GAMMA_MAX:
+    case PDX_K_TRAIN_REPLICA_STOP:
+        return params->train_algorithm == PDX_ALG_REPLICATED_MC ||
+               params->train_algorithm == PDX_ALG_REPLICATED_SGD;
+    case PDX_K_TRAIN_BETA_GROWTH:
+    case PDX_K_TRAIN_MC_ENERGY:
+        return params->train_algorithm == PDX_ALG_REPLICATED_MC;
     default: return 1;
     }
 }
@@ -830,7 +908,10 @@ int64_t pdx_params_steps_per_time(const pdx_params *params)
 {
     int64_t P = pdx_params_train_size(params);
     switch (params->train_algorithm) {
-    case PDX_ALG_SGD: {
+    case PDX_ALG_REPLICATED_MC: /* a sweep: N moves of each replica */
+        return params->N * params->train_replica_count;
+    case PDX_ALG_SGD:
+    case PDX_ALG_REPLICATED_SGD: {
         int64_t B = params->train_batch < P ? params->train_batch : P;
         return (P + B - 1) / B;
     }

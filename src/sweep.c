@@ -44,14 +44,17 @@ static uint64_t sweep_omitted(const pdx_grid *grid)
     int averages = 0, metropolis = 0, trains = 0, separable = 0;
     int evidence = 0;
     int entry = 0, tempering = 0;
+    int replicated = 0;
     for (uint64_t c = 0;
          c < grid->n_cells &&
-         !(averages && metropolis && trains && separable && evidence);
+         !(averages && metropolis && trains && separable && evidence &&
+           replicated);
          c++) {
         pdx_params params;
         pdx_grid_cell_params(grid, c, &params);
         averages |= pdx_trainer_samples_averages(&params);
-        metropolis |= params.train_algorithm == PDX_ALG_METROPOLIS;
+        metropolis |= params.train_algorithm == PDX_ALG_METROPOLIS ||
+                      params.train_algorithm == PDX_ALG_REPLICATED_MC;
         trains |= params.train_algorithm != PDX_ALG_PROPAGATE;
         separable |= params.record_separable;
         evidence |= params.record_evidence != PDX_EVIDENCE_NONE;
@@ -59,6 +62,8 @@ static uint64_t sweep_omitted(const pdx_grid *grid)
                  params.train_algorithm == PDX_ALG_METROPOLIS;
         tempering |= params.train_parallel_tempering &&
                      params.train_algorithm == PDX_ALG_METROPOLIS;
+        replicated |= params.train_algorithm == PDX_ALG_REPLICATED_MC ||
+                      params.train_algorithm == PDX_ALG_REPLICATED_SGD;
     }
     uint64_t omit = 0;
     if (!trains)
@@ -90,6 +95,12 @@ static uint64_t sweep_omitted(const pdx_grid *grid)
     if (!grid->spec->base.record_bayes) /* not an axis: every cell's */
         omit |= (uint64_t)1 << PDX_OBS_Q_PAIR | (uint64_t)1 << PDX_OBS_Q_MEAN |
                 (uint64_t)1 << PDX_OBS_EG_BAYES;
+    if (!replicated)
+        omit |= (uint64_t)1 << PDX_OBS_SUCCESS |
+                (uint64_t)1 << PDX_OBS_TIME_TO_SUCCESS |
+                (uint64_t)1 << PDX_OBS_REPLICA_DISTANCE |
+                (uint64_t)1 << PDX_OBS_REPLICA_TRAIN_ERROR |
+                (uint64_t)1 << PDX_OBS_REPLICA_EG;
     if (!grid->spec->base.record_overlaps)
         omit |= 1u << PDX_OBS_Q | 1u << PDX_OBS_R | 1u << PDX_OBS_T;
     return omit;

@@ -106,6 +106,7 @@ from .launcher import run, theory  # noqa: E402
 from .equilibration import equilibration  # noqa: E402
 from .boundaries import (  # noqa: E402
     Boundary,
+    algorithmic_threshold,
     Hysteresis,
     divergence,
     early_stopping,
@@ -129,6 +130,7 @@ from .accessor import PdxAccessor  # noqa: E402  (registers ds.pdx)
 __version__ = "0.3.0"
 
 __all__ = [
+    "algorithmic_threshold",
     "STATISTICS",
     "STATUS_NAMES",
     "batch_scaling",

@@ -103,7 +103,7 @@ def _kind(text: str) -> str:
     if k is None:
         raise argparse.ArgumentTypeError(
             f"unknown boundary kind {text!r} (interpolation, jump, hysteresis, "
-            "divergence, early-stopping, trainable-depth, all)")
+            "divergence, early-stopping, trainable-depth, algorithmic, all)")
     return k
 
 
@@ -421,6 +421,9 @@ def _boundary_list(ds, kinds, x, y, var, threshold, sel, method="onset", directi
         elif kind == "trainable_depth":
             out.append(bd.trainable_depth(ds, x=x, y=y, var=var, threshold=threshold,
                                           sel=sel, time=time))
+        elif kind == "algorithmic":
+            out.append(bd.algorithmic_threshold(ds, x=x, y=y, var=var or "success",
+                                                sel=sel, level=threshold or 0.5))
     return out
 
 

@@ -35,6 +35,7 @@ BOUNDARY_FUNCTIONS = {
     "divergence": bd.divergence,
     "early_stopping": bd.early_stopping,
     "trainable_depth": bd.trainable_depth,
+    "algorithmic": bd.algorithmic_threshold,
 }
 
 

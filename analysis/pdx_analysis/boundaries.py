@@ -31,6 +31,9 @@ Kinds (functions):
 * :func:`trainable_depth` -- the largest depth at which deep networks
   still train, for every sigma_w2 (Schoenholz et al. 2017; the theory's
   6 xi_c line is its overlay).
+* :func:`algorithmic_threshold` -- where the success probability of
+  replicated (or plain) training falls through 1/2 along ``data.alpha``
+  (issue 16); a logistic fit, err from a bootstrap over replicas.
 
 Each returns a :class:`Boundary` whose ``table`` (a pandas DataFrame) has
 one row per point and which writes itself to CSV and JSON. Theory files
@@ -48,6 +51,7 @@ This module is the boundaries' front (layer 8): it gathers the records
 from .boundary import KIND_ALIASES, KINDS, LABELS, Boundary, Hysteresis
 from .detection import (
     RUNAWAY_FACTOR,
+    algorithmic_threshold,
     default_across,
     divergence,
     early_stopping,
@@ -66,4 +70,5 @@ __all__ = [
     "divergence", "early_stopping", "hysteresis", "find_boundaries",
     "compare", "theory_lines", "THEORY_LINES", "RUNAWAY_FACTOR", "SQRT12",
     "default_across", "equilibrium_var", "KIND_ALIASES", "trainable_depth",
+    "algorithmic_threshold",
 ]

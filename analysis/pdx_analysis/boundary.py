@@ -23,6 +23,7 @@ KINDS = {
     "divergence": "divergence line: where runs start to diverge",
     "early_stopping": "optimal early-stopping time tau*: minimum of the variable over time",
     "trainable_depth": "trainable depth: the largest depth at which deep networks still train",
+    "algorithmic": "algorithmic threshold: where the success probability falls through 1/2",
 }
 
 #: Lines a theory file gives explicitly: variable -> (along axis, kind,
@@ -37,6 +38,8 @@ KIND_ALIASES = {"interpolation": "interpolation", "capacity": "interpolation",
                 "tau": "early_stopping", "trainable-depth": "trainable_depth",
                 "trainable_depth": "trainable_depth", "depth": "trainable_depth",
                 "trainability": "trainable_depth",
+                "algorithmic": "algorithmic", "algorithmic-threshold": "algorithmic",
+                "algorithmic_threshold": "algorithmic", "success": "algorithmic",
                 "all": "all"}
 
 #: Legend labels of the kinds (simulation and theory).
@@ -51,6 +54,7 @@ LABELS = {
     "plateau": "plateau",
     "trainable_depth": "trainable depth",
     "order_chaos": "order-to-chaos line",
+    "algorithmic": "algorithmic threshold",
 }
 
 

@@ -3,8 +3,9 @@ common driver (select, estimate per replica and row, aggregate into a
 :class:`~pdx_analysis.boundary.Boundary` with err^2 = sem^2 +
 resolution^2) and the kinds: :func:`interpolation_threshold`,
 :func:`jump`, :func:`hysteresis`, :func:`divergence`,
-:func:`early_stopping`, :func:`trainable_depth` and :func:`find_boundaries`
-(every kind that fits a file). See :mod:`pdx_analysis.boundaries` for the method."""
+:func:`early_stopping`, :func:`trainable_depth`,
+:func:`algorithmic_threshold` and :func:`find_boundaries` (every kind that
+fits a file). See :mod:`pdx_analysis.boundaries` for the method."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ from .stats import select_time
 __all__ = [
     "interpolation_threshold", "jump", "divergence", "early_stopping", "hysteresis",
     "find_boundaries", "equilibrium_var", "default_across", "prepare", "RUNAWAY_FACTOR",
-    "trainable_depth",
+    "trainable_depth", "algorithmic_threshold",
 ]
 
 
@@ -496,6 +497,128 @@ def trainable_depth(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = 
                 method="step (bracket midpoint) between trained and untrained depths")
 
 
+#: Slopes b of the logistic fit (x scaled to [0, 1]): a profile grid.
+_SLOPES = np.logspace(np.log10(0.5), np.log10(4000.0), 90)
+
+
+def _logistic_fit(x: np.ndarray, k: np.ndarray, n: np.ndarray,
+                  level: float) -> Tuple[float, float]:
+    """Maximum-likelihood fit of P(success) = 1/(1 + exp(b (x - a))) to k
+    successes of n trials at x, with x scaled to [0, 1] and a weak penalty
+    (b/200)^2/2 so that a perfect step stays finite: for every slope b of
+    :data:`_SLOPES` the log-likelihood is concave in a, whose maximum is
+    found by bisection on its derivative; the best (a, b) of the profile
+    wins. Returns the x where P = ``level`` and the width 1/b (x units)."""
+    lo, span = float(x.min()), float(x.max() - x.min()) or 1.0
+    u = (x - lo) / span
+    b = _SLOPES[:, None]
+    a_lo, a_hi = np.full((b.size, 1), -1.0), np.full((b.size, 1), 2.0)
+    for _ in range(60):
+        a = 0.5 * (a_lo + a_hi)
+        p = 1.0 / (1.0 + np.exp(np.clip(b * (u - a), -500, 500)))
+        rising = np.sum(n * p - k, axis=1, keepdims=True) < 0  # dL/da > 0
+        a_lo = np.where(rising, a, a_lo)
+        a_hi = np.where(rising, a_hi, a)
+    a = 0.5 * (a_lo + a_hi)
+    z = np.clip(b * (u - a), -500, 500)
+    log_p = -np.logaddexp(0.0, z)          # log p
+    log_q = -np.logaddexp(0.0, -z)         # log (1 - p)
+    ll = np.sum(k * log_p + (n - k) * log_q, axis=1) - 0.5 * (_SLOPES / 200.0) ** 2
+    best = int(np.argmax(ll))
+    a_u = float(a[best, 0]) + math.log(1.0 / level - 1.0) / _SLOPES[best]
+    return lo + span * a_u, span / float(_SLOPES[best])
+
+
+def algorithmic_threshold(ds: xr.Dataset, x: Optional[str] = None,
+                          y: Optional[str] = None, var: str = "success",
+                          level: float = 0.5, n_boot: int = 400, seed: int = 0,
+                          sel: Optional[Dict[str, object]] = None) -> Boundary:
+    """The algorithmic threshold of replicated training (issue 16): for
+    every value of ``y`` (default: the first other axis with more than one
+    value, e.g. the zipped algorithm arms or ``train.replica_gamma``) the
+    load ``x`` (default ``data.alpha``) where the probability that training
+    finds a solution (``var``, default ``success``: 1 or 0 per task) falls
+    through ``level`` (1/2).
+
+    The location is that of a maximum-likelihood logistic fit of success
+    against ``x`` over all replicas (a decreasing sigmoid; the column
+    ``width`` is its 1/slope); the uncertainty ``err`` is the standard
+    deviation of the location over ``n_boot`` bootstrap resamplings of the
+    replicas (whole replicas: a replica's nested training sets stay
+    together), seeded by ``seed`` so that it is repeatable; ``lo``/``hi``
+    are the 16th and 84th bootstrap percentiles. A row where every
+    replica succeeds (or none does) at every load is censored ("beyond the
+    range" / "below the range"). ``p_below``/``p_above`` are the success
+    fractions at the grid loads bracketing the location."""
+    var = resolve_variable(ds, var)
+    x = resolve_axis(ds, x) if x else find_axis(ds, "data.alpha", "alpha")
+    if x is None:
+        raise PdxValueError("no load axis: give the axis to scan (x=, --x)")
+    y = resolve_axis(ds, y) if y else default_across(ds, x)
+    vals = _values(ds, var, "final")
+    prof, groups, selection = prepare(ds, vals, x, y, sel)
+    xv = np.asarray(ds[x].values, dtype=float)
+    values = np.asarray(prof.values, dtype=float)
+    row_dims = groups + ([y] if y else [])
+    lead = values.shape[:len(row_dims)]
+    rng = np.random.default_rng(seed)
+    rows = []
+    for index in np.ndindex(*lead) if lead else [()]:
+        block = values[index]  # replica, along
+        keep = np.isfinite(block).any(axis=1)
+        block = block[keep]
+        row = {d: (prof[d].values[i].item() if hasattr(prof[d].values[i], "item")
+                   else prof[d].values[i]) for d, i in zip(row_dims, index)}
+        k, n = np.nansum(block, axis=0), np.isfinite(block).sum(axis=0)
+        frac = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+        ok = n > 0
+        row.update({"n": int(block.shape[0]), "n_censored": 0, "note": ""})
+        if not ok.any() or np.all(frac[ok] >= level) or np.all(frac[ok] < level):
+            why = ("no data" if not ok.any() else
+                   "beyond the range" if np.all(frac[ok] >= level) else "below the range")
+            row.update({x: math.nan, "err": math.nan, "lo": math.nan, "hi": math.nan,
+                        "sem": math.nan, "std": math.nan, "resolution": math.nan,
+                        "width": math.nan, "note": why})
+            rows.append(row)
+            continue
+        loc, width = _logistic_fit(xv[ok], k[ok], n[ok], level)
+        boots = []
+        for _ in range(n_boot):
+            pick = block[rng.integers(0, block.shape[0], block.shape[0])]
+            kb, nb = np.nansum(pick, axis=0), np.isfinite(pick).sum(axis=0)
+            fb = kb[ok] / np.maximum(nb[ok], 1)
+            if np.all(fb >= level) or np.all(fb < level):
+                continue  # no crossing in this resample
+            boots.append(_logistic_fit(xv[ok], kb[ok], nb[ok], level)[0])
+        boots = np.array(boots)
+        err = float(boots.std(ddof=1)) if boots.size > 1 else math.nan
+        i = int(np.searchsorted(xv, loc))
+        row.update({x: loc, "err": err,
+                    "lo": float(np.percentile(boots, 16)) if boots.size else math.nan,
+                    "hi": float(np.percentile(boots, 84)) if boots.size else math.nan,
+                    "sem": err, "std": math.nan, "resolution": 0.0, "width": width,
+                    "p_below": float(frac[i - 1]) if 0 < i <= len(xv) else math.nan,
+                    "p_above": float(frac[i]) if i < len(xv) else math.nan,
+                    "note": "" if boots.size >= 0.9 * n_boot else
+                    f"{n_boot - boots.size} of {n_boot} resamplings without a crossing"})
+        rows.append(row)
+    front = row_dims + [x, "err", "lo", "hi", "sem", "std", "resolution", "n",
+                        "n_censored", "note"]
+    table = pd.DataFrame(rows)
+    table = table[[c for c in front if c in table.columns] +
+                  [c for c in table.columns if c not in front]]
+    src = ds.encoding.get("source", "")
+    across_values = ([v.item() if hasattr(v, "item") else v for v in ds[y].values]
+                     if y in ds.coords else [])
+    return Boundary(kind="algorithmic", along=x, across=y, groups=groups, table=table,
+                    var=var, threshold=level, time="final", direction="decreasing",
+                    method=f"logistic fit of success against {x}; err: bootstrap over "
+                           f"replicas ({n_boot} resamplings, seed {seed})",
+                    source="simulation",
+                    file=", ".join(src) if isinstance(src, (list, tuple)) else str(src),
+                    along_scale="lin", across_values=across_values, selection=selection)
+
+
 def hysteresis(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = None,
                var: Optional[str] = None, start: str = "start",
                starts: Tuple[str, str] = ("cold", "hot"), **kwargs) -> Hysteresis:
@@ -528,6 +651,18 @@ def hysteresis(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = None,
 
 # --------------------------------------------------------------------------
 # all that fit a file
+
+
+def _algorithmic_kind(ds, x, y, sel, var, level, explicit) -> Optional[Boundary]:
+    """find_boundaries' algorithmic threshold (None: it does not fit)."""
+    xx = x or find_axis(ds, "data.alpha", "alpha")
+    var = var or "success"
+    if xx is None or var not in ds.data_vars:
+        if explicit:
+            raise PdxValueError("the algorithmic threshold needs a success variable "
+                                "(replicated training) and an alpha axis")
+        return None
+    return algorithmic_threshold(ds, x=xx, y=y, var=var, sel=sel, level=level or 0.5)
 
 
 def find_boundaries(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = None,
@@ -615,6 +750,11 @@ def find_boundaries(ds: xr.Dataset, x: Optional[str] = None, y: Optional[str] = 
                     b.method = ("step (bracket midpoint); no run diverged: a run counts "
                                 f"as unstable when its final norm exceeds {level:.3g} "
                                 f"= {RUNAWAY_FACTOR:g} x the teacher's")
+            elif kind == "algorithmic":
+                b = _algorithmic_kind(ds, x, y, sel, variables.get(kind),
+                                      thresholds.get(kind), explicit)
+                if b is None:
+                    continue
             elif kind == "trainable_depth":
                 xx = x or find_axis(ds, "depth")
                 var = variables.get(kind) or equilibrium_var(ds, "train_error")

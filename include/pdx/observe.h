@@ -56,6 +56,12 @@ typedef enum pdx_observe_var {
     PDX_OBS_SWAP_RATE,             /* train.parallel_tempering */
     PDX_OBS_TRAIN_ERROR_SEM,       /* standard errors of the averages */
     PDX_OBS_EG_SEM,
+    /* replicated training (issue 16; src/observe_replicas.c) */
+    PDX_OBS_SUCCESS,               /* per task */
+    PDX_OBS_TIME_TO_SUCCESS,       /* per task */
+    PDX_OBS_REPLICA_DISTANCE,      /* per checkpoint */
+    PDX_OBS_REPLICA_TRAIN_ERROR,   /* per checkpoint */
+    PDX_OBS_REPLICA_EG,            /* per checkpoint */
     PDX_OBS_FINITE_COUNT,          /* the variables of finite-set sweeps */
     /* sweeps with cells that propagate signals through deep nets add the
      * per-layer values (layer dimension; NaN beyond a cell's depth) */
@@ -128,6 +134,23 @@ double pdx_robust_consistent_distance(int norm, const double *w,
                                       const double *B, size_t N, double a,
                                       double b, const double *kinks,
                                       size_t n_kinks);
+
+/* The test-set error of committee `student` (the trainer's student or
+ * one of its replicas) on the trainer's test set: as
+ * pdx_observe_eg_test_set. */
+double pdx_observe_eg_test_set_of(const pdx_trainer *trainer,
+                                  const pdx_committee *student);
+
+/* Replicated training (issue 16): at checkpoint ti, the replicas' mean
+ * squared distance to the centre per weight, their mean training error
+ * and eg (nothing for other trainers). */
+void pdx_observe_replicas(pdx_trainer *trainer, const pdx_layout *layout,
+                          size_t ti, double *const *out);
+
+/* ... and per task: success (1 or 0; NaN for real labels) and the time
+ * to success. */
+void pdx_observe_replicas_task(const pdx_trainer *trainer,
+                               double *const *out);
 
 /* The observation state of one task: sums of eg, the training errors
  * and R over the samples taken after burn-in, and their count. Opaque. */

@@ -63,9 +63,22 @@ typedef enum pdx_algorithm {
     PDX_ALG_GD = 4,
     PDX_ALG_LANGEVIN = 5,
     PDX_ALG_METROPOLIS = 6,
-    PDX_ALG_PROPAGATE = 7   /* signal propagation through a random deep
+    PDX_ALG_PROPAGATE = 7,  /* signal propagation through a random deep
                              * student, no training (no training set) */
+    PDX_ALG_REPLICATED_MC = 8,  /* issue 16: y coupled replicas, binary
+                                 * perceptrons, Metropolis / annealing */
+    PDX_ALG_REPLICATED_SGD = 9  /* issue 16: y coupled replicas, SGD */
 } pdx_algorithm;
+/* How replicas are coupled (issue 16, train.replica_coupling). */
+typedef enum pdx_replica_coupling {
+    PDX_COUPLING_TRACED = 0, /* the centre traced out (binary) or the
+                              * replicas' mean (continuous) */
+    PDX_COUPLING_CENTRE = 1  /* an explicit centre with its own dynamics */
+} pdx_replica_coupling;
+typedef enum pdx_mc_energy {
+    PDX_ENERGY_ERRORS = 0,   /* misclassified training examples */
+    PDX_ENERGY_STABILITY = 1 /* sum of -y w.x/sqrt N over them */
+} pdx_mc_energy;
 typedef enum pdx_loss {
     PDX_LOSS_SQUARED = 0,
     PDX_LOSS_LOGISTIC = 1,
@@ -173,6 +186,15 @@ typedef enum pdx_key_id {
     PDX_K_RECORD_BAYES,      /* issue 14; in the cell key when on */
     PDX_K_TRAIN_ENTRY,      /* issue 14 item 4; in the cell key if not none */
     PDX_K_TRAIN_PARALLEL_TEMPERING, /* issue 14 item 4; if true */
+    PDX_K_TRAIN_REPLICA_COUNT, /* issue 16: replicated training; in the
+                                * cell key only where they apply */
+    PDX_K_TRAIN_REPLICA_COUPLING,
+    PDX_K_TRAIN_REPLICA_GAMMA,
+    PDX_K_TRAIN_REPLICA_GAMMA_GROWTH,
+    PDX_K_TRAIN_REPLICA_GAMMA_MAX,
+    PDX_K_TRAIN_BETA_GROWTH,
+    PDX_K_TRAIN_MC_ENERGY,
+    PDX_K_TRAIN_REPLICA_STOP,
     PDX_KEY_COUNT
 } pdx_key_id;
 
@@ -287,6 +309,15 @@ typedef struct pdx_params {
      * spec's train.temperature axis, ascending; pdx_params_resolve) */
     int train_ladder_size;
     const double *train_ladder;
+    /* replicated training (issue 16) */
+    int train_replica_coupling;  /* pdx_replica_coupling */
+    int train_mc_energy;         /* pdx_mc_energy (replicated_mc) */
+    int train_replica_stop;      /* 1: training stops at success */
+    int64_t train_replica_count; /* replicas y */
+    double train_replica_gamma;  /* coupling gamma0 */
+    double train_replica_gamma_growth; /* gamma(t) = gamma0 (1 + g)^t */
+    double train_replica_gamma_max;    /* ... at most this */
+    double train_beta_growth;    /* beta(t) = (1 + g)^t / temperature */
 } pdx_params;
 
 typedef enum pdx_axis_scale {

@@ -209,6 +209,17 @@ double pdx_trainer_entry_epochs(const pdx_trainer *trainer);
  * the top, or without tempering). */
 double pdx_trainer_swap_rate(const pdx_trainer *trainer);
 
+/* Replicated training (issue 16; train.algorithm replicated_mc,
+ * replicated_sgd): the number y of replicas (0 for other trainers: then
+ * *replicas is NULL and *time_to_success NaN). *replicas (if not NULL)
+ * receives an array of y committees (the replicas' current weights; the
+ * trainer's student is their centre), *time_to_success (if not NULL) the
+ * first time (sweeps or epochs) the centre or a replica had no training
+ * error against the noisy labels (NaN: not yet, or real labels). */
+size_t pdx_trainer_replicas(const pdx_trainer *trainer,
+                            const pdx_committee **replicas,
+                            double *time_to_success);
+
 /* Per-layer measurements of a finished propagate task (train.algorithm
  * propagate): the number of layers L (0: the task measures none, and the
  * pointers are NULL), and into *q, *c, *chi, *length (each if not NULL)

@@ -176,6 +176,19 @@ static const label labels[] = {
     {"swap_rate", "replica-exchange acceptance", "1"},
     {"train_error_sem", "standard error of ε_t after burn-in", "1"},
     {"eg_sem", "standard error of ε_g after burn-in", "1"},
+    {"train.replica_count", "replicas y", "1"},
+    {"train.replica_coupling", "replica coupling", NULL},
+    {"train.replica_gamma", "coupling γ₀", "1"},
+    {"train.replica_gamma_growth", "coupling growth γ₁", "1"},
+    {"train.replica_gamma_max", "largest coupling γ_max", "1"},
+    {"train.beta_growth", "annealing β growth", "1"},
+    {"train.mc_energy", "Monte Carlo energy", NULL},
+    {"train.replica_stop", "stop at success", NULL},
+    {"success", "solution found", "1"},
+    {"time_to_success", "time to success", TIME_UNITS},
+    {"replica_distance", "replicas' distance to the centre", "1"},
+    {"replica_train_error", "replicas' training error ε_t", "1"},
+    {"replica_eg", "replicas' generalization error ε_g", "1"},
 };
 
 static const label *find_label(const char *name, int theory)
@@ -214,6 +227,8 @@ void pdx__time_units(const pdx_spec *spec, char *out, size_t size)
         [PDX_ALG_PERCEPTRON] = "epochs", [PDX_ALG_SGD] = "epochs",
         [PDX_ALG_GD] = "epochs",       [PDX_ALG_LANGEVIN] = "epochs",
         [PDX_ALG_METROPOLIS] = "sweeps", [PDX_ALG_PROPAGATE] = "checkpoints",
+        [PDX_ALG_REPLICATED_MC] = "sweeps",
+        [PDX_ALG_REPLICATED_SGD] = "epochs",
     };
     const size_t n_alg = sizeof unit / sizeof *unit;
     unsigned set = algorithms_of(spec);

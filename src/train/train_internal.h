@@ -68,6 +68,9 @@ typedef struct pdx__trainer_type {
     size_t (*layers)(const pdx_trainer *t, const double **q,
                      const double **c, const double **chi,
                      const double **length);
+    /* Optional: replicated training (pdx_trainer_replicas). */
+    size_t (*replicas)(const pdx_trainer *t, const pdx_committee **replicas,
+                       double *time_to_success);
 } pdx__trainer_type;
 
 /* The rows, defined in the family files; the table is in trainer.c. */
@@ -77,6 +80,8 @@ extern const pdx__trainer_type pdx__trainer_rules;
 extern const pdx__trainer_type pdx__trainer_metropolis;
 extern const pdx__trainer_type pdx__trainer_deep;
 extern const pdx__trainer_type pdx__trainer_propagate;
+extern const pdx__trainer_type pdx__trainer_replicated_mc;
+extern const pdx__trainer_type pdx__trainer_replicated_sgd;
 
 /* The metropolis family's helpers in their own files (issue 14 item 4):
  * the version-space entry (metropolis_entry.c: perceptron rule from the

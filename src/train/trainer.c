@@ -24,6 +24,8 @@ const pdx__trainer_type *const pdx__trainer_table[] = {
     &pdx__trainer_metropolis,
     &pdx__trainer_deep,
     &pdx__trainer_propagate,
+    &pdx__trainer_replicated_mc,
+    &pdx__trainer_replicated_sgd,
     NULL,
 };
 
@@ -721,4 +723,18 @@ double pdx_trainer_accept_rate(const pdx_trainer *t)
     return t->type != NULL && t->type->accept_rate != NULL
                ? t->type->accept_rate(t)
                : NAN;
+}
+
+size_t pdx_trainer_replicas(const pdx_trainer *t,
+                            const pdx_committee **replicas,
+                            double *time_to_success)
+{
+    if (t->type == NULL || t->type->replicas == NULL) {
+        if (replicas != NULL)
+            *replicas = NULL;
+        if (time_to_success != NULL)
+            *time_to_success = NAN;
+        return 0;
+    }
+    return t->type->replicas(t, replicas, time_to_success);
 }
