@@ -217,6 +217,14 @@ pdx_status pdx_grid_create(pdx_grid **out, const pdx_spec *spec,
             ? grid->max_student_depth
             : 0;
     grid_deep_workspace(grid);
+    grid->max_replica_count =
+        axis_any(spec, PDX_K_TRAIN_ALGORITHM, spec->base.train_algorithm,
+                 PDX_ALG_REPLICATED_MC) ||
+                axis_any(spec, PDX_K_TRAIN_ALGORITHM,
+                         spec->base.train_algorithm, PDX_ALG_REPLICATED_SGD)
+            ? (size_t)axis_max(spec, PDX_K_TRAIN_REPLICA_COUNT,
+                               (double)spec->base.train_replica_count)
+            : 0;
     *out = grid;
     return PDX_OK;
 }

@@ -134,7 +134,8 @@ static pdx_trainer_deep_limits deep_limits(const pdx_grid *grid)
     pdx_trainer_deep_limits d = {
         grid->max_student_depth, grid->max_student_width,
         grid->max_teacher_depth, grid->max_teacher_width,
-        grid->max_deep_batch,    grid->max_propagate_columns};
+        grid->max_deep_batch,    grid->max_propagate_columns,
+        grid->max_replica_count};
     return d;
 }
 
@@ -351,9 +352,13 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
                                  grid->max_student_width, grid->spec->budgets,
                                  grid->spec->n_budgets, err);
     if (st == PDX_OK && grid->spec->base.record_bayes) /* perceptrons */
-        st = pdx_trainer_create_finite(&w->twin, (size_t)grid->max_N, 1, 1,
-                                       (size_t)grid->max_test_size,
-                                       (size_t)grid->max_train_size, err);
+    {
+        const pdx_trainer_deep_limits none = {0}; /* no replicated twin */
+        st = pdx_trainer_create_deep(&w->twin, (size_t)grid->max_N, 1, 1,
+                                     (size_t)grid->max_test_size,
+                                     (size_t)grid->max_train_size, &none,
+                                     err);
+    }
     if (st == PDX_OK && grid->spec->base.record_bayes)
         st = pdx_pair_observer_create(&w->pair, (size_t)grid->max_N, err);
     if (st != PDX_OK) {

@@ -555,6 +555,24 @@ static void test_train_table_serves_every_algorithm(void **state)
     assert_null(name);
 }
 
+/* The replicated trainers' workspace (y students and their fields) is
+ * counted, and held, only where a sweep has replicated cells and for its
+ * most replicas y: a trainer for a sweep without them (limits.replicas 0)
+ * is smaller by at least y (N + P) doubles, one without limits larger by
+ * (64 - y) (N + P). */
+static void test_train_replicated_workspace_only_when_asked(void **state)
+{
+    (void)state;
+    pdx_trainer_deep_limits none = {0}, three = {0};
+    three.replicas = 3;
+    double plain = pdx_trainer_workspace_bytes_deep(200, 1, 1, 0, 2000, &none);
+    double rep = pdx_trainer_workspace_bytes_deep(200, 1, 1, 0, 2000, &three);
+    assert_true(rep - plain >= 8.0 * 3 * (200 + 2000));
+    /* without limits (pdx_trainer_create_finite) room for the most */
+    double most = pdx_trainer_workspace_bytes_finite(200, 1, 1, 0, 2000);
+    assert_true(most - rep >= 8.0 * (PDX_TRAINER_MAX_Y - 3) * (200 + 2000));
+}
+
 /* One trainer running tasks of different families in turn (the family
  * block and the common finite workspace are reused) ends each task with
  * the bits of a fresh trainer: set prepares all the state a task reads. */
@@ -638,6 +656,7 @@ int main(void)
         cmocka_unit_test(test_train_table_serves_every_algorithm),
         cmocka_unit_test(test_train_set_refuses_unknown_algorithm),
         cmocka_unit_test(test_train_reuse_across_families),
+        cmocka_unit_test(test_train_replicated_workspace_only_when_asked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,6 +43,8 @@ typedef struct pdx_grid {
     size_t *dim_members;   /* n_axes: axes of each dimension (1, or the
                             * size of its zip group; they follow the
                             * first in spec->axes) */
+    size_t max_replica_count; /* replicated training: the most coupled
+                               * replicas y of a cell (0: none) */
 } pdx_grid;
 
 /* Build the grid of a validated spec. Fails with PDX_ERR_TOO_BIG (naming

@@ -57,14 +57,22 @@ pdx_status pdx_trainer_create_finite(pdx_trainer **out, size_t max_N,
                                      size_t max_test, size_t max_P,
                                      pdx_error *err);
 
-/* Deep networks a trainer must hold (all 0: none). */
+/* Deep networks and replicated students a trainer must hold (all 0:
+ * none). */
 typedef struct pdx_trainer_deep_limits {
     size_t student_depth, student_width; /* deep students */
     size_t teacher_depth, teacher_width; /* deep teachers */
     size_t batch;   /* examples per step of a deep student's training
                      * (0: deep students are only probed by propagate) */
     size_t columns; /* propagate: 2 + curve_points + probes (0: none) */
+    size_t replicas; /* replicated training: the most coupled replicas y
+                      * of a cell (0: no replicated cell; a trainer
+                      * created without limits holds PDX_TRAINER_MAX_Y) */
 } pdx_trainer_deep_limits;
+
+/* The most coupled replicas of replicated training (train.replica_count's
+ * bound). */
+#define PDX_TRAINER_MAX_Y 64
 
 /* As pdx_trainer_create_finite, with room for the deep networks of
  * `deep` (NULL: none): the trained student, its gradient and the batch's

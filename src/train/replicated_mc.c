@@ -31,13 +31,13 @@
  * trainer's layout) then N for the centre's heat bath. Replica a > 0
  * starts from the START stream keyed (seed, a, replica) (replica 0 is the
  * trainer's student). No allocation. */
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
 #include "pdx/rng.h"
 #include "train_internal.h"
 
-#define RMC_MAX_Y 64
 /* Fields, energies and the centre's fields are recomputed from scratch
  * every this many sweeps (the plain trainer's period). */
 #define RMC_REFRESH_SWEEPS 16
@@ -63,17 +63,22 @@ typedef struct rmc_state {
     double *uniforms;       /* 4 y N + N */
 } rmc_state;
 
-static size_t committee_doubles(void)
+static size_t committee_doubles(size_t max_y)
 {
-    return (sizeof(pdx_committee) * RMC_MAX_Y + 7) / 8;
+    return (sizeof(pdx_committee) * max_y + 7) / 8;
 }
 
+/* Nothing when the sweep has no replicated cell (sz->deep.replicas 0),
+ * so that other sweeps do not hold the transposed inputs. */
 static double rmc_workspace_doubles(const pdx__trainer_sizes *sz)
 {
     double N = (double)sz->max_N, P = (double)sz->max_P;
-    return N * P + RMC_MAX_Y * (N + P) + P + N + 2.0 * RMC_MAX_Y +
-           2.0 * RMC_MAX_Y + 1.0 + (4.0 * RMC_MAX_Y + 1.0) * N +
-           (double)committee_doubles() + 8.0;
+    double Y = (double)sz->deep.replicas;
+    if (sz->deep.replicas == 0)
+        return 0.0;
+    return N * P + Y * (N + P) + P + N + 2.0 * Y + 2.0 * Y + 1.0 +
+           (4.0 * Y + 1.0) * N + (double)committee_doubles(sz->deep.replicas) +
+           8.0;
 }
 
 static double pattern_energy(int energy, double h, double y,
@@ -134,26 +139,28 @@ static void rmc_start(pdx_trainer *t)
     const pdx_dataset *d = t->data;
     const size_t N = d->N, P = d->P;
     const size_t max_N = t->sizes.max_N, max_P = t->sizes.max_P;
+    const size_t max_y = t->sizes.deep.replicas;
     double *ws = pdx__family_doubles(t);
     r->y = (size_t)t->params.train_replica_count;
+    assert(r->y <= max_y);
     r->rep = (pdx_committee *)(void *)ws;
-    ws += committee_doubles();
+    ws += committee_doubles(max_y);
     r->xt = ws;
     ws += max_N * max_P;
     r->w = ws;
-    ws += RMC_MAX_Y * max_N;
+    ws += max_y * max_N;
     r->h = ws;
-    ws += RMC_MAX_Y * max_P;
+    ws += max_y * max_P;
     r->hc = ws;
     ws += max_P;
     r->S = ws;
     ws += max_N;
     r->energy = ws;
-    ws += RMC_MAX_Y;
+    ws += max_y;
     r->errors = (int64_t *)(void *)ws;
-    ws += RMC_MAX_Y;
+    ws += max_y;
     r->log_cosh = ws;
-    ws += 2 * RMC_MAX_Y + 1;
+    ws += 2 * max_y + 1;
     r->uniforms = ws;
     r->accepted = 0;
     r->uniforms_sweep = -1;

@@ -30,13 +30,13 @@
  * replica a > 0 starts from the INIT (committees) or START (perceptrons)
  * stream keyed (seed, a, replica); replica 0 is the trainer's student.
  * No allocation. */
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
 #include "pdx/rng.h"
 #include "train_internal.h"
 
-#define RSGD_MAX_Y 64
 
 typedef struct rsgd_state {
     size_t y;
@@ -47,16 +47,20 @@ typedef struct rsgd_state {
     double *centre;      /* K x N: c (centre coupling) or the mean */
 } rsgd_state;
 
-static size_t rsgd_committee_doubles(void)
+static size_t rsgd_committee_doubles(size_t max_y)
 {
-    return (sizeof(pdx_committee) * RSGD_MAX_Y + 7) / 8;
+    return (sizeof(pdx_committee) * max_y + 7) / 8;
 }
 
+/* Nothing when the sweep has no replicated cell (sz->deep.replicas 0). */
 static double rsgd_workspace_doubles(const pdx__trainer_sizes *sz)
 {
     double KN = (double)sz->max_K * (double)sz->max_N;
-    return RSGD_MAX_Y * (KN + (double)sz->max_K) + KN +
-           (double)rsgd_committee_doubles();
+    double Y = (double)sz->deep.replicas;
+    if (sz->deep.replicas == 0)
+        return 0.0;
+    return Y * (KN + (double)sz->max_K) + KN +
+           (double)rsgd_committee_doubles(sz->deep.replicas);
 }
 
 static int rsgd_perceptron(const pdx_trainer *t)
@@ -156,15 +160,17 @@ static void rsgd_start(pdx_trainer *t)
     rsgd_state *r = pdx__family_state(t);
     const size_t N = t->student.N, K = t->student.K;
     const size_t mKN = t->sizes.max_K * t->sizes.max_N;
+    const size_t max_y = t->sizes.deep.replicas;
     double *ws = pdx__family_doubles(t);
     r->y = (size_t)t->params.train_replica_count;
+    assert(r->y <= max_y);
     r->time_to_success = NAN;
     r->rep = (pdx_committee *)(void *)ws;
-    ws += rsgd_committee_doubles();
+    ws += rsgd_committee_doubles(max_y);
     r->w = ws;
-    ws += RSGD_MAX_Y * mKN;
+    ws += max_y * mKN;
     r->v = ws;
-    ws += RSGD_MAX_Y * t->sizes.max_K;
+    ws += max_y * t->sizes.max_K;
     r->centre = ws;
     for (size_t a = 0; a < r->y; a++) {
         pdx_committee *c = &r->rep[a];

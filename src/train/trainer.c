@@ -150,6 +150,7 @@ double pdx_trainer_workspace_bytes_deep(size_t max_N, size_t max_K,
 {
     double bytes = pdx_trainer_workspace_bytes(max_N, max_K, max_M, max_test);
     pdx__trainer_sizes sz = {max_N, max_K, max_M, max_test, max_P, {0}};
+    sz.deep.replicas = PDX_TRAINER_MAX_Y;
     if (deep != NULL) {
         sz.deep = *deep;
         bytes += deep_nets_bytes(max_N, deep);
@@ -210,6 +211,7 @@ pdx_status pdx_trainer_create_deep(pdx_trainer **out, size_t max_N,
         goto nomem;
     t->sizes = (pdx__trainer_sizes){max_N, max_K, max_M, max_test, max_P,
                                     {0}};
+    t->sizes.deep.replicas = PDX_TRAINER_MAX_Y;
     if (deep != NULL)
         t->sizes.deep = *deep;
     const pdx_trainer_deep_limits *d = &t->sizes.deep;
