@@ -83,6 +83,28 @@ static void deep_max(const pdx_spec *spec, pdx_key_id kind, pdx_key_id depth,
                                   pdx_params_get(&spec->base, width));
 }
 
+/* What coupled simulations hold per task: the most replicas of
+ * replicated training and the longest ladder of parallel tempering (0:
+ * no such cell). */
+static void grid_coupled_workspace(pdx_grid *grid)
+{
+    const pdx_spec *spec = grid->spec;
+    int alg = spec->base.train_algorithm;
+    grid->max_replica_count =
+        axis_any(spec, PDX_K_TRAIN_ALGORITHM, alg, PDX_ALG_REPLICATED_MC) ||
+                axis_any(spec, PDX_K_TRAIN_ALGORITHM, alg,
+                         PDX_ALG_REPLICATED_SGD)
+            ? (size_t)axis_max(spec, PDX_K_TRAIN_REPLICA_COUNT,
+                               (double)spec->base.train_replica_count)
+            : 0;
+    grid->max_ladder = 0;
+    if (axis_any(spec, PDX_K_TRAIN_PARALLEL_TEMPERING,
+                 spec->base.train_parallel_tempering, 1))
+        for (size_t i = 0; i < spec->n_axes; i++)
+            if (spec->axes[i].key == PDX_K_TRAIN_TEMPERATURE)
+                grid->max_ladder = spec->axes[i].n;
+}
+
 /* What deep students need per step: a batch of examples (sgd: at most
  * train.batch, gd: the whole set) and propagate's columns. */
 static void grid_deep_workspace(pdx_grid *grid)
@@ -217,14 +239,7 @@ pdx_status pdx_grid_create(pdx_grid **out, const pdx_spec *spec,
             ? grid->max_student_depth
             : 0;
     grid_deep_workspace(grid);
-    grid->max_replica_count =
-        axis_any(spec, PDX_K_TRAIN_ALGORITHM, spec->base.train_algorithm,
-                 PDX_ALG_REPLICATED_MC) ||
-                axis_any(spec, PDX_K_TRAIN_ALGORITHM,
-                         spec->base.train_algorithm, PDX_ALG_REPLICATED_SGD)
-            ? (size_t)axis_max(spec, PDX_K_TRAIN_REPLICA_COUNT,
-                               (double)spec->base.train_replica_count)
-            : 0;
+    grid_coupled_workspace(grid);
     *out = grid;
     return PDX_OK;
 }

@@ -135,7 +135,7 @@ static pdx_trainer_deep_limits deep_limits(const pdx_grid *grid)
         grid->max_student_depth, grid->max_student_width,
         grid->max_teacher_depth, grid->max_teacher_width,
         grid->max_deep_batch,    grid->max_propagate_columns,
-        grid->max_replica_count};
+        grid->max_replica_count, grid->max_ladder};
     return d;
 }
 
@@ -353,10 +353,12 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
                                  grid->spec->n_budgets, err);
     if (st == PDX_OK && grid->spec->base.record_bayes) /* perceptrons */
     {
-        const pdx_trainer_deep_limits none = {0}; /* no replicated twin */
+        /* a perceptron twin: no deep nets, no replicas; the ladder */
+        pdx_trainer_deep_limits twin = {0};
+        twin.ladder = grid->max_ladder;
         st = pdx_trainer_create_deep(&w->twin, (size_t)grid->max_N, 1, 1,
                                      (size_t)grid->max_test_size,
-                                     (size_t)grid->max_train_size, &none,
+                                     (size_t)grid->max_train_size, &twin,
                                      err);
     }
     if (st == PDX_OK && grid->spec->base.record_bayes)

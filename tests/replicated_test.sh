@@ -126,10 +126,11 @@ expect_exit 0 "bigger spec, fresh" -- "$PDX" run big.yaml -o big.h5 --threads 1 
 same "extended file identical to a fresh run" ext.h5 big.h5
 
 # ---- a kill and a resume ----
+# slow.yaml takes ~5 s on one idle core (the kill comes after 1.5 s)
 cat > slow.yaml <<'YAML'
 name: slow-replicated
 seed: 9
-replicas: 12
+replicas: 48
 N: 151
 teacher: {kind: perceptron}
 student: {kind: perceptron, weights: binary}

@@ -33,7 +33,7 @@ static pdx_trainer *trainer_for(const pdx_grid *g)
                                  g->max_teacher_depth, g->max_teacher_width,
                                  g->max_deep_batch,
                                  g->max_propagate_columns,
-                                 g->max_replica_count};
+                                 g->max_replica_count, g->max_ladder};
     pdx_trainer *t = NULL;
     assert_int_equal(pdx_trainer_create_deep(
                          &t, (size_t)g->max_N, g->max_student_hidden,

@@ -47,7 +47,7 @@ static void measure(measured *m, const char *text, uint64_t cell)
     pdx_trainer_deep_limits deep = {
         g->max_student_depth, g->max_student_width, g->max_teacher_depth,
         g->max_teacher_width, g->max_deep_batch,    g->max_propagate_columns,
-        g->max_replica_count};
+        g->max_replica_count, g->max_ladder};
     assert_int_equal(pdx_trainer_create_deep(
                          &m->trainer, (size_t)p->N, 8, 4,
                          (size_t)g->max_test_size,

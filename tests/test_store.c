@@ -143,7 +143,7 @@ static void build_spec(fixture *f)
     f->shape[1] = N_ACT;
     f->grid = (pdx_grid){&f->spec, 2, f->shape, N_LR * N_ACT, N_REPLICAS,
                          N_TASKS, K_MAX, M_MAX, 500, 0, 0,
-                         0, 0, 0, 0, 0, 0, 0, f->dim_axis, f->dim_members, 0};
+                         0, 0, 0, 0, 0, 0, 0, f->dim_axis, f->dim_members, 0, 0};
     f->dim_axis[0] = 0;
     f->dim_axis[1] = 1;
     f->dim_members[0] = f->dim_members[1] = 1;

@@ -555,22 +555,27 @@ static void test_train_table_serves_every_algorithm(void **state)
     assert_null(name);
 }
 
-/* The replicated trainers' workspace (y students and their fields) is
- * counted, and held, only where a sweep has replicated cells and for its
- * most replicas y: a trainer for a sweep without them (limits.replicas 0)
- * is smaller by at least y (N + P) doubles, one without limits larger by
- * (64 - y) (N + P). */
-static void test_train_replicated_workspace_only_when_asked(void **state)
+/* The workspaces of replicated training (y students and their fields)
+ * and of parallel tempering (the ladder's configurations and fields) are
+ * counted, and held, only where a sweep has such cells and for their
+ * most replicas y and longest ladder L: a trainer for a sweep without
+ * them (limits 0) is smaller by at least y (N + P) and L (5 N + P)
+ * doubles than one with them, and one without limits (room for the
+ * most) larger still. */
+static void test_train_workspace_only_when_asked(void **state)
 {
     (void)state;
-    pdx_trainer_deep_limits none = {0}, three = {0};
-    three.replicas = 3;
-    double plain = pdx_trainer_workspace_bytes_deep(200, 1, 1, 0, 2000, &none);
-    double rep = pdx_trainer_workspace_bytes_deep(200, 1, 1, 0, 2000, &three);
-    assert_true(rep - plain >= 8.0 * 3 * (200 + 2000));
-    /* without limits (pdx_trainer_create_finite) room for the most */
-    double most = pdx_trainer_workspace_bytes_finite(200, 1, 1, 0, 2000);
-    assert_true(most - rep >= 8.0 * (PDX_TRAINER_MAX_Y - 3) * (200 + 2000));
+    pdx_trainer_deep_limits none = {0}, rep = {0}, pt = {0};
+    rep.replicas = 3;
+    pt.ladder = 5;
+    const size_t N = 200, P = 2000;
+    double plain = pdx_trainer_workspace_bytes_deep(N, 1, 1, 0, P, &none);
+    double r = pdx_trainer_workspace_bytes_deep(N, 1, 1, 0, P, &rep);
+    double t = pdx_trainer_workspace_bytes_deep(N, 1, 1, 0, P, &pt);
+    double most = pdx_trainer_workspace_bytes_finite(N, 1, 1, 0, P);
+    assert_true(r - plain >= 8.0 * 3 * (N + P));
+    assert_true(t - plain >= 8.0 * 5 * (5 * N + P));
+    assert_true(most - t >= 8.0 * (PDX_LADDER_MAX - 5) * (5 * N + P));
 }
 
 /* One trainer running tasks of different families in turn (the family
@@ -656,7 +661,7 @@ int main(void)
         cmocka_unit_test(test_train_table_serves_every_algorithm),
         cmocka_unit_test(test_train_set_refuses_unknown_algorithm),
         cmocka_unit_test(test_train_reuse_across_families),
-        cmocka_unit_test(test_train_replicated_workspace_only_when_asked),
+        cmocka_unit_test(test_train_workspace_only_when_asked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

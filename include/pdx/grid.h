@@ -45,6 +45,8 @@ typedef struct pdx_grid {
                             * first in spec->axes) */
     size_t max_replica_count; /* replicated training: the most coupled
                                * replicas y of a cell (0: none) */
+    size_t max_ladder;        /* parallel tempering: the temperature
+                               * axis's length (0: no tempering cell) */
 } pdx_grid;
 
 /* Build the grid of a validated spec. Fails with PDX_ERR_TOO_BIG (naming

@@ -68,6 +68,9 @@ typedef struct pdx_trainer_deep_limits {
     size_t replicas; /* replicated training: the most coupled replicas y
                       * of a cell (0: no replicated cell; a trainer
                       * created without limits holds PDX_TRAINER_MAX_Y) */
+    size_t ladder;   /* parallel tempering: the most temperatures of a
+                      * ladder (0: no tempering cell; without limits
+                      * PDX_LADDER_MAX) */
 } pdx_trainer_deep_limits;
 
 /* The most coupled replicas of replicated training (train.replica_count's

@@ -24,6 +24,7 @@
  * which keeps the product of the Boltzmann measures (detailed balance);
  * at T_l = 0 an exchange is accepted iff E_l >= E_{l+1}. Configurations
  * move, temperatures stay: slot[l] names the configuration at l. */
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
@@ -49,8 +50,10 @@ typedef struct pt_state {
 
 double pdx__tempering_doubles(const pdx__trainer_sizes *sz)
 {
+    /* the ladder's configurations and fields only where a sweep has
+     * tempering cells (sz->deep.ladder: its longest ladder) */
     return (double)(sizeof(pt_state) / sizeof(double) + 1) +
-           (double)PDX_LADDER_MAX *
+           (double)sz->deep.ladder *
                (5.0 * (double)sz->max_N + (double)sz->max_P);
 }
 
@@ -75,6 +78,7 @@ void pdx__tempering_start(pdx_trainer *t, double *region)
     const size_t N = t->data->N, P = t->data->P;
     memset(pt, 0, sizeof *pt);
     pt->L = p->train_ladder_size;
+    assert((size_t)pt->L <= t->sizes.deep.ladder);
     for (int l = 0; l < pt->L; l++) { /* insertion sort, ascending */
         double v = p->train_ladder[l];
         int m = l;

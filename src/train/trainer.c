@@ -151,6 +151,7 @@ double pdx_trainer_workspace_bytes_deep(size_t max_N, size_t max_K,
     double bytes = pdx_trainer_workspace_bytes(max_N, max_K, max_M, max_test);
     pdx__trainer_sizes sz = {max_N, max_K, max_M, max_test, max_P, {0}};
     sz.deep.replicas = PDX_TRAINER_MAX_Y;
+    sz.deep.ladder = PDX_LADDER_MAX;
     if (deep != NULL) {
         sz.deep = *deep;
         bytes += deep_nets_bytes(max_N, deep);
@@ -212,6 +213,7 @@ pdx_status pdx_trainer_create_deep(pdx_trainer **out, size_t max_N,
     t->sizes = (pdx__trainer_sizes){max_N, max_K, max_M, max_test, max_P,
                                     {0}};
     t->sizes.deep.replicas = PDX_TRAINER_MAX_Y;
+    t->sizes.deep.ladder = PDX_LADDER_MAX;
     if (deep != NULL)
         t->sizes.deep = *deep;
     const pdx_trainer_deep_limits *d = &t->sizes.deep;
