@@ -258,7 +258,8 @@ uint64_t pdx_grid_cell_key(const pdx_params *params)
         if (keys[id].type == PDX_KEY_STRING || keys[id].type == PDX_KEY_TIMES ||
             id == PDX_K_SEED || id == PDX_K_REPLICAS ||
             id == PDX_K_RECORD_OVERLAPS || /* what is written, not computed */
-            id == PDX_K_RECORD_SEPARABLE)  /* computed beside, no change */
+            id == PDX_K_RECORD_SEPARABLE || /* computed beside, no change */
+            id == PDX_K_RECORD_PERTURBATION_DRAWS) /* measured, no change */
             continue;
         /* keys of deep networks only where they apply, so that the cells
          * of specs without them keep the keys they had (issue 15) */
@@ -351,6 +352,14 @@ static double finite_task_cost(const pdx_params *params)
     case PDX_ALG_LANGEVIN:
         work = epochs * (P * 6.0 * N * K + 30.0 * N * K);
         break;
+    case PDX_ALG_ENTROPY_SGD: /* sgd's gradients plus the inner and
+                               * outer updates of every weight */
+        work = epochs * (P * (6.0 * N * K + 40.0 * K) +
+                         (double)pdx_params_steps_per_time(params) *
+                             (8.0 + (params->train_esgd_noise > 0 ? 20.0
+                                                                  : 0.0)) *
+                             N * K);
+        break;
     case PDX_ALG_SGD:
     case PDX_ALG_GD:
     default: work = epochs * P * (6.0 * N * K + 40.0 * K); break;
@@ -406,8 +415,28 @@ static double robust_cost(const pdx_params *p)
            per_input;
 }
 
+/* Work of the local energy at the checkpoints (issue 16): per size and
+ * draw, the perturbation (a Gaussian or uniform per weight) and a pass
+ * over the training set. */
+static double flatness_cost(const pdx_params *p)
+{
+    if (p->record_perturbation_count == 0 || !pdx_params_finite(p))
+        return 0.0;
+    double N = (double)p->N, K = (double)pdx_params_student_units(p);
+    double P = (double)pdx_params_train_size(p);
+    return (double)p->record_checkpoints *
+           (double)p->record_perturbation_count *
+           (double)p->record_perturbation_draws *
+           (N * K * 22.0 + P * (2.0 * N * K + 20.0 * K));
+}
+
 double pdx_grid_task_cost(const pdx_params *params)
 {
+    if (params->record_perturbation_count > 0) {
+        pdx_params plain = *params;
+        plain.record_perturbation_count = 0;
+        return pdx_grid_task_cost(&plain) + flatness_cost(params);
+    }
     if (params->record_budget_count > 0)
         return (pdx_params_finite(params) ? finite_task_cost(params)
                                           : online_task_cost(params)) +
@@ -765,4 +794,5 @@ void pdx_grid_layout_dims(const pdx_grid *grid, pdx_layout *layout)
     layout->dim_size[PDX_DIM_TEACHER_UNIT2] = grid->max_teacher_hidden;
     layout->dim_size[PDX_DIM_LAYER] = grid->max_layers;
     layout->dim_size[PDX_DIM_BUDGET] = grid->spec->n_budgets;
+    layout->dim_size[PDX_DIM_PERTURBATION] = grid->spec->n_perturbations;
 }

@@ -79,8 +79,9 @@ void pdx_sweep_layout(const pdx_grid *grid, pdx_layout *layout)
     size_t base = grid->max_layers > 0        ? PDX_OBS_COUNT
                   : grid->max_train_size > 0 ? PDX_OBS_FINITE_COUNT
                                              : PDX_OBS_ONLINE_COUNT;
-    layout->vars = pdx_observe_layout_variables(
-        base, grid->spec->n_budgets > 0, &layout->n_vars);
+    layout->vars = pdx_observe_layout_variables_flat(
+        base, grid->spec->n_budgets > 0, grid->spec->n_perturbations > 0,
+        &layout->n_vars); /* the local energy after all (issue 16) */
     pdx_grid_layout_dims(grid, layout);
     layout->omit = sweep_omitted(grid);
 }
@@ -124,6 +125,10 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
                            averages_units(grid->max_teacher_hidden, grid)) +
         (grid->spec->n_budgets > 0
              ? pdx_attacker_bytes((size_t)grid->max_N, grid->spec->n_budgets)
+             : 0.0) +
+        (grid->spec->n_perturbations > 0
+             ? pdx_flattener_bytes((size_t)grid->max_N,
+                                   grid->max_student_hidden)
              : 0.0) +
         per_task;
     /* task list, job list and the status array, ~64 bytes per task */
@@ -205,6 +210,7 @@ typedef struct worker {
     pdx_trainer *trainer[PDX_BUNDLE];
     pdx_observer *observer;
     pdx_attacker *attacker; /* NULL unless the spec has record.budgets */
+    pdx_flattener *flattener; /* NULL unless record.perturbations */
     double *x, *nu;
     double **values[PDX_BUNDLE];
     size_t n_vars;
@@ -252,6 +258,7 @@ static void worker_destroy(worker *w)
 {
     pdx_observer_destroy(&w->observer);
     pdx_attacker_destroy(&w->attacker);
+    pdx_flattener_destroy(&w->flattener);
     free(w->x);
     free(w->nu);
     w->x = w->nu = NULL;
@@ -277,8 +284,14 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
         st = pdx_attacker_create(&w->attacker, (size_t)grid->max_N,
                                  grid->max_student_hidden, grid->spec->budgets,
                                  grid->spec->n_budgets, err);
+    if (st == PDX_OK && grid->spec->n_perturbations > 0)
+        st = pdx_flattener_create(&w->flattener, (size_t)grid->max_N,
+                                  grid->max_student_hidden,
+                                  grid->spec->perturbations,
+                                  grid->spec->n_perturbations, err);
     if (st != PDX_OK) {
         pdx_observer_destroy(&w->observer);
+        pdx_attacker_destroy(&w->attacker);
         return st;
     }
     w->x = pdx_alloc_doubles((size_t)grid->max_N + 2);
@@ -497,6 +510,7 @@ static void run_finite_task(worker *w, const pdx_grid *grid,
                pdx_grid_steps_at(&params, spec->times[ti]) == next) {
             pdx_observe_measure(t, layout, ti, out);
             pdx_observe_robust(w->attacker, t, layout, ti, out);
+            pdx_observe_flatness(w->flattener, t, layout, ti, out);
             ti++;
         }
         int more_times = ti < spec->n_times &&

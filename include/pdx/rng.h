@@ -42,9 +42,12 @@ typedef enum pdx_rng_purpose {
     PDX_RNG_PROBES = 11,     /* propagate: input directions (blocks 0, 1)
                               * and Jacobian probes (block (l << 32) | p):
                               * (seed, replica) */
-    PDX_RNG_ATTACK = 12      /* random starts of attacks (issue 18):
+    PDX_RNG_ATTACK = 12,     /* random starts of attacks (issue 18):
                               * (seed, cell, replica), block hashed from
                               * (checkpoint, input, budget, start) */
+    PDX_RNG_FLATNESS = 16    /* perturbations of the local energy (issue
+                              * 16): (seed, cell, replica), block
+                              * (checkpoint << 40) | (size << 20) | draw */
 } pdx_rng_purpose;
 
 typedef struct pdx_rng_stream {

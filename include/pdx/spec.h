@@ -54,8 +54,10 @@ typedef enum pdx_algorithm {
     PDX_ALG_GD = 4,
     PDX_ALG_LANGEVIN = 5,
     PDX_ALG_METROPOLIS = 6,
-    PDX_ALG_PROPAGATE = 7   /* signal propagation through a random deep
+    PDX_ALG_PROPAGATE = 7,  /* signal propagation through a random deep
                              * student, no training (no training set) */
+    PDX_ALG_ENTROPY_SGD = 8 /* Entropy-SGD (issue 16): outer steps on the
+                             * local-entropy gradient, L Langevin inner steps */
 } pdx_algorithm;
 typedef enum pdx_loss {
     PDX_LOSS_SQUARED = 0,
@@ -142,6 +144,16 @@ typedef enum pdx_key_id {
     PDX_K_TRAIN_ADVERSARIAL_ATTACK,
     PDX_K_TRAIN_ADVERSARIAL_STEPS,
     PDX_K_RECORD_SEPARABLE, /* issue 14; not part of the cell key */
+    /* Entropy-SGD and flatness (issue 16): the train.esgd_* keys enter cell
+     * keys only for entropy_sgd cells, record.perturbation* never */
+    PDX_K_TRAIN_ESGD_LANGEVIN_STEPS,
+    PDX_K_TRAIN_ESGD_GAMMA,
+    PDX_K_TRAIN_ESGD_GAMMA_GROWTH,
+    PDX_K_TRAIN_ESGD_INNER_LEARNING_RATE,
+    PDX_K_TRAIN_ESGD_NOISE,
+    PDX_K_TRAIN_ESGD_ALPHA,
+    PDX_K_RECORD_PERTURBATIONS,
+    PDX_K_RECORD_PERTURBATION_DRAWS,
     PDX_KEY_COUNT
 } pdx_key_id;
 
@@ -239,6 +251,16 @@ typedef struct pdx_params {
     int64_t record_attack_restarts; /* PGD starts (the first at delta 0) */
     double train_adversarial_budget; /* 0: plain training */
     int64_t train_adversarial_steps;
+    /* Entropy-SGD (issue 16) */
+    int64_t train_esgd_langevin_steps; /* L inner Langevin steps per outer */
+    double train_esgd_gamma;           /* scope gamma_0 */
+    double train_esgd_gamma_growth;    /* gamma = gamma_0 (1 + this)^epochs */
+    double train_esgd_inner_learning_rate; /* eta' of the inner steps */
+    double train_esgd_noise;           /* thermal noise epsilon */
+    double train_esgd_alpha;           /* averaging factor of <w'> */
+    /* flatness (issue 16) */
+    int record_perturbation_count;     /* not a key: record.perturbations */
+    int64_t record_perturbation_draws; /* perturbations averaged per size */
 } pdx_params;
 
 typedef enum pdx_axis_scale {
@@ -285,6 +307,8 @@ typedef struct pdx_spec {
                             * only); NULL if none */
     size_t n_budgets;      /* record.budgets (0: no robust error) */
     double *budgets;       /* sorted ascending, >= 0 */
+    size_t n_perturbations; /* record.perturbations (0: no local energy) */
+    double *perturbations;  /* sorted ascending, >= 0 */
 } pdx_spec;
 
 /* Cells of the spec's grid: the product of its dimensions' sizes (an

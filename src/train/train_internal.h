@@ -77,6 +77,7 @@ extern const pdx__trainer_type pdx__trainer_rules;
 extern const pdx__trainer_type pdx__trainer_metropolis;
 extern const pdx__trainer_type pdx__trainer_deep;
 extern const pdx__trainer_type pdx__trainer_propagate;
+extern const pdx__trainer_type pdx__trainer_entropy_sgd;
 
 /* The table (NULL-terminated) and the row serving an algorithm for deep
  * (deep = 1) or other students (NULL: none). */
