@@ -344,8 +344,7 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
     pdx_status status = spec_check_deep(p, c);
     if (status == PDX_OK)
         status = spec_check_robust(p, c);
-    if (status == PDX_OK)
-        status = spec_check_flatness(p, c);
+    status = status == PDX_OK ? spec_check_flatness(p, c) : status;
     if (status != PDX_OK)
         return status;
     status = spec_check_time_unit(p, c);

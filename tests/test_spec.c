@@ -425,7 +425,10 @@ static void test_spec_unknown_section(void **state)
                                 "divergence_norm, temperature, batch, "
                                 "epochs, loss, weight_decay, burn_in, start, "
                                 "move_scale, adversarial_budget, "
-                                "adversarial_attack, adversarial_steps), got "
+                                "adversarial_attack, adversarial_steps, "
+                                "esgd_langevin_steps, esgd_gamma, "
+                                "esgd_gamma_growth, esgd_inner_learning_rate, "
+                                "esgd_noise, esgd_alpha), got "
                                 "a scalar");
 }
 
@@ -1010,8 +1013,8 @@ static void test_spec_keys_that_do_not_apply(void **state)
              "train: {algorithm: hebb, epochs: 1, batch: 4}\n",
              perceptron);
     expect_spec_error(text, SPEC_PATH ":5:44: train.batch: applies to no cell "
-                            "of this sweep: it is for train.algorithm sgd; "
-                            "remove it");
+                            "of this sweep: it is for train.algorithm sgd "
+                            "or entropy_sgd; remove it");
     expect_spec_error("student: {kind: committee, depth: 3}\n",
                       SPEC_PATH ":1:35: student.depth: applies to no cell of "
                                 "this sweep: it is for deep students or "
