@@ -465,7 +465,7 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
         PDX_KEYF_AXIS | PDX_KEYF_MIN_OPEN, 0, 1e4, NO_CHOICES, 0.1, "0.1",
         "1",
         "entropy_sgd: step eta' of the inner Langevin steps w' -= eta' "
-        "(grad f(w') + gamma (w' - w)) + sqrt(eta') noise N(0, 1)",
+        "(grad f(w') + gamma (w' - w)) + sqrt(eta') esgd_noise N(0, 1)",
         OFF(train_esgd_inner_learning_rate)},
     [PDX_K_TRAIN_ESGD_NOISE] = {
         "train.esgd_noise", PDX_KEY_REAL, PDX_KEYF_AXIS, 0, 1e3, NO_CHOICES,
