@@ -45,7 +45,8 @@ def local_energy_plot(ds: xr.Dataset, by: Optional[str] = None, time="final",
         label = f"{value}" if value is not None else var
         if np.isfinite(g["train_error"].iloc[0]):
             label += f" (train error {g['train_error'].iloc[0]:.3f})"
-        ax.errorbar(g["perturbation"], g["mean"], yerr=g["sem"], marker="os^Dv"[i % 5],
+        ax.errorbar(g["perturbation"].to_numpy(float), g["mean"].to_numpy(float),
+                    yerr=g["sem"].to_numpy(float), marker="os^Dv"[i % 5],
                     ms=4, capsize=2, lw=1.2, label=label)
     p = ds["perturbation"]
     ax.set_xlabel(p.attrs.get("long_name", "perturbation"))
