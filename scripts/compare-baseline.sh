@@ -180,7 +180,8 @@ SPECS+=("$ROOT"/tests/specs/*.yaml)
 # sweeps of deep networks (issue 15) and of the robust error (issue 18:
 # budgets, adversarial training) are new: the baseline cannot run them
 for i in "${!SPECS[@]}"; do
-  grep -qE 'kind: *deep|algorithm: *propagate|budgets:|adversarial_' "${SPECS[$i]}" && unset 'SPECS[i]'
+  # (issue 16 on purpose: Entropy-SGD and the local energy are new too)
+  grep -qE 'kind: *deep|algorithm: *propagate|budgets:|adversarial_|entropy_sgd|perturbations:' "${SPECS[$i]}" && unset 'SPECS[i]'
 done
 SPECS=("${SPECS[@]}")
 
@@ -209,7 +210,9 @@ added = ("student.depth", "student.width", "student.sigma_w2",
          "record.budgets", "record.norm", "record.attack",
          "train.adversarial_",
          # issue 14 (item 6) on purpose: record.separable, a new row
-         "record.separable")
+         "record.separable",
+         # issue 16 on purpose: Entropy-SGD's keys and the local energy's
+         "train.esgd_", "record.perturbation")
 def key(line):
     return line.split("`")[1] if line.startswith("| `") else None
 kept = [l for l in new if not (key(l) or "").startswith(added)
