@@ -81,6 +81,13 @@ same "same bits for 1 and 2 threads" one.h5 two.h5
 for i in 0 1 2; do "$PDX" run sweep.yaml -o sh.h5 --shard "$i/3" --threads 1 --quiet >/dev/null 2>&1 || fail "shard $i/3"; done
 expect_exit 0 "merge shards" -- "$PDX" merge merged.h5 sh.shard-*-of-3.h5
 same "same bits from 3 shards" one.h5 merged.h5
+# an extension (a replica and a load more) keeps the finished tasks' bits
+# and computes the new ones as a fresh run of the bigger spec does
+sed 's/^replicas: 2/replicas: 3/; s/alpha: \[1, 2\]/alpha: [1, 2, 3]/' sweep.yaml > big.yaml
+cp one.h5 ext.h5
+expect_exit 0 "extend" -- "$PDX" run big.yaml -o ext.h5 --extend --threads 2 --quiet
+expect_exit 0 "bigger spec, fresh" -- "$PDX" run big.yaml -o big.h5 --threads 1 --quiet
+same "extended file identical to a fresh run" ext.h5 big.h5
 # a kill part-way and a resume: the same bits
 sed 's/^replicas: 2/replicas: 12/; s/epochs: 12/epochs: 60/' sweep.yaml > long.yaml
 expect_exit 0 "long run, uninterrupted" -- "$PDX" run long.yaml -o full.h5 --threads 2 --quiet
