@@ -15,7 +15,9 @@ pdx info times and peak memory, and an incremental merge), PLAN (pdx
 plan's estimate against the measured time on the shipped sweeps and a
 tiny-task sweep). REPLICATED (issue 16): steps/s of replicated_mc and
 replicated_sgd against the plain metropolis and sgd trainers on the same
-cells, and the per-replica cost ratio. Prints a table and one JSON line. Figures, not
+cells, and the per-replica cost ratio. ESGD (issue 16): Entropy-SGD per
+inner and per outer step against SGD per step on the same cells, and the
+local energy's cost per checkpoint (--workloads esgd). Prints a table and one JSON line. Figures, not
 assertions. --workloads d1 runs D1 alone; tiny,shards,plan the scale
 ones (not in the default set: SHARDS runs 1,000 processes, PLAN every
 shipped sweep); replicated the replicated trainers."""
@@ -80,7 +82,7 @@ def main():
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("--workloads", default="w1,w2,d1,refine",
                     help="comma-separated subset of w1, w2, d1, refine, tiny, "
-                         "shards, plan, replicated")
+                         "shards, plan, replicated, esgd")
     ap.add_argument("--figure", help="refine: write the overlay figure (PNG) here")
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs of each scale measurement (the best is kept)")
@@ -103,6 +105,8 @@ def main():
             plan(a, res)
         if "replicated" in todo:
             replicated(a, res)
+        if "esgd" in todo:
+            esgd(a, res)
         report(res)
         return
     spec = os.path.join(a.source_root, "sweeps", "bench-online.yaml")
@@ -366,6 +370,51 @@ def plan(a, res):
             worst_cpu = max(worst_cpu, r, 1 / r)
         res["plan_worst_factor_wall"] = worst
         res["plan_worst_factor_cpu_over_2"] = worst_cpu
+
+ESGD_SPEC = """name: bench-esgd
+seed: 16
+replicas: 4
+N: 200
+teacher: {{kind: perceptron}}
+student: {{kind: committee, hidden: 5, activation: tanh, init_scale: 1}}
+data: {{alpha: 2, label_noise: 1}}
+train: {{algorithm: {alg}, batch: 10, loss: hinge, epochs: {epochs},
+        learning_rate: 0.5{esgd}}}
+record: {{times: [{epochs}], test_size: 100{extra}}}
+"""
+
+def esgd(a, res):
+    """ESGD: 4 committee students (N = 200, K = 5 tanh, P = 400, B = 10:
+    40 minibatch gradients an epoch) trained 400 epochs by sgd and by
+    entropy_sgd (L = 20, noise 0 and 0.01), one thread, best CPU time of
+    --repeat: microseconds per minibatch step (sgd) and per inner and
+    outer step (entropy_sgd); then the local energy at one checkpoint (10
+    sizes x 20 draws) as CPU time on top of the same sgd run."""
+    epochs, replicas, steps_per_epoch, L = 400, 4, 40, 20
+    steps = epochs * replicas * steps_per_epoch
+    with tempfile.TemporaryDirectory() as tmp:
+        def cpu_of(alg, noise, extra=""):
+            spec = os.path.join(tmp, "e.yaml")
+            with open(spec, "w") as f:
+                keys = (f", esgd_langevin_steps: {L}, esgd_gamma: 0.03, esgd_noise: {noise},"
+                        " esgd_inner_learning_rate: 1") if alg == "entropy_sgd" else ""
+                f.write(ESGD_SPEC.format(alg=alg, esgd=keys, epochs=epochs, extra=extra))
+            out = os.path.join(tmp, "e.h5")
+            return min(run_timed([a.pdx, "run", spec, "-o", out, "--force", "--quiet",
+                                  "--threads", "1"])[1] for _ in range(a.repeat))
+        base = cpu_of("sgd", 0)
+        res["esgd_workload"] = ("4 committees N=200 K=5 tanh, P=400, B=10, 400 epochs, "
+                                "1 thread; L=20")
+        res["esgd_sgd_us_per_step"] = 1e6 * base / steps
+        for noise in (0, 0.01):
+            cpu = cpu_of("entropy_sgd", noise)
+            tag = "noise0" if noise == 0 else "noise001"
+            res[f"esgd_{tag}_us_per_inner_step"] = 1e6 * cpu / steps
+            res[f"esgd_{tag}_us_per_outer_step"] = 1e6 * cpu / (steps / L)
+            res[f"esgd_{tag}_inner_over_sgd_step"] = cpu / base
+        sizes = "[0, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 0.8]"
+        flat = cpu_of("sgd", 0, f", perturbations: {sizes}, perturbation_draws: 20")
+        res["esgd_local_energy_ms_per_task_checkpoint"] = 1e3 * (flat - base) / replicas
 
 def cpu_name():
     try:

@@ -50,6 +50,7 @@ SRC_FILES = {
     "robust.c": "observe", "bayes.c": "observe",
     "equilibrate.c": "observe",
     "observe_replicas.c": "observe",
+    "flatness.c": "observe",
 }
 SRC_PREFIXES = [("cli_", "cli"), ("cmd_", "cli"), ("theory", "theory"),
                 ("spec", "spec"),

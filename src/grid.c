@@ -300,7 +300,8 @@ uint64_t pdx_grid_cell_key(const pdx_params *params)
             id == PDX_K_RECORD_SEPARABLE ||  /* computed beside, no change */
             id == PDX_K_TRAIN_NOISE_SCALE || /* in learning_rate already */
             id == PDX_K_RECORD_EVIDENCE || id == PDX_K_RECORD_PRIOR_PRECISION ||
-            id == PDX_K_RECORD_BAYES)  /* a second chain beside the first */
+            id == PDX_K_RECORD_BAYES ||  /* a second chain beside the first */
+            id == PDX_K_RECORD_PERTURBATION_DRAWS) /* measured, no change */
             continue;
         /* issue 14 item 4: in the key only when turned on, so that the
          * cells of specs without them keep their streams */
@@ -413,6 +414,14 @@ static double finite_task_cost(const pdx_params *params)
         work = epochs * (double)params->train_replica_count * P *
                (6.0 * N * K + 40.0 * K);
         break;
+    case PDX_ALG_ENTROPY_SGD: /* sgd's gradients plus the inner and
+                               * outer updates of every weight */
+        work = epochs * (P * (6.0 * N * K + 40.0 * K) +
+                         (double)pdx_params_steps_per_time(params) *
+                             (8.0 + (params->train_esgd_noise > 0 ? 20.0
+                                                                  : 0.0)) *
+                             N * K);
+        break;
     case PDX_ALG_SGD:
     case PDX_ALG_GD:
     default: work = epochs * P * (6.0 * N * K + 40.0 * K); break;
@@ -482,8 +491,28 @@ static double robust_cost(const pdx_params *p)
            per_input;
 }
 
+/* Work of the local energy at the checkpoints (issue 16): per size and
+ * draw, the perturbation (a Gaussian or uniform per weight) and a pass
+ * over the training set. */
+static double flatness_cost(const pdx_params *p)
+{
+    if (p->record_perturbation_count == 0 || !pdx_params_finite(p))
+        return 0.0;
+    double N = (double)p->N, K = (double)pdx_params_student_units(p);
+    double P = (double)pdx_params_train_size(p);
+    return (double)p->record_checkpoints *
+           (double)p->record_perturbation_count *
+           (double)p->record_perturbation_draws *
+           (N * K * 22.0 + P * (2.0 * N * K + 20.0 * K));
+}
+
 double pdx_grid_task_cost(const pdx_params *params)
 {
+    if (params->record_perturbation_count > 0) {
+        pdx_params plain = *params;
+        plain.record_perturbation_count = 0;
+        return pdx_grid_task_cost(&plain) + flatness_cost(params);
+    }
     if (params->record_budget_count > 0)
         return (pdx_params_finite(params) ? finite_task_cost(params)
                                           : online_task_cost(params)) +
@@ -868,4 +897,5 @@ void pdx_grid_layout_dims(const pdx_grid *grid, pdx_layout *layout)
     layout->dim_size[PDX_DIM_TEACHER_UNIT2] = grid->max_teacher_hidden;
     layout->dim_size[PDX_DIM_LAYER] = grid->max_layers;
     layout->dim_size[PDX_DIM_BUDGET] = grid->spec->n_budgets;
+    layout->dim_size[PDX_DIM_PERTURBATION] = grid->spec->n_perturbations;
 }

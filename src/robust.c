@@ -79,10 +79,10 @@ const pdx_var_desc *pdx_observe_layout_variables(size_t base, int robust,
 
 size_t pdx_observe_robust_base(const pdx_layout *layout)
 {
-    if (layout->dim_size[PDX_DIM_BUDGET] == 0 ||
-        layout->n_vars < PDX_ROBUST_COUNT)
-        return layout->n_vars;
-    return layout->n_vars - PDX_ROBUST_COUNT;
+    size_t n = pdx_observe_flat_base(layout); /* the local energy's last */
+    if (layout->dim_size[PDX_DIM_BUDGET] == 0 || n < PDX_ROBUST_COUNT)
+        return n;
+    return n - PDX_ROBUST_COUNT;
 }
 
 /* ---- the workspace ---- */

@@ -544,6 +544,11 @@ static pdx_status spec_set_key_now(spec_parser *p, pdx_key_id id,
             spec->n_budgets = v.n;
             return PDX_OK;
         }
+        if (id == PDX_K_RECORD_PERTURBATIONS) {
+            spec->perturbations = v.values;
+            spec->n_perturbations = v.n;
+            return PDX_OK;
+        }
         spec->times = v.values;
         spec->n_times = v.n;
         spec->times_scale = v.scale;
@@ -1134,6 +1139,7 @@ void pdx_spec_destroy(pdx_spec **spec)
     free(s->canonical);
     free(s->warnings);
     free(s->budgets);
+    free(s->perturbations);
     free(s->text);
     free(s->path);
     free(s);

@@ -349,6 +349,39 @@ static pdx_status spec_check_replicated(const spec_parser *p,
     return PDX_OK;
 }
 
+/* Entropy-SGD and the local energy (issue 16): which students they serve. */
+static pdx_status spec_check_flatness(const spec_parser *p,
+                                      const pdx_params *c)
+{
+    const pdx_spec *spec = p->spec;
+    int alg = c->train_algorithm;
+    if (alg == PDX_ALG_ENTROPY_SGD &&
+        (c->student_kind == PDX_MODEL_DEEP ||
+         (c->student_kind == PDX_MODEL_PERCEPTRON &&
+          c->student_weights != PDX_WEIGHTS_CONTINUOUS)))
+        return spec_rule_fail(p, PDX_K_TRAIN_ALGORITHM,
+                              "entropy_sgd trains continuous weights: "
+                              "perceptron (student.weights continuous), "
+                              "committee and twolayer students");
+    if (spec->n_perturbations == 0)
+        return PDX_OK;
+    if (c->student_kind == PDX_MODEL_DEEP || alg == PDX_ALG_PROPAGATE ||
+        alg == PDX_ALG_ONLINE)
+        return spec_rule_fail(p, PDX_K_RECORD_PERTURBATIONS,
+                              "the local energy is the training error of "
+                              "perturbed perceptron, committee or twolayer "
+                              "students on a fixed training set (not online, "
+                              "deep or propagate cells)");
+    if (c->student_kind == PDX_MODEL_PERCEPTRON &&
+        c->student_weights == PDX_WEIGHTS_BINARY &&
+        spec->perturbations[spec->n_perturbations - 1] > 1.0)
+        return spec_rule_fail(p, PDX_K_RECORD_PERTURBATIONS,
+                              "%.6g: binary students flip a fraction p of "
+                              "their weights, p <= 1",
+                              spec->perturbations[spec->n_perturbations - 1]);
+    return PDX_OK;
+}
+
 /* The rules for one combination of the rule keys (the other keys at their
  * base values). */
 /* The noise scale, dropout and the evidence (issue 17): which students
@@ -431,7 +464,7 @@ typedef pdx_status (*spec_cell_rule)(const spec_parser *p,
 static const spec_cell_rule spec_cell_rules[] = {
     spec_check_deep,      spec_check_robust,    spec_check_bayes_sgd,
     spec_check_normalise, spec_check_time_unit, spec_check_replicated,
-    NULL};
+    spec_check_flatness,  NULL};
 
 static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
 {
@@ -576,9 +609,10 @@ static const char *spec_applies_text(pdx_key_id id)
     case PDX_K_STUDENT_INIT_SCALE:
         return "committee and twolayer students, and perceptron students "
                "with continuous weights";
-    case PDX_K_TRAIN_BATCH: return "train.algorithm sgd or replicated_sgd";
+    case PDX_K_TRAIN_BATCH: return "train.algorithm sgd, replicated_sgd or entropy_sgd";
     case PDX_K_TRAIN_WEIGHT_DECAY:
-        return "train.algorithm sgd, gd, langevin or replicated_sgd";
+        return "train.algorithm sgd, gd, langevin, replicated_sgd or "
+               "entropy_sgd";
     case PDX_K_TRAIN_MOVE_SCALE:
         return "train.algorithm metropolis with student.weights spherical";
     case PDX_K_TRAIN_BURN_IN: return "train.algorithm metropolis or langevin";
@@ -626,6 +660,14 @@ static const char *spec_applies_text(pdx_key_id id)
         return "train.algorithm replicated_mc or replicated_sgd";
     case PDX_K_TRAIN_BETA_GROWTH:
     case PDX_K_TRAIN_MC_ENERGY: return "train.algorithm replicated_mc";
+    case PDX_K_TRAIN_ESGD_LANGEVIN_STEPS:
+    case PDX_K_TRAIN_ESGD_GAMMA:
+    case PDX_K_TRAIN_ESGD_GAMMA_GROWTH:
+    case PDX_K_TRAIN_ESGD_INNER_LEARNING_RATE:
+    case PDX_K_TRAIN_ESGD_NOISE:
+    case PDX_K_TRAIN_ESGD_ALPHA: return "train.algorithm entropy_sgd";
+    case PDX_K_RECORD_PERTURBATIONS: return NULL;
+    case PDX_K_RECORD_PERTURBATION_DRAWS: return "record.perturbations";
     default:
         return id >= PDX_K_STUDENT_DEPTH
                    ? "deep students or teachers (kind deep) and "
@@ -653,10 +695,12 @@ static int spec_key_applies(const pdx_params *c, pdx_key_id id)
         return committee || (c->student_kind == PDX_MODEL_PERCEPTRON &&
                              c->student_weights == PDX_WEIGHTS_CONTINUOUS);
     case PDX_K_TRAIN_BATCH:
-        return alg == PDX_ALG_SGD || alg == PDX_ALG_REPLICATED_SGD;
+        return alg == PDX_ALG_SGD || alg == PDX_ALG_REPLICATED_SGD ||
+               alg == PDX_ALG_ENTROPY_SGD;
     case PDX_K_TRAIN_WEIGHT_DECAY:
         return alg == PDX_ALG_SGD || alg == PDX_ALG_GD ||
-               alg == PDX_ALG_LANGEVIN || alg == PDX_ALG_REPLICATED_SGD;
+               alg == PDX_ALG_LANGEVIN || alg == PDX_ALG_REPLICATED_SGD ||
+               alg == PDX_ALG_ENTROPY_SGD;
     case PDX_K_TRAIN_MOVE_SCALE:
         return alg == PDX_ALG_METROPOLIS &&
                c->student_weights == PDX_WEIGHTS_SPHERICAL;
@@ -704,6 +748,14 @@ static int spec_key_applies(const pdx_params *c, pdx_key_id id)
     case PDX_K_TRAIN_REPLICA_STOP:
     case PDX_K_TRAIN_BETA_GROWTH:
     case PDX_K_TRAIN_MC_ENERGY: return pdx_params_uses_key(c, id);
+    case PDX_K_TRAIN_ESGD_LANGEVIN_STEPS:
+    case PDX_K_TRAIN_ESGD_GAMMA:
+    case PDX_K_TRAIN_ESGD_GAMMA_GROWTH:
+    case PDX_K_TRAIN_ESGD_INNER_LEARNING_RATE:
+    case PDX_K_TRAIN_ESGD_NOISE:
+    case PDX_K_TRAIN_ESGD_ALPHA:
+    case PDX_K_RECORD_PERTURBATION_DRAWS: return pdx_params_uses_key(c, id);
+    case PDX_K_RECORD_PERTURBATIONS: return 1;
     default:
         return id >= PDX_K_STUDENT_DEPTH ? pdx_params_uses_key(c, id) : 1;
     }

@@ -30,6 +30,7 @@ static const char *const algorithms[] = {"online", "hebb", "perceptron",
                                          "sgd", "gd", "langevin",
                                          "metropolis", "propagate",
                                          "replicated_mc", "replicated_sgd",
+                                         "entropy_sgd",
                                          NULL};
 static const char *const eg_methods[] = {"auto", "closed_form", "test_set",
                                          NULL};
@@ -591,6 +592,61 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
                                   "success (the centre or a replica has no "
                                   "training error) and keeps that state",
                                   OFF(train_replica_stop)},
+    [PDX_K_TRAIN_ESGD_LANGEVIN_STEPS] = {
+        "train.esgd_langevin_steps", PDX_KEY_INT, PDX_KEYF_AXIS, 1, 1e5,
+        NO_CHOICES, 20, "20", "",
+        "entropy_sgd: inner Langevin steps L per outer step (each on the "
+        "next minibatch of train.batch); time counts inner steps, so an "
+        "epoch is ceil(P/B) minibatch gradients as for sgd",
+        OFF(train_esgd_langevin_steps)},
+    [PDX_K_TRAIN_ESGD_GAMMA] = {
+        "train.esgd_gamma", PDX_KEY_REAL, PDX_KEYF_AXIS | PDX_KEYF_MIN_OPEN,
+        0, 1e12, NO_CHOICES, 0.03, "0.03", "1",
+        "entropy_sgd: scope gamma_0 of the local entropy F(w) = ln int dw' "
+        "exp(-f(w') - gamma |w - w'|^2/2); the outer step is "
+        "w -= learning_rate gamma (w - <w'>)",
+        OFF(train_esgd_gamma)},
+    [PDX_K_TRAIN_ESGD_GAMMA_GROWTH] = {
+        "train.esgd_gamma_growth", PDX_KEY_REAL, PDX_KEYF_AXIS, 0, 1e3,
+        NO_CHOICES, 0, "0", "1",
+        "entropy_sgd: scoping, gamma = gamma_0 (1 + growth)^t at time t "
+        "(epochs) of the outer step (0: constant gamma)",
+        OFF(train_esgd_gamma_growth)},
+    [PDX_K_TRAIN_ESGD_INNER_LEARNING_RATE] = {
+        "train.esgd_inner_learning_rate", PDX_KEY_REAL,
+        PDX_KEYF_AXIS | PDX_KEYF_MIN_OPEN, 0, 1e4, NO_CHOICES, 0.1, "0.1",
+        "1",
+        "entropy_sgd: step eta' of the inner Langevin steps w' -= eta' "
+        "(grad f(w') + gamma (w' - w)) + sqrt(eta') esgd_noise N(0, 1)",
+        OFF(train_esgd_inner_learning_rate)},
+    [PDX_K_TRAIN_ESGD_NOISE] = {
+        "train.esgd_noise", PDX_KEY_REAL, PDX_KEYF_AXIS, 0, 1e3, NO_CHOICES,
+        1e-4, "1e-4", "1",
+        "entropy_sgd: thermal noise epsilon of the inner Langevin steps "
+        "(0: none)",
+        OFF(train_esgd_noise)},
+    [PDX_K_TRAIN_ESGD_ALPHA] = {
+        "train.esgd_alpha", PDX_KEY_REAL, PDX_KEYF_AXIS | PDX_KEYF_MIN_OPEN, 0,
+        1, NO_CHOICES, 0.75, "0.75", "1",
+        "entropy_sgd: averaging factor alpha of <w'>: mu = (1 - alpha) mu + "
+        "alpha w' after each inner step, from mu = w",
+        OFF(train_esgd_alpha)},
+    [PDX_K_RECORD_PERTURBATIONS] = {
+        "record.perturbations", PDX_KEY_TIMES, 0, 0, 1e3, NO_CHOICES, NAN,
+        "none", "1",
+        "perturbation sizes of the local energy (the perturbation "
+        "dimension): at each checkpoint the training error and loss after "
+        "flipping a random fraction p of the weights (binary students; p "
+        "<= 1) or w_i -> w_i (1 + sigma z_i) (continuous first-layer "
+        "weights), averaged over record.perturbation_draws draws; none: "
+        "no local energy",
+        0},
+    [PDX_K_RECORD_PERTURBATION_DRAWS] = {
+        "record.perturbation_draws", PDX_KEY_INT, PDX_KEYF_AXIS, 1, 1e6,
+        NO_CHOICES, 20, "20", "",
+        "record.perturbations: random perturbations averaged per size and "
+        "checkpoint (their standard error is recorded too)",
+        OFF(record_perturbation_draws)},
 };
 
 const double *pdx_spec_list(const pdx_spec *spec, pdx_key_id id, size_t *n)
@@ -598,6 +654,10 @@ const double *pdx_spec_list(const pdx_spec *spec, pdx_key_id id, size_t *n)
     if (id == PDX_K_RECORD_BUDGETS) {
         *n = spec->n_budgets;
         return spec->budgets;
+    }
+    if (id == PDX_K_RECORD_PERTURBATIONS) {
+        *n = spec->n_perturbations;
+        return spec->perturbations;
     }
     *n = spec->n_times;
     return spec->times;
@@ -698,6 +758,8 @@ void pdx_params_resolve(pdx_params *params, const pdx_spec *spec)
                            : 10.0;
     params->record_budget_count = spec != NULL ? (int)spec->n_budgets : 0;
     params->record_checkpoints = spec != NULL ? (int)spec->n_times : 0;
+    params->record_perturbation_count =
+        spec != NULL ? (int)spec->n_perturbations : 0;
     if (params->train_algorithm == PDX_ALG_SGD ||
         params->train_algorithm == PDX_ALG_GD) {
         /* the SGD temperature eta/B; gd's batch is the whole set */
@@ -891,6 +953,15 @@ int pdx_params_uses_key(const pdx_params *params, pdx_key_id id)
     case PDX_K_TRAIN_BETA_GROWTH:
     case PDX_K_TRAIN_MC_ENERGY:
         return params->train_algorithm == PDX_ALG_REPLICATED_MC;
+    case PDX_K_TRAIN_ESGD_LANGEVIN_STEPS:
+    case PDX_K_TRAIN_ESGD_GAMMA:
+    case PDX_K_TRAIN_ESGD_GAMMA_GROWTH:
+    case PDX_K_TRAIN_ESGD_INNER_LEARNING_RATE:
+    case PDX_K_TRAIN_ESGD_NOISE:
+    case PDX_K_TRAIN_ESGD_ALPHA:
+        return params->train_algorithm == PDX_ALG_ENTROPY_SGD;
+    case PDX_K_RECORD_PERTURBATION_DRAWS:
+        return params->record_perturbation_count > 0;
     default: return 1;
     }
 }
@@ -911,7 +982,8 @@ int64_t pdx_params_steps_per_time(const pdx_params *params)
     case PDX_ALG_REPLICATED_MC: /* a sweep: N moves of each replica */
         return params->N * params->train_replica_count;
     case PDX_ALG_SGD:
-    case PDX_ALG_REPLICATED_SGD: {
+    case PDX_ALG_REPLICATED_SGD:
+    case PDX_ALG_ENTROPY_SGD: { /* inner steps, one minibatch each */
         int64_t B = params->train_batch < P ? params->train_batch : P;
         return (P + B - 1) / B;
     }

@@ -396,6 +396,8 @@ pdx_status spec_parse_values(const spec_parser *p, pdx_key_id id,
             return spec_fail(p, node, key->name,
                              "empty %s: give at least one value",
                              id == PDX_K_RECORD_BUDGETS ? "list of budgets"
+                             : id == PDX_K_RECORD_PERTURBATIONS
+                                 ? "list of perturbations"
                              : key->type == PDX_KEY_TIMES ? "list of times"
                                                         : "axis");
         if (n > SPEC_MAX_AXIS_VALUES)
@@ -711,6 +713,13 @@ pdx_status spec_build_canonical(const spec_parser *p)
               canon_scale(spec->times_scale));
     canon_values(&b, PDX_K_RECORD_TIMES, spec->times, spec->n_times);
     canon_add(&b, "\n");
+    if (spec->n_perturbations > 0) { /* only when given: older specs keep
+                                      * their identity */
+        canon_add(&b, "%s: ", keys[PDX_K_RECORD_PERTURBATIONS].name);
+        canon_values(&b, PDX_K_RECORD_PERTURBATIONS, spec->perturbations,
+                     spec->n_perturbations);
+        canon_add(&b, "\n");
+    }
     if (b.failed) {
         free(b.text);
         return spec_fail_nomem(p);

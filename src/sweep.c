@@ -115,8 +115,9 @@ void pdx_sweep_layout(const pdx_grid *grid, pdx_layout *layout)
     size_t base = grid->max_layers > 0        ? PDX_OBS_COUNT
                   : grid->max_train_size > 0 ? PDX_OBS_FINITE_COUNT
                                              : PDX_OBS_ONLINE_COUNT;
-    layout->vars = pdx_observe_layout_variables(
-        base, grid->spec->n_budgets > 0, &layout->n_vars);
+    layout->vars = pdx_observe_layout_variables_flat(
+        base, grid->spec->n_budgets > 0, grid->spec->n_perturbations > 0,
+        &layout->n_vars); /* the local energy after all (issue 16) */
     pdx_grid_layout_dims(grid, layout);
     layout->omit = sweep_omitted(grid);
 }
@@ -163,6 +164,10 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
              ? pdx_attacker_bytes((size_t)grid->max_N, grid->max_student_depth,
                                   grid->max_student_width,
                                   grid->spec->n_budgets)
+             : 0.0) +
+        (grid->spec->n_perturbations > 0
+             ? pdx_flattener_bytes((size_t)grid->max_N,
+                                   grid->max_student_hidden)
              : 0.0) +
         per_task;
     if (grid->spec->base.record_bayes) /* the second chain (record.bayes) */
@@ -252,6 +257,7 @@ typedef struct worker {
     pdx_attacker *attacker; /* NULL unless the spec has record.budgets */
     pdx_trainer *twin;      /* record.bayes: the second chain, and */
     pdx_pair_observer *pair; /* its pair observer (else NULL) */
+    pdx_flattener *flattener; /* NULL unless record.perturbations */
     double *x, *nu;
     double **values[PDX_BUNDLE];
     size_t n_vars;
@@ -301,6 +307,7 @@ static void worker_destroy(worker *w)
     pdx_attacker_destroy(&w->attacker);
     pdx_trainer_destroy(&w->twin);
     pdx_pair_observer_destroy(&w->pair);
+    pdx_flattener_destroy(&w->flattener);
     free(w->x);
     free(w->nu);
     w->x = w->nu = NULL;
@@ -363,11 +370,17 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
     }
     if (st == PDX_OK && grid->spec->base.record_bayes)
         st = pdx_pair_observer_create(&w->pair, (size_t)grid->max_N, err);
+    if (st == PDX_OK && grid->spec->n_perturbations > 0)
+        st = pdx_flattener_create(&w->flattener, (size_t)grid->max_N,
+                                  grid->max_student_hidden,
+                                  grid->spec->perturbations,
+                                  grid->spec->n_perturbations, err);
     if (st != PDX_OK) {
         pdx_observer_destroy(&w->observer);
         pdx_attacker_destroy(&w->attacker);
         pdx_trainer_destroy(&w->twin);
         pdx_pair_observer_destroy(&w->pair);
+        pdx_attacker_destroy(&w->attacker);
         return st;
     }
     w->x = pdx_alloc_doubles((size_t)grid->max_N + 2);
@@ -606,6 +619,7 @@ static void run_finite_task(worker *w, const pdx_grid *grid,
             pdx_observe_robust(w->attacker, t, layout, ti, out);
             if (twin != NULL)
                 pdx_observe_pair_measure(t, twin, layout, ti, out);
+            pdx_observe_flatness(w->flattener, t, layout, ti, out);
             ti++;
         }
         int more_times = ti < spec->n_times &&

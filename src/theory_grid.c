@@ -235,6 +235,7 @@ void pdx_theory_layout(const pdx_grid *grid, pdx_layout *layout)
     memset(layout, 0, sizeof *layout);
     layout->vars = variables;
     pdx_grid_layout_dims(grid, layout);
+    layout->dim_size[PDX_DIM_PERTURBATION] = 0; /* no local energy here */
     size_t b = !pdx_theory_grid_has_deep(grid)          ? 0
                : layout->dim_size[PDX_DIM_LAYER] == 0 ? 1
                                                       : 2;

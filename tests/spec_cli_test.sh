@@ -186,7 +186,7 @@ train: {algorithm: sgd, epochs: 1, learning_rate: 0.1}
 record: {times: [1]}
 YAML
 expect_exit 0 "an override axis that applies to some cells: a warning" -- "$PDX" validate committee.yaml 'train.algorithm=[sgd, gd]' 'train.batch=[2, 4]'
-expect_err "^pdx: <command line>:2: train.batch: \(override 2\) warning: the axis applies to some cells only \(train.algorithm sgd or replicated_sgd\); the others run the same task for each of its 2 values" "the warning names the override"
+expect_err "^pdx: <command line>:2: train.batch: \(override 2\) warning: the axis applies to some cells only \(train.algorithm sgd, replicated_sgd or entropy_sgd\); the others run the same task for each of its 2 values" "the warning names the override"
 
 no_temporaries "spec CLI checks"
 finish "all spec CLI checks passed"

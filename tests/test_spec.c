@@ -431,7 +431,9 @@ static void test_spec_unknown_section(void **state)
                                 "replica_count, replica_coupling, "
                                 "replica_gamma, replica_gamma_growth, "
                                 "replica_gamma_max, beta_growth, mc_energy, "
-                                "replica_stop), got a scalar");
+                                "replica_stop, esgd_langevin_steps, esgd_gamma, "
+                                "esgd_gamma_growth, esgd_inner_learning_rate, "
+                                "esgd_noise, esgd_alpha), got a scalar");
 }
 
 static void test_spec_wrong_type_errors(void **state)
@@ -1015,8 +1017,8 @@ static void test_spec_keys_that_do_not_apply(void **state)
              "train: {algorithm: hebb, epochs: 1, batch: 4}\n",
              perceptron);
     expect_spec_error(text, SPEC_PATH ":5:44: train.batch: applies to no cell "
-                            "of this sweep: it is for train.algorithm sgd or "
-                            "replicated_sgd; remove it");
+                            "of this sweep: it is for train.algorithm sgd, "
+                            "replicated_sgd or entropy_sgd; remove it");
     expect_spec_error("student: {kind: committee, depth: 3}\n",
                       SPEC_PATH ":1:35: student.depth: applies to no cell of "
                                 "this sweep: it is for deep students or "

@@ -24,6 +24,8 @@ Public API::
     regularizer_gains(ds), evidence_table(ds)
     eq = equilibration(ds)  # hot/cold agreement: eq.hot_cold_z, eq.equilibrated_all
     from pdx_analysis.robust_plot import robust_vs_clean, robust_vs_budget
+    local_energy_table(ds)                   # local energy vs perturbation
+    from pdx_analysis.flatness_plot import local_energy_plot
     ds.pdx.mean("eg"), ds.pdx.boundary("jump"), ds.pdx.plot("alpha", "T")
     ds = run({"name": "demo", ...}, "demo.h5", threads=2)  # pdx run, loaded
     th = theory({"name": "demo", ...}, "demo-theory.h5")   # pdx theory
@@ -46,6 +48,7 @@ absence of cycles and of private cross-module imports)::
     5      estimators    per-replica location estimators (numpy only)
     5      robust        robust vs clean error: cells, power laws in eps, correlations
     5      generalization  B_opt against eta P, regularizer gains, evidence tables
+    5      flatness      the local energy against perturbation size (issue 16)
     6      detection     boundaries in datasets: interpolation, jump, ...
     7      overlays      theory lines as boundaries; simulation vs theory
     8      boundaries    front of 5-7 (``pdx_analysis.boundaries`` as before)
@@ -53,6 +56,7 @@ absence of cycles and of private cross-module imports)::
     9      plot          heatmaps, boundary lines on them (Matplotlib)
     9      lines         learning curves and slices (Matplotlib)
     9      robust_plot   robust vs clean error, robust error vs eps (Matplotlib)
+    9      flatness_plot local energy against perturbation size (Matplotlib)
     10     report        the one-command report (Markdown / HTML)
     11     accessor      ``ds.pdx``: the functions above as Dataset methods
     12     __init__      this package's public names
@@ -124,6 +128,7 @@ from .generalization import (  # noqa: E402
     optimal_batch,
     regularizer_gains,
 )
+from .flatness import local_energy_table  # noqa: E402
 from .refine import Refinement, load_refine  # noqa: E402
 from .accessor import PdxAccessor  # noqa: E402  (registers ds.pdx)
 
@@ -170,6 +175,7 @@ __all__ = [
     "resolve_variable",
     "run",
     "robust_cells",
+    "local_energy_table",
     "robust_correlations",
     "select_time",
     "spec_axes",

@@ -20,14 +20,16 @@ typedef enum pdx_dim {
                                 * cell propagates signals) */
     PDX_DIM_BUDGET = 6,        /* record.budgets (size 0 and absent from
                                 * files unless the spec gives budgets) */
-    PDX_DIM_COUNT = 7
+    PDX_DIM_PERTURBATION = 7,  /* record.perturbations (issue 16; size 0
+                                * and absent unless the spec gives them) */
+    PDX_DIM_COUNT = 8
 } pdx_dim;
 
 /* Dimension names in result files, indexed by pdx_dim. */
 #define PDX_DIM_NAMES                                                          \
     { "time",         "student_unit",  "student_unit2",                      \
       "teacher_unit", "teacher_unit2", "layer",                           \
-      "budget" }
+      "budget",       "perturbation" }
 
 /* One float64 variable of shape (axes..., replica, dims[0..n_dims-1]). */
 typedef struct pdx_var_desc {
@@ -42,7 +44,7 @@ typedef struct pdx_layout {
     const pdx_var_desc *vars;
     size_t n_vars;
     size_t dim_size[PDX_DIM_COUNT]; /* time, K_max, K_max, M_max, M_max,
-                                     * L_max, budgets */
+                                     * L_max, budgets, perturbations */
     /* bit v set: variable v is measured (buffers, NaN) but not written to
      * files, as no cell of the sweep produces it (e.g. eg_mean outside
      * metropolis and langevin; docs/FORMAT.md). v < 64. */

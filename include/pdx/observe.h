@@ -152,6 +152,57 @@ void pdx_observe_replicas(pdx_trainer *trainer, const pdx_layout *layout,
 void pdx_observe_replicas_task(const pdx_trainer *trainer,
                                double *const *out);
 
+/* ---- Local energy (issue 16; src/flatness.c) ----
+ * A layout with a perturbation dimension (record.perturbations) ends with
+ * these variables, after the robust ones (if any): variable
+ * pdx_observe_flat_base(layout) + PDX_FLAT_*. Each is time x perturbation:
+ * the mean over record.perturbation_draws perturbed copies of the student
+ * and its standard error. */
+typedef enum pdx_flat_var {
+    PDX_FLAT_ENERGY = 0,  /* training error of the perturbed student */
+    PDX_FLAT_ENERGY_SE,
+    PDX_FLAT_LOSS,        /* training loss of the perturbed student */
+    PDX_FLAT_LOSS_SE,
+    PDX_FLAT_COUNT
+} pdx_flat_var;
+
+/* The variables of a layout as pdx_observe_layout_variables, followed by
+ * the PDX_FLAT_COUNT local-energy ones when `flat`. Static tables,
+ * thread-safe. */
+const pdx_var_desc *pdx_observe_layout_variables_flat(size_t base,
+                                                      int robust, int flat,
+                                                      size_t *count);
+
+/* Index of the layout's first local-energy variable: its variable count
+ * when it has no perturbation dimension. */
+size_t pdx_observe_flat_base(const pdx_layout *layout);
+
+/* The workspace of one worker thread's perturbed copies (students of up
+ * to max_K x max_N weights) and the sizes (sorted ascending; the caller
+ * keeps them alive). Opaque. */
+typedef struct pdx_flattener pdx_flattener;
+
+pdx_status pdx_flattener_create(pdx_flattener **out, size_t max_N,
+                                size_t max_K, const double *sizes,
+                                size_t n_sizes, pdx_error *err);
+void pdx_flattener_destroy(pdx_flattener **flattener);
+double pdx_flattener_bytes(size_t max_N, size_t max_K);
+
+/* The local energy of the trainer's student now, at every size, into
+ * checkpoint `time_index` of the local-energy variables (nothing when the
+ * layout has no perturbation dimension or the task has no training set):
+ * binary perceptron students get round(p K N) distinct weights flipped,
+ * other students w_i -> w_i (1 + sigma z_i) on every first-layer weight;
+ * the training error and loss of each perturbed copy (noisy labels,
+ * pdx_trainer_train_error_of), averaged over record.perturbation_draws
+ * draws. Deterministic: draw d of size j at checkpoint t is block
+ * (t << 40) | (j << 20) | d of the (seed, cell, replica) FLATNESS
+ * stream. */
+void pdx_observe_flatness(pdx_flattener *flattener,
+                          const pdx_trainer *trainer,
+                          const pdx_layout *layout, size_t time_index,
+                          double *const *out);
+
 /* The observation state of one task: sums of eg, the training errors
  * and R over the samples taken after burn-in, and their count. Opaque. */
 typedef struct pdx_observer pdx_observer;

@@ -48,8 +48,11 @@ typedef enum pdx_rng_purpose {
     PDX_RNG_DROPOUT = 13,    /* dropout masks (issue 17): (seed, cell,
                               * replica), block (step << 24) | example
                               * (committees), (step << 20) | layer (deep) */
-    PDX_RNG_EXCHANGE = 14    /* parallel-tempering swaps (issue 14):
+    PDX_RNG_EXCHANGE = 14,   /* parallel-tempering swaps (issue 14):
                               * (seed, ladder, replica), block = sweep */
+    PDX_RNG_FLATNESS = 16    /* perturbations of the local energy (issue
+                              * 16): (seed, cell, replica), block
+                              * (checkpoint << 40) | (size << 20) | draw */
 } pdx_rng_purpose;
 
 typedef struct pdx_rng_stream {

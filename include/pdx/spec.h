@@ -67,7 +67,9 @@ typedef enum pdx_algorithm {
                              * student, no training (no training set) */
     PDX_ALG_REPLICATED_MC = 8,  /* issue 16: y coupled replicas, binary
                                  * perceptrons, Metropolis / annealing */
-    PDX_ALG_REPLICATED_SGD = 9  /* issue 16: y coupled replicas, SGD */
+    PDX_ALG_REPLICATED_SGD = 9, /* issue 16: y coupled replicas, SGD */
+    PDX_ALG_ENTROPY_SGD = 10 /* Entropy-SGD (issue 16): outer steps on the
+                             * local-entropy gradient, L Langevin inner steps */
 } pdx_algorithm;
 /* How replicas are coupled (issue 16, train.replica_coupling). */
 typedef enum pdx_replica_coupling {
@@ -195,6 +197,16 @@ typedef enum pdx_key_id {
     PDX_K_TRAIN_BETA_GROWTH,
     PDX_K_TRAIN_MC_ENERGY,
     PDX_K_TRAIN_REPLICA_STOP,
+    /* Entropy-SGD and flatness (issue 16): the train.esgd_* keys enter cell
+     * keys only for entropy_sgd cells, record.perturbation* never */
+    PDX_K_TRAIN_ESGD_LANGEVIN_STEPS,
+    PDX_K_TRAIN_ESGD_GAMMA,
+    PDX_K_TRAIN_ESGD_GAMMA_GROWTH,
+    PDX_K_TRAIN_ESGD_INNER_LEARNING_RATE,
+    PDX_K_TRAIN_ESGD_NOISE,
+    PDX_K_TRAIN_ESGD_ALPHA,
+    PDX_K_RECORD_PERTURBATIONS,
+    PDX_K_RECORD_PERTURBATION_DRAWS,
     PDX_KEY_COUNT
 } pdx_key_id;
 
@@ -318,6 +330,16 @@ typedef struct pdx_params {
     double train_replica_gamma_growth; /* gamma(t) = gamma0 (1 + g)^t */
     double train_replica_gamma_max;    /* ... at most this */
     double train_beta_growth;    /* beta(t) = (1 + g)^t / temperature */
+    /* Entropy-SGD (issue 16) */
+    int64_t train_esgd_langevin_steps; /* L inner Langevin steps per outer */
+    double train_esgd_gamma;           /* scope gamma_0 */
+    double train_esgd_gamma_growth;    /* gamma = gamma_0 (1 + this)^epochs */
+    double train_esgd_inner_learning_rate; /* eta' of the inner steps */
+    double train_esgd_noise;           /* thermal noise epsilon */
+    double train_esgd_alpha;           /* averaging factor of <w'> */
+    /* flatness (issue 16) */
+    int record_perturbation_count;     /* not a key: record.perturbations */
+    int64_t record_perturbation_draws; /* perturbations averaged per size */
 } pdx_params;
 
 typedef enum pdx_axis_scale {
@@ -364,6 +386,8 @@ typedef struct pdx_spec {
                             * only); NULL if none */
     size_t n_budgets;      /* record.budgets (0: no robust error) */
     double *budgets;       /* sorted ascending, >= 0 */
+    size_t n_perturbations; /* record.perturbations (0: no local energy) */
+    double *perturbations;  /* sorted ascending, >= 0 */
 } pdx_spec;
 
 /* Cells of the spec's grid: the product of its dimensions' sizes (an

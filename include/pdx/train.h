@@ -246,4 +246,12 @@ size_t pdx_trainer_layers(const pdx_trainer *trainer, const double **q,
 void pdx_trainer_stream_names(const pdx_trainer *trainer, uint64_t *seed,
                               uint64_t *cell_key, uint64_t *replica);
 
+/* The training error and mean training loss (into *loss if not NULL) of
+ * another model of the student's shape (a perturbed copy: the local
+ * energy, issue 16) on the task's training set, defined as
+ * pdx_trainer_train_error(trainer, 0, loss) defines them for the student.
+ * NaN without a training set. Reentrant: uses no trainer scratch. */
+double pdx_trainer_train_error_of(const pdx_trainer *trainer,
+                                  const pdx_committee *model, double *loss);
+
 #endif

@@ -171,6 +171,10 @@ int pdx_cli_plan(int argc, char **argv)
         printf("budgets  %zu robust-error budgets, %g .. %g\n",
                spec->n_budgets, spec->budgets[0],
                spec->budgets[spec->n_budgets - 1]);
+    if (spec->n_perturbations > 0) /* the local energy's passes are in "work" */
+        printf("perturbations %zu local-energy sizes, %g .. %g\n",
+               spec->n_perturbations, spec->perturbations[0],
+               spec->perturbations[spec->n_perturbations - 1]);
     double cost = 0.0, steps = 0.0;
     for (uint64_t cell = 0; cell < grid->n_cells; cell++) {
         pdx_params p;

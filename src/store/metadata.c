@@ -189,6 +189,22 @@ static const label labels[] = {
     {"replica_distance", "replicas' distance to the centre", "1"},
     {"replica_train_error", "replicas' training error ε_t", "1"},
     {"replica_eg", "replicas' generalization error ε_g", "1"},
+    /* issue 16: Entropy-SGD and the local energy */
+    {"local_energy", "local energy (training error of the perturbed "
+                     "student)", "1"},
+    {"local_energy_se", "standard error of the local energy", "1"},
+    {"local_loss", "training loss of the perturbed student", "1"},
+    {"local_loss_se", "standard error of the perturbed loss", "1"},
+    {"perturbation", "perturbation size p or σ", "1"},
+    {"train.esgd_langevin_steps", "Entropy-SGD inner steps L", "1"},
+    {"train.esgd_gamma", "Entropy-SGD scope γ_0", "1"},
+    {"train.esgd_gamma_growth", "Entropy-SGD scoping γ_1", "1"},
+    {"train.esgd_inner_learning_rate", "Entropy-SGD inner learning rate η'",
+     "1"},
+    {"train.esgd_noise", "Entropy-SGD thermal noise ε", "1"},
+    {"train.esgd_alpha", "Entropy-SGD averaging factor α", "1"},
+    {"record.perturbations", "perturbation sizes", "1"},
+    {"record.perturbation_draws", "perturbation draws", "1"},
 };
 
 static const label *find_label(const char *name, int theory)
@@ -229,6 +245,7 @@ void pdx__time_units(const pdx_spec *spec, char *out, size_t size)
         [PDX_ALG_METROPOLIS] = "sweeps", [PDX_ALG_PROPAGATE] = "checkpoints",
         [PDX_ALG_REPLICATED_MC] = "sweeps",
         [PDX_ALG_REPLICATED_SGD] = "epochs",
+        [PDX_ALG_ENTROPY_SGD] = "epochs",
     };
     const size_t n_alg = sizeof unit / sizeof *unit;
     unsigned set = algorithms_of(spec);

@@ -56,6 +56,8 @@ static const char *const dim_long_names[PDX_DIM_COUNT] = {
     "teacher hidden unit n (second index of M x M)",
     "hidden layer l of a deep network (pre-activations h^l)",
     "perturbation budget eps (record.budgets, in record.norm)",
+    "perturbation size of the local energy (record.perturbations): "
+    "fraction p of binary weights flipped, or sigma of w_i (1 + sigma z_i)",
 };
 static const char *const scale_names[] = {"list", "lin", "log"};
 static const char *const status_meanings = "pending done diverged failed";

@@ -264,6 +264,9 @@ double pdx__dim_coordinate(const pdx_store *s, int d, size_t j)
         return (double)(j + 1);
     if (d == PDX_DIM_BUDGET)
         return s->spec->budgets != NULL ? s->spec->budgets[j] : 0.0;
+    if (d == PDX_DIM_PERTURBATION)
+        return s->spec->perturbations != NULL ? s->spec->perturbations[j]
+                                              : 0.0;
     return (double)j;
 }
 
@@ -282,7 +285,8 @@ pdx_status pdx__create_dim_coordinates(const pdx_store *s, hid_t file,
         double *layers = NULL;
         if (d == PDX_DIM_TIME)
             values = s->spec->times != NULL ? s->spec->times : &(double){0};
-        if (d == PDX_DIM_LAYER || d == PDX_DIM_BUDGET) {
+        if (d == PDX_DIM_LAYER || d == PDX_DIM_BUDGET ||
+            d == PDX_DIM_PERTURBATION) {
             size_t n = layout->dim_size[d];
             layers = malloc((n > 0 ? n : 1) * sizeof *layers);
             if (layers == NULL)

@@ -99,6 +99,7 @@ void pdx__tempering_start(pdx_trainer *t, double *region);
 void pdx__tempering_iterate(pdx_trainer *t, double *region, const double *xt,
                             int64_t until, int64_t *energy,
                             int64_t *accepted);
+extern const pdx__trainer_type pdx__trainer_entropy_sgd;
 
 /* The table (NULL-terminated) and the row serving an algorithm for deep
  * (deep = 1) or other students (NULL: none). */

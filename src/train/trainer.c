@@ -26,6 +26,7 @@ const pdx__trainer_type *const pdx__trainer_table[] = {
     &pdx__trainer_propagate,
     &pdx__trainer_replicated_mc,
     &pdx__trainer_replicated_sgd,
+    &pdx__trainer_entropy_sgd,
     NULL,
 };
 
@@ -622,6 +623,33 @@ double pdx_trainer_train_error(pdx_trainer *t, int clean, double *loss)
             errors += 0.5 * (y[mu] - yhat) * (y[mu] - yhat);
         if (loss != NULL)
             loss_sum += pdx__loss_value(t->params.train_loss, d->y[mu], yhat);
+    }
+    if (loss != NULL)
+        *loss = loss_sum / (double)P;
+    return errors / (double)P;
+}
+
+double pdx_trainer_train_error_of(const pdx_trainer *t,
+                                  const pdx_committee *model, double *loss)
+{
+    if (t->data == NULL || t->type == NULL || !t->type->finite ||
+        model->deep != NULL || model->K > 64) {
+        if (loss != NULL)
+            *loss = NAN;
+        return NAN;
+    }
+    const pdx_dataset *d = t->data;
+    const size_t N = d->N, P = d->P;
+    const double inv_sqrt_N = 1.0 / sqrt((double)N);
+    double errors = 0.0, loss_sum = 0.0, lambda[64], g[64];
+    for (size_t mu = 0; mu < P; mu++) {
+        double yhat = pdx__student_output(model, d->x + mu * N, lambda, g,
+                                          inv_sqrt_N);
+        if (t->classification)
+            errors += pdx__misclassified(yhat, d->y[mu]);
+        else
+            errors += 0.5 * (d->y[mu] - yhat) * (d->y[mu] - yhat);
+        loss_sum += pdx__loss_value(t->params.train_loss, d->y[mu], yhat);
     }
     if (loss != NULL)
         *loss = loss_sum / (double)P;
