@@ -48,6 +48,7 @@ SRC_FILES = {
     "train_finite.c": "train", "train_internal.h": "train",
     "theory_internal.h": "theory", "model_deep.c": "model",
     "robust.c": "observe",
+    "noise.c": "observe", "current.c": "observe",
 }
 SRC_PREFIXES = [("cli_", "cli"), ("cmd_", "cli"), ("theory", "theory"),
                 ("spec", "spec"),

@@ -258,7 +258,8 @@ uint64_t pdx_grid_cell_key(const pdx_params *params)
         if (keys[id].type == PDX_KEY_STRING || keys[id].type == PDX_KEY_TIMES ||
             id == PDX_K_SEED || id == PDX_K_REPLICAS ||
             id == PDX_K_RECORD_OVERLAPS || /* what is written, not computed */
-            id == PDX_K_RECORD_SEPARABLE)  /* computed beside, no change */
+            id == PDX_K_RECORD_SEPARABLE ||  /* computed beside, no change */
+            id >= PDX_K_RECORD_NOISE_EIGEN)  /* issue 17: measured beside */
             continue;
         /* keys of deep networks only where they apply, so that the cells
          * of specs without them keep the keys they had (issue 15) */
@@ -406,8 +407,45 @@ static double robust_cost(const pdx_params *p)
            per_input;
 }
 
+/* Work of one spectrum of issue 17's D: the gradients, their centring,
+ * the smaller Gram matrix and its eigendecomposition (exact), or 14
+ * products with D on k + 16 vectors (beyond PDX_NOISE_EXACT_MAX). */
+static double noise_spectrum_cost(const pdx_params *p, double k)
+{
+    double P = (double)pdx_params_train_size(p), N = (double)p->N;
+    double d = (double)pdx_params_student_units(p) * (N + 1.0);
+    double m = P < d ? P : d;
+    double work = P * d * 6.0;
+    if (m <= PDX_NOISE_EXACT_MAX)
+        work += m * P * d + 12.0 * m * m * m;
+    else
+        work += 14.0 * (k + 16.0) * 2.0 * P * d;
+    return work;
+}
+
+/* Work of the gradient-noise geometry at the checkpoints and of the
+ * current's steps (issue 17; 0 when not asked for). */
+static double noise_cost(const pdx_params *p)
+{
+    if (p->record_noise_eigen <= 0 || !pdx_params_noise_applies(p))
+        return 0.0;
+    double k = (double)p->record_noise_eigen;
+    double work = (double)p->record_checkpoints * noise_spectrum_cost(p, k);
+    if (p->record_current) {
+        double d = (double)pdx_params_student_units(p) * ((double)p->N + 1.0);
+        double steps = (double)(pdx_grid_total_steps(p) -
+                                pdx_grid_steps_at(p, p->record_current_burn_in));
+        work += noise_spectrum_cost(p, k) + steps * d * (2.0 * k + 2.0);
+    }
+    return work;
+}
+
 double pdx_grid_task_cost(const pdx_params *params)
 {
+    if (params->record_noise_eigen > 0) /* issue 17, beside the rest */
+        return (pdx_params_finite(params) ? finite_task_cost(params)
+                                          : online_task_cost(params)) +
+               robust_cost(params) + noise_cost(params);
     if (params->record_budget_count > 0)
         return (pdx_params_finite(params) ? finite_task_cost(params)
                                           : online_task_cost(params)) +
@@ -765,4 +803,8 @@ void pdx_grid_layout_dims(const pdx_grid *grid, pdx_layout *layout)
     layout->dim_size[PDX_DIM_TEACHER_UNIT2] = grid->max_teacher_hidden;
     layout->dim_size[PDX_DIM_LAYER] = grid->max_layers;
     layout->dim_size[PDX_DIM_BUDGET] = grid->spec->n_budgets;
+    layout->dim_size[PDX_DIM_EIGEN] =
+        (size_t)grid->spec->base.record_noise_eigen;
+    layout->dim_size[PDX_DIM_EIGEN2] =
+        (size_t)grid->spec->base.record_noise_eigen;
 }

@@ -79,10 +79,10 @@ const pdx_var_desc *pdx_observe_layout_variables(size_t base, int robust,
 
 size_t pdx_observe_robust_base(const pdx_layout *layout)
 {
-    if (layout->dim_size[PDX_DIM_BUDGET] == 0 ||
-        layout->n_vars < PDX_ROBUST_COUNT)
-        return layout->n_vars;
-    return layout->n_vars - PDX_ROBUST_COUNT;
+    size_t n = pdx_observe_noise_base(layout); /* the noise ones come last */
+    if (layout->dim_size[PDX_DIM_BUDGET] == 0 || n < PDX_ROBUST_COUNT)
+        return n;
+    return n - PDX_ROBUST_COUNT;
 }
 
 /* ---- the workspace ---- */
@@ -448,7 +448,8 @@ void pdx_observe_robust(pdx_attacker *at, const pdx_trainer *t,
 {
     const size_t base = pdx_observe_robust_base(layout);
     const size_t nb = layout->dim_size[PDX_DIM_BUDGET];
-    if (base == layout->n_vars || at == NULL || nb != at->n_budgets)
+    if (base == pdx_observe_noise_base(layout) || at == NULL ||
+        nb != at->n_budgets)
         return;
     const pdx_params *p = pdx_trainer_params(t);
     const double *x, *y;

@@ -298,6 +298,25 @@ static pdx_status spec_check_robust(const spec_parser *p, const pdx_params *c)
     return PDX_OK;
 }
 
+/* Issue 17's current: two directions at least, and steps after its
+ * burn-in. */
+static pdx_status spec_check_noise(const spec_parser *p, const pdx_params *c)
+{
+    if (c->record_current && c->record_noise_eigen < 2)
+        return spec_rule_fail(p, PDX_K_RECORD_CURRENT,
+                              "needs record.noise_eigen >= 2 (the current "
+                              "lives in the plane of two eigendirections "
+                              "of D), got %" PRId64,
+                              c->record_noise_eigen);
+    if (c->record_current && pdx_params_noise_applies(c) &&
+        !(c->record_current_burn_in < c->train_epochs))
+        return spec_rule_fail(p, PDX_K_RECORD_CURRENT_BURN_IN,
+                              "%.6g is not below train.epochs = %.6g: the "
+                              "current would have no steps",
+                              c->record_current_burn_in, c->train_epochs);
+    return PDX_OK;
+}
+
 /* The rules for one combination of the rule keys (the other keys at their
  * base values). */
 static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
@@ -418,7 +437,8 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
                               "%.6g is not below train.epochs = %.6g: "
                               "nothing would be averaged",
                               c->train_burn_in, c->train_epochs);
-    return spec_check_training_time(p, c);
+    pdx_status st = spec_check_noise(p, c);
+    return st != PDX_OK ? st : spec_check_training_time(p, c);
 }
 
 /* ------------------------------------------- keys that apply (issue 19) */
@@ -467,6 +487,11 @@ static const char *spec_applies_text(pdx_key_id id)
     case PDX_K_RECORD_SEPARABLE:
         return "finite training sets (data.alpha), every train.algorithm but "
                "propagate";
+    case PDX_K_RECORD_NOISE_EIGEN:
+    case PDX_K_RECORD_CURRENT:
+    case PDX_K_RECORD_CURRENT_BURN_IN:
+        return "train.algorithm sgd, gd or langevin with a perceptron, "
+               "committee or twolayer student";
     default:
         return id >= PDX_K_STUDENT_DEPTH
                    ? "deep students or teachers (kind deep) and "
@@ -520,6 +545,10 @@ static int spec_key_applies(const pdx_params *c, pdx_key_id id)
     case PDX_K_TRAIN_ADVERSARIAL_BUDGET: return alg == PDX_ALG_SGD;
     case PDX_K_RECORD_SEPARABLE:
         return pdx_params_finite(c) && alg != PDX_ALG_PROPAGATE;
+    case PDX_K_RECORD_NOISE_EIGEN:
+    case PDX_K_RECORD_CURRENT:
+    case PDX_K_RECORD_CURRENT_BURN_IN:
+        return pdx_params_noise_applies(c);
     default:
         return id >= PDX_K_STUDENT_DEPTH ? pdx_params_uses_key(c, id) : 1;
     }

@@ -79,10 +79,14 @@ void pdx_sweep_layout(const pdx_grid *grid, pdx_layout *layout)
     size_t base = grid->max_layers > 0        ? PDX_OBS_COUNT
                   : grid->max_train_size > 0 ? PDX_OBS_FINITE_COUNT
                                              : PDX_OBS_ONLINE_COUNT;
-    layout->vars = pdx_observe_layout_variables(
-        base, grid->spec->n_budgets > 0, &layout->n_vars);
+    const int noise = grid->spec->base.record_noise_eigen > 0;
+    layout->vars = pdx_observe_layout_variables_noise(
+        base, grid->spec->n_budgets > 0, noise, &layout->n_vars);
     pdx_grid_layout_dims(grid, layout);
     layout->omit = sweep_omitted(grid);
+    if (noise && !grid->spec->base.record_current) /* issue 17 */
+        for (size_t v = PDX_NOISE_CURRENT; v < PDX_NOISE_COUNT; v++)
+            layout->omit |= (uint64_t)1 << (pdx_observe_noise_base(layout) + v);
 }
 
 /* Units an observer keeps averages for: only finite training sets take
@@ -100,6 +104,12 @@ static pdx_trainer_deep_limits deep_limits(const pdx_grid *grid)
         grid->max_teacher_depth, grid->max_teacher_width,
         grid->max_deep_batch,    grid->max_propagate_columns};
     return d;
+}
+
+/* Trained weights of the grid's largest student (issue 17's D). */
+static size_t noise_max_d(const pdx_grid *grid)
+{
+    return grid->max_student_hidden * ((size_t)grid->max_N + 1);
 }
 
 /* The commit group's values take at most this many bytes. */
@@ -124,6 +134,11 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
                            averages_units(grid->max_teacher_hidden, grid)) +
         (grid->spec->n_budgets > 0
              ? pdx_attacker_bytes((size_t)grid->max_N, grid->spec->n_budgets)
+             : 0.0) +
+        (grid->spec->base.record_noise_eigen > 0
+             ? pdx_noise_meter_bytes(
+                   (size_t)grid->max_train_size, noise_max_d(grid),
+                   (size_t)grid->spec->base.record_noise_eigen)
              : 0.0) +
         per_task;
     /* task list, job list and the status array, ~64 bytes per task */
@@ -205,6 +220,7 @@ typedef struct worker {
     pdx_trainer *trainer[PDX_BUNDLE];
     pdx_observer *observer;
     pdx_attacker *attacker; /* NULL unless the spec has record.budgets */
+    pdx_noise_meter *noise; /* NULL unless record.noise_eigen > 0 */
     double *x, *nu;
     double **values[PDX_BUNDLE];
     size_t n_vars;
@@ -252,6 +268,7 @@ static void worker_destroy(worker *w)
 {
     pdx_observer_destroy(&w->observer);
     pdx_attacker_destroy(&w->attacker);
+    pdx_noise_meter_destroy(&w->noise);
     free(w->x);
     free(w->nu);
     w->x = w->nu = NULL;
@@ -277,8 +294,13 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
         st = pdx_attacker_create(&w->attacker, (size_t)grid->max_N,
                                  grid->max_student_hidden, grid->spec->budgets,
                                  grid->spec->n_budgets, err);
+    if (st == PDX_OK && grid->spec->base.record_noise_eigen > 0)
+        st = pdx_noise_meter_create(
+            &w->noise, (size_t)grid->max_train_size, noise_max_d(grid),
+            (size_t)grid->spec->base.record_noise_eigen, err);
     if (st != PDX_OK) {
         pdx_observer_destroy(&w->observer);
+        pdx_attacker_destroy(&w->attacker);
         return st;
     }
     w->x = pdx_alloc_doubles((size_t)grid->max_N + 2);
@@ -469,9 +491,19 @@ static void run_finite_task(worker *w, const pdx_grid *grid,
     const int64_t total_steps = pdx_trainer_total_steps(t);
     /* samples at whole sweeps (epochs) from burn_in on */
     int64_t sample = (int64_t)ceil(params.train_burn_in) * per_time;
+    /* the probability current (issue 17): every step from its burn-in */
+    const int current = w->noise != NULL && params.record_current &&
+                        pdx_params_noise_applies(&params);
+    const int64_t from =
+        current ? pdx_grid_steps_at(&params, params.record_current_burn_in)
+                : total_steps + 1;
+    int64_t cstep = from;
     size_t ti = 0;
     for (;;) {
-        if (worker_abandons(w)) { /* checked between checkpoints */
+        /* checked between checkpoints, and every 256 steps of the current */
+        int between = cstep <= from || cstep > total_steps ||
+                      (cstep - from) % 256 == 0;
+        if (between && worker_abandons(w)) {
             *status = PDX_TASK_PENDING;
             *steps = pdx_trainer_step(t);
             return;
@@ -485,9 +517,19 @@ static void run_finite_task(worker *w, const pdx_grid *grid,
         }
         if (averages && sample <= total_steps && sample < next)
             next = sample;
+        if (cstep <= total_steps && cstep < next)
+            next = cstep;
         if (pdx_trainer_iterate(t, next)) {
             *status = PDX_TASK_DIVERGED;
             break;
+        }
+        if (next == cstep) {
+            if (cstep == from)
+                pdx_observe_current_start(w->noise, t, total_steps - from,
+                                          layout, out);
+            else
+                pdx_observe_current_push(w->noise, t);
+            cstep++;
         }
         if (averages && next == sample) {
             pdx_observe_sample(w->observer, t, layout, out);
@@ -497,16 +539,21 @@ static void run_finite_task(worker *w, const pdx_grid *grid,
                pdx_grid_steps_at(&params, spec->times[ti]) == next) {
             pdx_observe_measure(t, layout, ti, out);
             pdx_observe_robust(w->attacker, t, layout, ti, out);
+            pdx_observe_noise(w->noise, t, layout, ti, out);
             ti++;
         }
         int more_times = ti < spec->n_times &&
                          spec->times[ti] <= params.train_epochs;
         int more_samples = averages && sample <= total_steps;
-        if (next >= total_steps && !more_times && !more_samples)
+        if (next >= total_steps && !more_times && !more_samples &&
+            cstep > total_steps)
             break;
     }
-    if (*status == PDX_TASK_DONE)
+    if (*status == PDX_TASK_DONE) {
         pdx_observe_task(w->observer, t, layout, out);
+        if (current)
+            pdx_observe_current_finish(w->noise, layout, out);
+    }
     *steps = pdx_trainer_step(t);
 }
 

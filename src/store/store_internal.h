@@ -56,6 +56,8 @@ static const char *const dim_long_names[PDX_DIM_COUNT] = {
     "teacher hidden unit n (second index of M x M)",
     "hidden layer l of a deep network (pre-activations h^l)",
     "perturbation budget eps (record.budgets, in record.norm)",
+    "eigenvalue rank i of the gradient-noise covariance D (1: largest)",
+    "eigenvalue rank j of D (second index of k x k)",
 };
 static const char *const scale_names[] = {"list", "lin", "log"};
 static const char *const status_meanings = "pending done diverged failed";
