@@ -408,7 +408,7 @@ static double robust_cost(const pdx_params *p)
 }
 
 /* Work of one spectrum of issue 17's D: the gradients, their centring,
- * the smaller Gram matrix and its eigendecomposition (exact), or 14
+ * the smaller Gram matrix and its eigendecomposition (exact), or 11
  * products with D on k + 16 vectors (beyond PDX_NOISE_EXACT_MAX). */
 static double noise_spectrum_cost(const pdx_params *p, double k)
 {
@@ -419,7 +419,7 @@ static double noise_spectrum_cost(const pdx_params *p, double k)
     if (m <= PDX_NOISE_EXACT_MAX)
         work += m * P * d + 12.0 * m * m * m;
     else
-        work += 14.0 * (k + 16.0) * 2.0 * P * d;
+        work += 11.0 * (k + 16.0) * 2.0 * P * d;
     return work;
 }
 

@@ -14,8 +14,8 @@
  * non-zero eigenvalues are those of the smaller of Gc^T Gc / P (d x d) and
  * Gc Gc^T / P (P x P): exact (GSL's symmetric eigensolver) while
  * m = min(P, d) <= exact_max (PDX_NOISE_EXACT_MAX), beyond it the top
- * r = min(m, k + 16) by subspace iteration (12 products with D, started
- * from r of the centred gradients themselves: no random numbers), where
+ * r = min(m, k + 16) by subspace iteration (11 products with D of r
+ * vectors, started from r centred gradients: no random numbers), where
  * the trace is still exact, the participation ratio an upper bound (the
  * rest of the trace spread evenly over the other m - r eigenvalues) and
  * rank99 NaN unless the top r hold 99 %. Deterministic: fixed orders of
@@ -370,7 +370,7 @@ static size_t iterated_spectrum(const double *G, size_t P, size_t d,
     for (size_t c = 0; c < r; c++) /* start: r of the centred gradients */
         memcpy(Q + c * d, G + (c * P / r) * ld, d * sizeof *Q);
     orthonormalize(Q, r, d);
-    for (int it = 0; it < 6; it++) {
+    for (int it = 0; it < 10; it++) {
         for (size_t c = 0; c < r; c++)
             apply_d(G, P, d, ld, Q + c * d, z, W + c * d);
         memcpy(Q, W, r * d * sizeof *Q);
@@ -457,8 +457,10 @@ size_t pdx_noise_spectrum(pdx_noise_meter *meter, pdx_trainer *trainer,
         have = iterated_spectrum(G, P, d, ld, k, evals, U);
     for (size_t i = 0; i < k; i++)
         eig[i] = i < have ? evals[i] : NAN;
-    if (vectors)
+    if (vectors) {
         meter->kc = have < k ? have : k;
+        meter->d = d;
+    }
     double sq = 0.0, top = 0.0;
     sum->rank99 = NAN;
     for (size_t i = 0; i < have; i++) {
@@ -472,6 +474,14 @@ size_t pdx_noise_spectrum(pdx_noise_meter *meter, pdx_trainer *trainer,
     sum->rank = have > 0 && sq > 0.0 ? trace * trace / sq : NAN;
     free(evals);
     return d;
+}
+
+const double *pdx_noise_meter_directions(const pdx_noise_meter *meter,
+                                         size_t *k, size_t *d)
+{
+    *k = meter->kc;
+    *d = meter->d;
+    return meter->U;
 }
 
 /* ---- into the layout's variables ---- */

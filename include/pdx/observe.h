@@ -245,6 +245,11 @@ size_t pdx_noise_spectrum(pdx_noise_meter *meter, pdx_trainer *trainer,
                           size_t k, size_t exact_max, int vectors,
                           double *eig, pdx_noise_summary *sum);
 
+/* The eigenvectors the last call with `vectors` found: *k of them (rows of
+ * *d weights, unit length, largest |component| positive). */
+const double *pdx_noise_meter_directions(const pdx_noise_meter *meter,
+                                         size_t *k, size_t *d);
+
 /* The geometry at checkpoint time_index into the noise variables (nothing
  * when the layout has none or the task does not apply). */
 void pdx_observe_noise(pdx_noise_meter *meter, pdx_trainer *trainer,
