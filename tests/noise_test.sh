@@ -143,4 +143,28 @@ assert np.median(sgd) > 4 * 19 / 17, np.median(sgd)
 PY
 sed 's/^/     /' "$WORK/py.txt"
 
+# linear regression with isotropic Gaussian inputs and label noise: at the
+# minimum D -> sigma^2 H as P grows (alpha 64 here), and SGD has no current
+# within its se (at alpha 1.5 the finite set's D and H do not commute and
+# it has one: docs/FORMAT.md, "Probability currents")
+cat > lr.yaml <<'YAML'
+name: noise-linear-regression
+seed: 5
+replicas: 16
+N: 8
+teacher: {kind: committee, hidden: 1, activation: linear, output_noise: 0.5}
+student: {kind: committee, hidden: 1, activation: linear}
+data: {alpha: 64}
+train: {algorithm: sgd, temperature: 0.4, batch: 1, loss: squared, epochs: 187, weight_decay: 0.05}
+record: {times: [187], noise_eigen: 3, current: true, current_burn_in: 18}
+YAML
+expect_exit 0 "sgd, linear regression" -- "$PDX" run lr.yaml -o lr.h5 --quiet
+if $PY - lr.h5 <<'PY' >"$WORK/py.txt" 2>&1; then pass "linear regression (D ~ H): no current"; else fail "linear regression (D ~ H): no current"; fi
+import sys, h5py, numpy as np
+c = h5py.File(sys.argv[1], "r")["current_chi2"][:].ravel() / 3
+print("chi2 per pair:", c.round(1))
+assert abs(c.mean() - 19 / 17) < 0.6, c.mean()
+PY
+sed 's/^/     /' "$WORK/py.txt"
+
 finish "noise: all checks passed"
