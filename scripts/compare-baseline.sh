@@ -177,10 +177,11 @@ both() {  # both NAME CMD...: run CMD with PDX=old and new, stdout+stderr and ex
 # algorithm family, the rule trainers on both weight kinds)
 SPECS=("$ROOT"/sweeps/*.yaml)
 SPECS+=("$ROOT"/tests/specs/*.yaml)
-# sweeps of deep networks (issue 15) and of the robust error (issue 18:
-# budgets, adversarial training) are new: the baseline cannot run them
+# sweeps of deep networks (issue 15), of the robust error (issue 18:
+# budgets, adversarial training) and of the gradient noise (issue 17:
+# record.noise_eigen) are new: the baseline cannot run them
 for i in "${!SPECS[@]}"; do
-  grep -qE 'kind: *deep|algorithm: *propagate|budgets:|adversarial_' "${SPECS[$i]}" && unset 'SPECS[i]'
+  grep -qE 'kind: *deep|algorithm: *propagate|budgets:|adversarial_|noise_eigen:' "${SPECS[$i]}" && unset 'SPECS[i]'
 done
 SPECS=("${SPECS[@]}")
 
@@ -209,7 +210,9 @@ added = ("student.depth", "student.width", "student.sigma_w2",
          "record.budgets", "record.norm", "record.attack",
          "train.adversarial_",
          # issue 14 (item 6) on purpose: record.separable, a new row
-         "record.separable")
+         "record.separable",
+         # issue 17 on purpose: the noise geometry's keys, new rows
+         "record.noise_eigen", "record.current")
 def key(line):
     return line.split("`")[1] if line.startswith("| `") else None
 kept = [l for l in new if not (key(l) or "").startswith(added)
