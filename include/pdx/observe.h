@@ -236,7 +236,10 @@ pdx_status pdx_noise_meter_create(pdx_noise_meter **out, size_t max_P,
 void pdx_noise_meter_destroy(pdx_noise_meter **meter);
 double pdx_noise_meter_bytes(size_t max_P, size_t max_d, size_t k);
 
-/* D's k largest eigenvalues (NaN beyond min(P, d)) into eig, the summary
+/* (Unlike the observer, pdx_noise_spectrum and pdx_observe_noise allocate
+ * the decomposition's workspace per call, O(min(P, d)^2) doubles; out of
+ * memory leaves the eigenvalues NaN.)
+ * D's k largest eigenvalues (NaN beyond min(P, d)) into eig, the summary
  * into *sum, for the trainer's student now; with `vectors` the
  * eigenvectors too (kept in the meter for the current). exact_max: the
  * largest min(P, d) decomposed exactly (PDX_NOISE_EXACT_MAX). Returns d
