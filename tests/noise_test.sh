@@ -2,8 +2,8 @@
 # The gradient-noise geometry and probability currents of issue 17 end to
 # end: bad input gets the spec error form (file:line:column: key), pdx
 # plan counts the cost, the file holds the eigen dimension, the keys change
-# no training, the numbers are the same for any thread count, shard layout
-# and extension, and Langevin dynamics on a quadratic loss (an OU process
+# no training, the numbers are the same for any thread count, shard layout,
+# extension and resume after a stop, and Langevin dynamics on a quadratic loss (an OU process
 # with isotropic noise) has no current while SGD, whose noise D does not
 # commute with the Hessian, has one.
 # usage: noise_test.sh PDX_EXE SOURCE_ROOT
@@ -102,6 +102,21 @@ cp one.h5 ext.h5
 expect_exit 0 "extend" -- "$PDX" run big.yaml -o ext.h5 --extend --threads 2 --quiet
 expect_exit 0 "bigger spec, fresh" -- "$PDX" run big.yaml -o big.h5 --threads 1 --quiet
 same "extended file identical to a fresh run" ext.h5 big.h5
+
+# a stop in the middle of the current's steps (grace 0: running tasks are
+# abandoned between blocks of 256 steps), then the same command resumes:
+# the file equals an uninterrupted run
+sed 's/^replicas: 2/replicas: 16/; s/epochs: 30, /epochs: 900, /; s/times: \[5, 30\]/times: [5, 900]/' sweep.yaml > long.yaml
+expect_exit 0 "reference for the resume" -- "$PDX" run long.yaml -o long-ref.h5 --quiet
+"$PDX" run long.yaml -o long.h5 --grace 0 --threads 2 >/dev/null 2>"$WORK/err.txt" &
+pid=$!
+sleep 0.5
+kill -USR1 $pid
+wait $pid
+rc=$?
+if ((rc == 75)); then pass "stopped mid-run (exit 75)"; else fail "stopped mid-run: exit $rc (the run was too short?)"; fi
+expect_exit 0 "the same command resumes" -- "$PDX" run long.yaml -o long.h5 --quiet
+same "resumed = uninterrupted" long-ref.h5 long.h5
 
 # the geometry changes no training: the other variables equal a run
 # without it (the current steps one step at a time after its burn-in)
