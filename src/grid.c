@@ -433,9 +433,12 @@ static double noise_cost(const pdx_params *p)
     double work = (double)p->record_checkpoints * noise_spectrum_cost(p, k);
     if (p->record_current) {
         double d = (double)pdx_params_student_units(p) * ((double)p->N + 1.0);
-        double steps = (double)(pdx_grid_total_steps(p) -
-                                pdx_grid_steps_at(p, p->record_current_burn_in));
-        work += noise_spectrum_cost(p, k) + steps * d * (2.0 * k + 2.0);
+        int64_t from = pdx_grid_steps_at(p, p->record_current_burn_in);
+        double steps = (double)(pdx_grid_total_steps(p) - from);
+        /* per step: the projection, and the trainer driven one step at
+         * a time (about 250 units a call, measured on sgd with B = 1) */
+        work += noise_spectrum_cost(p, k) +
+                steps * (d * (2.0 * k + 2.0) + 250.0);
     }
     return work;
 }
