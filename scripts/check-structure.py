@@ -51,6 +51,8 @@ SRC_FILES = {
     "equilibrate.c": "observe",
     "observe_replicas.c": "observe",
     "flatness.c": "observe",
+    "noise.c": "observe", "current.c": "observe",
+    "observe_layout.c": "observe",
 }
 SRC_PREFIXES = [("cli_", "cli"), ("cmd_", "cli"), ("theory", "theory"),
                 ("spec", "spec"),

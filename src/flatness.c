@@ -37,53 +37,17 @@ static const pdx_var_desc flat_variables[PDX_FLAT_COUNT] = {
                           2, {PDX_DIM_TIME, PDX_DIM_PERTURBATION}},
 };
 
-/* The layouts' tables: the variables of pdx_observe_layout_variables
- * (three bases, with or without the robust ones) then the flat ones. */
-enum {
-    N_BASES = 3,
-    MAX_VARS = PDX_OBS_COUNT + PDX_ROBUST_COUNT + PDX_FLAT_COUNT
-};
-static const size_t flat_bases[N_BASES] = {
-    PDX_OBS_ONLINE_COUNT, PDX_OBS_FINITE_COUNT, PDX_OBS_COUNT};
-static pdx_var_desc with_flat[N_BASES][2][MAX_VARS];
-static size_t with_flat_count[N_BASES][2];
-static pthread_once_t with_flat_once = PTHREAD_ONCE_INIT;
-
-static void fill_with_flat(void)
+const pdx_var_desc *pdx_observe_flat_variables(void)
 {
-    for (size_t b = 0; b < N_BASES; b++)
-        for (int robust = 0; robust < 2; robust++) {
-            size_t n;
-            const pdx_var_desc *vars =
-                pdx_observe_layout_variables(flat_bases[b], robust, &n);
-            memcpy(with_flat[b][robust], vars, n * sizeof *vars);
-            memcpy(with_flat[b][robust] + n, flat_variables,
-                   sizeof flat_variables);
-            with_flat_count[b][robust] = n + PDX_FLAT_COUNT;
-        }
-}
-
-const pdx_var_desc *pdx_observe_layout_variables_flat(size_t base,
-                                                      int robust, int flat,
-                                                      size_t *count)
-{
-    if (!flat)
-        return pdx_observe_layout_variables(base, robust, count);
-    pthread_once(&with_flat_once, fill_with_flat);
-    for (size_t b = 0; b < N_BASES; b++)
-        if (flat_bases[b] == base) {
-            *count = with_flat_count[b][robust != 0];
-            return with_flat[b][robust != 0];
-        }
-    return pdx_observe_layout_variables(base, robust, count);
+    return flat_variables;
 }
 
 size_t pdx_observe_flat_base(const pdx_layout *layout)
 {
-    if (layout->dim_size[PDX_DIM_PERTURBATION] == 0 ||
-        layout->n_vars < PDX_FLAT_COUNT)
-        return layout->n_vars;
-    return layout->n_vars - PDX_FLAT_COUNT;
+    size_t n = pdx_observe_noise_base(layout); /* the noise ones follow */
+    if (layout->dim_size[PDX_DIM_PERTURBATION] == 0 || n < PDX_FLAT_COUNT)
+        return n;
+    return n - PDX_FLAT_COUNT;
 }
 
 /* ---- the workspace ---- */

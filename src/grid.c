@@ -301,7 +301,9 @@ uint64_t pdx_grid_cell_key(const pdx_params *params)
             id == PDX_K_TRAIN_NOISE_SCALE || /* in learning_rate already */
             id == PDX_K_RECORD_EVIDENCE || id == PDX_K_RECORD_PRIOR_PRECISION ||
             id == PDX_K_RECORD_BAYES ||  /* a second chain beside the first */
-            id == PDX_K_RECORD_PERTURBATION_DRAWS) /* measured, no change */
+            id == PDX_K_RECORD_PERTURBATION_DRAWS || /* measured, no change */
+            (id >= PDX_K_RECORD_NOISE_EIGEN &&   /* issue 17: measured beside */
+             id <= PDX_K_RECORD_CURRENT_BURN_IN))
             continue;
         /* issue 14 item 4: in the key only when turned on, so that the
          * cells of specs without them keep their streams */
@@ -506,6 +508,42 @@ static double flatness_cost(const pdx_params *p)
            (N * K * 22.0 + P * (2.0 * N * K + 20.0 * K));
 }
 
+/* Work of one spectrum of issue 17's D: the gradients, their centring,
+ * the smaller Gram matrix and its eigendecomposition (exact), or 11
+ * products with D on k + 16 vectors (beyond PDX_NOISE_EXACT_MAX). */
+static double noise_spectrum_cost(const pdx_params *p, double k)
+{
+    double P = (double)pdx_params_train_size(p), N = (double)p->N;
+    double d = (double)pdx_params_student_units(p) * (N + 1.0);
+    double m = P < d ? P : d;
+    double work = P * d * 6.0;
+    if (m <= PDX_NOISE_EXACT_MAX)
+        work += m * P * d + 12.0 * m * m * m;
+    else
+        work += 11.0 * (k + 16.0) * 2.0 * P * d;
+    return work;
+}
+
+/* Work of the gradient-noise geometry at the checkpoints and of the
+ * current's steps (issue 17; 0 when not asked for). */
+static double noise_cost(const pdx_params *p)
+{
+    if (p->record_noise_eigen <= 0 || !pdx_params_noise_applies(p))
+        return 0.0;
+    double k = (double)p->record_noise_eigen;
+    double work = (double)p->record_checkpoints * noise_spectrum_cost(p, k);
+    if (p->record_current) {
+        double d = (double)pdx_params_student_units(p) * ((double)p->N + 1.0);
+        int64_t from = pdx_grid_steps_at(p, p->record_current_burn_in);
+        double steps = (double)(pdx_grid_total_steps(p) - from);
+        /* per step: the projection, and the trainer driven one step at
+         * a time (about 250 units a call, measured on sgd with B = 1) */
+        work += noise_spectrum_cost(p, k) +
+                steps * (d * (2.0 * k + 2.0) + 250.0);
+    }
+    return work;
+}
+
 double pdx_grid_task_cost(const pdx_params *params)
 {
     if (params->record_perturbation_count > 0) {
@@ -513,6 +551,10 @@ double pdx_grid_task_cost(const pdx_params *params)
         plain.record_perturbation_count = 0;
         return pdx_grid_task_cost(&plain) + flatness_cost(params);
     }
+    if (params->record_noise_eigen > 0) /* issue 17, beside the rest */
+        return (pdx_params_finite(params) ? finite_task_cost(params)
+                                          : online_task_cost(params)) +
+               robust_cost(params) + noise_cost(params);
     if (params->record_budget_count > 0)
         return (pdx_params_finite(params) ? finite_task_cost(params)
                                           : online_task_cost(params)) +
@@ -898,4 +940,8 @@ void pdx_grid_layout_dims(const pdx_grid *grid, pdx_layout *layout)
     layout->dim_size[PDX_DIM_LAYER] = grid->max_layers;
     layout->dim_size[PDX_DIM_BUDGET] = grid->spec->n_budgets;
     layout->dim_size[PDX_DIM_PERTURBATION] = grid->spec->n_perturbations;
+    layout->dim_size[PDX_DIM_EIGEN] =
+        (size_t)grid->spec->base.record_noise_eigen;
+    layout->dim_size[PDX_DIM_EIGEN2] =
+        (size_t)grid->spec->base.record_noise_eigen;
 }

@@ -479,7 +479,8 @@ void pdx_observe_robust(pdx_attacker *at, const pdx_trainer *t,
 {
     const size_t base = pdx_observe_robust_base(layout);
     const size_t nb = layout->dim_size[PDX_DIM_BUDGET];
-    if (base == layout->n_vars || at == NULL || nb != at->n_budgets)
+    if (base == pdx_observe_noise_base(layout) || at == NULL ||
+        nb != at->n_budgets)
         return;
     const pdx_params *p = pdx_trainer_params(t);
     const double *x, *y;

@@ -382,6 +382,25 @@ static pdx_status spec_check_flatness(const spec_parser *p,
     return PDX_OK;
 }
 
+/* Issue 17's current: two directions at least, and steps after its
+ * burn-in. */
+static pdx_status spec_check_noise(const spec_parser *p, const pdx_params *c)
+{
+    if (c->record_current && c->record_noise_eigen < 2)
+        return spec_rule_fail(p, PDX_K_RECORD_CURRENT,
+                              "needs record.noise_eigen >= 2 (the current "
+                              "lives in the plane of two eigendirections "
+                              "of D), got %" PRId64,
+                              c->record_noise_eigen);
+    if (c->record_current && pdx_params_noise_applies(c) &&
+        !(c->record_current_burn_in < c->train_epochs))
+        return spec_rule_fail(p, PDX_K_RECORD_CURRENT_BURN_IN,
+                              "%.6g is not below train.epochs = %.6g: the "
+                              "current would have no steps",
+                              c->record_current_burn_in, c->train_epochs);
+    return PDX_OK;
+}
+
 /* The rules for one combination of the rule keys (the other keys at their
  * base values). */
 /* The noise scale, dropout and the evidence (issue 17): which students
@@ -583,6 +602,7 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
                               "nothing would be averaged",
                               c->train_burn_in, c->train_epochs);
     pdx_status st = spec_check_tempering(p, c);
+    st = st != PDX_OK ? st : spec_check_noise(p, c);
     return st != PDX_OK ? st : spec_check_training_time(p, c);
 }
 
@@ -668,6 +688,11 @@ static const char *spec_applies_text(pdx_key_id id)
     case PDX_K_TRAIN_ESGD_ALPHA: return "train.algorithm entropy_sgd";
     case PDX_K_RECORD_PERTURBATIONS: return NULL;
     case PDX_K_RECORD_PERTURBATION_DRAWS: return "record.perturbations";
+    case PDX_K_RECORD_NOISE_EIGEN:
+    case PDX_K_RECORD_CURRENT:
+    case PDX_K_RECORD_CURRENT_BURN_IN:
+        return "train.algorithm sgd, gd or langevin with a perceptron, "
+               "committee or twolayer student";
     default:
         return id >= PDX_K_STUDENT_DEPTH
                    ? "deep students or teachers (kind deep) and "
@@ -756,6 +781,10 @@ static int spec_key_applies(const pdx_params *c, pdx_key_id id)
     case PDX_K_TRAIN_ESGD_ALPHA:
     case PDX_K_RECORD_PERTURBATION_DRAWS: return pdx_params_uses_key(c, id);
     case PDX_K_RECORD_PERTURBATIONS: return 1;
+    case PDX_K_RECORD_NOISE_EIGEN:
+    case PDX_K_RECORD_CURRENT:
+    case PDX_K_RECORD_CURRENT_BURN_IN:
+        return pdx_params_noise_applies(c);
     default:
         return id >= PDX_K_STUDENT_DEPTH ? pdx_params_uses_key(c, id) : 1;
     }

@@ -647,6 +647,35 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
         "record.perturbations: random perturbations averaged per size and "
         "checkpoint (their standard error is recorded too)",
         OFF(record_perturbation_draws)},
+    [PDX_K_RECORD_NOISE_EIGEN] = {"record.noise_eigen", PDX_KEY_INT, 0, 0,
+                                  256, NO_CHOICES, 0, "0", "",
+                                  "k > 0: at every checkpoint, the gradient-"
+                                  "noise covariance D of the per-example "
+                                  "gradients (all trained weights): its k "
+                                  "largest eigenvalues (dimension eigen), "
+                                  "trace, participation ratio, rank holding "
+                                  "99 % of the trace, and the gradient "
+                                  "signal-to-noise ratio (sgd, gd, langevin; "
+                                  "perceptron, committee, twolayer students; "
+                                  "pdx plan counts the cost)",
+                                  OFF(record_noise_eigen)},
+    [PDX_K_RECORD_CURRENT] = {"record.current", PDX_KEY_CHOICE, 0, 0, 0,
+                              false_true, 0, "false", "",
+                              "true: the stationary probability current, "
+                              "the antisymmetric lag-one covariance "
+                              "<y_t+1 y_t^T> - <y_t y_t+1^T> of the weights "
+                              "projected on the top record.noise_eigen "
+                              "eigenvectors of D (taken at "
+                              "record.current_burn_in), every step after "
+                              "it, with batch-means standard errors",
+                              OFF(record_current)},
+    [PDX_K_RECORD_CURRENT_BURN_IN] = {"record.current_burn_in", PDX_KEY_REAL,
+                                      PDX_KEYF_DERIVED, 0, 1e9, NO_CHOICES,
+                                      NAN, "= train.burn_in", "1",
+                                      "record.current: epochs before the "
+                                      "current's directions are fixed and "
+                                      "its sums start",
+                                      OFF(record_current_burn_in)},
 };
 
 const double *pdx_spec_list(const pdx_spec *spec, pdx_key_id id, size_t *n)
@@ -797,6 +826,8 @@ void pdx_params_resolve(pdx_params *params, const pdx_spec *spec)
             params->train_ladder_size = (int)spec->axes[i].n;
             params->train_ladder = spec->axes[i].values;
         }
+    if (isnan(params->record_current_burn_in))
+        params->record_current_burn_in = params->train_burn_in;
 }
 
 /* The rule behind a value of key `id` that differs between cells though
@@ -897,6 +928,14 @@ int pdx_params_finite(const pdx_params *params)
     return params->train_algorithm != PDX_ALG_ONLINE;
 }
 
+int pdx_params_noise_applies(const pdx_params *params)
+{
+    int alg = params->train_algorithm;
+    return (alg == PDX_ALG_SGD || alg == PDX_ALG_GD ||
+            alg == PDX_ALG_LANGEVIN) &&
+           params->student_kind != PDX_MODEL_DEEP;
+}
+
 int pdx_params_uses_key(const pdx_params *params, pdx_key_id id)
 {
     switch (id) {
@@ -962,6 +1001,9 @@ int pdx_params_uses_key(const pdx_params *params, pdx_key_id id)
         return params->train_algorithm == PDX_ALG_ENTROPY_SGD;
     case PDX_K_RECORD_PERTURBATION_DRAWS:
         return params->record_perturbation_count > 0;
+    case PDX_K_RECORD_NOISE_EIGEN: return params->record_noise_eigen > 0;
+    case PDX_K_RECORD_CURRENT: return params->record_current;
+    case PDX_K_RECORD_CURRENT_BURN_IN: return params->record_current;
     default: return 1;
     }
 }

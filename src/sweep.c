@@ -115,11 +115,15 @@ void pdx_sweep_layout(const pdx_grid *grid, pdx_layout *layout)
     size_t base = grid->max_layers > 0        ? PDX_OBS_COUNT
                   : grid->max_train_size > 0 ? PDX_OBS_FINITE_COUNT
                                              : PDX_OBS_ONLINE_COUNT;
-    layout->vars = pdx_observe_layout_variables_flat(
+    const int noise = grid->spec->base.record_noise_eigen > 0;
+    layout->vars = pdx_observe_layout_variables_all(
         base, grid->spec->n_budgets > 0, grid->spec->n_perturbations > 0,
-        &layout->n_vars); /* the local energy after all (issue 16) */
+        noise, &layout->n_vars); /* robust, local energy, noise last */
     pdx_grid_layout_dims(grid, layout);
     layout->omit = sweep_omitted(grid);
+    if (noise && !grid->spec->base.record_current) /* issue 17 */
+        for (size_t v = PDX_NOISE_CURRENT; v < PDX_NOISE_COUNT; v++)
+            layout->omit |= (uint64_t)1 << (pdx_observe_noise_base(layout) + v);
 }
 
 /* Units an observer keeps averages for: only finite training sets take
@@ -138,6 +142,12 @@ static pdx_trainer_deep_limits deep_limits(const pdx_grid *grid)
         grid->max_deep_batch,    grid->max_propagate_columns,
         grid->max_replica_count, grid->max_ladder};
     return d;
+}
+
+/* Trained weights of the grid's largest student (issue 17's D). */
+static size_t noise_max_d(const pdx_grid *grid)
+{
+    return grid->max_student_hidden * ((size_t)grid->max_N + 1);
 }
 
 /* The commit group's values take at most this many bytes. */
@@ -168,6 +178,11 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
         (grid->spec->n_perturbations > 0
              ? pdx_flattener_bytes((size_t)grid->max_N,
                                    grid->max_student_hidden)
+             : 0.0) +
+        (grid->spec->base.record_noise_eigen > 0
+             ? pdx_noise_meter_bytes(
+                   (size_t)grid->max_train_size, noise_max_d(grid),
+                   (size_t)grid->spec->base.record_noise_eigen)
              : 0.0) +
         per_task;
     if (grid->spec->base.record_bayes) /* the second chain (record.bayes) */
@@ -258,6 +273,7 @@ typedef struct worker {
     pdx_trainer *twin;      /* record.bayes: the second chain, and */
     pdx_pair_observer *pair; /* its pair observer (else NULL) */
     pdx_flattener *flattener; /* NULL unless record.perturbations */
+    pdx_noise_meter *noise; /* NULL unless record.noise_eigen > 0 */
     double *x, *nu;
     double **values[PDX_BUNDLE];
     size_t n_vars;
@@ -308,6 +324,7 @@ static void worker_destroy(worker *w)
     pdx_trainer_destroy(&w->twin);
     pdx_pair_observer_destroy(&w->pair);
     pdx_flattener_destroy(&w->flattener);
+    pdx_noise_meter_destroy(&w->noise);
     free(w->x);
     free(w->nu);
     w->x = w->nu = NULL;
@@ -375,11 +392,16 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
                                   grid->max_student_hidden,
                                   grid->spec->perturbations,
                                   grid->spec->n_perturbations, err);
+    if (st == PDX_OK && grid->spec->base.record_noise_eigen > 0)
+        st = pdx_noise_meter_create(
+            &w->noise, (size_t)grid->max_train_size, noise_max_d(grid),
+            (size_t)grid->spec->base.record_noise_eigen, err);
     if (st != PDX_OK) {
         pdx_observer_destroy(&w->observer);
         pdx_attacker_destroy(&w->attacker);
         pdx_trainer_destroy(&w->twin);
         pdx_pair_observer_destroy(&w->pair);
+        pdx_attacker_destroy(&w->attacker);
         pdx_attacker_destroy(&w->attacker);
         return st;
     }
@@ -586,9 +608,19 @@ static void run_finite_task(worker *w, const pdx_grid *grid,
     const int64_t total_steps = pdx_trainer_total_steps(t);
     /* samples at whole sweeps (epochs) from burn_in on */
     int64_t sample = (int64_t)ceil(params.train_burn_in) * per_time;
+    /* the probability current (issue 17): every step from its burn-in */
+    const int current = w->noise != NULL && params.record_current &&
+                        pdx_params_noise_applies(&params);
+    const int64_t from =
+        current ? pdx_grid_steps_at(&params, params.record_current_burn_in)
+                : total_steps + 1;
+    int64_t cstep = from;
     size_t ti = 0;
     for (;;) {
-        if (worker_abandons(w)) { /* checked between checkpoints */
+        /* checked between checkpoints, and every 256 steps of the current */
+        int between = cstep <= from || cstep > total_steps ||
+                      (cstep - from) % 256 == 0;
+        if (between && worker_abandons(w)) {
             *status = PDX_TASK_PENDING;
             *steps = pdx_trainer_step(t);
             return;
@@ -602,10 +634,20 @@ static void run_finite_task(worker *w, const pdx_grid *grid,
         }
         if (averages && sample <= total_steps && sample < next)
             next = sample;
+        if (cstep <= total_steps && cstep < next)
+            next = cstep;
         if (pdx_trainer_iterate(t, next) ||
             (twin != NULL && pdx_trainer_iterate(twin, next))) {
             *status = PDX_TASK_DIVERGED;
             break;
+        }
+        if (next == cstep) {
+            if (cstep == from)
+                pdx_observe_current_start(w->noise, t, total_steps - from,
+                                          layout, out);
+            else
+                pdx_observe_current_push(w->noise, t);
+            cstep++;
         }
         if (averages && next == sample) {
             pdx_observe_sample(w->observer, t, layout, out);
@@ -620,18 +662,23 @@ static void run_finite_task(worker *w, const pdx_grid *grid,
             if (twin != NULL)
                 pdx_observe_pair_measure(t, twin, layout, ti, out);
             pdx_observe_flatness(w->flattener, t, layout, ti, out);
+            pdx_observe_noise(w->noise, t, layout, ti, out);
             ti++;
         }
         int more_times = ti < spec->n_times &&
                          spec->times[ti] <= params.train_epochs;
         int more_samples = averages && sample <= total_steps;
-        if (next >= total_steps && !more_times && !more_samples)
+        if (next >= total_steps && !more_times && !more_samples &&
+            cstep > total_steps)
             break;
     }
-    if (*status == PDX_TASK_DONE)
+    if (*status == PDX_TASK_DONE) {
         pdx_observe_task(w->observer, t, layout, out);
-    if (*status == PDX_TASK_DONE && twin != NULL)
-        pdx_observe_pair_task(w->pair, t, layout, out);
+        if (twin != NULL)
+            pdx_observe_pair_task(w->pair, t, layout, out);
+        if (current)
+            pdx_observe_current_finish(w->noise, layout, out);
+    }
     *steps = pdx_trainer_step(t);
 }
 

@@ -88,14 +88,17 @@ cp one.h5 ext.h5
 expect_exit 0 "extend" -- "$PDX" run big.yaml -o ext.h5 --extend --threads 2 --quiet
 expect_exit 0 "bigger spec, fresh" -- "$PDX" run big.yaml -o big.h5 --threads 1 --quiet
 same "extended file identical to a fresh run" ext.h5 big.h5
-# a kill part-way and a resume: the same bits
-sed 's/^replicas: 2/replicas: 12/; s/epochs: 12/epochs: 60/' sweep.yaml > long.yaml
+# a kill part-way and a resume: the same bits (long.yaml takes ~4 s on
+# one idle core; the kill comes after 0.4 s)
+sed 's/^replicas: 2/replicas: 480/; s/epochs: 12/epochs: 60/' sweep.yaml > long.yaml
 expect_exit 0 "long run, uninterrupted" -- "$PDX" run long.yaml -o full.h5 --threads 2 --quiet
 "$PDX" run long.yaml -o killed.h5 --threads 1 --quiet >/dev/null 2>&1 &
 pid=$!
 sleep 0.4
 kill -9 "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
+code=$?
+[[ $code == 137 ]] && pass "killed part-way (exit $code)" || fail "kill -9: exit $code (the run finished first?)"
 expect_exit 0 "resume after kill -9" -- "$PDX" run long.yaml -o killed.h5 --threads 2 --quiet
 same "resumed file identical to an uninterrupted run" full.h5 killed.h5
 

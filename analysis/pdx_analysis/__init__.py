@@ -26,6 +26,8 @@ Public API::
     from pdx_analysis.robust_plot import robust_vs_clean, robust_vs_budget
     local_energy_table(ds)                   # local energy vs perturbation
     from pdx_analysis.flatness_plot import local_energy_plot
+    noise_cells(ds)                          # issue 17: D's rank, current
+    from pdx_analysis.noise_plot import sgd_vs_langevin
     ds.pdx.mean("eg"), ds.pdx.boundary("jump"), ds.pdx.plot("alpha", "T")
     ds = run({"name": "demo", ...}, "demo.h5", threads=2)  # pdx run, loaded
     th = theory({"name": "demo", ...}, "demo-theory.h5")   # pdx theory
@@ -49,6 +51,7 @@ absence of cycles and of private cross-module imports)::
     5      robust        robust vs clean error: cells, power laws in eps, correlations
     5      generalization  B_opt against eta P, regularizer gains, evidence tables
     5      flatness      the local energy against perturbation size (issue 16)
+    5      noise         gradient-noise geometry and currents per cell (issue 17)
     6      detection     boundaries in datasets: interpolation, jump, ...
     7      overlays      theory lines as boundaries; simulation vs theory
     8      boundaries    front of 5-7 (``pdx_analysis.boundaries`` as before)
@@ -57,6 +60,7 @@ absence of cycles and of private cross-module imports)::
     9      lines         learning curves and slices (Matplotlib)
     9      robust_plot   robust vs clean error, robust error vs eps (Matplotlib)
     9      flatness_plot local energy against perturbation size (Matplotlib)
+    9      noise_plot    SGD against Langevin: eg, rank of D, current (Matplotlib)
     10     report        the one-command report (Markdown / HTML)
     11     accessor      ``ds.pdx``: the functions above as Dataset methods
     12     __init__      this package's public names
@@ -129,6 +133,7 @@ from .generalization import (  # noqa: E402
     regularizer_gains,
 )
 from .flatness import local_energy_table  # noqa: E402
+from .noise import noise_cells  # noqa: E402
 from .refine import Refinement, load_refine  # noqa: E402
 from .accessor import PdxAccessor  # noqa: E402  (registers ds.pdx)
 
@@ -167,6 +172,7 @@ __all__ = [
     "load_files",
     "power_law",
     "load_refine",
+    "noise_cells",
     "Refinement",
     "replica_mean",
     "replica_reduce",

@@ -22,14 +22,23 @@ typedef enum pdx_dim {
                                 * files unless the spec gives budgets) */
     PDX_DIM_PERTURBATION = 7,  /* record.perturbations (issue 16; size 0
                                 * and absent unless the spec gives them) */
-    PDX_DIM_COUNT = 8
+    PDX_DIM_EIGEN = 8,         /* i = 1 .. k, record.noise_eigen: the
+                                * eigenvalues of the gradient-noise
+                                * covariance D, largest first (size 0 and
+                                * absent from files unless asked for) */
+    PDX_DIM_EIGEN2 = 9,        /* j = 1 .. k, second index of k x k */
+    PDX_DIM_COUNT = 10
 } pdx_dim;
+
+/* The eigen dimension's spectra (pdx/observe.h) are exact up to min(P, d)
+ * of this, beyond it computed by subspace iteration (the top k + 16). */
+#define PDX_NOISE_EXACT_MAX 1000
 
 /* Dimension names in result files, indexed by pdx_dim. */
 #define PDX_DIM_NAMES                                                          \
     { "time",         "student_unit",  "student_unit2",                      \
       "teacher_unit", "teacher_unit2", "layer",                           \
-      "budget",       "perturbation" }
+      "budget",       "perturbation",  "eigen",         "eigen2" }
 
 /* One float64 variable of shape (axes..., replica, dims[0..n_dims-1]). */
 typedef struct pdx_var_desc {
@@ -44,7 +53,8 @@ typedef struct pdx_layout {
     const pdx_var_desc *vars;
     size_t n_vars;
     size_t dim_size[PDX_DIM_COUNT]; /* time, K_max, K_max, M_max, M_max,
-                                     * L_max, budgets, perturbations */
+                                     * L_max, budgets, perturbations,
+                                     * k, k */
     /* bit v set: variable v is measured (buffers, NaN) but not written to
      * files, as no cell of the sweep produces it (e.g. eg_mean outside
      * metropolis and langevin; docs/FORMAT.md). v < 64. */

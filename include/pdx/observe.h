@@ -166,12 +166,8 @@ typedef enum pdx_flat_var {
     PDX_FLAT_COUNT
 } pdx_flat_var;
 
-/* The variables of a layout as pdx_observe_layout_variables, followed by
- * the PDX_FLAT_COUNT local-energy ones when `flat`. Static tables,
- * thread-safe. */
-const pdx_var_desc *pdx_observe_layout_variables_flat(size_t base,
-                                                      int robust, int flat,
-                                                      size_t *count);
+/* The PDX_FLAT_COUNT local-energy variables (static). */
+const pdx_var_desc *pdx_observe_flat_variables(void);
 
 /* Index of the layout's first local-energy variable: its variable count
  * when it has no perturbation dimension. */
@@ -366,5 +362,123 @@ void pdx_observe_measure(pdx_trainer *trainer, const pdx_layout *layout,
 /* Teacher overlaps T into out[PDX_OBS_T] (no time dimension). */
 void pdx_observe_teacher(const pdx_trainer *trainer, const pdx_layout *layout,
                          double *const *out);
+
+/* ---- Gradient-noise geometry and probability currents (issue 17;
+ * src/noise.c, src/current.c; docs/FORMAT.md, "Gradient-noise geometry").
+ * With record.noise_eigen = k > 0 a layout ends with these variables,
+ * after every other (the robust ones included): variable
+ * pdx_observe_noise_base(layout) + PDX_NOISE_*. */
+typedef enum pdx_noise_var {
+    PDX_NOISE_EIGENVALUES = 0,   /* time x eigen: top k eigenvalues of D */
+    PDX_NOISE_TRACE,             /* time: tr D */
+    PDX_NOISE_RANK,              /* time: participation ratio */
+    PDX_NOISE_RANK99,            /* time: eigenvalues holding 99 % of tr D */
+    PDX_NOISE_RANK99_FRACTION,   /* time: rank99 / d */
+    PDX_NOISE_SNR,               /* time: |grad f|^2 / tr D */
+    PDX_NOISE_DIMENSION,         /* per task: d, the trained weights */
+    PDX_NOISE_CURRENT,           /* eigen x eigen2: antisymmetric lag-one
+                                  * covariance (record.current) */
+    PDX_NOISE_CURRENT_SE,        /* eigen x eigen2: its batch-means se */
+    PDX_NOISE_CURRENT_CHI2,      /* per task: sum over i < j of (J/se)^2 */
+    PDX_NOISE_CURRENT_STEPS,     /* per task: transitions summed */
+    PDX_NOISE_CURRENT_EIGENVALUES, /* eigen: D's eigenvalues at burn-in */
+    PDX_NOISE_COUNT
+} pdx_noise_var;
+
+/* The PDX_NOISE_COUNT noise variables (static). */
+const pdx_var_desc *pdx_observe_noise_variables(void);
+
+/* The variables of a layout: pdx_observe_layout_variables(base, robust),
+ * then the PDX_FLAT_COUNT local-energy ones when `flat`, then the
+ * PDX_NOISE_COUNT noise ones when `noise` (src/observe_layout.c). Static
+ * tables, thread-safe. */
+const pdx_var_desc *pdx_observe_layout_variables_all(size_t base,
+                                                     int robust, int flat,
+                                                     int noise,
+                                                     size_t *count);
+
+/* Index of the layout's first noise variable: its variable count when it
+ * has no eigen dimension. */
+size_t pdx_observe_noise_base(const pdx_layout *layout);
+
+/* PDX_NOISE_EXACT_MAX (pdx/layout.h): exact eigendecomposition up to
+ * min(P, d) of this, beyond it subspace iteration (docs/FORMAT.md). */
+
+/* The spectrum summary of D at the current weights. */
+typedef struct pdx_noise_summary {
+    size_t d;            /* trained weights (0: the task has none) */
+    double trace;        /* tr D */
+    double rank;         /* participation ratio (tr D)^2 / tr D^2 */
+    double rank99;       /* fewest eigenvalues holding 99 % of tr D */
+    double snr;          /* |grad f|^2 / tr D, grad f the full-batch
+                          * gradient of the objective (decay included) */
+    int exact;           /* 1: every eigenvalue computed; 0: the top ones
+                          * (rank an upper bound, rank99 NaN if the top
+                          * ones hold less than 99 %) */
+} pdx_noise_summary;
+
+/* Workspace of one worker thread: training sets of up to max_P examples,
+ * up to max_d weights, k eigenvalues, the current's k directions. */
+typedef struct pdx_noise_meter pdx_noise_meter;
+
+pdx_status pdx_noise_meter_create(pdx_noise_meter **out, size_t max_P,
+                                  size_t max_d, size_t k, pdx_error *err);
+void pdx_noise_meter_destroy(pdx_noise_meter **meter);
+double pdx_noise_meter_bytes(size_t max_P, size_t max_d, size_t k);
+
+/* (Unlike the observer, pdx_noise_spectrum and pdx_observe_noise allocate
+ * the decomposition's workspace per call, O(min(P, d)^2) doubles; out of
+ * memory leaves the eigenvalues NaN.)
+ * D's k largest eigenvalues (NaN beyond min(P, d)) into eig, the summary
+ * into *sum, for the trainer's student now; with `vectors` the
+ * eigenvectors too (kept in the meter for the current). exact_max: the
+ * largest min(P, d) decomposed exactly (PDX_NOISE_EXACT_MAX). Returns d
+ * (0: the task has no trained weights; nothing written). */
+size_t pdx_noise_spectrum(pdx_noise_meter *meter, pdx_trainer *trainer,
+                          size_t k, size_t exact_max, int vectors,
+                          double *eig, pdx_noise_summary *sum);
+
+/* The eigenvectors the last call with `vectors` found: *k of them (rows of
+ * *d weights, unit length, largest |component| positive). */
+const double *pdx_noise_meter_directions(const pdx_noise_meter *meter,
+                                         size_t *k, size_t *d);
+
+/* The geometry at checkpoint time_index into the noise variables (nothing
+ * when the layout has none or the task does not apply). */
+void pdx_observe_noise(pdx_noise_meter *meter, pdx_trainer *trainer,
+                       const pdx_layout *layout, size_t time_index,
+                       double *const *out);
+
+/* The current of a task: at its burn-in step, fix the directions (top k
+ * eigenvectors of D) and the reference weights (start); after each later
+ * step, add the transition (push); at the end, write the result (finish). */
+void pdx_observe_current_start(pdx_noise_meter *meter, pdx_trainer *trainer,
+                               int64_t transitions, const pdx_layout *layout,
+                               double *const *out);
+void pdx_observe_current_push(pdx_noise_meter *meter,
+                              const pdx_trainer *trainer);
+void pdx_observe_current_finish(pdx_noise_meter *meter,
+                                const pdx_layout *layout, double *const *out);
+
+/* The estimator alone (src/current.c): for a series y_0, y_1, ..., y_n of
+ * k-vectors, J = (1/n) sum_t (y_t+1 y_t^T - y_t y_t+1^T) and its standard
+ * error by batch means (PDX_CURRENT_BATCHES batches of consecutive
+ * transitions, as equal as n allows). */
+#define PDX_CURRENT_BATCHES 20
+typedef struct pdx_current pdx_current;
+
+pdx_status pdx_current_create(pdx_current **out, size_t max_k,
+                              pdx_error *err);
+void pdx_current_destroy(pdx_current **current);
+double pdx_current_bytes(size_t max_k);
+/* Start a series of k-vectors with `transitions` transitions (n). */
+void pdx_current_start(pdx_current *current, size_t k, int64_t transitions);
+/* The next vector of the series (the first one starts it). */
+void pdx_current_push(pdx_current *current, const double *y);
+/* J and se (k x k, row-major; se NaN with fewer than 2 batches) and the
+ * chi^2 sum over i < j of (J_ij / se_ij)^2; returns the transitions
+ * summed. */
+int64_t pdx_current_result(const pdx_current *current, double *J, double *se,
+                           double *chi2);
 
 #endif

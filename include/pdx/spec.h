@@ -207,6 +207,11 @@ typedef enum pdx_key_id {
     PDX_K_TRAIN_ESGD_ALPHA,
     PDX_K_RECORD_PERTURBATIONS,
     PDX_K_RECORD_PERTURBATION_DRAWS,
+    /* gradient-noise geometry and probability currents (issue 17); not
+     * part of the cell key (measured beside, training unchanged) */
+    PDX_K_RECORD_NOISE_EIGEN,
+    PDX_K_RECORD_CURRENT,
+    PDX_K_RECORD_CURRENT_BURN_IN,
     PDX_KEY_COUNT
 } pdx_key_id;
 
@@ -340,6 +345,10 @@ typedef struct pdx_params {
     /* flatness (issue 16) */
     int record_perturbation_count;     /* not a key: record.perturbations */
     int64_t record_perturbation_draws; /* perturbations averaged per size */
+    /* issue 17 (pdx/observe.h, "Gradient-noise geometry") */
+    int64_t record_noise_eigen;  /* k: top eigenvalues of D (0: off) */
+    int record_current;          /* 1: the probability current */
+    double record_current_burn_in; /* NaN in the table: = train.burn_in */
 } pdx_params;
 
 typedef enum pdx_axis_scale {
@@ -497,6 +506,11 @@ void pdx_spec_destroy(pdx_spec **spec);
  * share input streams in bundles): a fixed training set, or no data at
  * all (propagate). */
 int pdx_params_finite(const pdx_params *params);
+
+/* 1 if the cell can measure the gradient-noise geometry (record.noise_eigen,
+ * record.current: issue 17): sgd, gd or langevin with a perceptron,
+ * committee or twolayer student. */
+int pdx_params_noise_applies(const pdx_params *params);
 
 /* 1 if a key of the deep networks (student.depth, ..., propagate.*)
  * applies to the cell: a deep student or teacher, or propagate. */

@@ -254,4 +254,21 @@ void pdx_trainer_stream_names(const pdx_trainer *trainer, uint64_t *seed,
 double pdx_trainer_train_error_of(const pdx_trainer *trainer,
                                   const pdx_committee *model, double *loss);
 
+/* ---- Per-example gradients (issue 17; src/train/example_grad.c) ----
+ * The trained parameters of a non-deep student on a finite training set:
+ * w (K x N, row k at k N), then v (K) when the second layer is trained.
+ * Their number d (0: deep students, online tasks). */
+size_t pdx_trainer_parameter_count(const pdx_trainer *trainer);
+
+/* The current parameters into out (d doubles); returns d. */
+size_t pdx_trainer_parameters(const pdx_trainer *trainer, double *out);
+
+/* The gradient of each training example's loss at the current weights,
+ * example mu into G[mu ld .. mu ld + d - 1] (P rows), and the gradient of
+ * the weight decay (weight_decay x parameters) into decay_grad (d, if not
+ * NULL). Returns d (0: nothing written). Uses the trainer's scratch, the
+ * student is not changed. */
+size_t pdx_trainer_example_gradients(pdx_trainer *trainer, double *G,
+                                     size_t ld, double *decay_grad);
+
 #endif

@@ -175,6 +175,12 @@ int pdx_cli_plan(int argc, char **argv)
         printf("perturbations %zu local-energy sizes, %g .. %g\n",
                spec->n_perturbations, spec->perturbations[0],
                spec->perturbations[spec->n_perturbations - 1]);
+    if (spec->base.record_noise_eigen > 0) /* issue 17: counted in "work" */
+        printf("noise    D's top %lld eigenvalues at %zu checkpoints%s\n",
+               (long long)spec->base.record_noise_eigen, spec->n_times,
+               spec->base.record_current
+                   ? ", the current at every step after its burn-in"
+                   : "");
     double cost = 0.0, steps = 0.0;
     for (uint64_t cell = 0; cell < grid->n_cells; cell++) {
         pdx_params p;

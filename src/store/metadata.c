@@ -205,6 +205,24 @@ static const label labels[] = {
     {"train.esgd_alpha", "Entropy-SGD averaging factor α", "1"},
     {"record.perturbations", "perturbation sizes", "1"},
     {"record.perturbation_draws", "perturbation draws", "1"},
+    /* issue 17: gradient-noise geometry and probability currents */
+    {"noise_eigenvalues", "eigenvalues of D", "1"},
+    {"noise_trace", "tr D", "1"},
+    {"noise_rank", "effective rank of D", "1"},
+    {"noise_rank99", "rank holding 99 % of tr D", "1"},
+    {"noise_rank99_fraction", "rank99 / d", "1"},
+    {"grad_snr", "gradient SNR |∇f|²/tr D", "1"},
+    {"noise_dimension", "trained weights d", "1"},
+    {"current", "probability current J", "1"},
+    {"current_se", "standard error of J", "1"},
+    {"current_chi2", "χ² of J", "1"},
+    {"current_steps", "steps in J", "1"},
+    {"current_eigenvalues", "eigenvalues of D at burn-in", "1"},
+    {"eigen", "eigenvalue rank i", "1"},
+    {"eigen2", "eigenvalue rank j", "1"},
+    {"record.noise_eigen", "eigenvalues of D recorded", "1"},
+    {"record.current", "current recorded", NULL},
+    {"record.current_burn_in", "burn-in of the current", TIME_UNITS},
 };
 
 static const label *find_label(const char *name, int theory)

@@ -58,6 +58,8 @@ static const char *const dim_long_names[PDX_DIM_COUNT] = {
     "perturbation budget eps (record.budgets, in record.norm)",
     "perturbation size of the local energy (record.perturbations): "
     "fraction p of binary weights flipped, or sigma of w_i (1 + sigma z_i)",
+    "eigenvalue rank i of the gradient-noise covariance D (1: largest)",
+    "eigenvalue rank j of D (second index of k x k)",
 };
 static const char *const scale_names[] = {"list", "lin", "log"};
 static const char *const status_meanings = "pending done diverged failed";

@@ -260,8 +260,8 @@ double pdx__dim_coordinate(const pdx_store *s, int d, size_t j)
 {
     if (d == PDX_DIM_TIME)
         return s->spec->times != NULL ? s->spec->times[j] : 0.0;
-    if (d == PDX_DIM_LAYER) /* l = 1 .. L_max (h^l), not an index */
-        return (double)(j + 1);
+    if (d == PDX_DIM_LAYER || d == PDX_DIM_EIGEN || d == PDX_DIM_EIGEN2)
+        return (double)(j + 1); /* l = 1 .. L_max (h^l), i = 1 .. k */
     if (d == PDX_DIM_BUDGET)
         return s->spec->budgets != NULL ? s->spec->budgets[j] : 0.0;
     if (d == PDX_DIM_PERTURBATION)
@@ -286,7 +286,8 @@ pdx_status pdx__create_dim_coordinates(const pdx_store *s, hid_t file,
         if (d == PDX_DIM_TIME)
             values = s->spec->times != NULL ? s->spec->times : &(double){0};
         if (d == PDX_DIM_LAYER || d == PDX_DIM_BUDGET ||
-            d == PDX_DIM_PERTURBATION) {
+            d == PDX_DIM_PERTURBATION || d == PDX_DIM_EIGEN ||
+            d == PDX_DIM_EIGEN2) {
             size_t n = layout->dim_size[d];
             layers = malloc((n > 0 ? n : 1) * sizeof *layers);
             if (layers == NULL)
