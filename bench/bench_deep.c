@@ -23,7 +23,7 @@ void openblas_set_num_threads(int);
 static double now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -55,7 +55,7 @@ int main(void)
     pdx_rng_stream_init(&s, 1, PDX_RNG_INIT, 0, 0);
     pdx_deep_init(net, &s, N, L, n, PDX_ACT_TANH, 1.75, 0.05);
     pdx_deep_init(grad, &s, N, L, n, PDX_ACT_TANH, 1.75, 0.05);
-    static double x[B * N], h[L * B * n], act[L * B * n], delta[2 * B * n];
+    static double x[B * N], h[L * B * n], act[L * B * n], delta[3 * B * n];
     double yhat[B], dy[B];
     pdx_rng_gaussian(&s, 7, x, B * N);
     for (int r = 0; r < B; r++)

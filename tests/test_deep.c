@@ -155,7 +155,7 @@ static void check_gradient(int activation)
                        .b = grad->b, .a = grad->a, .work = grad->work,
                        .max_weights = grad->max_weights,
                        .max_depth = L, .max_width = n};
-    double x[3 * 6], h[3 * 3 * 5], a[3 * 3 * 5], yhat[3], delta[2 * 3 * 5];
+    double x[3 * 6], h[3 * 3 * 5], a[3 * 3 * 5], yhat[3], delta[3 * 3 * 5];
     const double dy[3] = {0.75, -1.25, 0.375};
     pdx_rng_gaussian(&s, 99, x, B * N);
     pdx_deep_forward_batch(net, x, B, h, a, yhat);

@@ -74,7 +74,7 @@ double pdx_model_forward(const pdx_committee *model, const double *x,
  * results do not depend on threads or vector width. Thread-safe on
  * distinct nets; no allocation but pdx_deep_create. */
 /* Inputs a forward pass without gradients takes at a time. */
-#define PDX_DEEP_BLOCK 32
+#define PDX_DEEP_BLOCK 48
 
 struct pdx_deep {
     size_t N, depth, width;
@@ -145,7 +145,7 @@ void pdx_deep_forward_batch(const pdx_deep *net, const double *x, size_t B,
 
 /* Gradient of sum_r dyhat[r] f(x_r) with respect to every parameter,
  * after pdx_deep_forward_batch on the same inputs: into grad (a net of the
- * same sizes: grad->w, grad->b, grad->a, grad->a0), using `delta` (2 B n
+ * same sizes: grad->w, grad->b, grad->a, grad->a0), using `delta` (3 B n
  * doubles) as scratch. */
 void pdx_deep_backward_batch(const pdx_deep *net, const double *x, size_t B,
                              const double *h, const double *act,

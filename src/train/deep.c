@@ -39,7 +39,7 @@ static double deep_doubles(const pdx__trainer_sizes *sz)
                                                    d->student_width);
     return weights + L * n + n            /* the gradient */
            + 2.0 * L * B * n              /* pre-activations, activations */
-           + 2.0 * B * n + 2.0 * B        /* errors; yhat, dyhat */
+           + 3.0 * B * n + 2.0 * B        /* errors; yhat, dyhat */
            + B * N;                       /* the batch's inputs */
 }
 
@@ -57,7 +57,7 @@ static deep_arrays deep_arrays_of(pdx_trainer *t)
     a.h = st->grad.a + n;
     a.act = a.h + L * B * n;
     a.delta = a.act + L * B * n;
-    a.yhat = a.delta + 2 * B * n;
+    a.yhat = a.delta + 3 * B * n;
     a.dyhat = a.yhat + B;
     a.x = a.dyhat + B;
     return a;
