@@ -154,7 +154,7 @@ tile(const double *A, size_t sr, size_t sk, const int R, const int V,
         for (int v = 0; v < V; v++)
             m[v] = pdx_vd_load(M + k * ldm + (size_t)v * PDX_VW);
         for (int r = 0; r < R; r++) {
-            const pdx_vd a = pdx_vd_splat(A[(size_t)r * sr + k * sk]);
+            const pdx_vd a = pdx_vd_bcast(A + (size_t)r * sr + k * sk);
             for (int v = 0; v < V; v++)
                 acc[r][v] = pdx_vd_fma(a, m[v], acc[r][v]);
         }

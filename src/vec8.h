@@ -82,10 +82,30 @@ static inline pdx_vd pdx_vd_fma(pdx_vd a, pdx_vd b, pdx_vd c)
 /* Every lane a. */
 static inline pdx_vd pdx_vd_splat(double a)
 {
+#if defined(__AVX512F__)
+    return (pdx_vd)_mm512_set1_pd(a);
+#elif defined(__AVX__) && defined(__FMA__)
+    return (pdx_vd)_mm256_set1_pd(a);
+#else
     pdx_vd v;
     for (int l = 0; l < PDX_VW; l++)
         v[l] = a;
     return v;
+#endif
+}
+
+/* Every lane *p, loaded as one broadcast (GCC 12 makes the lane loop of a
+ * splat a load and a lane shuffle, which took an FMA port in the matrix
+ * kernel). */
+static inline pdx_vd pdx_vd_bcast(const double *p)
+{
+#if defined(__AVX512F__)
+    return (pdx_vd)_mm512_set1_pd(*p);
+#elif defined(__AVX__) && defined(__FMA__)
+    return (pdx_vd)_mm256_broadcast_sd(p);
+#else
+    return pdx_vd_splat(*p);
+#endif
 }
 
 #endif
