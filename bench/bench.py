@@ -163,34 +163,54 @@ def d1(a, res):
     """D1: sweeps/bench-deep.yaml (the grid, nets and epochs of
     torch_deep_grid.py: 15,000 SGD steps and a 10,000-input test error per
     cell) with 1 and 2 threads (best of 2 each), the peer with 1 and 2
-    threads, in this same invocation; then bench_deep's flop rates."""
+    threads, in this same invocation; then bench_deep's flop rates. Wall
+    times and CPU times (user + system of the process, the peer's
+    including its start-up and torch's import): on a shared machine the
+    1-thread CPU time is the figure a busy neighbour does not inflate."""
     spec = os.path.join(a.source_root, "sweeps", "bench-deep.yaml")
     steps = 15000
     res["d1_workload"] = ("D1 bench-deep (N=100, width 64 tanh, depths 2..32 x 6 sigma_w2 "
                           "x 2 seeds, P=400, B=16, 10 epochs, test 10,000)")
+    res["d1_load_average_before"] = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "d1.h5")
         for threads in (1, 2):
-            best = None
+            best = best_cpu = None
             for _ in range(2):
-                wall, _, _ = run_measured([a.pdx, "run", spec, "-o", out, "--force",
-                                           "--quiet", "--threads", str(threads)])
+                wall, cpu, _ = run_timed([a.pdx, "run", spec, "-o", out, "--force",
+                                          "--quiet", "--threads", str(threads)])
                 best = wall if best is None else min(best, wall)
+                best_cpu = cpu if best_cpu is None else min(best_cpu, cpu)
             res[f"d1_pdx_wall_s_{threads}t"] = best
+            res[f"d1_pdx_cpu_s_{threads}t"] = best_cpu
             res[f"d1_pdx_steps_per_s_{threads}t"] = steps / best
     if a.deep:
         kr = json.loads(subprocess.check_output([a.deep], text=True).strip().splitlines()[-1])
         res["d1_sgd_step_gflops_1t"] = kr["sgd_step_gflops"]
+        for key in ("forward_gflops", "backward_gflops", "test_set_gflops", "tanh_ns"):
+            if key in kr:
+                res[f"d1_{key}_1t"] = kr[key]
         res["d1_affine_gflops_1t"] = kr["affine_16x64x64_gflops"]
         if kr.get("openblas_dgemm_16x64x64_gflops") is not None:
             res["d1_openblas_dgemm_gflops_1t"] = kr["openblas_dgemm_16x64x64_gflops"]
         res["d1_peak_gflops_per_core"] = kr["peak_gflops_per_core"]
+        if "measured_peak_gflops_per_core" in kr:
+            res["d1_measured_peak_gflops_per_core"] = kr["measured_peak_gflops_per_core"]
     for threads in (1, 2):
+        t0 = os.times()
         pr = run_peer(a, res, "d1_peer", "torch_deep_grid.py", threads)
+        t1 = os.times()
         if pr is None:
             return
         res[f"d1_peer_wall_s_{threads}t"] = pr["wall_s"]
+        res[f"d1_peer_cpu_s_{threads}t"] = (t1.children_user - t0.children_user +
+                                            t1.children_system - t0.children_system)
         res[f"d1_ratio_to_peer_{threads}t"] = pr["wall_s"] / res[f"d1_pdx_wall_s_{threads}t"]
+    res["d1_ratio_to_peer_cpu_1t"] = res["d1_peer_cpu_s_1t"] / res["d1_pdx_cpu_s_1t"]
+    # pdx's best against the peer's best (the peer is slower with 2 threads)
+    res["d1_ratio_best_to_best"] = (min(res["d1_peer_wall_s_1t"], res["d1_peer_wall_s_2t"]) /
+                                    min(res["d1_pdx_wall_s_1t"], res["d1_pdx_wall_s_2t"]))
+    res["d1_load_average_after"] = os.getloadavg()[0]
 
 def w2(a, res):
     """W2: sweeps/bench-minibatch.yaml (the grid, model and epochs of

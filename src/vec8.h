@@ -54,4 +54,58 @@ static inline double *pdx_alloc_doubles(size_t n)
     return p;
 }
 
+/* ---- fused multiply-add on native vectors (deep nets' kernels) ----
+ * Lane l of pdx_vd_fma(a, b, c) is fma(a_l, b_l, c_l): one rounding, the
+ * bits of C's fma() on the lane's numbers, so kernels that use it keep
+ * the bits of their scalar twins (which call fma()) at every width: the
+ * FMA instruction under -march=native on a CPU with FMA, glibc's
+ * correctly rounded fma() otherwise (slow, the same bits). */
+#if defined(__AVX512F__) || (defined(__AVX__) && defined(__FMA__))
+#include <immintrin.h>
+#endif
+#include <math.h>
+
+static inline pdx_vd pdx_vd_fma(pdx_vd a, pdx_vd b, pdx_vd c)
+{
+#if defined(__AVX512F__)
+    return (pdx_vd)_mm512_fmadd_pd((__m512d)a, (__m512d)b, (__m512d)c);
+#elif defined(__AVX__) && defined(__FMA__)
+    return (pdx_vd)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
+#else
+    pdx_vd r;
+    for (int l = 0; l < PDX_VW; l++)
+        r[l] = fma(a[l], b[l], c[l]);
+    return r;
+#endif
+}
+
+/* Every lane a. */
+static inline pdx_vd pdx_vd_splat(double a)
+{
+#if defined(__AVX512F__)
+    return (pdx_vd)_mm512_set1_pd(a);
+#elif defined(__AVX__) && defined(__FMA__)
+    return (pdx_vd)_mm256_set1_pd(a);
+#else
+    pdx_vd v;
+    for (int l = 0; l < PDX_VW; l++)
+        v[l] = a;
+    return v;
+#endif
+}
+
+/* Every lane *p, loaded as one broadcast (GCC 12 makes the lane loop of a
+ * splat a load and a lane shuffle, which took an FMA port in the matrix
+ * kernel). */
+static inline pdx_vd pdx_vd_bcast(const double *p)
+{
+#if defined(__AVX512F__)
+    return (pdx_vd)_mm512_set1_pd(*p);
+#elif defined(__AVX__) && defined(__FMA__)
+    return (pdx_vd)_mm256_broadcast_sd(p);
+#else
+    return pdx_vd_splat(*p);
+#endif
+}
+
 #endif

@@ -4,6 +4,7 @@
  * al. (2016) / Schoenholz et al. (2017) computed here by Gauss-Hermite
  * quadrature (independent of src/theory*), training that learns, and the
  * determinism of every deep result. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,7 +157,7 @@ static void check_gradient(int activation)
                        .b = grad->b, .a = grad->a, .work = grad->work,
                        .max_weights = grad->max_weights,
                        .max_depth = L, .max_width = n};
-    double x[3 * 6], h[3 * 3 * 5], a[3 * 3 * 5], yhat[3], delta[2 * 3 * 5];
+    double x[3 * 6], h[3 * 3 * 5], a[3 * 3 * 5], yhat[3], delta[3 * 3 * 5];
     const double dy[3] = {0.75, -1.25, 0.375};
     pdx_rng_gaussian(&s, 99, x, B * N);
     pdx_deep_forward_batch(net, x, B, h, a, yhat);
@@ -194,6 +195,98 @@ static void test_deep_gradient_matches_finite_differences(void **state)
     check_gradient(PDX_ACT_SIGMOID);
     check_gradient(PDX_ACT_LINEAR);
     check_gradient(PDX_ACT_RELU); /* no pre-activation at a kink here */
+}
+
+/* The matrix kernel's documented operations (pdx/model.h): every sum a
+ * chain of fma() in order from +0, the bias added after; errors below a
+ * layer sum over the units above in order. Scalar loops here, vector tiles
+ * and tails there: the same bits (sizes that leave every kind of tail:
+ * 13 rows = 6 + 6 + 1, 21 columns = 16 + 4 + 1, fan-in 37). */
+static void test_deep_kernels_have_documented_bits(void **state)
+{
+    (void)state;
+    enum { N = 37, L = 3, n = 21, B = 13 };
+    pdx_deep *net = NULL, *grad = NULL;
+    assert_int_equal(pdx_deep_create(&net, N, L, n, NULL), PDX_OK);
+    assert_int_equal(pdx_deep_create(&grad, N, L, n, NULL), PDX_OK);
+    pdx_rng_stream s;
+    pdx_rng_stream_init(&s, 515, PDX_RNG_INIT, 0, 2);
+    pdx_deep_init(net, &s, N, L, n, PDX_ACT_TANH, 1.75, 0.05);
+    pdx_deep_init(grad, &s, N, L, n, PDX_ACT_TANH, 1.75, 0.05);
+    static double x[B * N], h[L * B * n], a[L * B * n], delta[3 * B * n];
+    static double d[B * n], below[B * n], want[n * N];
+    double yhat[B], dy[B];
+    pdx_rng_gaussian(&s, 5, x, B * N);
+    for (int r = 0; r < B; r++)
+        dy[r] = 0.125 * (r - 6) + 0.01 * r * r;
+    pdx_deep_forward_batch(net, x, B, h, a, yhat);
+    pdx_deep_backward_batch(net, x, B, h, a, dy, grad, delta);
+    const double *W[L] = {net->w, net->w + n * N, net->w + n * N + n * n};
+    const double *gW[L] = {grad->w, grad->w + n * N,
+                           grad->w + n * N + n * n};
+    /* forward: h^l = (in W^T as fma chains) + b */
+    for (size_t l = 0; l < L; l++) {
+        size_t fan_in = l == 0 ? N : n;
+        const double *in = l == 0 ? x : a + (l - 1) * B * n;
+        for (size_t r = 0; r < B; r++)
+            for (size_t i = 0; i < n; i++) {
+                double acc = 0.0;
+                for (size_t j = 0; j < fan_in; j++)
+                    acc = fma(in[r * fan_in + j], W[l][j * n + i], acc);
+                acc += net->b[l * n + i];
+                assert_memory_equal(&acc, &h[(l * B + r) * n + i],
+                                    sizeof acc);
+            }
+    }
+    /* readout */
+    const double *top = a + (L - 1) * B * n;
+    double a0 = 0.0;
+    for (size_t r = 0; r < B; r++)
+        a0 += dy[r];
+    assert_memory_equal(&a0, &grad->a0, sizeof a0);
+    for (size_t i = 0; i < n; i++) {
+        double acc = 0.0;
+        for (size_t r = 0; r < B; r++)
+            acc = fma(dy[r], top[r * n + i], acc);
+        assert_memory_equal(&acc, &grad->a[i], sizeof acc);
+    }
+    for (size_t r = 0; r < B; r++)
+        for (size_t i = 0; i < n; i++) {
+            double g = top[r * n + i];
+            d[r * n + i] = (1.0 - g * g) * (dy[r] * net->a[i]);
+        }
+    for (size_t l = L; l-- > 0;) {
+        size_t fan_in = l == 0 ? N : n;
+        const double *in = l == 0 ? x : a + (l - 1) * B * n;
+        for (size_t j = 0; j < fan_in; j++)
+            for (size_t i = 0; i < n; i++) {
+                double acc = 0.0;
+                for (size_t r = 0; r < B; r++)
+                    acc = fma(in[r * fan_in + j], d[r * n + i], acc);
+                want[j * n + i] = acc;
+            }
+        assert_memory_equal(want, gW[l], fan_in * n * sizeof *want);
+        for (size_t i = 0; i < n; i++) {
+            double acc = 0.0;
+            for (size_t r = 0; r < B; r++)
+                acc += d[r * n + i];
+            assert_memory_equal(&acc, &grad->b[l * n + i], sizeof acc);
+        }
+        if (l == 0)
+            break;
+        const double *ab = a + (l - 1) * B * n;
+        for (size_t r = 0; r < B; r++)
+            for (size_t j = 0; j < n; j++) {
+                double acc = 0.0;
+                for (size_t i = 0; i < n; i++)
+                    acc = fma(W[l][j * n + i], d[r * n + i], acc);
+                double g = ab[r * n + j];
+                below[r * n + j] = acc * (1.0 - g * g);
+            }
+        memcpy(d, below, sizeof d);
+    }
+    pdx_deep_destroy(&net);
+    pdx_deep_destroy(&grad);
 }
 
 /* ------------------------------------------------------------- mean field */
@@ -456,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_deep_forward_matches_definition),
         cmocka_unit_test(test_deep_tanh_accuracy),
         cmocka_unit_test(test_deep_gradient_matches_finite_differences),
+        cmocka_unit_test(test_deep_kernels_have_documented_bits),
         cmocka_unit_test(test_deep_gauss_hermite_rule),
         cmocka_unit_test(test_deep_propagate_agrees_with_mean_field),
         cmocka_unit_test(test_deep_training_learns_and_repeats),

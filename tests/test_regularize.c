@@ -176,7 +176,7 @@ static void test_regularize_dropout_deep_gradient(void **state)
                            .max_weights = grad->max_weights,
                            .max_depth = L, .max_width = n};
         double x[3 * 6], h[3 * 3 * 5], a[3 * 3 * 5], yhat[3];
-        double delta[2 * 3 * 5];
+        double delta[3 * 3 * 5]; /* 3 B n (pdx/model.h) */
         const double dy[3] = {0.75, -1.25, 0.375};
         pdx_rng_stream s;
         pdx_rng_stream_init(&s, 8, PDX_RNG_DATA, 0, 0);

@@ -92,11 +92,14 @@ double pdx_model_forward(const pdx_committee *model, const double *x,
  * of a wider or deeper one of the same stream, and nets of different
  * sigma_w2, sigma_b2 share their Gaussians (common random numbers).
  *
- * Sums run in a fixed order (pdx_model_dot_rows, row by row in order), so
- * results do not depend on threads or vector width. Thread-safe on
- * distinct nets; no allocation but pdx_deep_create. */
+ * Sums run in a fixed order (chains of fma() in order from +0: the
+ * affine maps over their inputs, weight gradients over the batch, errors
+ * over the units above), so results depend neither on threads nor on the
+ * batch's cut nor on the vector width (an FMA unit or glibc's correctly
+ * rounded fma(): the same bits). Thread-safe on distinct nets; no
+ * allocation but pdx_deep_create. */
 /* Inputs a forward pass without gradients takes at a time. */
-#define PDX_DEEP_BLOCK 32
+#define PDX_DEEP_BLOCK 48
 
 struct pdx_deep {
     size_t N, depth, width;
@@ -139,8 +142,8 @@ void pdx_deep_make_layer(const pdx_rng_stream *stream, size_t l,
 
 /* out[r * n_out + i] = (sum_j in_r[j] W[j n_out + i]) + bias_i for the B
  * inputs in_r = in + r ld_in (W = W^T: fan_in x n_out row-major; bias NULL:
- * none), the sum over j in order from +0: the same bits for any B and any
- * vector width. */
+ * none), the sum over j a chain of fma() in order from +0: the same bits
+ * for any B and any vector width. */
 void pdx_deep_affine(const double *W, const double *bias, size_t n_out,
                      size_t fan_in, const double *in, size_t ld_in, size_t B,
                      double *out);
@@ -154,7 +157,7 @@ void pdx_deep_outputs(const pdx_deep *net, const double *x, size_t B,
                       double *yhat);
 
 /* out[i] = g(z[i]) as deep nets evaluate it: tanh is pdx's own vectorised
- * tanh (within 2 ulp of libm's, the same bits with every libm), the
+ * tanh (within 4 ulp of libm's, the same bits with every libm), the
  * others pdx_model_g_many's. z and out must not overlap. */
 void pdx_deep_g_many(int activation, const double *z, double *out,
                      size_t n);
@@ -167,7 +170,7 @@ void pdx_deep_forward_batch(const pdx_deep *net, const double *x, size_t B,
 
 /* Gradient of sum_r dyhat[r] f(x_r) with respect to every parameter,
  * after pdx_deep_forward_batch on the same inputs: into grad (a net of the
- * same sizes: grad->w, grad->b, grad->a, grad->a0), using `delta` (2 B n
+ * same sizes: grad->w, grad->b, grad->a, grad->a0), using `delta` (3 B n
  * doubles) as scratch. */
 void pdx_deep_backward_batch(const pdx_deep *net, const double *x, size_t B,
                              const double *h, const double *act,

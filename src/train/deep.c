@@ -41,7 +41,7 @@ static double deep_doubles(const pdx__trainer_sizes *sz)
                                                    d->student_width);
     return weights + L * n + n            /* the gradient */
            + 2.0 * L * B * n              /* pre-activations, activations */
-           + 2.0 * B * n + 2.0 * B        /* errors; yhat, dyhat */
+           + 3.0 * B * n + 2.0 * B        /* errors; yhat, dyhat */
            + B * N;                       /* the batch's inputs */
 }
 
@@ -59,7 +59,7 @@ static deep_arrays deep_arrays_of(pdx_trainer *t)
     a.h = st->grad.a + n;
     a.act = a.h + L * B * n;
     a.delta = a.act + L * B * n;
-    a.yhat = a.delta + 2 * B * n;
+    a.yhat = a.delta + 3 * B * n;
     a.dyhat = a.yhat + B;
     a.x = a.dyhat + B;
     return a;
@@ -106,7 +106,7 @@ static int deep_step(pdx_trainer *t, const uint32_t *idx, size_t B)
         dropout.rate = t->params.train_dropout;
         drop = &dropout;
     }
-    /* the errors' room (2 B n) is free until the backward pass */
+    /* the errors' room (3 B n) is free until the backward pass */
     pdx_deep_forward_batch_dropout(s, a.x, B, drop, a.delta, a.h, a.act,
                                    a.yhat);
     for (size_t r = 0; r < B; r++) {

@@ -67,6 +67,18 @@ static int fits(pdx_trainer *t)
     const size_t N = d->N;
     const double inv_sqrt_N = 1.0 / sqrt((double)N);
     double g[64];
+    if (t->student.deep != NULL) { /* a block of inputs at a time */
+        double yhat[PDX_DEEP_BLOCK];
+        for (size_t first = 0; first < d->P; first += PDX_DEEP_BLOCK) {
+            size_t nb = d->P - first < PDX_DEEP_BLOCK ? d->P - first
+                                                      : PDX_DEEP_BLOCK;
+            pdx_deep_outputs(t->student.deep, d->x + first * N, nb, yhat);
+            for (size_t b = 0; b < nb; b++)
+                if (pdx__misclassified(yhat[b], d->y[first + b]))
+                    return 0;
+        }
+        return 1;
+    }
     for (size_t mu = 0; mu < d->P; mu++)
         if (pdx__misclassified(pdx__student_output(&t->student, d->x + mu * N,
                                                    t->lambda, g, inv_sqrt_N),

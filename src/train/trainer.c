@@ -612,11 +612,21 @@ double pdx_trainer_train_error(pdx_trainer *t, int clean, double *loss)
     const double inv_sqrt_N = 1.0 / sqrt((double)N);
     const double *fields = t->type->fields != NULL ? t->type->fields(t) : NULL;
     double errors = 0.0, loss_sum = 0.0, g[64];
+    /* deep students: PDX_DEEP_BLOCK inputs at a time through the matrix
+     * kernel (each output the bits of a single input's) */
+    double block[PDX_DEEP_BLOCK];
+    const pdx_deep *deep = fields == NULL ? t->student.deep : NULL;
     for (size_t mu = 0; mu < P; mu++) {
-        double yhat = fields != NULL
-                          ? fields[mu] * inv_sqrt_N
-                          : pdx__student_output(&t->student, d->x + mu * N,
-                                                t->lambda, g, inv_sqrt_N);
+        if (deep != NULL && mu % PDX_DEEP_BLOCK == 0)
+            pdx_deep_outputs(deep, d->x + mu * N,
+                             P - mu < PDX_DEEP_BLOCK ? P - mu : PDX_DEEP_BLOCK,
+                             block);
+        double yhat = fields != NULL ? fields[mu] * inv_sqrt_N
+                      : deep != NULL ? block[mu % PDX_DEEP_BLOCK]
+                                     : pdx__student_output(&t->student,
+                                                           d->x + mu * N,
+                                                           t->lambda, g,
+                                                           inv_sqrt_N);
         if (t->classification)
             errors += pdx__misclassified(yhat, y[mu]);
         else
