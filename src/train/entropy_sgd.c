@@ -67,43 +67,6 @@ static void esgd_start(pdx_trainer *t)
                    t->params.student_second_layer == PDX_SECOND_TRAINED);
 }
 
-/* The minibatch gradient of the mean loss at the inner weights (w', v')
- * into grad_w (K x N, unscaled sums) and grad_v (K). Returns 1 on a
- * non-finite loss slope. */
-static int inner_gradient(pdx_trainer *t, const pdx_committee *inner,
-                          const uint32_t *idx, size_t b, int train_v)
-{
-    const pdx_dataset *d = t->data;
-    const size_t N = inner->N, K = inner->K;
-    const double inv_sqrt_N = 1.0 / sqrt((double)N);
-    const int loss = t->params.train_loss;
-    double *restrict gw = t->grad_w;
-    double *restrict gv = t->grad_v;
-    double g[64];
-    memset(gw, 0, K * N * sizeof *gw);
-    memset(gv, 0, K * sizeof *gv);
-    for (size_t i = 0; i < b; i++) {
-        size_t mu = idx[i];
-        const double *restrict x = d->x + mu * N;
-        double yhat = pdx__student_output(inner, x, t->lambda, g, inv_sqrt_N);
-        double slope = pdx__loss_slope(loss, d->y[mu], yhat);
-        if (!isfinite(slope))
-            return 1;
-        if (train_v)
-            for (size_t k = 0; k < K; k++)
-                gv[k] += slope * g[k];
-        for (size_t k = 0; k < K; k++) {
-            const double c = slope * inner->v[k] *
-                             pdx_model_dg(inner->activation, t->lambda[k]) *
-                             inv_sqrt_N;
-            double *restrict gk = gw + k * N;
-            for (size_t j = 0; j < N; j++)
-                gk[j] += c * x[j];
-        }
-    }
-    return 0;
-}
-
 /* One Langevin step of n inner weights wp toward the anchor w:
  * wp -= eta' (grad/b + decay wp + gamma (wp - w)) + sigma z; then
  * mu = (1 - alpha) mu + alpha wp. z from `noise` (NULL: none). */
@@ -133,7 +96,7 @@ static int inner_step(pdx_trainer *t, esgd_state *st, const uint32_t *idx,
     pdx_committee inner = *s;
     inner.w = wp;
     inner.v = vp;
-    if (inner_gradient(t, &inner, idx, b, st->train_v))
+    if (pdx__batch_gradient(t, &inner, idx, b, st->train_v))
         return 1;
     const pdx_params *p = &t->params;
     const double eta_inner = p->train_esgd_inner_learning_rate;

@@ -92,3 +92,40 @@ void pdx__note_fit(pdx_trainer *t)
     if (isnan(t->time_to_fit) && fits(t))
         t->time_to_fit = (double)t->step / (double)t->steps_per_epoch;
 }
+
+/* The minibatch gradient of the loss of student s (a committee) on
+ * examples idx[0..b-1] of the training set into t->grad_w (K x N) and
+ * t->grad_v (K, when train_v), unscaled sums in order from +0 (the plain
+ * sgd trainer's additions). Returns 1 on a non-finite loss slope. */
+int pdx__batch_gradient(pdx_trainer *t, const pdx_committee *s,
+                        const uint32_t *idx, size_t b, int train_v)
+{
+    const pdx_dataset *d = t->data;
+    const size_t N = s->N, K = s->K;
+    const double inv_sqrt_N = 1.0 / sqrt((double)N);
+    const int loss = t->params.train_loss;
+    double *restrict gw = t->grad_w;
+    double *restrict gv = t->grad_v;
+    double g[64];
+    memset(gw, 0, K * N * sizeof *gw);
+    memset(gv, 0, K * sizeof *gv);
+    for (size_t i = 0; i < b; i++) {
+        const double *restrict x = d->x + (size_t)idx[i] * N;
+        double yhat = pdx__student_output(s, x, t->lambda, g, inv_sqrt_N);
+        double slope = pdx__loss_slope(loss, d->y[idx[i]], yhat);
+        if (!isfinite(slope))
+            return 1;
+        if (train_v)
+            for (size_t k = 0; k < K; k++)
+                gv[k] += slope * g[k];
+        for (size_t k = 0; k < K; k++) {
+            const double c = slope * s->v[k] *
+                             pdx_model_dg(s->activation, t->lambda[k]) *
+                             inv_sqrt_N;
+            double *restrict gk = gw + k * N;
+            for (size_t j = 0; j < N; j++)
+                gk[j] += c * x[j];
+        }
+    }
+    return 0;
+}

@@ -187,43 +187,6 @@ static void rsgd_start(pdx_trainer *t)
     rsgd_centre(t, r, 1);
 }
 
-/* The minibatch gradient of replica c on examples idx[0..b-1] into
- * t->grad_w (K x N) and t->grad_v (K), summed in order from +0 (the
- * plain sgd trainer's additions). Returns 1 on a non-finite slope. */
-static int rsgd_gradient(pdx_trainer *t, const pdx_committee *c,
-                         const uint32_t *idx, size_t b, int train_v)
-{
-    const pdx_dataset *d = t->data;
-    const size_t N = c->N, K = c->K;
-    const double inv_sqrt_N = 1.0 / sqrt((double)N);
-    const int loss = t->params.train_loss;
-    double *restrict gw = t->grad_w;
-    double *restrict gv = t->grad_v;
-    double g[64];
-    memset(gw, 0, K * N * sizeof *gw);
-    memset(gv, 0, K * sizeof *gv);
-    for (size_t i = 0; i < b; i++) {
-        const double *restrict x = d->x + (size_t)idx[i] * N;
-        const double y = d->y[idx[i]];
-        double yhat = pdx__student_output(c, x, t->lambda, g, inv_sqrt_N);
-        double slope = pdx__loss_slope(loss, y, yhat);
-        if (!isfinite(slope))
-            return 1;
-        if (train_v)
-            for (size_t k = 0; k < K; k++)
-                gv[k] += slope * g[k];
-        for (size_t k = 0; k < K; k++) {
-            const double ck = slope * c->v[k] *
-                              pdx_model_dg(c->activation, t->lambda[k]) *
-                              inv_sqrt_N;
-            double *restrict gk = gw + k * N;
-            for (size_t j = 0; j < N; j++)
-                gk[j] += ck * x[j];
-        }
-    }
-    return 0;
-}
-
 /* One step of every replica on the batch idx[0..b-1], then the centre. */
 static int rsgd_step(pdx_trainer *t, rsgd_state *r, const uint32_t *idx,
                      size_t b, double gamma)
@@ -242,7 +205,7 @@ static int rsgd_step(pdx_trainer *t, rsgd_state *r, const uint32_t *idx,
     const double *restrict c = r->centre;
     for (size_t a = 0; a < r->y; a++) {
         pdx_committee *rep = &r->rep[a];
-        if (rsgd_gradient(t, rep, idx, b, train_v))
+        if (pdx__batch_gradient(t, rep, idx, b, train_v))
             return 1;
         if (train_v)
             for (size_t k = 0; k < K; k++)

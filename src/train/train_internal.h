@@ -220,6 +220,12 @@ static inline double pdx__student_output(const pdx_committee *s,
 double pdx__loss_value(int loss, double y, double yhat);
 
 /* Scale w (n entries) onto |w|^2 = n; a zero vector stays zero. */
+/* The minibatch gradient of s on examples idx[0..b-1] into t->grad_w and
+ * t->grad_v (when train_v); 1 on a non-finite loss slope (helpers.c;
+ * entropy_sgd's inner steps, replicated_sgd's replicas). */
+int pdx__batch_gradient(pdx_trainer *t, const pdx_committee *s,
+                        const uint32_t *idx, size_t b, int train_v);
+
 void pdx__to_sphere(double *w, size_t n);
 
 /* The order of epoch `epoch` into t->perm (Fisher-Yates on the SHUFFLE
