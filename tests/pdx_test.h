@@ -9,7 +9,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
+
+#include "pdx/grid.h"
+#include "pdx/spec.h"
 
 static inline int pdx_test_close(double a, double b, double rel, double abs_tol)
 {
@@ -17,6 +21,25 @@ static inline int pdx_test_close(double a, double b, double rel, double abs_tol)
         return isnan(a) && isnan(b);
     double d = fabs(a - b);
     return d <= abs_tol || d <= rel * fmax(fabs(a), fabs(b));
+}
+
+/* The parameters of the first cell of the spec `text` (named `name` in
+ * messages); fails the test on a spec error. */
+static inline pdx_params pdx_test_params_of(const char *text,
+                                            const char *name)
+{
+    pdx_spec *spec = NULL;
+    pdx_grid *grid = NULL;
+    pdx_error err;
+    if (pdx_spec_parse_string(&spec, text, strlen(text), name, &err) !=
+        PDX_OK)
+        fail_msg("spec: %s", err.message);
+    assert_int_equal(pdx_grid_create(&grid, spec, NULL), PDX_OK);
+    pdx_params p;
+    pdx_grid_cell_params(grid, 0, &p);
+    pdx_grid_destroy(&grid);
+    pdx_spec_destroy(&spec);
+    return p;
 }
 
 #define assert_double_close(a, b, rel)                                         \

@@ -8,24 +8,9 @@
 #include "pdx/grid.h"
 #include "pdx/train.h"
 #include "pdx_test.h"
+#define params_of(text) pdx_test_params_of((text), "data.yaml")
 
 /* Parameters of cell 0 of a spec given as text (asserts it is valid). */
-static pdx_params params_of(const char *text)
-{
-    pdx_spec *spec = NULL;
-    pdx_grid *grid = NULL;
-    pdx_error err;
-    if (pdx_spec_parse_string(&spec, text, strlen(text), "data.yaml", &err) !=
-        PDX_OK)
-        fail_msg("spec: %s", err.message);
-    assert_int_equal(pdx_grid_create(&grid, spec, NULL), PDX_OK);
-    pdx_params p;
-    pdx_grid_cell_params(grid, 0, &p);
-    pdx_grid_destroy(&grid);
-    pdx_spec_destroy(&spec);
-    return p;
-}
-
 /* A trainer for params with room for `max_P` examples, set up for
  * (seed 2385, replica). */
 static pdx_trainer *trainer_of(const pdx_params *p, size_t max_P,

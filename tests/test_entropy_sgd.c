@@ -14,22 +14,7 @@
 #include "pdx/rng.h"
 #include "pdx/train.h"
 #include "pdx_test.h"
-
-static pdx_params params_of(const char *text)
-{
-    pdx_spec *spec = NULL;
-    pdx_grid *grid = NULL;
-    pdx_error err;
-    if (pdx_spec_parse_string(&spec, text, strlen(text), "esgd.yaml",
-                              &err) != PDX_OK)
-        fail_msg("spec: %s", err.message);
-    assert_int_equal(pdx_grid_create(&grid, spec, NULL), PDX_OK);
-    pdx_params p;
-    pdx_grid_cell_params(grid, 0, &p);
-    pdx_grid_destroy(&grid);
-    pdx_spec_destroy(&spec);
-    return p;
-}
+#define params_of(text) pdx_test_params_of((text), "esgd.yaml")
 
 static pdx_trainer *trainer_of(const pdx_params *p)
 {

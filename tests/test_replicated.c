@@ -15,25 +15,10 @@
 #include "pdx/observe.h"
 #include "pdx/train.h"
 #include "pdx_test.h"
+#define params_of(text) pdx_test_params_of((text), "replicated.yaml")
 
 double pdx__replicated_energy(const pdx_trainer *t, size_t a,
                               int64_t *errors);
-
-static pdx_params params_of(const char *text)
-{
-    pdx_spec *spec = NULL;
-    pdx_grid *grid = NULL;
-    pdx_error err;
-    if (pdx_spec_parse_string(&spec, text, strlen(text), "replicated.yaml",
-                              &err) != PDX_OK)
-        fail_msg("spec: %s", err.message);
-    assert_int_equal(pdx_grid_create(&grid, spec, NULL), PDX_OK);
-    pdx_params p;
-    pdx_grid_cell_params(grid, 0, &p);
-    pdx_grid_destroy(&grid);
-    pdx_spec_destroy(&spec);
-    return p;
-}
 
 static pdx_trainer *trainer_of(const pdx_params *p, uint64_t cell_key)
 {

@@ -13,26 +13,11 @@
 #include "pdx/observe.h"
 #include "pdx/train.h"
 #include "pdx_test.h"
+#define params_of(text) pdx_test_params_of((text), "train.yaml")
 /* white-box: the trainer table's rows and the Metropolis energy */
 #include "../src/train/train_internal.h"
 
 int64_t pdx__metropolis_energy(const pdx_trainer *t);
-
-static pdx_params params_of(const char *text)
-{
-    pdx_spec *spec = NULL;
-    pdx_grid *grid = NULL;
-    pdx_error err;
-    if (pdx_spec_parse_string(&spec, text, strlen(text), "train.yaml",
-                              &err) != PDX_OK)
-        fail_msg("spec: %s", err.message);
-    assert_int_equal(pdx_grid_create(&grid, spec, NULL), PDX_OK);
-    pdx_params p;
-    pdx_grid_cell_params(grid, 0, &p);
-    pdx_grid_destroy(&grid);
-    pdx_spec_destroy(&spec);
-    return p;
-}
 
 static pdx_trainer *trainer_of(const pdx_params *p, uint64_t cell_key,
                                uint64_t replica)
