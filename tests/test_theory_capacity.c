@@ -27,22 +27,8 @@
 
 #include "pdx/theory.h"
 #include "pdx_test.h"
+#include "pdx_theory_test.h"
 
-static pdx_theory_workspace *ws;
-
-static int setup(void **state)
-{
-    (void)state;
-    pdx_theory_init();
-    return pdx_theory_workspace_create(&ws, NULL) == PDX_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    pdx_theory_workspace_destroy(&ws);
-    return 0;
-}
 
 static double gardner(double kappa, double F, double *R)
 {
