@@ -35,7 +35,6 @@
 
 #include "../src/theory_gibbs_internal.h" /* the residual (internals) */
 
-
 static pdx_perceptron_point point(pdx_theory_kind kind, double alpha,
                                   double T, double p, int binary)
 {

@@ -29,7 +29,6 @@
 #include "pdx_test.h"
 #include "pdx_theory_test.h"
 
-
 static double gardner(double kappa, double F, double *R)
 {
     double a, r;

@@ -25,7 +25,6 @@
 #include "pdx_test.h"
 #include "pdx_theory_test.h"
 
-
 static pdx_deep_point deep(int act, double sw, double sb, int numeric)
 {
     pdx_deep_problem pb = {act, sw, sb, numeric};
