@@ -644,4 +644,32 @@ int pdx_theory_binary_storage(pdx_theory_workspace *ws, double alpha,
 int pdx_theory_binary_capacity(pdx_theory_workspace *ws, double kappa,
                                double *alpha_c, double *q_c);
 
+/* The Franz-Parisi potential of the binary storage problem: the local
+ * entropy (per weight, nats) of the solutions at Hamming distance
+ * `distance` d in (0, 1/2) -- overlap p = 1 - 2d -- from a typical
+ * solution (drawn uniformly from all solutions), replica symmetric
+ * (Franz & Parisi 1995; Huang & Kabashima 2014). It equals the storage
+ * entropy at the typical distance (1 - q)/2 and the binary entropy of d
+ * as alpha -> 0; where it is negative near d = 0, no solution lies that
+ * close to a typical one (typical solutions are isolated). Formulas and
+ * accuracy: theory_franz_parisi.c and docs/THEORY.md. start: {q1, t} to
+ * continue from (NULL: from the typical point). Returns out->status
+ * (NOT_APPLICABLE beyond the capacity, where the storage entropy is
+ * negative, or for d outside (0, 1/2)). */
+typedef struct pdx_franz_parisi_point {
+    int status;               /* pdx_theory_status */
+    double alpha, kappa, distance, p;
+    double entropy;           /* the local entropy V(d) */
+    double storage_entropy;   /* the storage entropy s(alpha) */
+    double q_ref, qhat_ref;   /* the typical solutions' RS saddle point */
+    double q1, t;             /* overlaps of the constrained replicas */
+    double qhat1, that, phat; /* their conjugates (phat fixes p) */
+    double residual;          /* |q1' - q1| + |t' - t| of the map */
+} pdx_franz_parisi_point;
+
+int pdx_theory_franz_parisi(pdx_theory_workspace *ws, double alpha,
+                            double kappa, double distance,
+                            const double start[2],
+                            pdx_franz_parisi_point *out);
+
 #endif
