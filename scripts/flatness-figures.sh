@@ -2,9 +2,10 @@
 # The README's local-energy pictures (issue 16): runs
 # sweeps/flatness-storage.yaml and sweeps/flatness-teacher.yaml with the
 # build's pdx and draws docs/flatness-storage.png (local energy against
-# the perturbation size of the solutions plain SGD and Entropy-SGD find
-# for random labels) and docs/flatness-teacher.png (generalization error
-# against alpha, and the local energy at alpha = 2, teacher-student).
+# the perturbation size of the solutions plain SGD, Entropy-SGD and
+# replicated SGD (its centre) find for random labels) and
+# docs/flatness-teacher.png (generalization error against alpha, and the
+# local energy at alpha = 2, teacher-student; about a minute).
 #   scripts/flatness-figures.sh [OUT]  (default OUT: out; FIGS=dir for the
 #                                      pictures, default docs; PDX=pdx)
 set -euo pipefail
