@@ -241,11 +241,12 @@ static pdx_status spec_check_deep(const spec_parser *p, const pdx_params *c)
                               spec_choice(PDX_K_STUDENT_KIND,
                                           c->student_kind));
     if (deep_student && alg != PDX_ALG_PROPAGATE && alg != PDX_ALG_SGD &&
-        alg != PDX_ALG_GD)
+        alg != PDX_ALG_GD && alg != PDX_ALG_REPLICATED_SGD &&
+        alg != PDX_ALG_ENTROPY_SGD)
         return spec_rule_fail(p, PDX_K_TRAIN_ALGORITHM,
-                              "deep students are trained by sgd or gd (or "
-                              "probed at initialisation by propagate), not "
-                              "by %s",
+                              "deep students are trained by sgd, gd, "
+                              "replicated_sgd or entropy_sgd (or probed at "
+                              "initialisation by propagate), not by %s",
                               spec_choice(PDX_K_TRAIN_ALGORITHM, alg));
     if (deep_teacher && alg == PDX_ALG_ONLINE)
         return spec_rule_fail(p, PDX_K_TEACHER_KIND,
@@ -336,12 +337,12 @@ static pdx_status spec_check_replicated(const spec_parser *p,
                               "starting temperature 1/beta0; 0: zero "
                               "temperature)");
     if (alg == PDX_ALG_REPLICATED_SGD &&
-        (c->student_kind == PDX_MODEL_DEEP ||
-         c->student_weights == PDX_WEIGHTS_BINARY))
+        c->student_kind == PDX_MODEL_PERCEPTRON &&
+        c->student_weights == PDX_WEIGHTS_BINARY)
         return spec_rule_fail(p, PDX_K_STUDENT_KIND,
                               "replicated_sgd trains perceptron (continuous "
-                              "or spherical weights), committee and twolayer "
-                              "students; deep students are not done yet");
+                              "or spherical weights), committee, twolayer "
+                              "and deep students");
     if (alg == PDX_ALG_REPLICATED_SGD && c->train_adversarial_budget > 0)
         return spec_rule_fail(p, PDX_K_TRAIN_ADVERSARIAL_BUDGET,
                               "adversarial training is for train.algorithm "
@@ -356,13 +357,12 @@ static pdx_status spec_check_flatness(const spec_parser *p,
     const pdx_spec *spec = p->spec;
     int alg = c->train_algorithm;
     if (alg == PDX_ALG_ENTROPY_SGD &&
-        (c->student_kind == PDX_MODEL_DEEP ||
-         (c->student_kind == PDX_MODEL_PERCEPTRON &&
-          c->student_weights != PDX_WEIGHTS_CONTINUOUS)))
+        c->student_kind == PDX_MODEL_PERCEPTRON &&
+        c->student_weights != PDX_WEIGHTS_CONTINUOUS)
         return spec_rule_fail(p, PDX_K_TRAIN_ALGORITHM,
                               "entropy_sgd trains continuous weights: "
                               "perceptron (student.weights continuous), "
-                              "committee and twolayer students");
+                              "committee, twolayer and deep students");
     if (spec->n_perturbations == 0)
         return PDX_OK;
     if (c->student_kind == PDX_MODEL_DEEP || alg == PDX_ALG_PROPAGATE ||
