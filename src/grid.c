@@ -413,7 +413,8 @@ static double finite_task_cost(const pdx_params *params)
         work = epochs * (P * 6.0 * N * K + 30.0 * N * K);
         break;
     case PDX_ALG_REPLICATED_MC: /* y replicas' moves, O(P) each */
-        work = epochs * (double)params->train_replica_count * N * P * 4.0;
+        work = epochs * (double)params->train_replica_count * N * K * P *
+               4.0;
         break;
     case PDX_ALG_REPLICATED_SGD:
         work = epochs * (double)params->train_replica_count * P *

@@ -49,6 +49,19 @@ data: {alpha: [1, 2]}
 train: {algorithm: [sgd, replicated_sgd, entropy_sgd], learning_rate: 0.08, batch: 6, replica_count: 3, replica_gamma: 0.05, replica_gamma_growth: 0.2, replica_coupling: [traced, centre], esgd_langevin_steps: 4, esgd_gamma: 0.5, esgd_noise: 0.01, esgd_alpha: 0.7, esgd_inner_learning_rate: 0.1, epochs: 15}
 record: {times: [3, 15], test_size: 200}
 YAML
+# binary committee machines (issue 16 item 1): replicated annealing of
+# K = 3 sign units, with the local energy (flipped weights)
+cat > cmc.yaml <<'YAML'
+name: replicated-committee
+seed: 10
+replicas: 3
+N: 45
+teacher: {kind: perceptron}
+student: {kind: committee, hidden: 3, weights: binary}
+data: {alpha: [0.3, 0.7], label_noise: 1}
+train: {algorithm: replicated_mc, temperature: 1, beta_growth: 0.05, replica_count: [1, 3], replica_gamma: 0.3, replica_gamma_growth: 0.05, replica_coupling: [traced, centre], epochs: 60}
+record: {times: [5, 60], test_size: 200, perturbations: [0, 0.05, 0.2], perturbation_draws: 4}
+YAML
 
 # ---- bad input ----
 bad() { # NAME FILE SED-EXPRESSION REGEX
@@ -74,11 +87,17 @@ bad "replica keys for plain sgd" sgd.yaml 's/algorithm: replicated_sgd/algorithm
   'bad.yaml:8:[0-9]+: train.replica_count: applies to no cell'
 bad "sgd of binary weights" sgd.yaml 's/kind: committee, hidden: 3/kind: perceptron, weights: binary/' \
   'bad.yaml:6:[0-9]+: student.kind: replicated_sgd trains perceptron'
+bad "even committee" cmc.yaml 's/hidden: 3/hidden: 4/' \
+  'bad.yaml:6:[0-9]+: student.hidden: 4: a binary committee machine votes with an odd number of units'
+bad "committee on stability" cmc.yaml 's/epochs: 60/epochs: 60, mc_energy: stability/' \
+  'bad.yaml:8:[0-9]+: train.mc_energy: binary committee machines are annealed on errors'
+bad "binary committee by sgd" cmc.yaml 's/algorithm: replicated_mc, temperature: 1, beta_growth: 0.05/algorithm: replicated_sgd/' \
+  'bad.yaml:[0-9]+:[0-9]+: student.weights: binary weights are for student.kind perceptron'
 bad "deep students by replicated_mc" deep.yaml 's/algorithm: \[sgd, replicated_sgd, entropy_sgd\], learning_rate: 0.08/algorithm: replicated_mc, temperature: 1/' \
   'bad.yaml:[0-9]+:[0-9]+: train.algorithm: deep students are trained by sgd, gd, replicated_sgd or entropy_sgd .*not by replicated_mc'
 
 # ---- the files ----
-for s in mc sgd deep; do
+for s in mc sgd deep cmc; do
   expect_exit 0 "$s: plan" -- "$PDX" plan $s.yaml
   expect_exit 0 "$s: run, 1 thread" -- "$PDX" run $s.yaml -o $s-one.h5 --threads 1 --quiet
 done
@@ -139,9 +158,24 @@ assert np.all(te[:, [0, 2], ..., 1] < 0.45), te[..., 1]
 assert np.all(f["replica_train_error"][()][:, 1, ..., 1] < 0.2)
 assert np.all(np.isfinite(f["eg"][()])), f["eg"][()]
 PY
+# binary committees: success at the small load, replicas apart at t = 5,
+# the size-0 local energy is the centre's training error
+if $PY - cmc-one.h5 <<'PY' >"$WORK/py.txt" 2>&1; then pass "committee: replicated variables"; else fail "committee: replicated variables"; sed 's/^/     /' "$WORK/py.txt"; fi
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+assert np.all(f["status"][()] == 1), f["status"][()]
+assert np.all(f["success"][0] == 1), f["success"][0]
+d = f["replica_distance"][()]     # alpha, count, coupling, replica, time
+assert np.all(d[:, 0, 0] == 0) and np.all(d[:, 1, ..., 0] > 0), d
+e, te = f["local_energy"][()], f["train_error"][()]
+ok = np.isfinite(te)
+assert np.allclose(e[..., 0][ok], te[ok]), (e[..., 0], te)
+assert np.nanmean(e[..., 2]) > np.nanmean(e[..., 0])
+assert np.all(np.isfinite(f["eg"][()]))
+PY
 
 # ---- determinism ----
-for s in mc sgd deep; do
+for s in mc sgd deep cmc; do
   expect_exit 0 "$s: run, 2 threads" -- "$PDX" run $s.yaml -o $s-two.h5 --threads 2 --quiet
   same "$s: same bits for 1 and 2 threads" $s-one.h5 $s-two.h5
   for i in 0 1 2; do "$PDX" run $s.yaml -o $s-sh.h5 --shard "$i/3" --threads 1 --quiet >/dev/null 2>&1 || fail "$s: shard $i/3"; done
