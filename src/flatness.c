@@ -158,8 +158,7 @@ void pdx_observe_flatness(pdx_flattener *f, const pdx_trainer *t,
         student->N > f->max_N)
         return;
     const size_t n = student->K * student->N;
-    const int binary = p->student_kind == PDX_MODEL_PERCEPTRON &&
-                       p->student_weights == PDX_WEIGHTS_BINARY;
+    const int binary = p->student_weights == PDX_WEIGHTS_BINARY;
     const int64_t draws = p->record_perturbation_draws;
     uint64_t seed, cell_key, replica;
     pdx_trainer_stream_names(t, &seed, &cell_key, &replica);

@@ -378,7 +378,10 @@ static double deep_task_cost(const pdx_params *p)
         return fan * (20.0 + 2.0 * cols);
     }
     double net = 2.0 * deep_net_work(p, 1);
-    return p->train_epochs * P * 3.0 * net +
+    double copies = p->train_algorithm == PDX_ALG_REPLICATED_SGD
+                        ? (double)p->train_replica_count /* y replicas */
+                        : 1.0;
+    return p->train_epochs * P * 3.0 * net * copies +
            2.0 * (double)p->record_test_size * (net + 2.0 * teacher) +
            P * ((double)p->N * 20.0 + 2.0 * teacher);
 }
@@ -410,7 +413,8 @@ static double finite_task_cost(const pdx_params *params)
         work = epochs * (P * 6.0 * N * K + 30.0 * N * K);
         break;
     case PDX_ALG_REPLICATED_MC: /* y replicas' moves, O(P) each */
-        work = epochs * (double)params->train_replica_count * N * P * 4.0;
+        work = epochs * (double)params->train_replica_count * N * K * P *
+               4.0;
         break;
     case PDX_ALG_REPLICATED_SGD:
         work = epochs * (double)params->train_replica_count * P *

@@ -1021,8 +1021,9 @@ int64_t pdx_params_steps_per_time(const pdx_params *params)
 {
     int64_t P = pdx_params_train_size(params);
     switch (params->train_algorithm) {
-    case PDX_ALG_REPLICATED_MC: /* a sweep: N moves of each replica */
-        return params->N * params->train_replica_count;
+    case PDX_ALG_REPLICATED_MC: /* a sweep: K N moves of each replica */
+        return params->N * params->train_replica_count *
+               pdx_params_student_units(params);
     case PDX_ALG_SGD:
     case PDX_ALG_REPLICATED_SGD:
     case PDX_ALG_ENTROPY_SGD: { /* inner steps, one minibatch each */

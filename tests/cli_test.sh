@@ -277,7 +277,7 @@ expect_exit 2 "deep: width 0" -- "$PDX" validate bad-deep.yaml
 expect_err "bad-deep.yaml:1:30: student.width: 0 is out of range" "deep: width 0 message"
 printf 'student: {kind: deep}\ntrain: {algorithm: metropolis, temperature: 1}\n' > bad-deep.yaml
 expect_exit 2 "deep: metropolis" -- "$PDX" validate bad-deep.yaml
-expect_err "train.algorithm: deep students are trained by sgd or gd" "deep: metropolis message"
+expect_err "train.algorithm: deep students are trained by sgd, gd" "deep: metropolis message"
 
 # ---- a small real sweep -------------------------------------------------
 cat > small.yaml <<'YAML'

@@ -27,6 +27,8 @@ const pdx__trainer_type *const pdx__trainer_table[] = {
     &pdx__trainer_replicated_mc,
     &pdx__trainer_replicated_sgd,
     &pdx__trainer_entropy_sgd,
+    &pdx__trainer_replicated_deep,
+    &pdx__trainer_entropy_deep,
     NULL,
 };
 
