@@ -391,13 +391,11 @@ static pdx_status spec_check_flatness(const spec_parser *p,
                               "committee, twolayer and deep students");
     if (spec->n_perturbations == 0)
         return PDX_OK;
-    if (c->student_kind == PDX_MODEL_DEEP || alg == PDX_ALG_PROPAGATE ||
-        alg == PDX_ALG_ONLINE)
+    if (alg == PDX_ALG_PROPAGATE || alg == PDX_ALG_ONLINE)
         return spec_rule_fail(p, PDX_K_RECORD_PERTURBATIONS,
                               "the local energy is the training error of "
-                              "perturbed perceptron, committee or twolayer "
-                              "students on a fixed training set (not online, "
-                              "deep or propagate cells)");
+                              "perturbed students on a fixed training set "
+                              "(not online or propagate cells)");
     if (c->student_weights == PDX_WEIGHTS_BINARY &&
         spec->perturbations[spec->n_perturbations - 1] > 1.0)
         return spec_rule_fail(p, PDX_K_RECORD_PERTURBATIONS,

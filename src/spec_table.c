@@ -638,7 +638,7 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
         "dimension): at each checkpoint the training error and loss after "
         "flipping a random fraction p of the weights (binary students; p "
         "<= 1) or w_i -> w_i (1 + sigma z_i) (continuous first-layer "
-        "weights), averaged over record.perturbation_draws draws; none: "
+        "weights; every parameter of deep students), averaged over record.perturbation_draws draws; none: "
         "no local energy",
         0},
     [PDX_K_RECORD_PERTURBATION_DRAWS] = {

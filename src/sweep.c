@@ -177,7 +177,9 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
              : 0.0) +
         (grid->spec->n_perturbations > 0
              ? pdx_flattener_bytes((size_t)grid->max_N,
-                                   grid->max_student_hidden)
+                                   grid->max_student_hidden,
+                                   grid->max_student_depth,
+                                   grid->max_student_width)
              : 0.0) +
         (grid->spec->base.record_noise_eigen > 0
              ? pdx_noise_meter_bytes(
@@ -390,6 +392,8 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
     if (st == PDX_OK && grid->spec->n_perturbations > 0)
         st = pdx_flattener_create(&w->flattener, (size_t)grid->max_N,
                                   grid->max_student_hidden,
+                                  grid->max_student_depth,
+                                  grid->max_student_width,
                                   grid->spec->perturbations,
                                   grid->spec->n_perturbations, err);
     if (st == PDX_OK && grid->spec->base.record_noise_eigen > 0)

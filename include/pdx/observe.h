@@ -174,21 +174,26 @@ const pdx_var_desc *pdx_observe_flat_variables(void);
 size_t pdx_observe_flat_base(const pdx_layout *layout);
 
 /* The workspace of one worker thread's perturbed copies (students of up
- * to max_K x max_N weights) and the sizes (sorted ascending; the caller
- * keeps them alive). Opaque. */
+ * to max_K x max_N weights, and deep students of up to max_depth layers
+ * of max_width units: 0 for none) and the sizes (sorted ascending; the
+ * caller keeps them alive). Opaque. */
 typedef struct pdx_flattener pdx_flattener;
 
 pdx_status pdx_flattener_create(pdx_flattener **out, size_t max_N,
-                                size_t max_K, const double *sizes,
+                                size_t max_K, size_t max_depth,
+                                size_t max_width, const double *sizes,
                                 size_t n_sizes, pdx_error *err);
 void pdx_flattener_destroy(pdx_flattener **flattener);
-double pdx_flattener_bytes(size_t max_N, size_t max_K);
+double pdx_flattener_bytes(size_t max_N, size_t max_K, size_t max_depth,
+                           size_t max_width);
 
 /* The local energy of the trainer's student now, at every size, into
  * checkpoint `time_index` of the local-energy variables (nothing when the
  * layout has no perturbation dimension or the task has no training set):
  * binary perceptron students get round(p K N) distinct weights flipped,
- * other students w_i -> w_i (1 + sigma z_i) on every first-layer weight;
+ * other students w_i -> w_i (1 + sigma z_i) on every first-layer weight
+ * (deep students: on every parameter -- the weights of every layer, the
+ * biases, the readout and its bias);
  * the training error and loss of each perturbed copy (noisy labels,
  * pdx_trainer_train_error_of), averaged over record.perturbation_draws
  * draws. Deterministic: draw d of size j at checkpoint t is block
