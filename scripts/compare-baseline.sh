@@ -109,7 +109,9 @@ for k, w in want.items():
   local e; for e in tau_energy tau_eg n_eff drift_z equilibrated train_error_sem eg_sem hot_cold_z; do
     ignore+=(--new-dataset "$e"); done
   if [[ $name == *-theory.h5 ]]; then
-    ignore+=(--new-dataset residual --new-dataset plateau_growth)
+    # issue 14 (item 5) on purpose: eg_bayes, arccos(R/sqrt(q))/pi of the
+    # Gibbs cells (NaN elsewhere; tests/theory_cli_test.sh checks it)
+    ignore+=(--new-dataset residual --new-dataset plateau_growth --new-dataset eg_bayes)
     [[ -n ${intended_plateau[${name%.h5}]:-} ]] &&
       ignore+=(--ignore-data plateau_eg --ignore-data plateau_start --ignore-data plateau_end)
     /usr/bin/python3 -c 'import sys, h5py, numpy as np
