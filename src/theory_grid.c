@@ -507,9 +507,10 @@ static void store_gibbs(const grid_ctx *c, uint64_t cell, const pdx_params *p,
     *cell_var(c, cell, PDX_TH_ALPHA_SP) = pt->alpha_sp;
     /* the thermal mean <w> has overlap R sqrt(q) with the teacher and
      * norm sqrt(q) (normalised R, q) */
-    double cosine = pt->q > 0.0 ? pt->R / sqrt(pt->q) : 0.0;
-    *cell_var(c, cell, PDX_TH_EG_BAYES) =
-        acos(fmax(-1.0, fmin(1.0, cosine))) / M_PI;
+    double eg_bayes = pt->q == 0.0 ? 0.5 : NAN; /* q = 0: <w> = 0 */
+    if (pt->q > 0.0 && !isnan(pt->R))
+        eg_bayes = acos(fmax(-1.0, fmin(1.0, pt->R / sqrt(pt->q)))) / M_PI;
+    *cell_var(c, cell, PDX_TH_EG_BAYES) = eg_bayes;
 }
 
 /* Cells of one Gibbs curve: same theory, temperature, noise, teacher. */
