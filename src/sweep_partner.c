@@ -160,8 +160,9 @@ static double hot_cold_z(double a, double b, double sa, double sb)
 
 void pdx__partner_finish(const pdx__partner *partner, double *const *out)
 {
-    if (partner == NULL || !partner->active)
-        return;
+    if (partner == NULL || !partner->active ||
+        isnan(out[PDX_OBS_EQUILIBRATED][0]))
+        return; /* no verdict of its own (no samples): none to combine */
     if (partner->diverged) {
         out[PDX_OBS_EQUILIBRATED][0] = 0.0;
         return; /* hot_cold_z stays NaN */
