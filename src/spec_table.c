@@ -826,6 +826,14 @@ void pdx_params_resolve(pdx_params *params, const pdx_spec *spec)
             params->train_ladder_size = (int)spec->axes[i].n;
             params->train_ladder = spec->axes[i].values;
         }
+    params->train_start_pair = 0; /* both starts in the grid (issue 14) */
+    for (size_t i = 0; spec != NULL && i < spec->n_axes; i++)
+        if (spec->axes[i].key == PDX_K_TRAIN_START) {
+            int seen = 0;
+            for (size_t j = 0; j < spec->axes[i].n; j++)
+                seen |= 1 << (spec->axes[i].values[j] != PDX_START_HOT);
+            params->train_start_pair = seen == 3;
+        }
     if (isnan(params->record_current_burn_in))
         params->record_current_burn_in = params->train_burn_in;
 }

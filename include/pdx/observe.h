@@ -62,6 +62,7 @@ typedef enum pdx_observe_var {
     PDX_OBS_REPLICA_DISTANCE,      /* per checkpoint */
     PDX_OBS_REPLICA_TRAIN_ERROR,   /* per checkpoint */
     PDX_OBS_REPLICA_EG,            /* per checkpoint */
+    PDX_OBS_HOT_COLD_Z,            /* issue 14: both starts in the grid */
     PDX_OBS_FINITE_COUNT,          /* the variables of finite-set sweeps */
     /* sweeps with cells that propagate signals through deep nets add the
      * per-layer values (layer dimension; NaN beyond a cell's depth) */
@@ -337,6 +338,24 @@ typedef struct pdx_equilibration {
 void pdx_equilibration_assess(const double *energy, const double *eg,
                               size_t n, int zero_temperature,
                               pdx_equilibration *out);
+
+/* The verdict of the samples observer `o` took of trainer `t` since
+ * pdx_observer_start, as the task's variables have it (without the
+ * hot/cold check): pdx_equilibration_assess, and not equilibrated when
+ * train.entry found no entry. */
+void pdx_observe_equilibration(const pdx_observer *o, const pdx_trainer *t,
+                               pdx_equilibration *e);
+
+/* The means of the training error and eg over the observer's samples
+ * (NaN without samples). */
+void pdx_observer_means(const pdx_observer *o, double *train_error_mean,
+                        double *eg_mean);
+
+/* Hot/cold check (issue 14 item 4): a task whose grid has both
+ * train.start values is equilibrated only if the other start's task of
+ * the same cell and replica is too and their means of the training error
+ * and eg agree within this many standard errors (hot_cold_z). */
+#define PDX_EQ_HOT_COLD_Z_MAX 4.0
 
 /* Classification error arccos(R / sqrt(Q T)) / pi of a perceptron student
  * against a perceptron teacher (0.5 when Q or T is 0). */

@@ -470,6 +470,7 @@ typedef enum pdx_theory_var {
     PDX_TH_ETA_MAX,
     PDX_TH_RESIDUAL,            /* per cell: of the saddle-point equations */
     PDX_TH_PLATEAU_GROWTH,      /* per cell: escape rate of the plateau */
+    PDX_TH_EG_BAYES,            /* per cell: the Gibbs centre of mass's eg */
     PDX_TH_BASE_COUNT,          /* grids without deep students stop here */
     /* deep students, per cell (docs/THEORY.md): */
     PDX_TH_Q_STAR = PDX_TH_BASE_COUNT,
