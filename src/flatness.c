@@ -69,8 +69,8 @@ static size_t deep_parameters(size_t N, size_t depth, size_t width)
     return pdx_deep_weight_count(N, depth, width) + (depth + 1) * width + 1;
 }
 
-double pdx_flattener_bytes(size_t max_N, size_t max_K, size_t max_depth,
-                           size_t max_width)
+static double flattener_bytes(size_t max_N, size_t max_K, size_t max_depth,
+                              size_t max_width)
 {
     double deep = max_depth > 0
                       ? pdx_deep_bytes(max_N, max_depth, max_width) +
@@ -81,12 +81,21 @@ double pdx_flattener_bytes(size_t max_N, size_t max_K, size_t max_depth,
            8.0 * (double)max_K + deep + 128.0;
 }
 
-pdx_status pdx_flattener_create(pdx_flattener **out, size_t max_N,
-                                size_t max_K, size_t max_depth,
-                                size_t max_width, const double *sizes,
-                                size_t n_sizes, pdx_error *err)
+double pdx_flattener_bytes(const pdx_grid *grid)
+{
+    if (grid->spec->n_perturbations == 0)
+        return 0.0;
+    return flattener_bytes((size_t)grid->max_N, grid->max_student_hidden,
+                           grid->max_student_depth, grid->max_student_width);
+}
+
+pdx_status pdx_flattener_create(pdx_flattener **out, const pdx_grid *grid,
+                                pdx_error *err)
 {
     *out = NULL;
+    const size_t max_N = (size_t)grid->max_N, max_K = grid->max_student_hidden;
+    const size_t max_depth = grid->max_student_depth;
+    const size_t max_width = grid->max_student_width;
     pdx_flattener *f = calloc(1, sizeof *f);
     size_t n = max_N * max_K > 0 ? max_N * max_K : 1;
     size_t n_noise = n;
@@ -108,12 +117,12 @@ pdx_status pdx_flattener_create(pdx_flattener **out, size_t max_N,
         return pdx_error_set(
             err, PDX_ERR_NOMEM, NULL, 0, 0, NULL,
             "cannot allocate the local energy's workspace of %.0f bytes",
-            pdx_flattener_bytes(max_N, max_K, max_depth, max_width));
+            flattener_bytes(max_N, max_K, max_depth, max_width));
     }
     f->max_N = max_N;
     f->max_K = max_K;
-    f->sizes = sizes;
-    f->n_sizes = n_sizes;
+    f->sizes = grid->spec->perturbations;
+    f->n_sizes = grid->spec->n_perturbations;
     *out = f;
     return PDX_OK;
 }

@@ -176,12 +176,7 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
                                   grid->max_student_width,
                                   grid->spec->n_budgets)
              : 0.0) +
-        (grid->spec->n_perturbations > 0
-             ? pdx_flattener_bytes((size_t)grid->max_N,
-                                   grid->max_student_hidden,
-                                   grid->max_student_depth,
-                                   grid->max_student_width)
-             : 0.0) +
+        pdx_flattener_bytes(grid) +
         (grid->spec->base.record_noise_eigen > 0
              ? pdx_noise_meter_bytes(
                    (size_t)grid->max_train_size, noise_max_d(grid),
@@ -397,12 +392,7 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
         st = pdx__partner_create(&w->partner, grid,
                                  sweep_max_samples(grid, layout), err);
     if (st == PDX_OK && grid->spec->n_perturbations > 0)
-        st = pdx_flattener_create(&w->flattener, (size_t)grid->max_N,
-                                  grid->max_student_hidden,
-                                  grid->max_student_depth,
-                                  grid->max_student_width,
-                                  grid->spec->perturbations,
-                                  grid->spec->n_perturbations, err);
+        st = pdx_flattener_create(&w->flattener, grid, err);
     if (st == PDX_OK && grid->spec->base.record_noise_eigen > 0)
         st = pdx_noise_meter_create(
             &w->noise, (size_t)grid->max_train_size, noise_max_d(grid),

@@ -63,12 +63,7 @@ static void setup(measured *m, const char *text)
     assert_int_equal(pdx_trainer_iterate(m->trainer,
                                          pdx_trainer_total_steps(m->trainer)),
                      0);
-    assert_int_equal(pdx_flattener_create(&m->flat, (size_t)p->N, 4,
-                                          m->grid->max_student_depth,
-                                          m->grid->max_student_width,
-                                          m->spec->perturbations,
-                                          m->spec->n_perturbations, NULL),
-                     PDX_OK);
+    assert_int_equal(pdx_flattener_create(&m->flat, m->grid, NULL), PDX_OK);
 }
 
 static void teardown(measured *m)

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "pdx/grid.h"
 #include "pdx/layout.h"
 #include "pdx/train.h"
 
@@ -174,19 +175,17 @@ const pdx_var_desc *pdx_observe_flat_variables(void);
  * when it has no perturbation dimension. */
 size_t pdx_observe_flat_base(const pdx_layout *layout);
 
-/* The workspace of one worker thread's perturbed copies (students of up
- * to max_K x max_N weights, and deep students of up to max_depth layers
- * of max_width units: 0 for none) and the sizes (sorted ascending; the
- * caller keeps them alive). Opaque. */
+/* The workspace of one worker thread's perturbed copies of the grid's
+ * students (its largest committees and deep nets) and the grid's
+ * record.perturbations sizes (sorted ascending; the grid must outlive
+ * it). Opaque. */
 typedef struct pdx_flattener pdx_flattener;
 
-pdx_status pdx_flattener_create(pdx_flattener **out, size_t max_N,
-                                size_t max_K, size_t max_depth,
-                                size_t max_width, const double *sizes,
-                                size_t n_sizes, pdx_error *err);
+pdx_status pdx_flattener_create(pdx_flattener **out, const pdx_grid *grid,
+                                pdx_error *err);
 void pdx_flattener_destroy(pdx_flattener **flattener);
-double pdx_flattener_bytes(size_t max_N, size_t max_K, size_t max_depth,
-                           size_t max_width);
+/* Its bytes (0 when the grid records no local energy). */
+double pdx_flattener_bytes(const pdx_grid *grid);
 
 /* The local energy of the trainer's student now, at every size, into
  * checkpoint `time_index` of the local-energy variables (nothing when the
