@@ -77,9 +77,13 @@ def attrs_differ(where, a, b, skip, out, labels=False, snapped=False):
 def storage(ds):
     p = ds.id.get_create_plist()
     filters = [p.get_filter(i)[0] for i in range(p.get_nfilters())]
-    fill = np.zeros((), dtype=ds.dtype)
-    p.get_fill_value(fill)
-    return (p.get_layout(), ds.chunks, tuple(filters), fill.tobytes())
+    if ds.dtype.kind == "O":  # strings (choice coordinates, issue 19):
+        fill = b""            # h5py cannot read their fill value
+    else:
+        fill = np.zeros((), dtype=ds.dtype)
+        p.get_fill_value(fill)
+        fill = fill.tobytes()
+    return (p.get_layout(), ds.chunks, tuple(filters), fill)
 
 
 def datasets(f):

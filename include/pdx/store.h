@@ -345,7 +345,9 @@ void pdx_store_destroy(pdx_store **store);
 typedef struct pdx_store_dimension {
     char *name;
     uint64_t length;
-    char *flag_meanings; /* CF flag_meanings, NULL if none */
+    char *flag_meanings; /* a choice axis' names, space-separated
+                          * (its strings, or the CF flag_meanings of a
+                          * file of pdx before issue 19); NULL if none */
     char *scale;         /* pdx_scale ("list", "lin", "log"), NULL if none */
     char *units;         /* NULL if none */
     int has_values;      /* values readable as numbers (no flag_meanings,

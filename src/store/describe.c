@@ -60,6 +60,29 @@ static int grow(void **array, size_t *capacity, size_t used, size_t size)
     return 1;
 }
 
+/* A choice coordinate of names (issue 19): its names, space-separated,
+ * into x->flag_meanings (as the CF flags of older files). 0 when out of
+ * memory; a coordinate of numbers is left alone. */
+static int add_names(pdx_store_dimension *x, hid_t ds, size_t n)
+{
+    char **names = calloc(n, sizeof *names);
+    if (names == NULL)
+        return 0;
+    int rc = pdx__read_names(ds, n, names);
+    H5Eclear2(H5E_DEFAULT);
+    size_t size = 1;
+    for (size_t i = 0; rc > 0 && i < n; i++)
+        size += strlen(names[i]) + 1;
+    if (rc > 0 && (x->flag_meanings = calloc(size, 1)) != NULL)
+        for (size_t i = 0, used = 0; i < n; i++)
+            used += (size_t)snprintf(x->flag_meanings + used, size - used,
+                                     "%s%s", i > 0 ? " " : "", names[i]);
+    for (size_t i = 0; rc > 0 && i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc <= 0 || x->flag_meanings != NULL;
+}
+
 static int add_dimension(describe_walk *w, hid_t ds, const char *name,
                          hssize_t n)
 {
@@ -73,6 +96,8 @@ static int add_dimension(describe_walk *w, hid_t ds, const char *name,
     x->flag_meanings = text_or_null(ds, "flag_meanings");
     x->scale = text_or_null(ds, "pdx_scale");
     x->units = text_or_null(ds, "units");
+    if (x->flag_meanings == NULL && n > 0 && !add_names(x, ds, (size_t)n))
+        return 0;
     if (x->flag_meanings == NULL && n > 0) {
         double *v = malloc((size_t)n * sizeof *v);
         if (v != NULL && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,

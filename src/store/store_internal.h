@@ -227,6 +227,8 @@ pdx_status pdx__put_text(hid_t obj, const char *object, const char *name,
 pdx_status pdx__put_uint8(hid_t obj, const char *object, const char *name,
                           uint8_t value, const char *path, pdx_error *err);
 void pdx__silence_hdf5(void);
+hid_t pdx__names_type(void);
+int pdx__read_names(hid_t ds, size_t n, char **names);
 
 /* inspect.c: existing pdx files opened read-only */
 /* The tasks of the store's shard (ascending; a new array, NULL when
