@@ -174,9 +174,19 @@ expect_out "^labels +eg: dimension 3 is 'time', expected 'replica': its dimensio
 # (HDF5 1.10 aborts or segfaults reading it: pdx info reports, never dies)
 "$PDX" merge g.h5 shard0.h5 --partial >/dev/null 2>&1 || fail "partial merge g.h5"
 $PY - g.h5 <<'PYEOF' || fail "damage the global heap"
-import sys
+import struct, sys
 path = sys.argv[1]
-at = open(path, "rb").read().find(b"GCOL") + 24  # first object's size
+data = open(path, "rb").read()
+# the first object of the heap that is a dimension list (object
+# references), not the name of a choice coordinate (text, issue 19)
+at = data.find(b"GCOL") + 16
+while True:
+    index, _, _, size = struct.unpack_from("<HHIQ", data, at)
+    body = data[at + 16:at + 16 + size]
+    if index != 0 and not (body and all(32 <= c < 127 for c in body)):
+        break
+    at += 16 + (size + 7) // 8 * 8
+at += 8  # the object's size
 with open(path, "r+b") as f:
     f.seek(at)
     b = f.read(1)[0]

@@ -10,6 +10,7 @@ axis. Nothing here reads files or computes statistics.
 
 from __future__ import annotations
 
+import keyword
 from typing import Dict, List, Tuple
 
 import numpy as np
@@ -60,8 +61,6 @@ def short_names(ds: xr.Dataset) -> xr.Dataset:
     its key in the attribute ``pdx_key``. Names without a dot are left
     alone; the functions of pdx_analysis accept these names too (a unique
     suffix or an exact dimension name, :func:`resolve_axis`)."""
-    import keyword
-
     names = [str(n) for n in list(ds.variables) + list(ds.dims)]
     dotted = sorted({n for n in names if "." in n})
     plain = {n for n in names if "." not in n}
