@@ -199,10 +199,18 @@ static pdx_status check_choice(const pdx_store *s, const pdx_axis *axis,
         return pdx_error_set(err, PDX_ERR_NOMEM, s->path, 0, 0, name,
                              "out of memory");
     hid_t ds = H5Dopen2(s->file, name, H5P_DEFAULT);
-    int rc = ds < 0 ? -1 : pdx__read_names(ds, n, have);
+    int rc = ds < 0 ? -1
+                    : pdx__read_names_checked(s->path, s->file, ds, n, have);
     pdx_status st = PDX_OK;
-    if (rc < 0)
+    if (rc == -1)
         st = pdx__h5_error(err, s->path, name, "cannot read the coordinate");
+    if (rc == -2)
+        st = pdx_error_set(err, PDX_ERR_IO, s->path, 0, 0, name,
+                           "the names of the coordinate cannot be read (its "
+                           "part of the file's global heap is damaged: a "
+                           "flipped bit?): the file's labels are damaged; "
+                           "its tasks cannot be placed: --force recomputes "
+                           "it");
     pdx__close_id(&ds);
     if (rc == 0)
         st = check_values(s, name, want, n, err); /* int32 codes */
