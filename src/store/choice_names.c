@@ -74,11 +74,13 @@ int pdx__read_names_checked(const char *path, hid_t file, hid_t ds, size_t n,
     for (size_t i = 0; i < n; i++)
         names[i] = NULL;
     hid_t type = H5Dget_type(ds);
-    int strings = type >= 0 && H5Tget_class(type) == H5T_STRING;
+    if (type < 0)
+        return -1;
+    int strings = H5Tget_class(type) == H5T_STRING;
     int vlen = strings && H5Tis_variable_str(type) > 0;
     pdx__close_id(&type);
     if (!strings)
-        return type < 0 ? -1 : 0;
+        return 0; /* int32 codes: a file of pdx before issue 19 */
     hid_t fcpl = H5Fget_create_plist(file);
     size_t addr_size = 0, len_size = 0;
     if (fcpl < 0 || H5Pget_sizes(fcpl, &addr_size, &len_size) < 0)
