@@ -358,4 +358,4 @@ if ((fails)); then
   echo "compare-baseline: $fails output(s) differ from $BASELINE" >&2
   exit 1
 fi
-echo "compare-baseline: every output identical to $BASELINE (but the attributes of issue 21, the theory changes of issue 14 and the labels and dropped all-NaN variables of issue 19 above)"
+echo "compare-baseline: every output identical to $BASELINE (but the attributes of issue 21, the theory changes of issue 14 and the labels, dropped all-NaN variables and choice names of issue 19 above)"
