@@ -495,12 +495,18 @@ static pdx_status survey(pdx_run *run, pdx_run_found *f, pdx_error *err)
     f->sharded = run->shard_count > 1;
     pdx_status st = look_at(run->file, &f->file_kind, &f->file_exists,
                             &f->file_is_pdx, err);
+    /* a file of a pdx before the canonical identity: its spec text decides
+     * whether it is this spec's (issue 19) */
+    if (st == PDX_OK && f->file_is_pdx)
+        pdx_run_older_identity(run->spec, run->file);
     if (st == PDX_OK && f->sharded) {
         pdx_file_kind merged_kind;
         int merged_result = 0;
         st = look_at(run->output, &merged_kind, &f->merged_exists,
                      &merged_result, err);
         f->merged_foreign = f->merged_exists && !merged_result;
+        if (st == PDX_OK && merged_result)
+            pdx_run_older_identity(run->spec, run->output);
         run->merged_kind = merged_kind;
     }
     if (st != PDX_OK || s->force || (f->file_exists && !f->file_is_pdx) ||

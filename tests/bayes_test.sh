@@ -46,7 +46,7 @@ same "extended file = fresh run" ext.h5 big.h5
 if $PY - one.h5 > values.txt 2>&1 <<'PY'
 import math, sys, h5py, numpy as np
 f = h5py.File(sys.argv[1], "r")
-alg = f["train.algorithm"].attrs["flag_meanings"].decode().split()
+alg = [a.decode() for a in f["train.algorithm"][()]]
 assert (f["status"][...] == 1).all()
 q, qm, eb = f["q"][...], f["q_mean"][...], f["eg_bayes"][...]
 Rm, em = f["R_mean"][..., 0, 0], f["eg_mean"][...]

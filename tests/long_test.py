@@ -43,8 +43,7 @@ def check_gibbs(f):
     em = f["eg_mean"][()].mean(-1)   # (weights, alpha, T, start)
     alpha = f["data.alpha"][()]
     temps = f["train.temperature"][()]
-    meanings = lambda k: (lambda m: (m.decode() if isinstance(m, bytes) else m).split())(
-        f[k].attrs["flag_meanings"])
+    meanings = lambda k: [m.decode() for m in f[k][()]]  # names (issue 19)
     weights, starts = meanings("student.weights"), meanings("train.start")
     b, s = weights.index("binary"), weights.index("spherical")
     hot, cold = starts.index("hot"), starts.index("cold")

@@ -73,7 +73,7 @@ def check_labels(path):
             ln = text(a.get("long_name", ""))
             check(0 < len(ln) <= 48 and "\n" not in ln,
                   f"{path}: {name} long_name {ln!r} (short, one line)")
-            flags = "flag_values" in a
+            flags = "flag_values" in a or ds.dtype.kind == "O"  # or names
             check(flags or "units" in a, f"{path}: {name} has no units")
             check(not flags or "units" not in a, f"{path}: flag variable {name} has units")
 
@@ -117,8 +117,9 @@ def main():
         with h5py.File(files["metropolis"], "r") as f:
             for v in ("eg_mean", "R_mean", "accept_rate"):
                 check(v in f, f"metropolis file lacks {v}")
-            check(text(f["student.weights"].attrs["flag_meanings"]) == "spherical binary",
-                  "choice coordinate flag_meanings")
+            check([text(v) for v in f["student.weights"][()]] == ["spherical", "binary"],
+                  "choice coordinate names")
+            check("flag_values" not in f["student.weights"].attrs, "choice coordinate flags")
         with h5py.File(files["sgd_no_overlaps"], "r") as f, \
                 h5py.File(files["sgd"], "r") as g:
             for v in ("Q", "R", "T"):

@@ -26,7 +26,11 @@ NAME that B lacks when A's data is all NaN (issue 19 writes only the
 variables some cell produces); --snapped-coordinates (also the root's
 numeric param: attributes, e.g. a log range of record.times) lets the values of
 1-D dimension scales differ by at most 4 ulp (issue 19: decades and
-octaves of log ranges are exact).
+octaves of log ranges are exact). --choice-names (issue 19) lets a
+choice coordinate of A (int32 codes with flag_values and flag_meanings,
+pdx before issue 19) be in B the strings of the names the flags give the
+codes, without the flag attributes (every other attribute, the storage
+layout and the attached scales still compared).
 """
 import os
 import sys
@@ -77,9 +81,13 @@ def attrs_differ(where, a, b, skip, out, labels=False, snapped=False):
 def storage(ds):
     p = ds.id.get_create_plist()
     filters = [p.get_filter(i)[0] for i in range(p.get_nfilters())]
-    fill = np.zeros((), dtype=ds.dtype)
-    p.get_fill_value(fill)
-    return (p.get_layout(), ds.chunks, tuple(filters), fill.tobytes())
+    if ds.dtype.kind == "O":  # strings (choice coordinates, issue 19):
+        fill = b""            # h5py cannot read their fill value
+    else:
+        fill = np.zeros((), dtype=ds.dtype)
+        p.get_fill_value(fill)
+        fill = fill.tobytes()
+    return (p.get_layout(), ds.chunks, tuple(filters), fill)
 
 
 def datasets(f):
@@ -96,9 +104,30 @@ def close_coordinate(x, y):
             and bool(np.all(np.abs(x - y) <= 4 * np.spacing(np.abs(x)))))
 
 
+def choice_names_differ(name, x, y, out, labels):
+    """A choice coordinate of codes in A, of names in B (--choice-names)."""
+    flags = {"flag_values", "flag_meanings"}
+    codes = [int(c) for c in np.asarray(x.attrs["flag_values"]).ravel()]
+    meanings = x.attrs["flag_meanings"]
+    meanings = (meanings.decode() if isinstance(meanings, bytes) else str(meanings)).split()
+    want = [meanings[codes.index(int(c))] for c in x[()]]
+    got = [v.decode() if isinstance(v, bytes) else str(v) for v in y[()]]
+    if got != want:
+        out.append(f"{name}: names {got} vs {want} from the codes")
+    if set(y.attrs) & flags:
+        out.append(f"{name}: the names still carry flag attributes")
+    leave = REFERENCE_ATTRS | flags | (LABEL_ATTRS if labels else set())
+    xa = [n for n in x.attrs if n not in leave]
+    ya = [n for n in y.attrs if n not in leave]
+    if xa != ya or any(str(x.attrs[n]) != str(y.attrs[n]) for n in xa):
+        out.append(f"{name}: attributes {xa} vs {ya}")
+    if storage(x)[:3] != storage(y)[:3]:
+        out.append(f"{name}: storage {storage(x)} vs {storage(y)}")
+
+
 def compare(path_a, path_b, ignore=frozenset(), ignore_data=frozenset(),
             new_datasets=frozenset(), skip=frozenset(), labels=False,
-            dropped=frozenset(), snapped=False):
+            dropped=frozenset(), snapped=False, choice_names=False):
     out = []
     with h5py.File(path_a, "r") as a, h5py.File(path_b, "r") as b:
         attrs_differ("/", a, b, VOLATILE_ROOT_ATTRS | set(ignore), out,
@@ -116,6 +145,10 @@ def compare(path_a, path_b, ignore=frozenset(), ignore_data=frozenset(),
             return out
         for name in na:
             x, y = a[name], b[name]
+            if (choice_names and x.dtype.kind == "i" and y.dtype.kind == "O"
+                    and "flag_meanings" in x.attrs and x.shape == y.shape):
+                choice_names_differ(name, x, y, out, labels)
+                continue
             if x.dtype != y.dtype or x.shape != y.shape:
                 out.append(f"{name}: {x.dtype}{x.shape} vs {y.dtype}{y.shape}")
                 continue
@@ -140,7 +173,8 @@ def main():
     sets = {"--ignore-attr": set(), "--ignore-data": set(),
             "--new-dataset": set(), "--ignore-dataset": set(),
             "--dropped-dataset": set()}
-    flags = {"--labels": False, "--snapped-coordinates": False}
+    flags = {"--labels": False, "--snapped-coordinates": False,
+             "--choice-names": False}
     while args and (args[0] in flags or (len(args) >= 2 and args[0] in sets)):
         if args[0] in flags:
             flags[args[0]] = True
@@ -153,7 +187,8 @@ def main():
     differences = compare(args[0], args[1], sets["--ignore-attr"],
                           sets["--ignore-data"], sets["--new-dataset"],
                           sets["--ignore-dataset"], flags["--labels"],
-                          sets["--dropped-dataset"], flags["--snapped-coordinates"])
+                          sets["--dropped-dataset"], flags["--snapped-coordinates"],
+                          flags["--choice-names"])
     for d in differences:
         print(f"{args[0]} vs {args[1]}: {d}")
     if differences:

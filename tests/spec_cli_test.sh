@@ -92,6 +92,38 @@ EOF
 expect_exit 0 "an old-style hash of the same text: complete" -- "$PDX" run base.yaml -o ident.h5
 expect_err "already complete for this spec" "raw-text hashes of older files still match"
 expect_exit 2 "an old-style hash of another text: refused" -- "$PDX" run changed.yaml -o ident.h5
+expect_err "different spec: train.epochs: 20 -> 30" "the refusal of an old-style file names the changed key"
+# ... and of a comment-edited text: the spec text the file stores decides
+expect_exit 0 "an old-style file after a comment-only edit: complete" -- "$PDX" run commented.yaml -o ident.h5
+expect_err "already complete for this spec" "an old-style file is its stored spec's, comments aside"
+sed 's/^  alpha: \[0.50, 1.0, 2\]   # load$/  alpha: [0.5, 1, 2, 4]   # more/' commented.yaml > more.yaml
+expect_exit 2 "an old-style file, a spec that adds a value: refused" -- "$PDX" run more.yaml -o ident.h5
+expect_err "data.alpha: \[0.5, 1, 2\] -> \[0.5, 1, 2, 4\]" "the refusal names the added values"
+expect_err "this spec extends it: use --extend" "the refusal suggests --extend"
+cp ident.h5 ident-ext.h5
+expect_exit 0 "an old-style file extended by an edited spec" -- "$PDX" run more.yaml -o ident-ext.h5 --extend --quiet
+# an interrupted old-style run (a working file) resumes after a comment-only edit
+expect_exit 0 "shard 1 of 2" -- "$PDX" run base.yaml -o part.h5 --shard 1/2 --quiet
+expect_exit 0 "a working file of half the tasks" -- "$PDX" merge work.h5 part.shard-0-of-2.h5 --partial
+$PY - work.h5 base.yaml <<'EOF' || fail "could not make an old-style working file"
+import sys, hashlib, h5py
+raw = hashlib.sha256(open(sys.argv[2], "rb").read()).hexdigest().encode()
+with h5py.File(sys.argv[1], "r+") as f:
+    assert f.attrs["pdx_complete"] == 0
+    assert f.attrs["spec"] == open(sys.argv[2], "rb").read()
+    f.attrs.create("spec_sha256", raw, dtype=h5py.string_dtype("ascii", len(raw)))
+EOF
+expect_exit 0 "an old-style working file resumes after a comment-only edit" -- "$PDX" run commented.yaml -o work.h5 --quiet
+same "the resumed old-style file is the file of one run" ident.h5 work.h5
+expect_exit 0 "theory of the base spec" -- "$PDX" theory base.yaml -o th.h5 --quiet
+$PY - th.h5 base.yaml <<'EOF' || fail "could not make an old-style theory file"
+import sys, hashlib, h5py
+raw = hashlib.sha256(open(sys.argv[2], "rb").read()).hexdigest().encode()
+with h5py.File(sys.argv[1], "r+") as f:
+    f.attrs.create("spec_sha256", raw, dtype=h5py.string_dtype("ascii", len(raw)))
+EOF
+expect_exit 0 "an old-style theory file after a comment-only edit: complete" -- "$PDX" theory commented.yaml -o th.h5
+expect_err "already complete" "the old-style theory file is its stored spec's"
 
 # ---- zip groups -----------------------------------------------------------------
 cat > zip.yaml <<'YAML'

@@ -32,7 +32,7 @@ if $PY - one.h5 > norms.txt 2>&1 <<'PY'
 import sys, h5py, numpy as np
 f = h5py.File(sys.argv[1], "r")
 T = f["T"][...]                      # (normalise, replica, M, M)
-names = f["teacher.normalise"].attrs["flag_meanings"].decode().split()
+names = [n.decode() for n in f["teacher.normalise"][()]]
 assert names == ["none", "unit_norm", "orthonormal"], names
 none, unit, ortho = T[0], T[1], T[2]
 d = np.diagonal(none, axis1=-2, axis2=-1)

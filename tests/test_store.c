@@ -269,6 +269,27 @@ static char *attr_text(hid_t obj, const char *name)
     return text;
 }
 
+/* The 1-D string dataset `ds` holds the names a and b (issue 19: choice
+ * coordinates as netCDF-4 strings). */
+static void assert_names(hid_t ds, const char *a, const char *b)
+{
+    hid_t type = H5Dget_type(ds);
+    assert_int_equal(H5Tget_class(type), H5T_STRING);
+    assert_true(H5Tis_variable_str(type) > 0);
+    assert_int_equal(H5Tget_cset(type), H5T_CSET_UTF8);
+    H5Tclose(type);
+    hid_t mem = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mem, H5T_VARIABLE);
+    H5Tset_cset(mem, H5T_CSET_UTF8); /* HDF5 converts no ASCII <-> UTF-8 */
+    char *names[2] = {NULL, NULL};
+    assert_true(H5Dread(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, names) >= 0);
+    assert_string_equal(names[0], a);
+    assert_string_equal(names[1], b);
+    H5free_memory(names[0]);
+    H5free_memory(names[1]);
+    H5Tclose(mem);
+}
+
 static void assert_attr_text(hid_t obj, const char *name, const char *want)
 {
     char *text = attr_text(obj, name);
@@ -662,23 +683,13 @@ static void test_store_coordinates_and_attributes(void **state)
     assert_true(H5DSis_scale(lr) > 0);
     H5Dclose(lr);
 
-    /* Choice axis: int32 choice indices in axis order, flags. */
+    /* Choice axis (issue 19): the names in axis order, netCDF-4 strings
+     * (variable-length UTF-8), no CF flags. */
     hid_t act = H5Dopen2(file, "student.activation", H5P_DEFAULT);
-    hid_t type = H5Dget_type(act);
-    assert_true(H5Tequal(type, H5T_STD_I32LE) > 0);
-    H5Tclose(type);
-    int32_t act_values[N_ACT];
-    assert_true(H5Dread(act, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                        act_values) >= 0);
-    assert_int_equal(act_values[0], PDX_ACT_TANH);
-    assert_int_equal(act_values[1], PDX_ACT_RELU);
-    assert_attr_text(act, "flag_meanings", "tanh relu");
-    int32_t flags[N_ACT] = {-1, -1};
-    hid_t attr = H5Aopen(act, "flag_values", H5P_DEFAULT);
-    assert_true(H5Aread(attr, H5T_NATIVE_INT32, flags) >= 0);
-    H5Aclose(attr);
-    assert_int_equal(flags[0], PDX_ACT_TANH);
-    assert_int_equal(flags[1], PDX_ACT_RELU);
+    assert_names(act, "tanh", "relu");
+    assert_int_equal(H5Aexists(act, "flag_values"), 0);
+    assert_int_equal(H5Aexists(act, "flag_meanings"), 0);
+    hid_t attr;
     assert_attr_text(act, "pdx_scale", "list");
     assert_int_equal(H5Aexists(act, "units"), 0);
     H5Dclose(act);
@@ -720,7 +731,7 @@ static void test_store_coordinates_and_attributes(void **state)
     H5Pclose(dcpl);
     H5Dclose(eg);
     hid_t st = H5Dopen2(file, "status", H5P_DEFAULT);
-    type = H5Dget_type(st);
+    hid_t type = H5Dget_type(st);
     assert_true(H5Tequal(type, H5T_STD_I8LE) > 0);
     H5Tclose(type);
     assert_int_equal(H5Aexists(st, "_FillValue"), 0);
@@ -968,7 +979,7 @@ static void test_store_finish_compresses_identical_data(void **state)
     }
     /* Coordinates keep their values and attributes. */
     hid_t act = H5Dopen2(file, "student.activation", H5P_DEFAULT);
-    assert_attr_text(act, "flag_meanings", "tanh relu");
+    assert_names(act, "tanh", "relu");
     H5Dclose(act);
     H5Fclose(file);
     check_scales(f, f->path);
@@ -1611,7 +1622,7 @@ static void check_ncdump(const char *path)
         "teacher_unit = 2 ;",
         "teacher_unit2 = 2 ;",
         "double train.learning_rate(train.learning_rate) ;",
-        "int student.activation(student.activation) ;",
+        "string student.activation(student.activation) ;",
         "byte status(train.learning_rate, student.activation, replica) ;",
         "int64 steps(train.learning_rate, student.activation, replica) ;",
         "double eg(train.learning_rate, student.activation, replica, time) ;",
@@ -1622,7 +1633,7 @@ static void check_ncdump(const char *path)
         "double T(train.learning_rate, student.activation, replica, "
         "teacher_unit, teacher_unit2) ;",
         "eg:_FillValue = NaN ;",
-        "student.activation:flag_meanings = \"tanh relu\" ;",
+        "student.activation:pdx_scale = \"list\" ;",
         ":title = \"store-test\" ;",
         ":pdx_complete = 0UB ;",
     };
@@ -1708,7 +1719,7 @@ static void test_store_xarray_opens_with_labels(void **state)
         "assert ds['eg'].dims == ('train.learning_rate', "
         "'student.activation', 'replica', 'time'), ds['eg'].dims\n"
         "assert ds['Q'].dims[-2:] == ('student_unit', 'student_unit2')\n"
-        "assert list(ds['student.activation'].values) == [2, 1]\n"
+        "assert list(ds['student.activation'].values) == ['tanh', 'relu']\n"
         "assert abs(float(ds['train.learning_rate'][2]) - 2.385) < 1e-12\n"
         "assert int(ds['status'].sel(replica=2).values[2, 0]) == 1\n"
         "assert str(ds['status'].dtype) == 'int8', ds['status'].dtype\n"

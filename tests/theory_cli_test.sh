@@ -135,13 +135,13 @@ th = ds["theory"].attrs["flag_meanings"].split()
 code = {n: i for i, n in enumerate(th)}
 # metropolis x spherical -> gibbs-spherical; hebb x binary -> hebb-clipped;
 # the perceptron rule -> none (not applicable)
-sel = ds.sel({"student.weights": 1, "train.algorithm": 6})
+sel = ds.sel({"student.weights": "spherical", "train.algorithm": "metropolis"})
 assert (sel["theory"] == code["gibbs-spherical"]).all()
-assert (ds.sel({"train.algorithm": 2})["status"] == 4).all()
-assert (ds.sel({"student.weights": 2, "train.algorithm": 1})["theory"]
+assert (ds.sel({"train.algorithm": "perceptron"})["status"] == 4).all()
+assert (ds.sel({"student.weights": "binary", "train.algorithm": "hebb"})["theory"]
         == code["hebb-clipped"]).all()
 # a cell equals the curve for the same parameters
-cell = ds.sel({"student.weights": 1, "train.algorithm": 6,
+cell = ds.sel({"student.weights": "spherical", "train.algorithm": "metropolis",
                "data.alpha": 1.3, "data.label_noise": 0.2})
 out = subprocess.run([pdx, "theory", "--curve", "gibbs-spherical", "--alpha",
                       "1.3", "--T", "0.5", "--label-noise", "0.2"],
@@ -150,7 +150,7 @@ row = next(csv.DictReader(io.StringIO(out)))
 assert abs(float(row["eg"]) - float(cell["eg"][-1])) < 1e-9, (row, cell["eg"])
 assert abs(float(row["train_error"]) - float(cell["train_error_mean"])) < 1e-9
 # the Ising phase per cell, and the binary gibbs cells' poor branch
-ising = ds.sel({"student.weights": 2, "train.algorithm": 6,
+ising = ds.sel({"student.weights": "binary", "train.algorithm": "metropolis",
                 "data.label_noise": 0.0})
 assert list(ising["phase"].values) == [1, 1, 3], ising["phase"].values
 # the analysis package sees a theory file

@@ -8,6 +8,7 @@ Public API::
 
     ds = load("out.h5")                      # xarray.Dataset, in memory
     ds = load(["a.h5", "b.h5"])              # shards of one sweep, combined
+    ds = load("out.h5", short_names=True)    # ds.sel(alpha=1): keyword names
     both = load_files(["out.h5", "theory.h5"])  # both.sim, both.theory
     dim = resolve_axis(ds, "learning_rate")  # -> "train.learning_rate"
     stats = replica_mean(ds, "eg", time="final")  # mean median std sem count
@@ -97,6 +98,7 @@ from .names import (  # noqa: E402
     is_theory,
     resolve_axis,
     resolve_variable,
+    short_names,
     spec_axes,
     status_counts,
     status_names,
@@ -192,4 +194,5 @@ __all__ = [
     "theory_lines",
     "timings",
     "trainable_depth",
+    "short_names",
 ]

@@ -36,6 +36,7 @@ import xarray as xr  # noqa: E402
 
 from .errors import PdxError, PdxFileError, PdxFileNotFoundError, PdxValueError  # noqa: E402
 from .names import is_theory  # noqa: E402
+from .names import short_names as _short_names  # noqa: E402
 
 __all__ = ["Loaded", "combine", "expand_paths", "expand_shard", "load", "load_files",
            "SCHEMA_VERSION"]
@@ -177,13 +178,24 @@ def _read_h5py_variable(f, name: str, coords: dict, data_vars: dict) -> None:
 
 
 def _decode_choice_axes(ds: xr.Dataset) -> xr.Dataset:
-    """Return ``ds`` with every choice axis (integer coordinate with
-    ``flag_values`` and ``flag_meanings``) relabelled by its names.
+    """Return ``ds`` with every choice axis labelled by its names as
+    ``str`` values.
 
-    The numeric codes stay available as the non-index coordinate
+    Files of pdx since issue 19 store the names themselves (netCDF-4
+    strings; h5py reads them as bytes, xarray as objects): they become a
+    plain ``str`` array. Files of an older pdx store integer codes with
+    ``flag_values`` and ``flag_meanings``: they are relabelled by the
+    names, the numeric codes kept as the non-index coordinate
     ``<axis>_code`` (with the flag attributes) and as the ``pdx_codes``
     attribute of the label coordinate. Codes missing from ``flag_values``
     are labelled by their number."""
+    for name in list(ds.coords):
+        coord = ds.coords[name]
+        if coord.ndim == 1 and coord.dtype.kind in "OS":
+            labels = np.array([v.decode("utf-8", errors="replace")
+                               if isinstance(v, (bytes, np.bytes_)) else str(v)
+                               for v in coord.values.tolist()], dtype=str)
+            ds = ds.assign_coords({name: (coord.dims, labels, dict(coord.attrs))})
     for name in list(ds.dims):
         if name not in ds.coords:
             continue
@@ -208,7 +220,8 @@ def _decode_choice_axes(ds: xr.Dataset) -> xr.Dataset:
     return ds
 
 
-def load(path, engine: str = "auto", isolate: bool = False) -> xr.Dataset:
+def load(path, engine: str = "auto", isolate: bool = False,
+         short_names: bool = False) -> xr.Dataset:
     """Read a pdx result file (or several shards of one sweep) completely
     into memory.
 
@@ -242,11 +255,18 @@ def load(path, engine: str = "auto", isolate: bool = False) -> xr.Dataset:
     the caller.
     The command line uses it.
 
+    ``short_names``: rename the dotted axis names to keyword-friendly ones
+    (``data.alpha`` -> ``alpha``, so that ``ds.sel(alpha=1)`` works; a
+    clash keeps the whole key with ``_``: ``student_hidden``), by
+    :func:`pdx_analysis.short_names`.
+
     Raises :class:`PdxFileNotFoundError` for a missing path and
     :class:`PdxFileError` for anything that is not a readable pdx file,
     whatever broke in the readers (the message names the file, and the
     variable when one was being read).
     """
+    if short_names:
+        return _short_names(load(path, engine=engine, isolate=isolate))
     if isinstance(path, (list, tuple)) or (
             isinstance(path, str) and any(c in path for c in "*?[")
             and not os.path.exists(path)):

@@ -10,6 +10,7 @@ axis. Nothing here reads files or computes statistics.
 
 from __future__ import annotations
 
+import keyword
 from typing import Dict, List, Tuple
 
 import numpy as np
@@ -43,6 +44,45 @@ def spec_axes(ds: xr.Dataset) -> List[str]:
             and d != "time"]
 
 
+
+
+def short_names(ds: xr.Dataset) -> xr.Dataset:
+    """Return ``ds`` with its dotted names (the spec axes ``data.alpha``,
+    ``train.learning_rate``; zip members; ``<axis>_code``) renamed to
+    Python identifiers, so that they work as keyword arguments:
+    ``ds.sel(alpha=1, learning_rate=0.1)``.
+
+    A name becomes the part after its last dot (``data.label_noise`` ->
+    ``label_noise``) unless another dotted name of ``ds`` ends the same way
+    or a name of ``ds`` already is that (``student.hidden`` and
+    ``teacher.hidden`` of one file, ``data.alpha`` beside ``train.alpha``),
+    or it is a Python keyword: then the whole name with ``_`` for ``.``
+    (``student_hidden``, ``teacher_hidden``). Each renamed variable keeps
+    its key in the attribute ``pdx_key``. Names without a dot are left
+    alone; the functions of pdx_analysis accept these names too (a unique
+    suffix or an exact dimension name, :func:`resolve_axis`)."""
+    names = [str(n) for n in list(ds.variables) + list(ds.dims)]
+    dotted = sorted({n for n in names if "." in n})
+    plain = {n for n in names if "." not in n}
+    tails: Dict[str, int] = {}
+    for n in dotted:
+        tail = n.rsplit(".", 1)[1]
+        tails[tail] = tails.get(tail, 0) + 1
+    mapping: Dict[str, str] = {}
+    for n in dotted:
+        tail = n.rsplit(".", 1)[1]
+        if tails[tail] == 1 and tail not in plain and not keyword.iskeyword(tail):
+            mapping[n] = tail
+        else:
+            mapping[n] = n.replace(".", "_")
+    targets = list(mapping.values())  # a fallback that clashes too stays
+    mapping = {k: v for k, v in mapping.items()
+               if targets.count(v) == 1 and v not in plain}
+    out = ds.rename(mapping)
+    for old, new in mapping.items():
+        if new in out.variables:
+            out[new].attrs["pdx_key"] = old
+    return out
 
 
 def all_dims(ds) -> List[str]:

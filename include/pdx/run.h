@@ -345,6 +345,15 @@ int pdx_run_threads(const pdx_run *run);             /* resolved */
 uint64_t pdx_run_shard_index(const pdx_run *run);
 uint64_t pdx_run_shard_count(const pdx_run *run);    /* 1: whole grid */
 
+/* A result or theory file at `path` written by a pdx before the canonical
+ * spec identity (issue 19; its spec_sha256 the hash of its spec's raw
+ * text) is of `spec` when the spec text it stores parses to the same
+ * canonical form: then its identity is added to spec->older_sha256, which
+ * pdx_store_spec_matches accepts from then on. Returns 1 if the file is of
+ * `spec` (either identity), 0 if not, or if it cannot be read or its text
+ * does not parse. */
+int pdx_run_older_identity(pdx_spec *spec, const char *path);
+
 /* Close the store (left resumable), release the lock and free the run. Accepts NULL; sets
  * *run to NULL. */
 void pdx_run_destroy(pdx_run **run);

@@ -400,6 +400,13 @@ typedef struct pdx_spec {
     double *budgets;       /* sorted ascending, >= 0 */
     size_t n_perturbations; /* record.perturbations (0: no local energy) */
     double *perturbations;  /* sorted ascending, >= 0 */
+    char older_sha256[4][65]; /* identities (SHA-256 of the raw spec text)
+                               * of files of a pdx before issue 19's
+                               * canonical identity whose stored spec text
+                               * parses to this spec's canonical form: the
+                               * same spec, which pdx_store_spec_matches
+                               * accepts ("" unused; pdx_run_older_identity
+                               * adds them) */
 } pdx_spec;
 
 /* Cells of the spec's grid: the product of its dimensions' sizes (an

@@ -345,7 +345,9 @@ void pdx_store_destroy(pdx_store **store);
 typedef struct pdx_store_dimension {
     char *name;
     uint64_t length;
-    char *flag_meanings; /* CF flag_meanings, NULL if none */
+    char *flag_meanings; /* a choice axis' names, space-separated
+                          * (its strings, or the CF flag_meanings of a
+                          * file of pdx before issue 19); NULL if none */
     char *scale;         /* pdx_scale ("list", "lin", "log"), NULL if none */
     char *units;         /* NULL if none */
     int has_values;      /* values readable as numbers (no flag_meanings,
@@ -432,7 +434,9 @@ void pdx_store_spec_sha256(const pdx_spec *spec, char hex[65]);
 
 /* 1 if `file_sha`, a file's `spec_sha256`, identifies `spec`: its
  * canonical hash, or the hash of its raw text (spec->text), which files of
- * pdx before issue 19 hold. 0 for NULL or "". Thread-safe. */
+ * pdx before issue 19 hold, or one of spec->older_sha256 (the raw-text
+ * hash of an older file whose spec text parses to this spec). 0 for NULL
+ * or "". Thread-safe. */
 int pdx_store_spec_matches(const pdx_spec *spec, const char *file_sha);
 
 /* An int8 variable per cell (axes only) with CF flags, for theory files

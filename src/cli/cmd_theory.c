@@ -514,7 +514,7 @@ done:
 /* The overwrite policy (pdx_output_decide) for the theory file at
  * `out_path`: -1 to write *target (malloc'ed), else the exit code (0: the
  * file is already complete for this spec; the path printed). */
-static int check_output(const pdx_spec *spec, const char *out_path,
+static int check_output(pdx_spec *spec, const char *out_path,
                         int force, int quiet, char **target)
 {
     pdx_error err, reason;
@@ -524,7 +524,9 @@ static int check_output(const pdx_spec *spec, const char *out_path,
     int complete = 0;
     pdx_store_spec_sha256(spec, sha);
     /* a theory file of an older pdx holds the hash of the raw text: it is
-     * of this spec when that matches (issue 19) */
+     * of this spec when that matches, or when the text it stores parses to
+     * this spec (issue 19) */
+    pdx_run_older_identity(spec, out_path);
     pdx_error ignored;
     if (pdx_store_probe(out_path, file_sha, &complete, &ignored) == PDX_OK &&
         pdx_store_spec_matches(spec, file_sha))

@@ -44,6 +44,8 @@ typedef struct describe_walk {
     pdx_store_description *d;
     size_t dims_capacity, vars_capacity;
     int out_of_memory;
+    const char *path; /* the file (choice names, choice_names.c) */
+    hid_t file;
 } describe_walk;
 
 static int grow(void **array, size_t *capacity, size_t used, size_t size)
@@ -60,6 +62,30 @@ static int grow(void **array, size_t *capacity, size_t used, size_t size)
     return 1;
 }
 
+/* A choice coordinate of names (issue 19): its names, space-separated,
+ * into x->flag_meanings (as the CF flags of older files). 0 when out of
+ * memory; a coordinate of numbers, or of damaged names, is left alone. */
+static int add_names(pdx_store_dimension *x, const describe_walk *w,
+                     hid_t ds, size_t n)
+{
+    char **names = calloc(n, sizeof *names);
+    if (names == NULL)
+        return 0;
+    int rc = pdx__read_names_checked(w->path, w->file, ds, n, names);
+    H5Eclear2(H5E_DEFAULT);
+    size_t size = 1;
+    for (size_t i = 0; rc > 0 && i < n; i++)
+        size += strlen(names[i]) + 1;
+    if (rc > 0 && (x->flag_meanings = calloc(size, 1)) != NULL)
+        for (size_t i = 0, used = 0; i < n; i++)
+            used += (size_t)snprintf(x->flag_meanings + used, size - used,
+                                     "%s%s", i > 0 ? " " : "", names[i]);
+    for (size_t i = 0; rc > 0 && i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc <= 0 || x->flag_meanings != NULL;
+}
+
 static int add_dimension(describe_walk *w, hid_t ds, const char *name,
                          hssize_t n)
 {
@@ -73,6 +99,8 @@ static int add_dimension(describe_walk *w, hid_t ds, const char *name,
     x->flag_meanings = text_or_null(ds, "flag_meanings");
     x->scale = text_or_null(ds, "pdx_scale");
     x->units = text_or_null(ds, "units");
+    if (x->flag_meanings == NULL && n > 0 && !add_names(x, w, ds, (size_t)n))
+        return 0;
     if (x->flag_meanings == NULL && n > 0) {
         double *v = malloc((size_t)n * sizeof *v);
         if (v != NULL && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
@@ -191,13 +219,13 @@ static void clear_lists(pdx_store_description *d)
 static pdx_status describe_datasets(hid_t file, const char *path,
                                     pdx_store_description *d, pdx_error *err)
 {
-    describe_walk w = {d, 0, 0, 0};
+    describe_walk w = {d, 0, 0, 0, path, file};
     hsize_t idx = 0;
     if (H5Literate(file, H5_INDEX_CRT_ORDER, H5_ITER_INC, &idx,
                    describe_link, &w) < 0 &&
         !w.out_of_memory) {
         clear_lists(d);
-        w = (describe_walk){d, 0, 0, 0};
+        w = (describe_walk){d, 0, 0, 0, path, file};
         idx = 0;
         H5Literate(file, H5_INDEX_NAME, H5_ITER_INC, &idx, describe_link, &w);
     }

@@ -313,3 +313,71 @@ int pdx__get_double(hid_t obj, const char *name, double *value)
     pdx__close_id(&attr);
     return rc;
 }
+
+/* The type of the names of a choice coordinate (issue 19): a netCDF-4
+ * string (variable length, UTF-8, NUL-terminated), as netCDF-C writes
+ * NC_STRING. The caller closes it. */
+hid_t pdx__names_type(void)
+{
+    hid_t type = H5Tcopy(H5T_C_S1);
+    if (type >= 0 && (H5Tset_size(type, H5T_VARIABLE) < 0 ||
+                      H5Tset_strpad(type, H5T_STR_NULLTERM) < 0 ||
+                      H5Tset_cset(type, H5T_CSET_UTF8) < 0))
+        pdx__close_id(&type);
+    return type;
+}
+
+/* The n strings of the 1-D string dataset `ds` (variable or fixed
+ * length) as new NUL-terminated strings in names[0..n-1] (the caller
+ * frees each). Returns 1 when read, 0 when `ds` does not hold strings (a
+ * choice coordinate of a pdx before issue 19: int32 codes), -1 with the
+ * HDF5 error stack set. */
+int pdx__read_names(hid_t ds, size_t n, char **names)
+{
+    for (size_t i = 0; i < n; i++)
+        names[i] = NULL;
+    hid_t type = H5Dget_type(ds);
+    if (type < 0)
+        return -1;
+    if (H5Tget_class(type) != H5T_STRING) {
+        pdx__close_id(&type);
+        return 0;
+    }
+    int rc = -1;
+    if (H5Tis_variable_str(type) > 0) {
+        hid_t mem = pdx__names_type();
+        char **raw = calloc(n > 0 ? n : 1, sizeof *raw);
+        if (mem >= 0 && raw != NULL &&
+            (n == 0 ||
+             H5Dread(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0)) {
+            rc = 1;
+            for (size_t i = 0; i < n; i++) {
+                names[i] = strdup(raw[i] != NULL ? raw[i] : "");
+                rc = names[i] != NULL ? rc : -1;
+                H5free_memory(raw[i]);
+            }
+        }
+        free(raw);
+        pdx__close_id(&mem);
+    } else {
+        size_t size = H5Tget_size(type);
+        char *raw = calloc((n > 0 ? n : 1) * size, 1);
+        if (raw != NULL &&
+            (n == 0 ||
+             H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0)) {
+            rc = 1;
+            for (size_t i = 0; i < n; i++) {
+                names[i] = strndup(raw + i * size, size);
+                rc = names[i] != NULL ? rc : -1;
+            }
+        }
+        free(raw);
+    }
+    if (rc < 0)
+        for (size_t i = 0; i < n; i++) {
+            free(names[i]);
+            names[i] = NULL;
+        }
+    pdx__close_id(&type);
+    return rc;
+}

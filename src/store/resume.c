@@ -187,6 +187,48 @@ static pdx_status check_values(const pdx_store *s, const char *name,
     return st;
 }
 
+/* A choice axis' coordinate holds the names of its values (issue 19), or,
+ * in a file of a pdx before, their int32 codes (`want`, as doubles). */
+static pdx_status check_choice(const pdx_store *s, const pdx_axis *axis,
+                               const char *name, const double *want,
+                               pdx_error *err)
+{
+    size_t n = axis->n;
+    char **have = calloc(n > 0 ? n : 1, sizeof *have);
+    if (have == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, s->path, 0, 0, name,
+                             "out of memory");
+    hid_t ds = H5Dopen2(s->file, name, H5P_DEFAULT);
+    int rc = ds < 0 ? -1
+                    : pdx__read_names_checked(s->path, s->file, ds, n, have);
+    pdx_status st = PDX_OK;
+    if (rc == -1)
+        st = pdx__h5_error(err, s->path, name, "cannot read the coordinate");
+    if (rc == -2)
+        st = pdx_error_set(err, PDX_ERR_IO, s->path, 0, 0, name,
+                           "the names of the coordinate cannot be read (its "
+                           "part of the file's global heap is damaged: a "
+                           "flipped bit?): the file's labels are damaged; "
+                           "its tasks cannot be placed: --force recomputes "
+                           "it");
+    pdx__close_id(&ds);
+    if (rc == 0)
+        st = check_values(s, name, want, n, err); /* int32 codes */
+    for (size_t i = 0; rc > 0 && i < n; i++) {
+        const char *c = pdx_spec_choice_name(axis->key, (int)want[i]);
+        if (st == PDX_OK && strcmp(have[i], c != NULL ? c : "unknown") != 0)
+            st = pdx_error_set(err, PDX_ERR_IO, s->path, 0, 0, name,
+                               "coordinate value %zu is '%.40s' in the file "
+                               "but '%s' for this spec: the file's labels "
+                               "are damaged (a flipped bit?); its tasks "
+                               "cannot be placed: --force recomputes it",
+                               i, have[i], c != NULL ? c : "unknown");
+        free(have[i]);
+    }
+    free(have);
+    return st;
+}
+
 /* Every coordinate holds the values of the spec (files with checksums:
  * the labels of the checked data; a flipped bit there would mislabel
  * whole rows of cells). */
@@ -212,7 +254,10 @@ static pdx_status check_coordinates(const pdx_store *s, pdx_error *err)
                       : type == PDX_KEY_INT
                           ? (double)llround(axis->values[j])
                           : (double)lround(axis->values[j]);
-        st = check_values(s, pdx__axis_key(s, i)->name, want, axis->n, err);
+        st = type == PDX_KEY_CHOICE
+                 ? check_choice(s, axis, pdx__axis_key(s, i)->name, want, err)
+                 : check_values(s, pdx__axis_key(s, i)->name, want, axis->n,
+                                err);
     }
     for (size_t r = 0; r < g->replicas; r++)
         want[r] = (double)r;

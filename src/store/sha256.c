@@ -47,8 +47,15 @@ int pdx_store_spec_matches(const pdx_spec *spec, const char *file_sha)
     pdx_store_spec_sha256(spec, hex);
     if (strcmp(hex, file_sha) == 0)
         return 1;
-    /* written by a pdx before issue 19: the hash of the raw text */
+    /* written by a pdx before issue 19: the hash of the raw text, of this
+     * text or of one found to be this spec (pdx_run_older_identity) */
     pdx_store_sha256_hex(spec->text != NULL ? spec->text : "",
                          spec->text != NULL ? spec->text_length : 0, hex);
-    return strcmp(hex, file_sha) == 0;
+    if (strcmp(hex, file_sha) == 0)
+        return 1;
+    for (size_t i = 0; i < sizeof spec->older_sha256 / 65; i++)
+        if (spec->older_sha256[i][0] != '\0' &&
+            strcmp(spec->older_sha256[i], file_sha) == 0)
+            return 1;
+    return 0;
 }

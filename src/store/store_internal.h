@@ -227,6 +227,14 @@ pdx_status pdx__put_text(hid_t obj, const char *object, const char *name,
 pdx_status pdx__put_uint8(hid_t obj, const char *object, const char *name,
                           uint8_t value, const char *path, pdx_error *err);
 void pdx__silence_hdf5(void);
+hid_t pdx__names_type(void);
+int pdx__read_names(hid_t ds, size_t n, char **names);
+/* choice_names.c: the same, the names of variable-length strings read
+ * from the file at `path` without HDF5's global heap code (a damaged heap
+ * crashes HDF5 1.10): 1, 0 (not strings), -1 (HDF5 error), -2 (the
+ * file's bytes are not a consistent heap: damaged). */
+int pdx__read_names_checked(const char *path, hid_t file, hid_t ds, size_t n,
+                            char **names);
 
 /* inspect.c: existing pdx files opened read-only */
 /* The tasks of the store's shard (ascending; a new array, NULL when

@@ -105,11 +105,14 @@ static pdx_status create_coordinate(hid_t file, const pdx_spec *spec,
     hsize_t n = axis->n;
     pdx_status status = PDX_OK;
     hid_t ds = H5I_INVALID_HID;
-    void *values = malloc(axis->n * sizeof(double));
+    /* doubles, int64s or name pointers */
+    void *values = malloc(axis->n * (sizeof(double) > sizeof(char *)
+                                         ? sizeof(double)
+                                         : sizeof(char *)));
     if (values == NULL)
         return pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, key->name,
                              "out of memory");
-    hid_t ftype, mtype;
+    hid_t ftype, mtype, names_type = H5I_INVALID_HID;
     if (key->type == PDX_KEY_REAL) {
         ftype = H5T_IEEE_F64LE;
         mtype = H5T_NATIVE_DOUBLE;
@@ -120,20 +123,31 @@ static pdx_status create_coordinate(hid_t file, const pdx_spec *spec,
         for (size_t j = 0; j < axis->n; j++)
             ((int64_t *)values)[j] = (int64_t)llround(axis->values[j]);
     } else {
-        ftype = H5T_STD_I32LE;
-        mtype = H5T_NATIVE_INT32;
-        for (size_t j = 0; j < axis->n; j++)
-            ((int32_t *)values)[j] = (int32_t)lround(axis->values[j]);
+        /* choice keys (issue 19): the names, as netCDF-4 strings (variable
+         * length, UTF-8), which every netCDF-4 reader and xarray decode
+         * (docs/FORMAT.md, "Choice coordinates"); files of pdx before held
+         * int32 codes with CF flag attributes */
+        ftype = mtype = names_type = pdx__names_type();
+        if (names_type < 0)
+            status = pdx__h5_error(err, path, key->name,
+                                   "cannot make a string type");
+        for (size_t j = 0; j < axis->n; j++) {
+            const char *c =
+                pdx_spec_choice_name(axis->key, (int)lround(axis->values[j]));
+            ((const char **)values)[j] = c != NULL ? c : "unknown";
+        }
     }
-    ds = pdx__create_dataset(file, key->name, ftype, 1, &n, H5I_INVALID_HID,
-                             NULL, DS_COORDINATE, 0, 0);
-    if (ds < 0)
+    if (status == PDX_OK)
+        ds = pdx__create_dataset(file, key->name, ftype, 1, &n,
+                                 H5I_INVALID_HID, NULL, DS_COORDINATE, 0, 0);
+    if (status == PDX_OK && ds < 0)
         status =
             pdx__h5_error(err, path, key->name, "cannot create coordinate");
     if (status == PDX_OK)
         status = write_all(ds, mtype, values, key->name, path, err);
+    pdx__close_id(&names_type);
     /* short long_name and units (metadata.c; choice coordinates are
-     * flags: no units), the key's doc as description */
+     * names: no units), the key's doc as description */
     if (status == PDX_OK)
         status = pdx__put_labels(ds, spec, 0, key->name, key->doc, path,
                                  err);
@@ -143,33 +157,6 @@ static pdx_status create_coordinate(hid_t file, const pdx_spec *spec,
                                             ? axis->scale
                                             : PDX_SCALE_LIST],
                             path, err);
-    if (status == PDX_OK && key->type == PDX_KEY_CHOICE) {
-        status = pdx__put_attr(ds, key->name, "flag_values", H5T_STD_I32LE,
-                               H5T_NATIVE_INT32, axis->n, values, path, err);
-        size_t size = 1;
-        for (size_t j = 0; j < axis->n; j++) {
-            const char *c = pdx_spec_choice_name(axis->key,
-                                                 ((int32_t *)values)[j]);
-            size += (c != NULL ? strlen(c) : 8) + 1;
-        }
-        char *meanings = status == PDX_OK ? calloc(size, 1) : NULL;
-        if (status == PDX_OK && meanings == NULL)
-            status = pdx_error_set(err, PDX_ERR_NOMEM, path, 0, 0, key->name,
-                                   "out of memory");
-        if (status == PDX_OK) {
-            size_t used = 0;
-            for (size_t j = 0; j < axis->n; j++) {
-                const char *c = pdx_spec_choice_name(axis->key,
-                                                     ((int32_t *)values)[j]);
-                used += (size_t)snprintf(meanings + used, size - used, "%s%s",
-                                         j > 0 ? " " : "",
-                                         c != NULL ? c : "unknown");
-            }
-            status = pdx__put_string(ds, key->name, "flag_meanings", meanings,
-                                     path, err);
-        }
-        free(meanings);
-    }
     if (status == PDX_OK && dim_scale < 0 && H5DSset_scale(ds, key->name) < 0)
         status = pdx__h5_error(err, path, key->name,
                                "cannot make a dimension scale");
