@@ -134,8 +134,7 @@ static size_t averages_units(size_t units, const pdx_grid *grid)
     return grid->max_train_size > 0 ? units : 0;
 }
 
-/* The deep networks of the grid's cells (pdx/train.h). */
-static pdx_trainer_deep_limits deep_limits(const pdx_grid *grid)
+pdx_trainer_deep_limits pdx_sweep_deep_limits(const pdx_grid *grid)
 {
     pdx_trainer_deep_limits d = {
         grid->max_student_depth, grid->max_student_width,
@@ -161,7 +160,7 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
     double per_task = 0.0;
     for (size_t v = 0; v < layout.n_vars; v++)
         per_task += 8.0 * (double)pdx_layout_var_size(&layout, v);
-    const pdx_trainer_deep_limits deep = deep_limits(grid);
+    const pdx_trainer_deep_limits deep = pdx_sweep_deep_limits(grid);
     double per_thread =
         pdx_trainer_workspace_bytes_deep((size_t)grid->max_N,
                                          grid->max_student_hidden,
@@ -409,7 +408,7 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
     w->nu = pdx_alloc_doubles(grid->max_teacher_hidden);
     if (w->x == NULL || w->nu == NULL)
         goto nomem;
-    const pdx_trainer_deep_limits deep = deep_limits(grid);
+    const pdx_trainer_deep_limits deep = pdx_sweep_deep_limits(grid);
     for (int b = 0; b < PDX_BUNDLE; b++) {
         st = pdx_trainer_create_deep(
             &w->trainer[b], (size_t)grid->max_N, grid->max_student_hidden,

@@ -52,8 +52,9 @@ assert "hot_cold_z" not in hot and "hot_cold_z" not in cold
 dims = [[s.name for s in d.values()][0].lstrip("/")
         for d in pair["equilibrated"].dims]
 ax = dims.index("train.start")
-starts = pair["train.start"].attrs["flag_meanings"]
-starts = (starts.decode() if isinstance(starts, bytes) else starts).split()
+# a choice coordinate holds its names (netCDF-4 strings)
+starts = [x.decode() if isinstance(x, bytes) else str(x)
+          for x in pair["train.start"][()]]
 alone = {"hot": hot, "cold": cold}
 # every variable of the single-start runs, bit for bit, but the verdict
 for name, f in alone.items():

@@ -14,6 +14,8 @@
 
 #include "pdx/grid.h"
 #include "pdx/spec.h"
+#include "pdx/sweep.h"
+#include "pdx/train.h"
 
 static inline int pdx_test_close(double a, double b, double rel, double abs_tol)
 {
@@ -40,6 +42,19 @@ static inline pdx_params pdx_test_params_of(const char *text,
     pdx_grid_destroy(&grid);
     pdx_spec_destroy(&spec);
     return p;
+}
+
+/* A trainer sized for every cell of grid g (as a sweep's worker's). */
+static inline pdx_trainer *pdx_test_trainer_for(const pdx_grid *g)
+{
+    pdx_trainer_deep_limits d = pdx_sweep_deep_limits(g);
+    pdx_trainer *t = NULL;
+    assert_int_equal(pdx_trainer_create_deep(
+                         &t, (size_t)g->max_N, g->max_student_hidden,
+                         g->max_teacher_hidden, (size_t)g->max_test_size,
+                         (size_t)g->max_train_size, &d, NULL),
+                     PDX_OK);
+    return t;
 }
 
 #define assert_double_close(a, b, rel)                                         \

@@ -215,8 +215,10 @@ else
 fi
 expect_exit 0 "... resumed" -- "$PDX" run slow.yaml -o k.h5 --threads 2 --quiet
 same "killed + resumed = uninterrupted" ref.h5 k.h5
-# deep students: killed and resumed (slow-deep.yaml ~4 s on one core)
-sed 's/^replicas: 2/replicas: 40/; s/epochs: 15/epochs: 40/' deep.yaml > slow-deep.yaml
+# deep students: killed and resumed (slow-deep.yaml ~8 s on one idle core,
+# measured: the kill comes 1 s after the file appears; 40 replicas of 40
+# epochs took 0.9 s and finished before it on an idle machine)
+sed 's/^replicas: 2/replicas: 240/; s/epochs: 15/epochs: 80/' deep.yaml > slow-deep.yaml
 expect_exit 0 "deep: reference run" -- "$PDX" run slow-deep.yaml -o dref.h5 --threads 2 --quiet
 "$PDX" run slow-deep.yaml -o dk.h5 --threads 1 --quiet --commit-window 0.2 &
 pid=$!

@@ -27,23 +27,6 @@ static pdx_spec *spec_of(const char *text)
     return spec;
 }
 
-/* A trainer sized for every cell of the grid of `spec`. */
-static pdx_trainer *trainer_for(const pdx_grid *g)
-{
-    pdx_trainer_deep_limits d = {g->max_student_depth, g->max_student_width,
-                                 g->max_teacher_depth, g->max_teacher_width,
-                                 g->max_deep_batch,
-                                 g->max_propagate_columns,
-                                 g->max_replica_count, g->max_ladder};
-    pdx_trainer *t = NULL;
-    assert_int_equal(pdx_trainer_create_deep(
-                         &t, (size_t)g->max_N, g->max_student_hidden,
-                         g->max_teacher_hidden, (size_t)g->max_test_size,
-                         (size_t)g->max_train_size, &d, NULL),
-                     PDX_OK);
-    return t;
-}
-
 static double act(int g, double z)
 {
     return pdx_model_g(g, z);
@@ -411,7 +394,7 @@ static void check_mean_field(const char *student, size_t L, int g,
     pdx_grid *grid = NULL;
     assert_int_equal(pdx_grid_create(&grid, spec, NULL), PDX_OK);
     assert_int_equal(grid->max_layers, L);
-    pdx_trainer *t = trainer_for(grid);
+    pdx_trainer *t = pdx_test_trainer_for(grid);
     pdx_params p;
     pdx_grid_cell_params(grid, 0, &p);
     double sum[3][64] = {{0}}, sum2[3][64] = {{0}};
@@ -484,7 +467,8 @@ static void test_deep_training_learns_and_repeats(void **state)
     pdx_spec *spec = spec_of(training_spec);
     pdx_grid *grid = NULL;
     assert_int_equal(pdx_grid_create(&grid, spec, NULL), PDX_OK);
-    pdx_trainer *t = trainer_for(grid), *u = trainer_for(grid);
+    pdx_trainer *t = pdx_test_trainer_for(grid);
+    pdx_trainer *u = pdx_test_trainer_for(grid);
     for (uint64_t cell = 0; cell < grid->n_cells; cell++) {
         pdx_params p;
         pdx_grid_cell_params(grid, cell, &p);
@@ -533,7 +517,7 @@ static void test_deep_divergence_is_reported(void **state)
                              "record: {times: [50], test_size: 100}\n");
     pdx_grid *grid = NULL;
     assert_int_equal(pdx_grid_create(&grid, spec, NULL), PDX_OK);
-    pdx_trainer *t = trainer_for(grid);
+    pdx_trainer *t = pdx_test_trainer_for(grid);
     pdx_params p;
     pdx_grid_cell_params(grid, 0, &p);
     assert_int_equal(pdx_trainer_set_cell(t, &p, 5, 0, 0, NULL), PDX_OK);

@@ -43,17 +43,7 @@ static void case_clear(deep_case *c)
 static pdx_trainer *trainer_at(const deep_case *c, uint64_t cell)
 {
     const pdx_grid *g = c->grid;
-    pdx_trainer_deep_limits d = {g->max_student_depth, g->max_student_width,
-                                 g->max_teacher_depth, g->max_teacher_width,
-                                 g->max_deep_batch,
-                                 g->max_propagate_columns,
-                                 g->max_replica_count, g->max_ladder};
-    pdx_trainer *t = NULL;
-    assert_int_equal(pdx_trainer_create_deep(
-                         &t, (size_t)g->max_N, g->max_student_hidden,
-                         g->max_teacher_hidden, (size_t)g->max_test_size,
-                         (size_t)g->max_train_size, &d, NULL),
-                     PDX_OK);
+    pdx_trainer *t = pdx_test_trainer_for(g);
     pdx_params p;
     pdx_grid_cell_params(g, cell, &p);
     pdx_error err;

@@ -48,15 +48,7 @@ static void setup(measured *m, const char *text)
     }
     pdx_grid_cell_params(m->grid, 0, &m->params);
     const pdx_params *p = &m->params;
-    pdx_trainer_deep_limits deep = {0};
-    deep.student_depth = m->grid->max_student_depth;
-    deep.student_width = m->grid->max_student_width;
-    deep.batch = m->grid->max_deep_batch;
-    assert_int_equal(pdx_trainer_create_deep(
-                         &m->trainer, (size_t)p->N, 4, 2,
-                         (size_t)m->grid->max_test_size,
-                         (size_t)pdx_params_train_size(p), &deep, NULL),
-                     PDX_OK);
+    m->trainer = pdx_test_trainer_for(m->grid);
     if (pdx_trainer_set_cell(m->trainer, p, 7, pdx_grid_cell_key(p), 0,
                              &err) != PDX_OK)
         fail_msg("set: %s", err.message);

@@ -43,16 +43,7 @@ static void measure(measured *m, const char *text, uint64_t cell)
     }
     pdx_grid_cell_params(m->grid, cell, &m->params);
     const pdx_params *p = &m->params;
-    const pdx_grid *g = m->grid;
-    pdx_trainer_deep_limits deep = {
-        g->max_student_depth, g->max_student_width, g->max_teacher_depth,
-        g->max_teacher_width, g->max_deep_batch,    g->max_propagate_columns,
-        g->max_replica_count, g->max_ladder};
-    assert_int_equal(pdx_trainer_create_deep(
-                         &m->trainer, (size_t)p->N, 8, 4,
-                         (size_t)g->max_test_size,
-                         (size_t)pdx_params_train_size(p), &deep, NULL),
-                     PDX_OK);
+    m->trainer = pdx_test_trainer_for(m->grid);
     if (pdx_trainer_set_cell(m->trainer, p, 7, pdx_grid_cell_key(p), 0,
                              &err) != PDX_OK)
         fail_msg("set: %s", err.message);
@@ -61,8 +52,8 @@ static void measure(measured *m, const char *text, uint64_t cell)
                      0);
     pdx_attacker *a = NULL;
     assert_int_equal(pdx_attacker_create(&a, (size_t)p->N, 8,
-                                         g->max_student_depth,
-                                         g->max_student_width,
+                                         m->grid->max_student_depth,
+                                         m->grid->max_student_width,
                                          m->spec->budgets, m->spec->n_budgets,
                                          NULL),
                      PDX_OK);

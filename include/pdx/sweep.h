@@ -17,6 +17,7 @@
 #include "pdx/grid.h"
 #include "pdx/layout.h"
 #include "pdx/store.h"
+#include "pdx/train.h"
 
 /* A result file to create during the run (pdx_store_create with these
  * arguments): the team's first thread creates it while the others start
@@ -80,6 +81,10 @@ pdx_sweep_options pdx_sweep_options_default(void);
 
 /* The variables and dimension sizes of a grid's result files. */
 void pdx_sweep_layout(const pdx_grid *grid, pdx_layout *layout);
+
+/* The deep networks, replicas and ladders a trainer needs to run every
+ * cell of the grid (what each worker thread's trainer is created with). */
+pdx_trainer_deep_limits pdx_sweep_deep_limits(const pdx_grid *grid);
 
 /* Bytes of memory a run needs with `threads` threads. */
 double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads);

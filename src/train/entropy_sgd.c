@@ -166,23 +166,17 @@ static void outer_end(pdx_trainer *t, esgd_state *st)
 static int esgd_iterate(pdx_trainer *t, int64_t until)
 {
     esgd_state *st = pdx__family_state(t);
-    const size_t P = t->data->P;
-    const size_t B = (size_t)t->params.train_batch < P
-                         ? (size_t)t->params.train_batch
-                         : P;
     const int64_t L = t->params.train_esgd_langevin_steps;
     for (; t->step < until;) {
         int64_t epoch = t->step / t->steps_per_epoch;
         int64_t pos = t->step % t->steps_per_epoch;
         if (pos == 0)
             pdx__note_fit(t);
-        if (epoch != t->perm_epoch)
-            pdx__make_perm(t, epoch);
         if (st->inner == 0)
             outer_begin(t, st);
-        size_t first = (size_t)pos * B;
-        size_t b = first + B <= P ? B : P - first;
-        if (inner_step(t, st, t->perm + first, b))
+        const uint32_t *idx;
+        size_t b = pdx__epoch_batch(t, epoch, pos, &idx);
+        if (inner_step(t, st, idx, b))
             return 1;
         t->step++;
         st->inner++;

@@ -234,19 +234,14 @@ static int gradient_step(pdx_trainer *t, const uint32_t *idx, size_t b,
 
 static int run_sgd(pdx_trainer *t, int64_t until)
 {
-    const size_t P = t->data->P;
-    size_t B = (size_t)t->params.train_batch < P ? (size_t)t->params.train_batch
-                                                 : P;
     for (; t->step < until; t->step++) {
         int64_t epoch = t->step / t->steps_per_epoch;
         int64_t pos = t->step % t->steps_per_epoch;
         if (pos == 0)
             pdx__note_fit(t);
-        if (epoch != t->perm_epoch)
-            pdx__make_perm(t, epoch);
-        size_t first = (size_t)pos * B;
-        size_t b = first + B <= P ? B : P - first;
-        if (gradient_step(t, t->perm + first, b, 0.0, NULL))
+        const uint32_t *idx;
+        size_t b = pdx__epoch_batch(t, epoch, pos, &idx);
+        if (gradient_step(t, idx, b, 0.0, NULL))
             return 1;
     }
     return 0;

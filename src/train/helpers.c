@@ -57,6 +57,29 @@ void pdx__make_perm(pdx_trainer *t, int64_t epoch)
     t->perm_epoch = epoch;
 }
 
+size_t pdx__epoch_batch(pdx_trainer *t, int64_t epoch, int64_t pos,
+                        const uint32_t **idx)
+{
+    const size_t P = t->data->P;
+    const size_t B = (size_t)t->params.train_batch < P
+                         ? (size_t)t->params.train_batch
+                         : P;
+    if (epoch != t->perm_epoch)
+        pdx__make_perm(t, epoch);
+    size_t first = (size_t)pos * B;
+    *idx = t->perm + first;
+    return first + B <= P ? B : P - first;
+}
+
+double pdx__replica_gamma(const pdx_params *p, double time)
+{
+    double gamma = p->train_replica_gamma;
+    if (p->train_replica_gamma_growth > 0.0)
+        gamma *= pow(1.0 + p->train_replica_gamma_growth, time);
+    return gamma < p->train_replica_gamma_max ? gamma
+                                              : p->train_replica_gamma_max;
+}
+
 /* 1 if the student classifies every training example (noisy labels)
  * correctly; stops at the first error. 0 for real labels. */
 static int fits(pdx_trainer *t)

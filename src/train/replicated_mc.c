@@ -258,11 +258,7 @@ static void rmc_schedule(pdx_trainer *t, rmc_state *r, int64_t sweep)
                          ? p->train_temperature /
                                pow(1.0 + p->train_beta_growth, s)
                          : p->train_temperature;
-    double gamma = p->train_replica_gamma;
-    if (p->train_replica_gamma_growth > 0.0)
-        gamma *= pow(1.0 + p->train_replica_gamma_growth, s);
-    r->gamma = gamma < p->train_replica_gamma_max ? gamma
-                                                  : p->train_replica_gamma_max;
+    r->gamma = pdx__replica_gamma(p, s);
     for (size_t k = 0; k <= 2 * r->y; k++)
         r->log_cosh[k] = log_cosh(0.5 * r->gamma *
                                   ((double)k - (double)r->y));

@@ -231,22 +231,9 @@ static int rsgd_step(pdx_trainer *t, rsgd_state *r, const uint32_t *idx,
     return 0;
 }
 
-static double rsgd_gamma(const pdx_params *p, int64_t epoch)
-{
-    double gamma = p->train_replica_gamma;
-    if (p->train_replica_gamma_growth > 0.0)
-        gamma *= pow(1.0 + p->train_replica_gamma_growth, (double)epoch);
-    return gamma < p->train_replica_gamma_max ? gamma
-                                              : p->train_replica_gamma_max;
-}
-
 static int rsgd_iterate(pdx_trainer *t, int64_t until)
 {
     rsgd_state *r = pdx__family_state(t);
-    const size_t P = t->data->P;
-    const size_t B = (size_t)t->params.train_batch < P
-                         ? (size_t)t->params.train_batch
-                         : P;
     const int stop = t->params.train_replica_stop;
     for (; t->step < until; t->step++) {
         int64_t epoch = t->step / t->steps_per_epoch;
@@ -257,12 +244,10 @@ static int rsgd_iterate(pdx_trainer *t, int64_t until)
             t->step = until; /* frozen at the solution */
             break;
         }
-        if (epoch != t->perm_epoch)
-            pdx__make_perm(t, epoch);
-        size_t first = (size_t)pos * B;
-        size_t b = first + B <= P ? B : P - first;
-        if (rsgd_step(t, r, t->perm + first, b,
-                      rsgd_gamma(&t->params, epoch)))
+        const uint32_t *idx;
+        size_t b = pdx__epoch_batch(t, epoch, pos, &idx);
+        if (rsgd_step(t, r, idx, b,
+                  pdx__replica_gamma(&t->params, (double)epoch)))
             return 1;
     }
     if (t->step == t->total_steps)

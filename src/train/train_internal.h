@@ -221,18 +221,31 @@ static inline double pdx__student_output(const pdx_committee *s,
 /* The loss (train.loss) of output yhat on label y. */
 double pdx__loss_value(int loss, double y, double yhat);
 
-/* Scale w (n entries) onto |w|^2 = n; a zero vector stays zero. */
 /* The minibatch gradient of s on examples idx[0..b-1] into t->grad_w and
  * t->grad_v (when train_v); 1 on a non-finite loss slope (helpers.c;
  * entropy_sgd's inner steps, replicated_sgd's replicas). */
 int pdx__batch_gradient(pdx_trainer *t, const pdx_committee *s,
                         const uint32_t *idx, size_t b, int train_v);
 
+/* Scale w (n entries) onto |w|^2 = n; a zero vector stays zero. */
 void pdx__to_sphere(double *w, size_t n);
 
 /* The order of epoch `epoch` into t->perm (Fisher-Yates on the SHUFFLE
  * stream's uniforms, drawn into t->scratch). */
 void pdx__make_perm(pdx_trainer *t, int64_t epoch);
+
+/* The minibatch at position `pos` of epoch `epoch` (batches of
+ * min(train.batch, P) examples, the last one shorter): the epoch's order
+ * made if it is not t->perm yet, *idx its first example in it; returns
+ * its size. The walk of every minibatch trainer (sgd, entropy_sgd,
+ * replicated_sgd, shallow and deep). */
+size_t pdx__epoch_batch(pdx_trainer *t, int64_t epoch, int64_t pos,
+                        const uint32_t **idx);
+
+/* The coupling of replicated training at time `time` (epochs, or sweeps
+ * of replicated_mc): min(train.replica_gamma (1 +
+ * train.replica_gamma_growth)^time, train.replica_gamma_max). */
+double pdx__replica_gamma(const pdx_params *p, double time);
 
 /* Sets time_to_fit to the current time if it is unset and the student
  * classifies every training example (noisy labels) correctly. */
