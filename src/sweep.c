@@ -12,8 +12,8 @@
 #include "pdx/observe.h"
 #include "pdx/rng.h"
 #include "pdx/train.h"
+#include "sweep_tests.h"
 #include "vec8.h"
-
 
 static double now_seconds(void)
 {
@@ -200,7 +200,6 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
     return (double)threads * per_thread + shared + group;
 }
 
-
 /* Progress state, touched only inside the critical section. */
 typedef struct progress {
     int enabled, tty;
@@ -208,6 +207,17 @@ typedef struct progress {
     double cost_total, cost_done;
     uint64_t total, finished;
 } progress;
+
+static void progress_start(progress *p, const pdx_sweep_options *options,
+                           size_t n_todo)
+{
+    p->enabled = !options->quiet && n_todo > 0;
+    p->tty = options->progress_tty;
+    p->interval = options->progress_interval > 0 ? options->progress_interval
+                                                 : 10.0;
+    p->start = p->last = now_seconds();
+    p->total = n_todo;
+}
 
 static void format_duration(double s, char *buf, size_t size)
 {
@@ -359,7 +369,8 @@ static size_t sweep_max_samples(const pdx_grid *grid,
 }
 
 static pdx_status worker_init(worker *w, const pdx_grid *grid,
-                              const pdx_layout *layout, pdx_error *err)
+                              const pdx_layout *layout,
+                              const pdx_test_source *tests, pdx_error *err)
 {
     memset(w, 0, sizeof *w);
     w->n_vars = layout->n_vars;
@@ -401,8 +412,6 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
         pdx_attacker_destroy(&w->attacker);
         pdx_trainer_destroy(&w->twin);
         pdx_pair_observer_destroy(&w->pair);
-        pdx_attacker_destroy(&w->attacker);
-        pdx_attacker_destroy(&w->attacker);
         return st;
     }
     w->x = pdx_alloc_doubles((size_t)grid->max_N + 2);
@@ -414,9 +423,12 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
         st = pdx_trainer_create_deep(
             &w->trainer[b], (size_t)grid->max_N, grid->max_student_hidden,
             grid->max_teacher_hidden,
-            b == 0 ? (size_t)grid->max_test_size : 0,
+            b == 0 && tests == NULL ? (size_t)grid->max_test_size : 0,
             b == 0 ? (size_t)grid->max_train_size : 0, b == 0 ? &deep : NULL,
             err);
+        if (st == PDX_OK && b == 0 && tests != NULL) /* shared test sets */
+            pdx_trainer_share_tests(w->trainer[0], tests,
+                                    (size_t)grid->max_test_size);
         if (st != PDX_OK) {
             worker_destroy(w);
             return st;
@@ -1081,12 +1093,7 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
     if ((size_t)threads > n_jobs && n_jobs > 0)
         threads = (int)n_jobs;
     summary->threads = threads;
-    prog.enabled = !options->quiet && n_todo > 0;
-    prog.tty = options->progress_tty;
-    prog.interval = options->progress_interval > 0 ? options->progress_interval
-                                                   : 10.0;
-    prog.start = prog.last = now_seconds();
-    prog.total = n_todo;
+    progress_start(&prog, options, n_todo);
 
     pdx_status result = PDX_OK;
     volatile int abort_run = 0;
@@ -1098,8 +1105,12 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
     int threads_out = 0;              /* threads past the job loop */
     run_failure run = {&result, err, &abort_run};
     commit_group group;
+    pdx_sweep_tests *tests = NULL;
     pst = group_init(&group, layout, n_todo, options->commit_window, err);
+    if (pst == PDX_OK) /* the test sets the threads share */
+        pst = pdx_sweep_tests_create(&tests, grid, threads, err);
     if (pst != PDX_OK) {
+        group_free(&group);
         free(todo);
         free(jobs);
         return pst;
@@ -1129,7 +1140,8 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
             }
         }
         worker w;
-        pdx_status wst = worker_init(&w, grid, layout, &local_err);
+        pdx_status wst = worker_init(&w, grid, layout,
+                                     pdx_sweep_tests_source(tests), &local_err);
         w.options = options;
         w.stop_since = &stop_since;
         w.abort_run = &abort_run;
@@ -1169,6 +1181,7 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
         worker_destroy(&w);
     }
     group_free(&group);
+    summary->test_sets = pdx_sweep_tests_destroy(&tests);
     summary->wall_seconds = now_seconds() - start;
     if (prog.enabled)
         progress_report(&prog, 1);
