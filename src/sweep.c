@@ -12,6 +12,7 @@
 #include "pdx/observe.h"
 #include "pdx/rng.h"
 #include "pdx/train.h"
+#include "sweep_progress.h"
 #include "sweep_tests.h"
 #include "vec8.h"
 
@@ -198,71 +199,6 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
     if (group > PDX_SWEEP_GROUP_BYTES)
         group = PDX_SWEEP_GROUP_BYTES;
     return (double)threads * per_thread + shared + group;
-}
-
-/* Progress state, touched only inside the critical section. */
-typedef struct progress {
-    int enabled, tty;
-    double interval, start, last;
-    double cost_total, cost_done;
-    uint64_t total, finished;
-} progress;
-
-static void progress_start(progress *p, const pdx_sweep_options *options,
-                           size_t n_todo)
-{
-    p->enabled = !options->quiet && n_todo > 0;
-    p->tty = options->progress_tty;
-    p->interval = options->progress_interval > 0 ? options->progress_interval
-                                                 : 10.0;
-    p->start = p->last = now_seconds();
-    p->total = n_todo;
-}
-
-static void format_duration(double s, char *buf, size_t size)
-{
-    if (!isfinite(s) || s < 0)
-        snprintf(buf, size, "?");
-    else if (s < 3600)
-        snprintf(buf, size, "%d:%02d", (int)s / 60, (int)s % 60);
-    else
-        snprintf(buf, size, "%d:%02d:%02d", (int)s / 3600, (int)s / 60 % 60,
-                 (int)s % 60);
-}
-
-static void progress_report(progress *p, int final)
-{
-    if (!p->enabled)
-        return;
-    double t = now_seconds();
-    double min_gap = p->tty ? 0.2 : p->interval;
-    if (!final && t - p->last < min_gap)
-        return;
-    p->last = t;
-    double frac = p->cost_total > 0 ? p->cost_done / p->cost_total : 1.0;
-    double elapsed = t - p->start;
-    double eta = frac > 0 ? elapsed * (1.0 - frac) / frac : NAN;
-    char el[32], et[32];
-    format_duration(elapsed, el, sizeof el);
-    format_duration(eta, et, sizeof et);
-    if (p->tty) {
-        char bar[31];
-        int filled = (int)(frac * 30.0);
-        for (int i = 0; i < 30; i++)
-            bar[i] = i < filled ? '#' : '.';
-        bar[30] = '\0';
-        fprintf(stderr, "\r[%s] %5.1f%%  %llu/%llu tasks  elapsed %s  ETA %s ",
-                bar, 100.0 * frac, (unsigned long long)p->finished,
-                (unsigned long long)p->total, el, et);
-        if (final)
-            fputc('\n', stderr);
-    } else {
-        fprintf(stderr,
-                "pdx: %5.1f%% done, %llu/%llu tasks, elapsed %s, ETA %s\n",
-                100.0 * frac, (unsigned long long)p->finished,
-                (unsigned long long)p->total, el, et);
-    }
-    fflush(stderr);
 }
 
 /* Online tasks of one replica that share the teacher and N also share the
@@ -963,7 +899,7 @@ static void group_commit(const run_shared *c, pdx_error *local_err)
             c->prog->finished++;
             c->prog->cost_done += c->todo[g->job_task[r]].cost;
         }
-        progress_report(c->prog, 0);
+        pdx__progress_report(c->prog, 0);
     }
     g->n = 0;
 #pragma omp atomic write
@@ -1093,7 +1029,7 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
     if ((size_t)threads > n_jobs && n_jobs > 0)
         threads = (int)n_jobs;
     summary->threads = threads;
-    progress_start(&prog, options, n_todo);
+    pdx__progress_start(&prog, options, n_todo);
 
     pdx_status result = PDX_OK;
     volatile int abort_run = 0;
@@ -1184,7 +1120,7 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
     summary->test_sets = pdx_sweep_tests_destroy(&tests);
     summary->wall_seconds = now_seconds() - start;
     if (prog.enabled)
-        progress_report(&prog, 1);
+        pdx__progress_report(&prog, 1);
     free(todo);
     free(jobs);
     if (result == PDX_OK && options->stop != NULL && *options->stop &&
