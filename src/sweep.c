@@ -12,9 +12,10 @@
 #include "pdx/observe.h"
 #include "pdx/rng.h"
 #include "pdx/train.h"
+#include "vec8.h"
 #include "sweep_progress.h"
 #include "sweep_tests.h"
-#include "vec8.h"
+
 
 static double now_seconds(void)
 {
@@ -348,6 +349,8 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
         pdx_attacker_destroy(&w->attacker);
         pdx_trainer_destroy(&w->twin);
         pdx_pair_observer_destroy(&w->pair);
+        pdx_attacker_destroy(&w->attacker);
+        pdx_attacker_destroy(&w->attacker);
         return st;
     }
     w->x = pdx_alloc_doubles((size_t)grid->max_N + 2);
