@@ -104,10 +104,16 @@ double pdx_batch_means_time(const double *x, size_t n)
 
 /* One series' part of the verdict: 1 when it shows no failure (a
  * constant series shows none: it has no time scale), its tau (NaN when
- * constant) into *tau and |z| into *z. */
+ * constant) into *tau and |z| into *z. A non-finite sample fails (its
+ * statistics are NaN and would pass as a constant series). */
 static int eq_series(const double *x, size_t n, double *tau, double *z,
                      double *sem)
 {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) { /* no time scale, and no constant either */
+            *tau = *z = *sem = NAN;
+            return 0;
+        }
     size_t window;
     *tau = pdx_autocorr_time(x, n, &window);
     /* a slow mode of small amplitude under fast noise (e.g. tempering's

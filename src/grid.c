@@ -378,7 +378,10 @@ static double deep_task_cost(const pdx_params *p)
         return fan * (20.0 + 2.0 * cols);
     }
     double net = 2.0 * deep_net_work(p, 1);
-    return p->train_epochs * P * 3.0 * net +
+    double copies = p->train_algorithm == PDX_ALG_REPLICATED_SGD
+                        ? (double)p->train_replica_count /* y replicas */
+                        : 1.0;
+    return p->train_epochs * P * 3.0 * net * copies +
            2.0 * (double)p->record_test_size * (net + 2.0 * teacher) +
            P * ((double)p->N * 20.0 + 2.0 * teacher);
 }
@@ -410,7 +413,8 @@ static double finite_task_cost(const pdx_params *params)
         work = epochs * (P * 6.0 * N * K + 30.0 * N * K);
         break;
     case PDX_ALG_REPLICATED_MC: /* y replicas' moves, O(P) each */
-        work = epochs * (double)params->train_replica_count * N * P * 4.0;
+        work = epochs * (double)params->train_replica_count * N * K * P *
+               4.0;
         break;
     case PDX_ALG_REPLICATED_SGD:
         work = epochs * (double)params->train_replica_count * P *
@@ -437,6 +441,11 @@ static double finite_task_cost(const pdx_params *params)
         (params->train_algorithm == PDX_ALG_METROPOLIS ||
          params->train_algorithm == PDX_ALG_LANGEVIN))
         work = 2.0 * work + P * N * (20.0 + 2.0 * M) + 4.0 * epochs * N;
+    /* both train.start values: the other start's chain (issue 14) */
+    if (params->train_start_pair && params->student_kind == PDX_MODEL_PERCEPTRON &&
+        (params->train_algorithm == PDX_ALG_METROPOLIS ||
+         params->train_algorithm == PDX_ALG_LANGEVIN))
+        work *= 2.0;
     /* the training set (and a test set, at most once per checkpoint) */
     work += P * N * (20.0 + 2.0 * M);
     /* the separability LP (GLPK's dual simplex, dense rows): measured
@@ -844,6 +853,24 @@ static pdx_status embed_ladder(const pdx_spec *a, const pdx_spec *b,
     return PDX_OK;
 }
 
+/* The hot/cold check (issue 14 item 4): a Monte Carlo task whose grid
+ * has both train.start values also runs the other start, so an extension
+ * may not add or drop that pair. */
+static pdx_status embed_start_pair(const pdx_spec *a, const pdx_spec *b,
+                                   pdx_error *err)
+{
+    pdx_params pa = a->base, pb = b->base; /* the same in every cell */
+    pdx_params_resolve(&pa, a);
+    pdx_params_resolve(&pb, b);
+    if (pa.train_start_pair == pb.train_start_pair)
+        return PDX_OK;
+    return pdx_error_set(err, PDX_ERR_MISMATCH, b->path, 0, 0, "train.start",
+                         "with both train.start values in the grid every "
+                         "Monte Carlo task checks the other start: an "
+                         "extension cannot add or drop hot or cold (run a "
+                         "new file)");
+}
+
 pdx_status pdx_grid_embed(const pdx_grid *from, const pdx_grid *to,
                           size_t **map, pdx_error *err)
 {
@@ -881,7 +908,9 @@ pdx_status pdx_grid_embed(const pdx_grid *from, const pdx_grid *to,
                              "extension may add replicas, not remove them",
                              (unsigned long long)from->replicas,
                              (unsigned long long)to->replicas);
-    pdx_status ladder = embed_ladder(a, b, err);
+    pdx_status ladder = embed_start_pair(a, b, err);
+    if (ladder == PDX_OK)
+        ladder = embed_ladder(a, b, err);
     if (ladder != PDX_OK)
         return ladder;
     size_t count;

@@ -209,8 +209,10 @@ static const pdx_var_desc variables[PDX_OBS_COUNT] = {
                               "eg) has a Sokal window and drift_z <= 4; "
                               "not both constant; n_eff >= 50; at T = 0 "
                               "every training error sample is 0; with "
-                              "train.entry, an entry was found. Hot/cold "
-                              "agreement: pdx_analysis.equilibration",
+                              "train.entry, an entry was found; when the "
+                              "grid has both train.start values, the "
+                              "other start's task passes too and "
+                              "hot_cold_z <= 4",
                               "1", 0, {PDX_DIM_TIME}},
     [PDX_OBS_ENTRY_EPOCHS] = {"entry_epochs",
                               "train.entry perceptron: epochs of the "
@@ -278,6 +280,14 @@ static const pdx_var_desc variables[PDX_OBS_COUNT] = {
                             "replicated training: the replicas' mean "
                             "generalization error (eg is the centre's)",
                             "1", 1, {PDX_DIM_TIME}},
+    [PDX_OBS_HOT_COLD_Z] = {"hot_cold_z",
+                            "grids with both train.start values: "
+                            "max over train_error_mean and eg_mean of "
+                            "|hot - cold| / sqrt(sem_hot^2 + sem_cold^2), "
+                            "the hot and cold start of the same cell and "
+                            "replica (the same value in both tasks); "
+                            "equilibrated needs <= 4",
+                            "1", 0, {PDX_DIM_TIME}},
 };
 
 const pdx_var_desc *pdx_observe_variables(size_t *count)
@@ -528,6 +538,31 @@ static void observe_evidence(const pdx_trainer *t, const pdx_dataset *d,
     free(work);
 }
 
+void pdx_observe_equilibration(const pdx_observer *o, const pdx_trainer *t,
+                               pdx_equilibration *e)
+{
+    const pdx_params *p = pdx_trainer_params(t);
+    *e = (pdx_equilibration){NAN, NAN, NAN, NAN, NAN, NAN, 0};
+    if ((size_t)o->n_samples <= o->series_room)
+        pdx_equilibration_assess(o->series_energy, o->series_eg,
+                                 (size_t)o->n_samples,
+                                 p->train_temperature == 0.0, e);
+    /* a version-space entry that failed: not equilibrated, whatever the
+     * series say */
+    if (p->train_entry != PDX_ENTRY_NONE &&
+        isnan(pdx_trainer_entry_epochs(t)) &&
+        p->student_weights == PDX_WEIGHTS_SPHERICAL)
+        e->equilibrated = 0;
+}
+
+void pdx_observer_means(const pdx_observer *o, double *train_error_mean,
+                        double *eg_mean)
+{
+    const double n = (double)o->n_samples;
+    *train_error_mean = o->n_samples > 0 ? o->sum_train_error / n : NAN;
+    *eg_mean = o->n_samples > 0 ? o->sum_eg / n : NAN;
+}
+
 /* The equilibration diagnostics of the task's samples (issue 14 item 4;
  * src/equilibrate.c), the version-space entry and the swap rate. */
 static void observe_equilibration(const pdx_observer *o, const pdx_trainer *t,
@@ -535,19 +570,8 @@ static void observe_equilibration(const pdx_observer *o, const pdx_trainer *t,
 {
     out[PDX_OBS_ENTRY_EPOCHS][0] = pdx_trainer_entry_epochs(t);
     out[PDX_OBS_SWAP_RATE][0] = pdx_trainer_swap_rate(t);
-    pdx_equilibration e = {NAN, NAN, NAN, NAN, NAN, NAN, 0};
-    if ((size_t)o->n_samples <= o->series_room)
-        pdx_equilibration_assess(o->series_energy, o->series_eg,
-                                 (size_t)o->n_samples,
-                                 pdx_trainer_params(t)->train_temperature ==
-                                     0.0,
-                                 &e);
-    /* a version-space entry that failed: not equilibrated, whatever the
-     * series say */
-    if (pdx_trainer_params(t)->train_entry != PDX_ENTRY_NONE &&
-        isnan(out[PDX_OBS_ENTRY_EPOCHS][0]) &&
-        pdx_trainer_params(t)->student_weights == PDX_WEIGHTS_SPHERICAL)
-        e.equilibrated = 0;
+    pdx_equilibration e;
+    pdx_observe_equilibration(o, t, &e);
     out[PDX_OBS_TAU_ENERGY][0] = e.tau_energy;
     out[PDX_OBS_TAU_EG][0] = e.tau_eg;
     out[PDX_OBS_N_EFF][0] = e.n_eff;

@@ -52,6 +52,35 @@ static double replica_eg(const pdx_trainer *t, const pdx_committee *s)
                                       s->v, b->v);
 }
 
+/* |a - b|^2 over n numbers. */
+static double squared_distance(const double *a, const double *b, size_t n)
+{
+    double d2 = 0.0;
+    for (size_t j = 0; j < n; j++) {
+        double d = a[j] - b[j];
+        d2 += d * d;
+    }
+    return d2;
+}
+
+/* |w^a - c|^2 per parameter: the first-layer weights of committees and
+ * perceptrons; every parameter (weights, biases, readout and its bias) of
+ * deep nets. */
+static double replica_distance(const pdx_committee *r, const pdx_committee *c)
+{
+    if (c->deep == NULL) {
+        const size_t KN = c->K * c->N;
+        return squared_distance(r->w, c->w, KN) / (double)KN;
+    }
+    const pdx_deep *a = r->deep, *b = c->deep;
+    const size_t n = b->width, W = pdx_deep_weight_count(b->N, b->depth, n);
+    double d0 = a->a0 - b->a0;
+    double d2 = squared_distance(a->w, b->w, W) +
+                squared_distance(a->b, b->b, b->depth * n) +
+                squared_distance(a->a, b->a, n) + d0 * d0;
+    return d2 / (double)(W + (b->depth + 1) * n + 1);
+}
+
 void pdx_observe_replicas(pdx_trainer *t, const pdx_layout *layout,
                           size_t ti, double *const *out)
 {
@@ -61,15 +90,9 @@ void pdx_observe_replicas(pdx_trainer *t, const pdx_layout *layout,
     if (y == 0)
         return;
     const pdx_committee *c = pdx_trainer_student(t);
-    const size_t KN = c->K * c->N;
     double distance = 0.0, train_error = 0.0, eg = 0.0;
     for (size_t a = 0; a < y; a++) {
-        double d2 = 0.0;
-        for (size_t j = 0; j < KN; j++) {
-            double d = rep[a].w[j] - c->w[j];
-            d2 += d * d;
-        }
-        distance += d2 / (double)KN;
+        distance += replica_distance(&rep[a], c);
         train_error += replica_train_error(t, &rep[a]);
         eg += replica_eg(t, &rep[a]);
     }

@@ -241,11 +241,12 @@ static pdx_status spec_check_deep(const spec_parser *p, const pdx_params *c)
                               spec_choice(PDX_K_STUDENT_KIND,
                                           c->student_kind));
     if (deep_student && alg != PDX_ALG_PROPAGATE && alg != PDX_ALG_SGD &&
-        alg != PDX_ALG_GD)
+        alg != PDX_ALG_GD && alg != PDX_ALG_REPLICATED_SGD &&
+        alg != PDX_ALG_ENTROPY_SGD)
         return spec_rule_fail(p, PDX_K_TRAIN_ALGORITHM,
-                              "deep students are trained by sgd or gd (or "
-                              "probed at initialisation by propagate), not "
-                              "by %s",
+                              "deep students are trained by sgd, gd, "
+                              "replicated_sgd or entropy_sgd (or probed at "
+                              "initialisation by propagate), not by %s",
                               spec_choice(PDX_K_TRAIN_ALGORITHM, alg));
     if (deep_teacher && alg == PDX_ALG_ONLINE)
         return spec_rule_fail(p, PDX_K_TEACHER_KIND,
@@ -314,34 +315,60 @@ static pdx_status spec_check_normalise(const spec_parser *p,
     return PDX_OK;
 }
 
+/* A binary committee machine trained by replicated_mc (issue 16): the
+ * one committee with binary weights. */
+static int spec_binary_committee(const pdx_params *c)
+{
+    return c->train_algorithm == PDX_ALG_REPLICATED_MC &&
+           c->student_kind == PDX_MODEL_COMMITTEE &&
+           c->student_weights == PDX_WEIGHTS_BINARY;
+}
+
 /* Replicated training (issue 16): which students and teachers. */
 static pdx_status spec_check_replicated(const spec_parser *p,
                                         const pdx_params *c)
 {
     int alg = c->train_algorithm;
     if (alg == PDX_ALG_REPLICATED_MC &&
-        (c->student_kind != PDX_MODEL_PERCEPTRON ||
+        ((c->student_kind != PDX_MODEL_PERCEPTRON &&
+          c->student_kind != PDX_MODEL_COMMITTEE) ||
          c->student_weights != PDX_WEIGHTS_BINARY))
         return spec_rule_fail(p,
                               p->spec->given[PDX_K_STUDENT_WEIGHTS]
                                   ? PDX_K_STUDENT_WEIGHTS
                                   : PDX_K_TRAIN_ALGORITHM,
-                              "replicated_mc trains binary perceptrons "
-                              "(student.kind perceptron, student.weights "
-                              "binary); binary committee machines are not "
-                              "done yet");
+                              "replicated_mc trains binary perceptrons and "
+                              "binary committee machines (student.kind "
+                              "perceptron or committee, student.weights "
+                              "binary)");
+    if (alg == PDX_ALG_REPLICATED_MC &&
+        c->student_kind == PDX_MODEL_COMMITTEE) {
+        if (c->student_hidden % 2 == 0)
+            return spec_rule_fail(p, PDX_K_STUDENT_HIDDEN,
+                                  "%" PRId64 ": a binary committee machine "
+                                  "votes with an odd number of units",
+                                  c->student_hidden);
+        if (c->train_mc_energy != PDX_ENERGY_ERRORS)
+            return spec_rule_fail(p, PDX_K_TRAIN_MC_ENERGY,
+                                  "binary committee machines are annealed "
+                                  "on errors (stability is for perceptrons)");
+        if (c->teacher_kind != PDX_MODEL_PERCEPTRON)
+            return spec_rule_fail(p, PDX_K_TEACHER_KIND,
+                                  "a binary committee machine learns +-1 "
+                                  "labels: it needs teacher.kind perceptron");
+    }
     if (alg == PDX_ALG_REPLICATED_MC && !p->spec->given[PDX_K_TRAIN_TEMPERATURE])
         return spec_rule_fail(p, PDX_K_TRAIN_ALGORITHM,
                               "replicated_mc needs train.temperature (the "
                               "starting temperature 1/beta0; 0: zero "
                               "temperature)");
     if (alg == PDX_ALG_REPLICATED_SGD &&
-        (c->student_kind == PDX_MODEL_DEEP ||
-         c->student_weights == PDX_WEIGHTS_BINARY))
+        c->student_kind == PDX_MODEL_PERCEPTRON &&
+        c->student_weights == PDX_WEIGHTS_BINARY)
         return spec_rule_fail(p, PDX_K_STUDENT_KIND,
                               "replicated_sgd trains perceptron (continuous "
-                              "or spherical weights), committee and twolayer "
-                              "students; deep students are not done yet");
+                              "or spherical weights), committee, twolayer "
+                              "and deep students");
     if (alg == PDX_ALG_REPLICATED_SGD && c->train_adversarial_budget > 0)
         return spec_rule_fail(p, PDX_K_TRAIN_ADVERSARIAL_BUDGET,
                               "adversarial training is for train.algorithm "
@@ -356,24 +383,20 @@ static pdx_status spec_check_flatness(const spec_parser *p,
     const pdx_spec *spec = p->spec;
     int alg = c->train_algorithm;
     if (alg == PDX_ALG_ENTROPY_SGD &&
-        (c->student_kind == PDX_MODEL_DEEP ||
-         (c->student_kind == PDX_MODEL_PERCEPTRON &&
-          c->student_weights != PDX_WEIGHTS_CONTINUOUS)))
+        c->student_kind == PDX_MODEL_PERCEPTRON &&
+        c->student_weights != PDX_WEIGHTS_CONTINUOUS)
         return spec_rule_fail(p, PDX_K_TRAIN_ALGORITHM,
                               "entropy_sgd trains continuous weights: "
                               "perceptron (student.weights continuous), "
-                              "committee and twolayer students");
+                              "committee, twolayer and deep students");
     if (spec->n_perturbations == 0)
         return PDX_OK;
-    if (c->student_kind == PDX_MODEL_DEEP || alg == PDX_ALG_PROPAGATE ||
-        alg == PDX_ALG_ONLINE)
+    if (alg == PDX_ALG_PROPAGATE || alg == PDX_ALG_ONLINE)
         return spec_rule_fail(p, PDX_K_RECORD_PERTURBATIONS,
                               "the local energy is the training error of "
-                              "perturbed perceptron, committee or twolayer "
-                              "students on a fixed training set (not online, "
-                              "deep or propagate cells)");
-    if (c->student_kind == PDX_MODEL_PERCEPTRON &&
-        c->student_weights == PDX_WEIGHTS_BINARY &&
+                              "perturbed students on a fixed training set "
+                              "(not online or propagate cells)");
+    if (c->student_weights == PDX_WEIGHTS_BINARY &&
         spec->perturbations[spec->n_perturbations - 1] > 1.0)
         return spec_rule_fail(p, PDX_K_RECORD_PERTURBATIONS,
                               "%.6g: binary students flip a fraction p of "
@@ -508,7 +531,8 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
         return spec_rule_fail(p, PDX_K_STUDENT_KIND,
                               "a perceptron student learns +-1 labels: it "
                               "needs teacher.kind perceptron");
-    if (c->student_weights != PDX_WEIGHTS_CONTINUOUS && !perceptron_student)
+    if (c->student_weights != PDX_WEIGHTS_CONTINUOUS && !perceptron_student &&
+        !spec_binary_committee(c))
         return spec_rule_fail(p, PDX_K_STUDENT_WEIGHTS,
                               "%s weights are for student.kind perceptron, "
                               "not %s",
@@ -526,7 +550,7 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
                               alg_name);
     if ((alg == PDX_ALG_HEBB || alg == PDX_ALG_PERCEPTRON ||
          alg == PDX_ALG_METROPOLIS || alg == PDX_ALG_REPLICATED_MC) &&
-        !perceptron_student)
+        !perceptron_student && !spec_binary_committee(c))
         return spec_rule_fail(p, PDX_K_TRAIN_ALGORITHM,
                               "%s trains perceptron students (student.kind "
                               "perceptron), not %s",
@@ -715,7 +739,8 @@ static int spec_key_applies(const pdx_params *c, pdx_key_id id)
     case PDX_K_STUDENT_SECOND_LAYER:
     case PDX_K_STUDENT_SECOND_LAYER_INIT: return committee;
     case PDX_K_STUDENT_ACTIVATION:
-        return c->student_kind != PDX_MODEL_PERCEPTRON;
+        return c->student_kind != PDX_MODEL_PERCEPTRON &&
+               c->student_weights != PDX_WEIGHTS_BINARY;
     case PDX_K_STUDENT_INIT_SCALE:
         return committee || (c->student_kind == PDX_MODEL_PERCEPTRON &&
                              c->student_weights == PDX_WEIGHTS_CONTINUOUS);

@@ -638,7 +638,7 @@ static const pdx_key keys[PDX_KEY_COUNT] = {
         "dimension): at each checkpoint the training error and loss after "
         "flipping a random fraction p of the weights (binary students; p "
         "<= 1) or w_i -> w_i (1 + sigma z_i) (continuous first-layer "
-        "weights), averaged over record.perturbation_draws draws; none: "
+        "weights; every parameter of deep students), averaged over record.perturbation_draws draws; none: "
         "no local energy",
         0},
     [PDX_K_RECORD_PERTURBATION_DRAWS] = {
@@ -825,6 +825,14 @@ void pdx_params_resolve(pdx_params *params, const pdx_spec *spec)
         if (spec->axes[i].key == PDX_K_TRAIN_TEMPERATURE) {
             params->train_ladder_size = (int)spec->axes[i].n;
             params->train_ladder = spec->axes[i].values;
+        }
+    params->train_start_pair = 0; /* both starts in the grid (issue 14) */
+    for (size_t i = 0; spec != NULL && i < spec->n_axes; i++)
+        if (spec->axes[i].key == PDX_K_TRAIN_START) {
+            int seen = 0;
+            for (size_t j = 0; j < spec->axes[i].n; j++)
+                seen |= 1 << (spec->axes[i].values[j] != PDX_START_HOT);
+            params->train_start_pair = seen == 3;
         }
     if (isnan(params->record_current_burn_in))
         params->record_current_burn_in = params->train_burn_in;
@@ -1021,8 +1029,9 @@ int64_t pdx_params_steps_per_time(const pdx_params *params)
 {
     int64_t P = pdx_params_train_size(params);
     switch (params->train_algorithm) {
-    case PDX_ALG_REPLICATED_MC: /* a sweep: N moves of each replica */
-        return params->N * params->train_replica_count;
+    case PDX_ALG_REPLICATED_MC: /* a sweep: K N moves of each replica */
+        return params->N * params->train_replica_count *
+               pdx_params_student_units(params);
     case PDX_ALG_SGD:
     case PDX_ALG_REPLICATED_SGD:
     case PDX_ALG_ENTROPY_SGD: { /* inner steps, one minibatch each */

@@ -12,6 +12,7 @@
 #include "pdx/observe.h"
 #include "pdx/rng.h"
 #include "pdx/train.h"
+#include "sweep_partner.h"
 #include "vec8.h"
 #include "sweep_progress.h"
 #include "sweep_tests.h"
@@ -105,7 +106,7 @@ static uint64_t sweep_omitted(const pdx_grid *grid)
                 (uint64_t)1 << PDX_OBS_REPLICA_EG;
     if (!grid->spec->base.record_overlaps)
         omit |= 1u << PDX_OBS_Q | 1u << PDX_OBS_R | 1u << PDX_OBS_T;
-    return omit;
+    return omit | pdx__partner_omit(grid); /* hot_cold_z (issue 14) */
 }
 
 void pdx_sweep_layout(const pdx_grid *grid, pdx_layout *layout)
@@ -179,7 +180,9 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
              : 0.0) +
         (grid->spec->n_perturbations > 0
              ? pdx_flattener_bytes((size_t)grid->max_N,
-                                   grid->max_student_hidden)
+                                   grid->max_student_hidden,
+                                   grid->max_student_depth,
+                                   grid->max_student_width)
              : 0.0) +
         (grid->spec->base.record_noise_eigen > 0
              ? pdx_noise_meter_bytes(
@@ -193,6 +196,7 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
                           (size_t)grid->max_test_size,
                           (size_t)grid->max_train_size, NULL) +
                       pdx_pair_observer_bytes((size_t)grid->max_N);
+    per_thread += pdx__partner_bytes(grid); /* the hot/cold check */
     /* task list, job list and the status array, ~64 bytes per task */
     double shared = (double)grid->n_tasks * 64.0;
     /* the commit group: copies of finished tasks, at most 16 MiB */
@@ -219,6 +223,7 @@ typedef struct worker {
     pdx_attacker *attacker; /* NULL unless the spec has record.budgets */
     pdx_trainer *twin;      /* record.bayes: the second chain, and */
     pdx_pair_observer *pair; /* its pair observer (else NULL) */
+    pdx__partner *partner;  /* both train.start values: the other's chain */
     pdx_flattener *flattener; /* NULL unless record.perturbations */
     pdx_noise_meter *noise; /* NULL unless record.noise_eigen > 0 */
     double *x, *nu;
@@ -270,6 +275,7 @@ static void worker_destroy(worker *w)
     pdx_attacker_destroy(&w->attacker);
     pdx_trainer_destroy(&w->twin);
     pdx_pair_observer_destroy(&w->pair);
+    pdx__partner_destroy(&w->partner);
     pdx_flattener_destroy(&w->flattener);
     pdx_noise_meter_destroy(&w->noise);
     free(w->x);
@@ -335,9 +341,14 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
     }
     if (st == PDX_OK && grid->spec->base.record_bayes)
         st = pdx_pair_observer_create(&w->pair, (size_t)grid->max_N, err);
+    if (st == PDX_OK)
+        st = pdx__partner_create(&w->partner, grid,
+                                 sweep_max_samples(grid, layout), err);
     if (st == PDX_OK && grid->spec->n_perturbations > 0)
         st = pdx_flattener_create(&w->flattener, (size_t)grid->max_N,
                                   grid->max_student_hidden,
+                                  grid->max_student_depth,
+                                  grid->max_student_width,
                                   grid->spec->perturbations,
                                   grid->spec->n_perturbations, err);
     if (st == PDX_OK && grid->spec->base.record_noise_eigen > 0)
@@ -349,8 +360,7 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
         pdx_attacker_destroy(&w->attacker);
         pdx_trainer_destroy(&w->twin);
         pdx_pair_observer_destroy(&w->pair);
-        pdx_attacker_destroy(&w->attacker);
-        pdx_attacker_destroy(&w->attacker);
+        pdx__partner_destroy(&w->partner);
         return st;
     }
     w->x = pdx_alloc_doubles((size_t)grid->max_N + 2);
@@ -545,10 +555,13 @@ static void run_finite_task(worker *w, const pdx_grid *grid,
                                 params.student_kind == PDX_MODEL_PERCEPTRON
                             ? w->twin
                             : NULL;
-    if (twin != NULL &&
-        pdx_trainer_set_chain(twin, &params, (uint64_t)spec->base.seed,
-                              pdx_grid_cell_key(&params),
-                              task % grid->replicas, 1, NULL) != PDX_OK) {
+    /* and both train.start values: the other start's chain (issue 14) */
+    if ((twin != NULL &&
+         pdx_trainer_set_chain(twin, &params, (uint64_t)spec->base.seed,
+                               pdx_grid_cell_key(&params),
+                               task % grid->replicas, 1, NULL) != PDX_OK) ||
+        pdx__partner_set(w->partner, &params, (uint64_t)spec->base.seed,
+                         task % grid->replicas) != 0) {
         *status = PDX_TASK_FAILED;
         *steps = 0;
         return;
@@ -592,6 +605,7 @@ static void run_finite_task(worker *w, const pdx_grid *grid,
             *status = PDX_TASK_DIVERGED;
             break;
         }
+        pdx__partner_iterate(w->partner, next);
         if (next == cstep) {
             if (cstep == from)
                 pdx_observe_current_start(w->noise, t, total_steps - from,
@@ -604,6 +618,7 @@ static void run_finite_task(worker *w, const pdx_grid *grid,
             pdx_observe_sample(w->observer, t, layout, out);
             if (twin != NULL)
                 pdx_observe_pair_sample(w->pair, t, twin);
+            pdx__partner_sample(w->partner, layout, out);
             sample += per_time;
         }
         while (ti < spec->n_times && spec->times[ti] <= params.train_epochs &&
@@ -627,6 +642,7 @@ static void run_finite_task(worker *w, const pdx_grid *grid,
         pdx_observe_task(w->observer, t, layout, out);
         if (twin != NULL)
             pdx_observe_pair_task(w->pair, t, layout, out);
+        pdx__partner_finish(w->partner, out);
         if (current)
             pdx_observe_current_finish(w->noise, layout, out);
     }

@@ -115,6 +115,14 @@ static const pdx_var_desc variables[PDX_TH_COUNT] = {
                                "flow's Jacobian at the plateau's fixed point "
                                "(> 0: a saddle, the rate of escape)",
                                "1", 0, {PDX_DIM_TIME}},
+    [PDX_TH_EG_BAYES] = {"eg_bayes",
+                         "eg of the centre of mass of the Gibbs measure "
+                         "(the simulation's eg_bayes, record.bayes): "
+                         "arccos(R/sqrt(q))/pi; the Bayes-optimal error "
+                         "where the Gibbs measure is the posterior (T = 0 "
+                         "without label noise, the Nishimori temperature "
+                         "with it; Gibbs learning)",
+                         "1", 0, {PDX_DIM_TIME}},
     /* deep students (mean field, docs/THEORY.md) */
     [PDX_TH_Q_STAR] = {"q_star",
                        "fixed point q* of the length map q -> sigma_w2 "
@@ -497,6 +505,12 @@ static void store_gibbs(const grid_ctx *c, uint64_t cell, const pdx_params *p,
     *cell_var(c, cell, PDX_TH_PHI_PERFECT) = pt->phi_perfect;
     *cell_var(c, cell, PDX_TH_ALPHA_C) = pt->alpha_c;
     *cell_var(c, cell, PDX_TH_ALPHA_SP) = pt->alpha_sp;
+    /* the thermal mean <w> has overlap R sqrt(q) with the teacher and
+     * norm sqrt(q) (normalised R, q) */
+    double eg_bayes = pt->q == 0.0 ? 0.5 : NAN; /* q = 0: <w> = 0 */
+    if (pt->q > 0.0 && !isnan(pt->R))
+        eg_bayes = acos(fmax(-1.0, fmin(1.0, pt->R / sqrt(pt->q)))) / M_PI;
+    *cell_var(c, cell, PDX_TH_EG_BAYES) = eg_bayes;
 }
 
 /* Cells of one Gibbs curve: same theory, temperature, noise, teacher. */

@@ -10,9 +10,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/pdx-bad-XXXXXX")
 cleanup() { mountpoint -q "$WORK/ro" 2>/dev/null && umount "$WORK/ro"; rm -rf "$WORK"; }
 trap cleanup EXIT
 cd "$WORK"
-failures=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
+source "$SRC/tests/test_lib.sh"
 # check NAME CODE REGEX -- command...: exit code and a stderr message
 check() {
   local name=$1 code=$2 regex=$3; shift 4
@@ -110,6 +108,4 @@ cmp -s noise.h5 noise.orig && pass "non-HDF5 file left untouched" || fail "non-H
 check "theory --force onto a result file" 2 "good.h5 already exists and is a pdx result file" -- "$PDX" theory tiny.yaml -o good.h5 --quiet --force
 check "run --force onto a truncated file" 1 "trunc.h5" -- "$PDX" run tiny.yaml -o trunc.h5 --quiet --force
 
-echo
-if ((failures)); then echo "$failures bad-input check(s) failed"; exit 1; fi
-echo "all bad-input checks passed"
+finish "all bad-input checks passed"

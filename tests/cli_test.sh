@@ -9,23 +9,7 @@ PY=/usr/bin/python3
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pdx-cli-XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
-failures=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
-
-# expect_exit CODE NAME -- command...
-expect_exit() {
-  local code=$1 name=$2; shift 3
-  "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"
-  local got=$?
-  if [[ $got -eq $code ]]; then pass "$name (exit $got)"; else
-    fail "$name: exit $got, expected $code"; sed 's/^/     /' "$WORK/err.txt" | head -5; fi
-}
-# expect_err REGEX NAME: the last command's stderr matches REGEX
-expect_err() {
-  if grep -Eq -- "$1" "$WORK/err.txt"; then pass "$2"; else
-    fail "$2: stderr does not match /$1/"; sed 's/^/     /' "$WORK/err.txt" | head -5; fi
-}
+source "$SRC/tests/test_lib.sh"
 
 # ---- help and version -------------------------------------------------
 expect_exit 0 "--version" -- "$PDX" --version
@@ -293,7 +277,7 @@ expect_exit 2 "deep: width 0" -- "$PDX" validate bad-deep.yaml
 expect_err "bad-deep.yaml:1:30: student.width: 0 is out of range" "deep: width 0 message"
 printf 'student: {kind: deep}\ntrain: {algorithm: metropolis, temperature: 1}\n' > bad-deep.yaml
 expect_exit 2 "deep: metropolis" -- "$PDX" validate bad-deep.yaml
-expect_err "train.algorithm: deep students are trained by sgd or gd" "deep: metropolis message"
+expect_err "train.algorithm: deep students are trained by sgd, gd" "deep: metropolis message"
 
 # ---- a small real sweep -------------------------------------------------
 cat > small.yaml <<'YAML'
@@ -430,6 +414,4 @@ expect_exit 0 "--force through a symbolic link" -- "$PDX" run other.yaml -o t1-l
 expect_exit 0 "the target holds the new run" -- "$PDX" run other.yaml -o t1.h5
 expect_err "already complete" "the finished file is the link's target"
 
-echo
-if ((failures)); then echo "$failures CLI check(s) failed"; exit 1; fi
-echo "all CLI checks passed"
+finish "all CLI checks passed"

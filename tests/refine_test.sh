@@ -16,20 +16,7 @@ export HDF5_USE_FILE_LOCKING=FALSE
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pdx-refine-XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
-failures=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
-expect_exit() { # CODE NAME -- command...
-  local code=$1 name=$2; shift 3
-  "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"
-  local got=$?
-  if [[ $got -eq $code ]]; then pass "$name (exit $got)"; else
-    fail "$name: exit $got, expected $code"; sed 's/^/     /' "$WORK/err.txt" | head -5; fi
-}
-expect_err() {
-  if grep -Eq -- "$1" "$WORK/err.txt"; then pass "$2"; else
-    fail "$2: stderr does not match /$1/"; sed 's/^/     /' "$WORK/err.txt" | head -5; fi
-}
+source "$SRC/tests/test_lib.sh"
 
 # Hebb perceptrons: steps = P = round(alpha N) examples, so the contour
 # steps = 37.5 lies at alpha = 37.5 / N exactly. Lattice: {lin: [0.5, 4.5,
@@ -219,5 +206,4 @@ for r in (a, b):
 assert a == b
 EOF
 
-echo "$failures failure(s)"
-[[ $failures -eq 0 ]]
+finish "all refine checks passed"

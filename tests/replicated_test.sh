@@ -36,6 +36,32 @@ data: {alpha: [0.5, 1.5]}
 train: {algorithm: replicated_sgd, learning_rate: 0.5, batch: 8, loss: logistic, replica_count: 3, replica_gamma: [0, 0.02], replica_gamma_growth: 0.1, replica_coupling: [traced, centre], epochs: 20}
 record: {times: [2, 20], test_size: 300}
 YAML
+# deep students (issue 16 item 1): replicated SGD (both couplings) and
+# Entropy-SGD (noise, averaging, scoping) next to plain sgd
+cat > deep.yaml <<'YAML'
+name: replicated-deep
+seed: 8
+replicas: 2
+N: 24
+teacher: {kind: perceptron}
+student: {kind: deep, depth: 2, width: 10, sigma_w2: 1.5, sigma_b2: 0.05}
+data: {alpha: [1, 2]}
+train: {algorithm: [sgd, replicated_sgd, entropy_sgd], learning_rate: 0.08, batch: 6, replica_count: 3, replica_gamma: 0.05, replica_gamma_growth: 0.2, replica_coupling: [traced, centre], esgd_langevin_steps: 4, esgd_gamma: 0.5, esgd_noise: 0.01, esgd_alpha: 0.7, esgd_inner_learning_rate: 0.1, epochs: 15}
+record: {times: [3, 15], test_size: 200}
+YAML
+# binary committee machines (issue 16 item 1): replicated annealing of
+# K = 3 sign units, with the local energy (flipped weights)
+cat > cmc.yaml <<'YAML'
+name: replicated-committee
+seed: 10
+replicas: 3
+N: 45
+teacher: {kind: perceptron}
+student: {kind: committee, hidden: 3, weights: binary}
+data: {alpha: [0.3, 0.7], label_noise: 1}
+train: {algorithm: replicated_mc, temperature: 1, beta_growth: 0.05, replica_count: [1, 3], replica_gamma: 0.3, replica_gamma_growth: 0.05, replica_coupling: [traced, centre], epochs: 60}
+record: {times: [5, 60], test_size: 200, perturbations: [0, 0.05, 0.2], perturbation_draws: 4}
+YAML
 
 # ---- bad input ----
 bad() { # NAME FILE SED-EXPRESSION REGEX
@@ -61,11 +87,17 @@ bad "replica keys for plain sgd" sgd.yaml 's/algorithm: replicated_sgd/algorithm
   'bad.yaml:8:[0-9]+: train.replica_count: applies to no cell'
 bad "sgd of binary weights" sgd.yaml 's/kind: committee, hidden: 3/kind: perceptron, weights: binary/' \
   'bad.yaml:6:[0-9]+: student.kind: replicated_sgd trains perceptron'
-bad "deep students" sgd.yaml 's/kind: committee, hidden: 3/kind: deep, depth: 2, width: 8/' \
-  'bad.yaml:8:[0-9]+: train.algorithm: deep students are trained by sgd or gd .*not by replicated_sgd'
+bad "even committee" cmc.yaml 's/hidden: 3/hidden: 4/' \
+  'bad.yaml:6:[0-9]+: student.hidden: 4: a binary committee machine votes with an odd number of units'
+bad "committee on stability" cmc.yaml 's/epochs: 60/epochs: 60, mc_energy: stability/' \
+  'bad.yaml:8:[0-9]+: train.mc_energy: binary committee machines are annealed on errors'
+bad "binary committee by sgd" cmc.yaml 's/algorithm: replicated_mc, temperature: 1, beta_growth: 0.05/algorithm: replicated_sgd/' \
+  'bad.yaml:[0-9]+:[0-9]+: student.weights: binary weights are for student.kind perceptron'
+bad "deep students by replicated_mc" deep.yaml 's/algorithm: \[sgd, replicated_sgd, entropy_sgd\], learning_rate: 0.08/algorithm: replicated_mc, temperature: 1/' \
+  'bad.yaml:[0-9]+:[0-9]+: train.algorithm: deep students are trained by sgd, gd, replicated_sgd or entropy_sgd .*not by replicated_mc'
 
 # ---- the files ----
-for s in mc sgd; do
+for s in mc sgd deep cmc; do
   expect_exit 0 "$s: plan" -- "$PDX" plan $s.yaml
   expect_exit 0 "$s: run, 1 thread" -- "$PDX" run $s.yaml -o $s-one.h5 --threads 1 --quiet
 done
@@ -110,8 +142,40 @@ for v in ["success", "time_to_success", "replica_distance", "replica_train_error
 assert not any(k.startswith("param:train.replica") for k in f.attrs), list(f.attrs)
 PY
 
+# deep students: the replicas' distance counts every parameter; y = 1 is
+# not in this grid, so replicas sit apart at t = 3; they learn
+if $PY - deep-one.h5 <<'PY' >"$WORK/py.txt" 2>&1; then pass "deep: replicated variables"; else fail "deep: replicated variables"; sed 's/^/     /' "$WORK/py.txt"; fi
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+assert np.all(f["status"][()] == 1), f["status"][()]
+d = f["replica_distance"][()]    # alpha, algorithm, coupling, replica, time
+assert np.all(np.isnan(d[:, [0, 2]])) and np.all(d[:, 1, :, :, 0] > 0), d
+# plain and Entropy-SGD students and the replicas learn (the centre, the
+# mean of differently started nets, only once gamma has pulled them
+# together)
+te = f["train_error"][()]
+assert np.all(te[:, [0, 2], ..., 1] < 0.45), te[..., 1]
+assert np.all(f["replica_train_error"][()][:, 1, ..., 1] < 0.2)
+assert np.all(np.isfinite(f["eg"][()])), f["eg"][()]
+PY
+# binary committees: success at the small load, replicas apart at t = 5,
+# the size-0 local energy is the centre's training error
+if $PY - cmc-one.h5 <<'PY' >"$WORK/py.txt" 2>&1; then pass "committee: replicated variables"; else fail "committee: replicated variables"; sed 's/^/     /' "$WORK/py.txt"; fi
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+assert np.all(f["status"][()] == 1), f["status"][()]
+assert np.all(f["success"][0] == 1), f["success"][0]
+d = f["replica_distance"][()]     # alpha, count, coupling, replica, time
+assert np.all(d[:, 0, 0] == 0) and np.all(d[:, 1, ..., 0] > 0), d
+e, te = f["local_energy"][()], f["train_error"][()]
+ok = np.isfinite(te)
+assert np.allclose(e[..., 0][ok], te[ok]), (e[..., 0], te)
+assert np.nanmean(e[..., 2]) > np.nanmean(e[..., 0])
+assert np.all(np.isfinite(f["eg"][()]))
+PY
+
 # ---- determinism ----
-for s in mc sgd; do
+for s in mc sgd deep cmc; do
   expect_exit 0 "$s: run, 2 threads" -- "$PDX" run $s.yaml -o $s-two.h5 --threads 2 --quiet
   same "$s: same bits for 1 and 2 threads" $s-one.h5 $s-two.h5
   for i in 0 1 2; do "$PDX" run $s.yaml -o $s-sh.h5 --shard "$i/3" --threads 1 --quiet >/dev/null 2>&1 || fail "$s: shard $i/3"; done
@@ -151,5 +215,20 @@ else
 fi
 expect_exit 0 "... resumed" -- "$PDX" run slow.yaml -o k.h5 --threads 2 --quiet
 same "killed + resumed = uninterrupted" ref.h5 k.h5
+# deep students: killed and resumed (slow-deep.yaml ~4 s on one core)
+sed 's/^replicas: 2/replicas: 40/; s/epochs: 15/epochs: 40/' deep.yaml > slow-deep.yaml
+expect_exit 0 "deep: reference run" -- "$PDX" run slow-deep.yaml -o dref.h5 --threads 2 --quiet
+"$PDX" run slow-deep.yaml -o dk.h5 --threads 1 --quiet --commit-window 0.2 &
+pid=$!
+for i in $(seq 1 200); do [[ -e dk.h5 ]] && break; sleep 0.05; done
+sleep 1.0
+if kill -0 "$pid" 2>/dev/null; then
+  kill -KILL "$pid"; wait "$pid"; code=$?
+  [[ $code == 137 ]] && pass "deep: SIGKILL during the run (exit $code)" || fail "deep: SIGKILL: exit $code"
+else
+  wait "$pid"; fail "deep: the run finished before the kill (make slow-deep.yaml slower)"
+fi
+expect_exit 0 "deep: ... resumed" -- "$PDX" run slow-deep.yaml -o dk.h5 --threads 2 --quiet
+same "deep: killed + resumed = uninterrupted" dref.h5 dk.h5
 
 finish "replicated training: all checks passed"

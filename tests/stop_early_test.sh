@@ -19,9 +19,7 @@ PY=/usr/bin/python3
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pdx-stop-XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
-failures=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
+source "$(dirname "$0")/test_lib.sh"
 export OMP_NUM_THREADS=2 HDF5_USE_FILE_LOCKING=FALSE
 
 cat > early.yaml <<'YAML'
@@ -90,6 +88,4 @@ done
 summary=$(for k in "${!seen[@]}"; do printf 'exit %s: %s; ' "$k" "${seen[$k]}"; done)
 ((bad)) || pass "SIGTERM in the first milliseconds, 60 times: never killed ($summary)"
 
-echo
-if ((failures)); then echo "$failures early-stop check(s) failed"; exit 1; fi
-echo "all early-stop checks passed"
+finish "all early-stop checks passed"

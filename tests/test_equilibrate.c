@@ -145,6 +145,16 @@ static void test_equilibration_verdict(void **state)
         c[i] = 0.01;
     pdx_equilibration_assess(c, g, n, 1, &q);
     assert_false(q.equilibrated);
+    /* a non-finite sample (a NaN eg, an overflowed energy) is no constant
+     * series: the task is not marked, whatever the other series says */
+    memcpy(d, g, n * sizeof *d);
+    d[n / 3] = NAN;
+    pdx_equilibration_assess(e, d, n, 0, &q);
+    assert_false(q.equilibrated);
+    assert_true(isnan(q.sem_eg));
+    d[n / 3] = INFINITY;
+    pdx_equilibration_assess(d, e, n, 0, &q);
+    assert_false(q.equilibrated);
     free(c);
     free(d);
     free(e);

@@ -48,10 +48,14 @@ static void setup(measured *m, const char *text)
     }
     pdx_grid_cell_params(m->grid, 0, &m->params);
     const pdx_params *p = &m->params;
-    assert_int_equal(pdx_trainer_create_finite(
+    pdx_trainer_deep_limits deep = {0};
+    deep.student_depth = m->grid->max_student_depth;
+    deep.student_width = m->grid->max_student_width;
+    deep.batch = m->grid->max_deep_batch;
+    assert_int_equal(pdx_trainer_create_deep(
                          &m->trainer, (size_t)p->N, 4, 2,
                          (size_t)m->grid->max_test_size,
-                         (size_t)pdx_params_train_size(p), NULL),
+                         (size_t)pdx_params_train_size(p), &deep, NULL),
                      PDX_OK);
     if (pdx_trainer_set_cell(m->trainer, p, 7, pdx_grid_cell_key(p), 0,
                              &err) != PDX_OK)
@@ -60,6 +64,8 @@ static void setup(measured *m, const char *text)
                                          pdx_trainer_total_steps(m->trainer)),
                      0);
     assert_int_equal(pdx_flattener_create(&m->flat, (size_t)p->N, 4,
+                                          m->grid->max_student_depth,
+                                          m->grid->max_student_width,
                                           m->spec->perturbations,
                                           m->spec->n_perturbations, NULL),
                      PDX_OK);
@@ -225,6 +231,57 @@ static void test_flatness_deterministic(void **state)
     teardown(&b);
 }
 
+/* Deep students: every parameter perturbed. Size 0 is the student's own
+ * training error and loss, bit for bit; larger noise raises the loss; the
+ * student is left as it was; the draws are deterministic. */
+static void test_flatness_deep_student(void **state)
+{
+    (void)state;
+    const char *text =
+        "N: 24\nteacher: {kind: perceptron}\n"
+        "student: {kind: deep, depth: 2, width: 16, activation: tanh}\n"
+        "data: {alpha: 3}\ntrain: {algorithm: sgd, epochs: 20, batch: 8,"
+        " learning_rate: 0.05}\n"
+        "record: {times: [20], perturbations: [0, 0.3, 1.5],"
+        " perturbation_draws: 8, test_size: 50}\n";
+    measured a, b;
+    setup(&a, text);
+    setup(&b, text);
+    const pdx_deep *net = pdx_trainer_student(a.trainer)->deep;
+    assert_non_null(net);
+    size_t nw = pdx_deep_weight_count(net->N, net->depth, net->width);
+    double *w = malloc(nw * sizeof *w), a0 = net->a0;
+    memcpy(w, net->w, nw * sizeof *w);
+    pdx_observe_flatness(a.flat, a.trainer, &a.layout, 0, a.values);
+    pdx_observe_flatness(b.flat, b.trainer, &b.layout, 0, b.values);
+    assert_memory_equal(w, net->w, nw * sizeof *w);
+    assert_true(a0 == net->a0);
+    double loss, e = pdx_trainer_train_error(a.trainer, 0, &loss);
+    assert_true(value(&a, PDX_FLAT_ENERGY, 0, 0) == e);
+    assert_true(value(&a, PDX_FLAT_LOSS, 0, 0) == loss);
+    print_message("deep local loss %g %g %g (error %g %g %g)\n",
+                  value(&a, PDX_FLAT_LOSS, 0, 0),
+                  value(&a, PDX_FLAT_LOSS, 0, 1),
+                  value(&a, PDX_FLAT_LOSS, 0, 2),
+                  value(&a, PDX_FLAT_ENERGY, 0, 0),
+                  value(&a, PDX_FLAT_ENERGY, 0, 1),
+                  value(&a, PDX_FLAT_ENERGY, 0, 2));
+    assert_true(value(&a, PDX_FLAT_LOSS, 0, 1) > loss);
+    assert_true(value(&a, PDX_FLAT_LOSS, 0, 2) >
+                value(&a, PDX_FLAT_LOSS, 0, 1));
+    assert_true(value(&a, PDX_FLAT_LOSS_SE, 0, 2) > 0.0);
+    for (int v = 0; v < PDX_FLAT_COUNT; v++)
+        for (size_t j = 0; j < 3; j++)
+            assert_memory_equal(&a.values[pdx_observe_flat_base(&a.layout) +
+                                          (size_t)v][j],
+                                &b.values[pdx_observe_flat_base(&b.layout) +
+                                          (size_t)v][j],
+                                sizeof(double));
+    free(w);
+    teardown(&a);
+    teardown(&b);
+}
+
 /* Budgets and perturbations together: robust variables, then flat ones;
  * the names are where the bases say. */
 static void test_flatness_layout_with_budgets(void **state)
@@ -255,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_flatness_gaussian_noise_exact),
         cmocka_unit_test(test_flatness_flip_all),
         cmocka_unit_test(test_flatness_deterministic),
+        cmocka_unit_test(test_flatness_deep_student),
         cmocka_unit_test(test_flatness_layout_with_budgets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

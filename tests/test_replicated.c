@@ -4,7 +4,8 @@
  * replicas) for both couplings and both energies, and the test detects a
  * wrong coupling; y = 1 and gamma = 0 reduce to the plain metropolis and
  * sgd trainers bit for bit; the coupling pulls replicas together;
- * results do not depend on where a run is cut into checkpoints.
+ * results do not depend on where a run is cut into checkpoints; binary
+ * committee machines (K = 3, N = 3, y = 2) against enumeration too.
  * Statistical tolerances: 5 standard errors from batch means, and a
  * chi-square at p = 1e-4. */
 #include <stdio.h>
@@ -391,6 +392,159 @@ static void test_replicated_checkpoint_independent(void **state)
     }
 }
 
+/* ---- binary committee machines: K = 3 sign units of CN = 3 inputs, y =
+ * 2 replicas: 2^18 states, enumerated ---- */
+enum { CN = 3, CK = 3, CY = 2, CSITES = CN * CK, CSINGLE = 1 << CSITES };
+
+/* Errors of the committee with weights w (K x N) on t's training set. */
+static double committee_errors(const pdx_trainer *t, const double *w)
+{
+    const pdx_dataset *d = pdx_trainer_dataset(t);
+    double e = 0.0;
+    for (size_t mu = 0; mu < d->P; mu++) {
+        double vote = 0.0;
+        for (int k = 0; k < CK; k++) {
+            double h = pdx_model_dot(w + k * CN, d->x + mu * CN, CN);
+            vote += h > 0.0 ? 1.0 : h < 0.0 ? -1.0 : 0.0;
+        }
+        e += (vote >= 0.0) != (d->y[mu] > 0.0);
+    }
+    return e;
+}
+
+static void committee_weights(int s, double *w)
+{
+    for (int i = 0; i < CSITES; i++)
+        w[i] = (s >> i) & 1 ? 1.0 : -1.0;
+}
+
+/* Exact <total errors>, <q01> and replica 0's marginal under
+ * exp(-E_0/T - E_1/T + sum_sites ln 2cosh(gamma S/2)). */
+static void committee_exact(const pdx_trainer *t, double T, double gamma,
+                            double *energy, double *q01, double *marginal)
+{
+    static double single[CSINGLE];
+    double Z = 0.0, sum_e = 0.0, sum_q = 0.0;
+    for (int s = 0; s < CSINGLE; s++) {
+        double w[CSITES];
+        committee_weights(s, w);
+        single[s] = committee_errors(t, w);
+        marginal[s] = 0.0;
+    }
+    for (int s0 = 0; s0 < CSINGLE; s0++)
+        for (int s1 = 0; s1 < CSINGLE; s1++) {
+            double logw = 0.0, q = 0.0;
+            for (int i = 0; i < CSITES; i++) {
+                double a = (s0 >> i) & 1 ? 1.0 : -1.0;
+                double b = (s1 >> i) & 1 ? 1.0 : -1.0;
+                logw += log(2.0 * cosh(0.5 * gamma * (a + b)));
+                q += a * b;
+            }
+            double E = single[s0] + single[s1];
+            double weight = exp(-E / T + logw);
+            Z += weight;
+            sum_e += weight * E;
+            sum_q += weight * q / CSITES;
+            marginal[s0] += weight;
+        }
+    *energy = sum_e / Z;
+    *q01 = sum_q / Z;
+    for (int s = 0; s < CSINGLE; s++)
+        marginal[s] /= Z;
+}
+
+/* As check_exact, for the committee: the largest |z| of <E> and <q01>
+ * (batch means) and the chi-square of replica 0's marginal. */
+static double check_committee(const char *coupling, double T, double gamma,
+                              double gamma_exact, int *chi2_ok)
+{
+    char spec[640];
+    snprintf(spec, sizeof spec,
+             "N: %d\nteacher: {kind: perceptron}\n"
+             "student: {kind: committee, hidden: %d, weights: binary}\n"
+             "data: {alpha: 2.4, label_noise: 1}\nrecord: {test_size: 100}\n"
+             "train: {algorithm: replicated_mc, temperature: %.17g, "
+             "replica_count: %d, replica_gamma: %.17g, replica_coupling: %s, "
+             "replica_stop: false, epochs: 120000}\n",
+             CN, CK, T, CY, gamma, coupling);
+    pdx_params p = params_of(spec);
+    pdx_trainer *t = trainer_of(&p, 93);
+    static double marginal[CSINGLE], counts[CSINGLE];
+    double exact_e, exact_q;
+    committee_exact(t, T, gamma_exact, &exact_e, &exact_q, marginal);
+    const int64_t per_sweep = CSITES * CY, sweeps = 120000, batches = 50;
+    const int64_t per_batch = sweeps / batches;
+    double be[50] = {0}, bq[50] = {0};
+    memset(counts, 0, sizeof counts);
+    for (int64_t k = 1; k <= sweeps; k++) {
+        assert_int_equal(pdx_trainer_iterate(t, k * per_sweep), 0);
+        const pdx_committee *rep;
+        assert_int_equal(pdx_trainer_replicas(t, &rep, NULL), CY);
+        assert_int_equal(rep[0].K, CK);
+        double E = 0.0, q = 0.0;
+        int s0 = 0;
+        for (int a = 0; a < CY; a++)
+            E += committee_errors(t, rep[a].w);
+        for (int i = 0; i < CSITES; i++) {
+            q += rep[0].w[i] * rep[1].w[i] / CSITES;
+            s0 |= (rep[0].w[i] > 0) << i;
+        }
+        be[(k - 1) / per_batch] += E / (double)per_batch;
+        bq[(k - 1) / per_batch] += q / (double)per_batch;
+        if (k % 2 == 0)
+            counts[s0]++;
+        if (k % 9973 == 0) /* the incremental errors stay exact */
+            for (int a = 0; a < CY; a++) {
+                int64_t errors;
+                pdx__replicated_energy(t, (size_t)a, &errors);
+                assert_true((double)errors == committee_errors(t, rep[a].w));
+            }
+    }
+    double me = 0, mq = 0, ve = 0, vq = 0;
+    for (int b = 0; b < batches; b++) {
+        me += be[b] / batches;
+        mq += bq[b] / batches;
+    }
+    for (int b = 0; b < batches; b++) {
+        ve += (be[b] - me) * (be[b] - me) / (batches - 1);
+        vq += (bq[b] - mq) * (bq[b] - mq) / (batches - 1);
+    }
+    double ze = (me - exact_e) / sqrt(ve / batches + 1e-30);
+    double zq = (mq - exact_q) / sqrt(vq / batches + 1e-30);
+    double chi2 = 0.0;
+    int bins = 0;
+    for (int s = 0; s < CSINGLE; s++) {
+        double e = (double)(sweeps / 2) * marginal[s];
+        if (e < 20)
+            continue;
+        chi2 += (counts[s] - e) * (counts[s] - e) / e;
+        bins++;
+    }
+    double df = bins - 1;
+    double critical = df + 3.72 * sqrt(2 * df) + 8;
+    printf("# committee %s T %.3g gamma %.3g vs exact gamma %.3g: <E> %.5f "
+           "(exact %.5f, z %.2f), <q01> %.5f (exact %.5f, z %.2f), chi2 "
+           "%.1f / %d bins\n",
+           coupling, T, gamma, gamma_exact, me, exact_e, ze, mq, exact_q, zq,
+           chi2, bins);
+    *chi2_ok = chi2 < critical;
+    pdx_trainer_destroy(&t);
+    return fmax(fabs(ze), fabs(zq));
+}
+
+/* Binary committee machines sample the replicated Boltzmann law (both
+ * couplings), and the comparison fails against uncoupled replicas. */
+static void test_replicated_mc_committee_exact_law(void **state)
+{
+    (void)state;
+    int ok;
+    assert_true(check_committee("traced", 0.9, 0.7, 0.7, &ok) < 5.0);
+    assert_true(ok);
+    assert_true(check_committee("centre", 0.9, 0.7, 0.7, &ok) < 5.0);
+    assert_true(ok);
+    assert_true(check_committee("traced", 0.9, 0.7, 0.0, &ok) > 8.0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_replicated_sgd_reduces_to_sgd),
         cmocka_unit_test(test_replicated_coupling_contracts),
         cmocka_unit_test(test_replicated_checkpoint_independent),
+        cmocka_unit_test(test_replicated_mc_committee_exact_law),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

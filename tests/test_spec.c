@@ -1247,9 +1247,9 @@ static void test_spec_deep_networks(void **state)
     expect_spec_error("student: {kind: deep}\n"
                       "train: {algorithm: online}\n",
                       SPEC_PATH ":2:20: train.algorithm: deep students are "
-                                "trained by sgd or gd (or probed at "
-                                "initialisation by propagate), not by "
-                                "online");
+                                "trained by sgd, gd, replicated_sgd or "
+                                "entropy_sgd (or probed at initialisation "
+                                "by propagate), not by online");
     expect_spec_error("teacher: {kind: deep}\n",
                       SPEC_PATH ":1:17: teacher.kind: deep teachers label "
                                 "fixed training sets (sgd, gd): online "

@@ -31,24 +31,9 @@
 #include "pdx/theory.h"
 #include "pdx/train.h"
 #include "pdx_test.h"
+#include "pdx_theory_test.h"
 
 #include "../src/theory_gibbs_internal.h" /* the residual (internals) */
-
-static pdx_theory_workspace *ws;
-
-static int setup(void **state)
-{
-    (void)state;
-    pdx_theory_init();
-    return pdx_theory_workspace_create(&ws, NULL) == PDX_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    pdx_theory_workspace_destroy(&ws);
-    return 0;
-}
 
 static pdx_perceptron_point point(pdx_theory_kind kind, double alpha,
                                   double T, double p, int binary)

@@ -27,22 +27,7 @@
 
 #include "pdx/theory.h"
 #include "pdx_test.h"
-
-static pdx_theory_workspace *ws;
-
-static int setup(void **state)
-{
-    (void)state;
-    pdx_theory_init();
-    return pdx_theory_workspace_create(&ws, NULL) == PDX_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    pdx_theory_workspace_destroy(&ws);
-    return 0;
-}
+#include "pdx_theory_test.h"
 
 static double gardner(double kappa, double F, double *R)
 {
@@ -166,6 +151,88 @@ static void test_capacity_bad_arguments(void **state)
                      PDX_THEORY_NOT_APPLICABLE);
 }
 
+/* The Franz-Parisi potential (local entropy around typical binary
+ * solutions) against what is known exactly:
+ * - at the typical distance (1 - q)/2 it is the storage entropy s(alpha)
+ *   (all solutions sit there);
+ * - to first order in alpha it is H2(d) + alpha E1(d), E1(d) = 2 int_0^inf
+ *   Du ln H(-p u/sqrt(1-p^2)), p = 1 - 2d: each pattern, whose field on
+ *   the typical solution is a half-Gaussian, is also satisfied by a
+ *   fraction H(-p u/sqrt(1-p^2)) of the weights at distance d (computed
+ *   here by its own quadrature, not the library's);
+ * - it never exceeds H2(d) or s(alpha), grows with d up to the typical
+ *   distance, and is negative close to d = 0 at alpha = 0.5: typical
+ *   solutions are isolated (Huang & Kabashima 2014). */
+static double binary_entropy(double d)
+{
+    return -d * log(d) - (1.0 - d) * log1p(-d);
+}
+
+static double first_order(double d)
+{
+    double p = 1.0 - 2.0 * d, r = p / sqrt(1.0 - p * p), sum = 0.0;
+    const double h = 1e-3;
+    for (int i = 0; i <= 12000; i++) { /* trapezoid on [0, 12] */
+        double u = i * h, w = (i == 0 || i == 12000) ? 0.5 : 1.0;
+        double phi = exp(-0.5 * u * u) / sqrt(2.0 * M_PI);
+        sum += w * 2.0 * phi * log(0.5 * erfc(-r * u / sqrt(2.0)));
+    }
+    return sum * h;
+}
+
+static void test_franz_parisi(void **state)
+{
+    (void)state;
+    pdx_franz_parisi_point pt;
+    /* the typical distance carries the storage entropy */
+    pdx_binary_storage_point typical;
+    assert_int_equal(pdx_theory_binary_storage(ws, 0.5, 0.0, NULL, &typical),
+                     PDX_THEORY_SOLVED);
+    double d_typ = 0.5 * (1.0 - typical.q);
+    assert_int_equal(pdx_theory_franz_parisi(ws, 0.5, 0.0, d_typ, NULL, &pt),
+                     PDX_THEORY_SOLVED);
+    assert_double_near(pt.entropy, typical.entropy, 1e-6);
+    assert_double_near(pt.storage_entropy, typical.entropy, 1e-12);
+    assert_true(pt.residual <= PDX_THEORY_RESIDUAL_TOL);
+    /* first order in alpha */
+    const double small = 0.002, ds[] = {0.05, 0.2, 0.4};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(
+            pdx_theory_franz_parisi(ws, small, 0.0, ds[i], NULL, &pt),
+            PDX_THEORY_SOLVED);
+        double want = binary_entropy(ds[i]) + small * first_order(ds[i]);
+        print_message("franz-parisi alpha %g d %g: %.9f, first order %.9f\n",
+                      small, ds[i], pt.entropy, want);
+        assert_double_near(pt.entropy, want, 10.0 * small * small);
+    }
+    /* bounds, monotonicity and isolation at alpha = 0.5 */
+    const double dd[] = {0.002, 0.01, 0.05, 0.2};
+    double last = -INFINITY;
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(pdx_theory_franz_parisi(ws, 0.5, 0.0, dd[i], NULL,
+                                                 &pt),
+                         PDX_THEORY_SOLVED);
+        print_message("franz-parisi alpha 0.5 d %g: %.7f\n", dd[i],
+                      pt.entropy);
+        assert_true(pt.entropy > last);
+        assert_true(pt.entropy < binary_entropy(dd[i]));
+        assert_true(pt.entropy < typical.entropy);
+        last = pt.entropy;
+        if (i == 0)
+            assert_true(pt.entropy < 0.0);
+    }
+    /* outside the domain */
+    assert_int_equal(pdx_theory_franz_parisi(ws, 0.9, 0.0, 0.1, NULL, &pt),
+                     PDX_THEORY_NOT_APPLICABLE); /* beyond alpha_c 0.833 */
+    assert_int_equal(pdx_theory_franz_parisi(ws, 0.5, 0.0, 0.5, NULL, &pt),
+                     PDX_THEORY_NOT_APPLICABLE);
+    assert_int_equal(pdx_theory_franz_parisi(ws, 0.5, 0.0, 0.0, NULL, &pt),
+                     PDX_THEORY_NOT_APPLICABLE);
+    assert_int_equal(pdx_theory_franz_parisi(ws, 0.0, 0.0, 0.1, NULL, &pt),
+                     PDX_THEORY_NOT_APPLICABLE);
+    assert_true(isnan(pt.entropy));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_gardner_label_noise),
         cmocka_unit_test(test_binary_storage),
         cmocka_unit_test(test_capacity_bad_arguments),
+        cmocka_unit_test(test_franz_parisi),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -23,22 +23,7 @@
 
 #include "pdx/theory.h"
 #include "pdx_test.h"
-
-static pdx_theory_workspace *ws;
-
-static int setup(void **state)
-{
-    (void)state;
-    pdx_theory_init();
-    return pdx_theory_workspace_create(&ws, NULL) == PDX_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    pdx_theory_workspace_destroy(&ws);
-    return 0;
-}
+#include "pdx_theory_test.h"
 
 static pdx_deep_point deep(int act, double sw, double sb, int numeric)
 {

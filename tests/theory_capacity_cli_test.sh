@@ -21,7 +21,7 @@ near() { # A B TOL: |A - B| <= TOL
 
 # --- help ---------------------------------------------------------------------
 expect_exit 0 "$PDX" theory --help
-for w in gardner-capacity binary-storage binary-capacity --kappa; do
+for w in gardner-capacity binary-storage binary-capacity franz-parisi --kappa --distance; do
     grep -q -- "$w" "$TMP/out" || fail "theory --help lacks $w"
 done
 
@@ -33,6 +33,10 @@ expect_error "needs --alpha" "$PDX" "${C[@]}" binary-storage
 expect_error "random labels only" "$PDX" "${C[@]}" binary-capacity --label-noise 0.5
 expect_error "--label-noise: '1.5' is not in [0, 1]" "$PDX" "${C[@]}" gardner-capacity --label-noise 1.5
 expect_error "unknown curve 'gardner'" "$PDX" "${C[@]}" gardner
+expect_error "needs --distance" "$PDX" "${C[@]}" franz-parisi --alpha 0.5
+expect_error "needs --alpha" "$PDX" "${C[@]}" franz-parisi --distance 0.1
+expect_error "--distance: 0.5 is not in (0, 1/2)" "$PDX" "${C[@]}" franz-parisi --alpha 0.5 --distance 0.1,0.5
+expect_error "--distance: 'd' is not a list" "$PDX" "${C[@]}" franz-parisi --alpha 0.5 --distance d
 # the perceptron curves still refuse random labels (flip probability 1/2)
 expect_exit 2 "$PDX" "${C[@]}" gibbs-spherical --alpha 1 --label-noise 1
 
@@ -59,6 +63,17 @@ cp "$TMP/out" "$TMP/b.csv"
 near "$(field "$TMP/b.csv" 2 entropy)" 0 1e-8 || fail "entropy at alpha_KM"
 awk -F, 'NR > 1 && $NF != "solved" { exit 1 }' "$TMP/b.csv" || fail "unsolved binary-storage rows"
 awk -F, 'NR == 4 && !($5 < 0) { exit 1 }' "$TMP/b.csv" || fail "entropy above alpha_KM is not negative"
+# Franz-Parisi: the storage entropy at the typical distance (1 - q)/2,
+# negative next to a typical solution (isolated), not applicable beyond
+# alpha_KM
+q=$(field "$TMP/b.csv" 1 q)
+d_typ=$(awk -v q="$q" 'BEGIN { printf "%.12g", (1 - q) / 2 }')
+expect_exit 0 "$PDX" "${C[@]}" franz-parisi --alpha 0.5,0.9 --distance "$d_typ,0.002"
+cp "$TMP/out" "$TMP/fp.csv"
+[ "$(wc -l < "$TMP/fp.csv")" = 5 ] || fail "franz-parisi rows"
+near "$(field "$TMP/fp.csv" 1 entropy)" "$(field "$TMP/b.csv" 1 entropy)" 1e-6 || fail "franz-parisi at the typical distance"
+awk -F, 'NR == 3 && !($4 < 0 && $NF == "solved") { exit 1 }' "$TMP/fp.csv" || fail "franz-parisi at d = 0.002 is not negative"
+awk -F, 'NR >= 4 && $NF != "not_applicable" { exit 1 }' "$TMP/fp.csv" || fail "franz-parisi beyond alpha_KM"
 if [ "$fails" -ne 0 ]; then
     echo "$fails failure(s)"
     exit 1

@@ -187,6 +187,42 @@ assert f["R"].shape == (2, 2, 3, 2, 2)
 assert (f["status"][...] == 1).all()
 EOF
 
+# eg_bayes (issue 14 item 5): the Gibbs centre of mass's error, which is
+# bayes-spherical's eg where the Gibbs measure is the posterior: T = 0
+# without label noise and the Nishimori temperature 1/ln(4) at F = 0.4
+# (flip probability 0.2); NaN outside Gibbs learning (the committee file)
+cat >"$TMP/eb.yaml" <<'EOF'
+name: eb
+N: 100
+teacher: {kind: perceptron, weights: binary}
+student: {kind: perceptron, weights: spherical}
+data: {alpha: [0.5, 3, 8], label_noise: [0, 0.4]}
+train: {algorithm: metropolis, temperature: [0, 0.7213475204444817, 2], epochs: 10}
+record: {times: [10]}
+EOF
+"$PDX" theory "$TMP/eb.yaml" -o "$TMP/eb.h5" --quiet >/dev/null || fail "theory of eb.yaml"
+"$PDX" theory --curve bayes-spherical --alpha 0.5,3,8 >"$TMP/b0.csv" || fail "bayes curve"
+"$PDX" theory --curve bayes-spherical --alpha 0.5,3,8 --label-noise 0.4 >"$TMP/b4.csv" || fail "bayes curve, noise"
+$PY - "$TMP/eb.h5" "$TMP/b0.csv" "$TMP/b4.csv" "$TMP/scm-th.h5" <<'EOF' || fail "eg_bayes in theory files"
+import csv, math, sys
+import h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+eb, R, q = f["eg_bayes"][...], f["R_mean"][..., 0, 0], f["q"][..., 0]
+st = f["status"][...]
+assert eb.shape == (3, 2, 3), eb.shape        # alpha, noise, T
+for k, path, t in ((0, sys.argv[2], 0), (1, sys.argv[3], 1)):
+    rows = list(csv.DictReader(open(path)))
+    for i, r in enumerate(rows):
+        assert st[i, k, t] == 1
+        assert abs(eb[i, k, t] - float(r["eg"])) < 1e-7, (i, k, eb[i, k, t], r)
+# everywhere solved: arccos(R/sqrt(q))/pi, below the Gibbs sample's eg
+ok = st == 1
+want = np.arccos(R / np.sqrt(q)) / math.pi
+assert np.allclose(eb[ok], want[ok], atol=1e-12)
+assert (eb[ok] < f["eg_mean"][...][ok]).all()
+assert np.isnan(h5py.File(sys.argv[4], "r")["eg_bayes"][...]).all()
+EOF
+
 # --- the overwrite policy (issue 21) ---------------------------------------------
 W=$TMP/ow
 mkdir -p "$W"

@@ -13,7 +13,10 @@ compares their averages after burn-in::
     eq["equilibrated_all"]    # equilibrated (each task) and |z| <= z_max
 
 A cell's ``equilibrated_all`` is 1 only when both of its tasks pass their
-own test and agree; without both starts it is ``equilibrated``.
+own test and agree; without both starts it is ``equilibrated``. Files of a
+pdx with the hot/cold check in ``pdx run`` (src/sweep_partner.c) already
+hold it in ``equilibrated`` and ``hot_cold_z`` of each task; this module
+gives the same verdict for them and the check for files written before.
 """
 
 from __future__ import annotations

@@ -62,6 +62,7 @@ typedef enum pdx_observe_var {
     PDX_OBS_REPLICA_DISTANCE,      /* per checkpoint */
     PDX_OBS_REPLICA_TRAIN_ERROR,   /* per checkpoint */
     PDX_OBS_REPLICA_EG,            /* per checkpoint */
+    PDX_OBS_HOT_COLD_Z,            /* issue 14: both starts in the grid */
     PDX_OBS_FINITE_COUNT,          /* the variables of finite-set sweeps */
     /* sweeps with cells that propagate signals through deep nets add the
      * per-layer values (layer dimension; NaN beyond a cell's depth) */
@@ -174,21 +175,26 @@ const pdx_var_desc *pdx_observe_flat_variables(void);
 size_t pdx_observe_flat_base(const pdx_layout *layout);
 
 /* The workspace of one worker thread's perturbed copies (students of up
- * to max_K x max_N weights) and the sizes (sorted ascending; the caller
- * keeps them alive). Opaque. */
+ * to max_K x max_N weights, and deep students of up to max_depth layers
+ * of max_width units: 0 for none) and the sizes (sorted ascending; the
+ * caller keeps them alive). Opaque. */
 typedef struct pdx_flattener pdx_flattener;
 
 pdx_status pdx_flattener_create(pdx_flattener **out, size_t max_N,
-                                size_t max_K, const double *sizes,
+                                size_t max_K, size_t max_depth,
+                                size_t max_width, const double *sizes,
                                 size_t n_sizes, pdx_error *err);
 void pdx_flattener_destroy(pdx_flattener **flattener);
-double pdx_flattener_bytes(size_t max_N, size_t max_K);
+double pdx_flattener_bytes(size_t max_N, size_t max_K, size_t max_depth,
+                           size_t max_width);
 
 /* The local energy of the trainer's student now, at every size, into
  * checkpoint `time_index` of the local-energy variables (nothing when the
  * layout has no perturbation dimension or the task has no training set):
  * binary perceptron students get round(p K N) distinct weights flipped,
- * other students w_i -> w_i (1 + sigma z_i) on every first-layer weight;
+ * other students w_i -> w_i (1 + sigma z_i) on every first-layer weight
+ * (deep students: on every parameter -- the weights of every layer, the
+ * biases, the readout and its bias);
  * the training error and loss of each perturbed copy (noisy labels,
  * pdx_trainer_train_error_of), averaged over record.perturbation_draws
  * draws. Deterministic: draw d of size j at checkpoint t is block
@@ -332,6 +338,24 @@ typedef struct pdx_equilibration {
 void pdx_equilibration_assess(const double *energy, const double *eg,
                               size_t n, int zero_temperature,
                               pdx_equilibration *out);
+
+/* The verdict of the samples observer `o` took of trainer `t` since
+ * pdx_observer_start, as the task's variables have it (without the
+ * hot/cold check): pdx_equilibration_assess, and not equilibrated when
+ * train.entry found no entry. */
+void pdx_observe_equilibration(const pdx_observer *o, const pdx_trainer *t,
+                               pdx_equilibration *e);
+
+/* The means of the training error and eg over the observer's samples
+ * (NaN without samples). */
+void pdx_observer_means(const pdx_observer *o, double *train_error_mean,
+                        double *eg_mean);
+
+/* Hot/cold check (issue 14 item 4): a task whose grid has both
+ * train.start values is equilibrated only if the other start's task of
+ * the same cell and replica is too and their means of the training error
+ * and eg agree within this many standard errors (hot_cold_z). */
+#define PDX_EQ_HOT_COLD_Z_MAX 4.0
 
 /* Classification error arccos(R / sqrt(Q T)) / pi of a perceptron student
  * against a perceptron teacher (0.5 when Q or T is 0). */

@@ -326,6 +326,9 @@ typedef struct pdx_params {
      * spec's train.temperature axis, ascending; pdx_params_resolve) */
     int train_ladder_size;
     const double *train_ladder;
+    /* 1 when the spec's train.start axis holds both hot and cold: each
+     * Monte Carlo task then checks the other start (issue 14 item 4) */
+    int train_start_pair;
     /* replicated training (issue 16) */
     int train_replica_coupling;  /* pdx_replica_coupling */
     int train_mc_energy;         /* pdx_mc_energy (replicated_mc) */

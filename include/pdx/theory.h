@@ -470,6 +470,7 @@ typedef enum pdx_theory_var {
     PDX_TH_ETA_MAX,
     PDX_TH_RESIDUAL,            /* per cell: of the saddle-point equations */
     PDX_TH_PLATEAU_GROWTH,      /* per cell: escape rate of the plateau */
+    PDX_TH_EG_BAYES,            /* per cell: the Gibbs centre of mass's eg */
     PDX_TH_BASE_COUNT,          /* grids without deep students stop here */
     /* deep students, per cell (docs/THEORY.md): */
     PDX_TH_Q_STAR = PDX_TH_BASE_COUNT,
@@ -643,5 +644,33 @@ int pdx_theory_binary_storage(pdx_theory_workspace *ws, double alpha,
  * relative 1e-12, and q there. Returns a pdx_theory_status. */
 int pdx_theory_binary_capacity(pdx_theory_workspace *ws, double kappa,
                                double *alpha_c, double *q_c);
+
+/* The Franz-Parisi potential of the binary storage problem: the local
+ * entropy (per weight, nats) of the solutions at Hamming distance
+ * `distance` d in (0, 1/2) -- overlap p = 1 - 2d -- from a typical
+ * solution (drawn uniformly from all solutions), replica symmetric
+ * (Franz & Parisi 1995; Huang & Kabashima 2014). It equals the storage
+ * entropy at the typical distance (1 - q)/2 and the binary entropy of d
+ * as alpha -> 0; where it is negative near d = 0, no solution lies that
+ * close to a typical one (typical solutions are isolated). Formulas and
+ * accuracy: theory_franz_parisi.c and docs/THEORY.md. start: {q1, t} to
+ * continue from (NULL: from the typical point). Returns out->status
+ * (NOT_APPLICABLE beyond the capacity, where the storage entropy is
+ * negative, or for d outside (0, 1/2)). */
+typedef struct pdx_franz_parisi_point {
+    int status;               /* pdx_theory_status */
+    double alpha, kappa, distance, p;
+    double entropy;           /* the local entropy V(d) */
+    double storage_entropy;   /* the storage entropy s(alpha) */
+    double q_ref, qhat_ref;   /* the typical solutions' RS saddle point */
+    double q1, t;             /* overlaps of the constrained replicas */
+    double qhat1, that, phat; /* their conjugates (phat fixes p) */
+    double residual;          /* |q1' - q1| + |t' - t| of the map */
+} pdx_franz_parisi_point;
+
+int pdx_theory_franz_parisi(pdx_theory_workspace *ws, double alpha,
+                            double kappa, double distance,
+                            const double start[2],
+                            pdx_franz_parisi_point *out);
 
 #endif

@@ -250,7 +250,8 @@ void pdx_trainer_stream_names(const pdx_trainer *trainer, uint64_t *seed,
  * another model of the student's shape (a perturbed copy: the local
  * energy, issue 16) on the task's training set, defined as
  * pdx_trainer_train_error(trainer, 0, loss) defines them for the student.
- * NaN without a training set. Reentrant: uses no trainer scratch. */
+ * NaN without a training set. Reentrant: uses no trainer scratch (a deep
+ * model runs through its own net's scratch). */
 double pdx_trainer_train_error_of(const pdx_trainer *trainer,
                                   const pdx_committee *model, double *loss);
 

@@ -748,7 +748,8 @@ enum {
     OPT_KAPPA,
     OPT_BUDGETS,
     OPT_NORM,
-    OPT_REPLICA_TEACHERS
+    OPT_REPLICA_TEACHERS,
+    OPT_DISTANCE
 };
 
 /* --curve mode: the curve named in o->name at the alphas of `alpha_text`
@@ -779,7 +780,7 @@ static int curve_rows(curve_opts *o, const char *alpha_text)
             "gibbs-spherical, gibbs-high-temperature, "
             "bayes-spherical, gibbs-ising, scm-ode, deep-order-chaos, "
             "deep-scales, deep-layers, gardner-capacity, binary-storage, "
-            "binary-capacity)",
+            "binary-capacity, franz-parisi)",
             o->name);
     if (alpha_text == NULL)
         return pdx_cli_usage_error("pdx theory",
@@ -886,9 +887,20 @@ static int take_number(int c, const char *arg, curve_opts *o)
     return -1;
 }
 
-/* --T or --kappa (lists) into *o; -1 to go on, else the exit code. */
+/* --T, --kappa or --distance (lists) into *o; -1 to go on, else the exit
+ * code. */
 static int take_list(int c, const char *arg, curve_opts *o)
 {
+    if (c == OPT_DISTANCE) {
+        free(o->capacity.distance);
+        o->capacity.distance = NULL;
+        if (parse_alpha_list(arg, &o->capacity.distance,
+                             &o->capacity.n_distance) != 0)
+            return pdx_cli_usage_error(
+                "pdx theory", "--distance: '%s' is not a list of distances",
+                arg);
+        return -1;
+    }
     if (c == OPT_KAPPA) {
         free(o->capacity.kappa);
         o->capacity.kappa = NULL;
@@ -993,6 +1005,7 @@ static const struct option theory_options[] = {
     {"c0", required_argument, 0, OPT_C0},
     {"depth", required_argument, 0, OPT_DEPTH},
     {"kappa", required_argument, 0, OPT_KAPPA},
+    {"distance", required_argument, 0, OPT_DISTANCE},
     {"budgets", required_argument, 0, OPT_BUDGETS},
     {"norm", required_argument, 0, OPT_NORM},
     {"replica-teachers", no_argument, 0, OPT_REPLICA_TEACHERS},
@@ -1056,6 +1069,7 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
             break;
         case OPT_T:
         case OPT_KAPPA:
+        case OPT_DISTANCE:
             {
                 int rc = take_list(c, optarg, &o);
                 if (rc >= 0)
@@ -1115,5 +1129,6 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
         rc = run_curve(&o, alpha_text);
     free_deep(&o.deep);
     free(o.capacity.kappa);
+    free(o.capacity.distance);
     return rc;
 }

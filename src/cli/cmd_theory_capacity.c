@@ -1,8 +1,9 @@
 /* cmd_theory_capacity.c — `pdx theory --curve gardner-capacity |
- * binary-storage | binary-capacity`: the storage capacities of spherical
- * and binary perceptrons (pdx_theory_gardner_capacity,
- * pdx_theory_binary_storage, pdx_theory_binary_capacity) as CSV tables on
- * stdout. Public headers only. */
+ * binary-storage | binary-capacity | franz-parisi`: the storage capacities
+ * of spherical and binary perceptrons (pdx_theory_gardner_capacity,
+ * pdx_theory_binary_storage, pdx_theory_binary_capacity) and the local
+ * entropy around typical binary solutions (pdx_theory_franz_parisi) as CSV
+ * tables on stdout. Public headers only. */
 #include "cmd_theory_capacity.h"
 
 #include <math.h>
@@ -29,10 +30,18 @@ const char *const pdx_cli_theory_capacity_usage =
     "                          each --alpha and the first --kappa\n"
     "  binary-capacity         its zero per --kappa: the Krauth-Mezard\n"
     "                          capacity (0.8331 at kappa = 0)\n"
+    "  franz-parisi            binary weights, random labels: the local\n"
+    "                          entropy of the solutions at Hamming distance\n"
+    "                          d (--distance LIST) from a typical solution,\n"
+    "                          per --alpha and the first --kappa (replica\n"
+    "                          symmetric; negative near d = 0: typical\n"
+    "                          solutions are isolated)\n"
+    "      --distance LIST     Hamming distances d in (0, 1/2) (a list as\n"
+    "                          --alpha)\n"
     "      --kappa LIST        margins >= 0 (default 0; a list as --alpha)\n";
 
 static const char *const capacity_curves[] = {
-    "gardner-capacity", "binary-storage", "binary-capacity"};
+    "gardner-capacity", "binary-storage", "binary-capacity", "franz-parisi"};
 
 int pdx_cli_theory_is_capacity(const char *name)
 {
@@ -40,6 +49,49 @@ int pdx_cli_theory_is_capacity(const char *name)
          i++)
         if (name != NULL && strcmp(name, capacity_curves[i]) == 0)
             return 1;
+    return 0;
+}
+
+/* Binary entropy of d (nats): the alpha -> 0 limit, for comparison. */
+static double binary_entropy(double d)
+{
+    return -d * log(d) - (1.0 - d) * log1p(-d);
+}
+
+static int print_franz_parisi(const pdx_cli_capacity_opts *o, double kappa,
+                              pdx_theory_workspace *ws)
+{
+    if (o->n_distance == 0)
+        return pdx_cli_usage_error("pdx theory",
+                                   "--curve franz-parisi needs --distance "
+                                   "D1,D2,... (Hamming distances in (0, "
+                                   "1/2))");
+    for (size_t j = 0; j < o->n_distance; j++)
+        if (!(o->distance[j] > 0.0 && o->distance[j] < 0.5))
+            return pdx_cli_usage_error("pdx theory",
+                                       "--distance: %g is not in (0, 1/2)",
+                                       o->distance[j]);
+    printf("alpha,kappa,distance,entropy,storage_entropy,binary_entropy,"
+           "q_ref,q1,t,qhat1,that,phat,residual,status\n");
+    for (size_t i = 0; i < o->n_alpha; i++) {
+        for (size_t j = 0; j < o->n_distance; j++) {
+            /* each from the typical point: measured, continuing from the
+             * last distance converges more slowly */
+            pdx_franz_parisi_point pt;
+            pdx_theory_franz_parisi(ws, o->alpha[i], kappa, o->distance[j],
+                                    NULL, &pt);
+            const double cols[] = {pt.kappa, pt.distance, pt.entropy,
+                                   pt.storage_entropy,
+                                   binary_entropy(pt.distance), pt.q_ref,
+                                   pt.q1, pt.t, pt.qhat1, pt.that, pt.phat,
+                                   pt.residual};
+            printf("%.10g", pt.alpha);
+            for (size_t k = 0; k < sizeof cols / sizeof *cols; k++)
+                pdx_cli_put_csv(cols[k]);
+            printf(",%s\n", pdx_cli_theory_status(pt.status));
+            fflush(stdout);
+        }
+    }
     return 0;
 }
 
@@ -78,8 +130,10 @@ static int run_curve(const char *name, const pdx_cli_capacity_opts *o,
     }
     if (o->n_alpha == 0)
         return pdx_cli_usage_error("pdx theory",
-                                   "--curve binary-storage needs --alpha "
-                                   "A1,A2,...");
+                                   "--curve %s needs --alpha A1,A2,...",
+                                   name);
+    if (strcmp(name, "franz-parisi") == 0)
+        return print_franz_parisi(o, kappa[0], ws);
     printf("alpha,kappa,q,qhat,entropy,annealed_entropy,residual,status\n");
     for (size_t i = 0; i < o->n_alpha; i++) {
         pdx_binary_storage_point pt;

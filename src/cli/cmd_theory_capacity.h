@@ -1,5 +1,5 @@
 /* cmd_theory_capacity.h — `pdx theory --curve gardner-capacity |
- * binary-storage | binary-capacity`: storage capacities of perceptrons as
+ * binary-storage | binary-capacity | franz-parisi`: storage capacities of perceptrons as
  * CSV (cmd_theory_capacity.c); cmd_theory.c parses the options and hands
  * them over. */
 #ifndef PDX_CMD_THEORY_CAPACITY_H
@@ -14,6 +14,8 @@ typedef struct pdx_cli_capacity_opts {
     size_t n_alpha;
     double label_noise;     /* --label-noise F */
     int label_noise_given;  /* gardner-capacity: F = 1 unless given */
+    double *distance;       /* --distance list (franz-parisi) */
+    size_t n_distance;
 } pdx_cli_capacity_opts;
 
 /* The --help text of the capacity curves (after pdx theory's). */

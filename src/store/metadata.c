@@ -223,6 +223,8 @@ static const label labels[] = {
     {"record.noise_eigen", "eigenvalues of D recorded", "1"},
     {"record.current", "current recorded", NULL},
     {"record.current_burn_in", "burn-in of the current", TIME_UNITS},
+    /* issue 14 item 4: the hot/cold check */
+    {"hot_cold_z", "hot/cold disagreement |z|", "1"},
 };
 
 static const label *find_label(const char *name, int theory)

@@ -10,14 +10,14 @@
  * (pdx_trainer_check). No random numbers besides the order of examples
  * and, with train.dropout > 0, the dropout masks (pdx_deep_dropout:
  * DROPOUT stream of the cell, block (step << 20) | layer); no
- * allocation. */
+ * allocation. The gradient itself: deep_step.c. */
 #include <math.h>
 #include <string.h>
 
 #include "train_internal.h"
 
 typedef struct deep_state {
-    pdx_deep grad; /* the gradient, a net of the student's sizes */
+    pdx__deep_step step; /* the gradient and the batch's arrays */
 } deep_state;
 
 static size_t deep_batch_of(const pdx_trainer *t)
@@ -29,54 +29,10 @@ static size_t deep_batch_of(const pdx_trainer *t)
     return B < P ? B : P;
 }
 
-static double deep_doubles(const pdx__trainer_sizes *sz)
-{
-    const pdx_trainer_deep_limits *d = &sz->deep;
-    if (d->batch == 0 || d->student_depth == 0)
-        return 0.0;
-    double n = (double)d->student_width, L = (double)d->student_depth;
-    double B = (double)d->batch, N = (double)sz->max_N;
-    double weights = (double)pdx_deep_weight_count(sz->max_N,
-                                                   d->student_depth,
-                                                   d->student_width);
-    return weights + L * n + n            /* the gradient */
-           + 2.0 * L * B * n              /* pre-activations, activations */
-           + 3.0 * B * n + 2.0 * B        /* errors; yhat, dyhat */
-           + B * N;                       /* the batch's inputs */
-}
-
-/* The workspace after the gradient's arrays. */
-typedef struct deep_arrays {
-    double *h, *act, *delta, *yhat, *dyhat, *x;
-} deep_arrays;
-
-static deep_arrays deep_arrays_of(pdx_trainer *t)
-{
-    const pdx_trainer_deep_limits *d = &t->sizes.deep;
-    const size_t n = d->student_width, L = d->student_depth, B = d->batch;
-    deep_state *st = pdx__family_state(t);
-    deep_arrays a;
-    a.h = st->grad.a + n;
-    a.act = a.h + L * B * n;
-    a.delta = a.act + L * B * n;
-    a.yhat = a.delta + 3 * B * n;
-    a.dyhat = a.yhat + B;
-    a.x = a.dyhat + B;
-    return a;
-}
-
 static void deep_start(pdx_trainer *t)
 {
     deep_state *st = pdx__family_state(t);
-    const pdx_trainer_deep_limits *d = &t->sizes.deep;
-    const pdx_deep *s = t->student.deep;
-    double *w = pdx__family_doubles(t);
-    st->grad = *s; /* sizes */
-    st->grad.w = w;
-    st->grad.b = w + pdx_deep_weight_count(t->sizes.max_N, d->student_depth,
-                                           d->student_width);
-    st->grad.a = st->grad.b + d->student_depth * d->student_width;
-    st->grad.work = NULL;
+    pdx__deep_step_init(t, &st->step, pdx__family_doubles(t));
 }
 
 /* theta -= eta (g scale + decay theta) over n parameters. */
@@ -93,11 +49,7 @@ static int deep_step(pdx_trainer *t, const uint32_t *idx, size_t B)
 {
     deep_state *st = pdx__family_state(t);
     pdx_deep *s = t->student.deep;
-    const pdx_dataset *d = t->data;
     const size_t N = s->N, n = s->width, L = s->depth;
-    deep_arrays a = deep_arrays_of(t);
-    for (size_t r = 0; r < B; r++)
-        memcpy(a.x + r * N, d->x + (size_t)idx[r] * N, N * sizeof *a.x);
     pdx_deep_dropout dropout, *drop = NULL;
     if (t->params.train_dropout > 0.0) {
         pdx_rng_stream_init(&dropout.stream, t->seed, PDX_RNG_DROPOUT,
@@ -106,25 +58,16 @@ static int deep_step(pdx_trainer *t, const uint32_t *idx, size_t B)
         dropout.rate = t->params.train_dropout;
         drop = &dropout;
     }
-    /* the errors' room (3 B n) is free until the backward pass */
-    pdx_deep_forward_batch_dropout(s, a.x, B, drop, a.delta, a.h, a.act,
-                                   a.yhat);
-    for (size_t r = 0; r < B; r++) {
-        a.dyhat[r] = pdx__loss_slope(t->params.train_loss, d->y[idx[r]],
-                                     a.yhat[r]);
-        if (!isfinite(a.dyhat[r]))
-            return 1;
-    }
-    pdx_deep_backward_batch_dropout(s, a.x, B, a.h, a.act, a.dyhat, drop,
-                                    &st->grad, a.delta);
+    if (pdx__deep_gradient(t, &st->step, s, idx, B, drop))
+        return 1;
+    const pdx_deep *g = &st->step.grad;
     const double eta = t->params.train_learning_rate;
     const double decay = t->params.train_weight_decay;
     const double scale = 1.0 / (double)B;
-    descend(s->w, st->grad.w, pdx_deep_weight_count(N, L, n), eta, scale,
-            decay);
-    descend(s->b, st->grad.b, L * n, eta, scale, decay);
-    descend(s->a, st->grad.a, n, eta, scale, decay);
-    descend(&s->a0, &st->grad.a0, 1, eta, scale, decay);
+    descend(s->w, g->w, pdx_deep_weight_count(N, L, n), eta, scale, decay);
+    descend(s->b, g->b, L * n, eta, scale, decay);
+    descend(s->a, g->a, n, eta, scale, decay);
+    descend(&s->a0, &g->a0, 1, eta, scale, decay);
     return 0;
 }
 
@@ -167,7 +110,7 @@ const pdx__trainer_type pdx__trainer_deep = {
     .finite = 1,
     .deep = 1,
     .state_bytes = sizeof(deep_state),
-    .workspace_doubles = deep_doubles,
+    .workspace_doubles = pdx__deep_step_doubles,
     .start = deep_start,
     .iterate = deep_iterate,
 };

@@ -100,6 +100,8 @@ void pdx__tempering_iterate(pdx_trainer *t, double *region, const double *xt,
                             int64_t until, int64_t *energy,
                             int64_t *accepted);
 extern const pdx__trainer_type pdx__trainer_entropy_sgd;
+extern const pdx__trainer_type pdx__trainer_replicated_deep;
+extern const pdx__trainer_type pdx__trainer_entropy_deep;
 
 /* The table (NULL-terminated) and the row serving an algorithm for deep
  * (deep = 1) or other students (NULL: none). */
@@ -246,5 +248,33 @@ void pdx__note_fit(pdx_trainer *t);
  * uses t->lambda and t->coef. */
 void pdx__adversarial_input(pdx_trainer *t, const double *x, double y,
                             double *out);
+
+/* deep_step.c: a deep student's minibatch gradient, for every family
+ * that trains deep nets (deep.c, replicated_deep.c, entropy_deep.c). */
+typedef struct pdx__deep_step {
+    pdx_deep grad;                       /* the gradient (a net's sizes) */
+    double *h, *act, *delta, *yhat, *dyhat, *x; /* the batch's arrays */
+} pdx__deep_step;
+/* Doubles of the gradient and the arrays for the limits' largest net
+ * and batch (0 without trained deep students). */
+double pdx__deep_step_doubles(const pdx__trainer_sizes *sz);
+/* Doubles of one net's weights, biases and readout at capacity (the
+ * readout bias a0 lives in the pdx_deep). */
+double pdx__deep_param_doubles(const pdx__trainer_sizes *sz);
+/* Lays st over ws (pdx__deep_step_doubles of them) for the current
+ * student; returns the first double after. */
+double *pdx__deep_step_init(pdx_trainer *t, pdx__deep_step *st, double *ws);
+/* The gradient of the summed loss of examples idx[0..B-1] at `net` into
+ * st->grad (dropout `drop`, NULL: none). Returns 1 on a non-finite loss
+ * slope (diverged), else 0. */
+int pdx__deep_gradient(pdx_trainer *t, pdx__deep_step *st,
+                       const pdx_deep *net, const uint32_t *idx, size_t B,
+                       const pdx_deep_dropout *drop);
+/* The four parameter blocks of a net (weights, biases, readout, readout
+ * bias) and their lengths; returns 4. */
+size_t pdx__deep_parts(pdx_deep *net, double *part[4], size_t len[4]);
+/* view = a net of like's sizes whose parameters are params (weights, then
+ * biases, then readout, contiguous; a0 in the view). */
+void pdx__deep_view(pdx_deep *view, const pdx_deep *like, double *params);
 
 #endif

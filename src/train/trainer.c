@@ -27,6 +27,8 @@ const pdx__trainer_type *const pdx__trainer_table[] = {
     &pdx__trainer_replicated_mc,
     &pdx__trainer_replicated_sgd,
     &pdx__trainer_entropy_sgd,
+    &pdx__trainer_replicated_deep,
+    &pdx__trainer_entropy_deep,
     NULL,
 };
 
@@ -670,7 +672,7 @@ double pdx_trainer_train_error_of(const pdx_trainer *t,
                                   const pdx_committee *model, double *loss)
 {
     if (t->data == NULL || t->type == NULL || !t->type->finite ||
-        model->deep != NULL || model->K > 64) {
+        model->K > 64) {
         if (loss != NULL)
             *loss = NAN;
         return NAN;
@@ -679,7 +681,22 @@ double pdx_trainer_train_error_of(const pdx_trainer *t,
     const size_t N = d->N, P = d->P;
     const double inv_sqrt_N = 1.0 / sqrt((double)N);
     double errors = 0.0, loss_sum = 0.0, lambda[64], g[64];
-    for (size_t mu = 0; mu < P; mu++) {
+    /* a deep net: a block of inputs at a time through its own scratch */
+    for (size_t first = 0; model->deep != NULL && first < P;
+         first += PDX_DEEP_BLOCK) {
+        size_t nb = P - first < PDX_DEEP_BLOCK ? P - first : PDX_DEEP_BLOCK;
+        double yhat[PDX_DEEP_BLOCK];
+        pdx_deep_outputs(model->deep, d->x + first * N, nb, yhat);
+        for (size_t b = 0; b < nb; b++) {
+            double y = d->y[first + b];
+            if (t->classification)
+                errors += pdx__misclassified(yhat[b], y);
+            else
+                errors += 0.5 * (y - yhat[b]) * (y - yhat[b]);
+            loss_sum += pdx__loss_value(t->params.train_loss, y, yhat[b]);
+        }
+    }
+    for (size_t mu = 0; model->deep == NULL && mu < P; mu++) {
         double yhat = pdx__student_output(model, d->x + mu * N, lambda, g,
                                           inv_sqrt_N);
         if (t->classification)
