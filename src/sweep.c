@@ -14,6 +14,8 @@
 #include "pdx/train.h"
 #include "sweep_partner.h"
 #include "vec8.h"
+#include "sweep_progress.h"
+#include "sweep_tests.h"
 
 
 static double now_seconds(void)
@@ -198,61 +200,6 @@ double pdx_sweep_memory_bytes(const pdx_grid *grid, int threads)
     return (double)threads * per_thread + shared + group;
 }
 
-
-/* Progress state, touched only inside the critical section. */
-typedef struct progress {
-    int enabled, tty;
-    double interval, start, last;
-    double cost_total, cost_done;
-    uint64_t total, finished;
-} progress;
-
-static void format_duration(double s, char *buf, size_t size)
-{
-    if (!isfinite(s) || s < 0)
-        snprintf(buf, size, "?");
-    else if (s < 3600)
-        snprintf(buf, size, "%d:%02d", (int)s / 60, (int)s % 60);
-    else
-        snprintf(buf, size, "%d:%02d:%02d", (int)s / 3600, (int)s / 60 % 60,
-                 (int)s % 60);
-}
-
-static void progress_report(progress *p, int final)
-{
-    if (!p->enabled)
-        return;
-    double t = now_seconds();
-    double min_gap = p->tty ? 0.2 : p->interval;
-    if (!final && t - p->last < min_gap)
-        return;
-    p->last = t;
-    double frac = p->cost_total > 0 ? p->cost_done / p->cost_total : 1.0;
-    double elapsed = t - p->start;
-    double eta = frac > 0 ? elapsed * (1.0 - frac) / frac : NAN;
-    char el[32], et[32];
-    format_duration(elapsed, el, sizeof el);
-    format_duration(eta, et, sizeof et);
-    if (p->tty) {
-        char bar[31];
-        int filled = (int)(frac * 30.0);
-        for (int i = 0; i < 30; i++)
-            bar[i] = i < filled ? '#' : '.';
-        bar[30] = '\0';
-        fprintf(stderr, "\r[%s] %5.1f%%  %llu/%llu tasks  elapsed %s  ETA %s ",
-                bar, 100.0 * frac, (unsigned long long)p->finished,
-                (unsigned long long)p->total, el, et);
-        if (final)
-            fputc('\n', stderr);
-    } else {
-        fprintf(stderr,
-                "pdx: %5.1f%% done, %llu/%llu tasks, elapsed %s, ETA %s\n",
-                100.0 * frac, (unsigned long long)p->finished,
-                (unsigned long long)p->total, el, et);
-    }
-    fflush(stderr);
-}
-
 /* Online tasks of one replica that share the teacher and N also share the
  * input stream; a bundle of up to PDX_BUNDLE of them is run in lockstep so
  * that each input (and the teacher's output on it) is generated once for
@@ -359,7 +306,8 @@ static size_t sweep_max_samples(const pdx_grid *grid,
 }
 
 static pdx_status worker_init(worker *w, const pdx_grid *grid,
-                              const pdx_layout *layout, pdx_error *err)
+                              const pdx_layout *layout,
+                              const pdx_test_source *tests, pdx_error *err)
 {
     memset(w, 0, sizeof *w);
     w->n_vars = layout->n_vars;
@@ -413,9 +361,12 @@ static pdx_status worker_init(worker *w, const pdx_grid *grid,
         st = pdx_trainer_create_deep(
             &w->trainer[b], (size_t)grid->max_N, grid->max_student_hidden,
             grid->max_teacher_hidden,
-            b == 0 ? (size_t)grid->max_test_size : 0,
+            b == 0 && tests == NULL ? (size_t)grid->max_test_size : 0,
             b == 0 ? (size_t)grid->max_train_size : 0, b == 0 ? &deep : NULL,
             err);
+        if (st == PDX_OK && b == 0 && tests != NULL) /* shared test sets */
+            pdx_trainer_share_tests(w->trainer[0], tests,
+                                    (size_t)grid->max_test_size);
         if (st != PDX_OK) {
             worker_destroy(w);
             return st;
@@ -956,7 +907,7 @@ static void group_commit(const run_shared *c, pdx_error *local_err)
             c->prog->finished++;
             c->prog->cost_done += c->todo[g->job_task[r]].cost;
         }
-        progress_report(c->prog, 0);
+        pdx__progress_report(c->prog, 0);
     }
     g->n = 0;
 #pragma omp atomic write
@@ -1086,12 +1037,7 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
     if ((size_t)threads > n_jobs && n_jobs > 0)
         threads = (int)n_jobs;
     summary->threads = threads;
-    prog.enabled = !options->quiet && n_todo > 0;
-    prog.tty = options->progress_tty;
-    prog.interval = options->progress_interval > 0 ? options->progress_interval
-                                                   : 10.0;
-    prog.start = prog.last = now_seconds();
-    prog.total = n_todo;
+    pdx__progress_start(&prog, options, n_todo);
 
     pdx_status result = PDX_OK;
     volatile int abort_run = 0;
@@ -1103,8 +1049,12 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
     int threads_out = 0;              /* threads past the job loop */
     run_failure run = {&result, err, &abort_run};
     commit_group group;
+    pdx_sweep_tests *tests = NULL;
     pst = group_init(&group, layout, n_todo, options->commit_window, err);
+    if (pst == PDX_OK) /* the test sets the threads share */
+        pst = pdx_sweep_tests_create(&tests, grid, threads, err);
     if (pst != PDX_OK) {
+        group_free(&group);
         free(todo);
         free(jobs);
         return pst;
@@ -1134,7 +1084,8 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
             }
         }
         worker w;
-        pdx_status wst = worker_init(&w, grid, layout, &local_err);
+        pdx_status wst = worker_init(&w, grid, layout,
+                                     pdx_sweep_tests_source(tests), &local_err);
         w.options = options;
         w.stop_since = &stop_since;
         w.abort_run = &abort_run;
@@ -1174,9 +1125,10 @@ pdx_status pdx_sweep_run(const pdx_grid *grid, const pdx_layout *layout,
         worker_destroy(&w);
     }
     group_free(&group);
+    summary->test_sets = pdx_sweep_tests_destroy(&tests);
     summary->wall_seconds = now_seconds() - start;
     if (prog.enabled)
-        progress_report(&prog, 1);
+        pdx__progress_report(&prog, 1);
     free(todo);
     free(jobs);
     if (result == PDX_OK && options->stop != NULL && *options->stop &&

@@ -409,6 +409,33 @@ static void test_store_sha256_fips_vectors(void **state)
              "f439851db43d0ba5997337df154668eb");
 }
 
+/* The spec's hash is remembered (pdx info opens 1,000 shard files against
+ * one spec) but never stale: a spec of the same length differing in one
+ * byte, or a buffer changed in place, hashes anew. */
+static void test_store_spec_sha256_is_never_stale(void **state)
+{
+    (void)state;
+    char text[] = "name: a\nN: 10\n";
+    pdx_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.canonical = text;
+    spec.canonical_length = strlen(text);
+    char first[65], second[65], again[65], want[65];
+    pdx_store_spec_sha256(&spec, first);
+    pdx_store_sha256_hex(text, strlen(text), want);
+    assert_string_equal(first, want);
+    text[6] = 'b'; /* the same buffer, one byte changed */
+    pdx_store_spec_sha256(&spec, second);
+    pdx_store_sha256_hex(text, strlen(text), want);
+    assert_string_equal(second, want);
+    assert_string_not_equal(first, second);
+    text[6] = 'a';
+    pdx_store_spec_sha256(&spec, again);
+    assert_string_equal(again, first);
+    assert_true(pdx_store_spec_matches(&spec, first));
+    assert_false(pdx_store_spec_matches(&spec, second));
+}
+
 static void test_store_commit_writes_values_and_fills_nan(void **state)
 {
     fixture *f = *state;
@@ -2824,6 +2851,7 @@ int main(int argc, char **argv)
     pdx_store_init_library();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_sha256_fips_vectors),
+        cmocka_unit_test(test_store_spec_sha256_is_never_stale),
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
         T(test_store_commit_writes_values_and_fills_nan),
         T(test_store_group_commit_equals_single_commits),

@@ -9,6 +9,8 @@
 #include "pdx/rng.h"
 #include "pdx/store.h"
 #include "pdx/sweep.h"
+#include "pdx/train.h"
+#include "../src/sweep_tests.h" /* private: the shared test sets */
 #include "pdx_test.h"
 
 static const char *const spec_text =
@@ -278,6 +280,114 @@ static void test_sweep_memory_estimate_grows_with_threads(void **state)
     assert_true(two > one);
 }
 
+/* Issue 20: the threads' trainers share their test sets. A cell needing
+ * a test set (2 replicas: two test sets) run by 1, 2 and 3 threads draws
+ * each test set once (a thread's trainer drew its own: up to one per
+ * thread and replica). */
+static const char *const shared_tests_spec =
+    "name: shared-tests\n"
+    "seed: 20\n"
+    "replicas: 2\n"
+    "N: 30\n"
+    "teacher: {kind: perceptron}\n"
+    "student: {kind: twolayer, hidden: 3, init_scale: 1}\n"
+    "data: {alpha: [1, 2, 3]}\n"
+    "train: {algorithm: sgd, batch: 5, epochs: 2, learning_rate: [0.1, 0.3]}\n"
+    "record: {times: [2], eg: test_set, test_size: 300}\n";
+
+static void test_sweep_draws_each_test_set_once(void **state)
+{
+    (void)state;
+    pdx_spec *spec = NULL;
+    pdx_grid *grid = NULL;
+    assert_int_equal(pdx_spec_parse_string(&spec, shared_tests_spec,
+                                           strlen(shared_tests_spec),
+                                           "shared.yaml", NULL),
+                     PDX_OK);
+    assert_int_equal(pdx_grid_create(&grid, spec, NULL), PDX_OK);
+    pdx_layout layout;
+    pdx_sweep_layout(grid, &layout);
+    for (int threads = 1; threads <= 3; threads++) {
+        char path[160];
+        snprintf(path, sizeof path, "test_sweep_shared_%d_%d.h5",
+                 (int)getpid(), threads);
+        pdx_provenance prov = test_provenance();
+        pdx_store_options opts = {0};
+        pdx_sweep_new_store create = {path, &prov, &opts, NULL};
+        pdx_sweep_options o = creating_options(&create);
+        o.threads = threads;
+        pdx_sweep_summary s;
+        assert_int_equal(pdx_sweep_run(grid, &layout, NULL, NULL, &o, &s,
+                                       NULL),
+                         PDX_OK);
+        assert_int_equal(s.run, 12);
+        assert_int_equal(s.test_sets, 2);
+        pdx_store_destroy(&create.store);
+        unlink(path);
+    }
+    pdx_grid_destroy(&grid);
+    pdx_spec_destroy(&spec);
+}
+
+/* The shared sets are the bits a trainer draws on its own; trainers
+ * asking for one set get one copy, drawn once; the least recently used
+ * set nobody holds makes room for a new one. */
+static void test_sweep_shared_test_sets_are_the_trainers_own(void **state)
+{
+    (void)state;
+    pdx_spec *spec = NULL;
+    pdx_grid *grid = NULL;
+    assert_int_equal(pdx_spec_parse_string(&spec, shared_tests_spec,
+                                           strlen(shared_tests_spec),
+                                           "shared.yaml", NULL),
+                     PDX_OK);
+    assert_int_equal(pdx_grid_create(&grid, spec, NULL), PDX_OK);
+    pdx_sweep_tests *tests = NULL;
+    assert_int_equal(pdx_sweep_tests_create(&tests, grid, 1, NULL), PDX_OK);
+    assert_non_null(tests); /* one thread: two entries */
+    pdx_trainer *a = NULL, *b = NULL, *own = NULL;
+    assert_int_equal(pdx_trainer_create_finite(&a, 30, 3, 1, 0, 90, NULL),
+                     PDX_OK);
+    assert_int_equal(pdx_trainer_create_finite(&b, 30, 3, 1, 0, 90, NULL),
+                     PDX_OK);
+    assert_int_equal(pdx_trainer_create_finite(&own, 30, 3, 1, 300, 90,
+                                               NULL),
+                     PDX_OK);
+    pdx_trainer_share_tests(a, pdx_sweep_tests_source(tests), 300);
+    pdx_trainer_share_tests(b, pdx_sweep_tests_source(tests), 300);
+    pdx_params p;
+    pdx_grid_cell_params(grid, 0, &p);
+    /* (trainer, replica): a and b take turns; two entries (one thread) */
+    const uint64_t replicas[] = {1, 1, 0, 1, 0, 2, 1, 0};
+    for (size_t i = 0; i < sizeof replicas / sizeof *replicas; i++) {
+        pdx_trainer *t = i % 2 ? b : a;
+        assert_int_equal(pdx_trainer_set_cell(t, &p, 20, 7, replicas[i],
+                                              NULL),
+                         PDX_OK);
+        assert_int_equal(pdx_trainer_set_cell(own, &p, 20, 7, replicas[i],
+                                              NULL),
+                         PDX_OK);
+        const double *x, *y, *ox, *oy;
+        assert_int_equal(pdx_trainer_test_set(t, &x, &y), 300);
+        assert_int_equal(pdx_trainer_test_set(own, &ox, &oy), 300);
+        assert_memory_equal(x, ox, 300 * 30 * sizeof(double));
+        assert_memory_equal(y, oy, 300 * sizeof(double));
+        if (i == 1) { /* b takes a's copy */
+            const double *ax;
+            pdx_trainer_test_set(a, &ax, NULL);
+            assert_ptr_equal(ax, x);
+        }
+    }
+    pdx_trainer_destroy(&a);
+    pdx_trainer_destroy(&b);
+    pdx_trainer_destroy(&own);
+    /* drawn: 1 (a), - (b: a's), 0 (a), - (b: 1 kept), - (a: 0 kept),
+     * 2 (b: in 1's entry, a holding 0's), 1 (a: in 0's), 0 (b) */
+    assert_int_equal(pdx_sweep_tests_destroy(&tests), 5);
+    pdx_grid_destroy(&grid);
+    pdx_spec_destroy(&spec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +398,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sweep_creates_the_store_while_running, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep_failed_creation_abandons_tasks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep_memory_estimate_grows_with_threads, setup, teardown),
+        cmocka_unit_test(test_sweep_draws_each_test_set_once),
+        cmocka_unit_test(test_sweep_shared_test_sets_are_the_trainers_own),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

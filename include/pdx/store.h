@@ -196,9 +196,11 @@ pdx_status pdx_store_verify_file(const char *path, const pdx_grid *grid,
                                  pdx_error *err);
 
 /* pdx_store_gather_status, (report not NULL) pdx_store_verify_file and
- * (info not NULL) pdx_store_inspect of one file with one opening: what
- * `pdx info` does for each of a sweep's shard files. Same returns as
- * pdx_store_verify_file (a file of another spec: PDX_ERR_MISMATCH). */
+ * (info not NULL) the file's shard, completeness and tasks by status (of
+ * pdx_store_inspect's fields: the spec and provenance are left empty) of
+ * one file with one opening: what `pdx info` does for each of a sweep's
+ * shard files. Same returns as pdx_store_verify_file (a file of another
+ * spec: PDX_ERR_MISMATCH). */
 pdx_status pdx_store_scan_file(const char *path, const pdx_grid *grid,
                                const pdx_layout *layout, int8_t *status,
                                pdx_store_verify_report *report,

@@ -74,6 +74,8 @@ typedef struct pdx_sweep_summary {
     uint64_t commits;      /* commit groups written */
     double commit_seconds; /* wall time spent writing them */
     int threads;
+    uint64_t test_sets;    /* test sets drawn (each once: the threads
+                            * share them, issue 20) */
 } pdx_sweep_summary;
 
 /* Options with defaults: all threads, progress on, one shard. */

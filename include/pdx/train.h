@@ -272,4 +272,36 @@ size_t pdx_trainer_parameters(const pdx_trainer *trainer, double *out);
 size_t pdx_trainer_example_gradients(pdx_trainer *trainer, double *G,
                                      size_t ld, double *decay_grad);
 
+/* ---- Test sets shared between trainers (issue 20: a sweep's threads
+ * make each test set once; src/sweep_tests.c) ----
+ * A source of test sets: acquire makes the test set `key` names (as the
+ * trainer would make it: test_size inputs of N from the TEST stream and
+ * the teacher's labels) current for trainer t, pointing *x (test_size x
+ * N) and *y (test_size) at it, made with pdx_trainer_fill_tests(t, ...)
+ * by whichever trainers need it first; `held` is what t's previous
+ * acquire returned (NULL: nothing), released. Returns the entry t now
+ * holds (NULL when test_size is 0). */
+typedef struct pdx_test_source {
+    void *(*acquire)(void *ctx, const pdx_trainer *t, void *held,
+                     const uint64_t key[4], size_t test_size, size_t N,
+                     double **x, double **y);
+    void *ctx;
+} pdx_test_source;
+
+/* From now on the trainer's test sets (up to max_test inputs) come from
+ * src (kept by pointer; NULL: its own). The trainer must have been
+ * created with max_test = 0. */
+void pdx_trainer_share_tests(pdx_trainer *trainer, const pdx_test_source *src,
+                             size_t max_test);
+
+/* Test sets a trainer for these sizes keeps (1 or 2: two unless two
+ * would take over 64 MiB). */
+int pdx_trainer_test_slots(size_t max_N, size_t max_test);
+
+/* Rows first..end-1 of the test set of the task set last (inputs into
+ * x + mu N, labels into y[mu]), the bits pdx_trainer_set would make
+ * there. Uses the trainer's scratch. */
+void pdx_trainer_fill_tests(const pdx_trainer *trainer, size_t first,
+                            size_t end, double *x, double *y);
+
 #endif

@@ -184,14 +184,19 @@ pdx_status pdx_store_inspect(const char *path, pdx_store_info *info,
 }
 
 /* The file's finished tasks' statuses into status[task] (the whole
- * grid's array; pending tasks of the file leave their entries alone). */
-static pdx_status scatter_status(pdx_store *s, int8_t *status, pdx_error *err)
+ * grid's array; pending tasks of the file leave their entries alone), and
+ * its tasks by status into by_status[4] (if not NULL). */
+static pdx_status scatter_status(pdx_store *s, int8_t *status,
+                                 uint64_t *by_status, pdx_error *err)
 {
     int8_t *mine = NULL;
     pdx_status st = pdx__read_file_status(s, &mine, err);
-    for (uint64_t i = 0; st == PDX_OK && i < s->n_file_tasks; i++)
+    for (uint64_t i = 0; st == PDX_OK && i < s->n_file_tasks; i++) {
         if (mine[i] != PDX_TASK_PENDING)
             status[pdx__file_task(s, i)] = mine[i];
+        if (by_status != NULL && mine[i] >= 0 && mine[i] <= 3)
+            by_status[mine[i]]++;
+    }
     free(mine);
     return st;
 }
@@ -204,7 +209,7 @@ pdx_status pdx_store_gather_status(const char *path, const pdx_grid *grid,
     pdx_store *s = NULL;
     pdx_status st = pdx__open_for_reading(&s, path, grid, layout, 1, err);
     if (st == PDX_OK)
-        st = scatter_status(s, status, err);
+        st = scatter_status(s, status, NULL, err);
     pdx__store_free(s);
     return st;
 }
@@ -411,9 +416,18 @@ pdx_status pdx_store_scan_file(const char *path, const pdx_grid *grid,
     pdx_store *s = NULL;
     pdx_status st = pdx__open_for_reading(&s, path, grid, layout, 1, err);
     if (st == PDX_OK)
-        st = scatter_status(s, status, err);
-    if (st == PDX_OK && info != NULL)
-        st = inspect_open(s->file, path, info, err);
+        st = scatter_status(s, status, info != NULL ? info->by_status : NULL,
+                            err);
+    if (st == PDX_OK && info != NULL) { /* what a set's file line shows */
+        double complete = 0;
+        info->tasks = s->n_file_tasks;
+        info->shard_index = s->shard_index;
+        info->shard_count = s->shard_count;
+        if (pdx__get_double(s->file, "pdx_complete", &complete) < 0)
+            st = pdx__h5_error(err, path, "/@pdx_complete",
+                               "cannot read attribute");
+        info->complete = complete != 0;
+    }
     if (st == PDX_OK && report != NULL)
         st = pdx_store_verify(s, report, err);
     pdx__store_free(s);

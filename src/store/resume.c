@@ -24,7 +24,10 @@ static pdx_status check_shape_keep(const pdx_store *s, const char *name,
                                    int rank, const hsize_t *dims, hid_t *keep,
                                    pdx_error *err)
 {
-    htri_t exists = H5Lexists(s->file, name, H5P_DEFAULT);
+    /* opened first, looked up only when that fails (one name lookup:
+     * pdx info opens 23 variables in each of 1,000 shard files) */
+    hid_t ds = H5Dopen2(s->file, name, H5P_DEFAULT);
+    htri_t exists = ds >= 0 ? 1 : H5Lexists(s->file, name, H5P_DEFAULT);
     if (exists < 0)
         return pdx__h5_error(err, s->path, name, "cannot look up");
     if (exists == 0)
@@ -32,7 +35,6 @@ static pdx_status check_shape_keep(const pdx_store *s, const char *name,
                              "the file has no variable '%s' (this run's "
                              "layout or axes differ)",
                              name);
-    hid_t ds = H5Dopen2(s->file, name, H5P_DEFAULT);
     hid_t space = ds < 0 ? H5I_INVALID_HID : H5Dget_space(ds);
     hsize_t have[MAX_RANK];
     int have_rank = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
@@ -60,27 +62,20 @@ static pdx_status check_shape_keep(const pdx_store *s, const char *name,
     return PDX_OK;
 }
 
-static pdx_status check_shape(const pdx_store *s, const char *name, int rank,
-                              const hsize_t *dims, pdx_error *err)
-{
-    return check_shape_keep(s, name, rank, dims, NULL, err);
-}
-
 /* A transfer property list with a small conversion buffer: HDF5 zeroes
  * its default 1 MiB buffer for every read that converts (an int64
- * coordinate read as double), which dominated opening a small file. */
+ * coordinate read as double), which dominated opening a small file. Made
+ * once (a property list per read was a twentieth of `pdx info` over
+ * 1,000 shard files); H5P_DEFAULT if it cannot be. */
 static hid_t small_transfer(void)
 {
-    hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+    static hid_t dxpl = H5I_INVALID_HID;
+    if (dxpl >= 0 && H5Iis_valid(dxpl) > 0)
+        return dxpl;
+    dxpl = H5Pcreate(H5P_DATASET_XFER);
     if (dxpl >= 0 && H5Pset_buffer(dxpl, 64 * 1024, NULL, NULL) < 0)
         pdx__close_id(&dxpl);
     return dxpl >= 0 ? dxpl : H5P_DEFAULT;
-}
-
-static void close_transfer(hid_t *dxpl)
-{
-    if (*dxpl != H5P_DEFAULT)
-        pdx__close_id(dxpl);
 }
 
 typedef struct expected_names {
@@ -131,19 +126,22 @@ int pdx__read_shard(hid_t file, uint64_t *index, uint64_t *count)
 static pdx_status check_task_list(pdx_store *s, pdx_error *err)
 {
     hsize_t dims[1] = {s->n_file_tasks};
-    pdx_status st = check_shape(s, "task", 1, dims, err);
-    if (st != PDX_OK || s->n_file_tasks == 0)
-        return st;
-    uint64_t *have = malloc((size_t)s->n_file_tasks * sizeof *have);
-    if (have == NULL)
-        return pdx_error_set(err, PDX_ERR_NOMEM, s->path, 0, 0, "task",
-                             "out of memory");
-    hid_t ds = H5Dopen2(s->file, "task", H5P_DEFAULT);
+    hid_t ds = H5I_INVALID_HID;
+    pdx_status st = check_shape_keep(s, "task", 1, dims, &ds, err);
+    uint64_t *have = st != PDX_OK || s->n_file_tasks == 0
+                         ? NULL
+                         : malloc((size_t)s->n_file_tasks * sizeof *have);
+    if (st != PDX_OK || s->n_file_tasks == 0 || have == NULL) {
+        pdx__close_id(&ds);
+        return st != PDX_OK || s->n_file_tasks == 0
+                   ? st
+                   : pdx_error_set(err, PDX_ERR_NOMEM, s->path, 0, 0, "task",
+                                   "out of memory");
+    }
     hid_t dxpl = small_transfer();
     if (ds < 0 || H5Dread(ds, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, dxpl,
                           have) < 0)
         st = pdx__h5_error(err, s->path, "task", "cannot read the task list");
-    close_transfer(&dxpl);
     pdx__close_id(&ds);
     if (st == PDX_OK &&
         memcmp(have, s->file_tasks,
@@ -158,22 +156,22 @@ static pdx_status check_task_list(pdx_store *s, pdx_error *err)
     return st;
 }
 
-/* The n values of coordinate `name` are `want` (as doubles; integer
- * coordinates read as such): else the file's labels are damaged. */
+/* The n values of coordinate `name` (open as ds, by check_contents) are
+ * `want` (as doubles; integer coordinates read as such): else the file's
+ * labels are damaged. */
 static pdx_status check_values(const pdx_store *s, const char *name,
-                               const double *want, size_t n, pdx_error *err)
+                               hid_t ds, const double *want, size_t n,
+                               pdx_error *err)
 {
     double *have = malloc((n > 0 ? n : 1) * sizeof *have);
     if (have == NULL)
         return pdx_error_set(err, PDX_ERR_NOMEM, s->path, 0, 0, name,
                              "out of memory");
-    hid_t ds = H5Dopen2(s->file, name, H5P_DEFAULT);
     hid_t dxpl = small_transfer();
     pdx_status st = PDX_OK;
     if (ds < 0 || (n > 0 && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
                                     dxpl, have) < 0))
         st = pdx__h5_error(err, s->path, name, "cannot read the coordinate");
-    close_transfer(&dxpl);
     for (size_t i = 0; st == PDX_OK && i < n; i++)
         if (memcmp(&have[i], &want[i], sizeof *have) != 0)
             st = pdx_error_set(err, PDX_ERR_IO, s->path, 0, 0, name,
@@ -182,7 +180,6 @@ static pdx_status check_values(const pdx_store *s, const char *name,
                                "are damaged (a flipped bit?); its tasks "
                                "cannot be placed: --force recomputes it",
                                i, have[i], want[i]);
-    pdx__close_id(&ds);
     free(have);
     return st;
 }
@@ -190,7 +187,7 @@ static pdx_status check_values(const pdx_store *s, const char *name,
 /* A choice axis' coordinate holds the names of its values (issue 19), or,
  * in a file of a pdx before, their int32 codes (`want`, as doubles). */
 static pdx_status check_choice(const pdx_store *s, const pdx_axis *axis,
-                               const char *name, const double *want,
+                               const char *name, hid_t ds, const double *want,
                                pdx_error *err)
 {
     size_t n = axis->n;
@@ -198,7 +195,6 @@ static pdx_status check_choice(const pdx_store *s, const pdx_axis *axis,
     if (have == NULL)
         return pdx_error_set(err, PDX_ERR_NOMEM, s->path, 0, 0, name,
                              "out of memory");
-    hid_t ds = H5Dopen2(s->file, name, H5P_DEFAULT);
     int rc = ds < 0 ? -1
                     : pdx__read_names_checked(s->path, s->file, ds, n, have);
     pdx_status st = PDX_OK;
@@ -211,9 +207,8 @@ static pdx_status check_choice(const pdx_store *s, const pdx_axis *axis,
                            "flipped bit?): the file's labels are damaged; "
                            "its tasks cannot be placed: --force recomputes "
                            "it");
-    pdx__close_id(&ds);
     if (rc == 0)
-        st = check_values(s, name, want, n, err); /* int32 codes */
+        st = check_values(s, name, ds, want, n, err); /* int32 codes */
     for (size_t i = 0; rc > 0 && i < n; i++) {
         const char *c = pdx_spec_choice_name(axis->key, (int)want[i]);
         if (st == PDX_OK && strcmp(have[i], c != NULL ? c : "unknown") != 0)
@@ -232,7 +227,8 @@ static pdx_status check_choice(const pdx_store *s, const pdx_axis *axis,
 /* Every coordinate holds the values of the spec (files with checksums:
  * the labels of the checked data; a flipped bit there would mislabel
  * whole rows of cells). */
-static pdx_status check_coordinates(const pdx_store *s, pdx_error *err)
+static pdx_status check_coordinates(const pdx_store *s, const hid_t *coord,
+                                     pdx_error *err)
 {
     const pdx_grid *g = s->grid;
     size_t longest = g->replicas;
@@ -255,14 +251,16 @@ static pdx_status check_coordinates(const pdx_store *s, pdx_error *err)
                           ? (double)llround(axis->values[j])
                           : (double)lround(axis->values[j]);
         st = type == PDX_KEY_CHOICE
-                 ? check_choice(s, axis, pdx__axis_key(s, i)->name, want, err)
-                 : check_values(s, pdx__axis_key(s, i)->name, want, axis->n,
-                                err);
+                 ? check_choice(s, axis, pdx__axis_key(s, i)->name, coord[i],
+                                want, err)
+                 : check_values(s, pdx__axis_key(s, i)->name, coord[i], want,
+                                axis->n, err);
     }
     for (size_t r = 0; r < g->replicas; r++)
         want[r] = (double)r;
     if (st == PDX_OK)
-        st = check_values(s, "replica", want, g->replicas, err);
+        st = check_values(s, "replica", coord[g->n_axes], want, g->replicas,
+                          err);
     for (int d = 0; d < PDX_DIM_COUNT && st == PDX_OK; d++) {
         if (!s->dim_used[d])
             continue;
@@ -270,15 +268,18 @@ static pdx_status check_coordinates(const pdx_store *s, pdx_error *err)
         for (size_t j = 0; j < n; j++)
             want[j] = pdx__dim_coordinate(s, d, j);
         if (d != PDX_DIM_TIME || s->spec->times != NULL)
-            st = check_values(s, dim_names[d], want, n, err);
+            st = check_values(s, dim_names[d], coord[g->n_axes + 1 + d], want,
+                              n, err);
     }
     free(want);
     return st;
 }
 
 /* The file's datasets have the shapes of this grid and layout, and no
- * other variables. */
-static pdx_status check_contents(pdx_store *s, pdx_error *err)
+ * other variables. The coordinates stay open in coord (axis i at i, the
+ * replica at n_axes, dimension d at n_axes + 1 + d) for
+ * check_coordinates; the caller closes them. */
+static pdx_status check_contents(pdx_store *s, hid_t *coord, pdx_error *err)
 {
     const pdx_grid *g = s->grid;
     hsize_t dims[MAX_RANK];
@@ -289,17 +290,20 @@ static pdx_status check_contents(pdx_store *s, pdx_error *err)
     }
     for (size_t i = 0; i < g->n_axes; i++) {
         dims[0] = g->shape[i];
-        pdx_status st = check_shape(s, pdx__axis_key(s, i)->name, 1, dims, err);
+        pdx_status st = check_shape_keep(s, pdx__axis_key(s, i)->name, 1,
+                                         dims, &coord[i], err);
         if (st != PDX_OK)
             return st;
     }
     dims[0] = g->replicas;
-    pdx_status st = check_shape(s, "replica", 1, dims, err);
+    pdx_status st =
+        check_shape_keep(s, "replica", 1, dims, &coord[g->n_axes], err);
     for (int d = 0; d < PDX_DIM_COUNT && st == PDX_OK; d++) {
         if (!s->dim_used[d])
             continue;
         dims[0] = s->layout->dim_size[d];
-        st = check_shape(s, dim_names[d], 1, dims, err);
+        st = check_shape_keep(s, dim_names[d], 1, dims,
+                              &coord[g->n_axes + 1 + d], err);
     }
     /* the data variables stay open for the store (pdx__open_datasets) */
     for (size_t k = 0; k < s->n_dvars && st == PDX_OK; k++) {
@@ -351,7 +355,8 @@ pdx_status pdx__check_matches(pdx_store *s, int writing, pdx_error *err)
     if (pdx__get_text(s->file, "spec_sha256", &text) < 0)
         return pdx__h5_error(err, s->path, "/@spec_sha256",
                              "cannot read attribute");
-    if (!pdx_store_spec_matches(s->spec, text)) {
+    if ((text == NULL || strcmp(text, s->spec_sha256) != 0) &&
+        !pdx_store_spec_matches(s->spec, text)) {
         pdx_status st = pdx_error_set(
             err, PDX_ERR_MISMATCH, s->path, 0, 0, "/@spec_sha256",
             "the file was written for a different spec (SHA-256 %.16s... in "
@@ -419,9 +424,19 @@ pdx_status pdx__check_matches(pdx_store *s, int writing, pdx_error *err)
         return pdx__h5_error(err, s->path, "checksum", "cannot look up");
     if (has_checksum == 0)
         s->n_dvars = s->checksum_k;
-    pdx_status st = check_contents(s, err);
+    size_t n_coord = s->grid->n_axes + 1 + PDX_DIM_COUNT;
+    hid_t *coord = malloc(n_coord * sizeof *coord);
+    if (coord == NULL)
+        return pdx_error_set(err, PDX_ERR_NOMEM, s->path, 0, 0, NULL,
+                             "out of memory");
+    for (size_t i = 0; i < n_coord; i++)
+        coord[i] = H5I_INVALID_HID;
+    pdx_status st = check_contents(s, coord, err);
     if (st == PDX_OK && has_checksum > 0)
-        st = check_coordinates(s, err);
+        st = check_coordinates(s, coord, err);
+    for (size_t i = 0; i < n_coord; i++)
+        pdx__close_id(&coord[i]);
+    free(coord);
     return st;
 }
 

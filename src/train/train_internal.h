@@ -163,6 +163,10 @@ struct pdx_trainer {
      * metropolis_entry.c, tempering.c); NaN unless used */
     double entry_epochs;    /* train.entry: epochs to the version space */
     double swap_rate;       /* parallel tempering: exchange acceptance */
+    /* test sets from a source shared with other trainers (issue 20;
+     * NULL: the slots above) and the entry of it held */
+    const pdx_test_source *test_source;
+    void *test_held;
 };
 
 /* The row's state struct at the start of t->family, and its workspace of

@@ -97,6 +97,11 @@ static int test_slots(size_t max_N, size_t max_test)
     return max_test > 0 && 2.0 * one <= PDX_TEST_CACHE_BYTES ? 2 : 1;
 }
 
+int pdx_trainer_test_slots(size_t max_N, size_t max_test)
+{
+    return test_slots(max_N, max_test);
+}
+
 double pdx_trainer_workspace_bytes(size_t max_N, size_t max_K, size_t max_M,
                                    size_t max_test)
 {
@@ -430,8 +435,30 @@ pdx_status pdx_trainer_set(pdx_trainer *t, const pdx_params *params,
     return pdx_trainer_set_cell(t, params, seed, 0, replica, err);
 }
 
-/* The test set of the task (if it needs one): kept when the current or
- * the other slot already holds it, else made from the TEST stream. */
+void pdx_trainer_fill_tests(const pdx_trainer *t, size_t first, size_t end,
+                            double *x, double *y)
+{
+    const size_t N = (size_t)t->params.N;
+    pdx_rng_stream test_stream;
+    pdx_rng_stream_init(&test_stream, t->seed, PDX_RNG_TEST, 0, t->replica);
+    for (size_t mu = first; mu < end; mu++) {
+        pdx_rng_gaussian(&test_stream, mu, x + mu * N, N);
+        y[mu] = pdx_data_label(&t->teacher, t->classification, x + mu * N,
+                               t->nu);
+    }
+}
+
+void pdx_trainer_share_tests(pdx_trainer *t, const pdx_test_source *src,
+                             size_t max_test)
+{
+    t->test_source = src;
+    t->test_held = NULL;
+    t->sizes.max_test = src != NULL ? max_test : 0;
+}
+
+/* The test set of the task (if it needs one): from the shared source, or
+ * kept when the current or the other slot already holds it, else made
+ * from the TEST stream. */
 static void make_test_set(pdx_trainer *t, const pdx_params *params,
                           uint64_t seed, uint64_t replica, size_t test_size)
 {
@@ -447,6 +474,13 @@ static void make_test_set(pdx_trainer *t, const pdx_params *params,
                                 ((uint64_t)params->teacher_normalise << 32)};
     if (params->teacher_kind == PDX_MODEL_DEEP) /* the deep teacher's sizes */
         test_key[2] ^= pdx_rng_mix64(pdx_data_deep_key(params));
+    if (t->test_source != NULL) {
+        t->test_held = t->test_source->acquire(t->test_source->ctx, t,
+                                               t->test_held, test_key,
+                                               test_size, N, &t->test_x,
+                                               &t->test_y);
+        return;
+    }
     if (test_size > 0 &&
         memcmp(test_key, t->test_keys[t->test_slot], sizeof test_key) != 0) {
         /* the other slot holds it, or becomes the one regenerated */
@@ -456,14 +490,7 @@ static void make_test_set(pdx_trainer *t, const pdx_params *params,
     }
     if (test_size > 0 &&
         memcmp(test_key, t->test_keys[t->test_slot], sizeof test_key) != 0) {
-        pdx_rng_stream test_stream;
-        pdx_rng_stream_init(&test_stream, seed, PDX_RNG_TEST, 0, replica);
-        for (size_t mu = 0; mu < test_size; mu++) {
-            double *x = t->test_x + mu * N;
-            pdx_rng_gaussian(&test_stream, mu, x, N);
-            t->test_y[mu] = pdx_data_label(&t->teacher, t->classification, x,
-                                           t->nu);
-        }
+        pdx_trainer_fill_tests(t, 0, test_size, t->test_x, t->test_y);
         memcpy(t->test_keys[t->test_slot], test_key, sizeof test_key);
     }
 }
