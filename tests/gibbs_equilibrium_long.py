@@ -104,8 +104,9 @@ def dims(f, var):
 
 
 def labels(f, key):
-    m = f[key].attrs["flag_meanings"]
-    return (m.decode() if isinstance(m, bytes) else m).split()
+    """The names a choice coordinate holds (netCDF-4 strings)."""
+    return [x.decode() if isinstance(x, bytes) else str(x)
+            for x in f[key][()]]
 
 
 def check_kind(kind, sim, th):
