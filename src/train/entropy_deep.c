@@ -74,9 +74,10 @@ static void edeep_update(double *restrict tp, const double *restrict th,
 }
 
 /* Inner step t->step on the minibatch idx[0..b-1]. */
-static int edeep_inner_step(pdx_trainer *t, edeep_state *st,
+static int edeep_inner_step(pdx_trainer *t, void *state,
                             const uint32_t *idx, size_t b)
 {
+    edeep_state *st = state;
     if (pdx__deep_gradient(t, &st->step, &st->inner_net, idx, b, NULL))
         return 1;
     const pdx_params *p = &t->params;
@@ -105,8 +106,9 @@ static int edeep_inner_step(pdx_trainer *t, edeep_state *st,
 }
 
 /* The start of an outer step: theta' = mu = theta, the scope now. */
-static void edeep_outer_begin(pdx_trainer *t, edeep_state *st)
+static void edeep_outer_begin(pdx_trainer *t, void *state)
 {
+    edeep_state *st = state;
     double *th[4], *tp[4], *mu[4];
     size_t len[4];
     pdx__deep_parts(t->student.deep, th, len);
@@ -124,8 +126,9 @@ static void edeep_outer_begin(pdx_trainer *t, edeep_state *st)
 }
 
 /* The outer step theta -= eta gamma (theta - mu). */
-static void edeep_outer_end(pdx_trainer *t, edeep_state *st)
+static void edeep_outer_end(pdx_trainer *t, void *state)
 {
+    edeep_state *st = state;
     const double c = t->params.train_learning_rate * st->gamma;
     double *th[4], *mu[4];
     size_t len[4];
@@ -142,27 +145,10 @@ static void edeep_outer_end(pdx_trainer *t, edeep_state *st)
 
 static int edeep_iterate(pdx_trainer *t, int64_t until)
 {
+    static const pdx__entropy_steps steps = {
+        edeep_outer_begin, edeep_inner_step, edeep_outer_end};
     edeep_state *st = pdx__family_state(t);
-    const int64_t L = t->params.train_esgd_langevin_steps;
-    for (; t->step < until;) {
-        int64_t epoch = t->step / t->steps_per_epoch;
-        int64_t pos = t->step % t->steps_per_epoch;
-        if (pos == 0)
-            pdx__note_fit(t);
-        if (st->inner == 0)
-            edeep_outer_begin(t, st);
-        const uint32_t *idx;
-        size_t b = pdx__epoch_batch(t, epoch, pos, &idx);
-        if (edeep_inner_step(t, st, idx, b))
-            return 1;
-        t->step++;
-        st->inner++;
-        if (st->inner == L || t->step == t->total_steps)
-            edeep_outer_end(t, st);
-    }
-    if (t->step == t->total_steps)
-        pdx__note_fit(t);
-    return 0;
+    return pdx__entropy_iterate(t, until, st, &st->inner, &steps);
 }
 
 static const pdx__trainer_algorithm edeep_algorithms[] = {

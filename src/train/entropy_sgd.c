@@ -86,9 +86,10 @@ static void inner_update(double *restrict wp, const double *restrict w,
 }
 
 /* Inner step t->step on the minibatch idx[0..b-1]. */
-static int inner_step(pdx_trainer *t, esgd_state *st, const uint32_t *idx,
+static int inner_step(pdx_trainer *t, void *state, const uint32_t *idx,
                       size_t b)
 {
+    const esgd_state *st = state;
     pdx_committee *s = &t->student;
     const size_t N = s->N, K = s->K;
     double *wp, *vp, *mu_w, *mu_v;
@@ -127,8 +128,9 @@ static int inner_step(pdx_trainer *t, esgd_state *st, const uint32_t *idx,
 }
 
 /* The start of an outer step: w' = mu = w, the scope at this time. */
-static void outer_begin(pdx_trainer *t, esgd_state *st)
+static void outer_begin(pdx_trainer *t, void *state)
 {
+    esgd_state *st = state;
     const pdx_committee *s = &t->student;
     const size_t KN = s->K * s->N;
     double *wp, *vp, *mu_w, *mu_v;
@@ -145,8 +147,9 @@ static void outer_begin(pdx_trainer *t, esgd_state *st)
 }
 
 /* The outer step w -= eta gamma (w - mu). */
-static void outer_end(pdx_trainer *t, esgd_state *st)
+static void outer_end(pdx_trainer *t, void *state)
 {
+    esgd_state *st = state;
     pdx_committee *s = &t->student;
     const size_t KN = s->K * s->N;
     double *wp, *vp, *mu_w, *mu_v;
@@ -165,27 +168,10 @@ static void outer_end(pdx_trainer *t, esgd_state *st)
 
 static int esgd_iterate(pdx_trainer *t, int64_t until)
 {
+    static const pdx__entropy_steps steps = {outer_begin, inner_step,
+                                             outer_end};
     esgd_state *st = pdx__family_state(t);
-    const int64_t L = t->params.train_esgd_langevin_steps;
-    for (; t->step < until;) {
-        int64_t epoch = t->step / t->steps_per_epoch;
-        int64_t pos = t->step % t->steps_per_epoch;
-        if (pos == 0)
-            pdx__note_fit(t);
-        if (st->inner == 0)
-            outer_begin(t, st);
-        const uint32_t *idx;
-        size_t b = pdx__epoch_batch(t, epoch, pos, &idx);
-        if (inner_step(t, st, idx, b))
-            return 1;
-        t->step++;
-        st->inner++;
-        if (st->inner == L || t->step == t->total_steps)
-            outer_end(t, st);
-    }
-    if (t->step == t->total_steps)
-        pdx__note_fit(t);
-    return 0;
+    return pdx__entropy_iterate(t, until, st, &st->inner, &steps);
 }
 
 static const pdx__trainer_algorithm esgd_algorithms[] = {

@@ -71,6 +71,32 @@ size_t pdx__epoch_batch(pdx_trainer *t, int64_t epoch, int64_t pos,
     return first + B <= P ? B : P - first;
 }
 
+int pdx__entropy_iterate(pdx_trainer *t, int64_t until, void *state,
+                         int64_t *inner,
+                         const pdx__entropy_steps *steps)
+{
+    const int64_t L = t->params.train_esgd_langevin_steps;
+    while (t->step < until) {
+        int64_t epoch = t->step / t->steps_per_epoch;
+        int64_t pos = t->step % t->steps_per_epoch;
+        if (pos == 0)
+            pdx__note_fit(t);
+        if (*inner == 0)
+            steps->begin(t, state);
+        const uint32_t *idx;
+        size_t b = pdx__epoch_batch(t, epoch, pos, &idx);
+        if (steps->inner(t, state, idx, b))
+            return 1;
+        t->step++;
+        (*inner)++;
+        if (*inner == L || t->step == t->total_steps)
+            steps->end(t, state);
+    }
+    if (t->step == t->total_steps)
+        pdx__note_fit(t);
+    return 0;
+}
+
 double pdx__replica_gamma(const pdx_params *p, double time)
 {
     double gamma = p->train_replica_gamma;

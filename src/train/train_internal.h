@@ -246,6 +246,22 @@ void pdx__make_perm(pdx_trainer *t, int64_t epoch);
 size_t pdx__epoch_batch(pdx_trainer *t, int64_t epoch, int64_t pos,
                         const uint32_t **idx);
 
+/* Entropy-SGD's walk (entropy_sgd.c, entropy_deep.c): step by step to
+ * `until` on the minibatches of pdx__epoch_batch, an outer step of
+ * train.esgd_langevin_steps inner steps (the last one cut at the end of
+ * the run): begin when *inner is 0, inner on each minibatch (1: a
+ * non-finite step, returned; *inner counts them), end after the last
+ * inner step (which sets *inner back to 0); the fit noted at each epoch's start and the end. */
+typedef struct pdx__entropy_steps {
+    void (*begin)(pdx_trainer *t, void *state);
+    int (*inner)(pdx_trainer *t, void *state, const uint32_t *idx, size_t b);
+    void (*end)(pdx_trainer *t, void *state);
+} pdx__entropy_steps;
+
+int pdx__entropy_iterate(pdx_trainer *t, int64_t until, void *state,
+                         int64_t *inner,
+                         const pdx__entropy_steps *steps);
+
 /* The coupling of replicated training at time `time` (epochs, or sweeps
  * of replicated_mc): min(train.replica_gamma (1 +
  * train.replica_gamma_growth)^time, train.replica_gamma_max). */
