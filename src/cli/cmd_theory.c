@@ -1013,6 +1013,44 @@ static const struct option theory_options[] = {
     {"replica-teachers", no_argument, 0, OPT_REPLICA_TEACHERS},
     {0, 0, 0, 0}};
 
+/* An option with a value that fills *o: a list (--T, --kappa,
+ * --distance), a deep-network option or a number. -1 to go on, else the
+ * exit code (the deep options freed on an error); -2 for none of them. */
+static int take_value(int c, const char *arg, curve_opts *o)
+{
+    int rc;
+    switch (c) {
+    case OPT_T:
+    case OPT_KAPPA:
+    case OPT_DISTANCE: return take_list(c, arg, o);
+    case OPT_ACTIVATION:
+    case OPT_SIGMA_W2:
+    case OPT_SIGMA_B2:
+    case OPT_Q0:
+    case OPT_C0:
+    case OPT_DEPTH:
+        rc = take_deep(c, arg, &o->deep);
+        if (rc >= 0)
+            free_deep(&o->deep);
+        return rc;
+    case OPT_LABEL_NOISE:
+        o->capacity.label_noise_given = 1;
+        /* fall through */
+    case OPT_EPOCHS:
+    case OPT_ETA:
+    case OPT_ETA_SECOND:
+    case OPT_K:
+    case OPT_M:
+    case OPT_NOISE:
+    case OPT_INIT_SCALE:
+    case OPT_SECOND_INIT:
+    case OPT_N:
+    case OPT_BUDGETS:
+    case OPT_NORM: return take_number(c, arg, o);
+    default: return -2;
+    }
+}
+
 int pdx_cli_theory(int argc, char **argv, const char *command_line)
 {
     pdx_theory_init();
@@ -1043,7 +1081,6 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
             fputs(pdx_cli_theory_capacity_usage, stdout);
             return 0;
         case OPT_CURVE: o.name = optarg; break;
-
         case OPT_ALPHA: alpha_text = optarg; break;
         case OPT_TEACHER:
             if (strcmp(optarg, "gaussian") == 0)
@@ -1069,50 +1106,13 @@ int pdx_cli_theory(int argc, char **argv, const char *command_line)
                     "pdx theory", "--init: '%s' is not typical or expected",
                     optarg);
             break;
-        case OPT_T:
-        case OPT_KAPPA:
-        case OPT_DISTANCE:
+        default:
             {
-                int rc = take_list(c, optarg, &o);
-                if (rc >= 0)
-                    return rc;
+                int rc = take_value(c, optarg, &o);
+                if (rc != -1)
+                    return rc == -2 ? 2 : rc;
             }
             break;
-        case OPT_ACTIVATION:
-        case OPT_SIGMA_W2:
-        case OPT_SIGMA_B2:
-        case OPT_Q0:
-        case OPT_C0:
-        case OPT_DEPTH:
-            {
-                int rc = take_deep(c, optarg, &o.deep);
-                if (rc >= 0) {
-                    free_deep(&o.deep);
-                    return rc;
-                }
-            }
-            break;
-        case OPT_LABEL_NOISE:
-            o.capacity.label_noise_given = 1;
-            /* fall through */
-        case OPT_EPOCHS:
-        case OPT_ETA:
-        case OPT_ETA_SECOND:
-        case OPT_K:
-        case OPT_M:
-        case OPT_NOISE:
-        case OPT_INIT_SCALE:
-        case OPT_SECOND_INIT:
-        case OPT_N:
-        case OPT_BUDGETS:
-        case OPT_NORM:
-            {
-                int rc = take_number(c, optarg, &o);
-                if (rc >= 0)
-                    return rc;
-            }
-            break;
-        default: return 2;
         }
     }
     if (o.name == NULL) {
