@@ -889,6 +889,96 @@ static void test_store_dimension_scales_attached(void **state)
     check_scales(f, f->path);
 }
 
+/* The type of attribute `name` of object `obj` (the caller closes it). */
+static hid_t attr_type(hid_t obj, const char *name)
+{
+    hid_t attr = H5Aopen(obj, name, H5P_DEFAULT);
+    assert_true(attr >= 0);
+    hid_t type = H5Aget_type(attr);
+    H5Aclose(attr);
+    return type;
+}
+
+/* pdx writes the dimension scales' attributes in bulk (dimscales.c): they
+ * must be the ones H5DSattach_scale writes (same types, one scale per
+ * dimension, every variable listed by its scale), and HDF5's own calls
+ * must be able to change them. */
+static void test_store_dimension_scales_are_hdf5s(void **state)
+{
+    fixture *f = *state;
+    pdx_store *store = create_store(f);
+    pdx_store_destroy(&store);
+    /* what H5DSattach_scale writes, in a file of our own */
+    char ref_path[PATH_MAX];
+    snprintf(ref_path, sizeof ref_path, "%s.ref.h5", f->path);
+    hid_t ref = H5Fcreate(ref_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hsize_t two = 2;
+    hid_t space = H5Screate_simple(1, &two, NULL);
+    hid_t rs = H5Dcreate2(ref, "s", H5T_NATIVE_DOUBLE, space, H5P_DEFAULT,
+                          H5P_DEFAULT, H5P_DEFAULT);
+    hid_t rv = H5Dcreate2(ref, "v", H5T_NATIVE_DOUBLE, space, H5P_DEFAULT,
+                          H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(H5DSset_scale(rs, "s") >= 0);
+    assert_true(H5DSattach_scale(rv, rs, 0) >= 0);
+    hid_t want_dims = attr_type(rv, "DIMENSION_LIST");
+    hid_t want_refs = attr_type(rs, "REFERENCE_LIST");
+
+    hid_t file = H5Fopen(f->path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t rep = H5Dopen2(file, "replica", H5P_DEFAULT);
+    hid_t lr = H5Dopen2(file, "train.learning_rate", H5P_DEFAULT);
+    hid_t status = H5Dopen2(file, "status", H5P_DEFAULT);
+    hid_t got_dims = attr_type(status, "DIMENSION_LIST");
+    hid_t got_refs = attr_type(rep, "REFERENCE_LIST");
+    assert_true(H5Tequal(got_dims, want_dims) > 0);
+    assert_true(H5Tequal(got_refs, want_refs) > 0);
+    for (unsigned d = 0; d < 3; d++)
+        assert_int_equal(H5DSget_num_scales(status, d), 1);
+    /* the replica scale lists every data variable (and the checksum),
+     * each once, on its dimension 2 */
+    hid_t attr = H5Aopen(rep, "REFERENCE_LIST", H5P_DEFAULT);
+    hid_t aspace = H5Aget_space(attr);
+    hssize_t n = H5Sget_simple_extent_npoints(aspace);
+    assert_true(n >= 3 + N_VARS);
+    struct {
+        hobj_ref_t dataset;
+        int dimension;
+    } entries[64];
+    assert_true(n <= 64);
+    assert_true(H5Aread(attr, got_refs, entries) >= 0);
+    for (hssize_t i = 0; i < n; i++) {
+        assert_int_equal(entries[i].dimension, 2);
+        for (hssize_t j = 0; j < i; j++)
+            assert_true(entries[j].dataset != entries[i].dataset);
+        hid_t ds = H5Rdereference2(rep, H5P_DEFAULT, H5R_OBJECT,
+                                   &entries[i].dataset);
+        assert_true(ds >= 0);
+        assert_true(H5DSis_attached(ds, rep, 2) > 0);
+        H5Dclose(ds);
+    }
+    H5Sclose(aspace);
+    H5Aclose(attr);
+    /* HDF5 detaches and attaches again on our lists */
+    assert_true(H5DSdetach_scale(status, lr, 0) >= 0);
+    assert_int_equal(H5DSis_attached(status, lr, 0), 0);
+    assert_int_equal(H5DSget_num_scales(status, 0), 0);
+    assert_true(H5DSattach_scale(status, lr, 0) >= 0);
+    assert_true(H5DSis_attached(status, lr, 0) > 0);
+    H5Tclose(got_dims);
+    H5Tclose(got_refs);
+    H5Tclose(want_dims);
+    H5Tclose(want_refs);
+    H5Dclose(status);
+    H5Dclose(lr);
+    H5Dclose(rep);
+    H5Fclose(file);
+    H5Dclose(rv);
+    H5Dclose(rs);
+    H5Sclose(space);
+    H5Fclose(ref);
+    unlink(ref_path);
+    check_scales(f, f->path);
+}
+
 static long file_size(const char *path)
 {
     struct stat st;
@@ -2861,6 +2951,7 @@ int main(int argc, char **argv)
         T(test_store_coordinates_and_attributes),
         T(test_store_attributes_are_netcdf_types),
         T(test_store_dimension_scales_attached),
+        T(test_store_dimension_scales_are_hdf5s),
         T(test_store_finish_compresses_identical_data),
         T(test_store_finish_same_chunks_for_any_thread_count),
         T(test_store_prepared_finish_equals_plain_finish),

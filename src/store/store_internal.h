@@ -290,12 +290,33 @@ int pdx__read_shard(hid_t file, uint64_t *index, uint64_t *count);
  * the layer l = j + 1, or the index itself. */
 double pdx__dim_coordinate(const pdx_store *s, int d, size_t j);
 
+/* dimscales.c: dimension scales attached in bulk. pdx__attach_scales
+ * writes dataset ds's DIMENSION_LIST (scales[d] on dimension d) and
+ * records the links; pdx__write_scale_links writes every linked scale's
+ * REFERENCE_LIST (the scales still open) and frees the record. */
+typedef struct pdx__scale_link {
+    hid_t scale;
+    hobj_ref_t dataset;
+    int dimension;
+} pdx__scale_link;
+typedef struct pdx__scale_links {
+    size_t n, cap;
+    pdx__scale_link *link;
+} pdx__scale_links;
+pdx_status pdx__attach_scales(hid_t ds, const char *name, int rank,
+                              const hid_t *scales, pdx__scale_links *links,
+                              const char *path, pdx_error *err);
+pdx_status pdx__write_scale_links(pdx__scale_links *links, const char *path,
+                                  pdx_error *err);
+void pdx__scale_links_free(pdx__scale_links *links);
+
 /* structure.c: datasets, coordinates and root attributes */
 pdx_status pdx__build_structure(const pdx_store *s, hid_t file, ds_mode mode,
                                 const char *path, hid_t *datasets,
                                 pdx_error *err);
 pdx_status pdx__create_axis(const pdx_store *s, hid_t file, size_t i,
-                            const char *path, hid_t *out, pdx_error *err);
+                            pdx__scale_links *links, const char *path,
+                            hid_t *out, pdx_error *err);
 hid_t pdx__create_dataset(hid_t file, const char *name, hid_t type, int rank,
                           const hsize_t *dims, hid_t fill_type,
                           const void *fill, ds_mode mode, size_t n_axes,

@@ -98,8 +98,9 @@ static pdx_status write_all(hid_t ds, hid_t mem_type, const void *data,
  * auxiliary coordinate along its group's dimension `dim_scale`. */
 static pdx_status create_coordinate(hid_t file, const pdx_spec *spec,
                                     const pdx_axis *axis, hid_t dim_scale,
-                                    const char *path,
-                                    hid_t *out, pdx_error *err)
+                                    pdx__scale_links *links,
+                                    const char *path, hid_t *out,
+                                    pdx_error *err)
 {
     const pdx_key *key = &pdx_spec_keys(NULL)[axis->key];
     hsize_t n = axis->n;
@@ -160,10 +161,9 @@ static pdx_status create_coordinate(hid_t file, const pdx_spec *spec,
     if (status == PDX_OK && dim_scale < 0 && H5DSset_scale(ds, key->name) < 0)
         status = pdx__h5_error(err, path, key->name,
                                "cannot make a dimension scale");
-    if (status == PDX_OK && dim_scale >= 0 &&
-        H5DSattach_scale(ds, dim_scale, 0) < 0)
-        status = pdx__h5_error(err, path, key->name,
-                               "cannot attach its zip group's dimension");
+    if (status == PDX_OK && dim_scale >= 0) /* its zip group's dimension */
+        status = pdx__attach_scales(ds, key->name, 1, &dim_scale, links, path,
+                                    err);
     free(values);
     if (status != PDX_OK)
         pdx__close_id(&ds);
@@ -176,15 +176,15 @@ static pdx_status create_coordinate(hid_t file, const pdx_spec *spec,
  * members auxiliary coordinates along it (CF: listed in the variables'
  * `coordinates` attribute). */
 pdx_status pdx__create_axis(const pdx_store *s, hid_t file, size_t i,
-                            const char *path, hid_t *out, pdx_error *err)
+                            pdx__scale_links *links, const char *path,
+                            hid_t *out, pdx_error *err)
 {
     const pdx_axis *axis = pdx__axis(s, i);
-    pdx_status status =
-        create_coordinate(file, s->spec, axis, H5I_INVALID_HID, path, out,
-                          err);
+    pdx_status status = create_coordinate(file, s->spec, axis, H5I_INVALID_HID,
+                                          links, path, out, err);
     for (size_t m = 1; m < s->grid->dim_members[i] && status == PDX_OK; m++) {
         hid_t member = H5I_INVALID_HID;
-        status = create_coordinate(file, s->spec, &axis[m], *out, path,
+        status = create_coordinate(file, s->spec, &axis[m], *out, links, path,
                                    &member, err);
         pdx__close_id(&member);
     }
@@ -323,7 +323,8 @@ static pdx_status put_checksum_attributes(const pdx_store *s, hid_t ds,
 static pdx_status create_variable(const pdx_store *s, hid_t file, size_t k,
                                   ds_mode mode, const hid_t *axis_scales,
                                   hid_t replica_scale, hid_t task_scale,
-                                  const hid_t *dim_scales, const char *path,
+                                  const hid_t *dim_scales,
+                                  pdx__scale_links *links, const char *path,
                                   hid_t *out, pdx_error *err)
 {
     const dvar *d = &s->dvars[k];
@@ -358,27 +359,20 @@ static pdx_status create_variable(const pdx_store *s, hid_t file, size_t k,
     if (status == PDX_OK && s->shard_count <= 1 &&
         pdx__zip_coordinates(s, zipped, sizeof zipped) > 0)
         status = pdx__put_string(ds, d->name, "coordinates", zipped, path, err);
-    unsigned dim = 0;
+    hid_t scales[MAX_RANK]; /* of each dimension */
+    int dim = 0;
     if (s->shard_count > 1) {
-        if (status == PDX_OK && H5DSattach_scale(ds, task_scale, dim++) < 0)
-            status = pdx__h5_error(err, path, d->name,
-                                   "cannot attach dimension scale 'task'");
+        scales[dim++] = task_scale;
     } else {
-        for (size_t i = 0; i < s->grid->n_axes && status == PDX_OK;
-             i++, dim++)
-            if (H5DSattach_scale(ds, axis_scales[i], dim) < 0)
-                status = pdx__h5_error(err, path, d->name,
-                                       "cannot attach dimension scale '%s'",
-                                       pdx__axis_key(s, i)->name);
-        if (status == PDX_OK && H5DSattach_scale(ds, replica_scale, dim++) < 0)
-            status = pdx__h5_error(err, path, d->name,
-                                   "cannot attach dimension scale 'replica'");
+        for (size_t i = 0; i < s->grid->n_axes; i++)
+            scales[dim++] = axis_scales[i];
+        scales[dim++] = replica_scale;
     }
-    for (size_t j = 0; j < d->n_extra && status == PDX_OK; j++, dim++)
-        if (H5DSattach_scale(ds, dim_scales[d->extra[j]], dim) < 0)
-            status = pdx__h5_error(err, path, d->name,
-                                   "cannot attach dimension scale '%s'",
-                                   dim_names[d->extra[j]]);
+    for (size_t j = 0; j < d->n_extra; j++)
+        scales[dim++] = dim_scales[d->extra[j]];
+    if (status == PDX_OK)
+        status = pdx__attach_scales(ds, d->name, dim, scales, links, path,
+                                    err);
     if (status != PDX_OK)
         pdx__close_id(&ds);
     *out = ds;
@@ -436,8 +430,10 @@ pdx_status pdx__build_structure(const pdx_store *s, hid_t file,
     for (size_t i = 0; i < g->n_axes; i++)
         axis_scales[i] = H5I_INVALID_HID;
 
+    pdx__scale_links links = {0};
     for (size_t i = 0; i < g->n_axes && status == PDX_OK; i++)
-        status = pdx__create_axis(s, file, i, path, &axis_scales[i], err);
+        status =
+            pdx__create_axis(s, file, i, &links, path, &axis_scales[i], err);
     if (status == PDX_OK)
         status = pdx__create_index_coordinate(
             file, s->spec, "replica",
@@ -453,7 +449,10 @@ pdx_status pdx__build_structure(const pdx_store *s, hid_t file,
         status = create_variable(s, file, k,
                                  mode == DS_FINAL ? DS_FINAL : DS_WORKING,
                                  axis_scales, replica_scale, task_scale,
-                                 dim_scales, path, &datasets[k], err);
+                                 dim_scales, &links, path, &datasets[k], err);
+    if (status == PDX_OK)
+        status = pdx__write_scale_links(&links, path, err);
+    pdx__scale_links_free(&links);
     pdx__close_id(&task_scale);
     for (size_t i = 0; i < g->n_axes; i++)
         pdx__close_id(&axis_scales[i]);

@@ -23,8 +23,8 @@ static pdx_status theory_dataset(hid_t file, const char *name, hid_t ftype,
                                  hid_t mtype, size_t elem, const void *fill,
                                  int rank, const hsize_t *dims, size_t n_axes,
                                  const void *data, const hid_t *scales,
-                                 const char *path, hid_t *out,
-                                 pdx_error *err)
+                                 pdx__scale_links *links, const char *path,
+                                 hid_t *out, pdx_error *err)
 {
     hid_t ds = H5I_INVALID_HID;
     pdx_status status = PDX_OK;
@@ -51,10 +51,8 @@ static pdx_status theory_dataset(hid_t file, const char *name, hid_t ftype,
         return pdx__h5_error(err, path, name, "cannot create variable");
     if (H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
         status = pdx__h5_error(err, path, name, "cannot write variable");
-    for (int d = 0; d < rank && status == PDX_OK; d++)
-        if (H5DSattach_scale(ds, scales[d], (unsigned)d) < 0)
-            status = pdx__h5_error(err, path, name,
-                                   "cannot attach dimension scale %d", d);
+    if (status == PDX_OK)
+        status = pdx__attach_scales(ds, name, rank, scales, links, path, err);
     if (status != PDX_OK)
         pdx__close_id(&ds);
     *out = ds;
@@ -73,8 +71,10 @@ static pdx_status write_theory_content(const pdx_store *s, hid_t file,
         axis_scales[i] = H5I_INVALID_HID;
     for (int d = 0; d < PDX_DIM_COUNT; d++)
         dim_scales[d] = H5I_INVALID_HID;
+    pdx__scale_links links = {0};
     for (size_t i = 0; i < g->n_axes && status == PDX_OK; i++)
-        status = pdx__create_axis(s, file, i, path, &axis_scales[i], err);
+        status =
+            pdx__create_axis(s, file, i, &links, path, &axis_scales[i], err);
     if (status == PDX_OK)
         status = pdx__create_dim_coordinates(s, file, layout, path,
                                              dim_scales, err);
@@ -92,7 +92,7 @@ static pdx_status write_theory_content(const pdx_store *s, hid_t file,
         hid_t ds = H5I_INVALID_HID;
         status = theory_dataset(file, fv->name, H5T_STD_I8LE, H5T_NATIVE_INT8,
                                 1, &zero, rank, dims, g->n_axes, fv->data,
-                                scales, path, &ds, err);
+                                scales, &links, path, &ds, err);
         if (status == PDX_OK)
             status = pdx__put_labels(ds, s->spec, 1, fv->name, fv->long_name,
                                      path, err);
@@ -119,8 +119,8 @@ static pdx_status write_theory_content(const pdx_store *s, hid_t file,
         hid_t ds = H5I_INVALID_HID;
         status = theory_dataset(file, desc->name, H5T_IEEE_F64LE,
                                 H5T_NATIVE_DOUBLE, 8, &nan_value, rank, dims,
-                                g->n_axes, th->values[v], scales, path, &ds,
-                                err);
+                                g->n_axes, th->values[v], scales, &links, path,
+                                &ds, err);
         if (status == PDX_OK)
             status = pdx__put_labels(ds, s->spec, 1, desc->name,
                                      desc->long_name, path, err);
@@ -132,6 +132,9 @@ static pdx_status write_theory_content(const pdx_store *s, hid_t file,
                 pdx__put_double(ds, desc->name, "_FillValue", NAN, path, err);
         pdx__close_id(&ds);
     }
+    if (status == PDX_OK)
+        status = pdx__write_scale_links(&links, path, err);
+    pdx__scale_links_free(&links);
     for (size_t i = 0; i < g->n_axes; i++)
         pdx__close_id(&axis_scales[i]);
     for (int d = 0; d < PDX_DIM_COUNT; d++)
