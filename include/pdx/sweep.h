@@ -58,10 +58,11 @@ typedef struct pdx_sweep_options {
                                    variable and one flush pair per group);
                                    0: each job alone. Default
                                    PDX_SWEEP_COMMIT_WINDOW */
-    int prepare_finish;         /* the first thread left without a job,
-                                   while others still run, builds the
-                                   finished file's frame
-                                   (pdx_store_prepare_finish) */
+    int prepare_finish;         /* build the finished file's frame
+                                   (pdx_store_prepare_finish) during the
+                                   run: once the work left is estimated
+                                   under a second, or by the first thread
+                                   out of jobs */
 } pdx_sweep_options;
 
 typedef struct pdx_sweep_summary {
