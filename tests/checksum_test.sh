@@ -172,14 +172,16 @@ expect_out "^labels +eg: dimension 3 is 'time', expected 'replica': its dimensio
 
 # ---- damaged HDF5 metadata: the global heap of the dimension lists ----
 # (pdx info reports, never dies: a damaged list is named; a crash of HDF5
-# 1.10 reading the file is reported as such)
-"$PDX" merge g.h5 shard0.h5 --partial >/dev/null 2>&1 || fail "partial merge g.h5"
-$PY - g.h5 <<'PYEOF' || fail "damage the global heap"
+# 1.10 reading the file is reported as such). damage_heap FILE OFFSET BIT
+# flips BIT at OFFSET from the start of the first heap object that is a
+# dimension list (object references), not the name of a choice
+# coordinate (text, issue 19): 16 is its body (a scale's address), 8 its
+# size.
+damage_heap() {
+  $PY - "$@" <<'PYEOF'
 import struct, sys
-path = sys.argv[1]
+path, offset, bit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 data = open(path, "rb").read()
-# the first object of the heap that is a dimension list (object
-# references), not the name of a choice coordinate (text, issue 19)
 at = data.find(b"GCOL") + 16
 while True:
     index, _, _, size = struct.unpack_from("<HHIQ", data, at)
@@ -187,15 +189,29 @@ while True:
     if index != 0 and not (body and all(32 <= c < 127 for c in body)):
         break
     at += 16 + (size + 7) // 8 * 8
-at += 8  # the object's size
 with open(path, "r+b") as f:
-    f.seek(at)
+    f.seek(at + offset)
     b = f.read(1)[0]
-    f.seek(at)
-    f.write(bytes([b ^ 0x80]))
+    f.seek(at + offset)
+    f.write(bytes([b ^ bit]))
 PYEOF
-expect_exit 1 "info on a file whose dimension lists are damaged" -- "$PDX" info g.h5
+}
+"$PDX" merge g.h5 shard0.h5 --partial >/dev/null 2>&1 || fail "partial merge g.h5"
+cp g.h5 g-size.h5
+damage_heap g.h5 16 64 || fail "damage a dimension list's reference"
+expect_exit 1 "info on a file whose dimension list is damaged" -- "$PDX" info g.h5
 expect_out "its dimension list is DAMAGED" "info says so"
+# a wrong size misaligns the heap's later objects: HDF5 1.10 reports the
+# lists damaged or crashes reading them (which depends on what follows
+# the object); either way info names the file and exits 1
+damage_heap g-size.h5 8 128 || fail "damage a dimension list's size"
+expect_exit 1 "info on a file whose heap sizes are damaged" -- "$PDX" info g-size.h5
+if grep -q "its dimension list is DAMAGED" "$WORK/out.txt" ||
+   grep -q "g-size.h5: reading the file crashed the HDF5 library (signal [0-9]*): its metadata are damaged" "$WORK/err.txt"; then
+  pass "info reports the damaged heap"
+else
+  fail "info on a damaged heap: neither the lists nor the crash reported"
+fi
 expect_exit 0 "run resumes it (it reads no dimension list)" -- "$PDX" run sweep.yaml -o g.h5 --quiet
 same "resumed = uninterrupted run (metadata rebuilt by the repack)" clean.h5 g.h5
 # the names of a choice coordinate (issue 19) live in the same heap: a
