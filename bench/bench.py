@@ -214,7 +214,7 @@ def d1(a, res):
 
 def w2(a, res):
     """W2: sweeps/bench-minibatch.yaml (the grid, model and epochs of
-    torch_minibatch_grid.py) with 1 and 2 threads (alternating, best of 9
+    torch_minibatch_grid.py) with 1 and 2 threads (alternating, best of 15
     each, as W1: a slow spell of the shared machine hits both), then the
     peer with 2 threads, in this same invocation. Steps are SGD minibatch
     steps (141,560 in both); pdx's wall time includes start-up, data and
@@ -226,7 +226,7 @@ def w2(a, res):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "w2.h5")
         best, best_sweep, best_cpu = {}, {}, {}
-        for _ in range(9):
+        for _ in range(15):
             for threads in (1, 2):
                 wall, cpu, err = run_timed([a.pdx, "run", spec, "-o", out, "--force",
                                             "--threads", str(threads)])
