@@ -36,7 +36,8 @@ and ``jump`` use the replica mean, the value a phase diagram draws):
   ``var``: more than half above ``level``;
 * ``trainable_depth``: ``train_error`` above ``level`` (default halfway
   between the smallest and largest replica mean of the setting's round-0
-  cells);
+  cells), a diverged replica counting as untrained (above), as in
+  :func:`pdx_analysis.detection.trainable_depth`;
 * ``early_stopping``: the replica mean of ``var`` (default ``eg``) has a
   significant minimum inside the run (tau* exists; the boundary is where
   early stopping starts to pay; tau* of every cell run is in the report).
@@ -111,6 +112,7 @@ class _Cells:
         status = status.reshape(ncell, -1)
         self.finished = (status != 0).all(axis=1)
         self.diverged = (status == DIVERGED).mean(axis=1)
+        self.diverged_tasks = status == DIVERGED
         self.var = None
         self.curves = None
         if kind == "divergence" and var is None:
@@ -169,6 +171,10 @@ class _Cells:
         cnt = ok.sum(axis=1)
         with np.errstate(invalid="ignore"):
             above = np.where(ok, v > level, False).sum(axis=1)
+        if self.kind == "trainable_depth":
+            # a diverged replica has not trained (detection.trainable_depth)
+            div = self.diverged_tasks[cells].sum(axis=1)
+            above, cnt = above + div, cnt + div
         return np.where(cnt > 0, (2 * above > cnt).astype(float), np.nan)
 
 

@@ -200,3 +200,21 @@ def test_bad_requests():
         rf.plan_rounds(ds, "train.learning_rate", "interpolation")
     with pytest.raises(PdxValueError, match="level"):
         rf.plan_rounds(ds, "data.alpha", "contour", var="train_error")
+
+
+def test_trainable_depth_counts_diverged_replicas_as_untrained(monkeypatch):
+    # deep networks that do not train by exploding: every replica of the
+    # cells past the boundary diverges (status 2, no train_error), as
+    # detection.trainable_depth counts them (untrained), not "no data"
+    real = cell_values
+
+    def exploding(kind, x, f, r):
+        if x > CROSS[f]:
+            return 2, np.full(len(TIMES), np.nan)
+        return real(kind, x, f, r)
+    monkeypatch.setattr(__import__(__name__), "cell_values", exploding)
+    plan, ds = refine_to_end("trainable_depth", level=0.02)
+    for s, f in enumerate(NOISE):
+        j0, j1, orient = plan["brackets"][s]
+        assert orient == "increasing" and j1 == j0 + 1, (f, j0, j1, orient)
+        assert XS[j0] <= CROSS[f] <= XS[j1]
