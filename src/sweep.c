@@ -923,6 +923,15 @@ static void group_commit(const run_shared *c, pdx_error *local_err)
     g->due = 0.0;
 }
 
+/* Does the file exist yet (created by the first thread)? */
+static int store_ready_now(const run_shared *c)
+{
+    int ready;
+#pragma omp atomic read
+    ready = *c->store_ready;
+    return ready;
+}
+
 /* Write the group if its oldest task has waited the window (called by
  * every worker between blocks of work, so that a finished task waits at
  * most the window plus one such block). */
@@ -931,12 +940,7 @@ static void group_poll(const run_shared *c)
     double due;
 #pragma omp atomic read
     due = c->group->due;
-    if (due == 0.0 || now_seconds() < due)
-        return;
-    int ready;
-#pragma omp atomic read
-    ready = *c->store_ready;
-    if (!ready)
+    if (due == 0.0 || now_seconds() < due || !store_ready_now(c))
         return;
     pdx_error local_err;
     pdx_error_clear(&local_err);
@@ -1036,10 +1040,7 @@ static void build_frame_ahead(const run_shared *c, int out)
         if (!(done > 0.0) || left * elapsed > PDX_FRAME_AHEAD_SECONDS * done)
             return;
     }
-    int ready;
-#pragma omp atomic read
-    ready = *c->store_ready;
-    if (!ready)
+    if (!store_ready_now(c))
         return;
 #pragma omp atomic capture
     claimed = (*c->frame_claimed)++;

@@ -35,6 +35,25 @@ static hid_t reference_list_type(void)
     return type;
 }
 
+/* Attribute `name` of obj: n elements of `type` from buf (a simple
+ * dataspace even for one, as H5DS writes); 1 on success, the HDF5 error
+ * stack kept for the caller's report. */
+static int write_list(hid_t obj, const char *name, hid_t type, hsize_t n,
+                      const void *buf)
+{
+    hid_t space = type >= 0 ? H5Screate_simple(1, &n, NULL) : H5I_INVALID_HID;
+    hid_t attr = space >= 0 ? H5Acreate2(obj, name, type, space, H5P_DEFAULT,
+                                         H5P_DEFAULT)
+                            : H5I_INVALID_HID;
+    int ok = attr >= 0 && H5Awrite(attr, type, buf) >= 0;
+    hid_t stack = ok ? H5I_INVALID_HID : H5Eget_current_stack();
+    pdx__close_id(&attr);
+    pdx__close_id(&space);
+    if (stack >= 0)
+        H5Eset_current_stack(stack);
+    return ok;
+}
+
 static pdx_status links_grow(pdx__scale_links *links, size_t more,
                              const char *path, pdx_error *err)
 {
@@ -68,19 +87,9 @@ pdx_status pdx__attach_scales(hid_t ds, const char *name, int rank,
         lists[d].len = 1;
         lists[d].p = &refs[d];
     }
-    hsize_t n = (hsize_t)rank;
     hid_t type = ok ? H5Tvlen_create(H5T_STD_REF_OBJ) : H5I_INVALID_HID;
-    hid_t space = type >= 0 ? H5Screate_simple(1, &n, NULL) : H5I_INVALID_HID;
-    hid_t attr = space >= 0 ? H5Acreate2(ds, "DIMENSION_LIST", type, space,
-                                         H5P_DEFAULT, H5P_DEFAULT)
-                            : H5I_INVALID_HID;
-    ok = attr >= 0 && H5Awrite(attr, type, lists) >= 0;
-    hid_t stack = ok ? H5I_INVALID_HID : H5Eget_current_stack();
-    pdx__close_id(&attr);
-    pdx__close_id(&space);
+    ok = write_list(ds, "DIMENSION_LIST", type, (hsize_t)rank, lists);
     pdx__close_id(&type);
-    if (stack >= 0)
-        H5Eset_current_stack(stack);
     if (!ok)
         return pdx__h5_error(err, path, name,
                              "cannot attach its dimension scales");
@@ -103,17 +112,8 @@ static pdx_status write_reference_list(hid_t scale,
             buf[n++] = (reference_entry){links->link[i].dataset,
                                          links->link[i].dimension};
     hid_t type = reference_list_type();
-    hid_t space = type >= 0 ? H5Screate_simple(1, &n, NULL) : H5I_INVALID_HID;
-    hid_t attr = space >= 0 ? H5Acreate2(scale, "REFERENCE_LIST", type, space,
-                                         H5P_DEFAULT, H5P_DEFAULT)
-                            : H5I_INVALID_HID;
-    int ok = attr >= 0 && H5Awrite(attr, type, buf) >= 0;
-    hid_t stack = ok ? H5I_INVALID_HID : H5Eget_current_stack();
-    pdx__close_id(&attr);
-    pdx__close_id(&space);
+    int ok = write_list(scale, "REFERENCE_LIST", type, n, buf);
     pdx__close_id(&type);
-    if (stack >= 0)
-        H5Eset_current_stack(stack);
     if (ok)
         return PDX_OK;
     char name[256] = "";
