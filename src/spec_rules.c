@@ -508,6 +508,44 @@ static const spec_cell_rule spec_cell_rules[] = {
     spec_check_normalise, spec_check_time_unit, spec_check_replicated,
     spec_check_flatness,  NULL};
 
+/* sgd and gd given train.temperature: not with train.learning_rate, above
+ * 0, and eta = T x batch (gd: T x P) within train.learning_rate's bounds. */
+static pdx_status spec_check_sgd_temperature(const spec_parser *p,
+                                             const pdx_params *c)
+{
+    const pdx_spec *spec = p->spec;
+    int alg = c->train_algorithm;
+    if ((alg != PDX_ALG_SGD && alg != PDX_ALG_GD) ||
+        !spec->given[PDX_K_TRAIN_TEMPERATURE])
+        return PDX_OK;
+    const char *alg_name = spec_choice(PDX_K_TRAIN_ALGORITHM, alg);
+    if (spec->given[PDX_K_TRAIN_LEARNING_RATE])
+        return spec_rule_fail(p, PDX_K_TRAIN_TEMPERATURE,
+                              "for %s the temperature is learning_rate / "
+                              "batch: give train.temperature or "
+                              "train.learning_rate, not both",
+                              alg_name);
+    if (!(c->train_temperature > 0))
+        return spec_rule_fail(p, PDX_K_TRAIN_TEMPERATURE,
+                              "%s needs a temperature above 0 (it sets the "
+                              "learning rate T x batch)",
+                              alg_name);
+    const pdx_key *eta = &p->keys[PDX_K_TRAIN_LEARNING_RATE];
+    if (!(c->train_learning_rate <= eta->max))
+        return spec_rule_fail(p, PDX_K_TRAIN_TEMPERATURE,
+                              "%.6g gives %s the learning rate %.6g "
+                              "(T x %s = %.6g x %" PRId64 "), above %s's "
+                              "bound %.6g",
+                              c->train_temperature, alg_name,
+                              c->train_learning_rate,
+                              alg == PDX_ALG_SGD ? "batch" : "P",
+                              c->train_temperature,
+                              alg == PDX_ALG_SGD ? c->train_batch
+                                                 : pdx_params_train_size(c),
+                              eta->name, eta->max);
+    return PDX_OK;
+}
+
 static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
 {
     const pdx_spec *spec = p->spec;
@@ -583,35 +621,9 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
                               "closed_form needs a perceptron student for a "
                               "perceptron teacher (eg = arccos(R/sqrt(QT))/pi)"
                               "; use auto or test_set");
-    int sgd_like = alg == PDX_ALG_SGD || alg == PDX_ALG_GD;
-    if (sgd_like && spec->given[PDX_K_TRAIN_TEMPERATURE] &&
-        spec->given[PDX_K_TRAIN_LEARNING_RATE])
-        return spec_rule_fail(p, PDX_K_TRAIN_TEMPERATURE,
-                              "for %s the temperature is learning_rate / "
-                              "batch: give train.temperature or "
-                              "train.learning_rate, not both",
-                              alg_name);
-    if (sgd_like && spec->given[PDX_K_TRAIN_TEMPERATURE] &&
-        !(c->train_temperature > 0))
-        return spec_rule_fail(p, PDX_K_TRAIN_TEMPERATURE,
-                              "%s needs a temperature above 0 (it sets the "
-                              "learning rate T x batch)",
-                              alg_name);
-    /* eta = T x batch (gd: T x P) within train.learning_rate's bounds */
-    const pdx_key *eta = &p->keys[PDX_K_TRAIN_LEARNING_RATE];
-    if (sgd_like && spec->given[PDX_K_TRAIN_TEMPERATURE] &&
-        !(c->train_learning_rate <= eta->max))
-        return spec_rule_fail(p, PDX_K_TRAIN_TEMPERATURE,
-                              "%.6g gives %s the learning rate %.6g "
-                              "(T x %s = %.6g x %" PRId64 "), above %s's "
-                              "bound %.6g",
-                              c->train_temperature, alg_name,
-                              c->train_learning_rate,
-                              alg == PDX_ALG_SGD ? "batch" : "P",
-                              c->train_temperature,
-                              alg == PDX_ALG_SGD ? c->train_batch
-                                                 : pdx_params_train_size(c),
-                              eta->name, eta->max);
+    pdx_status st = spec_check_sgd_temperature(p, c);
+    if (st != PDX_OK)
+        return st;
     if ((alg == PDX_ALG_LANGEVIN || alg == PDX_ALG_METROPOLIS) &&
         !spec->given[PDX_K_TRAIN_TEMPERATURE])
         return spec_rule_fail(p, PDX_K_TRAIN_ALGORITHM,
@@ -625,7 +637,7 @@ static pdx_status spec_check_cell(const spec_parser *p, const pdx_params *c)
                               "%.6g is not below train.epochs = %.6g: "
                               "nothing would be averaged",
                               c->train_burn_in, c->train_epochs);
-    pdx_status st = spec_check_tempering(p, c);
+    st = spec_check_tempering(p, c);
     st = st != PDX_OK ? st : spec_check_noise(p, c);
     return st != PDX_OK ? st : spec_check_training_time(p, c);
 }
