@@ -25,18 +25,28 @@ static inline int pdx_test_close(double a, double b, double rel, double abs_tol)
     return d <= abs_tol || d <= rel * fmax(fabs(a), fabs(b));
 }
 
+/* The grid of the spec `text` (named `name` in messages), its spec in
+ * *spec (the caller destroys both); fails the test on a spec error. */
+static inline pdx_grid *pdx_test_grid_of(const char *text, const char *name,
+                                         pdx_spec **spec)
+{
+    pdx_grid *grid = NULL;
+    pdx_error err;
+    *spec = NULL;
+    if (pdx_spec_parse_string(spec, text, strlen(text), name, &err) !=
+        PDX_OK)
+        fail_msg("spec: %s", err.message);
+    assert_int_equal(pdx_grid_create(&grid, *spec, NULL), PDX_OK);
+    return grid;
+}
+
 /* The parameters of the first cell of the spec `text` (named `name` in
  * messages); fails the test on a spec error. */
 static inline pdx_params pdx_test_params_of(const char *text,
                                             const char *name)
 {
     pdx_spec *spec = NULL;
-    pdx_grid *grid = NULL;
-    pdx_error err;
-    if (pdx_spec_parse_string(&spec, text, strlen(text), name, &err) !=
-        PDX_OK)
-        fail_msg("spec: %s", err.message);
-    assert_int_equal(pdx_grid_create(&grid, spec, NULL), PDX_OK);
+    pdx_grid *grid = pdx_test_grid_of(text, name, &spec);
     pdx_params p;
     pdx_grid_cell_params(grid, 0, &p);
     pdx_grid_destroy(&grid);

@@ -18,6 +18,20 @@
 #include "pdx_test.h"
 #define params_of(text) pdx_test_params_of((text), "replicated.yaml")
 
+/* z-score against `exact` of the mean (into *mean) of `batches` batch
+ * means, the batches' scatter as its error. */
+static double batch_z(const double *batch, int batches, double exact,
+                      double *mean)
+{
+    double m = 0, var = 0;
+    for (int b = 0; b < batches; b++)
+        m += batch[b] / batches;
+    for (int b = 0; b < batches; b++)
+        var += (batch[b] - m) * (batch[b] - m) / (batches - 1);
+    *mean = m;
+    return (m - exact) / sqrt(var / batches + 1e-30);
+}
+
 double pdx__replicated_energy(const pdx_trainer *t, size_t a,
                               int64_t *errors);
 
@@ -141,17 +155,9 @@ static double check_exact(const char *coupling, const char *energy,
                 assert_true(fabs(pdx__replicated_energy(t, (size_t)a, NULL) -
                                  energy_of(t, rep[a].w, stability)) < 1e-9);
     }
-    double me = 0, mq = 0, ve = 0, vq = 0;
-    for (int b = 0; b < batches; b++) {
-        me += be[b] / batches;
-        mq += bq[b] / batches;
-    }
-    for (int b = 0; b < batches; b++) {
-        ve += (be[b] - me) * (be[b] - me) / (batches - 1);
-        vq += (bq[b] - mq) * (bq[b] - mq) / (batches - 1);
-    }
-    double ze = (me - exact_e) / sqrt(ve / batches + 1e-30);
-    double zq = (mq - exact_q) / sqrt(vq / batches + 1e-30);
+    double me, mq;
+    double ze = batch_z(be, batches, exact_e, &me);
+    double zq = batch_z(bq, batches, exact_q, &mq);
     /* chi-square of replica 0's marginal, thinned to every 4th sweep */
     double chi2 = 0.0;
     int bins = 0;
@@ -500,17 +506,9 @@ static double check_committee(const char *coupling, double T, double gamma,
                 assert_true((double)errors == committee_errors(t, rep[a].w));
             }
     }
-    double me = 0, mq = 0, ve = 0, vq = 0;
-    for (int b = 0; b < batches; b++) {
-        me += be[b] / batches;
-        mq += bq[b] / batches;
-    }
-    for (int b = 0; b < batches; b++) {
-        ve += (be[b] - me) * (be[b] - me) / (batches - 1);
-        vq += (bq[b] - mq) * (bq[b] - mq) / (batches - 1);
-    }
-    double ze = (me - exact_e) / sqrt(ve / batches + 1e-30);
-    double zq = (mq - exact_q) / sqrt(vq / batches + 1e-30);
+    double me, mq;
+    double ze = batch_z(be, batches, exact_e, &me);
+    double zq = batch_z(bq, batches, exact_q, &mq);
     double chi2 = 0.0;
     int bins = 0;
     for (int s = 0; s < CSINGLE; s++) {

@@ -245,12 +245,7 @@ static void test_sweep_failed_creation_abandons_tasks(void **state)
         "student: {activation: erf}\n"
         "train: {learning_rate: 0.1, alpha: 1.0e8}\n";
     pdx_spec *spec = NULL;
-    pdx_grid *grid = NULL;
-    assert_int_equal(pdx_spec_parse_string(&spec, long_spec,
-                                           strlen(long_spec), "long.yaml",
-                                           NULL),
-                     PDX_OK);
-    assert_int_equal(pdx_grid_create(&grid, spec, NULL), PDX_OK);
+    pdx_grid *grid = pdx_test_grid_of(long_spec, "long.yaml", &spec);
     pdx_layout layout;
     pdx_sweep_layout(grid, &layout);
     pdx_provenance prov = test_provenance();
@@ -299,12 +294,7 @@ static void test_sweep_draws_each_test_set_once(void **state)
 {
     (void)state;
     pdx_spec *spec = NULL;
-    pdx_grid *grid = NULL;
-    assert_int_equal(pdx_spec_parse_string(&spec, shared_tests_spec,
-                                           strlen(shared_tests_spec),
-                                           "shared.yaml", NULL),
-                     PDX_OK);
-    assert_int_equal(pdx_grid_create(&grid, spec, NULL), PDX_OK);
+    pdx_grid *grid = pdx_test_grid_of(shared_tests_spec, "shared.yaml", &spec);
     pdx_layout layout;
     pdx_sweep_layout(grid, &layout);
     for (int threads = 1; threads <= 3; threads++) {
@@ -336,12 +326,7 @@ static void test_sweep_shared_test_sets_are_the_trainers_own(void **state)
 {
     (void)state;
     pdx_spec *spec = NULL;
-    pdx_grid *grid = NULL;
-    assert_int_equal(pdx_spec_parse_string(&spec, shared_tests_spec,
-                                           strlen(shared_tests_spec),
-                                           "shared.yaml", NULL),
-                     PDX_OK);
-    assert_int_equal(pdx_grid_create(&grid, spec, NULL), PDX_OK);
+    pdx_grid *grid = pdx_test_grid_of(shared_tests_spec, "shared.yaml", &spec);
     pdx_sweep_tests *tests = NULL;
     assert_int_equal(pdx_sweep_tests_create(&tests, grid, 1, NULL), PDX_OK);
     assert_non_null(tests); /* one thread: two entries */
